@@ -1,0 +1,39 @@
+// The machine's time base: mtime ticks at 10 MHz (QEMU virt's timebase-frequency), derived
+// from the host's monotonic clock so guest time keeps pace with wall time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace vessel {
+
+class MachineClock {
+ public:
+  static constexpr uint64_t kFrequencyHz = 10'000'000;
+
+  MachineClock() : start_(std::chrono::steady_clock::now()) {}
+
+  uint64_t mtime() const {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - start_)
+                        .count();
+    return static_cast<uint64_t>(ns) / 100 + offset_;
+  }
+  // mtime is writable on the CLINT; a write moves the offset.
+  void set_mtime(uint64_t value) { offset_ += value - mtime(); }
+
+  // Host time point at which mtime reaches `ticks` (for sleeping in WFI).
+  std::chrono::steady_clock::time_point when(uint64_t ticks) const {
+    const uint64_t now = mtime();
+    const uint64_t delta = ticks > now ? ticks - now : 0;
+    // Cap the sleep so that a far-future compare value cannot overflow the time point.
+    const uint64_t capped = delta > 10'000'000'000ULL ? 10'000'000'000ULL : delta;
+    return std::chrono::steady_clock::now() + std::chrono::nanoseconds(capped * 100);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+  uint64_t offset_ = 0;
+};
+
+}  // namespace vessel

@@ -1,0 +1,43 @@
+#include "base/mapped_memory.hpp"
+
+#include <fmt/format.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace vessel {
+
+Result<MappedMemory> MappedMemory::allocate(size_t size) {
+  MappedMemory m;
+  if (size == 0) return m;
+  // MAP_NORESERVE: a 16 GiB guest on a small host is fine as long as it does not touch it all.
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    return make_error(fmt::format("cannot reserve {} bytes of guest memory: {}", size,
+                                  std::strerror(errno)));
+  }
+  m.data_ = static_cast<uint8_t*>(p);
+  m.size_ = size;
+  return m;
+}
+
+MappedMemory::~MappedMemory() {
+  if (data_ != nullptr) munmap(data_, size_);
+}
+
+MappedMemory::MappedMemory(MappedMemory&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+MappedMemory& MappedMemory::operator=(MappedMemory&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) munmap(data_, size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+}  // namespace vessel

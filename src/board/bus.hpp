@@ -1,0 +1,68 @@
+// The system bus: routes guest physical addresses to memory regions (RAM, boot ROM) and to
+// MMIO devices. Devices are handed the offset inside their own window, never the address.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "devices/device.hpp"
+
+namespace vessel {
+
+// Host-backed memory the CPU may access directly (through its soft TLB).
+struct MemoryRegion {
+  uint64_t base = 0;
+  uint64_t size = 0;
+  uint8_t* host = nullptr;
+  bool writable = true;
+  std::string name;
+};
+
+struct MmioMapping {
+  uint64_t base = 0;
+  uint64_t size = 0;
+  MmioDevice* device = nullptr;
+  unsigned irq = 0;  // PLIC source wired to this device (for its device-tree node), 0 if none
+};
+
+class Bus {
+ public:
+  // Both refuse a window that overlaps one already mapped.
+  Result<void> add_memory(MemoryRegion region);
+  Result<void> add_mmio(uint64_t base, uint64_t size, MmioDevice* device, unsigned irq = 0);
+
+  // The memory region holding [addr, addr+len), or nullptr.
+  const MemoryRegion* find_memory(uint64_t addr, uint64_t len = 1) const {
+    for (const auto& r : memory_) {
+      if (addr >= r.base && addr - r.base < r.size && len <= r.size - (addr - r.base)) return &r;
+    }
+    return nullptr;
+  }
+  // Host pointer for [addr, addr+len) if it lies wholly in one memory region.
+  uint8_t* host_ptr(uint64_t addr, uint64_t len) const {
+    const MemoryRegion* r = find_memory(addr, len);
+    return r != nullptr ? r->host + (addr - r->base) : nullptr;
+  }
+
+  // MMIO access; false means nothing answers there (the hart raises an access fault).
+  bool mmio_read(uint64_t addr, unsigned size, uint64_t& value) const;
+  bool mmio_write(uint64_t addr, unsigned size, uint64_t value) const;
+
+  // Physical-address access for loaders, HTIF and DMA-capable devices: memory regions only.
+  bool read_phys(uint64_t addr, void* out, uint64_t len) const;
+  bool write_phys(uint64_t addr, const void* in, uint64_t len) const;
+
+  const std::vector<MemoryRegion>& memory() const { return memory_; }
+  const std::vector<MmioMapping>& mmio() const { return mmio_; }
+
+ private:
+  const MmioMapping* find_mmio(uint64_t addr, unsigned size) const;
+  bool overlaps(uint64_t base, uint64_t size) const;
+
+  std::vector<MemoryRegion> memory_;
+  std::vector<MmioMapping> mmio_;  // sorted by base
+};
+
+}  // namespace vessel
