@@ -2,6 +2,7 @@
 // from the host's monotonic clock so guest time keeps pace with wall time.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -17,10 +18,13 @@ class MachineClock {
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::steady_clock::now() - start_)
                         .count();
-    return static_cast<uint64_t>(ns) / 100 + offset_;
+    return static_cast<uint64_t>(ns) / 100 + offset_.load(std::memory_order_relaxed);
   }
-  // mtime is writable on the CLINT; a write moves the offset.
-  void set_mtime(uint64_t value) { offset_ += value - mtime(); }
+  // mtime is writable on the CLINT; a write moves the offset. Atomic because a hart may write
+  // mtime while others read it.
+  void set_mtime(uint64_t value) {
+    offset_.fetch_add(value - mtime(), std::memory_order_relaxed);
+  }
 
   // Host time point at which mtime reaches `ticks` (for sleeping in WFI).
   std::chrono::steady_clock::time_point when(uint64_t ticks) const {
@@ -33,7 +37,7 @@ class MachineClock {
 
  private:
   std::chrono::steady_clock::time_point start_;
-  uint64_t offset_ = 0;
+  std::atomic<uint64_t> offset_{0};
 };
 
 }  // namespace vessel

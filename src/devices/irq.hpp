@@ -56,6 +56,7 @@ class HartIrq {
     cv_.notify_all();
   }
   // Set by kick(); the hart polls it cheaply on its fast path and clears it when it looks.
+  bool has_attention() const { return attention_.load(std::memory_order_relaxed); }
   bool take_attention() { return attention_.exchange(false, std::memory_order_acq_rel); }
 
   // Sleep until kicked or until `deadline`; returns early if a kick is already outstanding.

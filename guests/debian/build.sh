@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# Fetches Debian 13 (trixie) riscv64 packages and builds Vessel's reference
+# guest into guests/cache/debian/: Image, initrd.cpio.gz, fw_jump.bin,
+# fw_dynamic.bin. Packages are fetched once with a private apt configuration
+# (guests/cache/apt/); later runs print "up to date".
+#
+# Usage: guests/debian/build.sh [--refresh] [--force]
+#   --refresh  re-read trixie's package lists and fetch newer packages
+#   --force    rebuild the outputs even if they look up to date
+# Environment: VESSEL_DEBIAN_MIRROR overrides the mirror URI taken from the
+# host's apt sources.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache="$repo/guests/cache"
+out="$cache/debian"
+aptdir="$cache/apt"
+debs="$aptdir/debs"
+
+suite=trixie
+arch=riscv64
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+host_fw_dir=/usr/lib/riscv64-linux-gnu/opensbi/generic
+# The drivers the next stages of the emulator need; their dependencies come
+# along through modinfo.
+wanted_modules=(virtio_mmio virtio_blk virtio_net virtio_rng)
+
+refresh=0
+force=0
+for arg in "$@"; do
+	case "$arg" in
+	--refresh) refresh=1 ;;
+	--force) force=1 ;;
+	-h | --help)
+		sed -n '2,12s/^# \{0,1\}//p' "$0"
+		exit 0
+		;;
+	*)
+		echo "build.sh: unknown argument '$arg' (try --help)" >&2
+		exit 2
+		;;
+	esac
+done
+
+step() { printf '==> %s\n' "$*"; }
+die() {
+	printf 'build.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+for tool in apt-get apt-cache dpkg-deb python3 depmod modinfo xz sha256sum; do
+	command -v "$tool" >/dev/null || die "$tool is missing (run scripts/deps.sh)"
+done
+[[ -r $keyring ]] || die "$keyring is missing (install debian-archive-keyring)"
+for fw in fw_jump.bin fw_dynamic.bin; do
+	[[ -r $host_fw_dir/$fw ]] || die "$host_fw_dir/$fw is missing (install opensbi)"
+done
+
+# Everything that decides the outputs, so an edit to the recipe rebuilds.
+inputs_digest() {
+	{
+		sha256sum "$here/build.sh" "$here/guesttool.py" "$here/init" \
+			"$host_fw_dir/fw_jump.bin" "$host_fw_dir/fw_dynamic.bin" | cut -d' ' -f1
+		cat "$aptdir/packages.txt" 2>/dev/null || true
+	} | sha256sum | cut -d' ' -f1
+}
+
+outputs=(Image initrd.cpio.gz fw_jump.bin fw_dynamic.bin)
+outputs_present() {
+	local f
+	for f in "${outputs[@]}"; do [[ -s $out/$f ]] || return 1; done
+}
+
+if ((!force && !refresh)) && outputs_present &&
+	[[ -f $out/.stamp && $(cat "$out/.stamp") == "$(inputs_digest)" ]]; then
+	echo "guests/cache/debian: up to date"
+	exit 0
+fi
+
+# --- private apt -----------------------------------------------------------
+
+# Prints the first Debian archive URI in the host's apt sources (deb822
+# .sources first, then one-line .list files); security mirrors are skipped.
+host_mirror() {
+	local f
+	shopt -s nullglob
+	for f in /etc/apt/sources.list.d/*.sources; do
+		awk '
+			function flush() {
+				if (is_deb && uri != "") { print uri; found = 1; exit }
+				is_deb = 0; uri = ""
+			}
+			/^[ \t]*$/ { flush(); next }
+			/^[ \t]*#/ { next }
+			tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") is_deb = 1 }
+			tolower($1) == "uris:" {
+				for (i = 2; i <= NF; i++)
+					if ($i ~ /^(https?|file):/ && $i !~ /security/ && uri == "") uri = $i
+			}
+			END { if (!found) flush() }
+		' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[[ -r $f ]] || continue
+		awk '$1 == "deb" {
+				for (i = 2; i <= NF; i++) {
+					if ($i ~ /^\[/) { while ($i !~ /\]$/ && i < NF) i++; continue }
+					if ($i ~ /^(https?|file):/ && $i !~ /security/) print $i
+					break
+				}
+			}' "$f"
+	done
+}
+
+apt_setup() {
+	local mirror=${VESSEL_DEBIAN_MIRROR:-}
+	if [[ -z $mirror ]]; then
+		mirror=$(host_mirror | head -n1)
+	fi
+	[[ -n $mirror ]] || die "no Debian mirror found in /etc/apt/sources.list{,.d} (set VESSEL_DEBIAN_MIRROR)"
+	mkdir -p "$aptdir"/{etc/sources.list.d,etc/preferences.d,etc/apt.conf.d,lists/partial,cache/archives/partial} "$debs"
+	: >"$aptdir/status"
+	printf 'deb [arch=%s signed-by=%s] %s %s main\n' "$arch" "$keyring" "$mirror" "$suite" \
+		>"$aptdir/etc/sources.list"
+	# The host's apt.conf.d is not read: its hooks (APT::Update::Post-Invoke...)
+	# would act on the host. Only its proxy settings are carried over.
+	local http_proxy_conf='' https_proxy_conf=''
+	eval "$(apt-config shell http_proxy_conf Acquire::http::Proxy https_proxy_conf Acquire::https::Proxy)"
+	{
+		printf 'Dir::Etc::Parts "%s";\n' "$aptdir/etc/apt.conf.d"
+		printf 'Dir::Etc::Main "/dev/null";\n'
+		[[ -n $http_proxy_conf ]] && printf 'Acquire::http::Proxy "%s";\n' "$http_proxy_conf"
+		[[ -n $https_proxy_conf ]] && printf 'Acquire::https::Proxy "%s";\n' "$https_proxy_conf"
+		true
+	} >"$aptdir/apt.conf"
+	apt_opts=(
+		-o "Dir::Etc::SourceList=$aptdir/etc/sources.list"
+		-o "Dir::Etc::SourceParts=$aptdir/etc/sources.list.d"
+		-o "Dir::Etc::Preferences=$aptdir/etc/preferences"
+		-o "Dir::Etc::PreferencesParts=$aptdir/etc/preferences.d"
+		-o "Dir::State=$aptdir"
+		-o "Dir::State::Lists=$aptdir/lists"
+		-o "Dir::State::status=$aptdir/status"
+		-o "Dir::Cache=$aptdir/cache"
+		-o "Dir::Cache::Archives=$aptdir/cache/archives"
+		-o "Dir::Log=$aptdir"
+		-o "APT::Architecture=$arch"
+		-o "APT::Architectures=$arch"
+		-o "APT::Sandbox::User=$(id -un)"
+		-o "Acquire::Languages=none"
+		-o "Acquire::GzipIndexes=true"
+	)
+	echo "    mirror: $mirror ($suite/main, $arch), signatures checked with $keyring"
+}
+
+run_apt() { APT_CONFIG="$aptdir/apt.conf" "$@" "${apt_opts[@]}"; }
+
+have_cached_debs() {
+	local f
+	[[ -s $aptdir/packages.txt ]] || return 1
+	while read -r f; do [[ -s $debs/$f ]] || return 1; done <"$aptdir/packages.txt"
+}
+
+if ((refresh)) || ! have_cached_debs; then
+	step "Setting up private apt for Debian $suite/$arch in guests/cache/apt"
+	apt_setup
+	step "Fetching the $suite package lists"
+	run_apt apt-get update || die "apt-get update failed for $suite/$arch (see above; a NO_PUBKEY error means $keyring is too old)"
+	step "Resolving linux-image-$arch"
+	kernel_pkg=$(run_apt apt-cache depends linux-image-$arch |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-'"$arch"'$/ { print $2; exit }')
+	[[ -n $kernel_pkg ]] || die "linux-image-$arch depends on no versioned linux-image package"
+	[[ $kernel_pkg == linux-image-6.12* ]] || echo "    warning: expected a 6.12 kernel, got $kernel_pkg"
+	echo "    linux-image-$arch -> $kernel_pkg"
+	step "Downloading $kernel_pkg and busybox-static"
+	rm -f "$debs"/*.deb.partial
+	(cd "$debs" && run_apt apt-get download "$kernel_pkg" busybox-static) ||
+		die "apt-get download failed"
+	newest() { find "$debs" -maxdepth 1 -name "$1_*.deb" -printf '%T@ %f\n' | sort -rn | head -n1 | cut -d' ' -f2; }
+	kernel_deb=$(newest "$kernel_pkg")
+	busybox_deb=$(newest busybox-static)
+	[[ -n $kernel_deb && -n $busybox_deb ]] || die "apt-get download left no .deb files in $debs"
+	# Older downloads are dropped so the cache holds one version of each.
+	for f in "$debs"/*.deb; do
+		b=$(basename "$f")
+		[[ $b == "$kernel_deb" || $b == "$busybox_deb" ]] || rm -f "$f"
+	done
+	printf '%s\n' "$kernel_deb" "$busybox_deb" >"$aptdir/packages.txt"
+	if ((!force)) && outputs_present &&
+		[[ -f $out/.stamp && $(cat "$out/.stamp") == "$(inputs_digest)" ]]; then
+		echo "guests/cache/debian: up to date (no newer packages)"
+		exit 0
+	fi
+else
+	step "Using cached packages in guests/cache/apt/debs"
+fi
+mapfile -t pkgs <"$aptdir/packages.txt"
+kernel_deb=${pkgs[0]}
+busybox_deb=${pkgs[1]}
+
+# --- build ------------------------------------------------------------------
+
+work="$out/.work"
+rm -rf "$work"
+mkdir -p "$work/pkg" "$work/root"
+trap 'rm -rf "$work"' EXIT
+
+step "Unpacking $kernel_deb"
+dpkg-deb -x "$debs/$kernel_deb" "$work/pkg"
+step "Unpacking $busybox_deb"
+dpkg-deb -x "$debs/$busybox_deb" "$work/pkg"
+
+moddir=''
+for d in "$work/pkg/usr/lib/modules" "$work/pkg/lib/modules"; do
+	[[ -d $d ]] && moddir=$(find "$d" -mindepth 1 -maxdepth 1 -type d | head -n1) && break
+done
+[[ -n $moddir ]] || die "$kernel_deb holds no modules directory"
+kver=$(basename "$moddir")
+kernel=$(find "$work/pkg/boot" -maxdepth 1 -type f \( -name "vmlinux-$kver" -o -name "vmlinuz-$kver" \) | head -n1)
+[[ -n $kernel ]] || die "$kernel_deb holds no /boot/vmlinu[xz]-$kver"
+
+step "Writing Image from $(basename "$kernel") (kernel $kver)"
+mkdir -p "$out"
+python3 "$here/guesttool.py" image "$kernel" "$out/Image"
+cp "$work/pkg/boot/config-$kver" "$out/config-$kver"
+
+step "Assembling the initramfs tree"
+root="$work/root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,root,etc,usr,lib/modules}
+ln -s bin "$root/sbin"
+ln -s ../bin "$root/usr/bin"
+ln -s ../bin "$root/usr/sbin"
+busybox_bin=$(find "$work/pkg" -path '*bin/busybox' -type f | head -n1)
+[[ -n $busybox_bin ]] || die "$busybox_deb holds no busybox binary"
+install -m 0755 "$busybox_bin" "$root/bin/busybox"
+mapfile -t applets < <(python3 "$here/guesttool.py" applets "$root/bin/busybox")
+for applet in "${applets[@]}"; do
+	[[ $applet == busybox || -e $root/bin/$applet ]] || ln -s busybox "$root/bin/$applet"
+done
+echo "    busybox: ${#applets[@]} applets linked in /bin"
+install -m 0755 "$here/init" "$root/init"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\n' >"$root/etc/group"
+
+step "Selecting kernel modules: ${wanted_modules[*]} and their dependencies"
+# The package has no modules.dep (depmod runs at install time), so names
+# are matched to files here; a module's name spells '-' as '_'.
+declare -A module_file=()
+while IFS= read -r -d '' file; do
+	name=$(basename "$file")
+	name=${name%%.ko*}
+	module_file[${name//-/_}]=$file
+done < <(find "$moddir" -name '*.ko*' -print0)
+declare -A seen=()
+modules=()
+queue=("${wanted_modules[@]}")
+while ((${#queue[@]})); do
+	name=${queue[0]//-/_}
+	queue=("${queue[@]:1}")
+	[[ -n ${seen[$name]:-} ]] && continue
+	seen[$name]=1
+	file=${module_file[$name]:-}
+	if [[ -z $file ]]; then
+		if grep -qE "/${name//_/[_-]}\.ko" "$moddir/modules.builtin"; then
+			echo "    $name: built in"
+			continue
+		fi
+		die "kernel module $name not found in $kernel_deb"
+	fi
+	modules+=("$file")
+	IFS=, read -r -a more <<<"$(modinfo -F depends "$file")"
+	queue+=("${more[@]}")
+done
+destmod="$root/lib/modules/$kver"
+mkdir -p "$destmod"
+for file in "${modules[@]}"; do
+	rel=${file#"$moddir"/}
+	mkdir -p "$destmod/$(dirname "$rel")"
+	# Decompressed here so neither busybox's modprobe nor the kernel's
+	# in-kernel decompression has to be relied on.
+	case "$file" in
+	*.ko.xz) xz -dc "$file" >"$destmod/${rel%.xz}" ;;
+	*.ko.zst) zstd -qdc "$file" >"$destmod/${rel%.zst}" ;;
+	*.ko.gz) gzip -dc "$file" >"$destmod/${rel%.gz}" ;;
+	*) cp "$file" "$destmod/$rel" ;;
+	esac
+	echo "    ${rel%.*}"
+done
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[[ -f $moddir/$f ]] && cp "$moddir/$f" "$destmod/"
+done
+depmod -b "$root" "$kver"
+[[ -s $destmod/modules.dep ]] || die "depmod wrote no modules.dep"
+
+step "Packing initrd.cpio.gz"
+python3 "$here/guesttool.py" pack "$root" "$out/initrd.cpio.gz"
+
+step "Copying the host's OpenSBI firmware ($host_fw_dir)"
+cp "$host_fw_dir/fw_jump.bin" "$host_fw_dir/fw_dynamic.bin" "$out/"
+
+printf '%s\n' "$kver" >"$out/kernel-version"
+inputs_digest >"$out/.stamp"
+step "Done: guests/cache/debian/{$(
+	IFS=,
+	echo "${outputs[*]}"
+)} (kernel $kver)"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Vessel's build, tests and reference guest need.
+# A machine that has them all does no apt work at all.
+set -euo pipefail
+
+packages=(
+	# build and unit tests
+	build-essential cmake ninja-build pkg-config g++
+	libfdt-dev device-tree-compiler libfmt-dev libcli11-dev nlohmann-json3-dev
+	libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+	# riscv64 test programs
+	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
+	# reference guest (guests/debian/build.sh): firmware, packing, module deps
+	opensbi cpio xz-utils zstd gzip kmod debian-archive-keyring
+	# e2e tests and bench/boot.py; QEMU is the reference they compare against
+	python3 qemu-system-misc
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+	[[ $status == ii* ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+	echo "deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+
+if ((EUID == 0)); then
+	as_root=()
+elif command -v sudo >/dev/null; then
+	as_root=(sudo)
+else
+	echo "deps: missing ${missing[*]}, and not root and no sudo to install them" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+"${as_root[@]}" apt-get update
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,228 @@
+#include "board/virt.hpp"
+
+#include <fmt/format.h>
+#include <sys/random.h>
+
+#include <array>
+#include <cstring>
+
+#include "board/boot_rom.hpp"
+#include "board/fdt.hpp"
+
+namespace vessel {
+
+namespace {
+// Room kept for the device tree: generated trees are a few KiB; OpenSBI and Linux add to it.
+constexpr uint64_t kFdtReserve = 64 * 1024;
+constexpr uint64_t kMinRam = 16ULL << 20;
+constexpr uint64_t kMaxRam = 64ULL << 30;
+}  // namespace
+
+Result<uint64_t> parse_size(const std::string& text) {
+  if (text.empty()) return make_error("size is empty");
+  size_t pos = 0;
+  uint64_t value = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+    const uint64_t digit = static_cast<uint64_t>(text[pos] - '0');
+    if (value > (~0ULL - digit) / 10) return make_error(fmt::format("size '{}' is too large", text));
+    value = value * 10 + digit;
+    ++pos;
+  }
+  if (pos == 0) return make_error(fmt::format("size '{}' does not start with a number", text));
+  unsigned shift = 0;
+  if (pos < text.size()) {
+    switch (text[pos]) {
+      case 'k': case 'K': shift = 10; break;
+      case 'm': case 'M': shift = 20; break;
+      case 'g': case 'G': shift = 30; break;
+      case 't': case 'T': shift = 40; break;
+      default: return make_error(fmt::format("size '{}' has an unknown suffix (use K, M, G)", text));
+    }
+    ++pos;
+    if (pos < text.size() && (text[pos] == 'i' || text[pos] == 'B')) ++pos;
+    if (pos < text.size() && text[pos] == 'B') ++pos;
+    if (pos != text.size()) return make_error(fmt::format("size '{}' has trailing characters", text));
+  }
+  if (shift != 0 && value > (~0ULL >> shift)) return make_error(fmt::format("size '{}' is too large", text));
+  return value << shift;
+}
+
+Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& config, VirtHost host) {
+  std::unique_ptr<VirtMachine> m(new VirtMachine());
+  TRY_VOID(m->build(config, std::move(host)));
+  return m;
+}
+
+Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
+  if (config.ram_size < kMinRam) {
+    return make_error(fmt::format("--memory {} is too small (at least {})", format_size(config.ram_size),
+                                  format_size(kMinRam)));
+  }
+  if (config.ram_size > kMaxRam || (config.ram_size & 0xfff) != 0) {
+    return make_error(fmt::format("--memory {}: must be a multiple of 4K and at most {}",
+                                  format_size(config.ram_size), format_size(kMaxRam)));
+  }
+  if (config.num_harts == 0 || config.num_harts > 8) {
+    return make_error(fmt::format("--smp {}: must be between 1 and 8", config.num_harts));
+  }
+
+  // Plan first: nothing is allocated or loaded for a configuration that cannot boot.
+  BootConfig boot;
+  boot.ram_base = virt_map::kDram;
+  boot.ram_size = config.ram_size;
+  boot.firmware = config.firmware;
+  boot.kernel = config.kernel;
+  boot.initrd = config.initrd;
+  boot.fdt_size = kFdtReserve;
+  plan_ = TRY(plan_boot(boot));
+
+  ram_ = TRY(MappedMemory::allocate(config.ram_size));
+  rom_ = TRY(MappedMemory::allocate(kBootRomSize + kBootRomBase));
+  TRY_VOID(bus_.add_memory({virt_map::kDram, config.ram_size, ram_.data(), true, "ram"}));
+
+  for (unsigned i = 0; i < config.num_harts; ++i) hart_irqs_.push_back(std::make_unique<HartIrq>());
+  std::vector<HartIrq*> irq_ptrs;
+  for (auto& p : hart_irqs_) irq_ptrs.push_back(p.get());
+
+  plic_ = std::make_unique<Plic>(irq_ptrs);
+  clint_ = std::make_unique<Clint>(clock_, irq_ptrs);
+  uart_ = std::make_unique<Uart16550>(IrqLine(plic_.get(), virt_map::kUart0Irq), host.console_out);
+  rtc_ = std::make_unique<GoldfishRtc>(IrqLine(plic_.get(), virt_map::kRtcIrq));
+  test_ = std::make_unique<SifiveTest>(host.power);
+
+  TRY_VOID(bus_.add_mmio(virt_map::kTest, virt_map::kTestSize, test_.get()));
+  TRY_VOID(bus_.add_mmio(virt_map::kRtc, virt_map::kRtcSize, rtc_.get(), virt_map::kRtcIrq));
+  TRY_VOID(bus_.add_mmio(virt_map::kClint, virt_map::kClintSize, clint_.get()));
+  TRY_VOID(bus_.add_mmio(virt_map::kPlic, virt_map::kPlicSize, plic_.get()));
+  TRY_VOID(bus_.add_mmio(virt_map::kUart0, virt_map::kUart0Size, uart_.get(), virt_map::kUart0Irq));
+
+  const LoadedBoot loaded = TRY(load_boot(plan_, bus_));
+
+  uint64_t initrd_start = 0, initrd_end = 0;
+  if (loaded.initrd) {
+    initrd_start = loaded.initrd->addr;
+    initrd_end = loaded.initrd->addr + loaded.initrd->size;
+  }
+  dtb_ = TRY(make_fdt(config, initrd_start, initrd_end));
+  if (dtb_.size() > plan_.fdt_size) {
+    return make_error(fmt::format("device tree is {} bytes, more than the {} reserved", dtb_.size(),
+                                  plan_.fdt_size));
+  }
+  if (!bus_.write_phys(plan_.fdt_addr, dtb_.data(), dtb_.size())) {
+    return make_error(fmt::format("device tree does not fit in RAM at {:#x}", plan_.fdt_addr));
+  }
+
+  // The boot ROM: QEMU's reset vector and the fw_dynamic info block, read-only to the guest.
+  FwDynamicInfo info;
+  info.next_addr = plan_.next_addr;
+  info.next_mode = FwDynamicInfo::kNextModeS;
+  info.boot_hart = 0;
+  const std::vector<uint8_t> reset = make_reset_vector(plan_.start_addr, plan_.fdt_addr, info);
+  if (reset.size() > kBootRomSize) return make_error("reset vector does not fit in the boot ROM");
+  std::memcpy(rom_.data() + kBootRomBase, reset.data(), reset.size());
+  TRY_VOID(bus_.add_memory({kBootRomBase, kBootRomSize, rom_.data() + kBootRomBase, false, "rom"}));
+
+  if (loaded.tohost && loaded.fromhost) {
+    htif_ = std::make_unique<Htif>(bus_, *loaded.tohost, *loaded.fromhost, host.console_out);
+  }
+
+  for (unsigned i = 0; i < config.num_harts; ++i) {
+    harts_.push_back(std::make_unique<rv::Hart>(i, bus_, *hart_irqs_[i], clock_, code_));
+    harts_.back()->reset(kBootRomBase);
+  }
+  code_.set_new_code_page_listener([this](uint64_t) {
+    for (auto& h : harts_) h->drop_write_mappings();
+  });
+  return {};
+}
+
+std::optional<int> VirtMachine::poll() {
+  rtc_->poll();
+  if (htif_) return htif_->poll();
+  return std::nullopt;
+}
+
+uint64_t VirtMachine::instructions_retired() const {
+  uint64_t n = 0;
+  for (const auto& h : harts_) n += h->instret;
+  return n;
+}
+
+Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uint64_t initrd_start,
+                                                   uint64_t initrd_end) const {
+  FdtWriter fdt;
+  fdt.begin_node("");
+  fdt.prop_u32("#address-cells", 2);
+  fdt.prop_u32("#size-cells", 2);
+  fdt.prop_string("compatible", "riscv-virtio");
+  fdt.prop_string("model", "riscv-virtio,qemu");
+
+  fdt.begin_node("chosen");
+  if (!config.bootargs.empty()) fdt.prop_string("bootargs", config.bootargs);
+  fdt.prop_string("stdout-path", node_name("/soc/serial", virt_map::kUart0));
+  if (initrd_end > initrd_start) {
+    fdt.prop_u64("linux,initrd-start", initrd_start);
+    fdt.prop_u64("linux,initrd-end", initrd_end);
+  }
+  std::array<uint8_t, 32> seed{};
+  if (getrandom(seed.data(), seed.size(), 0) == static_cast<ssize_t>(seed.size())) {
+    fdt.prop_bytes("rng-seed", seed.data(), seed.size());
+  }
+  fdt.end_node();
+
+  fdt.begin_node(node_name("memory", virt_map::kDram));
+  fdt.prop_string("device_type", "memory");
+  fdt.prop_reg(virt_map::kDram, config.ram_size);
+  fdt.end_node();
+
+  std::vector<uint32_t> intc(config.num_harts);
+  for (auto& p : intc) p = fdt.alloc_phandle();
+  const uint32_t plic_phandle = fdt.alloc_phandle();
+
+  fdt.begin_node("cpus");
+  fdt.prop_u32("#address-cells", 1);
+  fdt.prop_u32("#size-cells", 0);
+  fdt.prop_u32("timebase-frequency", static_cast<uint32_t>(MachineClock::kFrequencyHz));
+  for (unsigned i = 0; i < config.num_harts; ++i) {
+    fdt.begin_node(node_name("cpu", i));
+    fdt.prop_string("device_type", "cpu");
+    fdt.prop_u32("reg", i);
+    fdt.prop_string("status", "okay");
+    fdt.prop_string("compatible", "riscv");
+    fdt.prop_string("riscv,isa", kIsaString);
+    fdt.prop_string("riscv,isa-base", "rv64i");
+    fdt.prop_strings("riscv,isa-extensions", {"i", "m", "a", "f", "d", "c", "zicntr", "zicsr",
+                                              "zifencei", "zihintpause"});
+    fdt.prop_string("mmu-type", "riscv,sv48");
+    fdt.begin_node("interrupt-controller");
+    fdt.prop_u32("#interrupt-cells", 1);
+    fdt.prop_empty("interrupt-controller");
+    fdt.prop_string("compatible", "riscv,cpu-intc");
+    fdt.prop_u32("phandle", intc[i]);
+    fdt.end_node();
+    fdt.end_node();
+  }
+  fdt.end_node();
+
+  fdt.begin_node("soc");
+  fdt.prop_u32("#address-cells", 2);
+  fdt.prop_u32("#size-cells", 2);
+  fdt.prop_string("compatible", "simple-bus");
+  fdt.prop_empty("ranges");
+  for (const MmioMapping& m : bus_.mmio()) {
+    FdtContext ctx;
+    ctx.base = m.base;
+    ctx.size = m.size;
+    ctx.irq = m.irq;
+    ctx.plic_phandle = plic_phandle;
+    ctx.cpu_intc_phandles = intc.data();
+    ctx.num_harts = config.num_harts;
+    m.device->add_fdt_node(fdt, ctx);
+  }
+  fdt.end_node();
+
+  fdt.end_node();
+  return fdt.finish();
+}
+
+}  // namespace vessel

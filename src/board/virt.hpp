@@ -1,0 +1,102 @@
+// QEMU's riscv64 `virt` machine, rebuilt from its parts: RAM, boot ROM, CLINT, PLIC, UART,
+// RTC, test device and harts on one bus, a device tree generated from the configuration, and
+// the images placed the way QEMU places them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.hpp"
+#include "base/mapped_memory.hpp"
+#include "base/result.hpp"
+#include "board/bus.hpp"
+#include "board/htif.hpp"
+#include "board/loader.hpp"
+#include "cpu/riscv/code_cache.hpp"
+#include "cpu/riscv/hart.hpp"
+#include "devices/clint/clint.hpp"
+#include "devices/goldfish_rtc/goldfish_rtc.hpp"
+#include "devices/irq.hpp"
+#include "devices/plic/plic.hpp"
+#include "devices/sifive_test/sifive_test.hpp"
+#include "devices/uart16550/uart16550.hpp"
+
+namespace vessel {
+
+// The memory map (hw/riscv/virt.c).
+namespace virt_map {
+inline constexpr uint64_t kTest = 0x0010'0000, kTestSize = 0x1000;
+inline constexpr uint64_t kRtc = 0x0010'1000, kRtcSize = 0x1000;
+inline constexpr uint64_t kClint = 0x0200'0000, kClintSize = 0x1'0000;
+inline constexpr uint64_t kPlic = 0x0c00'0000, kPlicSize = 0x60'0000;
+inline constexpr uint64_t kUart0 = 0x1000'0000, kUart0Size = 0x100;
+inline constexpr uint64_t kVirtio = 0x1000'1000, kVirtioSize = 0x1000, kVirtioCount = 8;
+inline constexpr uint64_t kDram = 0x8000'0000;
+inline constexpr unsigned kUart0Irq = 10, kRtcIrq = 11, kVirtioIrqBase = 1;
+}  // namespace virt_map
+
+// The ISA this hart implements and the device tree advertises: nothing more.
+inline constexpr const char* kIsaString = "rv64imafdc_zicntr_zicsr_zifencei_zihintpause";
+
+struct VirtConfig {
+  uint64_t ram_size = 512ULL << 20;
+  unsigned num_harts = 1;
+  std::optional<std::string> firmware;  // nullopt: --firmware none
+  std::optional<std::string> kernel;
+  std::optional<std::string> initrd;
+  std::string bootargs;
+};
+
+// What the machine asks of its host side.
+struct VirtHost {
+  std::function<void(uint8_t)> console_out;        // UART and HTIF console bytes
+  std::function<void(PowerRequest)> power;         // the test device / syscon
+};
+
+class VirtMachine {
+ public:
+  // Builds the machine and loads the images; errors are one line for a person.
+  static Result<std::unique_ptr<VirtMachine>> create(const VirtConfig& config, VirtHost host);
+
+  const std::vector<uint8_t>& dtb() const { return dtb_; }
+  Bus& bus() { return bus_; }
+  Uart16550& uart() { return *uart_; }
+  std::vector<std::unique_ptr<rv::Hart>>& harts() { return harts_; }
+  MachineClock& clock() { return clock_; }
+  const BootPlan& boot_plan() const { return plan_; }
+  // Devices that need time to pass (RTC alarm) and HTIF: called from the run loop.
+  // Returns an exit code when HTIF reports one.
+  std::optional<int> poll();
+  uint64_t instructions_retired() const;
+
+ private:
+  VirtMachine() = default;
+  Result<void> build(const VirtConfig& config, VirtHost host);
+  Result<std::vector<uint8_t>> make_fdt(const VirtConfig& config, uint64_t initrd_start,
+                                        uint64_t initrd_end) const;
+
+  MachineClock clock_;
+  MappedMemory ram_;
+  MappedMemory rom_;
+  Bus bus_;
+  rv::CodeCache code_;
+  std::vector<std::unique_ptr<HartIrq>> hart_irqs_;
+  std::unique_ptr<Plic> plic_;
+  std::unique_ptr<Clint> clint_;
+  std::unique_ptr<Uart16550> uart_;
+  std::unique_ptr<GoldfishRtc> rtc_;
+  std::unique_ptr<SifiveTest> test_;
+  std::unique_ptr<Htif> htif_;
+  std::vector<std::unique_ptr<rv::Hart>> harts_;
+  BootPlan plan_;
+  std::vector<uint8_t> dtb_;
+};
+
+// "512M", "2G", "1048576": bytes, or a one-line error naming the problem.
+Result<uint64_t> parse_size(const std::string& text);
+
+}  // namespace vessel

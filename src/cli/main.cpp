@@ -1,0 +1,77 @@
+// vessel: the command line.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+
+#include "base/log.hpp"
+#include "board/virt.hpp"
+#include "vmm/vm.hpp"
+
+namespace {
+
+constexpr const char* kDefaultFirmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
+
+int fail(const std::string& message) {
+  fmt::print(stderr, "vessel: {}\n", message);
+  return vessel::kExitBadInput;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Vessel: a hypervisor for RISC-V virtual machines"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+  CLI::App* run = app.add_subcommand("run", "Boot a virtual machine (QEMU riscv64 'virt' board)");
+  std::string firmware = kDefaultFirmware;
+  std::string kernel, initrd, append, memory = "512M", dump_dtb;
+  unsigned smp = 1;
+  double timeout = 0;
+  bool stats = false, verbose = false;
+  run->add_option("--firmware,--bios", firmware,
+                  "M-mode firmware (OpenSBI fw_dynamic/fw_jump .bin or .elf), or 'none' to start "
+                  "--kernel in M-mode")
+      ->capture_default_str();
+  run->add_option("--kernel", kernel, "Kernel: Linux Image, Image.gz or ELF; with --firmware none, a bare ELF");
+  run->add_option("--initrd", initrd, "Initial ramdisk, placed high in RAM");
+  run->add_option("--append", append, "Kernel command line");
+  run->add_option("--memory,-m", memory, "Guest RAM, e.g. 512M or 2G")->capture_default_str();
+  run->add_option("--smp", smp, "Number of harts")->capture_default_str();
+  run->add_option("--timeout", timeout, "Stop the VM after this many seconds (exit status 124)");
+  run->add_option("--dump-dtb", dump_dtb, "Write the generated device tree blob to FILE and exit");
+  run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
+  run->add_flag("-v,--verbose", verbose, "Log more on stderr");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return fail(e.what());
+  }
+  if (verbose) vessel::set_log_level(vessel::LogLevel::kInfo);
+
+  vessel::VmOptions options;
+  auto size = vessel::parse_size(memory);
+  if (!size) return fail("--memory: " + size.error().message);
+  options.machine.ram_size = *size;
+  options.machine.num_harts = smp;
+  if (smp != 1) return fail("--smp: only 1 hart is supported so far");
+  if (firmware != "none") options.machine.firmware = firmware;
+  if (!kernel.empty()) options.machine.kernel = kernel;
+  if (!initrd.empty()) options.machine.initrd = initrd;
+  options.machine.bootargs = append;
+  if (!dump_dtb.empty()) options.dump_dtb = dump_dtb;
+  if (timeout < 0) return fail("--timeout: must not be negative");
+  options.timeout_seconds = timeout;
+  options.stats = stats;
+  if (!options.machine.kernel && !options.machine.firmware) {
+    return fail("nothing to run: give --kernel, or a --firmware other than none");
+  }
+  return vessel::run_vm(options);
+}

@@ -1,0 +1,62 @@
+// Decoded blocks, indexed by where their bytes live: the host address of the guest memory
+// backing them. That names a guest physical location uniquely, so a remapping of virtual
+// addresses does not throw blocks away.
+//
+// A block is a run of decoded instructions inside one 4 KiB page, ending at the
+// first control transfer or system instruction. Pages holding blocks are "code pages": the
+// harts keep no write mapping for them in their soft TLBs, so every store to one reaches
+// invalidate() and self-modifying code is seen. fence.i flushes everything. Blocks are
+// never freed while a hart may run them: they are retired and freed at the next safe point.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "cpu/riscv/decoded.hpp"
+
+namespace vessel::rv {
+
+struct Block {
+  uint64_t host = 0;  // host address of the first instruction's bytes
+  std::vector<DecodedInsn> insns;
+};
+
+class CodeCache {
+ public:
+  static constexpr uint64_t kPageSize = 4096;
+
+  Block* find(uint64_t host) const {
+    auto it = blocks_.find(host);
+    return it == blocks_.end() ? nullptr : it->second.get();
+  }
+  Block* insert(uint64_t host, std::vector<DecodedInsn> insns);
+
+  bool is_code_page(uint64_t host) const { return pages_.count(host / kPageSize) != 0; }
+  // A store hit [host, host+len): drop the blocks of the pages it touches.
+  void invalidate(uint64_t host, uint64_t len);
+  void flush();
+  // Free retired blocks; call only where no hart is inside a block.
+  void collect_garbage() { retired_.clear(); }
+
+  // Changes whenever a block is dropped: jump caches compare against it.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  size_t block_count() const { return blocks_.size(); }
+
+  // Told when a page first becomes a code page (harts drop their write mappings).
+  void set_new_code_page_listener(std::function<void(uint64_t page)> fn) { on_new_page_ = std::move(fn); }
+
+ private:
+  void drop_page(uint64_t page);
+
+  std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> pages_;  // page -> block start addresses
+  std::vector<std::unique_ptr<Block>> retired_;
+  std::atomic<uint64_t> generation_{1};
+  std::function<void(uint64_t)> on_new_page_;
+};
+
+}  // namespace vessel::rv

@@ -1,0 +1,230 @@
+// CSR reads and writes with their WARL rules and privilege checks.
+#include "cpu/riscv/hart.hpp"
+
+namespace vessel::rv {
+
+namespace {
+// misa: MXL=2 (64-bit) and the extensions A, C, D, F, I, M, S, U. Read-only (WARL allows it).
+constexpr uint64_t kMisaValue = (2ULL << 62) | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) |
+                           (1 << 12) | (1 << 18) | (1 << 20);
+// Exceptions that may be delegated: all but ecall from M (11) and the reserved 10 and 14.
+constexpr uint64_t kDelegableExceptions = 0xb3ff;
+constexpr uint64_t kMieWritable = irq::kAll;
+// In mip, software may write SSIP, STIP and SEIP; MSIP, MTIP and MEIP come from the platform.
+constexpr uint64_t kMipWritable = irq::kSupervisor;
+constexpr uint64_t kEnvcfgFIOM = 1;  // the only envcfg field without an extension behind it
+constexpr uint64_t kSatpModeBare = 0, kSatpModeSv39 = 8, kSatpModeSv48 = 9;
+constexpr uint32_t kCountinhibitWritable = 0xfffffffd;  // bit 1 (TM) is hardwired to 0
+}  // namespace
+
+bool Hart::csr_accessible(uint16_t csr, bool write) const {
+  const auto lowest = static_cast<unsigned>((csr >> 8) & 3);
+  if (static_cast<unsigned>(priv) < lowest) return false;
+  if (write && ((csr >> 10) & 3) == 3) return false;  // read-only CSR
+  return true;
+}
+
+uint64_t Hart::counter_value(bool instret_counter) const {
+  if (instret_counter) {
+    return (mcountinhibit_ & 4) ? instret_frozen_ : instret + instret_offset_;
+  }
+  return (mcountinhibit_ & 1) ? cycle_frozen_ : instret + cycle_offset_;
+}
+
+bool Hart::counter_accessible(uint16_t csr) const {
+  const unsigned n = csr & 0x1f;
+  if (priv == Priv::kM) return true;
+  if (!((mcounteren_ >> n) & 1)) return false;
+  if (priv == Priv::kU && !((scounteren_ >> n) & 1)) return false;
+  return true;
+}
+
+void Hart::set_mstatus(uint64_t v) {
+  uint64_t m = (mstatus_ & ~mstatus::kWritable) | (v & mstatus::kWritable);
+  // MPP is WARL: the reserved value 2 keeps the old mode.
+  if (((m & mstatus::kMPP) >> mstatus::kMPPShift) == 2) {
+    m = (m & ~mstatus::kMPP) | (mstatus_ & mstatus::kMPP);
+  }
+  if ((m & mstatus::kFS) == mstatus::kFS) {
+    m |= mstatus::kSD;
+  } else {
+    m &= ~mstatus::kSD;
+  }
+  const bool mxr_changed = (m ^ mstatus_) & mstatus::kMXR;
+  mstatus_ = m;
+  if (mxr_changed) flush_tlb();
+  update_modes();
+}
+
+bool Hart::csr_read(uint16_t csr, uint64_t& v) {
+  if (!csr_accessible(csr, false)) return false;
+  switch (csr) {
+    case kFflags:
+      if (!fp_enabled()) return false;
+      v = fflags;
+      return true;
+    case kFrm:
+      if (!fp_enabled()) return false;
+      v = frm;
+      return true;
+    case kFcsr:
+      if (!fp_enabled()) return false;
+      v = static_cast<uint64_t>(frm) << 5 | fflags;
+      return true;
+    case kCycle: case kTime: case kInstret:
+      if (!counter_accessible(csr)) return false;
+      v = csr == kTime ? clock_.mtime() : counter_value(csr == kInstret);
+      return true;
+    case kSstatus: {
+      uint64_t s = mstatus_ & mstatus::kSstatusMask;
+      v = s;
+      return true;
+    }
+    case kSie: v = mie_ & mideleg_; return true;
+    case kSip: v = read_mip() & mideleg_; return true;
+    case kStvec: v = stvec_; return true;
+    case kScounteren: v = scounteren_; return true;
+    case kSenvcfg: v = senvcfg_; return true;
+    case kSscratch: v = sscratch_; return true;
+    case kSepc: v = sepc_; return true;
+    case kScause: v = scause_; return true;
+    case kStval: v = stval_; return true;
+    case kSatp:
+      if (priv == Priv::kS && (mstatus_ & mstatus::kTVM)) return false;
+      v = satp_;
+      return true;
+    case kMvendorid: case kMarchid: case kMimpid: case kMconfigptr: v = 0; return true;
+    case kMhartid: v = hart_id_; return true;
+    case kMstatus: v = mstatus_; return true;
+    case kMisa: v = kMisaValue; return true;
+    case kMedeleg: v = medeleg_; return true;
+    case kMideleg: v = mideleg_; return true;
+    case kMie: v = mie_; return true;
+    case kMip: v = read_mip(); return true;
+    case kMtvec: v = mtvec_; return true;
+    case kMcounteren: v = mcounteren_; return true;
+    case kMenvcfg: v = menvcfg_; return true;
+    case kMcountinhibit: v = mcountinhibit_; return true;
+    case kMscratch: v = mscratch_; return true;
+    case kMepc: v = mepc_; return true;
+    case kMcause: v = mcause_; return true;
+    case kMtval: v = mtval_; return true;
+    case kMcycle: v = counter_value(false); return true;
+    case kMinstret: v = counter_value(true); return true;
+    default: break;
+  }
+  if (csr >= kHpmcounter3 && csr <= kHpmcounter31) {
+    if (!counter_accessible(csr)) return false;
+    v = 0;  // no events are counted: the hpm counters are hardwired to zero
+    return true;
+  }
+  if ((csr >= kMhpmcounter3 && csr <= kMhpmcounter31) || (csr >= kMhpmevent3 && csr <= kMhpmevent31)) {
+    v = 0;
+    return true;
+  }
+  if (csr >= kPmpcfg0 && csr <= kPmpcfg15) {
+    const unsigned index = csr - kPmpcfg0;
+    if (index & 1) return false;  // odd pmpcfg registers do not exist on RV64
+    v = 0;
+    for (unsigned k = 0; k < 8; ++k) {
+      const unsigned e = index * 4 + k;
+      if (e < kNumPmp) v |= static_cast<uint64_t>(pmpcfg_[e]) << (8 * k);
+    }
+    return true;
+  }
+  if (csr >= kPmpaddr0 && csr <= kPmpaddr63) {
+    const unsigned index = csr - kPmpaddr0;
+    v = index < kNumPmp ? pmpaddr_[index] : 0;
+    return true;
+  }
+  return false;
+}
+
+bool Hart::csr_write(uint16_t csr, uint64_t v) {
+  if (!csr_accessible(csr, true)) return false;
+  switch (csr) {
+    case kFflags:
+      if (!fp_enabled()) return false;
+      fflags = static_cast<uint8_t>(v & 0x1f);
+      set_fs_dirty();
+      return true;
+    case kFrm:
+      if (!fp_enabled()) return false;
+      frm = static_cast<uint8_t>(v & 7);
+      set_fs_dirty();
+      return true;
+    case kFcsr:
+      if (!fp_enabled()) return false;
+      fflags = static_cast<uint8_t>(v & 0x1f);
+      frm = static_cast<uint8_t>((v >> 5) & 7);
+      set_fs_dirty();
+      return true;
+    case kSstatus: {
+      const uint64_t writable = mstatus::kWritable & mstatus::kSstatusMask;
+      set_mstatus((mstatus_ & ~writable) | (v & writable));
+      return true;
+    }
+    case kSie:
+      mie_ = (mie_ & ~mideleg_) | (v & mideleg_ & kMieWritable);
+      return true;
+    case kSip:
+      // Only SSIP is writable through sip (STIP and SEIP belong to M-mode or the platform).
+      mip_sw_ = (mip_sw_ & ~(mideleg_ & irq::kSSIP)) | (v & mideleg_ & irq::kSSIP);
+      return true;
+    case kStvec: stvec_ = v & ~2ULL; return true;  // modes 0 and 1 only
+    case kScounteren: scounteren_ = static_cast<uint32_t>(v); return true;
+    case kSenvcfg: senvcfg_ = v & kEnvcfgFIOM; return true;
+    case kSscratch: sscratch_ = v; return true;
+    case kSepc: sepc_ = v & ~1ULL; return true;
+    case kScause: scause_ = v; return true;
+    case kStval: stval_ = v; return true;
+    case kSatp: {
+      if (priv == Priv::kS && (mstatus_ & mstatus::kTVM)) return false;
+      const uint64_t mode = v >> 60;
+      if (mode != kSatpModeBare && mode != kSatpModeSv39 && mode != kSatpModeSv48) return true;
+      // ASIDs are not implemented (ASIDLEN = 0): the field reads as zero.
+      satp_ = mode == kSatpModeBare ? 0 : (v & ((0xfULL << 60) | ((1ULL << 44) - 1)));
+      flush_tlb();
+      return true;
+    }
+    case kMstatus: set_mstatus(v); return true;
+    case kMisa: return true;  // writes ignored
+    case kMedeleg: medeleg_ = v & kDelegableExceptions; return true;
+    case kMideleg: mideleg_ = v & irq::kSupervisor; return true;
+    case kMie: mie_ = v & kMieWritable; return true;
+    case kMip: mip_sw_ = v & kMipWritable; return true;
+    case kMtvec: mtvec_ = v & ~2ULL; return true;
+    case kMcounteren: mcounteren_ = static_cast<uint32_t>(v); return true;
+    case kMenvcfg: menvcfg_ = v & kEnvcfgFIOM; return true;
+    case kMcountinhibit: {
+      const uint32_t next = static_cast<uint32_t>(v) & kCountinhibitWritable;
+      // Freeze or resume the two real counters without a jump in their values.
+      if ((next & 1) && !(mcountinhibit_ & 1)) cycle_frozen_ = counter_value(false);
+      if (!(next & 1) && (mcountinhibit_ & 1)) cycle_offset_ = cycle_frozen_ - instret;
+      if ((next & 4) && !(mcountinhibit_ & 4)) instret_frozen_ = counter_value(true);
+      if (!(next & 4) && (mcountinhibit_ & 4)) instret_offset_ = instret_frozen_ - instret;
+      mcountinhibit_ = next;
+      return true;
+    }
+    case kMscratch: mscratch_ = v; return true;
+    case kMepc: mepc_ = v & ~1ULL; return true;
+    case kMcause: mcause_ = v; return true;
+    case kMtval: mtval_ = v; return true;
+    case kMcycle:
+      // The write happens "before" this instruction retires, so the next read sees v + 1.
+      if (mcountinhibit_ & 1) cycle_frozen_ = v; else cycle_offset_ = v - instret - 1;
+      return true;
+    case kMinstret:
+      if (mcountinhibit_ & 4) instret_frozen_ = v; else instret_offset_ = v - instret - 1;
+      return true;
+    default: break;
+  }
+  if ((csr >= kMhpmcounter3 && csr <= kMhpmcounter31) || (csr >= kMhpmevent3 && csr <= kMhpmevent31)) {
+    return true;  // hardwired to zero
+  }
+  if (csr >= kPmpcfg0 && csr <= kPmpcfg15) return write_pmpcfg(csr - kPmpcfg0, v);
+  if (csr >= kPmpaddr0 && csr <= kPmpaddr63) return write_pmpaddr(csr - kPmpaddr0, v);
+  return false;
+}
+
+}  // namespace vessel::rv

@@ -1,0 +1,85 @@
+// CSR numbers and field layouts, named as in the privileged manual.
+#pragma once
+
+#include <cstdint>
+
+namespace vessel::rv {
+
+enum Csr : uint16_t {
+  // Unprivileged floating point and counters
+  kFflags = 0x001, kFrm = 0x002, kFcsr = 0x003,
+  kCycle = 0xc00, kTime = 0xc01, kInstret = 0xc02, kHpmcounter3 = 0xc03, kHpmcounter31 = 0xc1f,
+  // Supervisor
+  kSstatus = 0x100, kSie = 0x104, kStvec = 0x105, kScounteren = 0x106, kSenvcfg = 0x10a,
+  kSscratch = 0x140, kSepc = 0x141, kScause = 0x142, kStval = 0x143, kSip = 0x144,
+  kSatp = 0x180,
+  // Machine
+  kMvendorid = 0xf11, kMarchid = 0xf12, kMimpid = 0xf13, kMhartid = 0xf14, kMconfigptr = 0xf15,
+  kMstatus = 0x300, kMisa = 0x301, kMedeleg = 0x302, kMideleg = 0x303, kMie = 0x304,
+  kMtvec = 0x305, kMcounteren = 0x306, kMenvcfg = 0x30a, kMcountinhibit = 0x320,
+  kMhpmevent3 = 0x323, kMhpmevent31 = 0x33f,
+  kMscratch = 0x340, kMepc = 0x341, kMcause = 0x342, kMtval = 0x343, kMip = 0x344,
+  kPmpcfg0 = 0x3a0, kPmpcfg15 = 0x3af, kPmpaddr0 = 0x3b0, kPmpaddr63 = 0x3ef,
+  kMcycle = 0xb00, kMinstret = 0xb02, kMhpmcounter3 = 0xb03, kMhpmcounter31 = 0xb1f,
+};
+
+namespace mstatus {
+inline constexpr uint64_t kSIE = 1ULL << 1;
+inline constexpr uint64_t kMIE = 1ULL << 3;
+inline constexpr uint64_t kSPIE = 1ULL << 5;
+inline constexpr uint64_t kMPIE = 1ULL << 7;
+inline constexpr uint64_t kSPP = 1ULL << 8;
+inline constexpr unsigned kMPPShift = 11;
+inline constexpr uint64_t kMPP = 3ULL << kMPPShift;
+inline constexpr unsigned kFSShift = 13;
+inline constexpr uint64_t kFS = 3ULL << kFSShift;
+inline constexpr uint64_t kMPRV = 1ULL << 17;
+inline constexpr uint64_t kSUM = 1ULL << 18;
+inline constexpr uint64_t kMXR = 1ULL << 19;
+inline constexpr uint64_t kTVM = 1ULL << 20;
+inline constexpr uint64_t kTW = 1ULL << 21;
+inline constexpr uint64_t kTSR = 1ULL << 22;
+inline constexpr uint64_t kUXL = 3ULL << 32;
+inline constexpr uint64_t kSXL = 3ULL << 34;
+inline constexpr uint64_t kSD = 1ULL << 63;
+// Fields software can write in mstatus (UBE/SBE/MBE are 0: little-endian only; VS/XS are 0).
+inline constexpr uint64_t kWritable = kSIE | kMIE | kSPIE | kMPIE | kSPP | kMPP | kFS | kMPRV |
+                                      kSUM | kMXR | kTVM | kTW | kTSR;
+// The sstatus view of mstatus.
+inline constexpr uint64_t kSstatusMask = kSIE | kSPIE | kSPP | kFS | kSUM | kMXR | kUXL | kSD |
+                                         (3ULL << 9) /*VS*/ | (3ULL << 15) /*XS*/ | (1ULL << 6) /*UBE*/;
+}  // namespace mstatus
+
+// Interrupt bits in mip/mie.
+namespace irq {
+inline constexpr uint64_t kSSIP = 1ULL << 1;
+inline constexpr uint64_t kMSIP = 1ULL << 3;
+inline constexpr uint64_t kSTIP = 1ULL << 5;
+inline constexpr uint64_t kMTIP = 1ULL << 7;
+inline constexpr uint64_t kSEIP = 1ULL << 9;
+inline constexpr uint64_t kMEIP = 1ULL << 11;
+inline constexpr uint64_t kAll = kSSIP | kMSIP | kSTIP | kMTIP | kSEIP | kMEIP;
+inline constexpr uint64_t kSupervisor = kSSIP | kSTIP | kSEIP;
+}  // namespace irq
+
+// Synchronous exception causes (mcause with the interrupt bit clear).
+enum class Exception : uint8_t {
+  kInstructionAddressMisaligned = 0,
+  kInstructionAccessFault = 1,
+  kIllegalInstruction = 2,
+  kBreakpoint = 3,
+  kLoadAddressMisaligned = 4,
+  kLoadAccessFault = 5,
+  kStoreAddressMisaligned = 6,
+  kStoreAccessFault = 7,
+  kEcallFromU = 8,
+  kEcallFromS = 9,
+  kEcallFromM = 11,
+  kInstructionPageFault = 12,
+  kLoadPageFault = 13,
+  kStorePageFault = 15,
+};
+
+enum class Priv : uint8_t { kU = 0, kS = 1, kM = 3 };
+
+}  // namespace vessel::rv

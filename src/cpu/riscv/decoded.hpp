@@ -1,0 +1,50 @@
+// A decoded instruction: what the decoder produces once and the interpreter runs many times.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/riscv/insn_table.hpp"
+
+namespace vessel::rv {
+
+class Hart;
+
+enum class Op : uint16_t {
+#define VESSEL_X(id, mn, match, mask, imm, ops, ext) id,
+  VESSEL_RV_BASE_INSNS(VESSEL_X)
+#undef VESSEL_X
+  kIllegal,
+  kCount,
+};
+inline constexpr unsigned kNumOps = static_cast<unsigned>(Op::kCount);
+
+enum class ImmKind : uint8_t { kNone, kI, kS, kB, kU, kJ, kShamt5, kShamt6, kCsr };
+enum class Ext : uint8_t { RV64I, M, A, F, D, Zicsr, Zifencei, Priv, C };
+
+// What an instruction's semantics tell the interpreter loop. Traps are values: the semantics
+// have already entered the trap (CSRs and pc updated) when they return kTrap.
+enum class ExecStatus : uint8_t {
+  kNext,   // fall through: the loop adds the instruction length to pc
+  kJump,   // pc was set by the instruction (taken branch, jump)
+  kTrap,   // a trap was taken; pc is the trap vector
+  kBreak,  // pc was set; leave the block (CSR side effects, fence.i, wfi, mode change)
+};
+
+struct DecodedInsn;
+using Handler = ExecStatus (*)(Hart&, const DecodedInsn&);
+
+// Integer destination x0 is decoded as register 32, a write-only sink, so that semantics
+// never test rd != 0 (reads of x0 use index 0, which always holds zero).
+inline constexpr uint8_t kZeroSink = 32;
+
+struct DecodedInsn {
+  Handler fn = nullptr;
+  int64_t imm = 0;
+  uint32_t raw = 0;  // the instruction as fetched (16 bits for compressed): mtval for illegal
+  Op op = Op::kIllegal;
+  uint8_t rd = 0, rs1 = 0, rs2 = 0, rs3 = 0;
+  uint8_t rm = 0;   // rounding mode field of FP instructions; aq/rl bits of AMOs
+  uint8_t len = 4;  // 2 or 4
+};
+
+}  // namespace vessel::rv

@@ -1,0 +1,213 @@
+// One RISC-V hart: architectural state, CSRs, traps, address translation and the soft TLB.
+// Instruction semantics live in semantics/*.hpp; the execution loop in interp.cpp.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include "board/bus.hpp"
+#include "base/clock.hpp"
+#include "cpu/riscv/code_cache.hpp"
+#include "cpu/riscv/csr.hpp"
+#include "cpu/riscv/decoded.hpp"
+#include "devices/irq.hpp"
+
+namespace vessel::rv {
+
+enum class Access : uint8_t { kRead = 0, kWrite = 1, kFetch = 2 };
+
+// Why run() returned.
+enum class StopReason : uint8_t { kRequested, kTrapLoop };
+
+struct HartStats {
+  uint64_t tlb_misses = 0;
+  uint64_t blocks_built = 0;
+  uint64_t traps = 0;
+  uint64_t interrupts = 0;
+};
+
+class Hart {
+ public:
+  static constexpr unsigned kTlbSize = 256;
+  static constexpr unsigned kNumPmp = 16;
+
+  Hart(unsigned hart_id, Bus& bus, HartIrq& irq, MachineClock& clock, CodeCache& code);
+
+  // Reset state: M-mode at `pc`, as the boot ROM expects.
+  void reset(uint64_t pc);
+
+  // Run until `stop` is set (checked every few thousand instructions) or the guest is stuck
+  // in a trap loop. `poll` is called at the same points (devices, HTIF, timeouts).
+  StopReason run(const std::atomic<bool>& stop, const std::function<void()>& poll);
+  // Execute exactly one instruction (or take one pending interrupt): for tests and debugging.
+  void step();
+
+  // --- architectural state (public: semantics and tests use it directly) ---
+  uint64_t x[33] = {};  // x[32] is the write sink for rd == x0
+  uint64_t f[32] = {};
+  uint64_t pc = 0;
+  Priv priv = Priv::kM;
+
+  // --- traps ---
+  // Enter the trap for exception `e` at the current pc; returns kTrap for the semantics.
+  ExecStatus raise(Exception e, uint64_t tval);
+  ExecStatus illegal(const DecodedInsn& d) {
+    return raise(Exception::kIllegalInstruction, d.raw);
+  }
+  // Take the highest-priority pending and enabled interrupt, if any.
+  bool take_interrupt();
+  uint64_t read_mip() const;  // mip with platform lines (MSIP, MTIP, MEIP, SEIP) folded in
+
+  // --- CSRs (csr.cpp); false = illegal instruction ---
+  bool csr_read(uint16_t csr, uint64_t& value);
+  bool csr_write(uint16_t csr, uint64_t value);
+  bool csr_accessible(uint16_t csr, bool write) const;
+
+  // --- privileged instructions (trap.cpp) ---
+  ExecStatus do_mret(const DecodedInsn& d);
+  ExecStatus do_sret(const DecodedInsn& d);
+  ExecStatus do_wfi(const DecodedInsn& d);
+  ExecStatus do_sfence_vma(const DecodedInsn& d);
+  ExecStatus do_fence_i(const DecodedInsn& d);
+
+  // --- memory (mmu.cpp for the slow paths) ---
+  template <typename T>
+  bool load(uint64_t va, T& out) {
+    const TlbEntry& e = tlb_[kRead][data_mode_][(va >> 12) % kTlbSize];
+    if (e.vpage == (va & ~0xfffULL) && (va & 0xfff) <= 0x1000 - sizeof(T)) [[likely]] {
+      std::memcpy(&out, reinterpret_cast<const void*>(va + e.addend), sizeof(T));
+      return true;
+    }
+    return load_slow(va, &out, sizeof(T));
+  }
+  template <typename T>
+  bool store(uint64_t va, T value) {
+    const TlbEntry& e = tlb_[kWrite][data_mode_][(va >> 12) % kTlbSize];
+    if (e.vpage == (va & ~0xfffULL) && (va & 0xfff) <= 0x1000 - sizeof(T)) [[likely]] {
+      std::memcpy(reinterpret_cast<void*>(va + e.addend), &value, sizeof(T));
+      return true;
+    }
+    return store_slow(va, &value, sizeof(T));
+  }
+  // Host pointer for an aligned atomic access at va (AMO, LR/SC); nullptr = trap entered.
+  uint8_t* amo_ptr(uint64_t va, unsigned size, bool is_load_reserved);
+  bool mmio_load(uint64_t pa, unsigned size, uint64_t& value, uint64_t va);
+  bool mmio_store(uint64_t pa, unsigned size, uint64_t value, uint64_t va);
+
+  // Translate va for access `acc` in the effective mode; false = trap entered.
+  bool translate(uint64_t va, Access acc, uint64_t& pa, bool& leaf_cacheable);
+  // Fetch-side lookup used by the interpreter: host address of the instruction bytes at va
+  // (through the fetch TLB); nullptr = trap entered.
+  const uint8_t* fetch_host(uint64_t va);
+  bool pmp_allows(uint64_t pa, uint64_t len, Access acc, Priv p) const;
+
+  // Drop every cached translation (satp, sfence.vma, PMP, MXR changes).
+  void flush_tlb();
+  // Called by CodeCache when a page gains decoded code: writes to it must take the slow path.
+  void drop_write_mappings();
+
+  // --- floating point ---
+  bool fp_enabled() const { return (mstatus_ & mstatus::kFS) != 0; }
+  void set_fs_dirty() { mstatus_ |= mstatus::kFS | mstatus::kSD; }
+  uint8_t fflags = 0;
+  uint8_t frm = 0;
+
+  // --- LR/SC ---
+  uint64_t reservation_pa = ~0ULL;
+  uint64_t reservation_value = 0;
+
+  // --- misc state ---
+  uint64_t instret = 0;  // instructions retired (also the cycle count)
+  bool stop_block = false;  // a store modified code: the running block must end
+  bool poll_soon = false;   // WFI or fence.i: the run loop should poll the platform now
+  HartStats stats;
+  unsigned hart_id() const { return hart_id_; }
+  uint64_t mstatus() const { return mstatus_; }
+  std::string describe_trap_loop() const;
+  Bus& bus() { return bus_; }
+  CodeCache& code_cache() { return code_; }
+
+ private:
+  friend class HartTestAccess;
+  struct TlbEntry {
+    uint64_t vpage = ~0ULL;  // never equal to a page-aligned address when invalid
+    uint64_t addend = 0;     // host address = va + addend
+  };
+  // Data-side TLB sets by effective mode: U, S, S with SUM=1, M (bare).
+  enum DataMode : uint8_t { kModeU = 0, kModeS = 1, kModeSSum = 2, kModeM = 3 };
+  enum AccessIndex : uint8_t { kRead = 0, kWrite = 1, kFetch = 2 };
+
+  bool load_slow(uint64_t va, void* out, unsigned size);
+  bool store_slow(uint64_t va, const void* in, unsigned size);
+  bool access_page(uint64_t va, Access acc, uint64_t& pa);
+  void fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa);
+  bool walk(uint64_t va, Access acc, Priv p, uint64_t& pa);
+  Exception page_fault(Access acc) const;
+  Exception access_fault(Access acc) const;
+  bool pmp_page_uniform(uint64_t page_pa, Access acc, Priv p) const;
+  Priv data_priv() const;
+  void update_modes();  // recompute data_mode_/fetch_mode_ after priv or mstatus change
+  void set_mstatus(uint64_t value);
+  void enter_trap(uint64_t cause, uint64_t tval, bool interrupt);
+  bool write_pmpcfg(unsigned index, uint64_t value);
+  bool write_pmpaddr(unsigned index, uint64_t value);
+  uint64_t pmp_napot_or_tor(unsigned i, uint64_t& lo, uint64_t& hi) const;
+  uint64_t counter_value(bool instret_counter) const;
+  bool counter_accessible(uint16_t csr) const;
+
+  // The interpreter's per-hart cache from (virtual pc, privilege) to decoded block. An entry
+  // is valid while tlb_gen_ + the code cache's generation equal the value it was made with.
+  struct JumpEntry {
+    uint64_t va = ~0ULL;
+    uint64_t gen = 0;
+    Block* block = nullptr;
+    Priv priv = Priv::kM;
+  };
+  static constexpr unsigned kJumpCacheSize = 4096;
+  Block* lookup_block();
+  Block* build_block(uint64_t va, const uint8_t* host);
+  // Decode and execute the instruction at pc without the block cache.
+  ExecStatus exec_one();
+
+  std::array<JumpEntry, kJumpCacheSize> jump_cache_{};
+  uint64_t tlb_gen_ = 0;
+
+  unsigned hart_id_;
+  Bus& bus_;
+  HartIrq& irq_;
+  MachineClock& clock_;
+  CodeCache& code_;
+
+  uint8_t data_mode_ = kModeM;
+  uint8_t fetch_mode_ = kModeM;
+  std::array<std::array<std::array<TlbEntry, kTlbSize>, 4>, 3> tlb_{};
+
+  // CSR state (privileged manual names).
+  uint64_t mstatus_ = 0;
+  uint64_t medeleg_ = 0, mideleg_ = 0, mie_ = 0, mip_sw_ = 0;
+  uint64_t mtvec_ = 0, stvec_ = 0;
+  uint64_t mscratch_ = 0, sscratch_ = 0;
+  uint64_t mepc_ = 0, sepc_ = 0, mcause_ = 0, scause_ = 0, mtval_ = 0, stval_ = 0;
+  uint64_t satp_ = 0;
+  uint32_t mcounteren_ = 0, scounteren_ = 0, mcountinhibit_ = 0;
+  uint64_t menvcfg_ = 0, senvcfg_ = 0;
+  uint64_t cycle_offset_ = 0, instret_offset_ = 0;
+  uint64_t cycle_frozen_ = 0, instret_frozen_ = 0;
+  std::array<uint8_t, kNumPmp> pmpcfg_{};
+  std::array<uint64_t, kNumPmp> pmpaddr_{};
+  bool pmp_active_ = false;  // any entry has A != OFF
+
+  // Trap-loop detection: consecutive traps with no instruction retired in between.
+  uint64_t last_trap_instret_ = ~0ULL;
+  unsigned trap_streak_ = 0;
+  uint64_t last_trap_cause_ = 0, last_trap_epc_ = 0;
+
+ public:
+  bool trap_loop() const { return trap_streak_ >= 64; }
+};
+
+}  // namespace vessel::rv

@@ -1,0 +1,225 @@
+// The RV64GC instruction table: the single source of truth for the decoder, the disassembler,
+// the interpreter's dispatch and (later) the translator. Each row is
+//   X(id, mnemonic, match, mask, imm_kind, operands, extension)
+// An instruction word w is this instruction when (w & mask) == match. No two rows overlap
+// (decoder_test checks it). Encodings are from the RISC-V unprivileged and privileged manuals.
+//
+// imm_kind says how the immediate is formed (see ImmKind in decoded.hpp). operands is the
+// assembler syntax for the disassembler, one letter per operand:
+//   d rd   s rs1   t rs2        D frd  S frs1  T frs2  R frs3
+//   i imm  o imm(rs1)  p pc-relative target  c csr  z uimm5 in the rs1 field  m rounding mode
+//   a aq/rl suffix (printed after the mnemonic)  f fence pred/succ
+#pragma once
+
+// clang-format off
+#define VESSEL_RV_BASE_INSNS(X) \
+  /* RV64I */ \
+  X(lui,        "lui",        0x00000037, 0x0000007f, kU,      "d,i",   RV64I) \
+  X(auipc,      "auipc",      0x00000017, 0x0000007f, kU,      "d,i",   RV64I) \
+  X(jal,        "jal",        0x0000006f, 0x0000007f, kJ,      "d,p",   RV64I) \
+  X(jalr,       "jalr",       0x00000067, 0x0000707f, kI,      "d,o",   RV64I) \
+  X(beq,        "beq",        0x00000063, 0x0000707f, kB,      "s,t,p", RV64I) \
+  X(bne,        "bne",        0x00001063, 0x0000707f, kB,      "s,t,p", RV64I) \
+  X(blt,        "blt",        0x00004063, 0x0000707f, kB,      "s,t,p", RV64I) \
+  X(bge,        "bge",        0x00005063, 0x0000707f, kB,      "s,t,p", RV64I) \
+  X(bltu,       "bltu",       0x00006063, 0x0000707f, kB,      "s,t,p", RV64I) \
+  X(bgeu,       "bgeu",       0x00007063, 0x0000707f, kB,      "s,t,p", RV64I) \
+  X(lb,         "lb",         0x00000003, 0x0000707f, kI,      "d,o",   RV64I) \
+  X(lh,         "lh",         0x00001003, 0x0000707f, kI,      "d,o",   RV64I) \
+  X(lw,         "lw",         0x00002003, 0x0000707f, kI,      "d,o",   RV64I) \
+  X(ld,         "ld",         0x00003003, 0x0000707f, kI,      "d,o",   RV64I) \
+  X(lbu,        "lbu",        0x00004003, 0x0000707f, kI,      "d,o",   RV64I) \
+  X(lhu,        "lhu",        0x00005003, 0x0000707f, kI,      "d,o",   RV64I) \
+  X(lwu,        "lwu",        0x00006003, 0x0000707f, kI,      "d,o",   RV64I) \
+  X(sb,         "sb",         0x00000023, 0x0000707f, kS,      "t,o",   RV64I) \
+  X(sh,         "sh",         0x00001023, 0x0000707f, kS,      "t,o",   RV64I) \
+  X(sw,         "sw",         0x00002023, 0x0000707f, kS,      "t,o",   RV64I) \
+  X(sd,         "sd",         0x00003023, 0x0000707f, kS,      "t,o",   RV64I) \
+  X(addi,       "addi",       0x00000013, 0x0000707f, kI,      "d,s,i", RV64I) \
+  X(slti,       "slti",       0x00002013, 0x0000707f, kI,      "d,s,i", RV64I) \
+  X(sltiu,      "sltiu",      0x00003013, 0x0000707f, kI,      "d,s,i", RV64I) \
+  X(xori,       "xori",       0x00004013, 0x0000707f, kI,      "d,s,i", RV64I) \
+  X(ori,        "ori",        0x00006013, 0x0000707f, kI,      "d,s,i", RV64I) \
+  X(andi,       "andi",       0x00007013, 0x0000707f, kI,      "d,s,i", RV64I) \
+  X(slli,       "slli",       0x00001013, 0xfc00707f, kShamt6, "d,s,i", RV64I) \
+  X(srli,       "srli",       0x00005013, 0xfc00707f, kShamt6, "d,s,i", RV64I) \
+  X(srai,       "srai",       0x40005013, 0xfc00707f, kShamt6, "d,s,i", RV64I) \
+  X(add,        "add",        0x00000033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(sub,        "sub",        0x40000033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(sll,        "sll",        0x00001033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(slt,        "slt",        0x00002033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(sltu,       "sltu",       0x00003033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(xor_,       "xor",        0x00004033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(srl,        "srl",        0x00005033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(sra,        "sra",        0x40005033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(or_,        "or",         0x00006033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(and_,       "and",        0x00007033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(addiw,      "addiw",      0x0000001b, 0x0000707f, kI,      "d,s,i", RV64I) \
+  X(slliw,      "slliw",      0x0000101b, 0xfe00707f, kShamt5, "d,s,i", RV64I) \
+  X(srliw,      "srliw",      0x0000501b, 0xfe00707f, kShamt5, "d,s,i", RV64I) \
+  X(sraiw,      "sraiw",      0x4000501b, 0xfe00707f, kShamt5, "d,s,i", RV64I) \
+  X(addw,       "addw",       0x0000003b, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(subw,       "subw",       0x4000003b, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(sllw,       "sllw",       0x0000103b, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(srlw,       "srlw",       0x0000503b, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(sraw,       "sraw",       0x4000503b, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  /* fence covers fence.tso and pause (Zihintpause): all are hints or orderings this */ \
+  /* single-copy-atomic, in-order implementation already satisfies. */ \
+  X(fence,      "fence",      0x0000000f, 0x0000707f, kNone,   "f",     RV64I) \
+  X(ecall,      "ecall",      0x00000073, 0xffffffff, kNone,   "",      RV64I) \
+  X(ebreak,     "ebreak",     0x00100073, 0xffffffff, kNone,   "",      RV64I) \
+  /* Zifencei */ \
+  X(fence_i,    "fence.i",    0x0000100f, 0x0000707f, kNone,   "",      Zifencei) \
+  /* Zicsr */ \
+  X(csrrw,      "csrrw",      0x00001073, 0x0000707f, kCsr,    "d,c,s", Zicsr) \
+  X(csrrs,      "csrrs",      0x00002073, 0x0000707f, kCsr,    "d,c,s", Zicsr) \
+  X(csrrc,      "csrrc",      0x00003073, 0x0000707f, kCsr,    "d,c,s", Zicsr) \
+  X(csrrwi,     "csrrwi",     0x00005073, 0x0000707f, kCsr,    "d,c,z", Zicsr) \
+  X(csrrsi,     "csrrsi",     0x00006073, 0x0000707f, kCsr,    "d,c,z", Zicsr) \
+  X(csrrci,     "csrrci",     0x00007073, 0x0000707f, kCsr,    "d,c,z", Zicsr) \
+  /* Privileged */ \
+  X(sret,       "sret",       0x10200073, 0xffffffff, kNone,   "",      Priv) \
+  X(mret,       "mret",       0x30200073, 0xffffffff, kNone,   "",      Priv) \
+  X(wfi,        "wfi",        0x10500073, 0xffffffff, kNone,   "",      Priv) \
+  X(sfence_vma, "sfence.vma", 0x12000073, 0xfe007fff, kNone,   "s,t",   Priv) \
+  /* M */ \
+  X(mul,        "mul",        0x02000033, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(mulh,       "mulh",       0x02001033, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(mulhsu,     "mulhsu",     0x02002033, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(mulhu,      "mulhu",      0x02003033, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(div,        "div",        0x02004033, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(divu,       "divu",       0x02005033, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(rem,        "rem",        0x02006033, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(remu,       "remu",       0x02007033, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(mulw,       "mulw",       0x0200003b, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(divw,       "divw",       0x0200403b, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(divuw,      "divuw",      0x0200503b, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(remw,       "remw",       0x0200603b, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(remuw,      "remuw",      0x0200703b, 0xfe00707f, kNone,   "d,s,t", M) \
+  /* A */ \
+  X(lr_w,       "lr.w",       0x1000202f, 0xf9f0707f, kNone,   "a,d,(s)", A) \
+  X(sc_w,       "sc.w",       0x1800202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amoswap_w,  "amoswap.w",  0x0800202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amoadd_w,   "amoadd.w",   0x0000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amoxor_w,   "amoxor.w",   0x2000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amoand_w,   "amoand.w",   0x6000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amoor_w,    "amoor.w",    0x4000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amomin_w,   "amomin.w",   0x8000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amomax_w,   "amomax.w",   0xa000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amominu_w,  "amominu.w",  0xc000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amomaxu_w,  "amomaxu.w",  0xe000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(lr_d,       "lr.d",       0x1000302f, 0xf9f0707f, kNone,   "a,d,(s)", A) \
+  X(sc_d,       "sc.d",       0x1800302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amoswap_d,  "amoswap.d",  0x0800302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amoadd_d,   "amoadd.d",   0x0000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amoxor_d,   "amoxor.d",   0x2000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amoand_d,   "amoand.d",   0x6000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amoor_d,    "amoor.d",    0x4000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amomin_d,   "amomin.d",   0x8000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amomax_d,   "amomax.d",   0xa000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amominu_d,  "amominu.d",  0xc000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(amomaxu_d,  "amomaxu.d",  0xe000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  /* F */ \
+  X(flw,        "flw",        0x00002007, 0x0000707f, kI,      "D,o",   F) \
+  X(fsw,        "fsw",        0x00002027, 0x0000707f, kS,      "T,o",   F) \
+  X(fmadd_s,    "fmadd.s",    0x00000043, 0x0600007f, kNone,   "D,S,T,R,m", F) \
+  X(fmsub_s,    "fmsub.s",    0x00000047, 0x0600007f, kNone,   "D,S,T,R,m", F) \
+  X(fnmsub_s,   "fnmsub.s",   0x0000004b, 0x0600007f, kNone,   "D,S,T,R,m", F) \
+  X(fnmadd_s,   "fnmadd.s",   0x0000004f, 0x0600007f, kNone,   "D,S,T,R,m", F) \
+  X(fadd_s,     "fadd.s",     0x00000053, 0xfe00007f, kNone,   "D,S,T,m", F) \
+  X(fsub_s,     "fsub.s",     0x08000053, 0xfe00007f, kNone,   "D,S,T,m", F) \
+  X(fmul_s,     "fmul.s",     0x10000053, 0xfe00007f, kNone,   "D,S,T,m", F) \
+  X(fdiv_s,     "fdiv.s",     0x18000053, 0xfe00007f, kNone,   "D,S,T,m", F) \
+  X(fsqrt_s,    "fsqrt.s",    0x58000053, 0xfff0007f, kNone,   "D,S,m", F) \
+  X(fsgnj_s,    "fsgnj.s",    0x20000053, 0xfe00707f, kNone,   "D,S,T", F) \
+  X(fsgnjn_s,   "fsgnjn.s",   0x20001053, 0xfe00707f, kNone,   "D,S,T", F) \
+  X(fsgnjx_s,   "fsgnjx.s",   0x20002053, 0xfe00707f, kNone,   "D,S,T", F) \
+  X(fmin_s,     "fmin.s",     0x28000053, 0xfe00707f, kNone,   "D,S,T", F) \
+  X(fmax_s,     "fmax.s",     0x28001053, 0xfe00707f, kNone,   "D,S,T", F) \
+  X(fcvt_w_s,   "fcvt.w.s",   0xc0000053, 0xfff0007f, kNone,   "d,S,m", F) \
+  X(fcvt_wu_s,  "fcvt.wu.s",  0xc0100053, 0xfff0007f, kNone,   "d,S,m", F) \
+  X(fcvt_l_s,   "fcvt.l.s",   0xc0200053, 0xfff0007f, kNone,   "d,S,m", F) \
+  X(fcvt_lu_s,  "fcvt.lu.s",  0xc0300053, 0xfff0007f, kNone,   "d,S,m", F) \
+  X(fmv_x_w,    "fmv.x.w",    0xe0000053, 0xfff0707f, kNone,   "d,S",   F) \
+  X(fclass_s,   "fclass.s",   0xe0001053, 0xfff0707f, kNone,   "d,S",   F) \
+  X(feq_s,      "feq.s",      0xa0002053, 0xfe00707f, kNone,   "d,S,T", F) \
+  X(flt_s,      "flt.s",      0xa0001053, 0xfe00707f, kNone,   "d,S,T", F) \
+  X(fle_s,      "fle.s",      0xa0000053, 0xfe00707f, kNone,   "d,S,T", F) \
+  X(fcvt_s_w,   "fcvt.s.w",   0xd0000053, 0xfff0007f, kNone,   "D,s,m", F) \
+  X(fcvt_s_wu,  "fcvt.s.wu",  0xd0100053, 0xfff0007f, kNone,   "D,s,m", F) \
+  X(fcvt_s_l,   "fcvt.s.l",   0xd0200053, 0xfff0007f, kNone,   "D,s,m", F) \
+  X(fcvt_s_lu,  "fcvt.s.lu",  0xd0300053, 0xfff0007f, kNone,   "D,s,m", F) \
+  X(fmv_w_x,    "fmv.w.x",    0xf0000053, 0xfff0707f, kNone,   "D,s",   F) \
+  /* D */ \
+  X(fld,        "fld",        0x00003007, 0x0000707f, kI,      "D,o",   D) \
+  X(fsd,        "fsd",        0x00003027, 0x0000707f, kS,      "T,o",   D) \
+  X(fmadd_d,    "fmadd.d",    0x02000043, 0x0600007f, kNone,   "D,S,T,R,m", D) \
+  X(fmsub_d,    "fmsub.d",    0x02000047, 0x0600007f, kNone,   "D,S,T,R,m", D) \
+  X(fnmsub_d,   "fnmsub.d",   0x0200004b, 0x0600007f, kNone,   "D,S,T,R,m", D) \
+  X(fnmadd_d,   "fnmadd.d",   0x0200004f, 0x0600007f, kNone,   "D,S,T,R,m", D) \
+  X(fadd_d,     "fadd.d",     0x02000053, 0xfe00007f, kNone,   "D,S,T,m", D) \
+  X(fsub_d,     "fsub.d",     0x0a000053, 0xfe00007f, kNone,   "D,S,T,m", D) \
+  X(fmul_d,     "fmul.d",     0x12000053, 0xfe00007f, kNone,   "D,S,T,m", D) \
+  X(fdiv_d,     "fdiv.d",     0x1a000053, 0xfe00007f, kNone,   "D,S,T,m", D) \
+  X(fsqrt_d,    "fsqrt.d",    0x5a000053, 0xfff0007f, kNone,   "D,S,m", D) \
+  X(fsgnj_d,    "fsgnj.d",    0x22000053, 0xfe00707f, kNone,   "D,S,T", D) \
+  X(fsgnjn_d,   "fsgnjn.d",   0x22001053, 0xfe00707f, kNone,   "D,S,T", D) \
+  X(fsgnjx_d,   "fsgnjx.d",   0x22002053, 0xfe00707f, kNone,   "D,S,T", D) \
+  X(fmin_d,     "fmin.d",     0x2a000053, 0xfe00707f, kNone,   "D,S,T", D) \
+  X(fmax_d,     "fmax.d",     0x2a001053, 0xfe00707f, kNone,   "D,S,T", D) \
+  X(fcvt_s_d,   "fcvt.s.d",   0x40100053, 0xfff0007f, kNone,   "D,S,m", D) \
+  X(fcvt_d_s,   "fcvt.d.s",   0x42000053, 0xfff0007f, kNone,   "D,S,m", D) \
+  X(feq_d,      "feq.d",      0xa2002053, 0xfe00707f, kNone,   "d,S,T", D) \
+  X(flt_d,      "flt.d",      0xa2001053, 0xfe00707f, kNone,   "d,S,T", D) \
+  X(fle_d,      "fle.d",      0xa2000053, 0xfe00707f, kNone,   "d,S,T", D) \
+  X(fclass_d,   "fclass.d",   0xe2001053, 0xfff0707f, kNone,   "d,S",   D) \
+  X(fcvt_w_d,   "fcvt.w.d",   0xc2000053, 0xfff0007f, kNone,   "d,S,m", D) \
+  X(fcvt_wu_d,  "fcvt.wu.d",  0xc2100053, 0xfff0007f, kNone,   "d,S,m", D) \
+  X(fcvt_l_d,   "fcvt.l.d",   0xc2200053, 0xfff0007f, kNone,   "d,S,m", D) \
+  X(fcvt_lu_d,  "fcvt.lu.d",  0xc2300053, 0xfff0007f, kNone,   "d,S,m", D) \
+  X(fcvt_d_w,   "fcvt.d.w",   0xd2000053, 0xfff0007f, kNone,   "D,s,m", D) \
+  X(fcvt_d_wu,  "fcvt.d.wu",  0xd2100053, 0xfff0007f, kNone,   "D,s,m", D) \
+  X(fcvt_d_l,   "fcvt.d.l",   0xd2200053, 0xfff0007f, kNone,   "D,s,m", D) \
+  X(fcvt_d_lu,  "fcvt.d.lu",  0xd2300053, 0xfff0007f, kNone,   "D,s,m", D) \
+  X(fmv_x_d,    "fmv.x.d",    0xe2000053, 0xfff0707f, kNone,   "d,S",   D) \
+  X(fmv_d_x,    "fmv.d.x",    0xf2000053, 0xfff0707f, kNone,   "D,s",   D)
+
+// RV64C. A compressed row names the 16-bit pattern and the expander (compressed.cpp) that
+// turns it into the base instruction it stands for: X(id, mnemonic, match, mask, expander).
+// Where one pattern covers several instructions whose split depends on a field being zero
+// or nonzero (c.lui/c.addi16sp, c.jr/c.mv, c.ebreak/c.jalr/c.add), that is one row, because
+// a match/mask pair cannot say "nonzero"; the expander makes the split.
+#define VESSEL_RV_COMPRESSED_INSNS(X) \
+  X(c_addi4spn, "c.addi4spn", 0x0000, 0xe003, c_addi4spn) \
+  X(c_fld,      "c.fld",      0x2000, 0xe003, c_fld) \
+  X(c_lw,       "c.lw",       0x4000, 0xe003, c_lw) \
+  X(c_ld,       "c.ld",       0x6000, 0xe003, c_ld) \
+  X(c_fsd,      "c.fsd",      0xa000, 0xe003, c_fsd) \
+  X(c_sw,       "c.sw",       0xc000, 0xe003, c_sw) \
+  X(c_sd,       "c.sd",       0xe000, 0xe003, c_sd) \
+  X(c_addi,     "c.addi",     0x0001, 0xe003, c_addi) \
+  X(c_addiw,    "c.addiw",    0x2001, 0xe003, c_addiw) \
+  X(c_li,       "c.li",       0x4001, 0xe003, c_li) \
+  X(c_lui,      "c.lui",      0x6001, 0xe003, c_lui) \
+  X(c_srli,     "c.srli",     0x8001, 0xec03, c_srli) \
+  X(c_srai,     "c.srai",     0x8401, 0xec03, c_srai) \
+  X(c_andi,     "c.andi",     0x8801, 0xec03, c_andi) \
+  X(c_sub,      "c.sub",      0x8c01, 0xfc63, c_sub) \
+  X(c_xor,      "c.xor",      0x8c21, 0xfc63, c_xor) \
+  X(c_or,       "c.or",       0x8c41, 0xfc63, c_or) \
+  X(c_and,      "c.and",      0x8c61, 0xfc63, c_and) \
+  X(c_subw,     "c.subw",     0x9c01, 0xfc63, c_subw) \
+  X(c_addw,     "c.addw",     0x9c21, 0xfc63, c_addw) \
+  X(c_j,        "c.j",        0xa001, 0xe003, c_j) \
+  X(c_beqz,     "c.beqz",     0xc001, 0xe003, c_beqz) \
+  X(c_bnez,     "c.bnez",     0xe001, 0xe003, c_bnez) \
+  X(c_slli,     "c.slli",     0x0002, 0xe003, c_slli) \
+  X(c_fldsp,    "c.fldsp",    0x2002, 0xe003, c_fldsp) \
+  X(c_lwsp,     "c.lwsp",     0x4002, 0xe003, c_lwsp) \
+  X(c_ldsp,     "c.ldsp",     0x6002, 0xe003, c_ldsp) \
+  X(c_mv,       "c.mv",       0x8002, 0xf003, c_mv) \
+  X(c_add,      "c.add",      0x9002, 0xf003, c_add) \
+  X(c_fsdsp,    "c.fsdsp",    0xa002, 0xe003, c_fsdsp) \
+  X(c_swsp,     "c.swsp",     0xc002, 0xe003, c_swsp) \
+  X(c_sdsp,     "c.sdsp",     0xe002, 0xe003, c_sdsp)
+// clang-format on

@@ -1,0 +1,131 @@
+// The execution loop: decode once into blocks, find blocks through a per-hart jump cache,
+// run them with one indirect call per instruction, and look at interrupts between blocks.
+#include "base/bits.hpp"
+#include "cpu/riscv/decoder.hpp"
+#include "cpu/riscv/dispatch.hpp"
+#include "cpu/riscv/hart.hpp"
+
+namespace vessel::rv {
+
+namespace {
+constexpr unsigned kMaxBlockInsns = 64;
+// How many instructions may retire between looks at the platform (timer, device lines, stop
+// requests, HTIF). At ~100 MIPS this is ~40 us of guest time.
+constexpr uint64_t kPollInterval = 4096;
+}  // namespace
+
+Block* Hart::build_block(uint64_t va, const uint8_t* host) {
+  std::vector<DecodedInsn> insns;
+  unsigned offset = static_cast<unsigned>(va & 0xfff);
+  while (offset + 2 <= 0x1000 && insns.size() < kMaxBlockInsns) {
+    const uint16_t low = load_le<uint16_t>(host + (offset - (va & 0xfff)));
+    uint32_t raw = low;
+    if (insn_length(low) == 4) {
+      if (offset + 4 > 0x1000) break;  // straddles the page end: executed on its own
+      raw = load_le<uint32_t>(host + (offset - (va & 0xfff)));
+    }
+    DecodedInsn d = decode(raw);
+    insns.push_back(d);
+    offset += d.len;
+    if (ends_block(d.op)) break;
+  }
+  if (insns.empty()) return nullptr;
+  ++stats.blocks_built;
+  return code_.insert(reinterpret_cast<uint64_t>(host), std::move(insns));
+}
+
+Block* Hart::lookup_block() {
+  JumpEntry& e = jump_cache_[(pc >> 1) % kJumpCacheSize];
+  const uint64_t gen = tlb_gen_ + code_.generation();
+  if (e.va == pc && e.gen == gen && e.priv == priv) [[likely]] return e.block;
+  const uint8_t* host = fetch_host(pc);
+  if (host == nullptr) return nullptr;
+  Block* b = code_.find(reinterpret_cast<uint64_t>(host));
+  if (b == nullptr) b = build_block(pc, host);
+  if (b == nullptr) {  // the first instruction straddles the page end
+    exec_one();
+    return nullptr;
+  }
+  e.va = pc;
+  e.gen = tlb_gen_ + code_.generation();
+  e.block = b;
+  e.priv = priv;
+  return b;
+}
+
+ExecStatus Hart::exec_one() {
+  const uint8_t* host = fetch_host(pc);
+  if (host == nullptr) return ExecStatus::kTrap;
+  uint32_t raw = load_le<uint16_t>(host);
+  if (insn_length(static_cast<uint16_t>(raw)) == 4) {
+    if ((pc & 0xfff) == 0xffe) {
+      const uint8_t* high = fetch_host(pc + 2);
+      if (high == nullptr) return ExecStatus::kTrap;
+      raw |= static_cast<uint32_t>(load_le<uint16_t>(high)) << 16;
+    } else {
+      raw = load_le<uint32_t>(host);
+    }
+  }
+  const DecodedInsn d = decode(raw);
+  const ExecStatus s = d.fn(*this, d);
+  if (s == ExecStatus::kNext) pc += d.len;
+  if (s != ExecStatus::kTrap) ++instret;
+  stop_block = false;
+  return s;
+}
+
+void Hart::step() {
+  if (take_interrupt()) return;
+  exec_one();
+}
+
+StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>& poll) {
+  uint64_t next_poll = 0;
+  bool check_interrupts = true;
+  for (;;) {
+    if (instret >= next_poll || irq_.has_attention()) {
+      if (poll) poll();
+      if (stop.load(std::memory_order_acquire)) return StopReason::kRequested;
+      code_.collect_garbage();  // safe point: no block is running
+      next_poll = instret + kPollInterval;
+      check_interrupts = true;
+      irq_.take_attention();
+    }
+    if (check_interrupts) {
+      check_interrupts = false;
+      if (take_interrupt() && trap_loop()) return StopReason::kTrapLoop;
+    }
+
+    Block* b = lookup_block();
+    if (b == nullptr) {  // the fetch trapped, or a lone page-straddling instruction ran
+      if (trap_loop()) return StopReason::kTrapLoop;
+      continue;
+    }
+    const DecodedInsn* i = b->insns.data();
+    const DecodedInsn* const end = i + b->insns.size();
+    for (;;) {
+      const ExecStatus s = i->fn(*this, *i);
+      if (s == ExecStatus::kNext) [[likely]] {
+        pc += i->len;
+        ++instret;
+        if (++i == end) break;
+        continue;
+      }
+      if (s == ExecStatus::kTrap) {
+        if (trap_loop()) return StopReason::kTrapLoop;
+      } else {
+        ++instret;
+        if (s == ExecStatus::kBreak) {
+          check_interrupts = true;
+          if (poll_soon) {  // after WFI or fence.i: look at the platform, free dead blocks
+            poll_soon = false;
+            next_poll = instret;
+          }
+        }
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace vessel::rv

@@ -1,0 +1,374 @@
+// Address translation (Sv39/Sv48), PMP and the soft TLB's slow paths.
+#include <bit>
+
+#include "base/bits.hpp"
+#include "cpu/riscv/hart.hpp"
+
+namespace vessel::rv {
+
+namespace {
+namespace pte {
+constexpr uint64_t kV = 1 << 0, kR = 1 << 1, kW = 1 << 2, kX = 1 << 3, kU = 1 << 4;
+constexpr uint64_t kA = 1 << 6, kD = 1 << 7;
+// N (Svnapot), PBMT (Svpbmt) and the reserved bits: none are implemented, so a PTE that
+// sets any of them is malformed and faults.
+constexpr uint64_t kReservedHigh = 0x3ffULL << 54;
+constexpr uint64_t kPpnMask = (1ULL << 44) - 1;
+}  // namespace pte
+
+namespace pmpcfg {
+constexpr uint8_t kR = 1, kW = 2, kX = 4, kL = 0x80;
+constexpr unsigned kAShift = 3;
+enum : uint8_t { kOff = 0, kTor = 1, kNa4 = 2, kNapot = 3 };
+}  // namespace pmpcfg
+
+constexpr uint64_t kPmpAddrMask = (1ULL << 54) - 1;
+constexpr uint64_t kSatpModeBare = 0, kSatpModeSv39 = 8, kSatpModeSv48 = 9;
+}  // namespace
+
+Priv Hart::data_priv() const {
+  if (priv == Priv::kM && (mstatus_ & mstatus::kMPRV)) {
+    return static_cast<Priv>((mstatus_ & mstatus::kMPP) >> mstatus::kMPPShift);
+  }
+  return priv;
+}
+
+void Hart::update_modes() {
+  auto mode_of = [&](Priv p) -> uint8_t {
+    if (p == Priv::kM) return kModeM;
+    if (p == Priv::kU) return kModeU;
+    return (mstatus_ & mstatus::kSUM) ? kModeSSum : kModeS;
+  };
+  data_mode_ = mode_of(data_priv());
+  fetch_mode_ = priv == Priv::kM ? kModeM : (priv == Priv::kU ? kModeU : kModeS);
+}
+
+void Hart::flush_tlb() {
+  for (auto& per_access : tlb_) {
+    for (auto& set : per_access) set.fill(TlbEntry{});
+  }
+  ++tlb_gen_;
+}
+
+void Hart::drop_write_mappings() {
+  for (auto& set : tlb_[kWrite]) set.fill(TlbEntry{});
+}
+
+Exception Hart::page_fault(Access acc) const {
+  switch (acc) {
+    case Access::kFetch: return Exception::kInstructionPageFault;
+    case Access::kRead: return Exception::kLoadPageFault;
+    case Access::kWrite: break;
+  }
+  return Exception::kStorePageFault;
+}
+
+Exception Hart::access_fault(Access acc) const {
+  switch (acc) {
+    case Access::kFetch: return Exception::kInstructionAccessFault;
+    case Access::kRead: return Exception::kLoadAccessFault;
+    case Access::kWrite: break;
+  }
+  return Exception::kStoreAccessFault;
+}
+
+// ---- PMP ----
+
+uint64_t Hart::pmp_napot_or_tor(unsigned i, uint64_t& lo, uint64_t& hi) const {
+  const uint8_t a = (pmpcfg_[i] >> pmpcfg::kAShift) & 3;
+  const uint64_t addr = pmpaddr_[i];
+  switch (a) {
+    case pmpcfg::kTor:
+      lo = i == 0 ? 0 : (pmpaddr_[i - 1] << 2);
+      hi = addr << 2;
+      break;
+    case pmpcfg::kNa4:
+      lo = addr << 2;
+      hi = lo + 4;
+      break;
+    case pmpcfg::kNapot: {
+      const unsigned ones = static_cast<unsigned>(std::countr_one(addr));
+      if (ones >= 54) {  // the whole physical address space
+        lo = 0;
+        hi = ~0ULL;
+      } else {
+        const uint64_t size = 1ULL << (ones + 3);
+        lo = (addr << 2) & ~(size - 1);
+        hi = lo + size;
+      }
+      break;
+    }
+    default: lo = hi = 0; break;
+  }
+  return a;
+}
+
+bool Hart::pmp_allows(uint64_t pa, uint64_t len, Access acc, Priv p) const {
+  if (!pmp_active_) return p == Priv::kM;
+  const uint64_t end = pa + len;
+  for (unsigned i = 0; i < kNumPmp; ++i) {
+    uint64_t lo = 0, hi = 0;
+    if (pmp_napot_or_tor(i, lo, hi) == pmpcfg::kOff || lo >= hi) continue;
+    const bool any = pa < hi && end > lo;
+    if (!any) continue;
+    // An entry that matches only some bytes of the access makes it fail.
+    if (pa < lo || end > hi) return false;
+    const uint8_t cfg = pmpcfg_[i];
+    if (p == Priv::kM && !(cfg & pmpcfg::kL)) return true;
+    switch (acc) {
+      case Access::kRead: return cfg & pmpcfg::kR;
+      case Access::kWrite: return cfg & pmpcfg::kW;
+      case Access::kFetch: return cfg & pmpcfg::kX;
+    }
+  }
+  // No match: M-mode may, S and U may not (16 entries are implemented).
+  return p == Priv::kM;
+}
+
+bool Hart::pmp_page_uniform(uint64_t page_pa, Access acc, Priv p) const {
+  if (!pmp_active_) return p == Priv::kM;
+  const uint64_t end = page_pa + CodeCache::kPageSize;
+  for (unsigned i = 0; i < kNumPmp; ++i) {
+    uint64_t lo = 0, hi = 0;
+    if (pmp_napot_or_tor(i, lo, hi) == pmpcfg::kOff || lo >= hi) continue;
+    if (!(page_pa < hi && end > lo)) continue;
+    if (page_pa < lo || end > hi) return false;  // the page straddles an entry boundary
+    return pmp_allows(page_pa, CodeCache::kPageSize, acc, p);
+  }
+  return p == Priv::kM;
+}
+
+bool Hart::write_pmpcfg(unsigned index, uint64_t value) {
+  // pmpcfg0 holds entries 0..7, pmpcfg2 entries 8..15 (RV64 uses only even numbers).
+  if (index & 1) return false;
+  const unsigned first = index * 4;
+  for (unsigned k = 0; k < 8; ++k) {
+    const unsigned e = first + k;
+    if (e >= kNumPmp) break;
+    if (pmpcfg_[e] & pmpcfg::kL) continue;
+    uint8_t cfg = static_cast<uint8_t>(value >> (8 * k)) & 0x9f;  // bits 5 and 6 are reserved
+    if ((cfg & pmpcfg::kW) && !(cfg & pmpcfg::kR)) cfg &= static_cast<uint8_t>(~pmpcfg::kW);
+    pmpcfg_[e] = cfg;
+  }
+  pmp_active_ = false;
+  for (uint8_t c : pmpcfg_) pmp_active_ |= ((c >> pmpcfg::kAShift) & 3) != pmpcfg::kOff;
+  flush_tlb();
+  return true;
+}
+
+bool Hart::write_pmpaddr(unsigned index, uint64_t value) {
+  if (index >= kNumPmp) return true;  // entries 16..63 are hardwired to zero
+  if (pmpcfg_[index] & pmpcfg::kL) return true;
+  if (index + 1 < kNumPmp && (pmpcfg_[index + 1] & pmpcfg::kL) &&
+      ((pmpcfg_[index + 1] >> pmpcfg::kAShift) & 3) == pmpcfg::kTor) {
+    return true;
+  }
+  pmpaddr_[index] = value & kPmpAddrMask;
+  flush_tlb();
+  return true;
+}
+
+// ---- translation ----
+
+bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa) {
+  const uint64_t mode = satp_ >> 60;
+  const unsigned levels = mode == kSatpModeSv39 ? 3 : 4;
+  const unsigned va_bits = 12 + 9 * levels;
+  if (static_cast<uint64_t>(sext(va, va_bits)) != va) return raise(page_fault(acc), va), false;
+
+  for (;;) {  // restarts only when another hart changed a PTE under us
+    uint64_t table = (satp_ & pte::kPpnMask) << 12;
+    for (int level = static_cast<int>(levels) - 1; level >= 0; --level) {
+      const uint64_t pte_addr = table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
+      uint8_t* host = bus_.host_ptr(pte_addr, 8);
+      if (host == nullptr || !pmp_allows(pte_addr, 8, Access::kRead, Priv::kS)) {
+        return raise(access_fault(acc), va), false;
+      }
+      auto* slot = reinterpret_cast<uint64_t*>(host);
+      uint64_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+      if (!(e & pte::kV) || (!(e & pte::kR) && (e & pte::kW)) || (e & pte::kReservedHigh)) {
+        return raise(page_fault(acc), va), false;
+      }
+      const uint64_t ppn = (e >> 10) & pte::kPpnMask;
+      if (!(e & (pte::kR | pte::kX))) {  // pointer to the next level
+        if (level == 0) return raise(page_fault(acc), va), false;
+        table = ppn << 12;
+        continue;
+      }
+      // Leaf: permissions.
+      if (p == Priv::kU && !(e & pte::kU)) return raise(page_fault(acc), va), false;
+      if (p == Priv::kS && (e & pte::kU) && (acc == Access::kFetch || !(mstatus_ & mstatus::kSUM))) {
+        return raise(page_fault(acc), va), false;
+      }
+      bool ok = false;
+      switch (acc) {
+        case Access::kFetch: ok = e & pte::kX; break;
+        case Access::kRead: ok = (e & pte::kR) || ((mstatus_ & mstatus::kMXR) && (e & pte::kX)); break;
+        case Access::kWrite: ok = e & pte::kW; break;
+      }
+      if (!ok) return raise(page_fault(acc), va), false;
+      const unsigned shift = 9 * static_cast<unsigned>(level);
+      if (shift != 0 && (ppn & ((1ULL << shift) - 1)) != 0) {  // misaligned superpage
+        return raise(page_fault(acc), va), false;
+      }
+      // The hardware keeps A and D up to date (the privileged spec allows either this or a
+      // page fault; Linux handles both). The update is atomic with respect to other harts.
+      const uint64_t need = pte::kA | (acc == Access::kWrite ? pte::kD : 0);
+      if ((e & need) != need) {
+        if (!pmp_allows(pte_addr, 8, Access::kWrite, Priv::kS)) {
+          return raise(access_fault(acc), va), false;
+        }
+        if (!__atomic_compare_exchange_n(slot, &e, e | need, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+          break;  // changed under us: walk again
+        }
+      }
+      const uint64_t offset_mask = (1ULL << (12 + shift)) - 1;
+      pa = ((ppn << 12) & ~offset_mask) | (va & offset_mask);
+      return true;
+    }
+  }
+}
+
+bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, bool& leaf_cacheable) {
+  leaf_cacheable = true;
+  const Priv p = acc == Access::kFetch ? priv : data_priv();
+  if (p == Priv::kM || (satp_ >> 60) == kSatpModeBare) {
+    pa = va;
+    return true;
+  }
+  return walk(va, acc, p, pa);
+}
+
+bool Hart::access_page(uint64_t va, Access acc, uint64_t& pa) {
+  ++stats.tlb_misses;
+  bool cacheable = true;
+  if (!translate(va, acc, pa, cacheable)) return false;
+  const Priv p = acc == Access::kFetch ? priv : data_priv();
+  if (!pmp_allows(pa, 1, acc, p)) return raise(access_fault(acc), va), false;
+  if (cacheable) {
+    const uint8_t mode = acc == Access::kFetch ? fetch_mode_ : data_mode_;
+    fill_tlb(acc, mode, va, pa);
+  }
+  return true;
+}
+
+void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa) {
+  const uint64_t page_pa = pa & ~0xfffULL;
+  const MemoryRegion* region = bus_.find_memory(page_pa, CodeCache::kPageSize);
+  if (region == nullptr) return;
+  const uint8_t* host_page = region->host + (page_pa - region->base);
+  if (acc == Access::kWrite && (!region->writable || code_.is_code_page(reinterpret_cast<uint64_t>(host_page)))) {
+    return;
+  }
+  const Priv p = acc == Access::kFetch ? priv : data_priv();
+  if (!pmp_page_uniform(page_pa, acc, p)) return;
+  TlbEntry& e = tlb_[static_cast<unsigned>(acc)][mode][(va >> 12) % kTlbSize];
+  e.vpage = va & ~0xfffULL;
+  e.addend = reinterpret_cast<uint64_t>(host_page) - e.vpage;
+}
+
+const uint8_t* Hart::fetch_host(uint64_t va) {
+  const TlbEntry& e = tlb_[kFetch][fetch_mode_][(va >> 12) % kTlbSize];
+  if (e.vpage == (va & ~0xfffULL)) return reinterpret_cast<const uint8_t*>(va + e.addend);
+  uint64_t pa = 0;
+  if (!access_page(va, Access::kFetch, pa)) return nullptr;
+  const uint8_t* host = bus_.host_ptr(pa, 2);
+  if (host == nullptr) raise(Exception::kInstructionAccessFault, va);
+  return host;
+}
+
+// ---- loads and stores ----
+
+bool Hart::mmio_load(uint64_t pa, unsigned size, uint64_t& value, uint64_t va) {
+  if (pa & (size - 1)) return raise(Exception::kLoadAddressMisaligned, va), false;
+  value = 0;
+  if (!bus_.mmio_read(pa, size, value)) return raise(Exception::kLoadAccessFault, va), false;
+  return true;
+}
+
+bool Hart::mmio_store(uint64_t pa, unsigned size, uint64_t value, uint64_t va) {
+  if (pa & (size - 1)) return raise(Exception::kStoreAddressMisaligned, va), false;
+  if (!bus_.mmio_write(pa, size, value)) return raise(Exception::kStoreAccessFault, va), false;
+  return true;
+}
+
+bool Hart::load_slow(uint64_t va, void* out, unsigned size) {
+  if ((va & 0xfff) + size > 0x1000) {  // misaligned across a page boundary: byte by byte
+    auto* bytes = static_cast<uint8_t*>(out);
+    for (unsigned k = 0; k < size; ++k) {
+      if (!load_slow(va + k, bytes + k, 1)) return false;
+    }
+    return true;
+  }
+  uint64_t pa = 0;
+  if (!access_page(va, Access::kRead, pa)) return false;
+  if (!pmp_allows(pa, size, Access::kRead, data_priv())) {
+    return raise(Exception::kLoadAccessFault, va), false;
+  }
+  if (const uint8_t* host = bus_.host_ptr(pa, size)) {
+    std::memcpy(out, host, size);
+    return true;
+  }
+  uint64_t value = 0;
+  if (!mmio_load(pa, size, value, va)) return false;
+  std::memcpy(out, &value, size);
+  return true;
+}
+
+bool Hart::store_slow(uint64_t va, const void* in, unsigned size) {
+  if ((va & 0xfff) + size > 0x1000) {
+    // Check both pages before writing anything, so a fault leaves memory untouched.
+    uint64_t pa = 0;
+    if (!access_page(va, Access::kWrite, pa)) return false;
+    if (!access_page(va + size - 1, Access::kWrite, pa)) return false;
+    const auto* bytes = static_cast<const uint8_t*>(in);
+    for (unsigned k = 0; k < size; ++k) {
+      if (!store_slow(va + k, bytes + k, 1)) return false;
+    }
+    return true;
+  }
+  uint64_t pa = 0;
+  if (!access_page(va, Access::kWrite, pa)) return false;
+  if (!pmp_allows(pa, size, Access::kWrite, data_priv())) {
+    return raise(Exception::kStoreAccessFault, va), false;
+  }
+  if (const MemoryRegion* r = bus_.find_memory(pa, size)) {
+    if (!r->writable) return raise(Exception::kStoreAccessFault, va), false;
+    uint8_t* host = r->host + (pa - r->base);
+    if (code_.is_code_page(reinterpret_cast<uint64_t>(host))) {
+      code_.invalidate(reinterpret_cast<uint64_t>(host), size);
+      stop_block = true;
+    }
+    std::memcpy(host, in, size);
+    return true;
+  }
+  uint64_t value = 0;
+  std::memcpy(&value, in, size);
+  return mmio_store(pa, size, value, va);
+}
+
+uint8_t* Hart::amo_ptr(uint64_t va, unsigned size, bool is_load_reserved) {
+  const Access acc = is_load_reserved ? Access::kRead : Access::kWrite;
+  if (va & (size - 1)) {
+    raise(is_load_reserved ? Exception::kLoadAddressMisaligned : Exception::kStoreAddressMisaligned, va);
+    return nullptr;
+  }
+  uint64_t pa = 0;
+  if (!access_page(va, acc, pa)) return nullptr;
+  const MemoryRegion* r = bus_.find_memory(pa, size);
+  // Device registers do not support atomics (their PMA says so): access fault, as the
+  // privileged spec allows.
+  if (r == nullptr || !pmp_allows(pa, size, acc, data_priv()) || (!is_load_reserved && !r->writable)) {
+    raise(access_fault(acc), va);
+    return nullptr;
+  }
+  uint8_t* host = r->host + (pa - r->base);
+  if (!is_load_reserved && code_.is_code_page(reinterpret_cast<uint64_t>(host))) {
+    code_.invalidate(reinterpret_cast<uint64_t>(host), size);
+    stop_block = true;
+  }
+  return host;
+}
+
+}  // namespace vessel::rv

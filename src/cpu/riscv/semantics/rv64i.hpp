@@ -1,0 +1,108 @@
+// RV64I base integer instructions.
+#pragma once
+
+#include "cpu/riscv/semantics/macros.hpp"
+
+namespace vessel::rv {
+
+VESSEL_INSN(lui) { WRITE_RD(IMM); NEXT; }
+VESSEL_INSN(auipc) { WRITE_RD(PC + UIMM); NEXT; }
+VESSEL_INSN(jal) {
+  const uint64_t link = PC + d.len;
+  WRITE_RD(link);
+  JUMP_TO(PC + UIMM);
+}
+VESSEL_INSN(jalr) {
+  const uint64_t target = (RS1 + UIMM) & ~1ULL;  // computed before rd is written (rd may be rs1)
+  WRITE_RD(PC + d.len);
+  JUMP_TO(target);
+}
+
+#define VESSEL_BRANCH(id, cond) \
+  VESSEL_INSN(id) {             \
+    if (cond) JUMP_TO(PC + UIMM); \
+    NEXT;                       \
+  }
+VESSEL_BRANCH(beq, RS1 == RS2)
+VESSEL_BRANCH(bne, RS1 != RS2)
+VESSEL_BRANCH(blt, static_cast<int64_t>(RS1) < static_cast<int64_t>(RS2))
+VESSEL_BRANCH(bge, static_cast<int64_t>(RS1) >= static_cast<int64_t>(RS2))
+VESSEL_BRANCH(bltu, RS1 < RS2)
+VESSEL_BRANCH(bgeu, RS1 >= RS2)
+#undef VESSEL_BRANCH
+
+#define VESSEL_LOAD(id, type)                 \
+  VESSEL_INSN(id) {                           \
+    type value;                               \
+    MEM_OR_TRAP(h.load<type>(RS1 + UIMM, value)); \
+    WRITE_RD(static_cast<int64_t>(value));    \
+    NEXT;                                     \
+  }
+VESSEL_LOAD(lb, int8_t)
+VESSEL_LOAD(lh, int16_t)
+VESSEL_LOAD(lw, int32_t)
+VESSEL_LOAD(ld, int64_t)
+VESSEL_LOAD(lbu, uint8_t)
+VESSEL_LOAD(lhu, uint16_t)
+VESSEL_LOAD(lwu, uint32_t)
+#undef VESSEL_LOAD
+
+#define VESSEL_STORE(id, type)                                  \
+  VESSEL_INSN(id) {                                             \
+    MEM_OR_TRAP(h.store<type>(RS1 + UIMM, static_cast<type>(RS2))); \
+    return after_store(h, d);                                   \
+  }
+VESSEL_STORE(sb, uint8_t)
+VESSEL_STORE(sh, uint16_t)
+VESSEL_STORE(sw, uint32_t)
+VESSEL_STORE(sd, uint64_t)
+#undef VESSEL_STORE
+
+VESSEL_INSN(addi) { WRITE_RD(RS1 + UIMM); NEXT; }
+VESSEL_INSN(slti) { WRITE_RD(static_cast<int64_t>(RS1) < IMM); NEXT; }
+VESSEL_INSN(sltiu) { WRITE_RD(RS1 < UIMM); NEXT; }
+VESSEL_INSN(xori) { WRITE_RD(RS1 ^ UIMM); NEXT; }
+VESSEL_INSN(ori) { WRITE_RD(RS1 | UIMM); NEXT; }
+VESSEL_INSN(andi) { WRITE_RD(RS1 & UIMM); NEXT; }
+VESSEL_INSN(slli) { WRITE_RD(RS1 << IMM); NEXT; }
+VESSEL_INSN(srli) { WRITE_RD(RS1 >> IMM); NEXT; }
+VESSEL_INSN(srai) { WRITE_RD(static_cast<int64_t>(RS1) >> IMM); NEXT; }
+VESSEL_INSN(add) { WRITE_RD(RS1 + RS2); NEXT; }
+VESSEL_INSN(sub) { WRITE_RD(RS1 - RS2); NEXT; }
+VESSEL_INSN(sll) { WRITE_RD(RS1 << (RS2 & 63)); NEXT; }
+VESSEL_INSN(slt) { WRITE_RD(static_cast<int64_t>(RS1) < static_cast<int64_t>(RS2)); NEXT; }
+VESSEL_INSN(sltu) { WRITE_RD(RS1 < RS2); NEXT; }
+VESSEL_INSN(xor_) { WRITE_RD(RS1 ^ RS2); NEXT; }
+VESSEL_INSN(srl) { WRITE_RD(RS1 >> (RS2 & 63)); NEXT; }
+VESSEL_INSN(sra) { WRITE_RD(static_cast<int64_t>(RS1) >> (RS2 & 63)); NEXT; }
+VESSEL_INSN(or_) { WRITE_RD(RS1 | RS2); NEXT; }
+VESSEL_INSN(and_) { WRITE_RD(RS1 & RS2); NEXT; }
+VESSEL_INSN(addiw) { WRITE_RD(sext32(RS1 + UIMM)); NEXT; }
+VESSEL_INSN(slliw) { WRITE_RD(sext32(RS1 << IMM)); NEXT; }
+VESSEL_INSN(srliw) { WRITE_RD(sext32(static_cast<uint32_t>(RS1) >> IMM)); NEXT; }
+VESSEL_INSN(sraiw) { WRITE_RD(static_cast<int64_t>(static_cast<int32_t>(RS1) >> IMM)); NEXT; }
+VESSEL_INSN(addw) { WRITE_RD(sext32(RS1 + RS2)); NEXT; }
+VESSEL_INSN(subw) { WRITE_RD(sext32(RS1 - RS2)); NEXT; }
+VESSEL_INSN(sllw) { WRITE_RD(sext32(RS1 << (RS2 & 31))); NEXT; }
+VESSEL_INSN(srlw) { WRITE_RD(sext32(static_cast<uint32_t>(RS1) >> (RS2 & 31))); NEXT; }
+VESSEL_INSN(sraw) { WRITE_RD(static_cast<int64_t>(static_cast<int32_t>(RS1) >> (RS2 & 31))); NEXT; }
+
+// One hart, executing in order with single-copy-atomic accesses: every ordering a fence asks
+// for already holds. With several host threads, x86's TSO covers all but store->load, which
+// the translator will emit mfence for where pred has W and succ has R.
+VESSEL_INSN(fence) { NEXT; }
+VESSEL_INSN(fence_i) { return h.do_fence_i(d); }
+
+VESSEL_INSN(ecall) {
+  switch (h.priv) {
+    case Priv::kU: return h.raise(Exception::kEcallFromU, 0);
+    case Priv::kS: return h.raise(Exception::kEcallFromS, 0);
+    case Priv::kM: break;
+  }
+  return h.raise(Exception::kEcallFromM, 0);
+}
+VESSEL_INSN(ebreak) { return h.raise(Exception::kBreakpoint, PC); }
+
+VESSEL_INSN(kIllegal) { return h.illegal(d); }
+
+}  // namespace vessel::rv

@@ -1,0 +1,47 @@
+// Zicsr and the privileged instructions.
+#pragma once
+
+#include "cpu/riscv/semantics/macros.hpp"
+
+namespace vessel::rv {
+
+namespace csrop {
+enum class Kind { kWrite, kSet, kClear };
+
+// rs1 = x0 (or uimm = 0) makes csrrs/csrrc read-only: no write side effects and no trap on a
+// read-only CSR; csrrw with rd = x0 does not read.
+template <Kind kind, bool immediate>
+ExecStatus run(Hart& h, const DecodedInsn& d) {
+  const auto csr = static_cast<uint16_t>(d.imm);
+  const uint64_t src = immediate ? d.rs1 : h.x[d.rs1];
+  const bool writes = kind == Kind::kWrite || d.rs1 != 0;
+  const bool reads = !(kind == Kind::kWrite && d.rd == kZeroSink);
+  if (writes && !h.csr_accessible(csr, true)) return h.illegal(d);
+  uint64_t old = 0;
+  if (reads && !h.csr_read(csr, old)) return h.illegal(d);
+  if (writes) {
+    uint64_t next = src;
+    if (kind == Kind::kSet) next = old | src;
+    if (kind == Kind::kClear) next = old & ~src;
+    if (!h.csr_write(csr, next)) return h.illegal(d);
+  }
+  WRITE_RD(old);
+  // CSR writes can enable interrupts, change translation or the FP state: leave the block.
+  h.pc += d.len;
+  return ExecStatus::kBreak;
+}
+}  // namespace csrop
+
+VESSEL_INSN(csrrw) { return csrop::run<csrop::Kind::kWrite, false>(h, d); }
+VESSEL_INSN(csrrs) { return csrop::run<csrop::Kind::kSet, false>(h, d); }
+VESSEL_INSN(csrrc) { return csrop::run<csrop::Kind::kClear, false>(h, d); }
+VESSEL_INSN(csrrwi) { return csrop::run<csrop::Kind::kWrite, true>(h, d); }
+VESSEL_INSN(csrrsi) { return csrop::run<csrop::Kind::kSet, true>(h, d); }
+VESSEL_INSN(csrrci) { return csrop::run<csrop::Kind::kClear, true>(h, d); }
+
+VESSEL_INSN(mret) { return h.do_mret(d); }
+VESSEL_INSN(sret) { return h.do_sret(d); }
+VESSEL_INSN(wfi) { return h.do_wfi(d); }
+VESSEL_INSN(sfence_vma) { return h.do_sfence_vma(d); }
+
+}  // namespace vessel::rv

@@ -1,0 +1,187 @@
+// Trap entry, interrupts and the privileged instructions (privileged manual, "Machine-Level
+// ISA" and "Supervisor-Level ISA").
+#include <fmt/format.h>
+
+#include "cpu/riscv/hart.hpp"
+
+namespace vessel::rv {
+
+namespace {
+constexpr uint64_t kInterruptBit = 1ULL << 63;
+
+// Highest priority first: MEI, MSI, MTI, SEI, SSI, STI.
+constexpr unsigned kPriorityOrder[] = {11, 3, 7, 9, 1, 5};
+}  // namespace
+
+Hart::Hart(unsigned hart_id, Bus& bus, HartIrq& irq, MachineClock& clock, CodeCache& code)
+    : hart_id_(hart_id), bus_(bus), irq_(irq), clock_(clock), code_(code) {
+  reset(0);
+}
+
+void Hart::reset(uint64_t reset_pc) {
+  std::fill(std::begin(x), std::end(x), 0);
+  std::fill(std::begin(f), std::end(f), 0);
+  pc = reset_pc;
+  priv = Priv::kM;
+  // UXL = SXL = 2 (64-bit), fixed.
+  mstatus_ = (2ULL << 32) | (2ULL << 34);
+  medeleg_ = mideleg_ = mie_ = mip_sw_ = 0;
+  mtvec_ = stvec_ = mscratch_ = sscratch_ = mepc_ = sepc_ = 0;
+  mcause_ = scause_ = mtval_ = stval_ = satp_ = 0;
+  mcounteren_ = scounteren_ = mcountinhibit_ = 0;
+  menvcfg_ = senvcfg_ = 0;
+  pmpcfg_.fill(0);
+  pmpaddr_.fill(0);
+  pmp_active_ = false;
+  fflags = frm = 0;
+  reservation_pa = ~0ULL;
+  trap_streak_ = 0;
+  update_modes();
+  flush_tlb();
+}
+
+void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
+  ++stats.traps;
+  // A trap loop: traps back to back with no instruction retired between them, always at the
+  // same place for the same reason (e.g. mtvec points at unmapped memory).
+  if (instret == last_trap_instret_ && cause == last_trap_cause_ && pc == last_trap_epc_) {
+    ++trap_streak_;
+  } else {
+    trap_streak_ = 0;
+  }
+  last_trap_instret_ = instret;
+  last_trap_cause_ = cause;
+  last_trap_epc_ = pc;
+
+  const uint64_t deleg = interrupt ? mideleg_ : medeleg_;
+  const bool to_s = priv != Priv::kM && ((deleg >> cause) & 1);
+  const uint64_t xcause = cause | (interrupt ? kInterruptBit : 0);
+  if (to_s) {
+    scause_ = xcause;
+    sepc_ = pc;
+    stval_ = tval;
+    uint64_t s = mstatus_ & ~(mstatus::kSPP | mstatus::kSPIE | mstatus::kSIE);
+    if (mstatus_ & mstatus::kSIE) s |= mstatus::kSPIE;
+    if (priv == Priv::kS) s |= mstatus::kSPP;
+    mstatus_ = s;
+    priv = Priv::kS;
+    const uint64_t base = stvec_ & ~3ULL;
+    pc = ((stvec_ & 3) == 1 && interrupt) ? base + 4 * cause : base;
+  } else {
+    mcause_ = xcause;
+    mepc_ = pc;
+    mtval_ = tval;
+    uint64_t m = mstatus_ & ~(mstatus::kMPP | mstatus::kMPIE | mstatus::kMIE);
+    if (mstatus_ & mstatus::kMIE) m |= mstatus::kMPIE;
+    m |= static_cast<uint64_t>(priv) << mstatus::kMPPShift;
+    mstatus_ = m;
+    priv = Priv::kM;
+    const uint64_t base = mtvec_ & ~3ULL;
+    pc = ((mtvec_ & 3) == 1 && interrupt) ? base + 4 * cause : base;
+  }
+  update_modes();
+}
+
+ExecStatus Hart::raise(Exception e, uint64_t tval) {
+  enter_trap(static_cast<uint64_t>(e), tval, false);
+  return ExecStatus::kTrap;
+}
+
+uint64_t Hart::read_mip() const {
+  uint64_t v = mip_sw_ | irq_.pending();
+  if (clock_.mtime() >= irq_.mtimecmp()) v |= irq::kMTIP;
+  return v;
+}
+
+bool Hart::take_interrupt() {
+  const uint64_t pending = read_mip() & mie_;
+  if (pending == 0) return false;
+  // Machine-level interrupts are enabled below M always, in M when MIE is set; supervisor-level
+  // (delegated) ones in U always, in S when SIE is set, never in M.
+  const bool m_on = priv != Priv::kM || (mstatus_ & mstatus::kMIE);
+  const bool s_on = priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kSIE));
+  uint64_t enabled = 0;
+  if (m_on) enabled |= pending & ~mideleg_;
+  if (s_on) enabled |= pending & mideleg_;
+  if (enabled == 0) return false;
+  for (unsigned cause : kPriorityOrder) {
+    if (enabled & (1ULL << cause)) {
+      ++stats.interrupts;
+      enter_trap(cause, 0, true);
+      return true;
+    }
+  }
+  return false;
+}
+
+ExecStatus Hart::do_mret(const DecodedInsn& d) {
+  if (priv != Priv::kM) return illegal(d);
+  const auto mpp = static_cast<Priv>((mstatus_ & mstatus::kMPP) >> mstatus::kMPPShift);
+  uint64_t m = mstatus_ & ~(mstatus::kMIE | mstatus::kMPP);
+  if (mstatus_ & mstatus::kMPIE) m |= mstatus::kMIE;
+  m |= mstatus::kMPIE;  // MPP becomes U (least privileged); MPIE becomes 1
+  if (mpp != Priv::kM) m &= ~mstatus::kMPRV;
+  mstatus_ = m;
+  priv = mpp;
+  pc = mepc_;
+  update_modes();
+  return ExecStatus::kBreak;
+}
+
+ExecStatus Hart::do_sret(const DecodedInsn& d) {
+  if (priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kTSR))) return illegal(d);
+  const Priv spp = (mstatus_ & mstatus::kSPP) ? Priv::kS : Priv::kU;
+  uint64_t s = mstatus_ & ~(mstatus::kSIE | mstatus::kSPP);
+  if (mstatus_ & mstatus::kSPIE) s |= mstatus::kSIE;
+  s |= mstatus::kSPIE;
+  s &= ~mstatus::kMPRV;  // the new mode is never M
+  mstatus_ = s;
+  priv = spp;
+  pc = sepc_;
+  update_modes();
+  return ExecStatus::kBreak;
+}
+
+ExecStatus Hart::do_wfi(const DecodedInsn& d) {
+  // In U-mode WFI is illegal (S-mode exists); TW makes it illegal below M.
+  if (priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kTW))) return illegal(d);
+  pc += d.len;
+  // Sleep until an interrupt is pending in mip & mie (globally enabled or not), or until the
+  // timer can fire; the platform kicks HartIrq when anything changes.
+  if ((read_mip() & mie_) == 0 && !irq_.take_attention()) {
+    const uint64_t cmp = irq_.mtimecmp();
+    // Bounded so that the run loop still polls devices and stop requests; a spurious wake-up
+    // is allowed (WFI is a hint) and the guest's idle loop simply executes WFI again.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
+    if ((mie_ & irq::kMTIP) && cmp != HartIrq::kNoDeadline) {
+      deadline = std::min(deadline, clock_.when(cmp));
+    }
+    irq_.wait_until(deadline);
+  }
+  poll_soon = true;
+  return ExecStatus::kBreak;
+}
+
+ExecStatus Hart::do_sfence_vma(const DecodedInsn& d) {
+  if (priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kTVM))) return illegal(d);
+  flush_tlb();
+  pc += d.len;
+  return ExecStatus::kBreak;
+}
+
+ExecStatus Hart::do_fence_i(const DecodedInsn& d) {
+  code_.flush();
+  poll_soon = true;
+  pc += d.len;
+  return ExecStatus::kBreak;
+}
+
+std::string Hart::describe_trap_loop() const {
+  const bool intr = last_trap_cause_ & kInterruptBit;
+  return fmt::format("hart {}: stuck in a trap loop: {} {} at pc {:#x} repeats with no handler "
+                     "making progress (mtvec={:#x}, stvec={:#x})",
+                     hart_id_, intr ? "interrupt" : "exception", last_trap_cause_ & ~kInterruptBit,
+                     last_trap_epc_, mtvec_, stvec_);
+}
+
+}  // namespace vessel::rv

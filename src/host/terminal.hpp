@@ -1,0 +1,73 @@
+// The host side of the guest console: stdin to the UART, UART to stdout.
+//
+// When the input is a terminal it is put in raw mode (no echo, no line editing, no signals,
+// no output processing: the guest sends "\r\n" itself), and the original settings come back
+// on every way out: stop()/destructor, exit() (atexit) and fatal signals. Input works the same
+// from a pipe or /dev/null; at end of input reading stops and the machine keeps running.
+//
+// QEMU's escape is understood in both cases: Ctrl-A x quits, Ctrl-A h prints help on stderr,
+// Ctrl-A Ctrl-A sends one Ctrl-A; other keys after Ctrl-A are dropped.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <thread>
+
+#include "base/result.hpp"
+
+namespace vessel {
+
+class Terminal {
+ public:
+  using InputFn = std::function<void(const uint8_t* data, size_t len)>;
+  using QuitFn = std::function<void()>;
+  // Flow control: while it returns false the input thread leaves bytes unread in the host
+  // pipe or tty buffer (the UART's wants_input()).
+  using ReadyFn = std::function<bool()>;
+
+  static constexpr uint8_t kEscape = 0x01;  // Ctrl-A
+
+  explicit Terminal(int in_fd = STDIN_FILENO, int out_fd = STDOUT_FILENO,
+                    int err_fd = STDERR_FILENO);
+  ~Terminal();
+  Terminal(const Terminal&) = delete;
+  Terminal& operator=(const Terminal&) = delete;
+
+  // Enter raw mode (if the input is a tty) and start the input thread. Callbacks run on the
+  // input thread; on_quit must not call stop() (it may ask another thread to).
+  Result<void> start(InputFn on_input, QuitFn on_quit, ReadyFn ready = {});
+  // Stop and join the input thread, then restore the terminal. Idempotent.
+  void stop();
+
+  // Guest output: all of it reaches out_fd, whatever EINTR, partial writes or O_NONBLOCK do.
+  void write(const uint8_t* data, size_t len) const;
+  void write_byte(uint8_t b) const { write(&b, 1); }
+
+  bool raw() const { return raw_; }
+
+  // Write everything, retrying on EINTR, short writes and EAGAIN; gives up on other errors.
+  static bool write_all(int fd, const uint8_t* data, size_t len);
+
+ private:
+  void input_loop();
+  // Applies the escape state machine; returns false once the user asked to quit.
+  bool process(const uint8_t* data, size_t len);
+  void print_help() const;
+
+  int in_fd_;
+  int out_fd_;
+  int err_fd_;
+  int wake_read_ = -1;
+  int wake_write_ = -1;
+  bool raw_ = false;
+  bool escape_pending_ = false;  // input thread only
+  InputFn on_input_;
+  QuitFn on_quit_;
+  ReadyFn ready_;
+  std::thread thread_;
+};
+
+}  // namespace vessel

@@ -1,0 +1,161 @@
+#include "vmm/vm.hpp"
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+
+#include "host/terminal.hpp"
+
+namespace vessel {
+
+namespace {
+
+Result<void> write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
+  // Written beside the target and renamed, so a failure never leaves half a file behind.
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return make_error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (std::fclose(f) != 0 || !ok) {
+    std::remove(tmp.c_str());
+    return make_error(fmt::format("{}: write failed", path));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return make_error(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
+  }
+  return {};
+}
+
+enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTrapLoop };
+
+struct RunState {
+  std::atomic<bool> stop{false};
+  std::atomic<Ending> ending{Ending::kNone};
+  std::atomic<int> code{0};
+
+  void end(Ending e, int status) {
+    Ending expected = Ending::kNone;
+    if (ending.compare_exchange_strong(expected, e)) code = status;
+    stop.store(true, std::memory_order_release);
+  }
+};
+
+}  // namespace
+
+int run_vm(const VmOptions& options) {
+  Terminal terminal;
+  RunState state;
+  std::atomic<Uart16550*> uart{nullptr};
+  std::atomic<VirtMachine*> current{nullptr};
+
+  VirtHost host;
+  host.console_out = [&terminal](uint8_t b) { terminal.write_byte(b); };
+  host.power = [&state, &current](PowerRequest r) {
+    switch (r.kind) {
+      case PowerRequest::kPoweroff: state.end(Ending::kPoweroff, kExitOk); break;
+      case PowerRequest::kReset: state.end(Ending::kReset, kExitOk); break;
+      case PowerRequest::kFail:
+        state.end(Ending::kFail, r.code == 0 ? kExitGuestError : static_cast<int>(r.code & 0xff));
+        break;
+    }
+    if (VirtMachine* m = current.load()) {
+      for (auto& h : m->harts()) (void)h;  // harts notice `stop` at their next poll
+    }
+  };
+
+  auto machine_or = VirtMachine::create(options.machine, host);
+  if (!machine_or) {
+    fmt::print(stderr, "vessel: {}\n", machine_or.error().message);
+    return kExitBadInput;
+  }
+  std::unique_ptr<VirtMachine> machine = std::move(machine_or.value());
+
+  if (options.dump_dtb) {
+    if (auto r = write_file_atomically(*options.dump_dtb, machine->dtb()); !r) {
+      fmt::print(stderr, "vessel: {}\n", r.error().message);
+      return kExitBadInput;
+    }
+    return kExitOk;
+  }
+
+  uart = &machine->uart();
+  current = machine.get();
+  auto started = terminal.start(
+      [&uart](const uint8_t* data, size_t len) {
+        if (Uart16550* u = uart.load()) u->push_input(data, len);
+      },
+      [&state] { state.end(Ending::kQuit, kExitOk); },
+      [&uart] {
+        Uart16550* u = uart.load();
+        return u == nullptr || u->wants_input();
+      });
+  if (!started) {
+    fmt::print(stderr, "vessel: terminal: {}\n", started.error().message);
+    return kExitBadInput;
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto deadline =
+      options.timeout_seconds > 0
+          ? t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                     std::chrono::duration<double>(options.timeout_seconds))
+          : std::chrono::steady_clock::time_point::max();
+  uint64_t retired_before_reset = 0;
+
+  for (;;) {
+    rv::Hart& hart = *machine->harts()[0];
+    auto poll = [&] {
+      if (auto code = machine->poll()) state.end(Ending::kHtif, *code);
+      if (std::chrono::steady_clock::now() >= deadline) state.end(Ending::kTimeout, kExitTimeout);
+    };
+    const rv::StopReason why = hart.run(state.stop, poll);
+    if (why == rv::StopReason::kTrapLoop) {
+      state.end(Ending::kTrapLoop, kExitGuestError);
+      fmt::print(stderr, "\r\nvessel: {}\n", hart.describe_trap_loop());
+    }
+    if (state.ending.load() != Ending::kReset) break;
+    // Reboot: a fresh machine from the same configuration, as a power cycle would give.
+    retired_before_reset += machine->instructions_retired();
+    uart = nullptr;
+    current = nullptr;
+    auto again = VirtMachine::create(options.machine, host);
+    if (!again) {
+      fmt::print(stderr, "vessel: reboot failed: {}\n", again.error().message);
+      terminal.stop();
+      return kExitBadInput;
+    }
+    machine = std::move(again.value());
+    uart = &machine->uart();
+    current = machine.get();
+    state.stop = false;
+    state.ending = Ending::kNone;
+  }
+
+  terminal.stop();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (state.ending.load() == Ending::kTimeout) {
+    fmt::print(stderr, "\r\nvessel: timeout: the guest was still running after {} s\n",
+               options.timeout_seconds);
+  }
+  if (options.stats) {
+    const uint64_t n = retired_before_reset + machine->instructions_retired();
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto& s = machine->harts()[0]->stats;
+    fmt::print(stderr,
+               "{{\"instructions\":{},\"seconds\":{:.3f},\"mips\":{:.1f},\"max_rss_kib\":{},"
+               "\"blocks_built\":{},\"tlb_misses\":{},\"traps\":{},\"interrupts\":{}}}\n",
+               n, seconds, seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0.0,
+               usage.ru_maxrss, s.blocks_built, s.tlb_misses, s.traps, s.interrupts);
+  }
+  return state.code.load();
+}
+
+}  // namespace vessel

@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""End-to-end boot test: Debian's OpenSBI + Linux + busybox initramfs.
+
+Boots the reference guest (guests/debian/build.sh) on an emulator, drives
+its serial console through stdin/stdout and checks that the shell answers,
+that /proc/cpuinfo reports an rv64 ISA and that `poweroff -f` ends the
+emulator with status 0.
+
+  boot_test.py [--emulator vessel|qemu] [--vessel PATH] [--firmware jump|dynamic]
+               [--case interactive|stdin-eof ...] [--expect-isa ISA]
+
+--emulator qemu runs the same checks on qemu-system-riscv64, which is how
+the test itself is validated. Exits 77 (skipped) when the guest or the
+emulator binary is missing, 1 on failure.
+"""
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SKIP = 77
+USERSPACE_UP = "vessel-guest: userspace up"
+PROMPT = re.compile(r"vessel:[^\n]*# ")
+TAIL_CHARS = 3000
+
+
+class Failure(Exception):
+    pass
+
+
+class Console:
+    """The emulator's stdout (and stderr) gathered by a reader thread, so a
+    wait can time out without blocking on a read."""
+
+    def __init__(self, argv, stdin_eof):
+        self.argv = argv
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL if stdin_eof else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.text = ""
+        self.pos = 0  # where the next expect() starts looking
+        self.eof = False
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            chunk = os.read(fd, 4096)
+            with self.cond:
+                if not chunk:
+                    self.eof = True
+                    self.cond.notify_all()
+                    return
+                self.text += chunk.decode("utf-8", "replace")
+                self.cond.notify_all()
+
+    def tail(self):
+        tail = self.text[-TAIL_CHARS:]
+        # Escape sequences (busybox's cursor queries) would garble a terminal.
+        tail = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", tail).replace("\r", "")
+        return "".join(c if c.isprintable() or c in "\n\t" else "?" for c in tail)
+
+    def fail(self, message):
+        raise Failure(f"{message}\ncommand: {shlex.join(self.argv)}\n----- console tail -----\n{self.tail()}\n------------------------")
+
+    def expect(self, pattern, timeout, what):
+        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                match = regex.search(self.text, self.pos)
+                if match:
+                    self.pos = match.end()
+                    return match
+                if self.eof:
+                    self.proc.wait()
+                    self.fail(f"{what}: emulator exited with status {self.proc.returncode} first")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.fail(f"{what}: not seen within {timeout:g} s")
+                self.cond.wait(left)
+
+    def send(self, line):
+        try:
+            self.proc.stdin.write(line.encode() + b"\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            self.fail(f"sending {line!r}: emulator closed its stdin")
+
+    def wait_exit(self, timeout, what):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.fail(f"{what}: emulator still running after {timeout:g} s")
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        if self.proc.stdin:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        self.reader.join(timeout=5)
+
+
+def emulator_argv(args, firmware, append):
+    guest = args.guest_dir
+    kernel = os.path.join(guest, "Image")
+    initrd = os.path.join(guest, "initrd.cpio.gz")
+    if args.emulator == "qemu":
+        return [args.qemu, "-M", "virt", "-m", args.memory, "-nographic",
+                "-bios", firmware, "-kernel", kernel, "-initrd", initrd,
+                "-append", append]
+    # vessel's own limit backs up ours in case this script is killed.
+    limit = int(args.boot_timeout + 4 * args.step_timeout + 60)
+    return [args.vessel, "run", "--firmware", firmware, "--kernel", kernel,
+            "--initrd", initrd, "--append", append, "--memory", args.memory,
+            "--timeout", str(limit)]
+
+
+def case_interactive(args, firmware):
+    """Shell answers, cpuinfo names an rv64 ISA, poweroff exits 0."""
+    console = Console(emulator_argv(args, firmware, "console=ttyS0"), stdin_eof=False)
+    try:
+        start = time.monotonic()
+        console.expect(re.escape(USERSPACE_UP), args.boot_timeout, "boot to userspace")
+        booted = time.monotonic() - start
+        console.expect(PROMPT, args.step_timeout, "shell prompt")
+        console.send("echo vessel-$((6*7))")
+        console.expect(r"vessel-42\r?\n", args.step_timeout, "echo vessel-$((6*7)) answering vessel-42")
+        console.expect(PROMPT, args.step_timeout, "prompt after echo")
+        console.send("cat /proc/cpuinfo")
+        match = console.expect(r"(?m)^isa\s*:\s*(\S+)\r?\n", args.step_timeout, "isa line of /proc/cpuinfo")
+        isa = match.group(1)
+        if not isa.startswith("rv64"):
+            console.fail(f"/proc/cpuinfo isa is {isa!r}, expected rv64...")
+        if args.expect_isa and isa != args.expect_isa:
+            console.fail(f"/proc/cpuinfo isa is {isa!r}, expected {args.expect_isa!r}")
+        console.expect(PROMPT, args.step_timeout, "prompt after cat /proc/cpuinfo")
+        console.send("poweroff -f")
+        status = console.wait_exit(args.step_timeout, "poweroff -f")
+        if status != 0:
+            console.fail(f"poweroff -f: emulator exited with status {status}, expected 0")
+        return f"userspace after {booted:.1f} s, isa {isa}"
+    finally:
+        console.close()
+
+
+def case_stdin_eof(args, firmware):
+    """The console's stdin at EOF from the start must not stop the VM: the
+    guest still boots and powers itself off (vessel.bench=1) with status 0."""
+    console = Console(emulator_argv(args, firmware, "console=ttyS0 vessel.bench=1"), stdin_eof=True)
+    try:
+        console.expect(re.escape(USERSPACE_UP), args.boot_timeout, "boot to userspace with stdin at EOF")
+        status = console.wait_exit(args.step_timeout, "self poweroff (vessel.bench=1)")
+        if status != 0:
+            console.fail(f"self poweroff: emulator exited with status {status}, expected 0")
+        return "booted and powered off with stdin closed"
+    finally:
+        console.close()
+
+
+CASES = {"interactive": case_interactive, "stdin-eof": case_stdin_eof}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--emulator", choices=["vessel", "qemu"], default="vessel")
+    parser.add_argument("--vessel", default=os.path.join(REPO, "build", "vessel"),
+                        help="vessel binary (default: build/vessel)")
+    parser.add_argument("--qemu", default="qemu-system-riscv64")
+    parser.add_argument("--guest-dir", default=os.path.join(REPO, "guests", "cache", "debian"))
+    parser.add_argument("--firmware", choices=["jump", "dynamic"], action="append",
+                        help="OpenSBI flavour; repeatable (default: both)")
+    parser.add_argument("--case", choices=sorted(CASES), action="append",
+                        help="repeatable (default: interactive)")
+    parser.add_argument("--expect-isa", help="exact isa string /proc/cpuinfo must show")
+    parser.add_argument("--memory", default="512M")
+    parser.add_argument("--boot-timeout", type=float, default=120.0)
+    parser.add_argument("--step-timeout", type=float, default=30.0)
+    args = parser.parse_args()
+
+    missing = [f for f in ("Image", "initrd.cpio.gz", "fw_jump.bin", "fw_dynamic.bin")
+               if not os.path.isfile(os.path.join(args.guest_dir, f))]
+    if missing:
+        print(f"SKIP: {args.guest_dir} lacks {', '.join(missing)} (run guests/debian/build.sh)")
+        return SKIP
+    binary = args.qemu if args.emulator == "qemu" else args.vessel
+    if not shutil.which(binary):
+        print(f"SKIP: emulator {binary} not found")
+        return SKIP
+
+    passed = failed = 0
+    for flavour in args.firmware or ["jump", "dynamic"]:
+        firmware = os.path.join(args.guest_dir, f"fw_{flavour}.bin")
+        for name in args.case or ["interactive"]:
+            label = f"{args.emulator} fw_{flavour} {name}"
+            try:
+                detail = CASES[name](args, firmware)
+                print(f"PASS {label}: {detail}", flush=True)
+                passed += 1
+            except Failure as failure:
+                print(f"FAIL {label}: {failure}", flush=True)
+                failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+#define LLVMFuzzerTestOneInput vessel_fuzz_elf
+#include "elf_fuzz.cpp"

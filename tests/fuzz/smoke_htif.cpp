@@ -1,0 +1,2 @@
+#define LLVMFuzzerTestOneInput vessel_fuzz_htif
+#include "htif_fuzz.cpp"

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs Vessel's ISA tests on QEMU's spike machine, to compare Vessel with QEMU.
+#
+#   run-on-qemu.sh [-b BUILD_DIR] [-t SECONDS] [NAME...]
+#
+# With -b, takes the ELFs that the CMake build left in BUILD_DIR (the tests/isa
+# directory of a build tree, or the build tree itself); without it, assembles
+# every tests/isa/*.S into a temporary directory. NAMEs (e.g. rv64ui) restrict
+# the run. QEMU's spike machine finds the HTIF mailbox through the ELF's
+# tohost/fromhost symbols and exits with the value written there shifted
+# right by one: 0 is a pass, anything else the number of the failing check.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+build_dir=""
+timeout_s=10
+while getopts "b:t:h" opt; do
+  case $opt in
+    b) build_dir=$OPTARG ;;
+    t) timeout_s=$OPTARG ;;
+    *)
+      sed -n '2,11p' "$0"
+      exit 2
+      ;;
+  esac
+done
+shift $((OPTIND - 1))
+
+qemu=${QEMU:-qemu-system-riscv64}
+gcc=${RISCV_GCC:-riscv64-linux-gnu-gcc}
+command -v "$qemu" >/dev/null || { echo "run-on-qemu.sh: $qemu not found" >&2; exit 2; }
+
+if [[ $# -gt 0 ]]; then
+  names=("$@")
+else
+  names=()
+  for src in "$here"/*.S; do
+    names+=("$(basename "$src" .S)")
+  done
+fi
+
+if [[ -n $build_dir ]]; then
+  if [[ -d $build_dir/tests/isa ]]; then
+    elf_dir=$build_dir/tests/isa
+  else
+    elf_dir=$build_dir
+  fi
+else
+  command -v "$gcc" >/dev/null || { echo "run-on-qemu.sh: $gcc not found" >&2; exit 2; }
+  elf_dir=$(mktemp -d)
+  trap 'rm -rf "$elf_dir"' EXIT
+  for name in "${names[@]}"; do
+    # Same flags as tests/isa/CMakeLists.txt.
+    "$gcc" -march=rv64gc_zifencei_zicsr -mabi=lp64d -nostdlib -nostartfiles -static \
+      -fno-pic -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+      -T "$here/link.ld" -I "$here" "$here/$name.S" -o "$elf_dir/$name.elf" ||
+      { echo "run-on-qemu.sh: cannot assemble $name.S" >&2; exit 2; }
+  done
+fi
+
+passed=0
+failed=0
+for name in "${names[@]}"; do
+  elf=$elf_dir/$name.elf
+  if [[ ! -f $elf ]]; then
+    echo "MISSING $name ($elf)"
+    failed=$((failed + 1))
+    continue
+  fi
+  err=$(timeout "$timeout_s" "$qemu" -machine spike -nographic -bios none -kernel "$elf" \
+    </dev/null 2>&1 >/dev/null)
+  rc=$?
+  if [[ $rc -ne 0 && $rc -ne 124 && -n $err ]]; then
+    # QEMU itself refused (bad ELF, missing tohost ...), not a test result.
+    echo "FAIL $name (qemu: ${err//$'\n'/ })"
+    failed=$((failed + 1))
+  elif [[ $rc -eq 0 ]]; then
+    echo "PASS $name"
+    passed=$((passed + 1))
+  elif [[ $rc -eq 124 ]]; then
+    echo "FAIL $name (timeout after ${timeout_s}s)"
+    failed=$((failed + 1))
+  elif [[ $rc -eq 255 ]]; then
+    echo "FAIL $name (trap or failure outside any check)"
+    failed=$((failed + 1))
+  else
+    echo "FAIL $name (test $rc)"
+    failed=$((failed + 1))
+  fi
+done
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
