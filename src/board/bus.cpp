@@ -72,7 +72,9 @@ bool Bus::read_phys(uint64_t addr, void* out, uint64_t len) const {
 bool Bus::write_phys(uint64_t addr, const void* in, uint64_t len) const {
   const MemoryRegion* r = find_memory(addr, len);
   if (r == nullptr || !r->writable) return false;
-  std::memcpy(r->host + (addr - r->base), in, len);
+  uint8_t* host = r->host + (addr - r->base);
+  std::memcpy(host, in, len);
+  if (write_observer_) write_observer_(reinterpret_cast<uint64_t>(host), len);
   return true;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,12 @@ class Bus {
   bool read_phys(uint64_t addr, void* out, uint64_t len) const;
   bool write_phys(uint64_t addr, const void* in, uint64_t len) const;
 
+  // Told about every write_phys (device DMA, HTIF, loaders) with the host address written, so
+  // that code decoded from that memory can be dropped.
+  void set_write_observer(std::function<void(uint64_t host_addr, uint64_t len)> fn) {
+    write_observer_ = std::move(fn);
+  }
+
   const std::vector<MemoryRegion>& memory() const { return memory_; }
   const std::vector<MmioMapping>& mmio() const { return mmio_; }
 
@@ -63,6 +70,7 @@ class Bus {
 
   std::vector<MemoryRegion> memory_;
   std::vector<MmioMapping> mmio_;  // sorted by base
+  std::function<void(uint64_t, uint64_t)> write_observer_;
 };
 
 }  // namespace vessel

@@ -130,6 +130,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     harts_.push_back(std::make_unique<rv::Hart>(i, bus_, *hart_irqs_[i], clock_, code_));
     harts_.back()->reset(kBootRomBase);
   }
+  bus_.set_write_observer([this](uint64_t addr, uint64_t len) { code_.invalidate(addr, len); });
   code_.set_new_code_page_listener([this](uint64_t) {
     for (auto& h : harts_) h->drop_write_mappings();
   });
@@ -192,7 +193,7 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
     fdt.prop_string("riscv,isa", kIsaString);
     fdt.prop_string("riscv,isa-base", "rv64i");
     fdt.prop_strings("riscv,isa-extensions", {"i", "m", "a", "f", "d", "c", "zicntr", "zicsr",
-                                              "zifencei", "zihintpause"});
+                                              "zifencei", "zihintpause", "zca", "zcd"});
     fdt.prop_string("mmu-type", "riscv,sv48");
     fdt.begin_node("interrupt-controller");
     fdt.prop_u32("#interrupt-cells", 1);

@@ -39,8 +39,10 @@ inline constexpr uint64_t kDram = 0x8000'0000;
 inline constexpr unsigned kUart0Irq = 10, kRtcIrq = 11, kVirtioIrqBase = 1;
 }  // namespace virt_map
 
-// The ISA this hart implements and the device tree advertises: nothing more.
-inline constexpr const char* kIsaString = "rv64imafdc_zicntr_zicsr_zifencei_zihintpause";
+// The ISA this hart implements and the device tree advertises: nothing more. Zca and Zcd are
+// the parts of C that RV64 with D has (all of it); naming them, in the order Linux prints its
+// extensions, makes /proc/cpuinfo show exactly this string.
+inline constexpr const char* kIsaString = "rv64imafdc_zicntr_zicsr_zifencei_zihintpause_zca_zcd";
 
 struct VirtConfig {
   uint64_t ram_size = 512ULL << 20;

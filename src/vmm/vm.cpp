@@ -1,6 +1,7 @@
 #include "vmm/vm.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -151,9 +152,11 @@ int run_vm(const VmOptions& options) {
     const auto& s = machine->harts()[0]->stats;
     fmt::print(stderr,
                "{{\"instructions\":{},\"seconds\":{:.3f},\"mips\":{:.1f},\"max_rss_kib\":{},"
-               "\"blocks_built\":{},\"tlb_misses\":{},\"traps\":{},\"interrupts\":{}}}\n",
+               "\"blocks_built\":{},\"tlb_misses\":{},\"traps\":{},\"interrupts\":{},"
+               "\"interrupts_by_cause\":[{}]}}\n",
                n, seconds, seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0.0,
-               usage.ru_maxrss, s.blocks_built, s.tlb_misses, s.traps, s.interrupts);
+               usage.ru_maxrss, s.blocks_built, s.tlb_misses, s.traps, s.interrupts,
+               fmt::join(s.interrupts_by_cause, ","));
   }
   return state.code.load();
 }

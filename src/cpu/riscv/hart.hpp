@@ -28,6 +28,7 @@ struct HartStats {
   uint64_t blocks_built = 0;
   uint64_t traps = 0;
   uint64_t interrupts = 0;
+  uint64_t interrupts_by_cause[16] = {};
 };
 
 class Hart {
@@ -61,6 +62,10 @@ class Hart {
   // Take the highest-priority pending and enabled interrupt, if any.
   bool take_interrupt();
   uint64_t read_mip() const;  // mip with platform lines (MSIP, MTIP, MEIP, SEIP) folded in
+  // `read` with its software-writable bits (SSIP, STIP, SEIP) replaced by the stored ones.
+  uint64_t mip_software_view(uint64_t read) const {
+    return (read & ~irq::kSupervisor) | (mip_sw_ & irq::kSupervisor);
+  }
 
   // --- CSRs (csr.cpp); false = illegal instruction ---
   bool csr_read(uint16_t csr, uint64_t& value);
@@ -153,6 +158,11 @@ class Hart {
   void update_modes();  // recompute data_mode_/fetch_mode_ after priv or mstatus change
   void set_mstatus(uint64_t value);
   void enter_trap(uint64_t cause, uint64_t tval, bool interrupt);
+  // The run loop samples the clock at its polls and checks interrupts against that sample
+  // between polls: reading the host clock after every CSR write would cost more than the
+  // few microseconds of timer latency this allows.
+  uint64_t mip_at(uint64_t mtime) const;
+  bool take_interrupt_at(uint64_t mtime);
   bool write_pmpcfg(unsigned index, uint64_t value);
   bool write_pmpaddr(unsigned index, uint64_t value);
   uint64_t pmp_napot_or_tor(unsigned i, uint64_t& lo, uint64_t& hi) const;
@@ -162,11 +172,14 @@ class Hart {
   // The interpreter's per-hart cache from (virtual pc, privilege) to decoded block. An entry
   // is valid while tlb_gen_ + the code cache's generation equal the value it was made with.
   struct JumpEntry {
-    uint64_t va = ~0ULL;
+    uint64_t tag = ~0ULL;
     uint64_t gen = 0;
     Block* block = nullptr;
-    Priv priv = Priv::kM;
   };
+  // pc with the privilege folded into bits 63:62. Flipping those bits of a canonical Sv39/Sv48
+  // address (or of a physical one) gives a non-canonical one, so no two (pc, privilege) pairs
+  // share a tag.
+  uint64_t jump_tag() const { return pc ^ (static_cast<uint64_t>(priv) << 62); }
   static constexpr unsigned kJumpCacheSize = 4096;
   Block* lookup_block();
   Block* build_block(uint64_t va, const uint8_t* host);

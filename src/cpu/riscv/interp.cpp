@@ -37,7 +37,8 @@ Block* Hart::build_block(uint64_t va, const uint8_t* host) {
 Block* Hart::lookup_block() {
   JumpEntry& e = jump_cache_[(pc >> 1) % kJumpCacheSize];
   const uint64_t gen = tlb_gen_ + code_.generation();
-  if (e.va == pc && e.gen == gen && e.priv == priv) [[likely]] return e.block;
+  const uint64_t tag = jump_tag();
+  if (e.tag == tag && e.gen == gen) [[likely]] return e.block;
   const uint8_t* host = fetch_host(pc);
   if (host == nullptr) return nullptr;
   Block* b = code_.find(reinterpret_cast<uint64_t>(host));
@@ -46,10 +47,9 @@ Block* Hart::lookup_block() {
     exec_one();
     return nullptr;
   }
-  e.va = pc;
+  e.tag = tag;
   e.gen = tlb_gen_ + code_.generation();
   e.block = b;
-  e.priv = priv;
   return b;
 }
 
@@ -81,6 +81,7 @@ void Hart::step() {
 
 StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>& poll) {
   uint64_t next_poll = 0;
+  uint64_t mtime = 0;
   bool check_interrupts = true;
   for (;;) {
     if (instret >= next_poll || irq_.has_attention()) {
@@ -88,12 +89,13 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
       if (stop.load(std::memory_order_acquire)) return StopReason::kRequested;
       code_.collect_garbage();  // safe point: no block is running
       next_poll = instret + kPollInterval;
+      mtime = clock_.mtime();
       check_interrupts = true;
       irq_.take_attention();
     }
     if (check_interrupts) {
       check_interrupts = false;
-      if (take_interrupt() && trap_loop()) return StopReason::kTrapLoop;
+      if (take_interrupt_at(mtime) && trap_loop()) return StopReason::kTrapLoop;
     }
 
     Block* b = lookup_block();

@@ -222,6 +222,11 @@ bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa) {
                                          __ATOMIC_ACQUIRE)) {
           break;  // changed under us: walk again
         }
+        // A page table sharing a page with code is odd but legal: keep fetch coherent.
+        if (code_.is_code_page(reinterpret_cast<uint64_t>(host))) {
+          code_.invalidate(reinterpret_cast<uint64_t>(host), 8);
+          stop_block = true;
+        }
       }
       const uint64_t offset_mask = (1ULL << (12 + shift)) - 1;
       pa = ((ppn << 12) & ~offset_mask) | (va & offset_mask);

@@ -87,14 +87,18 @@ ExecStatus Hart::raise(Exception e, uint64_t tval) {
   return ExecStatus::kTrap;
 }
 
-uint64_t Hart::read_mip() const {
+uint64_t Hart::read_mip() const { return mip_at(clock_.mtime()); }
+
+uint64_t Hart::mip_at(uint64_t mtime) const {
   uint64_t v = mip_sw_ | irq_.pending();
-  if (clock_.mtime() >= irq_.mtimecmp()) v |= irq::kMTIP;
+  if (mtime >= irq_.mtimecmp()) v |= irq::kMTIP;
   return v;
 }
 
-bool Hart::take_interrupt() {
-  const uint64_t pending = read_mip() & mie_;
+bool Hart::take_interrupt() { return take_interrupt_at(clock_.mtime()); }
+
+bool Hart::take_interrupt_at(uint64_t mtime) {
+  const uint64_t pending = mip_at(mtime) & mie_;
   if (pending == 0) return false;
   // Machine-level interrupts are enabled below M always, in M when MIE is set; supervisor-level
   // (delegated) ones in U always, in S when SIE is set, never in M.
@@ -107,6 +111,7 @@ bool Hart::take_interrupt() {
   for (unsigned cause : kPriorityOrder) {
     if (enabled & (1ULL << cause)) {
       ++stats.interrupts;
+      ++stats.interrupts_by_cause[cause];
       enter_trap(cause, 0, true);
       return true;
     }
@@ -170,8 +175,10 @@ ExecStatus Hart::do_sfence_vma(const DecodedInsn& d) {
 }
 
 ExecStatus Hart::do_fence_i(const DecodedInsn& d) {
-  code_.flush();
-  poll_soon = true;
+  // Nothing to drop: every write into a code page (stores, AMOs, page-table A/D updates, and
+  // device or loader writes through the Bus) already invalidated the blocks decoded from it,
+  // so instruction fetch is always coherent with memory, which is stronger than fence.i asks.
+  // Flushing here would throw away the whole cache each time Linux maps an executable page.
   pc += d.len;
   return ExecStatus::kBreak;
 }

@@ -81,6 +81,21 @@ inline int clz128(u128 x) {
   return hi != 0 ? std::countl_zero(hi) : 64 + std::countl_zero(static_cast<uint64_t>(x));
 }
 
+// n / d and n % d for a quotient known to fit in 64 bits (n >> 64 < d). libgcc's general
+// 128-bit division is several times slower than the one instruction x86-64 has for this.
+inline uint64_t div_narrow(u128 n, uint64_t d, uint64_t& rem) {
+#if defined(__x86_64__)
+  uint64_t q = 0;
+  asm("divq %[d]"
+      : "=a"(q), "=d"(rem)
+      : "a"(static_cast<uint64_t>(n)), "d"(static_cast<uint64_t>(n >> 64)), [d] "rm"(d));
+  return q;
+#else
+  rem = static_cast<uint64_t>(n % d);
+  return static_cast<uint64_t>(n / d);
+#endif
+}
+
 // Shift right, OR-ing every bit shifted out into bit 0 so that "inexact" and the direction of
 // rounding survive.
 inline uint64_t shift_right_jam(uint64_t x, int n) {
@@ -307,30 +322,55 @@ typename F::Bits div(typename F::Bits a, typename F::Bits b, RoundingMode rm, ui
     const uint64_t sticky = (num - q * ub.sig) != 0 ? 1 : 0;
     return round_pack_u64<F>(negative, ua.exp - ub.exp - kScale, q | sticky, rm, flags);
   } else {
-    const u128 num = static_cast<u128>(ua.sig) << 64;
-    const u128 q = num / ub.sig;
-    const u128 sticky = (num - q * ub.sig) != 0 ? 1 : 0;
-    return round_pack_u128<F>(negative, ua.exp - ub.exp - 64, q | sticky, rm, flags);
+    // sig_a < 2 * sig_b, so the quotient fits in 64 bits (and has at least 63).
+    uint64_t rem = 0;
+    const uint64_t q = div_narrow(static_cast<u128>(ua.sig) << 63, ub.sig, rem);
+    return round_pack_u64<F>(negative, ua.exp - ub.exp - 63, q | (rem != 0 ? 1 : 0), rm, flags);
   }
 }
 
-// floor(sqrt(n)), and whether it is exact, one result bit per step.
-template <typename U>
-U isqrt(U n, bool& exact) {
-  U root = 0;
-  U bit = U{1} << (sizeof(U) * 8 - 2);
+// floor(sqrt(n)), one result bit per step: only used on a small seed.
+inline uint64_t isqrt_bitwise(uint64_t n) {
+  uint64_t root = 0;
+  uint64_t bit = uint64_t{1} << 62;
   while (bit > n) bit >>= 2;
   while (bit != 0) {
-    if (n >= root + bit) {
-      n -= root + bit;
-      root = (root >> 1) + bit;
-    } else {
-      root >>= 1;
-    }
+    // Branch-free: the comparison is a coin toss for the predictor.
+    const uint64_t trial = root + bit;
+    const uint64_t take = n >= trial ? ~uint64_t{0} : 0;
+    n -= trial & take;
+    root = (root >> 1) + (bit & take);
     bit >>= 2;
   }
-  exact = n == 0;
   return root;
+}
+
+// floor(sqrt(m)) and whether it is exact. A seed from the top bits of m is correct to about
+// half the result's bits; one Newton step from above doubles that, and the step never lands
+// below the floor, so at most a few decrements finish the job.
+template <typename U>
+U isqrt(U m, bool& exact) {
+  constexpr int kSeedBits = sizeof(U) == 16 ? 64 : 32;
+  int msb = 0;
+  if constexpr (sizeof(U) == 16) {
+    msb = 127 - clz128(m);
+  } else {
+    msb = 63 - std::countl_zero(m);
+  }
+  int shift = msb + 1 - kSeedBits;
+  if (shift < 0) shift = 0;
+  shift += 2;
+  U x = static_cast<U>(isqrt_bitwise(static_cast<uint64_t>(m >> shift)) + 1) << (shift / 2);
+  if constexpr (sizeof(U) == 16) {
+    // x < 2^64 and m < 2^128 with sqrt(m) < x: the quotient is below x.
+    uint64_t rem = 0;
+    x = (x + div_narrow(m, static_cast<uint64_t>(x), rem)) >> 1;
+  } else {
+    x = (x + m / x) >> 1;
+  }
+  while (x * x > m) --x;
+  exact = x * x == m;
+  return x;
 }
 
 template <class F>

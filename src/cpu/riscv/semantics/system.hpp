@@ -19,13 +19,18 @@ ExecStatus run(Hart& h, const DecodedInsn& d) {
   if (writes && !h.csr_accessible(csr, true)) return h.illegal(d);
   uint64_t old = 0;
   if (reads && !h.csr_read(csr, old)) return h.illegal(d);
+  const uint64_t value_read = old;
   if (writes) {
+    // Read-modify-write of mip works on the software-writable bits as they are, not on the
+    // value read (which ORs in the PLIC's SEIP line): otherwise OpenSBI's "csrs mip, STIP"
+    // would latch a momentary external interrupt into mip.SEIP for good.
+    if (kind != Kind::kWrite && csr == kMip) old = h.mip_software_view(old);
     uint64_t next = src;
     if (kind == Kind::kSet) next = old | src;
     if (kind == Kind::kClear) next = old & ~src;
     if (!h.csr_write(csr, next)) return h.illegal(d);
   }
-  WRITE_RD(old);
+  WRITE_RD(value_read);
   // CSR writes can enable interrupts, change translation or the FP state: leave the block.
   h.pc += d.len;
   return ExecStatus::kBreak;
