@@ -46,8 +46,20 @@ std::vector<uint8_t> make_reset_vector(uint64_t start_addr, uint64_t fdt_addr,
 // "RV32I Base Integer Instruction Set": U-type and I-type formats).
 namespace rvasm {
 
-enum Reg : uint32_t { zero = 0, ra = 1, sp = 2, t0 = 5, t1 = 6, t2 = 7, s0 = 8, a0 = 10, a1 = 11,
-                      a2 = 12, a5 = 15, t6 = 31 };
+enum Reg : uint32_t {
+  zero = 0,
+  ra = 1,
+  sp = 2,
+  t0 = 5,
+  t1 = 6,
+  t2 = 7,
+  s0 = 8,
+  a0 = 10,
+  a1 = 11,
+  a2 = 12,
+  a5 = 15,
+  t6 = 31
+};
 enum Csr : uint32_t { mstatus = 0x300, mhartid = 0xF14 };
 enum Opcode : uint32_t { OP_IMM = 0x13, AUIPC = 0x17, LOAD = 0x03, JALR = 0x67, SYSTEM = 0x73 };
 enum Funct3 : uint32_t { F3_ADDI = 0, F3_LD = 3, F3_JALR = 0, F3_CSRRS = 2 };

@@ -47,7 +47,8 @@ class HtifTest : public ::testing::Test {
     write64(kToHost, command(Htif::kSyscallProxy, 0, at));
   }
   Htif make(uint64_t tohost = kToHost, uint64_t fromhost = kFromHost) {
-    return Htif(bus_, tohost, fromhost, [this](uint8_t c) { out_.push_back(static_cast<char>(c)); });
+    return Htif(bus_, tohost, fromhost,
+                [this](uint8_t c) { out_.push_back(static_cast<char>(c)); });
   }
 
   MappedMemory ram_;
@@ -121,9 +122,9 @@ TEST_F(HtifTest, BadBuffersGiveErrorsNotCrashes) {
     EXPECT_EQ(h.poll(), std::nullopt);
     return static_cast<int64_t>(read64(kMagicMem));
   };
-  EXPECT_EQ(result({Htif::kSysWrite, 1, 0x10, 4}), -Htif::kEfault);               // unmapped
+  EXPECT_EQ(result({Htif::kSysWrite, 1, 0x10, 4}), -Htif::kEfault);                     // unmapped
   EXPECT_EQ(result({Htif::kSysWrite, 1, kRamBase + kRamSize - 2, 4}), -Htif::kEfault);  // straddles
-  EXPECT_EQ(result({Htif::kSysWrite, 1, ~uint64_t{0} - 1, 4}), -Htif::kEfault);  // wraps
+  EXPECT_EQ(result({Htif::kSysWrite, 1, ~uint64_t{0} - 1, 4}), -Htif::kEfault);         // wraps
   EXPECT_EQ(result({Htif::kSysWrite, 3, kBuf, 4}), -Htif::kEbadf);
   EXPECT_EQ(result({Htif::kSysWrite, 2, kBuf, 0}), 0);
   EXPECT_TRUE(out_.empty());

@@ -31,10 +31,24 @@ constexpr uint16_t ET_EXEC = 2, EM_RISCV = 243, PN_XNUM = 0xffff;
 constexpr uint32_t PT_LOAD = 1, SHT_SYMTAB = 2;
 constexpr uint64_t kEhdrSize = 64, kPhdrSize = 56, kShdrSize = 64, kSymSize = 24;
 enum Ehdr : unsigned {
-  e_type = 16, e_machine = 18, e_entry = 24, e_phoff = 32, e_shoff = 40,
-  e_phentsize = 54, e_phnum = 56, e_shentsize = 58, e_shnum = 60,
+  e_type = 16,
+  e_machine = 18,
+  e_entry = 24,
+  e_phoff = 32,
+  e_shoff = 40,
+  e_phentsize = 54,
+  e_phnum = 56,
+  e_shentsize = 58,
+  e_shnum = 60,
 };
-enum Phdr : unsigned { p_type = 0, p_offset = 8, p_vaddr = 16, p_paddr = 24, p_filesz = 32, p_memsz = 40 };
+enum Phdr : unsigned {
+  p_type = 0,
+  p_offset = 8,
+  p_vaddr = 16,
+  p_paddr = 24,
+  p_filesz = 32,
+  p_memsz = 40
+};
 enum Shdr : unsigned { sh_type = 4, sh_offset = 24, sh_size = 32, sh_link = 40, sh_entsize = 56 };
 enum Sym : unsigned { st_name = 0, st_value = 8 };
 }  // namespace elf
@@ -42,8 +56,14 @@ enum Sym : unsigned { st_name = 0, st_value = 8 };
 // RISC-V Linux Image header (Documentation/arch/riscv/boot-image-header.rst).
 namespace image {
 constexpr uint64_t kHeaderSize = 64;
-enum Field : unsigned { text_offset = 0x08, image_size = 0x10, flags = 0x18, version = 0x20,
-                        magic = 0x30, magic2 = 0x38 };
+enum Field : unsigned {
+  text_offset = 0x08,
+  image_size = 0x10,
+  flags = 0x18,
+  version = 0x20,
+  magic = 0x30,
+  magic2 = 0x38
+};
 constexpr uint8_t kMagic[8] = {'R', 'I', 'S', 'C', 'V', 0, 0, 0};  // deprecated since 0.2
 constexpr uint8_t kMagic2[4] = {'R', 'S', 'C', 0x05};
 constexpr uint64_t kFlagBigEndian = 1;
@@ -56,15 +76,19 @@ constexpr uint8_t kGzipMagic[2] = {0x1f, 0x8b};
 // 2 MiB) gives the same kernel address for any firmware under 2 MiB.
 constexpr uint64_t kFwJumpOffset = 0x200000;
 constexpr uint64_t kFwJumpFdtOffset = 0x2200000;
-constexpr uint64_t kKernelAlign = 2 * MiB;   // RV64 kernels run from a PMD-aligned address
+constexpr uint64_t kKernelAlign = 2 * MiB;  // RV64 kernels run from a PMD-aligned address
 constexpr uint64_t kFdtAlign = 2 * MiB;
 constexpr uint64_t kInitrdMaxOffset = 512 * MiB;
 
 bool has_prefix(std::span<const uint8_t> b, const uint8_t* magic, size_t n, size_t at = 0) {
   return b.size() >= at + n && std::memcmp(b.data() + at, magic, n) == 0;
 }
-bool is_elf(std::span<const uint8_t> b) { return has_prefix(b, elf::ELFMAG, 4); }
-bool is_gzip(std::span<const uint8_t> b) { return has_prefix(b, kGzipMagic, 2); }
+bool is_elf(std::span<const uint8_t> b) {
+  return has_prefix(b, elf::ELFMAG, 4);
+}
+bool is_gzip(std::span<const uint8_t> b) {
+  return has_prefix(b, kGzipMagic, 2);
+}
 
 template <typename T>
 T field(std::span<const uint8_t> b, uint64_t off) {
@@ -281,8 +305,50 @@ const MemoryRegion* ram_at(const Bus& bus, uint64_t addr) {
   return r != nullptr && r->writable ? r : nullptr;
 }
 
+// PE/COFF, as far as the EFI stub of an Image goes (Microsoft PE Format: COFF File Header and
+// Section Table; e_lfanew is the Image header's res3 field).
+namespace pe {
+constexpr uint8_t kMzMagic[2] = {'M', 'Z'};
+constexpr uint8_t kPeMagic[4] = {'P', 'E', 0, 0};
+constexpr unsigned e_lfanew = 0x3c;
+constexpr uint64_t kCoffHeaderSize = 20, kSectionHeaderSize = 40;
+enum Coff : unsigned { NumberOfSections = 2, SizeOfOptionalHeader = 16 };
+enum Section : unsigned { SizeOfRawData = 16, PointerToRawData = 20 };
+}  // namespace pe
+
+// Linux's Image header has no file size, but an Image with an EFI stub (every distribution
+// kernel) is also a PE file whose section table says where the file ends: a shorter file was
+// cut short, and booting it would only crash the guest.
+Result<void> check_image_length(std::span<const uint8_t> b, std::string_view name) {
+  if (b.size() < image::kHeaderSize || !has_prefix(b, pe::kMzMagic, 2)) return {};
+  const uint64_t pe_at = field<uint32_t>(b, pe::e_lfanew);
+  if (!has_prefix(b, pe::kPeMagic, 4, pe_at)) return {};
+  const uint64_t coff = pe_at + sizeof pe::kPeMagic;
+  if (!range_within(coff, pe::kCoffHeaderSize, b.size())) {
+    return truncated(name, b.size(), "PE header", coff + pe::kCoffHeaderSize);
+  }
+  const uint64_t sections = field<uint16_t>(b, coff + pe::NumberOfSections);
+  const uint64_t table =
+      coff + pe::kCoffHeaderSize + field<uint16_t>(b, coff + pe::SizeOfOptionalHeader);
+  if (!range_within(table, sections * pe::kSectionHeaderSize, b.size())) {
+    return truncated(name, b.size(), "PE section table", table + sections * pe::kSectionHeaderSize);
+  }
+  uint64_t end = 0;
+  for (uint64_t i = 0; i < sections; ++i) {
+    const uint64_t sh = table + i * pe::kSectionHeaderSize;
+    end = std::max(end, uint64_t{field<uint32_t>(b, sh + pe::PointerToRawData)} +
+                            field<uint32_t>(b, sh + pe::SizeOfRawData));
+  }
+  if (end > b.size()) {
+    return make_error(fmt::format("{}: truncated ({} bytes, its PE section table says {})", name,
+                                  b.size(), end));
+  }
+  return {};
+}
+
 Result<LoadedImage> load_linux_image(std::span<const uint8_t> b, std::string_view name,
                                      const LinuxImageHeader& h, Bus& bus, uint64_t default_addr) {
+  TRY_VOID(check_image_length(b, name));
   const MemoryRegion* ram = ram_at(bus, default_addr);
   if (ram == nullptr) return no_fit(name, default_addr, b.size());
   const uint64_t addr = h.text_offset != 0 ? ram->base + h.text_offset : default_addr;
@@ -297,11 +363,16 @@ LoadedImage from_elf(const LoadedElf& e) {
 
 std::string_view image_kind_name(ImageKind kind) {
   switch (kind) {
-    case ImageKind::kElf: return "ELF";
-    case ImageKind::kLinuxImage: return "Image";
-    case ImageKind::kGzipLinuxImage: return "Image.gz";
-    case ImageKind::kGzipRaw: return "gzip";
-    case ImageKind::kRaw: return "raw";
+    case ImageKind::kElf:
+      return "ELF";
+    case ImageKind::kLinuxImage:
+      return "Image";
+    case ImageKind::kGzipLinuxImage:
+      return "Image.gz";
+    case ImageKind::kGzipRaw:
+      return "gzip";
+    case ImageKind::kRaw:
+      return "raw";
   }
   return "?";
 }
@@ -315,7 +386,14 @@ std::string format_size(uint64_t bytes) {
 
 Result<std::optional<LinuxImageHeader>> parse_linux_image_header(std::span<const uint8_t> b,
                                                                  std::string_view name) {
-  if (b.size() < image::kHeaderSize) return std::optional<LinuxImageHeader>{};
+  if (b.size() < image::kHeaderSize) {
+    // A magic that made it into the file means an Image whose header was cut short.
+    if (has_prefix(b, image::kMagic2, 4, image::magic2) ||
+        has_prefix(b, image::kMagic, 8, image::magic)) {
+      return truncated(name, b.size(), "Image header", image::kHeaderSize);
+    }
+    return std::optional<LinuxImageHeader>{};
+  }
   if (!has_prefix(b, image::kMagic2, 4, image::magic2) &&
       !has_prefix(b, image::kMagic, 8, image::magic)) {
     return std::optional<LinuxImageHeader>{};
@@ -329,8 +407,8 @@ Result<std::optional<LinuxImageHeader>> parse_linux_image_header(std::span<const
     return make_error(fmt::format("{}: wrong format (big-endian Image)", name));
   }
   if (h.text_offset + h.image_size < h.text_offset) {
-    return make_error(fmt::format("{}: bad Image header (text_offset {:#x}, image_size {:#x})", name,
-                                  h.text_offset, h.image_size));
+    return make_error(fmt::format("{}: bad Image header (text_offset {:#x}, image_size {:#x})",
+                                  name, h.text_offset, h.image_size));
   }
   return std::optional<LinuxImageHeader>{h};
 }
@@ -371,8 +449,7 @@ Result<std::vector<uint8_t>> gunzip(std::span<const uint8_t> b, std::string_view
     if (rc == Z_STREAM_END) break;
     // No progress with a fresh output buffer: the input ran out before the stream's end.
     if (rc == Z_BUF_ERROR && z.avail_in == 0 && in_pos == b.size()) {
-      return fail(fmt::format("{}: truncated ({} bytes, gzip stream ends early)", name,
-                              b.size()));
+      return fail(fmt::format("{}: truncated ({} bytes, gzip stream ends early)", name, b.size()));
     }
   }
   inflateEnd(&z);
@@ -479,6 +556,7 @@ Result<ImageProbe> probe_image_bytes(std::span<const uint8_t> b, std::string_vie
   }
   const auto h = TRY(parse_linux_image_header(head, name));
   if (h) {
+    if (!is_gzip(b)) TRY_VOID(check_image_length(b, name));  // an Image.gz: when inflated
     p.kind = is_gzip(b) ? ImageKind::kGzipLinuxImage : ImageKind::kLinuxImage;
     p.text_offset = h->text_offset;
     p.footprint = std::max(h->image_size, p.footprint);
@@ -522,14 +600,14 @@ class Planner {
         return make_error(fmt::format("{}: {} needs {:#x}-{:#x}, RAM ends at {:#x}", too_small(),
                                       c.label, c.lo, c.hi, ram_end_));
       }
-      return make_error(fmt::format("{} lies outside RAM ({:#x}-{:#x})", describe(c),
-                                    cfg_.ram_base, ram_end_));
+      return make_error(
+          fmt::format("{} lies outside RAM ({:#x}-{:#x})", describe(c), cfg_.ram_base, ram_end_));
     }
     for (const auto& o : claims_) {
       if (c.lo < o.hi && o.lo < c.hi) {
         if (o.fixed_high || c.fixed_high) {
-          return make_error(fmt::format("{}: {} overlaps {}", too_small(), describe(c),
-                                        describe(o)));
+          return make_error(
+              fmt::format("{}: {} overlaps {}", too_small(), describe(c), describe(o)));
         }
         return make_error(fmt::format("{} overlaps {}", describe(c), describe(o)));
       }
@@ -556,8 +634,8 @@ class Planner {
 
 Result<BootPlan> plan_boot(const BootConfig& cfg) {
   if (cfg.ram_size == 0 || cfg.ram_base + cfg.ram_size < cfg.ram_base) {
-    return make_error(fmt::format("--memory {} is not usable at {:#x}", format_size(cfg.ram_size),
-                                  cfg.ram_base));
+    return make_error(
+        fmt::format("--memory {} is not usable at {:#x}", format_size(cfg.ram_size), cfg.ram_base));
   }
   if (!cfg.firmware && !cfg.kernel) return make_error("nothing to boot: no firmware and no kernel");
   if (cfg.initrd && !cfg.kernel) return make_error("an initrd needs a kernel");
@@ -569,8 +647,8 @@ Result<BootPlan> plan_boot(const BootConfig& cfg) {
 
   // The device tree first: everything else must stay below it.
   if (cfg.fdt_size > cfg.ram_size) {
-    return make_error(fmt::format("{}: the device tree alone needs {} bytes", pl.too_small(),
-                                  cfg.fdt_size));
+    return make_error(
+        fmt::format("{}: the device tree alone needs {} bytes", pl.too_small(), cfg.fdt_size));
   }
   plan.fdt_addr = align_down(pl.ram_end() - cfg.fdt_size, kFdtAlign);
   if (plan.fdt_addr < cfg.ram_base) plan.fdt_addr = cfg.ram_base;
@@ -649,9 +727,10 @@ Result<LoadedBoot> load_boot(const BootPlan& plan, Bus& bus) {
   LoadedBoot out;
   auto check = [](const PlacedImage& want, const LoadedImage& got) -> Result<void> {
     if (got.addr != want.addr || got.footprint > want.size) {
-      return make_error(fmt::format("{}: changed since it was read (now {:#x}+{:#x}, planned "
-                                    "{:#x}+{:#x})",
-                                    want.path, got.addr, got.footprint, want.addr, want.size));
+      return make_error(
+          fmt::format("{}: changed since it was read (now {:#x}+{:#x}, planned "
+                      "{:#x}+{:#x})",
+                      want.path, got.addr, got.footprint, want.addr, want.size));
     }
     return {};
   };

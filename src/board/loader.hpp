@@ -103,7 +103,7 @@ enum class FirmwareKind { kAuto, kDynamic, kJump };
 struct BootConfig {
   uint64_t ram_base = 0x80000000;
   uint64_t ram_size = 0;
-  std::optional<std::string> firmware;  // OpenSBI fw_dynamic.bin / fw_jump.bin / ELF
+  std::optional<std::string> firmware;               // OpenSBI fw_dynamic.bin / fw_jump.bin / ELF
   FirmwareKind firmware_kind = FirmwareKind::kAuto;  // kAuto: "fw_jump" in the file name
   std::optional<std::string> kernel;
   std::optional<std::string> initrd;

@@ -51,7 +51,8 @@ class TempDir {
   std::string write(const std::string& name, const Bytes& data) const {
     const std::string p = (dir_ / name).string();
     std::ofstream(p, std::ios::binary)
-        .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+        .write(reinterpret_cast<const char*>(data.data()),
+               static_cast<std::streamsize>(data.size()));
     return p;
   }
   // A file of `size` bytes beginning with `head`, sparse beyond it (for planner sizes).
@@ -153,11 +154,14 @@ ElfSpec two_segment_elf() {
   s.entry = kRamBase + 0x10;
   s.segs.push_back({kRamBase, kRamBase, Bytes{1, 2, 3, 4, 5, 6, 7, 8}, 0x20});
   s.segs.push_back({kRamBase + 0x1000, kRamBase + 0x1000, Bytes{9, 9}, 2});
-  s.symbols = {{"_start", kRamBase}, {"tohost", kRamBase + 0x1000}, {"fromhost", kRamBase + 0x1008}};
+  s.symbols = {
+      {"_start", kRamBase}, {"tohost", kRamBase + 0x1000}, {"fromhost", kRamBase + 0x1008}};
   return s;
 }
 
-std::string error_of(const auto& r) { return r.ok() ? std::string("(ok)") : r.error().message; }
+std::string error_of(const auto& r) {
+  return r.ok() ? std::string("(ok)") : r.error().message;
+}
 
 // ---- ELF -------------------------------------------------------------------------------
 
@@ -218,8 +222,7 @@ TEST(LoadElf, RefusesBadFilesWithOneLineErrors) {
 
   s = two_segment_elf();
   s.segs[1].paddr = kRamBase + 0x10;
-  EXPECT_EQ(load(make_elf(s)),
-            "x.elf: overlaps itself (segments at 0x80000000 and 0x80000010)");
+  EXPECT_EQ(load(make_elf(s)), "x.elf: overlaps itself (segments at 0x80000000 and 0x80000010)");
   s = two_segment_elf();
   s.segs[1].paddr = 0x90000000;
   EXPECT_EQ(load(make_elf(s)),
@@ -259,7 +262,8 @@ TEST(LoadElf, WritesNothingWhenAnySegmentDoesNotFit) {
 TEST(LoadElf, NamesMissingEmptyAndNonRegularFiles) {
   TempDir dir;
   TestBus t;
-  EXPECT_EQ(error_of(load_elf(dir.path("nope.elf"), t.bus)), dir.path("nope.elf") + ": no such file");
+  EXPECT_EQ(error_of(load_elf(dir.path("nope.elf"), t.bus)),
+            dir.path("nope.elf") + ": no such file");
   EXPECT_EQ(error_of(load_elf(dir.write("empty", {}), t.bus)), dir.path("empty") + ": is empty");
   fs::create_directory(dir.path("d"));
   EXPECT_EQ(error_of(load_raw(dir.path("d"), t.bus, kRamBase)),
@@ -268,7 +272,8 @@ TEST(LoadElf, NamesMissingEmptyAndNonRegularFiles) {
 
 // ---- Linux Image, gzip, raw ------------------------------------------------------------
 
-Bytes make_image(uint64_t text_offset, uint64_t image_size, size_t file_size, bool old_magic = false) {
+Bytes make_image(uint64_t text_offset, uint64_t image_size, size_t file_size,
+                 bool old_magic = false) {
   Bytes b(file_size);
   for (size_t i = 64; i < file_size; ++i) b[i] = static_cast<uint8_t>(i * 7);
   put<uint32_t>(b, 0, 0x0000006f);  // code0: j . (any code; the header is what matters)
@@ -308,7 +313,8 @@ TEST(LinuxImage, ParsesHeaderWithEitherMagic) {
   EXPECT_FALSE(none->has_value());
   Bytes be = make_image(0x200000, 0x4000, 4096);
   put<uint64_t>(be, 0x18, 1);
-  EXPECT_EQ(error_of(parse_linux_image_header(be, "Image")), "Image: wrong format (big-endian Image)");
+  EXPECT_EQ(error_of(parse_linux_image_header(be, "Image")),
+            "Image: wrong format (big-endian Image)");
 }
 
 TEST(LinuxImage, LoadsAtRamBasePlusTextOffsetAndReservesImageSize) {
@@ -323,9 +329,9 @@ TEST(LinuxImage, LoadsAtRamBasePlusTextOffsetAndReservesImageSize) {
   EXPECT_EQ(Bytes(t.at(r->addr), t.at(r->addr + img.size())), img);
 
   // image_size (with .bss) must fit, not only the file.
-  EXPECT_EQ(error_of(load_kernel_bytes(make_image(0x80000, 2 * MiB, 0x1000), "Image", t.bus,
-                                       kRamBase)),
-            "Image: does not fit in guest memory at 0x80080000-0x80280000 (2097152 bytes)");
+  EXPECT_EQ(
+      error_of(load_kernel_bytes(make_image(0x80000, 2 * MiB, 0x1000), "Image", t.bus, kRamBase)),
+      "Image: does not fit in guest memory at 0x80080000-0x80280000 (2097152 bytes)");
 }
 
 TEST(LinuxImage, LoadsGzipCompressedImage) {
@@ -344,8 +350,9 @@ TEST(LinuxImage, RefusesGzipBombsAndBrokenStreams) {
             "big.gz: decompresses to more than the 1M of guest RAM");
   EXPECT_TRUE(load_kernel_bytes(gzip(Bytes(MiB, 0)), "exact.gz", t.bus, kRamBase).ok());
   const Bytes z = gzip(make_image(0x80000, 0x40000, 0x9000));
-  EXPECT_EQ(error_of(load_kernel_bytes(Bytes(z.begin(), z.begin() + 40), "cut.gz", t.bus, kRamBase)),
-            "cut.gz: truncated (40 bytes, gzip stream ends early)");
+  EXPECT_EQ(
+      error_of(load_kernel_bytes(Bytes(z.begin(), z.begin() + 40), "cut.gz", t.bus, kRamBase)),
+      "cut.gz: truncated (40 bytes, gzip stream ends early)");
   Bytes corrupt = z;
   corrupt[3] = 0xE0;  // reserved FLG bits
   EXPECT_EQ(error_of(load_kernel_bytes(corrupt, "bad.gz", t.bus, kRamBase)),
@@ -439,8 +446,9 @@ TEST(PlanBoot, InitrdHalfwayUpSmallRamAndBelowTheFdtWhenOnlyThatFits) {
 
 TEST(PlanBoot, RefusesRamTooSmallForWhatWasGiven) {
   PlanFiles f;
-  EXPECT_EQ(error_of(plan_boot(config(f, 64 * MiB))),
-            "--memory 64M is too small: initrd needs 0x82200000-0x84a00000, RAM ends at 0x84000000");
+  EXPECT_EQ(
+      error_of(plan_boot(config(f, 64 * MiB))),
+      "--memory 64M is too small: initrd needs 0x82200000-0x84a00000, RAM ends at 0x84000000");
   BootConfig c = config(f, 32 * MiB);
   c.initrd.reset();
   EXPECT_EQ(error_of(plan_boot(c)),
@@ -567,23 +575,23 @@ TEST(FormatSize, AsOnTheCommandLine) {
 // starting with `.option norvc`, then `riscv64-linux-gnu-objdump -d`.
 TEST(ResetVector, EncodersMatchTheAssembler) {
   using namespace rvasm;
-  EXPECT_EQ(auipc(t0, 0), 0x00000297u);             // auipc t0, 0
-  EXPECT_EQ(auipc(a5, 0x12345), 0x12345797u);       // auipc a5, 0x12345
-  EXPECT_EQ(auipc(t1, 0xfffff), 0xfffff317u);       // auipc t1, 0xfffff
-  EXPECT_EQ(addi(a2, t0, 40), 0x02828613u);         // addi a2, t0, 40
-  EXPECT_EQ(addi(a0, a1, -1), 0xfff58513u);         // addi a0, a1, -1
-  EXPECT_EQ(addi(sp, sp, -2048), 0x80010113u);      // addi sp, sp, -2048
-  EXPECT_EQ(addi(zero, zero, 0), 0x00000013u);      // nop
-  EXPECT_EQ(addi(a2, zero, 0), 0x00000613u);        // li a2, 0
-  EXPECT_EQ(ld(a1, t0, 32), 0x0202b583u);           // ld a1, 32(t0)
-  EXPECT_EQ(ld(t0, t0, 24), 0x0182b283u);           // ld t0, 24(t0)
-  EXPECT_EQ(ld(a0, sp, -8), 0xff813503u);           // ld a0, -8(sp)
-  EXPECT_EQ(ld(t6, s0, 2047), 0x7ff43f83u);         // ld t6, 2047(s0)
-  EXPECT_EQ(csrr(a0, mhartid), 0xf1402573u);        // csrr a0, mhartid
-  EXPECT_EQ(csrr(t2, mstatus), 0x300023f3u);        // csrr t2, mstatus
-  EXPECT_EQ(jalr(zero, t0, 0), 0x00028067u);        // jr t0
-  EXPECT_EQ(jalr(ra, a5, 12), 0x00c780e7u);         // jalr ra, 12(a5)
-  EXPECT_EQ(jalr(t0, a0, -4), 0xffc502e7u);         // jalr t0, -4(a0)
+  EXPECT_EQ(auipc(t0, 0), 0x00000297u);         // auipc t0, 0
+  EXPECT_EQ(auipc(a5, 0x12345), 0x12345797u);   // auipc a5, 0x12345
+  EXPECT_EQ(auipc(t1, 0xfffff), 0xfffff317u);   // auipc t1, 0xfffff
+  EXPECT_EQ(addi(a2, t0, 40), 0x02828613u);     // addi a2, t0, 40
+  EXPECT_EQ(addi(a0, a1, -1), 0xfff58513u);     // addi a0, a1, -1
+  EXPECT_EQ(addi(sp, sp, -2048), 0x80010113u);  // addi sp, sp, -2048
+  EXPECT_EQ(addi(zero, zero, 0), 0x00000013u);  // nop
+  EXPECT_EQ(addi(a2, zero, 0), 0x00000613u);    // li a2, 0
+  EXPECT_EQ(ld(a1, t0, 32), 0x0202b583u);       // ld a1, 32(t0)
+  EXPECT_EQ(ld(t0, t0, 24), 0x0182b283u);       // ld t0, 24(t0)
+  EXPECT_EQ(ld(a0, sp, -8), 0xff813503u);       // ld a0, -8(sp)
+  EXPECT_EQ(ld(t6, s0, 2047), 0x7ff43f83u);     // ld t6, 2047(s0)
+  EXPECT_EQ(csrr(a0, mhartid), 0xf1402573u);    // csrr a0, mhartid
+  EXPECT_EQ(csrr(t2, mstatus), 0x300023f3u);    // csrr t2, mstatus
+  EXPECT_EQ(jalr(zero, t0, 0), 0x00028067u);    // jr t0
+  EXPECT_EQ(jalr(ra, a5, 12), 0x00c780e7u);     // jalr ra, 12(a5)
+  EXPECT_EQ(jalr(t0, a0, -4), 0xffc502e7u);     // jalr t0, -4(a0)
 }
 
 // The same program assembled (as above, then `objcopy -O binary -j .text`):
@@ -627,7 +635,8 @@ TEST(ResetVector, FwDynamicInfoLayoutAndNoInfoVariant) {
   const Bytes bare = make_reset_vector(0x80000000, 0x87e00000, std::nullopt);
   ASSERT_EQ(bare.size(), 0x28u);
   EXPECT_EQ(load_le<uint32_t>(bare.data() + 4), 0x00000613u);  // li a2, 0
-  EXPECT_EQ(Bytes(bare.begin() + 8, bare.begin() + 0x18), Bytes(rom.begin() + 8, rom.begin() + 0x18));
+  EXPECT_EQ(Bytes(bare.begin() + 8, bare.begin() + 0x18),
+            Bytes(rom.begin() + 8, rom.begin() + 0x18));
 }
 
 }  // namespace

@@ -196,6 +196,7 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
                                               "zifencei", "zihintpause", "zca", "zcd"});
     fdt.prop_string("mmu-type", "riscv,sv48");
     fdt.begin_node("interrupt-controller");
+    fdt.prop_u32("#address-cells", 0);
     fdt.prop_u32("#interrupt-cells", 1);
     fdt.prop_empty("interrupt-controller");
     fdt.prop_string("compatible", "riscv,cpu-intc");
@@ -205,11 +206,7 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
   }
   fdt.end_node();
 
-  fdt.begin_node("soc");
-  fdt.prop_u32("#address-cells", 2);
-  fdt.prop_u32("#size-cells", 2);
-  fdt.prop_string("compatible", "simple-bus");
-  fdt.prop_empty("ranges");
+  std::vector<FdtContext> contexts;
   for (const MmioMapping& m : bus_.mmio()) {
     FdtContext ctx;
     ctx.base = m.base;
@@ -218,9 +215,19 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
     ctx.plic_phandle = plic_phandle;
     ctx.cpu_intc_phandles = intc.data();
     ctx.num_harts = config.num_harts;
-    m.device->add_fdt_node(fdt, ctx);
+    ctx.phandle = m.device == plic_.get() ? plic_phandle : fdt.alloc_phandle();
+    contexts.push_back(ctx);
   }
+  fdt.begin_node("soc");
+  fdt.prop_u32("#address-cells", 2);
+  fdt.prop_u32("#size-cells", 2);
+  fdt.prop_string("compatible", "simple-bus");
+  fdt.prop_empty("ranges");
+  for (size_t i = 0; i < contexts.size(); ++i) bus_.mmio()[i].device->add_fdt_node(fdt, contexts[i]);
   fdt.end_node();
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    bus_.mmio()[i].device->add_root_fdt_nodes(fdt, contexts[i]);
+  }
 
   fdt.end_node();
   return fdt.finish();

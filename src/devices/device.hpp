@@ -23,6 +23,7 @@ struct FdtContext {
   uint32_t plic_phandle = 0;   // interrupt-parent for `interrupts`
   const uint32_t* cpu_intc_phandles = nullptr;  // one per hart (for CLINT/PLIC)
   unsigned num_harts = 0;
+  uint32_t phandle = 0;        // this device's own phandle, for nodes that refer to it
 };
 
 class MmioDevice {
@@ -38,6 +39,9 @@ class MmioDevice {
 
   // Emit this device's node(s) (under /soc); FdtContext says where it was mapped.
   virtual void add_fdt_node(FdtWriter& fdt, const FdtContext& ctx) const = 0;
+  // Nodes that belong at the root rather than on the bus (e.g. syscon-poweroff, which has no
+  // registers of its own). Called after /soc is closed, with the same context.
+  virtual void add_root_fdt_nodes(FdtWriter& /*fdt*/, const FdtContext& /*ctx*/) const {}
 
   virtual void save(StateWriter& out) const = 0;
   virtual Result<void> restore(StateReader& in) = 0;

@@ -49,7 +49,8 @@ inline void wr(MmioDevice& d, uint64_t offset, uint64_t value, unsigned size = 4
   EXPECT_TRUE(d.write(offset, size, value)) << d.name() << " write at " << offset;
 }
 
-// A whole device tree (root, /soc, the device's nodes), validated by fdt_check_full.
+// A whole device tree (root, /soc, the device's nodes, its root-level nodes), validated by
+// fdt_check_full.
 inline std::vector<uint8_t> build_fdt(const MmioDevice& dev, const FdtContext& ctx) {
   FdtWriter w;
   w.begin_node("");
@@ -62,6 +63,7 @@ inline std::vector<uint8_t> build_fdt(const MmioDevice& dev, const FdtContext& c
   w.prop_empty("ranges");
   dev.add_fdt_node(w, ctx);
   w.end_node();
+  dev.add_root_fdt_nodes(w, ctx);
   w.end_node();
   auto blob = w.finish();
   EXPECT_TRUE(blob.ok()) << (blob.ok() ? "" : blob.error().message);

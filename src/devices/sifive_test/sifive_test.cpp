@@ -29,13 +29,17 @@ bool SifiveTest::write(uint64_t offset, unsigned size, uint64_t value) {
 }
 
 void SifiveTest::add_fdt_node(FdtWriter& fdt, const FdtContext& ctx) const {
-  const uint32_t phandle = fdt.alloc_phandle();
   fdt.begin_node(node_name("test", ctx.base));
   fdt.prop_strings("compatible", {"sifive,test1", "sifive,test0", "syscon"});
   fdt.prop_reg(ctx.base, ctx.size);
-  fdt.prop_u32("phandle", phandle);
+  fdt.prop_u32("phandle", ctx.phandle);
   fdt.end_node();
+}
 
+// poweroff and reboot have no registers of their own: they live at the root, as on QEMU, and
+// point at the test device through its phandle.
+void SifiveTest::add_root_fdt_nodes(FdtWriter& fdt, const FdtContext& ctx) const {
+  const uint32_t phandle = ctx.phandle;
   fdt.begin_node("poweroff");
   fdt.prop_string("compatible", "syscon-poweroff");
   fdt.prop_u32("regmap", phandle);

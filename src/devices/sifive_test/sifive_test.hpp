@@ -29,6 +29,7 @@ class SifiveTest final : public MmioDevice {
   bool read(uint64_t offset, unsigned size, uint64_t& value) override;
   bool write(uint64_t offset, unsigned size, uint64_t value) override;
   void add_fdt_node(FdtWriter& fdt, const FdtContext& ctx) const override;
+  void add_root_fdt_nodes(FdtWriter& fdt, const FdtContext& ctx) const override;
   void save(StateWriter& out) const override;
   Result<void> restore(StateReader& in) override;
 

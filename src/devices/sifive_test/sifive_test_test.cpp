@@ -64,6 +64,7 @@ TEST_F(SifiveTestTest, DeviceTreeNodes) {
   FdtContext ctx;
   ctx.base = 0x100000;
   ctx.size = 0x1000;
+  ctx.phandle = 7;
   const auto fdt = testing::build_fdt(dev, ctx);
   const std::string path = "/soc/test@100000";
   EXPECT_EQ(testing::fdt_strings(fdt, path, "compatible"),
@@ -71,19 +72,19 @@ TEST_F(SifiveTestTest, DeviceTreeNodes) {
   EXPECT_EQ(testing::fdt_reg(fdt, path), std::make_pair(uint64_t{0x100000}, uint64_t{0x1000}));
   const auto phandle = testing::fdt_cells(fdt, path, "phandle");
   ASSERT_EQ(phandle.size(), 1U);
-  EXPECT_NE(phandle[0], 0U);
+  EXPECT_EQ(phandle[0], 7U);
 
-  EXPECT_EQ(testing::fdt_strings(fdt, "/soc/poweroff", "compatible"),
+  EXPECT_EQ(testing::fdt_strings(fdt, "/poweroff", "compatible"),
             std::vector<std::string>{"syscon-poweroff"});
-  EXPECT_EQ(testing::fdt_cells(fdt, "/soc/poweroff", "regmap"), phandle);
-  EXPECT_EQ(testing::fdt_cells(fdt, "/soc/poweroff", "offset"), std::vector<uint32_t>{0});
-  EXPECT_EQ(testing::fdt_cells(fdt, "/soc/poweroff", "value"), std::vector<uint32_t>{0x5555});
+  EXPECT_EQ(testing::fdt_cells(fdt, "/poweroff", "regmap"), phandle);
+  EXPECT_EQ(testing::fdt_cells(fdt, "/poweroff", "offset"), std::vector<uint32_t>{0});
+  EXPECT_EQ(testing::fdt_cells(fdt, "/poweroff", "value"), std::vector<uint32_t>{0x5555});
 
-  EXPECT_EQ(testing::fdt_strings(fdt, "/soc/reboot", "compatible"),
+  EXPECT_EQ(testing::fdt_strings(fdt, "/reboot", "compatible"),
             std::vector<std::string>{"syscon-reboot"});
-  EXPECT_EQ(testing::fdt_cells(fdt, "/soc/reboot", "regmap"), phandle);
-  EXPECT_EQ(testing::fdt_cells(fdt, "/soc/reboot", "offset"), std::vector<uint32_t>{0});
-  EXPECT_EQ(testing::fdt_cells(fdt, "/soc/reboot", "value"), std::vector<uint32_t>{0x7777});
+  EXPECT_EQ(testing::fdt_cells(fdt, "/reboot", "regmap"), phandle);
+  EXPECT_EQ(testing::fdt_cells(fdt, "/reboot", "offset"), std::vector<uint32_t>{0});
+  EXPECT_EQ(testing::fdt_cells(fdt, "/reboot", "value"), std::vector<uint32_t>{0x7777});
 }
 
 }  // namespace
