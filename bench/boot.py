@@ -125,6 +125,10 @@ def bench(name, argv, runs, timeout):
             entry["median_mips"] = statistics.median(s.get("mips", 0) for s in entry["stats"])
             entry["median_stats_max_rss_kib"] = statistics.median(
                 s.get("max_rss_kib", 0) for s in entry["stats"])
+            entry["median_guest_resident_kib"] = statistics.median(
+                s.get("guest_resident_kib", 0) for s in entry["stats"])
+            entry["median_overhead_kib"] = statistics.median(
+                s.get("overhead_kib", 0) for s in entry["stats"])
     return entry
 
 
@@ -174,15 +178,22 @@ def main():
 
     print(f'\nBoot to "{USERSPACE_UP.decode()}": Debian kernel {kver}, fw_{args.firmware}, '
           f"{args.memory}, median of {args.runs} run(s)")
-    print(f"{'emulator':<8}  {'userspace s':>11}  {'poweroff s':>10}  {'MIPS':>8}  {'max RSS MiB':>11}")
+    print(f"{'emulator':<8}  {'userspace s':>11}  {'poweroff s':>10}  {'MIPS':>8}  {'max RSS MiB':>11}"
+          f"  {'guest RAM MiB':>13}  {'overhead MiB':>12}")
     for name, entry in results.items():
         if "median_userspace_s" not in entry:
             print(f"{name:<8}  unavailable: {entry.get('error', 'no successful run')}")
             continue
         mips = f"{entry['median_mips']:.1f}" if "median_mips" in entry else "-"
         rss = entry.get("median_stats_max_rss_kib") or entry["median_max_rss_kib"]
+        # vessel reports the guest RAM the host backs (mincore) and the rest of its resident
+        # memory, its fixed overhead; for QEMU only the total is known.
+        guest_ram = (f"{entry['median_guest_resident_kib'] / 1024:.1f}"
+                     if "median_guest_resident_kib" in entry else "-")
+        overhead = (f"{entry['median_overhead_kib'] / 1024:.1f}"
+                    if "median_overhead_kib" in entry else "-")
         print(f"{name:<8}  {entry['median_userspace_s']:>11.2f}  {entry['median_poweroff_s']:>10.2f}  "
-              f"{mips:>8}  {rss / 1024:>11.1f}")
+              f"{mips:>8}  {rss / 1024:>11.1f}  {guest_ram:>13}  {overhead:>12}")
         if "error" in entry:
             print(f"{'':<8}  (a later run failed: {entry['error']})")
     print(f"vessel/qemu time ratio: {ratio if ratio is not None else 'n/a'}")

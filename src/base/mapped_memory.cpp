@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 namespace vessel {
 
@@ -22,6 +24,16 @@ Result<MappedMemory> MappedMemory::allocate(size_t size) {
   m.data_ = static_cast<uint8_t*>(p);
   m.size_ = size;
   return m;
+}
+
+size_t MappedMemory::resident_bytes() const {
+  if (data_ == nullptr) return 0;
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> vec((size_ + page - 1) / page);
+  if (mincore(data_, size_, vec.data()) != 0) return 0;
+  size_t pages = 0;
+  for (unsigned char v : vec) pages += v & 1;
+  return pages * page;
 }
 
 MappedMemory::~MappedMemory() {

@@ -21,6 +21,8 @@ class MappedMemory {
 
   uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
+  // Bytes of this mapping the host kernel currently backs with memory (mincore).
+  size_t resident_bytes() const;
 
  private:
   uint8_t* data_ = nullptr;

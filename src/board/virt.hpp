@@ -74,6 +74,7 @@ class VirtMachine {
   // Returns an exit code when HTIF reports one.
   std::optional<int> poll();
   uint64_t instructions_retired() const;
+  size_t guest_ram_resident() const { return ram_.resident_bytes(); }
 
  private:
   VirtMachine() = default;

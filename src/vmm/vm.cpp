@@ -33,6 +33,18 @@ Result<void> write_file_atomically(const std::string& path, const std::vector<ui
   return {};
 }
 
+// A guest's failure code as the process exit status: 1..255 as they are; anything else (0, or
+// a code that would wrap to 0 = pass or to an unrelated status) as kExitGuestError.
+int failure_status(int64_t code) {
+  return code >= 1 && code <= 255 ? static_cast<int>(code) : kExitGuestError;
+}
+
+// On a terminal the guest may have left the cursor mid-line; redirected, stderr gets exactly
+// one line per message.
+const char* line_start() {
+  return isatty(STDERR_FILENO) == 1 ? "\r\n" : "";
+}
+
 enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTrapLoop };
 
 struct RunState {
@@ -62,7 +74,7 @@ int run_vm(const VmOptions& options) {
       case PowerRequest::kPoweroff: state.end(Ending::kPoweroff, kExitOk); break;
       case PowerRequest::kReset: state.end(Ending::kReset, kExitOk); break;
       case PowerRequest::kFail:
-        state.end(Ending::kFail, r.code == 0 ? kExitGuestError : static_cast<int>(r.code & 0xff));
+        state.end(Ending::kFail, failure_status(r.code));
         break;
     }
     if (VirtMachine* m = current.load()) {
@@ -112,13 +124,15 @@ int run_vm(const VmOptions& options) {
   for (;;) {
     rv::Hart& hart = *machine->harts()[0];
     auto poll = [&] {
-      if (auto code = machine->poll()) state.end(Ending::kHtif, *code);
+      if (auto code = machine->poll()) {
+        state.end(Ending::kHtif, *code == 0 ? kExitOk : failure_status(*code));
+      }
       if (std::chrono::steady_clock::now() >= deadline) state.end(Ending::kTimeout, kExitTimeout);
     };
     const rv::StopReason why = hart.run(state.stop, poll);
     if (why == rv::StopReason::kTrapLoop) {
       state.end(Ending::kTrapLoop, kExitGuestError);
-      fmt::print(stderr, "\r\nvessel: {}\n", hart.describe_trap_loop());
+      fmt::print(stderr, "{}vessel: {}\n", line_start(), hart.describe_trap_loop());
     }
     if (state.ending.load() != Ending::kReset) break;
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
@@ -142,20 +156,31 @@ int run_vm(const VmOptions& options) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (state.ending.load() == Ending::kTimeout) {
-    fmt::print(stderr, "\r\nvessel: timeout: the guest was still running after {} s\n",
+    fmt::print(stderr, "{}vessel: timeout: the guest was still running after {} s\n", line_start(),
                options.timeout_seconds);
   }
   if (options.stats) {
     const uint64_t n = retired_before_reset + machine->instructions_retired();
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
+    // What the host spends beyond the guest RAM the guest touched: the fixed overhead.
+    long rss_pages = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+      long size_pages = 0;
+      if (std::fscanf(f, "%ld %ld", &size_pages, &rss_pages) != 2) rss_pages = 0;
+      std::fclose(f);
+    }
+    const uint64_t rss_kib = static_cast<uint64_t>(rss_pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
+    const uint64_t guest_kib = machine->guest_ram_resident() / 1024;
     const auto& s = machine->harts()[0]->stats;
     fmt::print(stderr,
                "{{\"instructions\":{},\"seconds\":{:.3f},\"mips\":{:.1f},\"max_rss_kib\":{},"
+               "\"rss_kib\":{},\"guest_resident_kib\":{},\"overhead_kib\":{},"
                "\"blocks_built\":{},\"tlb_misses\":{},\"traps\":{},\"interrupts\":{},"
                "\"interrupts_by_cause\":[{}]}}\n",
                n, seconds, seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0.0,
-               usage.ru_maxrss, s.blocks_built, s.tlb_misses, s.traps, s.interrupts,
+               usage.ru_maxrss, rss_kib, guest_kib, rss_kib > guest_kib ? rss_kib - guest_kib : 0,
+               s.blocks_built, s.tlb_misses, s.traps, s.interrupts,
                fmt::join(s.interrupts_by_cause, ","));
   }
   return state.code.load();
