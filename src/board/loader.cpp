@@ -340,8 +340,8 @@ Result<void> check_image_length(std::span<const uint8_t> b, std::string_view nam
                             field<uint32_t>(b, sh + pe::SizeOfRawData));
   }
   if (end > b.size()) {
-    return make_error(fmt::format("{}: truncated ({} bytes, its PE section table says {})", name,
-                                  b.size(), end));
+    return make_error(
+        fmt::format("{}: truncated ({} bytes, its PE section table says {})", name, b.size(), end));
   }
   return {};
 }

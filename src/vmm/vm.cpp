@@ -176,11 +176,11 @@ int run_vm(const VmOptions& options) {
     fmt::print(stderr,
                "{{\"instructions\":{},\"seconds\":{:.3f},\"mips\":{:.1f},\"max_rss_kib\":{},"
                "\"rss_kib\":{},\"guest_resident_kib\":{},\"overhead_kib\":{},"
-               "\"blocks_built\":{},\"tlb_misses\":{},\"traps\":{},\"interrupts\":{},"
+               "\"blocks_built\":{},\"jump_cache_misses\":{},\"tlb_flushes\":{},\"tlb_misses\":{},\"traps\":{},\"interrupts\":{},"
                "\"interrupts_by_cause\":[{}]}}\n",
                n, seconds, seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0.0,
                usage.ru_maxrss, rss_kib, guest_kib, rss_kib > guest_kib ? rss_kib - guest_kib : 0,
-               s.blocks_built, s.tlb_misses, s.traps, s.interrupts,
+               s.blocks_built, s.jump_cache_misses, s.tlb_flushes, s.tlb_misses, s.traps, s.interrupts,
                fmt::join(s.interrupts_by_cause, ","));
   }
   return state.code.load();

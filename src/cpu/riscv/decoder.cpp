@@ -34,8 +34,18 @@ constexpr CompressedInfo kCompressed[] = {
 constexpr unsigned kNumCompressed = sizeof(kCompressed) / sizeof(kCompressed[0]);
 
 // Row indexes grouped by major opcode (bits 6:0) so that decoding scans a handful of rows.
+constexpr unsigned largest_bucket() {
+  unsigned largest = 0;
+  for (unsigned opc = 0; opc < 128; ++opc) {
+    unsigned n = 0;
+    for (const InsnInfo& row : kInsns) n += (row.match & 0x7f) == opc;
+    largest = n > largest ? n : largest;
+  }
+  return largest;
+}
 struct OpcodeBuckets {
-  std::array<std::array<uint16_t, 48>, 128> rows{};
+  static constexpr unsigned kBucketSize = largest_bucket();  // OP-FP has the most rows
+  std::array<std::array<uint16_t, kBucketSize>, 128> rows{};
   std::array<uint8_t, 128> count{};
   OpcodeBuckets() {
     for (unsigned i = 0; i < kNumInsns; ++i) {
@@ -164,8 +174,8 @@ std::string disassemble(const DecodedInsn& d, uint64_t pc) {
   std::string text = info.mnemonic;
   const char* ops = info.operands;
   if (*ops == 'a') {
-    if (d.rm & 2) text += ".aq";
-    if (d.rm & 1) text += ".rl";
+    static constexpr const char* kOrdering[] = {"", ".rl", ".aq", ".aqrl"};  // GNU as syntax
+    text += kOrdering[d.rm & 3];
     ops += (ops[1] == ',') ? 2 : 1;
   }
   if (*ops != '\0') text += ' ';

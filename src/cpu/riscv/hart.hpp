@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "board/bus.hpp"
 #include "base/clock.hpp"
@@ -25,6 +26,8 @@ enum class StopReason : uint8_t { kRequested, kTrapLoop };
 
 struct HartStats {
   uint64_t tlb_misses = 0;
+  uint64_t jump_cache_misses = 0;
+  uint64_t tlb_flushes = 0;
   uint64_t blocks_built = 0;
   uint64_t traps = 0;
   uint64_t interrupts = 0;
@@ -103,8 +106,9 @@ class Hart {
   bool mmio_load(uint64_t pa, unsigned size, uint64_t& value, uint64_t va);
   bool mmio_store(uint64_t pa, unsigned size, uint64_t value, uint64_t va);
 
-  // Translate va for access `acc` in the effective mode; false = trap entered.
-  bool translate(uint64_t va, Access acc, uint64_t& pa, bool& leaf_cacheable);
+  // Translate va for access `acc` in the effective mode; false = trap entered. `level` is the
+  // level of the leaf PTE (0 = 4 KiB page, 1 = 2 MiB, 2 = 1 GiB, 3 = 512 GiB; 0 when bare).
+  bool translate(uint64_t va, Access acc, uint64_t& pa, unsigned& level);
   // Fetch-side lookup used by the interpreter: host address of the instruction bytes at va
   // (through the fetch TLB); nullptr = trap entered.
   const uint8_t* fetch_host(uint64_t va);
@@ -112,6 +116,9 @@ class Hart {
 
   // Drop every cached translation (satp, sfence.vma, PMP, MXR changes).
   void flush_tlb();
+  // sfence.vma with an address: drop the translations of that page, including every 4 KiB
+  // slice cached from a superpage that contains it.
+  void flush_tlb_page(uint64_t va);
   // Called by CodeCache when a page gains decoded code: writes to it must take the slow path.
   void drop_write_mappings();
 
@@ -141,6 +148,7 @@ class Hart {
   struct TlbEntry {
     uint64_t vpage = ~0ULL;  // never equal to a page-aligned address when invalid
     uint64_t addend = 0;     // host address = va + addend
+    uint64_t level = 0;      // leaf level it was cached from (superpages cover many entries)
   };
   // Data-side TLB sets by effective mode: U, S, S with SUM=1, M (bare).
   enum DataMode : uint8_t { kModeU = 0, kModeS = 1, kModeSSum = 2, kModeM = 3 };
@@ -149,8 +157,8 @@ class Hart {
   bool load_slow(uint64_t va, void* out, unsigned size);
   bool store_slow(uint64_t va, const void* in, unsigned size);
   bool access_page(uint64_t va, Access acc, uint64_t& pa);
-  void fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa);
-  bool walk(uint64_t va, Access acc, Priv p, uint64_t& pa);
+  void fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned level);
+  bool walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& level);
   Exception page_fault(Access acc) const;
   Exception access_fault(Access acc) const;
   bool pmp_page_uniform(uint64_t page_pa, Access acc, Priv p) const;
@@ -170,10 +178,13 @@ class Hart {
   bool counter_accessible(uint16_t csr) const;
 
   // The interpreter's per-hart cache from (virtual pc, privilege) to decoded block. An entry
-  // is valid while tlb_gen_ + the code cache's generation equal the value it was made with.
+  // is valid while the code cache's generation equals the one it was made with.
+  // A hit also needs the fetch TLB to still map pc's page to the same host page the block came
+  // from: translation changes invalidate exactly the entries they affect.
   struct JumpEntry {
     uint64_t tag = ~0ULL;
     uint64_t gen = 0;
+    uint64_t host = 0;
     Block* block = nullptr;
   };
   // pc with the privilege folded into bits 63:62. Flipping those bits of a canonical Sv39/Sv48
@@ -187,7 +198,6 @@ class Hart {
   ExecStatus exec_one();
 
   std::array<JumpEntry, kJumpCacheSize> jump_cache_{};
-  uint64_t tlb_gen_ = 0;
 
   unsigned hart_id_;
   Bus& bus_;
@@ -198,6 +208,11 @@ class Hart {
   uint8_t data_mode_ = kModeM;
   uint8_t fetch_mode_ = kModeM;
   std::array<std::array<std::array<TlbEntry, kTlbSize>, 4>, 3> tlb_{};
+  // Where superpage slices were cached since the last full flush (flat indexes into tlb_), so
+  // flush_tlb_page need not scan the whole TLB. Past kMaxSuperpageSlots it does scan.
+  static constexpr size_t kMaxSuperpageSlots = 256;
+  std::vector<uint32_t> superpage_slots_;
+  bool superpage_slots_overflow_ = false;
 
   // CSR state (privileged manual names).
   uint64_t mstatus_ = 0;

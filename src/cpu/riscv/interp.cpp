@@ -36,9 +36,13 @@ Block* Hart::build_block(uint64_t va, const uint8_t* host) {
 
 Block* Hart::lookup_block() {
   JumpEntry& e = jump_cache_[(pc >> 1) % kJumpCacheSize];
-  const uint64_t gen = tlb_gen_ + code_.generation();
+  const uint64_t gen = code_.generation();
   const uint64_t tag = jump_tag();
-  if (e.tag == tag && e.gen == gen) [[likely]] return e.block;
+  const TlbEntry& t = tlb_[kFetch][fetch_mode_][(pc >> 12) % kTlbSize];
+  if (e.tag == tag && e.gen == gen && t.vpage == (pc & ~0xfffULL) && e.host == pc + t.addend) [[likely]] {
+    return e.block;
+  }
+  ++stats.jump_cache_misses;
   const uint8_t* host = fetch_host(pc);
   if (host == nullptr) return nullptr;
   Block* b = code_.find(reinterpret_cast<uint64_t>(host));
@@ -48,7 +52,8 @@ Block* Hart::lookup_block() {
     return nullptr;
   }
   e.tag = tag;
-  e.gen = tlb_gen_ + code_.generation();
+  e.gen = code_.generation();
+  e.host = reinterpret_cast<uint64_t>(host);
   e.block = b;
   return b;
 }

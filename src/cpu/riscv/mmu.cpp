@@ -47,7 +47,30 @@ void Hart::flush_tlb() {
   for (auto& per_access : tlb_) {
     for (auto& set : per_access) set.fill(TlbEntry{});
   }
-  ++tlb_gen_;
+  superpage_slots_.clear();
+  superpage_slots_overflow_ = false;
+  ++stats.tlb_flushes;
+}
+
+void Hart::flush_tlb_page(uint64_t va) {
+  const uint64_t page = va & ~0xfffULL;
+  auto drop_if_covers = [&](TlbEntry& e) {
+    const uint64_t span_mask = ~((1ULL << (12 + 9 * e.level)) - 1);
+    if (e.vpage != ~0ULL && ((e.vpage ^ page) & span_mask) == 0) e = TlbEntry{};
+  };
+  for (auto& per_access : tlb_) {
+    for (auto& set : per_access) drop_if_covers(set[(va >> 12) % kTlbSize]);
+  }
+  if (superpage_slots_overflow_) {
+    for (auto& per_access : tlb_) {
+      for (auto& set : per_access) {
+        for (TlbEntry& e : set) drop_if_covers(e);
+      }
+    }
+  } else {
+    TlbEntry* flat = &tlb_[0][0][0];
+    for (uint32_t slot : superpage_slots_) drop_if_covers(flat[slot]);
+  }
 }
 
 void Hart::drop_write_mappings() {
@@ -170,7 +193,7 @@ bool Hart::write_pmpaddr(unsigned index, uint64_t value) {
 
 // ---- translation ----
 
-bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa) {
+bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& leaf_level) {
   const uint64_t mode = satp_ >> 60;
   const unsigned levels = mode == kSatpModeSv39 ? 3 : 4;
   const unsigned va_bits = 12 + 9 * levels;
@@ -230,35 +253,33 @@ bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa) {
       }
       const uint64_t offset_mask = (1ULL << (12 + shift)) - 1;
       pa = ((ppn << 12) & ~offset_mask) | (va & offset_mask);
+      leaf_level = static_cast<unsigned>(level);
       return true;
     }
   }
 }
 
-bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, bool& leaf_cacheable) {
-  leaf_cacheable = true;
+bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, unsigned& level) {
+  level = 0;
   const Priv p = acc == Access::kFetch ? priv : data_priv();
   if (p == Priv::kM || (satp_ >> 60) == kSatpModeBare) {
     pa = va;
     return true;
   }
-  return walk(va, acc, p, pa);
+  return walk(va, acc, p, pa, level);
 }
 
 bool Hart::access_page(uint64_t va, Access acc, uint64_t& pa) {
   ++stats.tlb_misses;
-  bool cacheable = true;
-  if (!translate(va, acc, pa, cacheable)) return false;
+  unsigned level = 0;
+  if (!translate(va, acc, pa, level)) return false;
   const Priv p = acc == Access::kFetch ? priv : data_priv();
   if (!pmp_allows(pa, 1, acc, p)) return raise(access_fault(acc), va), false;
-  if (cacheable) {
-    const uint8_t mode = acc == Access::kFetch ? fetch_mode_ : data_mode_;
-    fill_tlb(acc, mode, va, pa);
-  }
+  fill_tlb(acc, acc == Access::kFetch ? fetch_mode_ : data_mode_, va, pa, level);
   return true;
 }
 
-void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa) {
+void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned level) {
   const uint64_t page_pa = pa & ~0xfffULL;
   const MemoryRegion* region = bus_.find_memory(page_pa, CodeCache::kPageSize);
   if (region == nullptr) return;
@@ -271,6 +292,14 @@ void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa) {
   TlbEntry& e = tlb_[static_cast<unsigned>(acc)][mode][(va >> 12) % kTlbSize];
   e.vpage = va & ~0xfffULL;
   e.addend = reinterpret_cast<uint64_t>(host_page) - e.vpage;
+  e.level = level;
+  if (level != 0) {
+    if (superpage_slots_.size() < kMaxSuperpageSlots) {
+      superpage_slots_.push_back(static_cast<uint32_t>(&e - &tlb_[0][0][0]));
+    } else {
+      superpage_slots_overflow_ = true;
+    }
+  }
 }
 
 const uint8_t* Hart::fetch_host(uint64_t va) {

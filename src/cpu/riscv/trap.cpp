@@ -108,6 +108,9 @@ bool Hart::take_interrupt_at(uint64_t mtime) {
   if (m_on) enabled |= pending & ~mideleg_;
   if (s_on) enabled |= pending & mideleg_;
   if (enabled == 0) return false;
+  // Interrupts destined for M come before any destined for S, whatever their causes; the
+  // fixed order applies within one destination.
+  if (enabled & ~mideleg_) enabled &= ~mideleg_;
   for (unsigned cause : kPriorityOrder) {
     if (enabled & (1ULL << cause)) {
       ++stats.interrupts;
@@ -169,7 +172,12 @@ ExecStatus Hart::do_wfi(const DecodedInsn& d) {
 
 ExecStatus Hart::do_sfence_vma(const DecodedInsn& d) {
   if (priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kTVM))) return illegal(d);
-  flush_tlb();
+  // ASIDs are not implemented, so rs2 does not narrow anything; rs1 names one page.
+  if (d.rs1 != 0) {
+    flush_tlb_page(x[d.rs1]);
+  } else {
+    flush_tlb();
+  }
   pc += d.len;
   return ExecStatus::kBreak;
 }

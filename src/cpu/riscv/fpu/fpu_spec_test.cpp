@@ -20,7 +20,7 @@ constexpr RM kRMM = RM::kRMM;
 constexpr RM kAllModes[] = {kRNE, kRTZ, kRDN, kRUP, kRMM};
 
 // Binary64 encodings used below.
-constexpr uint64_t kD1 = 0x3ff0000000000000;          // 1.0
+constexpr uint64_t kD1 = 0x3ff0000000000000;  // 1.0
 constexpr uint64_t kDNegZero = 0x8000000000000000;
 constexpr uint64_t kDInf = 0x7ff0000000000000;
 constexpr uint64_t kDSNaN = 0x7ff0000000000001;
@@ -57,24 +57,24 @@ struct CvtRow {
 };
 
 // Binary64 encodings of the inputs.
-constexpr uint64_t kDHalf = 0x3fe0000000000000;        // 0.5
-constexpr uint64_t kDNegHalf = 0xbfe0000000000000;     // -0.5
-constexpr uint64_t kD1p5 = 0x3ff8000000000000;         // 1.5
-constexpr uint64_t kD2p5 = 0x4004000000000000;         // 2.5
-constexpr uint64_t kDNeg2p5 = 0xc004000000000000;      // -2.5
-constexpr uint64_t kDNeg1 = 0xbff0000000000000;        // -1.0
-constexpr uint64_t kDI32MaxHalf = 0x41dfffffffe00000;  // 2^31 - 0.5
-constexpr uint64_t kDI32Max = 0x41dfffffffc00000;      // 2^31 - 1
-constexpr uint64_t kD2p31 = 0x41e0000000000000;        // 2^31
+constexpr uint64_t kDHalf = 0x3fe0000000000000;         // 0.5
+constexpr uint64_t kDNegHalf = 0xbfe0000000000000;      // -0.5
+constexpr uint64_t kD1p5 = 0x3ff8000000000000;          // 1.5
+constexpr uint64_t kD2p5 = 0x4004000000000000;          // 2.5
+constexpr uint64_t kDNeg2p5 = 0xc004000000000000;       // -2.5
+constexpr uint64_t kDNeg1 = 0xbff0000000000000;         // -1.0
+constexpr uint64_t kDI32MaxHalf = 0x41dfffffffe00000;   // 2^31 - 0.5
+constexpr uint64_t kDI32Max = 0x41dfffffffc00000;       // 2^31 - 1
+constexpr uint64_t kD2p31 = 0x41e0000000000000;         // 2^31
 constexpr uint64_t kDNeg2p31Half = 0xc1e0000000100000;  // -2^31 - 0.5
-constexpr uint64_t kDNeg2p31m1 = 0xc1e0000000200000;   // -2^31 - 1
-constexpr uint64_t kDU32MaxHalf = 0x41effffffff00000;  // 2^32 - 0.5
-constexpr uint64_t kD2p32 = 0x41f0000000000000;        // 2^32
-constexpr uint64_t kD2p63 = 0x43e0000000000000;        // 2^63
-constexpr uint64_t kDNeg2p63 = 0xc3e0000000000000;     // -2^63
-constexpr uint64_t kD2p64m = 0x43efffffffffffff;       // 2^64 - 2048
-constexpr uint64_t kD2p64 = 0x43f0000000000000;        // 2^64
-constexpr uint64_t kDTiny = 0x0000000000000001;        // 2^-1074
+constexpr uint64_t kDNeg2p31m1 = 0xc1e0000000200000;    // -2^31 - 1
+constexpr uint64_t kDU32MaxHalf = 0x41effffffff00000;   // 2^32 - 0.5
+constexpr uint64_t kD2p32 = 0x41f0000000000000;         // 2^32
+constexpr uint64_t kD2p63 = 0x43e0000000000000;         // 2^63
+constexpr uint64_t kDNeg2p63 = 0xc3e0000000000000;      // -2^63
+constexpr uint64_t kD2p64m = 0x43efffffffffffff;        // 2^64 - 2048
+constexpr uint64_t kD2p64 = 0x43f0000000000000;         // 2^64
+constexpr uint64_t kDTiny = 0x0000000000000001;         // 2^-1074
 constexpr uint64_t kDNegTiny = 0x8000000000000001;
 
 constexpr uint8_t k0 = 0;
@@ -162,8 +162,8 @@ bool narrow_exactly(uint64_t d, uint32_t& s) {
 
 TEST(SpecConvertTest, FloatToIntTable) {
   for (const CvtRow& row : kCvtRows) {
-    SCOPED_TRACE(testing::Message() << "in=0x" << std::hex << row.in << " rm="
-                                    << static_cast<int>(row.rm));
+    SCOPED_TRACE(testing::Message()
+                 << "in=0x" << std::hex << row.in << " rm=" << static_cast<int>(row.rm));
     uint8_t f = 0;
     EXPECT_EQ(f64_to_i32(row.in, row.rm, f), row.w);
     EXPECT_EQ(f, row.w_flags);
@@ -248,8 +248,8 @@ TEST(SpecRoundingTest, RmmTiesGoAwayFromZero) {
        [](RM rm, uint8_t& f) -> uint64_t { return f64_add(kD1, 0x3ca0000000000000, rm, f); }},
       {"(1+2^-30)^2 - 2^-60 + 2^-53 (f64 fma)", 0x3ff0000000800000, 0x3ff0000000800001, kNX,
        [](RM rm, uint8_t& f) -> uint64_t {
-         return f64_muladd(0x3ff0000000400000, 0x3ff0000000400000, 0x3c9fc00000000000, rm, f,
-                           false, false);
+         return f64_muladd(0x3ff0000000400000, 0x3ff0000000400000, 0x3c9fc00000000000, rm, f, false,
+                           false);
        }},
       {"f64 1 + 2^-24 to f32", kS1, kS1 + 1, kNX,
        [](RM rm, uint8_t& f) -> uint64_t { return f64_to_f32(0x3ff0000010000000, rm, f); }},
@@ -384,8 +384,7 @@ TEST(SpecSpecialTest, FmaInfTimesZeroIsInvalidEvenWithQuietNaNAddend) {
       EXPECT_EQ(f32_muladd(kSInf, 0, kSQNaN, kRNE, f, np, na), kCanonicalNaN32);
       EXPECT_EQ(f, kNV);
       f = 0;
-      EXPECT_EQ(f64_muladd(kDNegZero, kDInf, kCanonicalNaN64, kRNE, f, np, na),
-                kCanonicalNaN64);
+      EXPECT_EQ(f64_muladd(kDNegZero, kDInf, kCanonicalNaN64, kRNE, f, np, na), kCanonicalNaN64);
       EXPECT_EQ(f, kNV);
       f = 0;
       EXPECT_EQ(f64_muladd(kD1, kDInf, kCanonicalNaN64, kRNE, f, np, na), kCanonicalNaN64);

@@ -39,7 +39,7 @@ long iterations() {
   static const long n = [] {
     const char* env = std::getenv("VESSEL_FPU_ITERATIONS");
     const long v = env != nullptr ? std::strtol(env, nullptr, 10) : 0;
-    return v > 0 ? v : 20000L;
+    return v > 0 ? v : 50000L;
   }();
   return n;
 }
@@ -85,7 +85,9 @@ struct LayoutBase {
   static bool is_inf(uint64_t x) { return (x & ~kSign) == kInf; }
   static bool is_zero(uint64_t x) { return (x & ~kSign) == 0; }
   // Exact widening to double, for reference arithmetic.
-  static double to_double(uint64_t x) { return static_cast<double>(std::bit_cast<H>(static_cast<T>(x))); }
+  static double to_double(uint64_t x) {
+    return static_cast<double>(std::bit_cast<H>(static_cast<T>(x)));
+  }
 };
 template <typename T>
 struct Layout;
@@ -123,16 +125,8 @@ const char* mode_name(RoundingMode rm) {
 // ---- running code on the host FPU ----
 
 int fe_round(RoundingMode rm) {
-  switch (rm) {
-    case RoundingMode::kRTZ:
-      return FE_TOWARDZERO;
-    case RoundingMode::kRDN:
-      return FE_DOWNWARD;
-    case RoundingMode::kRUP:
-      return FE_UPWARD;
-    default:
-      return FE_TONEAREST;
-  }
+  static const int kHostModes[] = {FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD};
+  return rm == RoundingMode::kRMM ? FE_TONEAREST : kHostModes[static_cast<int>(rm)];
 }
 
 template <typename Fn>
@@ -151,11 +145,17 @@ Outcome on_host(RoundingMode rm, Fn&& fn) {
   return {bits, flags};
 }
 
-bool host_has_fma() { return __builtin_cpu_supports("fma") != 0; }
+bool host_has_fma() {
+  return __builtin_cpu_supports("fma") != 0;
+}
 
 // Intrinsics rather than std::sqrt/std::fma: one instruction, no libm path, no errno.
-float host_sqrt(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
-double host_sqrt(double x) { return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_set_sd(x), _mm_set_sd(x))); }
+float host_sqrt(float x) {
+  return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x)));
+}
+double host_sqrt(double x) {
+  return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_set_sd(x), _mm_set_sd(x)));
+}
 [[gnu::target("fma")]] float host_fma(float x, float y, float z) {
   return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(x), _mm_set_ss(y), _mm_set_ss(z)));
 }
@@ -166,13 +166,19 @@ double host_sqrt(double x) { return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_set_sd(x), _mm
 enum class Op { kAdd, kSub, kMul, kDiv, kSqrt, kFmadd, kFmsub, kFnmsub, kFnmadd, kNarrow };
 
 const char* op_name(Op op) {
-  static const char* const kNames[] = {"add",    "sub",    "mul",    "div",    "sqrt",
-                                       "fmadd",  "fmsub",  "fnmsub", "fnmadd", "narrow"};
+  static const char* const kNames[] = {"add",   "sub",   "mul",    "div",    "sqrt",
+                                       "fmadd", "fmsub", "fnmsub", "fnmadd", "narrow"};
   return kNames[static_cast<int>(op)];
 }
-bool is_fma(Op op) { return op >= Op::kFmadd && op <= Op::kFnmadd; }
-bool fma_negates_product(Op op) { return op == Op::kFnmsub || op == Op::kFnmadd; }
-bool fma_negates_addend(Op op) { return op == Op::kFmsub || op == Op::kFnmadd; }
+bool is_fma(Op op) {
+  return op >= Op::kFmadd && op <= Op::kFnmadd;
+}
+bool fma_negates_product(Op op) {
+  return op == Op::kFnmsub || op == Op::kFnmadd;
+}
+bool fma_negates_addend(Op op) {
+  return op == Op::kFmsub || op == Op::kFnmadd;
+}
 
 // Operands are loaded from and the result stored to volatiles so that nothing is folded or
 // moved across the rounding-mode changes around the call. kNarrow takes `a` as binary64 bits.
@@ -183,6 +189,7 @@ template <typename T>
   volatile H y = std::bit_cast<H>(static_cast<T>(b));
   volatile H z = std::bit_cast<H>(static_cast<T>(c));
   volatile H r = 0;
+  // clang-format off
   switch (op) {
     case Op::kAdd: r = x + y; break;
     case Op::kSub: r = x - y; break;
@@ -193,12 +200,9 @@ template <typename T>
     case Op::kFmsub: r = host_fma(x, y, -z); break;
     case Op::kFnmsub: r = host_fma(-x, y, z); break;
     case Op::kFnmadd: r = host_fma(-x, y, -z); break;
-    case Op::kNarrow: {
-      volatile double wide = std::bit_cast<double>(a);
-      r = static_cast<H>(wide);
-      break;
-    }
+    case Op::kNarrow: { volatile double wide = std::bit_cast<double>(a); r = static_cast<H>(wide); break; }
   }
+  // clang-format on
   return std::bit_cast<T>(static_cast<H>(r));
 }
 
@@ -211,6 +215,7 @@ Outcome soft_arith(Op op, uint64_t a64, uint64_t b64, uint64_t c64, RoundingMode
   uint64_t r = 0;
   const bool np = fma_negates_product(op);
   const bool na = fma_negates_addend(op);
+  // clang-format off
   if constexpr (sizeof(T) == 4) {
     switch (op) {
       case Op::kAdd: r = f32_add(a, b, rm, flags); break;
@@ -231,6 +236,7 @@ Outcome soft_arith(Op op, uint64_t a64, uint64_t b64, uint64_t c64, RoundingMode
       default: r = f64_muladd(a, b, c, rm, flags, np, na); break;
     }
   }
+  // clang-format on
   return {r, flags};
 }
 
@@ -388,36 +394,23 @@ template <typename T>
 T random_operand(Rng& rng) {
   using L = Layout<T>;
   const bool negative = rng.coin();
+  const uint64_t max_field = static_cast<uint64_t>(L::kMaxField);
+  uint64_t nan_frac = rng.next() & L::kFracMask;  // quiet or signaling, random payload
+  if ((nan_frac & (L::kFracMask >> 1)) == 0) nan_frac |= 1;
+  // clang-format off
   switch (rng.below(16)) {
-    case 0:
-    case 1:
-    case 2:
-      return static_cast<T>(rng.next());
-    case 3:
-      return L::make(negative, 0, 0);
-    case 4:
-      return L::make(negative, L::kMaxField, 0);
-    case 5: {  // NaN: quiet or signaling, random payload
-      uint64_t frac = rng.next() & L::kFracMask;
-      if ((frac & (L::kFracMask >> 1)) == 0) frac |= 1;
-      return L::make(negative, L::kMaxField, frac);
-    }
-    case 6:
-    case 7:
-      return L::make(negative, 0, random_frac<T>(rng));
-    case 8:
-      return L::make(negative, 1 + rng.below(2), random_frac<T>(rng));
-    case 9:
-      return L::make(negative, static_cast<uint64_t>(L::kMaxField) - 1 - rng.below(3),
-                     random_frac<T>(rng));
-    case 10:
-    case 11:
-      return L::make(negative, static_cast<uint64_t>(L::kBias + rng.range(-4, 4)),
-                     random_frac<T>(rng));
-    default:
-      return L::make(negative, 1 + rng.below(static_cast<uint64_t>(L::kMaxField) - 1),
-                     random_frac<T>(rng));
+    case 0: case 1: case 2: return static_cast<T>(rng.next());
+    case 3: return L::make(negative, 0, 0);
+    case 4: return L::make(negative, max_field, 0);
+    case 5: return L::make(negative, max_field, nan_frac);
+    case 6: case 7: return L::make(negative, 0, random_frac<T>(rng));  // subnormal
+    case 8: return L::make(negative, 1 + rng.below(2), random_frac<T>(rng));
+    case 9: return L::make(negative, max_field - 1 - rng.below(3), random_frac<T>(rng));
+    case 10: case 11:
+      return L::make(negative, static_cast<uint64_t>(L::kBias + rng.range(-4, 4)), random_frac<T>(rng));
+    default: return L::make(negative, 1 + rng.below(max_field - 1), random_frac<T>(rng));
   }
+  // clang-format on
 }
 
 // ---- operand generation ----
@@ -447,7 +440,8 @@ T with_product_near_power_of_two(Rng& rng, T a, T b) {
   const uint64_t sa = (a & L::kFracMask) | (uint64_t{1} << L::kFracBits);
   const u128 top = static_cast<u128>(1) << (2 * L::kFracBits + 1);
   u128 sb = top / sa + static_cast<u128>(rng.range(0, 1));
-  if (sb >= (static_cast<u128>(1) << (L::kFracBits + 1))) sb = (static_cast<u128>(1) << (L::kFracBits + 1)) - 1;
+  if (sb >= (static_cast<u128>(1) << (L::kFracBits + 1)))
+    sb = (static_cast<u128>(1) << (L::kFracBits + 1)) - 1;
   return L::make(L::sign(b), L::field(b), static_cast<uint64_t>(sb));
 }
 
@@ -594,10 +588,12 @@ uint64_t f64_operand_for_narrowing(Rng& rng) {
       return operand_near<uint64_t>(rng, L::kBias + f32_emax + rng.range(-2, 1));
     default: {
       // A binary32-precision value plus a random tail at or around its half-ulp position.
-      const uint64_t base = operand_near<uint64_t>(rng, L::kBias + rng.range(f32_emin - 25, f32_emax + 1));
+      const uint64_t base =
+          operand_near<uint64_t>(rng, L::kBias + rng.range(f32_emin - 25, f32_emax + 1));
       const int low = L::kFracBits - Layout<uint32_t>::kFracBits;  // 29 dropped bits
       uint64_t tail = uint64_t{1} << (low - 1);
-      if (rng.coin()) tail ^= rng.next() & ((uint64_t{1} << (low - 1)) - 1) & (rng.coin() ? 1 : ~0ULL);
+      if (rng.coin())
+        tail ^= rng.next() & ((uint64_t{1} << (low - 1)) - 1) & (rng.coin() ? 1 : ~0ULL);
       return (base & ~((uint64_t{1} << low) - 1)) | tail;
     }
   }
@@ -621,7 +617,6 @@ TEST(ConvertFormatTest, F64ToF32MatchesHost) {
   }
 }
 
-
 // ---- float -> integer ----
 
 template <typename T>
@@ -642,8 +637,8 @@ template <typename T>
 uint64_t int_operand(Rng& rng) {
   using H = typename Layout<T>::Host;
   if (rng.below(4) == 0) return random_operand<T>(rng);
-  static const double kFractions[] = {0.0, 0.5, 0.25, 0.75, 0.5 + 0x1p-20, 0.5 - 0x1p-20, 0x1p-60,
-                                      1.0 - 0x1p-20};
+  static const double kFractions[] = {0.0,           0.5,           0.25,    0.75,
+                                      0.5 + 0x1p-20, 0.5 - 0x1p-20, 0x1p-60, 1.0 - 0x1p-20};
   static const int kWidths[] = {1, 2, 3, 8, 23, 24, 31, 32, 33, 52, 53, 63, 64, 65};
   const int width = kWidths[rng.below(std::size(kWidths))];
   const double whole = std::ldexp(static_cast<double>(rng.next() >> 11), width - 53);
@@ -673,8 +668,7 @@ RoundedInt rounded_int(uint64_t bits, RoundingMode rm) {
     out.nan = true;
   } else if (std::fabs(x) < 0x1p63) {
     auto host = [&](RoundingMode mode) {
-      const Outcome o =
-          on_host(mode, [&] { return static_cast<uint64_t>(host_to_i64<T>(bits)); });
+      const Outcome o = on_host(mode, [&] { return static_cast<uint64_t>(host_to_i64<T>(bits)); });
       EXPECT_EQ(o.flags & ~kNX, 0) << hex(bits);
       return o;
     };
@@ -748,47 +742,43 @@ void check_to_int(uint64_t seed) {
         if (got[k] != w) {
           ++failures;
           ADD_FAILURE() << "fcvt." << kNames[k] << (sizeof(T) == 4 ? ".s" : ".d")
-                        << " rm=" << mode_name(rm) << " a=" << hex(bits) << " (" << x
-                        << "): got " << got[k] << ", want " << w;
+                        << " rm=" << mode_name(rm) << " a=" << hex(bits) << " (" << x << "): got "
+                        << got[k] << ", want " << w;
         }
       }
     }
   }
 }
 
-TEST(ConvertToIntTest, Binary32MatchesHost) { check_to_int<uint32_t>(0x70132); }
-TEST(ConvertToIntTest, Binary64MatchesHost) { check_to_int<uint64_t>(0x70164); }
+TEST(ConvertToIntTest, Binary32MatchesHost) {
+  check_to_int<uint32_t>(0x70132);
+}
+TEST(ConvertToIntTest, Binary64MatchesHost) {
+  check_to_int<uint64_t>(0x70164);
+}
 
 // ---- integer -> float ----
 
 enum class IntKind { kI32, kU32, kI64, kU64 };
 
+template <typename H, typename I>
+H host_convert(uint64_t raw) {
+  volatile auto v = static_cast<I>(raw);
+  return static_cast<H>(v);
+}
+
 template <typename T>
 [[gnu::noinline]] uint64_t host_from_int(IntKind kind, uint64_t raw) {
   using H = typename Layout<T>::Host;
   volatile H r = 0;
+  // clang-format off
   switch (kind) {
-    case IntKind::kI32: {
-      volatile auto v = static_cast<int32_t>(raw);
-      r = static_cast<H>(v);
-      break;
-    }
-    case IntKind::kU32: {
-      volatile auto v = static_cast<uint32_t>(raw);
-      r = static_cast<H>(v);
-      break;
-    }
-    case IntKind::kI64: {
-      volatile auto v = static_cast<int64_t>(raw);
-      r = static_cast<H>(v);
-      break;
-    }
-    case IntKind::kU64: {
-      volatile uint64_t v = raw;
-      r = static_cast<H>(v);
-      break;
-    }
+    case IntKind::kI32: r = host_convert<H, int32_t>(raw); break;
+    case IntKind::kU32: r = host_convert<H, uint32_t>(raw); break;
+    case IntKind::kI64: r = host_convert<H, int64_t>(raw); break;
+    case IntKind::kU64: r = host_convert<H, uint64_t>(raw); break;
   }
+  // clang-format on
   return std::bit_cast<T>(static_cast<H>(r));
 }
 
@@ -796,30 +786,39 @@ template <typename T>
 Outcome soft_from_int(IntKind kind, uint64_t raw, RoundingMode rm) {
   uint8_t flags = 0;
   uint64_t r = 0;
+  const auto i32 = static_cast<int32_t>(raw);
+  const auto u32 = static_cast<uint32_t>(raw);
+  const auto i64 = static_cast<int64_t>(raw);
+  // clang-format off
   if constexpr (sizeof(T) == 4) {
     switch (kind) {
-      case IntKind::kI32: r = f32_from_i32(static_cast<int32_t>(raw), rm, flags); break;
-      case IntKind::kU32: r = f32_from_u32(static_cast<uint32_t>(raw), rm, flags); break;
-      case IntKind::kI64: r = f32_from_i64(static_cast<int64_t>(raw), rm, flags); break;
+      case IntKind::kI32: r = f32_from_i32(i32, rm, flags); break;
+      case IntKind::kU32: r = f32_from_u32(u32, rm, flags); break;
+      case IntKind::kI64: r = f32_from_i64(i64, rm, flags); break;
       case IntKind::kU64: r = f32_from_u64(raw, rm, flags); break;
     }
   } else {
     switch (kind) {
-      case IntKind::kI32: r = f64_from_i32(static_cast<int32_t>(raw), rm, flags); break;
-      case IntKind::kU32: r = f64_from_u32(static_cast<uint32_t>(raw), rm, flags); break;
-      case IntKind::kI64: r = f64_from_i64(static_cast<int64_t>(raw), rm, flags); break;
+      case IntKind::kI32: r = f64_from_i32(i32, rm, flags); break;
+      case IntKind::kU32: r = f64_from_u32(u32, rm, flags); break;
+      case IntKind::kI64: r = f64_from_i64(i64, rm, flags); break;
       case IntKind::kU64: r = f64_from_u64(raw, rm, flags); break;
     }
   }
+  // clang-format on
   return {r, flags};
 }
 
 i128 int_value(IntKind kind, uint64_t raw) {
   switch (kind) {
-    case IntKind::kI32: return static_cast<int32_t>(raw);
-    case IntKind::kU32: return static_cast<uint32_t>(raw);
-    case IntKind::kI64: return static_cast<int64_t>(raw);
-    default: return raw;
+    case IntKind::kI32:
+      return static_cast<int32_t>(raw);
+    case IntKind::kU32:
+      return static_cast<uint32_t>(raw);
+    case IntKind::kI64:
+      return static_cast<int64_t>(raw);
+    default:
+      return raw;
   }
 }
 
@@ -833,7 +832,8 @@ void check_from_int(uint64_t seed) {
     // Random widths, with runs of ones and zeros near the rounding position.
     const int width = static_cast<int>(rng.below(65));
     uint64_t raw = width == 64 ? rng.next() : rng.next() & ((uint64_t{1} << width) - 1);
-    if (rng.coin()) raw = (width == 64 ? 0 : uint64_t{1} << width) + static_cast<uint64_t>(rng.range(-4, 4));
+    if (rng.coin())
+      raw = (width == 64 ? 0 : uint64_t{1} << width) + static_cast<uint64_t>(rng.range(-4, 4));
     if (rng.coin()) raw = 0 - raw;
     for (IntKind kind : {IntKind::kI32, IntKind::kU32, IntKind::kI64, IntKind::kU64}) {
       for (RoundingMode rm : kAllModes) {
@@ -843,8 +843,10 @@ void check_from_int(uint64_t seed) {
           want = on_host(rm, [&] { return host_from_int<T>(kind, raw); });
         } else {
           want = on_host(RoundingMode::kRNE, [&] { return host_from_int<T>(kind, raw); });
-          const uint64_t rdn = on_host(RoundingMode::kRDN, [&] { return host_from_int<T>(kind, raw); }).bits;
-          const uint64_t rup = on_host(RoundingMode::kRUP, [&] { return host_from_int<T>(kind, raw); }).bits;
+          const uint64_t rdn =
+              on_host(RoundingMode::kRDN, [&] { return host_from_int<T>(kind, raw); }).bits;
+          const uint64_t rup =
+              on_host(RoundingMode::kRUP, [&] { return host_from_int<T>(kind, raw); }).bits;
           ExactSum sum;
           sum.add_integer(int_value(kind, raw), 1);
           sum.add(L::to_double(rdn), 0, true);
@@ -853,17 +855,21 @@ void check_from_int(uint64_t seed) {
         }
         if (got != want) {
           ++failures;
-          ADD_FAILURE() << "from int kind=" << static_cast<int>(kind) << (sizeof(T) == 4 ? " .s" : " .d")
-                        << " rm=" << mode_name(rm) << " x=" << hex(raw) << ": got " << got
-                        << ", want " << want;
+          ADD_FAILURE() << "from int kind=" << static_cast<int>(kind)
+                        << (sizeof(T) == 4 ? " .s" : " .d") << " rm=" << mode_name(rm)
+                        << " x=" << hex(raw) << ": got " << got << ", want " << want;
         }
       }
     }
   }
 }
 
-TEST(ConvertFromIntTest, Binary32MatchesHost) { check_from_int<uint32_t>(0xf1032); }
-TEST(ConvertFromIntTest, Binary64MatchesHost) { check_from_int<uint64_t>(0xf1064); }
+TEST(ConvertFromIntTest, Binary32MatchesHost) {
+  check_from_int<uint32_t>(0xf1032);
+}
+TEST(ConvertFromIntTest, Binary64MatchesHost) {
+  check_from_int<uint64_t>(0xf1064);
+}
 
 }  // namespace
 }  // namespace vessel::rv::fp

@@ -110,8 +110,7 @@ inline u128 shift_right_jam128(u128 x, int n) {
 }
 
 // Whether to add one unit to the kept bits; rem is what is being discarded, half its midpoint.
-inline bool round_increment(RoundingMode rm, bool negative, bool odd, uint64_t rem,
-                            uint64_t half) {
+inline bool round_increment(RoundingMode rm, bool negative, bool odd, uint64_t rem, uint64_t half) {
   switch (rm) {
     case RoundingMode::kRTZ:
       return false;
@@ -133,9 +132,8 @@ inline uint64_t round_shift(uint64_t sig, int shift, bool negative, RoundingMode
   const uint64_t kept = sig >> shift;
   const uint64_t rem = sig & ((uint64_t{1} << shift) - 1);
   inexact = rem != 0;
-  return kept + (round_increment(rm, negative, (kept & 1) != 0, rem, uint64_t{1} << (shift - 1))
-                     ? 1
-                     : 0);
+  return kept +
+         (round_increment(rm, negative, (kept & 1) != 0, rem, uint64_t{1} << (shift - 1)) ? 1 : 0);
 }
 
 template <class F>
@@ -161,8 +159,7 @@ typename F::Bits overflow(bool negative, RoundingMode rm, uint8_t& flags) {
 // Rounds the nonzero value (-1)^negative * sig * 2^(exp - 62), where sig has its leading bit at
 // bit 62 and may carry a sticky bit 0, to format F.
 template <class F>
-typename F::Bits round_pack(bool negative, int exp, uint64_t sig, RoundingMode rm,
-                            uint8_t& flags) {
+typename F::Bits round_pack(bool negative, int exp, uint64_t sig, RoundingMode rm, uint8_t& flags) {
   using Bits = typename F::Bits;
   constexpr int kLow = 62 - F::kFracBits;  // bits below the result's last significand bit
   bool inexact = false;
@@ -217,7 +214,6 @@ typename F::Bits round_pack_u128(bool negative, int lsb_exp, u128 x, RoundingMod
 template <class F>
 typename F::Bits add(typename F::Bits a, typename F::Bits b, bool negate_b, RoundingMode rm,
                      uint8_t& flags) {
-  using Bits = typename F::Bits;
   if (is_nan<F>(a) || is_nan<F>(b)) {
     if (is_snan<F>(a) || is_snan<F>(b)) flags |= kNV;
     return F::kCanonicalNaN;
@@ -260,7 +256,7 @@ typename F::Bits add(typename F::Bits a, typename F::Bits b, bool negate_b, Roun
   const uint64_t diff = ma - mb;
   if (diff == 0) return sign_bit<F>(rm == RoundingMode::kRDN);
   const int lz = std::countl_zero(diff);
-  return static_cast<Bits>(round_pack<F>(negative, ea - (lz - 2), diff << (lz - 1), rm, flags));
+  return round_pack<F>(negative, ea - (lz - 2), diff << (lz - 1), rm, flags);
 }
 
 template <class F>
@@ -347,7 +343,7 @@ inline uint64_t isqrt_bitwise(uint64_t n) {
 
 // floor(sqrt(m)) and whether it is exact. A seed from the top bits of m is correct to about
 // half the result's bits; one Newton step from above doubles that, and the step never lands
-// below the floor, so at most a few decrements finish the job.
+// below the floor, so a decrement or two finishes the job.
 template <typename U>
 U isqrt(U m, bool& exact) {
   constexpr int kSeedBits = sizeof(U) == 16 ? 64 : 32;
@@ -359,7 +355,7 @@ U isqrt(U m, bool& exact) {
   }
   int shift = msb + 1 - kSeedBits;
   if (shift < 0) shift = 0;
-  shift += 2;
+  shift += shift & 1;
   U x = static_cast<U>(isqrt_bitwise(static_cast<uint64_t>(m >> shift)) + 1) << (shift / 2);
   if constexpr (sizeof(U) == 16) {
     // x < 2^64 and m < 2^128 with sqrt(m) < x: the quotient is below x.
@@ -402,9 +398,8 @@ typename F::Bits sqrt(typename F::Bits a, RoundingMode rm, uint8_t& flags) {
 }
 
 template <class F>
-typename F::Bits muladd(typename F::Bits a, typename F::Bits b, typename F::Bits c,
-                        RoundingMode rm, uint8_t& flags, bool negate_product,
-                        bool negate_addend) {
+typename F::Bits muladd(typename F::Bits a, typename F::Bits b, typename F::Bits c, RoundingMode rm,
+                        uint8_t& flags, bool negate_product, bool negate_addend) {
   if (is_snan<F>(a) || is_snan<F>(b) || is_snan<F>(c)) flags |= kNV;
   // The RISC-V spec requires NV for inf * 0 even when the addend is a quiet NaN.
   if ((is_inf<F>(a) && is_zero<F>(b)) || (is_zero<F>(a) && is_inf<F>(b))) {
@@ -478,8 +473,7 @@ typename F::Bits order_key(typename F::Bits x) {
 }
 
 template <class F>
-typename F::Bits min_max(typename F::Bits a, typename F::Bits b, bool want_max,
-                         uint8_t& flags) {
+typename F::Bits min_max(typename F::Bits a, typename F::Bits b, bool want_max, uint8_t& flags) {
   if (is_snan<F>(a) || is_snan<F>(b)) flags |= kNV;
   const bool a_nan = is_nan<F>(a);
   const bool b_nan = is_nan<F>(b);
@@ -548,8 +542,7 @@ I to_int(typename F::Bits a, RoundingMode rm, uint8_t& flags) {
                              : round_shift(ua.sig, shift, negative, rm, inexact);
     }
   }
-  if (representable &&
-      magnitude <= (negative ? kMaxNegativeMagnitude : kMaxPositive)) {
+  if (representable && magnitude <= (negative ? kMaxNegativeMagnitude : kMaxPositive)) {
     if (inexact) flags |= kNX;
     return static_cast<I>(negative ? 0 - magnitude : magnitude);
   }
@@ -572,45 +565,67 @@ inline uint64_t magnitude_of(int64_t x) {
 
 // ---- public entry points ----
 
-#define VESSEL_FP_DEFINE(P, F, T)                                                              \
-  T P##_add(T a, T b, RoundingMode rm, uint8_t& flags) { return add<F>(a, b, false, rm, flags); } \
-  T P##_sub(T a, T b, RoundingMode rm, uint8_t& flags) { return add<F>(a, b, true, rm, flags); }  \
-  T P##_mul(T a, T b, RoundingMode rm, uint8_t& flags) { return mul<F>(a, b, rm, flags); }        \
-  T P##_div(T a, T b, RoundingMode rm, uint8_t& flags) { return div<F>(a, b, rm, flags); }        \
-  T P##_sqrt(T a, RoundingMode rm, uint8_t& flags) { return sqrt<F>(a, rm, flags); }              \
-  T P##_muladd(T a, T b, T c, RoundingMode rm, uint8_t& flags, bool negate_product,              \
-               bool negate_addend) {                                                            \
-    return muladd<F>(a, b, c, rm, flags, negate_product, negate_addend);                        \
-  }                                                                                             \
-  T P##_min(T a, T b, uint8_t& flags) { return min_max<F>(a, b, false, flags); }                  \
-  T P##_max(T a, T b, uint8_t& flags) { return min_max<F>(a, b, true, flags); }                   \
-  bool P##_eq(T a, T b, uint8_t& flags) { return eq<F>(a, b, flags); }                            \
-  bool P##_lt(T a, T b, uint8_t& flags) { return lt<F>(a, b, false, flags); }                     \
-  bool P##_le(T a, T b, uint8_t& flags) { return lt<F>(a, b, true, flags); }                      \
-  uint32_t P##_classify(T a) { return classify<F>(a); }                                           \
-  int32_t P##_to_i32(T a, RoundingMode rm, uint8_t& flags) {                                      \
-    return to_int<F, int32_t>(a, rm, flags);                                                    \
-  }                                                                                             \
-  uint32_t P##_to_u32(T a, RoundingMode rm, uint8_t& flags) {                                     \
-    return to_int<F, uint32_t>(a, rm, flags);                                                   \
-  }                                                                                             \
-  int64_t P##_to_i64(T a, RoundingMode rm, uint8_t& flags) {                                      \
-    return to_int<F, int64_t>(a, rm, flags);                                                    \
-  }                                                                                             \
-  uint64_t P##_to_u64(T a, RoundingMode rm, uint8_t& flags) {                                     \
-    return to_int<F, uint64_t>(a, rm, flags);                                                   \
-  }                                                                                             \
-  T P##_from_i32(int32_t x, RoundingMode rm, uint8_t& flags) {                                    \
-    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                                      \
-  }                                                                                             \
-  T P##_from_u32(uint32_t x, RoundingMode rm, uint8_t& flags) {                                   \
-    return from_int<F>(false, x, rm, flags);                                                    \
-  }                                                                                             \
-  T P##_from_i64(int64_t x, RoundingMode rm, uint8_t& flags) {                                    \
-    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                                      \
-  }                                                                                             \
-  T P##_from_u64(uint64_t x, RoundingMode rm, uint8_t& flags) {                                   \
-    return from_int<F>(false, x, rm, flags);                                                    \
+#define VESSEL_FP_DEFINE(P, F, T)                                                   \
+  T P##_add(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
+    return add<F>(a, b, false, rm, flags);                                          \
+  }                                                                                 \
+  T P##_sub(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
+    return add<F>(a, b, true, rm, flags);                                           \
+  }                                                                                 \
+  T P##_mul(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
+    return mul<F>(a, b, rm, flags);                                                 \
+  }                                                                                 \
+  T P##_div(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
+    return div<F>(a, b, rm, flags);                                                 \
+  }                                                                                 \
+  T P##_sqrt(T a, RoundingMode rm, uint8_t& flags) {                                \
+    return sqrt<F>(a, rm, flags);                                                   \
+  }                                                                                 \
+  T P##_muladd(T a, T b, T c, RoundingMode rm, uint8_t& flags, bool negate_product, \
+               bool negate_addend) {                                                \
+    return muladd<F>(a, b, c, rm, flags, negate_product, negate_addend);            \
+  }                                                                                 \
+  T P##_min(T a, T b, uint8_t& flags) {                                             \
+    return min_max<F>(a, b, false, flags);                                          \
+  }                                                                                 \
+  T P##_max(T a, T b, uint8_t& flags) {                                             \
+    return min_max<F>(a, b, true, flags);                                           \
+  }                                                                                 \
+  bool P##_eq(T a, T b, uint8_t& flags) {                                           \
+    return eq<F>(a, b, flags);                                                      \
+  }                                                                                 \
+  bool P##_lt(T a, T b, uint8_t& flags) {                                           \
+    return lt<F>(a, b, false, flags);                                               \
+  }                                                                                 \
+  bool P##_le(T a, T b, uint8_t& flags) {                                           \
+    return lt<F>(a, b, true, flags);                                                \
+  }                                                                                 \
+  uint32_t P##_classify(T a) {                                                      \
+    return classify<F>(a);                                                          \
+  }                                                                                 \
+  int32_t P##_to_i32(T a, RoundingMode rm, uint8_t& flags) {                        \
+    return to_int<F, int32_t>(a, rm, flags);                                        \
+  }                                                                                 \
+  uint32_t P##_to_u32(T a, RoundingMode rm, uint8_t& flags) {                       \
+    return to_int<F, uint32_t>(a, rm, flags);                                       \
+  }                                                                                 \
+  int64_t P##_to_i64(T a, RoundingMode rm, uint8_t& flags) {                        \
+    return to_int<F, int64_t>(a, rm, flags);                                        \
+  }                                                                                 \
+  uint64_t P##_to_u64(T a, RoundingMode rm, uint8_t& flags) {                       \
+    return to_int<F, uint64_t>(a, rm, flags);                                       \
+  }                                                                                 \
+  T P##_from_i32(int32_t x, RoundingMode rm, uint8_t& flags) {                      \
+    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                          \
+  }                                                                                 \
+  T P##_from_u32(uint32_t x, RoundingMode rm, uint8_t& flags) {                     \
+    return from_int<F>(false, x, rm, flags);                                        \
+  }                                                                                 \
+  T P##_from_i64(int64_t x, RoundingMode rm, uint8_t& flags) {                      \
+    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                          \
+  }                                                                                 \
+  T P##_from_u64(uint64_t x, RoundingMode rm, uint8_t& flags) {                     \
+    return from_int<F>(false, x, rm, flags);                                        \
   }
 
 VESSEL_FP_DEFINE(f32, F32, uint32_t)
