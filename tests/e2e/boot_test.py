@@ -10,8 +10,8 @@ emulator with status 0.
                [--case interactive|stdin-eof ...] [--expect-isa ISA]
 
 --emulator qemu runs the same checks on qemu-system-riscv64, which is how
-the test itself is validated. Exits 77 (skipped) when the guest or the
-emulator binary is missing, 1 on failure.
+the test itself is validated. Exits 1 on any failure, a missing guest or
+emulator binary included (CI builds both first).
 """
 
 import argparse
@@ -22,11 +22,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SKIP = 77
 USERSPACE_UP = "vessel-guest: userspace up"
 PROMPT = re.compile(r"vessel:[^\n]*# ")
 TAIL_CHARS = 3000
@@ -182,6 +182,20 @@ def case_stdin_eof(args, firmware):
 CASES = {"interactive": case_interactive, "stdin-eof": case_stdin_eof}
 
 
+def isa_from_dtb(args):
+    """The riscv,isa string vessel puts in the device tree it generates (via --dump-dtb and
+    fdtget), so the test holds /proc/cpuinfo to what the machine advertises."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dtb = os.path.join(tmp, "vessel.dtb")
+        guest = args.guest_dir
+        subprocess.run([args.vessel, "run", "--firmware", os.path.join(guest, "fw_dynamic.bin"),
+                        "--kernel", os.path.join(guest, "Image"), "--memory", args.memory,
+                        "--dump-dtb", dtb], check=True)
+        out = subprocess.run(["fdtget", "-t", "s", dtb, "/cpus/cpu@0", "riscv,isa"], check=True,
+                             capture_output=True, text=True)
+        return out.stdout.strip()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--emulator", choices=["vessel", "qemu"], default="vessel")
@@ -194,6 +208,8 @@ def main():
     parser.add_argument("--case", choices=sorted(CASES), action="append",
                         help="repeatable (default: interactive)")
     parser.add_argument("--expect-isa", help="exact isa string /proc/cpuinfo must show")
+    parser.add_argument("--expect-isa-from-dtb", action="store_true",
+                        help="expect the riscv,isa string of vessel's own device tree")
     parser.add_argument("--memory", default="512M")
     parser.add_argument("--boot-timeout", type=float, default=120.0)
     parser.add_argument("--step-timeout", type=float, default=30.0)
@@ -201,13 +217,16 @@ def main():
 
     missing = [f for f in ("Image", "initrd.cpio.gz", "fw_jump.bin", "fw_dynamic.bin")
                if not os.path.isfile(os.path.join(args.guest_dir, f))]
+    # A missing guest or emulator is a failure, not a skip: CI builds both before testing.
     if missing:
-        print(f"SKIP: {args.guest_dir} lacks {', '.join(missing)} (run guests/debian/build.sh)")
-        return SKIP
+        print(f"FAIL: {args.guest_dir} lacks {', '.join(missing)} (run guests/debian/build.sh)")
+        return 1
     binary = args.qemu if args.emulator == "qemu" else args.vessel
     if not shutil.which(binary):
-        print(f"SKIP: emulator {binary} not found")
-        return SKIP
+        print(f"FAIL: emulator {binary} not found")
+        return 1
+    if args.expect_isa_from_dtb and args.emulator == "vessel":
+        args.expect_isa = isa_from_dtb(args)
 
     passed = failed = 0
     for flavour in args.firmware or ["jump", "dynamic"]:
