@@ -58,6 +58,14 @@ else
   done
 fi
 
+# First check each test fails on QEMU 7.2 (Debian 12) where QEMU departs from
+# the spec; the comments in the .S files say how. Later checks of the same
+# file are not reached there.
+declare -A known_qemu_failure=(
+  [counters]=29 [fp_state]=37 [interrupts]=10 [pmp]=40 [priv_deleg]=1
+  [priv_machine]=34 [priv_traps]=37 [rv64ua]=38 [vm_sv39]=12 [zicsr]=33
+)
+
 passed=0
 failed=0
 for name in "${names[@]}"; do
@@ -82,6 +90,9 @@ for name in "${names[@]}"; do
     failed=$((failed + 1))
   elif [[ $rc -eq 255 ]]; then
     echo "FAIL $name (trap or failure outside any check)"
+    failed=$((failed + 1))
+  elif [[ ${known_qemu_failure[$name]:-} == "$rc" ]]; then
+    echo "FAIL $name (test $rc: known QEMU divergence from the spec)"
     failed=$((failed + 1))
   else
     echo "FAIL $name (test $rc)"

@@ -21,6 +21,8 @@
  *   everything else belongs to the test. The trap handlers preserve every
  *   register, so a test may inspect registers after a trap (e.g. that a
  *   faulting load left rd alone).
+ *   mscratch/sscratch point at the handlers' save areas: a test that uses
+ *   them as plain CSRs must put them back before the next trap.
  *
  * Traps: a check that expects a trap arms `trap_resume` with the address to
  * continue at (TRAP_ARM). The M-mode handler records mcause/mepc/mtval/
@@ -30,7 +32,11 @@
  * the interrupt cannot fire again) and returns to the interrupted code.
  * The S-mode handler does the same for traps delegated to S, recording in
  * `trap_s`; for an exception it then does an ecall so that the M-mode handler
- * resumes at the armed address.
+ * resumes at the armed address. Tests that turn paging on keep the image
+ * identity-mapped so that the S-mode handler runs where it is linked.
+ *
+ * Build with -DISA_DEBUG_HANG to make test_fail spin without reporting, so
+ * that a debugger or QEMU's monitor can look at the state (gp = the check).
  */
 #ifndef VESSEL_ISA_TEST_MACROS_H
 #define VESSEL_ISA_TEST_MACROS_H
@@ -396,9 +402,11 @@
   SET_TESTNUM(num);                \
   code
 
-/* Switches to privilege `mode` at `label` (which must follow). */
+/* Switches to privilege `mode` at `label` (which must follow). MPIE is
+ * cleared so that the mret leaves MIE = 0 and the M-mode code resumed after
+ * the next trap does not run with interrupts enabled by accident. */
 #define GOTO_MODE(mode, label)     \
-  li t6, MSTATUS_MPP;              \
+  li t6, MSTATUS_MPP | MSTATUS_MPIE; \
   csrc mstatus, t6;                \
   li t6, (mode) << 11;             \
   csrs mstatus, t6;                \
@@ -717,6 +725,11 @@ test_pass:
 
   .globl test_fail
 test_fail:
+#ifdef ISA_DEBUG_HANG
+  /* Debug builds stop here so that a monitor can inspect the state. */
+1:
+  j 1b
+#endif
   fence
   slli t0, TESTNUM, 1
   ori t0, t0, 1
