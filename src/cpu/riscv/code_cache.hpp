@@ -21,8 +21,19 @@
 namespace vessel::rv {
 
 struct Block {
+  // A successor seen before, for a target in the same virtual page as the block's entry (so
+  // its translation is the one the block was entered with). Valid while the code cache's
+  // generation is unchanged.
+  struct Link {
+    uint64_t pc = ~0ULL;
+    uint64_t gen = 0;
+    Block* block = nullptr;
+  };
+
   uint64_t host = 0;  // host address of the first instruction's bytes
   std::vector<DecodedInsn> insns;
+  Link links[2];
+  uint8_t next_link = 0;  // which link to replace next
 };
 
 class CodeCache {

@@ -193,6 +193,9 @@ class Hart {
   uint64_t jump_tag() const { return pc ^ (static_cast<uint64_t>(priv) << 62); }
   static constexpr unsigned kJumpCacheSize = 4096;
   Block* lookup_block();
+  // The block at pc after `from` ended there (by falling through or a jump, so privilege and
+  // translation are unchanged): through from's links when pc is in its page.
+  Block* next_block(Block* from, uint64_t entry_pc);
   Block* build_block(uint64_t va, const uint8_t* host);
   // Decode and execute the instruction at pc without the block cache.
   ExecStatus exec_one();

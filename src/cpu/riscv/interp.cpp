@@ -58,6 +58,19 @@ Block* Hart::lookup_block() {
   return b;
 }
 
+Block* Hart::next_block(Block* from, uint64_t entry_pc) {
+  if (((pc ^ entry_pc) & ~0xfffULL) != 0) return lookup_block();
+  const uint64_t gen = code_.generation();
+  for (const Block::Link& l : from->links) {
+    if (l.pc == pc && l.gen == gen) return l.block;
+  }
+  Block* next = lookup_block();
+  if (next != nullptr) {
+    from->links[from->next_link++ & 1] = {pc, code_.generation(), next};
+  }
+  return next;
+}
+
 ExecStatus Hart::exec_one() {
   const uint8_t* host = fetch_host(pc);
   if (host == nullptr) return ExecStatus::kTrap;
@@ -88,6 +101,7 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
   uint64_t next_poll = 0;
   uint64_t mtime = 0;
   bool check_interrupts = true;
+  Block* b = nullptr;  // the next block, when the previous one's link already found it
   for (;;) {
     if (instret >= next_poll || irq_.has_attention()) {
       if (poll) poll();
@@ -97,41 +111,55 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
       mtime = clock_.mtime();
       check_interrupts = true;
       irq_.take_attention();
+      b = nullptr;  // collect_garbage may have freed it
     }
     if (check_interrupts) {
       check_interrupts = false;
-      if (take_interrupt_at(mtime) && trap_loop()) return StopReason::kTrapLoop;
+      if (take_interrupt_at(mtime)) {
+        b = nullptr;
+        if (trap_loop()) return StopReason::kTrapLoop;
+      }
+    }
+    if (b == nullptr) {
+      b = lookup_block();
+      if (b == nullptr) {  // the fetch trapped, or a lone page-straddling instruction ran
+        if (trap_loop()) return StopReason::kTrapLoop;
+        continue;
+      }
     }
 
-    Block* b = lookup_block();
-    if (b == nullptr) {  // the fetch trapped, or a lone page-straddling instruction ran
-      if (trap_loop()) return StopReason::kTrapLoop;
-      continue;
-    }
-    const DecodedInsn* i = b->insns.data();
-    const DecodedInsn* const end = i + b->insns.size();
+    Block* const current = b;
+    b = nullptr;
+    const uint64_t entry_pc = pc;
+    const DecodedInsn* i = current->insns.data();
+    const DecodedInsn* const end = i + current->insns.size();
     for (;;) {
       const ExecStatus s = i->fn(*this, *i);
       if (s == ExecStatus::kNext) [[likely]] {
         pc += i->len;
         ++instret;
-        if (++i == end) break;
+        if (++i == end) {
+          b = next_block(current, entry_pc);
+          break;
+        }
         continue;
       }
-      if (s == ExecStatus::kTrap) {
-        if (trap_loop()) return StopReason::kTrapLoop;
-      } else {
+      if (s == ExecStatus::kJump) {
         ++instret;
-        if (s == ExecStatus::kBreak) {
-          check_interrupts = true;
-          if (poll_soon) {  // after WFI or fence.i: look at the platform, free dead blocks
-            poll_soon = false;
-            next_poll = instret;
-          }
+        b = next_block(current, entry_pc);
+      } else if (s == ExecStatus::kTrap) {
+        if (trap_loop()) return StopReason::kTrapLoop;
+      } else {  // kBreak
+        ++instret;
+        check_interrupts = true;
+        if (poll_soon) {  // after WFI: look at the platform now
+          poll_soon = false;
+          next_poll = instret;
         }
       }
       break;
     }
+    if (b == nullptr && trap_loop()) return StopReason::kTrapLoop;
   }
 }
 
