@@ -14,6 +14,8 @@ packages=(
 	opensbi cpio xz-utils zstd gzip kmod debian-archive-keyring
 	# e2e tests and bench/boot.py; QEMU is the reference they compare against
 	python3 qemu-system-misc
+	# style check (tests/style)
+	clang-format git
 )
 
 missing=()

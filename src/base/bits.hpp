@@ -19,7 +19,8 @@ constexpr int64_t sext(uint64_t x, unsigned width) {
   return static_cast<int64_t>(x << shift) >> shift;
 }
 constexpr uint64_t sext32(uint64_t x) {
-  return static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(x))));
+  return static_cast<uint64_t>(
+      static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(x))));
 }
 
 // Little-endian loads/stores from byte buffers (host may read guest memory unaligned).

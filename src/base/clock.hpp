@@ -22,9 +22,7 @@ class MachineClock {
   }
   // mtime is writable on the CLINT; a write moves the offset. Atomic because a hart may write
   // mtime while others read it.
-  void set_mtime(uint64_t value) {
-    offset_.fetch_add(value - mtime(), std::memory_order_relaxed);
-  }
+  void set_mtime(uint64_t value) { offset_.fetch_add(value - mtime(), std::memory_order_relaxed); }
 
   // Host time point at which mtime reaches `ticks` (for sleeping in WFI).
   std::chrono::steady_clock::time_point when(uint64_t ticks) const {

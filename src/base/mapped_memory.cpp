@@ -15,11 +15,11 @@ Result<MappedMemory> MappedMemory::allocate(size_t size) {
   MappedMemory m;
   if (size == 0) return m;
   // MAP_NORESERVE: a 16 GiB guest on a small host is fine as long as it does not touch it all.
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
   if (p == MAP_FAILED) {
-    return make_error(fmt::format("cannot reserve {} bytes of guest memory: {}", size,
-                                  std::strerror(errno)));
+    return make_error(
+        fmt::format("cannot reserve {} bytes of guest memory: {}", size, std::strerror(errno)));
   }
   m.data_ = static_cast<uint8_t*>(p);
   m.size_ = size;

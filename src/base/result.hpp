@@ -17,8 +17,8 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() & { return std::get<0>(v_); }
@@ -39,7 +39,8 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error error) : err_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)
+      : err_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
   const Error& error() const { return err_; }
@@ -56,15 +57,15 @@ inline Error make_error(std::string message) { return Error{std::move(message)};
 
 // TRY(expr): evaluate a Result; on error return the error from the enclosing function,
 // otherwise yield the value (GNU statement expression, as SerenityOS and Hedron do).
-#define TRY(expr)                                     \
-  ({                                                  \
-    auto _vessel_try = (expr);                        \
+#define TRY(expr)                                           \
+  ({                                                        \
+    auto _vessel_try = (expr);                              \
     if (!_vessel_try.ok()) return _vessel_try.take_error(); \
-    std::move(_vessel_try).value();                   \
+    std::move(_vessel_try).value();                         \
   })
 
-#define TRY_VOID(expr)                                \
-  do {                                                \
-    auto _vessel_try = (expr);                        \
+#define TRY_VOID(expr)                                      \
+  do {                                                      \
+    auto _vessel_try = (expr);                              \
     if (!_vessel_try.ok()) return _vessel_try.take_error(); \
   } while (0)

@@ -24,8 +24,10 @@ bool Bus::overlaps(uint64_t base, uint64_t size) const {
 }
 
 Result<void> Bus::add_memory(MemoryRegion region) {
-  if (region.size == 0 || region.base + region.size < region.base || overlaps(region.base, region.size)) {
-    return make_error(fmt::format("memory region '{}' at {:#x} overlaps another", region.name, region.base));
+  if (region.size == 0 || region.base + region.size < region.base ||
+      overlaps(region.base, region.size)) {
+    return make_error(
+        fmt::format("memory region '{}' at {:#x} overlaps another", region.name, region.base));
   }
   memory_.push_back(std::move(region));
   return {};
@@ -36,7 +38,8 @@ Result<void> Bus::add_mmio(uint64_t base, uint64_t size, MmioDevice* device, uns
     return make_error(fmt::format("device '{}' at {:#x} overlaps another", device->name(), base));
   }
   mmio_.push_back({base, size, device, irq});
-  std::sort(mmio_.begin(), mmio_.end(), [](const auto& a, const auto& b) { return a.base < b.base; });
+  std::sort(mmio_.begin(), mmio_.end(),
+            [](const auto& a, const auto& b) { return a.base < b.base; });
   return {};
 }
 

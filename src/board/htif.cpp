@@ -11,20 +11,12 @@ namespace vessel {
 namespace {
 constexpr uint64_t kPayloadMask = (uint64_t{1} << 48) - 1;
 
-uint8_t device_of(uint64_t command) {
-  return static_cast<uint8_t>(command >> 56);
-}
-uint8_t command_of(uint64_t command) {
-  return static_cast<uint8_t>(command >> 48);
-}
-uint64_t payload_of(uint64_t command) {
-  return command & kPayloadMask;
-}
+uint8_t device_of(uint64_t command) { return static_cast<uint8_t>(command >> 56); }
+uint8_t command_of(uint64_t command) { return static_cast<uint8_t>(command >> 48); }
+uint64_t payload_of(uint64_t command) { return command & kPayloadMask; }
 
 // Exit codes travel as 47-bit values; the host keeps what fits an int, as fesvr does.
-int exit_code(uint64_t code) {
-  return static_cast<int>(static_cast<uint32_t>(code));
-}
+int exit_code(uint64_t code) { return static_cast<int>(static_cast<uint32_t>(code)); }
 }  // namespace
 
 Htif::Htif(Bus& bus, uint64_t tohost_addr, uint64_t fromhost_addr,
@@ -91,11 +83,8 @@ int64_t Htif::syscall(const uint64_t (&magic_mem)[8]) {
       for (uint64_t i = 0; i < len; ++i) console_out_(p[i]);
       return static_cast<int64_t>(len);
     }
-    case kSysExit:
-      exit_ = exit_code(magic_mem[1]);
-      return 0;
-    default:
-      return -kEnosys;
+    case kSysExit: exit_ = exit_code(magic_mem[1]); return 0;
+    default: return -kEnosys;
   }
 }
 

@@ -83,12 +83,8 @@ constexpr uint64_t kInitrdMaxOffset = 512 * MiB;
 bool has_prefix(std::span<const uint8_t> b, const uint8_t* magic, size_t n, size_t at = 0) {
   return b.size() >= at + n && std::memcmp(b.data() + at, magic, n) == 0;
 }
-bool is_elf(std::span<const uint8_t> b) {
-  return has_prefix(b, elf::ELFMAG, 4);
-}
-bool is_gzip(std::span<const uint8_t> b) {
-  return has_prefix(b, kGzipMagic, 2);
-}
+bool is_elf(std::span<const uint8_t> b) { return has_prefix(b, elf::ELFMAG, 4); }
+bool is_gzip(std::span<const uint8_t> b) { return has_prefix(b, kGzipMagic, 2); }
 
 template <typename T>
 T field(std::span<const uint8_t> b, uint64_t off) {
@@ -363,16 +359,11 @@ LoadedImage from_elf(const LoadedElf& e) {
 
 std::string_view image_kind_name(ImageKind kind) {
   switch (kind) {
-    case ImageKind::kElf:
-      return "ELF";
-    case ImageKind::kLinuxImage:
-      return "Image";
-    case ImageKind::kGzipLinuxImage:
-      return "Image.gz";
-    case ImageKind::kGzipRaw:
-      return "gzip";
-    case ImageKind::kRaw:
-      return "raw";
+    case ImageKind::kElf: return "ELF";
+    case ImageKind::kLinuxImage: return "Image";
+    case ImageKind::kGzipLinuxImage: return "Image.gz";
+    case ImageKind::kGzipRaw: return "gzip";
+    case ImageKind::kRaw: return "raw";
   }
   return "?";
 }

@@ -159,9 +159,7 @@ ElfSpec two_segment_elf() {
   return s;
 }
 
-std::string error_of(const auto& r) {
-  return r.ok() ? std::string("(ok)") : r.error().message;
-}
+std::string error_of(const auto& r) { return r.ok() ? std::string("(ok)") : r.error().message; }
 
 // ---- ELF -------------------------------------------------------------------------------
 

@@ -24,7 +24,8 @@ Result<uint64_t> parse_size(const std::string& text) {
   uint64_t value = 0;
   while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
     const uint64_t digit = static_cast<uint64_t>(text[pos] - '0');
-    if (value > (~0ULL - digit) / 10) return make_error(fmt::format("size '{}' is too large", text));
+    if (value > (~0ULL - digit) / 10)
+      return make_error(fmt::format("size '{}' is too large", text));
     value = value * 10 + digit;
     ++pos;
   }
@@ -32,18 +33,25 @@ Result<uint64_t> parse_size(const std::string& text) {
   unsigned shift = 0;
   if (pos < text.size()) {
     switch (text[pos]) {
-      case 'k': case 'K': shift = 10; break;
-      case 'm': case 'M': shift = 20; break;
-      case 'g': case 'G': shift = 30; break;
-      case 't': case 'T': shift = 40; break;
-      default: return make_error(fmt::format("size '{}' has an unknown suffix (use K, M, G)", text));
+      case 'k':
+      case 'K': shift = 10; break;
+      case 'm':
+      case 'M': shift = 20; break;
+      case 'g':
+      case 'G': shift = 30; break;
+      case 't':
+      case 'T': shift = 40; break;
+      default:
+        return make_error(fmt::format("size '{}' has an unknown suffix (use K, M, G)", text));
     }
     ++pos;
     if (pos < text.size() && (text[pos] == 'i' || text[pos] == 'B')) ++pos;
     if (pos < text.size() && text[pos] == 'B') ++pos;
-    if (pos != text.size()) return make_error(fmt::format("size '{}' has trailing characters", text));
+    if (pos != text.size())
+      return make_error(fmt::format("size '{}' has trailing characters", text));
   }
-  if (shift != 0 && value > (~0ULL >> shift)) return make_error(fmt::format("size '{}' is too large", text));
+  if (shift != 0 && value > (~0ULL >> shift))
+    return make_error(fmt::format("size '{}' is too large", text));
   return value << shift;
 }
 
@@ -55,8 +63,8 @@ Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& confi
 
 Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
   if (config.ram_size < kMinRam) {
-    return make_error(fmt::format("--memory {} is too small (at least {})", format_size(config.ram_size),
-                                  format_size(kMinRam)));
+    return make_error(fmt::format("--memory {} is too small (at least {})",
+                                  format_size(config.ram_size), format_size(kMinRam)));
   }
   if (config.ram_size > kMaxRam || (config.ram_size & 0xfff) != 0) {
     return make_error(fmt::format("--memory {}: must be a multiple of 4K and at most {}",
@@ -223,7 +231,8 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
   fdt.prop_u32("#size-cells", 2);
   fdt.prop_string("compatible", "simple-bus");
   fdt.prop_empty("ranges");
-  for (size_t i = 0; i < contexts.size(); ++i) bus_.mmio()[i].device->add_fdt_node(fdt, contexts[i]);
+  for (size_t i = 0; i < contexts.size(); ++i)
+    bus_.mmio()[i].device->add_fdt_node(fdt, contexts[i]);
   fdt.end_node();
   for (size_t i = 0; i < contexts.size(); ++i) {
     bus_.mmio()[i].device->add_root_fdt_nodes(fdt, contexts[i]);

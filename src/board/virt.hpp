@@ -55,8 +55,8 @@ struct VirtConfig {
 
 // What the machine asks of its host side.
 struct VirtHost {
-  std::function<void(uint8_t)> console_out;        // UART and HTIF console bytes
-  std::function<void(PowerRequest)> power;         // the test device / syscon
+  std::function<void(uint8_t)> console_out;  // UART and HTIF console bytes
+  std::function<void(PowerRequest)> power;   // the test device / syscon
 };
 
 class VirtMachine {

@@ -11,7 +11,8 @@
 
 namespace {
 
-constexpr const char* kDefaultFirmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
+constexpr const char* kDefaultFirmware =
+    "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
 
 int fail(const std::string& message) {
   fmt::print(stderr, "vessel: {}\n", message);
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
                   "M-mode firmware (OpenSBI fw_dynamic/fw_jump .bin or .elf), or 'none' to start "
                   "--kernel in M-mode")
       ->capture_default_str();
-  run->add_option("--kernel", kernel, "Kernel: Linux Image, Image.gz or ELF; with --firmware none, a bare ELF");
+  run->add_option("--kernel", kernel,
+                  "Kernel: Linux Image, Image.gz or ELF; with --firmware none, a bare ELF");
   run->add_option("--initrd", initrd, "Initial ramdisk, placed high in RAM");
   run->add_option("--append", append, "Kernel command line");
   run->add_option("--memory,-m", memory, "Guest RAM, e.g. 512M or 2G")->capture_default_str();
@@ -47,13 +49,9 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::CallForHelp& e) { return app.exit(e); } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return fail(e.what());
-  }
+  } catch (const CLI::ParseError& e) { return fail(e.what()); }
   if (verbose) vessel::set_log_level(vessel::LogLevel::kInfo);
 
   vessel::VmOptions options;

@@ -17,13 +17,13 @@ class FdtWriter;
 
 // What a device needs to describe itself in the device tree.
 struct FdtContext {
-  uint64_t base = 0;           // guest physical address of the window
-  uint64_t size = 0;           // window length
-  unsigned irq = 0;            // PLIC source number, 0 if none
-  uint32_t plic_phandle = 0;   // interrupt-parent for `interrupts`
+  uint64_t base = 0;                            // guest physical address of the window
+  uint64_t size = 0;                            // window length
+  unsigned irq = 0;                             // PLIC source number, 0 if none
+  uint32_t plic_phandle = 0;                    // interrupt-parent for `interrupts`
   const uint32_t* cpu_intc_phandles = nullptr;  // one per hart (for CLINT/PLIC)
   unsigned num_harts = 0;
-  uint32_t phandle = 0;        // this device's own phandle, for nodes that refer to it
+  uint32_t phandle = 0;  // this device's own phandle, for nodes that refer to it
 };
 
 class MmioDevice {

@@ -98,9 +98,7 @@ termios make_raw(termios t) {
   return t;
 }
 
-std::string errno_text() {
-  return std::strerror(errno);
-}
+std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
 
@@ -217,19 +215,14 @@ bool Terminal::process(const uint8_t* data, size_t len) {
     }
     escape_pending_ = false;
     switch (b) {
-      case kEscape:
-        out.push_back(kEscape);
-        break;
+      case kEscape: out.push_back(kEscape); break;
       case 'x':
         flush();
         if (on_quit_) on_quit_();
         return false;
       case 'h':
-      case '?':
-        print_help();
-        break;
-      default:
-        break;  // unknown command: the key is swallowed, as in QEMU
+      case '?': print_help(); break;
+      default: break;  // unknown command: the key is swallowed, as in QEMU
     }
   }
   flush();
@@ -246,9 +239,7 @@ void Terminal::print_help() const {
   write_all(err_fd_, reinterpret_cast<const uint8_t*>(kHelp.data()), kHelp.size());
 }
 
-void Terminal::write(const uint8_t* data, size_t len) const {
-  write_all(out_fd_, data, len);
-}
+void Terminal::write(const uint8_t* data, size_t len) const { write_all(out_fd_, data, len); }
 
 bool Terminal::write_all(int fd, const uint8_t* data, size_t len) {
   while (len > 0) {

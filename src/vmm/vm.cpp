@@ -20,7 +20,8 @@ Result<void> write_file_atomically(const std::string& path, const std::vector<ui
   // Written beside the target and renamed, so a failure never leaves half a file behind.
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return make_error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
+  if (f == nullptr)
+    return make_error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
   const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   if (std::fclose(f) != 0 || !ok) {
     std::remove(tmp.c_str());
@@ -41,9 +42,7 @@ int failure_status(int64_t code) {
 
 // On a terminal the guest may have left the cursor mid-line; redirected, stderr gets exactly
 // one line per message.
-const char* line_start() {
-  return isatty(STDERR_FILENO) == 1 ? "\r\n" : "";
-}
+const char* line_start() { return isatty(STDERR_FILENO) == 1 ? "\r\n" : ""; }
 
 enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTrapLoop };
 
@@ -73,9 +72,7 @@ int run_vm(const VmOptions& options) {
     switch (r.kind) {
       case PowerRequest::kPoweroff: state.end(Ending::kPoweroff, kExitOk); break;
       case PowerRequest::kReset: state.end(Ending::kReset, kExitOk); break;
-      case PowerRequest::kFail:
-        state.end(Ending::kFail, failure_status(r.code));
-        break;
+      case PowerRequest::kFail: state.end(Ending::kFail, failure_status(r.code)); break;
     }
     if (VirtMachine* m = current.load()) {
       for (auto& h : m->harts()) (void)h;  // harts notice `stop` at their next poll
@@ -114,11 +111,10 @@ int run_vm(const VmOptions& options) {
   }
 
   const auto t0 = std::chrono::steady_clock::now();
-  const auto deadline =
-      options.timeout_seconds > 0
-          ? t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                     std::chrono::duration<double>(options.timeout_seconds))
-          : std::chrono::steady_clock::time_point::max();
+  const auto deadline = options.timeout_seconds > 0
+                            ? t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                       std::chrono::duration<double>(options.timeout_seconds))
+                            : std::chrono::steady_clock::time_point::max();
   uint64_t retired_before_reset = 0;
 
   for (;;) {
@@ -170,18 +166,20 @@ int run_vm(const VmOptions& options) {
       if (std::fscanf(f, "%ld %ld", &size_pages, &rss_pages) != 2) rss_pages = 0;
       std::fclose(f);
     }
-    const uint64_t rss_kib = static_cast<uint64_t>(rss_pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
+    const uint64_t rss_kib =
+        static_cast<uint64_t>(rss_pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
     const uint64_t guest_kib = machine->guest_ram_resident() / 1024;
     const auto& s = machine->harts()[0]->stats;
     fmt::print(stderr,
                "{{\"instructions\":{},\"seconds\":{:.3f},\"mips\":{:.1f},\"max_rss_kib\":{},"
                "\"rss_kib\":{},\"guest_resident_kib\":{},\"overhead_kib\":{},"
-               "\"blocks_built\":{},\"jump_cache_misses\":{},\"tlb_flushes\":{},\"tlb_misses\":{},\"traps\":{},\"interrupts\":{},"
+               "\"blocks_built\":{},\"jump_cache_misses\":{},\"tlb_flushes\":{},\"tlb_misses\":{},"
+               "\"traps\":{},\"interrupts\":{},"
                "\"interrupts_by_cause\":[{}]}}\n",
                n, seconds, seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0.0,
                usage.ru_maxrss, rss_kib, guest_kib, rss_kib > guest_kib ? rss_kib - guest_kib : 0,
-               s.blocks_built, s.jump_cache_misses, s.tlb_flushes, s.tlb_misses, s.traps, s.interrupts,
-               fmt::join(s.interrupts_by_cause, ","));
+               s.blocks_built, s.jump_cache_misses, s.tlb_flushes, s.tlb_misses, s.traps,
+               s.interrupts, fmt::join(s.interrupts_by_cause, ","));
   }
   return state.code.load();
 }

@@ -21,7 +21,7 @@ struct VmOptions {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitGuestError = 1;  // trap loop, or a failure code of 0 reported as fail
 inline constexpr int kExitBadInput = 2;
-inline constexpr int kExitTimeout = 124;   // as timeout(1)
+inline constexpr int kExitTimeout = 124;  // as timeout(1)
 
 // Runs the VM to its end and returns the process exit status. Errors are printed as one line.
 int run_vm(const VmOptions& options);

@@ -113,9 +113,7 @@ TEST(Decoder, EveryHalfwordMatchingNoCompressedRowIsIllegal) {
     if (matching_compressed_row(static_cast<uint16_t>(w)) < 0) {
       EXPECT_EQ(d.op, Op::kIllegal) << std::hex << w;
     }
-    if (d.op == Op::kIllegal) {
-      EXPECT_EQ(d.raw, w);
-    }
+    if (d.op == Op::kIllegal) { EXPECT_EQ(d.raw, w); }
   }
 }
 

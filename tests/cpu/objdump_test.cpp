@@ -199,9 +199,7 @@ const CompressedInfo* compressed_row(uint16_t w) {
   return nullptr;
 }
 
-TEST(Objdump, ListingIsAvailable) {
-  EXPECT_GT(dump().size(), 300u);
-}
+TEST(Objdump, ListingIsAvailable) { EXPECT_GT(dump().size(), 300u); }
 
 TEST(Objdump, BaseInstructionsDecodeAndDisassembleAlike) {
   unsigned checked = 0;
@@ -239,29 +237,18 @@ std::string compare_fields(const DecodedInsn& c, const DecodedInsn& full) {
     };
     switch (*p) {
       case 'd':
-      case 'D':
-        check("rd", c.rd, full.rd);
-        break;
+      case 'D': check("rd", c.rd, full.rd); break;
       case 's':
       case 'S':
-      case 'z':
-        check("rs1", c.rs1, full.rs1);
-        break;
+      case 'z': check("rs1", c.rs1, full.rs1); break;
       case 't':
-      case 'T':
-        check("rs2", c.rs2, full.rs2);
-        break;
-      case 'R':
-        check("rs3", c.rs3, full.rs3);
-        break;
+      case 'T': check("rs2", c.rs2, full.rs2); break;
+      case 'R': check("rs3", c.rs3, full.rs3); break;
       case 'i':
       case 'o':
       case 'p':
-      case 'c':
-        check("imm", c.imm, full.imm);
-        break;
-      default:
-        break;
+      case 'c': check("imm", c.imm, full.imm); break;
+      default: break;
     }
   }
   return diff;

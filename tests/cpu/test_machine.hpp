@@ -41,9 +41,7 @@ enum Reg : unsigned {
 
 // Instruction encoders (unprivileged manual, "Base Instruction Formats").
 namespace enc {
-constexpr uint32_t u32(int64_t v) {
-  return static_cast<uint32_t>(v);
-}
+constexpr uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
 constexpr uint32_t r(uint32_t opc, unsigned rd, unsigned f3, unsigned rs1, unsigned rs2,
                      unsigned f7) {
   return opc | rd << 7 | f3 << 12 | rs1 << 15 | rs2 << 20 | f7 << 25;
@@ -69,54 +67,22 @@ constexpr uint32_t j(unsigned rd, int32_t off) {
          ((v >> 1) & 0x3ff) << 21 | ((v >> 20) & 1) << 31;
 }
 
-constexpr uint32_t lui(unsigned rd, uint32_t imm20) {
-  return u(0x37, rd, imm20);
-}
-constexpr uint32_t auipc(unsigned rd, uint32_t imm20) {
-  return u(0x17, rd, imm20);
-}
-constexpr uint32_t jal(unsigned rd, int32_t off) {
-  return j(rd, off);
-}
-constexpr uint32_t jalr(unsigned rd, unsigned rs1, int32_t imm) {
-  return i(0x67, rd, 0, rs1, imm);
-}
-constexpr uint32_t beq(unsigned rs1, unsigned rs2, int32_t off) {
-  return b(0, rs1, rs2, off);
-}
-constexpr uint32_t bne(unsigned rs1, unsigned rs2, int32_t off) {
-  return b(1, rs1, rs2, off);
-}
-constexpr uint32_t lb(unsigned rd, unsigned rs1, int32_t imm) {
-  return i(0x03, rd, 0, rs1, imm);
-}
-constexpr uint32_t lh(unsigned rd, unsigned rs1, int32_t imm) {
-  return i(0x03, rd, 1, rs1, imm);
-}
-constexpr uint32_t lw(unsigned rd, unsigned rs1, int32_t imm) {
-  return i(0x03, rd, 2, rs1, imm);
-}
-constexpr uint32_t ld(unsigned rd, unsigned rs1, int32_t imm) {
-  return i(0x03, rd, 3, rs1, imm);
-}
-constexpr uint32_t lbu(unsigned rd, unsigned rs1, int32_t imm) {
-  return i(0x03, rd, 4, rs1, imm);
-}
-constexpr uint32_t sb(unsigned rs2, unsigned rs1, int32_t imm) {
-  return s(0x23, 0, rs1, rs2, imm);
-}
-constexpr uint32_t sh(unsigned rs2, unsigned rs1, int32_t imm) {
-  return s(0x23, 1, rs1, rs2, imm);
-}
-constexpr uint32_t sw(unsigned rs2, unsigned rs1, int32_t imm) {
-  return s(0x23, 2, rs1, rs2, imm);
-}
-constexpr uint32_t sd(unsigned rs2, unsigned rs1, int32_t imm) {
-  return s(0x23, 3, rs1, rs2, imm);
-}
-constexpr uint32_t addi(unsigned rd, unsigned rs1, int32_t imm) {
-  return i(0x13, rd, 0, rs1, imm);
-}
+constexpr uint32_t lui(unsigned rd, uint32_t imm20) { return u(0x37, rd, imm20); }
+constexpr uint32_t auipc(unsigned rd, uint32_t imm20) { return u(0x17, rd, imm20); }
+constexpr uint32_t jal(unsigned rd, int32_t off) { return j(rd, off); }
+constexpr uint32_t jalr(unsigned rd, unsigned rs1, int32_t imm) { return i(0x67, rd, 0, rs1, imm); }
+constexpr uint32_t beq(unsigned rs1, unsigned rs2, int32_t off) { return b(0, rs1, rs2, off); }
+constexpr uint32_t bne(unsigned rs1, unsigned rs2, int32_t off) { return b(1, rs1, rs2, off); }
+constexpr uint32_t lb(unsigned rd, unsigned rs1, int32_t imm) { return i(0x03, rd, 0, rs1, imm); }
+constexpr uint32_t lh(unsigned rd, unsigned rs1, int32_t imm) { return i(0x03, rd, 1, rs1, imm); }
+constexpr uint32_t lw(unsigned rd, unsigned rs1, int32_t imm) { return i(0x03, rd, 2, rs1, imm); }
+constexpr uint32_t ld(unsigned rd, unsigned rs1, int32_t imm) { return i(0x03, rd, 3, rs1, imm); }
+constexpr uint32_t lbu(unsigned rd, unsigned rs1, int32_t imm) { return i(0x03, rd, 4, rs1, imm); }
+constexpr uint32_t sb(unsigned rs2, unsigned rs1, int32_t imm) { return s(0x23, 0, rs1, rs2, imm); }
+constexpr uint32_t sh(unsigned rs2, unsigned rs1, int32_t imm) { return s(0x23, 1, rs1, rs2, imm); }
+constexpr uint32_t sw(unsigned rs2, unsigned rs1, int32_t imm) { return s(0x23, 2, rs1, rs2, imm); }
+constexpr uint32_t sd(unsigned rs2, unsigned rs1, int32_t imm) { return s(0x23, 3, rs1, rs2, imm); }
+constexpr uint32_t addi(unsigned rd, unsigned rs1, int32_t imm) { return i(0x13, rd, 0, rs1, imm); }
 constexpr uint32_t addiw(unsigned rd, unsigned rs1, int32_t imm) {
   return i(0x1b, rd, 0, rs1, imm);
 }
@@ -144,36 +110,18 @@ constexpr uint32_t csrrwi(unsigned rd, unsigned csr, unsigned uimm) {
 constexpr uint32_t csrrsi(unsigned rd, unsigned csr, unsigned uimm) {
   return i(0x73, rd, 6, uimm, static_cast<int32_t>(csr));
 }
-constexpr uint32_t ecall() {
-  return 0x00000073;
-}
-constexpr uint32_t ebreak() {
-  return 0x00100073;
-}
-constexpr uint32_t sret() {
-  return 0x10200073;
-}
-constexpr uint32_t mret() {
-  return 0x30200073;
-}
-constexpr uint32_t wfi() {
-  return 0x10500073;
-}
-constexpr uint32_t sfence_vma(unsigned rs1, unsigned rs2) {
-  return r(0x73, 0, 0, rs1, rs2, 0x09);
-}
-constexpr uint32_t fence_i() {
-  return 0x0000100f;
-}
-constexpr uint32_t lr_w(unsigned rd, unsigned rs1) {
-  return r(0x2f, rd, 2, rs1, 0, 0x08);
-}
+constexpr uint32_t ecall() { return 0x00000073; }
+constexpr uint32_t ebreak() { return 0x00100073; }
+constexpr uint32_t sret() { return 0x10200073; }
+constexpr uint32_t mret() { return 0x30200073; }
+constexpr uint32_t wfi() { return 0x10500073; }
+constexpr uint32_t sfence_vma(unsigned rs1, unsigned rs2) { return r(0x73, 0, 0, rs1, rs2, 0x09); }
+constexpr uint32_t fence_i() { return 0x0000100f; }
+constexpr uint32_t lr_w(unsigned rd, unsigned rs1) { return r(0x2f, rd, 2, rs1, 0, 0x08); }
 constexpr uint32_t sc_w(unsigned rd, unsigned rs2, unsigned rs1) {
   return r(0x2f, rd, 2, rs1, rs2, 0x0c);
 }
-constexpr uint32_t lr_d(unsigned rd, unsigned rs1) {
-  return r(0x2f, rd, 3, rs1, 0, 0x08);
-}
+constexpr uint32_t lr_d(unsigned rd, unsigned rs1) { return r(0x2f, rd, 3, rs1, 0, 0x08); }
 constexpr uint32_t sc_d(unsigned rd, unsigned rs2, unsigned rs1) {
   return r(0x2f, rd, 3, rs1, rs2, 0x0c);
 }
@@ -189,26 +137,18 @@ constexpr uint32_t fadd_s(unsigned rd, unsigned rs1, unsigned rs2, unsigned rm) 
 constexpr uint32_t fmadd_s(unsigned rd, unsigned rs1, unsigned rs2, unsigned rs3, unsigned rm) {
   return 0x43 | rd << 7 | rm << 12 | rs1 << 15 | rs2 << 20 | rs3 << 27;
 }
-constexpr uint32_t fld(unsigned rd, unsigned rs1, int32_t imm) {
-  return i(0x07, rd, 3, rs1, imm);
-}
+constexpr uint32_t fld(unsigned rd, unsigned rs1, int32_t imm) { return i(0x07, rd, 3, rs1, imm); }
 }  // namespace enc
 
 // Privileged-manual constants the tests use.
 inline constexpr uint64_t kInterrupt = 1ULL << 63;
-inline constexpr uint64_t cause(Exception e) {
-  return static_cast<uint64_t>(e);
-}
+inline constexpr uint64_t cause(Exception e) { return static_cast<uint64_t>(e); }
 inline constexpr uint64_t kSatpSv39 = 8ULL << 60;
 inline constexpr uint64_t kSatpSv48 = 9ULL << 60;
 namespace pte {
 inline constexpr uint64_t kV = 1, kR = 2, kW = 4, kX = 8, kU = 16, kG = 32, kA = 64, kD = 128;
-inline constexpr uint64_t leaf(uint64_t pa, uint64_t flags) {
-  return (pa >> 12) << 10 | flags;
-}
-inline constexpr uint64_t table(uint64_t pa) {
-  return (pa >> 12) << 10 | kV;
-}
+inline constexpr uint64_t leaf(uint64_t pa, uint64_t flags) { return (pa >> 12) << 10 | flags; }
+inline constexpr uint64_t table(uint64_t pa) { return (pa >> 12) << 10 | kV; }
 inline constexpr uint64_t kRwad = kV | kR | kW | kA | kD;
 inline constexpr uint64_t kRwxad = kRwad | kX;
 }  // namespace pte

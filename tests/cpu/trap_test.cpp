@@ -182,18 +182,10 @@ TEST_F(TrapTest, MachineInterruptPriority) {
     m.step();
     expect_m_interrupt(c);
     switch (c) {
-      case 11:
-        m.irq.set(InterruptBit::kMEIP, false);
-        break;
-      case 3:
-        m.irq.set(InterruptBit::kMSIP, false);
-        break;
-      case 7:
-        m.irq.set_mtimecmp(HartIrq::kNoDeadline);
-        break;
-      default:
-        m.set_csr(kMip, m.csr(kMip) & ~(1ULL << c));
-        break;
+      case 11: m.irq.set(InterruptBit::kMEIP, false); break;
+      case 3: m.irq.set(InterruptBit::kMSIP, false); break;
+      case 7: m.irq.set_mtimecmp(HartIrq::kNoDeadline); break;
+      default: m.set_csr(kMip, m.csr(kMip) & ~(1ULL << c)); break;
     }
   }
   m.hart.pc = kCode;

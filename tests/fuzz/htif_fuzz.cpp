@@ -23,9 +23,7 @@ uint64_t take64(const uint8_t*& p, size_t& n) {
   return vessel::load_le<uint64_t>(buf);
 }
 
-uint64_t select(uint64_t v) {
-  return (v >> 63) != 0 ? v : kRamBase + (v % kRamSize);
-}
+uint64_t select(uint64_t v) { return (v >> 63) != 0 ? v : kRamBase + (v % kRamSize); }
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -58,7 +58,9 @@ class CodeCache {
   size_t block_count() const { return blocks_.size(); }
 
   // Told when a page first becomes a code page (harts drop their write mappings).
-  void set_new_code_page_listener(std::function<void(uint64_t page)> fn) { on_new_page_ = std::move(fn); }
+  void set_new_code_page_listener(std::function<void(uint64_t page)> fn) {
+    on_new_page_ = std::move(fn);
+  }
 
  private:
   void drop_page(uint64_t page);

@@ -24,20 +24,25 @@ void set(DecodedInsn& d, Op op, uint8_t rd, uint8_t rs1, uint8_t rs2, int64_t im
 }
 
 // CL/CS format offsets scaled by 8 (ld/sd/fld/fsd) and by 4 (lw/sw).
-int64_t cl_off8(uint16_t raw) { return static_cast<int64_t>((bits(raw, 12, 10) << 3) | (bits(raw, 6, 5) << 6)); }
+int64_t cl_off8(uint16_t raw) {
+  return static_cast<int64_t>((bits(raw, 12, 10) << 3) | (bits(raw, 6, 5) << 6));
+}
 int64_t cl_off4(uint16_t raw) {
   return static_cast<int64_t>((bits(raw, 12, 10) << 3) | (bit(raw, 6) << 2) | (bit(raw, 5) << 6));
 }
 int64_t ci_sp_off8(uint16_t raw) {
-  return static_cast<int64_t>((bit(raw, 12) << 5) | (bits(raw, 6, 5) << 3) | (bits(raw, 4, 2) << 6));
+  return static_cast<int64_t>((bit(raw, 12) << 5) | (bits(raw, 6, 5) << 3) |
+                              (bits(raw, 4, 2) << 6));
 }
-int64_t css_off8(uint16_t raw) { return static_cast<int64_t>((bits(raw, 12, 10) << 3) | (bits(raw, 9, 7) << 6)); }
+int64_t css_off8(uint16_t raw) {
+  return static_cast<int64_t>((bits(raw, 12, 10) << 3) | (bits(raw, 9, 7) << 6));
+}
 
 }  // namespace
 
 bool c_addi4spn(uint16_t raw, DecodedInsn& d) {
-  const uint64_t imm = (bits(raw, 12, 11) << 4) | (bits(raw, 10, 7) << 6) | (bit(raw, 6) << 2) |
-                       (bit(raw, 5) << 3);
+  const uint64_t imm =
+      (bits(raw, 12, 11) << 4) | (bits(raw, 10, 7) << 6) | (bit(raw, 6) << 2) | (bit(raw, 5) << 3);
   if (imm == 0) return false;  // includes the all-zero word, defined to be illegal
   set(d, Op::addi, creg(raw, 2), kRegSp, 0, static_cast<int64_t>(imm));
   return true;

@@ -5,8 +5,8 @@ namespace vessel::rv {
 
 namespace {
 // misa: MXL=2 (64-bit) and the extensions A, C, D, F, I, M, S, U. Read-only (WARL allows it).
-constexpr uint64_t kMisaValue = (2ULL << 62) | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 8) |
-                           (1 << 12) | (1 << 18) | (1 << 20);
+constexpr uint64_t kMisaValue = (2ULL << 62) | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) |
+                                (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
 // Exceptions that may be delegated: all but ecall from M (11) and the reserved 10 and 14.
 constexpr uint64_t kDelegableExceptions = 0xb3ff;
 constexpr uint64_t kMieWritable = irq::kAll;
@@ -71,7 +71,9 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
       if (!fp_enabled()) return false;
       v = static_cast<uint64_t>(frm) << 5 | fflags;
       return true;
-    case kCycle: case kTime: case kInstret:
+    case kCycle:
+    case kTime:
+    case kInstret:
       if (!counter_accessible(csr)) return false;
       v = csr == kTime ? clock_.mtime() : counter_value(csr == kInstret);
       return true;
@@ -93,7 +95,10 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
       if (priv == Priv::kS && (mstatus_ & mstatus::kTVM)) return false;
       v = satp_;
       return true;
-    case kMvendorid: case kMarchid: case kMimpid: case kMconfigptr: v = 0; return true;
+    case kMvendorid:
+    case kMarchid:
+    case kMimpid:
+    case kMconfigptr: v = 0; return true;
     case kMhartid: v = hart_id_; return true;
     case kMstatus: v = mstatus_; return true;
     case kMisa: v = kMisaValue; return true;
@@ -118,7 +123,8 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
     v = 0;  // no events are counted: the hpm counters are hardwired to zero
     return true;
   }
-  if ((csr >= kMhpmcounter3 && csr <= kMhpmcounter31) || (csr >= kMhpmevent3 && csr <= kMhpmevent31)) {
+  if ((csr >= kMhpmcounter3 && csr <= kMhpmcounter31) ||
+      (csr >= kMhpmevent3 && csr <= kMhpmevent31)) {
     v = 0;
     return true;
   }
@@ -164,9 +170,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       set_mstatus((mstatus_ & ~writable) | (v & writable));
       return true;
     }
-    case kSie:
-      mie_ = (mie_ & ~mideleg_) | (v & mideleg_ & kMieWritable);
-      return true;
+    case kSie: mie_ = (mie_ & ~mideleg_) | (v & mideleg_ & kMieWritable); return true;
     case kSip:
       // Only SSIP is writable through sip (STIP and SEIP belong to M-mode or the platform).
       mip_sw_ = (mip_sw_ & ~(mideleg_ & irq::kSSIP)) | (v & mideleg_ & irq::kSSIP);
@@ -212,14 +216,21 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
     case kMtval: mtval_ = v; return true;
     case kMcycle:
       // The write happens "before" this instruction retires, so the next read sees v + 1.
-      if (mcountinhibit_ & 1) cycle_frozen_ = v; else cycle_offset_ = v - instret - 1;
+      if (mcountinhibit_ & 1)
+        cycle_frozen_ = v;
+      else
+        cycle_offset_ = v - instret - 1;
       return true;
     case kMinstret:
-      if (mcountinhibit_ & 4) instret_frozen_ = v; else instret_offset_ = v - instret - 1;
+      if (mcountinhibit_ & 4)
+        instret_frozen_ = v;
+      else
+        instret_offset_ = v - instret - 1;
       return true;
     default: break;
   }
-  if ((csr >= kMhpmcounter3 && csr <= kMhpmcounter31) || (csr >= kMhpmevent3 && csr <= kMhpmevent31)) {
+  if ((csr >= kMhpmcounter3 && csr <= kMhpmcounter31) ||
+      (csr >= kMhpmevent3 && csr <= kMhpmevent31)) {
     return true;  // hardwired to zero
   }
   if (csr >= kPmpcfg0 && csr <= kPmpcfg15) return write_pmpcfg(csr - kPmpcfg0, v);

@@ -5,6 +5,7 @@
 
 namespace vessel::rv {
 
+// clang-format off
 enum Csr : uint16_t {
   // Unprivileged floating point and counters
   kFflags = 0x001, kFrm = 0x002, kFcsr = 0x003,
@@ -22,6 +23,7 @@ enum Csr : uint16_t {
   kPmpcfg0 = 0x3a0, kPmpcfg15 = 0x3af, kPmpaddr0 = 0x3b0, kPmpaddr63 = 0x3ef,
   kMcycle = 0xb00, kMinstret = 0xb02, kMhpmcounter3 = 0xb03, kMhpmcounter31 = 0xb1f,
 };
+// clang-format on
 
 namespace mstatus {
 inline constexpr uint64_t kSIE = 1ULL << 1;
@@ -43,11 +45,12 @@ inline constexpr uint64_t kUXL = 3ULL << 32;
 inline constexpr uint64_t kSXL = 3ULL << 34;
 inline constexpr uint64_t kSD = 1ULL << 63;
 // Fields software can write in mstatus (UBE/SBE/MBE are 0: little-endian only; VS/XS are 0).
-inline constexpr uint64_t kWritable = kSIE | kMIE | kSPIE | kMPIE | kSPP | kMPP | kFS | kMPRV |
-                                      kSUM | kMXR | kTVM | kTW | kTSR;
+inline constexpr uint64_t kWritable =
+    kSIE | kMIE | kSPIE | kMPIE | kSPP | kMPP | kFS | kMPRV | kSUM | kMXR | kTVM | kTW | kTSR;
 // The sstatus view of mstatus.
 inline constexpr uint64_t kSstatusMask = kSIE | kSPIE | kSPP | kFS | kSUM | kMXR | kUXL | kSD |
-                                         (3ULL << 9) /*VS*/ | (3ULL << 15) /*XS*/ | (1ULL << 6) /*UBE*/;
+                                         (3ULL << 9) /*VS*/ | (3ULL << 15) /*XS*/ |
+                                         (1ULL << 6) /*UBE*/;
 }  // namespace mstatus
 
 // Interrupt bits in mip/mie.

@@ -13,7 +13,7 @@ enum class Op : uint16_t {
 #define VESSEL_X(id, mn, match, mask, imm, ops, ext) id,
   VESSEL_RV_BASE_INSNS(VESSEL_X)
 #undef VESSEL_X
-  kIllegal,
+      kIllegal,
   kCount,
 };
 inline constexpr unsigned kNumOps = static_cast<unsigned>(Op::kCount);

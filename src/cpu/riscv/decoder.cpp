@@ -18,8 +18,7 @@ VESSEL_RV_COMPRESSED_INSNS(VESSEL_X)
 namespace {
 
 constexpr InsnInfo kInsns[] = {
-#define VESSEL_X(id, mn, match, mask, imm, ops, ext) \
-  {mn, match, mask, ImmKind::imm, ops, Ext::ext},
+#define VESSEL_X(id, mn, match, mask, imm, ops, ext) {mn, match, mask, ImmKind::imm, ops, Ext::ext},
     VESSEL_RV_BASE_INSNS(VESSEL_X)
 #undef VESSEL_X
 };
@@ -63,7 +62,9 @@ bool writes_int_rd(Op op) {
   const char* ops = kInsns[static_cast<unsigned>(op)].operands;
   return ops[0] == 'd' || std::strncmp(ops, "a,d", 3) == 0;
 }
-bool has_rm(Op op) { return std::strchr(kInsns[static_cast<unsigned>(op)].operands, 'm') != nullptr; }
+bool has_rm(Op op) {
+  return std::strchr(kInsns[static_cast<unsigned>(op)].operands, 'm') != nullptr;
+}
 
 int64_t extract_imm(ImmKind kind, uint32_t raw) {
   switch (kind) {
@@ -168,7 +169,8 @@ const char* xname(uint8_t r) { return kXNames[r == kZeroSink ? 0 : (r & 31)]; }
 
 std::string disassemble(const DecodedInsn& d, uint64_t pc) {
   if (d.op == Op::kIllegal) {
-    return d.len == 2 ? fmt::format("unimp (0x{:04x})", d.raw) : fmt::format("unimp (0x{:08x})", d.raw);
+    return d.len == 2 ? fmt::format("unimp (0x{:04x})", d.raw)
+                      : fmt::format("unimp (0x{:08x})", d.raw);
   }
   const InsnInfo& info = insn_info(d.op);
   std::string text = info.mnemonic;
@@ -188,7 +190,10 @@ std::string disassemble(const DecodedInsn& d, uint64_t pc) {
       case 'S': text += kFNames[d.rs1 & 31]; break;
       case 'T': text += kFNames[d.rs2 & 31]; break;
       case 'R': text += kFNames[d.rs3 & 31]; break;
-      case 'i': text += fmt::format("{}", d.op == Op::lui || d.op == Op::auipc ? (d.imm >> 12) & 0xfffff : d.imm); break;
+      case 'i':
+        text += fmt::format("{}",
+                            d.op == Op::lui || d.op == Op::auipc ? (d.imm >> 12) & 0xfffff : d.imm);
+        break;
       case 'o': text += fmt::format("{}({})", d.imm, xname(d.rs1)); break;
       case 'p': text += fmt::format("0x{:x}", pc + static_cast<uint64_t>(d.imm)); break;
       case 'c': text += fmt::format("0x{:03x}", d.imm); break;

@@ -22,14 +22,29 @@ Handler handler_for(Op op) { return kHandlers[static_cast<unsigned>(op)]; }
 
 bool ends_block(Op op) {
   switch (op) {
-    case Op::jal: case Op::jalr: case Op::beq: case Op::bne: case Op::blt: case Op::bge:
-    case Op::bltu: case Op::bgeu: case Op::ecall: case Op::ebreak: case Op::fence_i:
-    case Op::csrrw: case Op::csrrs: case Op::csrrc: case Op::csrrwi: case Op::csrrsi:
-    case Op::csrrci: case Op::sret: case Op::mret: case Op::wfi: case Op::sfence_vma:
-    case Op::kIllegal:
-      return true;
-    default:
-      return false;
+    case Op::jal:
+    case Op::jalr:
+    case Op::beq:
+    case Op::bne:
+    case Op::blt:
+    case Op::bge:
+    case Op::bltu:
+    case Op::bgeu:
+    case Op::ecall:
+    case Op::ebreak:
+    case Op::fence_i:
+    case Op::csrrw:
+    case Op::csrrs:
+    case Op::csrrc:
+    case Op::csrrwi:
+    case Op::csrrsi:
+    case Op::csrrci:
+    case Op::sret:
+    case Op::mret:
+    case Op::wfi:
+    case Op::sfence_vma:
+    case Op::kIllegal: return true;
+    default: return false;
   }
 }
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "board/bus.hpp"
 #include "base/clock.hpp"
+#include "board/bus.hpp"
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/csr.hpp"
 #include "cpu/riscv/decoded.hpp"
@@ -59,9 +59,7 @@ class Hart {
   // --- traps ---
   // Enter the trap for exception `e` at the current pc; returns kTrap for the semantics.
   ExecStatus raise(Exception e, uint64_t tval);
-  ExecStatus illegal(const DecodedInsn& d) {
-    return raise(Exception::kIllegalInstruction, d.raw);
-  }
+  ExecStatus illegal(const DecodedInsn& d) { return raise(Exception::kIllegalInstruction, d.raw); }
   // Take the highest-priority pending and enabled interrupt, if any.
   bool take_interrupt();
   uint64_t read_mip() const;  // mip with platform lines (MSIP, MTIP, MEIP, SEIP) folded in
@@ -133,7 +131,7 @@ class Hart {
   uint64_t reservation_value = 0;
 
   // --- misc state ---
-  uint64_t instret = 0;  // instructions retired (also the cycle count)
+  uint64_t instret = 0;     // instructions retired (also the cycle count)
   bool stop_block = false;  // a store modified code: the running block must end
   bool poll_soon = false;   // WFI or fence.i: the run loop should poll the platform now
   HartStats stats;

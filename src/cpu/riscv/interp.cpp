@@ -39,7 +39,8 @@ Block* Hart::lookup_block() {
   const uint64_t gen = code_.generation();
   const uint64_t tag = jump_tag();
   const TlbEntry& t = tlb_[kFetch][fetch_mode_][(pc >> 12) % kTlbSize];
-  if (e.tag == tag && e.gen == gen && t.vpage == (pc & ~0xfffULL) && e.host == pc + t.addend) [[likely]] {
+  if (e.tag == tag && e.gen == gen && t.vpage == (pc & ~0xfffULL) && e.host == pc + t.addend)
+      [[likely]] {
     return e.block;
   }
   ++stats.jump_cache_misses;
@@ -65,9 +66,7 @@ Block* Hart::next_block(Block* from, uint64_t entry_pc) {
     if (l.pc == pc && l.gen == gen) return l.block;
   }
   Block* next = lookup_block();
-  if (next != nullptr) {
-    from->links[from->next_link++ & 1] = {pc, code_.generation(), next};
-  }
+  if (next != nullptr) { from->links[from->next_link++ & 1] = {pc, code_.generation(), next}; }
   return next;
 }
 

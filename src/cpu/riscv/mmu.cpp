@@ -220,13 +220,16 @@ bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& leaf_le
       }
       // Leaf: permissions.
       if (p == Priv::kU && !(e & pte::kU)) return raise(page_fault(acc), va), false;
-      if (p == Priv::kS && (e & pte::kU) && (acc == Access::kFetch || !(mstatus_ & mstatus::kSUM))) {
+      if (p == Priv::kS && (e & pte::kU) &&
+          (acc == Access::kFetch || !(mstatus_ & mstatus::kSUM))) {
         return raise(page_fault(acc), va), false;
       }
       bool ok = false;
       switch (acc) {
         case Access::kFetch: ok = e & pte::kX; break;
-        case Access::kRead: ok = (e & pte::kR) || ((mstatus_ & mstatus::kMXR) && (e & pte::kX)); break;
+        case Access::kRead:
+          ok = (e & pte::kR) || ((mstatus_ & mstatus::kMXR) && (e & pte::kX));
+          break;
         case Access::kWrite: ok = e & pte::kW; break;
       }
       if (!ok) return raise(page_fault(acc), va), false;
@@ -284,7 +287,8 @@ void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned
   const MemoryRegion* region = bus_.find_memory(page_pa, CodeCache::kPageSize);
   if (region == nullptr) return;
   const uint8_t* host_page = region->host + (page_pa - region->base);
-  if (acc == Access::kWrite && (!region->writable || code_.is_code_page(reinterpret_cast<uint64_t>(host_page)))) {
+  if (acc == Access::kWrite &&
+      (!region->writable || code_.is_code_page(reinterpret_cast<uint64_t>(host_page)))) {
     return;
   }
   const Priv p = acc == Access::kFetch ? priv : data_priv();
@@ -385,7 +389,8 @@ bool Hart::store_slow(uint64_t va, const void* in, unsigned size) {
 uint8_t* Hart::amo_ptr(uint64_t va, unsigned size, bool is_load_reserved) {
   const Access acc = is_load_reserved ? Access::kRead : Access::kWrite;
   if (va & (size - 1)) {
-    raise(is_load_reserved ? Exception::kLoadAddressMisaligned : Exception::kStoreAddressMisaligned, va);
+    raise(is_load_reserved ? Exception::kLoadAddressMisaligned : Exception::kStoreAddressMisaligned,
+          va);
     return nullptr;
   }
   uint64_t pa = 0;
@@ -393,7 +398,8 @@ uint8_t* Hart::amo_ptr(uint64_t va, unsigned size, bool is_load_reserved) {
   const MemoryRegion* r = bus_.find_memory(pa, size);
   // Device registers do not support atomics (their PMA says so): access fault, as the
   // privileged spec allows.
-  if (r == nullptr || !pmp_allows(pa, size, acc, data_priv()) || (!is_load_reserved && !r->writable)) {
+  if (r == nullptr || !pmp_allows(pa, size, acc, data_priv()) ||
+      (!is_load_reserved && !r->writable)) {
     raise(access_fault(acc), va);
     return nullptr;
   }

@@ -193,10 +193,11 @@ ExecStatus Hart::do_fence_i(const DecodedInsn& d) {
 
 std::string Hart::describe_trap_loop() const {
   const bool intr = last_trap_cause_ & kInterruptBit;
-  return fmt::format("hart {}: stuck in a trap loop: {} {} at pc {:#x} repeats with no handler "
-                     "making progress (mtvec={:#x}, stvec={:#x})",
-                     hart_id_, intr ? "interrupt" : "exception", last_trap_cause_ & ~kInterruptBit,
-                     last_trap_epc_, mtvec_, stvec_);
+  return fmt::format(
+      "hart {}: stuck in a trap loop: {} {} at pc {:#x} repeats with no handler "
+      "making progress (mtvec={:#x}, stvec={:#x})",
+      hart_id_, intr ? "interrupt" : "exception", last_trap_cause_ & ~kInterruptBit, last_trap_epc_,
+      mtvec_, stvec_);
 }
 
 }  // namespace vessel::rv

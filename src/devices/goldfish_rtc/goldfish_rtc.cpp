@@ -9,12 +9,8 @@ namespace vessel {
 
 namespace {
 constexpr uint64_t kLow32 = 0xffff'ffffULL;
-uint64_t with_low(uint64_t x, uint64_t v) {
-  return (x & ~kLow32) | (v & kLow32);
-}
-uint64_t with_high(uint64_t x, uint64_t v) {
-  return (x & kLow32) | ((v & kLow32) << 32);
-}
+uint64_t with_low(uint64_t x, uint64_t v) { return (x & ~kLow32) | (v & kLow32); }
+uint64_t with_high(uint64_t x, uint64_t v) { return (x & kLow32) | ((v & kLow32) << 32); }
 }  // namespace
 
 uint64_t GoldfishRtc::host_realtime_ns() {
@@ -32,9 +28,7 @@ void GoldfishRtc::raise_alarm() {
   update_irq();
 }
 
-void GoldfishRtc::update_irq() {
-  irq_.set(irq_pending_ && irq_enabled_);
-}
+void GoldfishRtc::update_irq() { irq_.set(irq_pending_ && irq_enabled_); }
 
 bool GoldfishRtc::read(uint64_t offset, unsigned size, uint64_t& value) {
   value = 0;
@@ -48,23 +42,12 @@ bool GoldfishRtc::read(uint64_t offset, unsigned size, uint64_t& value) {
       value = now & kLow32;
       break;
     }
-    case kTimeHigh:
-      value = time_high_;
-      break;
-    case kAlarmLow:
-      value = alarm_next_ & kLow32;
-      break;
-    case kAlarmHigh:
-      value = alarm_next_ >> 32;
-      break;
-    case kIrqEnabled:
-      value = irq_enabled_ ? 1 : 0;
-      break;
-    case kAlarmStatus:
-      value = alarm_running_ ? 1 : 0;
-      break;
-    default:
-      break;
+    case kTimeHigh: value = time_high_; break;
+    case kAlarmLow: value = alarm_next_ & kLow32; break;
+    case kAlarmHigh: value = alarm_next_ >> 32; break;
+    case kIrqEnabled: value = irq_enabled_ ? 1 : 0; break;
+    case kAlarmStatus: value = alarm_running_ ? 1 : 0; break;
+    default: break;
   }
   return true;
 }
@@ -88,22 +71,17 @@ bool GoldfishRtc::write(uint64_t offset, unsigned size, uint64_t value) {
         alarm_running_ = true;
       }
       break;
-    case kAlarmHigh:
-      alarm_next_ = with_high(alarm_next_, value);
-      break;
+    case kAlarmHigh: alarm_next_ = with_high(alarm_next_, value); break;
     case kIrqEnabled:
       irq_enabled_ = (value & 1) != 0;
       update_irq();
       break;
-    case kClearAlarm:
-      alarm_running_ = false;
-      break;
+    case kClearAlarm: alarm_running_ = false; break;
     case kClearInterrupt:
       irq_pending_ = false;
       update_irq();
       break;
-    default:
-      break;
+    default: break;
   }
   return true;
 }

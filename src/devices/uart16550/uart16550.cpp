@@ -49,8 +49,7 @@ uint8_t Uart16550::read_register(uint64_t reg) {
       update_irq();
       return b;
     }
-    case kIER:
-      return dlab ? dlm_ : ier_;
+    case kIER: return dlab ? dlm_ : ier_;
     case kIIR: {
       const uint8_t iir = compute_iir();
       // Reading IIR acknowledges a THRE interrupt only when it is the one reported.
@@ -60,10 +59,8 @@ uint8_t Uart16550::read_register(uint64_t reg) {
       }
       return iir;
     }
-    case kLCR:
-      return lcr_;
-    case kMCR:
-      return mcr_;
+    case kLCR: return lcr_;
+    case kMCR: return mcr_;
     case kLSR: {
       uint8_t lsr = kLsrTHRE | kLsrTEMT | lsr_errors_;
       if (!rx_fifo_.empty()) lsr |= kLsrDR;
@@ -81,10 +78,8 @@ uint8_t Uart16550::read_register(uint64_t reg) {
       }
       return msr;
     }
-    case kSCR:
-      return scr_;
-    default:
-      return 0;
+    case kSCR: return scr_;
+    default: return 0;
   }
 }
 
@@ -140,20 +135,12 @@ void Uart16550::write_register(uint64_t reg, uint8_t v) {
       update_irq();
       return;
     }
-    case kLCR:
-      lcr_ = v;
-      return;
-    case kMCR:
-      set_mcr(v);
-      return;
+    case kLCR: lcr_ = v; return;
+    case kMCR: set_mcr(v); return;
     case kLSR:
-    case kMSR:
-      return;  // read-only on a real 16550A; writes are ignored
-    case kSCR:
-      scr_ = v;
-      return;
-    default:
-      return;
+    case kMSR: return;  // read-only on a real 16550A; writes are ignored
+    case kSCR: scr_ = v; return;
+    default: return;
   }
 }
 

@@ -145,17 +145,11 @@ Outcome on_host(RoundingMode rm, Fn&& fn) {
   return {bits, flags};
 }
 
-bool host_has_fma() {
-  return __builtin_cpu_supports("fma") != 0;
-}
+bool host_has_fma() { return __builtin_cpu_supports("fma") != 0; }
 
 // Intrinsics rather than std::sqrt/std::fma: one instruction, no libm path, no errno.
-float host_sqrt(float x) {
-  return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x)));
-}
-double host_sqrt(double x) {
-  return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_set_sd(x), _mm_set_sd(x)));
-}
+float host_sqrt(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
+double host_sqrt(double x) { return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_set_sd(x), _mm_set_sd(x))); }
 [[gnu::target("fma")]] float host_fma(float x, float y, float z) {
   return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(x), _mm_set_ss(y), _mm_set_ss(z)));
 }
@@ -170,15 +164,9 @@ const char* op_name(Op op) {
                                        "fmadd", "fmsub", "fnmsub", "fnmadd", "narrow"};
   return kNames[static_cast<int>(op)];
 }
-bool is_fma(Op op) {
-  return op >= Op::kFmadd && op <= Op::kFnmadd;
-}
-bool fma_negates_product(Op op) {
-  return op == Op::kFnmsub || op == Op::kFnmadd;
-}
-bool fma_negates_addend(Op op) {
-  return op == Op::kFmsub || op == Op::kFnmadd;
-}
+bool is_fma(Op op) { return op >= Op::kFmadd && op <= Op::kFnmadd; }
+bool fma_negates_product(Op op) { return op == Op::kFnmsub || op == Op::kFnmadd; }
+bool fma_negates_addend(Op op) { return op == Op::kFmsub || op == Op::kFnmadd; }
 
 // Operands are loaded from and the result stored to volatiles so that nothing is folded or
 // moved across the rounding-mode changes around the call. kNarrow takes `a` as binary64 bits.
@@ -351,12 +339,8 @@ bool is_tie(Op op, uint64_t a, uint64_t b, uint64_t c, uint64_t rdn, uint64_t ru
       sum.add(x, 1);
       sum.add(y, 1, op == Op::kSub);
       break;
-    case Op::kMul:
-      sum.add_product(x, y, 1);
-      break;
-    case Op::kNarrow:
-      sum.add(x, 1);
-      break;
+    case Op::kMul: sum.add_product(x, y, 1); break;
+    case Op::kNarrow: sum.add(x, 1); break;
     default:
       sum.add_product(x, y, 1, fma_negates_product(op));
       sum.add(z, 1, fma_negates_addend(op));
@@ -377,16 +361,11 @@ uint64_t random_frac(Rng& rng) {
       const int k = static_cast<int>(rng.below(7));
       return (rng.next() & ((uint64_t{1} << k) - 1)) << (L::kFracBits - k);
     }
-    case 4:
-      return L::kFracMask;
-    case 5:
-      return 0;
-    case 6:
-      return rng.next() & ((uint64_t{1} << rng.below(7)) - 1);
-    case 7:
-      return L::kFracMask ^ (rng.next() & 7);
-    default:
-      return rng.next() & L::kFracMask;
+    case 4: return L::kFracMask;
+    case 5: return 0;
+    case 6: return rng.next() & ((uint64_t{1} << rng.below(7)) - 1);
+    case 7: return L::kFracMask ^ (rng.next() & 7);
+    default: return rng.next() & L::kFracMask;
   }
 }
 
@@ -476,8 +455,7 @@ Operands3 make_operands(Op op, Rng& rng) {
     case Op::kDiv:
       if (rng.below(3) != 0) b = operand_near<T>(rng, ea - edge + L::kBias);
       break;
-    case Op::kSqrt:
-      break;
+    case Op::kSqrt: break;
     default: {  // fused multiply-add
       if (rng.below(3) == 0) b = operand_near<T>(rng, edge - ea + L::kBias);
       const int64_t ep = ea + exp_of(b);
@@ -580,12 +558,9 @@ uint64_t f64_operand_for_narrowing(Rng& rng) {
   const int64_t f32_emin = Layout<uint32_t>::kEmin;
   const int64_t f32_emax = Layout<uint32_t>::kBias;
   switch (rng.below(5)) {
-    case 0:
-      return random_operand<uint64_t>(rng);
-    case 1:
-      return operand_near<uint64_t>(rng, L::kBias + f32_emin - rng.range(-2, 27));
-    case 2:
-      return operand_near<uint64_t>(rng, L::kBias + f32_emax + rng.range(-2, 1));
+    case 0: return random_operand<uint64_t>(rng);
+    case 1: return operand_near<uint64_t>(rng, L::kBias + f32_emin - rng.range(-2, 27));
+    case 2: return operand_near<uint64_t>(rng, L::kBias + f32_emax + rng.range(-2, 1));
     default: {
       // A binary32-precision value plus a random tail at or around its half-ulp position.
       const uint64_t base =
@@ -750,12 +725,8 @@ void check_to_int(uint64_t seed) {
   }
 }
 
-TEST(ConvertToIntTest, Binary32MatchesHost) {
-  check_to_int<uint32_t>(0x70132);
-}
-TEST(ConvertToIntTest, Binary64MatchesHost) {
-  check_to_int<uint64_t>(0x70164);
-}
+TEST(ConvertToIntTest, Binary32MatchesHost) { check_to_int<uint32_t>(0x70132); }
+TEST(ConvertToIntTest, Binary64MatchesHost) { check_to_int<uint64_t>(0x70164); }
 
 // ---- integer -> float ----
 
@@ -811,14 +782,10 @@ Outcome soft_from_int(IntKind kind, uint64_t raw, RoundingMode rm) {
 
 i128 int_value(IntKind kind, uint64_t raw) {
   switch (kind) {
-    case IntKind::kI32:
-      return static_cast<int32_t>(raw);
-    case IntKind::kU32:
-      return static_cast<uint32_t>(raw);
-    case IntKind::kI64:
-      return static_cast<int64_t>(raw);
-    default:
-      return raw;
+    case IntKind::kI32: return static_cast<int32_t>(raw);
+    case IntKind::kU32: return static_cast<uint32_t>(raw);
+    case IntKind::kI64: return static_cast<int64_t>(raw);
+    default: return raw;
   }
 }
 
@@ -864,12 +831,8 @@ void check_from_int(uint64_t seed) {
   }
 }
 
-TEST(ConvertFromIntTest, Binary32MatchesHost) {
-  check_from_int<uint32_t>(0xf1032);
-}
-TEST(ConvertFromIntTest, Binary64MatchesHost) {
-  check_from_int<uint64_t>(0xf1064);
-}
+TEST(ConvertFromIntTest, Binary32MatchesHost) { check_from_int<uint32_t>(0xf1032); }
+TEST(ConvertFromIntTest, Binary64MatchesHost) { check_from_int<uint64_t>(0xf1064); }
 
 }  // namespace
 }  // namespace vessel::rv::fp

@@ -112,17 +112,12 @@ inline u128 shift_right_jam128(u128 x, int n) {
 // Whether to add one unit to the kept bits; rem is what is being discarded, half its midpoint.
 inline bool round_increment(RoundingMode rm, bool negative, bool odd, uint64_t rem, uint64_t half) {
   switch (rm) {
-    case RoundingMode::kRTZ:
-      return false;
-    case RoundingMode::kRDN:
-      return negative && rem != 0;
-    case RoundingMode::kRUP:
-      return !negative && rem != 0;
-    case RoundingMode::kRMM:
-      return rem >= half;
+    case RoundingMode::kRTZ: return false;
+    case RoundingMode::kRDN: return negative && rem != 0;
+    case RoundingMode::kRUP: return !negative && rem != 0;
+    case RoundingMode::kRMM: return rem >= half;
     case RoundingMode::kRNE:
-    default:
-      return rem > half || (rem == half && odd);
+    default: return rem > half || (rem == half && odd);
   }
 }
 
@@ -141,17 +136,10 @@ typename F::Bits overflow(bool negative, RoundingMode rm, uint8_t& flags) {
   flags |= kOF | kNX;
   bool to_inf = true;
   switch (rm) {
-    case RoundingMode::kRTZ:
-      to_inf = false;
-      break;
-    case RoundingMode::kRDN:
-      to_inf = negative;
-      break;
-    case RoundingMode::kRUP:
-      to_inf = !negative;
-      break;
-    default:
-      break;
+    case RoundingMode::kRTZ: to_inf = false; break;
+    case RoundingMode::kRDN: to_inf = negative; break;
+    case RoundingMode::kRUP: to_inf = !negative; break;
+    default: break;
   }
   return sign_bit<F>(negative) | (to_inf ? F::kInf : F::kMaxFinite);
 }
@@ -565,67 +553,45 @@ inline uint64_t magnitude_of(int64_t x) {
 
 // ---- public entry points ----
 
-#define VESSEL_FP_DEFINE(P, F, T)                                                   \
-  T P##_add(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
-    return add<F>(a, b, false, rm, flags);                                          \
-  }                                                                                 \
-  T P##_sub(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
-    return add<F>(a, b, true, rm, flags);                                           \
-  }                                                                                 \
-  T P##_mul(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
-    return mul<F>(a, b, rm, flags);                                                 \
-  }                                                                                 \
-  T P##_div(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
-    return div<F>(a, b, rm, flags);                                                 \
-  }                                                                                 \
-  T P##_sqrt(T a, RoundingMode rm, uint8_t& flags) {                                \
-    return sqrt<F>(a, rm, flags);                                                   \
-  }                                                                                 \
-  T P##_muladd(T a, T b, T c, RoundingMode rm, uint8_t& flags, bool negate_product, \
-               bool negate_addend) {                                                \
-    return muladd<F>(a, b, c, rm, flags, negate_product, negate_addend);            \
-  }                                                                                 \
-  T P##_min(T a, T b, uint8_t& flags) {                                             \
-    return min_max<F>(a, b, false, flags);                                          \
-  }                                                                                 \
-  T P##_max(T a, T b, uint8_t& flags) {                                             \
-    return min_max<F>(a, b, true, flags);                                           \
-  }                                                                                 \
-  bool P##_eq(T a, T b, uint8_t& flags) {                                           \
-    return eq<F>(a, b, flags);                                                      \
-  }                                                                                 \
-  bool P##_lt(T a, T b, uint8_t& flags) {                                           \
-    return lt<F>(a, b, false, flags);                                               \
-  }                                                                                 \
-  bool P##_le(T a, T b, uint8_t& flags) {                                           \
-    return lt<F>(a, b, true, flags);                                                \
-  }                                                                                 \
-  uint32_t P##_classify(T a) {                                                      \
-    return classify<F>(a);                                                          \
-  }                                                                                 \
-  int32_t P##_to_i32(T a, RoundingMode rm, uint8_t& flags) {                        \
-    return to_int<F, int32_t>(a, rm, flags);                                        \
-  }                                                                                 \
-  uint32_t P##_to_u32(T a, RoundingMode rm, uint8_t& flags) {                       \
-    return to_int<F, uint32_t>(a, rm, flags);                                       \
-  }                                                                                 \
-  int64_t P##_to_i64(T a, RoundingMode rm, uint8_t& flags) {                        \
-    return to_int<F, int64_t>(a, rm, flags);                                        \
-  }                                                                                 \
-  uint64_t P##_to_u64(T a, RoundingMode rm, uint8_t& flags) {                       \
-    return to_int<F, uint64_t>(a, rm, flags);                                       \
-  }                                                                                 \
-  T P##_from_i32(int32_t x, RoundingMode rm, uint8_t& flags) {                      \
-    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                          \
-  }                                                                                 \
-  T P##_from_u32(uint32_t x, RoundingMode rm, uint8_t& flags) {                     \
-    return from_int<F>(false, x, rm, flags);                                        \
-  }                                                                                 \
-  T P##_from_i64(int64_t x, RoundingMode rm, uint8_t& flags) {                      \
-    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                          \
-  }                                                                                 \
-  T P##_from_u64(uint64_t x, RoundingMode rm, uint8_t& flags) {                     \
-    return from_int<F>(false, x, rm, flags);                                        \
+#define VESSEL_FP_DEFINE(P, F, T)                                                                 \
+  T P##_add(T a, T b, RoundingMode rm, uint8_t& flags) { return add<F>(a, b, false, rm, flags); } \
+  T P##_sub(T a, T b, RoundingMode rm, uint8_t& flags) { return add<F>(a, b, true, rm, flags); }  \
+  T P##_mul(T a, T b, RoundingMode rm, uint8_t& flags) { return mul<F>(a, b, rm, flags); }        \
+  T P##_div(T a, T b, RoundingMode rm, uint8_t& flags) { return div<F>(a, b, rm, flags); }        \
+  T P##_sqrt(T a, RoundingMode rm, uint8_t& flags) { return sqrt<F>(a, rm, flags); }              \
+  T P##_muladd(T a, T b, T c, RoundingMode rm, uint8_t& flags, bool negate_product,               \
+               bool negate_addend) {                                                              \
+    return muladd<F>(a, b, c, rm, flags, negate_product, negate_addend);                          \
+  }                                                                                               \
+  T P##_min(T a, T b, uint8_t& flags) { return min_max<F>(a, b, false, flags); }                  \
+  T P##_max(T a, T b, uint8_t& flags) { return min_max<F>(a, b, true, flags); }                   \
+  bool P##_eq(T a, T b, uint8_t& flags) { return eq<F>(a, b, flags); }                            \
+  bool P##_lt(T a, T b, uint8_t& flags) { return lt<F>(a, b, false, flags); }                     \
+  bool P##_le(T a, T b, uint8_t& flags) { return lt<F>(a, b, true, flags); }                      \
+  uint32_t P##_classify(T a) { return classify<F>(a); }                                           \
+  int32_t P##_to_i32(T a, RoundingMode rm, uint8_t& flags) {                                      \
+    return to_int<F, int32_t>(a, rm, flags);                                                      \
+  }                                                                                               \
+  uint32_t P##_to_u32(T a, RoundingMode rm, uint8_t& flags) {                                     \
+    return to_int<F, uint32_t>(a, rm, flags);                                                     \
+  }                                                                                               \
+  int64_t P##_to_i64(T a, RoundingMode rm, uint8_t& flags) {                                      \
+    return to_int<F, int64_t>(a, rm, flags);                                                      \
+  }                                                                                               \
+  uint64_t P##_to_u64(T a, RoundingMode rm, uint8_t& flags) {                                     \
+    return to_int<F, uint64_t>(a, rm, flags);                                                     \
+  }                                                                                               \
+  T P##_from_i32(int32_t x, RoundingMode rm, uint8_t& flags) {                                    \
+    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                                        \
+  }                                                                                               \
+  T P##_from_u32(uint32_t x, RoundingMode rm, uint8_t& flags) {                                   \
+    return from_int<F>(false, x, rm, flags);                                                      \
+  }                                                                                               \
+  T P##_from_i64(int64_t x, RoundingMode rm, uint8_t& flags) {                                    \
+    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                                        \
+  }                                                                                               \
+  T P##_from_u64(uint64_t x, RoundingMode rm, uint8_t& flags) {                                   \
+    return from_int<F>(false, x, rm, flags);                                                      \
   }
 
 VESSEL_FP_DEFINE(f32, F32, uint32_t)

@@ -6,6 +6,8 @@
 #include "cpu/riscv/fpu/softfloat.hpp"
 #include "cpu/riscv/semantics/macros.hpp"
 
+// The semantics read as a table, one instruction per line where it fits: keep it so.
+// clang-format off
 namespace vessel::rv {
 
 namespace fpu_glue {
@@ -214,3 +216,4 @@ VESSEL_INSN(fmv_d_x) { FP_REQUIRE; WRITE_F64(RS1); NEXT; }
 #undef ACCRUE
 
 }  // namespace vessel::rv
+// clang-format on

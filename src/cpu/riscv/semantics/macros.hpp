@@ -5,7 +5,7 @@
 #include "base/bits.hpp"
 #include "cpu/riscv/hart.hpp"
 
-#define VESSEL_INSN(id) \
+#define VESSEL_INSN(id)                                                             \
   inline ::vessel::rv::ExecStatus exec_##id([[maybe_unused]] ::vessel::rv::Hart& h, \
                                             [[maybe_unused]] const ::vessel::rv::DecodedInsn& d)
 
@@ -16,10 +16,10 @@
 #define PC (h.pc)
 #define WRITE_RD(value) (h.x[d.rd] = static_cast<uint64_t>(value))
 #define NEXT return ::vessel::rv::ExecStatus::kNext
-#define JUMP_TO(target)                      \
-  do {                                       \
-    h.pc = (target);                         \
-    return ::vessel::rv::ExecStatus::kJump;  \
+#define JUMP_TO(target)                     \
+  do {                                      \
+    h.pc = (target);                        \
+    return ::vessel::rv::ExecStatus::kJump; \
   } while (0)
 // A failed memory access has already entered its trap.
 #define MEM_OR_TRAP(expr) \

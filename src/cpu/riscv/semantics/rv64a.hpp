@@ -7,6 +7,8 @@
 
 #include "cpu/riscv/semantics/macros.hpp"
 
+// The semantics read as a table, one instruction per line where it fits: keep it so.
+// clang-format off
 namespace vessel::rv {
 
 namespace amo {
@@ -75,3 +77,4 @@ VESSEL_AMO(d, uint64_t, int64_t)
 #undef VESSEL_AMO
 
 }  // namespace vessel::rv
+// clang-format on

@@ -3,6 +3,8 @@
 
 #include "cpu/riscv/semantics/macros.hpp"
 
+// The semantics read as a table, one instruction per line where it fits: keep it so.
+// clang-format off
 namespace vessel::rv {
 
 VESSEL_INSN(lui) { WRITE_RD(IMM); NEXT; }
@@ -106,3 +108,4 @@ VESSEL_INSN(ebreak) { return h.raise(Exception::kBreakpoint, PC); }
 VESSEL_INSN(kIllegal) { return h.illegal(d); }
 
 }  // namespace vessel::rv
+// clang-format on

@@ -6,6 +6,8 @@
 
 #include "cpu/riscv/semantics/macros.hpp"
 
+// The semantics read as a table, one instruction per line where it fits: keep it so.
+// clang-format off
 namespace vessel::rv {
 
 namespace mdiv {
@@ -68,3 +70,4 @@ VESSEL_INSN(remuw) {
 }
 
 }  // namespace vessel::rv
+// clang-format on

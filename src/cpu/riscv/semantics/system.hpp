@@ -3,6 +3,8 @@
 
 #include "cpu/riscv/semantics/macros.hpp"
 
+// The semantics read as a table, one instruction per line where it fits: keep it so.
+// clang-format off
 namespace vessel::rv {
 
 namespace csrop {
@@ -50,3 +52,4 @@ VESSEL_INSN(wfi) { return h.do_wfi(d); }
 VESSEL_INSN(sfence_vma) { return h.do_sfence_vma(d); }
 
 }  // namespace vessel::rv
+// clang-format on
