@@ -1,6 +1,7 @@
 #include "board/htif.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "base/bits.hpp"
@@ -16,7 +17,10 @@ uint8_t command_of(uint64_t command) { return static_cast<uint8_t>(command >> 48
 uint64_t payload_of(uint64_t command) { return command & kPayloadMask; }
 
 // Exit codes travel as 47-bit values; the host keeps what fits an int, as fesvr does.
-int exit_code(uint64_t code) { return static_cast<int>(static_cast<uint32_t>(code)); }
+// Nonzero stays nonzero: a failure code too wide for an int must not read as a pass.
+int exit_code(uint64_t code) {
+  return static_cast<int>(std::min<uint64_t>(code, std::numeric_limits<int>::max()));
+}
 }  // namespace
 
 Htif::Htif(Bus& bus, uint64_t tohost_addr, uint64_t fromhost_addr,

@@ -2,13 +2,16 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "host/terminal.hpp"
 
@@ -44,6 +47,43 @@ int failure_status(int64_t code) {
 // one line per message.
 const char* line_start() { return isatty(STDERR_FILENO) == 1 ? "\r\n" : ""; }
 
+// Run statistics as one JSON object: at exit with --stats, and on SIGUSR1 while running.
+nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset, double seconds) {
+  const uint64_t n = retired_before_reset + machine.instructions_retired();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  // What the host spends beyond the guest RAM the guest touched: the fixed overhead.
+  long rss_pages = 0;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    long size_pages = 0;
+    if (std::fscanf(f, "%ld %ld", &size_pages, &rss_pages) != 2) rss_pages = 0;
+    std::fclose(f);
+  }
+  const uint64_t rss_kib =
+      static_cast<uint64_t>(rss_pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
+  const uint64_t guest_kib = machine.guest_ram_resident() / 1024;
+  const auto& s = machine.harts()[0]->stats;
+  nlohmann::json j;
+  j["instructions"] = n;
+  j["seconds"] = std::round(seconds * 1000) / 1000;
+  j["mips"] = seconds > 0 ? std::round(static_cast<double>(n) / seconds / 1e5) / 10 : 0.0;
+  j["max_rss_kib"] = usage.ru_maxrss;
+  j["rss_kib"] = rss_kib;
+  j["guest_resident_kib"] = guest_kib;
+  j["overhead_kib"] = rss_kib > guest_kib ? rss_kib - guest_kib : 0;
+  j["blocks_built"] = s.blocks_built;
+  j["jump_cache_misses"] = s.jump_cache_misses;
+  j["tlb_flushes"] = s.tlb_flushes;
+  j["tlb_misses"] = s.tlb_misses;
+  j["traps"] = s.traps;
+  j["interrupts"] = s.interrupts;
+  j["interrupts_by_cause"] = s.interrupts_by_cause;
+  return j;
+}
+
+std::atomic<bool> g_stats_requested{false};
+void on_sigusr1(int) { g_stats_requested.store(true, std::memory_order_relaxed); }
+
 enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTrapLoop };
 
 struct RunState {
@@ -64,18 +104,14 @@ int run_vm(const VmOptions& options) {
   Terminal terminal;
   RunState state;
   std::atomic<Uart16550*> uart{nullptr};
-  std::atomic<VirtMachine*> current{nullptr};
 
   VirtHost host;
   host.console_out = [&terminal](uint8_t b) { terminal.write_byte(b); };
-  host.power = [&state, &current](PowerRequest r) {
+  host.power = [&state](PowerRequest r) {  // harts notice `stop` at their next poll
     switch (r.kind) {
       case PowerRequest::kPoweroff: state.end(Ending::kPoweroff, kExitOk); break;
       case PowerRequest::kReset: state.end(Ending::kReset, kExitOk); break;
       case PowerRequest::kFail: state.end(Ending::kFail, failure_status(r.code)); break;
-    }
-    if (VirtMachine* m = current.load()) {
-      for (auto& h : m->harts()) (void)h;  // harts notice `stop` at their next poll
     }
   };
 
@@ -95,7 +131,6 @@ int run_vm(const VmOptions& options) {
   }
 
   uart = &machine->uart();
-  current = machine.get();
   auto started = terminal.start(
       [&uart](const uint8_t* data, size_t len) {
         if (Uart16550* u = uart.load()) u->push_input(data, len);
@@ -110,6 +145,12 @@ int run_vm(const VmOptions& options) {
     return kExitBadInput;
   }
 
+  // `kill -USR1` prints the statistics of a running VM on stderr.
+  struct sigaction sa {};
+  sa.sa_handler = on_sigusr1;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGUSR1, &sa, nullptr);
+
   const auto t0 = std::chrono::steady_clock::now();
   const auto deadline = options.timeout_seconds > 0
                             ? t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -120,6 +161,12 @@ int run_vm(const VmOptions& options) {
   for (;;) {
     rv::Hart& hart = *machine->harts()[0];
     auto poll = [&] {
+      if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
+        const double now =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        fmt::print(stderr, "{}{}\n", line_start(),
+                   stats_json(*machine, retired_before_reset, now).dump());
+      }
       if (auto code = machine->poll()) {
         state.end(Ending::kHtif, *code == 0 ? kExitOk : failure_status(*code));
       }
@@ -134,7 +181,6 @@ int run_vm(const VmOptions& options) {
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
     retired_before_reset += machine->instructions_retired();
     uart = nullptr;
-    current = nullptr;
     auto again = VirtMachine::create(options.machine, host);
     if (!again) {
       fmt::print(stderr, "vessel: reboot failed: {}\n", again.error().message);
@@ -143,7 +189,6 @@ int run_vm(const VmOptions& options) {
     }
     machine = std::move(again.value());
     uart = &machine->uart();
-    current = machine.get();
     state.stop = false;
     state.ending = Ending::kNone;
   }
@@ -156,30 +201,7 @@ int run_vm(const VmOptions& options) {
                options.timeout_seconds);
   }
   if (options.stats) {
-    const uint64_t n = retired_before_reset + machine->instructions_retired();
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    // What the host spends beyond the guest RAM the guest touched: the fixed overhead.
-    long rss_pages = 0;
-    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
-      long size_pages = 0;
-      if (std::fscanf(f, "%ld %ld", &size_pages, &rss_pages) != 2) rss_pages = 0;
-      std::fclose(f);
-    }
-    const uint64_t rss_kib =
-        static_cast<uint64_t>(rss_pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
-    const uint64_t guest_kib = machine->guest_ram_resident() / 1024;
-    const auto& s = machine->harts()[0]->stats;
-    fmt::print(stderr,
-               "{{\"instructions\":{},\"seconds\":{:.3f},\"mips\":{:.1f},\"max_rss_kib\":{},"
-               "\"rss_kib\":{},\"guest_resident_kib\":{},\"overhead_kib\":{},"
-               "\"blocks_built\":{},\"jump_cache_misses\":{},\"tlb_flushes\":{},\"tlb_misses\":{},"
-               "\"traps\":{},\"interrupts\":{},"
-               "\"interrupts_by_cause\":[{}]}}\n",
-               n, seconds, seconds > 0 ? static_cast<double>(n) / seconds / 1e6 : 0.0,
-               usage.ru_maxrss, rss_kib, guest_kib, rss_kib > guest_kib ? rss_kib - guest_kib : 0,
-               s.blocks_built, s.jump_cache_misses, s.tlb_flushes, s.tlb_misses, s.traps,
-               s.interrupts, fmt::join(s.interrupts_by_cause, ","));
+    fmt::print(stderr, "{}\n", stats_json(*machine, retired_before_reset, seconds).dump());
   }
   return state.code.load();
 }
