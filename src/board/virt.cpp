@@ -71,7 +71,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
                                   format_size(config.ram_size), format_size(kMaxRam)));
   }
   if (config.num_harts == 0 || config.num_harts > 8) {
-    return make_error(fmt::format("--smp {}: must be between 1 and 8", config.num_harts));
+    return make_error(fmt::format("--cpus {}: must be between 1 and 8", config.num_harts));
   }
 
   // Plan first: nothing is allocated or loaded for a configuration that cannot boot.

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Boot a virtual machine (QEMU riscv64 'virt' board)");
   std::string firmware = kDefaultFirmware;
   std::string kernel, initrd, append, memory = "512M", dump_dtb;
-  unsigned smp = 1;
+  unsigned cpus = 1;
   double timeout = 0;
   bool stats = false, verbose = false;
   run->add_option("--firmware,--bios", firmware,
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   run->add_option("--initrd", initrd, "Initial ramdisk, placed high in RAM");
   run->add_option("--append", append, "Kernel command line");
   run->add_option("--memory,-m", memory, "Guest RAM, e.g. 512M or 2G")->capture_default_str();
-  run->add_option("--smp", smp, "Number of harts")->capture_default_str();
+  run->add_option("--cpus,--smp", cpus, "Number of harts (vCPUs)")->capture_default_str();
   run->add_option("--timeout", timeout, "Stop the VM after this many seconds (exit status 124)");
   run->add_option("--dump-dtb", dump_dtb, "Write the generated device tree blob to FILE and exit");
   run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
   auto size = vessel::parse_size(memory);
   if (!size) return fail("--memory: " + size.error().message);
   options.machine.ram_size = *size;
-  options.machine.num_harts = smp;
-  if (smp != 1) return fail("--smp: only 1 hart is supported so far");
+  options.machine.num_harts = cpus;
+  if (cpus != 1) return fail(fmt::format("--cpus {}: only 1 hart is supported so far", cpus));
   if (firmware != "none") options.machine.firmware = firmware;
   if (!kernel.empty()) options.machine.kernel = kernel;
   if (!initrd.empty()) options.machine.initrd = initrd;

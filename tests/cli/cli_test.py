@@ -187,8 +187,9 @@ class Tester:
 
         self.bad("unknown option", ["--frobnicate"], ["--frobnicate"])
         self.bad("option without its value", none + ["--kernel"], ["--kernel"])
-        self.bad("--smp 2", none + ["--kernel", spin, "--smp", "2"], ["--smp", "only 1"])
-        self.bad("--smp not a number", none + ["--kernel", spin, "--smp", "two"], ["--smp"])
+        self.bad("--cpus 2", none + ["--kernel", spin, "--cpus", "2"], ["--cpus", "only 1"])
+        self.bad("--smp 2 (alias)", none + ["--kernel", spin, "--smp", "2"], ["--cpus", "only 1"])
+        self.bad("--cpus not a number", none + ["--kernel", spin, "--cpus", "two"], ["--cpus"])
         self.bad("--timeout -1", none + ["--kernel", spin, "--timeout", "-1"],
                  ["--timeout", "negative"])
         self.bad("--timeout not a number", none + ["--kernel", spin, "--timeout", "soon"],
