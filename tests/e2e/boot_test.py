@@ -179,7 +179,29 @@ def case_stdin_eof(args, firmware):
         console.close()
 
 
-CASES = {"interactive": case_interactive, "stdin-eof": case_stdin_eof}
+def case_reboot(args, firmware):
+    """`reboot -f` restarts the machine (syscon-reboot on the SiFive test device): the
+    firmware and kernel come up a second time, and the rebooted guest still powers off
+    with status 0."""
+    console = Console(emulator_argv(args, firmware, "console=ttyS0"), stdin_eof=False)
+    try:
+        console.expect(re.escape(USERSPACE_UP), args.boot_timeout, "first boot to userspace")
+        console.expect(PROMPT, args.step_timeout, "shell prompt")
+        console.send("reboot -f")
+        console.expect(r"reboot: Restarting system", args.step_timeout, "reboot -f restarting")
+        console.expect(r"OpenSBI v", args.step_timeout, "firmware starting again")
+        console.expect(re.escape(USERSPACE_UP), args.boot_timeout, "second boot to userspace")
+        console.expect(PROMPT, args.step_timeout, "shell prompt after reboot")
+        console.send("poweroff -f")
+        status = console.wait_exit(args.step_timeout, "poweroff -f after reboot")
+        if status != 0:
+            console.fail(f"poweroff -f after reboot: exit status {status}, expected 0")
+        return "rebooted and powered off"
+    finally:
+        console.close()
+
+
+CASES = {"interactive": case_interactive, "stdin-eof": case_stdin_eof, "reboot": case_reboot}
 
 
 def isa_from_dtb(args):
