@@ -61,6 +61,11 @@ class Bus {
     write_observer_ = std::move(fn);
   }
 
+  // For writers holding a host pointer into guest memory (device DMA): report what changed.
+  void notify_written(const uint8_t* host, uint64_t len) const {
+    if (write_observer_) write_observer_(reinterpret_cast<uint64_t>(host), len);
+  }
+
   const std::vector<MemoryRegion>& memory() const { return memory_; }
   const std::vector<MmioMapping>& mmio() const { return mmio_; }
 
