@@ -209,11 +209,12 @@ class Hart {
   uint8_t data_mode_ = kModeM;
   uint8_t fetch_mode_ = kModeM;
   std::array<std::array<std::array<TlbEntry, kTlbSize>, 4>, 3> tlb_{};
-  // Where superpage slices were cached since the last full flush (flat indexes into tlb_), so
-  // flush_tlb_page need not scan the whole TLB. Past kMaxSuperpageSlots it does scan.
-  static constexpr size_t kMaxSuperpageSlots = 256;
-  std::vector<uint32_t> superpage_slots_;
-  bool superpage_slots_overflow_ = false;
+  // The superpages (virtual base, size mask) whose slices were cached since the last full
+  // flush, so that flush_tlb_page scans the TLB only when its address lies in one of them.
+  // Past kMaxSuperpages distinct ones, every flush_tlb_page scans.
+  static constexpr size_t kMaxSuperpages = 64;
+  std::vector<std::pair<uint64_t, uint64_t>> superpages_;
+  bool superpages_overflow_ = false;
 
   // CSR state (privileged manual names).
   uint64_t mstatus_ = 0;

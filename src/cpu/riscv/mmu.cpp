@@ -1,4 +1,5 @@
 // Address translation (Sv39/Sv48), PMP and the soft TLB's slow paths.
+#include <algorithm>
 #include <bit>
 
 #include "base/bits.hpp"
@@ -47,8 +48,8 @@ void Hart::flush_tlb() {
   for (auto& per_access : tlb_) {
     for (auto& set : per_access) set.fill(TlbEntry{});
   }
-  superpage_slots_.clear();
-  superpage_slots_overflow_ = false;
+  superpages_.clear();
+  superpages_overflow_ = false;
   ++stats.tlb_flushes;
 }
 
@@ -61,15 +62,13 @@ void Hart::flush_tlb_page(uint64_t va) {
   for (auto& per_access : tlb_) {
     for (auto& set : per_access) drop_if_covers(set[(va >> 12) % kTlbSize]);
   }
-  if (superpage_slots_overflow_) {
-    for (auto& per_access : tlb_) {
-      for (auto& set : per_access) {
-        for (TlbEntry& e : set) drop_if_covers(e);
-      }
+  bool in_superpage = superpages_overflow_;
+  for (const auto& [base, mask] : superpages_) in_superpage |= (page & mask) == base;
+  if (!in_superpage) return;
+  for (auto& per_access : tlb_) {
+    for (auto& set : per_access) {
+      for (TlbEntry& e : set) drop_if_covers(e);
     }
-  } else {
-    TlbEntry* flat = &tlb_[0][0][0];
-    for (uint32_t slot : superpage_slots_) drop_if_covers(flat[slot]);
   }
 }
 
@@ -297,11 +296,15 @@ void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned
   e.vpage = va & ~0xfffULL;
   e.addend = reinterpret_cast<uint64_t>(host_page) - e.vpage;
   e.level = level;
-  if (level != 0) {
-    if (superpage_slots_.size() < kMaxSuperpageSlots) {
-      superpage_slots_.push_back(static_cast<uint32_t>(&e - &tlb_[0][0][0]));
-    } else {
-      superpage_slots_overflow_ = true;
+  if (level != 0 && !superpages_overflow_) {
+    const uint64_t mask = ~((1ULL << (12 + 9 * level)) - 1);
+    const std::pair<uint64_t, uint64_t> sp{e.vpage & mask, mask};
+    if (std::find(superpages_.begin(), superpages_.end(), sp) == superpages_.end()) {
+      if (superpages_.size() < kMaxSuperpages) {
+        superpages_.push_back(sp);
+      } else {
+        superpages_overflow_ = true;
+      }
     }
   }
 }
