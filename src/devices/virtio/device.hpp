@@ -43,7 +43,10 @@ class VirtioDevice {
   // Device-specific feature bits (the transport adds the common ones above).
   virtual uint64_t device_features() const = 0;
   virtual unsigned num_queues() const = 0;
-  virtual uint16_t queue_max_size(unsigned index) const { (void)index; return 256; }
+  virtual uint16_t queue_max_size(unsigned index) const {
+    (void)index;
+    return 256;
+  }
 
   // Device configuration space (little-endian), offsets relative to its start. Reads beyond
   // the space return 0; writes to read-only fields are ignored.

@@ -14,6 +14,7 @@ namespace vessel::virtio {
 class VirtioMmio final : public MmioDevice {
  public:
   // Register offsets.
+  // clang-format off
   enum Reg : uint64_t {
     kMagicValue = 0x000, kVersion = 0x004, kDeviceID = 0x008, kVendorID = 0x00c,
     kDeviceFeatures = 0x010, kDeviceFeaturesSel = 0x014,
@@ -24,13 +25,18 @@ class VirtioMmio final : public MmioDevice {
     kQueueDriverHigh = 0x094, kQueueDeviceLow = 0x0a0, kQueueDeviceHigh = 0x0a4,
     kConfigGeneration = 0x0fc, kConfig = 0x100,
   };
+  // clang-format on
   // Device status bits.
   enum Status : uint32_t {
-    kAcknowledge = 1, kDriver = 2, kDriverOk = 4, kFeaturesOk = 8, kDeviceNeedsReset = 64,
+    kAcknowledge = 1,
+    kDriver = 2,
+    kDriverOk = 4,
+    kFeaturesOk = 8,
+    kDeviceNeedsReset = 64,
     kFailed = 128,
   };
   enum InterruptBits : uint32_t { kUsedBuffer = 1, kConfigChange = 2 };
-  static constexpr uint32_t kMagic = 0x74726976;  // "virt"
+  static constexpr uint32_t kMagic = 0x74726976;   // "virt"
   static constexpr uint32_t kVendor = 0x554d4551;  // "QEMU", as QEMU's devices report
   static constexpr uint64_t kWindowSize = 0x1000;
 
