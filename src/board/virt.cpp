@@ -18,6 +18,8 @@ constexpr uint64_t kMinRam = 16ULL << 20;
 constexpr uint64_t kMaxRam = 64ULL << 30;
 }  // namespace
 
+std::string isa_string(bool sstc) { return std::string(kIsaBase) + (sstc ? "_sstc" : ""); }
+
 Result<uint64_t> parse_size(const std::string& text) {
   if (text.empty()) return make_error("size is empty");
   size_t pos = 0;
@@ -140,6 +142,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
   for (unsigned i = 0; i < config.num_harts; ++i) {
     harts_.push_back(std::make_unique<rv::Hart>(i, bus_, *hart_irqs_[i], clock_, code_));
     harts_.back()->reset(kBootRomBase);
+    harts_.back()->set_sstc(config.sstc);
   }
   bus_.set_write_observer([this](uint64_t addr, uint64_t len) { code_.invalidate(addr, len); });
   code_.set_new_code_page_listener([this](uint64_t) {
@@ -201,10 +204,15 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
     fdt.prop_u32("reg", i);
     fdt.prop_string("status", "okay");
     fdt.prop_string("compatible", "riscv");
-    fdt.prop_string("riscv,isa", kIsaString);
+    fdt.prop_string("riscv,isa", isa_string(config.sstc));
     fdt.prop_string("riscv,isa-base", "rv64i");
-    fdt.prop_strings("riscv,isa-extensions", {"i", "m", "a", "f", "d", "c", "zicntr", "zicsr",
-                                              "zifencei", "zihintpause", "zca", "zcd"});
+    std::string extensions;
+    for (const char* e : {"i", "m", "a", "f", "d", "c", "zicntr", "zicsr", "zifencei",
+                          "zihintpause", "zca", "zcd"}) {
+      extensions.append(e).push_back('\0');
+    }
+    if (config.sstc) extensions.append("sstc").push_back('\0');
+    fdt.prop_bytes("riscv,isa-extensions", extensions.data(), extensions.size());
     fdt.prop_string("mmu-type", "riscv,sv48");
     fdt.begin_node("interrupt-controller");
     fdt.prop_u32("#address-cells", 0);

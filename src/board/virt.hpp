@@ -42,7 +42,9 @@ inline constexpr unsigned kUart0Irq = 10, kRtcIrq = 11, kVirtioIrqBase = 1;
 // The ISA this hart implements and the device tree advertises: nothing more. Zca and Zcd are
 // the parts of C that RV64 with D has (all of it); naming them, in the order Linux prints its
 // extensions, makes /proc/cpuinfo show exactly this string.
-inline constexpr const char* kIsaString = "rv64imafdc_zicntr_zicsr_zifencei_zihintpause_zca_zcd";
+inline constexpr const char* kIsaBase = "rv64imafdc_zicntr_zicsr_zifencei_zihintpause_zca_zcd";
+// The riscv,isa string for a configuration (Sstc comes last, where Linux prints it).
+std::string isa_string(bool sstc);
 
 struct VirtConfig {
   uint64_t ram_size = 512ULL << 20;
@@ -51,6 +53,7 @@ struct VirtConfig {
   std::optional<std::string> kernel;
   std::optional<std::string> initrd;
   std::string bootargs;
+  bool sstc = true;  // Sstc (stimecmp), advertised in the device tree
 };
 
 // What the machine asks of its host side.

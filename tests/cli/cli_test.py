@@ -31,7 +31,7 @@ import time
 
 GUEST_TIMEOUT = 20  # --timeout given to every guest run
 CHILD_TIMEOUT = 40  # our own limit on any child, in case --timeout itself is broken
-ISA_RE = re.compile(r"^rv64imafdc(_z[a-z0-9]+)*$")
+ISA_RE = re.compile(r"^rv64imafdc(_z[a-z0-9]+)*(_s[a-z0-9]+)*$")
 
 
 class Run:

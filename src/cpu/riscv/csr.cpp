@@ -12,7 +12,6 @@ constexpr uint64_t kDelegableExceptions = 0xb3ff;
 constexpr uint64_t kMieWritable = irq::kAll;
 // In mip, software may write SSIP, STIP and SEIP; MSIP, MTIP and MEIP come from the platform.
 constexpr uint64_t kMipWritable = irq::kSupervisor;
-constexpr uint64_t kEnvcfgFIOM = 1;  // the only envcfg field without an extension behind it
 constexpr uint64_t kSatpModeBare = 0, kSatpModeSv39 = 8, kSatpModeSv48 = 9;
 constexpr uint32_t kCountinhibitWritable = 0xfffffffd;  // bit 1 (TM) is hardwired to 0
 }  // namespace
@@ -56,6 +55,13 @@ void Hart::set_mstatus(uint64_t v) {
   update_modes();
 }
 
+// Sstc: S-mode reaches stimecmp only with menvcfg.STCE and mcounteren.TM set.
+bool Hart::stimecmp_accessible() const {
+  if (!sstc_) return false;
+  if (priv == Priv::kM) return true;
+  return (menvcfg_ & envcfg::kSTCE) && (mcounteren_ & 2);
+}
+
 bool Hart::csr_read(uint16_t csr, uint64_t& v) {
   if (!csr_accessible(csr, false)) return false;
   switch (csr) {
@@ -94,6 +100,10 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
     case kSatp:
       if (priv == Priv::kS && (mstatus_ & mstatus::kTVM)) return false;
       v = satp_;
+      return true;
+    case kStimecmp:
+      if (!stimecmp_accessible()) return false;
+      v = stimecmp_;
       return true;
     case kMvendorid:
     case kMarchid:
@@ -177,7 +187,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       return true;
     case kStvec: stvec_ = v & ~2ULL; return true;  // modes 0 and 1 only
     case kScounteren: scounteren_ = static_cast<uint32_t>(v); return true;
-    case kSenvcfg: senvcfg_ = v & kEnvcfgFIOM; return true;
+    case kSenvcfg: senvcfg_ = v & envcfg::kFIOM; return true;
     case kSscratch: sscratch_ = v; return true;
     case kSepc: sepc_ = v & ~1ULL; return true;
     case kScause: scause_ = v; return true;
@@ -196,10 +206,17 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
     case kMedeleg: medeleg_ = v & kDelegableExceptions; return true;
     case kMideleg: mideleg_ = v & irq::kSupervisor; return true;
     case kMie: mie_ = v & kMieWritable; return true;
-    case kMip: mip_sw_ = v & kMipWritable; return true;
+    case kMip:
+      // While stimecmp drives STIP, mip.STIP is read-only.
+      mip_sw_ = v & (stimecmp_drives_stip() ? kMipWritable & ~irq::kSTIP : kMipWritable);
+      return true;
+    case kStimecmp:
+      if (!stimecmp_accessible()) return false;
+      stimecmp_ = v;
+      return true;
     case kMtvec: mtvec_ = v & ~2ULL; return true;
     case kMcounteren: mcounteren_ = static_cast<uint32_t>(v); return true;
-    case kMenvcfg: menvcfg_ = v & kEnvcfgFIOM; return true;
+    case kMenvcfg: menvcfg_ = v & (envcfg::kFIOM | (sstc_ ? envcfg::kSTCE : 0)); return true;
     case kMcountinhibit: {
       const uint32_t next = static_cast<uint32_t>(v) & kCountinhibitWritable;
       // Freeze or resume the two real counters without a jump in their values.

@@ -13,7 +13,7 @@ enum Csr : uint16_t {
   // Supervisor
   kSstatus = 0x100, kSie = 0x104, kStvec = 0x105, kScounteren = 0x106, kSenvcfg = 0x10a,
   kSscratch = 0x140, kSepc = 0x141, kScause = 0x142, kStval = 0x143, kSip = 0x144,
-  kSatp = 0x180,
+  kStimecmp = 0x14d, kSatp = 0x180,
   // Machine
   kMvendorid = 0xf11, kMarchid = 0xf12, kMimpid = 0xf13, kMhartid = 0xf14, kMconfigptr = 0xf15,
   kMstatus = 0x300, kMisa = 0x301, kMedeleg = 0x302, kMideleg = 0x303, kMie = 0x304,
@@ -24,6 +24,11 @@ enum Csr : uint16_t {
   kMcycle = 0xb00, kMinstret = 0xb02, kMhpmcounter3 = 0xb03, kMhpmcounter31 = 0xb1f,
 };
 // clang-format on
+
+namespace envcfg {
+inline constexpr uint64_t kFIOM = 1;
+inline constexpr uint64_t kSTCE = 1ULL << 63;  // Sstc: stimecmp drives STIP
+}  // namespace envcfg
 
 namespace mstatus {
 inline constexpr uint64_t kSIE = 1ULL << 1;

@@ -130,6 +130,18 @@ class Hart {
   uint64_t reservation_pa = ~0ULL;
   uint64_t reservation_value = 0;
 
+  // --- supervisor timer (Sstc's stimecmp; also the builtin SBI's set_timer) ---
+  // Whether the hart implements Sstc (on by default; off to measure the difference).
+  void set_sstc(bool enabled) { sstc_ = enabled; }
+  bool sstc() const { return sstc_; }
+  // The builtin SBI programs the supervisor timer through stimecmp even without Sstc.
+  void set_supervisor_timer(uint64_t deadline) {
+    stimecmp_ = deadline;
+    sbi_timer_ = true;
+  }
+  // STIP follows mtime >= stimecmp (Sstc with menvcfg.STCE, or the builtin SBI's timer).
+  bool stimecmp_drives_stip() const { return sbi_timer_ || (sstc_ && (menvcfg_ & envcfg::kSTCE)); }
+
   // --- misc state ---
   uint64_t instret = 0;     // instructions retired (also the cycle count)
   bool stop_block = false;  // a store modified code: the running block must end
@@ -174,6 +186,7 @@ class Hart {
   uint64_t pmp_napot_or_tor(unsigned i, uint64_t& lo, uint64_t& hi) const;
   uint64_t counter_value(bool instret_counter) const;
   bool counter_accessible(uint16_t csr) const;
+  bool stimecmp_accessible() const;
 
   // The interpreter's per-hart cache from (virtual pc, privilege) to decoded block. An entry
   // is valid while the code cache's generation equals the one it was made with.
@@ -225,6 +238,9 @@ class Hart {
   uint64_t satp_ = 0;
   uint32_t mcounteren_ = 0, scounteren_ = 0, mcountinhibit_ = 0;
   uint64_t menvcfg_ = 0, senvcfg_ = 0;
+  uint64_t stimecmp_ = ~0ULL;
+  bool sstc_ = true;
+  bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;
   uint64_t cycle_frozen_ = 0, instret_frozen_ = 0;
   std::array<uint8_t, kNumPmp> pmpcfg_{};

@@ -30,6 +30,8 @@ void Hart::reset(uint64_t reset_pc) {
   mcause_ = scause_ = mtval_ = stval_ = satp_ = 0;
   mcounteren_ = scounteren_ = mcountinhibit_ = 0;
   menvcfg_ = senvcfg_ = 0;
+  stimecmp_ = ~0ULL;
+  sbi_timer_ = false;
   pmpcfg_.fill(0);
   pmpaddr_.fill(0);
   pmp_active_ = false;
@@ -92,6 +94,10 @@ uint64_t Hart::read_mip() const { return mip_at(clock_.mtime()); }
 uint64_t Hart::mip_at(uint64_t mtime) const {
   uint64_t v = mip_sw_ | irq_.pending();
   if (mtime >= irq_.mtimecmp()) v |= irq::kMTIP;
+  if (stimecmp_drives_stip()) {
+    v &= ~irq::kSTIP;
+    if (mtime >= stimecmp_) v |= irq::kSTIP;
+  }
   return v;
 }
 
@@ -163,6 +169,9 @@ ExecStatus Hart::do_wfi(const DecodedInsn& d) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
     if ((mie_ & irq::kMTIP) && cmp != HartIrq::kNoDeadline) {
       deadline = std::min(deadline, clock_.when(cmp));
+    }
+    if ((mie_ & irq::kSTIP) && stimecmp_drives_stip() && stimecmp_ != ~0ULL) {
+      deadline = std::min(deadline, clock_.when(stimecmp_));
     }
     irq_.wait_until(deadline);
   }
