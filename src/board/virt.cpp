@@ -145,6 +145,21 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     harts_.back()->set_sstc(config.sstc);
   }
   bus_.set_write_observer([this](uint64_t addr, uint64_t len) { code_.invalidate(addr, len); });
+  if (config.builtin_sbi) {
+    // Paravirtual boot: no firmware; the kernel starts in S-mode and its SBI calls come here.
+    sbi::Platform platform;
+    for (auto& h : harts_) platform.harts.push_back(h.get());
+    platform.console_write = [out = host.console_out](const uint8_t* data, size_t len) {
+      for (size_t i = 0; i < len; ++i) out(data[i]);
+    };
+    platform.system_reset = [power = host.power](bool reboot) {
+      power(PowerRequest{reboot ? PowerRequest::kReset : PowerRequest::kPoweroff, 0});
+    };
+    platform.bus = &bus_;
+    sbi_ = std::make_unique<sbi::Sbi>(std::move(platform));
+    for (auto& h : harts_) h->set_ecall_handler(sbi_.get());
+    harts_[0]->boot_supervisor(plan_.start_addr, plan_.fdt_addr);
+  }
   code_.set_new_code_page_listener([this](uint64_t) {
     for (auto& h : harts_) h->drop_write_mappings();
   });

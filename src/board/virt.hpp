@@ -24,6 +24,7 @@
 #include "devices/plic/plic.hpp"
 #include "devices/sifive_test/sifive_test.hpp"
 #include "devices/uart16550/uart16550.hpp"
+#include "sbi/sbi.hpp"
 
 namespace vessel {
 
@@ -49,7 +50,8 @@ std::string isa_string(bool sstc);
 struct VirtConfig {
   uint64_t ram_size = 512ULL << 20;
   unsigned num_harts = 1;
-  std::optional<std::string> firmware;  // nullopt: --firmware none
+  std::optional<std::string> firmware;  // nullopt: --firmware none or builtin
+  bool builtin_sbi = false;             // --firmware builtin: Vessel answers the SBI itself
   std::optional<std::string> kernel;
   std::optional<std::string> initrd;
   std::string bootargs;
@@ -77,6 +79,7 @@ class VirtMachine {
   // Returns an exit code when HTIF reports one.
   std::optional<int> poll();
   uint64_t instructions_retired() const;
+  const sbi::Sbi* sbi() const { return sbi_.get(); }
   size_t guest_ram_resident() const { return ram_.resident_bytes(); }
 
  private:
@@ -97,6 +100,7 @@ class VirtMachine {
   std::unique_ptr<GoldfishRtc> rtc_;
   std::unique_ptr<SifiveTest> test_;
   std::unique_ptr<Htif> htif_;
+  std::unique_ptr<sbi::Sbi> sbi_;
   std::vector<std::unique_ptr<rv::Hart>> harts_;
   BootPlan plan_;
   std::vector<uint8_t> dtb_;

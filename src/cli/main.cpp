@@ -33,8 +33,9 @@ int main(int argc, char** argv) {
   double timeout = 0;
   bool stats = false, verbose = false;
   run->add_option("--firmware,--bios", firmware,
-                  "M-mode firmware (OpenSBI fw_dynamic/fw_jump .bin or .elf), or 'none' to start "
-                  "--kernel in M-mode")
+                  "M-mode firmware (OpenSBI fw_dynamic/fw_jump .bin or .elf); 'builtin' to start "
+                  "the kernel in S-mode with Vessel answering its SBI calls (paravirtual); 'none' "
+                  "to start --kernel in M-mode")
       ->capture_default_str();
   run->add_option("--kernel", kernel,
                   "Kernel: Linux Image, Image.gz or ELF; with --firmware none, a bare ELF");
@@ -60,7 +61,11 @@ int main(int argc, char** argv) {
   options.machine.ram_size = *size;
   options.machine.num_harts = cpus;
   if (cpus != 1) return fail(fmt::format("--cpus {}: only 1 hart is supported so far", cpus));
-  if (firmware != "none") options.machine.firmware = firmware;
+  if (firmware == "builtin") {
+    options.machine.builtin_sbi = true;
+  } else if (firmware != "none") {
+    options.machine.firmware = firmware;
+  }
   if (!kernel.empty()) options.machine.kernel = kernel;
   if (!initrd.empty()) options.machine.initrd = initrd;
   options.machine.bootargs = append;

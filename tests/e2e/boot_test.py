@@ -6,7 +6,7 @@ its serial console through stdin/stdout and checks that the shell answers,
 that /proc/cpuinfo reports an rv64 ISA and that `poweroff -f` ends the
 emulator with status 0.
 
-  boot_test.py [--emulator vessel|qemu] [--vessel PATH] [--firmware jump|dynamic]
+  boot_test.py [--emulator vessel|qemu] [--vessel PATH] [--firmware jump|dynamic|builtin]
                [--case interactive|stdin-eof ...] [--expect-isa ISA]
 
 --emulator qemu runs the same checks on qemu-system-riscv64, which is how
@@ -225,7 +225,7 @@ def main():
                         help="vessel binary (default: build/vessel)")
     parser.add_argument("--qemu", default="qemu-system-riscv64")
     parser.add_argument("--guest-dir", default=os.path.join(REPO, "guests", "cache", "debian"))
-    parser.add_argument("--firmware", choices=["jump", "dynamic"], action="append",
+    parser.add_argument("--firmware", choices=["jump", "dynamic", "builtin"], action="append",
                         help="OpenSBI flavour; repeatable (default: both)")
     parser.add_argument("--case", choices=sorted(CASES), action="append",
                         help="repeatable (default: interactive)")
@@ -252,7 +252,8 @@ def main():
 
     passed = failed = 0
     for flavour in args.firmware or ["jump", "dynamic"]:
-        firmware = os.path.join(args.guest_dir, f"fw_{flavour}.bin")
+        firmware = ("builtin" if flavour == "builtin"
+                    else os.path.join(args.guest_dir, f"fw_{flavour}.bin"))
         for name in args.case or ["interactive"]:
             label = f"{args.emulator} fw_{flavour} {name}"
             try:

@@ -184,6 +184,8 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
     case kSip:
       // Only SSIP is writable through sip (STIP and SEIP belong to M-mode or the platform).
       mip_sw_ = (mip_sw_ & ~(mideleg_ & irq::kSSIP)) | (v & mideleg_ & irq::kSSIP);
+      // Clearing SSIP also takes back an IPI another hart (or the SBI) posted.
+      if ((mideleg_ & irq::kSSIP) && !(v & irq::kSSIP)) irq_.set(InterruptBit::kSSIP, false);
       return true;
     case kStvec: stvec_ = v & ~2ULL; return true;  // modes 0 and 1 only
     case kScounteren: scounteren_ = static_cast<uint32_t>(v); return true;
@@ -209,6 +211,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
     case kMip:
       // While stimecmp drives STIP, mip.STIP is read-only.
       mip_sw_ = v & (stimecmp_drives_stip() ? kMipWritable & ~irq::kSTIP : kMipWritable);
+      if (!(v & irq::kSSIP)) irq_.set(InterruptBit::kSSIP, false);
       return true;
     case kStimecmp:
       if (!stimecmp_accessible()) return false;

@@ -34,6 +34,16 @@ struct HartStats {
   uint64_t interrupts_by_cause[16] = {};
 };
 
+class Hart;
+
+// Who answers ecalls from S-mode instead of a trap into M-mode firmware (the builtin SBI).
+class EcallHandler {
+ public:
+  virtual ~EcallHandler() = default;
+  // Performs the call and returns how execution continues (pc already advanced).
+  virtual ExecStatus ecall(Hart& hart, const DecodedInsn& insn) = 0;
+};
+
 class Hart {
  public:
   static constexpr unsigned kTlbSize = 256;
@@ -142,6 +152,16 @@ class Hart {
   // STIP follows mtime >= stimecmp (Sstc with menvcfg.STCE, or the builtin SBI's timer).
   bool stimecmp_drives_stip() const { return sbi_timer_ || (sstc_ && (menvcfg_ & envcfg::kSTCE)); }
 
+  // --- paravirtual interface ---
+  void set_ecall_handler(EcallHandler* handler) { ecall_handler_ = handler; }
+  EcallHandler* ecall_handler() const { return ecall_handler_; }
+  // Make a supervisor software interrupt pending (an IPI); safe from any thread.
+  void send_ssip() { irq_.set(InterruptBit::kSSIP, true); }
+  // Start in S-mode at `entry` as a hypervisor starts a guest kernel: a0 = hart id, a1 = the
+  // device tree, with M-mode set up as SBI firmware would leave it (everything a kernel
+  // handles delegated to S, counters and the whole address space open to S and U).
+  void boot_supervisor(uint64_t entry, uint64_t fdt_addr);
+
   // --- misc state ---
   uint64_t instret = 0;     // instructions retired (also the cycle count)
   bool stop_block = false;  // a store modified code: the running block must end
@@ -239,6 +259,7 @@ class Hart {
   uint32_t mcounteren_ = 0, scounteren_ = 0, mcountinhibit_ = 0;
   uint64_t menvcfg_ = 0, senvcfg_ = 0;
   uint64_t stimecmp_ = ~0ULL;
+  EcallHandler* ecall_handler_ = nullptr;
   bool sstc_ = true;
   bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;

@@ -42,6 +42,25 @@ void Hart::reset(uint64_t reset_pc) {
   flush_tlb();
 }
 
+void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
+  // What OpenSBI leaves behind before it enters the kernel: every exception a kernel handles
+  // delegated (all but the ecalls from S and M), the supervisor interrupts delegated, counters
+  // readable from S and U, Sstc enabled, and one PMP entry opening all of memory.
+  medeleg_ = 0xb1ff;
+  mideleg_ = irq::kSupervisor;
+  mcounteren_ = 0xffffffff;
+  menvcfg_ = envcfg::kFIOM | (sstc_ ? envcfg::kSTCE : 0);
+  pmpaddr_[0] = (1ULL << 54) - 1;
+  pmpcfg_[0] = 0x1f;  // NAPOT, R W X
+  pmp_active_ = true;
+  priv = Priv::kS;
+  pc = entry;
+  x[10] = hart_id_;
+  x[11] = fdt_addr;
+  update_modes();
+  flush_tlb();
+}
+
 void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
   ++stats.traps;
   // A trap loop: traps back to back with no instruction retired between them, always at the

@@ -98,7 +98,9 @@ VESSEL_INSN(fence_i) { return h.do_fence_i(d); }
 VESSEL_INSN(ecall) {
   switch (h.priv) {
     case Priv::kU: return h.raise(Exception::kEcallFromU, 0);
-    case Priv::kS: return h.raise(Exception::kEcallFromS, 0);
+    case Priv::kS:
+      if (h.ecall_handler() != nullptr) return h.ecall_handler()->ecall(h, d);
+      return h.raise(Exception::kEcallFromS, 0);
     case Priv::kM: break;
   }
   return h.raise(Exception::kEcallFromM, 0);

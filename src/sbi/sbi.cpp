@@ -1,0 +1,244 @@
+#include "sbi/sbi.hpp"
+
+#include <algorithm>
+
+namespace vessel::sbi {
+
+namespace {
+// Function IDs (SBI spec v2.0).
+enum BaseFid : uint64_t {
+  kGetSpecVersion = 0,
+  kGetImplId = 1,
+  kGetImplVersion = 2,
+  kProbeExtension = 3,
+  kGetMvendorid = 4,
+  kGetMarchid = 5,
+  kGetMimpid = 6,
+};
+enum RfenceFid : uint64_t {
+  kRemoteFenceI = 0,
+  kRemoteSfenceVma = 1,
+  kRemoteSfenceVmaAsid = 2,
+  kRemoteHfenceGvmaVmid = 3,
+  kRemoteHfenceGvma = 4,
+  kRemoteHfenceVvmaAsid = 5,
+  kRemoteHfenceVvma = 6,
+};
+enum HsmFid : uint64_t { kHartStart = 0, kHartStop = 1, kHartGetStatus = 2, kHartSuspend = 3 };
+enum SrstType : uint64_t { kShutdown = 0, kColdReboot = 1, kWarmReboot = 2 };
+enum DbcnFid : uint64_t { kConsoleWrite = 0, kConsoleRead = 1, kConsoleWriteByte = 2 };
+enum SuspendType : uint64_t { kRetentiveDefault = 0, kNonRetentiveDefault = 0x80000000 };
+
+constexpr unsigned kA0 = 10, kA1 = 11, kA6 = 16, kA7 = 17;
+// sfence.vma over more than this many pages flushes the whole TLB instead.
+constexpr uint64_t kMaxPagesToFlushOneByOne = 64;
+// DBCN moves at most this much per call; the spec lets the SBI do less than asked.
+constexpr uint64_t kMaxConsoleChunk = 4096;
+}  // namespace
+
+Sbi::Sbi(Platform platform) : platform_(std::move(platform)) {}
+
+rv::ExecStatus Sbi::ecall(rv::Hart& hart, const rv::DecodedInsn& insn) {
+  const uint64_t a[6] = {hart.x[kA0],     hart.x[kA0 + 1], hart.x[kA0 + 2],
+                         hart.x[kA0 + 3], hart.x[kA0 + 4], hart.x[kA0 + 5]};
+  const uint64_t eid = hart.x[kA7];
+  const uint64_t fid = hart.x[kA6];
+  const uint64_t pc_before = hart.pc;
+  const SbiRet r = call(hart, eid, fid, a);
+  // Legacy calls return only a0; the v0.2+ calling convention returns error in a0, value in a1.
+  if (eid <= kLegacyShutdown) {
+    hart.x[kA0] =
+        static_cast<uint64_t>(r.error == kSuccess ? static_cast<int64_t>(r.value) : r.error);
+  } else {
+    hart.x[kA0] = static_cast<uint64_t>(r.error);
+    hart.x[kA1] = r.value;
+  }
+  // HSM suspend may leave pc elsewhere (non-retentive resume); otherwise continue after ecall.
+  if (hart.pc == pc_before) hart.pc += insn.len;
+  // Timers, IPIs and fences change what is pending or cached: leave the block.
+  return rv::ExecStatus::kBreak;
+}
+
+bool Sbi::probe(uint64_t eid) const {
+  switch (eid) {
+    case kLegacySetTimer:
+    case kLegacyConsolePutchar:
+    case kLegacyConsoleGetchar:
+    case kLegacyShutdown:
+    case kBase:
+    case kTime:
+    case kIpi:
+    case kRfence:
+    case kHsm:
+    case kSrst:
+    case kDbcn: return true;
+    default: return false;
+  }
+}
+
+SbiRet Sbi::call(rv::Hart& caller, uint64_t eid, uint64_t fid, const uint64_t (&a)[6]) {
+  ++calls_;
+  switch (eid) {
+    case kLegacySetTimer: caller.set_supervisor_timer(a[0]); return {};
+    case kLegacyConsolePutchar: {
+      const auto byte = static_cast<uint8_t>(a[0]);
+      if (platform_.console_write) platform_.console_write(&byte, 1);
+      return {};
+    }
+    case kLegacyConsoleGetchar: {
+      uint8_t byte = 0;
+      if (platform_.console_read && platform_.console_read(&byte, 1) == 1) return {kSuccess, byte};
+      return {kErrFailed, 0};  // the legacy call returns -1 when nothing is waiting
+    }
+    case kLegacyShutdown:
+      if (platform_.system_reset) platform_.system_reset(false);
+      return {};
+    case kBase: return base(fid, a);
+    case kTime:
+      if (fid != 0) return {kErrNotSupported, 0};
+      caller.set_supervisor_timer(a[0]);
+      return {};
+    case kIpi:
+      if (fid != 0) return {kErrNotSupported, 0};
+      return ipi(caller, a[0], a[1]);
+    case kRfence: return rfence(caller, fid, a);
+    case kHsm: return hsm(caller, fid, a);
+    case kSrst:
+      if (fid != 0) return {kErrNotSupported, 0};
+      return srst(a);
+    case kDbcn: return dbcn(fid, a);
+    default: return {kErrNotSupported, 0};
+  }
+}
+
+SbiRet Sbi::base(uint64_t fid, const uint64_t (&a)[6]) {
+  switch (fid) {
+    case kGetSpecVersion: return {kSuccess, kSpecVersion};
+    case kGetImplId: return {kSuccess, kImplId};
+    case kGetImplVersion: return {kSuccess, kImplVersion};
+    case kProbeExtension: return {kSuccess, probe(a[0]) ? 1ULL : 0ULL};
+    case kGetMvendorid:
+    case kGetMarchid:
+    case kGetMimpid: return {kSuccess, 0};
+    default: return {kErrNotSupported, 0};
+  }
+}
+
+bool Sbi::select_harts(uint64_t mask, uint64_t base, std::vector<rv::Hart*>& out) const {
+  out.clear();
+  const auto n = static_cast<uint64_t>(platform_.harts.size());
+  if (base == ~0ULL) {  // hart_mask_base = -1: every hart, mask ignored
+    out = platform_.harts;
+    return true;
+  }
+  for (unsigned bit = 0; bit < 64; ++bit) {
+    if (!((mask >> bit) & 1)) continue;
+    const uint64_t id = base + bit;
+    if (id < base || id >= n) return false;  // names a hart that does not exist
+    out.push_back(platform_.harts[id]);
+  }
+  return true;
+}
+
+SbiRet Sbi::ipi(rv::Hart& caller, uint64_t hart_mask, uint64_t hart_mask_base) {
+  (void)caller;
+  std::vector<rv::Hart*> targets;
+  if (!select_harts(hart_mask, hart_mask_base, targets)) return {kErrInvalidParam, 0};
+  for (rv::Hart* h : targets) h->send_ssip();
+  return {};
+}
+
+SbiRet Sbi::rfence(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
+  std::vector<rv::Hart*> targets;
+  if (fid >= kRemoteHfenceGvmaVmid && fid <= kRemoteHfenceVvma) return {kErrNotSupported, 0};
+  if (fid > kRemoteHfenceVvma) return {kErrNotSupported, 0};
+  if (!select_harts(a[0], a[1], targets)) return {kErrInvalidParam, 0};
+  if (fid == kRemoteFenceI) return {};  // instruction fetch is always coherent here
+  const uint64_t start = a[2];
+  const uint64_t size = a[3];
+  for (rv::Hart* h : targets) {
+    if (h != &caller) continue;  // one hart per VM today; other harts' TLBs come with SMP
+    const bool everything = (start == 0 && size == 0) || size == ~0ULL ||
+                            size / 4096 > kMaxPagesToFlushOneByOne || start + size < start;
+    if (everything) {
+      h->flush_tlb();
+    } else {
+      for (uint64_t va = start & ~0xfffULL; va < start + size; va += 4096) h->flush_tlb_page(va);
+    }
+  }
+  return {};
+}
+
+SbiRet Sbi::hsm(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
+  switch (fid) {
+    case kHartStart:
+      if (a[0] >= platform_.harts.size()) return {kErrInvalidParam, 0};
+      // Every hart of the VM runs from boot (one hart today): it is already started.
+      return {kErrAlreadyAvailable, 0};
+    case kHartStop:
+      // Stopping the last running hart would leave the VM with nothing to run.
+      return {kErrFailed, 0};
+    case kHartGetStatus:
+      if (a[0] >= platform_.harts.size()) return {kErrInvalidParam, 0};
+      return {kSuccess, kStarted};
+    case kHartSuspend: {
+      const uint64_t type = a[0] & 0xffffffff;
+      if (type == kRetentiveDefault) {
+        (void)caller;  // behaves as WFI: the run loop resumes it when an interrupt is pending
+        return {};
+      }
+      if (type == kNonRetentiveDefault) return {kErrNotSupported, 0};
+      return {kErrInvalidParam, 0};
+    }
+    default: return {kErrNotSupported, 0};
+  }
+}
+
+SbiRet Sbi::srst(const uint64_t (&a)[6]) {
+  const uint64_t type = a[0] & 0xffffffff;
+  const uint64_t reason = a[1] & 0xffffffff;
+  // Reasons 0 (none) and 1 (system failure) are defined; 0xF0000000+ are vendor-specific.
+  if (reason > 1 && reason < 0xF0000000) return {kErrInvalidParam, 0};
+  switch (type) {
+    case kShutdown:
+      if (platform_.system_reset) platform_.system_reset(false);
+      return {};
+    case kColdReboot:
+    case kWarmReboot:
+      if (platform_.system_reset) platform_.system_reset(true);
+      return {};
+    default: return {kErrInvalidParam, 0};
+  }
+}
+
+SbiRet Sbi::dbcn(uint64_t fid, const uint64_t (&a)[6]) {
+  switch (fid) {
+    case kConsoleWrite:
+    case kConsoleRead: {
+      // num_bytes, base_addr_lo, base_addr_hi: a physical buffer in guest memory.
+      const uint64_t len = std::min(a[0], kMaxConsoleChunk);
+      const uint64_t addr = a[1] | (a[2] << 32);
+      if (platform_.bus == nullptr) return {kErrFailed, 0};
+      if (len == 0) return {kSuccess, 0};
+      const MemoryRegion* r = platform_.bus->find_memory(addr, len);
+      if (r == nullptr) return {kErrInvalidParam, 0};
+      uint8_t* p = r->host + (addr - r->base);
+      if (fid == kConsoleWrite) {
+        if (platform_.console_write) platform_.console_write(p, len);
+        return {kSuccess, len};
+      }
+      if (!r->writable) return {kErrInvalidParam, 0};
+      const size_t got = platform_.console_read ? platform_.console_read(p, len) : 0;
+      if (got > 0) platform_.bus->notify_written(p, got);
+      return {kSuccess, got};
+    }
+    case kConsoleWriteByte: {
+      const auto byte = static_cast<uint8_t>(a[0]);
+      if (platform_.console_write) platform_.console_write(&byte, 1);
+      return {};
+    }
+    default: return {kErrNotSupported, 0};
+  }
+}
+
+}  // namespace vessel::sbi
