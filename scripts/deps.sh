@@ -12,10 +12,14 @@ packages=(
 	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
 	# reference guest (guests/debian/build.sh): firmware, packing, module deps
 	opensbi cpio xz-utils zstd gzip kmod debian-archive-keyring
+	# its disk image (build.sh --disk): mkfs.ext4 -d, debugfs, e2fsck
+	e2fsprogs
 	# e2e tests and bench/boot.py; QEMU is the reference they compare against
 	python3 qemu-system-misc
 	# style check (tests/style)
 	clang-format git
+	# libFuzzer runs in test.sh (clang's -fsanitize=fuzzer runtime)
+	clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Everything CI checks: dependencies, the reference guest, a Release build
-# with all tests (build/), then an ASan+UBSan build with the unit tests
-# (build-asan/). Exits nonzero if any stage fails.
-# shellcheck disable=SC2317  # release() and sanitized() run through stage()
+# with all tests (build/), an ASan+UBSan build with the unit tests
+# (build-asan/), then short libFuzzer runs of every fuzz target (build-fuzz/).
+# Exits nonzero if any stage fails.
+# shellcheck disable=SC2317  # the stage functions run through stage()
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
@@ -55,12 +56,63 @@ sanitized() {
 		counted_ctest --test-dir build-asan --output-on-failure -j"$jobs" -L unit
 }
 
+# Each libFuzzer target (tests/fuzz/<name>_fuzz.cpp with a corpus/<name>/) for
+# fuzz_seconds over a scratch copy of its corpus (new inputs land there, not in
+# the tree), fewer seconds each if the targets would exceed fuzz_budget; a
+# crash, leak or timeout fails the stage and leaves the reproducer in
+# build-fuzz/artifacts/. Skipped, not failed, where clang's libFuzzer runtime
+# is missing. Warnings are the gcc builds' business: clang's extra ones do not
+# fail this stage.
+fuzz_seconds=20
+fuzz_budget=120
+fuzz() {
+	local probe src name fuzz_targets=()
+	for src in tests/fuzz/*_fuzz.cpp; do
+		name=$(basename "$src" _fuzz.cpp)
+		[[ -d tests/fuzz/corpus/$name ]] && fuzz_targets+=("$name")
+	done
+	((${#fuzz_targets[@]} > 0)) || { echo "fuzz: no targets found"; return 1; }
+	local seconds=$((fuzz_budget / ${#fuzz_targets[@]}))
+	((seconds > fuzz_seconds)) && seconds=$fuzz_seconds
+	probe=$(mktemp -d)
+	if ! command -v clang++ >/dev/null ||
+		! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
+		clang++ -fsanitize=fuzzer -x c++ - -o "$probe/probe" 2>/dev/null; then
+		rm -rf "$probe"
+		echo "fuzz: clang++ with libFuzzer not available, skipped"
+		return 0
+	fi
+	rm -rf "$probe"
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DVESSEL_FUZZ=ON -DVESSEL_WERROR=OFF >/dev/null &&
+		cmake --build build-fuzz -j"$jobs" --target "${fuzz_targets[@]/%/_fuzz}" || return 1
+	local target work rc=0
+	for target in "${fuzz_targets[@]}"; do
+		work=$(mktemp -d)
+		cp -r "tests/fuzz/corpus/$target/." "$work/"
+		mkdir -p "build-fuzz/artifacts/$target"
+		echo "fuzz: $target for ${seconds}s"
+		if ! "build-fuzz/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" \
+			-max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix="build-fuzz/artifacts/$target/" "$work" 2>"$work.log"; then
+			tail -n 40 "$work.log"
+			echo "fuzz: $target FAILED (reproducer in build-fuzz/artifacts/$target/)"
+			rc=1
+		else
+			grep -E '^stat::number_of_executed_units' "$work.log" || true
+		fi
+		rm -rf "$work" "$work.log"
+	done
+	return "$rc"
+}
+
 # Without dependencies nothing else can run; the guest only feeds the e2e
 # tests, so the builds still run when it fails.
 if stage "dependencies (scripts/deps.sh)" scripts/deps.sh; then
-	stage "reference guest (guests/debian/build.sh)" guests/debian/build.sh || true
+	stage "reference guest (guests/debian/build.sh --disk)" guests/debian/build.sh --disk || true
 	stage "Release build + ctest (build/)" release || true
 	stage "ASan+UBSan build + ctest -L unit (build-asan/)" sanitized || true
+	stage "libFuzzer, up to ${fuzz_seconds}s per target (build-fuzz/)" fuzz || true
 fi
 
 printf '\n==> Summary\n'

@@ -4,9 +4,12 @@
 # fw_dynamic.bin. Packages are fetched once with a private apt configuration
 # (guests/cache/apt/); later runs print "up to date".
 #
-# Usage: guests/debian/build.sh [--refresh] [--force]
+# Usage: guests/debian/build.sh [--refresh] [--force] [--disk]
 #   --refresh  re-read trixie's package lists and fetch newer packages
 #   --force    rebuild the outputs even if they look up to date
+#   --disk     also build rootfs.ext4 (busybox root file system for
+#              root=/dev/vda) and initrd-modules.cpio.gz (loads the modules
+#              and switches to that disk)
 # Environment: VESSEL_DEBIAN_MIRROR overrides the mirror URI taken from the
 # host's apt sources.
 set -euo pipefail
@@ -25,15 +28,23 @@ host_fw_dir=/usr/lib/riscv64-linux-gnu/opensbi/generic
 # The drivers the next stages of the emulator need; their dependencies come
 # along through modinfo.
 wanted_modules=(virtio_mmio virtio_blk virtio_net virtio_rng)
+# Disks with a file system (a root on /dev/vda, or a data disk the initramfs
+# guest mounts) also need ext4, a module in Debian's kernel.
+# ext4 and jbd2 name crc32c only as a soft dependency (an alias, which
+# modinfo's depends does not list), so its provider is named here.
+disk_modules=(ext4 crc32c_generic)
+disk_size=64M
 
 refresh=0
 force=0
+disk=0
 for arg in "$@"; do
 	case "$arg" in
 	--refresh) refresh=1 ;;
 	--force) force=1 ;;
+	--disk) disk=1 ;;
 	-h | --help)
-		sed -n '2,12s/^# \{0,1\}//p' "$0"
+		sed -n '2,15s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	*)
@@ -49,7 +60,11 @@ die() {
 	exit 1
 }
 
-for tool in apt-get apt-cache dpkg-deb python3 depmod modinfo xz sha256sum; do
+# e2fsprogs and depmod live in /sbin, which a user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
+tools=(apt-get apt-cache dpkg-deb python3 depmod modinfo xz sha256sum)
+((disk)) && tools+=(mkfs.ext4 debugfs e2fsck)
+for tool in "${tools[@]}"; do
 	command -v "$tool" >/dev/null || die "$tool is missing (run scripts/deps.sh)"
 done
 [[ -r $keyring ]] || die "$keyring is missing (install debian-archive-keyring)"
@@ -60,20 +75,28 @@ done
 # Everything that decides the outputs, so an edit to the recipe rebuilds.
 inputs_digest() {
 	{
-		sha256sum "$here/build.sh" "$here/guesttool.py" "$here/init" \
+		sha256sum "$here/build.sh" "$here/guesttool.py" "$here/init" "$here/init-modules" \
 			"$host_fw_dir/fw_jump.bin" "$host_fw_dir/fw_dynamic.bin" | cut -d' ' -f1
 		cat "$aptdir/packages.txt" 2>/dev/null || true
 	} | sha256sum | cut -d' ' -f1
 }
 
 outputs=(Image initrd.cpio.gz fw_jump.bin fw_dynamic.bin)
-outputs_present() {
-	local f
-	for f in "${outputs[@]}"; do [[ -s $out/$f ]] || return 1; done
+# Built with --disk only, and stamped apart (.stamp-disk), so that a build
+# without --disk neither needs nor invalidates them.
+disk_outputs=(rootfs.ext4 initrd-modules.cpio.gz)
+# fresh STAMP FILE...: the files exist and STAMP holds the current digest.
+fresh() {
+	local stamp=$1 f
+	shift
+	for f in "$@"; do [[ -s $out/$f ]] || return 1; done
+	[[ -f $out/$stamp && $(cat "$out/$stamp") == "$(inputs_digest)" ]]
+}
+up_to_date() {
+	fresh .stamp "${outputs[@]}" && { ((!disk)) || fresh .stamp-disk "${disk_outputs[@]}"; }
 }
 
-if ((!force && !refresh)) && outputs_present &&
-	[[ -f $out/.stamp && $(cat "$out/.stamp") == "$(inputs_digest)" ]]; then
+if ((!force && !refresh)) && up_to_date; then
 	echo "guests/cache/debian: up to date"
 	exit 0
 fi
@@ -187,8 +210,7 @@ if ((refresh)) || ! have_cached_debs; then
 		[[ $b == "$kernel_deb" || $b == "$busybox_deb" ]] || rm -f "$f"
 	done
 	printf '%s\n' "$kernel_deb" "$busybox_deb" >"$aptdir/packages.txt"
-	if ((!force)) && outputs_present &&
-		[[ -f $out/.stamp && $(cat "$out/.stamp") == "$(inputs_digest)" ]]; then
+	if ((!force)) && up_to_date; then
 		echo "guests/cache/debian: up to date (no newer packages)"
 		exit 0
 	fi
@@ -225,25 +247,27 @@ mkdir -p "$out"
 python3 "$here/guesttool.py" image "$kernel" "$out/Image"
 cp "$work/pkg/boot/config-$kver" "$out/config-$kver"
 
-step "Assembling the initramfs tree"
-root="$work/root"
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,root,etc,usr,lib/modules}
-ln -s bin "$root/sbin"
-ln -s ../bin "$root/usr/bin"
-ln -s ../bin "$root/usr/sbin"
 busybox_bin=$(find "$work/pkg" -path '*bin/busybox' -type f | head -n1)
 [[ -n $busybox_bin ]] || die "$busybox_deb holds no busybox binary"
-install -m 0755 "$busybox_bin" "$root/bin/busybox"
-mapfile -t applets < <(python3 "$here/guesttool.py" applets "$root/bin/busybox")
-for applet in "${applets[@]}"; do
-	[[ $applet == busybox || -e $root/bin/$applet ]] || ln -s busybox "$root/bin/$applet"
-done
-echo "    busybox: ${#applets[@]} applets linked in /bin"
-install -m 0755 "$here/init" "$root/init"
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
-printf 'root:x:0:\n' >"$root/etc/group"
+mapfile -t applets < <(python3 "$here/guesttool.py" applets "$busybox_bin")
 
-step "Selecting kernel modules: ${wanted_modules[*]} and their dependencies"
+# busybox_tree DIR: the skeleton every tree shares: busybox with a symlink
+# per applet in /bin (/sbin, /usr/bin, /usr/sbin link there), root's
+# passwd/group and the mount points.
+busybox_tree() {
+	local dir=$1 applet
+	mkdir -p "$dir"/{bin,dev,proc,sys,tmp,root,etc,usr,lib/modules}
+	ln -s bin "$dir/sbin"
+	ln -s ../bin "$dir/usr/bin"
+	ln -s ../bin "$dir/usr/sbin"
+	install -m 0755 "$busybox_bin" "$dir/bin/busybox"
+	for applet in "${applets[@]}"; do
+		[[ $applet == busybox || -e $dir/bin/$applet ]] || ln -s busybox "$dir/bin/$applet"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$dir/etc/passwd"
+	printf 'root:x:0:\n' >"$dir/etc/group"
+}
+
 # The package has no modules.dep (depmod runs at install time), so names
 # are matched to files here; a module's name spells '-' as '_'.
 declare -A module_file=()
@@ -252,55 +276,109 @@ while IFS= read -r -d '' file; do
 	name=${name%%.ko*}
 	module_file[${name//-/_}]=$file
 done < <(find "$moddir" -name '*.ko*' -print0)
-declare -A seen=()
-modules=()
-queue=("${wanted_modules[@]}")
-while ((${#queue[@]})); do
-	name=${queue[0]//-/_}
-	queue=("${queue[@]:1}")
-	[[ -n ${seen[$name]:-} ]] && continue
-	seen[$name]=1
-	file=${module_file[$name]:-}
-	if [[ -z $file ]]; then
-		if grep -qE "/${name//_/[_-]}\.ko" "$moddir/modules.builtin"; then
-			echo "    $name: built in"
-			continue
+
+# install_modules DIR NAME...: the named modules and their dependencies into
+# DIR/lib/modules/<version>, with a modules.dep by the host's depmod.
+install_modules() {
+	local dir=$1 name file rel f
+	shift
+	local -A seen=()
+	local -a modules=() queue=("$@") more
+	while ((${#queue[@]})); do
+		name=${queue[0]//-/_}
+		queue=("${queue[@]:1}")
+		[[ -n ${seen[$name]:-} ]] && continue
+		seen[$name]=1
+		file=${module_file[$name]:-}
+		if [[ -z $file ]]; then
+			if grep -qE "/${name//_/[_-]}\.ko" "$moddir/modules.builtin"; then
+				echo "    $name: built in"
+				continue
+			fi
+			die "kernel module $name not found in $kernel_deb"
 		fi
-		die "kernel module $name not found in $kernel_deb"
-	fi
-	modules+=("$file")
-	IFS=, read -r -a more <<<"$(modinfo -F depends "$file")"
-	queue+=("${more[@]}")
-done
-destmod="$root/lib/modules/$kver"
-mkdir -p "$destmod"
-for file in "${modules[@]}"; do
-	rel=${file#"$moddir"/}
-	mkdir -p "$destmod/$(dirname "$rel")"
-	# Decompressed here so neither busybox's modprobe nor the kernel's
-	# in-kernel decompression has to be relied on.
-	case "$file" in
-	*.ko.xz) xz -dc "$file" >"$destmod/${rel%.xz}" ;;
-	*.ko.zst) zstd -qdc "$file" >"$destmod/${rel%.zst}" ;;
-	*.ko.gz) gzip -dc "$file" >"$destmod/${rel%.gz}" ;;
-	*) cp "$file" "$destmod/$rel" ;;
-	esac
-	echo "    ${rel%.*}"
-done
-for f in modules.builtin modules.builtin.modinfo modules.order; do
-	[[ -f $moddir/$f ]] && cp "$moddir/$f" "$destmod/"
-done
-depmod -b "$root" "$kver"
-[[ -s $destmod/modules.dep ]] || die "depmod wrote no modules.dep"
+		modules+=("$file")
+		IFS=, read -r -a more <<<"$(modinfo -F depends "$file")"
+		queue+=("${more[@]}")
+	done
+	local destmod="$dir/lib/modules/$kver"
+	mkdir -p "$destmod"
+	for file in "${modules[@]}"; do
+		rel=${file#"$moddir"/}
+		mkdir -p "$destmod/$(dirname "$rel")"
+		# Decompressed here so neither busybox's modprobe nor the kernel's
+		# in-kernel decompression has to be relied on.
+		case "$file" in
+		*.ko.xz) xz -dc "$file" >"$destmod/${rel%.xz}" ;;
+		*.ko.zst) zstd -qdc "$file" >"$destmod/${rel%.zst}" ;;
+		*.ko.gz) gzip -dc "$file" >"$destmod/${rel%.gz}" ;;
+		*) cp "$file" "$destmod/$rel" ;;
+		esac
+		echo "    ${rel%.*}"
+	done
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		[[ -f $moddir/$f ]] && cp "$moddir/$f" "$destmod/"
+	done
+	depmod -b "$dir" "$kver"
+	[[ -s $destmod/modules.dep ]] || die "depmod wrote no modules.dep in $dir"
+}
+
+step "Assembling the initramfs tree"
+root="$work/root"
+busybox_tree "$root"
+echo "    busybox: ${#applets[@]} applets linked in /bin"
+install -m 0755 "$here/init" "$root/init"
+
+step "Selecting kernel modules: ${wanted_modules[*]} ${disk_modules[*]} and their dependencies"
+install_modules "$root" "${wanted_modules[@]}" "${disk_modules[@]}"
 
 step "Packing initrd.cpio.gz"
 python3 "$here/guesttool.py" pack "$root" "$out/initrd.cpio.gz"
+
+if ((disk)); then
+	step "Assembling initrd-modules: ${wanted_modules[*]} ${disk_modules[*]}, /init from init-modules"
+	modroot="$work/modroot"
+	busybox_tree "$modroot"
+	install -m 0755 "$here/init-modules" "$modroot/init"
+	mkdir -p "$modroot/newroot"
+	install_modules "$modroot" "${wanted_modules[@]}" "${disk_modules[@]}"
+	step "Packing initrd-modules.cpio.gz"
+	python3 "$here/guesttool.py" pack "$modroot" "$out/initrd-modules.cpio.gz"
+
+	step "Assembling the disk's root tree (/sbin/init from init)"
+	diskroot="$work/disk"
+	busybox_tree "$diskroot"
+	# /sbin is /bin here, so the script takes the place of busybox's init applet.
+	rm -f "$diskroot/bin/init"
+	install -m 0755 "$here/init" "$diskroot/sbin/init"
+	mkdir -p "$diskroot/mnt"
+	install_modules "$diskroot" "${wanted_modules[@]}" "${disk_modules[@]}"
+
+	step "Making rootfs.ext4 ($disk_size, ext4, label vessel-root)"
+	img="$out/rootfs.ext4.tmp"
+	rm -f "$img"
+	# -d copies the tree in without mounting anything; -E root_owner makes /
+	# root's even when a user builds. Files keep the builder's uid (root in CI).
+	mkfs.ext4 -q -F -L vessel-root -E root_owner=0:0 -d "$diskroot" "$img" "$disk_size" >/dev/null ||
+		die "mkfs.ext4 failed"
+	# The kernel opens /dev/console before init can mount devtmpfs
+	# (DEVTMPFS_MOUNT is off in Debian's kernel); debugfs adds the node as
+	# mknod would, without root.
+	printf 'cd /dev\nmknod console c 5 1\nsif console mode 020600\n' |
+		debugfs -w -f - "$img" >/dev/null 2>&1 ||
+		die "debugfs could not add /dev/console to rootfs.ext4"
+	fsck_log=$(e2fsck -fn "$img" 2>&1) || die "e2fsck found errors in the new rootfs.ext4: $fsck_log"
+	mv "$img" "$out/rootfs.ext4"
+	echo "    rootfs.ext4: $(du -k --apparent-size "$out/rootfs.ext4" | cut -f1) KiB," \
+		"$(du -k "$out/rootfs.ext4" | cut -f1) KiB allocated"
+fi
 
 step "Copying the host's OpenSBI firmware ($host_fw_dir)"
 cp "$host_fw_dir/fw_jump.bin" "$host_fw_dir/fw_dynamic.bin" "$out/"
 
 printf '%s\n' "$kver" >"$out/kernel-version"
 inputs_digest >"$out/.stamp"
+((disk)) && outputs+=("${disk_outputs[@]}") && inputs_digest >"$out/.stamp-disk"
 step "Done: guests/cache/debian/{$(
 	IFS=,
 	echo "${outputs[*]}"

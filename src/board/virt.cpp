@@ -8,6 +8,12 @@
 
 #include "board/boot_rom.hpp"
 #include "board/fdt.hpp"
+#include "devices/virtio/blk/blk.hpp"
+#include "devices/virtio/console/console.hpp"
+#include "devices/virtio/net/net.hpp"
+#include "devices/virtio/rng/rng.hpp"
+#include "host/block/block_backend.hpp"
+#include "host/net/net_option.hpp"
 
 namespace vessel {
 
@@ -106,6 +112,10 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
   TRY_VOID(bus_.add_mmio(virt_map::kPlic, virt_map::kPlicSize, plic_.get()));
   TRY_VOID(bus_.add_mmio(virt_map::kUart0, virt_map::kUart0Size, uart_.get(), virt_map::kUart0Irq));
 
+  io_ = std::make_unique<EventLoop>();
+  TRY_VOID(io_->start());
+  TRY_VOID(add_virtio_devices(config));
+
   const LoadedBoot loaded = TRY(load_boot(plan_, bus_));
 
   uint64_t initrd_start = 0, initrd_end = 0;
@@ -163,6 +173,73 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
   code_.set_new_code_page_listener([this](uint64_t) {
     for (auto& h : harts_) h->drop_write_mappings();
   });
+  return {};
+}
+
+Result<void> VirtMachine::add_virtio(std::unique_ptr<virtio::VirtioDevice> device) {
+  const unsigned slot = static_cast<unsigned>(virtio_.size());
+  if (slot >= virt_map::kVirtioCount) {
+    return make_error(fmt::format("too many virtio devices: the virt board has {} slots",
+                                  virt_map::kVirtioCount));
+  }
+  const unsigned irq = virt_map::kVirtioIrqBase + slot;
+  auto mmio =
+      std::make_unique<virtio::VirtioMmio>(std::move(device), bus_, IrqLine(plic_.get(), irq));
+  TRY_VOID(bus_.add_mmio(virt_map::kVirtio + slot * virt_map::kVirtioSize, virt_map::kVirtioSize,
+                         mmio.get(), irq));
+  virtio_.push_back(std::move(mmio));
+  return {};
+}
+
+Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
+  // Everything is parsed before anything is opened, and disks (which may create an overlay
+  // file) are opened last: a bad option anywhere leaves no file created or modified.
+  std::vector<block::DiskSpec> disks;
+  for (const std::string& text : config.disks) {
+    auto spec = block::parse_disk_option(text);
+    if (!spec) return make_error("--disk: " + spec.error().message);
+    disks.push_back(std::move(*spec));
+  }
+  std::vector<NetSpec> nets;
+  for (const std::string& text : config.nets) nets.push_back(TRY(parse_net_option(text)));
+  std::string hvc_path;
+  if (config.virtio_console) {
+    if (config.virtio_console->rfind("unix:", 0) != 0 || config.virtio_console->size() <= 5) {
+      return make_error(
+          fmt::format("--virtio-console '{}': expected unix:PATH", *config.virtio_console));
+    }
+    hvc_path = config.virtio_console->substr(5);
+  }
+  if (disks.size() + nets.size() + (config.virtio_console ? 1 : 0) + (config.rng ? 1 : 0) >
+      virt_map::kVirtioCount) {
+    return make_error(fmt::format("too many virtio devices: the virt board has {} slots",
+                                  virt_map::kVirtioCount));
+  }
+
+  std::vector<std::unique_ptr<NetBackend>> net_backends;
+  for (const NetSpec& spec : nets) net_backends.push_back(TRY(open_net_backend(spec, *io_)));
+  if (config.virtio_console) hvc_chardev_ = TRY(SocketChardev::listen(hvc_path, *io_));
+  std::vector<std::unique_ptr<block::BlockBackend>> disk_backends;
+  for (const block::DiskSpec& spec : disks) disk_backends.push_back(TRY(block::open_disk(spec)));
+
+  for (size_t i = 0; i < disks.size(); ++i) {
+    TRY_VOID(add_virtio(std::make_unique<virtio::VirtioBlk>(std::move(disk_backends[i]), *io_,
+                                                            disks[i].read_only)));
+  }
+  for (size_t i = 0; i < nets.size(); ++i) {
+    const MacAddress mac = nets[i].mac.value_or(default_mac(static_cast<unsigned>(i)));
+    TRY_VOID(
+        add_virtio(std::make_unique<virtio::VirtioNet>(std::move(net_backends[i]), *io_, mac)));
+  }
+  if (hvc_chardev_) {
+    SocketChardev* chardev = hvc_chardev_.get();
+    auto console = std::make_unique<virtio::VirtioConsole>(
+        *io_, [chardev](const uint8_t* data, size_t len) { chardev->write(data, len); });
+    virtio::VirtioConsole* raw = console.get();
+    chardev->set_input([raw](const uint8_t* data, size_t len) { raw->push_input(data, len); });
+    TRY_VOID(add_virtio(std::move(console)));
+  }
+  if (config.rng) TRY_VOID(add_virtio(std::make_unique<virtio::VirtioRng>(*io_)));
   return {};
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "base/event_loop.hpp"
 #include "base/mapped_memory.hpp"
 #include "base/result.hpp"
 #include "board/bus.hpp"
@@ -24,6 +25,8 @@
 #include "devices/plic/plic.hpp"
 #include "devices/sifive_test/sifive_test.hpp"
 #include "devices/uart16550/uart16550.hpp"
+#include "devices/virtio/mmio.hpp"
+#include "host/socket_chardev.hpp"
 #include "sbi/sbi.hpp"
 
 namespace vessel {
@@ -56,6 +59,12 @@ struct VirtConfig {
   std::optional<std::string> initrd;
   std::string bootargs;
   bool sstc = true;  // Sstc (stimecmp), advertised in the device tree
+  // Paravirtual devices, each in the next virtio-mmio window (disks first, so the first
+  // --disk is /dev/vda). The option strings are parsed when the machine is built.
+  std::vector<std::string> disks;             // --disk PATH[,readonly][,overlay=PATH]
+  std::vector<std::string> nets;              // --net user[,hostfwd=...] | tap=IFNAME
+  std::optional<std::string> virtio_console;  // --virtio-console unix:PATH
+  bool rng = true;                            // virtio-rng fed from getrandom
 };
 
 // What the machine asks of its host side.
@@ -88,6 +97,11 @@ class VirtMachine {
   Result<std::vector<uint8_t>> make_fdt(const VirtConfig& config, uint64_t initrd_start,
                                         uint64_t initrd_end) const;
 
+  Result<void> add_virtio_devices(const VirtConfig& config);
+  Result<void> add_virtio(std::unique_ptr<virtio::VirtioDevice> device);
+
+  // The I/O thread outlives the devices that post work to it (members die in reverse order).
+  std::unique_ptr<EventLoop> io_;
   MachineClock clock_;
   MappedMemory ram_;
   MappedMemory rom_;
@@ -101,6 +115,9 @@ class VirtMachine {
   std::unique_ptr<SifiveTest> test_;
   std::unique_ptr<Htif> htif_;
   std::unique_ptr<sbi::Sbi> sbi_;
+  std::vector<std::unique_ptr<virtio::VirtioMmio>> virtio_;
+  // After virtio_: it dies first, so its input never reaches a destroyed console.
+  std::unique_ptr<SocketChardev> hvc_chardev_;
   std::vector<std::unique_ptr<rv::Hart>> harts_;
   BootPlan plan_;
   std::vector<uint8_t> dtb_;

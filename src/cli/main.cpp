@@ -45,6 +45,21 @@ int main(int argc, char** argv) {
   run->add_option("--cpus,--smp", cpus, "Number of harts (vCPUs)")->capture_default_str();
   run->add_option("--timeout", timeout, "Stop the VM after this many seconds (exit status 124)");
   run->add_option("--dump-dtb", dump_dtb, "Write the generated device tree blob to FILE and exit");
+  std::vector<std::string> disks, nets;
+  std::string virtio_console;
+  bool no_rng = false;
+  run->add_option("--disk", disks,
+                  "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY] (repeatable; the first is "
+                  "/dev/vda)")
+      ->take_all()
+      ->allow_extra_args(false);
+  run->add_option("--net", nets,
+                  "virtio-net: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...] (libslirp) or "
+                  "tap=IFNAME (repeatable)")
+      ->allow_extra_args(false);
+  run->add_option("--virtio-console", virtio_console,
+                  "virtio-console (hvc0) on a Unix socket Vessel listens on: unix:PATH");
+  run->add_flag("--no-rng", no_rng, "Leave out the virtio-rng device");
   run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
   run->add_flag("-v,--verbose", verbose, "Log more on stderr");
 
@@ -69,6 +84,10 @@ int main(int argc, char** argv) {
   if (!kernel.empty()) options.machine.kernel = kernel;
   if (!initrd.empty()) options.machine.initrd = initrd;
   options.machine.bootargs = append;
+  options.machine.disks = disks;
+  options.machine.nets = nets;
+  if (!virtio_console.empty()) options.machine.virtio_console = virtio_console;
+  options.machine.rng = !no_rng;
   if (!dump_dtb.empty()) options.dump_dtb = dump_dtb;
   if (timeout < 0) return fail("--timeout: must not be negative");
   options.timeout_seconds = timeout;

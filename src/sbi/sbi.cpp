@@ -30,6 +30,11 @@ enum DbcnFid : uint64_t { kConsoleWrite = 0, kConsoleRead = 1, kConsoleWriteByte
 enum SuspendType : uint64_t { kRetentiveDefault = 0, kNonRetentiveDefault = 0x80000000 };
 
 constexpr unsigned kA0 = 10, kA1 = 11, kA6 = 16, kA7 = 17;
+// EIDs 0x00-0x0F are the legacy range (0x09-0x0F reserved): their calls return only a0.
+constexpr uint64_t kLegacyLast = 0x0F;
+// SRST reset reasons; the SBI-implementation and vendor ranges are unused by Vessel.
+constexpr uint64_t kReasonNone = 0, kReasonSystemFailure = 1;
+constexpr uint64_t kPageSize = 4096;
 // sfence.vma over more than this many pages flushes the whole TLB instead.
 constexpr uint64_t kMaxPagesToFlushOneByOne = 64;
 // DBCN moves at most this much per call; the spec lets the SBI do less than asked.
@@ -46,7 +51,7 @@ rv::ExecStatus Sbi::ecall(rv::Hart& hart, const rv::DecodedInsn& insn) {
   const uint64_t pc_before = hart.pc;
   const SbiRet r = call(hart, eid, fid, a);
   // Legacy calls return only a0; the v0.2+ calling convention returns error in a0, value in a1.
-  if (eid <= kLegacyShutdown) {
+  if (eid <= kLegacyLast) {
     hart.x[kA0] =
         static_cast<uint64_t>(r.error == kSuccess ? static_cast<int64_t>(r.value) : r.error);
   } else {
@@ -156,15 +161,19 @@ SbiRet Sbi::rfence(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
   if (fid == kRemoteFenceI) return {};  // instruction fetch is always coherent here
   const uint64_t start = a[2];
   const uint64_t size = a[3];
+  const bool everything = (start == 0 && size == 0) || size == ~0ULL ||
+                          size / kPageSize > kMaxPagesToFlushOneByOne || start + size < start;
+  // Counted in pages rather than by address: a range ending in the top page of the address
+  // space must not wrap the loop variable.
+  const uint64_t pages = size == 0 ? 0 : ((start + size - 1) / kPageSize) - (start / kPageSize) + 1;
   for (rv::Hart* h : targets) {
     if (h != &caller) continue;  // one hart per VM today; other harts' TLBs come with SMP
-    const bool everything = (start == 0 && size == 0) || size == ~0ULL ||
-                            size / 4096 > kMaxPagesToFlushOneByOne || start + size < start;
     if (everything) {
       h->flush_tlb();
-    } else {
-      for (uint64_t va = start & ~0xfffULL; va < start + size; va += 4096) h->flush_tlb_page(va);
+      continue;
     }
+    const uint64_t first = start & ~(kPageSize - 1);
+    for (uint64_t i = 0; i < pages; ++i) h->flush_tlb_page(first + i * kPageSize);
   }
   return {};
 }
@@ -197,8 +206,9 @@ SbiRet Sbi::hsm(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
 SbiRet Sbi::srst(const uint64_t (&a)[6]) {
   const uint64_t type = a[0] & 0xffffffff;
   const uint64_t reason = a[1] & 0xffffffff;
-  // Reasons 0 (none) and 1 (system failure) are defined; 0xF0000000+ are vendor-specific.
-  if (reason > 1 && reason < 0xF0000000) return {kErrInvalidParam, 0};
+  // Only "no reason" and "system failure" are implemented: the rest is reserved, or specific
+  // to an SBI implementation or platform, and Vessel defines none of those.
+  if (reason != kReasonNone && reason != kReasonSystemFailure) return {kErrInvalidParam, 0};
   switch (type) {
     case kShutdown:
       if (platform_.system_reset) platform_.system_reset(false);
@@ -215,13 +225,16 @@ SbiRet Sbi::dbcn(uint64_t fid, const uint64_t (&a)[6]) {
   switch (fid) {
     case kConsoleWrite:
     case kConsoleRead: {
-      // num_bytes, base_addr_lo, base_addr_hi: a physical buffer in guest memory.
-      const uint64_t len = std::min(a[0], kMaxConsoleChunk);
-      const uint64_t addr = a[1] | (a[2] << 32);
+      // num_bytes, base_addr_lo, base_addr_hi: a physical buffer in guest memory. On RV64
+      // base_addr_hi holds bits 64 and up, so any bit set there names no memory.
+      if (a[2] != 0) return {kErrInvalidParam, 0};
+      const uint64_t addr = a[1];
       if (platform_.bus == nullptr) return {kErrFailed, 0};
-      if (len == 0) return {kSuccess, 0};
-      const MemoryRegion* r = platform_.bus->find_memory(addr, len);
+      if (a[0] == 0) return {kSuccess, 0};
+      // The whole buffer must be memory, even though one call moves at most a chunk of it.
+      const MemoryRegion* r = platform_.bus->find_memory(addr, a[0]);
       if (r == nullptr) return {kErrInvalidParam, 0};
+      const uint64_t len = std::min(a[0], kMaxConsoleChunk);
       uint8_t* p = r->host + (addr - r->base);
       if (fid == kConsoleWrite) {
         if (platform_.console_write) platform_.console_write(p, len);

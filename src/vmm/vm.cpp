@@ -181,6 +181,8 @@ int run_vm(const VmOptions& options) {
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
     retired_before_reset += machine->instructions_retired();
     uart = nullptr;
+    // The old machine goes first: it holds the disks, sockets and forwarded ports.
+    machine.reset();
     auto again = VirtMachine::create(options.machine, host);
     if (!again) {
       fmt::print(stderr, "vessel: reboot failed: {}\n", again.error().message);

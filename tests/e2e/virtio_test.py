@@ -107,7 +107,7 @@ def case_disk(args, tmp):
     make_ext4(img, {"hello.txt": "hello from the host\n"})
     g = Guest(args, ["--disk", img])
     try:
-        g.check("mount -t ext4 /dev/vda /mnt", "mount /dev/vda")
+        g.check("mkdir -p /mnt && mount -t ext4 /dev/vda /mnt", "mount /dev/vda")
         out = g.check("cat /mnt/hello.txt", "read the host's file")
         if "hello from the host" not in out:
             g.console.fail(f"cat /mnt/hello.txt gave {out!r}")
@@ -128,7 +128,7 @@ def case_overlay(args, tmp):
     before = sha256(img)
     g = Guest(args, ["--disk", f"{img},overlay={ov}"])
     try:
-        g.check("mount -t ext4 /dev/vda /mnt && cat /mnt/hello.txt", "mount and read")
+        g.check("mkdir -p /mnt && mount -t ext4 /dev/vda /mnt && cat /mnt/hello.txt", "mount and read")
         g.check("echo kept in the overlay > /mnt/guest.txt && sync && umount /mnt", "write, sync")
         g.poweroff()
     finally:
@@ -139,7 +139,7 @@ def case_overlay(args, tmp):
         raise Failure("the overlay file was not created")
     g = Guest(args, ["--disk", f"{img},overlay={ov}"])
     try:
-        out = g.check("mount -t ext4 /dev/vda /mnt && cat /mnt/guest.txt", "read back after reboot")
+        out = g.check("mkdir -p /mnt && mount -t ext4 /dev/vda /mnt && cat /mnt/guest.txt", "read back after reboot")
         if "kept in the overlay" not in out:
             g.console.fail(f"second boot reads {out!r}")
         g.check("umount /mnt", "umount")
@@ -163,7 +163,7 @@ def case_readonly(args, tmp):
         _, rc = g.run("dd if=/dev/zero of=/dev/vda bs=512 count=1 oflag=direct", "raw write")
         if rc == 0:
             g.console.fail("a raw write to the read-only disk succeeded")
-        out = g.check("mount -t ext4 -o ro /dev/vda /mnt && cat /mnt/hello.txt", "read-only mount")
+        out = g.check("mkdir -p /mnt && mount -t ext4 -o ro /dev/vda /mnt && cat /mnt/hello.txt", "read-only mount")
         if "read-only content" not in out:
             g.console.fail(f"read {out!r}")
         g.check("umount /mnt", "umount")

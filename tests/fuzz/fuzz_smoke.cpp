@@ -1,7 +1,7 @@
 // Runs the fuzz targets over the checked-in corpus without libFuzzer (any compiler), so the
 // corpus stays a regression test: each file whole, every prefix of its first 1 KiB, and a
 // fixed set of byte mutations.
-//   fuzz_smoke htif=<dir> elf=<dir> ...
+//   fuzz_smoke htif=<dir> elf=<dir> virtqueue=<dir> sbi=<dir> ...
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +12,9 @@
 
 extern "C" int vessel_fuzz_htif(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_elf(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_virtqueue(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_sbi(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_virtio_blk(const uint8_t* data, size_t size);
 
 namespace {
 using Target = int (*)(const uint8_t*, size_t);
@@ -49,9 +52,15 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     const size_t eq = arg.find('=');
     const std::string name = arg.substr(0, eq);
-    Target target = name == "htif" ? vessel_fuzz_htif : name == "elf" ? vessel_fuzz_elf : nullptr;
+    Target target = name == "htif"         ? vessel_fuzz_htif
+                    : name == "elf"        ? vessel_fuzz_elf
+                    : name == "virtqueue"  ? vessel_fuzz_virtqueue
+                    : name == "sbi"        ? vessel_fuzz_sbi
+                    : name == "virtio_blk" ? vessel_fuzz_virtio_blk
+                                           : nullptr;
     if (target == nullptr || eq == std::string::npos) {
-      std::fprintf(stderr, "usage: fuzz_smoke {htif,elf}=<corpus dir> ...\n");
+      std::fprintf(stderr,
+                   "usage: fuzz_smoke {htif,elf,virtqueue,sbi,virtio_blk}=<corpus dir> ...\n");
       return 2;
     }
     for (const auto& entry : std::filesystem::directory_iterator(arg.substr(eq + 1))) {

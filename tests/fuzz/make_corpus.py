@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus for the fuzz targets (corpus/elf, corpus/htif). Run from anywhere;
-the files are checked in, so this only needs rerunning when the input formats change."""
+"""Writes the seed corpus for the fuzz targets (corpus/elf, corpus/htif, corpus/virtqueue,
+corpus/sbi). Run from anywhere; the files are checked in, so this only needs rerunning when
+the input formats change."""
 import gzip
 import os
 import struct
@@ -60,6 +61,156 @@ def cmd(dev, c, payload):
     return dev << 56 | c << 48 | payload
 
 
+# virtqueue_fuzz: ops (low 3 bits): 0-2 pop + consume + push_used, 3 push_used(arg),
+# 4 needs_interrupt, 5 enable_notifications, 6 driver publishes arg more, 7 reset + configure.
+def vq_op(kind, arg=0):
+    return kind | arg << 3
+
+
+def virtqueue(log2_size, chains, event_idx=False, indirect=False, ops=None, avail_idx=None,
+              tables=(), used_event=0, avail_flags=0):
+    """chains: list of descriptor lists [(index, addr, len, flags, next)], the first entry of
+    each being its head; tables: [(ram offset, [(addr, len, flags, next)])] indirect tables."""
+    size = 1 << log2_size
+    desc, avail, used = 0x0, 0x1000, 0x2000
+    ram = bytearray(0x3000)
+    heads = []
+    for chain in chains:
+        heads.append(chain[0][0])
+        for index, addr, length, flags, nxt in chain:
+            ram[desc + 16 * index:desc + 16 * index + 16] = struct.pack("<QIHH", addr, length,
+                                                                       flags, nxt)
+    for off, entries in tables:
+        for i, (addr, length, flags, nxt) in enumerate(entries):
+            struct.pack_into("<QIHH", ram, off + 16 * i, addr, length, flags, nxt)
+    for i, head in enumerate(heads):
+        struct.pack_into("<H", ram, avail + 4 + 2 * (i % size), head)
+    struct.pack_into("<HH", ram, avail, avail_flags, len(heads) if avail_idx is None else avail_idx)
+    struct.pack_into("<H", ram, avail + 4 + 2 * size, used_event)
+    ops = ops or [vq_op(0, 4), vq_op(4), vq_op(0, 16), vq_op(4), vq_op(5)] * 3 + [vq_op(6, 1)]
+    ops = (ops + [vq_op(4)] * 16)[:16]
+    flags = (1 if event_idx else 0) | (2 if indirect else 0) | log2_size << 4
+    header = struct.pack("<BHHHB", flags, desc, avail, used, 0)
+    return header + bytes(ops) + bytes(ram)
+
+
+# sbi_fuzz: EID selectors index its table of known EIDs; 0xF0 and up take the EID and FID from
+# a0's halves. Flag bits 0-5 fold a0-a5 into RAM, bit 6 makes a0 a small length, bit 7 uses the
+# ecall instruction path.
+SBI_SEL = {"set_timer": 0, "putchar": 1, "getchar": 2, "clear_ipi": 3, "shutdown": 8,
+           "legacy_0f": 9, "base": 10, "time": 11, "ipi": 12, "rfence": 13, "hsm": 14,
+           "srst": 15, "dbcn": 16, "pmu": 19, "raw": 0xF0}
+SBI_ECALL = 0x80
+
+
+def sbi(steps, console=b""):
+    """steps: [(flags, selector name, fid, [a0..a5])]; console: bytes the console read returns
+    (fewer than one step's 51 bytes)."""
+    out = b""
+    for flags, sel, fid, args in steps:
+        args = (list(args) + [0] * 6)[:6]
+        out += bytes([flags, SBI_SEL[sel], fid]) + struct.pack("<6Q", *[a & (2**64 - 1) for a in args])
+    assert len(console) < 51
+    return out + console
+
+
+# virtio_blk_fuzz: flags (bit 0 EVENT_IDX, 1 INDIRECT_DESC, 2 read-only, 3 FLUSH, 4 DISCARD,
+# 5 WRITE_ZEROES, 6 async disk), log2 queue size, u16 RAM length, RAM (descriptor table 0x0,
+# avail 0x400, used 0x800), steps {op, a, b}: op % 6 = 0 kick, 1 publish a % 8 more,
+# 2 poke RAM[(a << 8 | b)], 3 reset, 4 disk fails, 5 save/restore.
+BLK_ALL = 8 | 16 | 32
+
+
+def blk_req(kind, sector, buffers):
+    """A request as Linux lays it out: 16-byte header, then buffers [(len, writable, fill)]."""
+    return (struct.pack("<IIQ", kind, 0, sector), buffers)
+
+
+def virtio_blk(requests, flags=BLK_ALL, log2_size=4, steps=(), indirect_tables=()):
+    """requests: blk_req(...) chains, or ("raw", [(addr offset, len, desc flags)]) for chains
+    built by hand; indirect_tables: [(ram offset, [(addr offset, len, desc flags, next)])]."""
+    size = 1 << log2_size
+    ram = bytearray(0x3000)
+    data = 0xC00
+    desc = 0
+    heads = []
+    for req in requests:
+        bufs = []
+        if req[0] == "raw":
+            bufs = [(RAM + off if off < 0x10000 else off, length, fl) for off, length, fl in req[1]]
+        else:
+            header, buffers = req
+            ram[data:data + len(header)] = header
+            bufs.append((RAM + data, len(header), 0))
+            data = (data + len(header) + 15) & ~15
+            for length, writable, fill in buffers:
+                ram[data:data + length] = bytes([fill]) * length
+                bufs.append((RAM + data, length, 2 if writable else 0))
+                data = (data + length + 15) & ~15
+        heads.append(desc % size)
+        for k, (addr, length, fl) in enumerate(bufs):
+            nxt = (desc + 1) % size
+            if k + 1 < len(bufs):
+                fl |= 1
+            struct.pack_into("<QIHH", ram, 16 * (desc % size), addr, length, fl, nxt)
+            desc += 1
+    end = data
+    for off, entries in indirect_tables:
+        for i, (addr, length, fl, nxt) in enumerate(entries):
+            struct.pack_into("<QIHH", ram, off + 16 * i, RAM + addr, length, fl, nxt)
+            end = max(end, off + 16 * (i + 1), addr + length)
+    for i, head in enumerate(heads):
+        struct.pack_into("<H", ram, 0x400 + 4 + 2 * (i % size), head)
+    struct.pack_into("<HH", ram, 0x400, 0, len(heads))
+    ram = bytes(ram[:end])
+    out = bytes([flags, log2_size]) + struct.pack("<H", len(ram)) + ram
+    for op, a, b in steps:
+        out += bytes([op, a, b])
+    return out
+
+
+def virtio_blk_seeds():
+    seg = lambda sector, count, fl: struct.pack("<QII", sector, count, fl)
+    IN, OUT, FLUSH, GET_ID, DISCARD, ZEROES = 0, 1, 4, 8, 11, 13
+    return {
+        "virtio_blk/read_write": virtio_blk([
+            blk_req(IN, 2, [(1024, True, 0x5a), (1, True, 0xff)]),
+            blk_req(OUT, 5, [(512, False, 0x11), (512, False, 0x22), (1, True, 0xff)]),
+            blk_req(IN, 5, [(512, True, 0), (513, True, 0)]),
+        ], steps=[(0, 0, 0)]),
+        "virtio_blk/flush_get_id": virtio_blk([
+            blk_req(FLUSH, 0, [(1, True, 0xff)]),
+            blk_req(GET_ID, 0, [(20, True, 0), (1, True, 0xff)]),
+            blk_req(GET_ID, 0, [(3, True, 0), (1, True, 0xff)]),
+            blk_req(OUT, 0, [(512, False, 0x33), (1, True, 0xff)]),
+        ], flags=32 | 16, steps=[(5, 0, 0), (3, 0, 0), (1, 4, 0)]),
+        "virtio_blk/discard_zeroes": virtio_blk([
+            (struct.pack("<IIQ", DISCARD, 0, 0) + seg(0, 8, 0) + seg(16, 4, 0), [(1, True, 0xff)]),
+            (struct.pack("<IIQ", ZEROES, 0, 0) + seg(8, 8, 1), [(1, True, 0xff)]),
+            (struct.pack("<IIQ", DISCARD, 0, 0) + seg(0, 8, 1), [(1, True, 0xff)]),
+            (struct.pack("<IIQ", ZEROES, 0, 0) + seg(60, 8, 0) + b"\0" * 4, [(1, True, 0xff)]),
+        ], steps=[(4, 0, 1), (1, 2, 0)]),
+        "virtio_blk/bad_requests": virtio_blk([
+            blk_req(IN, 64, [(512, True, 0), (1, True, 0xff)]),
+            blk_req(IN, 0xFFFFFFFFFFFFFFFF, [(512, True, 0), (1, True, 0xff)]),
+            blk_req(IN, 0, [(100, True, 0), (1, True, 0xff)]),
+            blk_req(0x7777, 0, [(1, True, 0xff)]),
+            blk_req(OUT, 1, [(512, False, 0x44)]),
+        ], steps=[(0, 0, 0), (3, 0, 0), (2, 0x04, 0x02), (1, 1, 0)]),
+        "virtio_blk/read_only": virtio_blk([
+            blk_req(OUT, 1, [(512, False, 0x44), (1, True, 0xff)]),
+            (struct.pack("<IIQ", DISCARD, 0, 0) + seg(0, 8, 0), [(1, True, 0xff)]),
+            blk_req(IN, 1, [(512, True, 0), (1, True, 0xff)]),
+        ], flags=BLK_ALL | 4),
+        "virtio_blk/indirect_async": virtio_blk([
+            ("raw", [(0x2000, 48, 4)]),
+            blk_req(IN, 3, [(512, True, 0), (1, True, 0xff)]),
+        ], flags=BLK_ALL | 1 | 2 | 64, indirect_tables=[
+            (0x2000, [(0x2100, 16, 1, 1), (0x2200, 1024, 3, 2), (0x2600, 1, 2, 0)])],
+            steps=[(4, 1, 1), (0, 0, 0), (1, 1, 0), (5, 0, 0)]),
+    }
+
+
 def main():
     files = {
         "elf/two_segments.elf": elf([(RAM, RAM, b"\x13\x00\x00\x00" * 4, 0x40),
@@ -89,7 +240,51 @@ def main():
                       0x180: struct.pack("<QQQQ", 1234, 0, 0, 0)}),
         "htif/fromhost_busy": htif([(0, cmd(0, 0, 0x100))] * 4,
                                    ram_init={0x100: struct.pack("<QQQQ", 64, 2, RAM, 16)}),
+        "virtqueue/one_chain": virtqueue(3, [[(0, RAM + 0x2800, 64, 1, 1),
+                                             (1, RAM + 0x2900, 128, 2, 0)]]),
+        "virtqueue/several_chains": virtqueue(
+            4, [[(i, RAM + 0x2800 + 0x40 * i, 0x40, 2, 0)] for i in range(6)], event_idx=True,
+            used_event=2),
+        "virtqueue/indirect": virtqueue(
+            3, [[(2, RAM + 0x2400, 48, 4, 0)]], indirect=True,
+            tables=[(0x2400, [(RAM + 0x2800, 16, 1, 1), (RAM + 0x2900, 32, 3, 2),
+                              (RAM + 0x2a00, 64, 2, 0)])]),
+        "virtqueue/rom_buffer": virtqueue(2, [[(0, 0x1000, 256, 1, 1),
+                                               (1, RAM + 0x2800, 8, 2, 0)]]),
+        "virtqueue/loop": virtqueue(3, [[(0, RAM + 0x2800, 8, 1, 1), (1, RAM + 0x2800, 8, 1, 0)]]),
+        "virtqueue/no_interrupt": virtqueue(0, [[(0, RAM + 0x2800, 8, 2, 0)]], avail_flags=1,
+                                            ops=[vq_op(0), vq_op(4), vq_op(6, 1), vq_op(0),
+                                                 vq_op(4), vq_op(7), vq_op(0)]),
+        "virtqueue/avail_jump": virtqueue(3, [[(0, RAM + 0x2800, 8, 0, 0)]], avail_idx=9),
+        "sbi/base": sbi([(0, "base", fid, [0]) for fid in range(8)] +
+                        [(0, "base", 3, [eid]) for eid in (0x10, 0x735049, 0x4442434E, 0x504D55)] +
+                        [(SBI_ECALL, "base", 0, []), (SBI_ECALL, "base", 3, [0x52464E43])]),
+        "sbi/dbcn": sbi([(0x42, "dbcn", 0, [16, 0x100, 0]), (0x42, "dbcn", 1, [8, 0x200, 0]),
+                         (0x42 | SBI_ECALL, "dbcn", 0, [4, 0x3ffe, 0]), (0, "dbcn", 0, [4, 0x1000, 0]),
+                         (0x02, "dbcn", 1, [1 << 20, 0, 0]), (0x42, "dbcn", 0, [4, 0x100, 1]),
+                         (0, "dbcn", 2, [ord("x")]), (0, "dbcn", 3, [])], console=b"hi there"),
+        "sbi/ipi_rfence": sbi([(0, "ipi", 0, [1, 0]), (0, "ipi", 0, [0, -1]), (0, "ipi", 0, [2, 0]),
+                               (0, "ipi", 0, [4, -2]), (SBI_ECALL, "ipi", 0, [1, 0])] +
+                              [(0, "rfence", fid, [1, 0, 0x80000000, 0x2000]) for fid in range(8)] +
+                              [(0, "rfence", 1, [1, 0, -0x1000, 0xfff]),
+                               (0, "rfence", 1, [1, 0, -0x1000, 0x2000]),
+                               (0, "rfence", 1, [0, -1, 0, -1])]),
+        "sbi/hsm_srst": sbi([(0, "hsm", fid, [0, 0x80000000, 0]) for fid in range(5)] +
+                            [(0, "hsm", 3, [t, 0x80000000, 0]) for t in
+                             (0x80000000, 1, 0x10000000, 0x90000000, 1 << 32)] +
+                            [(0, "hsm", 2, [1]), (SBI_ECALL, "hsm", 3, [0, 0, 0])] +
+                            [(0, "srst", 0, [t, r]) for t, r in
+                             ((0, 0), (1, 0), (2, 1), (3, 0), (0, 2), (0, 0xF0000000))]),
+        "sbi/legacy": sbi([(0, "putchar", 0, [ord("A")]), (SBI_ECALL, "getchar", 0, []),
+                           (0, "getchar", 0, []), (0, "set_timer", 0, [0]),
+                           (0, "time", 0, [-1]), (SBI_ECALL, "clear_ipi", 0, []),
+                           (SBI_ECALL, "legacy_0f", 0, []), (0, "shutdown", 0, [])],
+                          console=b"q"),
+        "sbi/raw": sbi([(0, "raw", 0, [(0x10 << 32) | 0]), (SBI_ECALL, "raw", 0, [0xdeadbeef << 32]),
+                        (0, "raw", 0, [(0x4442434E << 32) | 2, ord("z")]),
+                        (0, "pmu", 0, [])]),
     }
+    files.update(virtio_blk_seeds())
     for name, data in files.items():
         path = os.path.join(HERE, "corpus", name)
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -63,7 +63,7 @@ fi
 # file are not reached there.
 declare -A known_qemu_failure=(
   [counters]=29 [fp_state]=37 [interrupts]=10 [pmp]=40 [priv_deleg]=1
-  [priv_machine]=34 [priv_traps]=37 [rv64ua]=38 [vm_sv39]=12 [zicsr]=33
+  [priv_machine]=34 [priv_traps]=37 [rv64ua]=38 [sstc]=2 [vm_sv39]=12 [zicsr]=33
 )
 
 passed=0

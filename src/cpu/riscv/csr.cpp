@@ -208,11 +208,14 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
     case kMedeleg: medeleg_ = v & kDelegableExceptions; return true;
     case kMideleg: mideleg_ = v & irq::kSupervisor; return true;
     case kMie: mie_ = v & kMieWritable; return true;
-    case kMip:
-      // While stimecmp drives STIP, mip.STIP is read-only.
-      mip_sw_ = v & (stimecmp_drives_stip() ? kMipWritable & ~irq::kSTIP : kMipWritable);
+    case kMip: {
+      // While stimecmp drives STIP, mip.STIP is read-only: the write leaves the software bit
+      // as it was, for clearing STCE hands STIP back to software with its last written value.
+      const uint64_t writable = stimecmp_drives_stip() ? kMipWritable & ~irq::kSTIP : kMipWritable;
+      mip_sw_ = (mip_sw_ & ~writable) | (v & writable);
       if (!(v & irq::kSSIP)) irq_.set(InterruptBit::kSSIP, false);
       return true;
+    }
     case kStimecmp:
       if (!stimecmp_accessible()) return false;
       stimecmp_ = v;

@@ -31,7 +31,9 @@ struct DeviceContext {
   std::function<void(unsigned index)> signal_used;
   // Raise a configuration-change interrupt. Thread-safe.
   std::function<void()> signal_config;
-  // The device found a malformed request it cannot recover from: DEVICE_NEEDS_RESET.
+  // The device found a malformed request it cannot recover from: DEVICE_NEEDS_RESET. Call it
+  // with the queue's error() when Virtqueue::pop() leaves the queue failed() (signal_used
+  // notices a failed queue too, but only if it is called).
   std::function<void(std::string_view why)> needs_reset;
 };
 
@@ -64,6 +66,9 @@ class VirtioDevice {
   // request in flight completes or is dropped before this returns.
   virtual void reset() = 0;
 
+  // The transport saves its registers and queue positions before the device's state. On
+  // restore it resets the device, restores its own state and the queues, calls restore(),
+  // and then, if the driver had set DRIVER_OK, activate() with a fresh context.
   virtual void save(StateWriter& out) const = 0;
   virtual Result<void> restore(StateReader& in) = 0;
 };

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "devices/virtio/guest_memory.hpp"
@@ -84,7 +85,10 @@ class Virtqueue {
 
   Virtqueue() = default;
   // Validates alignment and that the three areas lie in guest memory; false = unusable.
-  bool configure(const GuestMemory& mem, const Config& config, bool event_idx);
+  // event_idx / indirect_desc: whether VIRTIO_F_EVENT_IDX / VIRTIO_F_INDIRECT_DESC were
+  // negotiated (an indirect descriptor is a malformed chain without the latter).
+  bool configure(const GuestMemory& mem, const Config& config, bool event_idx,
+                 bool indirect_desc = false);
   void reset();
   bool ready() const { return ready_; }
   uint16_t size() const { return size_; }
@@ -105,16 +109,39 @@ class Virtqueue {
   const std::string& error() const { return error_; }
   bool failed() const { return !error_.empty(); }
 
+  // For the transport's save/restore: the configuration and the device's ring positions.
+  Config config() const { return {size_, desc_, avail_, used_, ready_}; }
+  bool event_idx() const { return event_idx_; }
+  bool indirect_desc() const { return indirect_; }
+  uint16_t last_avail() const { return last_avail_; }
+  uint16_t used_index() const { return used_idx_; }
+  uint16_t signalled_used() const { return signalled_used_; }
+  void set_positions(uint16_t last_avail, uint16_t used_idx, uint16_t signalled_used) {
+    last_avail_ = last_avail;
+    used_idx_ = used_idx;
+    signalled_used_ = signalled_used;
+  }
+  // Stop the queue as if a malformed chain had been found (restoring a failed queue).
+  void mark_failed(std::string why) { fail(std::move(why)); }
+
  private:
   bool fail(std::string why);
+  // avail_event (EVENT_IDX): the avail index at which the driver should notify us next.
+  void publish_avail_event();
+  bool walk(DescriptorChain& chain, uint16_t head);
 
   const GuestMemory* mem_ = nullptr;
+  // Host views of the three areas, checked (bounds and alignment) by configure().
+  const uint8_t* desc_host_ = nullptr;
+  const uint8_t* avail_host_ = nullptr;
+  uint8_t* used_host_ = nullptr;
   uint16_t size_ = 0;
   uint64_t desc_ = 0, avail_ = 0, used_ = 0;
   bool ready_ = false;
   bool event_idx_ = false;
-  uint16_t last_avail_ = 0;  // next avail ring entry to consume
-  uint16_t used_idx_ = 0;    // next used ring entry to fill
+  bool indirect_ = false;
+  uint16_t last_avail_ = 0;      // next avail ring entry to consume
+  uint16_t used_idx_ = 0;        // next used ring entry to fill
   uint16_t signalled_used_ = 0;  // used_idx_ when the driver was last interrupted
   std::string error_;
 };

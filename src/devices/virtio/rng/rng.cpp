@@ -1,0 +1,77 @@
+#include "devices/virtio/rng/rng.hpp"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+namespace vessel::virtio {
+
+namespace {
+
+// Fills buf from the kernel's CSPRNG. getrandom(2) may return fewer bytes than asked for
+// requests over 256 bytes or when a signal arrives; it never blocks once the pool is seeded.
+// Returns how many bytes it produced (less than len only if the syscall failed outright).
+size_t fill_random(uint8_t* buf, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    const ssize_t n = getrandom(buf + done, len - done, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+// One turn over requestq (loop thread). buf is scratch space kept between requests.
+ServiceTurn serve_requests(const GuestMemory& mem, Virtqueue& q, std::vector<uint8_t>& buf,
+                           std::atomic<uint64_t>& bytes) {
+  ServiceTurn turn;
+  if (!q.ready() || q.failed()) return turn;
+  for (unsigned n = 0;; ++n) {
+    if (n == VirtioRng::kChainsPerTurn) {
+      turn.more = true;
+      return turn;
+    }
+    const std::optional<DescriptorChain> chain = next_chain(q);
+    if (!chain) return turn;
+    // The driver should post only device-writable buffers; readable ones are skipped.
+    const uint64_t want = std::min<uint64_t>(chain->writable_bytes(), VirtioRng::kMaxRequestBytes);
+    buf.resize(static_cast<size_t>(want));
+    const size_t got = fill_random(buf.data(), buf.size());
+    ChainWriter writer(mem, *chain);
+    const uint64_t written = writer.write(buf.data(), got);
+    q.push_used(chain->head, static_cast<uint32_t>(written));
+    bytes.fetch_add(written, std::memory_order_relaxed);
+    turn.used |= 1U << VirtioRng::kRequestq;
+  }
+}
+
+}  // namespace
+
+VirtioRng::VirtioRng(EventLoop& loop)
+    : bytes_(std::make_shared<std::atomic<uint64_t>>(0)),
+      worker_(loop, "virtio-rng", {"requestq"},
+              [bytes = bytes_, buf = std::vector<uint8_t>()](
+                  const GuestMemory& mem, std::vector<Virtqueue>& queues) mutable {
+                return serve_requests(mem, queues[kRequestq], buf, *bytes);
+              }) {}
+
+void VirtioRng::read_config(uint64_t /*offset*/, uint8_t* out, unsigned size) const {
+  std::memset(out, 0, size);
+}
+
+Result<void> VirtioRng::activate(const DeviceContext& ctx, uint64_t /*features*/) {
+  return worker_.activate(ctx);
+}
+
+void VirtioRng::notify(unsigned index) {
+  if (index == kRequestq) worker_.kick();
+}
+
+}  // namespace vessel::virtio

@@ -1,0 +1,164 @@
+// --disk option parsing and opening a disk with the checks people need to hear about before
+// the guest starts: missing or unwritable files, sizes, locks, overlays of another base.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <linux/fs.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.hpp"
+#include "host/block/block_backend.hpp"
+#include "host/block/io_engine.hpp"
+#include "host/block/overlay.hpp"
+#include "host/block/raw_file.hpp"
+
+namespace vessel::block {
+
+namespace {
+
+// Splits at single commas; ",," is a literal comma.
+std::vector<std::string> split_fields(const std::string& text) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != ',') {
+      out.back() += text[i];
+    } else if (i + 1 < text.size() && text[i + 1] == ',') {
+      out.back() += ',';
+      ++i;
+    } else {
+      out.emplace_back();
+    }
+  }
+  return out;
+}
+
+std::string sys_error() { return std::strerror(errno); }
+
+Result<void> lock(int fd, bool exclusive, const std::string& path) {
+  while (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) { return make_error(path + ": in use by another process (locked)"); }
+    return make_error(fmt::format("{}: cannot lock: {}", path, sys_error()));
+  }
+  return {};
+}
+
+bool permission_error(int err) {
+  return err == EACCES || err == EPERM || err == EROFS || err == ETXTBSY;
+}
+
+}  // namespace
+
+Result<DiskSpec> parse_disk_option(const std::string& text) {
+  const std::vector<std::string> fields = split_fields(text);
+  DiskSpec spec;
+  spec.path = fields[0];
+  if (spec.path.empty())
+    return make_error("--disk: empty path (--disk PATH[,readonly][,overlay=FILE])");
+  bool seen_readonly = false, seen_overlay = false;
+  for (size_t i = 1; i < fields.size(); ++i) {
+    const std::string& f = fields[i];
+    const size_t eq = f.find('=');
+    const std::string key = f.substr(0, eq);
+    if (f.empty()) return make_error("--disk: empty option after ','");
+    if (key == "readonly") {
+      if (eq != std::string::npos) return make_error("--disk: readonly takes no value");
+      if (seen_readonly) return make_error("--disk: readonly given twice");
+      seen_readonly = true;
+      spec.read_only = true;
+    } else if (key == "overlay") {
+      if (seen_overlay) return make_error("--disk: overlay given twice");
+      seen_overlay = true;
+      if (eq == std::string::npos || eq + 1 == f.size()) {
+        return make_error("--disk: overlay needs a file name (overlay=FILE)");
+      }
+      spec.overlay = f.substr(eq + 1);
+    } else {
+      return make_error(
+          fmt::format("--disk: unknown option '{}' (known: readonly, overlay=FILE)", key));
+    }
+  }
+  if (!spec.overlay.empty() && spec.overlay == spec.path) {
+    return make_error("--disk: the overlay cannot be the disk image itself");
+  }
+  return spec;
+}
+
+Result<std::unique_ptr<BlockBackend>> open_disk(const DiskSpec& spec, const OpenOptions& options) {
+  const std::string& path = spec.path;
+  if (path.empty()) return make_error("--disk: empty path");
+  const bool writable = !spec.read_only && spec.overlay.empty();
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return make_error(fmt::format("{}: {}", path, sys_error()));
+  if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+    return make_error(path + ": not a regular file or block device");
+  }
+  UniqueFd fd(::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (writable && permission_error(errno)) {
+      return make_error(
+          fmt::format("{}: not writable ({}); add ,readonly or ,overlay=FILE", path, sys_error()));
+    }
+    return make_error(fmt::format("{}: {}", path, sys_error()));
+  }
+  if (fstat(fd.get(), &st) != 0) return make_error(fmt::format("{}: {}", path, sys_error()));
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (S_ISBLK(st.st_mode) && ioctl(fd.get(), BLKGETSIZE64, &size) != 0) {
+    return make_error(fmt::format("{}: cannot get the device size: {}", path, sys_error()));
+  }
+  if (size == 0) return make_error(path + ": disk image is empty");
+  if (size % kSectorSize != 0) {
+    return make_error(
+        fmt::format("{}: size {} bytes is not a multiple of {}", path, size, kSectorSize));
+  }
+  TRY_VOID(lock(fd.get(), writable, path));
+  // The engine before any overlay is created: if it fails, nothing has been made.
+  std::unique_ptr<IoEngine> engine = TRY(make_engine(options));
+
+  if (spec.overlay.empty()) {
+    const auto blksize = static_cast<uint64_t>(st.st_blksize);
+    const uint32_t granularity = S_ISBLK(st.st_mode) || blksize < kSectorSize ||
+                                         blksize > (1 << 20) || blksize % kSectorSize != 0
+                                     ? 4096
+                                     : static_cast<uint32_t>(blksize);
+    return std::unique_ptr<BlockBackend>(std::make_unique<RawFileBackend>(
+        std::move(fd), path, size, spec.read_only, granularity, std::move(engine)));
+  }
+
+  const std::string& ovl_path = spec.overlay;
+  const overlay::BaseIdentity base_id = TRY(overlay::identify_base(fd.get(), path, size));
+  const int ovl_flags = (spec.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  UniqueFd ovl(::open(ovl_path.c_str(), ovl_flags));
+  if (!ovl.valid()) {
+    if (errno != ENOENT) {
+      if (!spec.read_only && permission_error(errno)) {
+        return make_error(fmt::format("{}: overlay not writable ({})", ovl_path, sys_error()));
+      }
+      return make_error(fmt::format("{}: {}", ovl_path, sys_error()));
+    }
+    if (spec.read_only) {
+      return make_error(ovl_path + ": no such overlay (a read-only disk does not create one)");
+    }
+    TRY_VOID(overlay::create(ovl_path, base_id));
+    ovl = UniqueFd(::open(ovl_path.c_str(), ovl_flags));
+    if (!ovl.valid()) return make_error(fmt::format("{}: {}", ovl_path, sys_error()));
+    log(LogLevel::kInfo, "created overlay {} over {}", ovl_path, path);
+  }
+  struct stat ost {};
+  if (fstat(ovl.get(), &ost) != 0) return make_error(fmt::format("{}: {}", ovl_path, sys_error()));
+  if (!S_ISREG(ost.st_mode)) return make_error(ovl_path + ": overlay is not a regular file");
+  if (ost.st_dev == st.st_dev && ost.st_ino == st.st_ino) {
+    return make_error(ovl_path + ": the overlay is the disk image itself");
+  }
+  TRY_VOID(lock(ovl.get(), !spec.read_only, ovl_path));
+  return overlay::open(std::move(fd), base_id, std::move(ovl), ovl_path, spec.read_only,
+                       std::move(engine));
+}
+
+}  // namespace vessel::block

@@ -1,0 +1,50 @@
+// `--net` on the command line:
+//   user[,hostfwd=RULE]...[,mac=MAC]   user-mode networking through libslirp
+//   tap=IFNAME[,mac=MAC]               a host tap interface (also tap,ifname=IFNAME)
+// RULE is [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT. HOSTADDR defaults to 127.0.0.1:
+// unlike QEMU (any address), a forwarded port is reachable from this host only unless asked.
+// GUESTADDR defaults to the address the guest gets by DHCP (10.0.2.15).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/event_loop.hpp"
+#include "base/result.hpp"
+#include "host/net/net_backend.hpp"
+
+namespace vessel {
+
+struct HostForward {
+  enum class Protocol { kTcp, kUdp };
+  Protocol protocol = Protocol::kTcp;
+  uint32_t host_addr = 0;  // IPv4, host byte order
+  uint16_t host_port = 0;
+  uint32_t guest_addr = 0;  // IPv4, host byte order; 0 = the guest's DHCP address
+  uint16_t guest_port = 0;
+
+  // "tcp:127.0.0.1:8080": how errors name the rule.
+  std::string name() const;
+  bool operator==(const HostForward&) const = default;
+};
+
+struct NetSpec {
+  enum class Kind { kUser, kTap };
+  Kind kind = Kind::kUser;
+  std::vector<HostForward> hostfwd;  // user only
+  std::string ifname;                // tap only
+  std::optional<MacAddress> mac;     // none: the board picks default_mac(index)
+};
+
+// One-line errors name the option and the problem ("--net: hostfwd 'tcp::99999-:80': host
+// port 99999 out of range (1-65535)").
+Result<NetSpec> parse_net_option(const std::string& text);
+
+// The backend a spec names, ready to start(). Errors are one line: a forwarded port already in
+// use is "hostfwd tcp:127.0.0.1:8080: port in use"; a tap that cannot be opened names it.
+Result<std::unique_ptr<NetBackend>> open_net_backend(const NetSpec& spec, EventLoop& loop);
+
+}  // namespace vessel

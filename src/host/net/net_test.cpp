@@ -1,0 +1,577 @@
+// --net parsing, and the backends against the real thing: slirp answering ARP and DHCP and
+// forwarding a host port (loopback only), a tap interface in a private network namespace.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "host/net/net_option.hpp"
+#include "host/net/slirp_backend.hpp"
+#include "host/net/tap_backend.hpp"
+
+namespace vessel {
+namespace {
+
+using Frame = std::vector<uint8_t>;
+
+// ---------------------------------------------------------------- option parsing
+
+NetSpec parse_ok(const std::string& text) {
+  auto spec = parse_net_option(text);
+  EXPECT_TRUE(spec.ok()) << text << ": " << (spec.ok() ? "" : spec.error().message);
+  return spec.ok() ? *spec : NetSpec{};
+}
+
+std::string parse_error(const std::string& text) {
+  auto spec = parse_net_option(text);
+  EXPECT_FALSE(spec.ok()) << text << " parsed";
+  if (spec.ok()) return {};
+  EXPECT_EQ(spec.error().message.find('\n'), std::string::npos);
+  return spec.error().message;
+}
+
+TEST(NetOption, User) {
+  const NetSpec s = parse_ok("user");
+  EXPECT_EQ(s.kind, NetSpec::Kind::kUser);
+  EXPECT_TRUE(s.hostfwd.empty());
+  EXPECT_FALSE(s.mac.has_value());
+}
+
+TEST(NetOption, HostForwardDefaultsToLoopbackAndDhcpGuest) {
+  const NetSpec s = parse_ok("user,hostfwd=tcp::8080-:80");
+  ASSERT_EQ(s.hostfwd.size(), 1U);
+  const HostForward& f = s.hostfwd[0];
+  EXPECT_EQ(f.protocol, HostForward::Protocol::kTcp);
+  EXPECT_EQ(f.host_addr, 0x7f000001U);
+  EXPECT_EQ(f.host_port, 8080);
+  EXPECT_EQ(f.guest_addr, 0U);
+  EXPECT_EQ(f.guest_port, 80);
+  EXPECT_EQ(f.name(), "tcp:127.0.0.1:8080");
+}
+
+TEST(NetOption, SeveralHostForwards) {
+  const NetSpec s = parse_ok(
+      "user,hostfwd=udp:0.0.0.0:5353-10.0.2.15:53,hostfwd=tcp:127.0.0.1:2222-:22,"
+      "hostfwd=::65535-10.0.2.100:1");
+  ASSERT_EQ(s.hostfwd.size(), 3U);
+  EXPECT_EQ(s.hostfwd[0].protocol, HostForward::Protocol::kUdp);
+  EXPECT_EQ(s.hostfwd[0].host_addr, 0U);
+  EXPECT_EQ(s.hostfwd[0].guest_addr, 0x0a00020fU);
+  EXPECT_EQ(s.hostfwd[0].name(), "udp:0.0.0.0:5353");
+  EXPECT_EQ(s.hostfwd[1].host_port, 2222);
+  EXPECT_EQ(s.hostfwd[1].guest_port, 22);
+  EXPECT_EQ(s.hostfwd[2].protocol, HostForward::Protocol::kTcp);  // empty protocol: tcp
+  EXPECT_EQ(s.hostfwd[2].host_port, 65535);
+  EXPECT_EQ(s.hostfwd[2].guest_addr, 0x0a000264U);
+  EXPECT_EQ(s.hostfwd[2].guest_port, 1);
+}
+
+TEST(NetOption, Tap) {
+  NetSpec s = parse_ok("tap=tap0");
+  EXPECT_EQ(s.kind, NetSpec::Kind::kTap);
+  EXPECT_EQ(s.ifname, "tap0");
+  s = parse_ok("tap,ifname=vm-tap.1");
+  EXPECT_EQ(s.ifname, "vm-tap.1");
+  s = parse_ok("tap=tap0,mac=52:54:00:AA:bb:0c");
+  ASSERT_TRUE(s.mac.has_value());
+  EXPECT_EQ(*s.mac, (MacAddress{0x52, 0x54, 0x00, 0xaa, 0xbb, 0x0c}));
+  s = parse_ok("tap=123456789012345");  // IFNAMSIZ - 1 characters
+  EXPECT_EQ(s.ifname.size(), 15U);
+}
+
+TEST(NetOption, Mac) {
+  const NetSpec s = parse_ok("user,mac=02:00:00:00:00:01");
+  ASSERT_TRUE(s.mac.has_value());
+  EXPECT_EQ(format_mac(*s.mac), "02:00:00:00:00:01");
+  EXPECT_EQ(format_mac(default_mac(0)), "52:54:00:12:34:56");
+  EXPECT_EQ(format_mac(default_mac(3)), "52:54:00:12:34:59");
+}
+
+TEST(NetOption, UnknownBackendOrKey) {
+  EXPECT_EQ(parse_error(""), "--net: unknown backend '' (expected user or tap=IFNAME)");
+  EXPECT_EQ(parse_error("bridge=br0"),
+            "--net: unknown backend 'bridge=br0' (expected user or tap=IFNAME)");
+  EXPECT_EQ(parse_error("user=1"), "--net: unknown backend 'user=1' (expected user or tap=IFNAME)");
+  EXPECT_EQ(parse_error("user,foo=1"),
+            "--net: unknown key 'foo' for user (expected hostfwd or mac)");
+  EXPECT_EQ(parse_error("user,foo"), "--net: unknown key 'foo' for user (expected hostfwd or mac)");
+  EXPECT_EQ(parse_error("user,ifname=tap0"),
+            "--net: unknown key 'ifname' for user (expected hostfwd or mac)");
+  EXPECT_EQ(parse_error("tap=tap0,hostfwd=tcp::1-:2"),
+            "--net: unknown key 'hostfwd' for tap (expected ifname or mac)");
+  EXPECT_EQ(parse_error("user,hostfwd"), "--net: 'hostfwd' needs a value (hostfwd=...)");
+  EXPECT_EQ(parse_error("user,"), "--net: unknown key '' for user (expected hostfwd or mac)");
+}
+
+TEST(NetOption, MalformedHostForward) {
+  for (const char* rule :
+       {"tcp:8080-:80", "tcp::8080:80", "tcp::8080-80", "tcp::8080-:80:1", "tcp::abc-:80",
+        "tcp::-:80", "tcp::8080-:", "tcp::8080-:80-", "tcp::+80-:80", "tcp:: 80-:80", ""}) {
+    EXPECT_EQ(parse_error(std::string("user,hostfwd=") + rule),
+              std::string("--net: malformed hostfwd '") + rule +
+                  "' (expected [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT)");
+  }
+  EXPECT_EQ(parse_error("user,hostfwd=sctp::1-:2"),
+            "--net: hostfwd 'sctp::1-:2': unknown protocol 'sctp' (tcp or udp)");
+  EXPECT_EQ(parse_error("user,hostfwd=tcp:1.2.3:8080-:80"),
+            "--net: hostfwd 'tcp:1.2.3:8080-:80': bad host address '1.2.3'");
+  EXPECT_EQ(parse_error("user,hostfwd=tcp:localhost:8080-:80"),
+            "--net: hostfwd 'tcp:localhost:8080-:80': bad host address 'localhost'");
+  for (const char* guest :
+       {"192.168.1.5", "10.0.2.2", "10.0.2.3", "10.0.2.255", "10.0.2.0", "10.0.3.15", "x"}) {
+    EXPECT_EQ(parse_error(std::string("user,hostfwd=tcp::8080-") + guest + ":80"),
+              std::string("--net: hostfwd 'tcp::8080-") + guest + ":80': guest address '" + guest +
+                  "' is not a guest address in 10.0.2.0/24");
+  }
+}
+
+TEST(NetOption, PortOutOfRange) {
+  EXPECT_EQ(parse_error("user,hostfwd=tcp::0-:80"),
+            "--net: hostfwd 'tcp::0-:80': host port 0 out of range (1-65535)");
+  EXPECT_EQ(parse_error("user,hostfwd=tcp::65536-:80"),
+            "--net: hostfwd 'tcp::65536-:80': host port 65536 out of range (1-65535)");
+  EXPECT_EQ(parse_error("user,hostfwd=udp::53-:99999999"),
+            "--net: hostfwd 'udp::53-:99999999': guest port 99999999 out of range (1-65535)");
+  EXPECT_EQ(parse_error("user,hostfwd=tcp::8080-:0"),
+            "--net: hostfwd 'tcp::8080-:0': guest port 0 out of range (1-65535)");
+  // Too many digits to be any port: malformed rather than a number that overflows.
+  EXPECT_NE(parse_error("user,hostfwd=tcp::99999999999999999999-:80").find("malformed"),
+            std::string::npos);
+}
+
+TEST(NetOption, DuplicateHostForward) {
+  EXPECT_EQ(parse_error("user,hostfwd=tcp::8080-:80,hostfwd=tcp:127.0.0.1:8080-:81"),
+            "--net: hostfwd tcp:127.0.0.1:8080 given twice");
+  // The same port for tcp and udp, or on two addresses, are different sockets.
+  EXPECT_EQ(parse_ok("user,hostfwd=tcp::8080-:80,hostfwd=udp::8080-:80").hostfwd.size(), 2U);
+  EXPECT_EQ(parse_ok("user,hostfwd=tcp::8080-:80,hostfwd=tcp:127.0.0.2:8080-:80").hostfwd.size(),
+            2U);
+}
+
+TEST(NetOption, BadMac) {
+  const std::string form = "expected six hex bytes like 52:54:00:12:34:56";
+  EXPECT_EQ(parse_error("user,mac=52:54:00:12:34"), "--net: mac '52:54:00:12:34': " + form);
+  EXPECT_EQ(parse_error("user,mac=52:54:00:12:34:5"), "--net: mac '52:54:00:12:34:5': " + form);
+  EXPECT_EQ(parse_error("user,mac=52:54:00:12:34:zz"), "--net: mac '52:54:00:12:34:zz': " + form);
+  EXPECT_EQ(parse_error("user,mac=52:54:00:12:34:567"), "--net: mac '52:54:00:12:34:567': " + form);
+  EXPECT_EQ(parse_error("user,mac=01:00:5e:00:00:01"),
+            "--net: mac '01:00:5e:00:00:01': a multicast address cannot name one card");
+  EXPECT_EQ(parse_error("user,mac=00:00:00:00:00:00"),
+            "--net: mac '00:00:00:00:00:00': the all-zero address cannot name a card");
+  EXPECT_EQ(parse_error("user,mac=02:00:00:00:00:01,mac=02:00:00:00:00:02"),
+            "--net: mac given twice");
+}
+
+TEST(NetOption, BadTap) {
+  EXPECT_EQ(parse_error("tap"), "--net: tap needs an interface name (tap=IFNAME)");
+  EXPECT_EQ(parse_error("tap="), "--net: tap needs an interface name (tap=IFNAME)");
+  EXPECT_EQ(parse_error("tap=1234567890123456"),
+            "--net: tap interface name '1234567890123456' is not valid (1-15 characters, no "
+            "'/', ':' or spaces)");
+  EXPECT_NE(parse_error("tap=a/b").find("is not valid"), std::string::npos);
+  EXPECT_NE(parse_error("tap=eth0:1").find("is not valid"), std::string::npos);
+  EXPECT_EQ(parse_error("tap=t0,ifname=t1"), "--net: tap interface named twice");
+}
+
+// ---------------------------------------------------------------- frames
+
+constexpr MacAddress kGuestMac{0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+constexpr uint32_t kGuestIp = 0x0a00020f;    // 10.0.2.15
+constexpr uint32_t kGatewayIp = 0x0a000202;  // 10.0.2.2
+
+void put16(Frame& f, size_t at, uint16_t v) {
+  f[at] = static_cast<uint8_t>(v >> 8);
+  f[at + 1] = static_cast<uint8_t>(v);
+}
+void put32(Frame& f, size_t at, uint32_t v) {
+  put16(f, at, static_cast<uint16_t>(v >> 16));
+  put16(f, at + 2, static_cast<uint16_t>(v));
+}
+uint16_t get16(const Frame& f, size_t at) {
+  return static_cast<uint16_t>((f[at] << 8) | f[at + 1]);
+}
+uint32_t get32(const Frame& f, size_t at) {
+  return (uint32_t{get16(f, at)} << 16) | get16(f, at + 2);
+}
+
+Frame ethernet(const MacAddress& dst, const MacAddress& src, uint16_t type, size_t payload) {
+  Frame f(14 + payload);
+  std::copy(dst.begin(), dst.end(), f.begin());
+  std::copy(src.begin(), src.end(), f.begin() + 6);
+  put16(f, 12, type);
+  return f;
+}
+
+constexpr MacAddress kBroadcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+Frame arp_request(const MacAddress& sha, uint32_t spa, uint32_t tpa) {
+  Frame f = ethernet(kBroadcast, sha, 0x0806, 28);
+  put16(f, 14, 1);       // htype Ethernet
+  put16(f, 16, 0x0800);  // ptype IPv4
+  f[18] = 6;
+  f[19] = 4;
+  put16(f, 20, 1);  // request
+  std::copy(sha.begin(), sha.end(), f.begin() + 22);
+  put32(f, 28, spa);
+  put32(f, 38, tpa);
+  return f;
+}
+
+bool is_arp_reply(const Frame& f, uint32_t spa, uint32_t tpa) {
+  return f.size() >= 42 && get16(f, 12) == 0x0806 && get16(f, 20) == 2 && get32(f, 28) == spa &&
+         get32(f, 38) == tpa;
+}
+
+uint16_t ip_checksum(const Frame& f, size_t at, size_t len) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i < len; i += 2) sum += get16(f, at + i);
+  while ((sum >> 16) != 0) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+// DHCPDISCOVER from kGuestMac: IPv4 0.0.0.0 -> 255.255.255.255, UDP 68 -> 67, a BOOTP body
+// with the full 312-byte options area that slirp expects.
+Frame dhcp_discover() {
+  constexpr size_t kBootp = 236 + 312;
+  Frame f = ethernet(kBroadcast, kGuestMac, 0x0800, 20 + 8 + kBootp);
+  f[14] = 0x45;
+  put16(f, 16, static_cast<uint16_t>(20 + 8 + kBootp));
+  f[22] = 64;  // ttl
+  f[23] = 17;  // UDP
+  put32(f, 30, 0xffffffff);
+  put16(f, 24, ip_checksum(f, 14, 20));
+  put16(f, 34, 68);
+  put16(f, 36, 67);
+  put16(f, 38, static_cast<uint16_t>(8 + kBootp));
+  const size_t b = 42;
+  f[b] = 1;  // BOOTREQUEST
+  f[b + 1] = 1;
+  f[b + 2] = 6;
+  put32(f, b + 4, 0x12345678);  // xid
+  std::copy(kGuestMac.begin(), kGuestMac.end(), f.begin() + b + 28);
+  put32(f, b + 236, 0x63825363);  // magic cookie
+  f[b + 240] = 53;                // DHCP message type
+  f[b + 241] = 1;
+  f[b + 242] = 1;  // DISCOVER
+  f[b + 243] = 255;
+  return f;
+}
+
+// The value of DHCP option `code` in a BOOTP reply whose body starts at `b`.
+std::optional<Frame> dhcp_option(const Frame& f, size_t b, uint8_t code) {
+  for (size_t i = b + 240; i + 1 < f.size();) {
+    const uint8_t c = f[i];
+    if (c == 255) break;
+    if (c == 0) {
+      ++i;
+      continue;
+    }
+    const size_t len = f[i + 1];
+    if (i + 2 + len > f.size()) break;
+    if (c == code)
+      return Frame(f.begin() + static_cast<ptrdiff_t>(i + 2),
+                   f.begin() + static_cast<ptrdiff_t>(i + 2 + len));
+    i += 2 + len;
+  }
+  return std::nullopt;
+}
+
+// Frames a backend delivered (on the loop thread), for the test thread to wait on.
+class Collector {
+ public:
+  NetBackend::Receiver receiver() {
+    return [this](std::span<const uint8_t> frame) {
+      std::lock_guard<std::mutex> lock(mu_);
+      frames_.emplace_back(frame.begin(), frame.end());
+      cv_.notify_all();
+    };
+  }
+  // The first frame (old or new) matching pred, waiting up to `timeout`.
+  std::optional<Frame> wait_for(const std::function<bool(const Frame&)>& pred,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    std::optional<Frame> found;
+    cv_.wait_for(lock, timeout, [&] {
+      for (const Frame& f : frames_) {
+        if (pred(f)) {
+          found = f;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Frame> frames_;
+};
+
+// ---------------------------------------------------------------- slirp
+
+class SlirpTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(loop.start("net-test").ok()); }
+  void TearDown() override {
+    backend.reset();
+    loop.stop();
+  }
+
+  void open(const std::vector<HostForward>& fwd = {}) {
+    auto created = SlirpBackend::create(loop, fwd);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    backend = std::move(*created);
+    backend->start(frames.receiver());
+  }
+  // send() belongs to the loop thread.
+  void send(const Frame& f) {
+    loop.post([this, f] { backend->send(f); });
+  }
+
+  EventLoop loop;
+  Collector frames;
+  std::unique_ptr<SlirpBackend> backend;
+};
+
+TEST_F(SlirpTest, AnswersArpForTheGateway) {
+  open();
+  send(arp_request(kGuestMac, kGuestIp, kGatewayIp));
+  const auto reply =
+      frames.wait_for([](const Frame& f) { return is_arp_reply(f, kGatewayIp, kGuestIp); });
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_TRUE(std::equal(kGuestMac.begin(), kGuestMac.end(), reply->begin()));       // to the guest
+  EXPECT_TRUE(std::equal(kGuestMac.begin(), kGuestMac.end(), reply->begin() + 32));  // tha
+}
+
+TEST_F(SlirpTest, OffersTheFirstDhcpAddress) {
+  open();
+  send(dhcp_discover());
+  const auto offer = frames.wait_for([](const Frame& f) {
+    return f.size() > 42 + 240 && get16(f, 12) == 0x0800 && f[23] == 17 && get16(f, 34) == 67 &&
+           get16(f, 36) == 68;
+  });
+  ASSERT_TRUE(offer.has_value());
+  const size_t b = 14 + 4 * (offer->at(14) & 0xf) + 8;
+  EXPECT_EQ(offer->at(b), 2);                                  // BOOTREPLY
+  EXPECT_EQ(get32(*offer, b + 4), 0x12345678U);                // xid echoed
+  EXPECT_EQ(get32(*offer, b + 16), kGuestIp);                  // yiaddr
+  EXPECT_EQ(dhcp_option(*offer, b, 53), Frame{2});             // DHCPOFFER
+  EXPECT_EQ(dhcp_option(*offer, b, 3), (Frame{10, 0, 2, 2}));  // router
+  EXPECT_EQ(dhcp_option(*offer, b, 6), (Frame{10, 0, 2, 3}));  // DNS
+}
+
+uint16_t free_port(int type) {
+  const int s = socket(AF_INET, type, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  EXPECT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+HostForward forward(HostForward::Protocol protocol, uint16_t host_port, uint16_t guest_port) {
+  HostForward f;
+  f.protocol = protocol;
+  f.host_addr = 0x7f000001;
+  f.host_port = host_port;
+  f.guest_port = guest_port;
+  return f;
+}
+
+TEST_F(SlirpTest, HostForwardReachesTheGuest) {
+  const uint16_t port = free_port(SOCK_STREAM);
+  open({forward(HostForward::Protocol::kTcp, port, 80)});
+  // slirp learns the guest's MAC from its ARP request, as from a real guest's first packets.
+  send(arp_request(kGuestMac, kGuestIp, kGatewayIp));
+  ASSERT_TRUE(frames.wait_for([](const Frame& f) { return is_arp_reply(f, kGatewayIp, kGuestIp); })
+                  .has_value());
+
+  const int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  const int rc = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  EXPECT_TRUE(rc == 0 || errno == EINPROGRESS) << std::strerror(errno);
+
+  const auto syn = frames.wait_for([](const Frame& f) {
+    if (f.size() < 54 || get16(f, 12) != 0x0800 || f[23] != 6) return false;
+    const size_t tcp = 14 + 4 * (f[14] & 0xf);
+    return f.size() >= tcp + 14 && get32(f, 30) == kGuestIp && get16(f, tcp + 2) == 80 &&
+           (f[tcp + 13] & 0x12) == 0x02;  // SYN without ACK
+  });
+  close(s);
+  ASSERT_TRUE(syn.has_value());
+  EXPECT_EQ(get32(*syn, 26), kGatewayIp);  // from the host, seen as the gateway
+  EXPECT_TRUE(std::equal(kGuestMac.begin(), kGuestMac.end(), syn->begin()));
+}
+
+TEST_F(SlirpTest, PortInUseIsAnErrorAtStartup) {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(s, 1), 0);
+  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const uint16_t port = ntohs(a.sin_port);
+
+  auto created = SlirpBackend::create(loop, {forward(HostForward::Protocol::kTcp, port, 80)});
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().message,
+            "hostfwd tcp:127.0.0.1:" + std::to_string(port) + ": port in use");
+  close(s);
+
+  const int u = socket(AF_INET, SOCK_DGRAM, 0);
+  len = sizeof a;
+  a.sin_port = 0;
+  ASSERT_EQ(bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(getsockname(u, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const uint16_t uport = ntohs(a.sin_port);
+  // The first rule binds, the second fails: the error names the second.
+  const uint16_t other = free_port(SOCK_STREAM);
+  created = SlirpBackend::create(loop, {forward(HostForward::Protocol::kTcp, other, 22),
+                                        forward(HostForward::Protocol::kUdp, uport, 53)});
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().message,
+            "hostfwd udp:127.0.0.1:" + std::to_string(uport) + ": port in use");
+  close(u);
+}
+
+TEST_F(SlirpTest, OpenFromSpec) {
+  auto spec = parse_net_option("user");
+  ASSERT_TRUE(spec.ok());
+  auto opened = open_net_backend(*spec, loop);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ((*opened)->name(), "user");
+  // Destroyed without ever being started, and started then destroyed from this thread.
+  opened->reset();
+  open();
+  backend.reset();
+}
+
+TEST_F(SlirpTest, DropsRuntsAndGiants) {
+  open();
+  loop.post([this] {
+    backend->send(Frame(13, 0xff));
+    backend->send(Frame(NetBackend::kMaxFrameSize + 1, 0xff));
+  });
+  send(arp_request(kGuestMac, kGuestIp, kGatewayIp));
+  EXPECT_TRUE(frames.wait_for([](const Frame& f) { return is_arp_reply(f, kGatewayIp, kGuestIp); })
+                  .has_value());
+}
+
+// ---------------------------------------------------------------- tap
+
+TEST(TapBackend, BadNameAndNoDevice) {
+  EventLoop loop;
+  auto opened = TapBackend::open("1234567890123456", loop);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().message, "tap 1234567890123456: interface name must be 1-15 characters");
+}
+
+// A tap in a network namespace of its own (made by a helper thread, so that this process's
+// other threads keep the host's), addressed 10.9.9.1/24: the kernel answers an ARP request
+// the "guest" sends through the backend.
+TEST(TapBackend, KernelAnswersArpThroughTheTap) {
+  std::unique_ptr<TapBackend> tap;
+  std::string error;
+  int ctl = -1;  // keeps the namespace's configuration socket (and so the namespace)
+  EventLoop loop;
+  std::thread setup([&] {
+    if (unshare(CLONE_NEWNET) != 0) {
+      error = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+      return;
+    }
+    auto opened = TapBackend::open("vtest0", loop);
+    if (!opened.ok()) {
+      error = opened.error().message;
+      return;
+    }
+    tap = std::move(*opened);
+    ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ifreq ifr{};
+    std::strcpy(ifr.ifr_name, "vtest0");
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ifr.ifr_addr);
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(0x0a090901);
+    if (ioctl(ctl, SIOCSIFADDR, &ifr) != 0) error = std::string("SIOCSIFADDR: ") + strerror(errno);
+    sin->sin_addr.s_addr = htonl(0xffffff00);
+    if (ioctl(ctl, SIOCSIFNETMASK, &ifr) != 0) error = "SIOCSIFNETMASK";
+    ifr.ifr_flags = IFF_UP;
+    if (ioctl(ctl, SIOCSIFFLAGS, &ifr) != 0) error = "SIOCSIFFLAGS";
+  });
+  setup.join();
+  if (tap == nullptr) GTEST_SKIP() << "no tap here: " << error;
+  ASSERT_EQ(error, "");
+  EXPECT_EQ(tap->ifname(), "vtest0");
+
+  ASSERT_TRUE(loop.start("tap-test").ok());
+  Collector frames;
+  tap->start(frames.receiver());
+  const Frame request = arp_request(kGuestMac, 0x0a090902, 0x0a090901);
+  const auto reply = [&] {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      loop.post([&] { tap->send(request); });
+      auto got =
+          frames.wait_for([](const Frame& f) { return is_arp_reply(f, 0x0a090901, 0x0a090902); },
+                          std::chrono::milliseconds(100));
+      if (got) return got;
+    }
+    return std::optional<Frame>{};
+  }();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_TRUE(std::equal(kGuestMac.begin(), kGuestMac.end(), reply->begin()));
+
+  // Paused, the kernel's answer waits in the tap's queue; resumed, it arrives.
+  const auto replies = [&] {
+    size_t n = 0;
+    frames.wait_for(
+        [&](const Frame& f) {
+          n += is_arp_reply(f, 0x0a090901, 0x0a090902) ? 1 : 0;
+          return false;
+        },
+        std::chrono::milliseconds(0));
+    return n;
+  };
+  const size_t before = replies();
+  loop.post([&] {
+    tap->set_receive_paused(true);
+    tap->send(request);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(replies(), before);
+  loop.post([&] { tap->set_receive_paused(false); });
+  for (int i = 0; i < 50 && replies() == before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(replies(), before);
+
+  tap.reset();
+  loop.stop();
+  close(ctl);
+}
+
+}  // namespace
+}  // namespace vessel

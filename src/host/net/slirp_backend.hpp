@@ -1,0 +1,46 @@
+// User-mode networking through libslirp (4.7 API): the guest sits on a private 10.0.2.0/24
+// behind a NAT made of ordinary host sockets, so it needs no privileges and no host setup.
+//   10.0.2.2   the gateway; connections to it reach the host's loopback
+//   10.0.2.3   DNS, forwarded to the host's resolver
+//   10.0.2.15  the first address handed out by slirp's DHCP server
+// Host ports can be forwarded into the guest (HostForward, see net_option.hpp).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "base/event_loop.hpp"
+#include "base/result.hpp"
+#include "host/net/net_backend.hpp"
+#include "host/net/net_option.hpp"
+
+namespace vessel {
+
+class SlirpBackend final : public NetBackend {
+ public:
+  // Creates the stack and binds every forwarded port, so that a port already in use is an
+  // error at startup ("hostfwd tcp:127.0.0.1:8080: port in use"). May be called from any
+  // thread; nothing runs on the loop until start().
+  static Result<std::unique_ptr<SlirpBackend>> create(EventLoop& loop,
+                                                      const std::vector<HostForward>& hostfwd);
+  // Stops using the loop: on the loop thread directly, from another thread through a posted
+  // task that this waits for (the loop must then be running, or never have run this backend).
+  ~SlirpBackend() override;
+  SlirpBackend(const SlirpBackend&) = delete;
+  SlirpBackend& operator=(const SlirpBackend&) = delete;
+
+  std::string_view name() const override { return "user"; }
+  void start(Receiver receiver) override;
+  void send(std::span<const uint8_t> frame) override;
+
+  struct Impl;  // public so that the C callbacks in the .cpp can name it
+
+ private:
+  explicit SlirpBackend(EventLoop& loop);
+  EventLoop& loop_;
+  std::shared_ptr<Impl> impl_;  // shared with the tasks and callbacks given to the loop
+  std::atomic<bool> started_{false};
+};
+
+}  // namespace vessel

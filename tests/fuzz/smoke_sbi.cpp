@@ -1,0 +1,2 @@
+#define LLVMFuzzerTestOneInput vessel_fuzz_sbi
+#include "sbi_fuzz.cpp"

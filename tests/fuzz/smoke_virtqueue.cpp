@@ -1,0 +1,2 @@
+#define LLVMFuzzerTestOneInput vessel_fuzz_virtqueue
+#include "virtqueue_fuzz.cpp"
