@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -152,6 +153,10 @@ class Hart {
   // STIP follows mtime >= stimecmp (Sstc with menvcfg.STCE, or the builtin SBI's timer).
   bool stimecmp_drives_stip() const { return sbi_timer_ || (sstc_ && (menvcfg_ & envcfg::kSTCE)); }
 
+  // The longest WFI sleeps when no deadline is due, so the run loop still polls devices and
+  // stop requests. Tests lengthen it to tell a deadline wake-up from this fallback.
+  void set_wfi_max_sleep(std::chrono::nanoseconds d) { wfi_max_sleep_ = d; }
+
   // --- paravirtual interface ---
   void set_ecall_handler(EcallHandler* handler) { ecall_handler_ = handler; }
   EcallHandler* ecall_handler() const { return ecall_handler_; }
@@ -260,6 +265,7 @@ class Hart {
   uint64_t menvcfg_ = 0, senvcfg_ = 0;
   uint64_t stimecmp_ = ~0ULL;
   EcallHandler* ecall_handler_ = nullptr;
+  std::chrono::nanoseconds wfi_max_sleep_ = std::chrono::milliseconds(10);
   bool sstc_ = true;
   bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;

@@ -185,7 +185,7 @@ ExecStatus Hart::do_wfi(const DecodedInsn& d) {
     const uint64_t cmp = irq_.mtimecmp();
     // Bounded so that the run loop still polls devices and stop requests; a spurious wake-up
     // is allowed (WFI is a hint) and the guest's idle loop simply executes WFI again.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
+    auto deadline = std::chrono::steady_clock::now() + wfi_max_sleep_;
     if ((mie_ & irq::kMTIP) && cmp != HartIrq::kNoDeadline) {
       deadline = std::min(deadline, clock_.when(cmp));
     }
