@@ -15,6 +15,7 @@ extern "C" int vessel_fuzz_elf(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_virtqueue(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_sbi(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_virtio_blk(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_virtio_net(const uint8_t* data, size_t size);
 
 namespace {
 using Target = int (*)(const uint8_t*, size_t);
@@ -57,10 +58,11 @@ int main(int argc, char** argv) {
                     : name == "virtqueue"  ? vessel_fuzz_virtqueue
                     : name == "sbi"        ? vessel_fuzz_sbi
                     : name == "virtio_blk" ? vessel_fuzz_virtio_blk
+                    : name == "virtio_net" ? vessel_fuzz_virtio_net
                                            : nullptr;
     if (target == nullptr || eq == std::string::npos) {
       std::fprintf(stderr,
-                   "usage: fuzz_smoke {htif,elf,virtqueue,sbi,virtio_blk}=<corpus dir> ...\n");
+                   "usage: fuzz_smoke {htif,elf,virtqueue,sbi,virtio_blk,virtio_net}=<corpus dir> ...\n");
       return 2;
     }
     for (const auto& entry : std::filesystem::directory_iterator(arg.substr(eq + 1))) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for the fuzz targets (corpus/elf, corpus/htif, corpus/virtqueue,
-corpus/sbi). Run from anywhere; the files are checked in, so this only needs rerunning when
+corpus/sbi, corpus/virtio_blk, corpus/virtio_net). Run from anywhere; the files are checked in, so this only needs rerunning when
 the input formats change."""
 import gzip
 import os
@@ -211,6 +211,132 @@ def virtio_blk_seeds():
     }
 
 
+# virtio_net_fuzz: flags (bit 0 EVENT_IDX, 1 INDIRECT_DESC, 2 VERSION_1), log2 sizes of
+# receiveq and transmitq, up to 32 KiB of RAM (receiveq's rings at 0x0/0x1000/0x1400,
+# transmitq's at 0x2000/0x3000/0x3400), steps {op, a, b}: op % 6 = 0 kick transmitq,
+# 1 kick receiveq, 2 (op >> 5) + 1 frames of (a << 8 | b) % 9100 bytes from the backend,
+# 3 poke RAM[(a << 8 | b)], 4 publish a % 8 more on queue b & 1, 5 reset. Steps follow the
+# whole 32 KiB of RAM, so the seeds that inject frames are that long; their receive buffers
+# sit above it (RAM the device writes but the input does not set).
+NET_RING = ((0x0000, 0x1000), (0x2000, 0x3000))
+NET_INIT = 0x8000
+NET_V1, NET_EVENT_IDX, NET_INDIRECT = 4, 1, 2
+NET_TX_KICK, NET_RX_KICK, NET_FRAMES, NET_POKE, NET_PUBLISH, NET_RESET = range(6)
+
+
+def net_frame(length, fill=0x5A):
+    """An Ethernet frame: broadcast destination, a local source MAC, IPv4's EtherType."""
+    head = b"\xff" * 6 + bytes([0x52, 0x54, 0, 0x12, 0x34, 0x99]) + b"\x08\x00"
+    return (head + bytes([fill]) * length)[:length]
+
+
+def net_hdr(v1=True, flags=0, gso=0):
+    return struct.pack("<BBHHHH", flags, gso, 0, 0, 0, 0) + (b"\x01\x00" if v1 else b"")
+
+
+def net_frames(length, count=1):
+    return ((count - 1) << 5 | NET_FRAMES, length >> 8, length & 0xFF)
+
+
+def virtio_net(flags, log2_sizes, rx=(), tx=(), published=None, steps=(), tables=()):
+    """rx, tx: chains per queue, each a list of buffers (bytes to read, or an int: that many
+    writable bytes); published: how many of each queue's chains the avail index shows at
+    first (default all; the rest wait for a publish step); tables: [(queue, chain index,
+    [buffers])] put that chain in an indirect table instead."""
+    ram = bytearray(0x10000)
+    data = [0x3800, 0x8000]  # readable buffers inside the input's RAM, writable ones above
+    indirect = {(q, i): bufs for q, i, bufs in tables}
+    table_at = 0x6000
+
+    def place(buf):
+        nonlocal ram
+        if isinstance(buf, int):
+            addr, length, fl = data[1], buf, 2
+            data[1] = (data[1] + buf + 15) & ~15
+        else:
+            addr, length, fl = data[0], len(buf), 0
+            ram[addr:addr + length] = buf
+            data[0] = (data[0] + length + 15) & ~15
+        return RAM + addr, length, fl
+
+    for q, chains in enumerate((rx, tx)):
+        size = 1 << log2_sizes[q]
+        desc_base, avail = NET_RING[q]
+        desc = 0
+        for i, chain in enumerate(chains):
+            head = desc % size
+            if (q, i) in indirect:
+                entries = [place(b) for b in indirect[(q, i)]]
+                for k, (addr, length, fl) in enumerate(entries):
+                    nxt = k + 1 if k + 1 < len(entries) else 0
+                    struct.pack_into("<QIHH", ram, table_at + 16 * k, addr, length,
+                                     fl | (1 if k + 1 < len(entries) else 0), nxt)
+                struct.pack_into("<QIHH", ram, desc_base + 16 * head, RAM + table_at,
+                                 16 * len(entries), 4, 0)
+                table_at += 16 * len(entries)
+                desc += 1
+            else:
+                entries = [place(b) for b in chain]
+                for k, (addr, length, fl) in enumerate(entries):
+                    more = k + 1 < len(entries)
+                    struct.pack_into("<QIHH", ram, desc_base + 16 * (desc % size), addr, length,
+                                     fl | (1 if more else 0), (desc + 1) % size)
+                    desc += 1
+            struct.pack_into("<H", ram, avail + 4 + 2 * (i % size), head)
+        shown = len(chains) if published is None else published[q]
+        struct.pack_into("<HH", ram, avail, 0, shown)
+    body = bytes([flags, log2_sizes[0], log2_sizes[1]])
+    if not steps:
+        return body + bytes(ram[:data[0]])
+    return body + bytes(ram[:NET_INIT]) + b"".join(bytes(s) for s in steps)
+
+
+def virtio_net_seeds():
+    v1 = lambda length, fill=0x5A: net_hdr() + net_frame(length, fill)
+    return {
+        # Sent at activation: a frame in one buffer, one split after its header, one with the
+        # header split, then a runt, a checksum request, GSO and a short header (dropped).
+        "virtio_net/tx_activate": virtio_net(NET_V1, (3, 3), tx=[
+            [v1(60)],
+            [net_hdr(), net_frame(1514, 0x11)],
+            [net_hdr()[:5], net_hdr()[5:] + net_frame(100)[:40], net_frame(100)[40:]],
+            [v1(13)],
+            [net_hdr(flags=1) + net_frame(60)],
+            [net_hdr(gso=1) + net_frame(60)],
+            [net_hdr()[:7]],
+        ]),
+        # A legacy driver's 10-byte header, EVENT_IDX, an indirect chain, and a chain with a
+        # writable buffer after its frame.
+        "virtio_net/tx_legacy_indirect": virtio_net(NET_EVENT_IDX | NET_INDIRECT, (2, 2), tx=[
+            [net_hdr(v1=False) + net_frame(64)],
+            [],
+            [net_hdr(v1=False), net_frame(200), 16],
+        ], tables=[(1, 1, [net_hdr(v1=False), net_frame(300, 0x22)])]),
+        # Frames that fit, the largest standard one, one too big for its buffer, one while no
+        # buffer is posted (waits), buffers published later; transmit kicks in between.
+        "virtio_net/rx_frames": virtio_net(NET_V1, (3, 3), rx=[
+            [1526], [1526], [12, 1514], [100], [1526], [1526],
+        ], tx=[[v1(60)], [v1(98, 0x33)]], published=(4, 1), steps=[
+            net_frames(60), net_frames(1514), net_frames(42), net_frames(200),
+            net_frames(1000), (NET_PUBLISH, 2, 0), net_frames(14, 3),
+            (NET_TX_KICK, 0, 0), (NET_PUBLISH, 1, 1), (NET_RX_KICK, 0, 0),
+        ]),
+        # More frames than the pending bound with one reused buffer: the backend is paused,
+        # then resumed as the driver publishes the same buffer again and again.
+        "virtio_net/rx_burst": virtio_net(NET_V1 | NET_EVENT_IDX, (0, 0), rx=[[1526]],
+                                          steps=[net_frames(64, 8)] * 34 +
+                                          [(NET_PUBLISH, 7, 0)] * 20 + [(NET_RX_KICK, 0, 0)]),
+        # Legacy header with split receive buffers, a reset with frames pending, the rings
+        # still there afterwards, and a poke that breaks a receive descriptor's chain.
+        "virtio_net/rx_legacy_reset": virtio_net(NET_INDIRECT, (2, 1), rx=[
+            [10, 1514], [10, 60], [1524], [1524],
+        ], tx=[[net_hdr(v1=False) + net_frame(60)]], published=(1, 1), steps=[
+            net_frames(60, 3), (NET_RESET, 0, 0), net_frames(60), (NET_PUBLISH, 2, 0),
+            (NET_POKE, 0x00, 0x2E), net_frames(80, 2), (NET_PUBLISH, 1, 0), (NET_TX_KICK, 0, 0),
+        ]),
+    }
+
+
 def main():
     files = {
         "elf/two_segments.elf": elf([(RAM, RAM, b"\x13\x00\x00\x00" * 4, 0x40),
@@ -285,6 +411,7 @@ def main():
                         (0, "pmu", 0, [])]),
     }
     files.update(virtio_blk_seeds())
+    files.update(virtio_net_seeds())
     for name, data in files.items():
         path = os.path.join(HERE, "corpus", name)
         os.makedirs(os.path.dirname(path), exist_ok=True)

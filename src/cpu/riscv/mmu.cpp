@@ -24,7 +24,7 @@ enum : uint8_t { kOff = 0, kTor = 1, kNa4 = 2, kNapot = 3 };
 }  // namespace pmpcfg
 
 constexpr uint64_t kPmpAddrMask = (1ULL << 54) - 1;
-constexpr uint64_t kSatpModeBare = 0, kSatpModeSv39 = 8, kSatpModeSv48 = 9;
+constexpr uint64_t kSatpModeBare = 0, kSatpModeSv39 = 8;  // satp writes admit only Sv48 (9) too
 }  // namespace
 
 Priv Hart::data_priv() const {

@@ -60,7 +60,8 @@ class VirtioDevice {
   // DRIVER_OK with the features the driver accepted. Devices start serving their queues.
   virtual Result<void> activate(const DeviceContext& ctx, uint64_t features) = 0;
   // The driver wrote QueueNotify for `index`. Called on the vCPU thread: devices hand the
-  // work to their I/O thread rather than doing host I/O here.
+  // work to their I/O thread rather than doing host I/O here. Called without transport locks,
+  // so it may race a reset() from another vCPU: ignore it when not active.
   virtual void notify(unsigned index) = 0;
   // Device reset (status 0, or the transport's own reset): stop using the queues; any
   // request in flight completes or is dropped before this returns.

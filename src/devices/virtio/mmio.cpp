@@ -223,7 +223,7 @@ bool VirtioMmio::write(uint64_t offset, unsigned size, uint64_t value) {
       break;
     case kQueueSel: s.queue_sel = static_cast<uint32_t>(value); break;
     case kQueueNum:
-      // Kept as written (truncation would turn 65536 into 0); checked at QueueReady.
+      // Clamped, not truncated: 0x10010 must not pass for 16. Checked at QueueReady.
       if (queue_writable)
         s.pending[s.queue_sel].size = static_cast<uint16_t>(std::min<uint64_t>(value, 0xffff));
       break;

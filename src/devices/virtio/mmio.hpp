@@ -1,5 +1,11 @@
 // The virtio-mmio transport, version 2 ("modern"; virtio 1.2, "Virtio Over MMIO"), in one of
 // the virt board's windows at 0x1000_1000 + n * 0x1000, IRQ 1 + n.
+//
+// Threads: registers may be accessed from any vCPU thread (serialised by a transport lock that
+// is held while calling the device's read_config / write_config / activate / reset, but never
+// while calling notify()); DeviceContext's callbacks may be called from any thread and take only
+// a leaf lock, so a device may call them while holding its own locks, and its reset() may wait
+// for its I/O thread. Details in mmio_impl.hpp.
 #pragma once
 
 #include <memory>

@@ -213,6 +213,27 @@ TEST(DiskOption, OneLineErrors) {
   }
 }
 
+TEST(IoEngines, AutoFallsBackToThreadsWhenIoUringIsRefused) {
+  TempDir dir;
+  const std::string img = dir / "f.img";
+  write_file(img, Bytes(64 * 1024, 1));
+  setenv("VESSEL_NO_IO_URING", "1", 1);
+  auto threads = open_disk(DiskSpec{img, true, ""});
+  OpenOptions uring;
+  uring.io = IoMode::kUring;
+  auto refused = open_disk(DiskSpec{img, true, ""}, uring);
+  unsetenv("VESSEL_NO_IO_URING");
+  ASSERT_TRUE(threads.ok()) << threads.error().message;
+  EXPECT_NE((*threads)->describe().find("threads"), std::string::npos) << (*threads)->describe();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("io_uring unavailable"), std::string::npos);
+  if (make_uring_engine(8).ok()) {
+    auto auto_uring = open_disk(DiskSpec{img, true, ""});
+    ASSERT_TRUE(auto_uring.ok());
+    EXPECT_NE((*auto_uring)->describe().find("io_uring"), std::string::npos);
+  }
+}
+
 TEST_P(BlockTest, RawReadWriteFlush) {
   const std::string img = dir_ / "disk.img";
   Bytes content = pattern(1 << 20, 1);

@@ -16,6 +16,10 @@ void MemoryBackend::complete(std::function<int()> op, Completion done) {
     }
     done(err);
   };
+  if (hold_) {
+    queued_.push_back(std::move(run));
+    return;
+  }
   if (!async_ || loop_ == nullptr) return run();
   queued_.push_back(std::move(run));
   loop_->post([this] {

@@ -20,6 +20,8 @@ class MemoryBackend final : public BlockBackend {
 
   std::vector<uint8_t>& data() { return data_; }
   const Counts& counts() const { return counts_; }
+  // While held, completions wait for drain() (tests of what happens to requests in flight).
+  void hold_completions(bool hold) { hold_ = hold; }
   // The next `count` requests (of any kind) fail with `err` (a negative errno).
   void fail_next(int err, unsigned count = 1) {
     fail_err_ = err;
@@ -54,6 +56,7 @@ class MemoryBackend final : public BlockBackend {
   std::vector<uint8_t> data_;
   bool read_only_;
   bool async_;
+  bool hold_ = false;
   EventLoop* loop_ = nullptr;
   Counts counts_;
   int fail_err_ = 0;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <string>
@@ -234,6 +235,10 @@ class UringEngine final : public IoEngine {
 }  // namespace
 
 Result<std::unique_ptr<IoEngine>> make_uring_engine(unsigned entries) {
+  // For hosts where io_uring misbehaves, and for testing the fallback.
+  if (const char* off = std::getenv("VESSEL_NO_IO_URING"); off != nullptr && *off != '\0') {
+    return make_error("io_uring unavailable: disabled by VESSEL_NO_IO_URING");
+  }
   auto engine = std::make_unique<UringEngine>();
   TRY_VOID(engine->init(entries));
   return std::unique_ptr<IoEngine>(std::move(engine));

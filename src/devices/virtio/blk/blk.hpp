@@ -18,10 +18,10 @@ namespace vessel::virtio {
 
 // Per-device counters, readable from any thread.
 struct BlkStats {
-  uint64_t reads = 0, writes = 0;
-  uint64_t read_bytes = 0, write_bytes = 0;
-  uint64_t flushes = 0, discards = 0, write_zeroes = 0;
-  uint64_t errors = 0;  // requests completed with IOERR or UNSUPP
+  uint64_t reads = 0, writes = 0;                        // requests completed successfully
+  uint64_t read_bytes = 0, write_bytes = 0;              // their data
+  uint64_t flushes = 0, discards = 0, write_zeroes = 0;  // requests received
+  uint64_t errors = 0;                                   // requests completed with IOERR or UNSUPP
 };
 
 class VirtioBlk final : public VirtioDevice {

@@ -441,14 +441,20 @@ TEST_F(BlkTest, ManyAsyncRequestsWithEventIdx) {
 }
 
 TEST_F(BlkTest, ResetDropsRequestsInFlight) {
-  make(false, /*async=*/true);
+  make();
+  disk_->hold_completions(true);  // the disk answers only when drained
   add(VirtioBlk::kTIn, 0, {512}, true);
   add(VirtioBlk::kTOut, 1, {512}, false);
   blk_->notify(0);
+  auto in_flight = [&] {
+    std::promise<size_t> n;
+    loop_.post([&] { n.set_value(disk_->in_flight()); });
+    return n.get_future().get();
+  };
+  ASSERT_TRUE(testing::settle(loop_, [&] { return in_flight() == 2; }));
   blk_->reset();  // from this (vCPU-like) thread: returns with nothing left in flight
-  std::promise<size_t> left;
-  loop_.post([&] { left.set_value(disk_->in_flight()); });
-  EXPECT_EQ(left.get_future().get(), 0U);
+  EXPECT_EQ(in_flight(), 0U);
+  EXPECT_EQ(disk_->counts().reads + disk_->counts().writes, 2U);
   loop_.drain();
   EXPECT_EQ(q_.used_idx(), 0U);  // completed into the void, not into the reset queue
 }
