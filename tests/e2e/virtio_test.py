@@ -8,6 +8,7 @@ and ext4) with virtio devices and checks, from inside the guest and from the hos
   readonly   ,readonly: the guest sees a read-only disk, writes fail, the file is unchanged
   net        DHCP lease 10.0.2.15, wget from an HTTP server on host loopback via 10.0.2.2,
              and hostfwd from a host port to a guest HTTP server
+  rootfs     root=/dev/vda through the modules-only initramfs
   rng        /dev/hwrng returns data
   hvc        /dev/hvc0 reaches a Unix socket on the host and back
 
@@ -38,11 +39,11 @@ STEP_TIMEOUT = 60.0
 class Guest:
     """A booted guest with a shell: run a command and wait for a marker it prints."""
 
-    def __init__(self, args, extra, append="console=ttyS0"):
+    def __init__(self, args, extra, append="console=ttyS0", initrd="initrd.cpio.gz"):
         guest = args.guest_dir
         argv = [args.vessel, "run", "--firmware", os.path.join(guest, "fw_dynamic.bin"),
                 "--kernel", os.path.join(guest, "Image"),
-                "--initrd", os.path.join(guest, "initrd.cpio.gz"),
+                "--initrd", os.path.join(guest, initrd),
                 "--append", append, "--memory", "512M", "--timeout", "600"] + extra
         self.console = Console(argv, stdin_eof=False)
         self.counter = 0
@@ -270,7 +271,26 @@ def case_hvc(args, tmp):
     return "both directions"
 
 
-CASES = {"disk": case_disk, "overlay": case_overlay, "readonly": case_readonly, "net": case_net,
+def case_rootfs(args, tmp):
+    """root=/dev/vda: the modules-only initramfs switches to the ext4 root on the disk."""
+    root = os.path.join(tmp, "rootfs.ext4")
+    shutil.copyfile(os.path.join(args.guest_dir, "rootfs.ext4"), root)
+    g = Guest(args, ["--disk", root], append="console=ttyS0 root=/dev/vda rw",
+              initrd="initrd-modules.cpio.gz")
+    try:
+        out = g.check("grep ' / ' /proc/mounts", "the root mount")
+        if "/dev/vda" not in out or "ext4" not in out:
+            g.console.fail(f"/ is not ext4 on /dev/vda: {out!r}")
+        g.check("echo root was writable > /rootfs-note && sync", "write to the root")
+        g.poweroff()
+    finally:
+        g.close()
+    if "root was writable" not in debugfs_cat(root, "rootfs-note"):
+        raise Failure("the root disk image lacks the file written in the guest")
+    return "booted from /dev/vda, wrote to it"
+
+
+CASES = {"disk": case_disk, "rootfs": case_rootfs, "overlay": case_overlay, "readonly": case_readonly, "net": case_net,
          "rng": case_rng, "hvc": case_hvc}
 
 
