@@ -195,11 +195,7 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
   // Everything is parsed before anything is opened, and disks (which may create an overlay
   // file) are opened last: a bad option anywhere leaves no file created or modified.
   std::vector<block::DiskSpec> disks;
-  for (const std::string& text : config.disks) {
-    auto spec = block::parse_disk_option(text);
-    if (!spec) return make_error("--disk: " + spec.error().message);
-    disks.push_back(std::move(*spec));
-  }
+  for (const std::string& text : config.disks) disks.push_back(TRY(block::parse_disk_option(text)));
   std::vector<NetSpec> nets;
   for (const std::string& text : config.nets) nets.push_back(TRY(parse_net_option(text)));
   std::string hvc_path;

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import shutil
 import struct
 import subprocess
@@ -184,6 +185,58 @@ class Tester:
                  ["kernel ELF", "overlaps firmware"])
         self.bad("initrd without a kernel", ["--initrd", initrd], ["initrd", "kernel"])
         self.bad("nothing to run", none, ["nothing to run", "--kernel"])
+
+        # Paravirtual devices: the same rule, and a failure never leaves an overlay behind.
+        odd = self.path("odd.img")
+        with open(odd, "wb") as f:
+            f.truncate(1000)
+        disk_a = self.path("a.img")
+        disk_b = self.path("b.img")
+        for path, size in ((disk_a, 1 << 20), (disk_b, 2 << 20)):
+            with open(path, "wb") as f:
+                f.truncate(size)
+        missing_disk = self.path("no-such-disk.img")
+        self.bad("missing disk", ["--kernel", raw_kernel, "--disk", missing_disk],
+                 [missing_disk, "no such file"])
+        self.bad("directory as disk", ["--kernel", raw_kernel, "--disk", self.tmp],
+                 [self.tmp, "not a regular file"])
+        self.bad("disk size not a multiple of 512", ["--kernel", raw_kernel, "--disk", odd],
+                 [odd, "multiple of 512"])
+        self.bad("unknown --disk key", ["--kernel", raw_kernel, "--disk", f"{disk_a},bogus"],
+                 ["--disk", "bogus"])
+        self.bad("malformed hostfwd", ["--kernel", raw_kernel, "--net", "user,hostfwd=tcp:bad"],
+                 ["--net", "hostfwd", "tcp:bad"])
+        self.bad("unknown --net backend", ["--kernel", raw_kernel, "--net", "frob"],
+                 ["--net", "frob"])
+        self.bad("--virtio-console not unix:", ["--kernel", raw_kernel, "--virtio-console", "tcp:1"],
+                 ["--virtio-console", "unix:PATH"])
+        new_overlay = self.path("new.overlay")
+        self.bad("a bad --net leaves no overlay behind",
+                 ["--kernel", raw_kernel, "--disk", f"{disk_a},overlay={new_overlay}",
+                  "--net", "user,hostfwd=tcp:x"], ["--net", "hostfwd"])
+
+        def no_overlay_left(problems):
+            if os.path.exists(new_overlay):
+                problems.append(f"  {new_overlay} was created by a refused command line")
+        self.case("bad: no overlay left behind", no_overlay_left)
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            self.bad("hostfwd port in use",
+                     ["--kernel", raw_kernel, "--net", f"user,hostfwd=tcp:127.0.0.1:{port}-:80"],
+                     [f"127.0.0.1:{port}", "port in use"])
+        overlay = self.path("a.overlay")
+
+        def make_overlay(problems):
+            made = self.run(["run", "--kernel", raw_kernel, "--dump-dtb", self.path("made.dtb"),
+                             "--disk", f"{disk_a},overlay={overlay}"])
+            if made.status != 0 or not os.path.isfile(overlay):
+                problems.append(f"  creating an overlay for {disk_a} failed\n" + made.describe())
+        self.case("overlay created for a base", make_overlay)
+        self.bad("overlay of another base",
+                 ["--kernel", raw_kernel, "--disk", f"{disk_b},overlay={overlay}"],
+                 [overlay, "another base"])
 
         self.bad("unknown option", ["--frobnicate"], ["--frobnicate"])
         self.bad("option without its value", none + ["--kernel"], ["--kernel"])
