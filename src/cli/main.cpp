@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> disks, nets;
   std::string virtio_console;
   bool no_rng = false;
+  std::string cpu_features;
+  run->add_option("--cpu-features", cpu_features,
+                  "Turn optional hart features on or off: a comma list of +NAME/-NAME "
+                  "(known: sstc; all on by default)");
   run->add_option("--disk", disks,
                   "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY] (repeatable; the first is "
                   "/dev/vda)")
@@ -88,6 +92,24 @@ int main(int argc, char** argv) {
   options.machine.nets = nets;
   if (!virtio_console.empty()) options.machine.virtio_console = virtio_console;
   options.machine.rng = !no_rng;
+  if (!cpu_features.empty()) {
+    std::string_view rest = cpu_features;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (item.size() < 2 || (item[0] != '+' && item[0] != '-')) {
+        return fail(fmt::format("--cpu-features: '{}' is not +NAME or -NAME", item));
+      }
+      const bool on = item[0] == '+';
+      const std::string_view name = item.substr(1);
+      if (name == "sstc") {
+        options.machine.sstc = on;
+      } else {
+        return fail(fmt::format("--cpu-features: unknown feature '{}' (known: sstc)", name));
+      }
+    }
+  }
   if (!dump_dtb.empty()) options.dump_dtb = dump_dtb;
   if (timeout < 0) return fail("--timeout: must not be negative");
   options.timeout_seconds = timeout;

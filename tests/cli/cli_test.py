@@ -238,6 +238,11 @@ class Tester:
                  ["--kernel", raw_kernel, "--disk", f"{disk_b},overlay={overlay}"],
                  [overlay, "another base"])
 
+        self.bad("unknown cpu feature", ["--kernel", raw_kernel, "--cpu-features", "+avx"],
+                 ["--cpu-features", "avx"])
+        self.bad("cpu feature without a sign", ["--kernel", raw_kernel, "--cpu-features", "sstc"],
+                 ["--cpu-features", "sstc"])
+
         self.bad("unknown option", ["--frobnicate"], ["--frobnicate"])
         self.bad("option without its value", none + ["--kernel"], ["--kernel"])
         self.bad("--cpus 2", none + ["--kernel", spin, "--cpus", "2"], ["--cpus", "only 1"])
@@ -335,6 +340,20 @@ class Tester:
                 if self.fdtget(dtb, "/chosen", prop) is not None:
                     problems.append(f"  /chosen has {prop} that nobody asked for")
         self.case("dtb: --firmware none, --memory 5G, no --append/--initrd", bare)
+
+        def sstc_toggle(problems):
+            on = self.dump("sstc-on", ["--kernel", kernel], problems)
+            off = self.dump("sstc-off", ["--kernel", kernel, "--cpu-features", "-sstc"], problems)
+            if on is None or off is None:
+                return
+            isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
+            isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
+            if not isa_on.endswith("_sstc") or "sstc" in isa_off:
+                problems.append(f"  riscv,isa with Sstc {isa_on!r}, without {isa_off!r}")
+            ext_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or ""
+            if "sstc" in ext_off.split():
+                problems.append(f"  -sstc still lists sstc in riscv,isa-extensions: {ext_off!r}")
+        self.case("dtb: --cpu-features -sstc drops Sstc from the device tree", sstc_toggle)
 
         def replaces(problems):
             dtb = self.file("old.dtb", b"old contents")
