@@ -61,8 +61,9 @@ int main(int argc, char** argv) {
                     : name == "virtio_net" ? vessel_fuzz_virtio_net
                                            : nullptr;
     if (target == nullptr || eq == std::string::npos) {
-      std::fprintf(stderr,
-                   "usage: fuzz_smoke {htif,elf,virtqueue,sbi,virtio_blk,virtio_net}=<corpus dir> ...\n");
+      std::fprintf(
+          stderr,
+          "usage: fuzz_smoke {htif,elf,virtqueue,sbi,virtio_blk,virtio_net}=<corpus dir> ...\n");
       return 2;
     }
     for (const auto& entry : std::filesystem::directory_iterator(arg.substr(eq + 1))) {

@@ -235,7 +235,10 @@ def net_hdr(v1=True, flags=0, gso=0):
 
 
 def net_frames(length, count=1):
-    return ((count - 1) << 5 | NET_FRAMES, length >> 8, length & 0xFF)
+    """A step injecting `count` (1-8) frames: an op that is NET_FRAMES mod 6 with count - 1
+    in its top three bits."""
+    op = next(op for op in range((count - 1) << 5, count << 5) if op % 6 == NET_FRAMES)
+    return (op, length >> 8, length & 0xFF)
 
 
 def virtio_net(flags, log2_sizes, rx=(), tx=(), published=None, steps=(), tables=()):
@@ -246,10 +249,8 @@ def virtio_net(flags, log2_sizes, rx=(), tx=(), published=None, steps=(), tables
     ram = bytearray(0x10000)
     data = [0x3800, 0x8000]  # readable buffers inside the input's RAM, writable ones above
     indirect = {(q, i): bufs for q, i, bufs in tables}
-    table_at = 0x6000
 
     def place(buf):
-        nonlocal ram
         if isinstance(buf, int):
             addr, length, fl = data[1], buf, 2
             data[1] = (data[1] + buf + 15) & ~15
@@ -267,13 +268,14 @@ def virtio_net(flags, log2_sizes, rx=(), tx=(), published=None, steps=(), tables
             head = desc % size
             if (q, i) in indirect:
                 entries = [place(b) for b in indirect[(q, i)]]
+                table_at = data[0]
+                data[0] += 16 * len(entries)
                 for k, (addr, length, fl) in enumerate(entries):
                     nxt = k + 1 if k + 1 < len(entries) else 0
                     struct.pack_into("<QIHH", ram, table_at + 16 * k, addr, length,
                                      fl | (1 if k + 1 < len(entries) else 0), nxt)
                 struct.pack_into("<QIHH", ram, desc_base + 16 * head, RAM + table_at,
                                  16 * len(entries), 4, 0)
-                table_at += 16 * len(entries)
                 desc += 1
             else:
                 entries = [place(b) for b in chain]
@@ -296,7 +298,7 @@ def virtio_net_seeds():
     return {
         # Sent at activation: a frame in one buffer, one split after its header, one with the
         # header split, then a runt, a checksum request, GSO and a short header (dropped).
-        "virtio_net/tx_activate": virtio_net(NET_V1, (3, 3), tx=[
+        "virtio_net/tx_activate": virtio_net(NET_V1, (3, 4), tx=[
             [v1(60)],
             [net_hdr(), net_frame(1514, 0x11)],
             [net_hdr()[:5], net_hdr()[5:] + net_frame(100)[:40], net_frame(100)[40:]],
@@ -307,7 +309,7 @@ def virtio_net_seeds():
         ]),
         # A legacy driver's 10-byte header, EVENT_IDX, an indirect chain, and a chain with a
         # writable buffer after its frame.
-        "virtio_net/tx_legacy_indirect": virtio_net(NET_EVENT_IDX | NET_INDIRECT, (2, 2), tx=[
+        "virtio_net/tx_legacy_indirect": virtio_net(NET_EVENT_IDX | NET_INDIRECT, (2, 3), tx=[
             [net_hdr(v1=False) + net_frame(64)],
             [],
             [net_hdr(v1=False), net_frame(200), 16],
@@ -321,18 +323,21 @@ def virtio_net_seeds():
             net_frames(1000), (NET_PUBLISH, 2, 0), net_frames(14, 3),
             (NET_TX_KICK, 0, 0), (NET_PUBLISH, 1, 1), (NET_RX_KICK, 0, 0),
         ]),
-        # More frames than the pending bound with one reused buffer: the backend is paused,
-        # then resumed as the driver publishes the same buffer again and again.
-        "virtio_net/rx_burst": virtio_net(NET_V1 | NET_EVENT_IDX, (0, 0), rx=[[1526]],
+        # More frames than the pending bound before any buffer is published: the backend is
+        # paused, then resumed as the driver publishes the same eight buffers again and again.
+        "virtio_net/rx_burst": virtio_net(NET_V1 | NET_EVENT_IDX, (3, 0), rx=[[1526]] * 8,
+                                          published=(0, 0),
                                           steps=[net_frames(64, 8)] * 34 +
                                           [(NET_PUBLISH, 7, 0)] * 20 + [(NET_RX_KICK, 0, 0)]),
-        # Legacy header with split receive buffers, a reset with frames pending, the rings
-        # still there afterwards, and a poke that breaks a receive descriptor's chain.
-        "virtio_net/rx_legacy_reset": virtio_net(NET_INDIRECT, (2, 1), rx=[
+        # Legacy header with split receive buffers, a reset with frames pending (the queues
+        # start over on the same rings), a frame too big for its split buffer, and pokes that
+        # turn the last receive descriptor into a readable loop (the queue fails).
+        "virtio_net/rx_legacy_reset": virtio_net(NET_INDIRECT, (3, 1), rx=[
             [10, 1514], [10, 60], [1524], [1524],
         ], tx=[[net_hdr(v1=False) + net_frame(60)]], published=(1, 1), steps=[
-            net_frames(60, 3), (NET_RESET, 0, 0), net_frames(60), (NET_PUBLISH, 2, 0),
-            (NET_POKE, 0x00, 0x2E), net_frames(80, 2), (NET_PUBLISH, 1, 0), (NET_TX_KICK, 0, 0),
+            net_frames(60, 3), (NET_RESET, 0, 0), net_frames(60), (NET_PUBLISH, 1, 0),
+            net_frames(80), (NET_POKE, 0x00, 0x5E), (NET_POKE, 0x00, 0x5C),
+            (NET_PUBLISH, 2, 0), net_frames(80, 2), (NET_TX_KICK, 0, 0),
         ]),
     }
 
