@@ -154,7 +154,10 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     harts_.back()->reset(kBootRomBase);
     harts_.back()->set_sstc(config.sstc);
   }
-  bus_.set_write_observer([this](uint64_t addr, uint64_t len) { code_.invalidate(addr, len); });
+  // Writes from outside the hart (device DMA on the I/O thread, HTIF) reach the code cache
+  // through its pending list: the hart applies them between blocks, on its own thread.
+  bus_.set_write_observer(
+      [this](uint64_t addr, uint64_t len) { code_.invalidate_later(addr, len); });
   if (config.builtin_sbi) {
     // Paravirtual boot: no firmware; the kernel starts in S-mode and its SBI calls come here.
     sbi::Platform platform;

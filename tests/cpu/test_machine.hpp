@@ -173,7 +173,8 @@ struct TestMachine {
     EXPECT_TRUE(r.ok());
     // As the virt board does: DMA and loader writes drop decoded code, and a page that
     // gains code loses its write mappings so that stores to it reach the code cache.
-    bus.set_write_observer([this](uint64_t host, uint64_t len) { code.invalidate(host, len); });
+    bus.set_write_observer(
+        [this](uint64_t host, uint64_t len) { code.invalidate_later(host, len); });
     code.set_new_code_page_listener([this](uint64_t) { hart.drop_write_mappings(); });
     hart.reset(kRamBase);
   }

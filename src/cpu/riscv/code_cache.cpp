@@ -45,4 +45,34 @@ void CodeCache::flush() {
   generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
+void CodeCache::invalidate_later(uint64_t host, uint64_t len) {
+  if (len == 0) return;
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  // Consecutive DMA completions often extend the previous range: merge them.
+  if (!pending_.empty() && pending_.back().first + pending_.back().second == host) {
+    pending_.back().second += len;
+  } else {
+    pending_.emplace_back(host, len);
+  }
+  pending_flag_.store(true, std::memory_order_release);
+}
+
+void CodeCache::apply_pending() {
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    ranges.swap(pending_);
+    pending_flag_.store(false, std::memory_order_release);
+  }
+  for (const auto& [host, len] : ranges) {
+    // Only pages that hold blocks matter; walking the range page by page is cheap next to
+    // the DMA that produced it.
+    const uint64_t first = host / kPageSize;
+    const uint64_t last = (host + len - 1) / kPageSize;
+    for (uint64_t page = first; page <= last; ++page) {
+      if (pages_.count(page) != 0) drop_page(page);
+    }
+  }
+}
+
 }  // namespace vessel::rv

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -50,6 +51,12 @@ class CodeCache {
   // A store hit [host, host+len): drop the blocks of the pages it touches.
   void invalidate(uint64_t host, uint64_t len);
   void flush();
+  // From any thread (device DMA on the I/O thread, HTIF): memory in [host, host+len) changed.
+  // The blocks are dropped by the hart at its next block boundary (apply_pending), because
+  // the cache itself belongs to the hart's thread.
+  void invalidate_later(uint64_t host, uint64_t len);
+  bool has_pending() const { return pending_flag_.load(std::memory_order_acquire); }
+  void apply_pending();
   // Free retired blocks; call only where no hart is inside a block.
   void collect_garbage() { retired_.clear(); }
 
@@ -70,6 +77,9 @@ class CodeCache {
   std::vector<std::unique_ptr<Block>> retired_;
   std::atomic<uint64_t> generation_{1};
   std::function<void(uint64_t)> on_new_page_;
+  std::mutex pending_mu_;
+  std::vector<std::pair<uint64_t, uint64_t>> pending_;  // (host, len), under pending_mu_
+  std::atomic<bool> pending_flag_{false};
 };
 
 }  // namespace vessel::rv

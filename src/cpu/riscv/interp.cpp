@@ -92,6 +92,7 @@ ExecStatus Hart::exec_one() {
 }
 
 void Hart::step() {
+  if (code_.has_pending()) code_.apply_pending();
   if (take_interrupt()) return;
   exec_one();
 }
@@ -111,6 +112,10 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
       check_interrupts = true;
       irq_.take_attention();
       b = nullptr;  // collect_garbage may have freed it
+    }
+    if (code_.has_pending()) {  // memory written behind the hart's back (DMA)
+      code_.apply_pending();
+      b = nullptr;
     }
     if (check_interrupts) {
       check_interrupts = false;
