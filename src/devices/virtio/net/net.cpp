@@ -18,7 +18,9 @@ struct VirtioNet::Core : std::enable_shared_from_this<Core> {
   bool active = false;
   bool closed = false;
   uint32_t header_size = kHeaderSize;
-  bool rx_paused = false;  // the backend was asked to hold frames back
+  bool tx_csum = false;     // VIRTIO_NET_F_CSUM negotiated: NEEDS_CSUM frames are allowed
+  bool rx_csum_ok = false;  // VIRTIO_NET_F_GUEST_CSUM negotiated: mark frames DATA_VALID
+  bool rx_paused = false;   // the backend was asked to hold frames back
   std::deque<std::vector<uint8_t>> pending;
   std::vector<uint8_t> tx_frame;
   // Set by whoever posts the corresponding work (vCPU or loop thread): one task in flight.
@@ -78,13 +80,14 @@ struct VirtioNet::Core : std::enable_shared_from_this<Core> {
       ++tx_dropped;
       return;
     }
-    // Checksum and segmentation offloads were not offered, so a driver may not ask for them;
-    // a frame that does would leave here wrong.
+    // Segmentation offload was not offered, and checksum offload only counts when the driver
+    // accepted it: a frame asking for either otherwise would leave here wrong.
     const uint8_t flags = hdr[0];
     const uint8_t gso_type = hdr[1];
     const uint64_t len = reader.remaining();
-    if ((flags & kHdrFNeedsCsum) != 0 || gso_type != kHdrGsoNone ||
-        len < NetBackend::kMinFrameSize || len > NetBackend::kMaxFrameSize) {
+    const bool needs_csum = (flags & kHdrFNeedsCsum) != 0;
+    if ((needs_csum && !tx_csum) || gso_type != kHdrGsoNone || len < NetBackend::kMinFrameSize ||
+        len > NetBackend::kMaxFrameSize) {
       ++tx_dropped;
       return;
     }
@@ -93,8 +96,30 @@ struct VirtioNet::Core : std::enable_shared_from_this<Core> {
       ++tx_dropped;
       return;
     }
+    if (needs_csum && !fill_checksum(hdr, tx_frame)) {
+      ++tx_dropped;
+      return;
+    }
     ++tx_frames;
     backend->send(tx_frame);
+  }
+
+  // VIRTIO_NET_HDR_F_NEEDS_CSUM: the 16-bit ones'-complement sum of frame[csum_start..end),
+  // whose checksum field already holds the pseudo-header sum, is stored (complemented) at
+  // csum_start + csum_offset, as a NIC would. False if the offsets do not fit the frame.
+  static bool fill_checksum(const uint8_t (&hdr)[kHeaderSize], std::vector<uint8_t>& frame) {
+    const uint32_t start = static_cast<uint32_t>(hdr[6]) | static_cast<uint32_t>(hdr[7]) << 8;
+    const uint32_t offset = static_cast<uint32_t>(hdr[8]) | static_cast<uint32_t>(hdr[9]) << 8;
+    if (start >= frame.size() || offset + 2 > frame.size() - start) return false;
+    uint64_t sum = 0;
+    size_t i = start;
+    for (; i + 1 < frame.size(); i += 2) sum += static_cast<uint32_t>(frame[i]) << 8 | frame[i + 1];
+    if (i < frame.size()) sum += static_cast<uint32_t>(frame[i]) << 8;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    const auto checksum = static_cast<uint16_t>(~sum);
+    frame[start + offset] = static_cast<uint8_t>(checksum >> 8);
+    frame[start + offset + 1] = static_cast<uint8_t>(checksum);
+    return true;
   }
 
   // Frame from the backend (loop thread).
@@ -122,8 +147,9 @@ struct VirtioNet::Core : std::enable_shared_from_this<Core> {
       const std::vector<uint8_t>& frame = pending.front();
       uint32_t written = 0;
       if (chain->writable_bytes() >= header_size + frame.size()) {
-        // No flags, no GSO; num_buffers (VERSION_1's last field) is 1.
+        // No GSO; num_buffers (VERSION_1's last field) is 1; DATA_VALID when negotiated.
         uint8_t hdr[kHeaderSize] = {};
+        if (rx_csum_ok) hdr[0] = kHdrFDataValid;
         if (header_size == kHeaderSize) hdr[10] = 1;
         ChainWriter writer(*ctx.memory, *chain);
         writer.write(hdr, header_size);
@@ -204,6 +230,8 @@ Result<void> VirtioNet::activate(const DeviceContext& ctx, uint64_t features) {
     if (core->closed) return;
     core->ctx = ctx;
     core->header_size = (features & kFeatureVersion1) != 0 ? kHeaderSize : kLegacyHeaderSize;
+    core->tx_csum = (features & kFeatureCsum) != 0;
+    core->rx_csum_ok = (features & kFeatureGuestCsum) != 0;
     core->active = true;
     core->transmit_all();
     core->deliver_all();
