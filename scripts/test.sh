@@ -47,13 +47,13 @@ stage() {
 release() {
 	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release &&
 		cmake --build build -j"$jobs" &&
-		counted_ctest --test-dir build --output-on-failure -j"$jobs"
+		counted_ctest --test-dir build --output-on-failure --timeout 300 -j"$jobs"
 }
 
 sanitized() {
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVESSEL_SANITIZE=ON &&
 		cmake --build build-asan -j"$jobs" &&
-		counted_ctest --test-dir build-asan --output-on-failure -j"$jobs" -L unit
+		counted_ctest --test-dir build-asan --output-on-failure --timeout 300 -j"$jobs" -L unit
 }
 
 # Each libFuzzer target (tests/fuzz/<name>_fuzz.cpp with a corpus/<name>/) for
