@@ -38,13 +38,6 @@ void CodeCache::invalidate(uint64_t host, uint64_t len) {
   for (uint64_t page = first; page <= last; ++page) drop_page(page);
 }
 
-void CodeCache::flush() {
-  for (auto& [start, block] : blocks_) retired_.push_back(std::move(block));
-  blocks_.clear();
-  pages_.clear();
-  generation_.fetch_add(1, std::memory_order_acq_rel);
-}
-
 void CodeCache::invalidate_later(uint64_t host, uint64_t len) {
   if (len == 0) return;
   std::lock_guard<std::mutex> lock(pending_mu_);

@@ -5,7 +5,7 @@
 // A block is a run of decoded instructions inside one 4 KiB page, ending at the
 // first control transfer or system instruction. Pages holding blocks are "code pages": the
 // harts keep no write mapping for them in their soft TLBs, so every store to one reaches
-// invalidate() and self-modifying code is seen. fence.i flushes everything. Blocks are
+// invalidate() and self-modifying code is seen, which leaves fence.i nothing to do. Blocks are
 // never freed while a hart may run them: they are retired and freed at the next safe point.
 #pragma once
 
@@ -50,7 +50,6 @@ class CodeCache {
   bool is_code_page(uint64_t host) const { return pages_.count(host / kPageSize) != 0; }
   // A store hit [host, host+len): drop the blocks of the pages it touches.
   void invalidate(uint64_t host, uint64_t len);
-  void flush();
   // From any thread (device DMA on the I/O thread, HTIF): memory in [host, host+len) changed.
   // The blocks are dropped by the hart at its next block boundary (apply_pending), because
   // the cache itself belongs to the hart's thread.
