@@ -64,6 +64,28 @@ struct IoOp {
 // are resumed; end of file before the end of a read is -EIO). Otherwise 0 or -errno.
 using IoDone = std::function<void(int64_t result)>;
 
+// The eventfd through which an engine's completions wake the VM's event loop: the workers
+// (or, for io_uring, the kernel) signal it, and the loop drains it and runs the engine's reap.
+class CompletionEventfd {
+ public:
+  CompletionEventfd();
+  ~CompletionEventfd();
+  CompletionEventfd(const CompletionEventfd&) = delete;
+  CompletionEventfd& operator=(const CompletionEventfd&) = delete;
+
+  int fd() const { return fd_; }
+  // errno from creating it, 0 when it exists.
+  int error() const { return error_; }
+  Result<void> watch(EventLoop& loop, std::function<void()> reap);
+  void unwatch();
+  void signal() const;
+
+ private:
+  int fd_ = -1;
+  int error_ = 0;
+  EventLoop* loop_ = nullptr;
+};
+
 class IoEngine {
  public:
   virtual ~IoEngine() = default;

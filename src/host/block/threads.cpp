@@ -129,10 +129,43 @@ void write_zero_chunk(IoEngine& engine, int fd, uint64_t offset, uint64_t len,
   });
 }
 
+}  // namespace
+
+CompletionEventfd::CompletionEventfd() {
+  fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd_ < 0) error_ = errno;
+}
+
+CompletionEventfd::~CompletionEventfd() {
+  unwatch();
+  if (fd_ >= 0) close(fd_);
+}
+
+Result<void> CompletionEventfd::watch(EventLoop& loop, std::function<void()> reap) {
+  TRY_VOID(loop.add_fd(fd_, EPOLLIN, [this, reap = std::move(reap)](uint32_t) {
+    uint64_t count;
+    [[maybe_unused]] const ssize_t n = ::read(fd_, &count, sizeof count);
+    reap();
+  }));
+  loop_ = &loop;
+  return {};
+}
+
+void CompletionEventfd::unwatch() {
+  if (loop_ != nullptr) loop_->remove_fd(fd_);
+  loop_ = nullptr;
+}
+
+void CompletionEventfd::signal() const {
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(fd_, &one, sizeof one);
+}
+
+namespace {
+
 class ThreadEngine final : public IoEngine {
  public:
   explicit ThreadEngine(unsigned threads) {
-    efd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     const unsigned n = std::max(1U, threads);
     for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
   }
@@ -145,26 +178,17 @@ class ThreadEngine final : public IoEngine {
     // Jobs not yet started are dropped; the ones running finish before join returns, so no
     // thread touches a caller's buffer afterwards.
     for (auto& t : workers_) t.join();
-    if (loop_ != nullptr) loop_->remove_fd(efd_);
-    if (efd_ >= 0) close(efd_);
   }
 
   const char* name() const override { return "threads"; }
 
   Result<void> attach(EventLoop& loop) override {
-    if (efd_ < 0) return make_error(std::string("block I/O threads: eventfd: ") + strerror(errno));
-    TRY_VOID(loop.add_fd(efd_, EPOLLIN, [this](uint32_t) {
-      uint64_t count;
-      [[maybe_unused]] const ssize_t n = ::read(efd_, &count, sizeof count);
-      reap();
-    }));
-    loop_ = &loop;
-    return {};
+    if (efd_.fd() < 0) {
+      return make_error(std::string("block I/O threads: eventfd: ") + strerror(efd_.error()));
+    }
+    return efd_.watch(loop, [this] { reap(); });
   }
-  void detach() override {
-    if (loop_ != nullptr) loop_->remove_fd(efd_);
-    loop_ = nullptr;
-  }
+  void detach() override { efd_.unwatch(); }
 
   void submit(IoOp op, IoDone done) override {
     ++in_flight_;
@@ -212,8 +236,7 @@ class ThreadEngine final : public IoEngine {
         finished_.push_back(std::move(job));
       }
       done_cv_.notify_all();
-      const uint64_t one = 1;
-      [[maybe_unused]] const ssize_t n = ::write(efd_, &one, sizeof one);
+      efd_.signal();
     }
   }
 
@@ -232,8 +255,7 @@ class ThreadEngine final : public IoEngine {
     }
   }
 
-  int efd_ = -1;
-  EventLoop* loop_ = nullptr;
+  CompletionEventfd efd_;
   size_t in_flight_ = 0;  // loop thread
   std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;

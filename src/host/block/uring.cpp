@@ -25,7 +25,7 @@ namespace {
 class UringEngine final : public IoEngine {
  public:
   ~UringEngine() override {
-    if (loop_ != nullptr) loop_->remove_fd(efd_);
+    efd_.unwatch();
     if (ring_ok_) {
       // The kernel may still be writing into callers' buffers: wait for every completion
       // (dropping the callbacks) before the ring goes away.
@@ -43,7 +43,6 @@ class UringEngine final : public IoEngine {
       for (auto& [p, r] : ready_) delete p;
       io_uring_queue_exit(&ring_);
     }
-    if (efd_ >= 0) close(efd_);
   }
 
   Result<void> init(unsigned entries) {
@@ -61,9 +60,9 @@ class UringEngine final : public IoEngine {
       io_uring_free_probe(probe);
       if (!basic) return make_error("io_uring unavailable: no readv/writev/fsync support");
     }
-    efd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (efd_ < 0) return make_error(std::string("io_uring: eventfd: ") + strerror(errno));
-    const int rr = io_uring_register_eventfd(&ring_, efd_);
+    if (efd_.fd() < 0)
+      return make_error(std::string("io_uring: eventfd: ") + strerror(efd_.error()));
+    const int rr = io_uring_register_eventfd(&ring_, efd_.fd());
     if (rr < 0) return make_error(std::string("io_uring: register eventfd: ") + strerror(-rr));
     return {};
   }
@@ -71,18 +70,9 @@ class UringEngine final : public IoEngine {
   const char* name() const override { return "io_uring"; }
 
   Result<void> attach(EventLoop& loop) override {
-    TRY_VOID(loop.add_fd(efd_, EPOLLIN, [this](uint32_t) {
-      uint64_t count;
-      [[maybe_unused]] const ssize_t n = ::read(efd_, &count, sizeof count);
-      reap();
-    }));
-    loop_ = &loop;
-    return {};
+    return efd_.watch(loop, [this] { reap(); });
   }
-  void detach() override {
-    if (loop_ != nullptr) loop_->remove_fd(efd_);
-    loop_ = nullptr;
-  }
+  void detach() override { efd_.unwatch(); }
 
   void submit(IoOp op, IoDone done) override {
     ++in_flight_;
@@ -92,8 +82,7 @@ class UringEngine final : public IoEngine {
       // eventfd handler like the rest.
       const int64_t r = run_op_sync(p->op);
       ready_.emplace_back(p, r);
-      const uint64_t one = 1;
-      [[maybe_unused]] const ssize_t n = ::write(efd_, &one, sizeof one);
+      efd_.signal();
       return;
     }
     enqueue(p);
@@ -226,8 +215,7 @@ class UringEngine final : public IoEngine {
   unsigned capacity_ = 0;
   unsigned in_ring_ = 0;
   size_t in_flight_ = 0;
-  int efd_ = -1;
-  EventLoop* loop_ = nullptr;
+  CompletionEventfd efd_;
   std::deque<Pending*> backlog_;
   std::deque<std::pair<Pending*, int64_t>> ready_;
 };
