@@ -20,6 +20,12 @@ void set_half(uint64_t& addr, bool high, uint64_t value) {
   const uint64_t v = value & 0xffffffffU;
   addr = high ? (addr & 0xffffffffU) | (v << 32) : (addr & ~uint64_t{0xffffffffU}) | v;
 }
+// The ring address a QueueDesc/QueueDriver/QueueDevice Low/High register names.
+uint64_t& ring_address(Virtqueue::Config& c, uint64_t offset) {
+  return offset < VirtioMmio::kQueueDriverLow   ? c.desc
+         : offset < VirtioMmio::kQueueDeviceLow ? c.avail
+                                                : c.used;
+}
 }  // namespace
 
 VirtioMmio::State::State(VirtioDevice& dev, const Bus& bus, IrqLine line)
@@ -165,10 +171,7 @@ bool VirtioMmio::read(uint64_t offset, unsigned size, uint64_t& value) {
     case kQueueDeviceLow:
     case kQueueDeviceHigh:
       if (queue_valid) {
-        const auto& c = s.pending[s.queue_sel];
-        const uint64_t addr = offset < kQueueDriverLow   ? c.desc
-                              : offset < kQueueDeviceLow ? c.avail
-                                                         : c.used;
+        const uint64_t addr = ring_address(s.pending[s.queue_sel], offset);
         value = (offset % 8 == 4 ? addr >> 32 : addr) & 0xffffffffU;
       }
       break;
@@ -234,11 +237,7 @@ bool VirtioMmio::write(uint64_t offset, unsigned size, uint64_t value) {
     case kQueueDeviceLow:
     case kQueueDeviceHigh:
       if (queue_writable) {
-        auto& c = s.pending[s.queue_sel];
-        uint64_t& addr = offset < kQueueDriverLow   ? c.desc
-                         : offset < kQueueDeviceLow ? c.avail
-                                                    : c.used;
-        set_half(addr, offset % 8 == 4, value);
+        set_half(ring_address(s.pending[s.queue_sel], offset), offset % 8 == 4, value);
       }
       break;
     case kQueueReady:
