@@ -4,8 +4,8 @@
 // Extensions: BASE, TIME, IPI, RFENCE, HSM, SRST, DBCN and the legacy console calls (SBI v2.0).
 #pragma once
 
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>

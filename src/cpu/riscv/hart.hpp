@@ -304,9 +304,9 @@ class Hart {
   const std::atomic<bool>* stop_ = nullptr;
   std::atomic<RunState> run_state_{RunState::kRunning};
   std::mutex requests_mu_;
-  uint32_t requests_ = 0;                                  // under requests_mu_
+  uint32_t requests_ = 0;                                   // under requests_mu_
   std::vector<std::pair<uint64_t, uint64_t>> flush_pages_;  // (va, pages), under requests_mu_
-  uint64_t start_entry_ = 0, start_opaque_ = 0;            // under requests_mu_
+  uint64_t start_entry_ = 0, start_opaque_ = 0;             // under requests_mu_
   std::atomic<uint64_t> requests_posted_{0};
   std::atomic<uint64_t> requests_done_{0};
   std::atomic<bool> requests_pending_{false};
