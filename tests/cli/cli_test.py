@@ -433,6 +433,8 @@ class Tester:
         self.guest_case("HTIF fail code 5", "htif_fail5", 5)
         self.guest_case("HTIF fail code 256 is not a pass", "htif_fail256", 1)
         self.guest_case("HTIF SYS_write hello, stdin /dev/null", "htif_hello", 0, stdout="hello\n")
+        self.guest_case("--cpus 2: hart 1 spins with interrupts off, hart 0 prints and passes",
+                        "smp_hog", 0, stdout="hart 0 runs\n", extra=["--cpus", "2"])
         self.guest_case("HTIF hello, stdin a pipe with input", "htif_hello", 0, stdout="hello\n",
                         input_bytes=b"some keys\n" * 1000)
         self.guest_case("HTIF hello, stdin an empty pipe", "htif_hello", 0, stdout="hello\n",
