@@ -32,7 +32,8 @@ Result<std::optional<nlohmann::json>> parse_json_body(std::string_view text) {
   }
   try {
     return std::optional<nlohmann::json>(nlohmann::json::parse(text));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // Not only parse_error: a number too large for a double (1e9999) is out_of_range.
     // "[json.exception.parse_error.101] parse error at line 1, column 2: ...": the part after
     // the library's tag is the useful one.
     std::string_view what = e.what();

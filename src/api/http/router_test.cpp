@@ -124,6 +124,14 @@ TEST(JsonBody, MalformedNamesThePlace) {
   EXPECT_FALSE(parse_json_body("{} {}").ok());
 }
 
+TEST(JsonBody, NumbersTooLargeForADoubleAreMalformed) {
+  // nlohmann reports these as out_of_range, not parse_error (found by firecracker_api_fuzz).
+  auto r = parse_json_body(R"({"vcpu_count": 9999999999999999e9999})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("malformed JSON body: number overflow"), std::string::npos)
+      << r.error().message;
+}
+
 TEST(JsonBody, DeepNestingIsRefusedBeforeParsing) {
   EXPECT_TRUE(
       parse_json_body(std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']')).ok());

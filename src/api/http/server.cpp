@@ -723,7 +723,16 @@ Result<std::unique_ptr<Server>> Server::start(Router router, ServerOptions optio
   for (unsigned i = 0; i < options.threads; ++i) {
     impl->threads.emplace_back([ioc = &impl->ioc] {
       auto guard = net::make_work_guard(*ioc);
-      ioc->run();
+      // Handlers catch what they expect; anything else ends that handler's connection, not
+      // the server.
+      for (;;) {
+        try {
+          ioc->run();
+          return;
+        } catch (const std::exception& e) {
+          log(LogLevel::kError, "api: unexpected exception on the server thread: {}", e.what());
+        }
+      }
     });
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));

@@ -244,6 +244,14 @@ TEST_F(ServerTest, MalformedJsonIs400) {
   EXPECT_NE(response.find("malformed JSON body"), std::string::npos) << response;
 }
 
+TEST_F(ServerTest, NumberOverflowIs400AndTheServerGoesOn) {
+  start();
+  Raw raw(sock);
+  raw.send("PUT /items/a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n[1e999999]");
+  EXPECT_NE(raw.read_to_end().find("HTTP/1.1 400"), std::string::npos);
+  EXPECT_EQ(call(Method::kGet, "/hello").status, 200);
+}
+
 TEST_F(ServerTest, MalformedHttpIs400) {
   start();
   Raw raw(sock);
