@@ -146,7 +146,7 @@ Response FirecrackerApi::put_action(const Request& req) {
   return Response::error(400, fmt::format("action_type: unknown action '{}' (known: "
                                           "InstanceStart, SendCtrlAltDel, FlushMetrics, Reboot, "
                                           "Shutdown)",
-                                          *type));
+                                          http::excerpt(*type)));
 }
 
 Response FirecrackerApi::patch_vm(const Request& req) {
@@ -155,8 +155,8 @@ Response FirecrackerApi::patch_vm(const Request& req) {
   auto state = fields->string("state");
   if (!state.ok()) return Response::error(400, state.error().message);
   if (*state != "Paused" && *state != "Resumed") {
-    return Response::error(400,
-                           fmt::format("state: unknown state '{}' (Paused or Resumed)", *state));
+    return Response::error(
+        400, fmt::format("state: unknown state '{}' (Paused or Resumed)", http::excerpt(*state)));
   }
   if (!started()) return Response::error(400, kBeforeStart);
   // Pausing a paused VM (or resuming a running one) is already done.

@@ -461,6 +461,13 @@ TEST_F(ApiTest, OtherActions) {
                "action_type: unknown action 'Explode'");
   expect_fault(call(Method::kPut, "/actions", json{{"action", "InstanceStart"}}),
                "unknown field 'action'");
+  // What a client sent is quoted back only in part.
+  const http::Response huge =
+      call(Method::kPut, "/actions", json{{"action_type", std::string(5000, 'x')}});
+  expect_fault(huge, "unknown action '" + std::string(64, 'x') + "...'");
+  EXPECT_LT(fault(huge).size(), 200U);
+  expect_fault(call(Method::kPut, "/actions", json{{std::string(300, 'k'), 1}}),
+               "unknown field '" + std::string(64, 'k') + "...'");
   expect_fault(call(Method::kPut, "/actions", json::object()),
                "missing required field 'action_type'");
   start();

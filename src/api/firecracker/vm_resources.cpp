@@ -53,7 +53,7 @@ Result<void> check_body_id(const JsonFields& fields, std::string_view field,
   const std::string body_id = TRY(fields.string(field));
   if (body_id != path_id) {
     return make_error(fmt::format("{} '{}' in the body does not match '{}' in the path", field,
-                                  body_id, path_id));
+                                  http::excerpt(body_id), path_id));
   }
   return {};
 }

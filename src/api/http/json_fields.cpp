@@ -20,13 +20,18 @@ Result<void> check_known(const nlohmann::json& object, std::string_view where,
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string list;
     for (std::string_view k : known) list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
-    return make_error(
-        fmt::format("unknown field '{}{}' (known: {})", where, key, list.empty() ? "none" : list));
+    return make_error(fmt::format("unknown field '{}{}' (known: {})", where, excerpt(key),
+                                  list.empty() ? "none" : list));
   }
   return {};
 }
 
 }  // namespace
+
+std::string excerpt(std::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  return std::string(text.substr(0, max)) + "...";
+}
 
 Result<JsonFields> JsonFields::read(const std::optional<nlohmann::json>& body,
                                     std::initializer_list<std::string_view> known) {

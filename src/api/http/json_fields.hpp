@@ -15,6 +15,10 @@
 
 namespace vessel::http {
 
+// `text` for an error message, cut to `max` bytes (with "...") so that a huge value sent by a
+// client does not make a huge answer.
+std::string excerpt(std::string_view text, size_t max = 64);
+
 class JsonFields {
  public:
   // `body` must be an object whose every field is in `known`. A null value counts as absent.

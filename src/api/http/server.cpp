@@ -475,7 +475,8 @@ class HttpSession : public Core::Closable,
       res->body() = r.body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     res->keep_alive(!close_after);
-    res->prepare_payload();
+    // A 204 carries no body and so no Content-Length either (RFC 9110 8.6).
+    if (r.status != 204) res->prepare_payload();
     arm();
     bhttp::async_write(socket_, *res,
                        [self = this->shared_from_this(), res, close_after](error_code ec, size_t) {
