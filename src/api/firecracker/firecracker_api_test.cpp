@@ -1,4 +1,5 @@
 // Every endpoint of the per-VM API and every phase rule, against a fake VM.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -182,6 +183,20 @@ TEST_F(ApiTest, BootSourceReachesTheMachine) {
   EXPECT_EQ(c.bootargs, "console=ttyS0");
   EXPECT_TRUE(c.builtin_sbi);
   EXPECT_FALSE(c.firmware.has_value());
+}
+
+TEST_F(ApiTest, AKernelOnTheCommandLineIsTheBootSource) {
+  VirtConfig base;
+  base.kernel = kernel;
+  base.initrd = initrd;
+  base.bootargs = "console=ttyS0";
+  ApiHarness cli(base);
+  EXPECT_EQ(cli.call(Method::kGet, "/vm/config").body->at("boot-source"),
+            (json{{"kernel_image_path", kernel}, {"initrd_path", initrd}}));
+  EXPECT_EQ(cli.call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}).status, 204);
+  EXPECT_EQ(cli.vm.started_with->kernel, kernel);
+  EXPECT_EQ(cli.vm.started_with->initrd, initrd);
+  EXPECT_EQ(cli.vm.started_with->bootargs, "console=ttyS0");
 }
 
 TEST_F(ApiTest, FirmwareDefaultsToTheBaseAndCanBeAFileOrNone) {
@@ -464,10 +479,10 @@ TEST_F(ApiTest, OtherActions) {
   // What a client sent is quoted back only in part.
   const http::Response huge =
       call(Method::kPut, "/actions", json{{"action_type", std::string(5000, 'x')}});
-  expect_fault(huge, "unknown action '" + std::string(64, 'x') + "...'");
+  expect_fault(huge, fmt::format("unknown action '{}...'", std::string(64, 'x')));
   EXPECT_LT(fault(huge).size(), 200U);
   expect_fault(call(Method::kPut, "/actions", json{{std::string(300, 'k'), 1}}),
-               "unknown field '" + std::string(64, 'k') + "...'");
+               fmt::format("unknown field '{}...'", std::string(64, 'k')));
   expect_fault(call(Method::kPut, "/actions", json::object()),
                "missing required field 'action_type'");
   start();

@@ -1,5 +1,8 @@
 // What the per-VM API needs of the VM it controls. The VMM implements it (an adapter over its
-// Vm); unit tests implement it with a fake. The API serializes its calls: no two run at once.
+// Vm); unit tests implement it with a fake. The API calls it from the server's thread and never
+// two calls at once, but the VM runs on threads of its own: state() and stats() in particular
+// must be safe to call while it runs, and state() must see the VM's own endings (a guest that
+// powered off) if the process outlives them.
 #pragma once
 
 #include <nlohmann/json.hpp>

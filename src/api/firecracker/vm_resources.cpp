@@ -96,7 +96,11 @@ nlohmann::json NetworkInterface::to_json() const {
 VmResources::VmResources(VirtConfig base)
     : base_(std::move(base)),
       vcpu_count_(static_cast<int64_t>(base_.num_harts)),
-      mem_size_mib_(static_cast<int64_t>(base_.ram_size >> 20)) {}
+      mem_size_mib_(static_cast<int64_t>(base_.ram_size >> 20)) {
+  // `vessel run --api-sock S --kernel K` starts with that boot source, as if it had been PUT.
+  if (base_.kernel)
+    boot_source_ = BootSource{*base_.kernel, base_.initrd, std::nullopt, std::nullopt};
+}
 
 Result<void> VmResources::apply_machine_config(const std::optional<nlohmann::json>& body,
                                                bool patch) {

@@ -48,7 +48,8 @@ struct NetworkInterface {
 class VmResources {
  public:
   // `base` supplies what the API does not set (firmware, RAM and harts until machine-config is
-  // PUT, rng, console); its disks and nets come after the API's.
+  // PUT, rng, console; the boot source if it names a kernel); its disks and nets come after the
+  // API's.
   explicit VmResources(VirtConfig base);
 
   // Each takes the request body; on error nothing changes.

@@ -52,7 +52,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Closes the listeners and every connection (WebSocket handlers get on_close), joins the
-  // threads and removes the Unix socket file. Idempotent.
+  // threads and removes the Unix socket file. Idempotent. Not from a handler: it would wait for
+  // its own thread (a handler that wants the server gone signals another thread to stop it).
   void stop();
   // The TCP port bound (0 without TCP).
   uint16_t tcp_port() const;
