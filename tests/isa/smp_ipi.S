@@ -16,7 +16,8 @@
  * Phase 4, timers: hart 1 takes its own timer interrupt from wfi; hart 2
  * wakes from wfi on its own mtimecmp with mstatus.MIE = 0; hart 3 sleeps
  * until hart 0 writes hart 3's mtimecmp (which must not touch hart 0's
- * mip.MTIP); each one's mtime must have reached its mtimecmp; then hart 0
+ * mip.MTIP); each one's mtime must have reached its mtimecmp, and mtime read
+ * by hart 0 afterwards is no less than any reading they made; then hart 0
  * sleeps on its own timer.
  *
  * Hart 0 tells a secondary to go on through the CMD field of its records
@@ -36,6 +37,7 @@
 #define MTI_TAKEN 24  /* timer interrupts the handler took */
 #define DEADLINE 32   /* the mtimecmp the hart armed */
 #define REPLIED 40    /* MSI_TAKEN after the handler's reply IPI */
+#define NOW 48        /* mtime as the secondary read it at the end */
 
 /* ACK states of a secondary. */
 #define ACK_ALIVE 1
@@ -212,6 +214,17 @@ ipi_round:
   CHECK_MEM(records, 64 * 1 + MTI_TAKEN, 1)
   CHECK_MEM(records, 64 * 2 + MTI_TAKEN, 0)
   CHECK_MEM(records, 64 * 3 + MTI_TAKEN, 0)
+  /* One mtime for all: hart 0 reads it after the others did, so it reads
+   * no less than any of them. */
+  SET_TESTNUM(14)
+  li a1, CLINT_MTIME
+  ld s3, 0(a1)
+  FOR_SECONDARIES
+  ld a0, NOW(s2)
+  bgeu s3, a0, 1f
+  j test_fail
+1:
+  NEXT_SECONDARY
 
   /* Hart 0's own timer wakes it from wfi. */
   SET_TESTNUM(13)
@@ -373,6 +386,9 @@ timer_disarm:
   CHECK_CSR_MASKED(mip, MIP_MTIP, 0)
 timer_done:
   csrw mie, zero
+  li t0, CLINT_MTIME
+  ld t0, 0(t0)
+  sd t0, NOW(s0)
   fence rw, w
   li t0, ACK_TIMER_DONE
   sd t0, ACK(s0)

@@ -45,15 +45,15 @@
  * before the #include; CMake (vessel --cpus N) and run-on-qemu.sh (-smp N)
  * read the same line. Every hart enters _start and gets the same CSR setup,
  * with tp = its hart id (a0 and a1 stay as the boot ROM left them: mhartid
- * and the device tree). Hart 0 runs
- * test_main with the handlers above and ends the test through HTIF. Harts 1
- * to N-1 run `test_secondary`, which the test defines, on a stack of their
- * own with mtvec = test_secondary_trap: the runtime's handlers and trap
- * records belong to hart 0, so a secondary hart that takes a trap its test
- * did not provide a handler for fails the test. Harts beyond N park. A
- * secondary's checks use SET_HART_TESTNUM(k), which numbers check k (0..9)
- * of hart h as 100 + 10 * h + k (so 132 is hart 3's check 2); hart 0 keeps
- * to 1..99. Secondaries end in test_park (wfi forever).
+ * and the device tree). Hart 0 runs test_main with the handlers above and
+ * ends the test through HTIF. Harts 1 to N-1 run `test_secondary`, which
+ * the test defines, on a stack of their own with mtvec = stvec =
+ * test_secondary_trap: the runtime's handlers and trap records belong to
+ * hart 0, so a secondary that takes a trap its test gave it no handler for
+ * fails the test. Harts beyond N park. A secondary's checks use
+ * SET_HART_TESTNUM(k), which numbers check k (0..9) of hart h as
+ * 100 + 10 * h + k (so 132 is hart 3's check 2); hart 0 keeps to 1..99.
+ * Secondaries end in test_park (wfi forever).
  */
 #ifndef VESSEL_ISA_TEST_MACROS_H
 #define VESSEL_ISA_TEST_MACROS_H
