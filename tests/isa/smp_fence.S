@@ -1,44 +1,56 @@
 /* Memory ordering between two harts (RVWMO) with fences.
  *
- * Message passing, as a ping-pong: in round r (1..MP_ROUNDS) one hart
- * writes eight data dwords (each in a line of its own, values depending on
- * r), `fence w,w`, then flag = r; the other waits until flag = r,
- * `fence r,r`, and must read round r's data. Hart 1 produces the odd rounds
- * and hart 0 the even ones, so each is writer and reader in turn. Then the
- * same again with release/acquire instead of the fences: the writer sets
- * the flag with amoswap.d.rl, the reader reads it with amoor.d.aq.
+ * Message passing, as a ping-pong: in round r one hart writes eight data
+ * dwords (each in a line of its own, values depending on r), `fence w,w`,
+ * then flag = r; the other waits until flag = r, `fence r,r`, and must read
+ * round r's data. Hart 1 writes the odd rounds and hart 0 the even ones, so
+ * each is writer and reader in turn. Then the same again with
+ * release/acquire instead of the fences: the writer sets the flag with
+ * amoswap.d.rl, the reader reads it with amoor.d.aq.
  *
- * Store buffering: in iteration i both harts leave a barrier together; hart 0
- * stores x = i, `fence rw,rw`, loads y; hart 1 stores y = i, `fence rw,rw`,
- * loads x. With the fences at least one of them must see the other's i
- * (both seeing i - 1, the previous iteration's value, is forbidden).
+ * The other patterns run free on both harts at once, each iteration i
+ * (1..N) writing the value i, so that a value read says which iteration
+ * wrote it. The harts meet at a barrier only every FREE_BLOCK iterations, so
+ * that they run each block at the same time without paying a wait (a host
+ * wake-up when the host is busy) per iteration. Each hart keeps what it read
+ * in an array; hart 0 checks both once hart 1 is done. Reads of one address
+ * never go back (coherence), so each array is nondecreasing and each value
+ * lies in 0..N.
  *
- * Load buffering: hart 0 loads u, `fence rw,rw`, stores v = i; hart 1 loads
- * v, `fence rw,rw`, stores u = i. Both seeing the other's i is forbidden.
+ * Message passing, free: each hart writes four data dwords holding i and
+ * their index, `fence w,w`, its flag = i; then reads the other's flag f,
+ * `fence r,r`, and the other's data, which must be from iteration f or later.
  *
- * In the litmus tests every value read must be i - 1 or i: a barrier orders
- * the previous iteration before, and the next one cannot start until both
- * have arrived. Each hart keeps what it read in an array; hart 0 checks both
- * arrays once hart 1 is done.
+ * Store buffering: hart h stores i to x[h], `fence rw,rw`, loads x[1-h].
+ * Forbidden: hart 0's iteration i missing hart 1's store j (reading less
+ * than j) while hart 1's iteration j misses hart 0's store i. Since hart 0's
+ * readings only grow, this is: for some j, hart 0's iteration
+ * (hart 1's reading in j) + 1 read less than j.
  *
- * The harts wait for each other with SLEEP_UNTIL/WAKE_HART (spin a while,
- * then wfi until the other's IPI), so the test stays fast on a busy host.
- * To see that the store-buffering check can catch a missing fence, build
- * with -DSMP_FENCE_OMIT_SB_FENCES: where the host's store buffer then shows
- * through (Vessel and QEMU on x86), check 4 fails. Vessel fails it in most
- * runs; QEMU 7.2 only in some, with more iterations (-DLITMUS_ITERS=20000),
- * as the two harts must happen to run at the same moment. */
+ * Load buffering: hart h loads x[1-h], `fence rw,rw`, stores i to x[h].
+ * Forbidden: hart 0's iteration i seeing hart 1's store j (reading at least
+ * j) while hart 1's iteration j sees hart 0's store i; that is, for some j
+ * with hart 1 reading k >= 1, hart 0's iteration k read at least j.
+ *
+ * Harts that wait for each other (the ping-pong, the barriers) use
+ * SLEEP_UNTIL/WAKE_HART: spin a while, then wfi until the other's IPI. To see that the store-buffering
+ * check can catch a missing fence, build with -DSMP_FENCE_OMIT_SB_FENCES:
+ * where the host's store buffer then shows through (Vessel and QEMU on x86),
+ * check 4 fails, provided the two harts happen to run at the same moment. */
 #define TEST_HARTS 2
 #include "test_macros.h"
 
 #ifndef MP_ROUNDS
-#define MP_ROUNDS 5000
+#define MP_ROUNDS 250
 #endif
 #define MP_WORDS 8
-#ifndef LITMUS_ITERS
-#define LITMUS_ITERS 5000
+#ifndef FREE_ITERS
+#define FREE_ITERS 20000
 #endif
-#define LITMUS_BYTES (8 * (LITMUS_ITERS + 1))
+#define FREE_BYTES (8 * (FREE_ITERS + 1))
+/* The harts meet every FREE_BLOCK iterations, so that they run together. */
+#define FREE_BLOCK 256
+#define FREE_WORDS 4
 
 #ifdef SMP_FENCE_OMIT_SB_FENCES
 #define SB_FENCE
@@ -54,11 +66,61 @@
   add a0, a0, t6;                  \
   add a0, a0, index
 
-/* Fails unless reg is i - 1 (s3) or i (s0). */
-#define CHECK_OLD_OR_NEW(reg) \
-  beq reg, s0, 90040f;       \
-  CHECK_EQ_REG(reg, s3);     \
-  90040:
+/*
+ * Hart 0's check of a free-running litmus test whose readings are in the
+ * arrays read_0 (hart 0's) and read_1 (hart 1's): check `coherent` fails if
+ * a reading is out of 0..N or smaller than the one before, check
+ * `forbidden` if `forbidden_test` (run with s0 = j, a0 = hart 1's reading
+ * in j, s2 = read_0) branches to test_fail.
+ */
+#define CHECK_LITMUS(read_0, read_1, coherent, forbidden, forbidden_test...) \
+  la s1, read_1;                                                             \
+  la s2, read_0;                                                             \
+  li s3, FREE_ITERS;                                                         \
+  li s4, 0;                                                                  \
+  li s5, 0;                                                                  \
+  li s0, 1;                                                                  \
+  90050:                                                                     \
+  SET_TESTNUM(coherent);                                                     \
+  slli t0, s0, 3;                                                            \
+  add t1, s1, t0;                                                            \
+  ld a0, 0(t1);                                                              \
+  add t1, s2, t0;                                                            \
+  ld a1, 0(t1);                                                              \
+  CHECK_READING(a0, s4);                                                     \
+  CHECK_READING(a1, s5);                                                     \
+  mv s4, a0;                                                                 \
+  mv s5, a1;                                                                 \
+  SET_TESTNUM(forbidden);                                                    \
+  forbidden_test;                                                            \
+  addi s0, s0, 1;                                                            \
+  bleu s0, s3, 90050b
+
+/* Fails unless prev <= reg <= N (s3). */
+#define CHECK_READING(reg, prev) \
+  bgtu reg, s3, 90051f;          \
+  bgeu reg, prev, 90052f;        \
+  90051:                         \
+  j test_fail;                   \
+  90052:
+
+/* a2 = read_0[reg] (s2 = read_0). */
+#define READ_0_AT(reg) \
+  slli t0, reg, 3;     \
+  add t0, s2, t0;      \
+  ld a2, 0(t0)
+
+/* In free_run, with s0 = i: when i - 1 is a multiple of FREE_BLOCK, both harts
+ * meet at a barrier (the next target in s1), so that they run the next
+ * block together, as far as the host lets them. */
+#define FREE_MEET                 \
+  addi t0, s0, -1;                \
+  andi t0, t0, FREE_BLOCK - 1;    \
+  bnez t0, 90055f;                \
+  addi s1, s1, 2;                 \
+  la a0, free_barrier;            \
+  call barrier;                   \
+  90055:
 
 TEST_BEGIN
   ENABLE_WAKEUPS
@@ -72,64 +134,32 @@ TEST_BEGIN
   li s10, 1
   call mp_pingpong
 
-  /* Store buffering: hart 0 stores x and loads y. */
   SET_TESTNUM(2)
-  la a2, sb_x
-  la a3, sb_y
   la a4, sb_read_0
-  call sb_run
-  /* Load buffering: hart 0 loads u and stores v. */
-  la a2, lb_v
-  la a3, lb_u
-  la a4, lb_read_0
-  call lb_run
-  la a1, litmus_done
+  la a5, lb_read_0
+  call free_run
+  la a1, free_done
   li a2, 1
   SLEEP_UNTIL(ld, beq, a1, a2)
   fence r, r
 
-  /* s0 = i, s1/s2 = the arrays' entries, s3 = i - 1 */
-  li s0, 1
-  la s1, sb_read_0 + 8
-  la s2, sb_read_1 + 8
-1:
-  ld a0, 0(s1)
-  ld a1, 0(s2)
-  addi s3, s0, -1
-  SET_TESTNUM(3)
-  CHECK_OLD_OR_NEW(a0)
-  CHECK_OLD_OR_NEW(a1)
-  /* Both reading the previous iteration's value is forbidden. */
-  SET_TESTNUM(4)
-  bne a0, s3, 2f
-  CHECK_NE_REG(a1, s3)
-2:
-  addi s0, s0, 1
-  addi s1, s1, 8
-  addi s2, s2, 8
-  li t0, LITMUS_ITERS
-  bleu s0, t0, 1b
-
-  li s0, 1
-  la s1, lb_read_0 + 8
-  la s2, lb_read_1 + 8
-1:
-  ld a0, 0(s1)
-  ld a1, 0(s2)
-  addi s3, s0, -1
-  SET_TESTNUM(5)
-  CHECK_OLD_OR_NEW(a0)
-  CHECK_OLD_OR_NEW(a1)
-  /* Both reading this iteration's value is forbidden. */
-  SET_TESTNUM(6)
-  bne a0, s0, 2f
-  CHECK_NE_REG(a1, s0)
-2:
-  addi s0, s0, 1
-  addi s1, s1, 8
-  addi s2, s2, 8
-  li t0, LITMUS_ITERS
-  bleu s0, t0, 1b
+  /* Store buffering: for j with k = hart 1's reading < N, hart 0's
+   * iteration k + 1 must have read at least j. */
+  CHECK_LITMUS(sb_read_0, sb_read_1, 3, 4,
+               bgeu a0, s3, 90053f;
+               addi a3, a0, 1;
+               READ_0_AT(a3);
+               bgeu a2, s0, 90053f;
+               j test_fail;
+               90053:)
+  /* Load buffering: for j with k = hart 1's reading >= 1, hart 0's
+   * iteration k must have read less than j. */
+  CHECK_LITMUS(lb_read_0, lb_read_1, 5, 6,
+               beqz a0, 90054f;
+               READ_0_AT(a0);
+               bltu a2, s0, 90054f;
+               j test_fail;
+               90054:)
 
 TEST_END
 
@@ -146,48 +176,105 @@ test_secondary:
   li s10, 1
   call mp_pingpong
   SET_HART_TESTNUM(2)
-  la a2, sb_y
-  la a3, sb_x
   la a4, sb_read_1
-  call sb_run
-  la a2, lb_u
-  la a3, lb_v
-  la a4, lb_read_1
-  call lb_run
+  la a5, lb_read_1
+  call free_run
   fence rw, w
-  la a1, litmus_done
+  la a1, free_done
   li a2, 1
   sd a2, 0(a1)
   WAKE_HART(s11)
   j test_park
 
-  /* One hart's side of a litmus test, LITMUS_ITERS times: after each
-   * barrier `pattern` runs with s0 = i and leaves what it read in t0, which
-   * is kept at 8 * i(a4). */
-#define LITMUS_RUN(barrier_label, pattern...) \
-  mv s5, ra;                                  \
-  li s0, 1;                                   \
-  la a0, barrier_label;                       \
-  90060:                                      \
-  slli s1, s0, 1;                             \
-  call barrier;                               \
-  pattern;                                    \
-  slli t1, s0, 3;                             \
-  add t1, t1, a4;                             \
-  sd t0, 0(t1);                               \
-  addi s0, s0, 1;                             \
-  li t0, LITMUS_ITERS;                        \
-  bleu s0, t0, 90060b;                        \
-  mv ra, s5;                                  \
+  /* The free-running patterns on this hart (tp): store buffering, keeping
+   * the readings at 8 * i(a4); load buffering, at 8 * i(a5); message
+   * passing, checked as it goes. */
+free_run:
+  mv s8, ra
+  /* s2 = this hart's word of a pair, s3 = the other's */
+  slli s2, tp, 6
+  slli s3, s11, 6
+
+  li s1, 0
+  la a2, sb_x
+  li s0, 1
+1:
+  FREE_MEET
+  add t1, a2, s2
+  sd s0, 0(t1)
+  SB_FENCE
+  add t1, a2, s3
+  ld t0, 0(t1)
+  slli t1, s0, 3
+  add t1, t1, a4
+  sd t0, 0(t1)
+  addi s0, s0, 1
+  li t0, FREE_ITERS
+  bleu s0, t0, 1b
+
+  la a2, lb_x
+  li s0, 1
+1:
+  FREE_MEET
+  add t1, a2, s3
+  ld t0, 0(t1)
+  fence rw, rw
+  add t1, a2, s2
+  sd s0, 0(t1)
+  slli t1, s0, 3
+  add t1, t1, a5
+  sd t0, 0(t1)
+  addi s0, s0, 1
+  li t0, FREE_ITERS
+  bleu s0, t0, 1b
+
+  /* Message passing both ways: a channel is a flag line followed by
+   * FREE_WORDS data lines holding (i << 8) | index. */
+  la a2, mp_channels
+  li t0, 64 * (1 + FREE_WORDS)
+  mul t1, tp, t0
+  add s4, a2, t1 /* mine */
+  mul t1, s11, t0
+  add s5, a2, t1 /* the other's */
+  li s0, 1
+1:
+  FREE_MEET
+  slli a0, s0, 8
+  mv t1, s4
+  li t2, FREE_WORDS
+2:
+  addi t1, t1, 64
+  sd a0, 0(t1)
+  addi a0, a0, 1
+  addi t2, t2, -1
+  bnez t2, 2b
+  fence w, w
+  sd s0, 0(s4)
+  ld a1, 0(s5)
+  fence r, r
+  /* Nothing to look at before the other's first flag. */
+  beqz a1, 4f
+  mv t1, s5
+  li t2, 0
+2:
+  addi t1, t1, 64
+  ld a0, 0(t1)
+  /* The word's own index, and an iteration no older than the flag's. */
+  andi t0, a0, 0xff
+  CHECK_EQ_REG(t0, t2)
+  srli t0, a0, 8
+  bgeu t0, a1, 3f
+  j test_fail
+3:
+  addi t2, t2, 1
+  li t0, FREE_WORDS
+  bltu t2, t0, 2b
+4:
+  addi s0, s0, 1
+  li t0, FREE_ITERS
+  bleu s0, t0, 1b
+  mv ra, s8
   ret
-
-  /* Store buffering: store i to 0(a2), fence, load 0(a3). */
-sb_run:
-  LITMUS_RUN(sb_barrier, sd s0, 0(a2); SB_FENCE; ld t0, 0(a3))
-
-  /* Load buffering: load 0(a3), fence, store i to 0(a2). */
-lb_run:
-  LITMUS_RUN(lb_barrier, ld t0, 0(a3); fence rw, rw; sd s0, 0(a2))
 
   /* Adds this hart to the counter at a0 and waits until it reaches s1. */
 barrier:
@@ -261,43 +348,29 @@ mp_flag:
   .dword 0
   .align 6
 mp_data:
-  .rept MP_WORDS
+  .zero 64 * MP_WORDS
+free_barrier:
   .dword 0
   .align 6
-  .endr
-sb_barrier:
-  .dword 0
-  .align 6
+  /* x[0] and x[1] of each pattern, a line apart. */
 sb_x:
+  .zero 128
+lb_x:
+  .zero 128
+free_done:
   .dword 0
   .align 6
-sb_y:
-  .dword 0
-  .align 6
-lb_barrier:
-  .dword 0
-  .align 6
-lb_u:
-  .dword 0
-  .align 6
-lb_v:
-  .dword 0
-  .align 6
-litmus_done:
-  .dword 0
-  .align 6
+mp_channels:
+  .zero 64 * (1 + FREE_WORDS) * 2
 
   /* What each hart read in iteration i, at 8 * i. */
   .bss
   .align 6
 sb_read_0:
-  .zero LITMUS_BYTES
-  .align 6
+  .zero FREE_BYTES
 sb_read_1:
-  .zero LITMUS_BYTES
-  .align 6
+  .zero FREE_BYTES
 lb_read_0:
-  .zero LITMUS_BYTES
-  .align 6
+  .zero FREE_BYTES
 lb_read_1:
-  .zero LITMUS_BYTES
+  .zero FREE_BYTES
