@@ -114,8 +114,11 @@ int main(int argc, char** argv) {
   if (timeout < 0) return fail("--timeout: must not be negative");
   options.timeout_seconds = timeout;
   options.stats = stats;
+  if (!options.machine.kernel && options.machine.initrd) {
+    return fail("--initrd: an initrd needs a --kernel to go with it");
+  }
   if (!options.machine.kernel && !options.machine.firmware) {
-    return fail("nothing to run: give --kernel, or a --firmware other than none");
+    return fail(fmt::format("nothing to run: give --kernel (--firmware {} starts one)", firmware));
   }
   return vessel::run_vm(options);
 }

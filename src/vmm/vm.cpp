@@ -123,7 +123,7 @@ struct RunState {
 
 // How often the supervising thread looks at timeouts, statistics requests and time-driven
 // devices while the harts run on their own threads.
-constexpr auto kSupervisorTick = std::chrono::milliseconds(20);
+constexpr auto kSupervisorTick = std::chrono::milliseconds(50);
 
 }  // namespace
 

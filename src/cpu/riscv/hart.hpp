@@ -154,8 +154,8 @@ class Hart {
   // STIP follows mtime >= stimecmp (Sstc with menvcfg.STCE, or the builtin SBI's timer).
   bool stimecmp_drives_stip() const { return sbi_timer_ || (sstc_ && (menvcfg_ & envcfg::kSTCE)); }
 
-  // The longest WFI sleeps when no deadline is due, so the run loop still polls devices and
-  // stop requests. Tests lengthen it to tell a deadline wake-up from this fallback.
+  // The longest WFI sleeps when no deadline is due and nothing kicks the hart. Tests change it
+  // to tell a deadline wake-up from this fallback.
   void set_wfi_max_sleep(std::chrono::nanoseconds d) { wfi_max_sleep_ = d; }
 
   // --- SMP: run state, and requests from other harts' threads (remote.cpp) ---
@@ -310,8 +310,9 @@ class Hart {
   std::atomic<uint64_t> requests_posted_{0};
   std::atomic<uint64_t> requests_done_{0};
   std::atomic<bool> requests_pending_{false};
-  // Devices, timers, IPIs and stop requests all kick the hart awake; the bound is a safety net.
-  std::chrono::nanoseconds wfi_max_sleep_ = std::chrono::milliseconds(50);
+  // Devices, timers, IPIs, remote requests and stop requests all kick the hart awake; the bound
+  // is a safety net, long enough that idle harts cost the host next to nothing.
+  std::chrono::nanoseconds wfi_max_sleep_ = std::chrono::milliseconds(1000);
   bool sstc_ = true;
   bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;
