@@ -170,6 +170,14 @@ class Hart {
   // a1 = `opaque` (HSM hart_start). False when it is not stopped.
   bool request_start(uint64_t entry, uint64_t opaque);
 
+  // Pausing a whole VM: while `hold` is set every hart that shares this control runs nothing,
+  // and `held` counts the harts that have stopped for it.
+  struct HoldControl {
+    std::atomic<bool> hold{false};
+    std::atomic<unsigned> held{0};
+  };
+  void set_hold_control(HoldControl* control) { hold_control_ = control; }
+
   // What another thread can ask of this hart, applied at its next block boundary (or at once
   // when it is parked or asleep, since the request wakes it).
   enum Request : uint32_t {
@@ -301,6 +309,9 @@ class Hart {
 
   // SMP state (remote.cpp). The run loop's stop flag is kept so that waits can give up.
   bool park(const std::atomic<bool>& stop);
+  // Waits while the VM is paused; false if the run is being stopped meanwhile.
+  bool hold(const std::atomic<bool>& stop);
+  HoldControl* hold_control_ = nullptr;
   const std::atomic<bool>* stop_ = nullptr;
   std::atomic<RunState> run_state_{RunState::kRunning};
   std::mutex requests_mu_;
