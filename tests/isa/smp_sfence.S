@@ -20,8 +20,9 @@
  * IPI; hart 1's S-mode handler runs fence.i, after which the call must
  * return the new value. Hart 1 does not call the function while hart 0
  * rewrites it: QEMU 7.2 with MTTCG then often keeps running the old code
- * on hart 1 even after its fence.i, seemingly because it translates the old
- * bytes again between dropping its translations and storing the new ones. */
+ * on hart 1 even after its fence.i (a race in QEMU's own invalidation of
+ * translated code, as far as we can tell: with hart 1 kept away it passes
+ * every time). */
 #define TEST_HARTS 2
 #include "test_macros.h"
 
