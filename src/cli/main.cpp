@@ -7,6 +7,8 @@
 
 #include "base/log.hpp"
 #include "board/virt.hpp"
+#include "cli/daemon_cli.hpp"
+#include "daemon/state_dir.hpp"
 #include "vmm/api_vm.hpp"
 #include "vmm/vm.hpp"
 
@@ -70,8 +72,14 @@ int main(int argc, char** argv) {
   run->add_option("--api-sock", api_sock,
                   "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
                   "--kernel the VM waits for the API to configure and start it");
+  std::string exit_status_file;
+  run->add_option("--exit-status-file", exit_status_file,
+                  "Write the exit status to this file when the VM ends (for a supervisor that is "
+                  "not the parent, such as a restarted vessel daemon)");
   run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
   run->add_flag("-v,--verbose", verbose, "Log more on stderr");
+
+  vessel::cli::DaemonCommands daemon_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -79,6 +87,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) { return fail(e.what()); }
   if (verbose) vessel::set_log_level(vessel::LogLevel::kInfo);
+  if (auto status = daemon_commands.run()) return *status;
 
   vessel::VmOptions options;
   auto size = vessel::parse_size(memory);
@@ -128,8 +137,16 @@ int main(int argc, char** argv) {
     options.timeout_seconds = timeout;
     options.stats = stats;
     api.vm = options;
-    return vessel::serve_vm(api);
+    const int status = vessel::serve_vm(api);
+    if (!exit_status_file.empty()) {
+      // Written only by a run that ends by itself: its absence says the process was killed.
+      auto written =
+          vessel::daemon::write_file_atomically(exit_status_file, fmt::format("{}\n", status));
+      if (!written) fmt::print(stderr, "vessel: --exit-status-file: {}\n", written.error().message);
+    }
+    return status;
   }
+  if (!exit_status_file.empty()) return fail("--exit-status-file: only with --api-sock");
   if (!options.machine.kernel && options.machine.initrd) {
     return fail("--initrd: an initrd needs a --kernel to go with it");
   }
