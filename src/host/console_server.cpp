@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +27,11 @@ constexpr auto kResumePoll = std::chrono::milliseconds(10);
 constexpr size_t kReadChunk = 4096;
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+bool hung_up_now(int fd) {
+  pollfd p{fd, 0, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
 
 Result<sockaddr_un> socket_address(const std::string& path) {
   sockaddr_un addr{};
@@ -201,11 +207,17 @@ void ConsoleServer::on_client(int fd, uint32_t events) {
     drop(fd);
     return;
   }
-  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !c.input_eof) {
-    // Only a read tells a real end from a stale event (an fd number reused within one round).
-    const bool gone = (events & (EPOLLHUP | EPOLLERR)) != 0;
+  // A hang-up reported for an fd number that was closed and reused within one epoll round
+  // belongs to the old connection: the socket itself is asked.
+  const bool gone = (events & (EPOLLHUP | EPOLLERR)) != 0 && hung_up_now(fd);
+  if ((events & EPOLLIN) != 0 || (gone && !c.input_eof)) {
     switch (read_input(c)) {
-      case ReadEnd::kAgain: break;
+      case ReadEnd::kAgain:
+        if (gone) {  // cannot happen on Linux; were it to, epoll would report it forever
+          drop(fd);
+          return;
+        }
+        break;
       case ReadEnd::kPaused:
         if (gone) {
           // Its last input waits until the receiver wants more; meanwhile epoll would report
@@ -225,7 +237,7 @@ void ConsoleServer::on_client(int fd, uint32_t events) {
         break;
       case ReadEnd::kError: drop(fd); return;
     }
-  } else if ((events & (EPOLLHUP | EPOLLERR)) != 0) {
+  } else if (gone) {
     drop(fd);
     return;
   }

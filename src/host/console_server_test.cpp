@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -94,6 +95,7 @@ struct Receiver {
   std::mutex mu;
   std::string got;
   size_t queued = 0;  // not yet taken by the consumer
+  size_t most_queued = 0;
   size_t limit = SIZE_MAX;
   std::atomic<bool> open{true};
 
@@ -102,6 +104,7 @@ struct Receiver {
       std::lock_guard<std::mutex> lock(mu);
       got.append(reinterpret_cast<const char*>(d), n);
       queued += n;
+      most_queued = std::max(most_queued, queued);
     };
   }
   ConsoleServer::ReadyFn ready() {
@@ -219,6 +222,8 @@ TEST_F(ConsoleServerTest, InputWaitsWhileTheReceiverIsFullAndNothingIsLost) {
   for (char c : rx.text()) (std::islower(static_cast<unsigned char>(c)) ? only_a : only_b) += c;
   EXPECT_TRUE(only_a == sent_a);
   EXPECT_TRUE(only_b == sent_b);
+  // Reading stopped at the limit: past it by at most the one read that crossed it.
+  EXPECT_LE(rx.most_queued, rx.limit + 4096);
 }
 
 TEST_F(ConsoleServerTest, InputIsHeldWhileNotReadyThenDelivered) {

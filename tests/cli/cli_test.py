@@ -349,6 +349,17 @@ class Tester:
                 problems.append("  vessel logs: want the guest's hello\n" + printed.describe())
         self.case("guest: HTIF hello into --console-log, nothing on stdout", htif_to_log)
 
+        def terminal_and_log(problems):
+            # Without a socket the terminal keeps the console, and the log gets a copy.
+            clog = self.path("t.log")
+            r = self.guest_run("htif_hello", ["--console-log", f"{clog},size=4K"])
+            if r.status != 0 or r.out != "hello\n" or r.err:
+                problems.append("  want status 0 and hello on stdout\n" + r.describe())
+            printed = self.run(["logs", "--file", clog])
+            if printed.status != 0 or printed.out != "hello\n":
+                problems.append("  vessel logs: want the guest's hello\n" + printed.describe())
+        self.case("guest: HTIF hello on stdout and in --console-log", terminal_and_log)
+
     # ---- --dump-dtb ----
 
     def fdtget(self, dtb, node, prop, typ=None):
