@@ -12,6 +12,9 @@
 #include "board/virt.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/state_dir.hpp"
+#include "daemon/vm_definition.hpp"
+#include "host/console_client.hpp"
+#include "host/console_log.hpp"
 #include "vmm/vm.hpp"
 
 namespace vessel::cli {
@@ -159,8 +162,14 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   stats_ = on_vm("stats", "A VM's statistics");
   stats_->add_flag("--json", json_, "The API's JSON instead of a table");
 
-  logs_ = on_vm("logs", "Print a VM's console scrollback");
+  logs_ = app.add_subcommand(
+      "logs", "Print a VM's console scrollback, or a console log ring (--console-log) with --file");
+  add_state_dir(logs_, state_dir_);
+  logs_->add_option("NAME", name_, "The VM");
   logs_->add_option("--bytes", bytes_, "Only the last N bytes");
+  logs_->add_option("--file", log_file_, "Print the ring at PATH (PATH.1, then PATH) instead");
+
+  console_ = on_vm("console", "Attach the terminal to a VM's serial console; Ctrl-A x detaches");
 }
 
 std::optional<int> DaemonCommands::run() {
@@ -170,6 +179,7 @@ std::optional<int> DaemonCommands::run() {
   if (ls_->parsed()) return list();
   if (stats_->parsed()) return stats();
   if (logs_->parsed()) return logs();
+  if (console_->parsed()) return console();
   for (auto& [name, sub] : actions_) {
     if (sub->parsed()) return action(name);
   }
@@ -339,6 +349,12 @@ int DaemonCommands::stats() {
 }
 
 int DaemonCommands::logs() {
+  if (!log_file_.empty()) {
+    if (!name_.empty()) return fail(kExitBadInput, "logs: give NAME or --file, not both");
+    auto printed = print_console_log(log_file_, STDOUT_FILENO);
+    return printed ? kExitOk : fail(kExitBadInput, "logs: " + printed.error().message);
+  }
+  if (name_.empty()) return fail(kExitBadInput, "logs: give the VM's NAME (or --file PATH)");
   auto dir = state_dir_of(state_dir_);
   if (!dir) return fail(kExitBadInput, dir.error().message);
   std::string target = fmt::format("/api/v1/vms/{}/logs", name_);
@@ -350,6 +366,27 @@ int DaemonCommands::logs() {
     return fail(kExitRefused, body ? "unexpected answer" : body.error().message);
   }
   std::fwrite(r->text.data(), 1, r->text.size(), stdout);
+  return kExitOk;
+}
+
+int DaemonCommands::console() {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  // Asked first: the daemon runs, the VM exists and runs (or says why not).
+  auto body = expect_ok(
+      DaemonClient{*dir}.request(http::Method::kGet, fmt::format("/api/v1/vms/{}", name_)));
+  if (!body) return fail(kExitRefused, body.error().message);
+  const std::string state = body->value("status", json::object()).value("state", "");
+  if (state != "running" && state != "paused") {
+    return fail(kExitRefused,
+                fmt::format("VM '{}' is {}: its console is open only while it runs", name_, state));
+  }
+  // The VM serves its own console: the terminal talks to its socket, not through the daemon.
+  AttachOptions options;
+  options.path = daemon::VmPaths{*dir + "/vms/" + name_}.console_socket();
+  options.name = name_;
+  auto end = attach_console(options);
+  if (!end) return fail(kExitRefused, "console: " + end.error().message);
   return kExitOk;
 }
 

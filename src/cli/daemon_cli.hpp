@@ -27,6 +27,7 @@ class DaemonCommands {
   int list();
   int stats();
   int logs();
+  int console();
 
   CLI::App* daemon_ = nullptr;
   CLI::App* create_ = nullptr;
@@ -34,6 +35,7 @@ class DaemonCommands {
   CLI::App* ls_ = nullptr;
   CLI::App* stats_ = nullptr;
   CLI::App* logs_ = nullptr;
+  CLI::App* console_ = nullptr;
   std::vector<std::pair<std::string, CLI::App*>> actions_;
 
   std::string state_dir_, listen_tcp_, ui_dir_;
@@ -44,6 +46,7 @@ class DaemonCommands {
   unsigned cpus_ = 0;
   bool force_ = false, json_ = false;
   uint64_t bytes_ = 0;
+  std::string log_file_;
 };
 
 }  // namespace vessel::cli

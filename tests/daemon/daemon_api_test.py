@@ -373,8 +373,11 @@ def console_logs_and_metrics(env):
     tail = d.get("/api/v1/vms/echo/logs?bytes=4")
     expect(tail.status == 200 and len(tail.data) == 4, f"logs?bytes=4: {tail}")
     expect_error(d.get("/api/v1/vms/echo/logs?bytes=0"), 400, "bytes")
-    time.sleep(2.5)  # one sample of the VM's statistics
-    m = d.get("/metrics")
+    # The VM's own statistics come with the daemon's first sample (every 2 s).
+    deadline = time.monotonic() + 10
+    while ('vessel_vm_instructions_total{name="echo"}' not in (m := d.get("/metrics")).text
+           and time.monotonic() < deadline):
+        time.sleep(0.5)
     expect(m.status == 200 and m.headers["content-type"].startswith("text/plain"), f"{m}")
     for line in ('vessel_vm_state{name="echo",state="running"} 1',
                  'vessel_vm_state{name="echo",state="stopped"} 0',
@@ -386,7 +389,10 @@ def console_logs_and_metrics(env):
                  'vessel_vm_disk_read_bytes_total{name="echo"} 0',
                  'vessel_vm_net_rx_bytes_total{name="echo"} 0'):
         expect(line in m.text, f"metrics lack {line!r}:\n{m.text}")
-    summary = d.vm("echo")
+    # Two samples (2 s apart) make the first MIPS and CPU% figures.
+    deadline = time.monotonic() + 10
+    while "mips" not in (summary := d.vm("echo")) and time.monotonic() < deadline:
+        time.sleep(0.5)
     expect(summary.get("mips", 0) > 0 and summary.get("host_cpu_percent", 0) > 0,
            f"sampled figures: {summary}")
     d.post("/api/v1/vms/echo/stop")
@@ -478,11 +484,28 @@ def cli_commands(env):
     env.cli(sd, "resume", "c1", check=0)
     p = env.cli(sd, "logs", "c1", check=0)
     expect("uart-echo ready" in p.stdout, f"logs: {p.stdout!r}")
+    # vessel console: what is typed reaches the guest (echoed back), Ctrl-A x detaches.
+    con = subprocess.Popen([env.vessel, "console", "c1", "--state-dir", sd],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    con.stdin.write(b"console-hi\n")
+    con.stdin.flush()
+    seen = b""
+    deadline = time.monotonic() + 20
+    while b"console-hi" not in seen and time.monotonic() < deadline:
+        seen += os.read(con.stdout.fileno(), 4096)
+    con.stdin.write(b"\x01x")
+    con.stdin.flush()
+    out, err = con.communicate(timeout=20)
+    expect(b"console-hi" in seen and con.returncode == 0 and err.count(b"\n") >= 1,
+           f"vessel console: status {con.returncode} out {seen + out!r} err {err!r}")
+    p = env.cli(sd, "logs", "c1", "--file", "/x", check=2)
     p = env.cli(sd, "rm", "c1", check=1)
     expect("force" in p.stderr, f"rm running: {p.stderr!r}")
     p = env.cli(sd, "stop", "c1", check=0)
     expect(p.stdout == "c1: stopped (exited with status 0)\n", f"stop: {p.stdout!r}")
     p = env.cli(sd, "stop", "c1", check=1)
+    p = env.cli(sd, "console", "c1", check=1)
+    expect("VM 'c1' is stopped" in p.stderr, f"console of a stopped VM: {p.stderr!r}")
     p = env.cli(sd, "rm", "c1", check=0)
     expect(p.stdout == "c1: removed\n", f"rm: {p.stdout!r}")
     p = env.cli(sd, "start", "nope", check=1)
