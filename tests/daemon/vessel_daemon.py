@@ -14,6 +14,15 @@ import subprocess
 import time
 
 
+def process_alive(pid):
+    """Alive and not a zombie (an adopted VM's zombie waits for whoever inherited it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 class UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout=60):
         super().__init__("localhost", timeout=timeout)
