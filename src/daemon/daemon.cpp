@@ -263,6 +263,9 @@ int run_daemon(const DaemonOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // A daemon's log is the record of what happened to its VMs: starts and stops too.
+  if (log_level() < LogLevel::kInfo) set_log_level(LogLevel::kInfo);
+
   ManagerOptions manager_options;
   manager_options.state_dir = options.state_dir;
   manager_options.vessel_binary = options.vessel_binary;
@@ -297,9 +300,10 @@ int run_daemon(const DaemonOptions& options) {
   // A stop or a pause waits for its VM; the others go on meanwhile.
   server_options.threads = 4;
   server_options.max_connections = 256;
+  // Made on the first start, TCP or not, so that it is there for whoever needs it next.
+  auto token = load_or_create_token(options.state_dir);
+  if (!token) return fail_exit(token.error().message);
   if (options.tcp_port) {
-    auto token = load_or_create_token(options.state_dir);
-    if (!token) return fail_exit(token.error().message);
     server_options.tcp_port = options.tcp_port;
     server_options.token = *token;
   }
