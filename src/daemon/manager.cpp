@@ -32,6 +32,10 @@ constexpr auto kStartWait = std::chrono::seconds(10);
 constexpr auto kVmCallTimeout = std::chrono::seconds(5);
 constexpr auto kPauseTimeout = std::chrono::seconds(15);
 constexpr auto kSampleCallTimeout = std::chrono::milliseconds(1000);
+// A VM using less host CPU than this is asked for its statistics only every
+// kQuietStatsInterval seconds: each question wakes it, and 32 idle guests would pay for it.
+constexpr double kQuietCpuPercent = 2.0;
+constexpr double kQuietStatsInterval = 10.0;
 // After SIGKILL the process ends as soon as the kernel gets to it.
 constexpr auto kKillWait = std::chrono::seconds(5);
 
@@ -107,8 +111,10 @@ struct VmManager::Vm {
   std::string exit_reason;
 
   // Sampled.
-  double sample_at = 0;  // steady clock seconds
-  uint64_t sample_cpu_ticks = 0, sample_instructions = 0;
+  double sample_at = 0;  // steady clock seconds, /proc read
+  uint64_t sample_cpu_ticks = 0;
+  double stats_at = 0;  // the VM's statistics asked
+  uint64_t stats_instructions = 0;
   std::optional<double> mips, cpu_percent;
   json vm_stats;
 
@@ -552,6 +558,7 @@ Answer VmManager::start(const std::string& name) {
   vm->exit_reason.clear();
   vm->vm_stats = nullptr;
   vm->sample_at = 0;
+  vm->stats_at = 0;
   ++vm->generation;
   vm->state = VmState::kRunning;
   // An end before this is not lost: the pidfd stays readable.
@@ -778,48 +785,58 @@ void VmManager::sampler() {
     uint64_t generation;
     VmPaths paths;
     bool paused;
+    bool ask;  // the VM's statistics are due
+  };
+  auto seconds_now = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
   };
   std::unique_lock lock(mu_);
   while (!stopping_) {
     sampler_wake_.wait_for(lock, options_.sample_interval);
     if (stopping_) break;
+    const double now = seconds_now();
     std::vector<Target> targets;
     for (const auto& [name, vm] : vms_) {
-      if (vm->live()) {
-        targets.push_back(
-            {name, vm->pid, vm->generation, vm->paths, vm->state == VmState::kPaused});
-      }
+      if (!vm->live()) continue;
+      // Asking a VM wakes it: a quiet one is asked less often (its MIPS hardly change).
+      const bool quiet = vm->cpu_percent && *vm->cpu_percent < kQuietCpuPercent;
+      const bool ask = vm->stats_at == 0 || !quiet || now - vm->stats_at >= kQuietStatsInterval;
+      targets.push_back(
+          {name, vm->pid, vm->generation, vm->paths, vm->state == VmState::kPaused, ask});
     }
     lock.unlock();
     for (const Target& t : targets) {
-      const double now =
-          std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-              .count();
       auto proc = read_proc_stat(t.pid);
-      auto client = http::Client::unix_socket(t.paths.api_socket(), kSampleCallTimeout);
-      auto r = client.request(http::Method::kGet, "/vessel/stats");
+      std::optional<http::ClientResponse> answer;
+      if (t.ask) {
+        auto client = http::Client::unix_socket(t.paths.api_socket(), kSampleCallTimeout);
+        if (auto r = client.request(http::Method::kGet, "/vessel/stats");
+            r && r->status == 200 && r->body.is_object()) {
+          answer = std::move(*r);
+        }
+      }
+      const double at = seconds_now();
       std::lock_guard relock(mu_);
       auto it = vms_.find(t.name);
       if (it == vms_.end() || it->second->generation != t.generation || !proc) continue;
       Vm& vm = *it->second;
       const uint64_t ticks = proc->utime_ticks + proc->stime_ticks;
-      uint64_t instructions = vm.sample_instructions;
-      if (r && r->status == 200 && r->body.is_object()) {
-        vm.vm_stats = r->body;
-        instructions = r->body.value("instructions", instructions);
-      }
-      if (vm.sample_at > 0 && now > vm.sample_at) {
-        const double dt = now - vm.sample_at;
+      if (vm.sample_at > 0 && at > vm.sample_at) {
         vm.cpu_percent = static_cast<double>(ticks - std::min(ticks, vm.sample_cpu_ticks)) /
-                         clock_ticks_per_second() / dt * 100;
-        vm.mips = t.paused ? 0.0
-                           : static_cast<double>(instructions -
-                                                 std::min(instructions, vm.sample_instructions)) /
-                                 dt / 1e6;
+                         clock_ticks_per_second() / (at - vm.sample_at) * 100;
       }
-      vm.sample_at = now;
+      vm.sample_at = at;
       vm.sample_cpu_ticks = ticks;
-      vm.sample_instructions = instructions;
+      if (!answer) continue;
+      const uint64_t instructions = answer->body.value("instructions", uint64_t{0});
+      if (vm.stats_at > 0 && at > vm.stats_at) {
+        const uint64_t done = instructions - std::min(instructions, vm.stats_instructions);
+        vm.mips = t.paused ? 0.0 : static_cast<double>(done) / (at - vm.stats_at) / 1e6;
+      }
+      vm.vm_stats = std::move(answer->body);
+      vm.stats_at = at;
+      vm.stats_instructions = instructions;
     }
     lock.lock();
   }
