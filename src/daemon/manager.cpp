@@ -451,7 +451,7 @@ Answer VmManager::create(const std::optional<json>& body) {
   }
   definition->created_at = utc_timestamp();
   std::lock_guard lock(mu_);
-  const std::string& name = definition->name;
+  const std::string name = definition->name;
   if (find_locked(name) != nullptr) {
     return Answer::fail(409, fmt::format("VM '{}': a VM of that name exists", name));
   }

@@ -146,6 +146,7 @@ def definitions_are_validated(env):
     expect(os.listdir(os.path.join(d.state_dir, "vms")) == [], "files left by refused creates")
 
     created = create(d, env, "good")
+    expect("VM 'good' created" in d.read_log(), f"the daemon's log: {d.read_log()!r}")
     expect(created == {"name": "good", "state": "stopped", "cpus": 1, "memory_mib": 16},
            f"summary of a new VM: {created}")
     expect_error(d.post("/api/v1/vms", ok), 409, "good", "exists")
