@@ -3,12 +3,18 @@
 // list, Start, Pause/Resume, the serial console with a command typed into it, Stop; and,
 // without the token, 401 from the API and nothing shown.
 //
+//   webui_test.mjs --vessel build/vessel --guest-dir guests/cache/debian --screenshot FILE
 //   webui_test.mjs --fake tests/e2e/fake_daemon.py --webui-dir build/webui --screenshot FILE
 //
-// The fake daemon stands in for `vessel daemon` (no guest: a fake shell answers).
+// With --vessel the test starts `vessel daemon` on a state directory of its own, defines a VM
+// with the Debian reference guest and boots it from the page. With --fake a Python stand-in
+// serves the same API (no guest: a fake shell answers), for working on the page alone.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +25,8 @@ const repo = path.resolve(here, '../..');
 
 const { values: args } = parseArgs({
   options: {
+    vessel: { type: 'string' },
+    'guest-dir': { type: 'string' },
     fake: { type: 'string' },
     'webui-dir': { type: 'string' },
     screenshot: { type: 'string' },
@@ -26,9 +34,10 @@ const { values: args } = parseArgs({
     'boot-timeout': { type: 'string', default: '180' },
   },
 });
-for (const required of ['fake', 'webui-dir', 'screenshot']) {
-  if (!args[required]) fail(`--${required} is required`);
-}
+if (!args.screenshot) fail('--screenshot is required');
+if (Boolean(args.vessel) === Boolean(args.fake)) fail('give either --vessel or --fake');
+if (args.vessel && !args['guest-dir']) fail('--vessel needs --guest-dir');
+if (args.fake && !args['webui-dir']) fail('--fake needs --webui-dir');
 const bootTimeoutMs = Number(args['boot-timeout']) * 1000;
 const kStepTimeoutMs = 30_000;
 const kPrompt = 'vessel:/#';
@@ -47,7 +56,7 @@ function loadPlaywright() {
   }
 }
 
-// The server under test, started here; resolves to {base, token, stop}.
+// The servers under test, started here; each resolves to {base, token, vm, stop}.
 function startFake() {
   const child = spawn('python3', [args.fake, '--webui-dir', args['webui-dir']], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -60,9 +69,73 @@ function startFake() {
       const m = /^listening on (\S+) token (\S+)$/.exec(line);
       if (!m) return;
       clearTimeout(timer);
-      resolve({ base: m[1], token: m[2], stop: () => child.kill() });
+      resolve({ base: m[1], token: m[2], vm: 'alpha', stop: async () => child.kill() });
     });
   });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function api(server, method, apiPath, body) {
+  const response = await fetch(`${server.base}${apiPath}`, {
+    method,
+    headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${apiPath}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function startDaemon() {
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'vessel-webui-test-'));
+  const port = await freePort();
+  const child = spawn(args.vessel, ['daemon', '--state-dir', state, '--listen-tcp', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = signal ?? code; });
+  const server = { base: `http://127.0.0.1:${port}`, token: '', vm: 'webui-test' };
+  server.stop = async () => {
+    if (exited === null) {
+      const gone = new Promise((resolve) => child.on('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (exited === null) child.kill('SIGKILL');
+    }
+    fs.rmSync(state, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited !== null) throw new Error(`vessel daemon exited (${exited}) before it served`);
+    try {
+      server.token = fs.readFileSync(path.join(state, 'token'), 'utf8').trim();
+      await api(server, 'GET', '/api/v1/vms');
+      break;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`vessel daemon did not serve in 30 s: ${e.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  const guest = args['guest-dir'];
+  await api(server, 'POST', '/api/v1/vms', {
+    name: server.vm,
+    kernel: path.join(guest, 'Image'),
+    initrd: path.join(guest, 'initrd.cpio.gz'),
+    append: 'console=ttyS0',
+    cpus: 1,
+    memory_mib: 128,
+  });
+  return server;
 }
 
 // The terminal's visible lines as a person reads them (xterm's DOM renderer puts no-break
@@ -97,13 +170,15 @@ async function checkWithoutToken(browser, server) {
   const rows = await page.locator('#vms tbody tr').count();
   if (rows !== 0) throw new Error(`without the token the page shows ${rows} VM rows`);
   // The same from the page's own origin by hand: a start is refused too.
-  const start = await page.evaluate(async () => (await fetch('/api/v1/vms/alpha/start', { method: 'POST' })).status);
+  const start = await page.evaluate(
+    async (name) => (await fetch(`/api/v1/vms/${name}/start`, { method: 'POST' })).status, server.vm);
   if (start !== 401) throw new Error(`POST start without the token answered ${start}, not 401`);
   await context.close();
   console.log('without the token: GET /api/v1/vms 401, POST start 401, no VM shown');
 }
 
-async function checkWithToken(browser, server, vmName) {
+async function checkWithToken(browser, server) {
+  const vmName = server.vm;
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
@@ -162,17 +237,17 @@ let server;
 let browser;
 let failed = false;
 try {
-  server = await startFake();
+  server = await (args.vessel ? startDaemon() : startFake());
   console.log(`server: ${server.base}`);
   browser = await chromium.launch({ executablePath: args.chromium, headless: true });
   await checkWithoutToken(browser, server);
-  await checkWithToken(browser, server, 'alpha');
+  await checkWithToken(browser, server);
 } catch (e) {
   failed = true;
   console.error(`webui_test: FAILED: ${e.message}`);
 } finally {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
 }
 console.log(failed ? 'webui_test: 0 passed, 1 failed' : 'webui_test: 1 passed, 0 failed');
 process.exit(failed ? 1 : 0);
