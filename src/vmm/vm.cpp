@@ -209,6 +209,11 @@ void VmHandle::request_poweroff() {
   if (run_ != nullptr) run_->end(Ending::kPoweroff, kExitOk);
 }
 
+std::string VmHandle::start_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return start_error_;
+}
+
 void VmHandle::request_reboot() {
   std::lock_guard<std::mutex> lock(mu_);
   if (run_ != nullptr) run_->end(Ending::kReset, kExitOk);
@@ -234,6 +239,8 @@ int run_vm(const VmOptions& options) {
   auto machine_or = VirtMachine::create(options.machine, host);
   if (!machine_or) {
     fmt::print(stderr, "vessel: {}\n", machine_or.error().message);
+    std::lock_guard<std::mutex> lock(handle->mu_);
+    handle->start_error_ = machine_or.error().message;
     return kExitBadInput;
   }
   std::unique_ptr<VirtMachine> machine = std::move(machine_or.value());

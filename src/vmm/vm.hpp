@@ -35,6 +35,8 @@ class VmHandle {
   // Ends the VM as a guest poweroff does (status 0), or restarts it as a guest reboot does.
   void request_poweroff();
   void request_reboot();
+  // Why the last run could not start (its machine could not be built), or empty.
+  std::string start_error() const;
 
  private:
   friend int run_vm(const VmOptions& options);
@@ -43,6 +45,7 @@ class VmHandle {
   mutable std::mutex mu_;
   State state_ = State::kNotStarted;
   Run* run_ = nullptr;  // under mu_, while run_vm runs
+  std::string start_error_;
 };
 
 struct VmOptions {
