@@ -3,7 +3,8 @@
 // list, Start, Pause/Resume, the serial console with a command typed into it, Stop; and,
 // without the token, 401 from the API and nothing shown.
 //
-//   webui_test.mjs --vessel build/vessel --guest-dir guests/cache/debian --screenshot FILE
+//   webui_test.mjs --vessel build/vessel --guest-dir guests/cache/debian --webui-dir build/webui \
+//                  --screenshot FILE
 //   webui_test.mjs --fake tests/e2e/fake_daemon.py --webui-dir build/webui --screenshot FILE
 //
 // With --vessel the test starts `vessel daemon` on a state directory of its own, defines a VM
@@ -13,7 +14,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
 if (!args.screenshot) fail('--screenshot is required');
 if (Boolean(args.vessel) === Boolean(args.fake)) fail('give either --vessel or --fake');
 if (args.vessel && !args['guest-dir']) fail('--vessel needs --guest-dir');
-if (args.fake && !args['webui-dir']) fail('--fake needs --webui-dir');
+if (!args['webui-dir']) fail('--webui-dir is required');
 const bootTimeoutMs = Number(args['boot-timeout']) * 1000;
 const kStepTimeoutMs = 30_000;
 const kPrompt = 'vessel:/#';
@@ -74,17 +74,6 @@ function startFake() {
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 async function api(server, method, apiPath, body) {
   const response = await fetch(`${server.base}${apiPath}`, {
     method,
@@ -96,45 +85,58 @@ async function api(server, method, apiPath, body) {
   return text ? JSON.parse(text) : null;
 }
 
+// `vessel daemon` on a state directory of its own and a free loopback port, with one VM of the
+// Debian reference guest defined. Stopping it removes the VM first: the daemon leaves running
+// VMs running when it ends.
 async function startDaemon() {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'vessel-webui-test-'));
-  const port = await freePort();
-  const child = spawn(args.vessel, ['daemon', '--state-dir', state, '--listen-tcp', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const argv = ['daemon', '--state-dir', state, '--listen-tcp', '127.0.0.1:0', '--ui-dir', args['webui-dir']];
+  const child = spawn(args.vessel, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   let exited = null;
-  child.on('exit', (code, signal) => { exited = signal ?? code; });
-  const server = { base: `http://127.0.0.1:${port}`, token: '', vm: 'webui-test' };
+  const gone = new Promise((resolve) => child.on('exit', (code, signal) => resolve((exited = signal ?? code))));
+  const server = { base: '', token: '', vm: 'webui-test', defined: false };
   server.stop = async () => {
+    if (server.defined) {
+      await api(server, 'DELETE', `/api/v1/vms/${server.vm}?force=true`).catch((e) => console.error(`cleanup: ${e.message}`));
+    }
     if (exited === null) {
-      const gone = new Promise((resolve) => child.on('exit', resolve));
       child.kill('SIGTERM');
       await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 10_000))]);
       if (exited === null) child.kill('SIGKILL');
     }
     fs.rmSync(state, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited !== null) throw new Error(`vessel daemon exited (${exited}) before it served`);
-    try {
-      server.token = fs.readFileSync(path.join(state, 'token'), 'utf8').trim();
-      await api(server, 'GET', '/api/v1/vms');
-      break;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`vessel daemon did not serve in 30 s: ${e.message}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+  try {
+    // "vessel daemon: serving SOCKET and http://127.0.0.1:PORT/ (token in DIR/token)"
+    const first = await new Promise((resolve, reject) => {
+      const lines = readline.createInterface({ input: child.stdout });
+      const timer = setTimeout(() => reject(new Error('vessel daemon said nothing in 30 s')), 30_000);
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+      gone.then((status) => reject(new Error(`vessel daemon exited (${status}) before it served`)));
+    });
+    const m = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(first);
+    if (!m || first.includes('no web console')) {
+      throw new Error(`vessel daemon: unexpected first line: ${first}`);
     }
+    server.base = m[1];
+    server.token = fs.readFileSync(path.join(state, 'token'), 'utf8').trim();
+    const guest = args['guest-dir'];
+    await api(server, 'POST', '/api/v1/vms', {
+      name: server.vm,
+      kernel: path.join(guest, 'Image'),
+      initrd: path.join(guest, 'initrd.cpio.gz'),
+      append: 'console=ttyS0',
+      cpus: 1,
+      memory_mib: 128,
+    });
+    server.defined = true;
+  } catch (e) {
+    await server.stop();
+    throw e;
   }
-  const guest = args['guest-dir'];
-  await api(server, 'POST', '/api/v1/vms', {
-    name: server.vm,
-    kernel: path.join(guest, 'Image'),
-    initrd: path.join(guest, 'initrd.cpio.gz'),
-    append: 'console=ttyS0',
-    cpus: 1,
-    memory_mib: 128,
-  });
   return server;
 }
 
