@@ -1,5 +1,6 @@
 // vessel: the command line.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -7,6 +8,8 @@
 
 #include "base/log.hpp"
 #include "board/virt.hpp"
+#include "host/console_client.hpp"
+#include "host/console_log.hpp"
 #include "vmm/api_vm.hpp"
 #include "vmm/vm.hpp"
 
@@ -65,6 +68,13 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   run->add_option("--virtio-console", virtio_console,
                   "virtio-console (hvc0) on a Unix socket Vessel listens on: unix:PATH");
+  std::string console_socket, console_log;
+  run->add_option("--console-socket", console_socket,
+                  "Serve the serial console (ttyS0) on a Unix socket for any number of viewers "
+                  "(`vessel attach PATH`) instead of the terminal");
+  run->add_option("--console-log", console_log,
+                  "Keep the serial console's output on disk: PATH[,size=N], a ring of PATH and "
+                  "PATH.1 of at most N bytes together (default 1M)");
   run->add_flag("--no-rng", no_rng, "Leave out the virtio-rng device");
   std::string api_sock;
   run->add_option("--api-sock", api_sock,
@@ -73,12 +83,33 @@ int main(int argc, char** argv) {
   run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
   run->add_flag("-v,--verbose", verbose, "Log more on stderr");
 
+  CLI::App* attach = app.add_subcommand(
+      "attach",
+      "Connect the terminal to a VM's console socket (--console-socket); Ctrl-A x detaches");
+  std::string attach_path;
+  attach->add_option("PATH", attach_path, "The console socket")->required();
+
+  CLI::App* logs =
+      app.add_subcommand("logs", "Print a console log (--console-log): PATH.1, then PATH");
+  std::string logs_file;
+  logs->add_option("--file", logs_file, "The log's PATH")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) { return app.exit(e); } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) { return fail(e.what()); }
   if (verbose) vessel::set_log_level(vessel::LogLevel::kInfo);
+  if (attach->parsed()) {
+    vessel::AttachOptions attach_options;
+    attach_options.path = attach_path;
+    auto end = vessel::attach_console(attach_options);
+    return end ? vessel::kExitOk : fail("attach: " + end.error().message);
+  }
+  if (logs->parsed()) {
+    auto printed = vessel::print_console_log(logs_file, STDOUT_FILENO);
+    return printed ? vessel::kExitOk : fail("logs: " + printed.error().message);
+  }
 
   vessel::VmOptions options;
   auto size = vessel::parse_size(memory);
@@ -97,6 +128,8 @@ int main(int argc, char** argv) {
   options.machine.nets = nets;
   if (!virtio_console.empty()) options.machine.virtio_console = virtio_console;
   options.machine.rng = !no_rng;
+  if (run->count("--console-socket") != 0) options.console.socket = console_socket;
+  if (run->count("--console-log") != 0) options.console.log = console_log;
   if (!cpu_features.empty()) {
     std::string_view rest = cpu_features;
     while (!rest.empty()) {
@@ -125,8 +158,6 @@ int main(int argc, char** argv) {
     vessel::ApiVmOptions api;
     api.socket_path = api_sock;
     api.start_now = options.machine.kernel.has_value();
-    options.timeout_seconds = timeout;
-    options.stats = stats;
     api.vm = options;
     return vessel::serve_vm(api);
   }

@@ -16,8 +16,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "host/terminal.hpp"
-
 namespace vessel {
 
 namespace {
@@ -220,14 +218,30 @@ void VmHandle::request_reboot() {
 }
 
 int run_vm(const VmOptions& options) {
-  Terminal terminal;
   VmHandle::Run state;
-  std::atomic<Uart16550*> uart{nullptr};
   const std::shared_ptr<VmHandle> handle =
       options.handle ? options.handle : std::make_shared<VmHandle>();
 
+  // The console before the machine: a bad console option is refused before anything (an
+  // overlay, say) is created, and the console outlives every machine of the run.
+  // With --dump-dtb nothing runs: the console options are only checked.
+  std::unique_ptr<VmConsole> console;
+  Result<void> console_ok;
+  if (options.dump_dtb) {
+    console_ok = VmConsole::check(options.console);
+  } else if (auto opened = VmConsole::open(options.console)) {
+    console = std::move(opened.value());
+  } else {
+    console_ok = opened.take_error();
+  }
+  if (!console_ok) {
+    fmt::print(stderr, "vessel: {}\n", console_ok.error().message);
+    return kExitBadInput;
+  }
   VirtHost host;
-  host.console_out = [&terminal](uint8_t b) { terminal.write_byte(b); };
+  host.console_out = [&console](uint8_t b) {
+    if (console) console->output(b);
+  };
   host.power = [&state](PowerRequest r) {  // harts notice `stop` at their next poll
     switch (r.kind) {
       case PowerRequest::kPoweroff: state.end(Ending::kPoweroff, kExitOk); break;
@@ -253,20 +267,11 @@ int run_vm(const VmOptions& options) {
     return kExitOk;
   }
 
-  uart = &machine->uart();
-  auto started = terminal.start(
-      [&uart](const uint8_t* data, size_t len) {
-        if (Uart16550* u = uart.load()) u->push_input(data, len);
-      },
-      [&state] { state.end(Ending::kQuit, kExitOk); },
-      [&uart] {
-        Uart16550* u = uart.load();
-        return u == nullptr || u->wants_input();
-      });
-  if (!started) {
-    fmt::print(stderr, "vessel: terminal: {}\n", started.error().message);
+  if (auto started = console->start([&state] { state.end(Ending::kQuit, kExitOk); }); !started) {
+    fmt::print(stderr, "vessel: {}\n", started.error().message);
     return kExitBadInput;
   }
+  console->set_uart(&machine->uart());
 
   // `kill -USR1` prints the statistics of a running VM on stderr.
   struct sigaction sa {};
@@ -337,26 +342,26 @@ int run_vm(const VmOptions& options) {
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
     attach(nullptr);
     state.retired_before_reset += machine->instructions_retired();
-    uart = nullptr;
+    console->set_uart(nullptr);  // no input reaches the old UART once this returns
     // The old machine goes first: it holds the disks, sockets and forwarded ports.
     machine.reset();
     auto again = VirtMachine::create(options.machine, host);
     if (!again) {
       fmt::print(stderr, "vessel: reboot failed: {}\n", again.error().message);
-      terminal.stop();
+      console->stop();
       std::lock_guard<std::mutex> lock(handle->mu_);
       handle->run_ = nullptr;
       handle->state_ = VmHandle::State::kEnded;
       return kExitBadInput;
     }
     machine = std::move(again.value());
-    uart = &machine->uart();
+    console->set_uart(&machine->uart());
     state.stop = false;
     state.ending = Ending::kNone;
     attach(machine.get());
   }
 
-  terminal.stop();
+  console->stop();
   const double seconds = state.seconds();
   if (state.ending.load() == Ending::kTimeout) {
     fmt::print(stderr, "{}vessel: timeout: the guest was still running after {} s\n", line_start(),

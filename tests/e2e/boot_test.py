@@ -40,9 +40,10 @@ class Console:
     """The emulator's stdout (and stderr) gathered by a reader thread, so a
     wait can time out without blocking on a read."""
 
-    def __init__(self, argv, stdin_eof):
+    def __init__(self, argv, stdin_eof, proc=None):
+        """proc: something already started that looks like a Popen (stdin, stdout, wait)."""
         self.argv = argv
-        self.proc = subprocess.Popen(
+        self.proc = proc or subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL if stdin_eof else subprocess.PIPE,
             stdout=subprocess.PIPE,
