@@ -8,8 +8,9 @@
 
 #include "base/log.hpp"
 #include "board/virt.hpp"
+#include "cli/daemon_cli.hpp"
+#include "daemon/state_dir.hpp"
 #include "host/console_client.hpp"
-#include "host/console_log.hpp"
 #include "vmm/api_vm.hpp"
 #include "vmm/vm.hpp"
 
@@ -80,6 +81,10 @@ int main(int argc, char** argv) {
   run->add_option("--api-sock", api_sock,
                   "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
                   "--kernel the VM waits for the API to configure and start it");
+  std::string exit_status_file;
+  run->add_option("--exit-status-file", exit_status_file,
+                  "Write the exit status to this file when the VM ends (for a supervisor that is "
+                  "not the parent, such as a restarted vessel daemon)");
   run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
   run->add_flag("-v,--verbose", verbose, "Log more on stderr");
 
@@ -89,10 +94,8 @@ int main(int argc, char** argv) {
   std::string attach_path;
   attach->add_option("PATH", attach_path, "The console socket")->required();
 
-  CLI::App* logs =
-      app.add_subcommand("logs", "Print a console log (--console-log): PATH.1, then PATH");
-  std::string logs_file;
-  logs->add_option("--file", logs_file, "The log's PATH")->required();
+  // The daemon's subcommands; `logs --file PATH` (a --console-log ring) is among them.
+  vessel::cli::DaemonCommands daemon_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -106,10 +109,7 @@ int main(int argc, char** argv) {
     auto end = vessel::attach_console(attach_options);
     return end ? vessel::kExitOk : fail("attach: " + end.error().message);
   }
-  if (logs->parsed()) {
-    auto printed = vessel::print_console_log(logs_file, STDOUT_FILENO);
-    return printed ? vessel::kExitOk : fail("logs: " + printed.error().message);
-  }
+  if (auto status = daemon_commands.run()) return *status;
 
   vessel::VmOptions options;
   auto size = vessel::parse_size(memory);
@@ -159,8 +159,16 @@ int main(int argc, char** argv) {
     api.socket_path = api_sock;
     api.start_now = options.machine.kernel.has_value();
     api.vm = options;
-    return vessel::serve_vm(api);
+    const int status = vessel::serve_vm(api);
+    if (!exit_status_file.empty()) {
+      // Written only by a run that ends by itself: its absence says the process was killed.
+      auto written =
+          vessel::daemon::write_file_atomically(exit_status_file, fmt::format("{}\n", status));
+      if (!written) fmt::print(stderr, "vessel: --exit-status-file: {}\n", written.error().message);
+    }
+    return status;
   }
+  if (!exit_status_file.empty()) return fail("--exit-status-file: only with --api-sock");
   if (!options.machine.kernel && options.machine.initrd) {
     return fail("--initrd: an initrd needs a --kernel to go with it");
   }

@@ -49,8 +49,11 @@ int failure_status(int64_t code) {
 const char* line_start() { return isatty(STDERR_FILENO) == 1 ? "\r\n" : ""; }
 
 // Run statistics as one JSON object: at exit with --stats, and on SIGUSR1 while running.
-nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset, double seconds) {
+nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset,
+                          const VirtMachine::IoCounters& io_before_reset, double seconds) {
   const uint64_t n = retired_before_reset + machine.instructions_retired();
+  VirtMachine::IoCounters io = io_before_reset;
+  io += machine.io_counters();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   // What the host spends beyond the guest RAM the guest touched: the fixed overhead.
@@ -96,6 +99,10 @@ nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset, d
   j["traps"] = s.traps;
   j["interrupts"] = s.interrupts;
   j["interrupts_by_cause"] = s.interrupts_by_cause;
+  j["disk_read_bytes"] = io.disk_read_bytes;
+  j["disk_written_bytes"] = io.disk_written_bytes;
+  j["net_rx_bytes"] = io.net_rx_bytes;
+  j["net_tx_bytes"] = io.net_tx_bytes;
   return j;
 }
 
@@ -116,6 +123,9 @@ enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTr
 struct VmHandle::Run {
   std::atomic<bool> stop{false};
   std::atomic<Ending> ending{Ending::kNone};
+  // A poweroff asked for while a reboot is under way must end the run, not be forgotten when
+  // the new machine starts.
+  std::atomic<bool> poweroff_requested{false};
   std::atomic<int> code{0};
   // The supervising thread sleeps on this between its looks at the clock.
   std::mutex mu;
@@ -125,6 +135,7 @@ struct VmHandle::Run {
   rv::Hart::HoldControl hold;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
   uint64_t retired_before_reset = 0;
+  VirtMachine::IoCounters io_before_reset;  // the counters of machines a reboot replaced
 
   void end(Ending e, int status) {
     Ending expected = Ending::kNone;
@@ -196,15 +207,17 @@ Result<void> VmHandle::resume() {
 std::string VmHandle::stats_json() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (run_ == nullptr || run_->machine == nullptr) return {};
-  nlohmann::json j =
-      vessel::stats_json(*run_->machine, run_->retired_before_reset, run_->seconds());
+  nlohmann::json j = vessel::stats_json(*run_->machine, run_->retired_before_reset,
+                                        run_->io_before_reset, run_->seconds());
   j["state"] = state_name(state_);
   return j.dump();
 }
 
 void VmHandle::request_poweroff() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (run_ != nullptr) run_->end(Ending::kPoweroff, kExitOk);
+  if (run_ == nullptr) return;
+  run_->poweroff_requested = true;
+  run_->end(Ending::kPoweroff, kExitOk);
 }
 
 std::string VmHandle::start_error() const {
@@ -329,7 +342,9 @@ int run_vm(const VmOptions& options) {
         lock.unlock();
         if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
           fmt::print(stderr, "{}{}\n", line_start(),
-                     stats_json(*machine, state.retired_before_reset, state.seconds()).dump());
+                     stats_json(*machine, state.retired_before_reset, state.io_before_reset,
+                                state.seconds())
+                         .dump());
         }
         poll();
         lock.lock();
@@ -342,6 +357,7 @@ int run_vm(const VmOptions& options) {
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
     attach(nullptr);
     state.retired_before_reset += machine->instructions_retired();
+    state.io_before_reset += machine->io_counters();
     console->set_uart(nullptr);  // no input reaches the old UART once this returns
     // The old machine goes first: it holds the disks, sockets and forwarded ports.
     machine.reset();
@@ -358,6 +374,7 @@ int run_vm(const VmOptions& options) {
     console->set_uart(&machine->uart());
     state.stop = false;
     state.ending = Ending::kNone;
+    if (state.poweroff_requested) state.end(Ending::kPoweroff, kExitOk);
     attach(machine.get());
   }
 
@@ -368,7 +385,9 @@ int run_vm(const VmOptions& options) {
                options.timeout_seconds);
   }
   if (options.stats) {
-    fmt::print(stderr, "{}\n", stats_json(*machine, state.retired_before_reset, seconds).dump());
+    fmt::print(
+        stderr, "{}\n",
+        stats_json(*machine, state.retired_before_reset, state.io_before_reset, seconds).dump());
   }
   {
     std::lock_guard<std::mutex> lock(handle->mu_);
