@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A stand-in for `vessel daemon` on loopback TCP, for working on the web console without it.
 
-Serves the daemon's REST API (docs/api contract: list, start/stop/pause/resume, logs) over
-VMs that are only records, and each VM's console WebSocket with a tiny fake shell behind it:
+Serves the part of vessel daemon's REST API the page uses (list, start/stop/pause/resume,
+logs) over VMs that are only records, and each VM's console WebSocket with a tiny fake shell:
 it echoes what is typed, answers `echo ...` (with $((a*b)) worked out) and prints the prompt
 the Debian guest prints. The API wants the bearer token as the daemon does on TCP; the console
 WebSocket takes it as ?token=. The static files of the web console come from --webui-dir.

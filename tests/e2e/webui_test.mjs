@@ -209,6 +209,14 @@ async function checkWithToken(browser, server) {
   await waitForLine(page, 'hello-42', (l) => l === 'hello-42', kStepTimeoutMs);
   console.log('typed echo hello-$((6*7)), the terminal shows hello-42');
 
+  // A console opened again starts with the scrollback (GET .../logs), so the answer is still there.
+  await page.locator('#console-close').click();
+  await page.locator('#console').waitFor({ state: 'hidden', timeout: kStepTimeoutMs });
+  await button('console').click();
+  await page.locator('#console[data-state="connected"]').waitFor({ timeout: kStepTimeoutMs });
+  await waitForLine(page, 'hello-42 in the scrollback', (l) => l === 'hello-42', kStepTimeoutMs);
+  console.log('console closed and opened again: the scrollback shows hello-42');
+
   // The figures fill in once the VM has run a while; a few seconds of graph make a better picture.
   await row.locator('canvas.cpu-graph').and(page.locator('[data-samples]')).evaluate(
     (canvas) => new Promise((resolve) => {
