@@ -21,9 +21,19 @@ const statusLine = document.querySelector('#status');
 const consoleView = new ConsoleView(document.querySelector('#console'));
 const rows = new Map();
 
+// An action's error stays until it has been seen for a while; an error of the polling stays
+// only until a poll succeeds again.
+const kActionErrorMs = 10_000;
+let actionErrorUntil = 0;
+
 function showStatus(text, isError = false) {
   statusLine.textContent = text;
   statusLine.classList.toggle('error', isError);
+}
+
+function showActionError(text) {
+  showStatus(text, true);
+  actionErrorUntil = Date.now() + kActionErrorMs;
 }
 
 function formatUptime(seconds) {
@@ -41,9 +51,10 @@ const formatNumber = (value, digits) => (Number.isFinite(value) ? value.toFixed(
 async function act(name, action) {
   try {
     await call('POST', `${vmPath(name)}/${action}`);
+    actionErrorUntil = 0;
     await refresh();
   } catch (e) {
-    showStatus(e.message, true);
+    showActionError(e.message);
   }
 }
 
@@ -126,7 +137,7 @@ async function refresh() {
   try {
     const vms = await call('GET', '/api/v1/vms');
     render(vms);
-    if (statusLine.classList.contains('error')) showStatus('');
+    if (statusLine.classList.contains('error') && Date.now() >= actionErrorUntil) showStatus('');
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       // Without the token nothing may be shown, and asking again will not help.

@@ -73,10 +73,14 @@ export class CpuGraph {
     }
     flush();
 
-    g.fillStyle = color('--graph-text', '#555');
+    // The scale's label on a backing of its own, readable over the curve.
+    const label = `${scale}%`;
     g.font = '10px sans-serif';
     g.textBaseline = 'top';
-    g.fillText(`${scale}%`, 2, 1);
+    g.fillStyle = color('--graph-label-bg', 'rgba(255, 255, 255, 0.8)');
+    g.fillRect(1, 1, g.measureText(label).width + 2, 11);
+    g.fillStyle = color('--graph-text', '#555');
+    g.fillText(label, 2, 1);
     const last = values.length > 0 ? values[values.length - 1] : null;
     canvas.dataset.samples = String(this.samples.length);
     canvas.title = last === null ? 'no figures yet' : `now ${last.toFixed(1)}%, scale ${scale}%`;
