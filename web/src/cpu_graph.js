@@ -4,6 +4,7 @@
 const kWindowMs = 60_000;
 const kWidth = 160;
 const kHeight = 36;
+const kOvershoot = 5;
 
 export class CpuGraph {
   constructor() {
@@ -35,9 +36,11 @@ export class CpuGraph {
 
     const values = this.samples.filter((s) => s.v !== null).map((s) => s.v);
     const peak = values.length > 0 ? Math.max(...values) : 0;
-    const scale = Math.max(100, Math.ceil(peak / 100) * 100);
+    // A VM busy on one vCPU measures a little over 100% (its I/O thread): that much is drawn
+    // flat at the top rather than halving the graph for it.
+    const scale = Math.max(100, Math.ceil((peak - kOvershoot) / 100) * 100);
     const x = (t) => kWidth - ((now - t) / kWindowMs) * kWidth;
-    const y = (v) => kHeight - 1 - (v / scale) * (kHeight - 2);
+    const y = (v) => kHeight - 1 - (Math.min(v, scale) / scale) * (kHeight - 2);
 
     // One faint line per whole core.
     g.strokeStyle = color('--graph-grid', '#ddd');
