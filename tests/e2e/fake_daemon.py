@@ -195,6 +195,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.end_headers()
                 return self.wfile.write(data)
         if method == "GET" and verb == "console":
+            if vm.state not in ("running", "paused"):
+                return self.error(409, f"VM {vm.name!r}: not running, no console")
             return self.console(vm)
         return self.error(404, f"{method} {url.path}: no such endpoint")
 

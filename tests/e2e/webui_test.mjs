@@ -239,6 +239,10 @@ async function checkWithToken(browser, server) {
   await button('stop').click();
   await waitState('stopped');
   console.log(`${vmName} stopped after Stop`);
+
+  await button('console').click();
+  await page.locator('#console-status', { hasText: 'refused' }).waitFor({ timeout: kStepTimeoutMs });
+  console.log(`the console of the stopped VM: ${await page.locator('#console-status').innerText()}`);
   await context.close();
 }
 

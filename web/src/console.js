@@ -4,6 +4,7 @@
 import { Terminal } from '/ui/vendor/xterm.mjs';
 import { FitAddon } from '/ui/vendor/addon-fit.mjs';
 import { callBytes, consoleUrl, vmPath } from '/ui/api.js';
+import { liveAfterLogs } from '/ui/scrollback.js';
 
 // How much scrollback to show when a console opens, so the boot messages are not lost.
 const kScrollbackBytes = 65536;
@@ -45,22 +46,29 @@ export class ConsoleView {
       if (pending) pending.push(bytes);
       else term.write(bytes);
     });
+    let opened = false;
     ws.addEventListener('open', async () => {
       if (this.ws !== ws) return;
+      opened = true;
       this.setStatus('connected');
+      let logs = new Uint8Array();
       try {
-        const logs = await fetchLogs(name);
-        if (this.ws === ws && logs.length > 0) term.write(logs);
+        logs = await fetchLogs(name);
       } catch (e) {
-        term.write(`\r\n[scrollback unavailable: ${e.message}]\r\n`);
+        term.write(`[scrollback unavailable: ${e.message}]\r\n`);
       }
-      for (const bytes of pending) term.write(bytes);
+      if (this.ws !== ws) return;
+      term.write(logs);
+      term.write(liveAfterLogs(logs, concat(pending)));
       pending = null;
       term.focus();
     });
     ws.addEventListener('close', (event) => {
       if (this.ws !== ws) return;
-      const why = event.reason || (event.code === 1000 ? 'closed by the daemon' : `code ${event.code}`);
+      // A refused upgrade (the VM not running, say) reaches a browser only as code 1006.
+      const why = opened
+        ? event.reason || (event.code === 1000 ? 'closed by the daemon' : `code ${event.code}`)
+        : 'the daemon refused the console; is the VM running?';
       this.setStatus(`disconnected (${why})`);
       term.write(`\r\n[console closed: ${why}]\r\n`);
     });
@@ -88,6 +96,16 @@ export class ConsoleView {
     this.vm = null;
     this.section.hidden = true;
   }
+}
+
+function concat(chunks) {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 function fetchLogs(name) {
