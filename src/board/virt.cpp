@@ -78,8 +78,14 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     return make_error(fmt::format("--memory {}: must be a multiple of 4K and at most {}",
                                   format_size(config.ram_size), format_size(kMaxRam)));
   }
-  if (config.num_harts == 0 || config.num_harts > 8) {
-    return make_error(fmt::format("--cpus {}: must be between 1 and 8", config.num_harts));
+  if (config.num_harts == 0 || config.num_harts > kMaxHarts) {
+    return make_error(
+        fmt::format("--cpus {}: must be between 1 and {}", config.num_harts, kMaxHarts));
+  }
+  if (const uint64_t need = kMinRam + config.num_harts * kRamPerHart; config.ram_size < need) {
+    return make_error(fmt::format("--cpus {} needs at least {} of --memory, not {}",
+                                  config.num_harts, format_size(need),
+                                  format_size(config.ram_size)));
   }
 
   // Plan first: nothing is allocated or loaded for a configuration that cannot boot.
@@ -149,15 +155,18 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
         std::make_unique<Htif>(bus_, *loaded.tohost, loaded.fromhost.value_or(0), host.console_out);
   }
 
+  code_sharing_ = TRY(rv::CodeSharing::create(ram_.data(), config.ram_size));
   for (unsigned i = 0; i < config.num_harts; ++i) {
-    harts_.push_back(std::make_unique<rv::Hart>(i, bus_, *hart_irqs_[i], clock_, code_));
+    code_.push_back(std::make_unique<rv::CodeCache>());
+    code_sharing_->add(*code_.back());
+    harts_.push_back(std::make_unique<rv::Hart>(i, bus_, *hart_irqs_[i], clock_, *code_.back()));
     harts_.back()->reset(kBootRomBase);
     harts_.back()->set_sstc(config.sstc);
   }
-  // Writes from outside the hart (device DMA on the I/O thread, HTIF) reach the code cache
-  // through its pending list: the hart applies them between blocks, on its own thread.
+  // Writes from outside the harts (device DMA on the I/O thread, HTIF) reach the code caches
+  // through their pending lists: each hart applies them between blocks, on its own thread.
   bus_.set_write_observer(
-      [this](uint64_t addr, uint64_t len) { code_.invalidate_later(addr, len); });
+      [this](uint64_t addr, uint64_t len) { code_sharing_->invalidate_later(addr, len); });
   if (config.builtin_sbi) {
     // Paravirtual boot: no firmware; the kernel starts in S-mode and its SBI calls come here.
     sbi::Platform platform;
@@ -172,10 +181,24 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     sbi_ = std::make_unique<sbi::Sbi>(std::move(platform));
     for (auto& h : harts_) h->set_ecall_handler(sbi_.get());
     harts_[0]->boot_supervisor(plan_.start_addr, plan_.fdt_addr);
+    // The other harts wait for the kernel to start them through HSM.
+    for (size_t i = 1; i < harts_.size(); ++i) harts_[i]->set_stopped();
+    sbi_->set_started_harts(1);
   }
-  code_.set_new_code_page_listener([this](uint64_t) {
-    for (auto& h : harts_) h->drop_write_mappings();
-  });
+  // A page that becomes code anywhere loses its write mappings everywhere, so that every store
+  // into it takes the path that invalidates blocks. The hart that decoded it is on its own
+  // thread and drops them at once; the others are asked to.
+  for (size_t i = 0; i < harts_.size(); ++i) {
+    code_[i]->set_new_code_page_listener([this, i](uint64_t) {
+      for (size_t j = 0; j < harts_.size(); ++j) {
+        if (j == i) {
+          harts_[j]->drop_write_mappings();
+        } else {
+          harts_[j]->post_request(rv::Hart::kRequestDropWrites);
+        }
+      }
+    });
+  }
   return {};
 }
 
@@ -243,9 +266,15 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
 }
 
 std::optional<int> VirtMachine::poll() {
+  std::unique_lock<std::mutex> lock(poll_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return std::nullopt;  // another thread is polling right now
   rtc_->poll();
   if (htif_) return htif_->poll();
   return std::nullopt;
+}
+
+void VirtMachine::kick_all() {
+  for (auto& irq : hart_irqs_) irq->kick();
 }
 
 uint64_t VirtMachine::instructions_retired() const {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,12 @@ inline constexpr const char* kIsaBase = "rv64imafdc_zicntr_zicsr_zifencei_zihint
 // The riscv,isa string for a configuration (Sstc comes last, where Linux prints it).
 std::string isa_string(bool sstc);
 
+// Harts a machine may have: the CLINT and PLIC of the virt board, and the code-sharing masks,
+// allow this many.
+inline constexpr unsigned kMaxHarts = 32;
+// Guest RAM each hart needs beyond the minimum (a kernel's per-CPU areas, stacks, run queues).
+inline constexpr uint64_t kRamPerHart = 2ULL << 20;
+
 struct VirtConfig {
   uint64_t ram_size = 512ULL << 20;
   unsigned num_harts = 1;
@@ -84,9 +91,12 @@ class VirtMachine {
   std::vector<std::unique_ptr<rv::Hart>>& harts() { return harts_; }
   MachineClock& clock() { return clock_; }
   const BootPlan& boot_plan() const { return plan_; }
-  // Devices that need time to pass (RTC alarm) and HTIF: called from the run loop.
+  // Devices that need time to pass (RTC alarm) and HTIF: called from any hart's run loop and
+  // the VM's supervising thread; one caller at a time does the work, the others return.
   // Returns an exit code when HTIF reports one.
   std::optional<int> poll();
+  // Wake every hart (to see a stop request, say).
+  void kick_all();
   uint64_t instructions_retired() const;
   const sbi::Sbi* sbi() const { return sbi_.get(); }
   size_t guest_ram_resident() const { return ram_.resident_bytes(); }
@@ -106,7 +116,10 @@ class VirtMachine {
   MappedMemory ram_;
   MappedMemory rom_;
   Bus bus_;
-  rv::CodeCache code_;
+  // One code cache per hart, and what they share (which pages hold code anywhere).
+  std::unique_ptr<rv::CodeSharing> code_sharing_;
+  std::vector<std::unique_ptr<rv::CodeCache>> code_;
+  std::mutex poll_mu_;
   std::vector<std::unique_ptr<HartIrq>> hart_irqs_;
   std::unique_ptr<Plic> plic_;
   std::unique_ptr<Clint> clint_;

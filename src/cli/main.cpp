@@ -11,8 +11,8 @@
 
 namespace {
 
-constexpr const char* kDefaultFirmware =
-    "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
+// Paravirtual by default, as a hypervisor starts a kernel: Vessel answers the SBI itself.
+constexpr const char* kDefaultFirmware = "builtin";
 
 int fail(const std::string& message) {
   fmt::print(stderr, "vessel: {}\n", message);
@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   run->add_option("--initrd", initrd, "Initial ramdisk, placed high in RAM");
   run->add_option("--append", append, "Kernel command line");
   run->add_option("--memory,-m", memory, "Guest RAM, e.g. 512M or 2G")->capture_default_str();
-  run->add_option("--cpus,--smp", cpus, "Number of harts (vCPUs)")->capture_default_str();
+  run->add_option("--cpus,--smp", cpus, "Number of harts (vCPUs), 1 to 32, each a host thread")
+      ->capture_default_str();
   run->add_option("--timeout", timeout, "Stop the VM after this many seconds (exit status 124)");
   run->add_option("--dump-dtb", dump_dtb, "Write the generated device tree blob to FILE and exit");
   std::vector<std::string> disks, nets;
@@ -79,7 +80,6 @@ int main(int argc, char** argv) {
   if (!size) return fail("--memory: " + size.error().message);
   options.machine.ram_size = *size;
   options.machine.num_harts = cpus;
-  if (cpus != 1) return fail(fmt::format("--cpus {}: only 1 hart is supported so far", cpus));
   if (firmware == "builtin") {
     options.machine.builtin_sbi = true;
   } else if (firmware != "none") {

@@ -48,8 +48,8 @@ rv::ExecStatus Sbi::ecall(rv::Hart& hart, const rv::DecodedInsn& insn) {
                          hart.x[kA0 + 3], hart.x[kA0 + 4], hart.x[kA0 + 5]};
   const uint64_t eid = hart.x[kA7];
   const uint64_t fid = hart.x[kA6];
-  const uint64_t pc_before = hart.pc;
   const SbiRet r = call(hart, eid, fid, a);
+  if (r.redirected) return rv::ExecStatus::kBreak;
   // Legacy calls return only a0; the v0.2+ calling convention returns error in a0, value in a1.
   if (eid <= kLegacyLast) {
     hart.x[kA0] =
@@ -58,8 +58,7 @@ rv::ExecStatus Sbi::ecall(rv::Hart& hart, const rv::DecodedInsn& insn) {
     hart.x[kA0] = static_cast<uint64_t>(r.error);
     hart.x[kA1] = r.value;
   }
-  // HSM suspend may leave pc elsewhere (non-retentive resume); otherwise continue after ecall.
-  if (hart.pc == pc_before) hart.pc += insn.len;
+  hart.pc += insn.len;
   // Timers, IPIs and fences change what is pending or cached: leave the block.
   return rv::ExecStatus::kBreak;
 }
@@ -82,7 +81,7 @@ bool Sbi::probe(uint64_t eid) const {
 }
 
 SbiRet Sbi::call(rv::Hart& caller, uint64_t eid, uint64_t fid, const uint64_t (&a)[6]) {
-  ++calls_;
+  calls_.fetch_add(1, std::memory_order_relaxed);
   switch (eid) {
     case kLegacySetTimer: caller.set_supervisor_timer(a[0]); return {};
     case kLegacyConsolePutchar: {
@@ -158,45 +157,105 @@ SbiRet Sbi::rfence(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
   if (fid >= kRemoteHfenceGvmaVmid && fid <= kRemoteHfenceVvma) return {kErrNotSupported, 0};
   if (fid > kRemoteHfenceVvma) return {kErrNotSupported, 0};
   if (!select_harts(a[0], a[1], targets)) return {kErrInvalidParam, 0};
-  if (fid == kRemoteFenceI) return {};  // instruction fetch is always coherent here
-  const uint64_t start = a[2];
-  const uint64_t size = a[3];
-  const bool everything = (start == 0 && size == 0) || size == ~0ULL ||
-                          size / kPageSize > kMaxPagesToFlushOneByOne || start + size < start;
-  // Counted in pages rather than by address: a range ending in the top page of the address
-  // space must not wrap the loop variable.
-  const uint64_t pages = size == 0 ? 0 : ((start + size - 1) / kPageSize) - (start / kPageSize) + 1;
+  // Every store into code already reaches all harts' caches; a remote fence.i makes the other
+  // harts apply those invalidations now rather than at their next block boundary.
+  uint32_t request = rv::Hart::kRequestApplyCode;
+  uint64_t first = 0, pages = 0;
+  if (fid != kRemoteFenceI) {
+    const uint64_t start = a[2];
+    const uint64_t size = a[3];
+    const bool everything = (start == 0 && size == 0) || size == ~0ULL ||
+                            size / kPageSize > kMaxPagesToFlushOneByOne || start + size < start;
+    // Counted in pages rather than by address: a range ending in the top page of the address
+    // space must not wrap the loop variable.
+    pages = size == 0 ? 0 : ((start + size - 1) / kPageSize) - (start / kPageSize) + 1;
+    first = start & ~(kPageSize - 1);
+    // ASIDs are not implemented, so the ASID forms flush what the plain ones do.
+    request = everything ? rv::Hart::kRequestFlushTlb : rv::Hart::kRequestFlushPages;
+    if (!everything && pages == 0) return {};
+  }
+  // Post to every other target first and wait afterwards, so that they fence in parallel; the
+  // call returns when every named hart has done it, as Linux expects.
+  std::vector<std::pair<rv::Hart*, uint64_t>> tickets;
+  bool self = false;
   for (rv::Hart* h : targets) {
-    if (h != &caller) continue;  // one hart per VM today; other harts' TLBs come with SMP
-    if (everything) {
-      h->flush_tlb();
+    if (h == &caller) {
+      self = true;
       continue;
     }
-    const uint64_t first = start & ~(kPageSize - 1);
-    for (uint64_t i = 0; i < pages; ++i) h->flush_tlb_page(first + i * kPageSize);
+    tickets.emplace_back(h, h->post_request(request, first, pages));
   }
+  if (self) {
+    if (request == rv::Hart::kRequestFlushTlb) {
+      caller.flush_tlb();
+    } else if (request == rv::Hart::kRequestFlushPages) {
+      for (uint64_t i = 0; i < pages; ++i) caller.flush_tlb_page(first + i * kPageSize);
+    }
+  }
+  for (const auto& [h, ticket] : tickets) caller.wait_for(*h, ticket);
   return {};
 }
 
 SbiRet Sbi::hsm(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
   switch (fid) {
-    case kHartStart:
+    case kHartStart: {
       if (a[0] >= platform_.harts.size()) return {kErrInvalidParam, 0};
-      // Every hart of the VM runs from boot (one hart today): it is already started.
-      return {kErrAlreadyAvailable, 0};
-    case kHartStop:
-      // Stopping the last running hart would leave the VM with nothing to run.
+      // start_addr is a physical address the hart will execute from: it must be memory.
+      if (platform_.bus == nullptr || platform_.bus->find_memory(a[1], 2) == nullptr) {
+        return {kErrInvalidAddress, 0};
+      }
+      rv::Hart& target = *platform_.harts[a[0]];
+      // Counted before the start, so that the target cannot stop "the last hart" early.
+      started_.fetch_add(1, std::memory_order_acq_rel);
+      if (!target.request_start(a[1], a[2])) {
+        started_.fetch_sub(1, std::memory_order_acq_rel);
+        return {kErrAlreadyAvailable, 0};
+      }
+      return {};
+    }
+    case kHartStop: {
+      // Stopping the last started hart would leave the VM with nothing to run.
+      unsigned n = started_.load(std::memory_order_acquire);
+      do {
+        if (n <= 1) return {kErrFailed, 0};
+      } while (!started_.compare_exchange_weak(n, n - 1, std::memory_order_acq_rel));
+      caller.stop_self();
+      return {};
+    }
+    case kHartGetStatus: {
+      if (a[0] >= platform_.harts.size()) return {kErrInvalidParam, 0};
+      switch (platform_.harts[a[0]]->run_state()) {
+        case rv::Hart::RunState::kRunning: return {kSuccess, kStarted};
+        case rv::Hart::RunState::kStopped: return {kSuccess, kStopped};
+        case rv::Hart::RunState::kStartPending: return {kSuccess, kStartPending};
+      }
       return {kErrFailed, 0};
-    case kHartGetStatus:
-      if (a[0] >= platform_.harts.size()) return {kErrInvalidParam, 0};
-      return {kSuccess, kStarted};
+    }
     case kHartSuspend: {
       const uint64_t type = a[0] & 0xffffffff;
       if (type == kRetentiveDefault) {
-        (void)caller;  // behaves as WFI: the run loop resumes it when an interrupt is pending
+        // Resumes, registers intact, when an interrupt is pending (or spuriously, as WFI may).
+        caller.sleep_until_interrupt();
         return {};
       }
-      if (type == kNonRetentiveDefault) return {kErrNotSupported, 0};
+      if (type == kNonRetentiveDefault) {
+        if (platform_.bus == nullptr || platform_.bus->find_memory(a[1], 2) == nullptr) {
+          return {kErrInvalidAddress, 0};
+        }
+        caller.sleep_until_interrupt();
+        // Resumes as from a start: S-mode at resume_addr, a0 = hart id, a1 = opaque, satp = 0,
+        // sstatus.SIE = 0.
+        const uint64_t retired = caller.instret;
+        caller.reset(0);
+        caller.instret = retired;
+        caller.boot_supervisor(a[1], a[2]);
+        return {kSuccess, 0, true};
+      }
+      // 0x00000001-0x0FFFFFFF and 0x80000001-0x8FFFFFFF are reserved; the platform-specific
+      // ranges name states Vessel does not define.
+      if ((type >= 0x10000000 && type <= 0x7fffffff) || type >= 0x90000000) {
+        return {kErrNotSupported, 0};
+      }
       return {kErrInvalidParam, 0};
     }
     default: return {kErrNotSupported, 0};

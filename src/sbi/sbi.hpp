@@ -4,6 +4,7 @@
 // Extensions: BASE, TIME, IPI, RFENCE, HSM, SRST, DBCN and the legacy console calls (SBI v2.0).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -47,6 +48,9 @@ enum HartState : uint64_t { kStarted = 0, kStopped = 1, kStartPending = 2, kStop
 struct SbiRet {
   int64_t error = kSuccess;
   uint64_t value = 0;
+  // The call left the hart elsewhere with its own a0/a1 (HSM non-retentive resume): the
+  // caller's registers and pc are not to be touched.
+  bool redirected = false;
 };
 
 // What the SBI needs from the machine around it.
@@ -75,7 +79,9 @@ class Sbi final : public rv::EcallHandler {
   SbiRet call(rv::Hart& caller, uint64_t eid, uint64_t fid, const uint64_t (&a)[6]);
   bool probe(uint64_t eid) const;
 
-  uint64_t calls() const { return calls_; }
+  uint64_t calls() const { return calls_.load(std::memory_order_relaxed); }
+  // How many harts are started (or start-pending): hart 0 at boot, then HSM's count.
+  void set_started_harts(unsigned n) { started_.store(n, std::memory_order_release); }
 
  private:
   SbiRet base(uint64_t fid, const uint64_t (&a)[6]);
@@ -88,7 +94,8 @@ class Sbi final : public rv::EcallHandler {
   bool select_harts(uint64_t mask, uint64_t base, std::vector<rv::Hart*>& out) const;
 
   Platform platform_;
-  uint64_t calls_ = 0;
+  std::atomic<uint64_t> calls_{0};
+  std::atomic<unsigned> started_{1};
 };
 
 }  // namespace vessel::sbi

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -9,9 +10,11 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "host/terminal.hpp"
 
@@ -62,8 +65,21 @@ nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset, d
   const uint64_t rss_kib =
       static_cast<uint64_t>(rss_pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
   const uint64_t guest_kib = machine.guest_ram_resident() / 1024;
-  const auto& s = machine.harts()[0]->stats;
+  rv::HartStats s;
+  for (const auto& h : machine.harts()) {
+    const rv::HartStats& t = h->stats;
+    s.blocks_built += t.blocks_built;
+    s.jump_cache_misses += t.jump_cache_misses;
+    s.tlb_flushes += t.tlb_flushes;
+    s.tlb_misses += t.tlb_misses;
+    s.traps += t.traps;
+    s.interrupts += t.interrupts;
+    for (size_t c = 0; c < std::size(s.interrupts_by_cause); ++c) {
+      s.interrupts_by_cause[c] += t.interrupts_by_cause[c];
+    }
+  }
   nlohmann::json j;
+  j["harts"] = machine.harts().size();
   j["instructions"] = n;
   j["seconds"] = std::round(seconds * 1000) / 1000;
   j["mips"] = seconds > 0 ? std::round(static_cast<double>(n) / seconds / 1e5) / 10 : 0.0;
@@ -90,13 +106,24 @@ struct RunState {
   std::atomic<bool> stop{false};
   std::atomic<Ending> ending{Ending::kNone};
   std::atomic<int> code{0};
+  // The supervising thread sleeps on this between its looks at the clock.
+  std::mutex mu;
+  std::condition_variable cv;
 
   void end(Ending e, int status) {
     Ending expected = Ending::kNone;
     if (ending.compare_exchange_strong(expected, e)) code = status;
-    stop.store(true, std::memory_order_release);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop.store(true, std::memory_order_release);
+    }
+    cv.notify_all();
   }
 };
+
+// How often the supervising thread looks at timeouts, statistics requests and time-driven
+// devices while the harts run on their own threads.
+constexpr auto kSupervisorTick = std::chrono::milliseconds(20);
 
 }  // namespace
 
@@ -159,24 +186,47 @@ int run_vm(const VmOptions& options) {
   uint64_t retired_before_reset = 0;
 
   for (;;) {
-    rv::Hart& hart = *machine->harts()[0];
+    // One host thread per hart; this thread supervises: timeouts, statistics on SIGUSR1, and
+    // devices that need time to pass when every hart sleeps.
     auto poll = [&] {
-      if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
-        const double now =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        fmt::print(stderr, "{}{}\n", line_start(),
-                   stats_json(*machine, retired_before_reset, now).dump());
-      }
       if (auto code = machine->poll()) {
         state.end(Ending::kHtif, *code == 0 ? kExitOk : failure_status(*code));
       }
       if (std::chrono::steady_clock::now() >= deadline) state.end(Ending::kTimeout, kExitTimeout);
     };
-    const rv::StopReason why = hart.run(state.stop, poll);
-    if (why == rv::StopReason::kTrapLoop) {
-      state.end(Ending::kTrapLoop, kExitGuestError);
-      fmt::print(stderr, "{}vessel: {}\n", line_start(), hart.describe_trap_loop());
+    std::mutex report_mu;
+    std::vector<std::thread> threads;
+    for (auto& h : machine->harts()) {
+      threads.emplace_back([&, hart = h.get()] {
+        pthread_setname_np(pthread_self(), fmt::format("vcpu{}", hart->hart_id()).c_str());
+        if (hart->run(state.stop, poll) == rv::StopReason::kTrapLoop) {
+          std::lock_guard<std::mutex> lock(report_mu);
+          if (state.ending.load() == Ending::kNone) {
+            fmt::print(stderr, "{}vessel: hart {}: {}\n", line_start(), hart->hart_id(),
+                       hart->describe_trap_loop());
+          }
+          state.end(Ending::kTrapLoop, kExitGuestError);
+        }
+      });
     }
+    {
+      std::unique_lock<std::mutex> lock(state.mu);
+      while (!state.stop.load(std::memory_order_acquire)) {
+        state.cv.wait_for(lock, kSupervisorTick);
+        lock.unlock();
+        if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
+          const double now =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          fmt::print(stderr, "{}{}\n", line_start(),
+                     stats_json(*machine, retired_before_reset, now).dump());
+        }
+        poll();
+        lock.lock();
+      }
+    }
+    machine->kick_all();  // harts asleep in WFI or parked see the stop now
+    for (auto& t : threads) t.join();
+
     if (state.ending.load() != Ending::kReset) break;
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
     retired_before_reset += machine->instructions_retired();

@@ -1,5 +1,7 @@
 #include "cpu/riscv/code_cache.hpp"
 
+#include <algorithm>
+
 namespace vessel::rv {
 
 Block* CodeCache::insert(uint64_t host, std::vector<DecodedInsn> insns) {
@@ -13,8 +15,16 @@ Block* CodeCache::insert(uint64_t host, std::vector<DecodedInsn> insns) {
   auto old = blocks_.find(host);
   if (old != blocks_.end()) retired_.push_back(std::move(old->second));
   blocks_[host] = std::move(block);
-  if (fresh && on_new_page_) on_new_page_(page);
+  if (fresh) {
+    const bool first_anywhere = sharing_ == nullptr || sharing_->mark(index_, page);
+    if (first_anywhere && on_new_page_) on_new_page_(page);
+  }
   return raw;
+}
+
+bool CodeCache::is_code_page(uint64_t host) const {
+  if (sharing_ != nullptr && sharing_->is_code(host)) return true;
+  return pages_.count(host / kPageSize) != 0;
 }
 
 void CodeCache::drop_page(uint64_t page) {
@@ -28,6 +38,7 @@ void CodeCache::drop_page(uint64_t page) {
     }
   }
   pages_.erase(it);
+  if (sharing_ != nullptr) sharing_->unmark(index_, page);
   generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
@@ -36,6 +47,7 @@ void CodeCache::invalidate(uint64_t host, uint64_t len) {
   const uint64_t first = host / kPageSize;
   const uint64_t last = (host + len - 1) / kPageSize;
   for (uint64_t page = first; page <= last; ++page) drop_page(page);
+  if (sharing_ != nullptr) sharing_->invalidate_later(host, len, index_);
 }
 
 void CodeCache::invalidate_later(uint64_t host, uint64_t len) {
@@ -65,6 +77,46 @@ void CodeCache::apply_pending() {
     for (uint64_t page = first; page <= last; ++page) {
       if (pages_.count(page) != 0) drop_page(page);
     }
+  }
+}
+
+Result<std::unique_ptr<CodeSharing>> CodeSharing::create(const uint8_t* host_base, uint64_t size) {
+  std::unique_ptr<CodeSharing> s(new CodeSharing());
+  s->base_ = reinterpret_cast<uint64_t>(host_base);
+  s->pages_ = size / CodeCache::kPageSize;
+  s->table_ = TRY(MappedMemory::allocate(s->pages_ * sizeof(uint32_t)));
+  s->masks_ = reinterpret_cast<uint32_t*>(s->table_.data());
+  return s;
+}
+
+void CodeSharing::add(CodeCache& cache) {
+  cache.share(this, static_cast<unsigned>(caches_.size()));
+  caches_.push_back(&cache);
+}
+
+bool CodeSharing::mark(unsigned index, uint64_t page) {
+  const uint64_t i = page - base_ / CodeCache::kPageSize;
+  if (i >= pages_) return true;  // not RAM (the boot ROM): nobody writes it
+  const uint32_t before =
+      std::atomic_ref<uint32_t>(masks_[i]).fetch_or(1U << index, std::memory_order_acq_rel);
+  return before == 0;
+}
+
+void CodeSharing::unmark(unsigned index, uint64_t page) {
+  const uint64_t i = page - base_ / CodeCache::kPageSize;
+  if (i >= pages_) return;
+  std::atomic_ref<uint32_t>(masks_[i]).fetch_and(~(1U << index), std::memory_order_acq_rel);
+}
+
+void CodeSharing::invalidate_later(uint64_t host, uint64_t len, unsigned except) {
+  if (len == 0 || host < base_) return;
+  const uint64_t first = page_index(host);
+  const uint64_t last = std::min(page_index(host + len - 1), pages_ - 1);
+  uint32_t holders = 0;
+  for (uint64_t i = first; i <= last && i < pages_; ++i) holders |= load(i);
+  if (except < kMaxCaches) holders &= ~(1U << except);
+  for (unsigned c = 0; c < caches_.size(); ++c) {
+    if ((holders >> c) & 1) caches_[c]->invalidate_later(host, len);
   }
 }
 

@@ -7,6 +7,11 @@
 // harts keep no write mapping for them in their soft TLBs, so every store to one reaches
 // invalidate() and self-modifying code is seen, which leaves fence.i nothing to do. Blocks are
 // never freed while a hart may run them: they are retired and freed at the next safe point.
+//
+// Each hart has a cache of its own, used only on its thread, so the hot path takes no lock.
+// With several harts, CodeSharing keeps the one fact they must agree on: which pages of guest
+// RAM hold code in any cache. A store into such a page, by any hart, drops the page in the
+// writer's cache at once and in every other holder's at that hart's next block boundary.
 #pragma once
 
 #include <atomic>
@@ -17,6 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/mapped_memory.hpp"
+#include "base/result.hpp"
 #include "cpu/riscv/decoded.hpp"
 
 namespace vessel::rv {
@@ -37,9 +44,17 @@ struct Block {
   uint8_t next_link = 0;  // which link to replace next
 };
 
+class CodeSharing;
+
 class CodeCache {
  public:
   static constexpr uint64_t kPageSize = 4096;
+
+  // Joins the caches of the other harts of one machine; `index` is this cache's hart.
+  void share(CodeSharing* sharing, unsigned index) {
+    sharing_ = sharing;
+    index_ = index;
+  }
 
   Block* find(uint64_t host) const {
     auto it = blocks_.find(host);
@@ -47,8 +62,10 @@ class CodeCache {
   }
   Block* insert(uint64_t host, std::vector<DecodedInsn> insns);
 
-  bool is_code_page(uint64_t host) const { return pages_.count(host / kPageSize) != 0; }
-  // A store hit [host, host+len): drop the blocks of the pages it touches.
+  // Whether a page holds code in this cache or, with sharing, in any hart's.
+  bool is_code_page(uint64_t host) const;
+  // A store hit [host, host+len): drop the blocks of the pages it touches, here and (later) in
+  // the other harts' caches.
   void invalidate(uint64_t host, uint64_t len);
   // From any thread (device DMA on the I/O thread, HTIF): memory in [host, host+len) changed.
   // The blocks are dropped by the hart at its next block boundary (apply_pending), because
@@ -63,7 +80,7 @@ class CodeCache {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   size_t block_count() const { return blocks_.size(); }
 
-  // Told when a page first becomes a code page (harts drop their write mappings).
+  // Told when a page first becomes a code page anywhere (harts drop their write mappings).
   void set_new_code_page_listener(std::function<void(uint64_t page)> fn) {
     on_new_page_ = std::move(fn);
   }
@@ -76,9 +93,49 @@ class CodeCache {
   std::vector<std::unique_ptr<Block>> retired_;
   std::atomic<uint64_t> generation_{1};
   std::function<void(uint64_t)> on_new_page_;
+  CodeSharing* sharing_ = nullptr;
+  unsigned index_ = 0;
   std::mutex pending_mu_;
   std::vector<std::pair<uint64_t, uint64_t>> pending_;  // (host, len), under pending_mu_
   std::atomic<bool> pending_flag_{false};
+};
+
+// Which pages of guest RAM hold code in which hart's cache: a 32-bit mask of harts per page,
+// updated with atomics, so any hart can ask whether a store must take the coherent path and
+// whose caches it must reach. The mask table is reserved for all of RAM but backed lazily.
+class CodeSharing {
+ public:
+  static constexpr unsigned kMaxCaches = 32;
+
+  // `host_base`/`size`: the host mapping of guest RAM (other memory is never written).
+  static Result<std::unique_ptr<CodeSharing>> create(const uint8_t* host_base, uint64_t size);
+
+  // Adds a cache (a hart's); at most kMaxCaches.
+  void add(CodeCache& cache);
+  bool is_code(uint64_t host) const {
+    const uint64_t i = page_index(host);
+    return i < pages_ && load(i) != 0;
+  }
+  // Marks or clears cache `index` as holding `page` (a host page number); returns whether the
+  // page was code nowhere before (so stale write mappings must go).
+  bool mark(unsigned index, uint64_t page);
+  void unmark(unsigned index, uint64_t page);
+  // Memory in [host, host+len) changed: every cache but `except` drops the pages it holds there
+  // at its next block boundary (kMaxCaches: all of them, e.g. for device DMA).
+  void invalidate_later(uint64_t host, uint64_t len, unsigned except = kMaxCaches);
+
+ private:
+  CodeSharing() = default;
+  uint64_t page_index(uint64_t host) const { return (host - base_) / CodeCache::kPageSize; }
+  uint32_t load(uint64_t i) const {
+    return std::atomic_ref<uint32_t>(masks_[i]).load(std::memory_order_acquire);
+  }
+
+  uint64_t base_ = 0;
+  uint64_t pages_ = 0;
+  MappedMemory table_;
+  uint32_t* masks_ = nullptr;
+  std::vector<CodeCache*> caches_;
 };
 
 }  // namespace vessel::rv

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,38 @@ class Hart {
   // stop requests. Tests lengthen it to tell a deadline wake-up from this fallback.
   void set_wfi_max_sleep(std::chrono::nanoseconds d) { wfi_max_sleep_ = d; }
 
+  // --- SMP: run state, and requests from other harts' threads (remote.cpp) ---
+  // Whether the hart executes: a stopped hart (HSM) runs nothing until another starts it.
+  enum class RunState : uint8_t { kRunning, kStopped, kStartPending };
+  RunState run_state() const { return run_state_.load(std::memory_order_acquire); }
+  // Before run(): the hart waits to be started (secondary harts under the builtin SBI).
+  void set_stopped() { run_state_.store(RunState::kStopped, std::memory_order_release); }
+  // On this hart's thread: stop; the run loop parks at the block boundary.
+  void stop_self();
+  // From any thread: start this stopped hart in S-mode at `entry` with a0 = hart id and
+  // a1 = `opaque` (HSM hart_start). False when it is not stopped.
+  bool request_start(uint64_t entry, uint64_t opaque);
+
+  // What another thread can ask of this hart, applied at its next block boundary (or at once
+  // when it is parked or asleep, since the request wakes it).
+  enum Request : uint32_t {
+    kRequestDropWrites = 1,  // a page became code elsewhere: drop write mappings
+    kRequestFlushTlb = 2,    // remote sfence.vma of everything
+    kRequestFlushPages = 4,  // remote sfence.vma of a range of pages
+    kRequestApplyCode = 8,   // remote fence.i: apply pending code invalidations now
+  };
+  // Returns a ticket; requests_done() reaches it once the hart has applied the request.
+  uint64_t post_request(uint32_t request, uint64_t va = 0, uint64_t pages = 0);
+  uint64_t requests_done() const { return requests_done_.load(std::memory_order_acquire); }
+  // On this hart's thread: wait until `target` has applied `ticket`, applying this hart's own
+  // requests meanwhile (two harts fencing each other must not deadlock). Gives up when the
+  // run is being stopped.
+  void wait_for(const Hart& target, uint64_t ticket);
+  void handle_requests();
+  // Sleep as WFI does: until an interrupt is pending and enabled in mie, a timer deadline
+  // passes, or another thread kicks this hart.
+  void sleep_until_interrupt();
+
   // --- paravirtual interface ---
   void set_ecall_handler(EcallHandler* handler) { ecall_handler_ = handler; }
   EcallHandler* ecall_handler() const { return ecall_handler_; }
@@ -265,7 +298,20 @@ class Hart {
   uint64_t menvcfg_ = 0, senvcfg_ = 0;
   uint64_t stimecmp_ = ~0ULL;
   EcallHandler* ecall_handler_ = nullptr;
-  std::chrono::nanoseconds wfi_max_sleep_ = std::chrono::milliseconds(10);
+
+  // SMP state (remote.cpp). The run loop's stop flag is kept so that waits can give up.
+  bool park(const std::atomic<bool>& stop);
+  const std::atomic<bool>* stop_ = nullptr;
+  std::atomic<RunState> run_state_{RunState::kRunning};
+  std::mutex requests_mu_;
+  uint32_t requests_ = 0;                                   // under requests_mu_
+  std::vector<std::pair<uint64_t, uint64_t>> flush_pages_;  // (va, pages), under requests_mu_
+  uint64_t start_entry_ = 0, start_opaque_ = 0;             // under requests_mu_
+  std::atomic<uint64_t> requests_posted_{0};
+  std::atomic<uint64_t> requests_done_{0};
+  std::atomic<bool> requests_pending_{false};
+  // Devices, timers, IPIs and stop requests all kick the hart awake; the bound is a safety net.
+  std::chrono::nanoseconds wfi_max_sleep_ = std::chrono::milliseconds(50);
   bool sstc_ = true;
   bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;

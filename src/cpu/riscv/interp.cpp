@@ -98,19 +98,25 @@ void Hart::step() {
 }
 
 StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>& poll) {
+  stop_ = &stop;
   uint64_t next_poll = 0;
   uint64_t mtime = 0;
   bool check_interrupts = true;
   Block* b = nullptr;  // the next block, when the previous one's link already found it
   for (;;) {
     if (instret >= next_poll || irq_.has_attention()) {
+      // Taken first, so that a kick arriving while we look is not lost.
+      irq_.take_attention();
       if (poll) poll();
       if (stop.load(std::memory_order_acquire)) return StopReason::kRequested;
+      handle_requests();
+      if (run_state_.load(std::memory_order_acquire) != RunState::kRunning && !park(stop)) {
+        return StopReason::kRequested;
+      }
       code_.collect_garbage();  // safe point: no block is running
       next_poll = instret + kPollInterval;
       mtime = clock_.mtime();
       check_interrupts = true;
-      irq_.take_attention();
       b = nullptr;  // collect_garbage may have freed it
     }
     if (code_.has_pending()) {  // memory written behind the hart's back (DMA)

@@ -377,11 +377,13 @@ bool Hart::store_slow(uint64_t va, const void* in, unsigned size) {
   if (const MemoryRegion* r = bus_.find_memory(pa, size)) {
     if (!r->writable) return raise(Exception::kStoreAccessFault, va), false;
     uint8_t* host = r->host + (pa - r->base);
+    // Written before the caches are told, so that another hart re-decoding the page at once
+    // sees the new bytes.
+    std::memcpy(host, in, size);
     if (code_.is_code_page(reinterpret_cast<uint64_t>(host))) {
       code_.invalidate(reinterpret_cast<uint64_t>(host), size);
       stop_block = true;
     }
-    std::memcpy(host, in, size);
     return true;
   }
   uint64_t value = 0;

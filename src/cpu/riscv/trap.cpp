@@ -179,23 +179,28 @@ ExecStatus Hart::do_wfi(const DecodedInsn& d) {
   // In U-mode WFI is illegal (S-mode exists); TW makes it illegal below M.
   if (priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kTW))) return illegal(d);
   pc += d.len;
-  // Sleep until an interrupt is pending in mip & mie (globally enabled or not), or until the
-  // timer can fire; the platform kicks HartIrq when anything changes.
-  if ((read_mip() & mie_) == 0 && !irq_.take_attention()) {
-    const uint64_t cmp = irq_.mtimecmp();
-    // Bounded so that the run loop still polls devices and stop requests; a spurious wake-up
-    // is allowed (WFI is a hint) and the guest's idle loop simply executes WFI again.
-    auto deadline = std::chrono::steady_clock::now() + wfi_max_sleep_;
-    if ((mie_ & irq::kMTIP) && cmp != HartIrq::kNoDeadline) {
-      deadline = std::min(deadline, clock_.when(cmp));
-    }
-    if ((mie_ & irq::kSTIP) && stimecmp_drives_stip() && stimecmp_ != ~0ULL) {
-      deadline = std::min(deadline, clock_.when(stimecmp_));
-    }
-    irq_.wait_until(deadline);
-  }
+  sleep_until_interrupt();
   poll_soon = true;
   return ExecStatus::kBreak;
+}
+
+void Hart::sleep_until_interrupt() {
+  // Sleep until an interrupt is pending in mip & mie (globally enabled or not), or until the
+  // timer can fire; the platform, other harts and stop requests kick HartIrq when anything
+  // changes. Attention already raised (a request, a device) means there is something to look
+  // at first; the run loop takes it.
+  if ((read_mip() & mie_) != 0 || irq_.has_attention()) return;
+  const uint64_t cmp = irq_.mtimecmp();
+  // Bounded as a safety net; a spurious wake-up is allowed (WFI is a hint) and the guest's
+  // idle loop simply executes WFI again.
+  auto deadline = std::chrono::steady_clock::now() + wfi_max_sleep_;
+  if ((mie_ & irq::kMTIP) && cmp != HartIrq::kNoDeadline) {
+    deadline = std::min(deadline, clock_.when(cmp));
+  }
+  if ((mie_ & irq::kSTIP) && stimecmp_drives_stip() && stimecmp_ != ~0ULL) {
+    deadline = std::min(deadline, clock_.when(stimecmp_));
+  }
+  irq_.wait_until(deadline);
 }
 
 ExecStatus Hart::do_sfence_vma(const DecodedInsn& d) {

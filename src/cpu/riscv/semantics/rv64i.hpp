@@ -89,10 +89,19 @@ VESSEL_INSN(sllw) { WRITE_RD(sext32(RS1 << (RS2 & 31))); NEXT; }
 VESSEL_INSN(srlw) { WRITE_RD(sext32(static_cast<uint32_t>(RS1) >> (RS2 & 31))); NEXT; }
 VESSEL_INSN(sraw) { WRITE_RD(static_cast<int64_t>(static_cast<int32_t>(RS1) >> (RS2 & 31))); NEXT; }
 
-// One hart, executing in order with single-copy-atomic accesses: every ordering a fence asks
-// for already holds. With several host threads, x86's TSO covers all but store->load, which
-// the translator will emit mfence for where pred has W and succ has R.
-VESSEL_INSN(fence) { NEXT; }
+// Harts are host threads. The host's TSO (x86) already keeps every ordering but store->load,
+// so only a fence whose predecessor set has W (or O) and successor set has R (or I) needs a
+// full host fence; the rest need only keep the host compiler from moving accesses across.
+// fence bits: 31:28 fm, 27:24 pred = PI PO PR PW, 23:20 succ = SI SO SR SW. FENCE.TSO
+// (fm = 1000) leaves store->load unordered, exactly as the host does.
+VESSEL_INSN(fence) {
+  const bool pred_w = (d.raw >> 24) & 0b0101;
+  const bool succ_r = (d.raw >> 20) & 0b1010;
+  const bool tso = (d.raw >> 28) == 0b1000;
+  if (pred_w && succ_r && !tso) std::atomic_thread_fence(std::memory_order_seq_cst);
+  else std::atomic_signal_fence(std::memory_order_seq_cst);
+  NEXT;
+}
 VESSEL_INSN(fence_i) { return h.do_fence_i(d); }
 
 VESSEL_INSN(ecall) {
