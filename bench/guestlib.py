@@ -91,7 +91,7 @@ def extended_initrd(base, out, files):
 
 class GuestRun:
     """How one emulator run ended: exit status, console text, stderr, seconds to the end and
-    to the first sight of each watched pattern, and the emulator's peak RSS."""
+    to the first sight of each watched pattern, and the emulator's peak RSS and CPU time."""
 
     def __init__(self, argv):
         self.argv = argv
@@ -102,6 +102,7 @@ class GuestRun:
         self.seen = {}
         self.timed_out = False
         self.max_rss_kib = None
+        self.cpu_seconds = None  # user + system, all of the emulator's threads
 
     def tail(self, chars=400):
         text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", self.out[-chars:]).replace("\r", "")
@@ -149,6 +150,7 @@ def run_guest(argv, timeout, watch=None):
         _, status, rusage = os.wait4(proc.pid, 0)
         run.status = os.waitstatus_to_exitcode(status)
         run.max_rss_kib = rusage.ru_maxrss
+        run.cpu_seconds = rusage.ru_utime + rusage.ru_stime
         run.seconds = time.monotonic() - start
 
     threads = [threading.Thread(target=f, daemon=True) for f in (read_out, read_err, reap)]

@@ -31,7 +31,7 @@ TARGET = 1.7
 
 
 def measure(argv, harts, runs, timeout, name):
-    entry = {"command": argv, "seconds": []}
+    entry = {"command": argv, "seconds": [], "host_cpus_busy": []}
     for i in range(runs):
         print(f"  {name:<18} run {i + 1}/{runs} ...", end="", file=sys.stderr, flush=True)
         run = gl.run_guest(argv, timeout)
@@ -47,9 +47,13 @@ def measure(argv, harts, runs, timeout, name):
             break
         seconds = float(found.group(5)) - float(found.group(4))
         entry["seconds"].append(round(seconds, 2))
-        print(f" {seconds:.2f} s", file=sys.stderr)
+        # Over the whole run (boot included): how many host CPUs the emulator kept busy.
+        entry["host_cpus_busy"].append(round(run.cpu_seconds / run.seconds, 2))
+        print(f" {seconds:.2f} s (host CPUs busy over the run: {entry['host_cpus_busy'][-1]})",
+              file=sys.stderr)
     if entry["seconds"]:
         entry["median_seconds"] = statistics.median(entry["seconds"])
+        entry["median_host_cpus_busy"] = statistics.median(entry["host_cpus_busy"])
     return entry
 
 
