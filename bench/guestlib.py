@@ -243,6 +243,13 @@ def host_info(vessel=None, qemu=None):
     return info
 
 
+def host_load_after(info):
+    """Adds the load and the busy processes at the end of a run to host_info()'s answer."""
+    info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    info["busy_processes_end"] = busy_processes()
+    return info
+
+
 def busy_processes(min_percent=20.0):
     """Other processes using a noticeable share of a CPU right now (ps's %CPU is an average over
     each process's life, so this samples /proc twice, half a second apart)."""
@@ -255,9 +262,12 @@ def busy_processes(min_percent=20.0):
                 with open(f"/proc/{pid}/stat") as f:
                     stat_line = f.read()
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                    argv = f.read().decode(errors="replace").split("\0")
+                cwd = os.readlink(f"/proc/{pid}/cwd")
             except OSError:
                 continue
+            # The program's name, the start of its arguments and where it runs (which worktree).
+            cmd = f"{os.path.basename(argv[0])} {' '.join(argv[1:]).strip()[:50]} [in {cwd}]"
             fields = stat_line[stat_line.rindex(")") + 2:].split()
             out[pid] = (int(fields[11]) + int(fields[12]), cmd)
         return out
@@ -271,5 +281,5 @@ def busy_processes(min_percent=20.0):
         if pid in first and int(pid) != os.getpid():
             percent = (t - first[pid][0]) * 100.0 / hz / 0.5
             if percent >= min_percent:
-                busy.append(f"{cmd[:80] or pid} ({percent:.0f}%)")
+                busy.append(f"{cmd} ({percent:.0f}%)")
     return busy

@@ -140,8 +140,13 @@ def main():
             if v and q:
                 print(f"vessel/QEMU time, {h} hart(s): {v / q:.2f}")
 
+    gl.host_load_after(host)
+    print(f"host load average at the start {host['load_average']}, at the end "
+          f"{host['load_average_end']}; busy at the end: "
+          f"{', '.join(host['busy_processes_end']) or 'nothing else'}")
     if args.json:
-        report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        now = datetime.datetime.now(datetime.timezone.utc)
+        report = {"date": now.isoformat(timespec="seconds"),
                   "host": host, "jobs": args.jobs, "mib": args.mib, "runs": args.runs,
                   "vessel_firmware": args.firmware, "memory": args.memory, "target": TARGET,
                   "results": results}
