@@ -7,8 +7,8 @@
 // either, so the same ELF measures both. It prints one line, parsed by bench/full-vs-para:
 //
 //   vessel-sbi-bench: hart=H sbi_spec=0xV sbi_impl=ID sstc=0|1 dbcn=0|1 timer_n=N
-//     nop=I,T sbi_timer=I,T stimecmp=I,T|none ipi_n=N ipi_wfi=I0,I1,T|none|timeout
-//     ipi_spin=I0,I1,T|none|timeout|skipped end
+//     nop=I,T sbi_timer=I,T stimecmp=I,T|none ipi_wfi_n=N ipi_wfi=I0,I1,T|none|timeout
+//     ipi_spin_n=N ipi_spin=I0,I1,T|none|timeout|skipped end
 //
 // (one line on the console) where I are instructions retired (rdinstret: under OpenSBI this
 // includes the firmware's M-mode instructions, which is the point) and T are time ticks
@@ -49,7 +49,10 @@
 #define TICKS_PER_SECOND 10000000UL
 #define TIMER_N 50000UL
 #define MEASURE_PASSES 5
-#define IPI_N 2000UL
+// Round trips per series: fewer when polling, where each one needs both host threads on a CPU
+// at once and a busy host makes them slow.
+#define IPI_WFI_N 2000UL
+#define IPI_SPIN_N 200UL
 #define IPI_WARMUP 50UL
 // A limit for the whole IPI part, so that a lost IPI cannot hang the program.
 #define IPI_SECONDS 30UL
@@ -253,6 +256,7 @@ enum { kWaitWfi, kWaitSpin, kWaitKinds };
 // Shared by the two harts of the IPI round trip.
 static volatile uint64_t secondary_ready, ipi_deadline;
 static volatile uint64_t secondary_done[kWaitKinds], secondary_insns[kWaitKinds];
+static const unsigned long ipi_rounds[kWaitKinds] = {IPI_WFI_N, IPI_SPIN_N};
 
 static void send_ipi(uint64_t hart) { sbi_ecall(SBI_EXT_IPI, 0, 1, hart, 0); }
 
@@ -290,7 +294,7 @@ void secondary_main(unsigned long hartid, unsigned long boot_hart) {
   for (int kind = 0; kind < kWaitKinds; ++kind) {
     if (!ping_pong(boot_hart, IPI_WARMUP, 0, kind)) return;
     const uint64_t i0 = rdinstret();
-    if (!ping_pong(boot_hart, IPI_N, 0, kind)) return;
+    if (!ping_pong(boot_hart, ipi_rounds[kind], 0, kind)) return;
     secondary_insns[kind] = rdinstret() - i0;
     __atomic_store_n(&secondary_done[kind], 1, __ATOMIC_RELEASE);
   }
@@ -313,7 +317,7 @@ static int ipi_series(unsigned long other, int kind) {
     return 0;
   }
   const uint64_t i0 = rdinstret(), t0 = rdtime();
-  const int done = ping_pong(other, IPI_N, 1, kind);
+  const int done = ping_pong(other, ipi_rounds[kind], 1, kind);
   const uint64_t t1 = rdtime(), i1 = rdinstret();
   if (!done || !wait_flag(&secondary_done[kind])) {
     put_str("timeout");
@@ -325,12 +329,11 @@ static int ipi_series(unsigned long other, int kind) {
   return 1;
 }
 
-// Appends " ipi_n=N ipi_wfi=... ipi_spin=...", each I0,I1,T or none (one hart) / timeout /
-// skipped (after a timeout) / hart_start_error_E.
+// Appends " ipi_wfi_n=N ipi_wfi=... ipi_spin_n=N ipi_spin=...", each I0,I1,T or none (one hart)
+// / timeout / skipped (after a timeout) / hart_start_error_E.
 static void measure_ipi(unsigned long hartid) {
   static const char* const names[kWaitKinds] = {" ipi_wfi=", " ipi_spin="};
-  put_str(" ipi_n=");
-  put_u64(IPI_N);
+  static const char* const counts[kWaitKinds] = {" ipi_wfi_n=", " ipi_spin_n="};
   const unsigned long other = hartid == 0 ? 1 : 0;
   struct sbiret r = {SBI_ERR_INVALID_PARAM, 0};
   if (sbi_has(SBI_EXT_HSM) && sbi_has(SBI_EXT_IPI)) {
@@ -341,6 +344,8 @@ static void measure_ipi(unsigned long hartid) {
   }
   int in_step = r.error == 0 && wait_flag(&secondary_ready);
   for (int kind = 0; kind < kWaitKinds; ++kind) {
+    put_str(counts[kind]);
+    put_u64(ipi_rounds[kind]);
     put_str(names[kind]);
     if (r.error == SBI_ERR_INVALID_PARAM) {
       put_str("none");  // a single hart: hart_start names no hart

@@ -79,10 +79,10 @@ def check_config(key, micro, harts):
     for ipi in ("ipi_wfi", "ipi_spin"):
         if harts >= 2:
             here, there, ticks = pair(fields, ipi)
-            rounds = int(fields["ipi_n"])
+            rounds = int(fields[f"{ipi}_n"])
             # Each side sends and waits once per round trip: a few instructions at least.
-            check(here >= 2 * rounds and there >= 2 * rounds and ticks > 0,
-                  f"{key}: IPI round trips {ipi}={fields[ipi]} for ipi_n={rounds}")
+            check(rounds > 0 and here >= 2 * rounds and there >= 2 * rounds and ticks > 0,
+                  f"{key}: IPI round trips {ipi}={fields[ipi]} for {ipi}_n={rounds}")
         else:
             check(fields.get(ipi) == "none", f"{key}: {ipi}={fields.get(ipi)} with one hart")
     check(micro["sbi_timer_insns"] >= 1 and micro["sbi_timer_ns"] is not None,
