@@ -8,6 +8,8 @@ packages=(
 	build-essential cmake ninja-build pkg-config g++
 	libfdt-dev device-tree-compiler libfmt-dev libcli11-dev nlohmann-json3-dev
 	libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+	# the HTTP/JSON API (src/api/http): Boost.Beast and Asio, header-only
+	libboost-dev
 	# host backends of the virtio devices: io_uring for disks, libslirp for user networking
 	liburing-dev libslirp-dev
 	# riscv64 test programs; the C library for bench/'s static guest programs

@@ -15,6 +15,6 @@ cmake --build build -j2
 step "Reference guest (guests/cache/debian)"
 guests/debian/build.sh
 guest=guests/cache/debian
-step "Booting Debian on Vessel"
-exec build/vessel run --firmware "$guest/fw_jump.bin" --kernel "$guest/Image" \
+step "Booting Debian on Vessel (2 harts, builtin SBI)"
+exec build/vessel run --cpus 2 --kernel "$guest/Image" \
 	--initrd "$guest/initrd.cpio.gz" --append "console=ttyS0" --memory 512M

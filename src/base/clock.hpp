@@ -15,6 +15,9 @@ class MachineClock {
   MachineClock() : start_(std::chrono::steady_clock::now()) {}
 
   uint64_t mtime() const {
+    if (frozen_.load(std::memory_order_acquire)) [[unlikely]] {
+      return frozen_value_.load(std::memory_order_relaxed);
+    }
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::steady_clock::now() - start_)
                         .count();
@@ -23,6 +26,18 @@ class MachineClock {
   // mtime is writable on the CLINT; a write moves the offset. Atomic because a hart may write
   // mtime while others read it.
   void set_mtime(uint64_t value) { offset_.fetch_add(value - mtime(), std::memory_order_relaxed); }
+
+  // A paused VM's time stands still: mtime keeps the value it had at freeze() until thaw(),
+  // and then goes on from there.
+  void freeze() {
+    frozen_value_.store(mtime(), std::memory_order_relaxed);
+    frozen_.store(true, std::memory_order_release);
+  }
+  void thaw() {
+    const uint64_t value = frozen_value_.load(std::memory_order_relaxed);
+    frozen_.store(false, std::memory_order_release);
+    set_mtime(value);
+  }
 
   // Host time point at which mtime reaches `ticks` (for sleeping in WFI).
   std::chrono::steady_clock::time_point when(uint64_t ticks) const {
@@ -36,6 +51,8 @@ class MachineClock {
  private:
   std::chrono::steady_clock::time_point start_;
   std::atomic<uint64_t> offset_{0};
+  std::atomic<bool> frozen_{false};
+  std::atomic<uint64_t> frozen_value_{0};
 };
 
 }  // namespace vessel

@@ -82,7 +82,8 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     return make_error(
         fmt::format("--cpus {}: must be between 1 and {}", config.num_harts, kMaxHarts));
   }
-  if (const uint64_t need = kMinRam + config.num_harts * kRamPerHart; config.ram_size < need) {
+  if (const uint64_t need = kMinRam + (config.num_harts - 1) * kRamPerHart;
+      config.ram_size < need) {
     return make_error(fmt::format("--cpus {} needs at least {} of --memory, not {}",
                                   config.num_harts, format_size(need),
                                   format_size(config.ram_size)));

@@ -54,7 +54,8 @@ std::string isa_string(bool sstc);
 // Harts a machine may have: the CLINT and PLIC of the virt board, and the code-sharing masks,
 // allow this many.
 inline constexpr unsigned kMaxHarts = 32;
-// Guest RAM each hart needs beyond the minimum (a kernel's per-CPU areas, stacks, run queues).
+// Guest RAM each hart after the first needs beyond the minimum (per-CPU areas, stacks, run
+// queues).
 inline constexpr uint64_t kRamPerHart = 2ULL << 20;
 
 struct VirtConfig {

@@ -7,6 +7,7 @@
 
 #include "base/log.hpp"
 #include "board/virt.hpp"
+#include "vmm/api_vm.hpp"
 #include "vmm/vm.hpp"
 
 namespace {
@@ -65,6 +66,10 @@ int main(int argc, char** argv) {
   run->add_option("--virtio-console", virtio_console,
                   "virtio-console (hvc0) on a Unix socket Vessel listens on: unix:PATH");
   run->add_flag("--no-rng", no_rng, "Leave out the virtio-rng device");
+  std::string api_sock;
+  run->add_option("--api-sock", api_sock,
+                  "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
+                  "--kernel the VM waits for the API to configure and start it");
   run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
   run->add_flag("-v,--verbose", verbose, "Log more on stderr");
 
@@ -114,8 +119,22 @@ int main(int argc, char** argv) {
   if (timeout < 0) return fail("--timeout: must not be negative");
   options.timeout_seconds = timeout;
   options.stats = stats;
+  if (!api_sock.empty()) {
+    // The API may supply the kernel; the command line's options are its starting point.
+    if (!dump_dtb.empty()) return fail("--dump-dtb: not with --api-sock");
+    vessel::ApiVmOptions api;
+    api.socket_path = api_sock;
+    api.start_now = options.machine.kernel.has_value();
+    options.timeout_seconds = timeout;
+    options.stats = stats;
+    api.vm = options;
+    return vessel::serve_vm(api);
+  }
+  if (!options.machine.kernel && options.machine.initrd) {
+    return fail("--initrd: an initrd needs a --kernel to go with it");
+  }
   if (!options.machine.kernel && !options.machine.firmware) {
-    return fail("nothing to run: give --kernel, or a --firmware other than none");
+    return fail(fmt::format("nothing to run: give --kernel (--firmware {} starts one)", firmware));
   }
   return vessel::run_vm(options);
 }

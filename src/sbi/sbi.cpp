@@ -251,11 +251,7 @@ SbiRet Sbi::hsm(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
         caller.boot_supervisor(a[1], a[2]);
         return {kSuccess, 0, true};
       }
-      // 0x00000001-0x0FFFFFFF and 0x80000001-0x8FFFFFFF are reserved; the platform-specific
-      // ranges name states Vessel does not define.
-      if ((type >= 0x10000000 && type <= 0x7fffffff) || type >= 0x90000000) {
-        return {kErrNotSupported, 0};
-      }
+      // Reserved types, and platform-specific ones (Vessel defines none), are invalid.
       return {kErrInvalidParam, 0};
     }
     default: return {kErrNotSupported, 0};

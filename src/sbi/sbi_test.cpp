@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -338,9 +339,22 @@ TEST_F(SbiTest, HartStartAndStop) {
   EXPECT_TRUE(returns(call(kHsm, kFidHartGetStatus, 0), kSuccess, kStarted));
 }
 
+TEST_F(SbiTest, NonRetentiveSuspendResumesAtTheResumeAddress) {
+  m.hart.set_wfi_max_sleep(std::chrono::milliseconds(1));  // nothing will wake it otherwise
+  m.hart.x[11] = 0x5555;
+  const SbiRet r = call(kHsm, kFidHartSuspend, kNonRetentive, kCode + 0x40, 0xfeed);
+  EXPECT_TRUE(r.redirected) << "the caller's registers are not the place for a return value";
+  EXPECT_EQ(m.hart.pc, kCode + 0x40);
+  EXPECT_EQ(m.hart.priv, rv::Priv::kS);
+  EXPECT_EQ(m.hart.x[10], 0u) << "a0 = hart id";
+  EXPECT_EQ(m.hart.x[11], 0xfeedu) << "a1 = opaque";
+  EXPECT_EQ(m.csr(rv::kSatp), 0u);
+}
+
 TEST_F(SbiTest, HartSuspend) {
   EXPECT_TRUE(returns(call(kHsm, kFidHartSuspend, kRetentive, 0, 0), kSuccess));
-  EXPECT_TRUE(returns(call(kHsm, kFidHartSuspend, kNonRetentive, kCode, 0), kErrNotSupported));
+  EXPECT_TRUE(returns(call(kHsm, kFidHartSuspend, kNonRetentive, 0x10, 0), kErrInvalidAddress))
+      << "resume_addr is not memory";
   // Reserved, and platform-specific ones Vessel does not implement.
   for (uint64_t type : {0x1ULL, 0x0FFFFFFFULL, 0x10000000ULL, 0x7FFFFFFFULL, 0x80000001ULL,
                         0x8FFFFFFFULL, 0x90000000ULL, 0xFFFFFFFFULL}) {

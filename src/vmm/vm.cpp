@@ -81,6 +81,10 @@ nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset, d
   nlohmann::json j;
   j["harts"] = machine.harts().size();
   j["instructions"] = n;
+  // Guest time (mtime): it stands still while the VM is paused.
+  j["guest_seconds"] =
+      std::round(static_cast<double>(machine.clock().mtime()) / MachineClock::kFrequencyHz * 1000) /
+      1000;
   j["seconds"] = std::round(seconds * 1000) / 1000;
   j["mips"] = seconds > 0 ? std::round(static_cast<double>(n) / seconds / 1e5) / 10 : 0.0;
   j["max_rss_kib"] = usage.ru_maxrss;
@@ -100,15 +104,29 @@ nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset, d
 std::atomic<bool> g_stats_requested{false};
 void on_sigusr1(int) { g_stats_requested.store(true, std::memory_order_relaxed); }
 
+// How often the supervising thread looks at timeouts, statistics requests and time-driven
+// devices while the harts run on their own threads.
+constexpr auto kSupervisorTick = std::chrono::milliseconds(50);
+// How long pause() waits for every hart to stop before it reports failure.
+constexpr auto kPauseTimeout = std::chrono::seconds(10);
+
+}  // namespace
+
 enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTrapLoop };
 
-struct RunState {
+// One run of run_vm, as its VmHandle reaches it.
+struct VmHandle::Run {
   std::atomic<bool> stop{false};
   std::atomic<Ending> ending{Ending::kNone};
   std::atomic<int> code{0};
   // The supervising thread sleeps on this between its looks at the clock.
   std::mutex mu;
   std::condition_variable cv;
+  // Under the handle's mu_: the machine of the current boot (a reboot replaces it).
+  VirtMachine* machine = nullptr;
+  rv::Hart::HoldControl hold;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  uint64_t retired_before_reset = 0;
 
   void end(Ending e, int status) {
     Ending expected = Ending::kNone;
@@ -119,18 +137,94 @@ struct RunState {
     }
     cv.notify_all();
   }
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
 };
 
-// How often the supervising thread looks at timeouts, statistics requests and time-driven
-// devices while the harts run on their own threads.
-constexpr auto kSupervisorTick = std::chrono::milliseconds(20);
+const char* VmHandle::state_name(State s) {
+  switch (s) {
+    case State::kNotStarted: return "Not started";
+    case State::kRunning: return "Running";
+    case State::kPaused: return "Paused";
+    case State::kEnded: return "Ended";
+  }
+  return "?";
+}
 
-}  // namespace
+VmHandle::State VmHandle::state() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_;
+}
+
+Result<void> VmHandle::pause() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ == State::kPaused) return {};
+  if (state_ != State::kRunning || run_ == nullptr || run_->machine == nullptr) {
+    return make_error(fmt::format("the VM is not running (state: {})", state_name(state_)));
+  }
+  VirtMachine& m = *run_->machine;
+  run_->hold.hold.store(true, std::memory_order_release);
+  m.kick_all();
+  const auto until = std::chrono::steady_clock::now() + kPauseTimeout;
+  while (run_->hold.held.load(std::memory_order_acquire) < m.harts().size()) {
+    if (run_->stop.load(std::memory_order_acquire)) break;  // ending anyway
+    if (std::chrono::steady_clock::now() > until) {
+      run_->hold.hold.store(false, std::memory_order_release);
+      m.kick_all();
+      return make_error("the harts did not stop within 10 s");
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  // Guest time stands still while paused: resume() restarts the clock from here.
+  m.clock().freeze();
+  state_ = State::kPaused;
+  return {};
+}
+
+Result<void> VmHandle::resume() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ == State::kRunning) return {};
+  if (state_ != State::kPaused || run_ == nullptr || run_->machine == nullptr) {
+    return make_error(fmt::format("the VM is not paused (state: {})", state_name(state_)));
+  }
+  run_->machine->clock().thaw();
+  run_->hold.hold.store(false, std::memory_order_release);
+  run_->machine->kick_all();
+  state_ = State::kRunning;
+  return {};
+}
+
+std::string VmHandle::stats_json() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (run_ == nullptr || run_->machine == nullptr) return {};
+  nlohmann::json j =
+      vessel::stats_json(*run_->machine, run_->retired_before_reset, run_->seconds());
+  j["state"] = state_name(state_);
+  return j.dump();
+}
+
+void VmHandle::request_poweroff() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (run_ != nullptr) run_->end(Ending::kPoweroff, kExitOk);
+}
+
+std::string VmHandle::start_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return start_error_;
+}
+
+void VmHandle::request_reboot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (run_ != nullptr) run_->end(Ending::kReset, kExitOk);
+}
 
 int run_vm(const VmOptions& options) {
   Terminal terminal;
-  RunState state;
+  VmHandle::Run state;
   std::atomic<Uart16550*> uart{nullptr};
+  const std::shared_ptr<VmHandle> handle =
+      options.handle ? options.handle : std::make_shared<VmHandle>();
 
   VirtHost host;
   host.console_out = [&terminal](uint8_t b) { terminal.write_byte(b); };
@@ -145,6 +239,8 @@ int run_vm(const VmOptions& options) {
   auto machine_or = VirtMachine::create(options.machine, host);
   if (!machine_or) {
     fmt::print(stderr, "vessel: {}\n", machine_or.error().message);
+    std::lock_guard<std::mutex> lock(handle->mu_);
+    handle->start_error_ = machine_or.error().message;
     return kExitBadInput;
   }
   std::unique_ptr<VirtMachine> machine = std::move(machine_or.value());
@@ -178,12 +274,24 @@ int run_vm(const VmOptions& options) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGUSR1, &sa, nullptr);
 
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto deadline = options.timeout_seconds > 0
-                            ? t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                       std::chrono::duration<double>(options.timeout_seconds))
-                            : std::chrono::steady_clock::time_point::max();
-  uint64_t retired_before_reset = 0;
+  const auto deadline =
+      options.timeout_seconds > 0
+          ? state.t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(options.timeout_seconds))
+          : std::chrono::steady_clock::time_point::max();
+  // Attach and detach under the handle's lock, so that its users never see a machine that is
+  // being replaced or destroyed.
+  auto attach = [&](VirtMachine* m) {
+    std::lock_guard<std::mutex> lock(handle->mu_);
+    handle->run_ = &state;
+    state.machine = m;
+    state.hold.hold.store(false, std::memory_order_release);
+    handle->state_ = m != nullptr ? VmHandle::State::kRunning : VmHandle::State::kEnded;
+    if (m != nullptr) {
+      for (auto& h : m->harts()) h->set_hold_control(&state.hold);
+    }
+  };
+  attach(machine.get());
 
   for (;;) {
     // One host thread per hart; this thread supervises: timeouts, statistics on SIGUSR1, and
@@ -215,21 +323,20 @@ int run_vm(const VmOptions& options) {
         state.cv.wait_for(lock, kSupervisorTick);
         lock.unlock();
         if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
-          const double now =
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           fmt::print(stderr, "{}{}\n", line_start(),
-                     stats_json(*machine, retired_before_reset, now).dump());
+                     stats_json(*machine, state.retired_before_reset, state.seconds()).dump());
         }
         poll();
         lock.lock();
       }
     }
-    machine->kick_all();  // harts asleep in WFI or parked see the stop now
+    machine->kick_all();  // harts asleep in WFI, parked or paused see the stop now
     for (auto& t : threads) t.join();
 
     if (state.ending.load() != Ending::kReset) break;
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
-    retired_before_reset += machine->instructions_retired();
+    attach(nullptr);
+    state.retired_before_reset += machine->instructions_retired();
     uart = nullptr;
     // The old machine goes first: it holds the disks, sockets and forwarded ports.
     machine.reset();
@@ -237,23 +344,31 @@ int run_vm(const VmOptions& options) {
     if (!again) {
       fmt::print(stderr, "vessel: reboot failed: {}\n", again.error().message);
       terminal.stop();
+      std::lock_guard<std::mutex> lock(handle->mu_);
+      handle->run_ = nullptr;
+      handle->state_ = VmHandle::State::kEnded;
       return kExitBadInput;
     }
     machine = std::move(again.value());
     uart = &machine->uart();
     state.stop = false;
     state.ending = Ending::kNone;
+    attach(machine.get());
   }
 
   terminal.stop();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds = state.seconds();
   if (state.ending.load() == Ending::kTimeout) {
     fmt::print(stderr, "{}vessel: timeout: the guest was still running after {} s\n", line_start(),
                options.timeout_seconds);
   }
   if (options.stats) {
-    fmt::print(stderr, "{}\n", stats_json(*machine, retired_before_reset, seconds).dump());
+    fmt::print(stderr, "{}\n", stats_json(*machine, state.retired_before_reset, seconds).dump());
+  }
+  {
+    std::lock_guard<std::mutex> lock(handle->mu_);
+    handle->run_ = nullptr;
+    handle->state_ = VmHandle::State::kEnded;
   }
   return state.code.load();
 }

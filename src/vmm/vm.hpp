@@ -3,6 +3,8 @@
 // loop).
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -10,8 +12,46 @@
 
 namespace vessel {
 
+struct VmOptions;
+int run_vm(const VmOptions& options);
+
+// A running VM as other threads see it (the API server): its state, pause and resume, its
+// statistics, and requests to end it. Every method is safe from any thread, before, during and
+// after the run.
+class VmHandle {
+ public:
+  enum class State { kNotStarted, kRunning, kPaused, kEnded };
+  static const char* state_name(State s);
+
+  State state() const;
+  // Stops every hart and the guest's clock; returns once no hart executes. Pausing a paused VM
+  // is not an error.
+  Result<void> pause();
+  // Lets the harts and the clock go on from where they stopped.
+  Result<void> resume();
+  // The statistics --stats prints (instructions, MIPS, RSS, ...), with "state" added; empty
+  // before the VM starts.
+  std::string stats_json() const;
+  // Ends the VM as a guest poweroff does (status 0), or restarts it as a guest reboot does.
+  void request_poweroff();
+  void request_reboot();
+  // Why the last run could not start (its machine could not be built), or empty.
+  std::string start_error() const;
+
+ private:
+  friend int run_vm(const VmOptions& options);
+  struct Run;
+
+  mutable std::mutex mu_;
+  State state_ = State::kNotStarted;
+  Run* run_ = nullptr;  // under mu_, while run_vm runs
+  std::string start_error_;
+};
+
 struct VmOptions {
   VirtConfig machine;
+  // Another thread's view of the VM (e.g. the API server's), or none.
+  std::shared_ptr<VmHandle> handle;
   std::optional<std::string> dump_dtb;  // write the device tree there and exit
   double timeout_seconds = 0;           // 0: no limit
   bool stats = false;                   // one JSON line on stderr at exit

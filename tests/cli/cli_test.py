@@ -35,6 +35,10 @@ CHILD_TIMEOUT = 40  # our own limit on any child, in case --timeout itself is br
 ISA_RE = re.compile(r"^rv64imafdc(_z[a-z0-9]+)*(_s[a-z0-9]+)*$")
 
 
+# The firmware Debian's opensbi package installs (scripts/deps.sh installs it).
+HOST_FW_DYNAMIC = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+
+
 class Run:
     def __init__(self, argv, status, out, err, seconds):
         self.argv, self.status, self.out, self.err, self.seconds = argv, status, out, err, seconds
@@ -181,7 +185,8 @@ class Tester:
         self.bad("initrd overlaps the kernel's .bss",
                  none + ["--kernel", self.guest("big_bss"), "--memory", "16M", "--initrd", initrd],
                  ["initrd", "overlaps", "kernel ELF"])
-        self.bad("ELF kernel overlaps the firmware", ["--kernel", spin],
+        self.bad("ELF kernel overlaps the firmware",
+                 ["--firmware", HOST_FW_DYNAMIC, "--kernel", spin],
                  ["kernel ELF", "overlaps firmware"])
         self.bad("initrd without a kernel", ["--initrd", initrd], ["initrd", "kernel"])
         self.bad("nothing to run", none, ["nothing to run", "--kernel"])
@@ -245,8 +250,15 @@ class Tester:
 
         self.bad("unknown option", ["--frobnicate"], ["--frobnicate"])
         self.bad("option without its value", none + ["--kernel"], ["--kernel"])
-        self.bad("--cpus 2", none + ["--kernel", spin, "--cpus", "2"], ["--cpus", "only 1"])
-        self.bad("--smp 2 (alias)", none + ["--kernel", spin, "--smp", "2"], ["--cpus", "only 1"])
+        self.bad("--cpus 0", none + ["--kernel", spin, "--cpus", "0"],
+                 ["--cpus 0", "between 1 and 32"])
+        self.bad("--cpus 33", none + ["--kernel", spin, "--cpus", "33"],
+                 ["--cpus 33", "between 1 and 32"])
+        self.bad("--smp 1000 (alias)", none + ["--kernel", spin, "--smp", "1000"],
+                 ["--cpus 1000", "between 1 and 32"])
+        self.bad("--cpus -1", none + ["--kernel", spin, "--cpus", "-1"], ["--cpus"])
+        self.bad("--cpus 32 in 16M", none + ["--kernel", spin, "--cpus", "32", "--memory", "16M"],
+                 ["--cpus 32", "at least 78M", "--memory"])
         self.bad("--cpus not a number", none + ["--kernel", spin, "--cpus", "two"], ["--cpus"])
         self.bad("--timeout -1", none + ["--kernel", spin, "--timeout", "-1"],
                  ["--timeout", "negative"])
@@ -421,6 +433,8 @@ class Tester:
         self.guest_case("HTIF fail code 5", "htif_fail5", 5)
         self.guest_case("HTIF fail code 256 is not a pass", "htif_fail256", 1)
         self.guest_case("HTIF SYS_write hello, stdin /dev/null", "htif_hello", 0, stdout="hello\n")
+        self.guest_case("--cpus 2: hart 1 spins with interrupts off, hart 0 prints and passes",
+                        "smp_hog", 0, stdout="hart 0 runs\n", extra=["--cpus", "2"])
         self.guest_case("HTIF hello, stdin a pipe with input", "htif_hello", 0, stdout="hello\n",
                         input_bytes=b"some keys\n" * 1000)
         self.guest_case("HTIF hello, stdin an empty pipe", "htif_hello", 0, stdout="hello\n",

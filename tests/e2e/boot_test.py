@@ -7,7 +7,7 @@ that /proc/cpuinfo reports an rv64 ISA and that `poweroff -f` ends the
 emulator with status 0.
 
   boot_test.py [--emulator vessel|qemu] [--vessel PATH] [--firmware jump|dynamic|builtin]
-               [--case interactive|stdin-eof ...] [--expect-isa ISA]
+               [--case interactive|stdin-eof|reboot|smp ...] [--cpus N] [--expect-isa ISA]
 
 --emulator qemu runs the same checks on qemu-system-riscv64, which is how
 the test itself is validated. Exits 1 on any failure, a missing guest or
@@ -127,14 +127,14 @@ def emulator_argv(args, firmware, append):
     kernel = os.path.join(guest, "Image")
     initrd = os.path.join(guest, "initrd.cpio.gz")
     if args.emulator == "qemu":
-        return [args.qemu, "-M", "virt", "-m", args.memory, "-nographic",
+        return [args.qemu, "-M", "virt", "-m", args.memory, "-smp", str(args.cpus), "-nographic",
                 "-bios", firmware, "-kernel", kernel, "-initrd", initrd,
                 "-append", append]
     # vessel's own limit backs up ours in case this script is killed.
-    limit = int(args.boot_timeout + 4 * args.step_timeout + 60)
+    limit = int(2 * args.boot_timeout + 6 * args.step_timeout + 60)
     return [args.vessel, "run", "--firmware", firmware, "--kernel", kernel,
             "--initrd", initrd, "--append", append, "--memory", args.memory,
-            "--timeout", str(limit)]
+            "--cpus", str(args.cpus), "--timeout", str(limit)]
 
 
 def case_interactive(args, firmware):
@@ -201,7 +201,55 @@ def case_reboot(args, firmware):
         console.close()
 
 
-CASES = {"interactive": case_interactive, "stdin-eof": case_stdin_eof, "reboot": case_reboot}
+def shell(console, args, command, answer, what):
+    """Runs one command at the prompt and waits for `answer` (a regex) and the next prompt."""
+    console.send(command)
+    match = console.expect(answer, args.step_timeout, what)
+    console.expect(PROMPT, args.step_timeout, f"prompt after {what}")
+    return match
+
+
+def case_smp(args, firmware):
+    """With --cpus N: the kernel brings up N CPUs, nproc says N, four sha256sum of the same
+    file run in parallel and agree, `reboot -f` brings the same N CPUs up again, and
+    `poweroff -f` ends the emulator with status 0."""
+    n = args.cpus
+    console = Console(emulator_argv(args, firmware, "console=ttyS0"), stdin_eof=False)
+    try:
+        start = time.monotonic()
+        console.expect(rf"smp: Brought up 1 node, {n} CPUs?", args.boot_timeout,
+                       f"the kernel bringing up {n} CPUs")
+        console.expect(re.escape(USERSPACE_UP), args.boot_timeout, "boot to userspace")
+        booted = time.monotonic() - start
+        console.expect(PROMPT, args.step_timeout, "shell prompt")
+        shell(console, args, "echo cpus=$(nproc)", rf"cpus={n}\r?\n", f"nproc answering {n}")
+        shell(console, args, "dd if=/dev/urandom of=/tmp/big bs=64k count=64 2>/dev/null; echo made",
+              r"made\r?\n", "a 4 MiB random file")
+        # Four checksums at once, spread over the harts by the guest's scheduler; all must agree
+        # with one another and with a fifth computed alone afterwards.
+        shell(console, args,
+              "for i in 1 2 3 4; do sha256sum /tmp/big > /tmp/s$i & done; wait; sha256sum /tmp/big"
+              " > /tmp/s5; echo distinct=$(cut -d' ' -f1 /tmp/s? | sort -u | wc -l)"
+              " lines=$(cat /tmp/s? | wc -l)",
+              r"distinct=1 lines=5\r?\n", "parallel sha256sum agreeing")
+        console.send("reboot -f")
+        console.expect(r"reboot: Restarting system", args.step_timeout, "reboot -f restarting")
+        console.expect(r"Linux version", args.boot_timeout, "the kernel starting again")
+        console.expect(rf"smp: Brought up 1 node, {n} CPUs?", args.boot_timeout,
+                       f"{n} CPUs again after reboot")
+        console.expect(PROMPT, args.boot_timeout, "shell prompt after reboot")
+        shell(console, args, "echo cpus=$(nproc)", rf"cpus={n}\r?\n", "nproc after reboot")
+        console.send("poweroff -f")
+        status = console.wait_exit(args.step_timeout, "poweroff -f")
+        if status != 0:
+            console.fail(f"poweroff -f: emulator exited with status {status}, expected 0")
+        return f"{n} harts: userspace after {booted:.1f} s, parallel checksums agree, rebooted"
+    finally:
+        console.close()
+
+
+CASES = {"interactive": case_interactive, "stdin-eof": case_stdin_eof, "reboot": case_reboot,
+         "smp": case_smp}
 
 
 def isa_from_dtb(args):
@@ -233,6 +281,7 @@ def main():
     parser.add_argument("--expect-isa-from-dtb", action="store_true",
                         help="expect the riscv,isa string of vessel's own device tree")
     parser.add_argument("--memory", default="512M")
+    parser.add_argument("--cpus", type=int, default=1, help="harts (vessel --cpus, qemu -smp)")
     parser.add_argument("--boot-timeout", type=float, default=120.0)
     parser.add_argument("--step-timeout", type=float, default=30.0)
     args = parser.parse_args()

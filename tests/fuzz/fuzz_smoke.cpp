@@ -16,6 +16,7 @@ extern "C" int vessel_fuzz_virtqueue(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_sbi(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_virtio_blk(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_virtio_net(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_firecracker_api(const uint8_t* data, size_t size);
 
 namespace {
 using Target = int (*)(const uint8_t*, size_t);
@@ -53,17 +54,19 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     const size_t eq = arg.find('=');
     const std::string name = arg.substr(0, eq);
-    Target target = name == "htif"         ? vessel_fuzz_htif
-                    : name == "elf"        ? vessel_fuzz_elf
-                    : name == "virtqueue"  ? vessel_fuzz_virtqueue
-                    : name == "sbi"        ? vessel_fuzz_sbi
-                    : name == "virtio_blk" ? vessel_fuzz_virtio_blk
-                    : name == "virtio_net" ? vessel_fuzz_virtio_net
-                                           : nullptr;
+    Target target = name == "htif"              ? vessel_fuzz_htif
+                    : name == "elf"             ? vessel_fuzz_elf
+                    : name == "virtqueue"       ? vessel_fuzz_virtqueue
+                    : name == "sbi"             ? vessel_fuzz_sbi
+                    : name == "virtio_blk"      ? vessel_fuzz_virtio_blk
+                    : name == "virtio_net"      ? vessel_fuzz_virtio_net
+                    : name == "firecracker_api" ? vessel_fuzz_firecracker_api
+                                                : nullptr;
     if (target == nullptr || eq == std::string::npos) {
-      std::fprintf(
-          stderr,
-          "usage: fuzz_smoke {htif,elf,virtqueue,sbi,virtio_blk,virtio_net}=<corpus dir> ...\n");
+      std::fprintf(stderr,
+                   "usage: fuzz_smoke "
+                   "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api}=<corpus "
+                   "dir> ...\n");
       return 2;
     }
     for (const auto& entry : std::filesystem::directory_iterator(arg.substr(eq + 1))) {

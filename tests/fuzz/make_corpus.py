@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for the fuzz targets (corpus/elf, corpus/htif, corpus/virtqueue,
-corpus/sbi, corpus/virtio_blk, corpus/virtio_net). Run from anywhere; the files are checked in, so this only needs rerunning when
+corpus/sbi, corpus/virtio_blk, corpus/virtio_net, corpus/firecracker_api). Run from anywhere; the files are checked in, so this only needs rerunning when
 the input formats change."""
 import gzip
 import os
@@ -342,6 +342,63 @@ def virtio_net_seeds():
     }
 
 
+API_ROUTES = ["GET /", "GET /version", "GET /machine-config", "PUT /machine-config",
+              "PATCH /machine-config", "PUT /boot-source", "PUT /drives/rootfs", "PUT /drives/data",
+              "PUT /network-interfaces/eth0", "PUT /network-interfaces/eth1", "PUT /actions",
+              "PATCH /vm", "GET /vm/config", "GET /vessel/stats", "DELETE /drives/rootfs"]
+
+
+def api_requests(records):
+    """records: [(route, body text)] or [(route, path, True)] for a path matched instead."""
+    out = []
+    for record in records:
+        selector = API_ROUTES.index(record[0])
+        if len(record) == 3:
+            out.append(bytes([selector | 0x80]) + record[1].encode())
+        else:
+            out.append(bytes([selector]) + record[1].encode())
+    return b"\xff".join(out)
+
+
+def firecracker_api_seeds():
+    # /proc/self/exe is a regular file wherever the fuzzer runs.
+    exe = "/proc/self/exe"
+    boot = ("PUT /boot-source", f'{{"kernel_image_path": "{exe}", "initrd_path": "{exe}", '
+                                '"boot_args": "console=ttyS0", "vessel_firmware": "builtin"}')
+    start = ("PUT /actions", '{"action_type": "InstanceStart"}')
+    return {
+        "firecracker_api/getting_started": api_requests([
+            ("PUT /machine-config", '{"vcpu_count": 2, "mem_size_mib": 512, "smt": false}'),
+            boot,
+            ("PUT /drives/rootfs", f'{{"drive_id": "rootfs", "path_on_host": "{exe}", '
+                                   '"is_root_device": true, "is_read_only": true}'),
+            ("PUT /network-interfaces/eth0", '{"iface_id": "eth0", "vessel_user_net": '
+                                             '{"hostfwd": ["tcp::2222-:22"]}, '
+                                             '"guest_mac": "06:00:AC:10:00:02"}'),
+            ("PUT /network-interfaces/eth1", '{"iface_id": "eth1", "host_dev_name": "tap0"}'),
+            start, ("GET /", ""), ("PATCH /vm", '{"state": "Paused"}'), ("GET /vessel/stats", ""),
+            ("PATCH /vm", '{"state": "Resumed"}'), ("GET /vm/config", ""),
+            ("PUT /drives/data", f'{{"drive_id": "data", "path_on_host": "{exe}", '
+                                 '"is_root_device": false}'),
+            ("PUT /actions", '{"action_type": "Shutdown"}')]),
+        "firecracker_api/bad_values": api_requests([
+            ("PUT /machine-config", '{"vcpu_count": 99999999999999999999, "mem_size_mib": -1}'),
+            ("PATCH /machine-config", '{"vcpu_count": 1.5, "bogus": null}'),
+            ("PUT /boot-source", '{"kernel_image_path": "/nonexistent\\u0000x"}'),
+            ("PUT /drives/rootfs", '{"drive_id": "other", "path_on_host": "a,b"}'),
+            ("PUT /network-interfaces/eth0", '{"iface_id": "eth0", "host_dev_name": "t",'
+                                             ' "vessel_user_net": {"hostfwd": [1]}}'),
+            ("PUT /actions", '{"action_type": "SendCtrlAltDel"}'),
+            ("PATCH /vm", '["Paused"]'), ("PUT /actions", '{"action_type": 7}')]),
+        "firecracker_api/paths": api_requests([
+            ("PUT /drives/rootfs", "/drives/a%2Fb", True), ("GET /", "/vm/config/", True),
+            ("PUT /drives/rootfs", "/drives/%zz", True), ("GET /", "//", True),
+            ("PUT /network-interfaces/eth0", "/network-interfaces/" + "x" * 80, True)]),
+        "firecracker_api/nesting": api_requests([("PUT /actions", "[" * 40 + "]" * 40),
+                                                 ("PUT /actions", '{"a": "[[[[\\"]]]"}')]),
+    }
+
+
 def main():
     files = {
         "elf/two_segments.elf": elf([(RAM, RAM, b"\x13\x00\x00\x00" * 4, 0x40),
@@ -417,6 +474,7 @@ def main():
     }
     files.update(virtio_blk_seeds())
     files.update(virtio_net_seeds())
+    files.update(firecracker_api_seeds())
     for name, data in files.items():
         path = os.path.join(HERE, "corpus", name)
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -9,6 +9,8 @@
 # the run. QEMU's spike machine finds the HTIF mailbox through the ELF's
 # tohost/fromhost symbols and exits with the value written there shifted
 # right by one: 0 is a pass, anything else the number of the failing check.
+# A test whose source has a `#define TEST_HARTS N` line runs with -smp N,
+# each hart on a host thread of its own (multi-threaded TCG).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -75,8 +77,13 @@ for name in "${names[@]}"; do
     failed=$((failed + 1))
     continue
   fi
-  err=$(timeout "$timeout_s" "$qemu" -machine spike -nographic -bios none -kernel "$elf" \
-    </dev/null 2>&1 >/dev/null)
+  harts=$(sed -n 's/^#define TEST_HARTS \([0-9][0-9]*\)[[:space:]]*$/\1/p' "$here/$name.S" 2>/dev/null)
+  smp=()
+  if [[ -n $harts ]]; then
+    smp=(-smp "$harts" -accel "tcg,thread=multi")
+  fi
+  err=$(timeout "$timeout_s" "$qemu" -machine spike "${smp[@]}" -nographic -bios none \
+    -kernel "$elf" </dev/null 2>&1 >/dev/null)
   rc=$?
   if [[ $rc -ne 0 && $rc -ne 124 && -n $err ]]; then
     # QEMU itself refused (bad ELF, missing tohost ...), not a test result.

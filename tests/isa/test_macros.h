@@ -37,11 +37,35 @@
  *
  * Build with -DISA_DEBUG_HANG to make test_fail spin without reporting, so
  * that a debugger or QEMU's monitor can look at the state (gp = the check).
+ *
+ * Several harts: a test that needs N harts says so with a line
+ *
+ *     #define TEST_HARTS N
+ *
+ * before the #include; CMake (vessel --cpus N) and run-on-qemu.sh (-smp N)
+ * read the same line. Every hart enters _start and gets the same CSR setup,
+ * with tp = its hart id (a0 and a1 stay as the boot ROM left them: mhartid
+ * and the device tree). Hart 0 runs test_main with the handlers above and
+ * ends the test through HTIF. Harts 1 to N-1 run `test_secondary`, which
+ * the test defines, on a stack of their own with mtvec = stvec =
+ * test_secondary_trap: the runtime's handlers and trap records belong to
+ * hart 0, so a secondary that takes a trap its test gave it no handler for
+ * fails the test. Harts beyond N park. A secondary's checks use
+ * SET_HART_TESTNUM(k), which numbers check k (0..9) of hart h as
+ * 100 + 10 * h + k (so 132 is hart 3's check 2); hart 0 keeps to 1..99.
+ * Secondaries end in test_park (wfi forever).
  */
 #ifndef VESSEL_ISA_TEST_MACROS_H
 #define VESSEL_ISA_TEST_MACROS_H
 
 #define TESTNUM gp
+
+#ifndef TEST_HARTS
+#define TEST_HARTS 1
+#endif
+#if TEST_HARTS < 1 || TEST_HARTS > 9
+#error "TEST_HARTS must lie in 1..9 (check numbers encode the hart in one digit)"
+#endif
 
 /* Absolute addresses: `la` must not go through a GOT (Debian's gcc defaults to PIE). */
 .option nopic
@@ -143,6 +167,73 @@
 #define CLINT_MTIMECMP (CLINT_BASE + 0x4000)
 #define CLINT_MTIME (CLINT_BASE + 0xBFF8)
 
+/* Per-hart CLINT registers; `hart` is a register, `reg` receives the address. */
+#define CLINT_MSIP_OF(reg, hart) \
+  slli reg, hart, 2;             \
+  li t6, CLINT_MSIP;             \
+  add reg, reg, t6
+
+#define CLINT_MTIMECMP_OF(reg, hart) \
+  slli reg, hart, 3;                 \
+  li t6, CLINT_MTIMECMP;             \
+  add reg, reg, t6
+
+/* Zihintpause's pause (a fence hint that -march here does not name): spin
+ * loops say they are spinning, so that an emulator may let another hart run. */
+#ifndef PAUSE
+#define PAUSE .word 0x0100000f
+#endif
+
+/* Spins until `load` (lw or ld) of 0(addr) gives a value for which
+ * `branch` (beq, bge, ...) against the register `value` is taken. Orders
+ * nothing: the caller adds the fence it means. */
+#define SPIN_UNTIL(load, branch, addr, value) \
+  90030:                                      \
+  load t6, 0(addr);                           \
+  branch t6, value, 90031f;                   \
+  PAUSE;                                      \
+  j 90030b;                                   \
+  90031:
+
+/*
+ * Waiting that does not hold a host CPU: harts that hand work to each other
+ * thousands of times run far faster on a busy host when the waiting one
+ * sleeps in wfi and the other wakes it with an IPI, than when both spin
+ * (each handover would then cost a host scheduling slice).
+ *
+ * SLEEP_UNTIL is SPIN_UNTIL that gives up spinning after a while and sleeps
+ * in wfi until this hart's msip is set, clears it and looks again. It needs
+ * mie.MSIE = 1 and, in M-mode, mstatus.MIE = 0: wfi then wakes on the
+ * pending interrupt without taking it. WAKE_HART(hart) sets the msip of the
+ * hart in register `hart` after a full fence, so that the store the sleeper
+ * waits for is visible before it wakes; clearing msip is also followed by a
+ * full fence, so that a wake-up that comes after the clear is not lost.
+ */
+#define SLEEP_UNTIL(load, branch, addr, value) \
+  90032:                                       \
+  li t5, 1000;                                 \
+  90033:                                       \
+  load t6, 0(addr);                            \
+  branch t6, value, 90034f;                    \
+  addi t5, t5, -1;                             \
+  bnez t5, 90033b;                             \
+  wfi;                                         \
+  CLINT_MSIP_OF(t5, tp);                       \
+  sw zero, 0(t5);                              \
+  fence;                                       \
+  j 90032b;                                    \
+  90034:
+
+#define WAKE_HART(hart)     \
+  fence;                    \
+  CLINT_MSIP_OF(t5, hart);  \
+  li t6, 1;                 \
+  sw t6, 0(t5)
+
+#define ENABLE_WAKEUPS \
+  li t6, MIP_MSIP;     \
+  csrs mie, t6
+
 /* Offsets in a trap record (trap_m / trap_s). */
 #define TR_COUNT 0
 #define TR_CAUSE 8
@@ -178,6 +269,16 @@
 #define SET_TESTNUM(num) \
   CHECK_RANGE(num);      \
   li TESTNUM, num
+
+/* Check k (0..9) of a secondary hart: 100 + 10 * hart id (in tp) + k. Works
+ * in any privilege, unlike reading mhartid. */
+#define SET_HART_TESTNUM(k)                  \
+  .if ((k) < 0) || ((k) > 9);                \
+  .error "per-hart check numbers lie in 0..9"; \
+  .endif;                                    \
+  li t6, 10;                                 \
+  mul TESTNUM, tp, t6;                       \
+  addi TESTNUM, TESTNUM, 100 + (k)
 
 /* Fails the current check unless reg == value (value is a 64-bit constant). */
 #define CHECK_EQ(reg, value)     \
@@ -591,8 +692,9 @@
   .section .text.init, "ax", @progbits
   .globl _start
 _start:
-  /* a0 (hart id) and a1 (device tree) are not needed. */
   li TESTNUM, 255
+  csrr tp, mhartid
+  bnez tp, test_secondary_start
   la sp, test_stack_top
   la t0, mtrap_entry
   csrw mtvec, t0
@@ -602,6 +704,42 @@ _start:
   csrw stvec, t0
   la t0, strap_save
   csrw sscratch, t0
+  jal t1, test_hart_setup
+  la t0, test_main
+  jr t0
+
+test_secondary_start:
+#if TEST_HARTS > 1
+  li t0, TEST_HARTS
+  bgeu tp, t0, test_park
+  la t0, test_secondary_trap
+  csrw mtvec, t0
+  csrw mscratch, zero
+  csrw stvec, t0
+  csrw sscratch, zero
+  jal t1, test_hart_setup
+  /* Hart h's stack ends at test_secondary_stacks + h * 4 KiB. */
+  la sp, test_secondary_stacks
+  slli t0, tp, 12
+  add sp, sp, t0
+  la t0, test_secondary
+  jr t0
+
+  /* Unexpected trap on a secondary hart: fail under its current check. */
+  .align 2
+test_secondary_trap:
+  j test_fail
+#endif
+
+  .globl test_park
+test_park:
+  csrw mie, zero
+1:
+  wfi
+  j 1b
+
+  /* The CSR state every hart starts a test with; returns through t1. */
+test_hart_setup:
   csrw medeleg, zero
   csrw mideleg, zero
   csrw mie, zero
@@ -618,8 +756,7 @@ _start:
   li t0, MSTATUS_FS_INITIAL
   csrs mstatus, t0
   csrw fcsr, zero
-  la t0, test_main
-  jr t0
+  jr t1
 
   .align 6
   .globl mtrap_entry
@@ -779,6 +916,10 @@ strap_save:
 test_stack:
   .zero 4096
 test_stack_top:
+#if TEST_HARTS > 1
+test_secondary_stacks:
+  .zero 4096 * (TEST_HARTS - 1)
+#endif
 .endm
 
 #endif

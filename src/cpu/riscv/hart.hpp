@@ -154,8 +154,8 @@ class Hart {
   // STIP follows mtime >= stimecmp (Sstc with menvcfg.STCE, or the builtin SBI's timer).
   bool stimecmp_drives_stip() const { return sbi_timer_ || (sstc_ && (menvcfg_ & envcfg::kSTCE)); }
 
-  // The longest WFI sleeps when no deadline is due, so the run loop still polls devices and
-  // stop requests. Tests lengthen it to tell a deadline wake-up from this fallback.
+  // The longest WFI sleeps when no deadline is due and nothing kicks the hart. Tests change it
+  // to tell a deadline wake-up from this fallback.
   void set_wfi_max_sleep(std::chrono::nanoseconds d) { wfi_max_sleep_ = d; }
 
   // --- SMP: run state, and requests from other harts' threads (remote.cpp) ---
@@ -169,6 +169,14 @@ class Hart {
   // From any thread: start this stopped hart in S-mode at `entry` with a0 = hart id and
   // a1 = `opaque` (HSM hart_start). False when it is not stopped.
   bool request_start(uint64_t entry, uint64_t opaque);
+
+  // Pausing a whole VM: while `hold` is set every hart that shares this control runs nothing,
+  // and `held` counts the harts that have stopped for it.
+  struct HoldControl {
+    std::atomic<bool> hold{false};
+    std::atomic<unsigned> held{0};
+  };
+  void set_hold_control(HoldControl* control) { hold_control_ = control; }
 
   // What another thread can ask of this hart, applied at its next block boundary (or at once
   // when it is parked or asleep, since the request wakes it).
@@ -301,6 +309,9 @@ class Hart {
 
   // SMP state (remote.cpp). The run loop's stop flag is kept so that waits can give up.
   bool park(const std::atomic<bool>& stop);
+  // Waits while the VM is paused; false if the run is being stopped meanwhile.
+  bool hold(const std::atomic<bool>& stop);
+  HoldControl* hold_control_ = nullptr;
   const std::atomic<bool>* stop_ = nullptr;
   std::atomic<RunState> run_state_{RunState::kRunning};
   std::mutex requests_mu_;
@@ -310,8 +321,9 @@ class Hart {
   std::atomic<uint64_t> requests_posted_{0};
   std::atomic<uint64_t> requests_done_{0};
   std::atomic<bool> requests_pending_{false};
-  // Devices, timers, IPIs and stop requests all kick the hart awake; the bound is a safety net.
-  std::chrono::nanoseconds wfi_max_sleep_ = std::chrono::milliseconds(50);
+  // Devices, timers, IPIs, remote requests and stop requests all kick the hart awake; the bound
+  // is a safety net, long enough that idle harts cost the host next to nothing.
+  std::chrono::nanoseconds wfi_max_sleep_ = std::chrono::milliseconds(1000);
   bool sstc_ = true;
   bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;

@@ -110,6 +110,7 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
       if (poll) poll();
       if (stop.load(std::memory_order_acquire)) return StopReason::kRequested;
       handle_requests();
+      if (!hold(stop)) return StopReason::kRequested;
       if (run_state_.load(std::memory_order_acquire) != RunState::kRunning && !park(stop)) {
         return StopReason::kRequested;
       }

@@ -91,9 +91,23 @@ bool Hart::request_start(uint64_t entry, uint64_t opaque) {
   return true;
 }
 
+bool Hart::hold(const std::atomic<bool>& stop) {
+  if (hold_control_ == nullptr || !hold_control_->hold.load(std::memory_order_acquire)) return true;
+  hold_control_->held.fetch_add(1, std::memory_order_acq_rel);
+  while (hold_control_->hold.load(std::memory_order_acquire) &&
+         !stop.load(std::memory_order_acquire)) {
+    irq_.take_attention();
+    handle_requests();  // a hart still finishing a remote fence may be waiting for this one
+    irq_.wait_until(std::chrono::steady_clock::now() + kParkedWake);
+  }
+  hold_control_->held.fetch_sub(1, std::memory_order_acq_rel);
+  return !stop.load(std::memory_order_acquire);
+}
+
 bool Hart::park(const std::atomic<bool>& stop) {
   for (;;) {
     if (stop.load(std::memory_order_acquire)) return false;
+    if (!hold(stop)) return false;
     irq_.take_attention();
     handle_requests();
     if (run_state_.load(std::memory_order_acquire) == RunState::kStartPending) {

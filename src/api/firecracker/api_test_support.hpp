@@ -1,0 +1,51 @@
+// What the per-VM API's tests share: an API over a fake VM, called through its router without
+// sockets, and scratch files for the paths a request names.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "api/firecracker/fake_vm_control.hpp"
+#include "api/firecracker/firecracker_api.hpp"
+#include "api/http/scratch_dir.hpp"
+
+namespace vessel::api {
+
+using http::ScratchDir;
+
+struct ApiHarness {
+  explicit ApiHarness(VirtConfig base = {}) {
+    FirecrackerApiOptions options;
+    options.base = std::move(base);
+    options.instance_id = "test-vm";
+    api = std::make_unique<FirecrackerApi>(vm, options);
+    api->add_routes(router);
+  }
+
+  http::Response call(http::Method method, const std::string& path,
+                      std::optional<nlohmann::json> body = std::nullopt) {
+    const http::Router::Match m = router.match(method, path);
+    if (m.outcome != http::Router::Outcome::kFound || m.handler == nullptr) {
+      return http::Response::error(m.outcome == http::Router::Outcome::kNotFound ? 404 : 405, "");
+    }
+    http::Request req;
+    req.method = method;
+    req.path = path;
+    req.params = m.params;
+    req.body = std::move(body);
+    return (*m.handler)(req);
+  }
+
+  FakeVmControl vm;
+  std::unique_ptr<FirecrackerApi> api;
+  http::Router router;
+};
+
+inline std::string fault(const http::Response& r) {
+  if (!r.body || !r.body->contains("fault_message")) return "";
+  return (*r.body)["fault_message"].get<std::string>();
+}
+
+}  // namespace vessel::api

@@ -1,0 +1,63 @@
+// The per-VM API `vessel run --api-sock PATH` serves: Firecracker's API where it applies to a
+// RISC-V machine, plus a few Vessel extensions (docs/api.md, docs/api/vessel-vm.openapi.json).
+// It registers its handlers into an http::Router and talks to the VM only through VmControl,
+// so it is tested against a fake and knows nothing of sockets.
+//
+// Phase rules, as Firecracker's: boot-source, machine-config (PUT/PATCH), drives and
+// network-interfaces are pre-boot only; PATCH /vm, Reboot and Shutdown need a started VM;
+// InstanceStart works once. A request in the wrong phase is a 400 {"fault_message": ...}.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "api/firecracker/vm_control.hpp"
+#include "api/firecracker/vm_resources.hpp"
+#include "api/http/router.hpp"
+
+namespace vessel::api {
+
+struct FirecrackerApiOptions {
+  std::string instance_id = "anonymous-instance";  // Firecracker's default id
+  std::string vmm_version;                         // empty: Vessel's own version
+  // What the API starts from: `vessel run`'s other options (firmware, RAM, harts, devices).
+  VirtConfig base;
+};
+
+class FirecrackerApi {
+ public:
+  FirecrackerApi(VmControl& vm, FirecrackerApiOptions options);
+
+  // Adds every route of the API. `this` must outlive the router's use.
+  void add_routes(http::Router& router);
+
+ private:
+  http::Response describe_instance();
+  http::Response version();
+  http::Response get_machine_config();
+  http::Response put_machine_config(const http::Request& req);
+  http::Response patch_machine_config(const http::Request& req);
+  http::Response put_boot_source(const http::Request& req);
+  // PUT /drives/{drive_id} and /network-interfaces/{iface_id}.
+  using PutDevice = Result<void> (VmResources::*)(const std::string&,
+                                                  const std::optional<nlohmann::json>&);
+  http::Response put_device(const http::Request& req, const char* id_name, PutDevice put);
+  http::Response put_action(const http::Request& req);
+  http::Response patch_vm(const http::Request& req);
+  http::Response get_vm_config();
+  http::Response get_stats();
+
+  bool started() const;
+  // 204, or the error as Firecracker shapes it (400 {"fault_message"}).
+  static http::Response answer(const Result<void>& result);
+
+  VmControl& vm_;
+  FirecrackerApiOptions options_;
+  std::mutex mu_;  // one request at a time, whatever threads the server runs
+  VmResources resources_;
+};
+
+// The version GET /version and GET / report.
+const char* vessel_version();
+
+}  // namespace vessel::api

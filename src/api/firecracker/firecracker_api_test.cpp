@@ -1,0 +1,587 @@
+// Every endpoint of the per-VM API and every phase rule, against a fake VM.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "api/firecracker/api_test_support.hpp"
+
+namespace vessel::api {
+namespace {
+
+using http::Method;
+using nlohmann::json;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  ScratchDir dir;
+  std::string kernel = dir.file("Image");
+  std::string initrd = dir.file("initrd.cpio.gz");
+  std::string rootfs = dir.file("rootfs.ext4");
+  std::string data = dir.file("data.img");
+  ApiHarness h;
+
+  http::Response call(Method m, const std::string& path, std::optional<json> body = std::nullopt) {
+    return h.call(m, path, std::move(body));
+  }
+  // A 400 whose message contains `part`.
+  void expect_fault(const http::Response& r, const std::string& part) {
+    EXPECT_EQ(r.status, 400) << fault(r);
+    EXPECT_NE(fault(r).find(part), std::string::npos)
+        << "'" << fault(r) << "' lacks '" << part << "'";
+  }
+  void expect_done(const http::Response& r) {
+    EXPECT_EQ(r.status, 204) << fault(r);
+    EXPECT_FALSE(r.body.has_value());
+  }
+  void put_boot_source() {
+    expect_done(call(Method::kPut, "/boot-source", json{{"kernel_image_path", kernel}}));
+  }
+  void start() {
+    put_boot_source();
+    expect_done(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}));
+    ASSERT_EQ(h.vm.state(), VmState::kRunning);
+  }
+  std::string state() { return call(Method::kGet, "/").body->at("state").get<std::string>(); }
+};
+
+// ----------------------------------------------------------------------- describe, version
+
+TEST_F(ApiTest, DescribeInstanceFollowsTheState) {
+  http::Response r = call(Method::kGet, "/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(*r.body, (json{{"id", "test-vm"},
+                           {"state", "Not started"},
+                           {"vmm_version", vessel_version()},
+                           {"app_name", "vessel"}}));
+  start();
+  EXPECT_EQ(state(), "Running");
+  expect_done(call(Method::kPatch, "/vm", json{{"state", "Paused"}}));
+  EXPECT_EQ(state(), "Paused");
+  expect_done(call(Method::kPatch, "/vm", json{{"state", "Resumed"}}));
+  EXPECT_EQ(state(), "Running");
+}
+
+TEST_F(ApiTest, Version) {
+  http::Response r = call(Method::kGet, "/version");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(*r.body, (json{{"firecracker_version", vessel_version()}}));
+  EXPECT_FALSE(std::string(vessel_version()).empty());
+}
+
+// -------------------------------------------------------------------------- machine-config
+
+TEST_F(ApiTest, MachineConfigStartsFromTheBaseConfig) {
+  VirtConfig base;
+  base.num_harts = 3;
+  base.ram_size = 256ULL << 20;
+  ApiHarness other(base);
+  EXPECT_EQ(
+      *other.call(Method::kGet, "/machine-config").body,
+      (json{
+          {"vcpu_count", 3}, {"mem_size_mib", 256}, {"smt", false}, {"track_dirty_pages", false}}));
+}
+
+TEST_F(ApiTest, MachineConfigPutAndPatch) {
+  expect_done(
+      call(Method::kPut, "/machine-config", json{{"vcpu_count", 2}, {"mem_size_mib", 1024}}));
+  expect_done(call(Method::kPatch, "/machine-config", json{{"vcpu_count", 4}}));
+  expect_done(call(Method::kPatch, "/machine-config", json::object()));
+  EXPECT_EQ(*call(Method::kGet, "/machine-config").body, (json{{"vcpu_count", 4},
+                                                               {"mem_size_mib", 1024},
+                                                               {"smt", false},
+                                                               {"track_dirty_pages", false}}));
+  start();
+  EXPECT_EQ(h.vm.started_with->num_harts, 4U);
+  EXPECT_EQ(h.vm.started_with->ram_size, 1024ULL << 20);
+}
+
+TEST_F(ApiTest, MachineConfigValuesAreChecked) {
+  const auto put = [&](json body) { return call(Method::kPut, "/machine-config", body); };
+  expect_fault(put({{"vcpu_count", 0}, {"mem_size_mib", 512}}),
+               "vcpu_count: 0 is out of range (1-32)");
+  expect_fault(put({{"vcpu_count", 33}, {"mem_size_mib", 512}}), "vcpu_count: 33 is out of range");
+  expect_fault(put({{"vcpu_count", "2"}, {"mem_size_mib", 512}}),
+               "vcpu_count: expected an integer, got string");
+  expect_fault(put({{"vcpu_count", 1.5}, {"mem_size_mib", 512}}),
+               "vcpu_count: expected an integer, got a fractional number");
+  expect_fault(put({{"vcpu_count", true}, {"mem_size_mib", 512}}),
+               "vcpu_count: expected an integer");
+  expect_fault(put({{"vcpu_count", -1}, {"mem_size_mib", 512}}), "vcpu_count: -1 is out of range");
+  expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 15}}),
+               "mem_size_mib: 15 is out of range (16-65536)");
+  expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 18446744073709551615ULL}}),
+               "mem_size_mib: 18446744073709551615 is out of range");
+  expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"smt", true}}), "smt:");
+  expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"track_dirty_pages", true}}),
+               "track_dirty_pages:");
+  expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"cpu_template", "T2"}}),
+               "unknown field 'cpu_template' (known: vcpu_count, mem_size_mib, smt, "
+               "track_dirty_pages)");
+  expect_fault(put({{"mem_size_mib", 512}}), "missing required field 'vcpu_count'");
+  expect_fault(put({{"vcpu_count", 1}}), "missing required field 'mem_size_mib'");
+  expect_fault(put(json::array()), "the body must be a JSON object, not array");
+  expect_fault(call(Method::kPut, "/machine-config"), "a JSON object body is required");
+  expect_fault(call(Method::kPatch, "/machine-config", json{{"vcpu_count", 64}}), "vcpu_count");
+  // Nothing of a refused request was kept.
+  EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("vcpu_count"), 1);
+  EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("mem_size_mib"), 512);
+}
+
+TEST_F(ApiTest, NullCountsAsAbsent) {
+  expect_done(call(Method::kPut, "/machine-config",
+                   json{{"vcpu_count", 2}, {"mem_size_mib", 64}, {"smt", nullptr}}));
+  expect_fault(
+      call(Method::kPut, "/machine-config", json{{"vcpu_count", nullptr}, {"mem_size_mib", 64}}),
+      "missing required field 'vcpu_count'");
+}
+
+// ----------------------------------------------------------------------------- boot-source
+
+TEST_F(ApiTest, BootSourceFilesMustBeRegularFiles) {
+  const auto put = [&](json body) { return call(Method::kPut, "/boot-source", body); };
+  expect_fault(put(json::object()), "missing required field 'kernel_image_path'");
+  expect_fault(put({{"kernel_image_path", dir.path() + "/absent"}}),
+               "kernel_image_path: " + dir.path() + "/absent: No such file or directory");
+  expect_fault(put({{"kernel_image_path", dir.path()}}),
+               "kernel_image_path: " + dir.path() + ": not a regular file");
+  expect_fault(put({{"kernel_image_path", ""}}), "kernel_image_path: empty path");
+  expect_fault(put({{"kernel_image_path", std::string(5000, 'a')}}), "path longer than 4096");
+  expect_fault(put({{"kernel_image_path", kernel + "\n"}}), "control character");
+  expect_fault(put({{"kernel_image_path", kernel}, {"initrd_path", "/dev/null"}}),
+               "initrd_path: /dev/null: not a regular file");
+  expect_fault(put({{"kernel_image_path", 7}}),
+               "kernel_image_path: expected a string, got an integer");
+  expect_fault(put({{"kernel_image_path", kernel}, {"boot_args", "a\tb"}}),
+               "boot_args: contains a control character");
+  expect_fault(put({{"kernel_image_path", kernel}, {"boot_args", std::string(1024, 'x')}}),
+               "boot_args: longer than 1023 bytes");
+  expect_fault(put({{"kernel_image_path", kernel}, {"vessel_firmware", dir.path() + "/nope"}}),
+               "vessel_firmware: ");
+  expect_fault(put({{"kernel_image_path", kernel}, {"kernel_args", "x"}}),
+               "unknown field 'kernel_args'");
+  EXPECT_FALSE(call(Method::kGet, "/vm/config").body->contains("boot-source"));
+}
+
+TEST_F(ApiTest, BootSourceReachesTheMachine) {
+  const std::string firmware = dir.file("fw_dynamic.bin");
+  expect_done(call(Method::kPut, "/boot-source",
+                   json{{"kernel_image_path", kernel},
+                        {"initrd_path", initrd},
+                        {"boot_args", "console=ttyS0 quiet"},
+                        {"vessel_firmware", firmware}}));
+  // A second PUT replaces the first.
+  expect_done(call(Method::kPut, "/boot-source",
+                   json{{"kernel_image_path", kernel},
+                        {"initrd_path", initrd},
+                        {"boot_args", "console=ttyS0"},
+                        {"vessel_firmware", "builtin"}}));
+  expect_done(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}));
+  const VirtConfig& c = *h.vm.started_with;
+  EXPECT_EQ(c.kernel, kernel);
+  EXPECT_EQ(c.initrd, initrd);
+  EXPECT_EQ(c.bootargs, "console=ttyS0");
+  EXPECT_TRUE(c.builtin_sbi);
+  EXPECT_FALSE(c.firmware.has_value());
+}
+
+TEST_F(ApiTest, AKernelOnTheCommandLineIsTheBootSource) {
+  VirtConfig base;
+  base.kernel = kernel;
+  base.initrd = initrd;
+  base.bootargs = "console=ttyS0";
+  ApiHarness cli(base);
+  EXPECT_EQ(cli.call(Method::kGet, "/vm/config").body->at("boot-source"),
+            (json{{"kernel_image_path", kernel}, {"initrd_path", initrd}}));
+  EXPECT_EQ(cli.call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}).status, 204);
+  EXPECT_EQ(cli.vm.started_with->kernel, kernel);
+  EXPECT_EQ(cli.vm.started_with->initrd, initrd);
+  EXPECT_EQ(cli.vm.started_with->bootargs, "console=ttyS0");
+}
+
+TEST_F(ApiTest, FirmwareDefaultsToTheBaseAndCanBeAFileOrNone) {
+  VirtConfig base;
+  base.firmware = "/usr/lib/fw.bin";
+  base.bootargs = "console=ttyS0 from-cli";
+  ApiHarness a(base);
+  a.call(Method::kPut, "/boot-source", json{{"kernel_image_path", kernel}});
+  EXPECT_EQ(a.call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}).status, 204);
+  EXPECT_EQ(a.vm.started_with->firmware, "/usr/lib/fw.bin");
+  EXPECT_FALSE(a.vm.started_with->builtin_sbi);
+  EXPECT_EQ(a.vm.started_with->bootargs, "console=ttyS0 from-cli");
+
+  ApiHarness b(base);
+  b.call(Method::kPut, "/boot-source",
+         json{{"kernel_image_path", kernel}, {"vessel_firmware", "none"}});
+  EXPECT_EQ(b.call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}).status, 204);
+  EXPECT_FALSE(b.vm.started_with->firmware.has_value());
+  EXPECT_FALSE(b.vm.started_with->builtin_sbi);
+}
+
+// ---------------------------------------------------------------------------------- drives
+
+TEST_F(ApiTest, DrivesGoRootFirstWithTheirFlags) {
+  expect_done(call(Method::kPut, "/drives/data",
+                   json{{"drive_id", "data"},
+                        {"path_on_host", data},
+                        {"is_root_device", false},
+                        {"is_read_only", true}}));
+  expect_done(call(Method::kPut, "/drives/rootfs",
+                   json{{"drive_id", "rootfs"},
+                        {"path_on_host", rootfs},
+                        {"is_root_device", true},
+                        {"is_read_only", false}}));
+  put_boot_source();
+  expect_done(call(Method::kPut, "/boot-source",
+                   json{{"kernel_image_path", kernel}, {"boot_args", "console=ttyS0"}}));
+  expect_done(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}));
+  const VirtConfig& c = *h.vm.started_with;
+  EXPECT_EQ(c.disks, (std::vector<std::string>{rootfs, data + ",readonly"}));
+  EXPECT_EQ(c.bootargs, "console=ttyS0 root=/dev/vda rw");
+}
+
+TEST_F(ApiTest, ReadOnlyRootAndBootArgsThatNameTheRoot) {
+  expect_done(call(Method::kPut, "/drives/rootfs",
+                   json{{"drive_id", "rootfs"},
+                        {"path_on_host", rootfs},
+                        {"is_root_device", true},
+                        {"is_read_only", true}}));
+  expect_done(call(Method::kPut, "/boot-source", json{{"kernel_image_path", kernel}}));
+  expect_done(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}));
+  EXPECT_EQ(h.vm.started_with->bootargs, "root=/dev/vda ro");
+
+  ApiHarness other;
+  other.call(Method::kPut, "/drives/rootfs",
+             json{{"drive_id", "rootfs"}, {"path_on_host", rootfs}, {"is_root_device", true}});
+  other.call(Method::kPut, "/boot-source",
+             json{{"kernel_image_path", kernel}, {"boot_args", "console=ttyS0 root=/dev/vda1"}});
+  EXPECT_EQ(other.call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}).status,
+            204);
+  EXPECT_EQ(other.vm.started_with->bootargs, "console=ttyS0 root=/dev/vda1");
+}
+
+TEST_F(ApiTest, DriveValuesAreChecked) {
+  const auto put = [&](const std::string& id, json body) {
+    return call(Method::kPut, "/drives/" + id, body);
+  };
+  const json good{{"drive_id", "d1"}, {"path_on_host", data}, {"is_root_device", false}};
+  expect_fault(put("d2", good), "drive_id 'd1' in the body does not match 'd2' in the path");
+  expect_fault(put("d.1", good), "drive_id: 1 to 64 characters");
+  expect_fault(put(std::string(65, 'a'), good), "drive_id: 1 to 64 characters");
+  expect_fault(put("a%2Fb", good), "drive_id: 1 to 64 characters");
+  json no_root = good;
+  no_root.erase("is_root_device");
+  expect_fault(put("d1", no_root), "missing required field 'is_root_device'");
+  json no_path = good;
+  no_path.erase("path_on_host");
+  expect_fault(put("d1", no_path), "missing required field 'path_on_host'");
+  json comma = good;
+  comma["path_on_host"] = dir.file("a,b.img");
+  expect_fault(put("d1", comma), "path_on_host: Vessel's disk paths cannot contain ','");
+  json absent = good;
+  absent["path_on_host"] = dir.path() + "/none.img";
+  expect_fault(put("d1", absent), "path_on_host: " + dir.path() + "/none.img: No such file");
+  json extra = good;
+  extra["rate_limiter"] = json::object();
+  expect_fault(put("d1", extra), "unknown field 'rate_limiter'");
+  json ro = good;
+  ro["is_read_only"] = "yes";
+  expect_fault(put("d1", ro), "is_read_only: expected true or false, got string");
+  EXPECT_TRUE(call(Method::kGet, "/vm/config").body->at("drives").empty());
+}
+
+TEST_F(ApiTest, OneRootDriveAndOneDrivePerFile) {
+  expect_done(call(Method::kPut, "/drives/a",
+                   json{{"drive_id", "a"}, {"path_on_host", rootfs}, {"is_root_device", true}}));
+  expect_fault(call(Method::kPut, "/drives/b",
+                    json{{"drive_id", "b"}, {"path_on_host", data}, {"is_root_device", true}}),
+               "is_root_device: drive 'a' is already the root device");
+  expect_fault(call(Method::kPut, "/drives/b",
+                    json{{"drive_id", "b"}, {"path_on_host", rootfs}, {"is_root_device", false}}),
+               "is already drive 'a'");
+  // The same id replaces its drive, root or not.
+  expect_done(call(Method::kPut, "/drives/a",
+                   json{{"drive_id", "a"}, {"path_on_host", data}, {"is_root_device", false}}));
+  expect_done(call(Method::kPut, "/drives/b",
+                   json{{"drive_id", "b"}, {"path_on_host", rootfs}, {"is_root_device", true}}));
+  const json drives = call(Method::kGet, "/vm/config").body->at("drives");
+  ASSERT_EQ(drives.size(), 2U);
+  EXPECT_EQ(drives[0], (json{{"drive_id", "a"},
+                             {"path_on_host", data},
+                             {"is_root_device", false},
+                             {"is_read_only", false}}));
+}
+
+TEST_F(ApiTest, DevicesAreLimitedToTheFreeVirtioSlots) {
+  // Eight slots, one taken by virtio-rng and one by a --disk given on the command line.
+  VirtConfig base;
+  base.disks = {"/cli/disk.img"};
+  ApiHarness limited(base);
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "d" + std::to_string(i);
+    EXPECT_EQ(
+        limited
+            .call(Method::kPut, "/drives/" + id,
+                  json{{"drive_id", id}, {"path_on_host", dir.file(id)}, {"is_root_device", false}})
+            .status,
+        204);
+  }
+  EXPECT_EQ(limited
+                .call(Method::kPut, "/network-interfaces/n0",
+                      json{{"iface_id", "n0"}, {"vessel_user_net", json::object()}})
+                .status,
+            204);
+  const http::Response full = limited.call(Method::kPut, "/network-interfaces/n1",
+                                           json{{"iface_id", "n1"}, {"host_dev_name", "tap1"}});
+  EXPECT_EQ(full.status, 400);
+  EXPECT_NE(fault(full).find("no virtio slot left"), std::string::npos) << fault(full);
+  // Replacing one still works, and the command line's disk comes after the API's.
+  EXPECT_EQ(
+      limited
+          .call(
+              Method::kPut, "/drives/d0",
+              json{{"drive_id", "d0"}, {"path_on_host", dir.file("d0")}, {"is_root_device", true}})
+          .status,
+      204);
+  limited.call(Method::kPut, "/boot-source", json{{"kernel_image_path", kernel}});
+  EXPECT_EQ(limited.call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}).status,
+            204);
+  EXPECT_EQ(limited.vm.started_with->disks.size(), 6U);
+  EXPECT_EQ(limited.vm.started_with->disks.back(), "/cli/disk.img");
+}
+
+// ---------------------------------------------------------------------- network-interfaces
+
+TEST_F(ApiTest, TapAndUserInterfacesBecomeNetOptions) {
+  expect_done(call(
+      Method::kPut, "/network-interfaces/eth0",
+      json{{"iface_id", "eth0"}, {"host_dev_name", "tap0"}, {"guest_mac", "06:00:AC:10:00:02"}}));
+  expect_done(call(Method::kPut, "/network-interfaces/eth1",
+                   json{{"iface_id", "eth1"},
+                        {"vessel_user_net", {{"hostfwd", {"tcp::2222-:22", "udp::5353-:53"}}}}}));
+  start();
+  EXPECT_EQ(h.vm.started_with->nets,
+            (std::vector<std::string>{"tap=tap0,mac=06:00:AC:10:00:02",
+                                      "user,hostfwd=tcp::2222-:22,hostfwd=udp::5353-:53"}));
+  const json nets = call(Method::kGet, "/vm/config").body->at("network-interfaces");
+  EXPECT_EQ(nets[1],
+            (json{{"iface_id", "eth1"},
+                  {"vessel_user_net", {{"hostfwd", {"tcp::2222-:22", "udp::5353-:53"}}}}}));
+}
+
+TEST_F(ApiTest, NetworkInterfaceValuesAreChecked) {
+  const auto put = [&](json body) { return call(Method::kPut, "/network-interfaces/eth0", body); };
+  expect_fault(put({{"iface_id", "eth0"}}),
+               "missing required field 'host_dev_name' (a tap device; or 'vessel_user_net'");
+  expect_fault(
+      put({{"iface_id", "eth0"}, {"host_dev_name", "tap0"}, {"vessel_user_net", json::object()}}),
+      "host_dev_name and vessel_user_net exclude each other");
+  expect_fault(put({{"iface_id", "eth1"}, {"host_dev_name", "tap0"}}),
+               "iface_id 'eth1' in the body does not match 'eth0'");
+  expect_fault(put({{"iface_id", "eth0"}, {"host_dev_name", "tap/0"}}),
+               "tap interface name 'tap/0' is not valid");
+  expect_fault(put({{"iface_id", "eth0"}, {"host_dev_name", std::string(16, 't')}}),
+               "is not valid (1-15 characters");
+  expect_fault(put({{"iface_id", "eth0"}, {"host_dev_name", "tap0,mac=x"}}),
+               "host_dev_name 'tap0,mac=x': not a valid interface name");
+  expect_fault(
+      put({{"iface_id", "eth0"}, {"host_dev_name", "tap0"}, {"guest_mac", "01:00:00:00:00:01"}}),
+      "mac '01:00:00:00:00:01': a multicast address");
+  expect_fault(put({{"iface_id", "eth0"}, {"host_dev_name", "tap0"}, {"guest_mac", "06:00"}}),
+               "mac '06:00': expected six hex bytes");
+  expect_fault(put({{"iface_id", "eth0"}, {"host_dev_name", "tap0"}, {"guest_mac", "a,b"}}),
+               "guest_mac 'a,b'");
+  expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", {{"hostfwd", {"tcp::99999-:22"}}}}}),
+               "hostfwd 'tcp::99999-:22': host port 99999 out of range");
+  expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", {{"hostfwd", {"tcp::1-:2,x"}}}}}),
+               "no ',' or '=' in a rule");
+  expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", {{"hostfwd", "tcp::1-:2"}}}}),
+               "vessel_user_net.hostfwd: expected an array of strings, got string");
+  expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", {{"dns", "1.1.1.1"}}}}),
+               "unknown field 'vessel_user_net.dns' (known: hostfwd)");
+  expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", true}}),
+               "vessel_user_net: expected an object, got boolean");
+  expect_fault(put({{"iface_id", "eth0"}, {"host_dev_name", "tap0"}, {"rx_rate_limiter", 1}}),
+               "unknown field 'rx_rate_limiter'");
+  EXPECT_TRUE(call(Method::kGet, "/vm/config").body->at("network-interfaces").empty());
+}
+
+TEST_F(ApiTest, TapsAndMacsAreNotShared) {
+  expect_done(
+      call(Method::kPut, "/network-interfaces/a",
+           json{{"iface_id", "a"}, {"host_dev_name", "tap0"}, {"guest_mac", "06:00:00:00:00:0a"}}));
+  expect_fault(call(Method::kPut, "/network-interfaces/b",
+                    json{{"iface_id", "b"}, {"host_dev_name", "tap0"}}),
+               "host_dev_name: tap0 is already used by interface 'a'");
+  expect_fault(call(Method::kPut, "/network-interfaces/b",
+                    json{{"iface_id", "b"},
+                         {"vessel_user_net", json::object()},
+                         {"guest_mac", "06:00:00:00:00:0a"}}),
+               "guest_mac: 06:00:00:00:00:0a is already used by interface 'a'");
+  // Case does not make a MAC another one.
+  expect_fault(
+      call(Method::kPut, "/network-interfaces/b",
+           json{{"iface_id", "b"}, {"host_dev_name", "tap1"}, {"guest_mac", "06:00:00:00:00:0A"}}),
+      "already used");
+  expect_done(
+      call(Method::kPut, "/network-interfaces/a",
+           json{{"iface_id", "a"}, {"host_dev_name", "tap0"}, {"guest_mac", "06:00:00:00:00:02"}}));
+}
+
+// ----------------------------------------------------------------------------------- actions
+
+TEST_F(ApiTest, InstanceStartNeedsABootSourceAndWorksOnce) {
+  expect_fault(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}),
+               "no boot source: PUT /boot-source first");
+  EXPECT_EQ(state(), "Not started");
+  EXPECT_TRUE(h.vm.calls.empty());
+  start();
+  expect_fault(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}),
+               "the microVM is already started");
+  EXPECT_EQ(h.vm.calls, (std::vector<std::string>{"start"}));
+}
+
+TEST_F(ApiTest, StartFailureIsA400AndCanBeRetried) {
+  put_boot_source();
+  h.vm.fail_start = "tap0: cannot open /dev/net/tun: Permission denied";
+  expect_fault(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}),
+               "tap0: cannot open /dev/net/tun: Permission denied");
+  EXPECT_EQ(state(), "Not started");
+  // Still pre-boot: the configuration can be fixed and the start tried again.
+  expect_done(call(Method::kPatch, "/machine-config", json{{"vcpu_count", 2}}));
+  h.vm.fail_start.reset();
+  expect_done(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}));
+  EXPECT_EQ(state(), "Running");
+}
+
+TEST_F(ApiTest, LongCommandLineWithRootIsRefusedAtStart) {
+  expect_done(
+      call(Method::kPut, "/drives/rootfs",
+           json{{"drive_id", "rootfs"}, {"path_on_host", rootfs}, {"is_root_device", true}}));
+  expect_done(call(Method::kPut, "/boot-source",
+                   json{{"kernel_image_path", kernel}, {"boot_args", std::string(1010, 'x')}}));
+  expect_fault(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}),
+               "with root= added is longer than 1023 bytes");
+}
+
+TEST_F(ApiTest, OtherActions) {
+  expect_done(call(Method::kPut, "/actions", json{{"action_type", "FlushMetrics"}}));
+  expect_fault(call(Method::kPut, "/actions", json{{"action_type", "SendCtrlAltDel"}}),
+               "SendCtrlAltDel is not supported on riscv64");
+  expect_fault(call(Method::kPut, "/actions", json{{"action_type", "Reboot"}}),
+               "the microVM is not started yet");
+  expect_fault(call(Method::kPut, "/actions", json{{"action_type", "Shutdown"}}),
+               "the microVM is not started yet");
+  expect_fault(call(Method::kPut, "/actions", json{{"action_type", "Explode"}}),
+               "action_type: unknown action 'Explode'");
+  expect_fault(call(Method::kPut, "/actions", json{{"action", "InstanceStart"}}),
+               "unknown field 'action'");
+  // What a client sent is quoted back only in part.
+  const http::Response huge =
+      call(Method::kPut, "/actions", json{{"action_type", std::string(5000, 'x')}});
+  expect_fault(huge, fmt::format("unknown action '{}...'", std::string(64, 'x')));
+  EXPECT_LT(fault(huge).size(), 200U);
+  expect_fault(call(Method::kPut, "/actions", json{{std::string(300, 'k'), 1}}),
+               fmt::format("unknown field '{}...'", std::string(64, 'k')));
+  expect_fault(call(Method::kPut, "/actions", json::object()),
+               "missing required field 'action_type'");
+  start();
+  expect_done(call(Method::kPut, "/actions", json{{"action_type", "FlushMetrics"}}));
+  expect_fault(call(Method::kPut, "/actions", json{{"action_type", "SendCtrlAltDel"}}),
+               "not supported on riscv64");
+  expect_done(call(Method::kPut, "/actions", json{{"action_type", "Reboot"}}));
+  expect_done(call(Method::kPut, "/actions", json{{"action_type", "Shutdown"}}));
+  EXPECT_EQ(h.vm.calls, (std::vector<std::string>{"start", "reboot", "shutdown"}));
+}
+
+// -------------------------------------------------------------------------------- /vm, stats
+
+TEST_F(ApiTest, PauseAndResume) {
+  expect_fault(call(Method::kPatch, "/vm", json{{"state", "Paused"}}),
+               "the microVM is not started yet");
+  start();
+  expect_done(call(Method::kPatch, "/vm", json{{"state", "Paused"}}));
+  expect_done(call(Method::kPatch, "/vm", json{{"state", "Paused"}}));  // already: nothing to do
+  expect_done(call(Method::kPatch, "/vm", json{{"state", "Resumed"}}));
+  expect_done(call(Method::kPatch, "/vm", json{{"state", "Resumed"}}));
+  EXPECT_EQ(h.vm.calls, (std::vector<std::string>{"start", "pause", "resume"}));
+  expect_fault(call(Method::kPatch, "/vm", json{{"state", "Stopped"}}),
+               "state: unknown state 'Stopped' (Paused or Resumed)");
+  expect_fault(call(Method::kPatch, "/vm", json{{"state", "Paused"}, {"force", true}}),
+               "unknown field 'force'");
+}
+
+TEST_F(ApiTest, StatsAfterStart) {
+  expect_fault(call(Method::kGet, "/vessel/stats"), "the microVM is not started yet");
+  start();
+  const http::Response r = call(Method::kGet, "/vessel/stats");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.body->contains("instructions"));
+}
+
+TEST_F(ApiTest, PreBootResourcesAreRefusedAfterStart) {
+  start();
+  const std::string expected = "the microVM is already started: this is a pre-boot setting";
+  expect_fault(
+      call(Method::kPut, "/machine-config", json{{"vcpu_count", 2}, {"mem_size_mib", 512}}),
+      expected);
+  expect_fault(call(Method::kPatch, "/machine-config", json{{"vcpu_count", 2}}), expected);
+  expect_fault(call(Method::kPut, "/boot-source", json{{"kernel_image_path", kernel}}), expected);
+  expect_fault(
+      call(Method::kPut, "/drives/rootfs",
+           json{{"drive_id", "rootfs"}, {"path_on_host", rootfs}, {"is_root_device", true}}),
+      expected);
+  expect_fault(call(Method::kPut, "/network-interfaces/eth0",
+                    json{{"iface_id", "eth0"}, {"host_dev_name", "tap0"}}),
+               expected);
+  // Reading still works, and nothing changed.
+  EXPECT_EQ(call(Method::kGet, "/machine-config").status, 200);
+  const json config = *call(Method::kGet, "/vm/config").body;
+  EXPECT_TRUE(config["drives"].empty());
+  EXPECT_TRUE(config["network-interfaces"].empty());
+  EXPECT_EQ(h.vm.calls, (std::vector<std::string>{"start"}));
+}
+
+TEST_F(ApiTest, FullConfig) {
+  expect_done(
+      call(Method::kPut, "/machine-config", json{{"vcpu_count", 2}, {"mem_size_mib", 256}}));
+  expect_done(call(
+      Method::kPut, "/boot-source",
+      json{
+          {"kernel_image_path", kernel}, {"initrd_path", initrd}, {"boot_args", "console=ttyS0"}}));
+  expect_done(call(Method::kPut, "/drives/rootfs",
+                   json{{"drive_id", "rootfs"},
+                        {"path_on_host", rootfs},
+                        {"is_root_device", true},
+                        {"is_read_only", true}}));
+  expect_done(call(Method::kPut, "/network-interfaces/eth0",
+                   json{{"iface_id", "eth0"}, {"host_dev_name", "tap0"}}));
+  const http::Response r = call(Method::kGet, "/vm/config");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(*r.body,
+            (json{{"machine-config",
+                   {{"vcpu_count", 2},
+                    {"mem_size_mib", 256},
+                    {"smt", false},
+                    {"track_dirty_pages", false}}},
+                  {"boot-source",
+                   {{"kernel_image_path", kernel},
+                    {"initrd_path", initrd},
+                    {"boot_args", "console=ttyS0"}}},
+                  {"drives",
+                   {{{"drive_id", "rootfs"},
+                     {"path_on_host", rootfs},
+                     {"is_root_device", true},
+                     {"is_read_only", true}}}},
+                  {"network-interfaces", {{{"iface_id", "eth0"}, {"host_dev_name", "tap0"}}}}}));
+}
+
+TEST_F(ApiTest, UnknownPathsAndMethods) {
+  EXPECT_EQ(call(Method::kGet, "/balloon").status, 404);
+  EXPECT_EQ(call(Method::kPut, "/snapshot/create", json::object()).status, 404);
+  EXPECT_EQ(call(Method::kDelete, "/drives/rootfs").status, 405);
+  EXPECT_EQ(call(Method::kPatch, "/drives/rootfs", json::object()).status, 405);
+}
+
+}  // namespace
+}  // namespace vessel::api

@@ -1,0 +1,37 @@
+// What the per-VM API needs of the VM it controls. The VMM implements it (an adapter over its
+// Vm); unit tests implement it with a fake. The API calls it from the server's thread and never
+// two calls at once, but the VM runs on threads of its own: state() and stats() in particular
+// must be safe to call while it runs, and state() must see the VM's own endings (a guest that
+// powered off) if the process outlives them.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.hpp"
+#include "board/virt.hpp"
+
+namespace vessel::api {
+
+// Firecracker's three instance states, as GET / reports them.
+enum class VmState { kNotStarted, kRunning, kPaused };
+
+class VmControl {
+ public:
+  virtual ~VmControl() = default;
+
+  // Builds the machine from `config` and starts its harts. A failure (an image that does not
+  // load, a tap that cannot be opened) is one line for a person; the VM is then still not
+  // started and start() may be tried again.
+  virtual Result<void> start(const VirtConfig& config) = 0;
+  // Harts stop between instructions; devices and timers keep their state. Only when running.
+  virtual Result<void> pause() = 0;
+  virtual Result<void> resume() = 0;
+  virtual VmState state() const = 0;
+  // The VM's statistics as `vessel run --stats` prints them.
+  virtual nlohmann::json stats() = 0;
+  // As if the guest had powered off / reset the machine (the SiFive test device's requests).
+  virtual Result<void> shutdown() = 0;
+  virtual Result<void> reboot() = 0;
+};
+
+}  // namespace vessel::api

@@ -1,0 +1,350 @@
+#include "api/firecracker/vm_resources.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+
+#include "api/http/json_fields.hpp"
+#include "host/net/net_option.hpp"
+
+namespace vessel::api {
+
+using http::JsonFields;
+
+namespace {
+
+bool has_control_char(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// An existing regular file Vessel can read (and write, unless only reading is asked).
+Result<void> check_file(std::string_view field, const std::string& path, bool writable) {
+  if (path.empty()) return make_error(fmt::format("{}: empty path", field));
+  if (path.size() > kMaxPath) {
+    return make_error(fmt::format("{}: path longer than {} bytes", field, kMaxPath));
+  }
+  if (has_control_char(path)) {
+    return make_error(fmt::format("{}: the path contains a control character", field));
+  }
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return make_error(fmt::format("{}: {}: {}", field, path, std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return make_error(fmt::format("{}: {}: not a regular file", field, path));
+  }
+  if (access(path.c_str(), writable ? R_OK | W_OK : R_OK) != 0) {
+    return make_error(fmt::format("{}: {}: {}{}", field, path, std::strerror(errno),
+                                  writable ? " (is_read_only: true needs only reading)" : ""));
+  }
+  return {};
+}
+
+Result<void> check_body_id(const JsonFields& fields, std::string_view field,
+                           const std::string& path_id) {
+  const std::string body_id = TRY(fields.string(field));
+  if (body_id != path_id) {
+    return make_error(fmt::format("{} '{}' in the body does not match '{}' in the path", field,
+                                  http::excerpt(body_id), path_id));
+  }
+  return {};
+}
+
+// The entry with the same id is replaced; a new one is added if `room` allows.
+template <class T>
+Result<void> replace_or_add(std::vector<T>& list, T item, std::string T::*id,
+                            const std::function<Result<void>()>& room) {
+  const auto existing =
+      std::find_if(list.begin(), list.end(), [&](const T& e) { return e.*id == item.*id; });
+  if (existing != list.end()) {
+    *existing = std::move(item);
+    return {};
+  }
+  TRY_VOID(room());
+  list.push_back(std::move(item));
+  return {};
+}
+
+}  // namespace
+
+bool valid_id(const std::string& id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+nlohmann::json NetworkInterface::to_json() const {
+  nlohmann::json j{{"iface_id", iface_id}};
+  if (host_dev_name) {
+    j["host_dev_name"] = *host_dev_name;
+  } else {
+    j["vessel_user_net"] = {{"hostfwd", hostfwd}};
+  }
+  if (guest_mac) j["guest_mac"] = *guest_mac;
+  return j;
+}
+
+VmResources::VmResources(VirtConfig base)
+    : base_(std::move(base)),
+      vcpu_count_(static_cast<int64_t>(base_.num_harts)),
+      mem_size_mib_(static_cast<int64_t>(base_.ram_size >> 20)) {
+  // `vessel run --api-sock S --kernel K` starts with that boot source, as if it had been PUT.
+  if (base_.kernel)
+    boot_source_ = BootSource{*base_.kernel, base_.initrd, std::nullopt, std::nullopt};
+}
+
+Result<void> VmResources::apply_machine_config(const std::optional<nlohmann::json>& body,
+                                               bool patch) {
+  const auto fields =
+      TRY(JsonFields::read(body, {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages"}));
+  std::optional<int64_t> vcpus = TRY(fields.optional_integer("vcpu_count", 1, kMaxVcpus));
+  std::optional<int64_t> mem = TRY(fields.optional_integer("mem_size_mib", kMinMemMib, kMaxMemMib));
+  if (!patch && !vcpus) return JsonFields::missing("vcpu_count");
+  if (!patch && !mem) return JsonFields::missing("mem_size_mib");
+  if (TRY(fields.optional_boolean("smt")).value_or(false)) {
+    return make_error("smt: RISC-V harts have no SMT in Vessel; only false is accepted");
+  }
+  if (TRY(fields.optional_boolean("track_dirty_pages")).value_or(false)) {
+    return make_error(
+        "track_dirty_pages: Vessel has no dirty page tracking; only false is accepted");
+  }
+  if (vcpus) vcpu_count_ = *vcpus;
+  if (mem) mem_size_mib_ = *mem;
+  return {};
+}
+
+Result<void> VmResources::put_machine_config(const std::optional<nlohmann::json>& body) {
+  return apply_machine_config(body, false);
+}
+
+Result<void> VmResources::patch_machine_config(const std::optional<nlohmann::json>& body) {
+  return apply_machine_config(body, true);
+}
+
+nlohmann::json VmResources::machine_config_json() const {
+  return {{"vcpu_count", vcpu_count_},
+          {"mem_size_mib", mem_size_mib_},
+          {"smt", false},
+          {"track_dirty_pages", false}};
+}
+
+Result<void> VmResources::put_boot_source(const std::optional<nlohmann::json>& body) {
+  const auto fields = TRY(
+      JsonFields::read(body, {"kernel_image_path", "initrd_path", "boot_args", "vessel_firmware"}));
+  BootSource source;
+  source.kernel_image_path = TRY(fields.string("kernel_image_path"));
+  TRY_VOID(check_file("kernel_image_path", source.kernel_image_path, false));
+  source.initrd_path = TRY(fields.optional_string("initrd_path"));
+  if (source.initrd_path) TRY_VOID(check_file("initrd_path", *source.initrd_path, false));
+  source.boot_args = TRY(fields.optional_string("boot_args"));
+  if (source.boot_args) {
+    if (source.boot_args->size() >= kMaxCommandLine) {
+      return make_error(
+          fmt::format("boot_args: longer than {} bytes (Linux's limit)", kMaxCommandLine - 1));
+    }
+    if (has_control_char(*source.boot_args)) {
+      return make_error("boot_args: contains a control character");
+    }
+  }
+  source.firmware = TRY(fields.optional_string("vessel_firmware"));
+  if (source.firmware && *source.firmware != "builtin" && *source.firmware != "none") {
+    TRY_VOID(check_file("vessel_firmware", *source.firmware, false));
+  }
+  boot_source_ = std::move(source);
+  return {};
+}
+
+Result<void> VmResources::check_slot_free() const {
+  // Eight virtio-mmio windows hold every paravirtual device the machine gets.
+  const size_t fixed =
+      (base_.rng ? 1 : 0) + (base_.virtio_console ? 1 : 0) + base_.disks.size() + base_.nets.size();
+  const size_t slots = virt_map::kVirtioCount > fixed ? virt_map::kVirtioCount - fixed : 0;
+  if (drives_.size() + nets_.size() >= slots) {
+    return make_error(fmt::format(
+        "no virtio slot left: drives and network interfaces share {} (of {}, the others hold "
+        "the rng, console and command-line devices)",
+        slots, virt_map::kVirtioCount));
+  }
+  return {};
+}
+
+Result<void> VmResources::put_drive(const std::string& drive_id,
+                                    const std::optional<nlohmann::json>& body) {
+  const auto fields =
+      TRY(JsonFields::read(body, {"drive_id", "path_on_host", "is_root_device", "is_read_only"}));
+  TRY_VOID(check_body_id(fields, "drive_id", drive_id));
+  Drive drive;
+  drive.drive_id = drive_id;
+  drive.path_on_host = TRY(fields.string("path_on_host"));
+  drive.is_root_device = TRY(fields.boolean("is_root_device"));
+  drive.is_read_only = TRY(fields.optional_boolean("is_read_only")).value_or(false);
+  if (drive.path_on_host.find(',') != std::string::npos) {
+    return make_error("path_on_host: Vessel's disk paths cannot contain ','");
+  }
+  TRY_VOID(check_file("path_on_host", drive.path_on_host, !drive.is_read_only));
+
+  for (const Drive& other : drives_) {
+    if (other.drive_id == drive_id) continue;
+    if (drive.is_root_device && other.is_root_device) {
+      return make_error(
+          fmt::format("is_root_device: drive '{}' is already the root device", other.drive_id));
+    }
+    if (other.path_on_host == drive.path_on_host) {
+      return make_error(fmt::format("path_on_host: {} is already drive '{}'", drive.path_on_host,
+                                    other.drive_id));
+    }
+  }
+  return replace_or_add(drives_, std::move(drive), &Drive::drive_id,
+                        [this] { return check_slot_free(); });
+}
+
+Result<void> VmResources::put_network_interface(const std::string& iface_id,
+                                                const std::optional<nlohmann::json>& body) {
+  const auto fields =
+      TRY(JsonFields::read(body, {"iface_id", "host_dev_name", "guest_mac", "vessel_user_net"}));
+  TRY_VOID(check_body_id(fields, "iface_id", iface_id));
+  NetworkInterface net;
+  net.iface_id = iface_id;
+  net.host_dev_name = TRY(fields.optional_string("host_dev_name"));
+  net.guest_mac = TRY(fields.optional_string("guest_mac"));
+  const nlohmann::json* user = TRY(fields.optional_object("vessel_user_net"));
+  if (!net.host_dev_name && user == nullptr) {
+    return make_error(
+        "missing required field 'host_dev_name' (a tap device; or 'vessel_user_net' for "
+        "user-mode networking)");
+  }
+  if (net.host_dev_name && user != nullptr) {
+    return make_error("host_dev_name and vessel_user_net exclude each other: a tap or user-mode");
+  }
+  if (user != nullptr) {
+    const auto user_fields = TRY(JsonFields::read_object(*user, "vessel_user_net", {"hostfwd"}));
+    net.hostfwd = TRY(user_fields.optional_strings("hostfwd")).value_or(std::vector<std::string>{});
+  }
+
+  // The option string Vessel's --net takes; its parser checks the name, the MAC and the rules.
+  std::string option = net.host_dev_name ? "tap=" + *net.host_dev_name : "user";
+  for (const std::string& rule : net.hostfwd) {
+    if (rule.find_first_of(",=") != std::string::npos) {
+      return make_error(fmt::format("vessel_user_net.hostfwd '{}': no ',' or '=' in a rule", rule));
+    }
+    option += ",hostfwd=" + rule;
+  }
+  if (net.host_dev_name && net.host_dev_name->find_first_of(",=") != std::string::npos) {
+    return make_error(
+        fmt::format("host_dev_name '{}': not a valid interface name", *net.host_dev_name));
+  }
+  if (net.guest_mac) {
+    if (net.guest_mac->find_first_of(",=") != std::string::npos) {
+      return make_error(
+          fmt::format("guest_mac '{}': expected six hex bytes like "
+                      "52:54:00:12:34:56",
+                      *net.guest_mac));
+    }
+    option += ",mac=" + *net.guest_mac;
+  }
+  auto spec = parse_net_option(option);
+  if (!spec.ok()) {
+    std::string message = spec.error().message;
+    if (message.starts_with("--net: ")) message.erase(0, 7);
+    return make_error(message);
+  }
+  net.mac = spec->mac;
+  net.option = std::move(option);
+
+  for (const NetworkInterface& other : nets_) {
+    if (other.iface_id == iface_id) continue;
+    if (net.host_dev_name && other.host_dev_name == net.host_dev_name) {
+      return make_error(fmt::format("host_dev_name: {} is already used by interface '{}'",
+                                    *net.host_dev_name, other.iface_id));
+    }
+    if (net.mac && net.mac == other.mac) {
+      return make_error(fmt::format("guest_mac: {} is already used by interface '{}'",
+                                    *net.guest_mac, other.iface_id));
+    }
+  }
+  return replace_or_add(nets_, std::move(net), &NetworkInterface::iface_id,
+                        [this] { return check_slot_free(); });
+}
+
+std::string VmResources::command_line() const {
+  std::string args =
+      boot_source_ && boot_source_->boot_args ? *boot_source_->boot_args : base_.bootargs;
+  const auto root =
+      std::find_if(drives_.begin(), drives_.end(), [](const Drive& d) { return d.is_root_device; });
+  // As Firecracker does: the root drive is /dev/vda, named on the command line unless the
+  // boot arguments already name a root.
+  const bool names_root = args.starts_with("root=") || args.find(" root=") != std::string::npos;
+  if (root != drives_.end() && !names_root) {
+    args += fmt::format("{}root=/dev/vda {}", args.empty() ? "" : " ",
+                        root->is_read_only ? "ro" : "rw");
+  }
+  return args;
+}
+
+Result<VirtConfig> VmResources::virt_config() const {
+  if (!boot_source_) return make_error("no boot source: PUT /boot-source first");
+  VirtConfig config = base_;
+  config.num_harts = static_cast<unsigned>(vcpu_count_);
+  config.ram_size = static_cast<uint64_t>(mem_size_mib_) << 20;
+  config.kernel = boot_source_->kernel_image_path;
+  config.initrd = boot_source_->initrd_path;
+  if (boot_source_->firmware) {
+    config.builtin_sbi = *boot_source_->firmware == "builtin";
+    config.firmware = config.builtin_sbi || *boot_source_->firmware == "none"
+                          ? std::nullopt
+                          : boot_source_->firmware;
+  }
+  config.bootargs = command_line();
+  if (config.bootargs.size() >= kMaxCommandLine) {
+    return make_error(
+        fmt::format("the kernel command line with root= added is longer than {} "
+                    "bytes: shorten boot_args",
+                    kMaxCommandLine - 1));
+  }
+  config.disks.clear();
+  std::vector<const Drive*> order;
+  for (const Drive& d : drives_) order.push_back(&d);
+  std::stable_partition(order.begin(), order.end(),
+                        [](const Drive* d) { return d->is_root_device; });
+  for (const Drive* d : order) {
+    config.disks.push_back(d->path_on_host + (d->is_read_only ? ",readonly" : ""));
+  }
+  config.disks.insert(config.disks.end(), base_.disks.begin(), base_.disks.end());
+  config.nets.clear();
+  for (const NetworkInterface& n : nets_) config.nets.push_back(n.option);
+  config.nets.insert(config.nets.end(), base_.nets.begin(), base_.nets.end());
+  return config;
+}
+
+nlohmann::json VmResources::full_config_json() const {
+  nlohmann::json j;
+  j["machine-config"] = machine_config_json();
+  if (boot_source_) {
+    nlohmann::json b{{"kernel_image_path", boot_source_->kernel_image_path}};
+    if (boot_source_->initrd_path) b["initrd_path"] = *boot_source_->initrd_path;
+    if (boot_source_->boot_args) b["boot_args"] = *boot_source_->boot_args;
+    if (boot_source_->firmware) b["vessel_firmware"] = *boot_source_->firmware;
+    j["boot-source"] = std::move(b);
+  }
+  j["drives"] = nlohmann::json::array();
+  for (const Drive& d : drives_) {
+    j["drives"].push_back({{"drive_id", d.drive_id},
+                           {"path_on_host", d.path_on_host},
+                           {"is_root_device", d.is_root_device},
+                           {"is_read_only", d.is_read_only}});
+  }
+  j["network-interfaces"] = nlohmann::json::array();
+  for (const NetworkInterface& n : nets_) j["network-interfaces"].push_back(n.to_json());
+  return j;
+}
+
+}  // namespace vessel::api

@@ -1,0 +1,87 @@
+// The pre-boot configuration the per-VM API collects (Firecracker's "VM resources"): machine
+// config, boot source, drives and network interfaces, each PUT validated whole before it
+// replaces anything, and turned into a VirtConfig at InstanceStart.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "board/virt.hpp"
+#include "host/net/net_backend.hpp"
+
+namespace vessel::api {
+
+// Vessel's limits on what the API accepts.
+inline constexpr int64_t kMaxVcpus = 32;  // Firecracker's range; the board may allow fewer
+inline constexpr int64_t kMinMemMib = 16, kMaxMemMib = 64 * 1024;
+inline constexpr size_t kMaxCommandLine = 1024;  // Linux's COMMAND_LINE_SIZE on riscv, with NUL
+inline constexpr size_t kMaxPath = 4096;         // PATH_MAX
+
+struct BootSource {
+  std::string kernel_image_path;
+  std::optional<std::string> initrd_path;
+  std::optional<std::string> boot_args;
+  std::optional<std::string> firmware;  // vessel_firmware: "builtin", "none" or a file
+};
+
+struct Drive {
+  std::string drive_id;
+  std::string path_on_host;
+  bool is_root_device = false;
+  bool is_read_only = false;
+};
+
+struct NetworkInterface {
+  std::string iface_id;
+  std::optional<std::string> host_dev_name;  // tap; unset for user-mode networking
+  std::optional<std::string> guest_mac;
+  std::vector<std::string> hostfwd;  // vessel_user_net.hostfwd
+  std::optional<MacAddress> mac;     // guest_mac, parsed
+  std::string option;                // as --net takes it
+  nlohmann::json to_json() const;
+};
+
+class VmResources {
+ public:
+  // `base` supplies what the API does not set (firmware, RAM and harts until machine-config is
+  // PUT, rng, console; the boot source if it names a kernel); its disks and nets come after the
+  // API's.
+  explicit VmResources(VirtConfig base);
+
+  // Each takes the request body; on error nothing changes.
+  Result<void> put_machine_config(const std::optional<nlohmann::json>& body);
+  Result<void> patch_machine_config(const std::optional<nlohmann::json>& body);
+  Result<void> put_boot_source(const std::optional<nlohmann::json>& body);
+  Result<void> put_drive(const std::string& drive_id, const std::optional<nlohmann::json>& body);
+  Result<void> put_network_interface(const std::string& iface_id,
+                                     const std::optional<nlohmann::json>& body);
+
+  nlohmann::json machine_config_json() const;
+  // GET /vm/config: everything configured, in Firecracker's FullVmConfiguration shape.
+  nlohmann::json full_config_json() const;
+
+  // The machine to start; an error when something is still missing (the boot source) or does
+  // not fit (the command line with root= added).
+  Result<VirtConfig> virt_config() const;
+
+ private:
+  Result<void> apply_machine_config(const std::optional<nlohmann::json>& body, bool patch);
+  Result<void> check_slot_free() const;
+  std::string command_line() const;
+
+  VirtConfig base_;
+  int64_t vcpu_count_;
+  int64_t mem_size_mib_;
+  std::optional<BootSource> boot_source_;
+  std::vector<Drive> drives_;  // in the order first PUT
+  std::vector<NetworkInterface> nets_;
+};
+
+// [A-Za-z0-9_-]{1,64}: drive and interface ids.
+bool valid_id(const std::string& id);
+
+}  // namespace vessel::api

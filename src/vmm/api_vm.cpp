@@ -1,0 +1,160 @@
+#include "vmm/api_vm.hpp"
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include "api/firecracker/firecracker_api.hpp"
+#include "api/http/server.hpp"
+
+namespace vessel {
+
+namespace {
+
+std::atomic<bool> g_terminate{false};
+void on_terminate(int) { g_terminate.store(true, std::memory_order_relaxed); }
+
+// VmControl over run_vm: start() hands the configuration to the thread that runs VMs and waits
+// for the machine to be built (or to fail); the rest goes through the VmHandle.
+class ApiVm final : public api::VmControl {
+ public:
+  explicit ApiVm(std::shared_ptr<VmHandle> handle) : handle_(std::move(handle)) {}
+
+  Result<void> start(const VirtConfig& config) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (pending_ || handle_->state() != VmHandle::State::kNotStarted) {
+      return make_error("the VM was already started");
+    }
+    pending_ = config;
+    failure_.reset();
+    cv_.notify_all();
+    // Built, or failed (start may then be tried again), or ended at once.
+    cv_.wait(lock, [&] { return failure_.has_value() || started_; });
+    if (failure_) return make_error(*failure_);
+    return {};
+  }
+  Result<void> pause() override { return handle_->pause(); }
+  Result<void> resume() override { return handle_->resume(); }
+  api::VmState state() const override {
+    switch (handle_->state()) {
+      case VmHandle::State::kNotStarted: return api::VmState::kNotStarted;
+      case VmHandle::State::kPaused: return api::VmState::kPaused;
+      // A guest that ended is reported as started: Firecracker's process would be gone.
+      case VmHandle::State::kRunning:
+      case VmHandle::State::kEnded: return api::VmState::kRunning;
+    }
+    return api::VmState::kRunning;
+  }
+  nlohmann::json stats() override {
+    const std::string s = handle_->stats_json();
+    return s.empty() ? nlohmann::json::object() : nlohmann::json::parse(s);
+  }
+  Result<void> shutdown() override {
+    handle_->request_poweroff();
+    return {};
+  }
+  Result<void> reboot() override {
+    handle_->request_reboot();
+    return {};
+  }
+
+  // The VM thread: the next configuration to run, once the API (or the command line) gives it;
+  // nullopt when asked to terminate first.
+  std::optional<VirtConfig> wait_for_start() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!pending_) {
+      if (g_terminate.load(std::memory_order_relaxed)) return std::nullopt;
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    return pending_;
+  }
+  // The VM thread: the machine is built and running (called from run_vm's first attach, seen
+  // through the handle's state).
+  void report_started() {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = true;
+    cv_.notify_all();
+  }
+  void report_failure(std::string why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.reset();
+    failure_ = std::move(why);
+    cv_.notify_all();
+  }
+  void give(const VirtConfig& config) {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_ = config;
+  }
+
+ private:
+  std::shared_ptr<VmHandle> handle_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<VirtConfig> pending_;
+  std::optional<std::string> failure_;
+  bool started_ = false;
+};
+
+}  // namespace
+
+int serve_vm(const ApiVmOptions& options) {
+  auto handle = std::make_shared<VmHandle>();
+  ApiVm vm(handle);
+  api::FirecrackerApiOptions api_options;
+  api_options.base = options.vm.machine;
+  api::FirecrackerApi api(vm, api_options);
+  http::Router router;
+  api.add_routes(router);
+  http::ServerOptions server_options;
+  server_options.unix_path = options.socket_path;
+  auto server = http::Server::start(std::move(router), server_options);
+  if (!server) {
+    fmt::print(stderr, "vessel: --api-sock: {}\n", server.error().message);
+    return kExitBadInput;
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = on_terminate;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+
+  if (options.start_now) vm.give(options.vm.machine);
+  int status = kExitOk;
+  for (;;) {
+    std::optional<VirtConfig> config = vm.wait_for_start();
+    if (!config) break;  // terminated before any start
+    VmOptions run = options.vm;
+    run.machine = *config;
+    run.handle = handle;
+    // run_vm builds the machine first: watch for it to be running (or for the run to end).
+    std::atomic<bool> done{false};
+    std::thread watcher([&] {
+      while (!done.load()) {
+        if (handle->state() != VmHandle::State::kNotStarted) {
+          vm.report_started();
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
+    status = run_vm(run);
+    done = true;
+    watcher.join();
+    if (handle->state() == VmHandle::State::kNotStarted) {
+      // The machine could not be built: the API says why and may try again.
+      vm.report_failure(handle->start_error());
+      if (options.start_now) break;  // the command line's own configuration is wrong
+      continue;
+    }
+    vm.report_started();
+    break;
+  }
+  (*server)->stop();
+  return status;
+}
+
+}  // namespace vessel
