@@ -276,10 +276,12 @@ def busy_processes(min_percent=20.0):
     first = ticks()
     time.sleep(0.5)
     second = ticks()
-    busy = []
+    busy = {}  # the same command in several processes (a parallel build) counts once
     for pid, (t, cmd) in second.items():
         if pid in first and int(pid) != os.getpid():
             percent = (t - first[pid][0]) * 100.0 / hz / 0.5
             if percent >= min_percent:
-                busy.append(f"{cmd} ({percent:.0f}%)")
-    return busy
+                count, total = busy.get(cmd, (0, 0.0))
+                busy[cmd] = (count + 1, total + percent)
+    return [f"{cmd} ({f'{n} processes, ' if n > 1 else ''}{total:.0f}% of a CPU)"
+            for cmd, (n, total) in busy.items()]
