@@ -13,8 +13,8 @@ packages=(
 	libboost-dev
 	# host backends of the virtio devices: io_uring for disks, libslirp for user networking
 	liburing-dev libslirp-dev
-	# riscv64 test programs
-	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
+	# riscv64 test programs; the C library for bench/'s static guest programs
+	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross
 	# reference guest (guests/debian/build.sh): firmware, packing, module deps
 	opensbi cpio xz-utils zstd gzip kmod debian-archive-keyring
 	# its disk image (build.sh --disk): mkfs.ext4 -d, debugfs, e2fsck
