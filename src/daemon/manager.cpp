@@ -529,64 +529,43 @@ Answer VmManager::start(const std::string& name) {
     return Answer::fail(409, fmt::format("VM '{}' is {} already", name, state_name(vm->state)));
   }
   if (!vm->broken.empty()) return Answer::fail(409, fmt::format("VM '{}': {}", name, vm->broken));
-  const VmDefinition& def = *vm->definition;
-  if (auto files = check_vm_files(def); !files) {
-    return Answer::fail(400, fmt::format("VM '{}': {}", name, files.error().message));
+  const VmDefinition def = *vm->definition;
+  const VmPaths paths = vm->paths;
+  // Files are checked, the process started and runtime.json synced without the lock: lists
+  // and other VMs' requests do not wait for the disk. Busy keeps other requests off this VM.
+  vm->busy = true;
+  lock.unlock();
+  int status = 500;
+  Result<Launched> launched = launch(def, paths, &status);
+  lock.lock();
+  if (!launched) {
+    vm->busy = false;
+    return Answer::fail(status, fmt::format("VM '{}': {}", name, launched.error().message));
   }
-  // A status left by an earlier run would be read as this one's.
-  if (unlink(vm->paths.exit_status().c_str()) != 0 && errno != ENOENT) {
-    return Answer::fail(
-        500, fmt::format("{}: cannot remove: {}", vm->paths.exit_status(), strerror(errno)));
-  }
-  std::vector<std::string> args = vm_run_arguments(def, vm->paths);
-  args.insert(args.begin(), options_.vessel_binary);
-  auto pid = spawn_in_session(options_.vessel_binary, args, vm->paths.vmm_log());
-  if (!pid) return Answer::fail(500, fmt::format("VM '{}': {}", name, pid.error().message));
-  auto kill_it = [&](std::string why) {
-    kill(*pid, SIGKILL);
-    waitpid(*pid, nullptr, 0);
-    return Answer::fail(500, fmt::format("VM '{}': {}", name, why));
-  };
-  auto fd = open_pidfd(*pid);
-  if (!fd) return kill_it(fd.error().message);
-  auto st = read_proc_stat(*pid);
-  vm->pid = *pid;
-  vm->pidfd = *fd;
+  vm->pid = launched->pid;
+  vm->pidfd = launched->pidfd;
   vm->child = true;
-  vm->start_ticks = st ? st->start_ticks : 0;
-  vm->started_at = wall_seconds();
+  vm->start_ticks = launched->start_ticks;
+  vm->started_at = launched->started_at;
   vm->stop_requested = false;
   vm->exit_status.reset();
   vm->exit_reason.clear();
   vm->vm_stats = nullptr;
   vm->sample_at = 0;
   ++vm->generation;
-  json rt{{"pid", vm->pid},
-          {"start_ticks", vm->start_ticks},
-          {"started_at", vm->started_at},
-          {"api_socket", vm->paths.api_socket()}};
-  auto fail_started = [&](std::string why) {
-    close(vm->pidfd);
-    vm->pidfd = -1;
-    vm->pid = 0;
-    return kill_it(std::move(why));
-  };
-  if (auto w = write_file_atomically(vm->paths.runtime(), rt.dump() + "\n"); !w) {
-    return fail_started(w.error().message);
-  }
-  if (auto w = watch(*vm); !w) {
-    unlink(vm->paths.runtime().c_str());
-    return fail_started(w.error().message);
-  }
   vm->state = VmState::kRunning;
+  // An end before this is not lost: the pidfd stays readable.
+  if (auto w = watch(*vm); !w) {
+    log(LogLevel::kError, "VM '{}': cannot watch pid {}: {}; stopping it", name, vm->pid,
+        w.error().message);
+    signal_pidfd(vm->pidfd, SIGKILL);
+  }
   log(LogLevel::kInfo, "VM '{}' started: pid {}", name, vm->pid);
 
   // Answer once the machine is built, so that a kernel that does not load is this request's
   // error, not a surprise later; the lock is not held meanwhile.
-  vm->busy = true;
   const uint64_t generation = vm->generation;
   const auto deadline = std::chrono::steady_clock::now() + kStartWait;
-  std::string last_error;
   while (std::chrono::steady_clock::now() < deadline) {
     if (vm->generation != generation || !vm->live()) break;
     lock.unlock();
@@ -597,11 +576,49 @@ Answer VmManager::start(const std::string& name) {
   }
   vm->busy = false;
   if (vm->generation == generation && !vm->live() && vm->state == VmState::kCrashed) {
-    const std::string why = last_line(vm->paths.vmm_log());
+    const std::string why = last_line(paths.vmm_log());
     return Answer::fail(500, fmt::format("VM '{}' did not start ({}){}", name, vm->exit_reason,
                                          why.empty() ? "" : ": " + why));
   }
   return Answer::ok(200, summary(*vm));
+}
+
+Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmPaths& paths,
+                                              int* status) {
+  if (auto files = check_vm_files(def); !files) {
+    *status = 400;
+    return files.take_error();
+  }
+  // A status left by an earlier run would be read as this one's.
+  if (unlink(paths.exit_status().c_str()) != 0 && errno != ENOENT) {
+    return make_error(fmt::format("{}: cannot remove: {}", paths.exit_status(), strerror(errno)));
+  }
+  std::vector<std::string> args = vm_run_arguments(def, paths);
+  args.insert(args.begin(), options_.vessel_binary);
+  auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log());
+  if (!pid) return pid.take_error();
+  auto kill_it = [&](const std::string& why, int fd) {
+    if (fd >= 0) close(fd);
+    kill(*pid, SIGKILL);
+    waitpid(*pid, nullptr, 0);
+    return make_error(why);
+  };
+  auto fd = open_pidfd(*pid);
+  if (!fd) return kill_it(fd.error().message, -1);
+  Launched l;
+  l.pid = *pid;
+  l.pidfd = *fd;
+  const auto st = read_proc_stat(*pid);
+  l.start_ticks = st ? st->start_ticks : 0;
+  l.started_at = wall_seconds();
+  const json rt{{"pid", l.pid},
+                {"start_ticks", l.start_ticks},
+                {"started_at", l.started_at},
+                {"api_socket", paths.api_socket()}};
+  if (auto w = write_file_atomically(paths.runtime(), rt.dump() + "\n"); !w) {
+    return kill_it(w.error().message, l.pidfd);
+  }
+  return l;
 }
 
 Answer VmManager::stop(const std::string& name) {

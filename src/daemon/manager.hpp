@@ -113,6 +113,15 @@ class VmManager {
                         VmState to, const char* method, const char* path,
                         const nlohmann::json& body, std::chrono::milliseconds timeout);
   void sampler();
+  struct Launched {
+    pid_t pid = 0;
+    int pidfd = -1;
+    uint64_t start_ticks = 0;
+    double started_at = 0;
+  };
+  // Starts the VM's process and records it in runtime.json (without the lock); on error
+  // *status is the HTTP status to answer.
+  Result<Launched> launch(const VmDefinition& definition, const VmPaths& paths, int* status);
 
   ManagerOptions options_;
   StateLock lock_;

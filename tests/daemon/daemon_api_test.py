@@ -140,6 +140,8 @@ def definitions_are_validated(env):
     expect_error(d.raw_exchange(b"POST /api/v1/vms HTTP/1.1\r\nHost: x\r\nContent-Length: 66560\r\n"
                                 b"Content-Type: application/json\r\n\r\n" + b"x" * 1000), 413)
     expect_error(d.post("/api/v1/vms"), 400, "JSON object body is required")
+    # A client that stops half-way through its request: 408 once the 10 s are up.
+    expect_error(d.raw_exchange(b"GET /api/v1/vms HTTP/1.1\r\nHost: x\r\n"), 408)
     expect(d.vms() == {}, "a refused definition left something behind")
     expect(os.listdir(os.path.join(d.state_dir, "vms")) == [], "files left by refused creates")
 
@@ -222,6 +224,8 @@ def lifecycle_and_phase_rules(env):
     # Started again: a new process.
     s2 = start(d, "a")
     expect(s2["pid"] != pid, "a second start reused the pid?")
+    # A paused VM is stopped too (its held harts see the poweroff).
+    expect(d.post("/api/v1/vms/a/pause").json["state"] == "paused", "pause before the remove")
     r = d.request("DELETE", "/api/v1/vms/a?force=true")
     expect(r.status == 204, f"forced remove: {r}")
     expect("a" not in d.vms() and not os.path.exists(os.path.join(d.state_dir, "vms", "a")),
@@ -427,6 +431,9 @@ def tcp_token_and_static_files(env):
     r = d.get("/", tcp=True)
     expect(r.status == 200 and r.data == b"<html>vessel</html>"
            and r.headers["content-type"].startswith("text/html"), f"GET /: {r}")
+    r = d.get(f"/?token={d.token}", tcp=True)
+    expect(r.status == 200 and r.headers.get("set-cookie", "").startswith("vessel_token="),
+           f"GET /?token= sets the cookie: {r.headers}")
     r = d.get("/ui/vendor/x.mjs", tcp=True)
     expect(r.status == 200 and r.headers["content-type"].startswith("text/javascript"),
            f"module: {r}")

@@ -326,9 +326,11 @@ class HttpSession : public Core::Closable,
     const ServerOptions& o = core_->options;
     const std::string_view target = sv(req.target());
     const size_t q = target.find('?');
-    if (core_->is_public(target.substr(0, q))) return true;
+    // A public path still takes a token given in its URL, so that the page opened with one
+    // gets the cookie.
+    const bool is_public = core_->is_public(target.substr(0, q));
     if (bearer_matches(sv(req[bhttp::field::authorization]), o.token)) return true;
-    if (o.token_cookie.empty()) return false;
+    if (o.token_cookie.empty()) return is_public;
     const std::string bearer = "Bearer ";
     if (q != std::string_view::npos) {
       if (auto given = query_param(target.substr(q + 1), "token");
@@ -350,7 +352,7 @@ class HttpSession : public Core::Closable,
         return true;
       }
     }
-    return false;
+    return is_public;
   }
 
   void read_body() {
