@@ -14,15 +14,17 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shutil
 import statistics
-import subprocess
 import sys
-import threading
-import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-USERSPACE_UP = b"vessel-guest: userspace up"
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guestlib  # noqa: E402
+from guestlib import USERSPACE_UP, vessel_stats  # noqa: E402
+
+REPO = guestlib.REPO
 
 
 class RunError(Exception):
@@ -32,71 +34,18 @@ class RunError(Exception):
 def run_once(argv, timeout):
     """One boot; returns seconds to the userspace line, seconds to exit,
     the child's max RSS (KiB) from wait4, and its stderr."""
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    seen = threading.Event()
-    up_at = [None]
-    tail = bytearray()
-    err = bytearray()
-
-    def read_stdout():
-        while chunk := os.read(proc.stdout.fileno(), 65536):
-            tail.extend(chunk)
-            if up_at[0] is None and USERSPACE_UP in tail:
-                up_at[0] = time.monotonic() - start
-                seen.set()
-            del tail[:-4096]
-
-    def read_stderr():
-        while chunk := os.read(proc.stderr.fileno(), 65536):
-            err.extend(chunk)
-
-    readers = [threading.Thread(target=read_stdout, daemon=True),
-               threading.Thread(target=read_stderr, daemon=True)]
-    for reader in readers:
-        reader.start()
-
-    # wait4 gives this child's own rusage, unlike RUSAGE_CHILDREN.
-    result = {}
-
-    def reap():
-        _, status, rusage = os.wait4(proc.pid, 0)
-        result["status"] = os.waitstatus_to_exitcode(status)
-        result["maxrss"] = rusage.ru_maxrss
-        result["exit_at"] = time.monotonic() - start
-
-    reaper = threading.Thread(target=reap, daemon=True)
-    reaper.start()
-    reaper.join(timeout)
-    if reaper.is_alive():
-        os.killpg(proc.pid, 9)
-        reaper.join()
-        proc.returncode = result["status"]
+    run = guestlib.run_guest(argv, timeout, {"up": re.escape(USERSPACE_UP)})
+    tail = run.out[-300:]
+    if run.timed_out:
         raise RunError(f"no poweroff within {timeout:g} s "
-                       f"(userspace line {'seen' if seen.is_set() else 'not seen'}); "
-                       f"console tail: {bytes(tail[-300:]).decode(errors='replace')!r}")
-    proc.returncode = result["status"]
-    for reader in readers:
-        reader.join(5)
-    proc.stdin.close()
-    if up_at[0] is None:
-        raise RunError(f"exited with status {result['status']} before the userspace line; "
-                       f"console tail: {bytes(tail[-300:]).decode(errors='replace')!r}")
-    if result["status"] != 0:
-        raise RunError(f"exited with status {result['status']} after the userspace line")
-    return up_at[0], result["exit_at"], result["maxrss"], err.decode(errors="replace")
-
-
-def vessel_stats(stderr):
-    for line in reversed(stderr.splitlines()):
-        line = line.strip()
-        if line.startswith("{") and "instructions" in line:
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                pass
-    return None
+                       f"(userspace line {'seen' if 'up' in run.seen else 'not seen'}); "
+                       f"console tail: {tail!r}")
+    if "up" not in run.seen:
+        raise RunError(f"exited with status {run.status} before the userspace line; "
+                       f"console tail: {tail!r}")
+    if run.status != 0:
+        raise RunError(f"exited with status {run.status} after the userspace line")
+    return run.seen["up"], run.seconds, run.max_rss_kib, run.err
 
 
 def bench(name, argv, runs, timeout):
@@ -176,7 +125,7 @@ def main():
     q = results["qemu"].get("median_userspace_s")
     ratio = round(v / q, 2) if v and q else None
 
-    print(f'\nBoot to "{USERSPACE_UP.decode()}": Debian kernel {kver}, fw_{args.firmware}, '
+    print(f'\nBoot to "{USERSPACE_UP}": Debian kernel {kver}, fw_{args.firmware}, '
           f"{args.memory}, median of {args.runs} run(s)")
     print(f"{'emulator':<8}  {'userspace s':>11}  {'poweroff s':>10}  {'MIPS':>8}  {'max RSS MiB':>11}"
           f"  {'guest RAM MiB':>13}  {'overhead MiB':>12}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Vessel's build, tests and reference guest need.
-# A machine that has them all does no apt work at all.
+# Installs the Debian packages Vessel's build, tests and reference guest need, then the web
+# console's npm packages (scripts/webui.sh deps). A machine that has them all does no apt work
+# and no npm work at all.
 set -euo pipefail
 
 packages=(
@@ -12,8 +13,8 @@ packages=(
 	libboost-dev
 	# host backends of the virtio devices: io_uring for disks, libslirp for user networking
 	liburing-dev libslirp-dev
-	# riscv64 test programs
-	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
+	# riscv64 test programs; the C library for bench/'s static guest programs
+	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross
 	# reference guest (guests/debian/build.sh): firmware, packing, module deps
 	opensbi cpio xz-utils zstd gzip kmod debian-archive-keyring
 	# its disk image (build.sh --disk): mkfs.ext4 -d, debugfs, e2fsck
@@ -24,6 +25,8 @@ packages=(
 	clang-format git
 	# libFuzzer runs in test.sh (clang's -fsanitize=fuzzer runtime)
 	clang libclang-rt-14-dev
+	# the web console's npm packages (xterm.js, playwright-core) and its browser test
+	nodejs chromium
 )
 
 missing=()
@@ -32,21 +35,27 @@ for pkg in "${packages[@]}"; do
 	[[ $status == ii* ]] || missing+=("$pkg")
 done
 
+# Debian's nodejs comes without npm (its own package); NodeSource's includes it and conflicts
+# with Debian's, so npm is asked for only where the command is missing.
+if ! command -v npm >/dev/null; then
+	missing+=(npm)
+fi
+
 if ((${#missing[@]} == 0)); then
 	echo "deps: all ${#packages[@]} packages present"
-	exit 0
-fi
-
-if ((EUID == 0)); then
-	as_root=()
-elif command -v sudo >/dev/null; then
-	as_root=(sudo)
 else
-	echo "deps: missing ${missing[*]}, and not root and no sudo to install them" >&2
-	exit 1
+	if ((EUID == 0)); then
+		as_root=()
+	elif command -v sudo >/dev/null; then
+		as_root=(sudo)
+	else
+		echo "deps: missing ${missing[*]}, and not root and no sudo to install them" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}"
+	"${as_root[@]}" apt-get update
+	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-echo "deps: installing ${missing[*]}"
-"${as_root[@]}" apt-get update
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-	apt-get install -y --no-install-recommends "${missing[@]}"
+"$(dirname "${BASH_SOURCE[0]}")/webui.sh" deps

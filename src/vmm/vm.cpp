@@ -110,8 +110,9 @@ std::atomic<bool> g_stats_requested{false};
 void on_sigusr1(int) { g_stats_requested.store(true, std::memory_order_relaxed); }
 
 // How often the supervising thread looks at timeouts, statistics requests and time-driven
-// devices while the harts run on their own threads.
-constexpr auto kSupervisorTick = std::chrono::milliseconds(50);
+// devices while the harts run on their own threads. Endings wake it at once; this is the cost
+// of an idle VM (dozens of idle VMs on one host add it up), so it is long.
+constexpr auto kSupervisorTick = std::chrono::milliseconds(200);
 // How long pause() waits for every hart to stop before it reports failure.
 constexpr auto kPauseTimeout = std::chrono::seconds(10);
 

@@ -165,7 +165,7 @@ def run_test(args, tmp):
             v.expect(r"reboot: Restarting system", STEP_TIMEOUT, f"{name}: reboot -f")
             v.expect(r"Linux version", BOOT_TIMEOUT, f"{name}: the kernel again after reboot")
             v.expect(re.escape(USERSPACE_UP), BOOT_TIMEOUT, f"{name}: second boot to userspace")
-            v.expect(PROMPT, STEP_TIMEOUT, f"{name}: shell prompt after reboot")
+            v.expect(PROMPT, BOOT_TIMEOUT, f"{name}: shell prompt after reboot")
 
         attach.proc.stdin.write(b"\x01x")
         attach.proc.stdin.flush()
