@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Vessel's build, tests and reference guest need.
-# A machine that has them all does no apt work at all.
+# Installs the Debian packages Vessel's build, tests and reference guest need, then the web
+# console's npm packages (scripts/webui.sh deps). A machine that has them all does no apt work
+# and no npm work at all.
 set -euo pipefail
 
 packages=(
@@ -24,6 +25,8 @@ packages=(
 	clang-format git
 	# libFuzzer runs in test.sh (clang's -fsanitize=fuzzer runtime)
 	clang libclang-rt-14-dev
+	# the web console's npm packages (xterm.js, playwright-core) and its browser test
+	nodejs chromium
 )
 
 missing=()
@@ -32,21 +35,27 @@ for pkg in "${packages[@]}"; do
 	[[ $status == ii* ]] || missing+=("$pkg")
 done
 
+# Debian's nodejs comes without npm (its own package); NodeSource's includes it and conflicts
+# with Debian's, so npm is asked for only where the command is missing.
+if ! command -v npm >/dev/null; then
+	missing+=(npm)
+fi
+
 if ((${#missing[@]} == 0)); then
 	echo "deps: all ${#packages[@]} packages present"
-	exit 0
-fi
-
-if ((EUID == 0)); then
-	as_root=()
-elif command -v sudo >/dev/null; then
-	as_root=(sudo)
 else
-	echo "deps: missing ${missing[*]}, and not root and no sudo to install them" >&2
-	exit 1
+	if ((EUID == 0)); then
+		as_root=()
+	elif command -v sudo >/dev/null; then
+		as_root=(sudo)
+	else
+		echo "deps: missing ${missing[*]}, and not root and no sudo to install them" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}"
+	"${as_root[@]}" apt-get update
+	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-echo "deps: installing ${missing[*]}"
-"${as_root[@]}" apt-get update
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-	apt-get install -y --no-install-recommends "${missing[@]}"
+"$(dirname "${BASH_SOURCE[0]}")/webui.sh" deps

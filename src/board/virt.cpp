@@ -266,6 +266,30 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
   return {};
 }
 
+VirtMachine::IoCounters& VirtMachine::IoCounters::operator+=(const IoCounters& o) {
+  disk_read_bytes += o.disk_read_bytes;
+  disk_written_bytes += o.disk_written_bytes;
+  net_rx_bytes += o.net_rx_bytes;
+  net_tx_bytes += o.net_tx_bytes;
+  return *this;
+}
+
+VirtMachine::IoCounters VirtMachine::io_counters() {
+  IoCounters c;
+  for (auto& slot : virtio_) {
+    if (auto* blk = dynamic_cast<virtio::VirtioBlk*>(&slot->device())) {
+      const virtio::BlkStats s = blk->stats();
+      c.disk_read_bytes += s.read_bytes;
+      c.disk_written_bytes += s.write_bytes;
+    } else if (auto* net = dynamic_cast<virtio::VirtioNet*>(&slot->device())) {
+      const virtio::VirtioNet::Stats s = net->stats();
+      c.net_rx_bytes += s.rx_bytes;
+      c.net_tx_bytes += s.tx_bytes;
+    }
+  }
+  return c;
+}
+
 std::optional<int> VirtMachine::poll() {
   std::unique_lock<std::mutex> lock(poll_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return std::nullopt;  // another thread is polling right now

@@ -101,6 +101,12 @@ class VirtMachine {
   uint64_t instructions_retired() const;
   const sbi::Sbi* sbi() const { return sbi_.get(); }
   size_t guest_ram_resident() const { return ram_.resident_bytes(); }
+  // Bytes through the paravirtual disks and network devices, summed over each kind.
+  struct IoCounters {
+    uint64_t disk_read_bytes = 0, disk_written_bytes = 0, net_rx_bytes = 0, net_tx_bytes = 0;
+    IoCounters& operator+=(const IoCounters& o);
+  };
+  IoCounters io_counters();
 
  private:
   VirtMachine() = default;

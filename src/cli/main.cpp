@@ -1,5 +1,6 @@
 // vessel: the command line.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -7,6 +8,9 @@
 
 #include "base/log.hpp"
 #include "board/virt.hpp"
+#include "cli/daemon_cli.hpp"
+#include "daemon/state_dir.hpp"
+#include "host/console_client.hpp"
 #include "vmm/api_vm.hpp"
 #include "vmm/vm.hpp"
 
@@ -65,13 +69,33 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   run->add_option("--virtio-console", virtio_console,
                   "virtio-console (hvc0) on a Unix socket Vessel listens on: unix:PATH");
+  std::string console_socket, console_log;
+  run->add_option("--console-socket", console_socket,
+                  "Serve the serial console (ttyS0) on a Unix socket for any number of viewers "
+                  "(`vessel attach PATH`) instead of the terminal");
+  run->add_option("--console-log", console_log,
+                  "Keep the serial console's output on disk: PATH[,size=N], a ring of PATH and "
+                  "PATH.1 of at most N bytes together (default 1M)");
   run->add_flag("--no-rng", no_rng, "Leave out the virtio-rng device");
   std::string api_sock;
   run->add_option("--api-sock", api_sock,
                   "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
                   "--kernel the VM waits for the API to configure and start it");
+  std::string exit_status_file;
+  run->add_option("--exit-status-file", exit_status_file,
+                  "Write the exit status to this file when the VM ends (for a supervisor that is "
+                  "not the parent, such as a restarted vessel daemon)");
   run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
   run->add_flag("-v,--verbose", verbose, "Log more on stderr");
+
+  CLI::App* attach = app.add_subcommand(
+      "attach",
+      "Connect the terminal to a VM's console socket (--console-socket); Ctrl-A x detaches");
+  std::string attach_path;
+  attach->add_option("PATH", attach_path, "The console socket")->required();
+
+  // The daemon's subcommands; `logs --file PATH` (a --console-log ring) is among them.
+  vessel::cli::DaemonCommands daemon_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -79,6 +103,13 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) { return fail(e.what()); }
   if (verbose) vessel::set_log_level(vessel::LogLevel::kInfo);
+  if (attach->parsed()) {
+    vessel::AttachOptions attach_options;
+    attach_options.path = attach_path;
+    auto end = vessel::attach_console(attach_options);
+    return end ? vessel::kExitOk : fail("attach: " + end.error().message);
+  }
+  if (auto status = daemon_commands.run()) return *status;
 
   vessel::VmOptions options;
   auto size = vessel::parse_size(memory);
@@ -97,6 +128,8 @@ int main(int argc, char** argv) {
   options.machine.nets = nets;
   if (!virtio_console.empty()) options.machine.virtio_console = virtio_console;
   options.machine.rng = !no_rng;
+  if (run->count("--console-socket") != 0) options.console.socket = console_socket;
+  if (run->count("--console-log") != 0) options.console.log = console_log;
   if (!cpu_features.empty()) {
     std::string_view rest = cpu_features;
     while (!rest.empty()) {
@@ -125,11 +158,17 @@ int main(int argc, char** argv) {
     vessel::ApiVmOptions api;
     api.socket_path = api_sock;
     api.start_now = options.machine.kernel.has_value();
-    options.timeout_seconds = timeout;
-    options.stats = stats;
     api.vm = options;
-    return vessel::serve_vm(api);
+    const int status = vessel::serve_vm(api);
+    if (!exit_status_file.empty()) {
+      // Written only by a run that ends by itself: its absence says the process was killed.
+      auto written =
+          vessel::daemon::write_file_atomically(exit_status_file, fmt::format("{}\n", status));
+      if (!written) fmt::print(stderr, "vessel: --exit-status-file: {}\n", written.error().message);
+    }
+    return status;
   }
+  if (!exit_status_file.empty()) return fail("--exit-status-file: only with --api-sock");
   if (!options.machine.kernel && options.machine.initrd) {
     return fail("--initrd: an initrd needs a --kernel to go with it");
   }

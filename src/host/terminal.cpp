@@ -1,6 +1,7 @@
 #include "host/terminal.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <termios.h>
 
@@ -12,7 +13,6 @@
 #include <iterator>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace vessel {
@@ -231,12 +231,13 @@ bool Terminal::process(const uint8_t* data, size_t len) {
 
 void Terminal::print_help() const {
   // "\r\n": the terminal may be in raw mode, where "\n" alone does not return the carriage.
-  static constexpr std::string_view kHelp =
+  const std::string help = fmt::format(
       "\r\nvessel console escapes:\r\n"
       "  C-a h    show this help\r\n"
-      "  C-a x    quit\r\n"
-      "  C-a C-a  send C-a to the guest\r\n";
-  write_all(err_fd_, reinterpret_cast<const uint8_t*>(kHelp.data()), kHelp.size());
+      "  C-a x    {}\r\n"
+      "  C-a C-a  send C-a to the guest\r\n",
+      quit_label_);
+  write_all(err_fd_, reinterpret_cast<const uint8_t*>(help.data()), help.size());
 }
 
 void Terminal::write(const uint8_t* data, size_t len) const { write_all(out_fd_, data, len); }

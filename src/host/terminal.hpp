@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <thread>
 
 #include "base/result.hpp"
@@ -39,6 +40,8 @@ class Terminal {
   // Enter raw mode (if the input is a tty) and start the input thread. Callbacks run on the
   // input thread; on_quit must not call stop() (it may ask another thread to).
   Result<void> start(InputFn on_input, QuitFn on_quit, ReadyFn ready = {});
+  // What Ctrl-A x does, as the help (Ctrl-A h) names it: "quit" unless set before start().
+  void set_quit_label(std::string label) { quit_label_ = std::move(label); }
   // Stop and join the input thread, then restore the terminal. Idempotent.
   void stop();
 
@@ -67,6 +70,7 @@ class Terminal {
   InputFn on_input_;
   QuitFn on_quit_;
   ReadyFn ready_;
+  std::string quit_label_ = "quit";
   std::thread thread_;
 };
 

@@ -16,8 +16,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "host/terminal.hpp"
-
 namespace vessel {
 
 namespace {
@@ -51,8 +49,11 @@ int failure_status(int64_t code) {
 const char* line_start() { return isatty(STDERR_FILENO) == 1 ? "\r\n" : ""; }
 
 // Run statistics as one JSON object: at exit with --stats, and on SIGUSR1 while running.
-nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset, double seconds) {
+nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset,
+                          const VirtMachine::IoCounters& io_before_reset, double seconds) {
   const uint64_t n = retired_before_reset + machine.instructions_retired();
+  VirtMachine::IoCounters io = io_before_reset;
+  io += machine.io_counters();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   // What the host spends beyond the guest RAM the guest touched: the fixed overhead.
@@ -98,6 +99,10 @@ nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset, d
   j["traps"] = s.traps;
   j["interrupts"] = s.interrupts;
   j["interrupts_by_cause"] = s.interrupts_by_cause;
+  j["disk_read_bytes"] = io.disk_read_bytes;
+  j["disk_written_bytes"] = io.disk_written_bytes;
+  j["net_rx_bytes"] = io.net_rx_bytes;
+  j["net_tx_bytes"] = io.net_tx_bytes;
   return j;
 }
 
@@ -118,6 +123,9 @@ enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTr
 struct VmHandle::Run {
   std::atomic<bool> stop{false};
   std::atomic<Ending> ending{Ending::kNone};
+  // A poweroff asked for while a reboot is under way must end the run, not be forgotten when
+  // the new machine starts.
+  std::atomic<bool> poweroff_requested{false};
   std::atomic<int> code{0};
   // The supervising thread sleeps on this between its looks at the clock.
   std::mutex mu;
@@ -127,6 +135,7 @@ struct VmHandle::Run {
   rv::Hart::HoldControl hold;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
   uint64_t retired_before_reset = 0;
+  VirtMachine::IoCounters io_before_reset;  // the counters of machines a reboot replaced
 
   void end(Ending e, int status) {
     Ending expected = Ending::kNone;
@@ -198,15 +207,17 @@ Result<void> VmHandle::resume() {
 std::string VmHandle::stats_json() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (run_ == nullptr || run_->machine == nullptr) return {};
-  nlohmann::json j =
-      vessel::stats_json(*run_->machine, run_->retired_before_reset, run_->seconds());
+  nlohmann::json j = vessel::stats_json(*run_->machine, run_->retired_before_reset,
+                                        run_->io_before_reset, run_->seconds());
   j["state"] = state_name(state_);
   return j.dump();
 }
 
 void VmHandle::request_poweroff() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (run_ != nullptr) run_->end(Ending::kPoweroff, kExitOk);
+  if (run_ == nullptr) return;
+  run_->poweroff_requested = true;
+  run_->end(Ending::kPoweroff, kExitOk);
 }
 
 std::string VmHandle::start_error() const {
@@ -220,14 +231,30 @@ void VmHandle::request_reboot() {
 }
 
 int run_vm(const VmOptions& options) {
-  Terminal terminal;
   VmHandle::Run state;
-  std::atomic<Uart16550*> uart{nullptr};
   const std::shared_ptr<VmHandle> handle =
       options.handle ? options.handle : std::make_shared<VmHandle>();
 
+  // The console before the machine: a bad console option is refused before anything (an
+  // overlay, say) is created, and the console outlives every machine of the run.
+  // With --dump-dtb nothing runs: the console options are only checked.
+  std::unique_ptr<VmConsole> console;
+  Result<void> console_ok;
+  if (options.dump_dtb) {
+    console_ok = VmConsole::check(options.console);
+  } else if (auto opened = VmConsole::open(options.console)) {
+    console = std::move(opened.value());
+  } else {
+    console_ok = opened.take_error();
+  }
+  if (!console_ok) {
+    fmt::print(stderr, "vessel: {}\n", console_ok.error().message);
+    return kExitBadInput;
+  }
   VirtHost host;
-  host.console_out = [&terminal](uint8_t b) { terminal.write_byte(b); };
+  host.console_out = [&console](uint8_t b) {
+    if (console) console->output(b);
+  };
   host.power = [&state](PowerRequest r) {  // harts notice `stop` at their next poll
     switch (r.kind) {
       case PowerRequest::kPoweroff: state.end(Ending::kPoweroff, kExitOk); break;
@@ -253,20 +280,11 @@ int run_vm(const VmOptions& options) {
     return kExitOk;
   }
 
-  uart = &machine->uart();
-  auto started = terminal.start(
-      [&uart](const uint8_t* data, size_t len) {
-        if (Uart16550* u = uart.load()) u->push_input(data, len);
-      },
-      [&state] { state.end(Ending::kQuit, kExitOk); },
-      [&uart] {
-        Uart16550* u = uart.load();
-        return u == nullptr || u->wants_input();
-      });
-  if (!started) {
-    fmt::print(stderr, "vessel: terminal: {}\n", started.error().message);
+  if (auto started = console->start([&state] { state.end(Ending::kQuit, kExitOk); }); !started) {
+    fmt::print(stderr, "vessel: {}\n", started.error().message);
     return kExitBadInput;
   }
+  console->set_uart(&machine->uart());
 
   // `kill -USR1` prints the statistics of a running VM on stderr.
   struct sigaction sa {};
@@ -324,7 +342,9 @@ int run_vm(const VmOptions& options) {
         lock.unlock();
         if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
           fmt::print(stderr, "{}{}\n", line_start(),
-                     stats_json(*machine, state.retired_before_reset, state.seconds()).dump());
+                     stats_json(*machine, state.retired_before_reset, state.io_before_reset,
+                                state.seconds())
+                         .dump());
         }
         poll();
         lock.lock();
@@ -337,33 +357,37 @@ int run_vm(const VmOptions& options) {
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
     attach(nullptr);
     state.retired_before_reset += machine->instructions_retired();
-    uart = nullptr;
+    state.io_before_reset += machine->io_counters();
+    console->set_uart(nullptr);  // no input reaches the old UART once this returns
     // The old machine goes first: it holds the disks, sockets and forwarded ports.
     machine.reset();
     auto again = VirtMachine::create(options.machine, host);
     if (!again) {
       fmt::print(stderr, "vessel: reboot failed: {}\n", again.error().message);
-      terminal.stop();
+      console->stop();
       std::lock_guard<std::mutex> lock(handle->mu_);
       handle->run_ = nullptr;
       handle->state_ = VmHandle::State::kEnded;
       return kExitBadInput;
     }
     machine = std::move(again.value());
-    uart = &machine->uart();
+    console->set_uart(&machine->uart());
     state.stop = false;
     state.ending = Ending::kNone;
+    if (state.poweroff_requested) state.end(Ending::kPoweroff, kExitOk);
     attach(machine.get());
   }
 
-  terminal.stop();
+  console->stop();
   const double seconds = state.seconds();
   if (state.ending.load() == Ending::kTimeout) {
     fmt::print(stderr, "{}vessel: timeout: the guest was still running after {} s\n", line_start(),
                options.timeout_seconds);
   }
   if (options.stats) {
-    fmt::print(stderr, "{}\n", stats_json(*machine, state.retired_before_reset, seconds).dump());
+    fmt::print(
+        stderr, "{}\n",
+        stats_json(*machine, state.retired_before_reset, state.io_before_reset, seconds).dump());
   }
   {
     std::lock_guard<std::mutex> lock(handle->mu_);

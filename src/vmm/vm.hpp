@@ -1,5 +1,5 @@
-// A running VM: the machine, its console on the host terminal, the vCPU loop, and the ways
-// it ends (guest poweroff/reset/fail, HTIF exit, Ctrl-A x, timeout, a guest stuck in a trap
+// A running VM: the machine, its console (the host terminal or a socket), the vCPU loop, and the
+// ways it ends (guest poweroff/reset/fail, HTIF exit, Ctrl-A x, timeout, a guest stuck in a trap
 // loop).
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "board/virt.hpp"
+#include "vmm/console.hpp"
 
 namespace vessel {
 
@@ -52,6 +53,7 @@ struct VmOptions {
   VirtConfig machine;
   // Another thread's view of the VM (e.g. the API server's), or none.
   std::shared_ptr<VmHandle> handle;
+  ConsoleOptions console;               // the serial console: terminal or socket, and a log
   std::optional<std::string> dump_dtb;  // write the device tree there and exit
   double timeout_seconds = 0;           // 0: no limit
   bool stats = false;                   // one JSON line on stderr at exit

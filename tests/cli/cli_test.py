@@ -278,6 +278,88 @@ class Tester:
                 problems.append("  run --help: want status 0 and usage on stdout\n" + r.describe())
         self.case("run --help", help_text)
 
+    # ---- the console: --console-socket, --console-log, attach, logs ----
+
+    def console_cases(self):
+        kernel = self.file("console-kernel.bin", bytes(range(256)) * 16)
+        run = ["--kernel", kernel]
+        no_dir = self.path("no-such-dir")
+        self.bad("--console-socket in a missing directory",
+                 run + ["--console-socket", os.path.join(no_dir, "c.sock")],
+                 ["--console-socket", no_dir, "no such file"])
+        long_path = os.path.join(self.tmp, "s" * 120)
+        self.bad("--console-socket too long for sun_path", run + ["--console-socket", long_path],
+                 ["--console-socket", "too long", "at most 107"])
+        regular = self.file("not-a-socket", b"keep me\n")
+        self.bad("--console-socket on a regular file", run + ["--console-socket", regular],
+                 ["--console-socket", regular, "not a socket"])
+        self.bad("--console-socket empty", run + ["--console-socket", ""],
+                 ["--console-socket", "empty"])
+        log = self.path("c.log")
+        for size, needle in (("abc", "does not start with a number"), ("1K", "between 4K and 1G"),
+                             ("2G", "between 4K and 1G"), ("12Q", "suffix")):
+            self.bad(f"--console-log size={size}", run + ["--console-log", f"{log},size={size}"],
+                     ["--console-log", f"size={size}", needle])
+        self.bad("--console-log unknown setting", run + ["--console-log", f"{log},frob=1"],
+                 ["--console-log", "frob=1"])
+        self.bad("--console-log in a missing directory",
+                 run + ["--console-log", os.path.join(no_dir, "c.log")],
+                 ["--console-log", no_dir, "no such file"])
+        self.bad("--console-log on a directory", run + ["--console-log", self.tmp],
+                 ["--console-log", self.tmp, "not a regular file"])
+
+        sock = self.path("left.sock")
+        self.bad("a bad --disk with a console socket and log", run + [
+            "--console-socket", sock, "--console-log", log, "--disk", self.path("no-disk.img")],
+            ["no-disk.img", "no such file"], dump=False)
+
+        def nothing_left(problems):
+            for path in (sock, log, log + ".1"):
+                if os.path.exists(path):
+                    problems.append(f"  {path} was left behind by a refused command line")
+            with open(regular, "rb") as f:
+                if f.read() != b"keep me\n":
+                    problems.append(f"  {regular} changed")
+        self.case("bad: console files not left behind", nothing_left)
+
+        def attach_nothing(problems):
+            r = self.run(["attach", self.path("nobody.sock")])
+            if r.status != 2:
+                problems.append(f"  status {r.status}, want 2\n" + r.describe())
+            self.one_line_error(r, ["attach", "nobody.sock", "cannot connect"], problems)
+        self.case("bad: attach to no socket", attach_nothing)
+
+        def logs_nothing(problems):
+            r = self.run(["logs", "--file", self.path("nothing.log")])
+            if r.status != 2:
+                problems.append(f"  status {r.status}, want 2\n" + r.describe())
+            self.one_line_error(r, ["logs", "nothing.log", "no console log"], problems)
+        self.case("bad: logs of no log", logs_nothing)
+
+        def htif_to_log(problems):
+            # The console's output goes to the log and the socket's viewers, never to stdout.
+            csock, clog = self.path("h.sock"), self.path("h.log")
+            r = self.guest_run("htif_hello", ["--console-socket", csock, "--console-log", clog])
+            if r.status != 0 or r.out or r.err:
+                problems.append("  want status 0 and nothing on stdout or stderr\n" + r.describe())
+            if os.path.exists(csock):
+                problems.append(f"  {csock} is still there after the run")
+            printed = self.run(["logs", "--file", clog])
+            if printed.status != 0 or printed.out != "hello\n":
+                problems.append("  vessel logs: want the guest's hello\n" + printed.describe())
+        self.case("guest: HTIF hello into --console-log, nothing on stdout", htif_to_log)
+
+        def terminal_and_log(problems):
+            # Without a socket the terminal keeps the console, and the log gets a copy.
+            clog = self.path("t.log")
+            r = self.guest_run("htif_hello", ["--console-log", f"{clog},size=4K"])
+            if r.status != 0 or r.out != "hello\n" or r.err:
+                problems.append("  want status 0 and hello on stdout\n" + r.describe())
+            printed = self.run(["logs", "--file", clog])
+            if printed.status != 0 or printed.out != "hello\n":
+                problems.append("  vessel logs: want the guest's hello\n" + printed.describe())
+        self.case("guest: HTIF hello on stdout and in --console-log", terminal_and_log)
+
     # ---- --dump-dtb ----
 
     def fdtget(self, dtb, node, prop, typ=None):
@@ -504,6 +586,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="vessel-cli-") as tmp:
         t = Tester(args, tmp)
         t.bad_input_cases()
+        t.console_cases()
         t.dtb_cases()
         t.guest_cases()
     print(f"{t.passed} passed, {len(t.failures)} failed in {time.monotonic() - t0:.1f} s")

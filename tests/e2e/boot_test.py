@@ -40,9 +40,10 @@ class Console:
     """The emulator's stdout (and stderr) gathered by a reader thread, so a
     wait can time out without blocking on a read."""
 
-    def __init__(self, argv, stdin_eof):
+    def __init__(self, argv, stdin_eof, proc=None):
+        """proc: something already started that looks like a Popen (stdin, stdout, wait)."""
         self.argv = argv
-        self.proc = subprocess.Popen(
+        self.proc = proc or subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL if stdin_eof else subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -148,6 +149,11 @@ def case_interactive(args, firmware):
         console.send("echo vessel-$((6*7))")
         console.expect(r"vessel-42\r?\n", args.step_timeout, "echo vessel-$((6*7)) answering vessel-42")
         console.expect(PROMPT, args.step_timeout, "prompt after echo")
+        # busybox time reads the clock with rdtime in U-mode (the vDSO): scounteren.TM must be
+        # set whichever firmware is in M-mode.
+        console.send("time true")
+        console.expect(r"real\s+\d+m", args.step_timeout, "time true reporting real time")
+        console.expect(PROMPT, args.step_timeout, "prompt after time")
         console.send("cat /proc/cpuinfo")
         match = console.expect(r"(?m)^isa\s*:\s*(\S+)\r?\n", args.step_timeout, "isa line of /proc/cpuinfo")
         isa = match.group(1)

@@ -16,8 +16,6 @@ namespace vessel::api {
 
 using http::JsonFields;
 
-namespace {
-
 bool has_control_char(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
@@ -25,7 +23,6 @@ bool has_control_char(std::string_view s) {
   });
 }
 
-// An existing regular file Vessel can read (and write, unless only reading is asked).
 Result<void> check_file(std::string_view field, const std::string& path, bool writable) {
   if (path.empty()) return make_error(fmt::format("{}: empty path", field));
   if (path.size() > kMaxPath) {
@@ -43,10 +40,12 @@ Result<void> check_file(std::string_view field, const std::string& path, bool wr
   }
   if (access(path.c_str(), writable ? R_OK | W_OK : R_OK) != 0) {
     return make_error(fmt::format("{}: {}: {}{}", field, path, std::strerror(errno),
-                                  writable ? " (is_read_only: true needs only reading)" : ""));
+                                  writable ? " (a read-only drive needs only reading)" : ""));
   }
   return {};
 }
+
+namespace {
 
 Result<void> check_body_id(const JsonFields& fields, std::string_view field,
                            const std::string& path_id) {

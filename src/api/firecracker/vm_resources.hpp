@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -80,6 +81,12 @@ class VmResources {
   std::vector<Drive> drives_;  // in the order first PUT
   std::vector<NetworkInterface> nets_;
 };
+
+// Whether `s` holds a byte below 0x20 or DEL.
+bool has_control_char(std::string_view s);
+// An existing regular file Vessel can read (and write, unless only reading is asked); errors
+// name `field` and the path.
+Result<void> check_file(std::string_view field, const std::string& path, bool writable);
 
 // [A-Za-z0-9_-]{1,64}: drive and interface ids.
 bool valid_id(const std::string& id);

@@ -11,6 +11,11 @@ bool is_param(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// "{name*}": the rest of the path, one segment or more.
+bool is_rest(std::string_view segment) {
+  return is_param(segment) && segment.size() > 3 && segment[segment.size() - 2] == '*';
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -44,12 +49,40 @@ const std::string& Request::param(std::string_view name) const {
   return it == params.end() ? kNone : it->second;
 }
 
-Response Response::json(int status, nlohmann::json body) { return {status, std::move(body), {}}; }
+Response Response::json(int status, nlohmann::json body) {
+  return {status, std::move(body), {}, std::nullopt, {}};
+}
 
-Response Response::no_content() { return {204, std::nullopt, {}}; }
+Response Response::no_content() { return {204, std::nullopt, {}, std::nullopt, {}}; }
+
+Response Response::raw(int status, std::string content_type, std::string text) {
+  Response r{status, std::nullopt, {}, std::move(text), std::move(content_type)};
+  return r;
+}
 
 Response Response::error(int status, std::string message) {
-  return {status, nlohmann::json{{"fault_message", std::move(message)}}, {}};
+  return error(status, std::move(message), "fault_message");
+}
+
+Response Response::error(int status, std::string message, std::string_view field) {
+  nlohmann::json body = nlohmann::json::object();
+  body[std::string(field)] = std::move(message);
+  return {status, std::move(body), {}, std::nullopt, {}};
+}
+
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const size_t eq = item.find('=');
+    if (item.substr(0, eq) != name) continue;
+    if (eq == std::string_view::npos) return std::string();
+    std::string value(item.substr(eq + 1));
+    std::replace(value.begin(), value.end(), '+', ' ');
+    return percent_decode(value);
+  }
+  return std::nullopt;
 }
 
 std::optional<std::vector<std::string_view>> split_path(std::string_view path) {
@@ -96,11 +129,14 @@ void Router::add_websocket(std::string pattern, WebSocketHandler handler) {
 void Router::add_route(Route route) {
   const auto segments = split_path(route.pattern);
   if (!segments) throw std::invalid_argument("route pattern must start with '/': " + route.pattern);
-  for (std::string_view s : *segments) {
+  for (size_t i = 0; i < segments->size(); ++i) {
+    const std::string_view s = (*segments)[i];
     const bool param = is_param(s);
     const bool braces = s.find_first_of("{}") != std::string_view::npos;
+    const std::string_view inner = param ? s.substr(1, s.size() - (is_rest(s) ? 3 : 2)) : s;
     if (s.empty() || (braces && !param) ||
-        (param && s.substr(1, s.size() - 2).find_first_of("{}/") != std::string_view::npos)) {
+        (param && inner.find_first_of("{}/*") != std::string_view::npos) ||
+        (is_rest(s) && i + 1 != segments->size())) {
       throw std::invalid_argument("malformed route pattern: " + route.pattern);
     }
     route.segments.emplace_back(s);
@@ -131,16 +167,32 @@ Router::Match Router::match(Method method, std::string_view path) const {
   int best_literals = -1;
   std::map<std::string, std::string, std::less<>> best_params;
   for (const Route& route : routes_) {
-    if (route.segments.size() != segments->size()) continue;
+    const bool rest = !route.segments.empty() && is_rest(route.segments.back());
+    if (rest ? segments->size() < route.segments.size()
+             : route.segments.size() != segments->size()) {
+      continue;
+    }
     std::map<std::string, std::string, std::less<>> params;
     int literals = 0;
     bool matches = true;
-    for (size_t i = 0; i < segments->size() && matches; ++i) {
+    for (size_t i = 0; i < route.segments.size() && matches; ++i) {
       const std::string& want = route.segments[i];
       const std::string_view got = (*segments)[i];
       if (!is_param(want)) {
         matches = want == got;
         ++literals;
+        continue;
+      }
+      if (is_rest(want)) {
+        // Each segment decoded on its own, so that an encoded '/' cannot make a new one.
+        std::string joined;
+        for (size_t j = i; j < segments->size() && matches; ++j) {
+          auto value = percent_decode((*segments)[j]);
+          matches =
+              !(*segments)[j].empty() && value.has_value() && value->find('/') == std::string::npos;
+          if (matches) joined += (j == i ? "" : "/") + *value;
+        }
+        if (matches) params[want.substr(1, want.size() - 3)] = std::move(joined);
         continue;
       }
       auto value = percent_decode(got);

@@ -40,11 +40,17 @@ struct Response {
   int status = 200;
   std::optional<nlohmann::json> body;  // nullopt: no body (204, or an empty answer)
   std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type and the like
+  // A body that is not JSON (text, a file), sent as it is with this Content-Type.
+  std::optional<std::string> text;
+  std::string content_type;
 
   static Response json(int status, nlohmann::json body);
   static Response no_content();
-  // The error shape every Vessel API answers with (Firecracker's): {"fault_message": "..."}.
+  static Response raw(int status, std::string content_type, std::string text);
+  // The error shape of the per-VM API (Firecracker's): {"fault_message": "..."}.
   static Response error(int status, std::string message);
+  // The same message under another field (the daemon's API says {"error": "..."}).
+  static Response error(int status, std::string message, std::string_view field);
 };
 
 using Handler = std::function<Response(const Request&)>;
@@ -73,8 +79,9 @@ using WebSocketHandler = std::function<std::variant<WebSocketCallbacks, Response
 class Router {
  public:
   // Pattern: "/", or "/" followed by segments separated by '/', each either literal text or a
-  // whole "{name}" matching one non-empty segment. Registering a malformed pattern or the same
-  // method and pattern twice is a programming error (std::invalid_argument).
+  // whole "{name}" matching one non-empty segment; the last may be "{name*}", matching the rest
+  // of the path (one segment or more, each decoded, joined by '/'). Registering a malformed pattern
+  // or the same method and pattern twice is a programming error (std::invalid_argument).
   void add(Method method, std::string pattern, Handler handler);
   // GET upgrades to a WebSocket on this pattern.
   void add_websocket(std::string pattern, WebSocketHandler handler);
@@ -114,5 +121,8 @@ class Router {
 std::optional<std::vector<std::string_view>> split_path(std::string_view path);
 // %XX decoding of one path segment; nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view segment);
+// The value of `name` in a query string ("a=1&b=2"), percent-decoded ('+' is a space); nullopt
+// when it is absent or its escapes are malformed. A name without '=' has the value "".
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
 
 }  // namespace vessel::http

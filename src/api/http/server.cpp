@@ -72,6 +72,16 @@ struct Core {
     std::lock_guard lock(mu);
     return connections >= options.max_connections;
   }
+  // An error the server answers itself, in the shape the options ask for.
+  Response error(int status, std::string message) const {
+    return Response::error(status, std::move(message), options.error_field);
+  }
+  bool is_public(std::string_view path) const {
+    for (const std::string& p : options.public_paths) {
+      if (p.size() > 1 && p.back() == '/' ? path.starts_with(p) : path == p) return true;
+    }
+    return false;
+  }
 };
 
 // Counts a connection for as long as its object lives.
@@ -289,10 +299,10 @@ class HttpSession : public Core::Closable,
   void on_header(error_code ec) {
     if (ec) return on_read_error(ec);
     auto& req = parser_->get();
-    if (require_token_ &&
-        !bearer_matches(sv(req[bhttp::field::authorization]), core_->options.token)) {
+    set_cookie_ = false;
+    if (require_token_ && !authorized(req)) {
       // Nothing about the server (not even whether the path exists) before the token.
-      Response r = Response::error(401, "unauthorized");
+      Response r = core_->error(401, "unauthorized");
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return send(std::move(r), true);
     }
@@ -312,6 +322,39 @@ class HttpSession : public Core::Closable,
     read_body();
   }
 
+  bool authorized(const bhttp::request<bhttp::string_body>& req) {
+    const ServerOptions& o = core_->options;
+    const std::string_view target = sv(req.target());
+    const size_t q = target.find('?');
+    // A public path still takes a token given in its URL, so that the page opened with one
+    // gets the cookie.
+    const bool is_public = core_->is_public(target.substr(0, q));
+    if (bearer_matches(sv(req[bhttp::field::authorization]), o.token)) return true;
+    if (o.token_cookie.empty()) return is_public;
+    const std::string bearer = "Bearer ";
+    if (q != std::string_view::npos) {
+      if (auto given = query_param(target.substr(q + 1), "token");
+          given && bearer_matches(bearer + *given, o.token)) {
+        set_cookie_ = true;
+        return true;
+      }
+    }
+    // Cookie: a=1; b=2
+    std::string_view cookies = sv(req[bhttp::field::cookie]);
+    while (!cookies.empty()) {
+      const size_t semi = cookies.find(';');
+      std::string_view item = cookies.substr(0, semi);
+      cookies = semi == std::string_view::npos ? std::string_view{} : cookies.substr(semi + 1);
+      while (item.starts_with(' ')) item.remove_prefix(1);
+      const size_t eq = item.find('=');
+      if (eq != std::string_view::npos && item.substr(0, eq) == o.token_cookie &&
+          bearer_matches(bearer + std::string(item.substr(eq + 1)), o.token)) {
+        return true;
+      }
+    }
+    return is_public;
+  }
+
   void read_body() {
     bhttp::async_read(socket_, buffer_, *parser_,
                       [self = this->shared_from_this()](error_code ec, size_t) {
@@ -326,23 +369,23 @@ class HttpSession : public Core::Closable,
     if (timed_out_) {
       // A client that sent part of a request is told; an idle keep-alive one is just closed.
       if (parser_->got_some() || buffer_.size() > 0) {
-        return send(Response::error(408, "request not received in time"), true);
+        return send(core_->error(408, "request not received in time"), true);
       }
       return close();
     }
     if (ec == bhttp::error::header_limit) {
-      return send(Response::error(431, "request header too large"), true);
+      return send(core_->error(431, "request header too large"), true);
     }
     if (ec.category() == error_code(bhttp::error::end_of_stream).category() &&
         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-      return send(Response::error(400, "malformed HTTP request"), true);
+      return send(core_->error(400, "malformed HTTP request"), true);
     }
     close();
   }
 
   void too_large() {
-    send(Response::error(413, fmt::format("request body over the limit of {} bytes",
-                                          core_->options.body_limit)),
+    send(core_->error(413, fmt::format("request body over the limit of {} bytes",
+                                       core_->options.body_limit)),
          true);
   }
 
@@ -375,12 +418,12 @@ class HttpSession : public Core::Closable,
     }
     switch (m.outcome) {
       case Router::Outcome::kNotFound:
-        return Response::error(404, fmt::format("no such resource: {}", path));
+        return core_->error(404, fmt::format("no such resource: {}", path));
       case Router::Outcome::kMethodNotAllowed: {
         std::string allowed;
         for (Method a : m.allowed)
           allowed += fmt::format("{}{}", allowed.empty() ? "" : ", ", method_name(a));
-        Response r = Response::error(
+        Response r = core_->error(
             405, fmt::format("{} is not allowed on {} (allowed: {})",
                              method ? method_name(*method) : "this method", path, allowed));
         r.headers.emplace_back("Allow", std::move(allowed));
@@ -401,23 +444,23 @@ class HttpSession : public Core::Closable,
     if (auto* refusal = std::get_if<Response>(&routed)) return send_routed(std::move(*refusal));
     const Router::Match& match = std::get<Router::Match>(routed);
     if (match.handler == nullptr) {
-      Response r = Response::error(426, "this resource is a WebSocket: upgrade required");
+      Response r = core_->error(426, "this resource is a WebSocket: upgrade required");
       r.headers.emplace_back("Upgrade", "websocket");
       return send(std::move(r), !keep_alive);
     }
     Request request = make_request(*method, match);
     auto body = parse_json_body(req.body());
-    if (!body.ok()) return send(Response::error(400, body.error().message), true);
+    if (!body.ok()) return send(core_->error(400, body.error().message), true);
     request.body = std::move(*body);
     Response response;
     try {
       response = (*match.handler)(request);
     } catch (const std::exception& e) {
       log(LogLevel::kError, "api: {} {}: {}", method_name(*method), request.path, e.what());
-      response = Response::error(500, "internal error");
+      response = core_->error(500, "internal error");
     } catch (...) {
       log(LogLevel::kError, "api: {} {}: unknown exception", method_name(*method), request.path);
-      response = Response::error(500, "internal error");
+      response = core_->error(500, "internal error");
     }
     send(std::move(response), !keep_alive);
   }
@@ -432,7 +475,7 @@ class HttpSession : public Core::Closable,
     if (auto* refusal = std::get_if<Response>(&routed)) return send_routed(std::move(*refusal));
     const Router::Match& match = std::get<Router::Match>(routed);
     if (match.websocket == nullptr) {
-      return send(Response::error(400, "this resource does not upgrade to a WebSocket"), true);
+      return send(core_->error(400, "this resource does not upgrade to a WebSocket"), true);
     }
     auto handle = std::make_shared<WebSocketHandle>();
     {
@@ -445,7 +488,7 @@ class HttpSession : public Core::Closable,
       answer = (*match.websocket)(make_request(Method::kGet, match), handle);
     } catch (const std::exception& e) {
       log(LogLevel::kError, "api: WebSocket {}: {}", target, e.what());
-      answer = Response::error(500, "internal error");
+      answer = core_->error(500, "internal error");
     }
     if (auto* refusal = std::get_if<Response>(&answer)) return send(std::move(*refusal), true);
 
@@ -469,7 +512,17 @@ class HttpSession : public Core::Closable,
     res->result(static_cast<unsigned>(r.status));
     res->set(bhttp::field::server, "vessel");
     for (auto& [name, value] : r.headers) res->set(name, value);
-    if (r.body) {
+    if (set_cookie_) {
+      // The page a token opened keeps it for the requests it makes next (its scripts and
+      // styles, its API calls); scripts cannot read it.
+      res->set(bhttp::field::set_cookie,
+               fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", core_->options.token_cookie,
+                           core_->options.token));
+    }
+    if (r.text) {
+      res->set(bhttp::field::content_type, r.content_type);
+      res->body() = std::move(*r.text);
+    } else if (r.body) {
       res->set(bhttp::field::content_type, "application/json");
       // Replace, not throw, on invalid UTF-8 a handler may echo from a request.
       res->body() = r.body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -517,6 +570,7 @@ class HttpSession : public Core::Closable,
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   uint64_t generation_ = 0;
   bool timed_out_ = false;
+  bool set_cookie_ = false;  // the request gave the token in its URL
   const bool require_token_;
 };
 
@@ -568,13 +622,14 @@ class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
   void serve(typename HttpSession<Protocol>::Socket socket) {
     if (core_->full()) {
       // Refused without reading anything: a canned answer that fits any socket buffer.
-      static constexpr std::string_view kBusy =
+      const std::string body = core_->error(503, "too many open connections").body->dump();
+      const std::string busy = fmt::format(
           "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-          "Content-Length: 45\r\nConnection: close\r\n\r\n"
-          "{\"fault_message\":\"too many open connections\"}";
+          "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+          body.size(), body);
       error_code ignored;
       socket.non_blocking(true, ignored);
-      socket.write_some(net::buffer(kBusy.data(), kBusy.size()), ignored);
+      socket.write_some(net::buffer(busy.data(), busy.size()), ignored);
       socket.close(ignored);
       return;
     }

@@ -3,7 +3,8 @@
 // header. Requests run on the server's own thread(s); stop() (or the destructor) closes every
 // connection and joins them.
 //
-// What a client gets besides its handler's answer (bodies are {"fault_message": "..."}):
+// What a client gets besides its handler's answer (bodies are {"fault_message": "..."}, or
+// another field that ServerOptions names):
 //   400 malformed HTTP or JSON           401 missing/wrong bearer token (TCP only)
 //   404 unknown path                     405 known path, other method (with Allow)
 //   408 request not complete in time     413 body over the limit
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http/router.hpp"
 #include "base/result.hpp"
@@ -33,6 +35,14 @@ struct ServerOptions {
   // Required on TCP as "Authorization: Bearer <token>" (at least 16 characters); the Unix
   // socket relies on its file mode instead.
   std::string token;
+  // Browsers can set no header on a WebSocket or on a page they open: with a cookie name, TCP
+  // also takes the token as "?token=" in the URL (the answer then sets the cookie) and from
+  // that cookie.
+  std::string token_cookie;
+  // Paths TCP serves without the token (static files): "/x" exactly, "/x/" and all below it.
+  std::vector<std::string> public_paths;
+  // The field the server's own error answers put the message in.
+  std::string error_field = "fault_message";
   size_t body_limit = 64 * 1024;
   // The whole request (header and body) must arrive within this, and so must the client take
   // a response; an idle keep-alive connection is closed after it too.

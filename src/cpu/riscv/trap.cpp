@@ -49,6 +49,9 @@ void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
   medeleg_ = 0xb1ff;
   mideleg_ = irq::kSupervisor;
   mcounteren_ = 0xffffffff;
+  // time readable from U-mode (the vDSO's rdtime), as Linux's SBI PMU driver sets it under
+  // OpenSBI; the builtin SBI has no PMU extension, so nothing in the kernel would.
+  scounteren_ = 0x2;
   menvcfg_ = envcfg::kFIOM | (sstc_ ? envcfg::kSTCE : 0);
   pmpaddr_[0] = (1ULL << 54) - 1;
   pmpcfg_[0] = 0x1f;  // NAPOT, R W X

@@ -27,6 +27,7 @@ struct VirtioNet::Core : std::enable_shared_from_this<Core> {
   std::atomic<bool> tx_posted{false}, rx_posted{false};
 
   std::atomic<uint64_t> tx_frames{0}, tx_dropped{0}, rx_frames{0}, rx_dropped{0};
+  std::atomic<uint64_t> tx_bytes{0}, rx_bytes{0};
 
   void schedule_tx() {
     if (tx_posted.exchange(true)) return;
@@ -101,6 +102,7 @@ struct VirtioNet::Core : std::enable_shared_from_this<Core> {
       return;
     }
     ++tx_frames;
+    tx_bytes += tx_frame.size();
     backend->send(tx_frame);
   }
 
@@ -156,6 +158,7 @@ struct VirtioNet::Core : std::enable_shared_from_this<Core> {
         writer.write(frame.data(), frame.size());
         written = static_cast<uint32_t>(writer.written());
         ++rx_frames;
+        rx_bytes += frame.size();
       } else {
         // A frame larger than the buffer: dropped, and the buffer comes back empty (Linux
         // counts a length error and posts a new one).
@@ -272,6 +275,8 @@ VirtioNet::Stats VirtioNet::stats() const {
   s.tx_dropped = core_->tx_dropped.load();
   s.rx_frames = core_->rx_frames.load();
   s.rx_dropped = core_->rx_dropped.load();
+  s.tx_bytes = core_->tx_bytes.load();
+  s.rx_bytes = core_->rx_bytes.load();
   return s;
 }
 

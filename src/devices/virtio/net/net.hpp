@@ -82,6 +82,7 @@ class VirtioNet final : public VirtioDevice {
   struct Stats {
     uint64_t tx_frames = 0, tx_dropped = 0;  // guest to backend
     uint64_t rx_frames = 0, rx_dropped = 0;  // backend to guest
+    uint64_t tx_bytes = 0, rx_bytes = 0;     // of the frames passed, without virtio headers
   };
   Stats stats() const;
 

@@ -1,0 +1,393 @@
+#include "cli/daemon_cli.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "api/http/client.hpp"
+#include "board/virt.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/state_dir.hpp"
+#include "daemon/vm_definition.hpp"
+#include "host/console_client.hpp"
+#include "host/console_log.hpp"
+#include "vmm/vm.hpp"
+
+namespace vessel::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A request refused by the daemon (or by the VM behind it).
+constexpr int kExitRefused = 1;
+// Long enough for a stop (the daemon's grace period, then SIGKILL) or a start that waits for
+// the machine to be built.
+constexpr auto kRequestTimeout = std::chrono::seconds(60);
+
+int fail(int status, const std::string& message) {
+  fmt::print(stderr, "vessel: {}\n", message);
+  return status;
+}
+
+void add_state_dir(CLI::App* app, std::string& dir) {
+  app->add_option("--state-dir", dir,
+                  "The daemon's state directory (default: $VESSEL_STATE_DIR, else "
+                  "$XDG_STATE_HOME/vessel, else ~/.local/state/vessel)");
+}
+
+// The daemon on the state dir's socket: one request, its answer, or an error saying that no
+// daemon runs there.
+struct DaemonClient {
+  std::string dir;
+
+  Result<http::ClientResponse> request(http::Method method, const std::string& target,
+                                       const std::optional<json>& body = std::nullopt) const {
+    const std::string socket = dir + "/daemon.sock";
+    struct stat st {};
+    if (stat(socket.c_str(), &st) != 0) {
+      return make_error(
+          fmt::format("no daemon is running on {} (start one with `vessel daemon "
+                      "--state-dir {}`)",
+                      dir, dir));
+    }
+    auto r = http::Client::unix_socket(socket, kRequestTimeout).request(method, target, body);
+    if (!r && r.error().message.find("cannot connect") != std::string::npos) {
+      return make_error(
+          fmt::format("no daemon is answering on {} (start one with `vessel daemon "
+                      "--state-dir {}`)",
+                      socket, dir));
+    }
+    return r;
+  }
+};
+
+// Either the answer's body (2xx) or the exit status after printing the daemon's error.
+Result<json> expect_ok(const Result<http::ClientResponse>& r) {
+  if (!r) return make_error(r.error().message);
+  if (r->status / 100 == 2) return r->body;
+  if (r->body.is_object() && r->body.contains("error") && r->body["error"].is_string()) {
+    return make_error(r->body["error"].get<std::string>());
+  }
+  return make_error(fmt::format("the daemon answered {}: {}", r->status, r->text));
+}
+
+std::string human_uptime(double seconds) {
+  const auto s = static_cast<uint64_t>(seconds);
+  if (s >= 86400) return fmt::format("{}d{:02}h", s / 86400, s % 86400 / 3600);
+  if (s >= 3600) return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+  if (s >= 60) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}s", s);
+}
+
+std::string human_bytes(double bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  size_t unit = 0;
+  while (bytes >= 1024 && unit + 1 < std::size(kUnits)) {
+    bytes /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", bytes, kUnits[unit]);
+}
+
+std::string field_or_dash(const json& j, const char* key, const char* format = "{:.1f}") {
+  if (!j.contains(key) || !j[key].is_number()) return "-";
+  return fmt::format(fmt::runtime(format), j[key].get<double>());
+}
+
+// One line about a VM after an action: "web: running (pid 1234)".
+void print_summary(const json& s) {
+  std::string line = fmt::format("{}: {}", s.value("name", "?"), s.value("state", "?"));
+  if (s.contains("pid")) line += fmt::format(" (pid {})", s["pid"].get<int64_t>());
+  if (s.contains("exit_reason")) line += fmt::format(" ({})", s["exit_reason"].get<std::string>());
+  fmt::print("{}\n", line);
+}
+
+}  // namespace
+
+DaemonCommands::DaemonCommands(CLI::App& app) {
+  daemon_ = app.add_subcommand("daemon",
+                               "Run the VM manager: a REST API on STATE_DIR/daemon.sock "
+                               "(and a loopback TCP port) that starts and watches VMs");
+  add_state_dir(daemon_, state_dir_);
+  daemon_->add_option("--listen-tcp", listen_tcp_,
+                      "Also serve the API and the web console on 127.0.0.1:PORT (bearer token in "
+                      "STATE_DIR/token)");
+  daemon_->add_option("--ui-dir", ui_dir_,
+                      "The web console's files (default: webui/ next to the binary)");
+
+  create_ = app.add_subcommand("create", "Define a VM for the daemon to run");
+  add_state_dir(create_, state_dir_);
+  create_->add_option("NAME", name_, "1-32 of A-Z a-z 0-9 _ -")->required();
+  create_->add_option("--kernel", kernel_, "Kernel: Linux Image or ELF")->required();
+  create_->add_option("--initrd", initrd_, "Initial ramdisk");
+  create_->add_option("--append", append_, "Kernel command line");
+  create_->add_option("--disk", disks_, "virtio-blk disk: PATH[,readonly] (repeatable)")
+      ->allow_extra_args(false);
+  create_->add_option("--net", nets_, "virtio-net: user or tap=IFNAME (repeatable)")
+      ->allow_extra_args(false);
+  create_->add_option("--cpus", cpus_, "vCPUs, 1 to 32 (default 1)");
+  create_->add_option("--memory", memory_, "Guest RAM, e.g. 128M or 1G (default 128M)");
+  create_->add_option(
+      "--firmware", firmware_,
+      "builtin (default: Vessel answers the SBI), none, or an M-mode firmware file");
+
+  // Subcommands on one VM: NAME and the state dir.
+  auto on_vm = [&](const char* name, const char* help) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    add_state_dir(sub, state_dir_);
+    sub->add_option("NAME", name_, "The VM")->required();
+    return sub;
+  };
+  static constexpr std::pair<const char*, const char*> kActions[] = {
+      {"start", "Start a VM"},
+      {"stop", "Power a VM off (killed if it has not ended after the grace period)"},
+      {"pause", "Pause a VM: its vCPUs and its clock stop"},
+      {"resume", "Resume a paused VM"},
+      {"reboot", "Reset a VM, as a guest reboot does"}};
+  for (auto [action, help] : kActions) actions_.emplace_back(action, on_vm(action, help));
+
+  rm_ = on_vm("rm", "Remove a VM's definition and files");
+  rm_->add_flag("--force,-f", force_, "Stop it first if it runs");
+
+  ls_ = app.add_subcommand("ls", "List the VMs");
+  add_state_dir(ls_, state_dir_);
+  ls_->add_flag("--json", json_, "The API's JSON instead of a table");
+
+  stats_ = on_vm("stats", "A VM's statistics");
+  stats_->add_flag("--json", json_, "The API's JSON instead of a table");
+
+  logs_ = app.add_subcommand(
+      "logs", "Print a VM's console scrollback, or a console log ring (--console-log) with --file");
+  add_state_dir(logs_, state_dir_);
+  logs_->add_option("NAME", name_, "The VM");
+  logs_->add_option("--bytes", bytes_, "Only the last N bytes");
+  logs_->add_option("--file", log_file_, "Print the ring at PATH (PATH.1, then PATH) instead");
+
+  console_ = on_vm("console", "Attach the terminal to a VM's serial console; Ctrl-A x detaches");
+}
+
+std::optional<int> DaemonCommands::run() {
+  if (daemon_->parsed()) return run_daemon();
+  if (create_->parsed()) return create();
+  if (rm_->parsed()) return remove();
+  if (ls_->parsed()) return list();
+  if (stats_->parsed()) return stats();
+  if (logs_->parsed()) return logs();
+  if (console_->parsed()) return console();
+  for (auto& [name, sub] : actions_) {
+    if (sub->parsed()) return action(name);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+Result<std::string> state_dir_of(const std::string& option) {
+  return daemon::resolve_state_dir(option);
+}
+
+}  // namespace
+
+int DaemonCommands::run_daemon() {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, "daemon: " + dir.error().message);
+  daemon::DaemonOptions options;
+  options.state_dir = *dir;
+  if (!listen_tcp_.empty()) {
+    auto port = daemon::parse_listen_tcp(listen_tcp_);
+    if (!port) return fail(kExitBadInput, "daemon: " + port.error().message);
+    options.tcp_port = *port;
+  }
+  if (!ui_dir_.empty()) options.ui_dir = ui_dir_;
+  return daemon::run_daemon(options);
+}
+
+int DaemonCommands::create() {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  // The daemon runs elsewhere: relative paths are made absolute here.
+  auto absolute = [](const std::string& p) { return fs::absolute(p).lexically_normal().string(); };
+  json def{{"name", name_}, {"kernel", absolute(kernel_)}};
+  if (!initrd_.empty()) def["initrd"] = absolute(initrd_);
+  if (!append_.empty()) def["append"] = append_;
+  if (!firmware_.empty()) {
+    def["firmware"] =
+        firmware_ == "builtin" || firmware_ == "none" ? firmware_ : absolute(firmware_);
+  }
+  if (cpus_ != 0) def["cpus"] = cpus_;
+  if (!memory_.empty()) {
+    auto size = parse_size(memory_);
+    if (!size) return fail(kExitBadInput, "--memory: " + size.error().message);
+    if (*size % (1 << 20) != 0) {
+      return fail(kExitBadInput, fmt::format("--memory {}: not a whole number of MiB", memory_));
+    }
+    def["memory_mib"] = *size >> 20;
+  }
+  def["disks"] = json::array();
+  for (const std::string& disk : disks_) {
+    const size_t comma = disk.find(',');
+    const std::string option = comma == std::string::npos ? "" : disk.substr(comma + 1);
+    if (!option.empty() && option != "readonly") {
+      return fail(
+          kExitBadInput,
+          fmt::format("--disk {}: unknown option '{}' (PATH or PATH,readonly)", disk, option));
+    }
+    def["disks"].push_back(
+        {{"path", absolute(disk.substr(0, comma))}, {"readonly", option == "readonly"}});
+  }
+  def["nets"] = nets_;
+  auto body = expect_ok(DaemonClient{*dir}.request(http::Method::kPost, "/api/v1/vms", def));
+  if (!body) return fail(kExitRefused, body.error().message);
+  print_summary(*body);
+  return kExitOk;
+}
+
+int DaemonCommands::action(const std::string& action) {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  auto body = expect_ok(DaemonClient{*dir}.request(
+      http::Method::kPost, fmt::format("/api/v1/vms/{}/{}", name_, action)));
+  if (!body) return fail(kExitRefused, body.error().message);
+  print_summary(*body);
+  return kExitOk;
+}
+
+int DaemonCommands::remove() {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  auto body = expect_ok(DaemonClient{*dir}.request(
+      http::Method::kDelete, fmt::format("/api/v1/vms/{}{}", name_, force_ ? "?force=true" : "")));
+  if (!body) return fail(kExitRefused, body.error().message);
+  fmt::print("{}: removed\n", name_);
+  return kExitOk;
+}
+
+int DaemonCommands::list() {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  auto body = expect_ok(DaemonClient{*dir}.request(http::Method::kGet, "/api/v1/vms"));
+  if (!body) return fail(kExitRefused, body.error().message);
+  if (json_) {
+    fmt::print("{}\n", body->dump(2));
+    return kExitOk;
+  }
+  std::vector<std::array<std::string, 7>> rows = {
+      {"NAME", "STATE", "VCPUS", "MEMORY", "UPTIME", "MIPS", "CPU%"}};
+  for (const json& vm : *body) {
+    rows.push_back(
+        {vm.value("name", "?"), vm.value("state", "?"),
+         vm.contains("cpus") ? std::to_string(vm["cpus"].get<int64_t>()) : "-",
+         vm.contains("memory_mib") ? fmt::format("{}M", vm["memory_mib"].get<int64_t>()) : "-",
+         vm.contains("uptime_seconds") ? human_uptime(vm["uptime_seconds"].get<double>()) : "-",
+         field_or_dash(vm, "mips"), field_or_dash(vm, "host_cpu_percent")});
+  }
+  std::array<size_t, 7> width{};
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      // Names and states read left to right, numbers line up on the right.
+      if (i > 0) line += "  ";
+      line +=
+          i < 2 ? fmt::format("{:<{}}", row[i], width[i]) : fmt::format("{:>{}}", row[i], width[i]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    fmt::print("{}\n", line);
+  }
+  return kExitOk;
+}
+
+int DaemonCommands::stats() {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  auto body = expect_ok(
+      DaemonClient{*dir}.request(http::Method::kGet, fmt::format("/api/v1/vms/{}/stats", name_)));
+  if (!body) return fail(kExitRefused, body.error().message);
+  if (json_) {
+    fmt::print("{}\n", body->dump(2));
+    return kExitOk;
+  }
+  const json& s = *body;
+  auto line = [](const char* label, const std::string& value) {
+    fmt::print("{:<20}{}\n", label, value);
+  };
+  line("name", s.value("name", "?"));
+  line("state", s.value("state", "?"));
+  if (s.contains("pid")) line("pid", std::to_string(s["pid"].get<int64_t>()));
+  if (s.contains("uptime_seconds")) line("uptime", human_uptime(s["uptime_seconds"]));
+  if (s.contains("exit_reason")) line("ended", s["exit_reason"].get<std::string>());
+  if (s.contains("instructions")) {
+    line("instructions", std::to_string(s["instructions"].get<uint64_t>()));
+  }
+  if (s.contains("mips")) line("MIPS", field_or_dash(s, "mips"));
+  if (s.contains("guest_seconds"))
+    line("guest time", field_or_dash(s, "guest_seconds", "{:.3f} s"));
+  if (s.contains("host_cpu_seconds")) {
+    line("host CPU", field_or_dash(s, "host_cpu_seconds", "{:.2f} s"));
+  }
+  if (s.contains("host_cpu_percent")) line("host CPU%", field_or_dash(s, "host_cpu_percent"));
+  if (s.contains("rss_bytes")) line("RSS", human_bytes(s["rss_bytes"].get<double>()));
+  for (const char* key :
+       {"disk_read_bytes", "disk_written_bytes", "net_rx_bytes", "net_tx_bytes"}) {
+    if (s.contains(key) && s[key].is_number()) line(key, human_bytes(s[key].get<double>()));
+  }
+  if (s.contains("vcpu_seconds")) {
+    for (const json& v : s["vcpu_seconds"]) {
+      line(fmt::format("vcpu{} CPU", v.value("vcpu", 0)).c_str(),
+           fmt::format("{:.2f} s", v.value("seconds", 0.0)));
+    }
+  }
+  return kExitOk;
+}
+
+int DaemonCommands::logs() {
+  if (!log_file_.empty()) {
+    if (!name_.empty()) return fail(kExitBadInput, "logs: give NAME or --file, not both");
+    auto printed = print_console_log(log_file_, STDOUT_FILENO);
+    return printed ? kExitOk : fail(kExitBadInput, "logs: " + printed.error().message);
+  }
+  if (name_.empty()) return fail(kExitBadInput, "logs: give the VM's NAME (or --file PATH)");
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  std::string target = fmt::format("/api/v1/vms/{}/logs", name_);
+  if (bytes_ != 0) target += fmt::format("?bytes={}", bytes_);
+  auto r = DaemonClient{*dir}.request(http::Method::kGet, target);
+  if (!r) return fail(kExitRefused, r.error().message);
+  if (r->status != 200) {
+    auto body = expect_ok(r);
+    return fail(kExitRefused, body ? "unexpected answer" : body.error().message);
+  }
+  std::fwrite(r->text.data(), 1, r->text.size(), stdout);
+  return kExitOk;
+}
+
+int DaemonCommands::console() {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  // Asked first: the daemon runs, the VM exists and runs (or says why not).
+  auto body = expect_ok(
+      DaemonClient{*dir}.request(http::Method::kGet, fmt::format("/api/v1/vms/{}", name_)));
+  if (!body) return fail(kExitRefused, body.error().message);
+  const std::string state = body->value("status", json::object()).value("state", "");
+  if (state != "running" && state != "paused") {
+    return fail(kExitRefused,
+                fmt::format("VM '{}' is {}: its console is open only while it runs", name_, state));
+  }
+  // The VM serves its own console: the terminal talks to its socket, not through the daemon.
+  AttachOptions options;
+  options.path = daemon::VmPaths{*dir + "/vms/" + name_}.console_socket();
+  options.name = name_;
+  auto end = attach_console(options);
+  if (!end) return fail(kExitRefused, "console: " + end.error().message);
+  return kExitOk;
+}
+
+}  // namespace vessel::cli

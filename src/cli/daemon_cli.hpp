@@ -1,0 +1,52 @@
+// The subcommands that run or talk to `vessel daemon`: daemon, create, start, stop, pause,
+// resume, reboot, rm, ls, stats, logs, console. They find the daemon through the state dir
+// (--state-dir, else VESSEL_STATE_DIR, ...) and its Unix socket; tables for people, --json for
+// scripts.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vessel::cli {
+
+class DaemonCommands {
+ public:
+  // Adds the subcommands to `app`.
+  explicit DaemonCommands(CLI::App& app);
+  // After parsing: the exit status of the subcommand given, or nullopt when it was none of
+  // these.
+  std::optional<int> run();
+
+ private:
+  int run_daemon();
+  int create();
+  int action(const std::string& action);
+  int remove();
+  int list();
+  int stats();
+  int logs();
+  int console();
+
+  CLI::App* daemon_ = nullptr;
+  CLI::App* create_ = nullptr;
+  CLI::App* rm_ = nullptr;
+  CLI::App* ls_ = nullptr;
+  CLI::App* stats_ = nullptr;
+  CLI::App* logs_ = nullptr;
+  CLI::App* console_ = nullptr;
+  std::vector<std::pair<std::string, CLI::App*>> actions_;
+
+  std::string state_dir_, listen_tcp_, ui_dir_;
+  std::string name_;
+  // create
+  std::string kernel_, initrd_, append_, firmware_, memory_;
+  std::vector<std::string> disks_, nets_;
+  unsigned cpus_ = 0;
+  bool force_ = false, json_ = false;
+  uint64_t bytes_ = 0;
+  std::string log_file_;
+};
+
+}  // namespace vessel::cli

@@ -1,0 +1,166 @@
+#include "daemon/state_dir.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace vessel::daemon {
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+Result<void> write_all(int fd, std::string_view text, const std::string& path) {
+  while (!text.empty()) {
+    const ssize_t n = write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(fmt::format("{}: cannot write: {}", path, errno_text()));
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Result<void> fsync_directory(const std::string& dir) {
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return make_error(fmt::format("{}: cannot open: {}", dir, errno_text()));
+  const bool ok = fsync(fd) == 0;
+  const std::string why = errno_text();
+  close(fd);
+  if (!ok) return make_error(fmt::format("{}: cannot sync: {}", dir, why));
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> resolve_state_dir(const std::string& option) {
+  std::string dir = option;
+  if (dir.empty()) {
+    if (const char* v = std::getenv("VESSEL_STATE_DIR"); v != nullptr && *v != '\0') {
+      dir = v;
+    } else if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x != '\0') {
+      dir = std::string(x) + "/vessel";
+    } else if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {
+      dir = std::string(h) + "/.local/state/vessel";
+    } else {
+      return make_error(
+          "state dir: none given and neither VESSEL_STATE_DIR, XDG_STATE_HOME nor "
+          "HOME is set (use --state-dir)");
+    }
+  }
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(dir, ec);
+  if (ec) return make_error(fmt::format("state dir {}: {}", dir, ec.message()));
+  std::string out = absolute.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+Result<void> write_file_atomically(const std::string& path, std::string_view text, mode_t mode) {
+  const std::string tmp = path + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return make_error(fmt::format("{}: cannot create: {}", tmp, errno_text()));
+  auto fail = [&](Error e) {
+    close(fd);
+    unlink(tmp.c_str());
+    return e;
+  };
+  if (auto r = write_all(fd, text, path); !r) return fail(r.take_error());
+  if (fsync(fd) != 0)
+    return fail(make_error(fmt::format("{}: cannot sync: {}", path, errno_text())));
+  if (close(fd) != 0) {
+    unlink(tmp.c_str());
+    return make_error(fmt::format("{}: cannot write: {}", path, errno_text()));
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = errno_text();
+    unlink(tmp.c_str());
+    return make_error(fmt::format("{}: cannot rename into place: {}", path, why));
+  }
+  // The rename is durable only once the directory is.
+  return fsync_directory(std::filesystem::path(path).parent_path().string());
+}
+
+Result<std::string> read_small_file(const std::string& path, size_t max) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(fmt::format("{}: {}", path, errno_text()));
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string why = errno_text();
+      close(fd);
+      return make_error(fmt::format("{}: cannot read: {}", path, why));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max) {
+      close(fd);
+      return make_error(fmt::format("{}: larger than {} bytes", path, max));
+    }
+  }
+  close(fd);
+  return out;
+}
+
+Result<StateLock> StateLock::acquire(const std::string& dir) {
+  const std::string path = dir + "/daemon.lock";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(fmt::format("{}: cannot open: {}", path, errno_text()));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char pid[32] = {};
+    const ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+    close(fd);
+    if (err != EWOULDBLOCK) {
+      return make_error(fmt::format("{}: cannot lock: {}", path, std::strerror(err)));
+    }
+    std::string holder(pid, n > 0 ? static_cast<size_t>(n) : 0);
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\0')) holder.pop_back();
+    return make_error(fmt::format("{}: another vessel daemon{} is using this state dir", dir,
+                                  holder.empty() ? "" : fmt::format(" (pid {})", holder)));
+  }
+  const std::string pid = fmt::format("{}\n", getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // Only the message of a second daemon loses the pid; the lock itself holds.
+  }
+  return StateLock(fd);
+}
+
+StateLock::~StateLock() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Result<std::string> load_or_create_token(const std::string& dir) {
+  const std::string path = dir + "/token";
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    if ((st.st_mode & 077) != 0) {
+      return make_error(
+          fmt::format("{}: readable by others (mode {:o}); chmod 600 it", path, st.st_mode & 0777));
+    }
+    std::string token = TRY(read_small_file(path, 1024));
+    while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+    if (token.size() < 16) return make_error(fmt::format("{}: shorter than 16 characters", path));
+    return token;
+  }
+  unsigned char random[16];
+  if (getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) {
+    return make_error(fmt::format("{}: no random bytes for a token: {}", path, errno_text()));
+  }
+  std::string token;
+  for (unsigned char b : random) token += fmt::format("{:02x}", b);
+  TRY_VOID(write_file_atomically(path, token + "\n", 0600));
+  return token;
+}
+
+}  // namespace vessel::daemon

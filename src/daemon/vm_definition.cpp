@@ -1,0 +1,178 @@
+#include "daemon/vm_definition.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "api/firecracker/vm_resources.hpp"
+#include "api/http/json_fields.hpp"
+
+namespace vessel::daemon {
+
+using http::JsonFields;
+
+namespace {
+
+// Linux's IFNAMSIZ less the NUL.
+constexpr size_t kMaxInterfaceName = 15;
+
+Result<void> check_net(size_t index, const std::string& net) {
+  if (net == "user") return {};
+  if (net.starts_with("tap=")) {
+    const std::string_view ifname = std::string_view(net).substr(4);
+    const bool ok =
+        !ifname.empty() && ifname.size() <= kMaxInterfaceName &&
+        std::all_of(ifname.begin(), ifname.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        });
+    if (ok) return {};
+    return make_error(
+        fmt::format("nets[{}]: '{}' is not a tap interface name (1-{} of A-Z a-z "
+                    "0-9 _ - .)",
+                    index, http::excerpt(ifname), kMaxInterfaceName));
+  }
+  return make_error(fmt::format("nets[{}]: '{}' is neither \"user\" nor \"tap=IFNAME\"", index,
+                                http::excerpt(net)));
+}
+
+Result<std::vector<DiskDefinition>> parse_disks(const nlohmann::json* disks) {
+  std::vector<DiskDefinition> out;
+  if (disks == nullptr) return out;
+  if (!disks->is_array()) return make_error("disks: expected an array of {\"path\", \"readonly\"}");
+  if (disks->size() > kMaxDisks) {
+    return make_error(fmt::format("disks: {} disks, at most {}", disks->size(), kMaxDisks));
+  }
+  for (size_t i = 0; i < disks->size(); ++i) {
+    const std::string where = fmt::format("disks[{}]", i);
+    auto fields = TRY(JsonFields::read_object((*disks)[i], where, {"path", "readonly"}));
+    DiskDefinition disk;
+    disk.path = TRY(fields.string("path"));
+    disk.readonly = TRY(fields.optional_boolean("readonly")).value_or(false);
+    // vessel run takes a disk as PATH[,readonly]: a comma would read as an option.
+    if (disk.path.find(',') != std::string::npos) {
+      return make_error(fmt::format("{}.path: {}: a disk path cannot contain ','", where,
+                                    http::excerpt(disk.path)));
+    }
+    if (disk.path.empty()) return make_error(fmt::format("{}.path: empty path", where));
+    out.push_back(std::move(disk));
+  }
+  return out;
+}
+
+}  // namespace
+
+bool valid_vm_name(std::string_view name) {
+  return !name.empty() && name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+Result<void> check_vm_name(std::string_view name) {
+  if (valid_vm_name(name)) return {};
+  return make_error(fmt::format("VM name '{}': 1 to 32 characters of A-Z, a-z, 0-9, '_' and '-'",
+                                http::excerpt(name, 40)));
+}
+
+nlohmann::json VmDefinition::to_json() const {
+  nlohmann::json j{{"name", name}, {"kernel", kernel},         {"firmware", firmware},
+                   {"cpus", cpus}, {"memory_mib", memory_mib}, {"created_at", created_at}};
+  if (initrd) j["initrd"] = *initrd;
+  if (append) j["append"] = *append;
+  j["disks"] = nlohmann::json::array();
+  for (const DiskDefinition& d : disks) {
+    j["disks"].push_back({{"path", d.path}, {"readonly", d.readonly}});
+  }
+  j["nets"] = nets;
+  return j;
+}
+
+Result<VmDefinition> parse_vm_definition(const std::optional<nlohmann::json>& json) {
+  auto fields = TRY(JsonFields::read(json, {"name", "kernel", "initrd", "append", "firmware",
+                                            "cpus", "memory_mib", "disks", "nets", "created_at"}));
+  VmDefinition d;
+  d.name = TRY(fields.string("name"));
+  TRY_VOID(check_vm_name(d.name));
+  d.kernel = TRY(fields.string("kernel"));
+  if (d.kernel.empty()) return make_error("kernel: empty path");
+  d.initrd = TRY(fields.optional_string("initrd"));
+  if (d.initrd && d.initrd->empty()) return make_error("initrd: empty path");
+  d.append = TRY(fields.optional_string("append"));
+  if (d.append) {
+    if (d.append->size() >= api::kMaxCommandLine) {
+      return make_error(fmt::format("append: {} bytes, the kernel takes at most {}",
+                                    d.append->size(), api::kMaxCommandLine - 1));
+    }
+    if (api::has_control_char(*d.append)) return make_error("append: contains a control character");
+  }
+  d.firmware = TRY(fields.optional_string("firmware")).value_or("builtin");
+  if (d.firmware.empty()) return make_error("firmware: empty (\"builtin\", \"none\" or a file)");
+  d.cpus = TRY(fields.optional_integer("cpus", 1, api::kMaxVcpus)).value_or(1);
+  d.memory_mib = TRY(fields.optional_integer("memory_mib", api::kMinMemMib, api::kMaxMemMib))
+                     .value_or(kDefaultMemoryMib);
+  d.disks = TRY(parse_disks(json->contains("disks") ? &json->at("disks") : nullptr));
+  if (json->contains("disks") && json->at("disks").is_null()) d.disks.clear();
+  d.nets = TRY(fields.optional_strings("nets")).value_or(std::vector<std::string>{});
+  if (d.nets.size() > kMaxNets) {
+    return make_error(fmt::format("nets: {} interfaces, at most {}", d.nets.size(), kMaxNets));
+  }
+  for (size_t i = 0; i < d.nets.size(); ++i) TRY_VOID(check_net(i, d.nets[i]));
+  d.created_at = TRY(fields.optional_string("created_at")).value_or("");
+  for (auto [field, path] : {std::pair{"kernel", &d.kernel}, {"firmware", &d.firmware}}) {
+    if (path->size() > api::kMaxPath || api::has_control_char(*path)) {
+      return make_error(fmt::format("{}: not a usable path", field));
+    }
+  }
+  return d;
+}
+
+Result<void> check_vm_files(const VmDefinition& d) {
+  TRY_VOID(api::check_file("kernel", d.kernel, false));
+  if (d.initrd) TRY_VOID(api::check_file("initrd", *d.initrd, false));
+  if (d.firmware != "builtin" && d.firmware != "none") {
+    TRY_VOID(api::check_file("firmware", d.firmware, false));
+  }
+  for (size_t i = 0; i < d.disks.size(); ++i) {
+    TRY_VOID(
+        api::check_file(fmt::format("disks[{}].path", i), d.disks[i].path, !d.disks[i].readonly));
+  }
+  return {};
+}
+
+std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& paths) {
+  std::vector<std::string> args = {"run",
+                                   "--api-sock",
+                                   paths.api_socket(),
+                                   "--console-socket",
+                                   paths.console_socket(),
+                                   "--console-log",
+                                   paths.console_log(),
+                                   "--exit-status-file",
+                                   paths.exit_status(),
+                                   "--firmware",
+                                   d.firmware,
+                                   "--kernel",
+                                   d.kernel,
+                                   "--cpus",
+                                   std::to_string(d.cpus),
+                                   "--memory",
+                                   fmt::format("{}M", d.memory_mib)};
+  if (d.initrd) args.insert(args.end(), {"--initrd", *d.initrd});
+  if (d.append) args.insert(args.end(), {"--append", *d.append});
+  for (const DiskDefinition& disk : d.disks) {
+    args.insert(args.end(), {"--disk", disk.readonly ? disk.path + ",readonly" : disk.path});
+  }
+  for (const std::string& net : d.nets) args.insert(args.end(), {"--net", net});
+  return args;
+}
+
+std::string utc_timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace vessel::daemon

@@ -1,0 +1,69 @@
+// A VM the daemon manages as DIR/vms/NAME/config.json holds it and the REST API carries it
+// (VmDefinition in /docs/daemon.md): what its `vessel run` is started with.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace vessel::daemon {
+
+inline constexpr size_t kMaxDisks = 8, kMaxNets = 8;
+inline constexpr int64_t kDefaultMemoryMib = 128;
+
+struct DiskDefinition {
+  std::string path;
+  bool readonly = false;
+};
+
+struct VmDefinition {
+  std::string name;
+  std::string kernel;
+  std::optional<std::string> initrd;
+  std::optional<std::string> append;
+  std::string firmware = "builtin";  // "builtin", "none" or a file
+  int64_t cpus = 1;
+  int64_t memory_mib = kDefaultMemoryMib;
+  std::vector<DiskDefinition> disks;
+  std::vector<std::string> nets;  // "user" or "tap=IFNAME"
+  std::string created_at;         // RFC 3339, UTC
+
+  nlohmann::json to_json() const;
+};
+
+// [A-Za-z0-9_-]{1,32}: a name is a directory name and part of socket paths.
+bool valid_vm_name(std::string_view name);
+// "VM name 'x': ..." for a name that is not valid.
+Result<void> check_vm_name(std::string_view name);
+
+// A definition from JSON (a request body or config.json): every field typed and bounded,
+// unknown ones refused by name. The files are not looked at (see check_vm_files).
+Result<VmDefinition> parse_vm_definition(const std::optional<nlohmann::json>& json);
+// The files it names exist and are regular files Vessel can read (disks: and write, unless
+// read-only). Errors name the field and the file.
+Result<void> check_vm_files(const VmDefinition& definition);
+
+// Where a VM's files live: DIR/vms/NAME/...
+struct VmPaths {
+  std::string dir;
+  std::string config() const { return dir + "/config.json"; }
+  std::string runtime() const { return dir + "/runtime.json"; }
+  std::string api_socket() const { return dir + "/api.sock"; }
+  std::string console_socket() const { return dir + "/console.sock"; }
+  std::string console_log() const { return dir + "/console.log"; }
+  std::string vmm_log() const { return dir + "/vmm.log"; }
+  std::string exit_status() const { return dir + "/exit_status"; }
+};
+
+// `vessel run`'s arguments for the definition (what follows argv[0]).
+std::vector<std::string> vm_run_arguments(const VmDefinition& definition, const VmPaths& paths);
+
+// Now as RFC 3339 in UTC ("2026-11-26T09:52:00Z").
+std::string utc_timestamp();
+
+}  // namespace vessel::daemon

@@ -1,0 +1,96 @@
+// The console's output on disk, as a bounded ring of two files: PATH holds the newest bytes and
+// PATH.1 the ones before them. When PATH reaches half the size it is renamed to PATH.1 (the
+// older PATH.1 goes) and a new PATH begins, so the two never hold more than the size, and a
+// reader gets the output in order by reading PATH.1, then PATH.
+//
+// A later run with the same PATH continues the ring (what a VM printed before it was restarted
+// is often what one wants to read), trimming files an earlier, larger size left.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace vessel {
+
+// The two files, written on the caller's thread. Nothing is created before the first append.
+class LogRing {
+ public:
+  LogRing(std::string path, uint64_t size);
+  ~LogRing();
+  LogRing(const LogRing&) = delete;
+  LogRing& operator=(const LogRing&) = delete;
+
+  // Appends, rotating whenever PATH reaches half the size. Errors name the file.
+  Result<void> append(const uint8_t* data, size_t len);
+  uint64_t half() const { return half_; }
+
+ private:
+  Result<void> open_current();
+  Result<void> rotate();
+
+  std::string path_;
+  uint64_t half_;
+  int fd_ = -1;
+  uint64_t used_ = 0;  // bytes in PATH
+};
+
+// A LogRing fed from any thread and written on a thread of its own, so that the harts never
+// wait for the disk. Output reaches the file within kBatchDelay.
+class ConsoleLog {
+ public:
+  static constexpr uint64_t kDefaultSize = 1 << 20;
+  static constexpr uint64_t kMinSize = 4 << 10;
+  static constexpr uint64_t kMaxSize = 1ULL << 30;
+  // Output waiting for the writer beyond this (a disk that stalls) is dropped and counted.
+  static constexpr size_t kPendingLimit = 4 << 20;
+  // How long the writer lets output gather before writing it: fewer, larger writes, and a
+  // reader still sees the output well within a second.
+  static constexpr auto kBatchDelay = std::chrono::milliseconds(50);
+
+  // Checks without changing anything: the size is within bounds, the directory exists, and
+  // PATH and PATH.1 are, if they exist, regular files this process may write.
+  static Result<void> check(const std::string& path, uint64_t size);
+  static Result<std::unique_ptr<ConsoleLog>> open(const std::string& path, uint64_t size);
+  // Writes what is still pending, then stops the writer.
+  ~ConsoleLog();
+  ConsoleLog(const ConsoleLog&) = delete;
+  ConsoleLog& operator=(const ConsoleLog&) = delete;
+
+  // Any thread; never waits for the disk.
+  void write(const uint8_t* data, size_t len);
+  // Returns once everything written before the call is in the files.
+  void flush();
+  // Bytes lost: the writer fell kPendingLimit behind, or the files could not be written.
+  uint64_t dropped() const;
+
+ private:
+  ConsoleLog(const std::string& path, uint64_t size);
+  void writer();
+
+  LogRing ring_;
+  std::string path_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;  // the writer: output, a flush, or the end
+  std::condition_variable done_;  // flush(): more has been written
+  std::vector<uint8_t> pending_;
+  uint64_t accepted_ = 0;  // bytes taken by write(), ever
+  uint64_t written_ = 0;   // of those, bytes the writer has finished with
+  uint64_t dropped_ = 0;
+  size_t flush_waiters_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// Prints the log at PATH (PATH.1, then PATH) to out_fd; an error when neither file exists.
+Result<void> print_console_log(const std::string& path, int out_fd);
+
+}  // namespace vessel

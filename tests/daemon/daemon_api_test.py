@@ -1,0 +1,567 @@
+#!/usr/bin/env python3
+"""daemon_api_test: every endpoint and phase rule of `vessel daemon` (docs/daemon.md), with
+bare-metal guests instead of Linux so that it runs in seconds.
+
+  daemon_api_test.py --vessel BUILD/vessel --guest-dir BUILD/tests/cli/guests [-k SUBSTRING]
+
+The guests (tests/cli/guests, run with firmware "none"): uart_echo says "uart-echo ready" and
+echoes what it is sent (a console to talk to); htif_pass ends at once with status 0 (a guest
+poweroff); test_fail7 ends with status 7 (a guest failure). Each case runs against a daemon of
+its own on a fresh state dir; failures print what was asked and what came back. Standard
+library only.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vessel_daemon import Daemon, WebSocket, process_alive  # noqa: E402
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+class Env:
+    def __init__(self, args, tmp):
+        self.vessel, self.guests, self.tmp = args.vessel, args.guest_dir, tmp
+        self.daemons = []
+        self.counter = 0
+
+    def state_dir(self):
+        self.counter += 1
+        d = os.path.join(self.tmp, f"s{self.counter}")
+        os.makedirs(d)
+        return d
+
+    def daemon(self, state_dir=None, **kw):
+        d = Daemon(self.vessel, state_dir or self.state_dir(), **kw)
+        self.daemons.append(d)
+        return d
+
+    def guest(self, name):
+        return os.path.join(self.guests, name + ".elf")
+
+    def definition(self, name, guest="uart_echo", **extra):
+        d = {"name": name, "kernel": self.guest(guest), "firmware": "none", "memory_mib": 16}
+        d.update(extra)
+        return d
+
+    def cli(self, state_dir, *argv, check=None):
+        p = subprocess.run([self.vessel, *argv, "--state-dir", state_dir], capture_output=True,
+                           text=True, timeout=120, stdin=subprocess.DEVNULL)
+        if check is not None:
+            expect(p.returncode == check,
+                   f"vessel {' '.join(argv)}: status {p.returncode}, wanted {check}; "
+                   f"stdout {p.stdout!r} stderr {p.stderr!r}")
+        return p
+
+    def cleanup(self):
+        # Every VM of every daemon goes too: nothing outlives the test.
+        for d in self.daemons:
+            for path in [os.path.join(d.state_dir, "vms", n, "runtime.json")
+                         for n in os.listdir(os.path.join(d.state_dir, "vms"))
+                         if os.path.isdir(os.path.join(d.state_dir, "vms"))]:
+                try:
+                    with open(path) as f:
+                        rt = json.load(f)
+                    if "exit_status" not in rt:
+                        os.kill(rt["pid"], signal.SIGKILL)
+                except (OSError, ValueError, KeyError):
+                    pass
+            d.stop()
+
+
+def expect(cond, message):
+    if not cond:
+        raise AssertionError(message)
+
+
+def expect_error(answer, status, *fragments):
+    expect(answer.status == status, f"wanted HTTP {status}, got {answer}")
+    err = answer.error()
+    expect(isinstance(err, str) and "\n" not in err, f"error is not one line: {answer}")
+    for f in fragments:
+        expect(f in err, f"error {err!r} does not mention {f!r}")
+
+
+def create(d, env, name, **kw):
+    r = d.post("/api/v1/vms", env.definition(name, **kw))
+    expect(r.status == 201, f"create {name}: {r}")
+    return r.json
+
+
+def start(d, name):
+    r = d.post(f"/api/v1/vms/{name}/start")
+    expect(r.status == 200 and r.json["state"] == "running", f"start {name}: {r}")
+    return r.json
+
+
+def stats(d, name):
+    r = d.get(f"/api/v1/vms/{name}/stats")
+    expect(r.status == 200, f"stats {name}: {r}")
+    return r.json
+
+
+# ------------------------------------------------------------------------------------ cases
+
+@case
+def definitions_are_validated(env):
+    d = env.daemon()
+    ok = env.definition("good")
+    expect_error(d.post("/api/v1/vms", dict(ok, colour="red")), 400, "unknown field 'colour'")
+    expect_error(d.post("/api/v1/vms", dict(ok, name="a.b")), 400, "VM name 'a.b'")
+    expect_error(d.post("/api/v1/vms", dict(ok, name="x" * 33)), 400, "VM name")
+    expect_error(d.post("/api/v1/vms", dict(ok, cpus=33)), 400, "cpus: 33 is out of range (1-32)")
+    expect_error(d.post("/api/v1/vms", dict(ok, memory_mib=8)), 400, "memory_mib")
+    expect_error(d.post("/api/v1/vms", dict(ok, kernel=env.tmp + "/missing")), 400, "kernel",
+                 "/missing", "No such file")
+    expect_error(d.post("/api/v1/vms", dict(ok, kernel=env.tmp)), 400, "not a regular file")
+    expect_error(d.post("/api/v1/vms", dict(ok, disks=[{"path": env.tmp + "/no.img"}])), 400,
+                 "disks[0].path")
+    expect_error(d.post("/api/v1/vms", dict(ok, disks=[{"path": ok["kernel"]}] * 9)), 400,
+                 "at most 8")
+    expect_error(d.post("/api/v1/vms", dict(ok, nets=["user"] * 9)), 400, "at most 8")
+    expect_error(d.post("/api/v1/vms", dict(ok, nets=["vde"])), 400, "nets[0]")
+    expect_error(d.request("POST", "/api/v1/vms", raw=b'{"name": '), 400)
+    expect_error(d.request("POST", "/api/v1/vms", raw=b"[" * 100 + b"]" * 100), 400)
+    expect_error(d.raw_exchange(b"POST /api/v1/vms HTTP/1.1\r\nHost: x\r\nContent-Length: 66560\r\n"
+                                b"Content-Type: application/json\r\n\r\n" + b"x" * 1000), 413)
+    expect_error(d.post("/api/v1/vms"), 400, "JSON object body is required")
+    # A client that stops half-way through its request: 408 once the 10 s are up.
+    expect_error(d.raw_exchange(b"GET /api/v1/vms HTTP/1.1\r\nHost: x\r\n"), 408)
+    expect(d.vms() == {}, "a refused definition left something behind")
+    expect(os.listdir(os.path.join(d.state_dir, "vms")) == [], "files left by refused creates")
+
+    created = create(d, env, "good")
+    expect(created == {"name": "good", "state": "stopped", "cpus": 1, "memory_mib": 16},
+           f"summary of a new VM: {created}")
+    expect_error(d.post("/api/v1/vms", ok), 409, "good", "exists")
+    got = d.get("/api/v1/vms/good")
+    expect(got.status == 200 and got.json["definition"]["kernel"] == ok["kernel"]
+           and got.json["definition"]["created_at"].endswith("Z")
+           and got.json["status"]["state"] == "stopped", f"GET one: {got}")
+    with open(os.path.join(d.state_dir, "vms", "good", "config.json")) as f:
+        expect(json.load(f)["name"] == "good", "config.json does not hold the definition")
+    expect_error(d.get("/api/v1/vms/nope"), 404, "VM 'nope': no such VM")
+    expect_error(d.get("/api/v1/vms/a.b"), 400, "VM name 'a.b'")
+    expect_error(d.post("/api/v1/vms/nope/start"), 404, "nope")
+    expect_error(d.get("/api/v1/nothing"), 404)
+    expect_error(d.request("PUT", "/api/v1/vms"), 405)
+    expect(d.get("/api/v1/vms/good/logs").status == 200, "logs of a VM that never ran")
+    expect_error(d.request("DELETE", "/api/v1/vms/good?force=maybe"), 400, "force")
+
+
+@case
+def lifecycle_and_phase_rules(env):
+    d = env.daemon()
+    create(d, env, "a")
+    expect_error(d.post("/api/v1/vms/a/stop"), 409, "VM 'a' is stopped")
+    expect_error(d.post("/api/v1/vms/a/pause"), 409, "stopped")
+    expect_error(d.post("/api/v1/vms/a/resume"), 409, "stopped")
+    expect_error(d.post("/api/v1/vms/a/reboot"), 409, "stopped")
+    s = start(d, "a")
+    pid = s["pid"]
+    expect(s["uptime_seconds"] >= 0 and s["cpus"] == 1, f"summary of a running VM: {s}")
+    with open(os.path.join(d.state_dir, "vms", "a", "runtime.json")) as f:
+        expect(json.load(f)["pid"] == pid, "runtime.json does not name the pid")
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        argv = f.read().split(b"\0")
+    expect(argv[1] == b"run" and b"--api-sock" in argv, f"the VM is not vessel run: {argv}")
+    expect(os.getsid(pid) == pid, "the VM is not in a session of its own")
+    expect_error(d.post("/api/v1/vms/a/start"), 409, "VM 'a' is running already")
+    expect_error(d.post("/api/v1/vms/a/resume"), 409, "running")
+
+    # Pause: the guest's instructions and time stand still; resume: they go on.
+    time.sleep(0.5)
+    r = d.post("/api/v1/vms/a/pause")
+    expect(r.status == 200 and r.json["state"] == "paused", f"pause: {r}")
+    expect_error(d.post("/api/v1/vms/a/pause"), 409, "paused")
+    p1 = stats(d, "a")
+    time.sleep(1.0)
+    p2 = stats(d, "a")
+    expect(p1["state"] == "paused" and p1["instructions"] == p2["instructions"]
+           and p1["guest_seconds"] == p2["guest_seconds"],
+           f"a paused guest went on: {p1['instructions']} -> {p2['instructions']}")
+    r = d.post("/api/v1/vms/a/resume")
+    expect(r.status == 200 and r.json["state"] == "running", f"resume: {r}")
+    time.sleep(1.0)
+    p3 = stats(d, "a")
+    expect(p3["instructions"] > p2["instructions"] and p3["guest_seconds"] > p2["guest_seconds"],
+           f"a resumed guest did not go on: {p2['instructions']} -> {p3['instructions']}")
+    for key in ("pid", "uptime_seconds", "host_cpu_seconds", "rss_bytes", "vcpu_seconds", "mips",
+                "disk_read_bytes", "net_tx_bytes"):
+        expect(key in p3, f"stats lacks {key}: {sorted(p3)}")
+    expect(p3["vcpu_seconds"][0]["vcpu"] == 0 and p3["vcpu_seconds"][0]["seconds"] > 0,
+           f"vcpu time: {p3['vcpu_seconds']}")
+
+    r = d.post("/api/v1/vms/a/reboot")
+    expect(r.status == 200 and r.json["state"] == "running" and r.json["pid"] == pid,
+           f"reboot: {r}")
+
+    # Remove while running: refused; the VM is untouched.
+    expect_error(d.request("DELETE", "/api/v1/vms/a"), 409, "VM 'a' is running", "force")
+    expect(d.vm("a")["pid"] == pid, "a refused remove touched the VM")
+
+    r = d.post("/api/v1/vms/a/stop")
+    expect(r.status == 200 and r.json["state"] == "stopped" and r.json.get("exit_status") == 0,
+           f"stop: {r}")
+    expect(not process_alive(pid), "the VM process outlived its stop")
+    expect(not os.path.exists(os.path.join(d.state_dir, "vms", "a", "runtime.json")),
+           "runtime.json outlived a clean stop")
+    # Started again: a new process.
+    s2 = start(d, "a")
+    expect(s2["pid"] != pid, "a second start reused the pid?")
+    # A paused VM is stopped too (its held harts see the poweroff).
+    expect(d.post("/api/v1/vms/a/pause").json["state"] == "paused", "pause before the remove")
+    r = d.request("DELETE", "/api/v1/vms/a?force=true")
+    expect(r.status == 204, f"forced remove: {r}")
+    expect("a" not in d.vms() and not os.path.exists(os.path.join(d.state_dir, "vms", "a")),
+           "a removed VM is still there")
+    expect(not process_alive(s2["pid"]), "a forced remove left the VM running")
+
+
+@case
+def guest_endings_and_crashes(env):
+    d = env.daemon()
+    create(d, env, "off", guest="htif_pass")
+    create(d, env, "fail", guest="test_fail7")
+    create(d, env, "victim")
+    # A guest that powers off at once: the start reports the VM as it is by then.
+    d.post("/api/v1/vms/off/start")
+    vm = d.wait_state("off", ["stopped"], 30)
+    expect(vm.get("exit_status") == 0, f"guest poweroff: {vm}")
+    d.post("/api/v1/vms/fail/start")
+    vm = d.wait_state("fail", ["crashed"], 30)
+    expect(vm.get("exit_status") == 7, f"guest failure 7: {vm}")
+    pid = start(d, "victim")["pid"]
+    os.kill(pid, signal.SIGKILL)
+    vm = d.wait_state("victim", ["crashed"], 10)
+    expect(vm.get("exit_status") == 128 + 9 and "SIGKILL" in vm.get("exit_reason", ""),
+           f"kill -9 of a VM: {vm}")
+    # A crashed VM starts again.
+    expect(start(d, "victim")["pid"] != pid, "restart after a crash")
+    d.post("/api/v1/vms/victim/stop")
+    # A definition whose kernel went away: the start says which file.
+    create(d, env, "gone", guest="htif_pass")
+    shutil.copy(env.guest("htif_pass"), os.path.join(env.tmp, "k.elf"))
+    r = d.post("/api/v1/vms", dict(env.definition("gone2"), kernel=os.path.join(env.tmp, "k.elf")))
+    expect(r.status == 201, f"create gone2: {r}")
+    os.unlink(os.path.join(env.tmp, "k.elf"))
+    expect_error(d.post("/api/v1/vms/gone2/start"), 400, "kernel", "k.elf")
+    # A machine that cannot be built: the process ends at once and the start says why.
+    with open(os.path.join(env.tmp, "junk.elf"), "wb") as f:
+        f.write(b"\x7fELF junk")
+    d.post("/api/v1/vms", dict(env.definition("junk"), kernel=os.path.join(env.tmp, "junk.elf")))
+    r = d.post("/api/v1/vms/junk/start")
+    expect_error(r, 500, "VM 'junk' did not start", "junk.elf")
+
+
+@case
+def restart_readopts_and_second_daemon_refuses(env):
+    sd = env.state_dir()
+    d = env.daemon(sd)
+    for n in ("r1", "r2", "r3"):
+        create(d, env, n)
+    pids = {n: start(d, n)["pid"] for n in ("r1", "r2")}
+    d.post("/api/v1/vms/r2/pause")
+    # A second daemon on the same state dir: one line, exit 2.
+    p = subprocess.run([env.vessel, "daemon", "--state-dir", sd], capture_output=True, text=True,
+                       timeout=30)
+    expect(p.returncode == 2 and p.stderr.count("\n") == 1
+           and "another vessel daemon" in p.stderr and str(d.proc.pid) in p.stderr,
+           f"second daemon: status {p.returncode}, stderr {p.stderr!r}")
+    d.kill()
+    # While no daemon runs, r1 ends by a signal.
+    os.kill(pids["r1"], signal.SIGKILL)
+    time.sleep(0.3)
+    d2 = env.daemon(sd)
+    vms = d2.vms()
+    expect(vms["r2"]["state"] == "paused" and vms["r2"]["pid"] == pids["r2"],
+           f"paused survivor not re-adopted: {vms['r2']}")
+    expect(vms["r1"]["state"] == "crashed", f"VM killed while no daemon ran: {vms['r1']}")
+    expect(vms["r3"]["state"] == "stopped", f"never-started VM: {vms['r3']}")
+    r = d2.post("/api/v1/vms/r2/resume")
+    expect(r.status == 200 and r.json["state"] == "running", f"resume an adopted VM: {r}")
+    # An adopted VM that ends is noticed (it is not our child: its pidfd says so).
+    os.kill(pids["r2"], signal.SIGKILL)
+    vm = d2.wait_state("r2", ["crashed"], 10)
+    expect("killed" in vm.get("exit_reason", ""), f"adopted VM killed: {vm}")
+    # An adopted VM stopped through the API ends as stopped, with the status it wrote.
+    pid = start(d2, "r3")["pid"]
+    d2.kill()
+    d3 = env.daemon(sd)
+    expect(d3.vm("r3")["pid"] == pid, "r3 not re-adopted")
+    r = d3.post("/api/v1/vms/r3/stop")
+    expect(r.status == 200 and r.json["state"] == "stopped" and r.json.get("exit_status") == 0,
+           f"stop of an adopted VM: {r}")
+    # The crash of r1 is still known to a daemon started later.
+    d3.stop()
+    d4 = env.daemon(sd)
+    expect(d4.vm("r1")["state"] == "crashed", "a crash forgotten across restarts")
+
+
+@case
+def broken_definitions_are_reported_by_name(env):
+    d = env.daemon()
+    create(d, env, "fine")
+    create(d, env, "bad")
+    path = os.path.join(d.state_dir, "vms", "bad", "config.json")
+    with open(path, "w") as f:
+        f.write('{"name": "bad", "kernel": ')
+    vms = d.vms()
+    expect(vms["bad"]["state"] == "broken" and path in vms["bad"]["error"]
+           and "not valid JSON" in vms["bad"]["error"], f"broken VM: {vms['bad']}")
+    expect(vms["fine"]["state"] == "stopped", "the others stay usable")
+    expect_error(d.post("/api/v1/vms/bad/start"), 409, "bad", "config.json")
+    start(d, "fine")
+    # Fixed by hand: usable again.
+    with open(path, "w") as f:
+        json.dump(env.definition("bad"), f)
+    expect(d.vm("bad")["state"] == "stopped", f"fixed config: {d.vm('bad')}")
+    # Broken at a daemon start: named in its log, and removable.
+    with open(path, "w") as f:
+        json.dump(dict(env.definition("bad"), cpus=99), f)
+    d.kill()
+    d2 = env.daemon(d.state_dir)
+    expect("VM 'bad' is broken" in d2.read_log() and "cpus: 99" in d2.read_log(),
+           "the daemon's log does not name the broken VM")
+    expect(d2.vm("fine")["state"] == "running", "a running VM was lost over a broken neighbour")
+    r = d2.request("DELETE", "/api/v1/vms/bad")
+    expect(r.status == 204, f"remove a broken VM: {r}")
+    d2.request("DELETE", "/api/v1/vms/fine?force=true")
+
+
+@case
+def console_logs_and_metrics(env):
+    d = env.daemon()
+    create(d, env, "echo")
+    start(d, "echo")
+    # Two viewers at once; bytes typed into one come back (echoed by the guest) to both.
+    ws1 = WebSocket.open_unix(d.socket, "/api/v1/vms/echo/console")
+    ws2 = WebSocket.open_unix(d.socket, "/api/v1/vms/echo/console")
+    expect(ws1.status == 101 and ws2.status == 101, f"upgrade: {ws1.head!r}")
+    time.sleep(0.3)
+    ws1.send(b"ping-one\n")
+    ws1.read_until(b"ping-one")
+    ws2.read_until(b"ping-one")
+    ws2.send(b"ping-two\n")
+    ws1.read_until(b"ping-two")
+    ws1.close()
+    ws2.close()
+    expect(WebSocket.open_unix(d.socket, "/api/v1/vms/nope/console").status == 404,
+           "console of a missing VM")
+    # The scrollback: the banner from the boot and what was typed.
+    deadline = time.monotonic() + 5
+    while True:
+        logs = d.get("/api/v1/vms/echo/logs")
+        if b"ping-two" in logs.data or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    expect(logs.status == 200 and logs.headers["content-type"].startswith("text/plain")
+           and b"uart-echo ready" in logs.data and b"ping-two" in logs.data, f"logs: {logs}")
+    tail = d.get("/api/v1/vms/echo/logs?bytes=4")
+    expect(tail.status == 200 and len(tail.data) == 4, f"logs?bytes=4: {tail}")
+    expect_error(d.get("/api/v1/vms/echo/logs?bytes=0"), 400, "bytes")
+    # The VM's own statistics come with the daemon's first sample (every 2 s).
+    deadline = time.monotonic() + 10
+    while ('vessel_vm_instructions_total{name="echo"}' not in (m := d.get("/metrics")).text
+           and time.monotonic() < deadline):
+        time.sleep(0.5)
+    expect(m.status == 200 and m.headers["content-type"].startswith("text/plain"), f"{m}")
+    for line in ('vessel_vm_state{name="echo",state="running"} 1',
+                 'vessel_vm_state{name="echo",state="stopped"} 0',
+                 'vessel_vm_vcpus{name="echo"} 1', 'vessel_vm_memory_bytes{name="echo"} 16777216',
+                 "# TYPE vessel_vm_host_cpu_seconds_total counter",
+                 'vessel_vm_vcpu_seconds_total{name="echo",vcpu="0"} ',
+                 'vessel_vm_rss_bytes{name="echo"} ', 'vessel_vm_instructions_total{name="echo"} ',
+                 'vessel_vm_guest_seconds{name="echo"} ',
+                 'vessel_vm_disk_read_bytes_total{name="echo"} 0',
+                 'vessel_vm_net_rx_bytes_total{name="echo"} 0'):
+        expect(line in m.text, f"metrics lack {line!r}:\n{m.text}")
+    # Two samples (2 s apart) make the first MIPS and CPU% figures.
+    deadline = time.monotonic() + 10
+    while "mips" not in (summary := d.vm("echo")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    expect(summary.get("mips", 0) > 0 and summary.get("host_cpu_percent", 0) > 0,
+           f"sampled figures: {summary}")
+    d.post("/api/v1/vms/echo/stop")
+    expect(WebSocket.open_unix(d.socket, "/api/v1/vms/echo/console").status == 409,
+           "console of a stopped VM")
+
+
+@case
+def tcp_token_and_static_files(env):
+    ui = os.path.join(env.tmp, "ui")
+    os.makedirs(os.path.join(ui, "vendor"))
+    with open(os.path.join(ui, "index.html"), "w") as f:
+        f.write("<html>vessel</html>")
+    with open(os.path.join(ui, "vendor", "x.mjs"), "w") as f:
+        f.write("export {}")
+    with open(os.path.join(env.tmp, "secret.txt"), "w") as f:
+        f.write("secret")
+    os.symlink(os.path.join(env.tmp, "secret.txt"), os.path.join(ui, "leak.txt"))
+    d = env.daemon(tcp=True, ui_dir=ui)
+    st = os.stat(os.path.join(d.state_dir, "token"))
+    expect(st.st_mode & 0o777 == 0o600, "the token file is not 0600")
+    expect(os.stat(d.socket).st_mode & 0o777 == 0o600, "daemon.sock is not 0600")
+    expect_error(d.get("/api/v1/vms", tcp=True), 401)
+    expect_error(d.get("/api/v1/vms", tcp=True, headers={"Authorization": "Bearer wrong"}), 401)
+    r = d.get("/api/v1/vms", tcp=True, headers={"Authorization": f"Bearer {d.token}"})
+    expect(r.status == 200 and r.json == [], f"bearer: {r}")
+    r = d.get(f"/api/v1/vms?token={d.token}", tcp=True)
+    cookie = r.headers.get("set-cookie", "")
+    expect(r.status == 200 and cookie.startswith(f"vessel_token={d.token}")
+           and "HttpOnly" in cookie, f"?token=: {r} {cookie!r}")
+    r = d.get("/metrics", tcp=True, headers={"Cookie": f"a=b; vessel_token={d.token}"})
+    expect(r.status == 200, f"cookie: {r}")
+    # The page itself needs no token (its API calls do).
+    r = d.get("/", tcp=True)
+    expect(r.status == 200 and r.data == b"<html>vessel</html>"
+           and r.headers["content-type"].startswith("text/html"), f"GET /: {r}")
+    r = d.get(f"/?token={d.token}", tcp=True)
+    expect(r.status == 200 and r.headers.get("set-cookie", "").startswith("vessel_token="),
+           f"GET /?token= sets the cookie: {r.headers}")
+    r = d.get("/ui/vendor/x.mjs", tcp=True)
+    expect(r.status == 200 and r.headers["content-type"].startswith("text/javascript"),
+           f"module: {r}")
+    for bad in ("/ui/leak.txt", "/ui/../token", "/ui/%2e%2e/token", "/ui/nothing.js",
+                "/ui/vendor/.hidden"):
+        expect(d.get(bad, tcp=True).status == 404, f"{bad} was served")
+    # The console WebSocket takes ?token= (browsers cannot set its headers).
+    create(d, env, "w")
+    start(d, "w")
+    ws = WebSocket.open_tcp(d.port, "/api/v1/vms/w/console")
+    expect(ws.status == 401, f"console without token: {ws.head!r}")
+    ws = WebSocket.open_tcp(d.port, f"/api/v1/vms/w/console?token={d.token}")
+    expect(ws.status == 101, f"console with ?token=: {ws.head!r}")
+    time.sleep(0.3)
+    ws.send(b"tcp-hello\n")
+    ws.read_until(b"tcp-hello")
+    ws.close()
+    d.post("/api/v1/vms/w/stop")
+    # No web console: 404, not a failure.
+    d2 = env.daemon(ui_dir=None, extra=())
+    r = d2.get("/")
+    expect(r.status in (200, 404), f"GET / without --ui-dir: {r}")
+
+
+@case
+def cli_commands(env):
+    sd = env.state_dir()
+    p = env.cli(sd, "ls", check=1)
+    expect("no daemon is running on" in p.stderr and p.stderr.count("\n") == 1,
+           f"ls without a daemon: {p.stderr!r}")
+    d = env.daemon(sd)
+    kernel = env.guest("uart_echo")
+    p = env.cli(sd, "create", "c1", "--kernel", kernel, "--firmware", "none", "--memory", "32M",
+                "--cpus", "2", check=0)
+    expect(p.stdout == "c1: stopped\n", f"create: {p.stdout!r}")
+    p = env.cli(sd, "create", "c1", "--kernel", kernel, "--firmware", "none", check=1)
+    expect("exists" in p.stderr and p.stderr.count("\n") == 1, f"create twice: {p.stderr!r}")
+    p = env.cli(sd, "create", "c2", "--kernel", kernel, "--memory", "1.5K", check=2)
+    p = env.cli(sd, "start", "c1", check=0)
+    expect(p.stdout.startswith("c1: running (pid "), f"start: {p.stdout!r}")
+    p = env.cli(sd, "ls", check=0)
+    lines = p.stdout.splitlines()
+    expect(lines[0].split() == ["NAME", "STATE", "VCPUS", "MEMORY", "UPTIME", "MIPS", "CPU%"]
+           and lines[1].split()[:4] == ["c1", "running", "2", "32M"], f"ls: {p.stdout!r}")
+    p = env.cli(sd, "ls", "--json", check=0)
+    expect(json.loads(p.stdout)[0]["name"] == "c1", f"ls --json: {p.stdout!r}")
+    p = env.cli(sd, "pause", "c1", check=0)
+    expect(p.stdout == "c1: paused (pid " + str(d.vm("c1")["pid"]) + ")\n", f"{p.stdout!r}")
+    p = env.cli(sd, "stats", "c1", check=0)
+    expect("instructions" in p.stdout and "paused" in p.stdout, f"stats: {p.stdout!r}")
+    p = env.cli(sd, "stats", "c1", "--json", check=0)
+    expect(json.loads(p.stdout)["state"] == "paused", "stats --json")
+    env.cli(sd, "resume", "c1", check=0)
+    p = env.cli(sd, "logs", "c1", check=0)
+    expect("uart-echo ready" in p.stdout, f"logs: {p.stdout!r}")
+    # vessel console: what is typed reaches the guest (echoed back), Ctrl-A x detaches.
+    con = subprocess.Popen([env.vessel, "console", "c1", "--state-dir", sd],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    con.stdin.write(b"console-hi\n")
+    con.stdin.flush()
+    seen = b""
+    deadline = time.monotonic() + 20
+    while b"console-hi" not in seen and time.monotonic() < deadline:
+        seen += os.read(con.stdout.fileno(), 4096)
+    con.stdin.write(b"\x01x")
+    con.stdin.flush()
+    out, err = con.communicate(timeout=20)
+    expect(b"console-hi" in seen and con.returncode == 0 and err.count(b"\n") >= 1,
+           f"vessel console: status {con.returncode} out {seen + out!r} err {err!r}")
+    p = env.cli(sd, "logs", "c1", "--file", "/x", check=2)
+    p = env.cli(sd, "rm", "c1", check=1)
+    expect("force" in p.stderr, f"rm running: {p.stderr!r}")
+    p = env.cli(sd, "stop", "c1", check=0)
+    expect(p.stdout == "c1: stopped (exited with status 0)\n", f"stop: {p.stdout!r}")
+    p = env.cli(sd, "stop", "c1", check=1)
+    p = env.cli(sd, "console", "c1", check=1)
+    expect("VM 'c1' is stopped" in p.stderr, f"console of a stopped VM: {p.stderr!r}")
+    p = env.cli(sd, "rm", "c1", check=0)
+    expect(p.stdout == "c1: removed\n", f"rm: {p.stdout!r}")
+    p = env.cli(sd, "start", "nope", check=1)
+    expect(p.stderr == "vessel: VM 'nope': no such VM\n", f"start of nothing: {p.stderr!r}")
+
+
+@case
+def daemon_bad_input(env):
+    for argv, fragment in ((["--listen-tcp", "0.0.0.0:80"], "loopback only"),
+                           (["--listen-tcp", "127.0.0.1:x"], "not a port"),
+                           (["--ui-dir", "/no/such/dir"], "--ui-dir /no/such/dir"),
+                           (["--state-dir", "/tmp/" + "x" * 90], "too long")):
+        sd = [] if "--state-dir" in argv else ["--state-dir", env.state_dir()]
+        p = subprocess.run([env.vessel, "daemon", *sd, *argv], capture_output=True, text=True,
+                           timeout=30, stdin=subprocess.DEVNULL)
+        expect(p.returncode == 2 and p.stderr.count("\n") == 1 and fragment in p.stderr,
+               f"daemon {argv}: status {p.returncode} stderr {p.stderr!r}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--vessel", required=True)
+    p.add_argument("--guest-dir", required=True)
+    p.add_argument("-k", default="")
+    args = p.parse_args()
+    failures = 0
+    ran = 0
+    for fn in CASES:
+        if args.k not in fn.__name__:
+            continue
+        ran += 1
+        tmp = tempfile.mkdtemp(prefix="vdt-", dir="/tmp")
+        env = Env(args, tmp)
+        t0 = time.monotonic()
+        try:
+            fn(env)
+            print(f"ok   {fn.__name__} ({time.monotonic() - t0:.1f} s)", flush=True)
+        except Exception:  # noqa: BLE001 - every failure is reported, then the next case runs
+            failures += 1
+            print(f"FAIL {fn.__name__}\n{traceback.format_exc()}", flush=True)
+            for d in env.daemons:
+                print(f"--- daemon log {d.log_path}:\n{d.read_log()[-3000:]}")
+        finally:
+            env.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
+    if ran == 0:
+        print("no case matched")
+        return 1
+    print(f"{ran - failures}/{ran} cases passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
