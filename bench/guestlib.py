@@ -103,6 +103,7 @@ class GuestRun:
         self.timed_out = False
         self.max_rss_kib = None
         self.cpu_seconds = None  # user + system, all of the emulator's threads
+        self.others_cpus = None  # host CPUs the rest of the host kept busy meanwhile, on average
 
     def tail(self, chars=400):
         text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", self.out[-chars:]).replace("\r", "")
@@ -128,6 +129,7 @@ def run_guest(argv, timeout, watch=None):
     watch = {name: re.compile(p.encode() if isinstance(p, str) else p)
              for name, p in (watch or {}).items()}
     run = GuestRun(argv)
+    busy_before = host_busy_seconds()
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
@@ -162,6 +164,10 @@ def run_guest(argv, timeout, watch=None):
         os.killpg(proc.pid, signal.SIGKILL)
         threads[2].join()
     proc.returncode = run.status
+    # /proc/stat counts in 10 ms ticks: too coarse for a run shorter than a second.
+    if run.cpu_seconds is not None and run.seconds >= 1.0:
+        others = host_busy_seconds() - busy_before - run.cpu_seconds
+        run.others_cpus = round(min(max(0.0, others) / run.seconds, os.cpu_count()), 2)
     for reader in threads[:2]:
         reader.join(5)
     proc.stdin.close()
@@ -241,6 +247,14 @@ def host_info(vessel=None, qemu=None):
     if vessel:
         info["vessel"] = vessel
     return info
+
+
+def host_busy_seconds():
+    """CPU seconds the whole host has spent busy since boot (/proc/stat: all but idle and
+    iowait), for telling how much of a run's time other work took."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def host_load_after(info):

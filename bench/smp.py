@@ -31,7 +31,7 @@ TARGET = 1.7
 
 
 def measure(argv, harts, runs, timeout, name):
-    entry = {"command": argv, "seconds": [], "host_cpus_busy": []}
+    entry = {"command": argv, "seconds": [], "host_cpus_busy": [], "others_cpus": []}
     for i in range(runs):
         print(f"  {name:<18} run {i + 1}/{runs} ...", end="", file=sys.stderr, flush=True)
         run = gl.run_guest(argv, timeout)
@@ -47,10 +47,12 @@ def measure(argv, harts, runs, timeout, name):
             break
         seconds = float(found.group(5)) - float(found.group(4))
         entry["seconds"].append(round(seconds, 2))
-        # Over the whole run (boot included): how many host CPUs the emulator kept busy.
+        # Over the whole run (boot included): how many host CPUs the emulator kept busy, and
+        # how many the rest of the host took meanwhile (on 2 CPUs, above ~0.2 it competes).
         entry["host_cpus_busy"].append(round(run.cpu_seconds / run.seconds, 2))
-        print(f" {seconds:.2f} s (host CPUs busy over the run: {entry['host_cpus_busy'][-1]})",
-              file=sys.stderr)
+        entry["others_cpus"].append(run.others_cpus)
+        print(f" {seconds:.2f} s (host CPUs busy over the run: {entry['host_cpus_busy'][-1]}, "
+              f"by other work: {run.others_cpus})", file=sys.stderr)
     if entry["seconds"]:
         entry["median_seconds"] = statistics.median(entry["seconds"])
         entry["median_host_cpus_busy"] = statistics.median(entry["host_cpus_busy"])
@@ -120,11 +122,14 @@ def main():
 
     print(f"\n{args.jobs} x sha256sum of {args.mib} MiB, Debian guest, median of {args.runs} "
           f"run(s), seconds inside the guest")
-    print(f"{'emulator':<8} {'1 hart s':>10} {'2 harts s':>10} {'speedup':>8}")
+    print(f"{'emulator':<8} {'1 hart s':>10} {'2 harts s':>10} {'speedup':>8}   CPUs taken by "
+          "other work during the runs (1 hart; 2 harts)")
     for name, entry in results.items():
         cells = [entry[f"harts_{h}"].get("median_seconds") for h in (1, 2)]
+        others = "; ".join(", ".join(f"{c:.2f}" for c in entry[f"harts_{h}"]["others_cpus"])
+                           for h in (1, 2))
         print(f"{name:<8} " + " ".join(f"{c:>10.2f}" if c else f"{'-':>10}" for c in cells)
-              + f" {entry['speedup'] if entry['speedup'] else '-':>8}")
+              + f" {entry['speedup'] if entry['speedup'] else '-':>8}   {others}")
         for h in (1, 2):
             if "error" in entry[f"harts_{h}"]:
                 print(f"  {name} {h} hart(s): {entry[f'harts_{h}']['error']}")
