@@ -329,8 +329,7 @@ int run_vm(const VmOptions& options) {
         if (hart->run(state.stop, poll) == rv::StopReason::kTrapLoop) {
           std::lock_guard<std::mutex> lock(report_mu);
           if (state.ending.load() == Ending::kNone) {
-            fmt::print(stderr, "{}vessel: hart {}: {}\n", line_start(), hart->hart_id(),
-                       hart->describe_trap_loop());
+            fmt::print(stderr, "{}vessel: {}\n", line_start(), hart->describe_trap_loop());
           }
           state.end(Ending::kTrapLoop, kExitGuestError);
         }
