@@ -13,6 +13,7 @@ library only.
 
 import argparse
 import json
+import select
 import os
 import shutil
 import signal
@@ -498,7 +499,12 @@ def cli_commands(env):
     seen = b""
     deadline = time.monotonic() + 20
     while b"console-hi" not in seen and time.monotonic() < deadline:
-        seen += os.read(con.stdout.fileno(), 4096)
+        # select, not a bare read: a console that never echoes fails the case, not hangs it
+        if select.select([con.stdout], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            chunk = os.read(con.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            seen += chunk
     con.stdin.write(b"\x01x")
     con.stdin.flush()
     out, err = con.communicate(timeout=20)

@@ -1,5 +1,7 @@
 /* Says "uart-echo ready" on the UART (ttyS0), then sends every byte it receives back: a
- * console to talk to without booting Linux (the daemon's API test). Never ends. */
+ * console to talk to without booting Linux (the daemon's API test). Never ends. Only hart 0
+ * talks: with --cpus N every hart starts here, and two harts taking turns at the receive
+ * register could echo bytes out of order. The others wait in WFI. */
 #include "guest.h"
 
 #define UART 0x10000000
@@ -10,6 +12,8 @@
   .section .text.init
   .globl _start
 _start:
+  csrr t0, mhartid
+  bnez t0, park
   li s0, UART
   la s1, message
 1:
@@ -26,6 +30,10 @@ echo:
   lbu a0, 0(s0)
   call putc
   j echo
+
+park:
+  wfi
+  j park
 
 putc:
   lbu t0, UART_LSR(s0)
