@@ -14,8 +14,10 @@ namespace vessel {
 
 namespace {
 
-std::atomic<bool> g_terminate{false};
-void on_terminate(int) { g_terminate.store(true, std::memory_order_relaxed); }
+// The signal (SIGTERM, SIGINT) that asked the process to end, or 0: before a start it ends the
+// wait for one; during the run, run_vm ends the VM with status 128 + the signal.
+std::atomic<int> g_terminate{0};
+void on_terminate(int sig) { g_terminate.store(sig, std::memory_order_relaxed); }
 
 // VmControl over run_vm: start() hands the configuration to the thread that runs VMs and waits
 // for the machine to be built (or to fail); the rest goes through the VmHandle.
@@ -126,10 +128,14 @@ int serve_vm(const ApiVmOptions& options) {
   int status = kExitOk;
   for (;;) {
     std::optional<VirtConfig> config = vm.wait_for_start();
-    if (!config) break;  // terminated before any start
+    if (!config) {  // terminated before any start
+      status = 128 + g_terminate.load(std::memory_order_relaxed);
+      break;
+    }
     VmOptions run = options.vm;
     run.machine = *config;
     run.handle = handle;
+    run.terminate_signal = &g_terminate;
     // run_vm builds the machine first: watch for it to be running (or for the run to end).
     std::atomic<bool> done{false};
     std::thread watcher([&] {

@@ -320,6 +320,11 @@ int run_vm(const VmOptions& options) {
         state.end(Ending::kHtif, *code == 0 ? kExitOk : failure_status(*code));
       }
       if (std::chrono::steady_clock::now() >= deadline) state.end(Ending::kTimeout, kExitTimeout);
+      if (options.terminate_signal != nullptr) {
+        if (const int sig = options.terminate_signal->load(std::memory_order_relaxed); sig != 0) {
+          state.end(Ending::kQuit, 128 + sig);
+        }
+      }
     };
     std::mutex report_mu;
     std::vector<std::thread> threads;

@@ -3,6 +3,7 @@
 // loop).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,6 +58,10 @@ struct VmOptions {
   std::optional<std::string> dump_dtb;  // write the device tree there and exit
   double timeout_seconds = 0;           // 0: no limit
   bool stats = false;                   // one JSON line on stderr at exit
+  // Set (from a signal handler) to the number of a signal that asks the VM to end: the run
+  // ends within a supervisor tick with status 128 + that number, as if the signal had killed
+  // the process, but with the console log flushed and the API socket removed. 0: none.
+  const std::atomic<int>* terminate_signal = nullptr;
 };
 
 // Exit statuses, stable for scripts.

@@ -24,6 +24,7 @@ import re
 import shlex
 import socket
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -547,6 +548,43 @@ class Tester:
             except (ValueError, KeyError) as e:
                 problems.append(f"  --stats line is not the expected JSON: {e}\n" + r.describe())
         self.case("guest: --stats prints one JSON line", stats)
+
+        def api_vm_signal(sig, kernel):
+            def check(problems):
+                # `vessel run --api-sock`: a signal ends the process as it would have killed it
+                # (status 128 + signal), running or still waiting for InstanceStart, and the
+                # socket goes with it.
+                self.counter += 1
+                sock = self.path(f"api{self.counter}.sock")
+                argv = [self.vessel, "run", "--api-sock", sock, "--timeout", str(GUEST_TIMEOUT)]
+                if kernel:
+                    argv += ["--kernel", self.guest(kernel), "--firmware", "none"]
+                p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+                deadline = time.monotonic() + 10
+                while not os.path.exists(sock) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                time.sleep(0.3)  # the guest runs
+                t0 = time.monotonic()
+                p.send_signal(sig)
+                try:
+                    out, err = p.communicate(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    out, err = p.communicate()
+                    problems.append(f"  still running 10 s after signal {sig}")
+                    return
+                r = Run(argv, p.returncode, out.decode(errors="replace"),
+                        err.decode(errors="replace"), time.monotonic() - t0)
+                if p.returncode != 128 + sig or r.seconds > 2:
+                    problems.append(f"  want status {128 + sig} within 2 s\n" + r.describe())
+                if os.path.exists(sock):
+                    problems.append(f"  {sock} is still there\n" + r.describe())
+            return check
+        self.case("guest: --api-sock, SIGTERM while the guest runs: status 143",
+                  api_vm_signal(signal.SIGTERM, "spin"))
+        self.case("guest: --api-sock, SIGINT before InstanceStart: status 130",
+                  api_vm_signal(signal.SIGINT, None))
 
 
 def synthetic_image(file_size):
