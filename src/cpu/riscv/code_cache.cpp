@@ -1,13 +1,29 @@
 #include "cpu/riscv/code_cache.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <new>
 
 namespace vessel::rv {
 
-Block* CodeCache::insert(uint64_t host, std::vector<DecodedInsn> insns) {
-  auto block = std::make_unique<Block>();
+Block::Owner Block::make(uint64_t host, std::span<const DecodedInsn> insns) {
+  void* memory = ::operator new (sizeof(Block) + insns.size() * sizeof(DecodedInsn),
+                                 std::align_val_t{alignof(Block)});
+  Owner block(new (memory) Block());
   block->host = host;
-  block->insns = std::move(insns);
+  block->count = static_cast<uint32_t>(insns.size());
+  std::uninitialized_copy(insns.begin(), insns.end(),
+                          reinterpret_cast<DecodedInsn*>(block.get() + 1));
+  return block;
+}
+
+void Block::Free::operator()(Block* b) const {
+  b->~Block();  // the instructions after it are trivially destructible
+  ::operator delete (b, std::align_val_t{alignof(Block)});
+}
+
+Block* CodeCache::insert(uint64_t host, std::span<const DecodedInsn> insns) {
+  Block::Owner block = Block::make(host, insns);
   Block* raw = block.get();
   const uint64_t page = host / kPageSize;
   auto [it, fresh] = pages_.try_emplace(page);

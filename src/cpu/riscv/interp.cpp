@@ -31,7 +31,7 @@ Block* Hart::build_block(uint64_t va, const uint8_t* host) {
   }
   if (insns.empty()) return nullptr;
   ++stats.blocks_built;
-  return code_.insert(reinterpret_cast<uint64_t>(host), std::move(insns));
+  return code_.insert(reinterpret_cast<uint64_t>(host), insns);
 }
 
 Block* Hart::lookup_block() {
@@ -142,8 +142,8 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
     Block* const current = b;
     b = nullptr;
     const uint64_t entry_pc = pc;
-    const DecodedInsn* i = current->insns.data();
-    const DecodedInsn* const end = i + current->insns.size();
+    const DecodedInsn* i = current->begin();
+    const DecodedInsn* const end = current->end();
     for (;;) {
       const ExecStatus s = i->fn(*this, *i);
       if (s == ExecStatus::kNext) [[likely]] {
