@@ -53,7 +53,6 @@ struct alignas(64) Block {
 
   const DecodedInsn* begin() const { return reinterpret_cast<const DecodedInsn*>(this + 1); }
   const DecodedInsn* end() const { return begin() + count; }
-  size_t size() const { return count; }
 
   uint64_t host = 0;  // host address of the first instruction's bytes
   Link links[2];
