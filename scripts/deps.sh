@@ -9,6 +9,8 @@ packages=(
 	build-essential cmake ninja-build pkg-config g++
 	libfdt-dev device-tree-compiler libfmt-dev libcli11-dev nlohmann-json3-dev
 	libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+	# the translator's x86-64 emitter (header-only)
+	libxbyak-dev
 	# the HTTP/JSON API (src/api/http): Boost.Beast and Asio, header-only
 	libboost-dev
 	# host backends of the virtio devices: io_uring for disks, libslirp for user networking

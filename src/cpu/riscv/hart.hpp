@@ -17,6 +17,7 @@
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/csr.hpp"
 #include "cpu/riscv/decoded.hpp"
+#include "cpu/riscv/engine.hpp"
 #include "devices/irq.hpp"
 
 namespace vessel::rv {
@@ -61,6 +62,17 @@ class Hart {
   StopReason run(const std::atomic<bool>& stop, const std::function<void()>& poll);
   // Execute exactly one instruction (or take one pending interrupt): for tests and debugging.
   void step();
+  // One turn of run()'s loop without its polling: apply pending code invalidations, take a
+  // pending interrupt (against the clock read now), then run one block with the current
+  // engine (translated code does not chain on to the next block). For lockstep tests.
+  void step_block();
+
+  // --- engine ---
+  // Which engine run() and step_block() use; kJit needs an x86-64 host (falls back to kInterp
+  // elsewhere). `jit_cache_bytes` sizes this hart's code arena.
+  void set_engine(Engine engine, uint64_t jit_cache_bytes = kDefaultJitCacheBytes);
+  Engine engine() const { return engine_; }
+  const JitStats& jit_stats() const { return jit_stats_; }
 
   // --- architectural state (public: semantics and tests use it directly) ---
   uint64_t x[33] = {};  // x[32] is the write sink for rd == x0
@@ -278,6 +290,9 @@ class Hart {
   ExecStatus exec_one();
 
   std::array<JumpEntry, kJumpCacheSize> jump_cache_{};
+  Engine engine_ = Engine::kInterp;
+  uint64_t jit_cache_bytes_ = kDefaultJitCacheBytes;
+  JitStats jit_stats_;
 
   unsigned hart_id_;
   Bus& bus_;

@@ -91,6 +91,27 @@ ExecStatus Hart::exec_one() {
   return s;
 }
 
+void Hart::set_engine(Engine engine, uint64_t jit_cache_bytes) {
+  engine_ = jit_supported() ? engine : Engine::kInterp;
+  jit_cache_bytes_ = jit_cache_bytes;
+  jit_stats_.cache_bytes = engine_ == Engine::kJit ? jit_cache_bytes : 0;
+}
+
+void Hart::step_block() {
+  if (code_.has_pending()) code_.apply_pending();
+  if (take_interrupt()) return;
+  Block* b = lookup_block();
+  if (b == nullptr) return;
+  for (const DecodedInsn* i = b->begin(); i != b->end(); ++i) {
+    const ExecStatus s = i->fn(*this, *i);
+    if (s == ExecStatus::kTrap) break;
+    ++instret;
+    if (s != ExecStatus::kNext) break;
+    pc += i->len;
+  }
+  code_.collect_garbage();
+}
+
 void Hart::step() {
   if (code_.has_pending()) code_.apply_pending();
   if (take_interrupt()) return;
