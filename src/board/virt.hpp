@@ -66,8 +66,8 @@ struct VirtConfig {
   std::optional<std::string> kernel;
   std::optional<std::string> initrd;
   std::string bootargs;
-  bool sstc = true;  // Sstc (stimecmp), advertised in the device tree
-  rv::Engine engine = rv::default_engine();             // --engine
+  bool sstc = true;                          // Sstc (stimecmp), advertised in the device tree
+  rv::Engine engine = rv::default_engine();  // --engine
   uint64_t jit_cache_bytes = rv::kDefaultJitCacheBytes;  // --jit-cache, per hart
   // Paravirtual devices, each in the next virtio-mmio window (disks first, so the first
   // --disk is /dev/vda). The option strings are parsed when the machine is built.

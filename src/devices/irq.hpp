@@ -57,6 +57,8 @@ class HartIrq {
   }
   // Set by kick(); the hart polls it cheaply on its fast path and clears it when it looks.
   bool has_attention() const { return attention_.load(std::memory_order_relaxed); }
+  // The flag itself, for translated code that polls it without a call.
+  const std::atomic<bool>* attention_flag() const { return &attention_; }
   bool take_attention() { return attention_.exchange(false, std::memory_order_acq_rel); }
 
   // Sleep until kicked or until `deadline`; returns early if a kick is already outstanding.

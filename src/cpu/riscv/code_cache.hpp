@@ -99,6 +99,7 @@ class CodeCache {
 
   // Changes whenever a block is dropped: jump caches compare against it.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  const std::atomic<uint64_t>* generation_counter() const { return &generation_; }
   size_t block_count() const { return blocks_.size(); }
 
   // Told when a page first becomes a code page anywhere (harts drop their write mappings).

@@ -25,7 +25,9 @@ inline constexpr bool jit_supported() {
   return false;
 #endif
 }
-inline constexpr Engine default_engine() { return jit_supported() ? Engine::kJit : Engine::kInterp; }
+inline constexpr Engine default_engine() {
+  return jit_supported() ? Engine::kJit : Engine::kInterp;
+}
 
 // The code arena of each hart (--jit-cache). See docs/jit.md for the default: a Debian boot
 // translates ~10 MiB of host code per hart, so 64 MiB never refills during a boot, and the
@@ -51,13 +53,13 @@ static_assert(sizeof(kHelperKindNames) / sizeof(kHelperKindNames[0]) ==
 
 struct JitStats {
   uint64_t blocks_translated = 0;
-  uint64_t code_bytes = 0;          // host code emitted since start (over all refills)
-  uint64_t translate_ns = 0;        // time spent translating
-  uint64_t chained_exits = 0;       // block exits patched into direct jumps
-  uint64_t unchained_exits = 0;     // block exits that went back to the dispatcher
-  uint64_t cache_flushes = 0;       // the arena filled up and was refilled
-  uint64_t cache_bytes = 0;         // the arena's size (--jit-cache)
-  uint64_t cache_used = 0;          // bytes in use now
+  uint64_t code_bytes = 0;       // host code emitted since start (over all refills)
+  uint64_t translate_ns = 0;     // time spent translating
+  uint64_t chained_exits = 0;    // block exits patched into direct jumps
+  uint64_t unchained_exits = 0;  // block exits that went back to the dispatcher
+  uint64_t cache_flushes = 0;    // the arena filled up and was refilled
+  uint64_t cache_bytes = 0;      // the arena's size (--jit-cache)
+  uint64_t cache_used = 0;       // bytes in use now
   uint64_t helper_calls[static_cast<unsigned>(HelperKind::kCount)] = {};
 };
 

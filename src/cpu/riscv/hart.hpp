@@ -18,6 +18,7 @@
 #include "cpu/riscv/csr.hpp"
 #include "cpu/riscv/decoded.hpp"
 #include "cpu/riscv/engine.hpp"
+#include "cpu/riscv/hart_state.hpp"
 #include "devices/irq.hpp"
 
 namespace vessel::rv {
@@ -47,9 +48,8 @@ class EcallHandler {
   virtual ExecStatus ecall(Hart& hart, const DecodedInsn& insn) = 0;
 };
 
-class Hart {
+class Hart : public HartState {
  public:
-  static constexpr unsigned kTlbSize = 256;
   static constexpr unsigned kNumPmp = 16;
 
   Hart(unsigned hart_id, Bus& bus, HartIrq& irq, MachineClock& clock, CodeCache& code);
@@ -74,11 +74,8 @@ class Hart {
   Engine engine() const { return engine_; }
   const JitStats& jit_stats() const { return jit_stats_; }
 
-  // --- architectural state (public: semantics and tests use it directly) ---
-  uint64_t x[33] = {};  // x[32] is the write sink for rd == x0
-  uint64_t f[32] = {};
-  uint64_t pc = 0;
-  Priv priv = Priv::kM;
+  // The architectural state (x, f, pc, instret, priv, fflags, frm) and the soft TLB are in
+  // HartState (public: semantics and tests use it directly).
 
   // --- traps ---
   // Enter the trap for exception `e` at the current pc; returns kTrap for the semantics.
@@ -107,7 +104,7 @@ class Hart {
   // --- memory (mmu.cpp for the slow paths) ---
   template <typename T>
   bool load(uint64_t va, T& out) {
-    const TlbEntry& e = tlb_[kRead][data_mode_][(va >> 12) % kTlbSize];
+    const TlbEntry& e = read_tlb[(va >> 12) % kTlbSize];
     if (e.vpage == (va & ~0xfffULL) && (va & 0xfff) <= 0x1000 - sizeof(T)) [[likely]] {
       std::memcpy(&out, reinterpret_cast<const void*>(va + e.addend), sizeof(T));
       return true;
@@ -116,7 +113,7 @@ class Hart {
   }
   template <typename T>
   bool store(uint64_t va, T value) {
-    const TlbEntry& e = tlb_[kWrite][data_mode_][(va >> 12) % kTlbSize];
+    const TlbEntry& e = write_tlb[(va >> 12) % kTlbSize];
     if (e.vpage == (va & ~0xfffULL) && (va & 0xfff) <= 0x1000 - sizeof(T)) [[likely]] {
       std::memcpy(reinterpret_cast<void*>(va + e.addend), &value, sizeof(T));
       return true;
@@ -147,8 +144,6 @@ class Hart {
   // --- floating point ---
   bool fp_enabled() const { return (mstatus_ & mstatus::kFS) != 0; }
   void set_fs_dirty() { mstatus_ |= mstatus::kFS | mstatus::kSD; }
-  uint8_t fflags = 0;
-  uint8_t frm = 0;
 
   // --- LR/SC ---
   uint64_t reservation_pa = ~0ULL;
@@ -221,9 +216,7 @@ class Hart {
   void boot_supervisor(uint64_t entry, uint64_t fdt_addr);
 
   // --- misc state ---
-  uint64_t instret = 0;     // instructions retired (also the cycle count)
-  bool stop_block = false;  // a store modified code: the running block must end
-  bool poll_soon = false;   // WFI or fence.i: the run loop should poll the platform now
+  bool poll_soon = false;  // WFI or fence.i: the run loop should poll the platform now
   HartStats stats;
   unsigned hart_id() const { return hart_id_; }
   uint64_t mstatus() const { return mstatus_; }
@@ -233,14 +226,6 @@ class Hart {
 
  private:
   friend class HartTestAccess;
-  struct TlbEntry {
-    uint64_t vpage = ~0ULL;  // never equal to a page-aligned address when invalid
-    uint64_t addend = 0;     // host address = va + addend
-    uint64_t level = 0;      // leaf level it was cached from (superpages cover many entries)
-  };
-  // Data-side TLB sets by effective mode: U, S, S with SUM=1, M (bare).
-  enum DataMode : uint8_t { kModeU = 0, kModeS = 1, kModeSSum = 2, kModeM = 3 };
-  enum AccessIndex : uint8_t { kRead = 0, kWrite = 1, kFetch = 2 };
 
   bool load_slow(uint64_t va, void* out, unsigned size);
   bool store_slow(uint64_t va, const void* in, unsigned size);
@@ -266,21 +251,11 @@ class Hart {
   bool counter_accessible(uint16_t csr) const;
   bool stimecmp_accessible() const;
 
-  // The interpreter's per-hart cache from (virtual pc, privilege) to decoded block. An entry
-  // is valid while the code cache's generation equals the one it was made with.
-  // A hit also needs the fetch TLB to still map pc's page to the same host page the block came
-  // from: translation changes invalidate exactly the entries they affect.
-  struct JumpEntry {
-    uint64_t tag = ~0ULL;
-    uint64_t gen = 0;
-    uint64_t host = 0;
-    Block* block = nullptr;
-  };
+  // The jump cache (HartState::jump_cache) maps (virtual pc, privilege) to block.
   // pc with the privilege folded into bits 63:62. Flipping those bits of a canonical Sv39/Sv48
   // address (or of a physical one) gives a non-canonical one, so no two (pc, privilege) pairs
   // share a tag.
   uint64_t jump_tag() const { return pc ^ (static_cast<uint64_t>(priv) << 62); }
-  static constexpr unsigned kJumpCacheSize = 4096;
   Block* lookup_block();
   // The block at pc after `from` ended there (by falling through or a jump, so privilege and
   // translation are unchanged): through from's links when pc is in its page.
@@ -289,7 +264,6 @@ class Hart {
   // Decode and execute the instruction at pc without the block cache.
   ExecStatus exec_one();
 
-  std::array<JumpEntry, kJumpCacheSize> jump_cache_{};
   Engine engine_ = Engine::kInterp;
   uint64_t jit_cache_bytes_ = kDefaultJitCacheBytes;
   JitStats jit_stats_;
@@ -300,9 +274,6 @@ class Hart {
   MachineClock& clock_;
   CodeCache& code_;
 
-  uint8_t data_mode_ = kModeM;
-  uint8_t fetch_mode_ = kModeM;
-  std::array<std::array<std::array<TlbEntry, kTlbSize>, 4>, 3> tlb_{};
   // The superpages (virtual base, size mask) whose slices were cached since the last full
   // flush, so that flush_tlb_page scans the TLB only when its address lies in one of them.
   // Past kMaxSuperpages distinct ones, every flush_tlb_page scans.

@@ -35,10 +35,10 @@ Block* Hart::build_block(uint64_t va, const uint8_t* host) {
 }
 
 Block* Hart::lookup_block() {
-  JumpEntry& e = jump_cache_[(pc >> 1) % kJumpCacheSize];
+  JumpEntry& e = jump_cache[(pc >> 1) % kJumpCacheSize];
   const uint64_t gen = code_.generation();
   const uint64_t tag = jump_tag();
-  const TlbEntry& t = tlb_[kFetch][fetch_mode_][(pc >> 12) % kTlbSize];
+  const TlbEntry& t = tlb[kFetch][fetch_mode][(pc >> 12) % kTlbSize];
   if (e.tag == tag && e.gen == gen && t.vpage == (pc & ~0xfffULL) && e.host == pc + t.addend)
       [[likely]] {
     return e.block;

@@ -40,12 +40,15 @@ void Hart::update_modes() {
     if (p == Priv::kU) return kModeU;
     return (mstatus_ & mstatus::kSUM) ? kModeSSum : kModeS;
   };
-  data_mode_ = mode_of(data_priv());
-  fetch_mode_ = priv == Priv::kM ? kModeM : (priv == Priv::kU ? kModeU : kModeS);
+  data_mode = mode_of(data_priv());
+  fetch_mode = priv == Priv::kM ? kModeM : (priv == Priv::kU ? kModeU : kModeS);
+  read_tlb = tlb[kRead][data_mode].data();
+  write_tlb = tlb[kWrite][data_mode].data();
+  fetch_tlb = tlb[kFetch][fetch_mode].data();
 }
 
 void Hart::flush_tlb() {
-  for (auto& per_access : tlb_) {
+  for (auto& per_access : tlb) {
     for (auto& set : per_access) set.fill(TlbEntry{});
   }
   superpages_.clear();
@@ -59,13 +62,13 @@ void Hart::flush_tlb_page(uint64_t va) {
     const uint64_t span_mask = ~((1ULL << (12 + 9 * e.level)) - 1);
     if (e.vpage != ~0ULL && ((e.vpage ^ page) & span_mask) == 0) e = TlbEntry{};
   };
-  for (auto& per_access : tlb_) {
+  for (auto& per_access : tlb) {
     for (auto& set : per_access) drop_if_covers(set[(va >> 12) % kTlbSize]);
   }
   bool in_superpage = superpages_overflow_;
   for (const auto& [base, mask] : superpages_) in_superpage |= (page & mask) == base;
   if (!in_superpage) return;
-  for (auto& per_access : tlb_) {
+  for (auto& per_access : tlb) {
     for (auto& set : per_access) {
       for (TlbEntry& e : set) drop_if_covers(e);
     }
@@ -73,7 +76,7 @@ void Hart::flush_tlb_page(uint64_t va) {
 }
 
 void Hart::drop_write_mappings() {
-  for (auto& set : tlb_[kWrite]) set.fill(TlbEntry{});
+  for (auto& set : tlb[kWrite]) set.fill(TlbEntry{});
 }
 
 Exception Hart::page_fault(Access acc) const {
@@ -277,7 +280,7 @@ bool Hart::access_page(uint64_t va, Access acc, uint64_t& pa) {
   if (!translate(va, acc, pa, level)) return false;
   const Priv p = acc == Access::kFetch ? priv : data_priv();
   if (!pmp_allows(pa, 1, acc, p)) return raise(access_fault(acc), va), false;
-  fill_tlb(acc, acc == Access::kFetch ? fetch_mode_ : data_mode_, va, pa, level);
+  fill_tlb(acc, acc == Access::kFetch ? fetch_mode : data_mode, va, pa, level);
   return true;
 }
 
@@ -292,7 +295,7 @@ void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned
   }
   const Priv p = acc == Access::kFetch ? priv : data_priv();
   if (!pmp_page_uniform(page_pa, acc, p)) return;
-  TlbEntry& e = tlb_[static_cast<unsigned>(acc)][mode][(va >> 12) % kTlbSize];
+  TlbEntry& e = tlb[static_cast<unsigned>(acc)][mode][(va >> 12) % kTlbSize];
   e.vpage = va & ~0xfffULL;
   e.addend = reinterpret_cast<uint64_t>(host_page) - e.vpage;
   e.level = level;
@@ -310,7 +313,7 @@ void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned
 }
 
 const uint8_t* Hart::fetch_host(uint64_t va) {
-  const TlbEntry& e = tlb_[kFetch][fetch_mode_][(va >> 12) % kTlbSize];
+  const TlbEntry& e = tlb[kFetch][fetch_mode][(va >> 12) % kTlbSize];
   if (e.vpage == (va & ~0xfffULL)) return reinterpret_cast<const uint8_t*>(va + e.addend);
   uint64_t pa = 0;
   if (!access_page(va, Access::kFetch, pa)) return nullptr;

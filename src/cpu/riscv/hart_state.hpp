@@ -1,0 +1,74 @@
+// The guest-visible state of a hart that both engines touch on every instruction, as one
+// standard-layout struct: the interpreter's semantics reach it through Hart (which derives
+// from it), and translated code through one pinned host register at the offsets below.
+// Everything else a hart has (CSRs, PMP, SMP requests) stays behind Hart's methods.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "cpu/riscv/csr.hpp"
+
+namespace vessel::rv {
+
+struct Block;
+
+// One soft-TLB entry: a hit is `vpage == (va & ~0xfff)`, and the host address is va + addend.
+struct TlbEntry {
+  uint64_t vpage = ~0ULL;  // never equal to a page-aligned address when invalid
+  uint64_t addend = 0;     // host address = va + addend
+  uint64_t level = 0;      // leaf level it was cached from (superpages cover many entries)
+};
+
+// The per-hart cache from (virtual pc, privilege) to block. An entry is valid while the code
+// cache's generation equals the one it was made with, and while the fetch TLB still maps pc's
+// page to the host page the block came from: translation changes invalidate exactly the
+// entries they affect.
+struct JumpEntry {
+  uint64_t tag = ~0ULL;
+  uint64_t gen = 0;
+  uint64_t host = 0;
+  Block* block = nullptr;
+  const void* native = nullptr;  // the block's translated code, when the translator runs
+};
+
+struct HartState {
+  static constexpr unsigned kTlbSize = 256;
+  static constexpr unsigned kJumpCacheSize = 4096;
+  // Data-side TLB sets by effective mode: U, S, S with SUM=1, M (bare).
+  enum DataMode : uint8_t { kModeU = 0, kModeS = 1, kModeSSum = 2, kModeM = 3 };
+  enum AccessIndex : uint8_t { kRead = 0, kWrite = 1, kFetch = 2 };
+
+  uint64_t x[33] = {};  // x[32] is the write sink for rd == x0
+  uint64_t f[32] = {};
+  uint64_t pc = 0;
+  uint64_t instret = 0;  // instructions retired (also the cycle count)
+  Priv priv = Priv::kM;
+  uint8_t fflags = 0;  // fcsr = frm << 5 | fflags
+  uint8_t frm = 0;
+  uint8_t data_mode = kModeM;   // which TLB set loads and stores use (MPRV, SUM, privilege)
+  uint8_t fetch_mode = kModeM;  // which TLB set fetches use (privilege)
+  bool stop_block = false;      // a store modified code: the running block must end
+
+  // What translated code reads to know when to leave (see jit/): it returns to the run loop
+  // when instret reaches poll_at, or when another thread raised *attention.
+  uint64_t poll_at = 0;
+  const std::atomic<bool>* attention = nullptr;
+  const std::atomic<uint64_t>* code_generation = nullptr;
+  // The TLB sets loads, stores and fetches use now: &tlb[kRead][data_mode] and so on.
+  TlbEntry* read_tlb = nullptr;
+  TlbEntry* write_tlb = nullptr;
+  TlbEntry* fetch_tlb = nullptr;
+
+  std::array<std::array<std::array<TlbEntry, kTlbSize>, 4>, 3> tlb{};
+  std::array<JumpEntry, kJumpCacheSize> jump_cache{};
+};
+
+static_assert(std::is_standard_layout_v<HartState>);
+static_assert(sizeof(TlbEntry) == 24 && sizeof(JumpEntry) == 40);
+static_assert(sizeof(Priv) == 1);
+
+}  // namespace vessel::rv
