@@ -2,7 +2,11 @@
 // everything else is illegal, and immediates and register fields come out as the manual says.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <random>
+#include <set>
+#include <string_view>
+#include <utility>
 
 #include "cpu/riscv/decoder.hpp"
 #include "test_machine.hpp"
@@ -39,6 +43,164 @@ TEST(InsnTable, CompressedRowsDoNotOverlapAndMatchLiesInMask) {
           << t[a].mnemonic << " and " << t[b].mnemonic << " can match the same halfword";
     }
   }
+}
+
+// The flags column (insn_table.hpp) checked against what the rest of each row says, so that a
+// wrong flag on a row is caught here and not by a guest.
+unsigned opcode_of(const InsnInfo& row) { return row.match & 0x7f; }
+unsigned funct3_of(const InsnInfo& row) { return (row.match >> 12) & 7; }
+bool is_memory_opcode(unsigned opc) {
+  return opc == 0x03 || opc == 0x07 || opc == 0x23 || opc == 0x27 || opc == 0x2f;
+}
+
+// lb/lbu/sb 1, lh/lhu/sh 2, lw/lwu/sw/flw/fsw and *.w 4, ld/sd/fld/fsd and *.d 8.
+unsigned width_from_mnemonic(std::string_view m) {
+  char size = 0;
+  if (const size_t dot = m.rfind('.'); dot != std::string_view::npos) {
+    size = m[dot + 1];  // lr.w, sc.d, amoadd.w
+  } else {
+    if (m.front() == 'f') m.remove_prefix(1);  // flw, fsd
+    size = m[1];                               // lb, lbu, sh, sd
+  }
+  switch (size) {
+    case 'b': return 1;
+    case 'h': return 2;
+    case 'w': return 4;
+    case 'd': return 8;
+    default: return 0;
+  }
+}
+
+// The accessors are constexpr: the translator folds them.
+static_assert(ends_block(Op::jal) && !ends_block(Op::addi) && ends_block(Op::kIllegal));
+static_assert(mem_width(Op::lw) == 4 && mem_width(Op::add) == 0);
+static_assert(is_load(Op::ld) && !is_store(Op::ld) && mem_signed(Op::lb) && !mem_signed(Op::lbu));
+static_assert(writes_int_rd(Op::fcvt_w_s) && !writes_int_rd(Op::fadd_s) && uses_rm(Op::fadd_s));
+static_assert(may_trap(Op::kIllegal) && !may_trap(Op::div));
+
+TEST(InsnTable, WritesRdAndUsesRmAgreeWithTheOperands) {
+  unsigned n = 0;
+  const InsnInfo* t = insn_table(n);
+  for (unsigned k = 0; k < n; ++k) {
+    const Op op = static_cast<Op>(k);
+    const std::string_view ops = t[k].operands;
+    const bool rd = ops.starts_with("d") || ops.starts_with("a,d");
+    EXPECT_EQ(writes_int_rd(op), rd) << t[k].mnemonic << " \"" << ops << "\"";
+    EXPECT_EQ(uses_rm(op), ops.find('m') != std::string_view::npos)
+        << t[k].mnemonic << " \"" << ops << "\"";
+  }
+  EXPECT_FALSE(writes_int_rd(Op::kIllegal));
+  EXPECT_FALSE(uses_rm(Op::kIllegal));
+}
+
+TEST(InsnTable, MemoryRowsHaveOneWidthAndItMatchesTheMnemonic) {
+  unsigned n = 0;
+  const InsnInfo* t = insn_table(n);
+  for (unsigned k = 0; k < n; ++k) {
+    const Op op = static_cast<Op>(k);
+    const char* mn = t[k].mnemonic;
+    const uint32_t width_bits = op_flags(op) & insn_flags::kWidthMask;
+    const bool memory = is_memory_opcode(opcode_of(t[k]));
+    EXPECT_EQ(is_load(op) || is_store(op), memory) << mn;
+    EXPECT_EQ(std::popcount(width_bits), memory ? 1 : 0) << mn;
+    EXPECT_EQ(mem_width(op), width_bits) << mn;
+    if (!memory) continue;
+    EXPECT_EQ(mem_width(op), width_from_mnemonic(mn)) << mn;
+    // And the encoding agrees: funct3 holds log2 of the width (bit 2 is "unsigned" for loads).
+    EXPECT_EQ(mem_width(op), 1u << (funct3_of(t[k]) & 3)) << mn;
+  }
+  EXPECT_EQ(mem_width(Op::kIllegal), 0u);
+  const std::pair<Op, unsigned> widths[] = {
+      {Op::lb, 1}, {Op::lbu, 1}, {Op::lh, 2},   {Op::lw, 4},        {Op::flw, 4},
+      {Op::sw, 4}, {Op::fsw, 4}, {Op::lr_w, 4}, {Op::sc_w, 4},      {Op::amomaxu_w, 4},
+      {Op::ld, 8}, {Op::fld, 8}, {Op::fsd, 8},  {Op::amoswap_d, 8},
+  };
+  for (const auto& [op, width] : widths) EXPECT_EQ(mem_width(op), width) << insn_info(op).mnemonic;
+}
+
+TEST(InsnTable, LoadsReadStoresWriteAndAmosDoBoth) {
+  unsigned n = 0;
+  const InsnInfo* t = insn_table(n);
+  for (unsigned k = 0; k < n; ++k) {
+    const Op op = static_cast<Op>(k);
+    const std::string_view mn = t[k].mnemonic;
+    switch (opcode_of(t[k])) {
+      case 0x03:  // LOAD
+      case 0x07:  // LOAD-FP
+        EXPECT_TRUE(is_load(op)) << mn;
+        EXPECT_FALSE(is_store(op)) << mn;
+        break;
+      case 0x23:  // STORE
+      case 0x27:  // STORE-FP
+        EXPECT_FALSE(is_load(op)) << mn;
+        EXPECT_TRUE(is_store(op)) << mn;
+        break;
+      case 0x2f:  // AMO: LR only reads, SC only writes, the rest read and write
+        EXPECT_EQ(is_load(op), !mn.starts_with("sc.")) << mn;
+        EXPECT_EQ(is_store(op), !mn.starts_with("lr.")) << mn;
+        break;
+      default: EXPECT_FALSE(is_load(op)) << mn; EXPECT_FALSE(is_store(op)) << mn;
+    }
+    // Sign extension into rd: the integer loads narrower than 8 bytes without the u, and the
+    // 32-bit LR and AMOs (their rd gets the old word sign-extended). Not FP loads (NaN-boxed).
+    const bool narrow_signed_load =
+        opcode_of(t[k]) == 0x03 && (funct3_of(t[k]) & 4) == 0 && mem_width(op) < 8;
+    const bool word_amo_load = opcode_of(t[k]) == 0x2f && is_load(op) && mem_width(op) == 4;
+    EXPECT_EQ(mem_signed(op), narrow_signed_load || word_amo_load) << mn;
+    if (mem_signed(op)) {
+      EXPECT_TRUE(is_load(op)) << mn;
+      EXPECT_TRUE(writes_int_rd(op)) << mn;
+    }
+  }
+  for (Op op : {Op::lb, Op::lh, Op::lw, Op::lr_w, Op::amoadd_w}) {
+    EXPECT_TRUE(mem_signed(op)) << insn_info(op).mnemonic;
+  }
+  for (Op op : {Op::ld, Op::lbu, Op::lhu, Op::lwu, Op::flw, Op::sw, Op::sc_w, Op::lr_d}) {
+    EXPECT_FALSE(mem_signed(op)) << insn_info(op).mnemonic;
+  }
+}
+
+TEST(InsnTable, BlocksEndAtControlTransfersAndSystemInstructions) {
+  unsigned n = 0;
+  const InsnInfo* t = insn_table(n);
+  for (unsigned k = 0; k < n; ++k) {
+    const unsigned opc = opcode_of(t[k]);
+    // BRANCH, JALR, JAL, SYSTEM (ecall, ebreak, CSRs, xRET, wfi, sfence.vma), and fence.i.
+    const bool ends = opc == 0x63 || opc == 0x67 || opc == 0x6f || opc == 0x73 ||
+                      std::string_view(t[k].mnemonic) == "fence.i";
+    EXPECT_EQ(ends_block(static_cast<Op>(k)), ends) << t[k].mnemonic;
+  }
+  EXPECT_TRUE(ends_block(Op::kIllegal));
+  // Exactly the list the interpreter ended blocks at before the flags column existed.
+  const std::set<Op> ends = {Op::jal,        Op::jalr,    Op::beq,   Op::bne,   Op::blt,
+                             Op::bge,        Op::bltu,    Op::bgeu,  Op::ecall, Op::ebreak,
+                             Op::fence_i,    Op::csrrw,   Op::csrrs, Op::csrrc, Op::csrrwi,
+                             Op::csrrsi,     Op::csrrci,  Op::sret,  Op::mret,  Op::wfi,
+                             Op::sfence_vma, Op::kIllegal};
+  for (unsigned k = 0; k < kNumOps; ++k) {
+    const Op op = static_cast<Op>(k);
+    EXPECT_EQ(ends_block(op), ends.contains(op)) << (k < n ? t[k].mnemonic : "kIllegal");
+  }
+}
+
+TEST(InsnTable, MemoryFpAndSystemInstructionsMayTrapAndNothingElse) {
+  unsigned n = 0;
+  const InsnInfo* t = insn_table(n);
+  for (unsigned k = 0; k < n; ++k) {
+    const Op op = static_cast<Op>(k);
+    // Memory: page faults, access faults, misaligned AMOs. F and D: illegal while mstatus.FS
+    // is off. SYSTEM: ecall/ebreak always, CSRs and xRET/wfi/sfence.vma by privilege. Jumps
+    // and branches never (C is always on, so no target is misaligned), nor M (no divide trap).
+    const bool traps = is_load(op) || is_store(op) || t[k].ext == Ext::F || t[k].ext == Ext::D ||
+                       opcode_of(t[k]) == 0x73;
+    EXPECT_EQ(may_trap(op), traps) << t[k].mnemonic;
+  }
+  EXPECT_TRUE(may_trap(Op::kIllegal));
+  EXPECT_FALSE(may_trap(Op::jalr));
+  EXPECT_FALSE(may_trap(Op::fence_i));
+  EXPECT_FALSE(may_trap(Op::divu));
+  EXPECT_TRUE(may_trap(Op::fsgnj_d));
+  EXPECT_TRUE(may_trap(Op::sc_d));
 }
 
 TEST(Decoder, EveryBaseRowsMatchWordDecodesToItsOp) {

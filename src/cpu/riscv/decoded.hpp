@@ -10,7 +10,7 @@ namespace vessel::rv {
 class Hart;
 
 enum class Op : uint16_t {
-#define VESSEL_X(id, mn, match, mask, imm, ops, ext) id,
+#define VESSEL_X(id, mn, match, mask, imm, ops, ext, flags) id,
   VESSEL_RV_BASE_INSNS(VESSEL_X)
 #undef VESSEL_X
       kIllegal,

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <cstring>
 
 #include "base/bits.hpp"
 #include "cpu/riscv/dispatch.hpp"
@@ -18,7 +17,8 @@ VESSEL_RV_COMPRESSED_INSNS(VESSEL_X)
 namespace {
 
 constexpr InsnInfo kInsns[] = {
-#define VESSEL_X(id, mn, match, mask, imm, ops, ext) {mn, match, mask, ImmKind::imm, ops, Ext::ext},
+#define VESSEL_X(id, mn, match, mask, imm, ops, ext, flags) \
+  {mn, match, mask, ImmKind::imm, ops, Ext::ext},
     VESSEL_RV_BASE_INSNS(VESSEL_X)
 #undef VESSEL_X
 };
@@ -58,14 +58,6 @@ const OpcodeBuckets& buckets() {
   return b;
 }
 
-bool writes_int_rd(Op op) {
-  const char* ops = kInsns[static_cast<unsigned>(op)].operands;
-  return ops[0] == 'd' || std::strncmp(ops, "a,d", 3) == 0;
-}
-bool has_rm(Op op) {
-  return std::strchr(kInsns[static_cast<unsigned>(op)].operands, 'm') != nullptr;
-}
-
 int64_t extract_imm(ImmKind kind, uint32_t raw) {
   switch (kind) {
     case ImmKind::kNone: return 0;
@@ -99,7 +91,7 @@ DecodedInsn illegal(uint32_t raw, uint8_t len) {
 // Shared tail of both decoders: x0 destinations go to the sink, reserved rounding modes
 // (5 and 6) are illegal at decode time; dynamic (7) is checked when executed against frm.
 DecodedInsn finish(DecodedInsn d) {
-  if (has_rm(d.op) && (d.rm == 5 || d.rm == 6)) return illegal(d.raw, d.len);
+  if (uses_rm(d.op) && (d.rm == 5 || d.rm == 6)) return illegal(d.raw, d.len);
   if (writes_int_rd(d.op) && d.rd == 0) d.rd = kZeroSink;
   d.fn = handler_for(d.op);
   return d;

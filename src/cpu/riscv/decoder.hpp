@@ -25,6 +25,26 @@ struct CompressedInfo {
   bool (*expand)(uint16_t raw, DecodedInsn& out);
 };
 
+// The flags column of the table (insn_table.hpp): what an instruction does that the decoder
+// and the translator must know without running it. Op::kIllegal ends the block and traps.
+static_assert(sizeof(insn_flags::kByOp) / sizeof(insn_flags::kByOp[0]) == kNumOps);
+constexpr uint32_t op_flags(Op op) { return insn_flags::kByOp[static_cast<unsigned>(op)]; }
+// A block must end after this instruction (control transfer, system state).
+constexpr bool ends_block(Op op) { return (op_flags(op) & insn_flags::kEndsBlock) != 0; }
+// It can raise an exception (memory access, FS off, privilege, ECALL/EBREAK).
+constexpr bool may_trap(Op op) { return (op_flags(op) & insn_flags::kMayTrap) != 0; }
+// The memory access width in bytes: 1, 2, 4 or 8, and 0 when it accesses no memory.
+constexpr unsigned mem_width(Op op) { return op_flags(op) & insn_flags::kWidthMask; }
+// Reads memory (loads, FP loads, LR, AMOs); writes memory (stores, FP stores, SC, AMOs).
+constexpr bool is_load(Op op) { return (op_flags(op) & insn_flags::kLoad) != 0; }
+constexpr bool is_store(Op op) { return (op_flags(op) & insn_flags::kStore) != 0; }
+// The value read is sign-extended into rd (lb, lh, lw, lr.w, amo*.w).
+constexpr bool mem_signed(Op op) { return (op_flags(op) & insn_flags::kSigned) != 0; }
+// Writes an integer rd (then x0 decodes to kZeroSink); FP destinations do not count.
+constexpr bool writes_int_rd(Op op) { return (op_flags(op) & insn_flags::kWritesRd) != 0; }
+// Has a rounding-mode field (funct3).
+constexpr bool uses_rm(Op op) { return (op_flags(op) & insn_flags::kUsesRm) != 0; }
+
 // Indexed by Op (kIllegal excluded).
 const InsnInfo& insn_info(Op op);
 const InsnInfo* insn_table(unsigned& count);

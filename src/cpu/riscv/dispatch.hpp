@@ -2,9 +2,8 @@
 #pragma once
 
 #include "cpu/riscv/decoded.hpp"
+#include "cpu/riscv/decoder.hpp"  // ends_block() and the other readers of the table's flags
 
 namespace vessel::rv {
 Handler handler_for(Op op);
-// True for instructions after which a block must end (control transfer, system state).
-bool ends_block(Op op);
 }  // namespace vessel::rv

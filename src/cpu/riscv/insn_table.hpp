@@ -1,6 +1,6 @@
 // The RV64GC instruction table: the single source of truth for the decoder, the disassembler,
 // the interpreter's dispatch and (later) the translator. Each row is
-//   X(id, mnemonic, match, mask, imm_kind, operands, extension)
+//   X(id, mnemonic, match, mask, imm_kind, operands, extension, flags)
 // An instruction word w is this instruction when (w & mask) == match. No two rows overlap
 // (decoder_test checks it). Encodings are from the RISC-V unprivileged and privileged manuals.
 //
@@ -9,180 +9,214 @@
 //   d rd   s rs1   t rs2        D frd  S frs1  T frs2  R frs3
 //   i imm  o imm(rs1)  p pc-relative target  c csr  z uimm5 in the rs1 field  m rounding mode
 //   a aq/rl suffix (printed after the mnemonic)  f fence pred/succ
+//
+// flags is what the decoder and the translator know about an instruction without running it
+// (insn_flags below; read it through op_flags() and its helpers in decoder.hpp, because the
+// F_ spellings exist only inside this file):
+//   F_LD, F_ST     reads, writes memory: loads (FP too) and LR read, stores (FP too) and SC
+//                  write, an AMO does both
+//   F_W1 .. F_W8   the memory access width in bytes (exactly one on every F_LD/F_ST row)
+//   F_SIGNED       the value read is sign-extended into rd (lb, lh, lw, lr.w, amo*.w)
+//   F_RD           writes an integer rd, so x0 decodes to the sink (FP destinations do not)
+//   F_RM           has a rounding-mode field (funct3): 5 and 6 are illegal at decode time
+//   F_END          ends a block: a control transfer, or system state the next instruction
+//                  may depend on (CSRs, xRET, WFI, fences of translation or fetch)
+//   F_TRAP         may raise an exception here: memory accesses, every F/D instruction (FS
+//                  off), ECALL/EBREAK, CSRs, xRET, WFI and SFENCE.VMA (privilege, TSR/TW/TVM).
+//                  Jumps and branches never do: C is always on (misa is read-only), so no
+//                  target is misaligned; nor does M (division by zero has a result)
 #pragma once
+
+#include <cstdint>
+
+namespace vessel::rv::insn_flags {
+// The width bits are the width: (flags & kWidthMask) is the access size in bytes.
+inline constexpr uint32_t kW1 = 1u << 0;
+inline constexpr uint32_t kW2 = 1u << 1;
+inline constexpr uint32_t kW4 = 1u << 2;
+inline constexpr uint32_t kW8 = 1u << 3;
+inline constexpr uint32_t kWidthMask = kW1 | kW2 | kW4 | kW8;
+inline constexpr uint32_t kLoad = 1u << 4;
+inline constexpr uint32_t kStore = 1u << 5;
+inline constexpr uint32_t kSigned = 1u << 6;
+inline constexpr uint32_t kWritesRd = 1u << 7;
+inline constexpr uint32_t kUsesRm = 1u << 8;
+inline constexpr uint32_t kEndsBlock = 1u << 9;
+inline constexpr uint32_t kMayTrap = 1u << 10;
+}  // namespace vessel::rv::insn_flags
 
 // clang-format off
 #define VESSEL_RV_BASE_INSNS(X) \
   /* RV64I */ \
-  X(lui,        "lui",        0x00000037, 0x0000007f, kU,      "d,i",   RV64I) \
-  X(auipc,      "auipc",      0x00000017, 0x0000007f, kU,      "d,i",   RV64I) \
-  X(jal,        "jal",        0x0000006f, 0x0000007f, kJ,      "d,p",   RV64I) \
-  X(jalr,       "jalr",       0x00000067, 0x0000707f, kI,      "d,o",   RV64I) \
-  X(beq,        "beq",        0x00000063, 0x0000707f, kB,      "s,t,p", RV64I) \
-  X(bne,        "bne",        0x00001063, 0x0000707f, kB,      "s,t,p", RV64I) \
-  X(blt,        "blt",        0x00004063, 0x0000707f, kB,      "s,t,p", RV64I) \
-  X(bge,        "bge",        0x00005063, 0x0000707f, kB,      "s,t,p", RV64I) \
-  X(bltu,       "bltu",       0x00006063, 0x0000707f, kB,      "s,t,p", RV64I) \
-  X(bgeu,       "bgeu",       0x00007063, 0x0000707f, kB,      "s,t,p", RV64I) \
-  X(lb,         "lb",         0x00000003, 0x0000707f, kI,      "d,o",   RV64I) \
-  X(lh,         "lh",         0x00001003, 0x0000707f, kI,      "d,o",   RV64I) \
-  X(lw,         "lw",         0x00002003, 0x0000707f, kI,      "d,o",   RV64I) \
-  X(ld,         "ld",         0x00003003, 0x0000707f, kI,      "d,o",   RV64I) \
-  X(lbu,        "lbu",        0x00004003, 0x0000707f, kI,      "d,o",   RV64I) \
-  X(lhu,        "lhu",        0x00005003, 0x0000707f, kI,      "d,o",   RV64I) \
-  X(lwu,        "lwu",        0x00006003, 0x0000707f, kI,      "d,o",   RV64I) \
-  X(sb,         "sb",         0x00000023, 0x0000707f, kS,      "t,o",   RV64I) \
-  X(sh,         "sh",         0x00001023, 0x0000707f, kS,      "t,o",   RV64I) \
-  X(sw,         "sw",         0x00002023, 0x0000707f, kS,      "t,o",   RV64I) \
-  X(sd,         "sd",         0x00003023, 0x0000707f, kS,      "t,o",   RV64I) \
-  X(addi,       "addi",       0x00000013, 0x0000707f, kI,      "d,s,i", RV64I) \
-  X(slti,       "slti",       0x00002013, 0x0000707f, kI,      "d,s,i", RV64I) \
-  X(sltiu,      "sltiu",      0x00003013, 0x0000707f, kI,      "d,s,i", RV64I) \
-  X(xori,       "xori",       0x00004013, 0x0000707f, kI,      "d,s,i", RV64I) \
-  X(ori,        "ori",        0x00006013, 0x0000707f, kI,      "d,s,i", RV64I) \
-  X(andi,       "andi",       0x00007013, 0x0000707f, kI,      "d,s,i", RV64I) \
-  X(slli,       "slli",       0x00001013, 0xfc00707f, kShamt6, "d,s,i", RV64I) \
-  X(srli,       "srli",       0x00005013, 0xfc00707f, kShamt6, "d,s,i", RV64I) \
-  X(srai,       "srai",       0x40005013, 0xfc00707f, kShamt6, "d,s,i", RV64I) \
-  X(add,        "add",        0x00000033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(sub,        "sub",        0x40000033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(sll,        "sll",        0x00001033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(slt,        "slt",        0x00002033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(sltu,       "sltu",       0x00003033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(xor_,       "xor",        0x00004033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(srl,        "srl",        0x00005033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(sra,        "sra",        0x40005033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(or_,        "or",         0x00006033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(and_,       "and",        0x00007033, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(addiw,      "addiw",      0x0000001b, 0x0000707f, kI,      "d,s,i", RV64I) \
-  X(slliw,      "slliw",      0x0000101b, 0xfe00707f, kShamt5, "d,s,i", RV64I) \
-  X(srliw,      "srliw",      0x0000501b, 0xfe00707f, kShamt5, "d,s,i", RV64I) \
-  X(sraiw,      "sraiw",      0x4000501b, 0xfe00707f, kShamt5, "d,s,i", RV64I) \
-  X(addw,       "addw",       0x0000003b, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(subw,       "subw",       0x4000003b, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(sllw,       "sllw",       0x0000103b, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(srlw,       "srlw",       0x0000503b, 0xfe00707f, kNone,   "d,s,t", RV64I) \
-  X(sraw,       "sraw",       0x4000503b, 0xfe00707f, kNone,   "d,s,t", RV64I) \
+  X(lui,        "lui",        0x00000037, 0x0000007f, kU,      "d,i",       RV64I,    F_RD) \
+  X(auipc,      "auipc",      0x00000017, 0x0000007f, kU,      "d,i",       RV64I,    F_RD) \
+  X(jal,        "jal",        0x0000006f, 0x0000007f, kJ,      "d,p",       RV64I,    F_RD|F_END) \
+  X(jalr,       "jalr",       0x00000067, 0x0000707f, kI,      "d,o",       RV64I,    F_RD|F_END) \
+  X(beq,        "beq",        0x00000063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
+  X(bne,        "bne",        0x00001063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
+  X(blt,        "blt",        0x00004063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
+  X(bge,        "bge",        0x00005063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
+  X(bltu,       "bltu",       0x00006063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
+  X(bgeu,       "bgeu",       0x00007063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
+  X(lb,         "lb",         0x00000003, 0x0000707f, kI,      "d,o",       RV64I,    F_LD|F_W1|F_SIGNED|F_RD|F_TRAP) \
+  X(lh,         "lh",         0x00001003, 0x0000707f, kI,      "d,o",       RV64I,    F_LD|F_W2|F_SIGNED|F_RD|F_TRAP) \
+  X(lw,         "lw",         0x00002003, 0x0000707f, kI,      "d,o",       RV64I,    F_LD|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(ld,         "ld",         0x00003003, 0x0000707f, kI,      "d,o",       RV64I,    F_LD|F_W8|F_RD|F_TRAP) \
+  X(lbu,        "lbu",        0x00004003, 0x0000707f, kI,      "d,o",       RV64I,    F_LD|F_W1|F_RD|F_TRAP) \
+  X(lhu,        "lhu",        0x00005003, 0x0000707f, kI,      "d,o",       RV64I,    F_LD|F_W2|F_RD|F_TRAP) \
+  X(lwu,        "lwu",        0x00006003, 0x0000707f, kI,      "d,o",       RV64I,    F_LD|F_W4|F_RD|F_TRAP) \
+  X(sb,         "sb",         0x00000023, 0x0000707f, kS,      "t,o",       RV64I,    F_ST|F_W1|F_TRAP) \
+  X(sh,         "sh",         0x00001023, 0x0000707f, kS,      "t,o",       RV64I,    F_ST|F_W2|F_TRAP) \
+  X(sw,         "sw",         0x00002023, 0x0000707f, kS,      "t,o",       RV64I,    F_ST|F_W4|F_TRAP) \
+  X(sd,         "sd",         0x00003023, 0x0000707f, kS,      "t,o",       RV64I,    F_ST|F_W8|F_TRAP) \
+  X(addi,       "addi",       0x00000013, 0x0000707f, kI,      "d,s,i",     RV64I,    F_RD) \
+  X(slti,       "slti",       0x00002013, 0x0000707f, kI,      "d,s,i",     RV64I,    F_RD) \
+  X(sltiu,      "sltiu",      0x00003013, 0x0000707f, kI,      "d,s,i",     RV64I,    F_RD) \
+  X(xori,       "xori",       0x00004013, 0x0000707f, kI,      "d,s,i",     RV64I,    F_RD) \
+  X(ori,        "ori",        0x00006013, 0x0000707f, kI,      "d,s,i",     RV64I,    F_RD) \
+  X(andi,       "andi",       0x00007013, 0x0000707f, kI,      "d,s,i",     RV64I,    F_RD) \
+  X(slli,       "slli",       0x00001013, 0xfc00707f, kShamt6, "d,s,i",     RV64I,    F_RD) \
+  X(srli,       "srli",       0x00005013, 0xfc00707f, kShamt6, "d,s,i",     RV64I,    F_RD) \
+  X(srai,       "srai",       0x40005013, 0xfc00707f, kShamt6, "d,s,i",     RV64I,    F_RD) \
+  X(add,        "add",        0x00000033, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(sub,        "sub",        0x40000033, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(sll,        "sll",        0x00001033, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(slt,        "slt",        0x00002033, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(sltu,       "sltu",       0x00003033, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(xor_,       "xor",        0x00004033, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(srl,        "srl",        0x00005033, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(sra,        "sra",        0x40005033, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(or_,        "or",         0x00006033, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(and_,       "and",        0x00007033, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(addiw,      "addiw",      0x0000001b, 0x0000707f, kI,      "d,s,i",     RV64I,    F_RD) \
+  X(slliw,      "slliw",      0x0000101b, 0xfe00707f, kShamt5, "d,s,i",     RV64I,    F_RD) \
+  X(srliw,      "srliw",      0x0000501b, 0xfe00707f, kShamt5, "d,s,i",     RV64I,    F_RD) \
+  X(sraiw,      "sraiw",      0x4000501b, 0xfe00707f, kShamt5, "d,s,i",     RV64I,    F_RD) \
+  X(addw,       "addw",       0x0000003b, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(subw,       "subw",       0x4000003b, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(sllw,       "sllw",       0x0000103b, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(srlw,       "srlw",       0x0000503b, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
+  X(sraw,       "sraw",       0x4000503b, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
   /* fence covers fence.tso and pause (Zihintpause): all are hints or orderings this */ \
   /* single-copy-atomic, in-order implementation already satisfies. */ \
-  X(fence,      "fence",      0x0000000f, 0x0000707f, kNone,   "f",     RV64I) \
-  X(ecall,      "ecall",      0x00000073, 0xffffffff, kNone,   "",      RV64I) \
-  X(ebreak,     "ebreak",     0x00100073, 0xffffffff, kNone,   "",      RV64I) \
+  X(fence,      "fence",      0x0000000f, 0x0000707f, kNone,   "f",         RV64I,    0) \
+  X(ecall,      "ecall",      0x00000073, 0xffffffff, kNone,   "",          RV64I,    F_END|F_TRAP) \
+  X(ebreak,     "ebreak",     0x00100073, 0xffffffff, kNone,   "",          RV64I,    F_END|F_TRAP) \
   /* Zifencei */ \
-  X(fence_i,    "fence.i",    0x0000100f, 0x0000707f, kNone,   "",      Zifencei) \
+  X(fence_i,    "fence.i",    0x0000100f, 0x0000707f, kNone,   "",          Zifencei, F_END) \
   /* Zicsr */ \
-  X(csrrw,      "csrrw",      0x00001073, 0x0000707f, kCsr,    "d,c,s", Zicsr) \
-  X(csrrs,      "csrrs",      0x00002073, 0x0000707f, kCsr,    "d,c,s", Zicsr) \
-  X(csrrc,      "csrrc",      0x00003073, 0x0000707f, kCsr,    "d,c,s", Zicsr) \
-  X(csrrwi,     "csrrwi",     0x00005073, 0x0000707f, kCsr,    "d,c,z", Zicsr) \
-  X(csrrsi,     "csrrsi",     0x00006073, 0x0000707f, kCsr,    "d,c,z", Zicsr) \
-  X(csrrci,     "csrrci",     0x00007073, 0x0000707f, kCsr,    "d,c,z", Zicsr) \
+  X(csrrw,      "csrrw",      0x00001073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_END|F_TRAP) \
+  X(csrrs,      "csrrs",      0x00002073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_END|F_TRAP) \
+  X(csrrc,      "csrrc",      0x00003073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_END|F_TRAP) \
+  X(csrrwi,     "csrrwi",     0x00005073, 0x0000707f, kCsr,    "d,c,z",     Zicsr,    F_RD|F_END|F_TRAP) \
+  X(csrrsi,     "csrrsi",     0x00006073, 0x0000707f, kCsr,    "d,c,z",     Zicsr,    F_RD|F_END|F_TRAP) \
+  X(csrrci,     "csrrci",     0x00007073, 0x0000707f, kCsr,    "d,c,z",     Zicsr,    F_RD|F_END|F_TRAP) \
   /* Privileged */ \
-  X(sret,       "sret",       0x10200073, 0xffffffff, kNone,   "",      Priv) \
-  X(mret,       "mret",       0x30200073, 0xffffffff, kNone,   "",      Priv) \
-  X(wfi,        "wfi",        0x10500073, 0xffffffff, kNone,   "",      Priv) \
-  X(sfence_vma, "sfence.vma", 0x12000073, 0xfe007fff, kNone,   "s,t",   Priv) \
+  X(sret,       "sret",       0x10200073, 0xffffffff, kNone,   "",          Priv,     F_END|F_TRAP) \
+  X(mret,       "mret",       0x30200073, 0xffffffff, kNone,   "",          Priv,     F_END|F_TRAP) \
+  X(wfi,        "wfi",        0x10500073, 0xffffffff, kNone,   "",          Priv,     F_END|F_TRAP) \
+  X(sfence_vma, "sfence.vma", 0x12000073, 0xfe007fff, kNone,   "s,t",       Priv,     F_END|F_TRAP) \
   /* M */ \
-  X(mul,        "mul",        0x02000033, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(mulh,       "mulh",       0x02001033, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(mulhsu,     "mulhsu",     0x02002033, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(mulhu,      "mulhu",      0x02003033, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(div,        "div",        0x02004033, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(divu,       "divu",       0x02005033, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(rem,        "rem",        0x02006033, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(remu,       "remu",       0x02007033, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(mulw,       "mulw",       0x0200003b, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(divw,       "divw",       0x0200403b, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(divuw,      "divuw",      0x0200503b, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(remw,       "remw",       0x0200603b, 0xfe00707f, kNone,   "d,s,t", M) \
-  X(remuw,      "remuw",      0x0200703b, 0xfe00707f, kNone,   "d,s,t", M) \
+  X(mul,        "mul",        0x02000033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(mulh,       "mulh",       0x02001033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(mulhsu,     "mulhsu",     0x02002033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(mulhu,      "mulhu",      0x02003033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(div,        "div",        0x02004033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(divu,       "divu",       0x02005033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(rem,        "rem",        0x02006033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(remu,       "remu",       0x02007033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(mulw,       "mulw",       0x0200003b, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(divw,       "divw",       0x0200403b, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(divuw,      "divuw",      0x0200503b, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(remw,       "remw",       0x0200603b, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  X(remuw,      "remuw",      0x0200703b, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
   /* A */ \
-  X(lr_w,       "lr.w",       0x1000202f, 0xf9f0707f, kNone,   "a,d,(s)", A) \
-  X(sc_w,       "sc.w",       0x1800202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amoswap_w,  "amoswap.w",  0x0800202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amoadd_w,   "amoadd.w",   0x0000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amoxor_w,   "amoxor.w",   0x2000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amoand_w,   "amoand.w",   0x6000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amoor_w,    "amoor.w",    0x4000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amomin_w,   "amomin.w",   0x8000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amomax_w,   "amomax.w",   0xa000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amominu_w,  "amominu.w",  0xc000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amomaxu_w,  "amomaxu.w",  0xe000202f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(lr_d,       "lr.d",       0x1000302f, 0xf9f0707f, kNone,   "a,d,(s)", A) \
-  X(sc_d,       "sc.d",       0x1800302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amoswap_d,  "amoswap.d",  0x0800302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amoadd_d,   "amoadd.d",   0x0000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amoxor_d,   "amoxor.d",   0x2000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amoand_d,   "amoand.d",   0x6000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amoor_d,    "amoor.d",    0x4000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amomin_d,   "amomin.d",   0x8000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amomax_d,   "amomax.d",   0xa000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amominu_d,  "amominu.d",  0xc000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
-  X(amomaxu_d,  "amomaxu.d",  0xe000302f, 0xf800707f, kNone,   "a,d,t,(s)", A) \
+  X(lr_w,       "lr.w",       0x1000202f, 0xf9f0707f, kNone,   "a,d,(s)",   A,        F_LD|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(sc_w,       "sc.w",       0x1800202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_ST|F_W4|F_RD|F_TRAP) \
+  X(amoswap_w,  "amoswap.w",  0x0800202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(amoadd_w,   "amoadd.w",   0x0000202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(amoxor_w,   "amoxor.w",   0x2000202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(amoand_w,   "amoand.w",   0x6000202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(amoor_w,    "amoor.w",    0x4000202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(amomin_w,   "amomin.w",   0x8000202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(amomax_w,   "amomax.w",   0xa000202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(amominu_w,  "amominu.w",  0xc000202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(amomaxu_w,  "amomaxu.w",  0xe000202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(lr_d,       "lr.d",       0x1000302f, 0xf9f0707f, kNone,   "a,d,(s)",   A,        F_LD|F_W8|F_RD|F_TRAP) \
+  X(sc_d,       "sc.d",       0x1800302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_ST|F_W8|F_RD|F_TRAP) \
+  X(amoswap_d,  "amoswap.d",  0x0800302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  X(amoadd_d,   "amoadd.d",   0x0000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  X(amoxor_d,   "amoxor.d",   0x2000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  X(amoand_d,   "amoand.d",   0x6000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  X(amoor_d,    "amoor.d",    0x4000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  X(amomin_d,   "amomin.d",   0x8000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  X(amomax_d,   "amomax.d",   0xa000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  X(amominu_d,  "amominu.d",  0xc000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  X(amomaxu_d,  "amomaxu.d",  0xe000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
   /* F */ \
-  X(flw,        "flw",        0x00002007, 0x0000707f, kI,      "D,o",   F) \
-  X(fsw,        "fsw",        0x00002027, 0x0000707f, kS,      "T,o",   F) \
-  X(fmadd_s,    "fmadd.s",    0x00000043, 0x0600007f, kNone,   "D,S,T,R,m", F) \
-  X(fmsub_s,    "fmsub.s",    0x00000047, 0x0600007f, kNone,   "D,S,T,R,m", F) \
-  X(fnmsub_s,   "fnmsub.s",   0x0000004b, 0x0600007f, kNone,   "D,S,T,R,m", F) \
-  X(fnmadd_s,   "fnmadd.s",   0x0000004f, 0x0600007f, kNone,   "D,S,T,R,m", F) \
-  X(fadd_s,     "fadd.s",     0x00000053, 0xfe00007f, kNone,   "D,S,T,m", F) \
-  X(fsub_s,     "fsub.s",     0x08000053, 0xfe00007f, kNone,   "D,S,T,m", F) \
-  X(fmul_s,     "fmul.s",     0x10000053, 0xfe00007f, kNone,   "D,S,T,m", F) \
-  X(fdiv_s,     "fdiv.s",     0x18000053, 0xfe00007f, kNone,   "D,S,T,m", F) \
-  X(fsqrt_s,    "fsqrt.s",    0x58000053, 0xfff0007f, kNone,   "D,S,m", F) \
-  X(fsgnj_s,    "fsgnj.s",    0x20000053, 0xfe00707f, kNone,   "D,S,T", F) \
-  X(fsgnjn_s,   "fsgnjn.s",   0x20001053, 0xfe00707f, kNone,   "D,S,T", F) \
-  X(fsgnjx_s,   "fsgnjx.s",   0x20002053, 0xfe00707f, kNone,   "D,S,T", F) \
-  X(fmin_s,     "fmin.s",     0x28000053, 0xfe00707f, kNone,   "D,S,T", F) \
-  X(fmax_s,     "fmax.s",     0x28001053, 0xfe00707f, kNone,   "D,S,T", F) \
-  X(fcvt_w_s,   "fcvt.w.s",   0xc0000053, 0xfff0007f, kNone,   "d,S,m", F) \
-  X(fcvt_wu_s,  "fcvt.wu.s",  0xc0100053, 0xfff0007f, kNone,   "d,S,m", F) \
-  X(fcvt_l_s,   "fcvt.l.s",   0xc0200053, 0xfff0007f, kNone,   "d,S,m", F) \
-  X(fcvt_lu_s,  "fcvt.lu.s",  0xc0300053, 0xfff0007f, kNone,   "d,S,m", F) \
-  X(fmv_x_w,    "fmv.x.w",    0xe0000053, 0xfff0707f, kNone,   "d,S",   F) \
-  X(fclass_s,   "fclass.s",   0xe0001053, 0xfff0707f, kNone,   "d,S",   F) \
-  X(feq_s,      "feq.s",      0xa0002053, 0xfe00707f, kNone,   "d,S,T", F) \
-  X(flt_s,      "flt.s",      0xa0001053, 0xfe00707f, kNone,   "d,S,T", F) \
-  X(fle_s,      "fle.s",      0xa0000053, 0xfe00707f, kNone,   "d,S,T", F) \
-  X(fcvt_s_w,   "fcvt.s.w",   0xd0000053, 0xfff0007f, kNone,   "D,s,m", F) \
-  X(fcvt_s_wu,  "fcvt.s.wu",  0xd0100053, 0xfff0007f, kNone,   "D,s,m", F) \
-  X(fcvt_s_l,   "fcvt.s.l",   0xd0200053, 0xfff0007f, kNone,   "D,s,m", F) \
-  X(fcvt_s_lu,  "fcvt.s.lu",  0xd0300053, 0xfff0007f, kNone,   "D,s,m", F) \
-  X(fmv_w_x,    "fmv.w.x",    0xf0000053, 0xfff0707f, kNone,   "D,s",   F) \
+  X(flw,        "flw",        0x00002007, 0x0000707f, kI,      "D,o",       F,        F_LD|F_W4|F_TRAP) \
+  X(fsw,        "fsw",        0x00002027, 0x0000707f, kS,      "T,o",       F,        F_ST|F_W4|F_TRAP) \
+  X(fmadd_s,    "fmadd.s",    0x00000043, 0x0600007f, kNone,   "D,S,T,R,m", F,        F_RM|F_TRAP) \
+  X(fmsub_s,    "fmsub.s",    0x00000047, 0x0600007f, kNone,   "D,S,T,R,m", F,        F_RM|F_TRAP) \
+  X(fnmsub_s,   "fnmsub.s",   0x0000004b, 0x0600007f, kNone,   "D,S,T,R,m", F,        F_RM|F_TRAP) \
+  X(fnmadd_s,   "fnmadd.s",   0x0000004f, 0x0600007f, kNone,   "D,S,T,R,m", F,        F_RM|F_TRAP) \
+  X(fadd_s,     "fadd.s",     0x00000053, 0xfe00007f, kNone,   "D,S,T,m",   F,        F_RM|F_TRAP) \
+  X(fsub_s,     "fsub.s",     0x08000053, 0xfe00007f, kNone,   "D,S,T,m",   F,        F_RM|F_TRAP) \
+  X(fmul_s,     "fmul.s",     0x10000053, 0xfe00007f, kNone,   "D,S,T,m",   F,        F_RM|F_TRAP) \
+  X(fdiv_s,     "fdiv.s",     0x18000053, 0xfe00007f, kNone,   "D,S,T,m",   F,        F_RM|F_TRAP) \
+  X(fsqrt_s,    "fsqrt.s",    0x58000053, 0xfff0007f, kNone,   "D,S,m",     F,        F_RM|F_TRAP) \
+  X(fsgnj_s,    "fsgnj.s",    0x20000053, 0xfe00707f, kNone,   "D,S,T",     F,        F_TRAP) \
+  X(fsgnjn_s,   "fsgnjn.s",   0x20001053, 0xfe00707f, kNone,   "D,S,T",     F,        F_TRAP) \
+  X(fsgnjx_s,   "fsgnjx.s",   0x20002053, 0xfe00707f, kNone,   "D,S,T",     F,        F_TRAP) \
+  X(fmin_s,     "fmin.s",     0x28000053, 0xfe00707f, kNone,   "D,S,T",     F,        F_TRAP) \
+  X(fmax_s,     "fmax.s",     0x28001053, 0xfe00707f, kNone,   "D,S,T",     F,        F_TRAP) \
+  X(fcvt_w_s,   "fcvt.w.s",   0xc0000053, 0xfff0007f, kNone,   "d,S,m",     F,        F_RD|F_RM|F_TRAP) \
+  X(fcvt_wu_s,  "fcvt.wu.s",  0xc0100053, 0xfff0007f, kNone,   "d,S,m",     F,        F_RD|F_RM|F_TRAP) \
+  X(fcvt_l_s,   "fcvt.l.s",   0xc0200053, 0xfff0007f, kNone,   "d,S,m",     F,        F_RD|F_RM|F_TRAP) \
+  X(fcvt_lu_s,  "fcvt.lu.s",  0xc0300053, 0xfff0007f, kNone,   "d,S,m",     F,        F_RD|F_RM|F_TRAP) \
+  X(fmv_x_w,    "fmv.x.w",    0xe0000053, 0xfff0707f, kNone,   "d,S",       F,        F_RD|F_TRAP) \
+  X(fclass_s,   "fclass.s",   0xe0001053, 0xfff0707f, kNone,   "d,S",       F,        F_RD|F_TRAP) \
+  X(feq_s,      "feq.s",      0xa0002053, 0xfe00707f, kNone,   "d,S,T",     F,        F_RD|F_TRAP) \
+  X(flt_s,      "flt.s",      0xa0001053, 0xfe00707f, kNone,   "d,S,T",     F,        F_RD|F_TRAP) \
+  X(fle_s,      "fle.s",      0xa0000053, 0xfe00707f, kNone,   "d,S,T",     F,        F_RD|F_TRAP) \
+  X(fcvt_s_w,   "fcvt.s.w",   0xd0000053, 0xfff0007f, kNone,   "D,s,m",     F,        F_RM|F_TRAP) \
+  X(fcvt_s_wu,  "fcvt.s.wu",  0xd0100053, 0xfff0007f, kNone,   "D,s,m",     F,        F_RM|F_TRAP) \
+  X(fcvt_s_l,   "fcvt.s.l",   0xd0200053, 0xfff0007f, kNone,   "D,s,m",     F,        F_RM|F_TRAP) \
+  X(fcvt_s_lu,  "fcvt.s.lu",  0xd0300053, 0xfff0007f, kNone,   "D,s,m",     F,        F_RM|F_TRAP) \
+  X(fmv_w_x,    "fmv.w.x",    0xf0000053, 0xfff0707f, kNone,   "D,s",       F,        F_TRAP) \
   /* D */ \
-  X(fld,        "fld",        0x00003007, 0x0000707f, kI,      "D,o",   D) \
-  X(fsd,        "fsd",        0x00003027, 0x0000707f, kS,      "T,o",   D) \
-  X(fmadd_d,    "fmadd.d",    0x02000043, 0x0600007f, kNone,   "D,S,T,R,m", D) \
-  X(fmsub_d,    "fmsub.d",    0x02000047, 0x0600007f, kNone,   "D,S,T,R,m", D) \
-  X(fnmsub_d,   "fnmsub.d",   0x0200004b, 0x0600007f, kNone,   "D,S,T,R,m", D) \
-  X(fnmadd_d,   "fnmadd.d",   0x0200004f, 0x0600007f, kNone,   "D,S,T,R,m", D) \
-  X(fadd_d,     "fadd.d",     0x02000053, 0xfe00007f, kNone,   "D,S,T,m", D) \
-  X(fsub_d,     "fsub.d",     0x0a000053, 0xfe00007f, kNone,   "D,S,T,m", D) \
-  X(fmul_d,     "fmul.d",     0x12000053, 0xfe00007f, kNone,   "D,S,T,m", D) \
-  X(fdiv_d,     "fdiv.d",     0x1a000053, 0xfe00007f, kNone,   "D,S,T,m", D) \
-  X(fsqrt_d,    "fsqrt.d",    0x5a000053, 0xfff0007f, kNone,   "D,S,m", D) \
-  X(fsgnj_d,    "fsgnj.d",    0x22000053, 0xfe00707f, kNone,   "D,S,T", D) \
-  X(fsgnjn_d,   "fsgnjn.d",   0x22001053, 0xfe00707f, kNone,   "D,S,T", D) \
-  X(fsgnjx_d,   "fsgnjx.d",   0x22002053, 0xfe00707f, kNone,   "D,S,T", D) \
-  X(fmin_d,     "fmin.d",     0x2a000053, 0xfe00707f, kNone,   "D,S,T", D) \
-  X(fmax_d,     "fmax.d",     0x2a001053, 0xfe00707f, kNone,   "D,S,T", D) \
-  X(fcvt_s_d,   "fcvt.s.d",   0x40100053, 0xfff0007f, kNone,   "D,S,m", D) \
-  X(fcvt_d_s,   "fcvt.d.s",   0x42000053, 0xfff0007f, kNone,   "D,S,m", D) \
-  X(feq_d,      "feq.d",      0xa2002053, 0xfe00707f, kNone,   "d,S,T", D) \
-  X(flt_d,      "flt.d",      0xa2001053, 0xfe00707f, kNone,   "d,S,T", D) \
-  X(fle_d,      "fle.d",      0xa2000053, 0xfe00707f, kNone,   "d,S,T", D) \
-  X(fclass_d,   "fclass.d",   0xe2001053, 0xfff0707f, kNone,   "d,S",   D) \
-  X(fcvt_w_d,   "fcvt.w.d",   0xc2000053, 0xfff0007f, kNone,   "d,S,m", D) \
-  X(fcvt_wu_d,  "fcvt.wu.d",  0xc2100053, 0xfff0007f, kNone,   "d,S,m", D) \
-  X(fcvt_l_d,   "fcvt.l.d",   0xc2200053, 0xfff0007f, kNone,   "d,S,m", D) \
-  X(fcvt_lu_d,  "fcvt.lu.d",  0xc2300053, 0xfff0007f, kNone,   "d,S,m", D) \
-  X(fcvt_d_w,   "fcvt.d.w",   0xd2000053, 0xfff0007f, kNone,   "D,s,m", D) \
-  X(fcvt_d_wu,  "fcvt.d.wu",  0xd2100053, 0xfff0007f, kNone,   "D,s,m", D) \
-  X(fcvt_d_l,   "fcvt.d.l",   0xd2200053, 0xfff0007f, kNone,   "D,s,m", D) \
-  X(fcvt_d_lu,  "fcvt.d.lu",  0xd2300053, 0xfff0007f, kNone,   "D,s,m", D) \
-  X(fmv_x_d,    "fmv.x.d",    0xe2000053, 0xfff0707f, kNone,   "d,S",   D) \
-  X(fmv_d_x,    "fmv.d.x",    0xf2000053, 0xfff0707f, kNone,   "D,s",   D)
+  X(fld,        "fld",        0x00003007, 0x0000707f, kI,      "D,o",       D,        F_LD|F_W8|F_TRAP) \
+  X(fsd,        "fsd",        0x00003027, 0x0000707f, kS,      "T,o",       D,        F_ST|F_W8|F_TRAP) \
+  X(fmadd_d,    "fmadd.d",    0x02000043, 0x0600007f, kNone,   "D,S,T,R,m", D,        F_RM|F_TRAP) \
+  X(fmsub_d,    "fmsub.d",    0x02000047, 0x0600007f, kNone,   "D,S,T,R,m", D,        F_RM|F_TRAP) \
+  X(fnmsub_d,   "fnmsub.d",   0x0200004b, 0x0600007f, kNone,   "D,S,T,R,m", D,        F_RM|F_TRAP) \
+  X(fnmadd_d,   "fnmadd.d",   0x0200004f, 0x0600007f, kNone,   "D,S,T,R,m", D,        F_RM|F_TRAP) \
+  X(fadd_d,     "fadd.d",     0x02000053, 0xfe00007f, kNone,   "D,S,T,m",   D,        F_RM|F_TRAP) \
+  X(fsub_d,     "fsub.d",     0x0a000053, 0xfe00007f, kNone,   "D,S,T,m",   D,        F_RM|F_TRAP) \
+  X(fmul_d,     "fmul.d",     0x12000053, 0xfe00007f, kNone,   "D,S,T,m",   D,        F_RM|F_TRAP) \
+  X(fdiv_d,     "fdiv.d",     0x1a000053, 0xfe00007f, kNone,   "D,S,T,m",   D,        F_RM|F_TRAP) \
+  X(fsqrt_d,    "fsqrt.d",    0x5a000053, 0xfff0007f, kNone,   "D,S,m",     D,        F_RM|F_TRAP) \
+  X(fsgnj_d,    "fsgnj.d",    0x22000053, 0xfe00707f, kNone,   "D,S,T",     D,        F_TRAP) \
+  X(fsgnjn_d,   "fsgnjn.d",   0x22001053, 0xfe00707f, kNone,   "D,S,T",     D,        F_TRAP) \
+  X(fsgnjx_d,   "fsgnjx.d",   0x22002053, 0xfe00707f, kNone,   "D,S,T",     D,        F_TRAP) \
+  X(fmin_d,     "fmin.d",     0x2a000053, 0xfe00707f, kNone,   "D,S,T",     D,        F_TRAP) \
+  X(fmax_d,     "fmax.d",     0x2a001053, 0xfe00707f, kNone,   "D,S,T",     D,        F_TRAP) \
+  X(fcvt_s_d,   "fcvt.s.d",   0x40100053, 0xfff0007f, kNone,   "D,S,m",     D,        F_RM|F_TRAP) \
+  X(fcvt_d_s,   "fcvt.d.s",   0x42000053, 0xfff0007f, kNone,   "D,S,m",     D,        F_RM|F_TRAP) \
+  X(feq_d,      "feq.d",      0xa2002053, 0xfe00707f, kNone,   "d,S,T",     D,        F_RD|F_TRAP) \
+  X(flt_d,      "flt.d",      0xa2001053, 0xfe00707f, kNone,   "d,S,T",     D,        F_RD|F_TRAP) \
+  X(fle_d,      "fle.d",      0xa2000053, 0xfe00707f, kNone,   "d,S,T",     D,        F_RD|F_TRAP) \
+  X(fclass_d,   "fclass.d",   0xe2001053, 0xfff0707f, kNone,   "d,S",       D,        F_RD|F_TRAP) \
+  X(fcvt_w_d,   "fcvt.w.d",   0xc2000053, 0xfff0007f, kNone,   "d,S,m",     D,        F_RD|F_RM|F_TRAP) \
+  X(fcvt_wu_d,  "fcvt.wu.d",  0xc2100053, 0xfff0007f, kNone,   "d,S,m",     D,        F_RD|F_RM|F_TRAP) \
+  X(fcvt_l_d,   "fcvt.l.d",   0xc2200053, 0xfff0007f, kNone,   "d,S,m",     D,        F_RD|F_RM|F_TRAP) \
+  X(fcvt_lu_d,  "fcvt.lu.d",  0xc2300053, 0xfff0007f, kNone,   "d,S,m",     D,        F_RD|F_RM|F_TRAP) \
+  X(fcvt_d_w,   "fcvt.d.w",   0xd2000053, 0xfff0007f, kNone,   "D,s,m",     D,        F_RM|F_TRAP) \
+  X(fcvt_d_wu,  "fcvt.d.wu",  0xd2100053, 0xfff0007f, kNone,   "D,s,m",     D,        F_RM|F_TRAP) \
+  X(fcvt_d_l,   "fcvt.d.l",   0xd2200053, 0xfff0007f, kNone,   "D,s,m",     D,        F_RM|F_TRAP) \
+  X(fcvt_d_lu,  "fcvt.d.lu",  0xd2300053, 0xfff0007f, kNone,   "D,s,m",     D,        F_RM|F_TRAP) \
+  X(fmv_x_d,    "fmv.x.d",    0xe2000053, 0xfff0707f, kNone,   "d,S",       D,        F_RD|F_TRAP) \
+  X(fmv_d_x,    "fmv.d.x",    0xf2000053, 0xfff0707f, kNone,   "D,s",       D,        F_TRAP)
 
 // RV64C. A compressed row names the 16-bit pattern and the expander (compressed.cpp) that
 // turns it into the base instruction it stands for: X(id, mnemonic, match, mask, expander).
@@ -222,4 +256,37 @@
   X(c_fsdsp,    "c.fsdsp",    0xa002, 0xe003, c_fsdsp) \
   X(c_swsp,     "c.swsp",     0xc002, 0xe003, c_swsp) \
   X(c_sdsp,     "c.sdsp",     0xe002, 0xe003, c_sdsp)
+
+#define F_LD     ::vessel::rv::insn_flags::kLoad
+#define F_ST     ::vessel::rv::insn_flags::kStore
+#define F_W1     ::vessel::rv::insn_flags::kW1
+#define F_W2     ::vessel::rv::insn_flags::kW2
+#define F_W4     ::vessel::rv::insn_flags::kW4
+#define F_W8     ::vessel::rv::insn_flags::kW8
+#define F_SIGNED ::vessel::rv::insn_flags::kSigned
+#define F_RD     ::vessel::rv::insn_flags::kWritesRd
+#define F_RM     ::vessel::rv::insn_flags::kUsesRm
+#define F_END    ::vessel::rv::insn_flags::kEndsBlock
+#define F_TRAP   ::vessel::rv::insn_flags::kMayTrap
+namespace vessel::rv::insn_flags {
+// The flags column in row order, which is Op's order, then Op::kIllegal's (it ends the block
+// and traps). Read it through op_flags(Op) (decoder.hpp).
+inline constexpr uint32_t kByOp[] = {
+#define VESSEL_X(id, mn, match, mask, imm, ops, ext, flags) flags,
+  VESSEL_RV_BASE_INSNS(VESSEL_X)
+#undef VESSEL_X
+  F_END|F_TRAP,
+};
+}  // namespace vessel::rv::insn_flags
+#undef F_LD
+#undef F_ST
+#undef F_W1
+#undef F_W2
+#undef F_W4
+#undef F_W8
+#undef F_SIGNED
+#undef F_RD
+#undef F_RM
+#undef F_END
+#undef F_TRAP
 // clang-format on
