@@ -36,10 +36,9 @@ namespace vessel::rv {
 // lines) instead of two dependent ones through a separate vector.
 struct alignas(64) Block {
   // A successor seen before, for a target in the same virtual page as the block's entry (so
-  // its translation is the one the block was entered with). Valid while the code cache's
-  // generation is unchanged.
+  // its translation is the one the block was entered with): the target's page offset is in
+  // link_offset. Valid while the code cache's generation is unchanged.
   struct Link {
-    uint64_t pc = ~0ULL;
     uint64_t gen = 0;
     Block* block = nullptr;
   };
@@ -54,8 +53,10 @@ struct alignas(64) Block {
   const DecodedInsn* begin() const { return reinterpret_cast<const DecodedInsn*>(this + 1); }
   const DecodedInsn* end() const { return begin() + count; }
 
-  uint64_t host = 0;  // host address of the first instruction's bytes
+  uint64_t host = 0;             // host address of the first instruction's bytes
+  const void* native = nullptr;  // its translated code (jit/), while the arena holds it
   Link links[2];
+  uint16_t link_offset[2] = {0xffff, 0xffff};
   uint8_t next_link = 0;  // which link to replace next
   uint32_t count = 0;     // decoded instructions after the header
 
@@ -94,6 +95,10 @@ class CodeCache {
   void invalidate_later(uint64_t host, uint64_t len);
   bool has_pending() const { return pending_flag_.load(std::memory_order_acquire); }
   void apply_pending();
+  // Forget every block's translation (the translator's arena was refilled).
+  void drop_native() {
+    for (auto& [host, block] : blocks_) block->native = nullptr;
+  }
   // Free retired blocks; call only where no hart is inside a block.
   void collect_garbage() { retired_.clear(); }
 

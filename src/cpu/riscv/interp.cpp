@@ -62,11 +62,16 @@ Block* Hart::lookup_block() {
 Block* Hart::next_block(Block* from, uint64_t entry_pc) {
   if (((pc ^ entry_pc) & ~0xfffULL) != 0) return lookup_block();
   const uint64_t gen = code_.generation();
-  for (const Block::Link& l : from->links) {
-    if (l.pc == pc && l.gen == gen) return l.block;
+  const auto offset = static_cast<uint16_t>(pc & 0xfff);
+  for (unsigned k = 0; k < 2; ++k) {
+    if (from->link_offset[k] == offset && from->links[k].gen == gen) return from->links[k].block;
   }
   Block* next = lookup_block();
-  if (next != nullptr) { from->links[from->next_link++ & 1] = {pc, code_.generation(), next}; }
+  if (next != nullptr) {
+    const unsigned k = from->next_link++ & 1;
+    from->links[k] = {code_.generation(), next};
+    from->link_offset[k] = offset;
+  }
   return next;
 }
 
