@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "api/firecracker/vm_resources.hpp"
 #include "api/http/client.hpp"
 #include "board/virt.hpp"
 #include "daemon/daemon.hpp"
@@ -100,6 +101,32 @@ std::string field_or_dash(const json& j, const char* key, const char* format = "
   return fmt::format(fmt::runtime(format), j[key].get<double>());
 }
 
+// One line of `vessel stats`'s table.
+void print_field(const char* label, const std::string& value) {
+  fmt::print("{:<20}{}\n", label, value);
+}
+
+// `vessel stats`'s lines for the translator's counters (the stats' "jit" object).
+void print_jit(const json& jit) {
+  auto number = [&](const char* key) { return jit.value(key, uint64_t{0}); };
+  const auto line = &print_field;
+  line("blocks translated", std::to_string(number("blocks_translated")));
+  line("JIT code", fmt::format("{} emitted, {} in use ({} per hart)",
+                               human_bytes(static_cast<double>(number("code_bytes"))),
+                               human_bytes(static_cast<double>(number("cache_used"))),
+                               human_bytes(static_cast<double>(number("cache_bytes")))));
+  line("translate time", fmt::format("{:.1f} ms", jit.value("translate_ms", 0.0)));
+  line("block exits",
+       fmt::format("{} chained, {} unchained", number("chained_exits"), number("unchained_exits")));
+  const json calls = jit.value("helper_calls", json::object());
+  std::string helpers;
+  for (const char* kind : rv::kHelperKindNames) {
+    if (!calls.contains(kind)) continue;
+    helpers += fmt::format("{}{} {}", helpers.empty() ? "" : ", ", kind, calls[kind].dump());
+  }
+  line("helper calls", helpers);
+}
+
 // One line about a VM after an action: "web: running (pid 1234)".
 void print_summary(const json& s) {
   std::string line = fmt::format("{}: {}", s.value("name", "?"), s.value("state", "?"));
@@ -136,6 +163,10 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   create_->add_option(
       "--firmware", firmware_,
       "builtin (default: Vessel answers the SBI), none, or an M-mode firmware file");
+  create_->add_option("--engine", engine_,
+                      fmt::format("What runs the guest's code: jit (blocks translated to host "
+                                  "code; x86-64 hosts only) or interp; default {}",
+                                  rv::engine_name(rv::default_engine())));
 
   // Subcommands on one VM: NAME and the state dir.
   auto on_vm = [&](const char* name, const char* help) {
@@ -221,6 +252,11 @@ int DaemonCommands::create() {
         firmware_ == "builtin" || firmware_ == "none" ? firmware_ : absolute(firmware_);
   }
   if (cpus_ != 0) def["cpus"] = cpus_;
+  if (!engine_.empty()) {
+    auto engine = api::parse_engine_field("--engine", engine_);
+    if (!engine) return fail(kExitBadInput, engine.error().message);
+    def["engine"] = rv::engine_name(*engine);
+  }
   if (!memory_.empty()) {
     auto size = parse_size(memory_);
     if (!size) return fail(kExitBadInput, "--memory: " + size.error().message);
@@ -316,9 +352,7 @@ int DaemonCommands::stats() {
     return kExitOk;
   }
   const json& s = *body;
-  auto line = [](const char* label, const std::string& value) {
-    fmt::print("{:<20}{}\n", label, value);
-  };
+  const auto line = &print_field;
   line("name", s.value("name", "?"));
   line("state", s.value("state", "?"));
   if (s.contains("pid")) line("pid", std::to_string(s["pid"].get<int64_t>()));
@@ -328,6 +362,9 @@ int DaemonCommands::stats() {
     line("instructions", std::to_string(s["instructions"].get<uint64_t>()));
   }
   if (s.contains("mips")) line("MIPS", field_or_dash(s, "mips"));
+  if (s.contains("engine") && s["engine"].is_string())
+    line("engine", s["engine"].get<std::string>());
+  if (s.contains("jit") && s["jit"].is_object()) print_jit(s["jit"]);
   if (s.contains("guest_seconds"))
     line("guest time", field_or_dash(s, "guest_seconds", "{:.3f} s"));
   if (s.contains("host_cpu_seconds")) {

@@ -41,7 +41,7 @@ class DaemonCommands {
   std::string state_dir_, listen_tcp_, ui_dir_;
   std::string name_;
   // create
-  std::string kernel_, initrd_, append_, firmware_, memory_;
+  std::string kernel_, initrd_, append_, firmware_, memory_, engine_;
   std::vector<std::string> disks_, nets_;
   unsigned cpus_ = 0;
   bool force_ = false, json_ = false;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "api/firecracker/vm_resources.hpp"
 #include "base/log.hpp"
 #include "board/virt.hpp"
 #include "cli/daemon_cli.hpp"
@@ -22,6 +23,42 @@ constexpr const char* kDefaultFirmware = "builtin";
 int fail(const std::string& message) {
   fmt::print(stderr, "vessel: {}\n", message);
   return vessel::kExitBadInput;
+}
+
+// --engine and --jit-cache into the machine's configuration.
+vessel::Result<void> apply_engine_options(const std::string& engine, const std::string& jit_cache,
+                                          vessel::VirtConfig& machine) {
+  machine.engine = TRY(vessel::api::parse_engine_field("--engine", engine));
+  auto size = vessel::parse_size(jit_cache);
+  if (!size) return vessel::make_error("--jit-cache: " + size.error().message);
+  if (*size < vessel::rv::kMinJitCacheBytes || *size > vessel::rv::kMaxJitCacheBytes) {
+    return vessel::make_error(fmt::format("--jit-cache {}: must be between {} and {}", jit_cache,
+                                          vessel::format_size(vessel::rv::kMinJitCacheBytes),
+                                          vessel::format_size(vessel::rv::kMaxJitCacheBytes)));
+  }
+  machine.jit_cache_bytes = *size;
+  return {};
+}
+
+// --cpu-features: a comma list of +NAME/-NAME.
+vessel::Result<void> apply_cpu_features(std::string_view features, vessel::VirtConfig& machine) {
+  std::string_view rest = features;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    if (item.size() < 2 || (item[0] != '+' && item[0] != '-')) {
+      return vessel::make_error(fmt::format("--cpu-features: '{}' is not +NAME or -NAME", item));
+    }
+    const bool on = item[0] == '+';
+    const std::string_view name = item.substr(1);
+    if (name != "sstc") {
+      return vessel::make_error(
+          fmt::format("--cpu-features: unknown feature '{}' (known: sstc)", name));
+    }
+    machine.sstc = on;
+  }
+  return {};
 }
 
 }  // namespace
@@ -55,6 +92,16 @@ int main(int argc, char** argv) {
   std::string virtio_console;
   bool no_rng = false;
   std::string cpu_features;
+  std::string engine = vessel::rv::engine_name(vessel::rv::default_engine());
+  std::string jit_cache = vessel::format_size(vessel::rv::kDefaultJitCacheBytes);
+  run->add_option("--engine", engine,
+                  "What runs the guest's code: jit (blocks translated to host code; needs an "
+                  "x86-64 host) or interp (the interpreter)")
+      ->capture_default_str();
+  run->add_option("--jit-cache", jit_cache,
+                  "Each hart's translated-code arena under --engine jit, 1M to 2G (refilled when "
+                  "full)")
+      ->capture_default_str();
   run->add_option("--cpu-features", cpu_features,
                   "Turn optional hart features on or off: a comma list of +NAME/-NAME "
                   "(known: sstc; all on by default)");
@@ -130,23 +177,11 @@ int main(int argc, char** argv) {
   options.machine.rng = !no_rng;
   if (run->count("--console-socket") != 0) options.console.socket = console_socket;
   if (run->count("--console-log") != 0) options.console.log = console_log;
-  if (!cpu_features.empty()) {
-    std::string_view rest = cpu_features;
-    while (!rest.empty()) {
-      const size_t comma = rest.find(',');
-      const std::string_view item = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-      if (item.size() < 2 || (item[0] != '+' && item[0] != '-')) {
-        return fail(fmt::format("--cpu-features: '{}' is not +NAME or -NAME", item));
-      }
-      const bool on = item[0] == '+';
-      const std::string_view name = item.substr(1);
-      if (name == "sstc") {
-        options.machine.sstc = on;
-      } else {
-        return fail(fmt::format("--cpu-features: unknown feature '{}' (known: sstc)", name));
-      }
-    }
+  if (auto set = apply_cpu_features(cpu_features, options.machine); !set) {
+    return fail(set.error().message);
+  }
+  if (auto set = apply_engine_options(engine, jit_cache, options.machine); !set) {
+    return fail(set.error().message);
   }
   if (!dump_dtb.empty()) options.dump_dtb = dump_dtb;
   if (timeout < 0) return fail("--timeout: must not be negative");

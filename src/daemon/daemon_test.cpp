@@ -48,13 +48,27 @@ TEST(VmDefinition, DefaultsAndRoundTrip) {
   EXPECT_EQ(d->cpus, 1);
   EXPECT_EQ(d->memory_mib, 128);
   EXPECT_EQ(d->firmware, "builtin");
+  EXPECT_EQ(d->engine, rv::default_engine()) << "jit on an x86-64 host, interp elsewhere";
+  EXPECT_EQ(d->to_json()["engine"], rv::engine_name(rv::default_engine()));
   EXPECT_TRUE(d->disks.empty());
   d->disks.push_back({"/disk.img", true});
+  d->engine = rv::Engine::kInterp;
   d->nets = {"user", "tap=tap0"};
   d->append = "console=ttyS0";
   auto again = parse_vm_definition(d->to_json());
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->to_json(), d->to_json());
+  EXPECT_EQ(again->engine, rv::Engine::kInterp);
+  auto jit = parse_vm_definition(json{{"name", "a"}, {"kernel", "/k"}, {"engine", "jit"}});
+  if (rv::jit_supported()) {
+    ASSERT_TRUE(jit.ok()) << jit.error().message;
+    EXPECT_EQ(jit->engine, rv::Engine::kJit);
+  } else {
+    ASSERT_FALSE(jit.ok());
+    EXPECT_NE(jit.error().message.find("engine: jit: the translator needs an x86-64 host"),
+              std::string::npos)
+        << jit.error().message;
+  }
 }
 
 TEST(VmDefinition, RefusesWhatIsOutOfBoundsNamingTheField) {
@@ -83,6 +97,9 @@ TEST(VmDefinition, RefusesWhatIsOutOfBoundsNamingTheField) {
       {{{"disks", "x"}}, "disks: expected an array"},
       {{{"append", std::string(1024, 'x')}}, "append: 1024 bytes"},
       {{{"append", "a\nb"}}, "append: contains a control character"},
+      {{{"engine", "bogus"}}, "engine: 'bogus' is not an engine (jit or interp)"},
+      {{{"engine", ""}}, "engine: '' is not an engine"},
+      {{{"engine", 1}}, "engine: expected a string"},
   };
   for (const Case& c : cases) {
     json j = base;
@@ -129,6 +146,7 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
   d.append = "console=ttyS0 quiet";
   d.cpus = 2;
   d.memory_mib = 256;
+  d.engine = rv::Engine::kInterp;
   d.disks = {{"/a.img", false}, {"/b.img", true}};
   d.nets = {"user"};
   const VmPaths paths{"/s/vms/web"};
@@ -149,6 +167,8 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
                                          "2",
                                          "--memory",
                                          "256M",
+                                         "--engine",
+                                         "interp",
                                          "--initrd",
                                          "/i",
                                          "--append",

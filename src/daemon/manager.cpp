@@ -397,6 +397,7 @@ json VmManager::summary(const Vm& vm) const {
   if (vm.definition) {
     s["cpus"] = vm.definition->cpus;
     s["memory_mib"] = vm.definition->memory_mib;
+    s["engine"] = rv::engine_name(vm.definition->engine);
   }
   if (vm.live()) {
     s["pid"] = vm.pid;
@@ -717,10 +718,11 @@ Answer VmManager::stats(const std::string& name) {
   const json& vm_stats = live ? *live : cached;
   if (vm_stats.is_object()) {
     for (const auto& [key, value] : vm_stats.items()) {
-      // The VM's own "state" is its machine's ("Running"); the summary's is the daemon's.
+      // The VM's own "state" is its machine's ("Running"); the summary's is the daemon's. Its
+      // "engine" is the one running, which a definition edited since then does not change.
       if (key == "state") {
         out["vm_state"] = value;
-      } else if (!out.contains(key)) {
+      } else if (key == "engine" || !out.contains(key)) {
         out[key] = value;
       }
     }

@@ -75,8 +75,13 @@ Result<void> check_vm_name(std::string_view name) {
 }
 
 nlohmann::json VmDefinition::to_json() const {
-  nlohmann::json j{{"name", name}, {"kernel", kernel},         {"firmware", firmware},
-                   {"cpus", cpus}, {"memory_mib", memory_mib}, {"created_at", created_at}};
+  nlohmann::json j{{"name", name},
+                   {"kernel", kernel},
+                   {"firmware", firmware},
+                   {"cpus", cpus},
+                   {"memory_mib", memory_mib},
+                   {"engine", rv::engine_name(engine)},
+                   {"created_at", created_at}};
   if (initrd) j["initrd"] = *initrd;
   if (append) j["append"] = *append;
   j["disks"] = nlohmann::json::array();
@@ -88,8 +93,9 @@ nlohmann::json VmDefinition::to_json() const {
 }
 
 Result<VmDefinition> parse_vm_definition(const std::optional<nlohmann::json>& json) {
-  auto fields = TRY(JsonFields::read(json, {"name", "kernel", "initrd", "append", "firmware",
-                                            "cpus", "memory_mib", "disks", "nets", "created_at"}));
+  auto fields =
+      TRY(JsonFields::read(json, {"name", "kernel", "initrd", "append", "firmware", "cpus",
+                                  "memory_mib", "engine", "disks", "nets", "created_at"}));
   VmDefinition d;
   d.name = TRY(fields.string("name"));
   TRY_VOID(check_vm_name(d.name));
@@ -110,6 +116,9 @@ Result<VmDefinition> parse_vm_definition(const std::optional<nlohmann::json>& js
   d.cpus = TRY(fields.optional_integer("cpus", 1, api::kMaxVcpus)).value_or(1);
   d.memory_mib = TRY(fields.optional_integer("memory_mib", api::kMinMemMib, api::kMaxMemMib))
                      .value_or(kDefaultMemoryMib);
+  if (auto engine = TRY(fields.optional_string("engine"))) {
+    d.engine = TRY(api::parse_engine_field("engine", *engine));
+  }
   d.disks = TRY(parse_disks(json->contains("disks") ? &json->at("disks") : nullptr));
   if (json->contains("disks") && json->at("disks").is_null()) d.disks.clear();
   d.nets = TRY(fields.optional_strings("nets")).value_or(std::vector<std::string>{});
@@ -156,7 +165,9 @@ std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& 
                                    "--cpus",
                                    std::to_string(d.cpus),
                                    "--memory",
-                                   fmt::format("{}M", d.memory_mib)};
+                                   fmt::format("{}M", d.memory_mib),
+                                   "--engine",
+                                   rv::engine_name(d.engine)};
   if (d.initrd) args.insert(args.end(), {"--initrd", *d.initrd});
   if (d.append) args.insert(args.end(), {"--append", *d.append});
   for (const DiskDefinition& disk : d.disks) {

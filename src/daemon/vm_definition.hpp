@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "cpu/riscv/engine.hpp"
 
 namespace vessel::daemon {
 
@@ -29,6 +30,7 @@ struct VmDefinition {
   std::string firmware = "builtin";  // "builtin", "none" or a file
   int64_t cpus = 1;
   int64_t memory_mib = kDefaultMemoryMib;
+  rv::Engine engine = rv::default_engine();  // `vessel run --engine`
   std::vector<DiskDefinition> disks;
   std::vector<std::string> nets;  // "user" or "tap=IFNAME"
   std::string created_at;         // RFC 3339, UTC

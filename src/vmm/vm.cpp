@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -48,11 +49,62 @@ int failure_status(int64_t code) {
 // one line per message.
 const char* line_start() { return isatty(STDERR_FILENO) == 1 ? "\r\n" : ""; }
 
+// The translator's counters that add up (over harts, and over the machines of a run); not the
+// arena's size and use, which are the current machine's.
+void add_jit_counters(rv::JitStats& sum, const rv::JitStats& s) {
+  sum.blocks_translated += s.blocks_translated;
+  sum.code_bytes += s.code_bytes;
+  sum.translate_ns += s.translate_ns;
+  sum.chained_exits += s.chained_exits;
+  sum.unchained_exits += s.unchained_exits;
+  sum.cache_flushes += s.cache_flushes;
+  for (size_t k = 0; k < std::size(sum.helper_calls); ++k) sum.helper_calls[k] += s.helper_calls[k];
+}
+
+// What a reboot carries over from the machines it replaced, so that the statistics count the
+// whole run.
+struct PastMachines {
+  uint64_t instructions = 0;
+  VirtMachine::IoCounters io;
+  rv::JitStats jit;
+
+  void add(VirtMachine& m) {
+    instructions += m.instructions_retired();
+    io += m.io_counters();
+    for (const auto& h : m.harts()) add_jit_counters(jit, h->jit_stats());
+  }
+};
+
+// "jit" in the statistics: every hart's translator counters summed (and those of the machines a
+// reboot replaced); cache_bytes is each hart's arena (--jit-cache), cache_used all of them now.
+nlohmann::json jit_json(VirtMachine& machine, const rv::JitStats& past) {
+  rv::JitStats s = past;
+  s.cache_bytes = s.cache_used = 0;
+  for (const auto& h : machine.harts()) {
+    const rv::JitStats& t = h->jit_stats();
+    add_jit_counters(s, t);
+    s.cache_bytes = std::max(s.cache_bytes, t.cache_bytes);
+    s.cache_used += t.cache_used;
+  }
+  nlohmann::json helpers = nlohmann::json::object();
+  for (size_t k = 0; k < std::size(s.helper_calls); ++k) {
+    helpers[rv::kHelperKindNames[k]] = s.helper_calls[k];
+  }
+  return {{"blocks_translated", s.blocks_translated},
+          {"code_bytes", s.code_bytes},
+          {"translate_ms", std::round(static_cast<double>(s.translate_ns) / 1e3) / 1e3},
+          {"chained_exits", s.chained_exits},
+          {"unchained_exits", s.unchained_exits},
+          {"cache_flushes", s.cache_flushes},
+          {"cache_bytes", s.cache_bytes},
+          {"cache_used", s.cache_used},
+          {"helper_calls", std::move(helpers)}};
+}
+
 // Run statistics as one JSON object: at exit with --stats, and on SIGUSR1 while running.
-nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset,
-                          const VirtMachine::IoCounters& io_before_reset, double seconds) {
-  const uint64_t n = retired_before_reset + machine.instructions_retired();
-  VirtMachine::IoCounters io = io_before_reset;
+nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double seconds) {
+  const uint64_t n = past.instructions + machine.instructions_retired();
+  VirtMachine::IoCounters io = past.io;
   io += machine.io_counters();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -79,8 +131,11 @@ nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset,
       s.interrupts_by_cause[c] += t.interrupts_by_cause[c];
     }
   }
+  // Every hart runs the same engine (VirtConfig::engine).
+  const rv::Engine engine = machine.harts().front()->engine();
   nlohmann::json j;
   j["harts"] = machine.harts().size();
+  j["engine"] = rv::engine_name(engine);
   j["instructions"] = n;
   // Guest time (mtime): it stands still while the VM is paused.
   j["guest_seconds"] =
@@ -103,6 +158,8 @@ nlohmann::json stats_json(VirtMachine& machine, uint64_t retired_before_reset,
   j["disk_written_bytes"] = io.disk_written_bytes;
   j["net_rx_bytes"] = io.net_rx_bytes;
   j["net_tx_bytes"] = io.net_tx_bytes;
+  // Only where a translator runs: zeros under interp would read as a translator that did nothing.
+  if (engine == rv::Engine::kJit) j["jit"] = jit_json(machine, past.jit);
   return j;
 }
 
@@ -138,8 +195,7 @@ struct VmHandle::Run {
   VirtMachine* machine = nullptr;
   rv::Hart::HoldControl hold;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
-  uint64_t retired_before_reset = 0;
-  VirtMachine::IoCounters io_before_reset;  // the counters of machines a reboot replaced
+  PastMachines past;  // the counters of machines a reboot replaced
 
   void end(Ending e, int status) {
     Ending expected = Ending::kNone;
@@ -211,8 +267,7 @@ Result<void> VmHandle::resume() {
 std::string VmHandle::stats_json() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (run_ == nullptr || run_->machine == nullptr) return {};
-  nlohmann::json j = vessel::stats_json(*run_->machine, run_->retired_before_reset,
-                                        run_->io_before_reset, run_->seconds());
+  nlohmann::json j = vessel::stats_json(*run_->machine, run_->past, run_->seconds());
   j["state"] = state_name(state_);
   return j.dump();
 }
@@ -351,9 +406,7 @@ int run_vm(const VmOptions& options) {
         lock.unlock();
         if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
           fmt::print(stderr, "{}{}\n", line_start(),
-                     stats_json(*machine, state.retired_before_reset, state.io_before_reset,
-                                state.seconds())
-                         .dump());
+                     stats_json(*machine, state.past, state.seconds()).dump());
         }
         poll();
         lock.lock();
@@ -365,8 +418,7 @@ int run_vm(const VmOptions& options) {
     if (state.ending.load() != Ending::kReset) break;
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
     attach(nullptr);
-    state.retired_before_reset += machine->instructions_retired();
-    state.io_before_reset += machine->io_counters();
+    state.past.add(*machine);
     console->set_uart(nullptr);  // no input reaches the old UART once this returns
     // The old machine goes first: it holds the disks, sockets and forwarded ports.
     machine.reset();
@@ -394,9 +446,7 @@ int run_vm(const VmOptions& options) {
                options.timeout_seconds);
   }
   if (options.stats) {
-    fmt::print(
-        stderr, "{}\n",
-        stats_json(*machine, state.retired_before_reset, state.io_before_reset, seconds).dump());
+    fmt::print(stderr, "{}\n", stats_json(*machine, state.past, seconds).dump());
   }
   {
     std::lock_guard<std::mutex> lock(handle->mu_);

@@ -1,5 +1,6 @@
 // VmHandle against a real run: pause stops every hart and the guest's clock, resume goes on
-// from there, and a poweroff request ends run_vm with status 0.
+// from there, a poweroff request ends run_vm with status 0, and the statistics name the engine
+// (with the translator's counters under jit).
 #include "vmm/vm.hpp"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,8 @@
 #include <chrono>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
 #include <thread>
 
 namespace vessel {
@@ -34,10 +37,13 @@ double since(std::chrono::steady_clock::time_point t) {
 
 class VmHandleTest : public ::testing::Test {
  protected:
-  void start(unsigned harts) {
+  void start(unsigned harts, rv::Engine engine = rv::default_engine(),
+             uint64_t jit_cache_bytes = rv::kDefaultJitCacheBytes) {
     VmOptions options;
     options.machine.ram_size = 64ULL << 20;
     options.machine.num_harts = harts;
+    options.machine.engine = engine;
+    options.machine.jit_cache_bytes = jit_cache_bytes;
     options.machine.kernel = VESSEL_TEST_SPIN_ELF;  // every hart spins: j .
     options.machine.rng = false;
     options.timeout_seconds = 120;  // a safety net: the test ends it long before
@@ -87,6 +93,44 @@ TEST_F(VmHandleTest, PauseStopsHartsAndClockResumeGoesOn) {
 TEST_F(VmHandleTest, PoweroffWhilePausedEndsTheRun) {
   start(1);
   ASSERT_TRUE(handle->pause().ok());
+  handle->request_poweroff();
+  EXPECT_EQ(run.get(), kExitOk);
+}
+
+TEST_F(VmHandleTest, StatsNameTheEngineAndUnderJitCountTheTranslatorsWork) {
+  constexpr uint64_t kArena = 4ULL << 20;
+  start(2, rv::Engine::kJit, kArena);
+  const auto s = stats(*handle);
+  handle->request_poweroff();
+  EXPECT_EQ(run.get(), kExitOk);
+  if (!rv::jit_supported()) {  // the harts fall back to the interpreter
+    EXPECT_EQ(s["engine"], "interp");
+    EXPECT_FALSE(s.contains("jit"));
+    return;
+  }
+  EXPECT_EQ(s["engine"], "jit");
+  ASSERT_TRUE(s.contains("jit")) << s.dump();
+  const auto& jit = s["jit"];
+  for (const char* key : {"blocks_translated", "code_bytes", "translate_ms", "chained_exits",
+                          "unchained_exits", "cache_flushes", "cache_bytes", "cache_used"}) {
+    EXPECT_TRUE(jit.contains(key) && jit[key].is_number()) << key << " in " << jit.dump();
+  }
+  EXPECT_EQ(jit["cache_bytes"], kArena) << "each hart's arena, as --jit-cache gave it";
+  EXPECT_LE(jit["cache_used"].get<uint64_t>(), 2 * kArena);
+  std::set<std::string> kinds;
+  for (const auto& [kind, count] : jit["helper_calls"].items()) {
+    kinds.insert(kind);
+    EXPECT_TRUE(count.is_number_unsigned()) << kind;
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>(std::begin(rv::kHelperKindNames),
+                                          std::end(rv::kHelperKindNames))));
+}
+
+TEST_F(VmHandleTest, InterpHasNoTranslatorCounters) {
+  start(1, rv::Engine::kInterp);
+  const auto s = stats(*handle);
+  EXPECT_EQ(s["engine"], "interp");
+  EXPECT_FALSE(s.contains("jit")) << s.dump();
   handle->request_poweroff();
   EXPECT_EQ(run.get(), kExitOk);
 }

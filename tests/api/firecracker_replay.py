@@ -113,9 +113,19 @@ def replay(api, guest, proc, console_log, boot_timeout):
     info = api.expect("GET", "/", status=200)
     if info.get("state") != "Not started" or info.get("app_name") != "vessel":
         raise Failure(f"GET / before start: {info}")
+    # Vessel's extension: the engine, shown by GET / and chosen in machine-config.
+    engine = info.get("vessel_engine")
+    if engine not in ("jit", "interp"):
+        raise Failure(f"GET /: vessel_engine is {engine!r}, want jit or interp")
+    api.expect_fault("PATCH", "/machine-config", {"vessel_engine": "bogus"},
+                     "vessel_engine: 'bogus' is not an engine (jit or interp)")
+    api.expect("PATCH", "/machine-config", {"vessel_engine": engine})
 
     # The getting-started order.
     api.expect("PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": 512})
+    machine = api.expect("GET", "/machine-config", status=200)
+    if machine.get("vessel_engine") != engine:
+        raise Failure(f"GET /machine-config: {machine}, want vessel_engine {engine!r}")
     api.expect("PUT", "/boot-source", {
         "kernel_image_path": guest["kernel"],
         "initrd_path": guest["initrd"],
@@ -141,8 +151,11 @@ def replay(api, guest, proc, console_log, boot_timeout):
 
     api.expect("PUT", "/actions", {"action_type": "InstanceStart"})
     info = api.expect("GET", "/", status=200)
-    if info.get("state") != "Running":
+    if info.get("state") != "Running" or info.get("vessel_engine") != engine:
         raise Failure(f"GET / after InstanceStart: {info}")
+    stats = api.expect("GET", "/vessel/stats", status=200)
+    if stats.get("engine") != engine:
+        raise Failure(f"GET /vessel/stats: engine {stats.get('engine')!r}, want {engine!r}")
     wait_for(f"console showing {USERSPACE_UP!r}",
              lambda: USERSPACE_UP in open(console_log, encoding="utf-8", errors="replace").read(),
              boot_timeout, proc, interval=0.2)

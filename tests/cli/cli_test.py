@@ -20,6 +20,7 @@ passes; each failure is printed with the command line and what the child printed
 import argparse
 import json
 import os
+import platform
 import re
 import shlex
 import socket
@@ -35,6 +36,9 @@ GUEST_TIMEOUT = 20  # --timeout given to every guest run
 CHILD_TIMEOUT = 40  # our own limit on any child, in case --timeout itself is broken
 ISA_RE = re.compile(r"^rv64imafdc(_z[a-z0-9]+)*(_s[a-z0-9]+)*$")
 
+
+# Whether this host (and so the vessel built on it) can run the translator: --engine jit.
+JIT_HOST = platform.machine() in ("x86_64", "AMD64")
 
 # The firmware Debian's opensbi package installs (scripts/deps.sh installs it).
 HOST_FW_DYNAMIC = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
@@ -249,6 +253,8 @@ class Tester:
         self.bad("cpu feature without a sign", ["--kernel", raw_kernel, "--cpu-features", "sstc"],
                  ["--cpu-features", "sstc"])
 
+        self.engine_bad_cases(spin)
+
         self.bad("unknown option", ["--frobnicate"], ["--frobnicate"])
         self.bad("option without its value", none + ["--kernel"], ["--kernel"])
         self.bad("--cpus 0", none + ["--kernel", spin, "--cpus", "0"],
@@ -277,7 +283,26 @@ class Tester:
             r = self.run(["run", "--help"])
             if r.status != 0 or "--dump-dtb" not in r.out or r.err:
                 problems.append("  run --help: want status 0 and usage on stdout\n" + r.describe())
+            for option in ("--engine", "--jit-cache"):
+                if option not in r.out:
+                    problems.append(f"  run --help does not document {option}\n" + r.describe())
         self.case("run --help", help_text)
+
+    def engine_bad_cases(self, spin):
+        none = ["--firmware", "none", "--kernel", spin]
+        for value in ("bogus", "JIT", ""):
+            self.bad(f"--engine {value!r}", none + ["--engine", value],
+                     ["--engine", f"'{value}'", "jit or interp"])
+        self.bad("--engine without its value", none + ["--engine"], ["--engine"])
+        if not JIT_HOST:
+            self.bad("--engine jit off x86-64", none + ["--engine", "jit"],
+                     ["--engine", "jit", "x86-64 host"])
+        for size, needle in (("1K", "between 1M and 2G"), ("1023K", "between 1M and 2G"),
+                             ("0", "between 1M and 2G"), ("3G", "between 1M and 2G"),
+                             ("2049M", "between 1M and 2G"), ("12Q", "suffix"), ("", "empty"),
+                             ("lots", "does not start with a number")):
+            self.bad(f"--jit-cache {size!r}", none + ["--jit-cache", size],
+                     ["--jit-cache", needle])
 
     # ---- the console: --console-socket, --console-log, attach, logs ----
 
@@ -548,6 +573,7 @@ class Tester:
             except (ValueError, KeyError) as e:
                 problems.append(f"  --stats line is not the expected JSON: {e}\n" + r.describe())
         self.case("guest: --stats prints one JSON line", stats)
+        self.engine_guest_cases()
 
         def api_vm_signal(sig, kernel):
             def check(problems):
@@ -585,6 +611,60 @@ class Tester:
                   api_vm_signal(signal.SIGTERM, "spin"))
         self.case("guest: --api-sock, SIGINT before InstanceStart: status 130",
                   api_vm_signal(signal.SIGINT, None))
+
+
+    def engine_guest_cases(self):
+        """Each engine runs a guest to its end, and --stats names the engine that ran (with the
+        translator's counters under jit only)."""
+        jit_keys = {"blocks_translated", "code_bytes", "translate_ms", "chained_exits",
+                    "unchained_exits", "cache_flushes", "cache_bytes", "cache_used",
+                    "helper_calls"}
+        helper_kinds = {"memory", "float", "atomic", "csr", "system", "integer"}
+
+        def engine_run(engine, extra=(), cache_bytes=64 << 20):
+            def check(problems):
+                r = self.guest_run("garbage", ["--engine", engine, "--stats"] + list(extra))
+                lines = r.err.split("\n")
+                if r.status != 0 or len(lines) != 2 or lines[1]:
+                    problems.append("  want status 0 and one line on stderr\n" + r.describe())
+                    return
+                s = json.loads(lines[0])
+                if s.get("engine") != engine or s.get("instructions", 0) <= 0:
+                    problems.append(f"  engine {s.get('engine')!r}, want {engine!r}\n" + r.describe())
+                jit = s.get("jit")
+                if engine == "interp":
+                    if jit is not None:
+                        problems.append(f"  a 'jit' object under interp: {jit}")
+                    return
+                if not isinstance(jit, dict) or set(jit) != jit_keys:
+                    problems.append(f"  'jit' is {jit!r}, want the keys {sorted(jit_keys)}")
+                    return
+                if set(jit["helper_calls"]) != helper_kinds or jit["cache_bytes"] != cache_bytes:
+                    problems.append(f"  helper_calls {jit['helper_calls']} / cache_bytes "
+                                    f"{jit['cache_bytes']}, want {sorted(helper_kinds)} / {cache_bytes}")
+            return check
+        self.case("guest: --engine interp runs to the end, --stats says interp",
+                  engine_run("interp"))
+        if JIT_HOST:
+            self.case("guest: --engine jit runs to the end, --stats says jit with its counters",
+                      engine_run("jit"))
+            self.case("guest: --engine jit --jit-cache 1M (the least)",
+                      engine_run("jit", ["--jit-cache", "1M"], 1 << 20))
+            self.case("guest: --engine jit --jit-cache 2G (the most)",
+                      engine_run("jit", ["--jit-cache", "2G"], 2 << 30))
+        else:
+            print("note: not an x86-64 host: the --engine jit guest cases are skipped")
+
+        def default_engine(problems):
+            r = self.guest_run("htif_pass", ["--stats"])
+            want = "jit" if JIT_HOST else "interp"
+            try:
+                got = json.loads(r.err.split("\n")[0]).get("engine")
+            except ValueError:
+                got = None
+            if r.status != 0 or got != want:
+                problems.append(f"  engine {got!r} by default, want {want!r}\n" + r.describe())
+        self.case("guest: the default engine is jit on x86-64, interp elsewhere", default_engine)
 
 
 def synthetic_image(file_size):

@@ -13,6 +13,7 @@ library only.
 
 import argparse
 import json
+import platform
 import select
 import os
 import shutil
@@ -28,6 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vessel_daemon import Daemon, WebSocket, process_alive  # noqa: E402
 
 CASES = []
+# What a definition without "engine" runs: the translator on x86-64 hosts.
+DEFAULT_ENGINE = "jit" if platform.machine() in ("x86_64", "AMD64") else "interp"
 
 
 def case(fn):
@@ -136,6 +139,11 @@ def definitions_are_validated(env):
                  "at most 8")
     expect_error(d.post("/api/v1/vms", dict(ok, nets=["user"] * 9)), 400, "at most 8")
     expect_error(d.post("/api/v1/vms", dict(ok, nets=["vde"])), 400, "nets[0]")
+    expect_error(d.post("/api/v1/vms", dict(ok, engine="bogus")), 400,
+                 "engine: 'bogus' is not an engine (jit or interp)")
+    expect_error(d.post("/api/v1/vms", dict(ok, engine=1)), 400, "engine: expected a string")
+    if DEFAULT_ENGINE != "jit":
+        expect_error(d.post("/api/v1/vms", dict(ok, engine="jit")), 400, "engine: jit", "x86-64")
     expect_error(d.request("POST", "/api/v1/vms", raw=b'{"name": '), 400)
     expect_error(d.request("POST", "/api/v1/vms", raw=b"[" * 100 + b"]" * 100), 400)
     expect_error(d.raw_exchange(b"POST /api/v1/vms HTTP/1.1\r\nHost: x\r\nContent-Length: 66560\r\n"
@@ -148,12 +156,13 @@ def definitions_are_validated(env):
 
     created = create(d, env, "good")
     expect("VM 'good' created" in d.read_log(), f"the daemon's log: {d.read_log()!r}")
-    expect(created == {"name": "good", "state": "stopped", "cpus": 1, "memory_mib": 16},
-           f"summary of a new VM: {created}")
+    expect(created == {"name": "good", "state": "stopped", "cpus": 1, "memory_mib": 16,
+                       "engine": DEFAULT_ENGINE}, f"summary of a new VM: {created}")
     expect_error(d.post("/api/v1/vms", ok), 409, "good", "exists")
     got = d.get("/api/v1/vms/good")
     expect(got.status == 200 and got.json["definition"]["kernel"] == ok["kernel"]
            and got.json["definition"]["created_at"].endswith("Z")
+           and got.json["definition"]["engine"] == DEFAULT_ENGINE
            and got.json["status"]["state"] == "stopped", f"GET one: {got}")
     with open(os.path.join(d.state_dir, "vms", "good", "config.json")) as f:
         expect(json.load(f)["name"] == "good", "config.json does not hold the definition")
@@ -182,6 +191,8 @@ def lifecycle_and_phase_rules(env):
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         argv = f.read().split(b"\0")
     expect(argv[1] == b"run" and b"--api-sock" in argv, f"the VM is not vessel run: {argv}")
+    expect(argv[argv.index(b"--engine") + 1] == DEFAULT_ENGINE.encode(),
+           f"the VM does not run the definition's engine: {argv}")
     expect(os.getsid(pid) == pid, "the VM is not in a session of its own")
     expect_error(d.post("/api/v1/vms/a/start"), 409, "VM 'a' is running already")
     expect_error(d.post("/api/v1/vms/a/resume"), 409, "running")
@@ -208,6 +219,8 @@ def lifecycle_and_phase_rules(env):
         expect(key in p3, f"stats lacks {key}: {sorted(p3)}")
     expect(p3["vcpu_seconds"][0]["vcpu"] == 0 and p3["vcpu_seconds"][0]["seconds"] > 0,
            f"vcpu time: {p3['vcpu_seconds']}")
+    expect(p3["engine"] == DEFAULT_ENGINE and ("jit" in p3) == (DEFAULT_ENGINE == "jit"),
+           f"the VM's engine in its stats: {p3.get('engine')}, jit {p3.get('jit')}")
 
     r = d.post("/api/v1/vms/a/reboot")
     expect(r.status == 200 and r.json["state"] == "running" and r.json["pid"] == pid,
@@ -474,6 +487,21 @@ def cli_commands(env):
     p = env.cli(sd, "create", "c1", "--kernel", kernel, "--firmware", "none", check=1)
     expect("exists" in p.stderr and p.stderr.count("\n") == 1, f"create twice: {p.stderr!r}")
     p = env.cli(sd, "create", "c2", "--kernel", kernel, "--memory", "1.5K", check=2)
+    p = env.cli(sd, "create", "c2", "--kernel", kernel, "--engine", "bogus", check=2)
+    expect(p.stderr == "vessel: --engine: 'bogus' is not an engine (jit or interp)\n",
+           f"create --engine bogus: {p.stderr!r}")
+    # An interpreted VM: the definition, the summary and the VM's own statistics say so.
+    env.cli(sd, "create", "c3", "--kernel", kernel, "--firmware", "none", "--memory", "16M",
+            "--engine", "interp", check=0)
+    expect(d.get("/api/v1/vms/c3").json["definition"]["engine"] == "interp", "c3's definition")
+    env.cli(sd, "start", "c3", check=0)
+    p = env.cli(sd, "stats", "c3", check=0)
+    expect("engine              interp\n" in p.stdout and "blocks translated" not in p.stdout,
+           f"stats of an interp VM: {p.stdout!r}")
+    p = env.cli(sd, "stats", "c3", "--json", check=0)
+    s3 = json.loads(p.stdout)
+    expect(s3["engine"] == "interp" and "jit" not in s3, f"stats --json of c3: {s3}")
+    env.cli(sd, "rm", "--force", "c3", check=0)
     p = env.cli(sd, "start", "c1", check=0)
     expect(p.stdout.startswith("c1: running (pid "), f"start: {p.stdout!r}")
     p = env.cli(sd, "ls", check=0)
@@ -481,11 +509,15 @@ def cli_commands(env):
     expect(lines[0].split() == ["NAME", "STATE", "VCPUS", "MEMORY", "UPTIME", "MIPS", "CPU%"]
            and lines[1].split()[:4] == ["c1", "running", "2", "32M"], f"ls: {p.stdout!r}")
     p = env.cli(sd, "ls", "--json", check=0)
-    expect(json.loads(p.stdout)[0]["name"] == "c1", f"ls --json: {p.stdout!r}")
+    expect(json.loads(p.stdout)[0]["name"] == "c1"
+           and json.loads(p.stdout)[0]["engine"] == DEFAULT_ENGINE, f"ls --json: {p.stdout!r}")
     p = env.cli(sd, "pause", "c1", check=0)
     expect(p.stdout == "c1: paused (pid " + str(d.vm("c1")["pid"]) + ")\n", f"{p.stdout!r}")
     p = env.cli(sd, "stats", "c1", check=0)
-    expect("instructions" in p.stdout and "paused" in p.stdout, f"stats: {p.stdout!r}")
+    expect("instructions" in p.stdout and "paused" in p.stdout
+           and f"engine              {DEFAULT_ENGINE}\n" in p.stdout
+           and ("blocks translated" in p.stdout) == (DEFAULT_ENGINE == "jit"),
+           f"stats: {p.stdout!r}")
     p = env.cli(sd, "stats", "c1", "--json", check=0)
     expect(json.loads(p.stdout)["state"] == "paused", "stats --json")
     env.cli(sd, "resume", "c1", check=0)

@@ -47,7 +47,7 @@ class Vm:
 
     def summary(self):
         s = {"name": self.name, "state": self.state, "cpus": self.cpus,
-             "memory_mib": self.memory_mib}
+             "memory_mib": self.memory_mib, "engine": "jit"}
         if self.state in ("running", "paused"):
             up = time.monotonic() - self.started
             s["pid"] = 4242

@@ -368,7 +368,8 @@ def firecracker_api_seeds():
     start = ("PUT /actions", '{"action_type": "InstanceStart"}')
     return {
         "firecracker_api/getting_started": api_requests([
-            ("PUT /machine-config", '{"vcpu_count": 2, "mem_size_mib": 512, "smt": false}'),
+            ("PUT /machine-config", '{"vcpu_count": 2, "mem_size_mib": 512, "smt": false, '
+                                    '"vessel_engine": "interp"}'),
             boot,
             ("PUT /drives/rootfs", f'{{"drive_id": "rootfs", "path_on_host": "{exe}", '
                                    '"is_root_device": true, "is_read_only": true}'),
@@ -384,6 +385,8 @@ def firecracker_api_seeds():
         "firecracker_api/bad_values": api_requests([
             ("PUT /machine-config", '{"vcpu_count": 99999999999999999999, "mem_size_mib": -1}'),
             ("PATCH /machine-config", '{"vcpu_count": 1.5, "bogus": null}'),
+            ("PATCH /machine-config", '{"vessel_engine": "bogus"}'),
+            ("PATCH /machine-config", '{"vessel_engine": ["jit"]}'),
             ("PUT /boot-source", '{"kernel_image_path": "/nonexistent\\u0000x"}'),
             ("PUT /drives/rootfs", '{"drive_id": "other", "path_on_host": "a,b"}'),
             ("PUT /network-interfaces/eth0", '{"iface_id": "eth0", "host_dev_name": "t",'

@@ -35,7 +35,9 @@ class FakeVmControl : public VmControl {
   VmState state() const override { return state_; }
   nlohmann::json stats() override {
     if (state_ == VmState::kRunning) instructions_ += 1000;
-    return {{"instructions", instructions_}};
+    nlohmann::json j{{"instructions", instructions_}};
+    if (started_with) j["engine"] = rv::engine_name(started_with->engine);
+    return j;
   }
   Result<void> shutdown() override {
     calls.push_back("shutdown");

@@ -79,10 +79,12 @@ Response FirecrackerApi::answer(const Result<void>& result) {
 }
 
 Response FirecrackerApi::describe_instance() {
+  // vessel_engine: what the harts run (or will run, before InstanceStart).
   return Response::json(200, {{"id", options_.instance_id},
                               {"state", state_name(vm_.state())},
                               {"vmm_version", options_.vmm_version},
-                              {"app_name", "vessel"}});
+                              {"app_name", "vessel"},
+                              {"vessel_engine", rv::engine_name(resources_.engine())}});
 }
 
 Response FirecrackerApi::version() {

@@ -12,6 +12,9 @@ namespace {
 using http::Method;
 using nlohmann::json;
 
+// The engine a VirtConfig{} runs: jit on an x86-64 host, interp elsewhere.
+const char* const kDefaultEngine = rv::engine_name(rv::default_engine());
+
 class ApiTest : public ::testing::Test {
  protected:
   ScratchDir dir;
@@ -53,7 +56,8 @@ TEST_F(ApiTest, DescribeInstanceFollowsTheState) {
   EXPECT_EQ(*r.body, (json{{"id", "test-vm"},
                            {"state", "Not started"},
                            {"vmm_version", vessel_version()},
-                           {"app_name", "vessel"}}));
+                           {"app_name", "vessel"},
+                           {"vessel_engine", kDefaultEngine}}));
   start();
   EXPECT_EQ(state(), "Running");
   expect_done(call(Method::kPatch, "/vm", json{{"state", "Paused"}}));
@@ -75,11 +79,14 @@ TEST_F(ApiTest, MachineConfigStartsFromTheBaseConfig) {
   VirtConfig base;
   base.num_harts = 3;
   base.ram_size = 256ULL << 20;
+  base.engine = rv::Engine::kInterp;
   ApiHarness other(base);
-  EXPECT_EQ(
-      *other.call(Method::kGet, "/machine-config").body,
-      (json{
-          {"vcpu_count", 3}, {"mem_size_mib", 256}, {"smt", false}, {"track_dirty_pages", false}}));
+  EXPECT_EQ(*other.call(Method::kGet, "/machine-config").body, (json{{"vcpu_count", 3},
+                                                                     {"mem_size_mib", 256},
+                                                                     {"smt", false},
+                                                                     {"track_dirty_pages", false},
+                                                                     {"vessel_engine", "interp"}}));
+  EXPECT_EQ(other.call(Method::kGet, "/").body->at("vessel_engine"), "interp");
 }
 
 TEST_F(ApiTest, MachineConfigPutAndPatch) {
@@ -90,7 +97,8 @@ TEST_F(ApiTest, MachineConfigPutAndPatch) {
   EXPECT_EQ(*call(Method::kGet, "/machine-config").body, (json{{"vcpu_count", 4},
                                                                {"mem_size_mib", 1024},
                                                                {"smt", false},
-                                                               {"track_dirty_pages", false}}));
+                                                               {"track_dirty_pages", false},
+                                                               {"vessel_engine", kDefaultEngine}}));
   start();
   EXPECT_EQ(h.vm.started_with->num_harts, 4U);
   EXPECT_EQ(h.vm.started_with->ram_size, 1024ULL << 20);
@@ -117,7 +125,7 @@ TEST_F(ApiTest, MachineConfigValuesAreChecked) {
                "track_dirty_pages:");
   expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"cpu_template", "T2"}}),
                "unknown field 'cpu_template' (known: vcpu_count, mem_size_mib, smt, "
-               "track_dirty_pages)");
+               "track_dirty_pages, vessel_engine)");
   expect_fault(put({{"mem_size_mib", 512}}), "missing required field 'vcpu_count'");
   expect_fault(put({{"vcpu_count", 1}}), "missing required field 'mem_size_mib'");
   expect_fault(put(json::array()), "the body must be a JSON object, not array");
@@ -126,6 +134,39 @@ TEST_F(ApiTest, MachineConfigValuesAreChecked) {
   // Nothing of a refused request was kept.
   EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("vcpu_count"), 1);
   EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("mem_size_mib"), 512);
+}
+
+TEST_F(ApiTest, EngineIsChosenBeforeTheStartAndShown) {
+  expect_done(call(Method::kPatch, "/machine-config", json{{"vessel_engine", "interp"}}));
+  EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("vessel_engine"), "interp");
+  EXPECT_EQ(call(Method::kGet, "/").body->at("vessel_engine"), "interp");
+  // A PUT without it goes back to `vessel run --engine`'s (the base's).
+  expect_done(call(Method::kPut, "/machine-config", json{{"vcpu_count", 1}, {"mem_size_mib", 64}}));
+  EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("vessel_engine"), kDefaultEngine);
+  expect_done(call(Method::kPut, "/machine-config",
+                   json{{"vcpu_count", 1}, {"mem_size_mib", 64}, {"vessel_engine", "interp"}}));
+
+  // A bad value: one line naming the field, and nothing changes (vcpu_count neither).
+  const auto patch = [&](json body) { return call(Method::kPatch, "/machine-config", body); };
+  expect_fault(patch({{"vcpu_count", 2}, {"vessel_engine", "bogus"}}),
+               "vessel_engine: 'bogus' is not an engine (jit or interp)");
+  expect_fault(patch({{"vessel_engine", 1}}), "vessel_engine: expected a string");
+  expect_fault(patch({{"vessel_engine", "JIT"}}), "vessel_engine: 'JIT' is not an engine");
+  const http::Response jit = patch({{"vessel_engine", "jit"}});
+  if (rv::jit_supported()) {
+    expect_done(jit);
+    expect_done(patch({{"vessel_engine", "interp"}}));
+  } else {
+    expect_fault(jit, "vessel_engine: jit: the translator needs an x86-64 host");
+  }
+  EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("vcpu_count"), 1);
+  EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("vessel_engine"), "interp");
+
+  start();
+  EXPECT_EQ(h.vm.started_with->engine, rv::Engine::kInterp);
+  EXPECT_EQ(call(Method::kGet, "/").body->at("vessel_engine"), "interp");
+  EXPECT_EQ(call(Method::kGet, "/vessel/stats").body->at("engine"), "interp");
+  expect_fault(patch({{"vessel_engine", "interp"}}), "pre-boot setting");
 }
 
 TEST_F(ApiTest, NullCountsAsAbsent) {
@@ -563,7 +604,8 @@ TEST_F(ApiTest, FullConfig) {
                    {{"vcpu_count", 2},
                     {"mem_size_mib", 256},
                     {"smt", false},
-                    {"track_dirty_pages", false}}},
+                    {"track_dirty_pages", false},
+                    {"vessel_engine", kDefaultEngine}}},
                   {"boot-source",
                    {{"kernel_image_path", kernel},
                     {"initrd_path", initrd},

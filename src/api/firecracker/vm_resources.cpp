@@ -81,6 +81,19 @@ bool valid_id(const std::string& id) {
   });
 }
 
+Result<rv::Engine> parse_engine_field(std::string_view field, std::string_view name) {
+  const std::optional<rv::Engine> engine = rv::parse_engine(name);
+  if (!engine) {
+    return make_error(
+        fmt::format("{}: '{}' is not an engine (jit or interp)", field, http::excerpt(name)));
+  }
+  if (*engine == rv::Engine::kJit && !rv::jit_supported()) {
+    return make_error(fmt::format(
+        "{}: jit: the translator needs an x86-64 host (this build runs interp only)", field));
+  }
+  return *engine;
+}
+
 nlohmann::json NetworkInterface::to_json() const {
   nlohmann::json j{{"iface_id", iface_id}};
   if (host_dev_name) {
@@ -95,7 +108,8 @@ nlohmann::json NetworkInterface::to_json() const {
 VmResources::VmResources(VirtConfig base)
     : base_(std::move(base)),
       vcpu_count_(static_cast<int64_t>(base_.num_harts)),
-      mem_size_mib_(static_cast<int64_t>(base_.ram_size >> 20)) {
+      mem_size_mib_(static_cast<int64_t>(base_.ram_size >> 20)),
+      engine_(base_.engine) {
   // `vessel run --api-sock S --kernel K` starts with that boot source, as if it had been PUT.
   if (base_.kernel)
     boot_source_ = BootSource{*base_.kernel, base_.initrd, std::nullopt, std::nullopt};
@@ -103,8 +117,8 @@ VmResources::VmResources(VirtConfig base)
 
 Result<void> VmResources::apply_machine_config(const std::optional<nlohmann::json>& body,
                                                bool patch) {
-  const auto fields =
-      TRY(JsonFields::read(body, {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages"}));
+  const auto fields = TRY(JsonFields::read(
+      body, {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages", "vessel_engine"}));
   std::optional<int64_t> vcpus = TRY(fields.optional_integer("vcpu_count", 1, kMaxVcpus));
   std::optional<int64_t> mem = TRY(fields.optional_integer("mem_size_mib", kMinMemMib, kMaxMemMib));
   if (!patch && !vcpus) return JsonFields::missing("vcpu_count");
@@ -116,8 +130,14 @@ Result<void> VmResources::apply_machine_config(const std::optional<nlohmann::jso
     return make_error(
         "track_dirty_pages: Vessel has no dirty page tracking; only false is accepted");
   }
+  // PUT replaces the whole configuration: without vessel_engine, `vessel run --engine`'s.
+  rv::Engine chosen = patch ? engine_ : base_.engine;
+  if (auto name = TRY(fields.optional_string("vessel_engine"))) {
+    chosen = TRY(parse_engine_field("vessel_engine", *name));
+  }
   if (vcpus) vcpu_count_ = *vcpus;
   if (mem) mem_size_mib_ = *mem;
+  engine_ = chosen;
   return {};
 }
 
@@ -133,7 +153,8 @@ nlohmann::json VmResources::machine_config_json() const {
   return {{"vcpu_count", vcpu_count_},
           {"mem_size_mib", mem_size_mib_},
           {"smt", false},
-          {"track_dirty_pages", false}};
+          {"track_dirty_pages", false},
+          {"vessel_engine", rv::engine_name(engine_)}};
 }
 
 Result<void> VmResources::put_boot_source(const std::optional<nlohmann::json>& body) {
@@ -294,6 +315,7 @@ Result<VirtConfig> VmResources::virt_config() const {
   VirtConfig config = base_;
   config.num_harts = static_cast<unsigned>(vcpu_count_);
   config.ram_size = static_cast<uint64_t>(mem_size_mib_) << 20;
+  config.engine = engine_;
   config.kernel = boot_source_->kernel_image_path;
   config.initrd = boot_source_->initrd_path;
   if (boot_source_->firmware) {

@@ -12,6 +12,7 @@
 
 #include "base/result.hpp"
 #include "board/virt.hpp"
+#include "cpu/riscv/engine.hpp"
 #include "host/net/net_backend.hpp"
 
 namespace vessel::api {
@@ -62,6 +63,8 @@ class VmResources {
                                      const std::optional<nlohmann::json>& body);
 
   nlohmann::json machine_config_json() const;
+  // The engine the harts will run (vessel_engine; `vessel run --engine` until it is set).
+  rv::Engine engine() const { return engine_; }
   // GET /vm/config: everything configured, in Firecracker's FullVmConfiguration shape.
   nlohmann::json full_config_json() const;
 
@@ -77,6 +80,7 @@ class VmResources {
   VirtConfig base_;
   int64_t vcpu_count_;
   int64_t mem_size_mib_;
+  rv::Engine engine_;
   std::optional<BootSource> boot_source_;
   std::vector<Drive> drives_;  // in the order first PUT
   std::vector<NetworkInterface> nets_;
@@ -90,5 +94,11 @@ Result<void> check_file(std::string_view field, const std::string& path, bool wr
 
 // [A-Za-z0-9_-]{1,64}: drive and interface ids.
 bool valid_id(const std::string& id);
+
+// An engine by its name ("jit" or "interp"), as `field` (an option or a JSON field) gives it:
+// an unknown name, or jit in a build whose host cannot run the translator, is an error
+// naming the field. `vessel run --engine`, the API's vessel_engine and the daemon's "engine"
+// all take it here.
+Result<rv::Engine> parse_engine_field(std::string_view field, std::string_view name);
 
 }  // namespace vessel::api
