@@ -163,7 +163,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     harts_.push_back(std::make_unique<rv::Hart>(i, bus_, *hart_irqs_[i], clock_, *code_.back()));
     harts_.back()->reset(kBootRomBase);
     harts_.back()->set_sstc(config.sstc);
-    harts_.back()->set_engine(config.engine, config.jit_cache_bytes);
+    TRY_VOID(harts_.back()->set_engine(config.engine, config.jit_cache_bytes));
   }
   // Writes from outside the harts (device DMA on the I/O thread, HTIF) reach the code caches
   // through their pending lists: each hart applies them between blocks, on its own thread.

@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/clock.hpp"
+#include "base/result.hpp"
 #include "board/bus.hpp"
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/csr.hpp"
@@ -22,6 +24,10 @@
 #include "devices/irq.hpp"
 
 namespace vessel::rv {
+
+namespace jit {
+class Translator;
+}
 
 enum class Access : uint8_t { kRead = 0, kWrite = 1, kFetch = 2 };
 
@@ -53,6 +59,7 @@ class Hart : public HartState {
   static constexpr unsigned kNumPmp = 16;
 
   Hart(unsigned hart_id, Bus& bus, HartIrq& irq, MachineClock& clock, CodeCache& code);
+  ~Hart();
 
   // Reset state: M-mode at `pc`, as the boot ROM expects.
   void reset(uint64_t pc);
@@ -70,7 +77,7 @@ class Hart : public HartState {
   // --- engine ---
   // Which engine run() and step_block() use; kJit needs an x86-64 host (falls back to kInterp
   // elsewhere). `jit_cache_bytes` sizes this hart's code arena.
-  void set_engine(Engine engine, uint64_t jit_cache_bytes = kDefaultJitCacheBytes);
+  Result<void> set_engine(Engine engine, uint64_t jit_cache_bytes = kDefaultJitCacheBytes);
   Engine engine() const { return engine_; }
   const JitStats& jit_stats() const { return jit_stats_; }
 
@@ -265,8 +272,16 @@ class Hart : public HartState {
   ExecStatus exec_one();
 
   Engine engine_ = Engine::kInterp;
-  uint64_t jit_cache_bytes_ = kDefaultJitCacheBytes;
   JitStats jit_stats_;
+  // The translator (engine kJit) and the run loop's side of it (jit/run.cpp).
+  std::unique_ptr<jit::Translator> jit_;
+  uintptr_t pending_chain_ = 0;  // a chainable exit to patch once its target is translated
+  uint64_t pending_chain_epoch_ = 0;
+  // One block through translated code; false when the guest is stuck in a trap loop.
+  bool run_translated(bool& check_interrupts, uint64_t& next_poll);
+  const void* native_code(Block* b);
+  // One block through the interpreter; false when the guest is stuck in a trap loop.
+  bool run_interpreted(Block*& b, bool& check_interrupts, uint64_t& next_poll);
 
   unsigned hart_id_;
   Bus& bus_;

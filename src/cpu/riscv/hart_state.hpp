@@ -63,6 +63,15 @@ struct HartState {
   TlbEntry* write_tlb = nullptr;
   TlbEntry* fetch_tlb = nullptr;
 
+  // Shared code at the start of the translator's arena that translated blocks jump to.
+  struct JitStubs {
+    const void* exit = nullptr;         // back to the run loop with rax = a jit::Exit
+    const void* exit_trap = nullptr;    // ... with kExitTrap
+    const void* exit_poll = nullptr;    // ... with kExitPoll
+    const void* helper_exit = nullptr;  // al = a helper's ExecStatus other than kNext
+    const void* lookup = nullptr;       // on to pc through the jump cache
+  } jit;
+
   std::array<std::array<std::array<TlbEntry, kTlbSize>, 4>, 3> tlb{};
   std::array<JumpEntry, kJumpCacheSize> jump_cache{};
 };

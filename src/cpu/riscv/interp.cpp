@@ -96,15 +96,16 @@ ExecStatus Hart::exec_one() {
   return s;
 }
 
-void Hart::set_engine(Engine engine, uint64_t jit_cache_bytes) {
-  engine_ = jit_supported() ? engine : Engine::kInterp;
-  jit_cache_bytes_ = jit_cache_bytes;
-  jit_stats_.cache_bytes = engine_ == Engine::kJit ? jit_cache_bytes : 0;
-}
-
 void Hart::step_block() {
   if (code_.has_pending()) code_.apply_pending();
   if (take_interrupt()) return;
+  if (engine_ == Engine::kJit) {
+    bool check_interrupts = false;
+    uint64_t next_poll = instret + 1;  // this block's entry check passes; the next one's not
+    run_translated(check_interrupts, next_poll);
+    code_.collect_garbage();
+    return;
+  }
   Block* b = lookup_block();
   if (b == nullptr) return;
   for (const DecodedInsn* i = b->begin(); i != b->end(); ++i) {
@@ -157,47 +158,49 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
         if (trap_loop()) return StopReason::kTrapLoop;
       }
     }
-    if (b == nullptr) {
-      b = lookup_block();
-      if (b == nullptr) {  // the fetch trapped, or a lone page-straddling instruction ran
-        if (trap_loop()) return StopReason::kTrapLoop;
-        continue;
-      }
-    }
-
-    Block* const current = b;
-    b = nullptr;
-    const uint64_t entry_pc = pc;
-    const DecodedInsn* i = current->begin();
-    const DecodedInsn* const end = current->end();
-    for (;;) {
-      const ExecStatus s = i->fn(*this, *i);
-      if (s == ExecStatus::kNext) [[likely]] {
-        pc += i->len;
-        ++instret;
-        if (++i == end) {
-          b = next_block(current, entry_pc);
-          break;
-        }
-        continue;
-      }
-      if (s == ExecStatus::kJump) {
-        ++instret;
-        b = next_block(current, entry_pc);
-      } else if (s == ExecStatus::kTrap) {
-        if (trap_loop()) return StopReason::kTrapLoop;
-      } else {  // kBreak
-        ++instret;
-        check_interrupts = true;
-        if (poll_soon) {  // after WFI: look at the platform now
-          poll_soon = false;
-          next_poll = instret;
-        }
-      }
-      break;
-    }
-    if (b == nullptr && trap_loop()) return StopReason::kTrapLoop;
+    const bool ok = engine_ == Engine::kJit ? run_translated(check_interrupts, next_poll)
+                                            : run_interpreted(b, check_interrupts, next_poll);
+    if (!ok) return StopReason::kTrapLoop;
   }
+}
+
+bool Hart::run_interpreted(Block*& b, bool& check_interrupts, uint64_t& next_poll) {
+  if (b == nullptr) {
+    b = lookup_block();
+    if (b == nullptr) return !trap_loop();  // the fetch trapped, or a lone straddler ran
+  }
+  Block* const current = b;
+  b = nullptr;
+  const uint64_t entry_pc = pc;
+  const DecodedInsn* i = current->begin();
+  const DecodedInsn* const end = current->end();
+  for (;;) {
+    const ExecStatus s = i->fn(*this, *i);
+    if (s == ExecStatus::kNext) [[likely]] {
+      pc += i->len;
+      ++instret;
+      if (++i == end) {
+        b = next_block(current, entry_pc);
+        break;
+      }
+      continue;
+    }
+    if (s == ExecStatus::kJump) {
+      ++instret;
+      b = next_block(current, entry_pc);
+    } else if (s == ExecStatus::kTrap) {
+      if (trap_loop()) return false;
+    } else {  // kBreak
+      ++instret;
+      check_interrupts = true;
+      if (poll_soon) {  // after WFI: look at the platform now
+        poll_soon = false;
+        next_poll = instret;
+      }
+    }
+    break;
+  }
+  return b != nullptr || !trap_loop();
 }
 
 }  // namespace vessel::rv

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cpu/riscv/hart.hpp"
+#include "cpu/riscv/jit/translator.hpp"
 
 namespace vessel::rv {
 
@@ -19,6 +20,8 @@ Hart::Hart(unsigned hart_id, Bus& bus, HartIrq& irq, MachineClock& clock, CodeCa
   code_generation = code.generation_counter();
   reset(0);
 }
+
+Hart::~Hart() = default;
 
 void Hart::reset(uint64_t reset_pc) {
   std::fill(std::begin(x), std::end(x), 0);

@@ -1,0 +1,337 @@
+// Emitters for the integer instructions: RV64I arithmetic, M, jumps and branches. Guest
+// registers live in HartState; each instruction loads what it reads into rax/rcx/rdx and
+// stores its result, so no state is kept in host registers across instructions.
+#include "cpu/riscv/decoder.hpp"
+#include "cpu/riscv/jit/emitter.hpp"
+
+namespace vessel::rv::jit {
+
+using namespace Xbyak::util;
+
+namespace {
+bool fits_i32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+}  // namespace
+
+bool has_emitter(Op op) {
+  switch (op) {
+    case Op::lui: case Op::auipc: case Op::jal: case Op::jalr:
+    case Op::beq: case Op::bne: case Op::blt: case Op::bge: case Op::bltu: case Op::bgeu:
+    case Op::lb: case Op::lh: case Op::lw: case Op::ld: case Op::lbu: case Op::lhu: case Op::lwu:
+    case Op::sb: case Op::sh: case Op::sw: case Op::sd:
+    case Op::addi: case Op::slti: case Op::sltiu: case Op::xori: case Op::ori: case Op::andi:
+    case Op::slli: case Op::srli: case Op::srai:
+    case Op::add: case Op::sub: case Op::sll: case Op::slt: case Op::sltu: case Op::xor_:
+    case Op::srl: case Op::sra: case Op::or_: case Op::and_:
+    case Op::addiw: case Op::slliw: case Op::srliw: case Op::sraiw:
+    case Op::addw: case Op::subw: case Op::sllw: case Op::srlw: case Op::sraw:
+    case Op::fence:
+    case Op::mul: case Op::mulh: case Op::mulhsu: case Op::mulhu:
+    case Op::div: case Op::divu: case Op::rem: case Op::remu:
+    case Op::mulw: case Op::divw: case Op::divuw: case Op::remw: case Op::remuw: return true;
+    default: return false;
+  }
+}
+
+bool Emitter::emit(const DecodedInsn& d) {
+  if (!has_emitter(d.op)) return false;
+  if (is_load(d.op)) return emit_load(d);
+  if (is_store(d.op)) return emit_store(d);
+  if (emit_control(d)) return true;
+  const bool done = emit_alu(d) || emit_alu_w(d) || emit_muldiv(d);
+  if (done) ++retired_;
+  return done;
+}
+
+bool Emitter::emit_alu(const DecodedInsn& d) {
+  const unsigned rd = d.rd;
+  const auto imm = static_cast<int32_t>(d.imm);  // 12-bit, or 32-bit for lui
+  if (d.op == Op::fence) {
+    // As the semantics: only an ordering of earlier stores before later loads needs a host
+    // fence on x86 (TSO); every other fence is already kept by the host.
+    const bool pred_w = ((d.raw >> 24) & 0b0101) != 0;
+    const bool succ_r = ((d.raw >> 20) & 0b1010) != 0;
+    const bool tso = (d.raw >> 28) == 0b1000;
+    if (pred_w && succ_r && !tso) mfence();
+    return true;
+  }
+  if (rd == kZeroSink) {
+    // Writes to x0 vanish, and none of these ops has another effect.
+    switch (d.op) {
+      case Op::lui: case Op::auipc: case Op::addi: case Op::slti: case Op::sltiu: case Op::xori:
+      case Op::ori: case Op::andi: case Op::slli: case Op::srli: case Op::srai: case Op::add:
+      case Op::sub: case Op::sll: case Op::slt: case Op::sltu: case Op::xor_: case Op::srl:
+      case Op::sra: case Op::or_: case Op::and_: return true;
+      default: break;
+    }
+  }
+  auto rr = [&](auto op) {  // rd = rs1 op rs2
+    load_x(rax, d.rs1);
+    if (d.rs2 == 0) {
+      xor_(ecx, ecx);
+      op(rax, rcx);
+    } else {
+      op(rax, xreg(d.rs2));
+    }
+    mov(xreg(rd), rax);
+  };
+  auto ri = [&](auto op) {  // rd = rs1 op imm
+    if (d.rs1 == rd && rd != 0) {
+      op(xreg(rd), imm);
+      return;
+    }
+    load_x(rax, d.rs1);
+    op(rax, imm);
+    mov(xreg(rd), rax);
+  };
+  auto set_if = [&](bool immediate, bool is_signed) {
+    load_x(rax, d.rs1);
+    if (immediate) {
+      cmp(rax, imm);
+    } else if (d.rs2 == 0) {
+      cmp(rax, 0);
+    } else {
+      cmp(rax, xreg(d.rs2));
+    }
+    if (is_signed) {
+      setl(al);
+    } else {
+      setb(al);
+    }
+    movzx(eax, al);
+    mov(xreg(rd), rax);
+  };
+  auto shift_reg = [&](auto op) {
+    load_x(rax, d.rs1);
+    load_x(rcx, d.rs2);
+    op(rax, cl);  // x86 masks a 64-bit shift count to 6 bits, as RISC-V does
+    mov(xreg(rd), rax);
+  };
+  switch (d.op) {
+    case Op::lui: mov(xreg(rd), imm); return true;
+    case Op::auipc: {
+      const int64_t v = static_cast<int64_t>(off_) - synced_ + d.imm;
+      mov(rax, state(off::kPc));
+      if (fits_i32(v)) {
+        add(rax, static_cast<int32_t>(v));
+      } else {
+        mov(rcx, v);
+        add(rax, rcx);
+      }
+      mov(xreg(rd), rax);
+      return true;
+    }
+    case Op::addi:
+      if (d.imm == 0) {
+        load_x(rax, d.rs1);
+        mov(xreg(rd), rax);
+        return true;
+      }
+      ri([&](const auto& a, int32_t b) { add(a, b); });
+      return true;
+    case Op::xori: ri([&](const auto& a, int32_t b) { xor_(a, b); }); return true;
+    case Op::ori: ri([&](const auto& a, int32_t b) { or_(a, b); }); return true;
+    case Op::andi: ri([&](const auto& a, int32_t b) { and_(a, b); }); return true;
+    case Op::slli: ri([&](const auto& a, int32_t b) { shl(a, b); }); return true;
+    case Op::srli: ri([&](const auto& a, int32_t b) { shr(a, b); }); return true;
+    case Op::srai: ri([&](const auto& a, int32_t b) { sar(a, b); }); return true;
+    case Op::slti: set_if(true, true); return true;
+    case Op::sltiu: set_if(true, false); return true;
+    case Op::slt: set_if(false, true); return true;
+    case Op::sltu: set_if(false, false); return true;
+    case Op::add: rr([&](const Xbyak::Reg64& a, const auto& b) { add(a, b); }); return true;
+    case Op::sub: rr([&](const Xbyak::Reg64& a, const auto& b) { sub(a, b); }); return true;
+    case Op::xor_: rr([&](const Xbyak::Reg64& a, const auto& b) { xor_(a, b); }); return true;
+    case Op::or_: rr([&](const Xbyak::Reg64& a, const auto& b) { or_(a, b); }); return true;
+    case Op::and_: rr([&](const Xbyak::Reg64& a, const auto& b) { and_(a, b); }); return true;
+    case Op::sll: shift_reg([&](const Xbyak::Reg64& a, const Xbyak::Reg8& c) { shl(a, c); }); return true;
+    case Op::srl: shift_reg([&](const Xbyak::Reg64& a, const Xbyak::Reg8& c) { shr(a, c); }); return true;
+    case Op::sra: shift_reg([&](const Xbyak::Reg64& a, const Xbyak::Reg8& c) { sar(a, c); }); return true;
+    default: return false;
+  }
+}
+
+bool Emitter::emit_alu_w(const DecodedInsn& d) {
+  const unsigned rd = d.rd;
+  const auto imm = static_cast<int32_t>(d.imm);
+  // The 32-bit result, sign-extended into rd.
+  auto finish = [&] {
+    if (rd == kZeroSink) return;
+    movsxd(rax, eax);
+    mov(xreg(rd), rax);
+  };
+  auto rs1_32 = [&] { load_x(rax, d.rs1); };
+  auto shift_reg = [&](auto op) {
+    rs1_32();
+    load_x(rcx, d.rs2);
+    op(eax, cl);  // a 32-bit shift count is masked to 5 bits, as the W forms ask
+    finish();
+  };
+  switch (d.op) {
+    case Op::addiw: rs1_32(); add(eax, imm); finish(); return true;
+    case Op::slliw: rs1_32(); shl(eax, imm); finish(); return true;
+    case Op::srliw: rs1_32(); shr(eax, imm); finish(); return true;
+    case Op::sraiw: rs1_32(); sar(eax, imm); finish(); return true;
+    case Op::addw: rs1_32(); load_x(rcx, d.rs2); add(eax, ecx); finish(); return true;
+    case Op::subw: rs1_32(); load_x(rcx, d.rs2); sub(eax, ecx); finish(); return true;
+    case Op::sllw: shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { shl(a, c); }); return true;
+    case Op::srlw: shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { shr(a, c); }); return true;
+    case Op::sraw: shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { sar(a, c); }); return true;
+    default: return false;
+  }
+}
+
+bool Emitter::emit_muldiv(const DecodedInsn& d) {
+  const unsigned rd = d.rd;
+  switch (d.op) {
+    case Op::mul:
+      load_x(rax, d.rs1);
+      load_x(rcx, d.rs2);
+      imul(rax, rcx);
+      mov(xreg(rd), rax);
+      return true;
+    case Op::mulw:
+      load_x(rax, d.rs1);
+      load_x(rcx, d.rs2);
+      imul(eax, ecx);
+      movsxd(rax, eax);
+      mov(xreg(rd), rax);
+      return true;
+    case Op::mulh:
+    case Op::mulhu:
+    case Op::mulhsu:
+      load_x(rax, d.rs1);
+      load_x(rcx, d.rs2);
+      if (d.op == Op::mulh) {
+        imul(rcx);
+      } else {
+        mul(rcx);  // the unsigned high half, then mulhsu corrects for a negative rs1
+        if (d.op == Op::mulhsu) {
+          load_x(rax, d.rs1);
+          sar(rax, 63);
+          and_(rax, rcx);
+          sub(rdx, rax);
+        }
+      }
+      mov(xreg(rd), rdx);
+      return true;
+    case Op::div: emit_div(d, false, true, false); return true;
+    case Op::divu: emit_div(d, false, false, false); return true;
+    case Op::rem: emit_div(d, false, true, true); return true;
+    case Op::remu: emit_div(d, false, false, true); return true;
+    case Op::divw: emit_div(d, true, true, false); return true;
+    case Op::divuw: emit_div(d, true, false, false); return true;
+    case Op::remw: emit_div(d, true, true, true); return true;
+    case Op::remuw: emit_div(d, true, false, true); return true;
+    default: return false;
+  }
+}
+
+// RISC-V division never traps: x / 0 is all ones (x % 0 is x), and the signed overflow
+// MIN / -1 is MIN (remainder 0). x86's div faults on both, so they are handled first.
+void Emitter::emit_div(const DecodedInsn& d, bool is_word, bool is_signed, bool remainder) {
+  Xbyak::Label& done = new_label();
+  Xbyak::Label& normal = new_label();
+  const Xbyak::Reg64 result = remainder ? rdx : rax;
+  load_x(rax, d.rs1);
+  load_x(rcx, d.rs2);
+  if (is_word) {
+    if (is_signed) {
+      movsxd(rax, eax);
+      movsxd(rcx, ecx);
+    } else {
+      mov(eax, eax);
+      mov(ecx, ecx);
+    }
+  }
+  // By zero.
+  test(rcx, rcx);
+  jnz(normal, T_NEAR);
+  if (remainder) {
+    mov(rdx, rax);
+  } else {
+    mov(rdx, -1);
+  }
+  jmp(done, T_NEAR);
+  L(normal);
+  if (is_signed) {
+    Xbyak::Label& divide = new_label();
+    cmp(rcx, -1);
+    jne(divide, T_NEAR);
+    // By -1: the quotient is -rs1 (MIN stays MIN, in 32 bits too once sign-extended below).
+    if (remainder) {
+      xor_(edx, edx);
+    } else {
+      mov(rdx, rax);
+      neg(rdx);
+    }
+    jmp(done, T_NEAR);
+    L(divide);
+    cqo();
+    idiv(rcx);
+  } else {
+    xor_(edx, edx);
+    div(rcx);
+  }
+  if (!remainder) mov(rdx, rax);
+  L(done);
+  // The answer is in rdx on every path.
+  (void)result;
+  if (is_word) movsxd(rdx, edx);
+  if (d.rd != kZeroSink) mov(xreg(d.rd), rdx);
+}
+
+bool Emitter::emit_control(const DecodedInsn& d) {
+  switch (d.op) {
+    case Op::jal: {
+      if (d.rd != kZeroSink) {
+        mov(rax, state(off::kPc));
+        add(rax, static_cast<int32_t>(off_ - synced_ + d.len));
+        mov(xreg(d.rd), rax);
+      }
+      ended_ = true;
+      exit_to(static_cast<int64_t>(off_) + d.imm, 1);
+      return true;
+    }
+    case Op::jalr: {
+      load_x(rcx, d.rs1);  // the target before rd is written (rd may be rs1)
+      if (d.imm != 0) add(rcx, static_cast<int32_t>(d.imm));
+      and_(rcx, -2);
+      if (d.rd != kZeroSink) {
+        mov(rax, state(off::kPc));
+        add(rax, static_cast<int32_t>(off_ - synced_ + d.len));
+        mov(xreg(d.rd), rax);
+      }
+      mov(state(off::kPc), rcx);
+      const uint32_t n = retired_ + 1;
+      add(state(off::kInstret), static_cast<int32_t>(n));
+      jmp(qword[rbx + off::kStubLookup]);
+      ended_ = true;
+      return true;
+    }
+    case Op::beq: case Op::bne: case Op::blt: case Op::bge: case Op::bltu: case Op::bgeu: {
+      Xbyak::Label& taken = new_label();
+      load_x(rax, d.rs1);
+      if (d.rs2 == 0) {
+        test(rax, rax);
+      } else {
+        cmp(rax, xreg(d.rs2));
+      }
+      switch (d.op) {
+        case Op::beq: je(taken, T_NEAR); break;
+        case Op::bne: jne(taken, T_NEAR); break;
+        case Op::blt: jl(taken, T_NEAR); break;
+        case Op::bge: jge(taken, T_NEAR); break;
+        case Op::bltu: jb(taken, T_NEAR); break;
+        default: jae(taken, T_NEAR); break;
+      }
+      exit_to(static_cast<int64_t>(off_) + d.len, 1);
+      L(taken);
+      exit_to(static_cast<int64_t>(off_) + d.imm, 1);
+      ended_ = true;
+      return true;
+    }
+    default: return false;
+  }
+}
+
+}  // namespace vessel::rv::jit

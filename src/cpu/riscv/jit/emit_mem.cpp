@@ -1,0 +1,159 @@
+// Loads and stores: the soft-TLB probe inline (index, tag compare, add the host offset), and
+// a call into the hart only on a miss, MMIO, a misaligned access across a page, or a store to
+// a page holding code (those pages never get a write mapping).
+#include "cpu/riscv/decoder.hpp"
+#include "cpu/riscv/hart.hpp"
+#include "cpu/riscv/jit/emitter.hpp"
+
+namespace vessel::rv::jit {
+
+using namespace Xbyak::util;
+
+namespace {
+
+// The slow paths, called from translated code with pc and instret exact. Each returns the
+// ExecStatus the semantics would: kNext, kTrap (entered), or kBreak after a store that hit
+// code (pc already past the store).
+template <typename T>
+ExecStatus load_slow(Hart* h, uint64_t va, uint64_t rd) {
+  T value;
+  if (!h->load<T>(va, value)) return ExecStatus::kTrap;
+  h->x[rd] = static_cast<uint64_t>(static_cast<int64_t>(value));
+  return ExecStatus::kNext;
+}
+
+template <typename T>
+ExecStatus store_slow(Hart* h, uint64_t va, uint64_t value, uint64_t len) {
+  if (!h->store<T>(va, static_cast<T>(value))) return ExecStatus::kTrap;
+  if (h->stop_block) {  // it wrote this block's page (or another of this hart's code pages)
+    h->stop_block = false;
+    h->pc += len;
+    return ExecStatus::kBreak;
+  }
+  return ExecStatus::kNext;
+}
+
+const void* load_fn(Op op) {
+  switch (op) {
+    case Op::lb: return reinterpret_cast<const void*>(&load_slow<int8_t>);
+    case Op::lh: return reinterpret_cast<const void*>(&load_slow<int16_t>);
+    case Op::lw: return reinterpret_cast<const void*>(&load_slow<int32_t>);
+    case Op::ld: return reinterpret_cast<const void*>(&load_slow<int64_t>);
+    case Op::lbu: return reinterpret_cast<const void*>(&load_slow<uint8_t>);
+    case Op::lhu: return reinterpret_cast<const void*>(&load_slow<uint16_t>);
+    default: return reinterpret_cast<const void*>(&load_slow<uint32_t>);
+  }
+}
+
+const void* store_fn(unsigned width) {
+  switch (width) {
+    case 1: return reinterpret_cast<const void*>(&store_slow<uint8_t>);
+    case 2: return reinterpret_cast<const void*>(&store_slow<uint16_t>);
+    case 4: return reinterpret_cast<const void*>(&store_slow<uint32_t>);
+    default: return reinterpret_cast<const void*>(&store_slow<uint64_t>);
+  }
+}
+
+}  // namespace
+
+void Emitter::tlb_probe(int32_t tlb_offset, unsigned width, Xbyak::Label& miss) {
+  // rax = va. The entry for va's page; a hit needs the page of va's last byte to be the
+  // entry's page, which also rules out an access that crosses into the next page (that page
+  // would index another entry).
+  mov(rdx, rax);
+  shr(rdx, 12);
+  movzx(edx, dl);
+  static_assert(HartState::kTlbSize == 256 && sizeof(TlbEntry) == 24);
+  lea(rdx, ptr[rdx + rdx * 2]);
+  mov(rcx, state(tlb_offset));
+  lea(rcx, ptr[rcx + rdx * 8]);
+  lea(rdx, ptr[rax + (width - 1)]);
+  and_(rdx, -4096);
+  cmp(rdx, qword[rcx]);
+  jne(miss, T_NEAR);
+  mov(rdx, qword[rcx + 8]);
+  add(rdx, rax);
+}
+
+bool Emitter::emit_load(const DecodedInsn& d) {
+  const unsigned width = mem_width(d.op);
+  Xbyak::Label& miss = new_label();
+  Xbyak::Label& done = new_label();
+  load_x(rax, d.rs1);
+  if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
+  tlb_probe(off::kReadTlb, width, miss);
+  const bool sign = mem_signed(d.op);
+  switch (width) {
+    case 1: sign ? movsx(rax, byte[rdx]) : movzx(eax, byte[rdx]); break;
+    case 2: sign ? movsx(rax, word[rdx]) : movzx(eax, word[rdx]); break;
+    case 4:
+      if (sign) {
+        movsxd(rax, dword[rdx]);
+      } else {
+        mov(eax, dword[rdx]);
+      }
+      break;
+    default: mov(rax, qword[rdx]); break;
+  }
+  if (d.rd != kZeroSink) mov(xreg(d.rd), rax);
+  L(done);
+  const unsigned rd = d.rd;
+  const void* fn = load_fn(d.op);
+  cold_.emplace_back([this, &miss, &done, rd, fn, pc_delta = off_ - synced_, n = retired_] {
+    L(miss);
+    if (pc_delta != 0) add(state(off::kPc), static_cast<int32_t>(pc_delta));
+    if (n != 0) add(state(off::kInstret), static_cast<int32_t>(n));
+    mov(rdi, rbx);
+    mov(rsi, rax);
+    mov(edx, rd);
+    call(fn);
+    count_helper(HelperKind::kMemory);
+    test(al, al);
+    jnz(helper_exit(), T_NEAR);
+    if (pc_delta != 0) sub(state(off::kPc), static_cast<int32_t>(pc_delta));
+    if (n != 0) sub(state(off::kInstret), static_cast<int32_t>(n));
+    jmp(done, T_NEAR);
+  });
+  ++retired_;
+  return true;
+}
+
+bool Emitter::emit_store(const DecodedInsn& d) {
+  const unsigned width = mem_width(d.op);
+  Xbyak::Label& miss = new_label();
+  Xbyak::Label& done = new_label();
+  load_x(rax, d.rs1);
+  if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
+  tlb_probe(off::kWriteTlb, width, miss);
+  load_x(rcx, d.rs2);
+  switch (width) {
+    case 1: mov(byte[rdx], cl); break;
+    case 2: mov(word[rdx], cx); break;
+    case 4: mov(dword[rdx], ecx); break;
+    default: mov(qword[rdx], rcx); break;
+  }
+  L(done);
+  const unsigned rs2 = d.rs2;
+  const unsigned len = d.len;
+  const void* fn = store_fn(width);
+  cold_.emplace_back([this, &miss, &done, rs2, len, fn, pc_delta = off_ - synced_, n = retired_] {
+    L(miss);
+    if (pc_delta != 0) add(state(off::kPc), static_cast<int32_t>(pc_delta));
+    if (n != 0) add(state(off::kInstret), static_cast<int32_t>(n));
+    mov(rdi, rbx);
+    mov(rsi, rax);
+    load_x(rdx, rs2);
+    mov(ecx, len);
+    call(fn);
+    count_helper(HelperKind::kMemory);
+    test(al, al);
+    jnz(helper_exit(), T_NEAR);
+    if (pc_delta != 0) sub(state(off::kPc), static_cast<int32_t>(pc_delta));
+    if (n != 0) sub(state(off::kInstret), static_cast<int32_t>(n));
+    jmp(done, T_NEAR);
+  });
+  ++retired_;
+  return true;
+}
+
+}  // namespace vessel::rv::jit

@@ -1,0 +1,134 @@
+// The block driver: the poll check at entry, pc and instret kept lazily, helper calls for the
+// ops without an emitter, and the ways out of a block (chained jumps, the jump cache).
+#include "cpu/riscv/jit/emitter.hpp"
+
+#include "cpu/riscv/decoder.hpp"
+#include "cpu/riscv/hart.hpp"
+#include "cpu/riscv/jit/translator.hpp"
+
+namespace vessel::rv::jit {
+
+using namespace Xbyak::util;
+
+HelperKind helper_kind(Op op) {
+  const Ext ext = insn_info(op).ext;
+  if (is_load(op) || is_store(op)) {
+    if (ext == Ext::A) return HelperKind::kAtomic;
+    if (ext == Ext::F || ext == Ext::D) return HelperKind::kFloat;
+    return HelperKind::kMemory;
+  }
+  switch (ext) {
+    case Ext::F:
+    case Ext::D: return HelperKind::kFloat;
+    case Ext::A: return HelperKind::kAtomic;
+    case Ext::Zicsr: return HelperKind::kCsr;
+    case Ext::RV64I:
+    case Ext::M: return op == Op::ecall || op == Op::ebreak ? HelperKind::kSystem : HelperKind::kInteger;
+    default: return HelperKind::kSystem;
+  }
+}
+
+void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end,
+                    uint64_t page_offset, uint64_t host) {
+  (void)h;
+  page_offset_ = page_offset;
+  host_ = host;
+  // Entry: a chain of blocks (a loop jumping to itself included) comes back to the run loop
+  // when instret reaches poll_at or another thread wants the hart's attention.
+  Xbyak::Label& poll = new_label();
+  mov(rax, state(off::kInstret));
+  cmp(rax, state(off::kPollAt));
+  jae(poll, T_NEAR);
+  mov(rax, state(off::kAttention));
+  cmp(byte[rax], 0);
+  jne(poll, T_NEAR);
+  cold_.emplace_back([this, &poll] {
+    L(poll);
+    jmp(qword[rbx + off::kStubExitPoll]);
+  });
+
+  ended_ = false;
+  for (const DecodedInsn* d = begin; d != end; ++d) {
+    if (!emit(*d)) emit_helper(*d, helper_kind(d->op));
+    off_ += d->len;
+  }
+  if (!ended_) exit_to(off_, 0);
+  for (const auto& emit_cold : cold_) emit_cold();
+  L(helper_exit_);
+  jmp(qword[rbx + off::kStubHelperExit]);
+}
+
+void Emitter::load_x(const Xbyak::Reg64& dst, unsigned r) {
+  if (r == 0) {
+    xor_(dst.cvt32(), dst.cvt32());
+  } else {
+    mov(dst, xreg(r));
+  }
+}
+
+void Emitter::sync() {
+  if (off_ != synced_) add(state(off::kPc), static_cast<int32_t>(off_ - synced_));
+  synced_ = off_;
+  if (retired_ != 0) add(state(off::kInstret), static_cast<int32_t>(retired_));
+  retired_ = 0;
+}
+
+void Emitter::call(const void* fn) {
+  mov(rax, reinterpret_cast<uintptr_t>(fn));
+  Xbyak::CodeGenerator::call(rax);
+}
+
+void Emitter::count_helper(HelperKind kind) {
+  mov(rcx, reinterpret_cast<uintptr_t>(&stats_.helper_calls[static_cast<unsigned>(kind)]));
+  inc(qword[rcx]);
+}
+
+Xbyak::Label& Emitter::helper_exit() { return helper_exit_; }
+
+void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
+  ++helpers_emitted_;
+  sync();
+  mov(rdi, rbx);
+  mov(rsi, reinterpret_cast<uintptr_t>(&d));
+  call(reinterpret_cast<const void*>(d.fn));
+  count_helper(kind);
+  test(al, al);  // ExecStatus::kNext is 0
+  jnz(helper_exit(), T_NEAR);
+  // It retired; [pc] still holds its address (the semantics leave pc to the loop on kNext).
+  retired_ = 1;
+}
+
+void Emitter::exit_to(int64_t target, uint32_t extra) {
+  const int64_t delta = target - static_cast<int64_t>(synced_);
+  if (delta != 0) add(state(off::kPc), static_cast<int32_t>(delta));
+  const uint32_t n = retired_ + extra;
+  if (n != 0) add(state(off::kInstret), static_cast<int32_t>(n));
+  const int64_t in_page = static_cast<int64_t>(page_offset_) + target;
+  if (in_page >= 0 && in_page < 4096) {
+    chain_exit(target);
+  } else {
+    jmp(qword[rbx + off::kStubLookup]);
+  }
+}
+
+void Emitter::chain_exit(int64_t target) {
+  // A 5-byte jmp rel32 that first goes to its exit stub; Translator::chain repoints it at the
+  // target block once that is translated. Both lie in one guest page, so they are dropped
+  // together when the page is written, and the link never outlives its target.
+  Xbyak::Label& stub = new_label();
+  const size_t site = getSize();
+  jmp(stub, T_NEAR);
+  const uint64_t target_host = host_ + static_cast<uint64_t>(target);
+  cold_.emplace_back([this, &stub, site, target_host] {
+    L(stub);
+    Xbyak::Label& info = new_label();
+    lea(rax, ptr[rip + info]);
+    jmp(qword[rbx + off::kStubExit]);
+    align(8);
+    L(info);
+    dq(getSize() - site);
+    dq(target_host);
+  });
+}
+
+}  // namespace vessel::rv::jit

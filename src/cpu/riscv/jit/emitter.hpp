@@ -1,0 +1,117 @@
+// The translator's code generator for one block: where the guest state lives (offsets into
+// HartState through rbx), how pc and instret are brought up to date lazily, and the emitters
+// for each kind of instruction (emit_int.cpp, emit_mem.cpp, emitter.cpp).
+#pragma once
+
+#define XBYAK_NO_OP_NAMES  // and(), or(), xor() would clash with the alternative tokens
+#include <xbyak/xbyak.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "cpu/riscv/decoded.hpp"
+#include "cpu/riscv/engine.hpp"
+#include "cpu/riscv/hart_state.hpp"
+
+namespace vessel::rv {
+class Hart;
+}
+
+namespace vessel::rv::jit {
+
+// Offsets of the state translated code reads and writes, all within a 32-bit displacement.
+namespace off {
+inline constexpr int32_t x(unsigned r) { return static_cast<int32_t>(offsetof(HartState, x) + 8 * r); }
+inline constexpr int32_t kPc = offsetof(HartState, pc);
+inline constexpr int32_t kInstret = offsetof(HartState, instret);
+inline constexpr int32_t kPriv = offsetof(HartState, priv);
+inline constexpr int32_t kPollAt = offsetof(HartState, poll_at);
+inline constexpr int32_t kAttention = offsetof(HartState, attention);
+inline constexpr int32_t kCodeGeneration = offsetof(HartState, code_generation);
+inline constexpr int32_t kReadTlb = offsetof(HartState, read_tlb);
+inline constexpr int32_t kWriteTlb = offsetof(HartState, write_tlb);
+inline constexpr int32_t kFetchTlb = offsetof(HartState, fetch_tlb);
+inline constexpr int32_t kJumpCache = offsetof(HartState, jump_cache);
+inline constexpr int32_t kStubExit = offsetof(HartState, jit) + offsetof(HartState::JitStubs, exit);
+inline constexpr int32_t kStubExitTrap =
+    offsetof(HartState, jit) + offsetof(HartState::JitStubs, exit_trap);
+inline constexpr int32_t kStubExitPoll =
+    offsetof(HartState, jit) + offsetof(HartState::JitStubs, exit_poll);
+inline constexpr int32_t kStubHelperExit =
+    offsetof(HartState, jit) + offsetof(HartState::JitStubs, helper_exit);
+inline constexpr int32_t kStubLookup =
+    offsetof(HartState, jit) + offsetof(HartState::JitStubs, lookup);
+// The registers sit at the start, so most of them take a one-byte displacement.
+static_assert(offsetof(HartState, x) == 0);
+static_assert(offsetof(HartState, jump_cache) + sizeof(HartState::jump_cache) < (1U << 31));
+static_assert(offsetof(TlbEntry, vpage) == 0 && offsetof(TlbEntry, addend) == 8);
+static_assert(offsetof(JumpEntry, tag) == 0 && offsetof(JumpEntry, gen) == 8 &&
+              offsetof(JumpEntry, host) == 16 && offsetof(JumpEntry, native) == 32);
+}  // namespace off
+
+class Emitter : public Xbyak::CodeGenerator {
+ public:
+  Emitter(uint8_t* buffer, size_t size, JitStats& stats)
+      : Xbyak::CodeGenerator(size, buffer), stats_(stats) {}
+
+  // Emits the block: the poll check, every instruction, then the out-of-line paths.
+  void block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, uint64_t page_offset,
+             uint64_t host);
+  // Helper calls the block makes (emitters that fall back to the semantics): for tests.
+  unsigned helpers_emitted() const { return helpers_emitted_; }
+
+ private:
+  // --- state of the walk through the block ---
+  // [pc] holds entry pc + synced_ while the block runs; instret lags by retired_.
+  uint32_t off_ = 0;        // the current instruction's offset from the entry pc
+  uint32_t synced_ = 0;     // what [pc] holds, as an offset from the entry pc
+  uint32_t retired_ = 0;    // instructions retired since [instret] was last written
+  uint64_t page_offset_ = 0;
+  uint64_t host_ = 0;
+  JitStats& stats_;
+  std::deque<Xbyak::Label> labels_;
+  std::vector<std::function<void()>> cold_;  // out-of-line code, emitted after the block
+  bool ended_ = false;                       // the last instruction left the block itself
+  Xbyak::Label helper_exit_;  // a helper returned something other than kNext
+  unsigned helpers_emitted_ = 0;
+  Xbyak::Label& helper_exit();
+
+  Xbyak::Label& new_label() { return labels_.emplace_back(); }
+  static Xbyak::Address xreg(unsigned r) { return Xbyak::util::qword[Xbyak::util::rbx + off::x(r)]; }
+  Xbyak::Address state(int32_t offset) { return qword[rbx + offset]; }
+  void load_x(const Xbyak::Reg64& dst, unsigned r);
+  // pc and instret made exact for the current instruction (before a call that may trap).
+  void sync();
+  void count_helper(HelperKind kind);
+  void call(const void* fn);
+
+  // --- per instruction; false: no emitter, use the semantics as a helper ---
+  bool emit(const DecodedInsn& d);
+  bool emit_alu(const DecodedInsn& d);
+  bool emit_alu_w(const DecodedInsn& d);
+  bool emit_muldiv(const DecodedInsn& d);
+  void emit_div(const DecodedInsn& d, bool is_word, bool is_signed, bool remainder);
+  bool emit_control(const DecodedInsn& d);
+  bool emit_load(const DecodedInsn& d);
+  bool emit_store(const DecodedInsn& d);
+  // The inline soft-TLB probe: on a hit, rdx = host address of va (in rax) for `width` bytes;
+  // otherwise a jump to `miss`.
+  void tlb_probe(int32_t tlb_offset, unsigned width, Xbyak::Label& miss);
+  void emit_helper(const DecodedInsn& d, HelperKind kind);
+
+  // --- leaving the block ---
+  // pc = entry + target (an offset from the entry pc), instret += retired + `extra`, then on
+  // to the target: chained when it lies in this page, through the jump cache otherwise.
+  void exit_to(int64_t target, uint32_t extra);
+  void chain_exit(int64_t target);
+};
+
+// Which helper kind an op without an emitter is counted under.
+HelperKind helper_kind(Op op);
+// Whether the translator has a native emitter for `op` (the rest run their semantics).
+bool has_emitter(Op op);
+
+}  // namespace vessel::rv::jit

@@ -1,0 +1,71 @@
+// The run loop's side of the translator: enter a block's host code, and act on how it left.
+#include "cpu/riscv/hart.hpp"
+#include "cpu/riscv/jit/translator.hpp"
+
+namespace vessel::rv {
+
+Result<void> Hart::set_engine(Engine engine, uint64_t jit_cache_bytes) {
+  engine_ = jit_supported() ? engine : Engine::kInterp;
+  jit_.reset();
+  jit_stats_ = JitStats{};
+  if (engine_ == Engine::kJit) {
+    jit_ = TRY(jit::Translator::create(jit_cache_bytes, jit_stats_));
+    jit_->install(*this);
+    jit_stats_.cache_bytes = jit_cache_bytes;
+  }
+  return {};
+}
+
+const void* Hart::native_code(Block* b) {
+  if (b->native == nullptr && !jit_->translate(*this, *b, pc)) {
+    // The arena is full: start it again. Every translation goes, and with them every link
+    // and jump-cache entry that pointed into the arena.
+    jit_->refill();
+    code_.drop_native();
+    for (JumpEntry& e : jump_cache) e.native = nullptr;
+    pending_chain_ = 0;
+    jit_->translate(*this, *b, pc);
+  }
+  JumpEntry& e = jump_cache[(pc >> 1) % kJumpCacheSize];
+  if (e.block == b) e.native = b->native;
+  // The block that jumped here can now jump straight to it, if nothing was dropped or
+  // refilled since it exited and this is the block its jump names.
+  if (pending_chain_ != 0) {
+    const auto* info = reinterpret_cast<const jit::ChainInfo*>(pending_chain_);
+    if (pending_chain_epoch_ == jit_->epoch() && info->target_host == b->host) {
+      jit_->chain(pending_chain_, b->native);
+    }
+    pending_chain_ = 0;
+  }
+  return b->native;
+}
+
+bool Hart::run_translated(bool& check_interrupts, uint64_t& next_poll) {
+  Block* b = lookup_block();
+  if (b == nullptr) {  // the fetch trapped, or a lone page-straddling instruction ran
+    pending_chain_ = 0;
+    return !trap_loop();
+  }
+  const void* code = native_code(b);
+  poll_at = next_poll;
+  const uintptr_t exit = jit_->enter(*this, code);
+  ++jit_stats_.unchained_exits;
+  switch (exit) {
+    case jit::kExitTrap: return !trap_loop();
+    case jit::kExitBreak:
+      check_interrupts = true;
+      if (poll_soon) {  // after WFI: look at the platform now
+        poll_soon = false;
+        next_poll = instret;
+      }
+      return true;
+    case jit::kExitJump:
+    case jit::kExitPoll: return true;
+    default:
+      pending_chain_ = exit;
+      pending_chain_epoch_ = jit_->epoch();
+      return true;
+  }
+}
+
+}  // namespace vessel::rv

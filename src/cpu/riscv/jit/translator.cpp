@@ -1,0 +1,198 @@
+#include "cpu/riscv/jit/translator.hpp"
+
+#include <chrono>
+#include <cstring>
+
+#include "cpu/riscv/code_cache.hpp"
+#include "cpu/riscv/hart.hpp"
+#include "cpu/riscv/jit/emitter.hpp"
+
+namespace vessel::rv::jit {
+
+namespace {
+// The most host code one block can need: 64 instructions of at most ~200 bytes each, plus
+// their cold paths. A block that still does not fit makes the arena refill.
+constexpr uint64_t kMaxBlockBytes = 64 * 1024;
+constexpr uint64_t kStubsBytes = 4096;
+
+// The shared stubs, in the order HartState::JitStubs lists them after `enter`.
+class StubEmitter : public Xbyak::CodeGenerator {
+ public:
+  StubEmitter(uint8_t* buffer, size_t size) : Xbyak::CodeGenerator(size, buffer) {}
+  void emit(size_t offsets[6]);
+};
+
+void StubEmitter::emit(size_t offsets[6]) {
+  using namespace Xbyak::util;
+  // enter(state, code): save what the SysV ABI says a callee keeps, pin the state in rbx, and
+  // keep rsp 16-byte aligned at every helper call the blocks make.
+  offsets[0] = getSize();
+  push(rbp);
+  push(rbx);
+  push(r12);
+  push(r13);
+  push(r14);
+  push(r15);
+  sub(rsp, 8);
+  mov(rbx, rdi);
+  jmp(rsi);
+
+  Xbyak::Label exit, exit_trap;
+  align(16);
+  offsets[1] = getSize();
+  L(exit);
+  add(rsp, 8);
+  pop(r15);
+  pop(r14);
+  pop(r13);
+  pop(r12);
+  pop(rbx);
+  pop(rbp);
+  ret();
+
+  align(16);
+  offsets[2] = getSize();
+  L(exit_trap);
+  mov(eax, kExitTrap);
+  jmp(exit);
+
+  align(16);
+  offsets[3] = getSize();
+  mov(eax, kExitPoll);
+  jmp(exit);
+
+  // A helper's semantics returned kJump, kTrap or kBreak with pc already set: the
+  // instruction retired unless it trapped.
+  align(16);
+  offsets[4] = getSize();
+  Xbyak::Label not_jump;
+  cmp(al, static_cast<uint8_t>(ExecStatus::kTrap));
+  je(exit_trap);
+  inc(qword[rbx + off::kInstret]);
+  cmp(al, static_cast<uint8_t>(ExecStatus::kJump));
+  jne(not_jump);
+  jmp(qword[rbx + off::kStubLookup]);
+  L(not_jump);
+  mov(eax, kExitBreak);
+  jmp(exit);
+
+  // lookup: on to pc through the jump cache without leaving translated code. A hit needs the
+  // same checks as Hart::lookup_block: tag (pc and privilege), the code cache's generation,
+  // and the fetch TLB still mapping pc's page to the host page the block came from.
+  align(16);
+  offsets[5] = getSize();
+  Xbyak::Label miss;
+  mov(rax, qword[rbx + off::kPc]);
+  mov(rcx, rax);
+  shr(rcx, 1);
+  and_(ecx, HartState::kJumpCacheSize - 1);
+  lea(rcx, ptr[rcx + rcx * 4]);
+  lea(rcx, ptr[rbx + rcx * 8 + off::kJumpCache]);
+  movzx(edx, byte[rbx + off::kPriv]);
+  shl(rdx, 62);
+  xor_(rdx, rax);
+  cmp(rdx, qword[rcx]);
+  jne(miss);
+  mov(rdx, qword[rbx + off::kCodeGeneration]);
+  mov(rdx, qword[rdx]);
+  cmp(rdx, qword[rcx + 8]);
+  jne(miss);
+  mov(rdx, rax);
+  shr(rdx, 12);
+  movzx(edx, dl);
+  lea(rdx, ptr[rdx + rdx * 2]);
+  mov(rsi, qword[rbx + off::kFetchTlb]);
+  lea(rdx, ptr[rsi + rdx * 8]);
+  mov(rsi, rax);
+  and_(rsi, -4096);
+  cmp(rsi, qword[rdx]);
+  jne(miss);
+  add(rax, qword[rdx + 8]);
+  cmp(rax, qword[rcx + 16]);
+  jne(miss);
+  mov(rax, qword[rcx + 32]);
+  test(rax, rax);
+  jz(miss);
+  jmp(rax);
+  L(miss);
+  mov(eax, kExitJump);
+  jmp(exit);
+}
+}  // namespace
+
+Result<std::unique_ptr<Translator>> Translator::create(uint64_t arena_bytes, JitStats& stats) {
+  std::unique_ptr<Translator> t(new Translator(TRY(Arena::create(arena_bytes)), stats));
+  t->emit_stubs();
+  return t;
+}
+
+void Translator::emit_stubs() {
+  StubEmitter e(arena_.write_cursor(), kStubsBytes);
+  size_t offsets[6] = {};
+  e.emit(offsets);
+  const uint8_t* base = arena_.exec_cursor();
+  enter_ = reinterpret_cast<uintptr_t (*)(HartState*, const void*)>(
+      reinterpret_cast<uintptr_t>(base + offsets[0]));
+  stubs_[0] = base + offsets[1];
+  stubs_[1] = base + offsets[2];
+  stubs_[2] = base + offsets[3];
+  stubs_[3] = base + offsets[4];
+  stubs_[4] = base + offsets[5];
+  arena_.commit(e.getSize());
+  stubs_bytes_ = arena_.used();
+}
+
+void Translator::install(HartState& s) const {
+  s.jit.exit = stubs_[0];
+  s.jit.exit_trap = stubs_[1];
+  s.jit.exit_poll = stubs_[2];
+  s.jit.helper_exit = stubs_[3];
+  s.jit.lookup = stubs_[4];
+}
+
+bool Translator::emit_block(Hart& h, Block& b, uint64_t pc) {
+  const uint64_t room = std::min(arena_.free_bytes(), kMaxBlockBytes);
+  if (room < 1024) return false;
+  try {
+    Emitter e(arena_.write_cursor(), room, stats_);
+    e.block(h, b.begin(), b.end(), pc & 0xfff, b.host);
+    b.native = arena_.exec_cursor();
+    arena_.commit(e.getSize());
+    stats_.code_bytes += e.getSize();
+    return true;
+  } catch (const Xbyak::Error&) {  // out of room (translation time only, never in guest code)
+    return false;
+  }
+}
+
+bool Translator::translate(Hart& h, Block& b, uint64_t pc) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool done = emit_block(h, b, pc);
+  if (done) ++stats_.blocks_translated;
+  stats_.cache_used = arena_.used();
+  stats_.translate_ns += static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+          .count());
+  return done;
+}
+
+void Translator::refill() {
+  arena_.reset(stubs_bytes_);
+  ++stats_.cache_flushes;
+  stats_.cache_used = arena_.used();
+}
+
+void Translator::chain(uintptr_t exit, const void* target) {
+  const auto* info = reinterpret_cast<const ChainInfo*>(exit);
+  const auto* site = reinterpret_cast<const uint8_t*>(exit) - info->site_back;
+  if (!arena_.contains(site) || !arena_.contains(target)) return;
+  const int64_t rel = static_cast<const uint8_t*>(target) - (site + 5);
+  const auto rel32 = static_cast<int32_t>(rel);
+  uint8_t* w = arena_.writable(site);
+  // The site is a 5-byte jmp rel32 (E9) that went to its exit stub; only its displacement
+  // changes. This hart's thread is the only one that runs this arena, and it is not in it.
+  std::memcpy(w + 1, &rel32, sizeof(rel32));
+  ++stats_.chained_exits;
+}
+
+}  // namespace vessel::rv::jit

@@ -1,0 +1,66 @@
+// The translator: compiles a decoded block (code_cache.hpp) to x86-64 host code in the hart's
+// arena, and runs it. Guest state stays in HartState, addressed through rbx; see docs/jit.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "base/result.hpp"
+#include "cpu/riscv/engine.hpp"
+#include "cpu/riscv/jit/arena.hpp"
+
+namespace vessel::rv {
+class Hart;
+struct Block;
+struct HartState;
+}  // namespace vessel::rv
+
+namespace vessel::rv::jit {
+
+// What translated code returns to the run loop. Any other value is the address of a
+// ChainInfo: a direct jump to a block in the same page, which the run loop may patch.
+enum Exit : uintptr_t {
+  kExitJump = 1,   // pc is a jump target the inline jump cache did not know
+  kExitBreak = 2,  // an instruction asked the loop to look at interrupts (CSR, xRET, wfi, ...)
+  kExitTrap = 3,   // a trap was entered
+  kExitPoll = 4,   // instret reached poll_at, or another thread raised attention
+};
+inline constexpr uintptr_t kFirstChainExit = 4096;
+
+// Stored in the arena right after each patchable jump's exit stub.
+struct ChainInfo {
+  uint64_t site_back;    // the jump instruction is this many bytes before the ChainInfo
+  uint64_t target_host;  // host address of the target's guest bytes (its block's key)
+};
+
+class Translator {
+ public:
+  static Result<std::unique_ptr<Translator>> create(uint64_t arena_bytes, JitStats& stats);
+
+  // Translates `b` (entered at `pc`), setting b.native. False when the arena is full: the
+  // caller refills it, forgets every earlier translation, and asks again (an empty arena
+  // always has room for a block).
+  bool translate(Hart& h, Block& b, uint64_t pc);
+  void refill();
+  // Runs translated code from `code` until it returns to the loop.
+  uintptr_t enter(HartState& s, const void* code) const { return enter_(&s, code); }
+  // Makes the jump that exited with `exit` go straight to `target` from now on.
+  void chain(uintptr_t exit, const void* target);
+  uint64_t epoch() const { return arena_.epoch(); }
+  // Points the state's stub addresses (HartState::jit) at this arena's stubs.
+  void install(HartState& s) const;
+  const Arena& arena() const { return arena_; }
+
+ private:
+  Translator(Arena arena, JitStats& stats) : arena_(std::move(arena)), stats_(stats) {}
+  void emit_stubs();
+  bool emit_block(Hart& h, Block& b, uint64_t pc);
+
+  Arena arena_;
+  JitStats& stats_;
+  uintptr_t (*enter_)(HartState*, const void*) = nullptr;
+  uint64_t stubs_bytes_ = 0;
+  const void* stubs_[5] = {};
+};
+
+}  // namespace vessel::rv::jit
