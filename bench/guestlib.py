@@ -194,9 +194,11 @@ def options(pairs):
 
 
 def vessel_argv(vessel, firmware, kernel, *, initrd=None, append=None, memory="512M", cpus=1,
-                features=None, timeout=600, stats=True):
+                features=None, timeout=600, stats=True, engine=None):
     argv = [vessel, "run", "--firmware", firmware, "--memory", memory, "--cpus", str(cpus),
             "--timeout", str(int(timeout))]
+    if engine:
+        argv += ["--engine", engine]
     argv += options([("--kernel", kernel), ("--initrd", initrd), ("--append", append)])
     if features:
         argv.append(f"--cpu-features={features}")
@@ -219,6 +221,16 @@ def vessel_smp_works(vessel):
                            text=True)
     # Refused, it names the option; accepted, the missing kernel is the complaint.
     return "--cpus 2" not in probe.stdout and "/nonexistent" in probe.stdout
+
+
+def vessel_engine_works(vessel):
+    """Whether this vessel accepts --engine (the translator landed); checked without booting."""
+    probe = subprocess.run([vessel, "run", "--engine", "interp", "--firmware", "none", "--kernel",
+                            "/nonexistent"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    # Refused, CLI11 names the option ("arguments were not expected: interp --engine");
+    # accepted, the missing kernel is the complaint.
+    return "--engine" not in probe.stdout and "/nonexistent" in probe.stdout
 
 
 def host_info(vessel=None, qemu=None):
