@@ -19,7 +19,8 @@ Result<Arena> Arena::create(uint64_t bytes) {
     return make_error(fmt::format("jit arena: {} bytes: {}", bytes, std::strerror(e)));
   }
   void* rw = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  void* rx = rw == MAP_FAILED ? MAP_FAILED : mmap(nullptr, bytes, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+  void* rx = rw == MAP_FAILED ? MAP_FAILED
+                              : mmap(nullptr, bytes, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
   const int e = errno;
   close(fd);  // the mappings keep the memory
   if (rw == MAP_FAILED || rx == MAP_FAILED) {

@@ -14,20 +14,69 @@ bool fits_i32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
 bool has_emitter(Op op) {
   switch (op) {
-    case Op::lui: case Op::auipc: case Op::jal: case Op::jalr:
-    case Op::beq: case Op::bne: case Op::blt: case Op::bge: case Op::bltu: case Op::bgeu:
-    case Op::lb: case Op::lh: case Op::lw: case Op::ld: case Op::lbu: case Op::lhu: case Op::lwu:
-    case Op::sb: case Op::sh: case Op::sw: case Op::sd:
-    case Op::addi: case Op::slti: case Op::sltiu: case Op::xori: case Op::ori: case Op::andi:
-    case Op::slli: case Op::srli: case Op::srai:
-    case Op::add: case Op::sub: case Op::sll: case Op::slt: case Op::sltu: case Op::xor_:
-    case Op::srl: case Op::sra: case Op::or_: case Op::and_:
-    case Op::addiw: case Op::slliw: case Op::srliw: case Op::sraiw:
-    case Op::addw: case Op::subw: case Op::sllw: case Op::srlw: case Op::sraw:
+    case Op::lui:
+    case Op::auipc:
+    case Op::jal:
+    case Op::jalr:
+    case Op::beq:
+    case Op::bne:
+    case Op::blt:
+    case Op::bge:
+    case Op::bltu:
+    case Op::bgeu:
+    case Op::lb:
+    case Op::lh:
+    case Op::lw:
+    case Op::ld:
+    case Op::lbu:
+    case Op::lhu:
+    case Op::lwu:
+    case Op::sb:
+    case Op::sh:
+    case Op::sw:
+    case Op::sd:
+    case Op::addi:
+    case Op::slti:
+    case Op::sltiu:
+    case Op::xori:
+    case Op::ori:
+    case Op::andi:
+    case Op::slli:
+    case Op::srli:
+    case Op::srai:
+    case Op::add:
+    case Op::sub:
+    case Op::sll:
+    case Op::slt:
+    case Op::sltu:
+    case Op::xor_:
+    case Op::srl:
+    case Op::sra:
+    case Op::or_:
+    case Op::and_:
+    case Op::addiw:
+    case Op::slliw:
+    case Op::srliw:
+    case Op::sraiw:
+    case Op::addw:
+    case Op::subw:
+    case Op::sllw:
+    case Op::srlw:
+    case Op::sraw:
     case Op::fence:
-    case Op::mul: case Op::mulh: case Op::mulhsu: case Op::mulhu:
-    case Op::div: case Op::divu: case Op::rem: case Op::remu:
-    case Op::mulw: case Op::divw: case Op::divuw: case Op::remw: case Op::remuw: return true;
+    case Op::mul:
+    case Op::mulh:
+    case Op::mulhsu:
+    case Op::mulhu:
+    case Op::div:
+    case Op::divu:
+    case Op::rem:
+    case Op::remu:
+    case Op::mulw:
+    case Op::divw:
+    case Op::divuw:
+    case Op::remw:
+    case Op::remuw: return true;
     default: return false;
   }
 }
@@ -57,10 +106,27 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
   if (rd == kZeroSink) {
     // Writes to x0 vanish, and none of these ops has another effect.
     switch (d.op) {
-      case Op::lui: case Op::auipc: case Op::addi: case Op::slti: case Op::sltiu: case Op::xori:
-      case Op::ori: case Op::andi: case Op::slli: case Op::srli: case Op::srai: case Op::add:
-      case Op::sub: case Op::sll: case Op::slt: case Op::sltu: case Op::xor_: case Op::srl:
-      case Op::sra: case Op::or_: case Op::and_: return true;
+      case Op::lui:
+      case Op::auipc:
+      case Op::addi:
+      case Op::slti:
+      case Op::sltiu:
+      case Op::xori:
+      case Op::ori:
+      case Op::andi:
+      case Op::slli:
+      case Op::srli:
+      case Op::srai:
+      case Op::add:
+      case Op::sub:
+      case Op::sll:
+      case Op::slt:
+      case Op::sltu:
+      case Op::xor_:
+      case Op::srl:
+      case Op::sra:
+      case Op::or_:
+      case Op::and_: return true;
       default: break;
     }
   }
@@ -143,9 +209,15 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
     case Op::xor_: rr([&](const Xbyak::Reg64& a, const auto& b) { xor_(a, b); }); return true;
     case Op::or_: rr([&](const Xbyak::Reg64& a, const auto& b) { or_(a, b); }); return true;
     case Op::and_: rr([&](const Xbyak::Reg64& a, const auto& b) { and_(a, b); }); return true;
-    case Op::sll: shift_reg([&](const Xbyak::Reg64& a, const Xbyak::Reg8& c) { shl(a, c); }); return true;
-    case Op::srl: shift_reg([&](const Xbyak::Reg64& a, const Xbyak::Reg8& c) { shr(a, c); }); return true;
-    case Op::sra: shift_reg([&](const Xbyak::Reg64& a, const Xbyak::Reg8& c) { sar(a, c); }); return true;
+    case Op::sll:
+      shift_reg([&](const Xbyak::Reg64& a, const Xbyak::Reg8& c) { shl(a, c); });
+      return true;
+    case Op::srl:
+      shift_reg([&](const Xbyak::Reg64& a, const Xbyak::Reg8& c) { shr(a, c); });
+      return true;
+    case Op::sra:
+      shift_reg([&](const Xbyak::Reg64& a, const Xbyak::Reg8& c) { sar(a, c); });
+      return true;
     default: return false;
   }
 }
@@ -167,15 +239,47 @@ bool Emitter::emit_alu_w(const DecodedInsn& d) {
     finish();
   };
   switch (d.op) {
-    case Op::addiw: rs1_32(); add(eax, imm); finish(); return true;
-    case Op::slliw: rs1_32(); shl(eax, imm); finish(); return true;
-    case Op::srliw: rs1_32(); shr(eax, imm); finish(); return true;
-    case Op::sraiw: rs1_32(); sar(eax, imm); finish(); return true;
-    case Op::addw: rs1_32(); load_x(rcx, d.rs2); add(eax, ecx); finish(); return true;
-    case Op::subw: rs1_32(); load_x(rcx, d.rs2); sub(eax, ecx); finish(); return true;
-    case Op::sllw: shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { shl(a, c); }); return true;
-    case Op::srlw: shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { shr(a, c); }); return true;
-    case Op::sraw: shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { sar(a, c); }); return true;
+    case Op::addiw:
+      rs1_32();
+      add(eax, imm);
+      finish();
+      return true;
+    case Op::slliw:
+      rs1_32();
+      shl(eax, imm);
+      finish();
+      return true;
+    case Op::srliw:
+      rs1_32();
+      shr(eax, imm);
+      finish();
+      return true;
+    case Op::sraiw:
+      rs1_32();
+      sar(eax, imm);
+      finish();
+      return true;
+    case Op::addw:
+      rs1_32();
+      load_x(rcx, d.rs2);
+      add(eax, ecx);
+      finish();
+      return true;
+    case Op::subw:
+      rs1_32();
+      load_x(rcx, d.rs2);
+      sub(eax, ecx);
+      finish();
+      return true;
+    case Op::sllw:
+      shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { shl(a, c); });
+      return true;
+    case Op::srlw:
+      shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { shr(a, c); });
+      return true;
+    case Op::sraw:
+      shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { sar(a, c); });
+      return true;
     default: return false;
   }
 }
@@ -308,7 +412,12 @@ bool Emitter::emit_control(const DecodedInsn& d) {
       ended_ = true;
       return true;
     }
-    case Op::beq: case Op::bne: case Op::blt: case Op::bge: case Op::bltu: case Op::bgeu: {
+    case Op::beq:
+    case Op::bne:
+    case Op::blt:
+    case Op::bge:
+    case Op::bltu:
+    case Op::bgeu: {
       Xbyak::Label& taken = new_label();
       load_x(rax, d.rs1);
       if (d.rs2 == 0) {

@@ -23,13 +23,14 @@ HelperKind helper_kind(Op op) {
     case Ext::A: return HelperKind::kAtomic;
     case Ext::Zicsr: return HelperKind::kCsr;
     case Ext::RV64I:
-    case Ext::M: return op == Op::ecall || op == Op::ebreak ? HelperKind::kSystem : HelperKind::kInteger;
+    case Ext::M:
+      return op == Op::ecall || op == Op::ebreak ? HelperKind::kSystem : HelperKind::kInteger;
     default: return HelperKind::kSystem;
   }
 }
 
-void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end,
-                    uint64_t page_offset, uint64_t host) {
+void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, uint64_t page_offset,
+                    uint64_t host) {
   (void)h;
   page_offset_ = page_offset;
   host_ = host;
@@ -103,8 +104,12 @@ void Emitter::exit_to(int64_t target, uint32_t extra) {
   if (delta != 0) add(state(off::kPc), static_cast<int32_t>(delta));
   const uint32_t n = retired_ + extra;
   if (n != 0) add(state(off::kInstret), static_cast<int32_t>(n));
+  // Chained only within one guest page that is also one host page (guest RAM is page-aligned
+  // on the host; the tests' RAM may not be), since blocks are dropped by host page.
   const int64_t in_page = static_cast<int64_t>(page_offset_) + target;
-  if (in_page >= 0 && in_page < 4096) {
+  const uint64_t target_host = host_ + static_cast<uint64_t>(target);
+  if (in_page >= 0 && in_page < 4096 && (target_host ^ host_) < 4096 &&
+      (target_host >> 12) == (host_ >> 12)) {
     chain_exit(target);
   } else {
     jmp(qword[rbx + off::kStubLookup]);

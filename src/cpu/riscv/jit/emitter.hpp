@@ -24,7 +24,9 @@ namespace vessel::rv::jit {
 
 // Offsets of the state translated code reads and writes, all within a 32-bit displacement.
 namespace off {
-inline constexpr int32_t x(unsigned r) { return static_cast<int32_t>(offsetof(HartState, x) + 8 * r); }
+inline constexpr int32_t x(unsigned r) {
+  return static_cast<int32_t>(offsetof(HartState, x) + 8 * r);
+}
 inline constexpr int32_t kPc = offsetof(HartState, pc);
 inline constexpr int32_t kInstret = offsetof(HartState, instret);
 inline constexpr int32_t kPriv = offsetof(HartState, priv);
@@ -66,21 +68,23 @@ class Emitter : public Xbyak::CodeGenerator {
  private:
   // --- state of the walk through the block ---
   // [pc] holds entry pc + synced_ while the block runs; instret lags by retired_.
-  uint32_t off_ = 0;        // the current instruction's offset from the entry pc
-  uint32_t synced_ = 0;     // what [pc] holds, as an offset from the entry pc
-  uint32_t retired_ = 0;    // instructions retired since [instret] was last written
+  uint32_t off_ = 0;      // the current instruction's offset from the entry pc
+  uint32_t synced_ = 0;   // what [pc] holds, as an offset from the entry pc
+  uint32_t retired_ = 0;  // instructions retired since [instret] was last written
   uint64_t page_offset_ = 0;
   uint64_t host_ = 0;
   JitStats& stats_;
   std::deque<Xbyak::Label> labels_;
   std::vector<std::function<void()>> cold_;  // out-of-line code, emitted after the block
   bool ended_ = false;                       // the last instruction left the block itself
-  Xbyak::Label helper_exit_;  // a helper returned something other than kNext
+  Xbyak::Label helper_exit_;                 // a helper returned something other than kNext
   unsigned helpers_emitted_ = 0;
   Xbyak::Label& helper_exit();
 
   Xbyak::Label& new_label() { return labels_.emplace_back(); }
-  static Xbyak::Address xreg(unsigned r) { return Xbyak::util::qword[Xbyak::util::rbx + off::x(r)]; }
+  static Xbyak::Address xreg(unsigned r) {
+    return Xbyak::util::qword[Xbyak::util::rbx + off::x(r)];
+  }
   Xbyak::Address state(int32_t offset) { return qword[rbx + offset]; }
   void load_x(const Xbyak::Reg64& dst, unsigned r);
   // pc and instret made exact for the current instruction (before a call that may trap).

@@ -1,0 +1,161 @@
+// The translator: every op is covered (an emitter or its semantics as a helper), the arena is
+// never writable and executable at once, and translated programs behave as interpreted ones
+// where the translator has its own paths (chaining, polling, refills, code written by the
+// running block, faults in the middle of a block).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cpu/riscv/decoder.hpp"
+#include "cpu/riscv/dispatch.hpp"
+#include "cpu/riscv/jit/emitter.hpp"
+#include "cpu/riscv/jit/translator.hpp"
+#include "test_machine.hpp"
+
+namespace vessel::rv {
+namespace {
+
+using namespace test;
+
+TEST(JitTest, EveryOpHasAnEmitterOrItsSemanticsAsAHelper) {
+  std::vector<uint8_t> buffer(64 * 1024);
+  JitStats stats;
+  TestMachine m;
+  unsigned count = 0;
+  const InsnInfo* table = insn_table(count);
+  for (unsigned i = 0; i < count; ++i) {
+    const auto op = static_cast<Op>(i);
+    const DecodedInsn d = decode(table[i].match);
+    ASSERT_EQ(d.op, op) << table[i].mnemonic;
+    ASSERT_NE(handler_for(op), nullptr) << table[i].mnemonic << " has no semantics";
+    jit::Emitter e(buffer.data(), buffer.size(), stats);
+    e.block(m.hart, &d, &d + 1, 0, 0x1000);
+    EXPECT_EQ(e.helpers_emitted(), jit::has_emitter(op) ? 0U : 1U)
+        << table[i].mnemonic << ": has_emitter says " << jit::has_emitter(op);
+  }
+}
+
+TEST(JitTest, TheArenaIsNeverWritableAndExecutable) {
+  JitStats stats;
+  auto t = jit::Translator::create(kMinJitCacheBytes, stats);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  unsigned views = 0;
+  while (std::getline(maps, line)) {
+    const std::string perms = line.substr(line.find(' ') + 1, 4);
+    EXPECT_FALSE(perms[1] == 'w' && perms[2] == 'x') << line;
+    if (line.find("vessel-jit") != std::string::npos) {
+      ++views;
+      EXPECT_TRUE(perms == "rw-s" || perms == "r-xs") << line;
+    }
+  }
+  EXPECT_EQ(views, 2U);
+}
+
+// Runs the program at the start of RAM block by block until pc reaches `end`.
+uint64_t run_to(TestMachine& m, uint64_t end, unsigned max_blocks = 1'000'000) {
+  unsigned n = 0;
+  while (m.hart.pc != end && n++ < max_blocks) m.hart.step_block();
+  EXPECT_EQ(m.hart.pc, end) << "did not reach the end in " << max_blocks << " blocks";
+  return n;
+}
+
+struct BothEngines : ::testing::TestWithParam<Engine> {
+  TestMachine m;
+  void SetUp() override { ASSERT_TRUE(m.hart.set_engine(GetParam()).ok()); }
+};
+
+TEST_P(BothEngines, ALoopThatChainsToItselfCounts) {
+  const uint64_t base = TestMachine::kRamBase;
+  // a0 = 0; a1 = 100000; loop: a0 += 3; a1 -= 1; bnez a1, loop
+  const uint64_t end =
+      m.program(base, {enc::addi(a0, zero, 0), enc::lui(a1, 24), enc::addiw(a1, a1, 1696),
+                       enc::addi(a0, a0, 3), enc::addi(a1, a1, -1), enc::bne(a1, zero, -8)});
+  run_to(m, end);
+  EXPECT_EQ(m.hart.x[a0], 300000U);
+  EXPECT_EQ(m.hart.instret, 3U + 3U * 100000U);
+}
+
+TEST_P(BothEngines, ALoopThatChainsToItselfStillSeesAStopRequest) {
+  m.program(TestMachine::kRamBase, {enc::jal(zero, 0)});  // j .
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop.store(true);
+    m.irq.kick();
+  });
+  EXPECT_EQ(m.hart.run(stop, nullptr), StopReason::kRequested);
+  stopper.join();
+  EXPECT_GT(m.hart.instret, 1000U);
+}
+
+TEST_P(BothEngines, AStoreIntoTheRunningBlockChangesWhatRunsNext) {
+  const uint64_t base = TestMachine::kRamBase;
+  // t0 = address of the patched slot; t1 = the word "addi a0, zero, 42"; sw t1 -> slot;
+  // slot: addi a0, zero, 1 (replaced before it runs)
+  const uint64_t slot = base + 6 * 4;
+  const uint32_t new_word = enc::addi(a0, zero, 42);
+  const uint64_t end = m.program(
+      base, {enc::auipc(t0, 0), enc::addi(t0, t0, 24), enc::lui(t1, (new_word + 0x800) >> 12),
+             enc::addiw(t1, t1, static_cast<int32_t>(new_word << 20) >> 20), enc::sw(t1, t0, 0),
+             enc::addi(zero, zero, 0), enc::addi(a0, zero, 1)});
+  m.program(end, {enc::jal(zero, 0)});  // a block boundary where run_to stops
+  ASSERT_EQ(m.get32(slot), enc::addi(a0, zero, 1));
+  run_to(m, end, 20);
+  EXPECT_EQ(m.csr(kMcause), 0U) << std::hex << m.csr(kMepc);
+  EXPECT_EQ(m.hart.x[a0], 42U);
+  EXPECT_EQ(m.hart.instret, 8U);  // the seven, and the jump at the end (the same block)
+}
+
+TEST_P(BothEngines, ALoadFaultMidBlockIsPrecise) {
+  const uint64_t base = TestMachine::kRamBase;
+  const uint64_t handler = base + 0x800;
+  m.set_csr(kMtvec, handler);
+  // Three instructions retire, then a load from an address with nothing behind it faults.
+  m.program(base, {enc::addi(a0, zero, 1), enc::addi(a1, zero, 2), enc::lui(t0, 0x10),
+                   enc::ld(a2, t0, 8), enc::addi(a3, zero, 3)});
+  m.program(handler, {enc::jal(zero, 0)});
+  run_to(m, handler, 10);
+  EXPECT_EQ(m.csr(kMepc), base + 12);
+  EXPECT_EQ(m.csr(kMcause), cause(Exception::kLoadAccessFault));
+  EXPECT_EQ(m.csr(kMtval), 0x10008U);
+  EXPECT_EQ(m.hart.instret, 3U);
+  EXPECT_EQ(m.hart.x[a3], 0U);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, BothEngines, ::testing::Values(Engine::kInterp, Engine::kJit),
+                         [](const auto& p) { return std::string(engine_name(p.param)); });
+
+TEST(JitTest, AFullArenaIsRefilledAndTheProgramGoesOn) {
+  TestMachine m;
+  ASSERT_TRUE(m.hart.set_engine(Engine::kJit, kMinJitCacheBytes).ok());
+  // 6000 blocks of "add a0, a0, a1; addi a1, a1, 1; (add a2, a2, a1) x 12; j next", run
+  // twice: more host code than 1 MiB holds.
+  const uint64_t base = TestMachine::kRamBase;
+  const unsigned blocks = 6000;
+  uint64_t pa = base;
+  for (unsigned k = 0; k < blocks; ++k) {
+    pa = m.program(pa, {enc::add(a0, a0, a1), enc::addi(a1, a1, 1)});
+    for (int r = 0; r < 12; ++r) pa = m.program(pa, {enc::add(a2, a2, a1)});
+    pa = m.program(pa, {enc::jal(zero, 4)});
+  }
+  const uint64_t end = pa;
+  for (int round = 0; round < 2; ++round) {
+    m.hart.pc = base;
+    run_to(m, end, 2 * blocks);
+  }
+  const uint64_t n = 2 * blocks;
+  EXPECT_EQ(m.hart.x[a1], n);
+  EXPECT_EQ(m.hart.x[a0], n * (n - 1) / 2);
+  EXPECT_GT(m.hart.jit_stats().code_bytes, kMinJitCacheBytes);
+  EXPECT_GT(m.hart.jit_stats().cache_flushes, 0U);
+  EXPECT_LE(m.hart.jit_stats().cache_used, kMinJitCacheBytes);
+}
+
+}  // namespace
+}  // namespace vessel::rv
