@@ -11,11 +11,11 @@
 
 struct bench {
   const char* name;
-  const char* op;              // what one op is, for "ns per op"
-  uint64_t ops_per_unit;       // ops in one unit
+  const char* op;                   // what one op is, for "ns per op"
+  uint64_t ops_per_unit;            // ops in one unit
   void (*setup)(const char* self);  // untimed; self is argv[0] (forkexec finds noop beside it)
-  uint64_t (*unit)(void);      // one unit of work; returns its checksum
-  void (*teardown)(void);      // untimed; may be NULL
+  uint64_t (*unit)(void);           // one unit of work; returns its checksum
+  void (*teardown)(void);           // untimed; may be NULL
 };
 
 // One line each in main.c's table, defined in the files named after them.
