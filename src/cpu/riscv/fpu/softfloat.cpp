@@ -6,6 +6,8 @@
 // decided. Both formats share one template.
 #include "cpu/riscv/fpu/softfloat.hpp"
 
+#include "cpu/riscv/fpu/hostfloat.hpp"
+
 #include <bit>
 #include <limits>
 #include <type_traits>
@@ -553,49 +555,86 @@ inline uint64_t magnitude_of(int64_t x) {
 
 // ---- public entry points ----
 
-#define VESSEL_FP_DEFINE(P, F, T)                                                                 \
-  T P##_add(T a, T b, RoundingMode rm, uint8_t& flags) { return add<F>(a, b, false, rm, flags); } \
-  T P##_sub(T a, T b, RoundingMode rm, uint8_t& flags) { return add<F>(a, b, true, rm, flags); }  \
-  T P##_mul(T a, T b, RoundingMode rm, uint8_t& flags) { return mul<F>(a, b, rm, flags); }        \
-  T P##_div(T a, T b, RoundingMode rm, uint8_t& flags) { return div<F>(a, b, rm, flags); }        \
-  T P##_sqrt(T a, RoundingMode rm, uint8_t& flags) { return sqrt<F>(a, rm, flags); }              \
-  T P##_muladd(T a, T b, T c, RoundingMode rm, uint8_t& flags, bool negate_product,               \
-               bool negate_addend) {                                                              \
-    return muladd<F>(a, b, c, rm, flags, negate_product, negate_addend);                          \
-  }                                                                                               \
-  T P##_min(T a, T b, uint8_t& flags) { return min_max<F>(a, b, false, flags); }                  \
-  T P##_max(T a, T b, uint8_t& flags) { return min_max<F>(a, b, true, flags); }                   \
-  bool P##_eq(T a, T b, uint8_t& flags) { return eq<F>(a, b, flags); }                            \
-  bool P##_lt(T a, T b, uint8_t& flags) { return lt<F>(a, b, false, flags); }                     \
-  bool P##_le(T a, T b, uint8_t& flags) { return lt<F>(a, b, true, flags); }                      \
-  uint32_t P##_classify(T a) { return classify<F>(a); }                                           \
-  int32_t P##_to_i32(T a, RoundingMode rm, uint8_t& flags) {                                      \
-    return to_int<F, int32_t>(a, rm, flags);                                                      \
-  }                                                                                               \
-  uint32_t P##_to_u32(T a, RoundingMode rm, uint8_t& flags) {                                     \
-    return to_int<F, uint32_t>(a, rm, flags);                                                     \
-  }                                                                                               \
-  int64_t P##_to_i64(T a, RoundingMode rm, uint8_t& flags) {                                      \
-    return to_int<F, int64_t>(a, rm, flags);                                                      \
-  }                                                                                               \
-  uint64_t P##_to_u64(T a, RoundingMode rm, uint8_t& flags) {                                     \
-    return to_int<F, uint64_t>(a, rm, flags);                                                     \
-  }                                                                                               \
-  T P##_from_i32(int32_t x, RoundingMode rm, uint8_t& flags) {                                    \
-    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                                        \
-  }                                                                                               \
-  T P##_from_u32(uint32_t x, RoundingMode rm, uint8_t& flags) {                                   \
-    return from_int<F>(false, x, rm, flags);                                                      \
-  }                                                                                               \
-  T P##_from_i64(int64_t x, RoundingMode rm, uint8_t& flags) {                                    \
-    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                                        \
-  }                                                                                               \
-  T P##_from_u64(uint64_t x, RoundingMode rm, uint8_t& flags) {                                   \
-    return from_int<F>(false, x, rm, flags);                                                      \
+// add, sub, mul, div and sqrt try the host FPU first (hostfloat.hpp): exact, and much
+// faster, for ordinary operands in round-to-nearest-even.
+template <class F, typename H>
+typename F::Bits host_or_soft(host::Op op, typename F::Bits a, typename F::Bits b, RoundingMode rm,
+                              uint8_t& flags) {
+  H r;
+  if (rm == RoundingMode::kRNE &&
+      host::binary<H>(op, std::bit_cast<H>(a), std::bit_cast<H>(b), r, flags, kNX)) {
+    return std::bit_cast<typename F::Bits>(r);
+  }
+  switch (op) {
+    case host::Op::kAdd: return add<F>(a, b, false, rm, flags);
+    case host::Op::kSub: return add<F>(a, b, true, rm, flags);
+    case host::Op::kMul: return mul<F>(a, b, rm, flags);
+    case host::Op::kDiv: break;
+  }
+  return div<F>(a, b, rm, flags);
+}
+template <class F, typename H>
+typename F::Bits host_or_soft_sqrt(typename F::Bits a, RoundingMode rm, uint8_t& flags) {
+  H r;
+  if (rm == RoundingMode::kRNE && host::square_root<H>(std::bit_cast<H>(a), r, flags, kNX)) {
+    return std::bit_cast<typename F::Bits>(r);
+  }
+  return sqrt<F>(a, rm, flags);
+}
+
+#define VESSEL_FP_DEFINE(P, F, T, H)                                                \
+  T P##_add(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
+    return host_or_soft<F, H>(host::Op::kAdd, a, b, rm, flags);                     \
+  }                                                                                 \
+  T P##_sub(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
+    return host_or_soft<F, H>(host::Op::kSub, a, b, rm, flags);                     \
+  }                                                                                 \
+  T P##_mul(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
+    return host_or_soft<F, H>(host::Op::kMul, a, b, rm, flags);                     \
+  }                                                                                 \
+  T P##_div(T a, T b, RoundingMode rm, uint8_t& flags) {                            \
+    return host_or_soft<F, H>(host::Op::kDiv, a, b, rm, flags);                     \
+  }                                                                                 \
+  T P##_sqrt(T a, RoundingMode rm, uint8_t& flags) {                                \
+    return host_or_soft_sqrt<F, H>(a, rm, flags);                                   \
+  }                                                                                 \
+  T P##_muladd(T a, T b, T c, RoundingMode rm, uint8_t& flags, bool negate_product, \
+               bool negate_addend) {                                                \
+    return muladd<F>(a, b, c, rm, flags, negate_product, negate_addend);            \
+  }                                                                                 \
+  T P##_min(T a, T b, uint8_t& flags) { return min_max<F>(a, b, false, flags); }    \
+  T P##_max(T a, T b, uint8_t& flags) { return min_max<F>(a, b, true, flags); }     \
+  bool P##_eq(T a, T b, uint8_t& flags) { return eq<F>(a, b, flags); }              \
+  bool P##_lt(T a, T b, uint8_t& flags) { return lt<F>(a, b, false, flags); }       \
+  bool P##_le(T a, T b, uint8_t& flags) { return lt<F>(a, b, true, flags); }        \
+  uint32_t P##_classify(T a) { return classify<F>(a); }                             \
+  int32_t P##_to_i32(T a, RoundingMode rm, uint8_t& flags) {                        \
+    return to_int<F, int32_t>(a, rm, flags);                                        \
+  }                                                                                 \
+  uint32_t P##_to_u32(T a, RoundingMode rm, uint8_t& flags) {                       \
+    return to_int<F, uint32_t>(a, rm, flags);                                       \
+  }                                                                                 \
+  int64_t P##_to_i64(T a, RoundingMode rm, uint8_t& flags) {                        \
+    return to_int<F, int64_t>(a, rm, flags);                                        \
+  }                                                                                 \
+  uint64_t P##_to_u64(T a, RoundingMode rm, uint8_t& flags) {                       \
+    return to_int<F, uint64_t>(a, rm, flags);                                       \
+  }                                                                                 \
+  T P##_from_i32(int32_t x, RoundingMode rm, uint8_t& flags) {                      \
+    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                          \
+  }                                                                                 \
+  T P##_from_u32(uint32_t x, RoundingMode rm, uint8_t& flags) {                     \
+    return from_int<F>(false, x, rm, flags);                                        \
+  }                                                                                 \
+  T P##_from_i64(int64_t x, RoundingMode rm, uint8_t& flags) {                      \
+    return from_int<F>(x < 0, magnitude_of(x), rm, flags);                          \
+  }                                                                                 \
+  T P##_from_u64(uint64_t x, RoundingMode rm, uint8_t& flags) {                     \
+    return from_int<F>(false, x, rm, flags);                                        \
   }
 
-VESSEL_FP_DEFINE(f32, F32, uint32_t)
-VESSEL_FP_DEFINE(f64, F64, uint64_t)
+VESSEL_FP_DEFINE(f32, F32, uint32_t, float)
+VESSEL_FP_DEFINE(f64, F64, uint64_t, double)
 #undef VESSEL_FP_DEFINE
 
 uint64_t f32_to_f64(uint32_t a, uint8_t& flags) {
