@@ -132,31 +132,29 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
   }
   auto rr = [&](auto op) {  // rd = rs1 op rs2
     load_x(rax, d.rs1);
-    if (d.rs2 == 0) {
-      xor_(ecx, ecx);
-      op(rax, rcx);
-    } else {
-      op(rax, xreg(d.rs2));
-    }
-    mov(xreg(rd), rax);
+    op(rax, src(d.rs2, rcx));
+    write_x(rd, rax);
   };
   auto ri = [&](auto op) {  // rd = rs1 op imm
     if (d.rs1 == rd && rd != 0) {
-      op(xreg(rd), imm);
+      if (const Xbyak::Reg64* h = cached(rd)) {
+        op(*h, imm);
+        write_x(rd, *h);  // marks it written
+      } else {
+        op(xreg(rd), imm);
+      }
       return;
     }
     load_x(rax, d.rs1);
     op(rax, imm);
-    mov(xreg(rd), rax);
+    write_x(rd, rax);
   };
   auto set_if = [&](bool immediate, bool is_signed) {
     load_x(rax, d.rs1);
     if (immediate) {
       cmp(rax, imm);
-    } else if (d.rs2 == 0) {
-      cmp(rax, 0);
     } else {
-      cmp(rax, xreg(d.rs2));
+      cmp(rax, src(d.rs2, rcx));
     }
     if (is_signed) {
       setl(al);
@@ -164,16 +162,23 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
       setb(al);
     }
     movzx(eax, al);
-    mov(xreg(rd), rax);
+    write_x(rd, rax);
   };
   auto shift_reg = [&](auto op) {
     load_x(rax, d.rs1);
     load_x(rcx, d.rs2);
     op(rax, cl);  // x86 masks a 64-bit shift count to 6 bits, as RISC-V does
-    mov(xreg(rd), rax);
+    write_x(rd, rax);
   };
   switch (d.op) {
-    case Op::lui: mov(xreg(rd), imm); return true;
+    case Op::lui:
+      if (rd < 32 && slot_of_[rd] >= 0) {
+        mov(rax, static_cast<uint64_t>(d.imm));
+        write_x(rd, rax);
+      } else {
+        mov(xreg(rd), imm);
+      }
+      return true;
     case Op::auipc: {
       const int64_t v = static_cast<int64_t>(off_) - synced_ + d.imm;
       mov(rax, state(off::kPc));
@@ -183,13 +188,13 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
         mov(rcx, v);
         add(rax, rcx);
       }
-      mov(xreg(rd), rax);
+      write_x(rd, rax);
       return true;
     }
     case Op::addi:
       if (d.imm == 0) {
         load_x(rax, d.rs1);
-        mov(xreg(rd), rax);
+        write_x(rd, rax);
         return true;
       }
       ri([&](const auto& a, int32_t b) { add(a, b); });
@@ -229,7 +234,7 @@ bool Emitter::emit_alu_w(const DecodedInsn& d) {
   auto finish = [&] {
     if (rd == kZeroSink) return;
     movsxd(rax, eax);
-    mov(xreg(rd), rax);
+    write_x(rd, rax);
   };
   auto rs1_32 = [&] { load_x(rax, d.rs1); };
   auto shift_reg = [&](auto op) {
@@ -291,14 +296,14 @@ bool Emitter::emit_muldiv(const DecodedInsn& d) {
       load_x(rax, d.rs1);
       load_x(rcx, d.rs2);
       imul(rax, rcx);
-      mov(xreg(rd), rax);
+      write_x(rd, rax);
       return true;
     case Op::mulw:
       load_x(rax, d.rs1);
       load_x(rcx, d.rs2);
       imul(eax, ecx);
       movsxd(rax, eax);
-      mov(xreg(rd), rax);
+      write_x(rd, rax);
       return true;
     case Op::mulh:
     case Op::mulhu:
@@ -316,7 +321,7 @@ bool Emitter::emit_muldiv(const DecodedInsn& d) {
           sub(rdx, rax);
         }
       }
-      mov(xreg(rd), rdx);
+      write_x(rd, rdx);
       return true;
     case Op::div: emit_div(d, false, true, false); return true;
     case Op::divu: emit_div(d, false, false, false); return true;
@@ -381,7 +386,7 @@ void Emitter::emit_div(const DecodedInsn& d, bool is_word, bool is_signed, bool 
   // The answer is in rdx on every path.
   (void)result;
   if (is_word) movsxd(rdx, edx);
-  if (d.rd != kZeroSink) mov(xreg(d.rd), rdx);
+  write_x(d.rd, rdx);
 }
 
 bool Emitter::emit_control(const DecodedInsn& d) {
@@ -390,7 +395,7 @@ bool Emitter::emit_control(const DecodedInsn& d) {
       if (d.rd != kZeroSink) {
         mov(rax, state(off::kPc));
         add(rax, static_cast<int32_t>(off_ - synced_ + d.len));
-        mov(xreg(d.rd), rax);
+        write_x(d.rd, rax);
       }
       ended_ = true;
       exit_to(static_cast<int64_t>(off_) + d.imm, 1);
@@ -403,8 +408,9 @@ bool Emitter::emit_control(const DecodedInsn& d) {
       if (d.rd != kZeroSink) {
         mov(rax, state(off::kPc));
         add(rax, static_cast<int32_t>(off_ - synced_ + d.len));
-        mov(xreg(d.rd), rax);
+        write_x(d.rd, rax);
       }
+      flush();
       mov(state(off::kPc), rcx);
       const uint32_t n = retired_ + 1;
       add(state(off::kInstret), static_cast<int32_t>(n));
@@ -420,10 +426,12 @@ bool Emitter::emit_control(const DecodedInsn& d) {
     case Op::bgeu: {
       Xbyak::Label& taken = new_label();
       load_x(rax, d.rs1);
+      const Xbyak::Reg64 b = src(d.rs2, rcx);
+      flush();  // both ways out find every register in memory
       if (d.rs2 == 0) {
         test(rax, rax);
       } else {
-        cmp(rax, xreg(d.rs2));
+        cmp(rax, b);
       }
       switch (d.op) {
         case Op::beq: je(taken, T_NEAR); break;

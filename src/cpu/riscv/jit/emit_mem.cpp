@@ -81,6 +81,7 @@ bool Emitter::emit_load(const DecodedInsn& d) {
   Xbyak::Label& done = new_label();
   load_x(rax, d.rs1);
   if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
+  const auto dirty = dirty_now();
   tlb_probe(off::kReadTlb, width, miss);
   const bool sign = mem_signed(d.op);
   switch (width) {
@@ -95,12 +96,13 @@ bool Emitter::emit_load(const DecodedInsn& d) {
       break;
     default: mov(rax, qword[rdx]); break;
   }
-  if (d.rd != kZeroSink) mov(xreg(d.rd), rax);
   L(done);
+  write_x(d.rd, rax);
   const unsigned rd = d.rd;
   const void* fn = load_fn(d.op);
-  cold_.emplace_back([this, &miss, &done, rd, fn, pc_delta = off_ - synced_, n = retired_] {
+  cold_.emplace_back([this, &miss, &done, rd, fn, dirty, pc_delta = off_ - synced_, n = retired_] {
     L(miss);
+    store_back(dirty);
     if (pc_delta != 0) add(state(off::kPc), static_cast<int32_t>(pc_delta));
     if (n != 0) add(state(off::kInstret), static_cast<int32_t>(n));
     mov(rdi, rbx);
@@ -112,6 +114,7 @@ bool Emitter::emit_load(const DecodedInsn& d) {
     jnz(helper_exit(), T_NEAR);
     if (pc_delta != 0) sub(state(off::kPc), static_cast<int32_t>(pc_delta));
     if (n != 0) sub(state(off::kInstret), static_cast<int32_t>(n));
+    mov(rax, xreg(rd));  // the value the helper wrote, for write_x at `done`
     jmp(done, T_NEAR);
   });
   ++retired_;
@@ -124,8 +127,17 @@ bool Emitter::emit_store(const DecodedInsn& d) {
   Xbyak::Label& done = new_label();
   load_x(rax, d.rs1);
   if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
+  const auto dirty = dirty_now();
+  // The value: its cache register (untouched by the probe) or, uncached, memory.
+  const Xbyak::Reg64* value_reg = cached(d.rs2);
+  const Xbyak::Reg64 value = value_reg != nullptr ? *value_reg : Xbyak::Reg64(0);
+  const bool in_reg = value_reg != nullptr;
   tlb_probe(off::kWriteTlb, width, miss);
-  load_x(rcx, d.rs2);
+  if (in_reg) {
+    mov(rcx, value);
+  } else {
+    load_x(rcx, d.rs2);
+  }
   switch (width) {
     case 1: mov(byte[rdx], cl); break;
     case 2: mov(word[rdx], cx); break;
@@ -136,13 +148,21 @@ bool Emitter::emit_store(const DecodedInsn& d) {
   const unsigned rs2 = d.rs2;
   const unsigned len = d.len;
   const void* fn = store_fn(width);
-  cold_.emplace_back([this, &miss, &done, rs2, len, fn, pc_delta = off_ - synced_, n = retired_] {
+  cold_.emplace_back([this, &miss, &done, rs2, len, fn, dirty, in_reg, value,
+                      pc_delta = off_ - synced_, n = retired_] {
     L(miss);
+    store_back(dirty);
     if (pc_delta != 0) add(state(off::kPc), static_cast<int32_t>(pc_delta));
     if (n != 0) add(state(off::kInstret), static_cast<int32_t>(n));
     mov(rdi, rbx);
     mov(rsi, rax);
-    load_x(rdx, rs2);
+    if (in_reg) {
+      mov(rdx, value);
+    } else if (rs2 == 0) {
+      xor_(edx, edx);
+    } else {
+      mov(rdx, xreg(rs2));
+    }
     mov(ecx, len);
     call(fn);
     count_helper(HelperKind::kMemory);

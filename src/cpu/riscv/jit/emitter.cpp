@@ -49,6 +49,7 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
   });
 
   ended_ = false;
+  allocate(begin, end);
   for (const DecodedInsn* d = begin; d != end; ++d) {
     if (!emit(*d)) emit_helper(*d, helper_kind(d->op));
     off_ += d->len;
@@ -59,12 +60,93 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
   jmp(qword[rbx + off::kStubHelperExit]);
 }
 
+Xbyak::Reg64 Emitter::host_of(unsigned slot) {
+  static constexpr int kRegs[kCacheSlots] = {Xbyak::Operand::R12, Xbyak::Operand::R13,
+                                             Xbyak::Operand::R14, Xbyak::Operand::R15,
+                                             Xbyak::Operand::RBP};
+  return Xbyak::Reg64(kRegs[slot]);
+}
+
+void Emitter::allocate(const DecodedInsn* begin, const DecodedInsn* end) {
+  unsigned uses[32] = {};
+  for (const DecodedInsn* d = begin; d != end; ++d) {
+    if (!has_emitter(d->op)) continue;
+    uses[d->rs1 & 31] += 1;
+    uses[d->rs2 & 31] += 1;
+    if (writes_int_rd(d->op) && d->rd != kZeroSink) uses[d->rd] += 1;
+  }
+  uses[0] = 0;
+  for (int& s : slot_of_) s = -1;
+  for (unsigned slot = 0; slot < kCacheSlots; ++slot) {
+    unsigned best = 0;
+    for (unsigned r = 1; r < 32; ++r) {
+      if (slot_of_[r] < 0 && uses[r] > uses[best]) best = r;
+    }
+    if (uses[best] < 2) break;
+    slots_[slot] = Slot{best, false, false};
+    slot_of_[best] = static_cast<int>(slot);
+  }
+}
+
+const Xbyak::Reg64* Emitter::cached(unsigned r) {
+  if (r >= 32 || slot_of_[r] < 0) return nullptr;
+  const auto slot = static_cast<unsigned>(slot_of_[r]);
+  cached_reg_ = host_of(slot);
+  if (!slots_[slot].loaded) {
+    mov(cached_reg_, xreg(r));
+    slots_[slot].loaded = true;
+  }
+  return &cached_reg_;
+}
+
+Xbyak::Reg64 Emitter::src(unsigned r, const Xbyak::Reg64& scratch) {
+  if (const Xbyak::Reg64* h = cached(r)) return *h;
+  load_x(scratch, r);
+  return scratch;
+}
+
 void Emitter::load_x(const Xbyak::Reg64& dst, unsigned r) {
   if (r == 0) {
     xor_(dst.cvt32(), dst.cvt32());
+  } else if (const Xbyak::Reg64* h = cached(r)) {
+    if (h->getIdx() != dst.getIdx()) mov(dst, *h);
   } else {
     mov(dst, xreg(r));
   }
+}
+
+void Emitter::write_x(unsigned rd, const Xbyak::Reg64& value) {
+  if (rd == kZeroSink) return;
+  if (rd < 32 && slot_of_[rd] >= 0) {
+    Slot& s = slots_[slot_of_[rd]];
+    const Xbyak::Reg64 h = host_of(static_cast<unsigned>(slot_of_[rd]));
+    if (h.getIdx() != value.getIdx()) mov(h, value);
+    s.loaded = true;
+    s.dirty = true;
+    return;
+  }
+  mov(xreg(rd), value);
+}
+
+std::vector<std::pair<unsigned, int>> Emitter::dirty_now() const {
+  std::vector<std::pair<unsigned, int>> out;
+  for (unsigned k = 0; k < kCacheSlots; ++k) {
+    if (slots_[k].dirty) out.emplace_back(slots_[k].guest, static_cast<int>(k));
+  }
+  return out;
+}
+
+void Emitter::store_back(const std::vector<std::pair<unsigned, int>>& dirty) {
+  for (const auto& [guest, slot] : dirty) mov(xreg(guest), host_of(static_cast<unsigned>(slot)));
+}
+
+void Emitter::flush() {
+  store_back(dirty_now());
+  for (Slot& s : slots_) s.dirty = false;
+}
+
+void Emitter::forget() {
+  for (Slot& s : slots_) s.loaded = false;
 }
 
 void Emitter::sync() {
@@ -88,10 +170,12 @@ Xbyak::Label& Emitter::helper_exit() { return helper_exit_; }
 
 void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
   ++helpers_emitted_;
+  flush();
   sync();
   mov(rdi, rbx);
   mov(rsi, reinterpret_cast<uintptr_t>(&d));
   call(reinterpret_cast<const void*>(d.fn));
+  forget();
   count_helper(kind);
   test(al, al);  // ExecStatus::kNext is 0
   jnz(helper_exit(), T_NEAR);
@@ -100,6 +184,7 @@ void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
 }
 
 void Emitter::exit_to(int64_t target, uint32_t extra) {
+  flush();
   const int64_t delta = target - static_cast<int64_t>(synced_);
   if (delta != 0) add(state(off::kPc), static_cast<int32_t>(delta));
   const uint32_t n = retired_ + extra;

@@ -82,11 +82,39 @@ class Emitter : public Xbyak::CodeGenerator {
   Xbyak::Label& helper_exit();
 
   Xbyak::Label& new_label() { return labels_.emplace_back(); }
+
+  // --- guest registers cached in host registers within the block ---
+  // The block's most used guest registers live in callee-saved host registers (they survive
+  // helper calls) from their first use; written ones are stored back before anything that
+  // reads HartState::x (a helper, a cold path's call, leaving the block).
+  static constexpr unsigned kCacheSlots = 5;
+  struct Slot {
+    unsigned guest = 0;
+    bool loaded = false;
+    bool dirty = false;
+  };
+  Slot slots_[kCacheSlots];
+  int slot_of_[33] = {};
+  static Xbyak::Reg64 host_of(unsigned slot);
+  void allocate(const DecodedInsn* begin, const DecodedInsn* end);
+  // The host register holding guest register r (loaded on first use), or nullptr.
+  const Xbyak::Reg64* cached(unsigned r);
+  Xbyak::Reg64 cached_reg_ = Xbyak::Reg64(0);
+  // r's value in a register: its cache register, or `scratch` loaded from memory.
+  Xbyak::Reg64 src(unsigned r, const Xbyak::Reg64& scratch);
+  void write_x(unsigned rd, const Xbyak::Reg64& value);
+  // Store back every written cached register (state unchanged for later code: still cached).
+  void flush();
+  // What flush() would store now, for a cold path to store.
+  std::vector<std::pair<unsigned, int>> dirty_now() const;
+  void store_back(const std::vector<std::pair<unsigned, int>>& dirty);
+  // After a helper: any guest register may have changed in memory.
+  void forget();
   static Xbyak::Address xreg(unsigned r) {
     return Xbyak::util::qword[Xbyak::util::rbx + off::x(r)];
   }
   Xbyak::Address state(int32_t offset) { return qword[rbx + offset]; }
-  void load_x(const Xbyak::Reg64& dst, unsigned r);
+  void load_x(const Xbyak::Reg64& dst, unsigned r);  // dst = x[r] (through the cache)
   // pc and instret made exact for the current instruction (before a call that may trap).
   void sync();
   void count_helper(HelperKind kind);
