@@ -181,7 +181,7 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
       return true;
     case Op::auipc: {
       const int64_t v = static_cast<int64_t>(off_) - synced_ + d.imm;
-      mov(rax, state(off::kPc));
+      mov(rax, r14);
       if (fits_i32(v)) {
         add(rax, static_cast<int32_t>(v));
       } else {
@@ -393,8 +393,7 @@ bool Emitter::emit_control(const DecodedInsn& d) {
   switch (d.op) {
     case Op::jal: {
       if (d.rd != kZeroSink) {
-        mov(rax, state(off::kPc));
-        add(rax, static_cast<int32_t>(off_ - synced_ + d.len));
+        lea(rax, ptr[r14 + static_cast<int32_t>(off_ - synced_ + d.len)]);
         write_x(d.rd, rax);
       }
       ended_ = true;
@@ -406,14 +405,13 @@ bool Emitter::emit_control(const DecodedInsn& d) {
       if (d.imm != 0) add(rcx, static_cast<int32_t>(d.imm));
       and_(rcx, -2);
       if (d.rd != kZeroSink) {
-        mov(rax, state(off::kPc));
-        add(rax, static_cast<int32_t>(off_ - synced_ + d.len));
+        lea(rax, ptr[r14 + static_cast<int32_t>(off_ - synced_ + d.len)]);
         write_x(d.rd, rax);
       }
       flush();
-      mov(state(off::kPc), rcx);
+      mov(r14, rcx);
       const uint32_t n = retired_ + 1;
-      add(state(off::kInstret), static_cast<int32_t>(n));
+      add(r15, static_cast<int32_t>(n));
       jmp(qword[rbx + off::kStubLookup]);
       ended_ = true;
       return true;

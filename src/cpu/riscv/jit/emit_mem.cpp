@@ -82,6 +82,7 @@ bool Emitter::emit_load(const DecodedInsn& d) {
   load_x(rax, d.rs1);
   if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
   const auto dirty = dirty_now();
+  const auto reload = volatile_loaded();
   tlb_probe(off::kReadTlb, width, miss);
   const bool sign = mem_signed(d.op);
   switch (width) {
@@ -100,23 +101,27 @@ bool Emitter::emit_load(const DecodedInsn& d) {
   write_x(d.rd, rax);
   const unsigned rd = d.rd;
   const void* fn = load_fn(d.op);
-  cold_.emplace_back([this, &miss, &done, rd, fn, dirty, pc_delta = off_ - synced_, n = retired_] {
-    L(miss);
-    store_back(dirty);
-    if (pc_delta != 0) add(state(off::kPc), static_cast<int32_t>(pc_delta));
-    if (n != 0) add(state(off::kInstret), static_cast<int32_t>(n));
-    mov(rdi, rbx);
-    mov(rsi, rax);
-    mov(edx, rd);
-    call(fn);
-    count_helper(HelperKind::kMemory);
-    test(al, al);
-    jnz(helper_exit(), T_NEAR);
-    if (pc_delta != 0) sub(state(off::kPc), static_cast<int32_t>(pc_delta));
-    if (n != 0) sub(state(off::kInstret), static_cast<int32_t>(n));
-    mov(rax, xreg(rd));  // the value the helper wrote, for write_x at `done`
-    jmp(done, T_NEAR);
-  });
+  cold_.emplace_back(
+      [this, &miss, &done, rd, fn, dirty, reload, pc_delta = off_ - synced_, n = retired_] {
+        L(miss);
+        store_back(dirty);
+        if (pc_delta != 0) add(r14, static_cast<int32_t>(pc_delta));
+        if (n != 0) add(r15, static_cast<int32_t>(n));
+        spill_pc_instret();
+        mov(rdi, rbx);
+        mov(rsi, rax);
+        mov(edx, rd);
+        call(fn);
+        count_helper(HelperKind::kMemory);
+        test(al, al);
+        jnz(helper_exit(), T_NEAR);
+        if (pc_delta != 0) sub(r14, static_cast<int32_t>(pc_delta));
+        if (n != 0) sub(r15, static_cast<int32_t>(n));
+        for (const auto& [guest, slot] : reload)
+          mov(host_of(static_cast<unsigned>(slot)), xreg(guest));
+        mov(rax, xreg(rd));  // the value the helper wrote, for write_x at `done`
+        jmp(done, T_NEAR);
+      });
   ++retired_;
   return true;
 }
@@ -132,6 +137,7 @@ bool Emitter::emit_store(const DecodedInsn& d) {
   const Xbyak::Reg64* value_reg = cached(d.rs2);
   const Xbyak::Reg64 value = value_reg != nullptr ? *value_reg : Xbyak::Reg64(0);
   const bool in_reg = value_reg != nullptr;
+  auto reload = volatile_loaded();  // the value's register included, if cached() loaded it
   tlb_probe(off::kWriteTlb, width, miss);
   if (in_reg) {
     mov(rcx, value);
@@ -148,28 +154,30 @@ bool Emitter::emit_store(const DecodedInsn& d) {
   const unsigned rs2 = d.rs2;
   const unsigned len = d.len;
   const void* fn = store_fn(width);
-  cold_.emplace_back([this, &miss, &done, rs2, len, fn, dirty, in_reg, value,
+  cold_.emplace_back([this, &miss, &done, rs2, len, fn, dirty, reload, in_reg, value,
                       pc_delta = off_ - synced_, n = retired_] {
     L(miss);
     store_back(dirty);
-    if (pc_delta != 0) add(state(off::kPc), static_cast<int32_t>(pc_delta));
-    if (n != 0) add(state(off::kInstret), static_cast<int32_t>(n));
-    mov(rdi, rbx);
-    mov(rsi, rax);
-    if (in_reg) {
+    if (pc_delta != 0) add(r14, static_cast<int32_t>(pc_delta));
+    if (n != 0) add(r15, static_cast<int32_t>(n));
+    spill_pc_instret();
+    if (in_reg) {  // first: the value may sit in rsi or rdi
       mov(rdx, value);
     } else if (rs2 == 0) {
       xor_(edx, edx);
     } else {
       mov(rdx, xreg(rs2));
     }
+    mov(rdi, rbx);
+    mov(rsi, rax);
     mov(ecx, len);
     call(fn);
     count_helper(HelperKind::kMemory);
     test(al, al);
     jnz(helper_exit(), T_NEAR);
-    if (pc_delta != 0) sub(state(off::kPc), static_cast<int32_t>(pc_delta));
-    if (n != 0) sub(state(off::kInstret), static_cast<int32_t>(n));
+    if (pc_delta != 0) sub(r14, static_cast<int32_t>(pc_delta));
+    if (n != 0) sub(r15, static_cast<int32_t>(n));
+    for (const auto& [guest, slot] : reload) mov(host_of(static_cast<unsigned>(slot)), xreg(guest));
     jmp(done, T_NEAR);
   });
   ++retired_;

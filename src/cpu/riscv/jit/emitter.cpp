@@ -37,8 +37,7 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
   // Entry: a chain of blocks (a loop jumping to itself included) comes back to the run loop
   // when instret reaches poll_at or another thread wants the hart's attention.
   Xbyak::Label& poll = new_label();
-  mov(rax, state(off::kInstret));
-  cmp(rax, state(off::kPollAt));
+  cmp(r15, state(off::kPollAt));
   jae(poll, T_NEAR);
   mov(rax, state(off::kAttention));
   cmp(byte[rax], 0);
@@ -61,9 +60,14 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
 }
 
 Xbyak::Reg64 Emitter::host_of(unsigned slot) {
-  static constexpr int kRegs[kCacheSlots] = {Xbyak::Operand::R12, Xbyak::Operand::R13,
-                                             Xbyak::Operand::R14, Xbyak::Operand::R15,
-                                             Xbyak::Operand::RBP};
+  // Callee-saved first (they survive calls); r14 and r15 hold pc and instret; rax, rcx and
+  // rdx are the emitters' scratch.
+  static constexpr unsigned kCalleeSaved = 3;
+  static constexpr int kRegs[kCacheSlots] = {
+      Xbyak::Operand::R12, Xbyak::Operand::R13, Xbyak::Operand::RBP,
+      Xbyak::Operand::RSI, Xbyak::Operand::RDI, Xbyak::Operand::R8,
+      Xbyak::Operand::R9,  Xbyak::Operand::R10, Xbyak::Operand::R11};
+  static_assert(kCalleeSaved <= kCacheSlots);
   return Xbyak::Reg64(kRegs[slot]);
 }
 
@@ -140,6 +144,24 @@ void Emitter::store_back(const std::vector<std::pair<unsigned, int>>& dirty) {
   for (const auto& [guest, slot] : dirty) mov(xreg(guest), host_of(static_cast<unsigned>(slot)));
 }
 
+std::vector<std::pair<unsigned, int>> Emitter::volatile_loaded() const {
+  std::vector<std::pair<unsigned, int>> out;
+  for (unsigned k = 3; k < kCacheSlots; ++k) {
+    if (slots_[k].loaded) out.emplace_back(slots_[k].guest, static_cast<int>(k));
+  }
+  return out;
+}
+
+void Emitter::spill_pc_instret() {
+  mov(state(off::kPc), r14);
+  mov(state(off::kInstret), r15);
+}
+
+void Emitter::reload_pc_instret() {
+  mov(r14, state(off::kPc));
+  mov(r15, state(off::kInstret));
+}
+
 void Emitter::flush() {
   store_back(dirty_now());
   for (Slot& s : slots_) s.dirty = false;
@@ -150,9 +172,9 @@ void Emitter::forget() {
 }
 
 void Emitter::sync() {
-  if (off_ != synced_) add(state(off::kPc), static_cast<int32_t>(off_ - synced_));
+  if (off_ != synced_) add(r14, static_cast<int32_t>(off_ - synced_));
   synced_ = off_;
-  if (retired_ != 0) add(state(off::kInstret), static_cast<int32_t>(retired_));
+  if (retired_ != 0) add(r15, static_cast<int32_t>(retired_));
   retired_ = 0;
 }
 
@@ -172,10 +194,12 @@ void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
   ++helpers_emitted_;
   flush();
   sync();
+  spill_pc_instret();
   mov(rdi, rbx);
   mov(rsi, reinterpret_cast<uintptr_t>(&d));
   call(reinterpret_cast<const void*>(d.fn));
   forget();
+  reload_pc_instret();
   count_helper(kind);
   test(al, al);  // ExecStatus::kNext is 0
   jnz(helper_exit(), T_NEAR);
@@ -186,9 +210,9 @@ void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
 void Emitter::exit_to(int64_t target, uint32_t extra) {
   flush();
   const int64_t delta = target - static_cast<int64_t>(synced_);
-  if (delta != 0) add(state(off::kPc), static_cast<int32_t>(delta));
+  if (delta != 0) add(r14, static_cast<int32_t>(delta));
   const uint32_t n = retired_ + extra;
-  if (n != 0) add(state(off::kInstret), static_cast<int32_t>(n));
+  if (n != 0) add(r15, static_cast<int32_t>(n));
   // Chained only within one guest page that is also one host page (guest RAM is page-aligned
   // on the host; the tests' RAM may not be), since blocks are dropped by host page.
   const int64_t in_page = static_cast<int64_t>(page_offset_) + target;

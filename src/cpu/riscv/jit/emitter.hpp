@@ -67,7 +67,9 @@ class Emitter : public Xbyak::CodeGenerator {
 
  private:
   // --- state of the walk through the block ---
-  // [pc] holds entry pc + synced_ while the block runs; instret lags by retired_.
+  // While translated code runs, pc is in r14 and instret in r15 (the state's copies are
+  // written when control leaves for the run loop or a helper, and read back after). r14
+  // holds entry pc + synced_ while the block runs; r15 lags instret by retired_.
   uint32_t off_ = 0;      // the current instruction's offset from the entry pc
   uint32_t synced_ = 0;   // what [pc] holds, as an offset from the entry pc
   uint32_t retired_ = 0;  // instructions retired since [instret] was last written
@@ -84,10 +86,11 @@ class Emitter : public Xbyak::CodeGenerator {
   Xbyak::Label& new_label() { return labels_.emplace_back(); }
 
   // --- guest registers cached in host registers within the block ---
-  // The block's most used guest registers live in callee-saved host registers (they survive
-  // helper calls) from their first use; written ones are stored back before anything that
-  // reads HartState::x (a helper, a cold path's call, leaving the block).
-  static constexpr unsigned kCacheSlots = 5;
+  // The block's most used guest registers live in host registers from their first use;
+  // written ones are stored back before anything that reads HartState::x (a helper, a cold
+  // path's call, leaving the block). Slots past the callee-saved ones are reloaded after a
+  // cold path's call.
+  static constexpr unsigned kCacheSlots = 9;
   struct Slot {
     unsigned guest = 0;
     bool loaded = false;
@@ -108,6 +111,11 @@ class Emitter : public Xbyak::CodeGenerator {
   // What flush() would store now, for a cold path to store.
   std::vector<std::pair<unsigned, int>> dirty_now() const;
   void store_back(const std::vector<std::pair<unsigned, int>>& dirty);
+  // The caller-saved slots loaded now, to be loaded again after a cold path's call.
+  std::vector<std::pair<unsigned, int>> volatile_loaded() const;
+  // The state's pc and instret from r14/r15 around a call.
+  void spill_pc_instret();
+  void reload_pc_instret();
   // After a helper: any guest register may have changed in memory.
   void forget();
   static Xbyak::Address xreg(unsigned r) {

@@ -1,7 +1,12 @@
 #include "cpu/riscv/jit/translator.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/hart.hpp"
@@ -35,12 +40,17 @@ void StubEmitter::emit(size_t offsets[6]) {
   push(r15);
   sub(rsp, 8);
   mov(rbx, rdi);
+  // pc and instret live in r14 and r15 while translated code runs (see emitter.hpp).
+  mov(r14, qword[rbx + off::kPc]);
+  mov(r15, qword[rbx + off::kInstret]);
   jmp(rsi);
 
   Xbyak::Label exit, exit_trap;
   align(16);
   offsets[1] = getSize();
   L(exit);
+  mov(qword[rbx + off::kPc], r14);
+  mov(qword[rbx + off::kInstret], r15);
   add(rsp, 8);
   pop(r15);
   pop(r14);
@@ -61,14 +71,16 @@ void StubEmitter::emit(size_t offsets[6]) {
   mov(eax, kExitPoll);
   jmp(exit);
 
-  // A helper's semantics returned kJump, kTrap or kBreak with pc already set: the
-  // instruction retired unless it trapped.
+  // A helper's semantics returned kJump, kTrap or kBreak with pc already set in the state
+  // (which is what counts now): the instruction retired unless it trapped.
   align(16);
   offsets[4] = getSize();
   Xbyak::Label not_jump;
+  mov(r14, qword[rbx + off::kPc]);
+  mov(r15, qword[rbx + off::kInstret]);
   cmp(al, static_cast<uint8_t>(ExecStatus::kTrap));
   je(exit_trap);
-  inc(qword[rbx + off::kInstret]);
+  inc(r15);
   cmp(al, static_cast<uint8_t>(ExecStatus::kJump));
   jne(not_jump);
   jmp(qword[rbx + off::kStubLookup]);
@@ -82,7 +94,7 @@ void StubEmitter::emit(size_t offsets[6]) {
   align(16);
   offsets[5] = getSize();
   Xbyak::Label miss;
-  mov(rax, qword[rbx + off::kPc]);
+  mov(rax, r14);
   mov(rcx, rax);
   shr(rcx, 1);
   and_(ecx, HartState::kJumpCacheSize - 1);
@@ -123,6 +135,11 @@ void StubEmitter::emit(size_t offsets[6]) {
 Result<std::unique_ptr<Translator>> Translator::create(uint64_t arena_bytes, JitStats& stats) {
   std::unique_ptr<Translator> t(new Translator(TRY(Arena::create(arena_bytes)), stats));
   t->emit_stubs();
+  // VESSEL_PERF_MAP=1 names each block by its guest pc for `perf report` (docs/jit.md).
+  if (const char* env = std::getenv("VESSEL_PERF_MAP"); env != nullptr && env[0] == '1') {
+    const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+    t->perf_map_ = std::fopen(path.c_str(), "a");
+  }
   return t;
 }
 
@@ -157,6 +174,11 @@ bool Translator::emit_block(Hart& h, Block& b, uint64_t pc) {
     Emitter e(arena_.write_cursor(), room, stats_);
     e.block(h, b.begin(), b.end(), pc & 0xfff, b.host);
     b.native = arena_.exec_cursor();
+    if (perf_map_ != nullptr) {  // perf's JIT symbol map: "start size name" per line
+      std::fprintf(perf_map_, "%lx %zx guest_%lx_%u\n", reinterpret_cast<uintptr_t>(b.native),
+                   e.getSize(), static_cast<unsigned long>(pc), b.count);
+      std::fflush(perf_map_);
+    }
     arena_.commit(e.getSize());
     stats_.code_bytes += e.getSize();
     return true;

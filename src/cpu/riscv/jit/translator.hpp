@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 
 #include "base/result.hpp"
@@ -53,6 +54,14 @@ class Translator {
 
  private:
   Translator(Arena arena, JitStats& stats) : arena_(std::move(arena)), stats_(stats) {}
+ public:
+  ~Translator() {
+    if (perf_map_ != nullptr) std::fclose(perf_map_);
+  }
+  Translator(const Translator&) = delete;
+  Translator& operator=(const Translator&) = delete;
+
+ private:
   void emit_stubs();
   bool emit_block(Hart& h, Block& b, uint64_t pc);
 
@@ -61,6 +70,7 @@ class Translator {
   uintptr_t (*enter_)(HartState*, const void*) = nullptr;
   uint64_t stubs_bytes_ = 0;
   const void* stubs_[5] = {};
+  std::FILE* perf_map_ = nullptr;  // VESSEL_PERF_MAP=1: /tmp/perf-PID.map
 };
 
 }  // namespace vessel::rv::jit
