@@ -97,6 +97,9 @@ ExecStatus Hart::exec_one() {
 }
 
 void Hart::step_block() {
+  // What a kick asks for (a look at interrupts) happens below anyway; left raised, it would
+  // make translated code leave at every block entry.
+  irq_.take_attention();
   if (code_.has_pending()) code_.apply_pending();
   if (take_interrupt()) return;
   if (engine_ == Engine::kJit) {
