@@ -54,6 +54,7 @@ const char* line_start() { return isatty(STDERR_FILENO) == 1 ? "\r\n" : ""; }
 void add_jit_counters(rv::JitStats& sum, const rv::JitStats& s) {
   sum.blocks_translated += s.blocks_translated;
   sum.code_bytes += s.code_bytes;
+  sum.guest_instructions += s.guest_instructions;
   sum.translate_ns += s.translate_ns;
   sum.chained_exits += s.chained_exits;
   sum.unchained_exits += s.unchained_exits;
@@ -92,6 +93,7 @@ nlohmann::json jit_json(VirtMachine& machine, const rv::JitStats& past) {
   }
   return {{"blocks_translated", s.blocks_translated},
           {"code_bytes", s.code_bytes},
+          {"guest_instructions", s.guest_instructions},
           {"translate_ms", std::round(static_cast<double>(s.translate_ns) / 1e3) / 1e3},
           {"chained_exits", s.chained_exits},
           {"unchained_exits", s.unchained_exits},

@@ -616,7 +616,8 @@ class Tester:
     def engine_guest_cases(self):
         """Each engine runs a guest to its end, and --stats names the engine that ran (with the
         translator's counters under jit only)."""
-        jit_keys = {"blocks_translated", "code_bytes", "translate_ms", "chained_exits",
+        jit_keys = {"blocks_translated", "code_bytes", "guest_instructions", "translate_ms",
+                    "chained_exits",
                     "unchained_exits", "cache_flushes", "cache_bytes", "cache_used",
                     "helper_calls"}
         helper_kinds = {"memory", "float", "atomic", "csr", "system", "integer"}

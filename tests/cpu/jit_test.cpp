@@ -33,6 +33,7 @@ TEST(JitTest, EveryOpHasAnEmitterOrItsSemanticsAsAHelper) {
     ASSERT_EQ(d.op, op) << table[i].mnemonic;
     ASSERT_NE(handler_for(op), nullptr) << table[i].mnemonic << " has no semantics";
     jit::Emitter e(buffer.data(), buffer.size(), stats);
+    e.start();
     e.block(m.hart, &d, &d + 1, 0, 0x1000);
     EXPECT_EQ(e.helpers_emitted(), jit::has_emitter(op) ? 0U : 1U)
         << table[i].mnemonic << ": has_emitter says " << jit::has_emitter(op);

@@ -53,13 +53,14 @@ static_assert(sizeof(kHelperKindNames) / sizeof(kHelperKindNames[0]) ==
 
 struct JitStats {
   uint64_t blocks_translated = 0;
-  uint64_t code_bytes = 0;       // host code emitted since start (over all refills)
-  uint64_t translate_ns = 0;     // time spent translating
-  uint64_t chained_exits = 0;    // block exits patched into direct jumps
-  uint64_t unchained_exits = 0;  // block exits that went back to the dispatcher
-  uint64_t cache_flushes = 0;    // the arena filled up and was refilled
-  uint64_t cache_bytes = 0;      // the arena's size (--jit-cache)
-  uint64_t cache_used = 0;       // bytes in use now
+  uint64_t code_bytes = 0;          // host code emitted since start (over all refills)
+  uint64_t guest_instructions = 0;  // guest instructions translated (code_bytes per one)
+  uint64_t translate_ns = 0;        // time spent translating
+  uint64_t chained_exits = 0;       // block exits patched into direct jumps
+  uint64_t unchained_exits = 0;     // block exits that went back to the dispatcher
+  uint64_t cache_flushes = 0;       // the arena filled up and was refilled
+  uint64_t cache_bytes = 0;         // the arena's size (--jit-cache)
+  uint64_t cache_used = 0;          // bytes in use now
   uint64_t helper_calls[static_cast<unsigned>(HelperKind::kCount)] = {};
 };
 

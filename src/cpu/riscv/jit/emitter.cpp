@@ -55,7 +55,7 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
   }
   if (!ended_) exit_to(off_, 0);
   for (const auto& emit_cold : cold_) emit_cold();
-  L(helper_exit_);
+  L(*helper_exit_);
   jmp(qword[rbx + off::kStubHelperExit]);
 }
 
@@ -188,7 +188,18 @@ void Emitter::count_helper(HelperKind kind) {
   inc(qword[rcx]);
 }
 
-Xbyak::Label& Emitter::helper_exit() { return helper_exit_; }
+Xbyak::Label& Emitter::helper_exit() { return *helper_exit_; }
+
+void Emitter::start() {
+  cold_.clear();
+  labels_.clear();  // before reset(): a label unregisters itself from the label manager
+  reset();
+  off_ = synced_ = retired_ = 0;
+  helpers_emitted_ = 0;
+  ended_ = false;
+  for (Slot& s : slots_) s = Slot{};
+  helper_exit_ = &new_label();
+}
 
 void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
   ++helpers_emitted_;

@@ -59,7 +59,12 @@ class Emitter : public Xbyak::CodeGenerator {
   Emitter(uint8_t* buffer, size_t size, JitStats& stats)
       : Xbyak::CodeGenerator(size, buffer), stats_(stats) {}
 
-  // Emits the block: the poll check, every instruction, then the out-of-line paths.
+  // Ready for the next block in the same buffer (one Emitter serves every block: building
+  // a code generator per block cost more than emitting the block).
+  void start();
+  // Emits the block: the poll check, every instruction, then the out-of-line paths. The
+  // code is position-independent (relative jumps inside it, absolute addresses outside), so
+  // it can be copied where it will run.
   void block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, uint64_t page_offset,
              uint64_t host);
   // Helper calls the block makes (emitters that fall back to the semantics): for tests.
@@ -79,7 +84,7 @@ class Emitter : public Xbyak::CodeGenerator {
   std::deque<Xbyak::Label> labels_;
   std::vector<std::function<void()>> cold_;  // out-of-line code, emitted after the block
   bool ended_ = false;                       // the last instruction left the block itself
-  Xbyak::Label helper_exit_;                 // a helper returned something other than kNext
+  Xbyak::Label* helper_exit_ = nullptr;  // a helper returned something other than kNext
   unsigned helpers_emitted_ = 0;
   Xbyak::Label& helper_exit();
 

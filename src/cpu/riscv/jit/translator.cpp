@@ -135,12 +135,20 @@ void StubEmitter::emit(size_t offsets[6]) {
 Result<std::unique_ptr<Translator>> Translator::create(uint64_t arena_bytes, JitStats& stats) {
   std::unique_ptr<Translator> t(new Translator(TRY(Arena::create(arena_bytes)), stats));
   t->emit_stubs();
+  t->scratch_.resize(kMaxBlockBytes);
+  t->emitter_ = std::make_unique<Emitter>(t->scratch_.data(), t->scratch_.size(), stats);
   // VESSEL_PERF_MAP=1 names each block by its guest pc for `perf report` (docs/jit.md).
   if (const char* env = std::getenv("VESSEL_PERF_MAP"); env != nullptr && env[0] == '1') {
     const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
     t->perf_map_ = std::fopen(path.c_str(), "a");
   }
   return t;
+}
+
+Translator::Translator(Arena arena, JitStats& stats) : arena_(std::move(arena)), stats_(stats) {}
+
+Translator::~Translator() {
+  if (perf_map_ != nullptr) std::fclose(perf_map_);
 }
 
 void Translator::emit_stubs() {
@@ -168,23 +176,26 @@ void Translator::install(HartState& s) const {
 }
 
 bool Translator::emit_block(Hart& h, Block& b, uint64_t pc) {
-  const uint64_t room = std::min(arena_.free_bytes(), kMaxBlockBytes);
-  if (room < 1024) return false;
   try {
-    Emitter e(arena_.write_cursor(), room, stats_);
-    e.block(h, b.begin(), b.end(), pc & 0xfff, b.host);
-    b.native = arena_.exec_cursor();
-    if (perf_map_ != nullptr) {  // perf's JIT symbol map: "start size name" per line
-      std::fprintf(perf_map_, "%lx %zx guest_%lx_%u\n", reinterpret_cast<uintptr_t>(b.native),
-                   e.getSize(), static_cast<unsigned long>(pc), b.count);
-      std::fflush(perf_map_);
-    }
-    arena_.commit(e.getSize());
-    stats_.code_bytes += e.getSize();
-    return true;
-  } catch (const Xbyak::Error&) {  // out of room (translation time only, never in guest code)
+    emitter_->start();
+    emitter_->block(h, b.begin(), b.end(), pc & 0xfff, b.host);
+  } catch (
+      const Xbyak::Error&) {  // over kMaxBlockBytes: translation time only, never in guest code
     return false;
   }
+  const size_t size = emitter_->getSize();
+  if (size > arena_.free_bytes()) return false;
+  std::memcpy(arena_.write_cursor(), emitter_->getCode(), size);
+  b.native = arena_.exec_cursor();
+  if (perf_map_ != nullptr) {  // perf's JIT symbol map: "start size name" per line
+    std::fprintf(perf_map_, "%lx %zx guest_%lx_%u\n", reinterpret_cast<uintptr_t>(b.native), size,
+                 static_cast<unsigned long>(pc), b.count);
+    std::fflush(perf_map_);
+  }
+  arena_.commit(size);
+  stats_.code_bytes += size;
+  stats_.guest_instructions += b.count;
+  return true;
 }
 
 bool Translator::translate(Hart& h, Block& b, uint64_t pc) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include "base/result.hpp"
 #include "cpu/riscv/engine.hpp"
@@ -17,6 +18,8 @@ struct HartState;
 }  // namespace vessel::rv
 
 namespace vessel::rv::jit {
+
+class Emitter;
 
 // What translated code returns to the run loop. Any other value is the address of a
 // ChainInfo: a direct jump to a block in the same page, which the run loop may patch.
@@ -53,11 +56,10 @@ class Translator {
   const Arena& arena() const { return arena_; }
 
  private:
-  Translator(Arena arena, JitStats& stats) : arena_(std::move(arena)), stats_(stats) {}
+  Translator(Arena arena, JitStats& stats);
+
  public:
-  ~Translator() {
-    if (perf_map_ != nullptr) std::fclose(perf_map_);
-  }
+  ~Translator();
   Translator(const Translator&) = delete;
   Translator& operator=(const Translator&) = delete;
 
@@ -71,6 +73,8 @@ class Translator {
   uint64_t stubs_bytes_ = 0;
   const void* stubs_[5] = {};
   std::FILE* perf_map_ = nullptr;  // VESSEL_PERF_MAP=1: /tmp/perf-PID.map
+  std::vector<uint8_t> scratch_;   // where blocks are emitted before they go to the arena
+  std::unique_ptr<Emitter> emitter_;
 };
 
 }  // namespace vessel::rv::jit
