@@ -20,7 +20,6 @@ struct Block;
 struct TlbEntry {
   uint64_t vpage = ~0ULL;  // never equal to a page-aligned address when invalid
   uint64_t addend = 0;     // host address = va + addend
-  uint64_t level = 0;      // leaf level it was cached from (superpages cover many entries)
 };
 
 // The per-hart cache from (virtual pc, privilege) to block. An entry is valid while the code
@@ -77,7 +76,8 @@ struct HartState {
 };
 
 static_assert(std::is_standard_layout_v<HartState>);
-static_assert(sizeof(TlbEntry) == 24 && sizeof(JumpEntry) == 40);
+// 16 bytes: translated code scales the page number by a shift (jit/emit_mem.cpp).
+static_assert(sizeof(TlbEntry) == 16 && sizeof(JumpEntry) == 40);
 static_assert(sizeof(Priv) == 1);
 
 }  // namespace vessel::rv

@@ -58,19 +58,26 @@ void Hart::flush_tlb() {
 
 void Hart::flush_tlb_page(uint64_t va) {
   const uint64_t page = va & ~0xfffULL;
-  auto drop_if_covers = [&](TlbEntry& e) {
-    const uint64_t span_mask = ~((1ULL << (12 + 9 * e.level)) - 1);
-    if (e.vpage != ~0ULL && ((e.vpage ^ page) & span_mask) == 0) e = TlbEntry{};
-  };
-  for (auto& per_access : tlb) {
-    for (auto& set : per_access) drop_if_covers(set[(va >> 12) % kTlbSize]);
-  }
-  bool in_superpage = superpages_overflow_;
-  for (const auto& [base, mask] : superpages_) in_superpage |= (page & mask) == base;
-  if (!in_superpage) return;
   for (auto& per_access : tlb) {
     for (auto& set : per_access) {
-      for (TlbEntry& e : set) drop_if_covers(e);
+      TlbEntry& e = set[(va >> 12) % kTlbSize];
+      if (e.vpage == page) e = TlbEntry{};
+    }
+  }
+  // A superpage is cached as 4 KiB slices, each under its own index: when the page lies in
+  // one, every slice of it goes. Past kMaxSuperpages of them nothing says which, so all go.
+  if (superpages_overflow_) {
+    flush_tlb();
+    return;
+  }
+  for (const auto& [base, mask] : superpages_) {
+    if ((page & mask) != base) continue;
+    for (auto& per_access : tlb) {
+      for (auto& set : per_access) {
+        for (TlbEntry& e : set) {
+          if (e.vpage != ~0ULL && (e.vpage & mask) == base) e = TlbEntry{};
+        }
+      }
     }
   }
 }
@@ -298,7 +305,6 @@ void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned
   TlbEntry& e = tlb[static_cast<unsigned>(acc)][mode][(va >> 12) % kTlbSize];
   e.vpage = va & ~0xfffULL;
   e.addend = reinterpret_cast<uint64_t>(host_page) - e.vpage;
-  e.level = level;
   if (level != 0 && !superpages_overflow_) {
     const uint64_t mask = ~((1ULL << (12 + 9 * level)) - 1);
     const std::pair<uint64_t, uint64_t> sp{e.vpage & mask, mask};

@@ -59,20 +59,17 @@ const void* store_fn(unsigned width) {
 void Emitter::tlb_probe(int32_t tlb_offset, unsigned width, Xbyak::Label& miss) {
   // rax = va. The entry for va's page; a hit needs the page of va's last byte to be the
   // entry's page, which also rules out an access that crosses into the next page (that page
-  // would index another entry).
-  mov(rdx, rax);
-  shr(rdx, 12);
-  movzx(edx, dl);
-  static_assert(HartState::kTlbSize == 256 && sizeof(TlbEntry) == 24);
-  lea(rdx, ptr[rdx + rdx * 2]);
-  mov(rcx, state(tlb_offset));
-  lea(rcx, ptr[rcx + rdx * 8]);
+  // would index another entry). On a hit rdx = the entry's addend.
+  static_assert(HartState::kTlbSize == 256 && sizeof(TlbEntry) == 16);
+  mov(rcx, rax);
+  shr(rcx, 12 - 4);
+  and_(ecx, (HartState::kTlbSize - 1) << 4);
+  add(rcx, state(tlb_offset));
   lea(rdx, ptr[rax + (width - 1)]);
   and_(rdx, -4096);
   cmp(rdx, qword[rcx]);
   jne(miss, T_NEAR);
   mov(rdx, qword[rcx + 8]);
-  add(rdx, rax);
 }
 
 bool Emitter::emit_load(const DecodedInsn& d) {
@@ -86,16 +83,16 @@ bool Emitter::emit_load(const DecodedInsn& d) {
   tlb_probe(off::kReadTlb, width, miss);
   const bool sign = mem_signed(d.op);
   switch (width) {
-    case 1: sign ? movsx(rax, byte[rdx]) : movzx(eax, byte[rdx]); break;
-    case 2: sign ? movsx(rax, word[rdx]) : movzx(eax, word[rdx]); break;
+    case 1: sign ? movsx(rax, byte[rax + rdx]) : movzx(eax, byte[rax + rdx]); break;
+    case 2: sign ? movsx(rax, word[rax + rdx]) : movzx(eax, word[rax + rdx]); break;
     case 4:
       if (sign) {
-        movsxd(rax, dword[rdx]);
+        movsxd(rax, dword[rax + rdx]);
       } else {
-        mov(eax, dword[rdx]);
+        mov(eax, dword[rax + rdx]);
       }
       break;
-    default: mov(rax, qword[rdx]); break;
+    default: mov(rax, qword[rax + rdx]); break;
   }
   L(done);
   write_x(d.rd, rax);
@@ -145,10 +142,10 @@ bool Emitter::emit_store(const DecodedInsn& d) {
     load_x(rcx, d.rs2);
   }
   switch (width) {
-    case 1: mov(byte[rdx], cl); break;
-    case 2: mov(word[rdx], cx); break;
-    case 4: mov(dword[rdx], ecx); break;
-    default: mov(qword[rdx], rcx); break;
+    case 1: mov(byte[rax + rdx], cl); break;
+    case 2: mov(word[rax + rdx], cx); break;
+    case 4: mov(dword[rax + rdx], ecx); break;
+    default: mov(qword[rax + rdx], rcx); break;
   }
   L(done);
   const unsigned rs2 = d.rs2;

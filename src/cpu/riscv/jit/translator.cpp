@@ -110,11 +110,9 @@ void StubEmitter::emit(size_t offsets[6]) {
   cmp(rdx, qword[rcx + 8]);
   jne(miss);
   mov(rdx, rax);
-  shr(rdx, 12);
-  movzx(edx, dl);
-  lea(rdx, ptr[rdx + rdx * 2]);
-  mov(rsi, qword[rbx + off::kFetchTlb]);
-  lea(rdx, ptr[rsi + rdx * 8]);
+  shr(rdx, 12 - 4);
+  and_(edx, (HartState::kTlbSize - 1) << 4);
+  add(rdx, qword[rbx + off::kFetchTlb]);
   mov(rsi, rax);
   and_(rsi, -4096);
   cmp(rsi, qword[rdx]);
