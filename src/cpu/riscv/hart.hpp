@@ -297,7 +297,6 @@ class Hart : public HartState {
   bool superpages_overflow_ = false;
 
   // CSR state (privileged manual names).
-  uint64_t mstatus_ = 0;
   uint64_t medeleg_ = 0, mideleg_ = 0, mie_ = 0, mip_sw_ = 0;
   uint64_t mtvec_ = 0, stvec_ = 0;
   uint64_t mscratch_ = 0, sscratch_ = 0;

@@ -51,6 +51,9 @@ struct HartState {
   uint8_t data_mode = kModeM;   // which TLB set loads and stores use (MPRV, SUM, privilege)
   uint8_t fetch_mode = kModeM;  // which TLB set fetches use (privilege)
   bool stop_block = false;      // a store modified code: the running block must end
+  // mstatus, written only by Hart (CSR writes, traps, xRET); here so that translated code can
+  // test FS before it touches the FP registers itself.
+  uint64_t mstatus_ = 0;
 
   // What translated code reads to know when to leave (see jit/): it returns to the run loop
   // when instret reaches poll_at, or when another thread raised *attention.

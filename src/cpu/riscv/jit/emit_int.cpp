@@ -64,6 +64,10 @@ bool has_emitter(Op op) {
     case Op::srlw:
     case Op::sraw:
     case Op::fence:
+    case Op::flw:
+    case Op::fld:
+    case Op::fsw:
+    case Op::fsd:
     case Op::mul:
     case Op::mulh:
     case Op::mulhsu:
@@ -83,6 +87,9 @@ bool has_emitter(Op op) {
 
 bool Emitter::emit(const DecodedInsn& d) {
   if (!has_emitter(d.op)) return false;
+  if (d.op == Op::flw || d.op == Op::fld || d.op == Op::fsw || d.op == Op::fsd) {
+    return emit_fp_memory(d);
+  }
   if (is_load(d.op)) return emit_load(d);
   if (is_store(d.op)) return emit_store(d);
   if (emit_control(d)) return true;

@@ -181,4 +181,63 @@ bool Emitter::emit_store(const DecodedInsn& d) {
   return true;
 }
 
+void Emitter::cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& from,
+                          Xbyak::Label& back) {
+  cold_.emplace_back([this, &d, kind, &from, &back, dirty = dirty_now(), reload = volatile_loaded(),
+                      pc_delta = off_ - synced_, n = retired_] {
+    L(from);
+    store_back(dirty);
+    if (pc_delta != 0) add(r14, static_cast<int32_t>(pc_delta));
+    if (n != 0) add(r15, static_cast<int32_t>(n));
+    spill_pc_instret();
+    mov(rdi, rbx);
+    mov(rsi, reinterpret_cast<uintptr_t>(&d));
+    call(reinterpret_cast<const void*>(d.fn));
+    count_helper(kind);
+    test(al, al);
+    jnz(helper_exit(), T_NEAR);
+    if (pc_delta != 0) sub(r14, static_cast<int32_t>(pc_delta));
+    if (n != 0) sub(r15, static_cast<int32_t>(n));
+    for (const auto& [guest, slot] : reload) mov(host_of(static_cast<unsigned>(slot)), xreg(guest));
+    jmp(back, T_NEAR);
+  });
+}
+
+// flw, fld, fsw, fsd: inline while FS is Dirty (as it stays once a program uses the FPU) and
+// the soft TLB hits; otherwise their semantics, which also make FS Dirty or trap.
+bool Emitter::emit_fp_memory(const DecodedInsn& d) {
+  const unsigned width = mem_width(d.op);
+  const bool load = is_load(d.op);
+  Xbyak::Label& slow = new_label();
+  Xbyak::Label& done = new_label();
+  load_x(rax, d.rs1);
+  if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
+  cold_helper(d, HelperKind::kFloat, slow, done);
+  mov(ecx, dword[rbx + off::kMstatus]);
+  and_(ecx, static_cast<uint32_t>(mstatus::kFS));
+  cmp(ecx, static_cast<uint32_t>(mstatus::kFS));
+  jne(slow, T_NEAR);
+  tlb_probe(load ? off::kReadTlb : off::kWriteTlb, width, slow);
+  if (load) {
+    if (width == 4) {
+      mov(eax, dword[rax + rdx]);
+      mov(rcx, 0xffffffff00000000ULL);  // NaN-boxed in the 64-bit register
+      or_(rax, rcx);
+    } else {
+      mov(rax, qword[rax + rdx]);
+    }
+    mov(qword[rbx + off::f(d.rd)], rax);
+  } else {
+    mov(rcx, qword[rbx + off::f(d.rs2)]);
+    if (width == 4) {
+      mov(dword[rax + rdx], ecx);
+    } else {
+      mov(qword[rax + rdx], rcx);
+    }
+  }
+  L(done);
+  ++retired_;
+  return true;
+}
+
 }  // namespace vessel::rv::jit

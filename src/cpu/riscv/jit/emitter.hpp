@@ -30,6 +30,10 @@ inline constexpr int32_t x(unsigned r) {
 inline constexpr int32_t kPc = offsetof(HartState, pc);
 inline constexpr int32_t kInstret = offsetof(HartState, instret);
 inline constexpr int32_t kPriv = offsetof(HartState, priv);
+inline constexpr int32_t kMstatus = offsetof(HartState, mstatus_);
+inline constexpr int32_t f(unsigned r) {
+  return static_cast<int32_t>(offsetof(HartState, f) + 8 * r);
+}
 inline constexpr int32_t kPollAt = offsetof(HartState, poll_at);
 inline constexpr int32_t kAttention = offsetof(HartState, attention);
 inline constexpr int32_t kCodeGeneration = offsetof(HartState, code_generation);
@@ -142,6 +146,10 @@ class Emitter : public Xbyak::CodeGenerator {
   bool emit_control(const DecodedInsn& d);
   bool emit_load(const DecodedInsn& d);
   bool emit_store(const DecodedInsn& d);
+  bool emit_fp_memory(const DecodedInsn& d);
+  // Calls d's semantics on a cold path reached from `from`, and goes on at `back` when they
+  // return kNext; `dirty`/`reload` as the main path stood at `from`.
+  void cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& from, Xbyak::Label& back);
   // The inline soft-TLB probe: on a hit, rdx = host address of va (in rax) for `width` bytes;
   // otherwise a jump to `miss`.
   void tlb_probe(int32_t tlb_offset, unsigned width, Xbyak::Label& miss);
