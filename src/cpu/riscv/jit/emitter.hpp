@@ -31,6 +31,8 @@ inline constexpr int32_t kPc = offsetof(HartState, pc);
 inline constexpr int32_t kInstret = offsetof(HartState, instret);
 inline constexpr int32_t kPriv = offsetof(HartState, priv);
 inline constexpr int32_t kMstatus = offsetof(HartState, mstatus_);
+inline constexpr int32_t kFflags = offsetof(HartState, fflags);
+inline constexpr int32_t kFrm = offsetof(HartState, frm);
 inline constexpr int32_t f(unsigned r) {
   return static_cast<int32_t>(offsetof(HartState, f) + 8 * r);
 }
@@ -147,6 +149,9 @@ class Emitter : public Xbyak::CodeGenerator {
   bool emit_load(const DecodedInsn& d);
   bool emit_store(const DecodedInsn& d);
   bool emit_fp_memory(const DecodedInsn& d);
+  bool emit_fp_arith(const DecodedInsn& d);
+  // FS must be Dirty and, for a dynamic rounding mode, frm must be RNE; else `slow`.
+  void fp_guard(const DecodedInsn& d, Xbyak::Label& slow);
   // Calls d's semantics on a cold path reached from `from`, and goes on at `back` when they
   // return kNext; `dirty`/`reload` as the main path stood at `from`.
   void cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& from, Xbyak::Label& back);
