@@ -1,0 +1,44 @@
+// A random instruction-sequence generator in the spirit of riscv-torture: from a seed, a
+// whole-RAM image that sets up M and S trap handlers and Sv39/Sv48 page tables, then runs
+// random code drawn from every row of the instruction table (insn_table.hpp) in all three
+// privilege modes, with faulting and misaligned accesses, traps, software and timer
+// interrupts, satp switches, PMP and PTE changes, and self-modifying code, and always ends
+// (bounded, forward-only control flow but for counted loops) in a `j .` at end_pc in M-mode.
+//
+// Handlers record cause, epc and tval in the trap log, clear and disable an interrupt they
+// take, return to `ra` after a fetch fault (the generator only jumps to bad addresses with
+// jalr ra) and otherwise skip the trapping instruction, reading its length from memory.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace vessel::rv::torture {
+
+struct Options {
+  uint64_t seed = 1;
+  // Body chunks (random templates); 0 picks 60 to 140.
+  unsigned chunks = 0;
+  // Raw bytes to run as one chunk of the body (the fuzz target's input), in M-mode, with the
+  // usual handlers around them. With `raw_only` the body is nothing else.
+  std::span<const uint8_t> raw;
+  bool raw_only = false;
+};
+
+struct Program {
+  std::vector<uint8_t> image;  // all of RAM, from layout::kRamBase
+  uint64_t entry = 0;          // physical, M-mode
+  uint64_t end_pc = 0;         // the final `j .` (M-mode, physical)
+  std::string error;           // non-empty when generation failed (a generator bug)
+};
+
+Program generate(const Options& options);
+inline Program generate(uint64_t seed) {
+  Options o;
+  o.seed = seed;
+  return generate(o);
+}
+
+}  // namespace vessel::rv::torture
