@@ -7,22 +7,36 @@
 
 namespace vessel::rv::torture {
 
+namespace {
+
+lockstep::MachineConfig config() {
+  lockstep::MachineConfig c;
+  c.ram_base = layout::kRamBase;
+  c.ram_size = layout::kRamSize;
+  return c;
+}
+
+// Loads the program into both machines; false with out.error set when it cannot.
+bool prepare(lockstep::Lockstep& ls, const Program& program, Outcome& out) {
+  if (!program.error.empty()) {
+    out.error = "generator: " + program.error;
+    return false;
+  }
+  if (!ls.load(layout::kRamBase, program.image)) {
+    out.error = "the image does not fit in RAM";
+    return false;
+  }
+  ls.start(program.entry);
+  return true;
+}
+
+}  // namespace
+
 Outcome run_lockstep(const Program& program, uint64_t max_turns, Engine test_engine,
                      Coverage* coverage, bool trace) {
   Outcome out;
-  if (!program.error.empty()) {
-    out.error = "generator: " + program.error;
-    return out;
-  }
-  lockstep::MachineConfig config;
-  config.ram_base = layout::kRamBase;
-  config.ram_size = layout::kRamSize;
-  lockstep::Lockstep ls(config, test_engine);
-  if (!ls.load(layout::kRamBase, program.image)) {
-    out.error = "the image does not fit in RAM";
-    return out;
-  }
-  ls.start(program.entry);
+  lockstep::Lockstep ls(config(), test_engine);
+  if (!prepare(ls, program, out)) return out;
   ls.set_observer([coverage, trace](const lockstep::BlockTrace& b) {
     if (coverage != nullptr) coverage->add(b);
     if (trace) {
@@ -36,6 +50,19 @@ Outcome run_lockstep(const Program& program, uint64_t max_turns, Engine test_eng
   const uint64_t end = program.end_pc;
   out.result =
       ls.run(max_turns, [end](const Hart& h) { return h.pc == end && h.priv == Priv::kM; });
+  return out;
+}
+
+Outcome run_free(const Program& program, Engine test_engine) {
+  Outcome out;
+  lockstep::Lockstep ls(config(), test_engine);
+  if (!prepare(ls, program, out)) return out;
+  const uint64_t end = program.end_pc;
+  // Polls come every few thousand instructions; the longest programs run some tens of them.
+  constexpr uint64_t kMaxPolls = 1000;
+  out.result.divergence =
+      ls.run_free([end](const Hart& h) { return h.pc == end && h.priv == Priv::kM; }, kMaxPolls);
+  out.result.finished = !out.result.divergence;
   return out;
 }
 

@@ -24,4 +24,8 @@ struct Outcome {
 Outcome run_lockstep(const Program& program, uint64_t max_turns, Engine test_engine = Engine::kJit,
                      Coverage* coverage = nullptr, bool trace = false);
 
+// The same program run free (Lockstep::run_free: Hart::run on each machine, blocks chained)
+// to its end, then compared once.
+Outcome run_free(const Program& program, Engine test_engine = Engine::kJit);
+
 }  // namespace vessel::rv::torture

@@ -1,4 +1,5 @@
-// torture_run: generated programs in lockstep, seed after seed, reporting any divergence.
+// torture_run: generated programs in lockstep, seed after seed, reporting any divergence; then
+// each again with the machines running free (Hart::run), compared at the end.
 //
 //   torture_run --seed-from N [--count C] [--seconds S] [--max-turns T] [--engine jit|interp]
 //   torture_run --seed N --dump FILE      write seed N's RAM image (for a disassembler)
@@ -116,6 +117,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "seed %llu: did not reach its end in %llu turns\n", s,
                    static_cast<unsigned long long>(a.max_turns));
       return 3;
+    }
+    // Then free (Hart::run: the translator chains blocks), compared at the end.
+    const torture::Outcome f = torture::run_free(torture::generate(seed), a.engine);
+    if (f.result.divergence) {
+      std::printf("seed %llu, running free: %s", s, f.result.divergence->report().c_str());
+      return 1;
     }
   }
   if (a.coverage) {
