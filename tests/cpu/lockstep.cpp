@@ -202,14 +202,8 @@ Machine::Machine(const MachineConfig& config, Engine engine)
   bus_.set_write_observer(
       [this](uint64_t host, uint64_t len) { code_.invalidate_later(host, len); });
   code_.set_new_code_page_listener([this](uint64_t) { hart_.drop_write_mappings(); });
-  // Time stands still at the same value on every machine. freeze() keeps the value the running
-  // clock had, so set it, freeze, and try again in the rare case a tick came in between.
-  for (;;) {
-    clock_.set_mtime(config_.mtime);
-    clock_.freeze();
-    if (clock_.mtime() == config_.mtime) break;
-    clock_.thaw();
-  }
+  // Time stands still at the same value on every machine, run after run.
+  clock_.freeze_at(config_.mtime);
   // WFI is a hint: a wake-up at once is allowed, and keeps both machines deterministic.
   hart_.set_wfi_max_sleep(std::chrono::nanoseconds(0));
   hart_.set_engine(engine);

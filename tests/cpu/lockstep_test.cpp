@@ -216,6 +216,17 @@ TEST(Torture, LiLoadsEveryKindOfConstant) {
 
 // ---- hand-written cases ----
 
+TEST(Lockstep, TimeStandsStillAtTheConfiguredValue) {
+  lockstep::MachineConfig config;
+  config.mtime = 123456789;
+  Lockstep ls(config);
+  for (lockstep::Machine* m : {&ls.reference(), &ls.test()}) {
+    uint64_t time = 0;
+    ASSERT_TRUE(HartTestAccess::csr_read_as_m(m->hart(), kTime, time));
+    EXPECT_EQ(time, config.mtime);
+  }
+}
+
 TEST(Lockstep, LoopThatChainsToItself) {
   Rig rig;
   const uint64_t end = rig.code(kBase, {enc::addi(a0, zero, 50), enc::addi(a1, a1, 3),
