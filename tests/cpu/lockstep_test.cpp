@@ -93,6 +93,7 @@ class TortureSeeds : public ::testing::Test {
           torture::run_lockstep(torture::generate(seed), kMaxTurns, Engine::kJit, &coverage_);
       std::string failure;
       if (!o.error.empty()) failure = o.error;
+      if (!o.tracking.empty()) failure = o.tracking;
       if (o.result.divergence) failure = o.result.divergence->report();
       if (failure.empty() && !o.result.finished) failure = "did not reach its end";
       if (!failure.empty()) failures_ += "seed " + std::to_string(seed) + ": " + failure + "\n";

@@ -385,7 +385,10 @@ void Gen::chunk() {
 void Gen::body() {
   a_.org(kCode);
   const unsigned chunks = opt_.raw_only ? 0 : (opt_.chunks ? opt_.chunks : 60 + rng_.small(81));
-  for (unsigned c = 0; c < chunks && a_.here() + kChunkRoom < kCodeEnd; ++c) chunk();
+  for (unsigned c = 0; c < chunks && a_.here() + kChunkRoom < kCodeEnd; ++c) {
+    checkpoints_.push_back({a_.here(), st_.priv, st_.satp});
+    chunk();
+  }
   if (!opt_.raw.empty()) {
     // The fuzzer's bytes, as much as fits, then the end (whatever mode they leave behind,
     // the end's ecall reaches a handler that can finish).
@@ -415,6 +418,7 @@ Program Gen::build() {
   data(p.image);
   p.entry = kEntry;
   p.end_pc = a_.address(done_);
+  p.checkpoints = std::move(checkpoints_);
   return p;
 }
 

@@ -126,6 +126,7 @@ class Gen {
   Config cfg_;
   State st_;
   Label done_;
+  std::vector<Checkpoint> checkpoints_;
   unsigned run_slots_ = 0;  // slots of the run being emitted (for jal's reach)
 };
 

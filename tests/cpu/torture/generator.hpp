@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "cpu/riscv/csr.hpp"
+
 namespace vessel::rv::torture {
 
 struct Options {
@@ -27,11 +29,21 @@ struct Options {
   bool raw_only = false;
 };
 
+// What the generator expects of the hart where a chunk of the body starts: run_lockstep
+// checks it, so that a generator that lost track of the mode fails a test instead of quietly
+// testing less than it says.
+struct Checkpoint {
+  uint64_t pa = 0;  // physical (U-mode under translation runs it at pa + layout::kAlias)
+  Priv priv = Priv::kM;
+  unsigned satp = 0;  // 0 (bare), 39 or 48; not checked in M-mode
+};
+
 struct Program {
   std::vector<uint8_t> image;  // all of RAM, from layout::kRamBase
   uint64_t entry = 0;          // physical, M-mode
   uint64_t end_pc = 0;         // the final `j .` (M-mode, physical)
-  std::string error;           // non-empty when generation failed (a generator bug)
+  std::vector<Checkpoint> checkpoints;
+  std::string error;  // non-empty when generation failed (a generator bug)
 };
 
 Program generate(const Options& options);

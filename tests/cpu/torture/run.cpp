@@ -1,7 +1,10 @@
 #include "torture/run.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <string>
+#include <unordered_map>
 
 #include "torture/layout.hpp"
 
@@ -30,6 +33,37 @@ bool prepare(lockstep::Lockstep& ls, const Program& program, Outcome& out) {
   return true;
 }
 
+// Checks the blocks the reference runs against the program's checkpoints.
+class Tracker {
+ public:
+  explicit Tracker(const std::vector<Checkpoint>& checkpoints) {
+    for (const Checkpoint& c : checkpoints) at_[c.pa] = c;
+  }
+  void check(const lockstep::BlockTrace& b, std::string& error) const {
+    if (!error.empty()) return;
+    uint64_t va = b.pc;
+    const uint64_t mode = b.satp >> 60;
+    const unsigned satp = mode == 8 ? 39 : (mode == 9 ? 48 : 0);
+    for (const DecodedInsn& d : b.executed()) {
+      const auto it = at_.find(va & ~layout::kAlias);
+      const Checkpoint* c = it == at_.end() ? nullptr : &it->second;
+      const bool alias = (va & layout::kAlias) != 0;
+      if (c != nullptr && (c->priv != b.priv || (c->priv != Priv::kM && c->satp != satp) ||
+                           alias != (c->priv == Priv::kU && c->satp != 0))) {
+        error = fmt::format(
+            "the chunk at {:#x} runs at {:#x} in priv {} with satp mode {}; the generator "
+            "expected priv {} with satp mode {}",
+            c->pa, va, static_cast<int>(b.priv), satp, static_cast<int>(c->priv), c->satp);
+        return;
+      }
+      va += d.len;
+    }
+  }
+
+ private:
+  std::unordered_map<uint64_t, Checkpoint> at_;
+};
+
 }  // namespace
 
 Outcome run_lockstep(const Program& program, uint64_t max_turns, Engine test_engine,
@@ -37,7 +71,9 @@ Outcome run_lockstep(const Program& program, uint64_t max_turns, Engine test_eng
   Outcome out;
   lockstep::Lockstep ls(config(), test_engine);
   if (!prepare(ls, program, out)) return out;
-  ls.set_observer([coverage, trace](const lockstep::BlockTrace& b) {
+  const Tracker tracker(program.checkpoints);
+  ls.set_observer([&](const lockstep::BlockTrace& b) {
+    tracker.check(b, out.tracking);
     if (coverage != nullptr) coverage->add(b);
     if (trace) {
       std::printf("turn %llu: pc %#llx priv %u retired %llu%s\n%s",

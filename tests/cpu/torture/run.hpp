@@ -13,7 +13,8 @@
 namespace vessel::rv::torture {
 
 struct Outcome {
-  std::string error;  // the program could not be generated or loaded
+  std::string error;     // the program could not be generated or loaded
+  std::string tracking;  // the first checkpoint reached in another mode (a generator bug)
   lockstep::Lockstep::Result result;
 };
 

@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
     ++runs;
     turns += o.result.turns;
     const auto s = static_cast<unsigned long long>(seed);
-    if (!o.error.empty()) {
-      std::fprintf(stderr, "seed %llu: %s\n", s, o.error.c_str());
+    if (!o.error.empty() || !o.tracking.empty()) {
+      std::fprintf(stderr, "seed %llu: %s\n", s, (o.error + o.tracking).c_str());
       return 3;
     }
     if (o.result.divergence) {
