@@ -26,7 +26,6 @@ using namespace test;
 using lockstep::Lockstep;
 
 constexpr uint64_t kBase = 0x80000000;
-constexpr uint64_t kMaxTurns = 200000;
 
 // Both machines of a lockstep pair set up alike, before they run.
 class Rig {
@@ -90,7 +89,7 @@ class TortureSeeds : public ::testing::Test {
   static void SetUpTestSuite() {
     for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
       const torture::Outcome o =
-          torture::run_lockstep(torture::generate(seed), kMaxTurns, Engine::kJit, &coverage_);
+          torture::run_lockstep(torture::generate(seed), {.coverage = &coverage_});
       std::string failure;
       if (!o.error.empty()) failure = o.error;
       if (!o.tracking.empty()) failure = o.tracking;
@@ -155,7 +154,7 @@ TEST(Torture, RawBytesRunBetweenTheHandlers) {
   o.seed = 3;
   o.raw = raw;
   o.raw_only = true;
-  const torture::Outcome out = torture::run_lockstep(torture::generate(o), 2000);
+  const torture::Outcome out = torture::run_lockstep(torture::generate(o), {.max_turns = 2000});
   ASSERT_EQ(out.error, "");
   EXPECT_FALSE(out.result.divergence) << out.result.divergence->report();
   EXPECT_TRUE(out.result.finished);

@@ -47,7 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.raw_only = true;
   }
   o.raw = rest;
-  const torture::Outcome out = torture::run_lockstep(torture::generate(o), kMaxTurns);
+  torture::RunOptions run;
+  run.max_turns = kMaxTurns;
+  const torture::Outcome out = torture::run_lockstep(torture::generate(o), run);
   if (!out.error.empty()) {
     std::fprintf(stderr, "jit_fuzz: %s\n", out.error.c_str());
     std::abort();  // the generator failed: a bug of its own

@@ -66,16 +66,16 @@ class Tracker {
 
 }  // namespace
 
-Outcome run_lockstep(const Program& program, uint64_t max_turns, Engine test_engine,
-                     Coverage* coverage, bool trace) {
+Outcome run_lockstep(const Program& program, const RunOptions& options) {
   Outcome out;
-  lockstep::Lockstep ls(config(), test_engine);
+  lockstep::Lockstep ls(config(), options.test_engine);
   if (!prepare(ls, program, out)) return out;
+  ls.set_realign(options.realign);
   const Tracker tracker(program.checkpoints);
   ls.set_observer([&](const lockstep::BlockTrace& b) {
     tracker.check(b, out.tracking);
-    if (coverage != nullptr) coverage->add(b);
-    if (trace) {
+    if (options.coverage != nullptr) options.coverage->add(b);
+    if (options.trace) {
       std::printf("turn %llu: pc %#llx priv %u retired %llu%s\n%s",
                   static_cast<unsigned long long>(b.turn), static_cast<unsigned long long>(b.pc),
                   static_cast<unsigned>(b.priv), static_cast<unsigned long long>(b.retired),
@@ -85,7 +85,7 @@ Outcome run_lockstep(const Program& program, uint64_t max_turns, Engine test_eng
   });
   const uint64_t end = program.end_pc;
   out.result =
-      ls.run(max_turns, [end](const Hart& h) { return h.pc == end && h.priv == Priv::kM; });
+      ls.run(options.max_turns, [end](const Hart& h) { return h.pc == end && h.priv == Priv::kM; });
   return out;
 }
 

@@ -18,12 +18,18 @@ struct Outcome {
   lockstep::Lockstep::Result result;
 };
 
-// Loads `program` into a fresh pair of machines (the reference interpreter and `test_engine`)
-// and runs them in lockstep until the program ends in its final loop, they diverge, or
-// `max_turns` blocks have run.
-// With `trace`, every block the reference runs is printed to stdout as it runs.
-Outcome run_lockstep(const Program& program, uint64_t max_turns, Engine test_engine = Engine::kJit,
-                     Coverage* coverage = nullptr, bool trace = false);
+struct RunOptions {
+  uint64_t max_turns = 200000;  // blocks, before the run counts as not finished
+  Engine test_engine = Engine::kJit;
+  Coverage* coverage = nullptr;  // tallies what the reference executed
+  bool trace = false;            // print every block the reference runs to stdout
+  bool realign = false;          // Lockstep::set_realign: for engines that end blocks elsewhere
+};
+
+// Loads `program` into a fresh pair of machines (the reference interpreter and the engine
+// under test) and runs them in lockstep until the program ends in its final loop, they
+// diverge, or the block limit.
+Outcome run_lockstep(const Program& program, const RunOptions& options = {});
 
 // The same program run free (Lockstep::run_free: Hart::run on each machine, blocks chained)
 // to its end, then compared once.

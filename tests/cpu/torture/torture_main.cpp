@@ -5,6 +5,7 @@
 //   torture_run --seed N --dump FILE      write seed N's RAM image (for a disassembler)
 //   --trace                               print every block the reference runs
 //   --coverage                            print what the programs executed
+//   --realign                             for an engine that ends blocks elsewhere (weaker)
 //
 // Exits 1 at the first divergence (with its report and the seed that reproduces it), 2 on bad
 // arguments, 3 when a program did not reach its end (a generator bug), 0 otherwise.
@@ -30,13 +31,14 @@ struct Args {
   std::string dump;
   bool trace = false;
   bool coverage = false;
+  bool realign = false;
 };
 
 bool parse(int argc, char** argv, Args& a) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--trace" || arg == "--coverage") {
-      (arg == "--trace" ? a.trace : a.coverage) = true;
+    if (arg == "--trace" || arg == "--coverage" || arg == "--realign") {
+      (arg == "--trace" ? a.trace : arg == "--coverage" ? a.coverage : a.realign) = true;
       continue;
     }
     if (i + 1 >= argc) return false;
@@ -85,10 +87,10 @@ int dump(const Args& a) {
 int main(int argc, char** argv) {
   Args a;
   if (!parse(argc, argv, a)) {
-    std::fprintf(
-        stderr,
-        "usage: torture_run --seed-from N [--count C] [--seconds S] [--max-turns T] "
-        "[--engine jit|interp] [--trace] [--coverage]\n       torture_run --seed N --dump FILE\n");
+    std::fprintf(stderr,
+                 "usage: torture_run --seed-from N [--count C] [--seconds S] [--max-turns T] "
+                 "[--engine jit|interp] [--trace] [--coverage] [--realign]\n       torture_run "
+                 "--seed N --dump FILE\n");
     return 2;
   }
   if (!a.dump.empty()) return dump(a);
@@ -100,7 +102,11 @@ int main(int argc, char** argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (a.seconds > 0 ? elapsed >= a.seconds : runs >= a.count) break;
     const torture::Outcome o =
-        torture::run_lockstep(torture::generate(seed), a.max_turns, a.engine, &coverage, a.trace);
+        torture::run_lockstep(torture::generate(seed), {.max_turns = a.max_turns,
+                                                        .test_engine = a.engine,
+                                                        .coverage = &coverage,
+                                                        .trace = a.trace,
+                                                        .realign = a.realign});
     ++runs;
     turns += o.result.turns;
     const auto s = static_cast<unsigned long long>(seed);
