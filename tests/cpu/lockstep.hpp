@@ -5,16 +5,18 @@
 // every CSR csr_read answers, the LR/SC reservation and all of RAM. The first difference is
 // reported with the block's disassembly and each differing field.
 //
-// What the machines share with nothing: RAM, bus, code cache, HartIrq and a MachineClock frozen
-// at the same mtime (so time, MTIP and Sstc's STIP are the same on both), and WFI never sleeps.
+// Each machine has its own RAM (page-aligned, as the VMM maps it), bus, code cache, HartIrq and
+// a MachineClock frozen at the same mtime (so time, MTIP and Sstc's STIP are the same on both),
+// and WFI never sleeps.
 //
 // Hart API this relies on (the translator must keep it): Hart::step_block() runs exactly one
-// block; Hart::set_engine(); the public state x, f, pc, priv, instret, fflags, frm,
-// reservation_pa (the host address of the reserved bytes, ~0 when none) and
-// reservation_value; Hart::csr_read(); Hart::stats.traps and stats.interrupts (counted by every
-// trap entry: the reference's tell which instruction trapped; when realigning, both machines'
-// find a common block boundary); Hart::set_wfi_max_sleep(); Hart::reset(); and the friend
-// HartTestAccess (tests/cpu/hart_test_access.hpp), which switches priv to read every CSR.
+// block without chaining; Hart::run() (run_free); Hart::set_engine(), reset(),
+// set_wfi_max_sleep(), drop_write_mappings(), csr_read(), csr_write() and describe_trap_loop();
+// the public state x, f, pc, priv, instret, fflags, frm, reservation_pa (the host address of
+// the reserved bytes, ~0 when none) and reservation_value; stats.traps and stats.interrupts,
+// counted by every trap entry (the reference's tell which instruction trapped; when
+// realigning, both machines' find a common block boundary); and the friend HartTestAccess
+// (tests/cpu/hart_test_access.hpp), which switches priv to read every CSR as M-mode.
 #pragma once
 
 #include <cstdint>
