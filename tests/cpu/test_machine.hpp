@@ -11,6 +11,7 @@
 
 #include "base/bits.hpp"
 #include "base/clock.hpp"
+#include "base/mapped_memory.hpp"
 #include "board/bus.hpp"
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/csr.hpp"
@@ -25,14 +26,21 @@ struct TestMachine {
   static constexpr uint64_t kRamBase = 0x80000000;
   static constexpr uint64_t kRamSize = 8ULL << 20;
 
-  std::vector<uint8_t> ram;
+  // Page-aligned, as the VMM maps guest RAM: the code cache tracks code by host page.
+  MappedMemory ram = allocate_ram();
   Bus bus;
   HartIrq irq;
   MachineClock clock;
   CodeCache code;
   Hart hart;
 
-  TestMachine() : ram(kRamSize), hart(0, bus, irq, clock, code) {
+  static MappedMemory allocate_ram() {
+    Result<MappedMemory> m = MappedMemory::allocate(kRamSize);
+    EXPECT_TRUE(m.ok());
+    return std::move(m.value());
+  }
+
+  TestMachine() : hart(0, bus, irq, clock, code) {
     Result<void> r = bus.add_memory({kRamBase, kRamSize, ram.data(), true, "ram"});
     EXPECT_TRUE(r.ok());
     // As the virt board does: DMA and loader writes drop decoded code, and a page that
