@@ -29,8 +29,10 @@ class MachineClock {
 
   // A paused VM's time stands still: mtime keeps the value it had at freeze() until thaw(),
   // and then goes on from there.
-  void freeze() {
-    frozen_value_.store(mtime(), std::memory_order_relaxed);
+  void freeze() { freeze_at(mtime()); }
+  // Stand still at `value` (tests that need the same time on two machines, run after run).
+  void freeze_at(uint64_t value) {
+    frozen_value_.store(value, std::memory_order_relaxed);
     frozen_.store(true, std::memory_order_release);
   }
   void thaw() {

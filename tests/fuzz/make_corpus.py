@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for the fuzz targets (corpus/elf, corpus/htif, corpus/virtqueue,
-corpus/sbi, corpus/virtio_blk, corpus/virtio_net, corpus/firecracker_api). Run from anywhere; the files are checked in, so this only needs rerunning when
+corpus/sbi, corpus/virtio_blk, corpus/virtio_net, corpus/firecracker_api, corpus/jit). Run from anywhere; the files are checked in, so this only needs rerunning when
 the input formats change."""
 import gzip
 import os
@@ -402,6 +402,65 @@ def firecracker_api_seeds():
     }
 
 
+def rv_i(opc, rd, f3, rs1, imm):
+    return opc | rd << 7 | f3 << 12 | rs1 << 15 | (imm & 0xFFF) << 20
+
+
+def rv_r(opc, rd, f3, rs1, rs2, f7):
+    return opc | rd << 7 | f3 << 12 | rs1 << 15 | rs2 << 20 | f7 << 25
+
+
+def rv_s(f3, rs1, rs2, imm, opc=0x23):
+    return opc | (imm & 0x1F) << 7 | f3 << 12 | rs1 << 15 | rs2 << 20 | ((imm >> 5) & 0x7F) << 25
+
+
+def rv_b(f3, rs1, rs2, off):
+    return (0x63 | ((off >> 11) & 1) << 7 | ((off >> 1) & 0xF) << 8 | f3 << 12 | rs1 << 15 |
+            rs2 << 20 | ((off >> 5) & 0x3F) << 25 | ((off >> 12) & 1) << 31)
+
+
+def code(*insns):
+    """32-bit words, and 16-bit compressed ones given as ("c", halfword)."""
+    out = b""
+    for i in insns:
+        out += struct.pack("<H", i[1]) if isinstance(i, tuple) else struct.pack("<I", i)
+    return out
+
+
+def jit_seeds():
+    """Input: flags byte (bit 0: wrap in a generated program seeded by the next 8 bytes), then
+    code. Registers: s0 (x8) and s1 (x9) point into data, sp (x2) too; a0 = x10."""
+    A0, A1, A2, S0, S1, T0, T1 = 10, 11, 12, 8, 9, 5, 6
+    addi = lambda rd, rs1, imm: rv_i(0x13, rd, 0, rs1, imm)
+    ld = lambda rd, rs1, imm: rv_i(0x03, rd, 3, rs1, imm)
+    sd = lambda rs2, rs1, imm: rv_s(3, rs1, rs2, imm)
+    alu = code(addi(A0, 0, 5), rv_r(0x33, A1, 0, A0, A0, 0), rv_r(0x33, A2, 4, A1, A0, 1),
+               rv_i(0x1B, A1, 0, A2, -7), rv_r(0x3B, A0, 5, A1, A2, 0x20), ("c", 0x0505),
+               ("c", 0x8D0D), ld(A1, S0, 3), sd(A0, S1, -5), ("c", 0x6004))
+    loop = code(addi(A0, 0, 3), addi(A1, A1, 3), addi(A0, A0, -1), rv_b(1, A0, 0, -8),
+                rv_i(0x73, A2, 2, 0, 0xC02))  # csrr a2, instret
+    # fadd.d dyn, fsqrt.d rne, fld, amoadd.d, lr.w, sc.w, amoor.w
+    fp_amo = code(rv_r(0x53, 1, 7, 2, 3, 0x01), rv_r(0x53, 4, 0, 1, 0, 0x2D),
+                  rv_i(0x07, 5, 3, S0, 16), rv_r(0x2F, A0, 3, S0, A1, 0x00),
+                  rv_r(0x2F, A1, 2, S1, 0, 0x08), rv_r(0x2F, A2, 2, S1, A0, 0x0C),
+                  rv_r(0x2F, A0, 2, S0, A1, 0x20))
+    traps = code(0x00100073, ("c", 0x9002), 0x00000073, 0xFFFFFFFF, ld(A0, 0, 8),
+                 rv_i(0x73, A0, 1, 0, 0xF14), 0x10500073, 0x30200073)
+    # auipc t1, 0; li t0, "addi a0, zero, 0"; sw t0, 16(t1) (the slot, in this block); slot
+    smc = code(0x17 | T1 << 7, addi(T0, 0, 0x513), rv_s(2, T1, T0, 16), 0x0000100F,
+               addi(A0, A0, 1), addi(A0, A0, 2))
+    seed = struct.pack("<Q", 0x1234567)
+    return {
+        "jit/alu_mem": bytes([0x00]) + alu,
+        "jit/loop": bytes([0x02]) + loop,
+        "jit/fp_amo": bytes([0x04]) + fp_amo,
+        "jit/traps": bytes([0x06]) + traps,
+        "jit/smc": bytes([0x08]) + smc,
+        "jit/wrapped_alu": bytes([0x01]) + seed + alu,
+        "jit/wrapped_traps": bytes([0x0B]) + struct.pack("<Q", 99) + traps + loop,
+    }
+
+
 def main():
     files = {
         "elf/two_segments.elf": elf([(RAM, RAM, b"\x13\x00\x00\x00" * 4, 0x40),
@@ -478,6 +537,7 @@ def main():
     files.update(virtio_blk_seeds())
     files.update(virtio_net_seeds())
     files.update(firecracker_api_seeds())
+    files.update(jit_seeds())
     for name, data in files.items():
         path = os.path.join(HERE, "corpus", name)
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -1,0 +1,30 @@
+// Declared a friend by Hart (src/cpu/riscv/hart.hpp): what tests may do to a hart that guest
+// code cannot, kept in one place and without a test framework (fuzz targets use it too).
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/riscv/hart.hpp"
+
+namespace vessel::rv {
+
+class HartTestAccess {
+ public:
+  // Switches privilege without a trap round trip, keeping the derived translation modes
+  // consistent.
+  static void set_priv(Hart& h, Priv p) {
+    h.priv = p;
+    h.update_modes();
+  }
+  // Reads a CSR as M-mode software would, whatever mode the hart is in; false when it does
+  // not exist (or, for the FP CSRs, while mstatus.FS is off).
+  static bool csr_read_as_m(Hart& h, uint16_t csr, uint64_t& value) {
+    const Priv saved = h.priv;
+    set_priv(h, Priv::kM);
+    const bool ok = h.csr_read(csr, value);
+    set_priv(h, saved);
+    return ok;
+  }
+};
+
+}  // namespace vessel::rv
