@@ -206,7 +206,8 @@ Machine::Machine(const MachineConfig& config, Engine engine)
   clock_.freeze_at(config_.mtime);
   // WFI is a hint: a wake-up at once is allowed, and keeps both machines deterministic.
   hart_.set_wfi_max_sleep(std::chrono::nanoseconds(0));
-  hart_.set_engine(engine);
+  // Creating the arena needs memory and a memfd; a test machine without them cannot run.
+  if (!hart_.set_engine(engine).ok()) std::abort();
   hart_.reset(config_.ram_base);
 }
 

@@ -12,12 +12,10 @@ namespace vessel::rv::jit {
 
 using namespace Xbyak::util;
 
-namespace {
 bool host_has_fma() {
   static const bool fma = __builtin_cpu_supports("fma") != 0 && __builtin_cpu_supports("avx") != 0;
   return fma;
 }
-}  // namespace
 
 void Emitter::fp_guard(const DecodedInsn& d, Xbyak::Label& slow) {
   mov(ecx, dword[rbx + off::kMstatus]);

@@ -63,6 +63,14 @@ bool has_emitter(Op op) {
     case Op::sllw:
     case Op::srlw:
     case Op::sraw:
+    case Op::fadd_s:
+    case Op::fsub_s:
+    case Op::fadd_d:
+    case Op::fsub_d: return true;
+    case Op::fmul_s:
+    case Op::fdiv_s:
+    case Op::fmul_d:
+    case Op::fdiv_d: return host_has_fma();
     case Op::fence:
     case Op::flw:
     case Op::fld:

@@ -169,7 +169,10 @@ class Emitter : public Xbyak::CodeGenerator {
 
 // Which helper kind an op without an emitter is counted under.
 HelperKind helper_kind(Op op);
-// Whether the translator has a native emitter for `op` (the rest run their semantics).
+// Whether the translator has a native emitter for `op` (the rest run their semantics). The FP
+// arithmetic emitters need round-to-nearest-even (by the instruction or frm at run time).
 bool has_emitter(Op op);
+// Whether the host has FMA (fmul and fdiv find their inexact flag with it).
+bool host_has_fma();
 
 }  // namespace vessel::rv::jit
