@@ -19,9 +19,12 @@
  *      guarantee, stronger than the ISA's)                 N(N+1)/2
  *   F  amoadd.w adds 1 << 20 (imm + 1) to addi s7, s7, 0   N(N+1)/2
  *   G  fsw stores addi s11, s11, i from a float register   N(N+1)/2
+ *   H  a misaligned sd across a page boundary writes addi s0, s0, i as the
+ *      first instruction of the next page                   N(N+1)/2
+ *   I  lr.w/sc.w writes addi a7, a7, i                      N(N+1)/2
  *
  * Passes through the SiFive test device; a wrong sum fails with 10 + its part
- * (A = 11 .. G = 17), any trap with 9. */
+ * (A = 11 .. I = 19), any trap with 9. */
 #include "guest.h"
 
 #define N 1000
@@ -33,6 +36,8 @@
 #define S6 22
 #define S7 23
 #define S11 27
+#define S0 8
+#define A7 17
 #define ADD_S4_S4_S2 (0x33 | (20 << 7) | (20 << 15) | (18 << 20))
 #define SUB_S4_S4_S2 (ADD_S4_S4_S2 | (0x20 << 25))
 #define C_ADDI_S4(imm) (0x1 | (20 << 7) | ((imm) << 2))
@@ -55,6 +60,8 @@
   li s6, 0
   li s7, 0
   li s11, 0
+  li s0, 0
+  li a7, 0
   /* The two words of part D: jal zero to either target, from patch_d. */
   la a0, target1
   la t0, patch_d
@@ -128,6 +135,24 @@ loop:
   fence.i
   call site_g
 
+  /* H: 4 bytes at the end of the sites page, 4 at the start of the next */
+  addi_word S0, s2
+  slli t0, t0, 32
+  la t1, patch_h
+  sd t0, -4(t1)
+  fence.i
+  call site_h
+
+  /* I */
+  addi_word A7, s2
+  la t1, patch_i
+3:
+  lr.w t2, (t1)
+  sc.w t2, t0, (t1)
+  bnez t2, 3b
+  fence.i
+  call site_i
+
   addi s2, s2, 1
   bleu s2, s10, loop
 
@@ -143,6 +168,8 @@ loop:
   bne s6, t0, fail_e
   bne s7, t0, fail_f
   bne s11, t0, fail_g
+  bne s0, t0, fail_h
+  bne a7, t0, fail_i
   test_pass
 
 fail_a: test_fail 11
@@ -152,6 +179,8 @@ fail_d: test_fail 14
 fail_e: test_fail 15
 fail_f: test_fail 16
 fail_g: test_fail 17
+fail_h: test_fail 18
+fail_i: test_fail 19
 
   .balign 4
 trap:
@@ -232,8 +261,19 @@ patch_g:
   addi s11, s11, 0
   ret
 
-/* a0 = word, a1 = where: a store from a block in another page */
+site_i:
+patch_i:
+  addi a7, a7, 0
+  ret
+
+/* The next page starts with part H's instruction. */
   .balign 4096
+site_h:
+patch_h:
+  addi s0, s0, 0
+  ret
+
+/* a0 = word, a1 = where: a store from a block in another page */
 patch_far:
   sw a0, 0(a1)
   fence.i
