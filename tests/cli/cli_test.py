@@ -16,7 +16,8 @@ Three groups of cases, each run as a child process with stdin from /dev/null unl
   hostile     guests that attack the code cache and the translator, on each engine (--engine
               jit and interp) with --stats: fresh random code before every entry, code that
               rewrites itself, more blocks than --jit-cache 1M holds, jumps to where no code
-              is, trap loops through a device or the boot ROM, PMP boundaries inside a page.
+              is, trap loops through a device or the boot ROM, PMP boundaries inside a page,
+              and random valid code whose checksum must not depend on the engine.
 Standard library only, plus dtc/fdtget (device-tree-compiler). Exit status 0 when every case
 passes (a case in KNOWN_BUGS must still fail, as described there); each failure is printed
 with the command line and what the child printed.
@@ -843,6 +844,28 @@ class Tester:
                               "pmp_split_span", engine, 0, known_bug="pmp-block-span")
             self.hostile_case("U-mode jump across a PMP boundary that moved (after sfence.vma)",
                               "pmp_split_relink", engine, 0, known_bug="pmp-stale-link")
+
+        def same_answer(problems):
+            # random_alu.S: 3000 rounds of random valid code; its checksum on the UART must not
+            # depend on the engine (the interpreter is the reference).
+            lines = {}
+            for engine in engines:
+                r = self.guest_run("random_alu", ["--engine", engine, "--stats"])
+                if not isinstance(r.status, int) or r.status != 0:
+                    problems.append(f"  [{engine}] status {r.status}, want 0\n" + r.describe())
+                    continue
+                if not re.fullmatch(r"[0-9a-f]{16}\n", r.out):
+                    problems.append(f"  [{engine}] stdout {r.out!r}, want 16 hex digits\n"
+                                    + r.describe())
+                lines[engine] = r.out.strip()
+                stats = json.loads(r.err.split("\n")[-2])
+                self.at_least(stats, ["blocks_built"], 3000, problems)
+                if engine == "jit":
+                    self.at_least(stats, ["jit", "blocks_translated"], 3000, problems)
+            if len(set(lines.values())) > 1:
+                problems.append(f"  the engines disagree: {lines}")
+        self.case("hostile: random valid code (integer, M, branches, loads/stores, AMOs, minstret, "
+                  "D) gives the same checksum on every engine", same_answer)
 
 
 def synthetic_image(file_size):
