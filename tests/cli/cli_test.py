@@ -865,7 +865,7 @@ class Tester:
             if len(set(lines.values())) > 1:
                 problems.append(f"  the engines disagree: {lines}")
         self.case("hostile: random valid code (integer, M, branches, loads/stores, AMOs, minstret, "
-                  "D) gives the same checksum on every engine", same_answer)
+                  "D, compressed) gives the same checksum on every engine", same_answer)
 
 
 def synthetic_image(file_size):

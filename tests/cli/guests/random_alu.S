@@ -2,9 +2,10 @@
  * rounds writes K instructions drawn from a table of RV64 encodings (integer
  * register-register, immediate, shift, word and M ops, lui, auipc, branches
  * and jal that skip the next instruction, loads and stores of every width at
- * random offsets from x15, AMOs at x15, reads of minstret, and a few D ops
- * through f16..f31) with random registers in x16..x31 and random immediates,
- * then two rets; seeds x16..x29 (random values shifted by random amounts) and
+ * random offsets from x15, AMOs at x15, reads of minstret, a few D ops
+ * through f16..f31, and compressed ones, so that 32-bit instructions also
+ * start at odd halfwords) with random registers in x16..x31 and random
+ * immediates, then two rets; seeds x16..x29 (random values shifted by random amounts) and
  * x30, x31 (INT64_MIN and -1, for the edge cases of division and shifts),
  * calls the code and folds x16..x31 into a checksum, and at the end the data
  * the stores wrote. The code goes to one of 16 slots, so each round rewrites a
@@ -24,7 +25,7 @@
 #define K 48
 #define ROUNDS 3000
 #define RET 0x00008067
-#define TABLE_N 83 /* entries in the table below */
+#define TABLE_N 90 /* entries in the table below */
 #define DATA_BASE 0x80500000 /* 4 KiB that x15 + [-2048, 2047] reaches */
 #define X15 (15 << 15)       /* rs1 = x15 */
 
@@ -47,7 +48,7 @@
   .word (\f3 << 12) | \op | RD_SET | RS1_SET, I_MASK
 .endm
 /* shift by an immediate: funct6/funct7 high bits, funct3, opcode, shamt bits */
-.macro sh hi, f3, op, shamt_bits
+.macro shi hi, f3, op, shamt_bits
   .word (\hi << 26) | (\f3 << 12) | \op | RD_SET | RS1_SET, \
         (((1 << \shamt_bits) - 1) << 20) | RD_MASK | RS1_MASK
 .endm
@@ -80,6 +81,13 @@
   .endif
 .endm
 
+/* a compressed instruction (CI/CR formats, whose rd and rs2 are 5-bit fields:
+ * x16..x31 as above): base, random bits */
+.macro c base, mask
+  .word \base | RD_SET, \mask
+.endm
+#define CI_MASK ((1 << 12) | RD_MASK | (0x1f << 2))
+
 /* s0 = s0 * LCG_MUL + LCG_INC (Knuth's MMIX constants in gp, tp) */
 .macro lcg
   mul s0, s0, gp
@@ -106,6 +114,7 @@ round:
   add a1, a1, t0
   mv a2, a1
   li a3, K
+  li t4, 0                  /* 1: the previous one skips the next 4 bytes */
 gen:
   lcg
   srli t0, s0, 32           /* an entry: (rand32 * TABLE_N) >> 32 */
@@ -121,13 +130,33 @@ gen:
   srli t3, s0, 16
   and t3, t3, a0
   or t2, t2, t3
-  sw t2, 0(a2)
+  andi t0, t2, 3
+  li t1, 3
+  beq t0, t1, 1f
+  bnez t4, gen              /* after a branch or jal: a 32-bit one, the 4 bytes it skips */
+  sh t2, 0(a2)              /* compressed */
+  addi a2, a2, 2
+  j 2f
+1:
+  sh t2, 0(a2)              /* 32-bit, maybe at an odd halfword */
+  srli t0, t2, 16
+  sh t0, 2(a2)
   addi a2, a2, 4
+  andi t0, t2, 0x7f
+  addi t0, t0, -0x63        /* branch */
+  seqz t4, t0
+  andi t0, t2, 0x7f
+  addi t0, t0, -0x6f        /* jal */
+  seqz t0, t0
+  or t4, t4, t0
+2:
   addi a3, a3, -1
   bnez a3, gen
-  li t0, RET
-  sw t0, 0(a2)
-  sw t0, 4(a2)
+  li t0, RET & 0xffff       /* two rets: a branch or jal at the end skips the first */
+  sh t0, 0(a2)
+  sh zero, 2(a2)
+  sh t0, 4(a2)
+  sh zero, 6(a2)
   fence.i
 
   /* seed x16..x29: a random value shifted right (arithmetic) by a random amount */
@@ -220,12 +249,12 @@ table:
   i 6, 0x13                 /* ori */
   i 7, 0x13                 /* andi */
   i 0, 0x1b                 /* addiw */
-  sh 0x00, 1, 0x13, 6       /* slli */
-  sh 0x00, 5, 0x13, 6       /* srli */
-  sh 0x10, 5, 0x13, 6       /* srai */
-  sh 0x00, 1, 0x1b, 5       /* slliw */
-  sh 0x00, 5, 0x1b, 5       /* srliw */
-  sh 0x10, 5, 0x1b, 5       /* sraiw */
+  shi 0x00, 1, 0x13, 6      /* slli */
+  shi 0x00, 5, 0x13, 6      /* srli */
+  shi 0x10, 5, 0x13, 6      /* srai */
+  shi 0x00, 1, 0x1b, 5      /* slliw */
+  shi 0x00, 5, 0x1b, 5      /* srliw */
+  shi 0x10, 5, 0x1b, 5      /* sraiw */
   u 0x37                    /* lui */
   u 0x17                    /* auipc */
   b 0                       /* beq */
@@ -268,6 +297,13 @@ table:
   fd 0x69, 2                /* fcvt.d.l */
   fd 0x61, 2                /* fcvt.l.d */
   fd 0x51, -1, 1            /* flt.d */
+  c 0x0001, CI_MASK         /* c.addi */
+  c 0x2001, CI_MASK         /* c.addiw */
+  c 0x4001, CI_MASK         /* c.li */
+  c 0x6005, (1 << 12) | RD_MASK | (0xf << 3) /* c.lui, nzimm[12] set: never 0 */
+  c 0x0002, CI_MASK         /* c.slli */
+  c 0x8042, RD_MASK | (0xf << 2) /* c.mv, rs2 in x16..x31 */
+  c 0x9042, RD_MASK | (0xf << 2) /* c.add */
 table_end:
   .if table_end - table != TABLE_N * 8
   .error "TABLE_N is not the number of table entries"
