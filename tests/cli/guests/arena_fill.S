@@ -1,18 +1,20 @@
 /* Runs many distinct blocks, enough to fill a small translator arena several
  * times over (vessel run --jit-cache 1M). A 64-byte position-independent
  * template (a hash step that takes its own address with auipc, in a small
- * loop with a load and a store) is copied COPIES times, 1 MiB in all, and each
- * copy is called: in address order, then in a scrambled order, then again
+ * loop with a load and a store) is copied COPIES times, 128 KiB in all, and
+ * each copy is called: in address order, then in a scrambled order, then again
  * after every copy's loop count was rewritten from 3 to 5 (a store into each
- * of the 256 code pages). Each copy is two blocks, so the three passes compile
- * some 100000 blocks. The hash they leave must equal the one computed by a
- * reference function that takes the address and count as arguments, called in
- * the same order: a stale translation, one running at the wrong address, or a
- * block lost in a refill changes it. Pass through the SiFive test device, or
- * fail with code 4 (wrong hash) or 9 (a trap). */
+ * of the 32 code pages). Each copy is three blocks (its entry, the loop, the
+ * ret), built twice: some 12000 blocks of a few hundred bytes of host code
+ * each, several arenas' worth, and more translations than that, as blocks
+ * dropped by a refill are compiled again. The hash they leave must equal the
+ * one computed by a reference function that takes the address and count as
+ * arguments, called in the same order: a stale translation, one running at the
+ * wrong address, or a block lost in a refill changes it. Pass through the
+ * SiFive test device, or fail with code 4 (wrong hash) or 9 (a trap). */
 #include "guest.h"
 
-#define COPIES 16384 /* a power of two: the scrambled order is a permutation */
+#define COPIES 2048 /* a power of two: the scrambled order is a permutation */
 #define STRIDE 64
 #define CODE_BASE 0x80400000
 #define SCRAMBLE_MUL 40503 /* odd */
