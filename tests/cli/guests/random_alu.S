@@ -341,8 +341,9 @@ table:
   c 0x9042, RD_MASK | (0xf << 2) /* c.add */
   .word (3 << 12) | 0x03 | RD_SET | (13 << 15), 0xfff00000 | RD_MASK /* ld at x13 */
   .word (2 << 12) | 0x23 | RS2_SET | (13 << 15), 0xfe000000 | RS2_MASK | (0x1f << 7) /* sw at x13 */
-  .word (3 << 12) | 0x2f | RD_SET | RS2_SET | (12 << 15), (3 << 25) | RD_MASK | RS2_MASK /* amoadd.d at x12 */
-  .word (2 << 12) | 0x2f | (0x01 << 27) | RD_SET | RS2_SET | (12 << 15), RD_MASK | RS2_MASK /* amoswap.w at x12 */
+  /* amoadd.d and amoswap.w at x12 */
+  .word (3 << 12) | 0x2f | RD_SET | RS2_SET | (12 << 15), (3 << 25) | RD_MASK | RS2_MASK
+  .word (2 << 12) | 0x2f | (0x01 << 27) | RD_SET | RS2_SET | (12 << 15), RD_MASK | RS2_MASK
   .word 0x00000073, 0       /* ecall */
   .word 0x00100073, 0       /* ebreak */
   .word 0x00000000, 0       /* c.unimp */
