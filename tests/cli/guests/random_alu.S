@@ -95,6 +95,14 @@
 .endm
 #define CI_MASK ((1 << 12) | RD_MASK | (0x1f << 2))
 
+/* s1 (the checksum) = (s1 rotated left by 7) ^ \r; clobbers t2 */
+.macro fold r
+  slli t2, s1, 7
+  srli s1, s1, 57
+  or s1, s1, t2
+  xor s1, s1, \r
+.endm
+
 /* s0 = s0 * LCG_MUL + LCG_INC (Knuth's MMIX constants in gp, tp) */
 .macro lcg
   mul s0, s0, gp
@@ -177,26 +185,20 @@ gen:
   li a3, NOTHING_MAPPED     /* x13 */
   jalr ra, 0(a1)
   .irp r, x16, x17, x18, x19, x20, x21, x22, x23, x24, x25, x26, x27, x28, x29, x30, x31
-  slli t0, s1, 7
-  srli t1, s1, 57
-  or s1, t0, t1
-  xor s1, s1, \r
+  fold \r
   .endr
   addi a4, a4, 1
   li t0, ROUNDS
   bltu a4, t0, round
 
   /* and what the stores left */
-  li t2, DATA_BASE
+  li a2, DATA_BASE
   li a3, DATA_BASE + 4096
 2:
-  ld t0, 0(t2)
-  xor s1, s1, t0
-  slli t0, s1, 7
-  srli t1, s1, 57
-  or s1, t0, t1
-  addi t2, t2, 8
-  bltu t2, a3, 2b
+  ld t1, 0(a2)
+  fold t1
+  addi a2, a2, 8
+  bltu a2, a3, 2b
 
   /* 16 hex digits and a newline */
   li a2, UART0
@@ -225,15 +227,9 @@ trap:
   li t1, CODE_BASE + 16 * SLOT
   bgeu t0, t1, 9f
   csrr t1, mcause
-  slli t2, s1, 7
-  srli s1, s1, 57
-  or s1, s1, t2
-  xor s1, s1, t1
+  fold t1
   csrr t1, mtval
-  slli t2, s1, 7
-  srli s1, s1, 57
-  or s1, s1, t2
-  xor s1, s1, t1
+  fold t1
   lhu t1, 0(t0)             /* on past it: 2 or 4 bytes */
   andi t1, t1, 3
   addi t0, t0, 2
