@@ -7,7 +7,11 @@ that /proc/cpuinfo reports an rv64 ISA and that `poweroff -f` ends the
 emulator with status 0.
 
   boot_test.py [--emulator vessel|qemu] [--vessel PATH] [--firmware jump|dynamic|builtin]
-               [--case interactive|stdin-eof|reboot|smp ...] [--cpus N] [--expect-isa ISA]
+               [--case interactive|stdin-eof|reboot|smp|smp-once ...] [--cpus N] [--expect-isa ISA]
+               [--engine jit|interp]
+
+--engine runs vessel with that engine and --stats, and checks that the statistics vessel
+prints as it exits name that engine (under jit, with blocks translated).
 
 --emulator qemu runs the same checks on qemu-system-riscv64, which is how
 the test itself is validated. Exits 1 on any failure, a missing guest or
@@ -15,6 +19,7 @@ emulator binary included (CI builds both first).
 """
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -133,9 +138,34 @@ def emulator_argv(args, firmware, append):
                 "-append", append]
     # vessel's own limit backs up ours in case this script is killed.
     limit = int(2 * args.boot_timeout + 6 * args.step_timeout + 60)
-    return [args.vessel, "run", "--firmware", firmware, "--kernel", kernel,
+    argv = [args.vessel, "run", "--firmware", firmware, "--kernel", kernel,
             "--initrd", initrd, "--append", append, "--memory", args.memory,
             "--cpus", str(args.cpus), "--timeout", str(limit)]
+    if args.engine:
+        argv += ["--engine", args.engine, "--stats"]
+    return argv
+
+
+def check_engine(console, args):
+    """With --engine, after the emulator exited: its --stats line (stderr, merged into the
+    console's output) names that engine, and under jit the translator compiled blocks."""
+    if not args.engine:
+        return ""
+    line = console.expect(r'\{"[^\n]*"engine":[^\n]*\}', args.step_timeout, "the --stats line")
+    try:
+        stats = json.loads(line.group(0))
+    except ValueError:
+        console.fail(f"the --stats line is not JSON: {line.group(0)[:200]!r}")
+    if stats.get("engine") != args.engine:
+        console.fail(f"--stats says engine {stats.get('engine')!r}, want {args.engine!r}")
+    jit = stats.get("jit")
+    if args.engine == "jit":
+        if not isinstance(jit, dict) or jit.get("blocks_translated", 0) <= 0:
+            console.fail(f"--engine jit, but --stats shows no blocks translated: {jit!r}")
+        return f", engine jit ({jit['blocks_translated']} blocks translated)"
+    if jit is not None:
+        console.fail(f"--engine {args.engine}, but --stats has a 'jit' object: {jit!r}")
+    return f", engine {args.engine}"
 
 
 def case_interactive(args, firmware):
@@ -166,7 +196,7 @@ def case_interactive(args, firmware):
         status = console.wait_exit(args.step_timeout, "poweroff -f")
         if status != 0:
             console.fail(f"poweroff -f: emulator exited with status {status}, expected 0")
-        return f"userspace after {booted:.1f} s, isa {isa}"
+        return f"userspace after {booted:.1f} s, isa {isa}" + check_engine(console, args)
     finally:
         console.close()
 
@@ -180,7 +210,7 @@ def case_stdin_eof(args, firmware):
         status = console.wait_exit(args.step_timeout, "self poweroff (vessel.bench=1)")
         if status != 0:
             console.fail(f"self poweroff: emulator exited with status {status}, expected 0")
-        return "booted and powered off with stdin closed"
+        return "booted and powered off with stdin closed" + check_engine(console, args)
     finally:
         console.close()
 
@@ -202,7 +232,7 @@ def case_reboot(args, firmware):
         status = console.wait_exit(args.step_timeout, "poweroff -f after reboot")
         if status != 0:
             console.fail(f"poweroff -f after reboot: exit status {status}, expected 0")
-        return "rebooted and powered off"
+        return "rebooted and powered off" + check_engine(console, args)
     finally:
         console.close()
 
@@ -215,10 +245,10 @@ def shell(console, args, command, answer, what):
     return match
 
 
-def case_smp(args, firmware):
+def case_smp(args, firmware, reboot=True):
     """With --cpus N: the kernel brings up N CPUs, nproc says N, four sha256sum of the same
-    file run in parallel and agree, `reboot -f` brings the same N CPUs up again, and
-    `poweroff -f` ends the emulator with status 0."""
+    file run in parallel and agree, `reboot -f` brings the same N CPUs up again (not in
+    smp-once, which costs half as much), and `poweroff -f` ends the emulator with status 0."""
     n = args.cpus
     console = Console(emulator_argv(args, firmware, "console=ttyS0"), stdin_eof=False)
     try:
@@ -238,24 +268,26 @@ def case_smp(args, firmware):
               " > /tmp/s5; echo distinct=$(cut -d' ' -f1 /tmp/s? | sort -u | wc -l)"
               " lines=$(cat /tmp/s? | wc -l)",
               r"distinct=1 lines=5\r?\n", "parallel sha256sum agreeing")
-        console.send("reboot -f")
-        console.expect(r"reboot: Restarting system", args.step_timeout, "reboot -f restarting")
-        console.expect(r"Linux version", args.boot_timeout, "the kernel starting again")
-        console.expect(rf"smp: Brought up 1 node, {n} CPUs?", args.boot_timeout,
-                       f"{n} CPUs again after reboot")
-        console.expect(PROMPT, args.boot_timeout, "shell prompt after reboot")
-        shell(console, args, "echo cpus=$(nproc)", rf"cpus={n}\r?\n", "nproc after reboot")
+        if reboot:
+            console.send("reboot -f")
+            console.expect(r"reboot: Restarting system", args.step_timeout, "reboot -f restarting")
+            console.expect(r"Linux version", args.boot_timeout, "the kernel starting again")
+            console.expect(rf"smp: Brought up 1 node, {n} CPUs?", args.boot_timeout,
+                           f"{n} CPUs again after reboot")
+            console.expect(PROMPT, args.boot_timeout, "shell prompt after reboot")
+            shell(console, args, "echo cpus=$(nproc)", rf"cpus={n}\r?\n", "nproc after reboot")
         console.send("poweroff -f")
         status = console.wait_exit(args.step_timeout, "poweroff -f")
         if status != 0:
             console.fail(f"poweroff -f: emulator exited with status {status}, expected 0")
-        return f"{n} harts: userspace after {booted:.1f} s, parallel checksums agree, rebooted"
+        return (f"{n} harts: userspace after {booted:.1f} s, parallel checksums agree"
+                + (", rebooted" if reboot else "") + check_engine(console, args))
     finally:
         console.close()
 
 
 CASES = {"interactive": case_interactive, "stdin-eof": case_stdin_eof, "reboot": case_reboot,
-         "smp": case_smp}
+         "smp": case_smp, "smp-once": lambda args, firmware: case_smp(args, firmware, reboot=False)}
 
 
 def isa_from_dtb(args):
@@ -290,7 +322,11 @@ def main():
     parser.add_argument("--cpus", type=int, default=1, help="harts (vessel --cpus, qemu -smp)")
     parser.add_argument("--boot-timeout", type=float, default=120.0)
     parser.add_argument("--step-timeout", type=float, default=30.0)
+    parser.add_argument("--engine", choices=["jit", "interp"],
+                        help="vessel --engine (default: vessel's own), checked in its --stats")
     args = parser.parse_args()
+    if args.engine and args.emulator != "vessel":
+        parser.error("--engine is vessel's: not with --emulator qemu")
 
     missing = [f for f in ("Image", "initrd.cpio.gz", "fw_jump.bin", "fw_dynamic.bin")
                if not os.path.isfile(os.path.join(args.guest_dir, f))]

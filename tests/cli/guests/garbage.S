@@ -22,11 +22,7 @@
   xor \r, \r, t6
 .endm
 
-  .section .text.init
-  .globl _start
-_start:
-  la t0, handler
-  csrw mtvec, t0
+  start_with_handler handler
 
   li s0, 0x9e3779b97f4a7c15
   li t0, GARBAGE_BASE
@@ -39,10 +35,7 @@ fill:
   la t0, rng
   sd s0, 0(t0)
 
-  li t0, (GARBAGE_BASE | (GARBAGE_SIZE / 2 - 1)) >> 2
-  csrw pmpaddr0, t0
-  li t0, PMPCFG_RWX_NAPOT
-  csrw pmpcfg0, t0
+  pmp0_napot_rwx GARBAGE_BASE, GARBAGE_SIZE
   li t0, MSTATUS_TW
   csrs mstatus, t0
   li t0, MIP_MTIP
@@ -58,25 +51,12 @@ handler:
   bgeu t0, t1, bad_cause
   j count
 interrupt:
-  slli t0, t0, 1
-  srli t0, t0, 1
-  li t1, CAUSE_MTI
-  bne t0, t1, bad_cause
+  expect_mti bad_cause
 count:
-  la t0, traps
-  ld t1, 0(t0)
-  addi t1, t1, 1
-  sd t1, 0(t0)
-  li t2, TRAPS_WANTED
-  bgeu t1, t2, done
+  count_to traps, TRAPS_WANTED, done
 
 enter:
-  li t0, CLINT_MTIME        /* the next timer interrupt; also clears MTIP */
-  ld t1, 0(t0)
-  li t2, TIMER_TICKS
-  add t1, t1, t2
-  li t0, CLINT_MTIMECMP
-  sd t1, 0(t0)
+  timer_in TIMER_TICKS
 
   la t0, rng
   ld s0, 0(t0)
