@@ -48,16 +48,7 @@ JIT_HOST = platform.machine() in ("x86_64", "AMD64")
 
 # Cases that state the right behaviour but fail today, with what is wrong. They still run: a
 # failure is reported as a known bug, and a pass fails the run until the entry goes.
-KNOWN_BUGS = {
-    "pmp-block-span":
-        "a decoded block runs on past a PMP boundary inside its page: only its first "
-        "instruction's fetch is checked (Hart::build_block, src/cpu/riscv/interp.cpp), so U-mode "
-        "executes code PMP gives it no X for (tests/cli/guests/pmp_split.S, CASE=1)",
-    "pmp-stale-link":
-        "after PMP is shrunk and sfence.vma run, a jump within one page still follows the block "
-        "link (interp: Block::links in Hart::next_block) or patched chain (jit) made while the "
-        "target was executable, without the fetch check (tests/cli/guests/pmp_split.S, CASE=3)",
-}
+KNOWN_BUGS = {}
 
 # The firmware Debian's opensbi package installs (scripts/deps.sh installs it).
 HOST_FW_DYNAMIC = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
@@ -840,9 +831,9 @@ class Tester:
             self.hostile_case("U-mode jal into the half of a page PMP does not let it execute",
                               "pmp_split_jump", engine, 0, check=traps(1))
             self.hostile_case("U-mode code running over a PMP boundary inside a page",
-                              "pmp_split_span", engine, 0, known_bug="pmp-block-span")
+                              "pmp_split_span", engine, 0)
             self.hostile_case("U-mode jump across a PMP boundary that moved (after sfence.vma)",
-                              "pmp_split_relink", engine, 0, known_bug="pmp-stale-link")
+                              "pmp_split_relink", engine, 0)
 
         def same_answer(problems):
             # random_alu.S: 3000 rounds of random code; its checksum on the UART must not depend

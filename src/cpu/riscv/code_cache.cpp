@@ -58,6 +58,14 @@ void CodeCache::drop_page(uint64_t page) {
   generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
+void CodeCache::drop_all() {
+  std::vector<uint64_t> pages;
+  pages.reserve(pages_.size());
+  for (const auto& [page, starts] : pages_) pages.push_back(page);
+  for (uint64_t page : pages) drop_page(page);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
 void CodeCache::invalidate(uint64_t host, uint64_t len) {
   if (len == 0) return;
   const uint64_t first = host / kPageSize;

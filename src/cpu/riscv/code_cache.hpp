@@ -95,6 +95,8 @@ class CodeCache {
   void invalidate_later(uint64_t host, uint64_t len);
   bool has_pending() const { return pending_flag_.load(std::memory_order_acquire); }
   void apply_pending();
+  // Drop every block (their pages stop being code pages here).
+  void drop_all();
   // Forget every block's translation (the translator's arena was refilled).
   void drop_native() {
     for (auto& [host, block] : blocks_) block->native = nullptr;

@@ -252,6 +252,7 @@ class Hart : public HartState {
   uint64_t mip_at(uint64_t mtime) const;
   bool take_interrupt_at(uint64_t mtime);
   bool write_pmpcfg(unsigned index, uint64_t value);
+  void pmp_changed();
   bool write_pmpaddr(unsigned index, uint64_t value);
   uint64_t pmp_napot_or_tor(unsigned i, uint64_t& lo, uint64_t& hi) const;
   uint64_t counter_value(bool instret_counter) const;

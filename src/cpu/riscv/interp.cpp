@@ -46,6 +46,13 @@ Block* Hart::lookup_block() {
   ++stats.jump_cache_misses;
   const uint8_t* host = fetch_host(pc);
   if (host == nullptr) return nullptr;
+  if (fetch_tlb[(pc >> 12) % kTlbSize].vpage != (pc & ~0xfffULL)) {
+    // The page could not be cached for fetch: PMP treats parts of it differently. A block
+    // would run on past a boundary its first fetch did not see, so each instruction here is
+    // fetched, checked and run on its own.
+    exec_one();
+    return nullptr;
+  }
   Block* b = code_.find(reinterpret_cast<uint64_t>(host));
   if (b == nullptr) b = build_block(pc, host);
   if (b == nullptr) {  // the first instruction straddles the page end

@@ -47,6 +47,13 @@ void Hart::update_modes() {
   fetch_tlb = tlb[kFetch][fetch_mode].data();
 }
 
+void Hart::pmp_changed() {
+  flush_tlb();
+  // Block links and chained jumps lead from block to block without a fetch check; what PMP
+  // allowed when they were made may be gone. PMP is written at boot, so all code goes.
+  code_.drop_all();
+}
+
 void Hart::flush_tlb() {
   for (auto& per_access : tlb) {
     for (auto& set : per_access) set.fill(TlbEntry{});
@@ -184,7 +191,7 @@ bool Hart::write_pmpcfg(unsigned index, uint64_t value) {
   }
   pmp_active_ = false;
   for (uint8_t c : pmpcfg_) pmp_active_ |= ((c >> pmpcfg::kAShift) & 3) != pmpcfg::kOff;
-  flush_tlb();
+  pmp_changed();
   return true;
 }
 
@@ -196,7 +203,7 @@ bool Hart::write_pmpaddr(unsigned index, uint64_t value) {
     return true;
   }
   pmpaddr_[index] = value & kPmpAddrMask;
-  flush_tlb();
+  pmp_changed();
   return true;
 }
 
