@@ -30,8 +30,8 @@ inline constexpr Engine default_engine() {
 }
 
 // The code arena of each hart (--jit-cache). See docs/jit.md for the default: a Debian boot
-// translates ~10 MiB of host code per hart, so 64 MiB never refills during a boot, and the
-// arena is backed lazily, so an idle guest pays only for what it translated.
+// translates about 33 MiB of host code on its boot hart, so 64 MiB does not refill during a
+// boot, and the arena is backed lazily, so an idle guest pays only for what it translated.
 inline constexpr uint64_t kDefaultJitCacheBytes = 64ULL << 20;
 inline constexpr uint64_t kMinJitCacheBytes = 1ULL << 20;
 inline constexpr uint64_t kMaxJitCacheBytes = 2ULL << 30;
@@ -42,7 +42,7 @@ enum class HelperKind : uint8_t {
   kFloat,    // F/D semantics (exact soft-float)
   kAtomic,   // LR/SC and AMOs (host atomics)
   kCsr,      // Zicsr
-  kSystem,   // ecall, ebreak, xRET, wfi, fences, sfence.vma, illegal instructions
+  kSystem,   // ecall, ebreak, xRET, wfi, fence.i, sfence.vma, illegal instructions
   kInteger,  // integer ops without an emitter (none today; kept so the count can show it)
   kCount,
 };

@@ -1,5 +1,5 @@
 // The RV64GC instruction table: the single source of truth for the decoder, the disassembler,
-// the interpreter's dispatch and (later) the translator. Each row is
+// the interpreter's dispatch and the translator. Each row is
 //   X(id, mnemonic, match, mask, imm_kind, operands, extension, flags)
 // An instruction word w is this instruction when (w & mask) == match. No two rows overlap
 // (decoder_test checks it). Encodings are from the RISC-V unprivileged and privileged manuals.

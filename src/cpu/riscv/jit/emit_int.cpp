@@ -1,6 +1,6 @@
 // Emitters for the integer instructions: RV64I arithmetic, M, jumps and branches. Guest
-// registers live in HartState; each instruction loads what it reads into rax/rcx/rdx and
-// stores its result, so no state is kept in host registers across instructions.
+// registers come from the block's register cache (emitter.cpp) or HartState; rax, rcx and
+// rdx are scratch.
 #include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/jit/emitter.hpp"
 

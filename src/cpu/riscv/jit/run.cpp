@@ -24,7 +24,7 @@ const void* Hart::native_code(Block* b) {
     code_.drop_native();
     for (JumpEntry& e : jump_cache) e.native = nullptr;
     pending_chain_ = 0;
-    jit_->translate(*this, *b, pc);
+    if (!jit_->translate(*this, *b, pc)) return nullptr;  // cannot happen: a block fits
   }
   JumpEntry& e = jump_cache[(pc >> 1) % kJumpCacheSize];
   if (e.block == b) e.native = b->native;
@@ -47,6 +47,7 @@ bool Hart::run_translated(bool& check_interrupts, uint64_t& next_poll) {
     return !trap_loop();
   }
   const void* code = native_code(b);
+  if (code == nullptr) return run_interpreted(b, check_interrupts, next_poll);
   poll_at = next_poll;
   const uintptr_t exit = jit_->enter(*this, code);
   ++jit_stats_.unchained_exits;
