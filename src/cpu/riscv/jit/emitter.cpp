@@ -10,6 +10,18 @@ namespace vessel::rv::jit {
 
 using namespace Xbyak::util;
 
+namespace {
+bool is_branch(Op op) {
+  return op == Op::beq || op == Op::bne || op == Op::blt || op == Op::bge || op == Op::bltu ||
+         op == Op::bgeu;
+}
+int64_t block_length(const DecodedInsn* begin, const DecodedInsn* end) {
+  int64_t n = 0;
+  for (const DecodedInsn* d = begin; d != end; ++d) n += d->len;
+  return n;
+}
+}  // namespace
+
 HelperKind helper_kind(Op op) {
   const Ext ext = insn_info(op).ext;
   if (is_load(op) || is_store(op)) {
@@ -49,6 +61,19 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
 
   ended_ = false;
   allocate(begin, end);
+  // A block whose last instruction may jump back to its own start is a loop: its cached
+  // registers are all loaded here, so the jump back can keep them (see exit_to).
+  loop_head_ = nullptr;
+  const DecodedInsn& last = *(end - 1);
+  const bool jumps_home = (last.op == Op::jal || is_branch(last.op)) &&
+                          block_length(begin, end) - last.len + last.imm == 0;
+  if (jumps_home) {
+    for (unsigned k = 0; k < kCacheSlots; ++k) {
+      if (slots_[k].guest != 0) (void)cached(slots_[k].guest);
+    }
+    loop_head_ = &new_label();
+    L(*loop_head_);
+  }
   for (const DecodedInsn* d = begin; d != end; ++d) {
     if (!emit(*d)) emit_helper(*d, helper_kind(d->op));
     off_ += d->len;
@@ -224,6 +249,23 @@ void Emitter::exit_to(int64_t target, uint32_t extra) {
   if (delta != 0) add(r14, static_cast<int32_t>(delta));
   const uint32_t n = retired_ + extra;
   if (n != 0) add(r15, static_cast<int32_t>(n));
+  if (target == 0 && loop_head_ != nullptr && helpers_emitted_ == 0) {
+    // Back to the start of this block without leaving it: the cached registers stay loaded
+    // (no helper ran to change them, and a cold path's call reloads what it clobbers), and
+    // the entry's poll check is made here instead.
+    Xbyak::Label& leave = new_label();
+    cmp(r15, state(off::kPollAt));
+    jae(leave, T_NEAR);
+    mov(rax, state(off::kAttention));
+    cmp(byte[rax], 0);
+    jne(leave, T_NEAR);
+    jmp(*loop_head_, T_NEAR);
+    cold_.emplace_back([this, &leave] {
+      L(leave);
+      jmp(qword[rbx + off::kStubExitPoll]);
+    });
+    return;
+  }
   // Chained only within one guest page that is also one host page (guest RAM is page-aligned
   // on the host; the tests' RAM may not be), since blocks are dropped by host page.
   const int64_t in_page = static_cast<int64_t>(page_offset_) + target;

@@ -91,6 +91,7 @@ class Emitter : public Xbyak::CodeGenerator {
   std::vector<std::function<void()>> cold_;  // out-of-line code, emitted after the block
   bool ended_ = false;                       // the last instruction left the block itself
   Xbyak::Label* helper_exit_ = nullptr;      // a helper returned something other than kNext
+  Xbyak::Label* loop_head_ = nullptr;        // where a jump back to the block's start goes
   unsigned helpers_emitted_ = 0;
   Xbyak::Label& helper_exit();
 
