@@ -23,6 +23,7 @@ int64_t block_length(const DecodedInsn* begin, const DecodedInsn* end) {
 }  // namespace
 
 HelperKind helper_kind(Op op) {
+  if (op == Op::kIllegal) return HelperKind::kSystem;  // no table row to read
   const Ext ext = insn_info(op).ext;
   if (is_load(op) || is_store(op)) {
     if (ext == Ext::A) return HelperKind::kAtomic;
