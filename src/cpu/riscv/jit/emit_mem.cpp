@@ -78,8 +78,15 @@ bool Emitter::emit_load(const DecodedInsn& d) {
   Xbyak::Label& done = new_label();
   load_x(rax, d.rs1);
   if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
-  const auto dirty = dirty_now();
-  const auto reload = volatile_loaded();
+  const unsigned rd = d.rd;
+  cold_call(
+      miss, done, load_fn(d.op), HelperKind::kMemory,
+      [this, rd] {
+        mov(rdi, rbx);
+        mov(rsi, rax);
+        mov(edx, rd);
+      },
+      [this, rd] { mov(rax, xreg(rd)); });  // the value the helper wrote, for write_x at done
   tlb_probe(off::kReadTlb, width, miss);
   const bool sign = mem_signed(d.op);
   switch (width) {
@@ -96,29 +103,6 @@ bool Emitter::emit_load(const DecodedInsn& d) {
   }
   L(done);
   write_x(d.rd, rax);
-  const unsigned rd = d.rd;
-  const void* fn = load_fn(d.op);
-  cold_.emplace_back(
-      [this, &miss, &done, rd, fn, dirty, reload, pc_delta = off_ - synced_, n = retired_] {
-        L(miss);
-        store_back(dirty);
-        if (pc_delta != 0) add(r14, static_cast<int32_t>(pc_delta));
-        if (n != 0) add(r15, static_cast<int32_t>(n));
-        spill_pc_instret();
-        mov(rdi, rbx);
-        mov(rsi, rax);
-        mov(edx, rd);
-        call(fn);
-        count_helper(HelperKind::kMemory);
-        test(al, al);
-        jnz(helper_exit(), T_NEAR);
-        if (pc_delta != 0) sub(r14, static_cast<int32_t>(pc_delta));
-        if (n != 0) sub(r15, static_cast<int32_t>(n));
-        for (const auto& [guest, slot] : reload)
-          mov(host_of(static_cast<unsigned>(slot)), xreg(guest));
-        mov(rax, xreg(rd));  // the value the helper wrote, for write_x at `done`
-        jmp(done, T_NEAR);
-      });
   ++retired_;
   return true;
 }
@@ -129,12 +113,24 @@ bool Emitter::emit_store(const DecodedInsn& d) {
   Xbyak::Label& done = new_label();
   load_x(rax, d.rs1);
   if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
-  const auto dirty = dirty_now();
   // The value: its cache register (untouched by the probe) or, uncached, memory.
   const Xbyak::Reg64* value_reg = cached(d.rs2);
   const Xbyak::Reg64 value = value_reg != nullptr ? *value_reg : Xbyak::Reg64(0);
   const bool in_reg = value_reg != nullptr;
-  auto reload = volatile_loaded();  // the value's register included, if cached() loaded it
+  const unsigned rs2 = d.rs2;
+  const unsigned len = d.len;
+  cold_call(miss, done, store_fn(width), HelperKind::kMemory, [this, in_reg, value, rs2, len] {
+    if (in_reg) {  // first: the value may sit in rsi or rdi
+      mov(rdx, value);
+    } else if (rs2 == 0) {
+      xor_(edx, edx);
+    } else {
+      mov(rdx, xreg(rs2));
+    }
+    mov(rdi, rbx);
+    mov(rsi, rax);
+    mov(ecx, len);
+  });
   tlb_probe(off::kWriteTlb, width, miss);
   if (in_reg) {
     mov(rcx, value);
@@ -148,58 +144,38 @@ bool Emitter::emit_store(const DecodedInsn& d) {
     default: mov(qword[rax + rdx], rcx); break;
   }
   L(done);
-  const unsigned rs2 = d.rs2;
-  const unsigned len = d.len;
-  const void* fn = store_fn(width);
-  cold_.emplace_back([this, &miss, &done, rs2, len, fn, dirty, reload, in_reg, value,
-                      pc_delta = off_ - synced_, n = retired_] {
-    L(miss);
-    store_back(dirty);
-    if (pc_delta != 0) add(r14, static_cast<int32_t>(pc_delta));
-    if (n != 0) add(r15, static_cast<int32_t>(n));
-    spill_pc_instret();
-    if (in_reg) {  // first: the value may sit in rsi or rdi
-      mov(rdx, value);
-    } else if (rs2 == 0) {
-      xor_(edx, edx);
-    } else {
-      mov(rdx, xreg(rs2));
-    }
-    mov(rdi, rbx);
-    mov(rsi, rax);
-    mov(ecx, len);
-    call(fn);
-    count_helper(HelperKind::kMemory);
-    test(al, al);
-    jnz(helper_exit(), T_NEAR);
-    if (pc_delta != 0) sub(r14, static_cast<int32_t>(pc_delta));
-    if (n != 0) sub(r15, static_cast<int32_t>(n));
-    for (const auto& [guest, slot] : reload) mov(host_of(static_cast<unsigned>(slot)), xreg(guest));
-    jmp(done, T_NEAR);
-  });
   ++retired_;
   return true;
 }
 
-void Emitter::cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& from,
-                          Xbyak::Label& back) {
-  cold_.emplace_back([this, &d, kind, &from, &back, dirty = dirty_now(), reload = volatile_loaded(),
+void Emitter::cold_call(Xbyak::Label& from, Xbyak::Label& back, const void* fn, HelperKind kind,
+                        std::function<void()> args, std::function<void()> after) {
+  cold_.emplace_back([this, &from, &back, fn, kind, args = std::move(args),
+                      after = std::move(after), dirty = dirty_now(), reload = volatile_loaded(),
                       pc_delta = off_ - synced_, n = retired_] {
     L(from);
     store_back(dirty);
     if (pc_delta != 0) add(r14, static_cast<int32_t>(pc_delta));
     if (n != 0) add(r15, static_cast<int32_t>(n));
     spill_pc_instret();
-    mov(rdi, rbx);
-    mov(rsi, reinterpret_cast<uintptr_t>(&d));
-    call(reinterpret_cast<const void*>(d.fn));
+    args();
+    call(fn);
     count_helper(kind);
     test(al, al);
     jnz(helper_exit(), T_NEAR);
     if (pc_delta != 0) sub(r14, static_cast<int32_t>(pc_delta));
     if (n != 0) sub(r15, static_cast<int32_t>(n));
     for (const auto& [guest, slot] : reload) mov(host_of(static_cast<unsigned>(slot)), xreg(guest));
+    if (after) after();
     jmp(back, T_NEAR);
+  });
+}
+
+void Emitter::cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& from,
+                          Xbyak::Label& back) {
+  cold_call(from, back, reinterpret_cast<const void*>(d.fn), kind, [this, &d] {
+    mov(rdi, rbx);
+    mov(rsi, reinterpret_cast<uintptr_t>(&d));
   });
 }
 

@@ -153,8 +153,14 @@ class Emitter : public Xbyak::CodeGenerator {
   bool emit_fp_arith(const DecodedInsn& d);
   // FS must be Dirty and, for a dynamic rounding mode, frm must be RNE; else `slow`.
   void fp_guard(const DecodedInsn& d, Xbyak::Label& slow);
-  // Calls d's semantics on a cold path reached from `from`, and goes on at `back` when they
-  // return kNext; `dirty`/`reload` as the main path stood at `from`.
+  // A call into C++ on a cold path reached from `from`, for the current instruction, with
+  // the register cache as it stands now: the written cached registers are stored back and pc
+  // and instret made exact; `args` loads the arguments (rdi, rsi, ...) and `fn` returns an
+  // ExecStatus. Anything but kNext leaves the block; on kNext pc, instret and the clobbered
+  // cache registers are put back, `after` runs, and the code goes on at `back`.
+  void cold_call(Xbyak::Label& from, Xbyak::Label& back, const void* fn, HelperKind kind,
+                 std::function<void()> args, std::function<void()> after = {});
+  // Calls d's semantics that way.
   void cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& from, Xbyak::Label& back);
   // The inline soft-TLB probe: on a hit, rdx = host address of va (in rax) for `width` bytes;
   // otherwise a jump to `miss`.
