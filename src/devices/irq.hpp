@@ -52,14 +52,23 @@ class HartIrq {
       std::lock_guard<std::mutex> lock(mu_);
       kicked_ = true;
     }
-    attention_.store(true, std::memory_order_release);
+    attention_.store(true, std::memory_order_seq_cst);
+    poll_limit_.store(0, std::memory_order_seq_cst);
     cv_.notify_all();
   }
   // Set by kick(); the hart polls it cheaply on its fast path and clears it when it looks.
   bool has_attention() const { return attention_.load(std::memory_order_relaxed); }
-  // The flag itself, for translated code that polls it without a call.
-  const std::atomic<bool>* attention_flag() const { return &attention_; }
   bool take_attention() { return attention_.exchange(false, std::memory_order_acq_rel); }
+
+  // The instret at which translated code must come back to the run loop: what the hart armed,
+  // or 0 once it is kicked, so that one compare at each block entry sees both. A kick racing
+  // with arm_poll() is never lost: either arm_poll() sees the attention flag, or the kick's
+  // store of 0 lands after arm_poll()'s (both sides are sequentially consistent).
+  void arm_poll(uint64_t at) {
+    poll_limit_.store(at, std::memory_order_seq_cst);
+    if (attention_.load(std::memory_order_seq_cst)) poll_limit_.store(0, std::memory_order_relaxed);
+  }
+  const std::atomic<uint64_t>* poll_limit() const { return &poll_limit_; }
 
   // Sleep until kicked or until `deadline`; returns early if a kick is already outstanding.
   void wait_until(std::chrono::steady_clock::time_point deadline) {
@@ -72,6 +81,7 @@ class HartIrq {
   std::atomic<uint64_t> pending_{0};
   std::atomic<uint64_t> mtimecmp_{kNoDeadline};
   std::atomic<bool> attention_{false};
+  std::atomic<uint64_t> poll_limit_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   bool kicked_ = false;

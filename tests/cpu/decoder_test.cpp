@@ -73,6 +73,7 @@ unsigned width_from_mnemonic(std::string_view m) {
 
 // The accessors are constexpr: the translator folds them.
 static_assert(ends_block(Op::jal) && !ends_block(Op::addi) && ends_block(Op::kIllegal));
+static_assert(is_branch(Op::bne) && !ends_block(Op::bne) && !is_branch(Op::jal));
 static_assert(mem_width(Op::lw) == 4 && mem_width(Op::add) == 0);
 static_assert(is_load(Op::ld) && !is_store(Op::ld) && mem_signed(Op::lb) && !mem_signed(Op::lbu));
 static_assert(writes_int_rd(Op::fcvt_w_s) && !writes_int_rd(Op::fadd_s) && uses_rm(Op::fadd_s));
@@ -160,23 +161,26 @@ TEST(InsnTable, LoadsReadStoresWriteAndAmosDoBoth) {
   }
 }
 
-TEST(InsnTable, BlocksEndAtControlTransfersAndSystemInstructions) {
+TEST(InsnTable, BlocksEndAtJumpsAndSystemInstructionsAndGoOnPastBranches) {
   unsigned n = 0;
   const InsnInfo* t = insn_table(n);
   for (unsigned k = 0; k < n; ++k) {
     const unsigned opc = opcode_of(t[k]);
-    // BRANCH, JALR, JAL, SYSTEM (ecall, ebreak, CSRs, xRET, wfi, sfence.vma), and fence.i.
-    const bool ends = opc == 0x63 || opc == 0x67 || opc == 0x6f || opc == 0x73 ||
-                      std::string_view(t[k].mnemonic) == "fence.i";
+    // JALR, JAL, SYSTEM (ecall, ebreak, CSRs, xRET, wfi, sfence.vma), and fence.i end a
+    // block; a BRANCH leaves it only where taken.
+    const bool ends =
+        opc == 0x67 || opc == 0x6f || opc == 0x73 || std::string_view(t[k].mnemonic) == "fence.i";
     EXPECT_EQ(ends_block(static_cast<Op>(k)), ends) << t[k].mnemonic;
+    EXPECT_EQ(is_branch(static_cast<Op>(k)), opc == 0x63) << t[k].mnemonic;
   }
   EXPECT_TRUE(ends_block(Op::kIllegal));
-  // Exactly the list the interpreter ended blocks at before the flags column existed.
-  const std::set<Op> ends = {Op::jal,        Op::jalr,    Op::beq,   Op::bne,   Op::blt,
-                             Op::bge,        Op::bltu,    Op::bgeu,  Op::ecall, Op::ebreak,
-                             Op::fence_i,    Op::csrrw,   Op::csrrs, Op::csrrc, Op::csrrwi,
-                             Op::csrrsi,     Op::csrrci,  Op::sret,  Op::mret,  Op::wfi,
-                             Op::sfence_vma, Op::kIllegal};
+  EXPECT_FALSE(is_branch(Op::kIllegal));
+  // The list the interpreter ended blocks at before the flags column existed, less the
+  // branches.
+  const std::set<Op> ends = {Op::jal,     Op::jalr,   Op::ecall,      Op::ebreak,
+                             Op::fence_i, Op::csrrw,  Op::csrrs,      Op::csrrc,
+                             Op::csrrwi,  Op::csrrsi, Op::csrrci,     Op::sret,
+                             Op::mret,    Op::wfi,    Op::sfence_vma, Op::kIllegal};
   for (unsigned k = 0; k < kNumOps; ++k) {
     const Op op = static_cast<Op>(k);
     EXPECT_EQ(ends_block(op), ends.contains(op)) << (k < n ? t[k].mnemonic : "kIllegal");

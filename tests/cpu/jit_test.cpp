@@ -73,13 +73,16 @@ struct BothEngines : ::testing::TestWithParam<Engine> {
 
 TEST_P(BothEngines, ALoopThatChainsToItselfCounts) {
   const uint64_t base = TestMachine::kRamBase;
-  // a0 = 0; a1 = 100000; loop: a0 += 3; a1 -= 1; bnez a1, loop
+  // a0 = 0; a1 = 100000; loop: a0 += 3; a1 -= 1; bnez a1, loop; end: j end
   const uint64_t end =
       m.program(base, {enc::addi(a0, zero, 0), enc::lui(a1, 24), enc::addiw(a1, a1, 1696),
                        enc::addi(a0, a0, 3), enc::addi(a1, a1, -1), enc::bne(a1, zero, -8)});
+  // The loop's block goes on past the branch, so the jump at the end is in it and runs once
+  // when the branch falls through; run_to stops after it.
+  m.program(end, {enc::jal(zero, 0)});
   run_to(m, end);
   EXPECT_EQ(m.hart.x[a0], 300000U);
-  EXPECT_EQ(m.hart.instret, 3U + 3U * 100000U);
+  EXPECT_EQ(m.hart.instret, 3U + 3U * 100000U + 1U);
 }
 
 TEST_P(BothEngines, ALoopThatChainsToItselfStillSeesAStopRequest) {
@@ -135,14 +138,14 @@ INSTANTIATE_TEST_SUITE_P(Engines, BothEngines, ::testing::Values(Engine::kInterp
 TEST(JitTest, AFullArenaIsRefilledAndTheProgramGoesOn) {
   TestMachine m;
   ASSERT_TRUE(m.hart.set_engine(Engine::kJit, kMinJitCacheBytes).ok());
-  // 6000 blocks of "add a0, a0, a1; addi a1, a1, 1; (add a2, a2, a1) x 12; j next", run
+  // 6000 blocks of "add a0, a0, a1; addi a1, a1, 1; (add a2, a2, a1) x 24; j next", run
   // twice: more host code than 1 MiB holds.
   const uint64_t base = TestMachine::kRamBase;
   const unsigned blocks = 6000;
   uint64_t pa = base;
   for (unsigned k = 0; k < blocks; ++k) {
     pa = m.program(pa, {enc::add(a0, a0, a1), enc::addi(a1, a1, 1)});
-    for (int r = 0; r < 12; ++r) pa = m.program(pa, {enc::add(a2, a2, a1)});
+    for (int r = 0; r < 24; ++r) pa = m.program(pa, {enc::add(a2, a2, a1)});
     pa = m.program(pa, {enc::jal(zero, 4)});
   }
   const uint64_t end = pa;

@@ -348,8 +348,11 @@ std::string BlockTrace::disassembly() const {
                         wide ? fmt::format("{:08x}", raw) : fmt::format("{:04x}", raw),
                         disassemble(d, pc + at));
     at += d.len;
-    // The block ends at the first control transfer or system instruction, or its page's end.
-    if (ends_block(d.op) || ((pc + at) & 0xfff) == 0) break;
+    // The block ends at the first jump or system instruction, or its page's end; it was left
+    // at a branch that was taken.
+    if (ends_block(d.op) || (is_branch(d.op) && n + 1 >= retired) || ((pc + at) & 0xfff) == 0) {
+      break;
+    }
   }
   if (trapped) text += fmt::format("    (!> raised exception cause {})\n", cause);
   return text;

@@ -31,6 +31,8 @@ static_assert(sizeof(insn_flags::kByOp) / sizeof(insn_flags::kByOp[0]) == kNumOp
 constexpr uint32_t op_flags(Op op) { return insn_flags::kByOp[static_cast<unsigned>(op)]; }
 // A block must end after this instruction (control transfer, system state).
 constexpr bool ends_block(Op op) { return (op_flags(op) & insn_flags::kEndsBlock) != 0; }
+// A conditional branch: the block goes on past it (taken, it leaves the block).
+constexpr bool is_branch(Op op) { return (op_flags(op) & insn_flags::kBranch) != 0; }
 // It can raise an exception (memory access, FS off, privilege, ECALL/EBREAK).
 constexpr bool may_trap(Op op) { return (op_flags(op) & insn_flags::kMayTrap) != 0; }
 // The memory access width in bytes: 1, 2, 4 or 8, and 0 when it accesses no memory.

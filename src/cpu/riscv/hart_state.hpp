@@ -56,9 +56,8 @@ struct HartState {
   uint64_t mstatus_ = 0;
 
   // What translated code reads to know when to leave (see jit/): it returns to the run loop
-  // when instret reaches poll_at, or when another thread raised *attention.
-  uint64_t poll_at = 0;
-  const std::atomic<bool>* attention = nullptr;
+  // when instret reaches *poll_limit, which another thread's kick sets to 0 (HartIrq).
+  const std::atomic<uint64_t>* poll_limit = nullptr;
   const std::atomic<uint64_t>* code_generation = nullptr;
   // The TLB sets loads, stores and fetches use now: &tlb[kRead][data_mode] and so on.
   TlbEntry* read_tlb = nullptr;

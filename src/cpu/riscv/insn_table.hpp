@@ -21,6 +21,8 @@
 //   F_RM           has a rounding-mode field (funct3): 5 and 6 are illegal at decode time
 //   F_END          ends a block: a control transfer, or system state the next instruction
 //                  may depend on (CSRs, xRET, WFI, fences of translation or fetch)
+//   F_BR           a conditional branch: the block goes on past it, and is left where it is
+//                  taken (so a loop's test and the code after it share one block)
 //   F_TRAP         may raise an exception here: memory accesses, every F/D instruction (FS
 //                  off), ECALL/EBREAK, CSRs, xRET, WFI and SFENCE.VMA (privilege, TSR/TW/TVM).
 //                  Jumps and branches never do: C is always on (misa is read-only), so no
@@ -43,6 +45,7 @@ inline constexpr uint32_t kWritesRd = 1u << 7;
 inline constexpr uint32_t kUsesRm = 1u << 8;
 inline constexpr uint32_t kEndsBlock = 1u << 9;
 inline constexpr uint32_t kMayTrap = 1u << 10;
+inline constexpr uint32_t kBranch = 1u << 11;
 }  // namespace vessel::rv::insn_flags
 
 // clang-format off
@@ -52,12 +55,12 @@ inline constexpr uint32_t kMayTrap = 1u << 10;
   X(auipc,      "auipc",      0x00000017, 0x0000007f, kU,      "d,i",       RV64I,    F_RD) \
   X(jal,        "jal",        0x0000006f, 0x0000007f, kJ,      "d,p",       RV64I,    F_RD|F_END) \
   X(jalr,       "jalr",       0x00000067, 0x0000707f, kI,      "d,o",       RV64I,    F_RD|F_END) \
-  X(beq,        "beq",        0x00000063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
-  X(bne,        "bne",        0x00001063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
-  X(blt,        "blt",        0x00004063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
-  X(bge,        "bge",        0x00005063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
-  X(bltu,       "bltu",       0x00006063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
-  X(bgeu,       "bgeu",       0x00007063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_END) \
+  X(beq,        "beq",        0x00000063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_BR) \
+  X(bne,        "bne",        0x00001063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_BR) \
+  X(blt,        "blt",        0x00004063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_BR) \
+  X(bge,        "bge",        0x00005063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_BR) \
+  X(bltu,       "bltu",       0x00006063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_BR) \
+  X(bgeu,       "bgeu",       0x00007063, 0x0000707f, kB,      "s,t,p",     RV64I,    F_BR) \
   X(lb,         "lb",         0x00000003, 0x0000707f, kI,      "d,o",       RV64I,    F_LD|F_W1|F_SIGNED|F_RD|F_TRAP) \
   X(lh,         "lh",         0x00001003, 0x0000707f, kI,      "d,o",       RV64I,    F_LD|F_W2|F_SIGNED|F_RD|F_TRAP) \
   X(lw,         "lw",         0x00002003, 0x0000707f, kI,      "d,o",       RV64I,    F_LD|F_W4|F_SIGNED|F_RD|F_TRAP) \
@@ -268,6 +271,7 @@ inline constexpr uint32_t kMayTrap = 1u << 10;
 #define F_RM     ::vessel::rv::insn_flags::kUsesRm
 #define F_END    ::vessel::rv::insn_flags::kEndsBlock
 #define F_TRAP   ::vessel::rv::insn_flags::kMayTrap
+#define F_BR     ::vessel::rv::insn_flags::kBranch
 namespace vessel::rv::insn_flags {
 // The flags column in row order, which is Op's order, then Op::kIllegal's (it ends the block
 // and traps). Read it through op_flags(Op) (decoder.hpp).
@@ -289,4 +293,5 @@ inline constexpr uint32_t kByOp[] = {
 #undef F_RM
 #undef F_END
 #undef F_TRAP
+#undef F_BR
 // clang-format on

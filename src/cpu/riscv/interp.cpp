@@ -9,6 +9,10 @@ namespace vessel::rv {
 
 namespace {
 constexpr unsigned kMaxBlockInsns = 64;
+// A block goes on past conditional branches (it is left where one is taken), up to this many:
+// the test of a loop and its body then form one block, which the translator can turn into a
+// loop that keeps its registers in host registers.
+constexpr unsigned kMaxBlockBranches = 8;
 // How many instructions may retire between looks at the platform (timer, device lines, stop
 // requests, HTIF). At ~100 MIPS this is ~40 us of guest time.
 constexpr uint64_t kPollInterval = 4096;
@@ -17,6 +21,7 @@ constexpr uint64_t kPollInterval = 4096;
 Block* Hart::build_block(uint64_t va, const uint8_t* host) {
   std::vector<DecodedInsn> insns;
   unsigned offset = static_cast<unsigned>(va & 0xfff);
+  unsigned branches = 0;
   while (offset + 2 <= 0x1000 && insns.size() < kMaxBlockInsns) {
     const uint16_t low = load_le<uint16_t>(host + (offset - (va & 0xfff)));
     uint32_t raw = low;
@@ -27,7 +32,7 @@ Block* Hart::build_block(uint64_t va, const uint8_t* host) {
     DecodedInsn d = decode(raw);
     insns.push_back(d);
     offset += d.len;
-    if (ends_block(d.op)) break;
+    if (ends_block(d.op) || (is_branch(d.op) && ++branches == kMaxBlockBranches)) break;
   }
   if (insns.empty()) return nullptr;
   ++stats.blocks_built;

@@ -16,7 +16,7 @@ constexpr unsigned kPriorityOrder[] = {11, 3, 7, 9, 1, 5};
 
 Hart::Hart(unsigned hart_id, Bus& bus, HartIrq& irq, MachineClock& clock, CodeCache& code)
     : hart_id_(hart_id), bus_(bus), irq_(irq), clock_(clock), code_(code) {
-  attention = irq.attention_flag();
+  poll_limit = irq.poll_limit();
   code_generation = code.generation_counter();
   reset(0);
 }

@@ -1,6 +1,10 @@
 // Emitters for the integer instructions: RV64I arithmetic, M, jumps and branches. Guest
 // registers come from the block's register cache (emitter.cpp) or HartState; rax, rcx and
 // rdx are scratch.
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 #include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/jit/emitter.hpp"
 
@@ -125,71 +129,93 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
     if (pred_w && succ_r && !tso) mfence();
     return true;
   }
-  auto rr = [&](auto op) {  // rd = rs1 op rs2
-    load_x(rax, d.rs1);
-    op(rax, src(d.rs2, rcx));
-    write_x(rd, rax);
-  };
-  auto ri = [&](auto op) {  // rd = rs1 op imm
-    if (d.rs1 == rd && rd != 0) {
-      if (const Xbyak::Reg64* h = cached(rd)) {
-        op(*h, imm);
-        write_x(rd, *h);  // marks it written
+  // rd = rs1 op rs2, computed in rd's cache register when it has one. That register may
+  // hold rs2, which the first move would overwrite: then a commutative op swaps its
+  // operands, and the others work in rax.
+  auto rr = [&](auto op, bool commutative) {
+    unsigned a = d.rs1;
+    unsigned b = d.rs2;
+    Xbyak::Reg64 out = dest(rd);
+    if (b == rd && a != rd) {
+      if (commutative) {
+        std::swap(a, b);
       } else {
-        op(xreg(rd), imm);
+        out = rax;
       }
+    }
+    const Xbyak::Reg64 rhs = src(b, rcx);
+    load_x(out, a);
+    op(out, rhs);
+    write_x(rd, out);
+  };
+  auto ri = [&](auto op) {                 // rd = rs1 op imm
+    if (d.rs1 == rd && dest(rd) == rax) {  // rd is not cached: work in memory
+      op(xreg(rd), imm);
       return;
     }
-    load_x(rax, d.rs1);
-    op(rax, imm);
-    write_x(rd, rax);
+    const Xbyak::Reg64 out = dest(rd);
+    load_x(out, d.rs1);
+    op(out, imm);
+    write_x(rd, out);
   };
   auto set_if = [&](bool immediate, bool is_signed) {
-    load_x(rax, d.rs1);
+    const Xbyak::Reg64 lhs = src(d.rs1, rax);
     if (immediate) {
-      cmp(rax, imm);
+      cmp(lhs, imm);
     } else {
-      cmp(rax, src(d.rs2, rcx));
+      cmp(lhs, src(d.rs2, rcx));
     }
     if (is_signed) {
       setl(al);
     } else {
       setb(al);
     }
-    movzx(eax, al);
-    write_x(rd, rax);
+    const Xbyak::Reg64 out = dest(rd);
+    movzx(out.cvt32(), al);
+    write_x(rd, out);
   };
   auto shift_reg = [&](auto op) {
-    load_x(rax, d.rs1);
     load_x(rcx, d.rs2);
-    op(rax, cl);  // x86 masks a 64-bit shift count to 6 bits, as RISC-V does
-    write_x(rd, rax);
+    const Xbyak::Reg64 out = dest(rd);
+    load_x(out, d.rs1);
+    op(out, cl);  // x86 masks a 64-bit shift count to 6 bits, as RISC-V does
+    write_x(rd, out);
   };
   switch (d.op) {
     case Op::lui:
       if (rd < 32 && slot_of_[rd] >= 0) {
-        mov(rax, static_cast<uint64_t>(d.imm));
-        write_x(rd, rax);
+        mov(dest(rd), static_cast<uint64_t>(d.imm));
+        write_x(rd, dest(rd));
       } else {
         mov(xreg(rd), imm);
       }
       return true;
     case Op::auipc: {
       const int64_t v = static_cast<int64_t>(off_) - synced_ + d.imm;
-      mov(rax, r14);
+      const Xbyak::Reg64 out = dest(rd);
       if (fits_i32(v)) {
-        add(rax, static_cast<int32_t>(v));
+        lea(out, ptr[r14 + static_cast<int32_t>(v)]);
       } else {
-        mov(rcx, v);
-        add(rax, rcx);
+        mov(out, v);
+        add(out, r14);
       }
-      write_x(rd, rax);
+      write_x(rd, out);
       return true;
     }
     case Op::addi:
-      if (d.imm == 0) {
-        load_x(rax, d.rs1);
-        write_x(rd, rax);
+      if (d.rs1 != rd) {  // a move, or rd = rs1 + imm in one lea
+        const Xbyak::Reg64 out = dest(rd);
+        const Xbyak::Reg64 from = src(d.rs1, out);
+        if (d.imm == 0 || d.rs1 == 0) {
+          if (d.rs1 == 0) {
+            mov(out, static_cast<uint64_t>(d.imm));
+          } else if (from.getIdx() != out.getIdx()) {
+            mov(out, from);
+          }
+        } else {
+          lea(out, ptr[from + imm]);
+        }
+        write_x(rd, out);
         return true;
       }
       ri([&](const auto& a, int32_t b) { add(a, b); });
@@ -204,11 +230,21 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
     case Op::sltiu: set_if(true, false); return true;
     case Op::slt: set_if(false, true); return true;
     case Op::sltu: set_if(false, false); return true;
-    case Op::add: rr([&](const Xbyak::Reg64& a, const auto& b) { add(a, b); }); return true;
-    case Op::sub: rr([&](const Xbyak::Reg64& a, const auto& b) { sub(a, b); }); return true;
-    case Op::xor_: rr([&](const Xbyak::Reg64& a, const auto& b) { xor_(a, b); }); return true;
-    case Op::or_: rr([&](const Xbyak::Reg64& a, const auto& b) { or_(a, b); }); return true;
-    case Op::and_: rr([&](const Xbyak::Reg64& a, const auto& b) { and_(a, b); }); return true;
+    case Op::add:
+      rr([&](const Xbyak::Reg64& a, const Xbyak::Reg64& b) { add(a, b); }, true);
+      return true;
+    case Op::sub:
+      rr([&](const Xbyak::Reg64& a, const Xbyak::Reg64& b) { sub(a, b); }, false);
+      return true;
+    case Op::xor_:
+      rr([&](const Xbyak::Reg64& a, const Xbyak::Reg64& b) { xor_(a, b); }, true);
+      return true;
+    case Op::or_:
+      rr([&](const Xbyak::Reg64& a, const Xbyak::Reg64& b) { or_(a, b); }, true);
+      return true;
+    case Op::and_:
+      rr([&](const Xbyak::Reg64& a, const Xbyak::Reg64& b) { and_(a, b); }, true);
+      return true;
     case Op::sll:
       shift_reg([&](const Xbyak::Reg64& a, const Xbyak::Reg8& c) { shl(a, c); });
       return true;
@@ -225,60 +261,51 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
 bool Emitter::emit_alu_w(const DecodedInsn& d) {
   const unsigned rd = d.rd;
   const auto imm = static_cast<int32_t>(d.imm);
-  // The 32-bit result, sign-extended into rd.
-  auto finish = [&] {
-    movsxd(rax, eax);
-    write_x(rd, rax);
+  // The 32-bit result is computed in rd's cache register (or rax), then sign-extended.
+  auto finish = [&](const Xbyak::Reg64& out) {
+    movsxd(out, out.cvt32());
+    write_x(rd, out);
   };
-  auto rs1_32 = [&] { load_x(rax, d.rs1); };
+  auto ri = [&](auto op) {
+    const Xbyak::Reg64 out = dest(rd);
+    load_x(out, d.rs1);
+    op(out.cvt32(), imm);
+    finish(out);
+  };
+  auto rr = [&](auto op, bool commutative) {  // as emit_alu's, on the low halves
+    unsigned a = d.rs1;
+    unsigned b = d.rs2;
+    Xbyak::Reg64 out = dest(rd);
+    if (b == rd && a != rd) {
+      if (commutative) {
+        std::swap(a, b);
+      } else {
+        out = rax;
+      }
+    }
+    const Xbyak::Reg64 rhs = src(b, rcx);
+    load_x(out, a);
+    op(out.cvt32(), rhs.cvt32());
+    finish(out);
+  };
   auto shift_reg = [&](auto op) {
-    rs1_32();
     load_x(rcx, d.rs2);
-    op(eax, cl);  // a 32-bit shift count is masked to 5 bits, as the W forms ask
-    finish();
+    const Xbyak::Reg64 out = dest(rd);
+    load_x(out, d.rs1);
+    op(out.cvt32(), cl);  // a 32-bit shift count is masked to 5 bits, as the W forms ask
+    finish(out);
   };
+  using R32 = const Xbyak::Reg32&;
   switch (d.op) {
-    case Op::addiw:
-      rs1_32();
-      add(eax, imm);
-      finish();
-      return true;
-    case Op::slliw:
-      rs1_32();
-      shl(eax, imm);
-      finish();
-      return true;
-    case Op::srliw:
-      rs1_32();
-      shr(eax, imm);
-      finish();
-      return true;
-    case Op::sraiw:
-      rs1_32();
-      sar(eax, imm);
-      finish();
-      return true;
-    case Op::addw:
-      rs1_32();
-      load_x(rcx, d.rs2);
-      add(eax, ecx);
-      finish();
-      return true;
-    case Op::subw:
-      rs1_32();
-      load_x(rcx, d.rs2);
-      sub(eax, ecx);
-      finish();
-      return true;
-    case Op::sllw:
-      shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { shl(a, c); });
-      return true;
-    case Op::srlw:
-      shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { shr(a, c); });
-      return true;
-    case Op::sraw:
-      shift_reg([&](const Xbyak::Reg32& a, const Xbyak::Reg8& c) { sar(a, c); });
-      return true;
+    case Op::addiw: ri([&](R32 a, int32_t b) { add(a, b); }); return true;
+    case Op::slliw: ri([&](R32 a, int32_t b) { shl(a, b); }); return true;
+    case Op::srliw: ri([&](R32 a, int32_t b) { shr(a, b); }); return true;
+    case Op::sraiw: ri([&](R32 a, int32_t b) { sar(a, b); }); return true;
+    case Op::addw: rr([&](R32 a, R32 b) { add(a, b); }, true); return true;
+    case Op::subw: rr([&](R32 a, R32 b) { sub(a, b); }, false); return true;
+    case Op::sllw: shift_reg([&](R32 a, const Xbyak::Reg8& c) { shl(a, c); }); return true;
+    case Op::srlw: shift_reg([&](R32 a, const Xbyak::Reg8& c) { shr(a, c); }); return true;
+    case Op::sraw: shift_reg([&](R32 a, const Xbyak::Reg8& c) { sar(a, c); }); return true;
     default: return false;
   }
 }
@@ -287,18 +314,21 @@ bool Emitter::emit_muldiv(const DecodedInsn& d) {
   const unsigned rd = d.rd;
   switch (d.op) {
     case Op::mul:
-      load_x(rax, d.rs1);
-      load_x(rcx, d.rs2);
-      imul(rax, rcx);
-      write_x(rd, rax);
+    case Op::mulw: {
+      // In rd's cache register, the operands swapped when that register holds rs2.
+      const bool swap = d.rs2 == rd && d.rs1 != rd;
+      const Xbyak::Reg64 out = dest(rd);
+      const Xbyak::Reg64 rhs = src(swap ? d.rs1 : d.rs2, rcx);
+      load_x(out, swap ? d.rs2 : d.rs1);
+      if (d.op == Op::mul) {
+        imul(out, rhs);
+      } else {
+        imul(out.cvt32(), rhs.cvt32());
+        movsxd(out, out.cvt32());
+      }
+      write_x(rd, out);
       return true;
-    case Op::mulw:
-      load_x(rax, d.rs1);
-      load_x(rcx, d.rs2);
-      imul(eax, ecx);
-      movsxd(rax, eax);
-      write_x(rd, rax);
-      return true;
+    }
     case Op::mulh:
     case Op::mulhu:
     case Op::mulhsu:
@@ -416,27 +446,37 @@ bool Emitter::emit_control(const DecodedInsn& d) {
     case Op::bge:
     case Op::bltu:
     case Op::bgeu: {
-      Xbyak::Label& taken = new_label();
-      load_x(rax, d.rs1);
-      const Xbyak::Reg64 b = src(d.rs2, rcx);
-      flush();  // both ways out find every register in memory
+      // Taken, the block is left (or loops); not taken, it goes on, unless this was its
+      // last instruction. The way out is emitted inline behind the inverse condition, with
+      // the register cache and the lazy pc and instret as they are here, which the path
+      // that goes on keeps.
+      Xbyak::Label& on = new_label();
+      const Xbyak::Reg64 a = src(d.rs1, rax);
+      const Xbyak::Reg64 b = d.rs2 == 0 ? rcx : src(d.rs2, rcx);
       if (d.rs2 == 0) {
-        test(rax, rax);
+        test(a, a);
       } else {
-        cmp(rax, b);
+        cmp(a, b);
       }
       switch (d.op) {
-        case Op::beq: je(taken, T_NEAR); break;
-        case Op::bne: jne(taken, T_NEAR); break;
-        case Op::blt: jl(taken, T_NEAR); break;
-        case Op::bge: jge(taken, T_NEAR); break;
-        case Op::bltu: jb(taken, T_NEAR); break;
-        default: jae(taken, T_NEAR); break;
+        case Op::beq: jne(on, T_NEAR); break;
+        case Op::bne: je(on, T_NEAR); break;
+        case Op::blt: jge(on, T_NEAR); break;
+        case Op::bge: jl(on, T_NEAR); break;
+        case Op::bltu: jae(on, T_NEAR); break;
+        default: jb(on, T_NEAR); break;
       }
-      exit_to(static_cast<int64_t>(off_) + d.len, 1);
-      L(taken);
+      Slot kept[kCacheSlots];
+      std::copy(std::begin(slots_), std::end(slots_), std::begin(kept));
       exit_to(static_cast<int64_t>(off_) + d.imm, 1);
-      ended_ = true;
+      std::copy(std::begin(kept), std::end(kept), std::begin(slots_));
+      L(on);
+      if (&d == last_) {
+        exit_to(static_cast<int64_t>(off_) + d.len, 1);
+        ended_ = true;
+      } else {
+        ++retired_;
+      }
       return true;
     }
     default: return false;

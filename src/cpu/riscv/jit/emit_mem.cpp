@@ -72,13 +72,24 @@ void Emitter::tlb_probe(int32_t tlb_offset, unsigned width, Xbyak::Label& miss) 
   mov(rdx, qword[rcx + 8]);
 }
 
+void Emitter::address(const DecodedInsn& d) {
+  const Xbyak::Reg64 base = src(d.rs1, rax);
+  if (d.imm != 0) {
+    lea(rax, ptr[base + static_cast<int32_t>(d.imm)]);
+  } else if (base.getIdx() != rax.getIdx()) {
+    mov(rax, base);
+  }
+}
+
 bool Emitter::emit_load(const DecodedInsn& d) {
   const unsigned width = mem_width(d.op);
   Xbyak::Label& miss = new_label();
   Xbyak::Label& done = new_label();
-  load_x(rax, d.rs1);
-  if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
+  address(d);
   const unsigned rd = d.rd;
+  // The value goes straight into rd's cache register (or rax); the slow path reads it back
+  // from the state, where the helper wrote it.
+  const Xbyak::Reg64 out = dest(rd);
   cold_call(
       miss, done, load_fn(d.op), HelperKind::kMemory,
       [this, rd] {
@@ -86,23 +97,23 @@ bool Emitter::emit_load(const DecodedInsn& d) {
         mov(rsi, rax);
         mov(edx, rd);
       },
-      [this, rd] { mov(rax, xreg(rd)); });  // the value the helper wrote, for write_x at done
+      [this, rd, out] { mov(out, xreg(rd)); });
   tlb_probe(off::kReadTlb, width, miss);
   const bool sign = mem_signed(d.op);
   switch (width) {
-    case 1: sign ? movsx(rax, byte[rax + rdx]) : movzx(eax, byte[rax + rdx]); break;
-    case 2: sign ? movsx(rax, word[rax + rdx]) : movzx(eax, word[rax + rdx]); break;
+    case 1: sign ? movsx(out, byte[rax + rdx]) : movzx(out.cvt32(), byte[rax + rdx]); break;
+    case 2: sign ? movsx(out, word[rax + rdx]) : movzx(out.cvt32(), word[rax + rdx]); break;
     case 4:
       if (sign) {
-        movsxd(rax, dword[rax + rdx]);
+        movsxd(out, dword[rax + rdx]);
       } else {
-        mov(eax, dword[rax + rdx]);
+        mov(out.cvt32(), dword[rax + rdx]);
       }
       break;
-    default: mov(rax, qword[rax + rdx]); break;
+    default: mov(out, qword[rax + rdx]); break;
   }
   L(done);
-  write_x(d.rd, rax);
+  write_x(d.rd, out);
   ++retired_;
   return true;
 }
@@ -111,8 +122,7 @@ bool Emitter::emit_store(const DecodedInsn& d) {
   const unsigned width = mem_width(d.op);
   Xbyak::Label& miss = new_label();
   Xbyak::Label& done = new_label();
-  load_x(rax, d.rs1);
-  if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
+  address(d);
   // The value: its cache register (untouched by the probe) or, uncached, memory.
   const Xbyak::Reg64* value_reg = cached(d.rs2);
   const Xbyak::Reg64 value = value_reg != nullptr ? *value_reg : Xbyak::Reg64(0);
@@ -132,16 +142,22 @@ bool Emitter::emit_store(const DecodedInsn& d) {
     mov(ecx, len);
   });
   tlb_probe(off::kWriteTlb, width, miss);
-  if (in_reg) {
-    mov(rcx, value);
+  if (rs2 == 0) {
+    switch (width) {
+      case 1: mov(byte[rax + rdx], 0); break;
+      case 2: mov(word[rax + rdx], 0); break;
+      case 4: mov(dword[rax + rdx], 0); break;
+      default: mov(qword[rax + rdx], 0); break;
+    }
   } else {
-    load_x(rcx, d.rs2);
-  }
-  switch (width) {
-    case 1: mov(byte[rax + rdx], cl); break;
-    case 2: mov(word[rax + rdx], cx); break;
-    case 4: mov(dword[rax + rdx], ecx); break;
-    default: mov(qword[rax + rdx], rcx); break;
+    const Xbyak::Reg64 v = in_reg ? value : rcx;
+    if (!in_reg) load_x(rcx, rs2);
+    switch (width) {
+      case 1: mov(byte[rax + rdx], v.cvt8()); break;
+      case 2: mov(word[rax + rdx], v.cvt16()); break;
+      case 4: mov(dword[rax + rdx], v.cvt32()); break;
+      default: mov(qword[rax + rdx], v); break;
+    }
   }
   L(done);
   ++retired_;
@@ -186,8 +202,7 @@ bool Emitter::emit_fp_memory(const DecodedInsn& d) {
   const bool load = is_load(d.op);
   Xbyak::Label& slow = new_label();
   Xbyak::Label& done = new_label();
-  load_x(rax, d.rs1);
-  if (d.imm != 0) add(rax, static_cast<int32_t>(d.imm));
+  address(d);
   cold_helper(d, HelperKind::kFloat, slow, done);
   mov(ecx, dword[rbx + off::kMstatus]);
   and_(ecx, static_cast<uint32_t>(mstatus::kFS));

@@ -11,14 +11,14 @@ namespace vessel::rv::jit {
 using namespace Xbyak::util;
 
 namespace {
-bool is_branch(Op op) {
-  return op == Op::beq || op == Op::bne || op == Op::blt || op == Op::bge || op == Op::bltu ||
-         op == Op::bgeu;
-}
-int64_t block_length(const DecodedInsn* begin, const DecodedInsn* end) {
-  int64_t n = 0;
-  for (const DecodedInsn* d = begin; d != end; ++d) n += d->len;
-  return n;
+// Whether a jal or branch of the block goes back to its first instruction.
+bool jumps_home(const DecodedInsn* begin, const DecodedInsn* end) {
+  int64_t at = 0;
+  for (const DecodedInsn* d = begin; d != end; ++d) {
+    if ((d->op == Op::jal || is_branch(d->op)) && at + d->imm == 0) return true;
+    at += d->len;
+  }
+  return false;
 }
 }  // namespace
 
@@ -48,13 +48,9 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
   page_offset_ = page_offset;
   host_ = host;
   // Entry: a chain of blocks (a loop jumping to itself included) comes back to the run loop
-  // when instret reaches poll_at or another thread wants the hart's attention.
+  // when instret reaches the poll limit or another thread wants the hart's attention.
   Xbyak::Label& poll = new_label();
-  cmp(r15, state(off::kPollAt));
-  jae(poll, T_NEAR);
-  mov(rax, state(off::kAttention));
-  cmp(byte[rax], 0);
-  jne(poll, T_NEAR);
+  poll_check(poll);
   cold_.emplace_back([this, &poll] {
     L(poll);
     jmp(qword[rbx + off::kStubExitPoll]);
@@ -62,19 +58,20 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
 
   ended_ = false;
   allocate(begin, end);
-  // A block whose last instruction may jump back to its own start is a loop: its cached
-  // registers are all loaded here, so the jump back can keep them (see exit_to).
+  // A block with a jump back to its own start is a loop: its cached registers are all loaded
+  // here and counted as written, so a jump back finds them as the loop's head expects them
+  // and keeps them in host registers (see exit_to); every way out stores them.
   loop_head_ = nullptr;
-  const DecodedInsn& last = *(end - 1);
-  const bool jumps_home = (last.op == Op::jal || is_branch(last.op)) &&
-                          block_length(begin, end) - last.len + last.imm == 0;
-  if (jumps_home) {
+  if (jumps_home(begin, end)) {
     for (unsigned k = 0; k < kCacheSlots; ++k) {
-      if (slots_[k].guest != 0) (void)cached(slots_[k].guest);
+      if (slots_[k].guest == 0) continue;
+      (void)cached(slots_[k].guest);
+      slots_[k].dirty = true;
     }
     loop_head_ = &new_label();
     L(*loop_head_);
   }
+  last_ = end - 1;
   for (const DecodedInsn* d = begin; d != end; ++d) {
     if (!emit(*d)) emit_helper(*d, helper_kind(d->op));
     off_ += d->len;
@@ -158,6 +155,11 @@ void Emitter::write_x(unsigned rd, const Xbyak::Reg64& value) {
   mov(xreg(rd), value);
 }
 
+Xbyak::Reg64 Emitter::dest(unsigned rd) const {
+  if (rd < 32 && slot_of_[rd] >= 0) return host_of(static_cast<unsigned>(slot_of_[rd]));
+  return rax;
+}
+
 std::vector<std::pair<unsigned, int>> Emitter::dirty_now() const {
   std::vector<std::pair<unsigned, int>> out;
   for (unsigned k = 0; k < kCacheSlots; ++k) {
@@ -176,6 +178,12 @@ std::vector<std::pair<unsigned, int>> Emitter::volatile_loaded() const {
     if (slots_[k].loaded) out.emplace_back(slots_[k].guest, static_cast<int>(k));
   }
   return out;
+}
+
+void Emitter::poll_check(Xbyak::Label& leave) {
+  mov(rax, state(off::kPollLimit));
+  cmp(r15, qword[rax]);
+  jae(leave, T_NEAR);
 }
 
 void Emitter::spill_pc_instret() {
@@ -245,24 +253,22 @@ void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
 }
 
 void Emitter::exit_to(int64_t target, uint32_t extra) {
-  flush();
+  const bool loop = target == 0 && loop_head_ != nullptr && helpers_emitted_ == 0;
+  if (!loop) flush();
   const int64_t delta = target - static_cast<int64_t>(synced_);
   if (delta != 0) add(r14, static_cast<int32_t>(delta));
   const uint32_t n = retired_ + extra;
   if (n != 0) add(r15, static_cast<int32_t>(n));
-  if (target == 0 && loop_head_ != nullptr && helpers_emitted_ == 0) {
+  if (loop) {
     // Back to the start of this block without leaving it: the cached registers stay loaded
-    // (no helper ran to change them, and a cold path's call reloads what it clobbers), and
-    // the entry's poll check is made here instead.
+    // (no helper ran to change them, and a cold path's call reloads what it clobbers) and
+    // marked written, and the entry's poll check is made here instead.
     Xbyak::Label& leave = new_label();
-    cmp(r15, state(off::kPollAt));
-    jae(leave, T_NEAR);
-    mov(rax, state(off::kAttention));
-    cmp(byte[rax], 0);
-    jne(leave, T_NEAR);
+    poll_check(leave);
     jmp(*loop_head_, T_NEAR);
-    cold_.emplace_back([this, &leave] {
+    cold_.emplace_back([this, &leave, dirty = dirty_now()] {
       L(leave);
+      store_back(dirty);  // the loop kept them in host registers
       jmp(qword[rbx + off::kStubExitPoll]);
     });
     return;

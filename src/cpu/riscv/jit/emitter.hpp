@@ -36,8 +36,7 @@ inline constexpr int32_t kFrm = offsetof(HartState, frm);
 inline constexpr int32_t f(unsigned r) {
   return static_cast<int32_t>(offsetof(HartState, f) + 8 * r);
 }
-inline constexpr int32_t kPollAt = offsetof(HartState, poll_at);
-inline constexpr int32_t kAttention = offsetof(HartState, attention);
+inline constexpr int32_t kPollLimit = offsetof(HartState, poll_limit);
 inline constexpr int32_t kCodeGeneration = offsetof(HartState, code_generation);
 inline constexpr int32_t kReadTlb = offsetof(HartState, read_tlb);
 inline constexpr int32_t kWriteTlb = offsetof(HartState, write_tlb);
@@ -92,6 +91,7 @@ class Emitter : public Xbyak::CodeGenerator {
   bool ended_ = false;                       // the last instruction left the block itself
   Xbyak::Label* helper_exit_ = nullptr;      // a helper returned something other than kNext
   Xbyak::Label* loop_head_ = nullptr;        // where a jump back to the block's start goes
+  const DecodedInsn* last_ = nullptr;        // the block's last instruction
   unsigned helpers_emitted_ = 0;
   Xbyak::Label& helper_exit();
 
@@ -118,6 +118,12 @@ class Emitter : public Xbyak::CodeGenerator {
   // r's value in a register: its cache register, or `scratch` loaded from memory.
   Xbyak::Reg64 src(unsigned r, const Xbyak::Reg64& scratch);
   void write_x(unsigned rd, const Xbyak::Reg64& value);
+  // Where to compute rd's new value: its cache register (not loaded: it is about to be
+  // written), or rax when rd is not cached. write_x(rd, dest(rd)) then completes the write.
+  Xbyak::Reg64 dest(unsigned rd) const;
+  // Jumps to `leave` when instret (r15) has reached the poll limit: the run loop must look
+  // at the platform, or another thread kicked the hart.
+  void poll_check(Xbyak::Label& leave);
   // Store back every written cached register (state unchanged for later code: still cached).
   void flush();
   // What flush() would store now, for a cold path to store.
@@ -165,6 +171,8 @@ class Emitter : public Xbyak::CodeGenerator {
   // The inline soft-TLB probe: on a hit, rdx = host address of va (in rax) for `width` bytes;
   // otherwise a jump to `miss`.
   void tlb_probe(int32_t tlb_offset, unsigned width, Xbyak::Label& miss);
+  // rax = rs1 + imm, the address a load or store accesses.
+  void address(const DecodedInsn& d);
   void emit_helper(const DecodedInsn& d, HelperKind kind);
 
   // --- leaving the block ---

@@ -48,7 +48,7 @@ bool Hart::run_translated(bool& check_interrupts, uint64_t& next_poll) {
   }
   const void* code = native_code(b);
   if (code == nullptr) return run_interpreted(b, check_interrupts, next_poll);
-  poll_at = next_poll;
+  irq_.arm_poll(next_poll);
   const uintptr_t exit = jit_->enter(*this, code);
   ++jit_stats_.unchained_exits;
   switch (exit) {

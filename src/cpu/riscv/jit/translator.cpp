@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/hart.hpp"
 #include "cpu/riscv/jit/emitter.hpp"
@@ -140,6 +142,8 @@ Result<std::unique_ptr<Translator>> Translator::create(uint64_t arena_bytes, Jit
     const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
     t->perf_map_ = std::fopen(path.c_str(), "a");
   }
+  // VESSEL_JIT_DUMP=DIR writes each block's host code to DIR/PC_COUNT.bin, for objdump.
+  t->dump_dir_ = std::getenv("VESSEL_JIT_DUMP");
   return t;
 }
 
@@ -190,10 +194,19 @@ bool Translator::emit_block(Hart& h, Block& b, uint64_t pc) {
                  static_cast<unsigned long>(pc), b.count);
     std::fflush(perf_map_);
   }
+  if (dump_dir_ != nullptr) dump(pc, b.count, size);
   arena_.commit(size);
   stats_.code_bytes += size;
   stats_.guest_instructions += b.count;
   return true;
+}
+
+void Translator::dump(uint64_t pc, uint32_t count, size_t size) const {
+  const std::string path = std::string(dump_dir_) + "/" + fmt::format("{:x}_{}.bin", pc, count);
+  if (std::FILE* f = std::fopen(path.c_str(), "w")) {
+    std::fwrite(emitter_->getCode(), 1, size, f);
+    std::fclose(f);
+  }
 }
 
 bool Translator::translate(Hart& h, Block& b, uint64_t pc) {

@@ -27,7 +27,7 @@ enum Exit : uintptr_t {
   kExitJump = 1,   // pc is a jump target the inline jump cache did not know
   kExitBreak = 2,  // an instruction asked the loop to look at interrupts (CSR, xRET, wfi, ...)
   kExitTrap = 3,   // a trap was entered
-  kExitPoll = 4,   // instret reached poll_at, or another thread raised attention
+  kExitPoll = 4,   // instret reached the poll limit, or another thread kicked the hart
 };
 inline constexpr uintptr_t kFirstChainExit = 4096;
 
@@ -72,8 +72,10 @@ class Translator {
   uintptr_t (*enter_)(HartState*, const void*) = nullptr;
   uint64_t stubs_bytes_ = 0;
   const void* stubs_[5] = {};
-  std::FILE* perf_map_ = nullptr;  // VESSEL_PERF_MAP=1: /tmp/perf-PID.map
-  std::vector<uint8_t> scratch_;   // where blocks are emitted before they go to the arena
+  std::FILE* perf_map_ = nullptr;   // VESSEL_PERF_MAP=1: /tmp/perf-PID.map
+  const char* dump_dir_ = nullptr;  // VESSEL_JIT_DUMP=DIR
+  void dump(uint64_t pc, uint32_t count, size_t size) const;
+  std::vector<uint8_t> scratch_;  // where blocks are emitted before they go to the arena
   std::unique_ptr<Emitter> emitter_;
 };
 
