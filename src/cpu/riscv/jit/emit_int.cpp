@@ -117,6 +117,22 @@ bool Emitter::emit(const DecodedInsn& d) {
   return done;
 }
 
+Emitter::Operands Emitter::operands(const DecodedInsn& d, bool commutative) {
+  unsigned a = d.rs1;
+  unsigned b = d.rs2;
+  Xbyak::Reg64 out = dest(d.rd);
+  if (b == d.rd && a != d.rd) {  // moving rs1 into rd's register would lose rs2
+    if (commutative) {
+      std::swap(a, b);
+    } else {
+      out = rax;
+    }
+  }
+  const Xbyak::Reg64 rhs = src(b, rcx);
+  load_x(out, a);
+  return {out, rhs};
+}
+
 bool Emitter::emit_alu(const DecodedInsn& d) {
   const unsigned rd = d.rd;
   const auto imm = static_cast<int32_t>(d.imm);  // 12-bit, or 32-bit for lui
@@ -129,22 +145,8 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
     if (pred_w && succ_r && !tso) mfence();
     return true;
   }
-  // rd = rs1 op rs2, computed in rd's cache register when it has one. That register may
-  // hold rs2, which the first move would overwrite: then a commutative op swaps its
-  // operands, and the others work in rax.
-  auto rr = [&](auto op, bool commutative) {
-    unsigned a = d.rs1;
-    unsigned b = d.rs2;
-    Xbyak::Reg64 out = dest(rd);
-    if (b == rd && a != rd) {
-      if (commutative) {
-        std::swap(a, b);
-      } else {
-        out = rax;
-      }
-    }
-    const Xbyak::Reg64 rhs = src(b, rcx);
-    load_x(out, a);
+  auto rr = [&](auto op, bool commutative) {  // rd = rs1 op rs2
+    const auto [out, rhs] = operands(d, commutative);
     op(out, rhs);
     write_x(rd, out);
   };
@@ -273,18 +275,7 @@ bool Emitter::emit_alu_w(const DecodedInsn& d) {
     finish(out);
   };
   auto rr = [&](auto op, bool commutative) {  // as emit_alu's, on the low halves
-    unsigned a = d.rs1;
-    unsigned b = d.rs2;
-    Xbyak::Reg64 out = dest(rd);
-    if (b == rd && a != rd) {
-      if (commutative) {
-        std::swap(a, b);
-      } else {
-        out = rax;
-      }
-    }
-    const Xbyak::Reg64 rhs = src(b, rcx);
-    load_x(out, a);
+    const auto [out, rhs] = operands(d, commutative);
     op(out.cvt32(), rhs.cvt32());
     finish(out);
   };
@@ -315,11 +306,7 @@ bool Emitter::emit_muldiv(const DecodedInsn& d) {
   switch (d.op) {
     case Op::mul:
     case Op::mulw: {
-      // In rd's cache register, the operands swapped when that register holds rs2.
-      const bool swap = d.rs2 == rd && d.rs1 != rd;
-      const Xbyak::Reg64 out = dest(rd);
-      const Xbyak::Reg64 rhs = src(swap ? d.rs1 : d.rs2, rcx);
-      load_x(out, swap ? d.rs2 : d.rs1);
+      const auto [out, rhs] = operands(d, true);
       if (d.op == Op::mul) {
         imul(out, rhs);
       } else {

@@ -121,6 +121,14 @@ class Emitter : public Xbyak::CodeGenerator {
   // Where to compute rd's new value: its cache register (not loaded: it is about to be
   // written), or rax when rd is not cached. write_x(rd, dest(rd)) then completes the write.
   Xbyak::Reg64 dest(unsigned rd) const;
+  // For rd = rs1 op rs2: `out` holds rs1 (or, for a commutative op, rs2) and is where the
+  // result goes, rd's cache register where it has one; `rhs` holds the other operand. When
+  // rd's register holds rs2 and the op does not commute, out is rax.
+  struct Operands {
+    Xbyak::Reg64 out;
+    Xbyak::Reg64 rhs;
+  };
+  Operands operands(const DecodedInsn& d, bool commutative);
   // Jumps to `leave` when instret (r15) has reached the poll limit: the run loop must look
   // at the platform, or another thread kicked the hart.
   void poll_check(Xbyak::Label& leave);
