@@ -164,6 +164,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     harts_.back()->reset(kBootRomBase);
     harts_.back()->set_sstc(config.sstc);
     TRY_VOID(harts_.back()->set_engine(config.engine, config.jit_cache_bytes));
+    harts_.back()->set_jit_threshold(config.jit_threshold);
   }
   // Writes from outside the harts (device DMA on the I/O thread, HTIF) reach the code caches
   // through their pending lists: each hart applies them between blocks, on its own thread.

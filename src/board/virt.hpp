@@ -69,6 +69,7 @@ struct VirtConfig {
   bool sstc = true;                          // Sstc (stimecmp), advertised in the device tree
   rv::Engine engine = rv::default_engine();  // --engine
   uint64_t jit_cache_bytes = rv::kDefaultJitCacheBytes;  // --jit-cache, per hart
+  unsigned jit_threshold = rv::kDefaultJitThreshold;     // --jit-threshold
   // Paravirtual devices, each in the next virtio-mmio window (disks first, so the first
   // --disk is /dev/vda). The option strings are parsed when the machine is built.
   std::vector<std::string> disks;             // --disk PATH[,readonly][,overlay=PATH]

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdio>
 #include <string>
 
@@ -25,8 +26,9 @@ int fail(const std::string& message) {
   return vessel::kExitBadInput;
 }
 
-// --engine and --jit-cache into the machine's configuration.
+// --engine, --jit-cache and --jit-threshold into the machine's configuration.
 vessel::Result<void> apply_engine_options(const std::string& engine, const std::string& jit_cache,
+                                          const std::string& threshold,
                                           vessel::VirtConfig& machine) {
   machine.engine = TRY(vessel::api::parse_engine_field("--engine", engine));
   auto size = vessel::parse_size(jit_cache);
@@ -37,6 +39,16 @@ vessel::Result<void> apply_engine_options(const std::string& engine, const std::
                                           vessel::format_size(vessel::rv::kMaxJitCacheBytes)));
   }
   machine.jit_cache_bytes = *size;
+  unsigned runs = 0;
+  const char* const end = threshold.data() + threshold.size();
+  const auto [at, ec] = std::from_chars(threshold.data(), end, runs);
+  if (threshold.empty() || ec != std::errc() || at != end || runs < 1 ||
+      runs > vessel::rv::kMaxJitThreshold) {
+    return vessel::make_error(
+        fmt::format("--jit-threshold '{}': must be a whole number from 1 to {}", threshold,
+                    vessel::rv::kMaxJitThreshold));
+  }
+  machine.jit_threshold = runs;
   return {};
 }
 
@@ -94,6 +106,7 @@ int main(int argc, char** argv) {
   std::string cpu_features;
   std::string engine = vessel::rv::engine_name(vessel::rv::default_engine());
   std::string jit_cache = vessel::format_size(vessel::rv::kDefaultJitCacheBytes);
+  std::string jit_threshold = std::to_string(vessel::rv::kDefaultJitThreshold);
   run->add_option("--engine", engine,
                   "What runs the guest's code: jit (blocks translated to host code; needs an "
                   "x86-64 host) or interp (the interpreter)")
@@ -101,6 +114,10 @@ int main(int argc, char** argv) {
   run->add_option("--jit-cache", jit_cache,
                   "Each hart's translated-code arena under --engine jit, 1M to 2G (refilled when "
                   "full)")
+      ->capture_default_str();
+  run->add_option("--jit-threshold", jit_threshold,
+                  "Under --engine jit, the run on which a block is translated, 1 to 255 (the "
+                  "interpreter runs it until then; 1 translates every block at once)")
       ->capture_default_str();
   run->add_option("--cpu-features", cpu_features,
                   "Turn optional hart features on or off: a comma list of +NAME/-NAME "
@@ -180,7 +197,7 @@ int main(int argc, char** argv) {
   if (auto set = apply_cpu_features(cpu_features, options.machine); !set) {
     return fail(set.error().message);
   }
-  if (auto set = apply_engine_options(engine, jit_cache, options.machine); !set) {
+  if (auto set = apply_engine_options(engine, jit_cache, jit_threshold, options.machine); !set) {
     return fail(set.error().message);
   }
   if (!dump_dtb.empty()) options.dump_dtb = dump_dtb;

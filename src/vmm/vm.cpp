@@ -58,6 +58,7 @@ void add_jit_counters(rv::JitStats& sum, const rv::JitStats& s) {
   sum.translate_ns += s.translate_ns;
   sum.chained_exits += s.chained_exits;
   sum.unchained_exits += s.unchained_exits;
+  sum.cold_runs += s.cold_runs;
   sum.cache_flushes += s.cache_flushes;
   for (size_t k = 0; k < std::size(sum.helper_calls); ++k) sum.helper_calls[k] += s.helper_calls[k];
 }
@@ -97,6 +98,7 @@ nlohmann::json jit_json(VirtMachine& machine, const rv::JitStats& past) {
           {"translate_ms", std::round(static_cast<double>(s.translate_ns) / 1e3) / 1e3},
           {"chained_exits", s.chained_exits},
           {"unchained_exits", s.unchained_exits},
+          {"cold_runs", s.cold_runs},
           {"cache_flushes", s.cache_flushes},
           {"cache_bytes", s.cache_bytes},
           {"cache_used", s.cache_used},

@@ -113,7 +113,7 @@ TEST_F(VmHandleTest, StatsNameTheEngineAndUnderJitCountTheTranslatorsWork) {
   const auto& jit = s["jit"];
   for (const char* key :
        {"blocks_translated", "code_bytes", "guest_instructions", "translate_ms", "chained_exits",
-        "unchained_exits", "cache_flushes", "cache_bytes", "cache_used"}) {
+        "unchained_exits", "cold_runs", "cache_flushes", "cache_bytes", "cache_used"}) {
     EXPECT_TRUE(jit.contains(key) && jit[key].is_number()) << key << " in " << jit.dump();
   }
   EXPECT_EQ(jit["cache_bytes"], kArena) << "each hart's arena, as --jit-cache gave it";

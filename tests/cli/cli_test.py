@@ -45,6 +45,9 @@ ISA_RE = re.compile(r"^rv64imafdc(_z[a-z0-9]+)*(_s[a-z0-9]+)*$")
 
 # Whether this host (and so the vessel built on it) can run the translator: --engine jit.
 JIT_HOST = platform.machine() in ("x86_64", "AMD64")
+# What makes an engine translate every block before its first run (the default waits until a
+# block is hot, so code that runs once would only meet the interpreter).
+JIT_AT_ONCE = {"jit": ["--jit-threshold", "1"], "interp": []}
 
 # Cases that state the right behaviour but fail today, with what is wrong. They still run: a
 # failure is reported as a known bug, and a pass fails the run until the entry goes.
@@ -307,7 +310,7 @@ class Tester:
             r = self.run(["run", "--help"])
             if r.status != 0 or "--dump-dtb" not in r.out or r.err:
                 problems.append("  run --help: want status 0 and usage on stdout\n" + r.describe())
-            for option in ("--engine", "--jit-cache"):
+            for option in ("--engine", "--jit-cache", "--jit-threshold"):
                 if option not in r.out:
                     problems.append(f"  run --help does not document {option}\n" + r.describe())
         self.case("run --help", help_text)
@@ -327,6 +330,9 @@ class Tester:
                              ("lots", "does not start with a number")):
             self.bad(f"--jit-cache {size!r}", none + ["--jit-cache", size],
                      ["--jit-cache", needle])
+        for runs in ("0", "256", "-1", "4x", "", "lots"):
+            self.bad(f"--jit-threshold {runs!r}", none + ["--jit-threshold", runs],
+                     ["--jit-threshold", f"'{runs}'", "from 1 to 255"])
 
     # ---- the console: --console-socket, --console-log, attach, logs ----
 
@@ -642,7 +648,7 @@ class Tester:
         translator's counters under jit only)."""
         jit_keys = {"blocks_translated", "code_bytes", "guest_instructions", "translate_ms",
                     "chained_exits",
-                    "unchained_exits", "cache_flushes", "cache_bytes", "cache_used",
+                    "unchained_exits", "cold_runs", "cache_flushes", "cache_bytes", "cache_used",
                     "helper_calls"}
         helper_kinds = {"memory", "float", "atomic", "csr", "system", "integer"}
 
@@ -700,7 +706,10 @@ class Tester:
         one-line message naming err_needles (or none) followed by the --stats JSON, which names
         the engine; check(stats, problems) looks at the counters."""
         def run_it(problems):
-            r = self.guest_run(name, ["--engine", engine, "--stats"] + list(extra))
+            # Every block translated before its first run: the translator, not the
+            # interpreter it hands cold blocks to, meets the hostile code.
+            r = self.guest_run(name, ["--engine", engine, "--stats"] + JIT_AT_ONCE[engine] +
+                               list(extra))
             if r.status == "hung":
                 problems.append(f"  fatal: still running after {CHILD_TIMEOUT} s\n" + r.describe())
                 return
@@ -840,7 +849,8 @@ class Tester:
             # on the engine (the interpreter is the reference), nor the traps it took.
             lines = {}
             for engine in engines:
-                r = self.guest_run("random_alu", ["--engine", engine, "--stats"])
+                r = self.guest_run("random_alu",
+                                   ["--engine", engine, "--stats"] + JIT_AT_ONCE[engine])
                 if not isinstance(r.status, int) or r.status != 0:
                     problems.append(f"  [{engine}] status {r.status}, want 0\n" + r.describe())
                     continue

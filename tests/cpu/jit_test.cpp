@@ -68,7 +68,10 @@ uint64_t run_to(TestMachine& m, uint64_t end, unsigned max_blocks = 1'000'000) {
 
 struct BothEngines : ::testing::TestWithParam<Engine> {
   TestMachine m;
-  void SetUp() override { ASSERT_TRUE(m.hart.set_engine(GetParam()).ok()); }
+  void SetUp() override {
+    ASSERT_TRUE(m.hart.set_engine(GetParam()).ok());
+    m.hart.set_jit_threshold(1);  // translated from the first run
+  }
 };
 
 TEST_P(BothEngines, ALoopThatChainsToItselfCounts) {
@@ -135,9 +138,59 @@ TEST_P(BothEngines, ALoadFaultMidBlockIsPrecise) {
 INSTANTIATE_TEST_SUITE_P(Engines, BothEngines, ::testing::Values(Engine::kInterp, Engine::kJit),
                          [](const auto& p) { return std::string(engine_name(p.param)); });
 
+TEST(JitTest, ABlockIsInterpretedUntilItIsHotThenTranslated) {
+  TestMachine m;
+  ASSERT_TRUE(m.hart.set_engine(Engine::kJit).ok());
+  const uint64_t base = TestMachine::kRamBase;
+  // loop: a0 += 1; j loop (one block that jumps to itself)
+  m.program(base, {enc::addi(a0, a0, 1), enc::jal(zero, -4)});
+  for (unsigned run = 1; run < kDefaultJitThreshold; ++run) {
+    m.hart.step_block();
+    EXPECT_EQ(m.hart.jit_stats().blocks_translated, 0U) << "run " << run;
+    EXPECT_EQ(m.hart.jit_stats().cold_runs, run);
+    EXPECT_EQ(m.hart.x[a0], run);  // the interpreter ran it once
+  }
+  m.hart.step_block();  // the threshold's run: translated, then run as host code
+  EXPECT_EQ(m.hart.jit_stats().blocks_translated, 1U);
+  EXPECT_EQ(m.hart.jit_stats().cold_runs, kDefaultJitThreshold - 1);
+  EXPECT_EQ(m.hart.x[a0], kDefaultJitThreshold);
+  EXPECT_EQ(m.hart.instret, 2U * kDefaultJitThreshold);
+}
+
+// Translated code that jumps through the jump cache to a block the interpreter still runs
+// must not find the code of the block that held that jump-cache entry before.
+TEST(JitTest, AColdBlockNeverRunsTheTranslationOfTheBlockItDisplaced) {
+  TestMachine m;
+  ASSERT_TRUE(m.hart.set_engine(Engine::kJit).ok());
+  m.hart.set_jit_threshold(8);
+  const uint64_t base = TestMachine::kRamBase;
+  const uint64_t x = base + 0x1000;
+  const uint64_t y = x + 2 * HartState::kJumpCacheSize;  // the same jump-cache entry as x
+  // One call site, itself hot and translated, calls x 20 times (x gets hot and translated
+  // too), then y 6 times (y stays cold): t0 = x, t1 = y; loop: jalr t0; s0 -= 1; if s0 == 6
+  // then t0 = y; loop while s0 != 0.
+  const uint64_t end =
+      m.program(base, {enc::addi(s0, zero, 26), enc::lui(t0, 1), enc::add(t0, t0, a7),
+                       enc::lui(t1, 2 * HartState::kJumpCacheSize >> 12), enc::add(t1, t1, t0),
+                       enc::addi(s1, zero, 6), enc::jalr(ra, t0, 0), enc::addi(s0, s0, -1),
+                       enc::bne(s0, s1, 8), enc::addi(t0, t1, 0), enc::bne(s0, zero, -16)});
+  m.program(end, {enc::jal(zero, 0)});
+  m.program(x, {enc::addi(a0, a0, 1), enc::jalr(zero, ra, 0)});
+  m.program(y, {enc::addi(a1, a1, 1), enc::jalr(zero, ra, 0)});
+  m.hart.x[a7] = base;
+  std::atomic<bool> stop{false};
+  const auto at_end = [&] {
+    if (m.hart.pc == end) stop.store(true);
+  };
+  EXPECT_EQ(m.hart.run(stop, at_end), StopReason::kRequested);
+  EXPECT_EQ(m.hart.x[a0], 20U);
+  EXPECT_EQ(m.hart.x[a1], 6U);
+}
+
 TEST(JitTest, AFullArenaIsRefilledAndTheProgramGoesOn) {
   TestMachine m;
   ASSERT_TRUE(m.hart.set_engine(Engine::kJit, kMinJitCacheBytes).ok());
+  m.hart.set_jit_threshold(1);
   // 6000 blocks of "add a0, a0, a1; addi a1, a1, 1; (add a2, a2, a1) x 24; j next", run
   // twice: more host code than 1 MiB holds.
   const uint64_t base = TestMachine::kRamBase;

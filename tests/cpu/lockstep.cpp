@@ -208,6 +208,7 @@ Machine::Machine(const MachineConfig& config, Engine engine)
   hart_.set_wfi_max_sleep(std::chrono::nanoseconds(0));
   // Creating the arena needs memory and a memfd; a test machine without them cannot run.
   if (!hart_.set_engine(engine).ok()) std::abort();
+  hart_.set_jit_threshold(config_.jit_threshold);
   hart_.reset(config_.ram_base);
 }
 

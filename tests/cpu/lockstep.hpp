@@ -39,6 +39,9 @@ struct MachineConfig {
   uint64_t ram_base = 0x80000000;
   uint64_t ram_size = 256 << 10;
   uint64_t mtime = 1'000'000;  // the frozen clock's value
+  // Hart::set_jit_threshold: 1 translates every block before its first run, so the engines
+  // are compared on each; more mixes cold blocks run by the interpreter with translated ones.
+  unsigned jit_threshold = 1;
 };
 
 // A hart on a bus with RAM, wired as the virt board wires it, with a frozen clock.

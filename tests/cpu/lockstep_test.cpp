@@ -139,6 +139,16 @@ TEST(Torture, FreeRunningEnginesAgreeAtTheEnd) {
   }
 }
 
+// Again with blocks translated only from their third run: cold blocks run by the interpreter
+// between translated ones, with the jump cache and chaining shared by both.
+TEST(Torture, FreeRunningEnginesAgreeWithBlocksTranslatedOnceHot) {
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    const torture::Outcome o = torture::run_free(torture::generate(seed), Engine::kJit, 3);
+    ASSERT_EQ(o.error, "") << "seed " << seed;
+    EXPECT_FALSE(o.result.divergence) << "seed " << seed << ": " << o.result.divergence->report();
+  }
+}
+
 TEST(Torture, SameSeedSameProgram) {
   const torture::Program a = torture::generate(7), b = torture::generate(7);
   const torture::Program c = torture::generate(8);

@@ -58,6 +58,7 @@ struct alignas(64) Block {
   Link links[2];
   uint16_t link_offset[2] = {0xffff, 0xffff};
   uint8_t next_link = 0;  // which link to replace next
+  uint8_t heat = 0;       // how often the translating engine reached it untranslated (to 255)
   uint32_t count = 0;     // decoded instructions after the header
 
  private:

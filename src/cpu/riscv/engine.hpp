@@ -35,6 +35,11 @@ inline constexpr Engine default_engine() {
 inline constexpr uint64_t kDefaultJitCacheBytes = 64ULL << 20;
 inline constexpr uint64_t kMinJitCacheBytes = 1ULL << 20;
 inline constexpr uint64_t kMaxJitCacheBytes = 2ULL << 30;
+// A block is translated when it starts to run for this many times; until then the interpreter
+// runs it. Most of a boot's code runs only a few times, and translating a block costs as
+// much as interpreting it some thousands of times.
+inline constexpr unsigned kDefaultJitThreshold = 4;
+inline constexpr unsigned kMaxJitThreshold = 255;
 
 // Calls from translated code back into C++, by what they are for.
 enum class HelperKind : uint8_t {
@@ -58,9 +63,10 @@ struct JitStats {
   uint64_t translate_ns = 0;        // time spent translating
   uint64_t chained_exits = 0;       // block exits patched into direct jumps
   uint64_t unchained_exits = 0;     // block exits that went back to the dispatcher
-  uint64_t cache_flushes = 0;       // the arena filled up and was refilled
-  uint64_t cache_bytes = 0;         // the arena's size (--jit-cache)
-  uint64_t cache_used = 0;          // bytes in use now
+  uint64_t cold_runs = 0;      // blocks the interpreter ran because they were not yet hot enough
+  uint64_t cache_flushes = 0;  // the arena filled up and was refilled
+  uint64_t cache_bytes = 0;    // the arena's size (--jit-cache)
+  uint64_t cache_used = 0;     // bytes in use now
   uint64_t helper_calls[static_cast<unsigned>(HelperKind::kCount)] = {};
 };
 

@@ -2,6 +2,7 @@
 // Instruction semantics live in semantics/*.hpp; the execution loop in interp.cpp.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -79,6 +80,9 @@ class Hart : public HartState {
   // elsewhere). `jit_cache_bytes` sizes this hart's code arena.
   Result<void> set_engine(Engine engine, uint64_t jit_cache_bytes = kDefaultJitCacheBytes);
   Engine engine() const { return engine_; }
+  // On which run a block is translated (kJit; the interpreter runs it before): 1 translates
+  // every block before its first run (--jit-threshold).
+  void set_jit_threshold(unsigned runs) { jit_threshold_ = std::clamp(runs, 1U, kMaxJitThreshold); }
   const JitStats& jit_stats() const { return jit_stats_; }
 
   // The architectural state (x, f, pc, instret, priv, fflags, frm) and the soft TLB are in
@@ -276,6 +280,7 @@ class Hart : public HartState {
   JitStats jit_stats_;
   // The translator (engine kJit) and the run loop's side of it (jit/run.cpp).
   std::unique_ptr<jit::Translator> jit_;
+  unsigned jit_threshold_ = kDefaultJitThreshold;
   uintptr_t pending_chain_ = 0;  // a chainable exit to patch once its target is translated
   uint64_t pending_chain_epoch_ = 0;
   // One block through translated code; false when the guest is stuck in a trap loop.

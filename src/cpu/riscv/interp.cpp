@@ -68,6 +68,7 @@ Block* Hart::lookup_block() {
   e.gen = code_.generation();
   e.host = reinterpret_cast<uint64_t>(host);
   e.block = b;
+  e.native = b->native;  // translated code's lookup jumps there: never the last owner's code
   return b;
 }
 

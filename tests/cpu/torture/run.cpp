@@ -89,9 +89,11 @@ Outcome run_lockstep(const Program& program, const RunOptions& options) {
   return out;
 }
 
-Outcome run_free(const Program& program, Engine test_engine) {
+Outcome run_free(const Program& program, Engine test_engine, unsigned jit_threshold) {
   Outcome out;
-  lockstep::Lockstep ls(config(), test_engine);
+  lockstep::MachineConfig c = config();
+  c.jit_threshold = jit_threshold;
+  lockstep::Lockstep ls(c, test_engine);
   if (!prepare(ls, program, out)) return out;
   const uint64_t end = program.end_pc;
   // Polls come every few thousand instructions; the longest programs run some tens of them.

@@ -33,6 +33,8 @@ Outcome run_lockstep(const Program& program, const RunOptions& options = {});
 
 // The same program run free (Lockstep::run_free: Hart::run on each machine, blocks chained)
 // to its end, then compared once.
-Outcome run_free(const Program& program, Engine test_engine = Engine::kJit);
+// `jit_threshold` as lockstep::MachineConfig's.
+Outcome run_free(const Program& program, Engine test_engine = Engine::kJit,
+                 unsigned jit_threshold = 1);
 
 }  // namespace vessel::rv::torture

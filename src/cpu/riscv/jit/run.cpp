@@ -46,6 +46,12 @@ bool Hart::run_translated(bool& check_interrupts, uint64_t& next_poll) {
     pending_chain_ = 0;
     return !trap_loop();
   }
+  if (b->native == nullptr && b->heat + 1U < jit_threshold_) {  // not hot yet
+    ++b->heat;
+    ++jit_stats_.cold_runs;
+    pending_chain_ = 0;
+    return run_interpreted(b, check_interrupts, next_poll);
+  }
   const void* code = native_code(b);
   if (code == nullptr) return run_interpreted(b, check_interrupts, next_poll);
   irq_.arm_poll(next_poll);
