@@ -3,7 +3,8 @@
 // addresses does not throw blocks away.
 //
 // A block is a run of decoded instructions inside one 4 KiB page, ending at the
-// first control transfer or system instruction. Pages holding blocks are "code pages": the
+// first jump or system instruction (conditional branches leave it only where taken; see
+// interp.cpp's build_block). Pages holding blocks are "code pages": the
 // harts keep no write mapping for them in their soft TLBs, so every store to one reaches
 // invalidate() and self-modifying code is seen, which leaves fence.i nothing to do. Blocks are
 // never freed while a hart may run them: they are retired and freed at the next safe point.
