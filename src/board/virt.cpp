@@ -160,6 +160,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
   for (unsigned i = 0; i < config.num_harts; ++i) {
     code_.push_back(std::make_unique<rv::CodeCache>());
     code_sharing_->add(*code_.back());
+    code_.back()->set_pending_listener([irq = hart_irqs_[i].get()] { irq->kick(); });
     harts_.push_back(std::make_unique<rv::Hart>(i, bus_, *hart_irqs_[i], clock_, *code_.back()));
     harts_.back()->reset(kBootRomBase);
     harts_.back()->set_sstc(config.sstc);

@@ -181,6 +181,20 @@ TEST_F(CodeCacheTest, DmaIntoCodeIsSeen) {
   EXPECT_EQ(m.hart.x[a0], a0_at_patch);
 }
 
+// A write from another thread (DMA) kicks the hart, so translated code leaves at its next
+// block entry to apply it rather than at its next poll.
+TEST_F(CodeCacheTest, DmaIntoCodeKicksTheHart) {
+  m.program(kProg, {enc::addi(a0, a0, 1), enc::jal(zero, -4)});
+  m.hart.step_block();  // decoded: the page holds code
+  (void)m.irq.take_attention();
+  m.irq.arm_poll(1 << 20);
+  const uint32_t w = enc::addi(a1, a1, 1);
+  EXPECT_TRUE(m.bus.write_phys(kProg, &w, sizeof w));
+  EXPECT_TRUE(m.code.has_pending());
+  EXPECT_EQ(m.irq.poll_limit()->load(), 0U);
+  EXPECT_TRUE(m.irq.take_attention());
+}
+
 TEST_F(CodeCacheTest, InstructionStraddlingAPageBoundaryRuns) {
   const uint64_t start = kProg + 0xffc;
   m.put16(start, 0x0001);                        // c.nop

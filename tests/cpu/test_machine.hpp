@@ -48,6 +48,7 @@ struct TestMachine {
     bus.set_write_observer(
         [this](uint64_t host, uint64_t len) { code.invalidate_later(host, len); });
     code.set_new_code_page_listener([this](uint64_t) { hart.drop_write_mappings(); });
+    code.set_pending_listener([this] { irq.kick(); });
     hart.reset(kRamBase);
   }
 

@@ -76,14 +76,17 @@ void CodeCache::invalidate(uint64_t host, uint64_t len) {
 
 void CodeCache::invalidate_later(uint64_t host, uint64_t len) {
   if (len == 0) return;
-  std::lock_guard<std::mutex> lock(pending_mu_);
-  // Consecutive DMA completions often extend the previous range: merge them.
-  if (!pending_.empty() && pending_.back().first + pending_.back().second == host) {
-    pending_.back().second += len;
-  } else {
-    pending_.emplace_back(host, len);
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    // Consecutive DMA completions often extend the previous range: merge them.
+    if (!pending_.empty() && pending_.back().first + pending_.back().second == host) {
+      pending_.back().second += len;
+    } else {
+      pending_.emplace_back(host, len);
+    }
+    pending_flag_.store(true, std::memory_order_release);
   }
-  pending_flag_.store(true, std::memory_order_release);
+  if (on_pending_) on_pending_();
 }
 
 void CodeCache::apply_pending() {

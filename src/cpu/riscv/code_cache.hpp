@@ -96,6 +96,10 @@ class CodeCache {
   // the cache itself belongs to the hart's thread.
   void invalidate_later(uint64_t host, uint64_t len);
   bool has_pending() const { return pending_flag_.load(std::memory_order_acquire); }
+  // Told (on the writer's thread) after invalidate_later queued a range: the board kicks the
+  // hart, so that translated code, which looks at the pending list only between runs, leaves
+  // at its next block entry instead of at its next poll.
+  void set_pending_listener(std::function<void()> fn) { on_pending_ = std::move(fn); }
   void apply_pending();
   // Drop every block (their pages stop being code pages here).
   void drop_all();
@@ -124,6 +128,7 @@ class CodeCache {
   std::vector<Block::Owner> retired_;
   std::atomic<uint64_t> generation_{1};
   std::function<void(uint64_t)> on_new_page_;
+  std::function<void()> on_pending_;
   CodeSharing* sharing_ = nullptr;
   unsigned index_ = 0;
   std::mutex pending_mu_;

@@ -32,6 +32,21 @@ TEST_F(ClintTest, MsipDrivesHartSoftwareInterrupt) {
   EXPECT_EQ(rd(clint, Clint::kMsipBase + 4), 0U);
 }
 
+// Translated code compares instret with the poll limit at each block entry: a kick must make
+// that compare fail at once, and arming the next poll must not undo a kick it raced with.
+TEST(HartIrqTest, AKickZeroesThePollLimitAndArmingKeepsItZeroUntilTheKickIsTaken) {
+  HartIrq irq;
+  irq.arm_poll(4096);
+  EXPECT_EQ(irq.poll_limit()->load(), 4096U);
+  irq.kick();
+  EXPECT_EQ(irq.poll_limit()->load(), 0U);
+  irq.arm_poll(8192);  // the kick is still outstanding: the limit stays at 0
+  EXPECT_EQ(irq.poll_limit()->load(), 0U);
+  EXPECT_TRUE(irq.take_attention());
+  irq.arm_poll(8192);
+  EXPECT_EQ(irq.poll_limit()->load(), 8192U);
+}
+
 TEST_F(ClintTest, MtimecmpFullAndHalves) {
   wr(clint, Clint::kMtimecmpBase, 0x1122334455667788, 8);
   EXPECT_EQ(h0.mtimecmp(), 0x1122334455667788U);
