@@ -185,11 +185,11 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
   };
   switch (d.op) {
     case Op::lui:
-      if (rd < 32 && slot_of_[rd] >= 0) {
+      if (dest(rd) == rax) {  // not cached: straight into the state
+        mov(xreg(rd), imm);
+      } else {
         mov(dest(rd), static_cast<uint64_t>(d.imm));
         write_x(rd, dest(rd));
-      } else {
-        mov(xreg(rd), imm);
       }
       return true;
     case Op::auipc: {
@@ -205,17 +205,14 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
       return true;
     }
     case Op::addi:
-      if (d.rs1 != rd) {  // a move, or rd = rs1 + imm in one lea
+      if (d.rs1 != rd) {  // li, a move, or rd = rs1 + imm in one lea
         const Xbyak::Reg64 out = dest(rd);
-        const Xbyak::Reg64 from = src(d.rs1, out);
-        if (d.imm == 0 || d.rs1 == 0) {
-          if (d.rs1 == 0) {
-            mov(out, static_cast<uint64_t>(d.imm));
-          } else if (from.getIdx() != out.getIdx()) {
-            mov(out, from);
-          }
-        } else {
+        if (d.rs1 == 0) {
+          mov(out, static_cast<uint64_t>(d.imm));
+        } else if (const Xbyak::Reg64 from = src(d.rs1, out); d.imm != 0) {
           lea(out, ptr[from + imm]);
+        } else if (from.getIdx() != out.getIdx()) {
+          mov(out, from);
         }
         write_x(rd, out);
         return true;

@@ -202,7 +202,7 @@ bool Translator::emit_block(Hart& h, Block& b, uint64_t pc) {
 }
 
 void Translator::dump(uint64_t pc, uint32_t count, size_t size) const {
-  const std::string path = std::string(dump_dir_) + "/" + fmt::format("{:x}_{}.bin", pc, count);
+  const std::string path = fmt::format("{}/{:x}_{}.bin", dump_dir_, pc, count);
   if (std::FILE* f = std::fopen(path.c_str(), "w")) {
     std::fwrite(emitter_->getCode(), 1, size, f);
     std::fclose(f);
