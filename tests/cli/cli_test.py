@@ -791,7 +791,8 @@ class Tester:
                 if jit:
                     self.at_least(stats, ["jit", "blocks_translated"], 9 * n, problems)
                     # part D runs the patched jal three times per patch: chained once each
-                    self.at_least(stats, ["jit", "chained_exits"], n, problems)
+                    # when it jumps to target2 (target1 is within its block: no exit)
+                    self.at_least(stats, ["jit", "chained_exits"], n // 2, problems)
                     self.at_least(stats, ["jit", "helper_calls", "atomic"], n, problems)
             self.hostile_case("code rewritten in a loop (same block, other block, other page, "
                               "jal target, compressed/32-bit, no fence.i, AMO, fsw, sd across "
@@ -802,13 +803,15 @@ class Tester:
             copies = 2048
 
             def arena(stats, problems, jit=jit):
-                self.at_least(stats, ["blocks_built"], 4 * copies, problems)
+                # the interpreter ends a block at the loop's jump back, the translator keeps
+                # the loop within it: two blocks per copy or one, each built twice
+                self.at_least(stats, ["blocks_built"], (2 if jit else 4) * copies, problems)
                 if not jit:
                     return
                 j = stats["jit"]
                 if j.get("cache_bytes") != 1 << 20:
                     problems.append(f"  cache_bytes {j.get('cache_bytes')}, want {1 << 20}")
-                # some 8000 blocks of several hundred bytes through 1 MiB: several refills, and
+                # some 4000 blocks of several hundred bytes through 1 MiB: several refills, and
                 # blocks compiled again after each
                 self.at_least(stats, ["jit", "cache_flushes"], 3, problems)
                 if j.get("blocks_translated", 0) <= stats.get("blocks_built", 0):
@@ -816,7 +819,7 @@ class Tester:
                                     f"above blocks_built {stats.get('blocks_built')}")
                 if not 0 < j.get("cache_used", 0) <= 1 << 20:
                     problems.append(f"  cache_used {j.get('cache_used')} outside the arena")
-            self.hostile_case("--jit-cache 1M, 8000 blocks through it: refills, hash right",
+            self.hostile_case("--jit-cache 1M, 4000 blocks through it: refills, hash right",
                               "arena_fill", engine, 0, extra=["--jit-cache", "1M"], check=arena)
 
             def traps(count):

@@ -88,6 +88,33 @@ TEST_P(BothEngines, ALoopThatChainsToItselfCounts) {
   EXPECT_EQ(m.hart.instret, 3U + 3U * 100000U + 1U);
 }
 
+TEST_P(BothEngines, ALoopLeftAndReenteredWithinItsBlockKeepsItsWrites) {
+  const uint64_t base = TestMachine::kRamBase;
+  // One block: a1 = 1000; a2 = 0
+  //   head: a1 -= 1; t0 = a1 & 1; beqz t0, out   (forward, past the jump back)
+  //   back: bnez a1, head; j end
+  //   out:  a2 += 1; j back                      (back into the loop)
+  //   end:  j end
+  // a2 is written only past the loop's jump back, and reaches the head through "back": the
+  // head must take it as written, or its last value never gets to the state.
+  const uint64_t end =
+      m.program(base, {enc::addi(a1, zero, 1000), enc::addi(a2, zero, 0), enc::addi(a1, a1, -1),
+                       enc::andi(t0, a1, 1), enc::beq(t0, zero, 12), enc::bne(a1, zero, -12),
+                       enc::jal(zero, 12), enc::addi(a2, a2, 1), enc::jal(zero, -12)});
+  m.program(end, {enc::jal(zero, 0)});
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop.store(true);
+    m.irq.kick();
+  });
+  EXPECT_EQ(m.hart.run(stop, nullptr), StopReason::kRequested);
+  stopper.join();
+  EXPECT_EQ(m.hart.pc, end);
+  EXPECT_EQ(m.hart.x[a1], 0U);
+  EXPECT_EQ(m.hart.x[a2], 500U);
+}
+
 TEST_P(BothEngines, ALoopThatChainsToItselfStillSeesAStopRequest) {
   m.program(TestMachine::kRamBase, {enc::jal(zero, 0)});  // j .
   std::atomic<bool> stop{false};
@@ -191,10 +218,10 @@ TEST(JitTest, AFullArenaIsRefilledAndTheProgramGoesOn) {
   TestMachine m;
   ASSERT_TRUE(m.hart.set_engine(Engine::kJit, kMinJitCacheBytes).ok());
   m.hart.set_jit_threshold(1);
-  // 6000 blocks of "add a0, a0, a1; addi a1, a1, 1; (add a2, a2, a1) x 24; j next", run
+  // 10000 groups of "add a0, a0, a1; addi a1, a1, 1; (add a2, a2, a1) x 24; j next", run
   // twice: more host code than 1 MiB holds.
   const uint64_t base = TestMachine::kRamBase;
-  const unsigned blocks = 6000;
+  const unsigned blocks = 10000;
   uint64_t pa = base;
   for (unsigned k = 0; k < blocks; ++k) {
     pa = m.program(pa, {enc::add(a0, a0, a1), enc::addi(a1, a1, 1)});
@@ -202,6 +229,9 @@ TEST(JitTest, AFullArenaIsRefilledAndTheProgramGoesOn) {
     pa = m.program(pa, {enc::jal(zero, 4)});
   }
   const uint64_t end = pa;
+  // Each jump lands on the next instruction, which is in the block, so blocks run on to the
+  // end: "j ." there is the boundary where run_to stops (a jump back ends a block run alone).
+  m.program(end, {enc::jal(zero, 0)});
   for (int round = 0; round < 2; ++round) {
     m.hart.pc = base;
     run_to(m, end, 2 * blocks);

@@ -521,7 +521,13 @@ def cli_commands(env):
     p = env.cli(sd, "stats", "c1", "--json", check=0)
     expect(json.loads(p.stdout)["state"] == "paused", "stats --json")
     env.cli(sd, "resume", "c1", check=0)
-    p = env.cli(sd, "logs", "c1", check=0)
+    # The guest may still be printing its greeting (it was paused for a while).
+    deadline = time.monotonic() + 10
+    while True:
+        p = env.cli(sd, "logs", "c1", check=0)
+        if "uart-echo ready" in p.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     expect("uart-echo ready" in p.stdout, f"logs: {p.stdout!r}")
     # vessel console: what is typed reaches the guest (echoed back), Ctrl-A x detaches.
     con = subprocess.Popen([env.vessel, "console", "c1", "--state-dir", sd],

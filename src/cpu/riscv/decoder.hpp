@@ -33,6 +33,11 @@ constexpr uint32_t op_flags(Op op) { return insn_flags::kByOp[static_cast<unsign
 constexpr bool ends_block(Op op) { return (op_flags(op) & insn_flags::kEndsBlock) != 0; }
 // A conditional branch: the block goes on past it (taken, it leaves the block).
 constexpr bool is_branch(Op op) { return (op_flags(op) & insn_flags::kBranch) != 0; }
+// A jump that stays inside a block when its target is a later instruction of the block (or,
+// for the translator, any instruction of it): a conditional branch, or jal without a link.
+constexpr bool is_local_jump(const DecodedInsn& d) {
+  return is_branch(d.op) || (d.op == Op::jal && d.rd == kZeroSink);
+}
 // It can raise an exception (memory access, FS off, privilege, ECALL/EBREAK).
 constexpr bool may_trap(Op op) { return (op_flags(op) & insn_flags::kMayTrap) != 0; }
 // The memory access width in bytes: 1, 2, 4 or 8, and 0 when it accesses no memory.

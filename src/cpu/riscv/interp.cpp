@@ -1,5 +1,7 @@
 // The execution loop: decode once into blocks, find blocks through a per-hart jump cache,
 // run them with one indirect call per instruction, and look at interrupts between blocks.
+#include <algorithm>
+
 #include "base/bits.hpp"
 #include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/dispatch.hpp"
@@ -9,19 +11,35 @@ namespace vessel::rv {
 
 namespace {
 constexpr unsigned kMaxBlockInsns = 64;
-// A block goes on past conditional branches (it is left where one is taken), up to this many:
-// the test of a loop and its body then form one block, which the translator can turn into a
-// loop that keeps its registers in host registers.
-constexpr unsigned kMaxBlockBranches = 8;
+// A block goes on past conditional branches, up to this many: a taken one leaves it, unless
+// its target is a later instruction of the block (both engines go on there), and the
+// translator also keeps a jump back to an earlier one inside. A loop with its tests and
+// its if/else arms then forms one block, whose registers stay in host registers.
+constexpr unsigned kMaxBlockBranches = 16;
 // How many instructions may retire between looks at the platform (timer, device lines, stop
 // requests, HTIF). At ~100 MIPS this is ~40 us of guest time.
 constexpr uint64_t kPollInterval = 4096;
+
+// The later instruction of the block that a jump from `from` (at from_pc) to to_pc lands on,
+// or nullptr: a taken branch or plain jump forward within its block does not end the block.
+const DecodedInsn* forward_in_block(const DecodedInsn* from, const DecodedInsn* end,
+                                    uint64_t from_pc, uint64_t to_pc) {
+  if (!is_local_jump(*from) || to_pc <= from_pc || to_pc - from_pc >= 0x1000) return nullptr;
+  uint64_t at = from_pc + from->len;
+  const DecodedInsn* i = from + 1;
+  while (i != end && at < to_pc) {
+    at += i->len;
+    ++i;
+  }
+  return i != end && at == to_pc ? i : nullptr;
+}
 }  // namespace
 
 Block* Hart::build_block(uint64_t va, const uint8_t* host) {
   std::vector<DecodedInsn> insns;
   unsigned offset = static_cast<unsigned>(va & 0xfff);
   unsigned branches = 0;
+  unsigned reach = 0;  // the furthest offset a forward jump of the block lands on
   while (offset + 2 <= 0x1000 && insns.size() < kMaxBlockInsns) {
     const uint16_t low = load_le<uint16_t>(host + (offset - (va & 0xfff)));
     uint32_t raw = low;
@@ -31,8 +49,15 @@ Block* Hart::build_block(uint64_t va, const uint8_t* host) {
     }
     DecodedInsn d = decode(raw);
     insns.push_back(d);
+    const unsigned at = offset;
     offset += d.len;
-    if (ends_block(d.op) || (is_branch(d.op) && ++branches == kMaxBlockBranches)) break;
+    if (is_local_jump(d) && d.imm > 0 && at + d.imm < 0x1000) {
+      reach = std::max(reach, static_cast<unsigned>(at + d.imm));
+    }
+    if (is_branch(d.op) && ++branches == kMaxBlockBranches) break;
+    // A plain jump ends the block unless an earlier forward jump lands past it: the code
+    // after it is then reached from within the block (an if/else, a loop's exit).
+    if (ends_block(d.op) && !(is_local_jump(d) && reach >= offset)) break;
   }
   if (insns.empty()) return nullptr;
   ++stats.blocks_built;
@@ -125,9 +150,16 @@ void Hart::step_block() {
   Block* b = lookup_block();
   if (b == nullptr) return;
   for (const DecodedInsn* i = b->begin(); i != b->end(); ++i) {
+    const uint64_t at = pc;
     const ExecStatus s = i->fn(*this, *i);
     if (s == ExecStatus::kTrap) break;
     ++instret;
+    if (s == ExecStatus::kJump) {
+      const DecodedInsn* to = forward_in_block(i, b->end(), at, pc);
+      if (to == nullptr) break;
+      i = to - 1;
+      continue;
+    }
     if (s != ExecStatus::kNext) break;
     pc += i->len;
   }
@@ -191,6 +223,7 @@ bool Hart::run_interpreted(Block*& b, bool& check_interrupts, uint64_t& next_pol
   const DecodedInsn* i = current->begin();
   const DecodedInsn* const end = current->end();
   for (;;) {
+    const uint64_t at = pc;
     const ExecStatus s = i->fn(*this, *i);
     if (s == ExecStatus::kNext) [[likely]] {
       pc += i->len;
@@ -203,6 +236,10 @@ bool Hart::run_interpreted(Block*& b, bool& check_interrupts, uint64_t& next_pol
     }
     if (s == ExecStatus::kJump) {
       ++instret;
+      if (const DecodedInsn* to = forward_in_block(i, end, at, pc)) {
+        i = to;
+        continue;
+      }
       b = next_block(current, entry_pc);
     } else if (s == ExecStatus::kTrap) {
       if (trap_loop()) return false;

@@ -4,10 +4,11 @@
  * loop with a load and a store) is copied COPIES times, 128 KiB in all, and
  * each copy is called: in address order, then in a scrambled order, then again
  * after every copy's loop count was rewritten from 3 to 5 (a store into each
- * of the 32 code pages). Each copy is two blocks (its entry with the loop and
- * the ret, as a block goes on past a branch, then the loop with the ret),
- * built twice: some 8000 blocks of several hundred bytes of host code
- * each, several arenas' worth, and more translations than that, as blocks
+ * of the 32 code pages). Each copy is one translated block (its entry, the
+ * loop, which jumps back within the block, and the ret; the interpreter makes
+ * the loop a second block), built twice: some 4000 blocks of several hundred
+ * bytes of host code each, several arenas' worth, and more translations than
+ * that, as blocks
  * dropped by a refill are compiled again. The hash they leave must equal the
  * one computed by a reference function that takes the address and count as
  * arguments, called in the same order: a stale translation, one running at the

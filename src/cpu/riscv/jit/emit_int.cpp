@@ -404,8 +404,15 @@ bool Emitter::emit_control(const DecodedInsn& d) {
         lea(rax, ptr[r14 + static_cast<int32_t>(off_ - synced_ + d.len)]);
         write_x(d.rd, rax);
       }
-      ended_ = true;
-      exit_to(static_cast<int64_t>(off_) + d.imm, 1);
+      Join* j = is_local_jump(d) ? join_of(d) : nullptr;
+      if (j != nullptr) {
+        load_all();
+        canonical_pc_instret(1);
+        jump_to_join(*j, d);
+      } else {
+        exit_to(static_cast<int64_t>(off_) + d.imm, 1);
+      }
+      unreachable_ = true;
       return true;
     }
     case Op::jalr: {
@@ -421,7 +428,7 @@ bool Emitter::emit_control(const DecodedInsn& d) {
       const uint32_t n = retired_ + 1;
       add(r15, static_cast<int32_t>(n));
       jmp(qword[rbx + off::kStubLookup]);
-      ended_ = true;
+      unreachable_ = true;
       return true;
     }
     case Op::beq:
@@ -430,11 +437,13 @@ bool Emitter::emit_control(const DecodedInsn& d) {
     case Op::bge:
     case Op::bltu:
     case Op::bgeu: {
-      // Taken, the block is left (or loops); not taken, it goes on, unless this was its
-      // last instruction. The way out is emitted inline behind the inverse condition, with
-      // the register cache and the lazy pc and instret as they are here, which the path
-      // that goes on keeps.
-      Xbyak::Label& on = new_label();
+      // Taken, the block is left, or goes on at the join it lands on; not taken, it goes on,
+      // unless this was its last instruction.
+      Join* j = join_of(d);
+      if (j != nullptr) {  // both ways on from here count the branch as retired
+        load_all();
+        canonical_pc_instret(1);
+      }
       const Xbyak::Reg64 a = src(d.rs1, rax);
       const Xbyak::Reg64 b = d.rs2 == 0 ? rcx : src(d.rs2, rcx);
       if (d.rs2 == 0) {
@@ -442,28 +451,39 @@ bool Emitter::emit_control(const DecodedInsn& d) {
       } else {
         cmp(a, b);
       }
-      switch (d.op) {
-        case Op::beq: jne(on, T_NEAR); break;
-        case Op::bne: je(on, T_NEAR); break;
-        case Op::blt: jge(on, T_NEAR); break;
-        case Op::bge: jl(on, T_NEAR); break;
-        case Op::bltu: jae(on, T_NEAR); break;
-        default: jb(on, T_NEAR); break;
-      }
-      Slot kept[kCacheSlots];
-      std::copy(std::begin(slots_), std::end(slots_), std::begin(kept));
-      exit_to(static_cast<int64_t>(off_) + d.imm, 1);
-      std::copy(std::begin(kept), std::end(kept), std::begin(slots_));
-      L(on);
-      if (&d == last_) {
-        exit_to(static_cast<int64_t>(off_) + d.len, 1);
-        ended_ = true;
+      if (j != nullptr) {
+        jump_to_join(*j, d);
       } else {
+        // The way out is inline behind the inverse condition, with the register cache and
+        // the lazy pc and instret as they are here, which the path that goes on keeps.
+        Xbyak::Label& on = new_label();
+        jump_if(d.op, false, on);
+        Slot kept[kCacheSlots];
+        std::copy(std::begin(slots_), std::end(slots_), std::begin(kept));
+        exit_to(static_cast<int64_t>(off_) + d.imm, 1);
+        std::copy(std::begin(kept), std::end(kept), std::begin(slots_));
+        L(on);
         ++retired_;
+      }
+      if (&d == last_) {
+        exit_to(static_cast<int64_t>(off_) + d.len, 0);
+        unreachable_ = true;
       }
       return true;
     }
     default: return false;
+  }
+}
+
+void Emitter::jump_if(Op op, bool taken, Xbyak::Label& to) {
+  // After the compare of rs1 with rs2: to `to` where the branch is taken, or not taken.
+  switch (op) {
+    case Op::beq: taken ? je(to, T_NEAR) : jne(to, T_NEAR); break;
+    case Op::bne: taken ? jne(to, T_NEAR) : je(to, T_NEAR); break;
+    case Op::blt: taken ? jl(to, T_NEAR) : jge(to, T_NEAR); break;
+    case Op::bge: taken ? jge(to, T_NEAR) : jl(to, T_NEAR); break;
+    case Op::bltu: taken ? jb(to, T_NEAR) : jae(to, T_NEAR); break;
+    default: taken ? jae(to, T_NEAR) : jb(to, T_NEAR); break;  // bgeu
   }
 }
 

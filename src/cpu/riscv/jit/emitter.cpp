@@ -2,6 +2,8 @@
 // ops without an emitter, and the ways out of a block (chained jumps, the jump cache).
 #include "cpu/riscv/jit/emitter.hpp"
 
+#include <algorithm>
+
 #include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/hart.hpp"
 #include "cpu/riscv/jit/translator.hpp"
@@ -9,18 +11,6 @@
 namespace vessel::rv::jit {
 
 using namespace Xbyak::util;
-
-namespace {
-// Whether a jal or branch of the block goes back to its first instruction.
-bool jumps_home(const DecodedInsn* begin, const DecodedInsn* end) {
-  int64_t at = 0;
-  for (const DecodedInsn* d = begin; d != end; ++d) {
-    if ((d->op == Op::jal || is_branch(d->op)) && at + d->imm == 0) return true;
-    at += d->len;
-  }
-  return false;
-}
-}  // namespace
 
 HelperKind helper_kind(Op op) {
   if (op == Op::kIllegal) return HelperKind::kSystem;  // no table row to read
@@ -47,39 +37,152 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
   (void)h;
   page_offset_ = page_offset;
   host_ = host;
-  // Entry: a chain of blocks (a loop jumping to itself included) comes back to the run loop
-  // when instret reaches the poll limit or another thread wants the hart's attention.
+  unreachable_ = false;
+  find_joins(begin, end);
+  allocate(begin, end);
+  seed_heads(begin, end);
+  // Entry: a chain of blocks comes back to the run loop when instret reaches the poll limit
+  // or another thread wants the hart's attention.
   Xbyak::Label& poll = new_label();
   poll_check(poll);
   cold_.emplace_back([this, &poll] {
     L(poll);
     jmp(qword[rbx + off::kStubExitPoll]);
   });
-
-  ended_ = false;
-  allocate(begin, end);
-  // A block with a jump back to its own start is a loop: its cached registers are all loaded
-  // here and counted as written, so a jump back finds them as the loop's head expects them
-  // and keeps them in host registers (see exit_to); every way out stores them.
-  loop_head_ = nullptr;
-  if (jumps_home(begin, end)) {
-    for (unsigned k = 0; k < kCacheSlots; ++k) {
-      if (slots_[k].guest == 0) continue;
-      (void)cached(slots_[k].guest);
-      slots_[k].dirty = true;
-    }
-    loop_head_ = &new_label();
-    L(*loop_head_);
-  }
   last_ = end - 1;
   for (const DecodedInsn* d = begin; d != end; ++d) {
-    if (!emit(*d)) emit_helper(*d, helper_kind(d->op));
+    const Join& j = joins_[static_cast<size_t>(d - begin)];
+    if (j.label != nullptr) enter_join(j);
+    if (!unreachable_ && !emit(*d)) emit_helper(*d, helper_kind(d->op));
     off_ += d->len;
   }
-  if (!ended_) exit_to(off_, 0);
+  if (!unreachable_) exit_to(off_, 0);
   for (const auto& emit_cold : cold_) emit_cold();
   L(*helper_exit_);
   jmp(qword[rbx + off::kStubHelperExit]);
+}
+
+void Emitter::find_joins(const DecodedInsn* begin, const DecodedInsn* end) {
+  at_.clear();
+  uint32_t at = 0;
+  for (const DecodedInsn* d = begin; d != end; ++d) {
+    at_.push_back(at);
+    at += d->len;
+  }
+  joins_.assign(at_.size(), Join{});
+  depth_.assign(at_.size(), 0);
+  for (size_t k = 0; k < at_.size(); ++k) {
+    if (!is_local_jump(begin[k])) continue;
+    const int64_t target = static_cast<int64_t>(at_[k]) + begin[k].imm;
+    const auto it = std::lower_bound(at_.begin(), at_.end(), target);
+    if (it == at_.end() || *it != target) continue;
+    const auto to = static_cast<size_t>(it - at_.begin());
+    Join& j = joins_[to];
+    if (j.label == nullptr) j.label = &new_label();
+    if (to <= k) {  // a loop: from its head to this jump back
+      j.head = true;
+      for (size_t i = to; i <= k; ++i) ++depth_[i];
+    }
+  }
+}
+
+void Emitter::seed_heads(const DecodedInsn* begin, const DecodedInsn* end) {
+  // A jump back to a head may come along any path of the block, through other joins too
+  // (from before the head into its loop, out past the jump back and back in), so what it
+  // brings written is taken as any slot the block writes.
+  uint16_t written = 0;
+  for (const DecodedInsn* d = begin; d != end; ++d) {
+    if (!writes_int_rd(d->op) || d->rd >= 32 || slot_of_[d->rd] < 0) continue;
+    written = static_cast<uint16_t>(written | (1U << slot_of_[d->rd]));
+  }
+  for (Join& j : joins_) {
+    if (j.head) j.dirty_in = written;
+  }
+}
+
+Emitter::Join* Emitter::join_of(const DecodedInsn& d) {
+  const int64_t target = static_cast<int64_t>(off_) + d.imm;
+  const auto it = std::lower_bound(at_.begin(), at_.end(), target);
+  if (it == at_.end() || *it != target) return nullptr;
+  return &joins_[static_cast<size_t>(it - at_.begin())];
+}
+
+void Emitter::load_all() {
+  for (const Slot& s : slots_) {
+    if (s.guest != 0) (void)cached(s.guest);
+  }
+}
+
+void Emitter::canonical_pc_instret(uint32_t extra) {
+  const uint32_t n = retired_ + extra;
+  if (n != 0) add(r15, static_cast<int32_t>(n));
+  if (synced_ != 0) sub(r14, static_cast<int32_t>(synced_));
+  retired_ = 0;
+  synced_ = 0;
+}
+
+void Emitter::enter_join(const Join& j) {
+  uint16_t dirty = j.dirty_in;
+  if (!unreachable_) {  // the instruction before falls through into it
+    load_all();
+    canonical_pc_instret(0);
+    dirty = static_cast<uint16_t>(dirty | dirty_mask());
+  }
+  unreachable_ = false;
+  for (unsigned k = 0; k < kCacheSlots; ++k) {
+    if (slots_[k].guest == 0) continue;
+    slots_[k].loaded = true;
+    slots_[k].dirty = ((dirty >> k) & 1) != 0;
+  }
+  retired_ = 0;
+  synced_ = 0;
+  L(*j.label);
+}
+
+uint16_t Emitter::dirty_mask() const {
+  uint16_t mask = 0;
+  for (unsigned k = 0; k < kCacheSlots; ++k) {
+    if (slots_[k].dirty) mask = static_cast<uint16_t>(mask | (1U << k));
+  }
+  return mask;
+}
+
+void Emitter::jump_to_join(Join& j, const DecodedInsn& d) {
+  const bool branch = d.op != Op::jal;
+  if (d.imm <= 0) {
+    // The head is placed already, with what it takes as written: anything else written
+    // here goes back to the state first (seed_heads makes this never happen; stores leave
+    // the compare's flags alone).
+    for (unsigned k = 0; k < kCacheSlots; ++k) {
+      if (!slots_[k].dirty || ((j.dirty_in >> k) & 1) != 0) continue;
+      mov(xreg(slots_[k].guest), host_of(k));
+      slots_[k].dirty = false;
+    }
+  }
+  j.dirty_in = static_cast<uint16_t>(j.dirty_in | dirty_mask());
+  if (d.imm > 0) {
+    if (branch) {
+      jump_if(d.op, true, *j.label);
+    } else {
+      jmp(*j.label, T_NEAR);
+    }
+    return;
+  }
+  // Back to an earlier instruction: a loop, which must still come back to the run loop in
+  // bounded time. Only the jump back checks, so a block run once ends where the
+  // interpreter's does (at the jump).
+  Xbyak::Label& on = new_label();
+  if (branch) jump_if(d.op, false, on);
+  Xbyak::Label& leave = new_label();
+  poll_check(leave);
+  jmp(*j.label, T_NEAR);
+  cold_.emplace_back([this, &leave, dirty = dirty_now(), at = off_ + d.imm] {
+    L(leave);
+    store_back(dirty);
+    if (at != 0) add(r14, static_cast<int32_t>(at));
+    jmp(qword[rbx + off::kStubExitPoll]);
+  });
+  L(on);
 }
 
 Xbyak::Reg64 Emitter::host_of(unsigned slot) {
@@ -95,21 +198,33 @@ Xbyak::Reg64 Emitter::host_of(unsigned slot) {
 }
 
 void Emitter::allocate(const DecodedInsn* begin, const DecodedInsn* end) {
+  // Uses weighted by loop depth: an inner loop's registers go first.
   unsigned uses[32] = {};
   for (const DecodedInsn* d = begin; d != end; ++d) {
     if (!has_emitter(d->op)) continue;
-    uses[d->rs1 & 31] += 1;
-    uses[d->rs2 & 31] += 1;
-    if (writes_int_rd(d->op) && d->rd != kZeroSink) uses[d->rd] += 1;
+    const unsigned weight = 1U << (3 * std::min(depth_[static_cast<size_t>(d - begin)], 3U));
+    // The integer registers it reads: by its immediate's format (U and J read none, I and
+    // shifts no rs2); an FP instruction reads an integer register only as an address.
+    const InsnInfo& info = insn_info(d->op);
+    const bool fp = info.ext == Ext::F || info.ext == Ext::D;
+    const bool reads_rs1 = info.imm != ImmKind::kU && info.imm != ImmKind::kJ &&
+                           (!fp || is_load(d->op) || is_store(d->op));
+    const bool reads_rs2 =
+        (info.imm == ImmKind::kNone && !fp) || info.imm == ImmKind::kS || info.imm == ImmKind::kB;
+    if (reads_rs1) uses[d->rs1 & 31] += weight;
+    if (reads_rs2 && !(fp && is_store(d->op))) uses[d->rs2 & 31] += weight;
+    if (writes_int_rd(d->op) && d->rd != kZeroSink) uses[d->rd] += weight;
   }
   uses[0] = 0;
+  // A register used once in a loop is still used on every trip.
+  const unsigned worth = 2;
   for (int& s : slot_of_) s = -1;
   for (unsigned slot = 0; slot < kCacheSlots; ++slot) {
     unsigned best = 0;
     for (unsigned r = 1; r < 32; ++r) {
       if (slot_of_[r] < 0 && uses[r] > uses[best]) best = r;
     }
-    if (uses[best] < 2) break;
+    if (uses[best] < worth) break;
     slots_[slot] = Slot{best, false, false};
     slot_of_[best] = static_cast<int>(slot);
   }
@@ -230,7 +345,7 @@ void Emitter::start() {
   reset();
   off_ = synced_ = retired_ = 0;
   helpers_emitted_ = 0;
-  ended_ = false;
+  unreachable_ = false;
   for (Slot& s : slots_) s = Slot{};
   helper_exit_ = &new_label();
 }
@@ -253,26 +368,11 @@ void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
 }
 
 void Emitter::exit_to(int64_t target, uint32_t extra) {
-  const bool loop = target == 0 && loop_head_ != nullptr && helpers_emitted_ == 0;
-  if (!loop) flush();
+  flush();
   const int64_t delta = target - static_cast<int64_t>(synced_);
   if (delta != 0) add(r14, static_cast<int32_t>(delta));
   const uint32_t n = retired_ + extra;
   if (n != 0) add(r15, static_cast<int32_t>(n));
-  if (loop) {
-    // Back to the start of this block without leaving it: the cached registers stay loaded
-    // (no helper ran to change them, and a cold path's call reloads what it clobbers) and
-    // marked written, and the entry's poll check is made here instead.
-    Xbyak::Label& leave = new_label();
-    poll_check(leave);
-    jmp(*loop_head_, T_NEAR);
-    cold_.emplace_back([this, &leave, dirty = dirty_now()] {
-      L(leave);
-      store_back(dirty);  // the loop kept them in host registers
-      jmp(qword[rbx + off::kStubExitPoll]);
-    });
-    return;
-  }
   // Chained only within one guest page that is also one host page (guest RAM is page-aligned
   // on the host; the tests' RAM may not be), since blocks are dropped by host page.
   const int64_t in_page = static_cast<int64_t>(page_offset_) + target;

@@ -88,14 +88,46 @@ class Emitter : public Xbyak::CodeGenerator {
   JitStats& stats_;
   std::deque<Xbyak::Label> labels_;
   std::vector<std::function<void()>> cold_;  // out-of-line code, emitted after the block
-  bool ended_ = false;                       // the last instruction left the block itself
-  Xbyak::Label* helper_exit_ = nullptr;      // a helper returned something other than kNext
-  Xbyak::Label* loop_head_ = nullptr;        // where a jump back to the block's start goes
-  const DecodedInsn* last_ = nullptr;        // the block's last instruction
+  // No path reaches the current instruction: it follows a plain jump, or the block's end
+  // has been emitted. Code is emitted again from the next join.
+  bool unreachable_ = false;
+  Xbyak::Label* helper_exit_ = nullptr;  // a helper returned something other than kNext
+  const DecodedInsn* last_ = nullptr;    // the block's last instruction
   unsigned helpers_emitted_ = 0;
   Xbyak::Label& helper_exit();
 
   Xbyak::Label& new_label() { return labels_.emplace_back(); }
+
+  // --- jumps within the block ---
+  // An instruction that a branch or plain jump of the block lands on is a join. Every path
+  // reaches a join in one state: each cache slot in its register and counted as written, r14
+  // the entry pc and r15 instret exact. A jump there is then one host jump (a jump back, to a
+  // loop head, checks the poll limit first).
+  struct Join {
+    Xbyak::Label* label = nullptr;
+    bool head = false;
+    // The slots some way in may bring written (by bit): the jumps to it emitted so far and,
+    // for a head, every slot the block writes.
+    uint16_t dirty_in = 0;
+  };
+  std::vector<uint32_t> at_;     // each instruction's offset from the entry pc
+  std::vector<Join> joins_;      // by instruction index
+  std::vector<unsigned> depth_;  // how many loops of the block hold each instruction
+  void seed_heads(const DecodedInsn* begin, const DecodedInsn* end);
+  void find_joins(const DecodedInsn* begin, const DecodedInsn* end);
+  // The join a local jump at off_ lands on, or nullptr (its target is outside the block).
+  Join* join_of(const DecodedInsn& d);
+  // Falls into (unless unreachable) and places join j.
+  void enter_join(const Join& j);
+  // Loads every slot not in its register (a join expects them all there).
+  void load_all();
+  // r14 back to the entry pc and r15 past `extra` more instructions (synced_ = retired_ = 0).
+  void canonical_pc_instret(uint32_t extra);
+  // Local jump d to join j, with the state already as a join expects (load_all(), then
+  // canonical_pc_instret(1) before a branch's compare, whose flags it would clobber): the
+  // host jump, behind the poll check when it goes back.
+  void jump_to_join(Join& j, const DecodedInsn& d);
+  uint16_t dirty_mask() const;
 
   // --- guest registers cached in host registers within the block ---
   // The block's most used guest registers live in host registers from their first use;
@@ -103,6 +135,7 @@ class Emitter : public Xbyak::CodeGenerator {
   // path's call, leaving the block). Slots past the callee-saved ones are reloaded after a
   // cold path's call.
   static constexpr unsigned kCacheSlots = 9;
+  static_assert(kCacheSlots <= 16, "Join::dirty_in has a bit per slot");
   struct Slot {
     unsigned guest = 0;
     bool loaded = false;
@@ -161,6 +194,8 @@ class Emitter : public Xbyak::CodeGenerator {
   bool emit_muldiv(const DecodedInsn& d);
   void emit_div(const DecodedInsn& d, bool is_word, bool is_signed, bool remainder);
   bool emit_control(const DecodedInsn& d);
+  // After a branch's compare: a jump to `to` when it is taken (or, `taken` false, when not).
+  void jump_if(Op op, bool taken, Xbyak::Label& to);
   bool emit_load(const DecodedInsn& d);
   bool emit_store(const DecodedInsn& d);
   bool emit_fp_memory(const DecodedInsn& d);
