@@ -66,6 +66,18 @@ uint64_t run_to(TestMachine& m, uint64_t end, unsigned max_blocks = 1'000'000) {
   return n;
 }
 
+// Runs the machine freely (Hart::run) until a stop request 50 ms later, which must end it.
+void run_for_50ms(TestMachine& m) {
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop.store(true);
+    m.irq.kick();
+  });
+  EXPECT_EQ(m.hart.run(stop, nullptr), StopReason::kRequested);
+  stopper.join();
+}
+
 struct BothEngines : ::testing::TestWithParam<Engine> {
   TestMachine m;
   void SetUp() override {
@@ -102,14 +114,7 @@ TEST_P(BothEngines, ALoopLeftAndReenteredWithinItsBlockKeepsItsWrites) {
                        enc::andi(t0, a1, 1), enc::beq(t0, zero, 12), enc::bne(a1, zero, -12),
                        enc::jal(zero, 12), enc::addi(a2, a2, 1), enc::jal(zero, -12)});
   m.program(end, {enc::jal(zero, 0)});
-  std::atomic<bool> stop{false};
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    stop.store(true);
-    m.irq.kick();
-  });
-  EXPECT_EQ(m.hart.run(stop, nullptr), StopReason::kRequested);
-  stopper.join();
+  run_for_50ms(m);
   EXPECT_EQ(m.hart.pc, end);
   EXPECT_EQ(m.hart.x[a1], 0U);
   EXPECT_EQ(m.hart.x[a2], 500U);
@@ -117,14 +122,7 @@ TEST_P(BothEngines, ALoopLeftAndReenteredWithinItsBlockKeepsItsWrites) {
 
 TEST_P(BothEngines, ALoopThatChainsToItselfStillSeesAStopRequest) {
   m.program(TestMachine::kRamBase, {enc::jal(zero, 0)});  // j .
-  std::atomic<bool> stop{false};
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    stop.store(true);
-    m.irq.kick();
-  });
-  EXPECT_EQ(m.hart.run(stop, nullptr), StopReason::kRequested);
-  stopper.join();
+  run_for_50ms(m);
   EXPECT_GT(m.hart.instret, 1000U);
 }
 

@@ -56,20 +56,20 @@ const void* store_fn(unsigned width) {
 
 }  // namespace
 
-void Emitter::tlb_probe(int32_t tlb_offset, unsigned width, Xbyak::Label& miss) {
+void Emitter::tlb_probe(bool write, unsigned width, Xbyak::Label& miss) {
   // rax = va. The entry for va's page; a hit needs the page of va's last byte to be the
   // entry's page, which also rules out an access that crosses into the next page (that page
   // would index another entry). On a hit rdx = the entry's addend.
   static_assert(HartState::kTlbSize == 256 && sizeof(TlbEntry) == 16);
+  const int32_t set = write ? off::kWriteSet : 0;
   mov(rcx, rax);
   shr(rcx, 12 - 4);
   and_(ecx, (HartState::kTlbSize - 1) << 4);
-  add(rcx, state(tlb_offset));
   lea(rdx, ptr[rax + (width - 1)]);
   and_(rdx, -4096);
-  cmp(rdx, qword[rcx]);
+  cmp(rdx, qword[rbp + rcx + set]);
   jne(miss, T_NEAR);
-  mov(rdx, qword[rcx + 8]);
+  mov(rdx, qword[rbp + rcx + (set + 8)]);
 }
 
 void Emitter::address(const DecodedInsn& d) {
@@ -98,7 +98,7 @@ bool Emitter::emit_load(const DecodedInsn& d) {
         mov(edx, rd);
       },
       [this, rd, out] { mov(out, xreg(rd)); });
-  tlb_probe(off::kReadTlb, width, miss);
+  tlb_probe(false, width, miss);
   const bool sign = mem_signed(d.op);
   switch (width) {
     case 1: sign ? movsx(out, byte[rax + rdx]) : movzx(out.cvt32(), byte[rax + rdx]); break;
@@ -141,7 +141,7 @@ bool Emitter::emit_store(const DecodedInsn& d) {
     mov(rsi, rax);
     mov(ecx, len);
   });
-  tlb_probe(off::kWriteTlb, width, miss);
+  tlb_probe(true, width, miss);
   if (rs2 == 0) {
     switch (width) {
       case 1: mov(byte[rax + rdx], 0); break;
@@ -181,6 +181,7 @@ void Emitter::cold_call(Xbyak::Label& from, Xbyak::Label& back, const void* fn, 
     jnz(helper_exit(), T_NEAR);
     if (pc_delta != 0) sub(r14, static_cast<int32_t>(pc_delta));
     if (n != 0) sub(r15, static_cast<int32_t>(n));
+    reload_tlb();  // a helper's semantics may change the privilege, MPRV or SUM
     for (const auto& [guest, slot] : reload) mov(host_of(static_cast<unsigned>(slot)), xreg(guest));
     if (after) after();
     jmp(back, T_NEAR);
@@ -208,7 +209,7 @@ bool Emitter::emit_fp_memory(const DecodedInsn& d) {
   and_(ecx, static_cast<uint32_t>(mstatus::kFS));
   cmp(ecx, static_cast<uint32_t>(mstatus::kFS));
   jne(slow, T_NEAR);
-  tlb_probe(load ? off::kReadTlb : off::kWriteTlb, width, slow);
+  tlb_probe(!load, width, slow);
   if (load) {
     if (width == 4) {
       mov(eax, dword[rax + rdx]);

@@ -186,14 +186,11 @@ void Emitter::jump_to_join(Join& j, const DecodedInsn& d) {
 }
 
 Xbyak::Reg64 Emitter::host_of(unsigned slot) {
-  // Callee-saved first (they survive calls); r14 and r15 hold pc and instret; rax, rcx and
-  // rdx are the emitters' scratch.
-  static constexpr unsigned kCalleeSaved = 3;
+  // Callee-saved first (they survive calls); r14 and r15 hold pc and instret, rbp the data
+  // TLB; rax, rcx and rdx are the emitters' scratch.
   static constexpr int kRegs[kCacheSlots] = {
-      Xbyak::Operand::R12, Xbyak::Operand::R13, Xbyak::Operand::RBP,
-      Xbyak::Operand::RSI, Xbyak::Operand::RDI, Xbyak::Operand::R8,
-      Xbyak::Operand::R9,  Xbyak::Operand::R10, Xbyak::Operand::R11};
-  static_assert(kCalleeSaved <= kCacheSlots);
+      Xbyak::Operand::R12, Xbyak::Operand::R13, Xbyak::Operand::RSI, Xbyak::Operand::RDI,
+      Xbyak::Operand::R8,  Xbyak::Operand::R9,  Xbyak::Operand::R10, Xbyak::Operand::R11};
   return Xbyak::Reg64(kRegs[slot]);
 }
 
@@ -289,7 +286,7 @@ void Emitter::store_back(const std::vector<std::pair<unsigned, int>>& dirty) {
 
 std::vector<std::pair<unsigned, int>> Emitter::volatile_loaded() const {
   std::vector<std::pair<unsigned, int>> out;
-  for (unsigned k = 3; k < kCacheSlots; ++k) {
+  for (unsigned k = kCalleeSaved; k < kCacheSlots; ++k) {
     if (slots_[k].loaded) out.emplace_back(slots_[k].guest, static_cast<int>(k));
   }
   return out;
@@ -310,6 +307,8 @@ void Emitter::reload_pc_instret() {
   mov(r14, state(off::kPc));
   mov(r15, state(off::kInstret));
 }
+
+void Emitter::reload_tlb() { mov(rbp, state(off::kReadTlb)); }
 
 void Emitter::flush() {
   store_back(dirty_now());
@@ -360,6 +359,7 @@ void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
   call(reinterpret_cast<const void*>(d.fn));
   forget();
   reload_pc_instret();
+  reload_tlb();  // it may have changed the privilege, MPRV or SUM
   count_helper(kind);
   test(al, al);  // ExecStatus::kNext is 0
   jnz(helper_exit(), T_NEAR);

@@ -55,6 +55,11 @@ inline constexpr int32_t kStubLookup =
 static_assert(offsetof(HartState, x) == 0);
 static_assert(offsetof(HartState, jump_cache) + sizeof(HartState::jump_cache) < (1U << 31));
 static_assert(offsetof(TlbEntry, vpage) == 0 && offsetof(TlbEntry, addend) == 8);
+// The write set of a mode lies this far past its read set (translated code keeps only the
+// read set's address, in rbp).
+inline constexpr int32_t kWriteSet = sizeof(HartState::tlb[0]);
+static_assert(offsetof(HartState, tlb) + HartState::kWrite * sizeof(HartState::tlb[0]) ==
+              offsetof(HartState, tlb) + HartState::kRead * sizeof(HartState::tlb[0]) + kWriteSet);
 static_assert(offsetof(JumpEntry, tag) == 0 && offsetof(JumpEntry, gen) == 8 &&
               offsetof(JumpEntry, host) == 16 && offsetof(JumpEntry, native) == 32);
 }  // namespace off
@@ -134,7 +139,8 @@ class Emitter : public Xbyak::CodeGenerator {
   // written ones are stored back before anything that reads HartState::x (a helper, a cold
   // path's call, leaving the block). Slots past the callee-saved ones are reloaded after a
   // cold path's call.
-  static constexpr unsigned kCacheSlots = 9;
+  static constexpr unsigned kCacheSlots = 8;
+  static constexpr unsigned kCalleeSaved = 2;  // the first slots' registers survive calls
   static_assert(kCacheSlots <= 16, "Join::dirty_in has a bit per slot");
   struct Slot {
     unsigned guest = 0;
@@ -175,6 +181,9 @@ class Emitter : public Xbyak::CodeGenerator {
   // The state's pc and instret from r14/r15 around a call.
   void spill_pc_instret();
   void reload_pc_instret();
+  // rbp = the data TLB loads use (HartState::read_tlb; stores use the set kWriteSet bytes on),
+  // again after a call that may have changed it.
+  void reload_tlb();
   // After a helper: any guest register may have changed in memory.
   void forget();
   static Xbyak::Address xreg(unsigned r) {
@@ -211,9 +220,9 @@ class Emitter : public Xbyak::CodeGenerator {
                  std::function<void()> args, std::function<void()> after = {});
   // Calls d's semantics that way.
   void cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& from, Xbyak::Label& back);
-  // The inline soft-TLB probe: on a hit, rdx = host address of va (in rax) for `width` bytes;
-  // otherwise a jump to `miss`.
-  void tlb_probe(int32_t tlb_offset, unsigned width, Xbyak::Label& miss);
+  // The inline soft-TLB probe, through rbp: on a hit, rdx = what to add to va (in rax) for
+  // the host address of `width` bytes; otherwise a jump to `miss`.
+  void tlb_probe(bool write, unsigned width, Xbyak::Label& miss);
   // rax = rs1 + imm, the address a load or store accesses.
   void address(const DecodedInsn& d);
   void emit_helper(const DecodedInsn& d, HelperKind kind);

@@ -45,6 +45,7 @@ void StubEmitter::emit(size_t offsets[6]) {
   // pc and instret live in r14 and r15 while translated code runs (see emitter.hpp).
   mov(r14, qword[rbx + off::kPc]);
   mov(r15, qword[rbx + off::kInstret]);
+  mov(rbp, qword[rbx + off::kReadTlb]);  // the data TLB, in rbp too (emitter.hpp)
   jmp(rsi);
 
   Xbyak::Label exit, exit_trap;
@@ -85,6 +86,7 @@ void StubEmitter::emit(size_t offsets[6]) {
   inc(r15);
   cmp(al, static_cast<uint8_t>(ExecStatus::kJump));
   jne(not_jump);
+  mov(rbp, qword[rbx + off::kReadTlb]);  // an xRET changes the mode, and with it the TLB
   jmp(qword[rbx + off::kStubLookup]);
   L(not_jump);
   mov(eax, kExitBreak);
