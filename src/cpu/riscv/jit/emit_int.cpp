@@ -454,15 +454,15 @@ bool Emitter::emit_control(const DecodedInsn& d) {
       if (j != nullptr) {
         jump_to_join(*j, d);
       } else {
-        // The way out is inline behind the inverse condition, with the register cache and
-        // the lazy pc and instret as they are here, which the path that goes on keeps.
-        Xbyak::Label& on = new_label();
-        jump_if(d.op, false, on);
-        Slot kept[kCacheSlots];
-        std::copy(std::begin(slots_), std::end(slots_), std::begin(kept));
-        exit_to(static_cast<int64_t>(off_) + d.imm, 1);
-        std::copy(std::begin(kept), std::end(kept), std::begin(slots_));
-        L(on);
+        // The way out is a cold path, with the register cache and the lazy pc and instret
+        // as they are here; not taken, the branch falls through.
+        Xbyak::Label& out = new_label();
+        jump_if(d.op, true, out);
+        cold_.emplace_back([this, &out, dirty = dirty_now(), synced = synced_, n = retired_ + 1,
+                            target = static_cast<int64_t>(off_) + d.imm] {
+          L(out);
+          leave(dirty, synced, n, target);
+        });
         ++retired_;
       }
       if (&d == last_) {

@@ -57,7 +57,9 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
     off_ += d->len;
   }
   if (!unreachable_) exit_to(off_, 0);
-  for (const auto& emit_cold : cold_) emit_cold();
+  // By index: a cold path may queue another (a chained exit's stub), which a deque keeps
+  // the earlier ones in place for.
+  for (size_t k = 0; k < cold_.size(); ++k) cold_[k]();
   L(*helper_exit_);
   jmp(qword[rbx + off::kStubHelperExit]);
 }
@@ -368,11 +370,16 @@ void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
 }
 
 void Emitter::exit_to(int64_t target, uint32_t extra) {
-  flush();
-  const int64_t delta = target - static_cast<int64_t>(synced_);
+  leave(dirty_now(), synced_, retired_ + extra, target);
+  for (Slot& s : slots_) s.dirty = false;
+}
+
+void Emitter::leave(const std::vector<std::pair<unsigned, int>>& dirty, uint32_t synced,
+                    uint32_t retired, int64_t target) {
+  store_back(dirty);
+  const int64_t delta = target - static_cast<int64_t>(synced);
   if (delta != 0) add(r14, static_cast<int32_t>(delta));
-  const uint32_t n = retired_ + extra;
-  if (n != 0) add(r15, static_cast<int32_t>(n));
+  if (retired != 0) add(r15, static_cast<int32_t>(retired));
   // Chained only within one guest page that is also one host page (guest RAM is page-aligned
   // on the host; the tests' RAM may not be), since blocks are dropped by host page.
   const int64_t in_page = static_cast<int64_t>(page_offset_) + target;

@@ -92,7 +92,7 @@ class Emitter : public Xbyak::CodeGenerator {
   uint64_t host_ = 0;
   JitStats& stats_;
   std::deque<Xbyak::Label> labels_;
-  std::vector<std::function<void()>> cold_;  // out-of-line code, emitted after the block
+  std::deque<std::function<void()>> cold_;  // out-of-line code, emitted after the block
   // No path reaches the current instruction: it follows a plain jump, or the block's end
   // has been emitted. Code is emitted again from the next join.
   bool unreachable_ = false;
@@ -231,6 +231,10 @@ class Emitter : public Xbyak::CodeGenerator {
   // pc = entry + target (an offset from the entry pc), instret += retired + `extra`, then on
   // to the target: chained when it lies in this page, through the jump cache otherwise.
   void exit_to(int64_t target, uint32_t extra);
+  // The same from a cold path, with the state its branch saw: the written registers stored,
+  // pc = entry + target (r14 holding entry + synced), instret += retired, then on.
+  void leave(const std::vector<std::pair<unsigned, int>>& dirty, uint32_t synced, uint32_t retired,
+             int64_t target);
   void chain_exit(int64_t target);
 };
 
