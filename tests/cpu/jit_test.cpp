@@ -120,6 +120,28 @@ TEST_P(BothEngines, ALoopLeftAndReenteredWithinItsBlockKeepsItsWrites) {
   EXPECT_EQ(m.hart.x[a2], 500U);
 }
 
+TEST_P(BothEngines, ALoopAcrossAPageEndRunsItsStraddlingInstructionWithoutTheRunLoop) {
+  const uint64_t base = TestMachine::kRamBase;
+  const uint64_t loop = base + 0xff8;
+  // a0 = 0; a1 = 100000; j loop
+  m.program(base, {enc::addi(a0, zero, 0), enc::lui(a1, 24), enc::addiw(a1, a1, 1696),
+                   enc::jal(zero, static_cast<int32_t>(loop - base - 12))});
+  // loop: a1 -= 1; c.nop; a0 += 3 (across the page end); bnez a1, loop; end: j end
+  m.put32(loop, enc::addi(a1, a1, -1));
+  m.put16(loop + 4, 0x0001);
+  m.put32(loop + 6, enc::addi(a0, a0, 3));
+  m.put32(loop + 10, enc::bne(a1, zero, -10));
+  const uint64_t end = loop + 14;
+  m.put32(end, enc::jal(zero, 0));
+  run_for_50ms(m);
+  EXPECT_EQ(m.hart.pc, end);
+  EXPECT_EQ(m.hart.x[a0], 300000U);
+  EXPECT_EQ(m.hart.x[a1], 0U);
+  // The block before the page end runs the straddling instruction itself and goes on through
+  // the jump cache: the run loop sees the poll, not two exits per trip.
+  if (GetParam() == Engine::kJit) { EXPECT_LT(m.hart.jit_stats().unchained_exits, 50000U); }
+}
+
 TEST_P(BothEngines, ALoopThatChainsToItselfStillSeesAStopRequest) {
   m.program(TestMachine::kRamBase, {enc::jal(zero, 0)});  // j .
   run_for_50ms(m);

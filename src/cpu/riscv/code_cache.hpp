@@ -60,7 +60,11 @@ struct alignas(64) Block {
   uint16_t link_offset[2] = {0xffff, 0xffff};
   uint8_t next_link = 0;  // which link to replace next
   uint8_t heat = 0;       // how often the translating engine reached it untranslated (to 255)
-  uint32_t count = 0;     // decoded instructions after the header
+  // It falls through into an instruction that straddles its page's end, which no block can
+  // hold: both engines run that one on its own right after the block, without going back to
+  // the run loop (a loop across a page end would otherwise do so on every trip).
+  bool straddles_on = false;
+  uint32_t count = 0;  // decoded instructions after the header
 
  private:
   Block() = default;

@@ -74,6 +74,10 @@ class Hart : public HartState {
   // pending interrupt (against the clock read now), then run one block with the current
   // engine (translated code does not chain on to the next block). For lockstep tests.
   void step_block();
+  // For translated code: the instruction a block straddles on into (Block::straddles_on), run
+  // on its own and reported as the helper_exit stub expects of a helper that leaves (kJump
+  // with pc past it, kBreak, or kTrap; instret not yet counted).
+  ExecStatus straddler_for_jit();
 
   // --- engine ---
   // Which engine run() and step_block() use; kJit needs an x86-64 host (falls back to kInterp
@@ -269,12 +273,16 @@ class Hart : public HartState {
   // share a tag.
   uint64_t jump_tag() const { return pc ^ (static_cast<uint64_t>(priv) << 62); }
   Block* lookup_block();
+
   // The block at pc after `from` ended there (by falling through or a jump, so privilege and
   // translation are unchanged): through from's links when pc is in its page.
   Block* next_block(Block* from, uint64_t entry_pc);
   Block* build_block(uint64_t va, const uint8_t* host);
   // Decode and execute the instruction at pc without the block cache.
   ExecStatus exec_one();
+  // The interpreter's run of the instruction a block straddles on into (Block::straddles_on):
+  // false when a trap loop was found.
+  bool run_straddler(bool& check_interrupts, uint64_t& next_poll);
 
   Engine engine_ = Engine::kInterp;
   JitStats jit_stats_;

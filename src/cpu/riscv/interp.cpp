@@ -40,11 +40,15 @@ Block* Hart::build_block(uint64_t va, const uint8_t* host) {
   unsigned offset = static_cast<unsigned>(va & 0xfff);
   unsigned branches = 0;
   unsigned reach = 0;  // the furthest offset a forward jump of the block lands on
+  bool straddles = false;
   while (offset + 2 <= 0x1000 && insns.size() < kMaxBlockInsns) {
     const uint16_t low = load_le<uint16_t>(host + (offset - (va & 0xfff)));
     uint32_t raw = low;
     if (insn_length(low) == 4) {
-      if (offset + 4 > 0x1000) break;  // straddles the page end: executed on its own
+      if (offset + 4 > 0x1000) {  // straddles the page end: run on its own after the block
+        straddles = !insns.empty();
+        break;
+      }
       raw = load_le<uint32_t>(host + (offset - (va & 0xfff)));
     }
     DecodedInsn d = decode(raw);
@@ -61,7 +65,9 @@ Block* Hart::build_block(uint64_t va, const uint8_t* host) {
   }
   if (insns.empty()) return nullptr;
   ++stats.blocks_built;
-  return code_.insert(reinterpret_cast<uint64_t>(host), insns);
+  Block* b = code_.insert(reinterpret_cast<uint64_t>(host), insns);
+  b->straddles_on = straddles;
+  return b;
 }
 
 Block* Hart::lookup_block() {
@@ -113,6 +119,26 @@ Block* Hart::next_block(Block* from, uint64_t entry_pc) {
   return next;
 }
 
+bool Hart::run_straddler(bool& check_interrupts, uint64_t& next_poll) {
+  const ExecStatus s = exec_one();
+  if (s == ExecStatus::kTrap) return !trap_loop();
+  if (s == ExecStatus::kBreak) {
+    check_interrupts = true;
+    if (poll_soon) {  // after WFI: look at the platform now
+      poll_soon = false;
+      next_poll = instret;
+    }
+  }
+  return true;
+}
+
+ExecStatus Hart::straddler_for_jit() {
+  const uint64_t before = instret;
+  const ExecStatus s = exec_one();
+  instret = before;  // the helper_exit stub counts it, as for every helper that leaves
+  return s == ExecStatus::kNext ? ExecStatus::kJump : s;  // pc is past it: on to there
+}
+
 ExecStatus Hart::exec_one() {
   const uint8_t* host = fetch_host(pc);
   if (host == nullptr) return ExecStatus::kTrap;
@@ -162,6 +188,7 @@ void Hart::step_block() {
     }
     if (s != ExecStatus::kNext) break;
     pc += i->len;
+    if (i + 1 == b->end() && b->straddles_on) (void)exec_one();
   }
   code_.collect_garbage();
 }
@@ -229,6 +256,7 @@ bool Hart::run_interpreted(Block*& b, bool& check_interrupts, uint64_t& next_pol
       pc += i->len;
       ++instret;
       if (++i == end) {
+        if (current->straddles_on) return run_straddler(check_interrupts, next_poll);
         b = next_block(current, entry_pc);
         break;
       }

@@ -437,8 +437,7 @@ bool Emitter::emit_control(const DecodedInsn& d) {
     case Op::bge:
     case Op::bltu:
     case Op::bgeu: {
-      // Taken, the block is left, or goes on at the join it lands on; not taken, it goes on,
-      // unless this was its last instruction.
+      // Taken, the block is left, or goes on at the join it lands on; not taken, it goes on.
       Join* j = join_of(d);
       if (j != nullptr) {  // both ways on from here count the branch as retired
         load_all();
@@ -465,11 +464,7 @@ bool Emitter::emit_control(const DecodedInsn& d) {
         });
         ++retired_;
       }
-      if (&d == last_) {
-        exit_to(static_cast<int64_t>(off_) + d.len, 0);
-        unreachable_ = true;
-      }
-      return true;
+      return true;  // a block's last branch falls through to its end (Emitter::block)
     }
     default: return false;
   }

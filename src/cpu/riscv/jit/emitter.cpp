@@ -33,7 +33,7 @@ HelperKind helper_kind(Op op) {
 }
 
 void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, uint64_t page_offset,
-                    uint64_t host) {
+                    uint64_t host, bool straddles_on) {
   (void)h;
   page_offset_ = page_offset;
   host_ = host;
@@ -49,14 +49,17 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
     L(poll);
     jmp(qword[rbx + off::kStubExitPoll]);
   });
-  last_ = end - 1;
   for (const DecodedInsn* d = begin; d != end; ++d) {
     const Join& j = joins_[static_cast<size_t>(d - begin)];
     if (j.label != nullptr) enter_join(j);
     if (!unreachable_ && !emit(*d)) emit_helper(*d, helper_kind(d->op));
     off_ += d->len;
   }
-  if (!unreachable_) exit_to(off_, 0);
+  if (!unreachable_ && straddles_on) {
+    emit_straddler();
+  } else if (!unreachable_) {
+    exit_to(off_, 0);
+  }
   // By index: a cold path may queue another (a chained exit's stub), which a deque keeps
   // the earlier ones in place for.
   for (size_t k = 0; k < cold_.size(); ++k) cold_[k]();
@@ -367,6 +370,20 @@ void Emitter::emit_helper(const DecodedInsn& d, HelperKind kind) {
   jnz(helper_exit(), T_NEAR);
   // It retired; [pc] still holds its address (the semantics leave pc to the loop on kNext).
   retired_ = 1;
+}
+
+namespace {
+ExecStatus run_straddler(Hart* h) { return h->straddler_for_jit(); }
+}  // namespace
+
+void Emitter::emit_straddler() {
+  flush();
+  sync();
+  spill_pc_instret();
+  mov(rdi, rbx);
+  call(reinterpret_cast<const void*>(&run_straddler));
+  count_helper(HelperKind::kSystem);
+  jmp(qword[rbx + off::kStubHelperExit]);  // kJump, kBreak or kTrap, as a helper that leaves
 }
 
 void Emitter::exit_to(int64_t target, uint32_t extra) {

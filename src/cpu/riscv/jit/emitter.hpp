@@ -75,8 +75,10 @@ class Emitter : public Xbyak::CodeGenerator {
   // Emits the block: the poll check, every instruction, then the out-of-line paths. The
   // code is position-independent (relative jumps inside it, absolute addresses outside), so
   // it can be copied where it will run.
+  // `straddles_on`: the block falls through into an instruction across its page's end, which
+  // it runs through a helper (Hart::straddler_for_jit) before it leaves.
   void block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, uint64_t page_offset,
-             uint64_t host);
+             uint64_t host, bool straddles_on = false);
   // Helper calls the block makes (emitters that fall back to the semantics): for tests.
   unsigned helpers_emitted() const { return helpers_emitted_; }
 
@@ -97,7 +99,6 @@ class Emitter : public Xbyak::CodeGenerator {
   // has been emitted. Code is emitted again from the next join.
   bool unreachable_ = false;
   Xbyak::Label* helper_exit_ = nullptr;  // a helper returned something other than kNext
-  const DecodedInsn* last_ = nullptr;    // the block's last instruction
   unsigned helpers_emitted_ = 0;
   Xbyak::Label& helper_exit();
 
@@ -226,6 +227,9 @@ class Emitter : public Xbyak::CodeGenerator {
   // rax = rs1 + imm, the address a load or store accesses.
   void address(const DecodedInsn& d);
   void emit_helper(const DecodedInsn& d, HelperKind kind);
+  // The instruction after the block, across the page end: run on its own, then on through
+  // the helper_exit stub (the lookup, on kJump).
+  void emit_straddler();
 
   // --- leaving the block ---
   // pc = entry + target (an offset from the entry pc), instret += retired + `extra`, then on

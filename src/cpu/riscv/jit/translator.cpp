@@ -182,7 +182,7 @@ void Translator::install(HartState& s) const {
 bool Translator::emit_block(Hart& h, Block& b, uint64_t pc) {
   try {
     emitter_->start();
-    emitter_->block(h, b.begin(), b.end(), pc & 0xfff, b.host);
+    emitter_->block(h, b.begin(), b.end(), pc & 0xfff, b.host, b.straddles_on);
   } catch (
       const Xbyak::Error&) {  // over kMaxBlockBytes: translation time only, never in guest code
     return false;
