@@ -283,6 +283,9 @@ class Hart : public HartState {
   // The interpreter's run of the instruction a block straddles on into (Block::straddles_on):
   // false when a trap loop was found.
   bool run_straddler(bool& check_interrupts, uint64_t& next_poll);
+  // An instruction asked the loop to look at interrupts (kBreak): it does so next, and after
+  // WFI at the platform too.
+  void after_break(bool& check_interrupts, uint64_t& next_poll);
 
   Engine engine_ = Engine::kInterp;
   JitStats jit_stats_;

@@ -122,14 +122,16 @@ Block* Hart::next_block(Block* from, uint64_t entry_pc) {
 bool Hart::run_straddler(bool& check_interrupts, uint64_t& next_poll) {
   const ExecStatus s = exec_one();
   if (s == ExecStatus::kTrap) return !trap_loop();
-  if (s == ExecStatus::kBreak) {
-    check_interrupts = true;
-    if (poll_soon) {  // after WFI: look at the platform now
-      poll_soon = false;
-      next_poll = instret;
-    }
-  }
+  if (s == ExecStatus::kBreak) after_break(check_interrupts, next_poll);
   return true;
+}
+
+void Hart::after_break(bool& check_interrupts, uint64_t& next_poll) {
+  check_interrupts = true;
+  if (poll_soon) {  // after WFI: look at the platform now
+    poll_soon = false;
+    next_poll = instret;
+  }
 }
 
 ExecStatus Hart::straddler_for_jit() {
@@ -273,11 +275,7 @@ bool Hart::run_interpreted(Block*& b, bool& check_interrupts, uint64_t& next_pol
       if (trap_loop()) return false;
     } else {  // kBreak
       ++instret;
-      check_interrupts = true;
-      if (poll_soon) {  // after WFI: look at the platform now
-        poll_soon = false;
-        next_poll = instret;
-      }
+      after_break(check_interrupts, next_poll);
     }
     break;
   }

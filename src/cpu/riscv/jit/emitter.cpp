@@ -69,7 +69,7 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
 
 void Emitter::find_joins(const DecodedInsn* begin, const DecodedInsn* end) {
   at_.clear();
-  uint32_t at = 0;
+  uint32_t at = 0;  // offsets rise: at_ is sorted for index_at
   for (const DecodedInsn* d = begin; d != end; ++d) {
     at_.push_back(at);
     at += d->len;
@@ -79,9 +79,9 @@ void Emitter::find_joins(const DecodedInsn* begin, const DecodedInsn* end) {
   for (size_t k = 0; k < at_.size(); ++k) {
     if (!is_local_jump(begin[k])) continue;
     const int64_t target = static_cast<int64_t>(at_[k]) + begin[k].imm;
-    const auto it = std::lower_bound(at_.begin(), at_.end(), target);
-    if (it == at_.end() || *it != target) continue;
-    const auto to = static_cast<size_t>(it - at_.begin());
+    const int64_t found = index_at(target);
+    if (found < 0) continue;
+    const auto to = static_cast<size_t>(found);
     Join& j = joins_[to];
     if (j.label == nullptr) j.label = &new_label();
     if (to <= k) {  // a loop: from its head to this jump back
@@ -105,11 +105,14 @@ void Emitter::seed_heads(const DecodedInsn* begin, const DecodedInsn* end) {
   }
 }
 
+int64_t Emitter::index_at(int64_t offset) const {
+  const auto it = std::lower_bound(at_.begin(), at_.end(), offset);
+  return it == at_.end() || *it != offset ? -1 : it - at_.begin();
+}
+
 Emitter::Join* Emitter::join_of(const DecodedInsn& d) {
-  const int64_t target = static_cast<int64_t>(off_) + d.imm;
-  const auto it = std::lower_bound(at_.begin(), at_.end(), target);
-  if (it == at_.end() || *it != target) return nullptr;
-  return &joins_[static_cast<size_t>(it - at_.begin())];
+  const int64_t k = index_at(static_cast<int64_t>(off_) + d.imm);
+  return k < 0 ? nullptr : &joins_[static_cast<size_t>(k)];
 }
 
 void Emitter::load_all() {
@@ -218,15 +221,13 @@ void Emitter::allocate(const DecodedInsn* begin, const DecodedInsn* end) {
     if (writes_int_rd(d->op) && d->rd != kZeroSink) uses[d->rd] += weight;
   }
   uses[0] = 0;
-  // A register used once in a loop is still used on every trip.
-  const unsigned worth = 2;
   for (int& s : slot_of_) s = -1;
   for (unsigned slot = 0; slot < kCacheSlots; ++slot) {
     unsigned best = 0;
     for (unsigned r = 1; r < 32; ++r) {
       if (slot_of_[r] < 0 && uses[r] > uses[best]) best = r;
     }
-    if (uses[best] < worth) break;
+    if (uses[best] < 2) break;  // used once outside any loop: memory serves as well
     slots_[slot] = Slot{best, false, false};
     slot_of_[best] = static_cast<int>(slot);
   }

@@ -121,6 +121,8 @@ class Emitter : public Xbyak::CodeGenerator {
   std::vector<unsigned> depth_;  // how many loops of the block hold each instruction
   void seed_heads(const DecodedInsn* begin, const DecodedInsn* end);
   void find_joins(const DecodedInsn* begin, const DecodedInsn* end);
+  // The index of the instruction at `offset` from the entry pc, or -1 (none starts there).
+  int64_t index_at(int64_t offset) const;
   // The join a local jump at off_ lands on, or nullptr (its target is outside the block).
   Join* join_of(const DecodedInsn& d);
   // Falls into (unless unreachable) and places join j.

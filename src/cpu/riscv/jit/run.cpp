@@ -59,13 +59,7 @@ bool Hart::run_translated(bool& check_interrupts, uint64_t& next_poll) {
   ++jit_stats_.unchained_exits;
   switch (exit) {
     case jit::kExitTrap: return !trap_loop();
-    case jit::kExitBreak:
-      check_interrupts = true;
-      if (poll_soon) {  // after WFI: look at the platform now
-        poll_soon = false;
-        next_poll = instret;
-      }
-      return true;
+    case jit::kExitBreak: after_break(check_interrupts, next_poll); return true;
     case jit::kExitJump:
     case jit::kExitPoll: return true;
     default:
