@@ -66,7 +66,8 @@ class Hart : public HartState {
   void reset(uint64_t pc);
 
   // Run until `stop` is set (checked every few thousand instructions) or the guest is stuck
-  // in a trap loop. `poll` is called at the same points (devices, HTIF, timeouts).
+  // in a trap loop. `poll` is called at the same points (devices, HTIF, timeouts), or less
+  // often after set_poll_period.
   StopReason run(const std::atomic<bool>& stop, const std::function<void()>& poll);
   // Execute exactly one instruction (or take one pending interrupt): for tests and debugging.
   void step();
@@ -179,6 +180,9 @@ class Hart : public HartState {
   // The longest WFI sleeps when no deadline is due and nothing kicks the hart. Tests change it
   // to tell a deadline wake-up from this fallback.
   void set_wfi_max_sleep(std::chrono::nanoseconds d) { wfi_max_sleep_ = d; }
+  // run() calls its poll function at most once per `ticks` of mtime, and after every WFI
+  // (0, the default: at every look, i.e. every 4096 instructions or sooner).
+  void set_poll_period(uint64_t ticks) { poll_period_ = ticks; }
 
   // --- SMP: run state, and requests from other harts' threads (remote.cpp) ---
   // Whether the hart executes: a stopped hart (HSM) runs nothing until another starts it.
@@ -341,6 +345,8 @@ class Hart : public HartState {
   // Devices, timers, IPIs, remote requests and stop requests all kick the hart awake; the bound
   // is a safety net, long enough that idle harts cost the host next to nothing.
   std::chrono::nanoseconds wfi_max_sleep_ = std::chrono::milliseconds(1000);
+  uint64_t poll_period_ = 0;       // set_poll_period
+  uint64_t platform_poll_at_ = 0;  // mtime from which run() calls its poll again
   bool sstc_ = true;
   bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;

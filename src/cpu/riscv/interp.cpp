@@ -16,8 +16,8 @@ constexpr unsigned kMaxBlockInsns = 64;
 // translator also keeps a jump back to an earlier one inside. A loop with its tests and
 // its if/else arms then forms one block, whose registers stay in host registers.
 constexpr unsigned kMaxBlockBranches = 16;
-// How many instructions may retire between looks at the platform (timer, device lines, stop
-// requests, HTIF). At ~100 MIPS this is ~40 us of guest time.
+// How many instructions may retire between looks at timer interrupts, device lines, stop and
+// remote requests. At ~100 MIPS this is ~40 us of guest time.
 constexpr uint64_t kPollInterval = 4096;
 
 // The later instruction of the block that a jump from `from` (at from_pc) to to_pc lands on,
@@ -131,6 +131,7 @@ void Hart::after_break(bool& check_interrupts, uint64_t& next_poll) {
   if (poll_soon) {  // after WFI: look at the platform now
     poll_soon = false;
     next_poll = instret;
+    platform_poll_at_ = 0;
   }
 }
 
@@ -211,7 +212,11 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
     if (instret >= next_poll || irq_.has_attention()) {
       // Taken first, so that a kick arriving while we look is not lost.
       irq_.take_attention();
-      if (poll) poll();
+      mtime = clock_.mtime();
+      if (poll && mtime >= platform_poll_at_) {
+        poll();
+        platform_poll_at_ = mtime + poll_period_;
+      }
       if (stop.load(std::memory_order_acquire)) return StopReason::kRequested;
       handle_requests();
       if (!hold(stop)) return StopReason::kRequested;
@@ -220,7 +225,6 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
       }
       code_.collect_garbage();  // safe point: no block is running
       next_poll = instret + kPollInterval;
-      mtime = clock_.mtime();
       check_interrupts = true;
       b = nullptr;  // collect_garbage may have freed it
     }

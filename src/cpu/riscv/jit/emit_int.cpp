@@ -146,6 +146,13 @@ bool Emitter::emit_alu(const DecodedInsn& d) {
     return true;
   }
   auto rr = [&](auto op, bool commutative) {  // rd = rs1 op rs2
+    // With x0 on one side add, or and xor are a move (c.mv is add rd, x0, rs2), and so is
+    // sub from x0's other side.
+    const bool identity = d.op != Op::and_ && (d.rs2 == 0 || (commutative && d.rs1 == 0));
+    if (identity) {
+      move_x(rd, d.rs2 == 0 ? d.rs1 : d.rs2);
+      return;
+    }
     const auto [out, rhs] = operands(d, commutative);
     op(out, rhs);
     write_x(rd, out);
@@ -285,7 +292,18 @@ bool Emitter::emit_alu_w(const DecodedInsn& d) {
   };
   using R32 = const Xbyak::Reg32&;
   switch (d.op) {
-    case Op::addiw: ri([&](R32 a, int32_t b) { add(a, b); }); return true;
+    case Op::addiw: {  // sext.w when imm is 0: one movsxd
+      const Xbyak::Reg64 out = dest(rd);
+      const Xbyak::Reg64 from = src(d.rs1, out);
+      if (imm != 0) {
+        lea(out.cvt32(), ptr[from + imm]);
+        finish(out);
+      } else {
+        movsxd(out, from.cvt32());
+        write_x(rd, out);
+      }
+      return true;
+    }
     case Op::slliw: ri([&](R32 a, int32_t b) { shl(a, b); }); return true;
     case Op::srliw: ri([&](R32 a, int32_t b) { shr(a, b); }); return true;
     case Op::sraiw: ri([&](R32 a, int32_t b) { sar(a, b); }); return true;

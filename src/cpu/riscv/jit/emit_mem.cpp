@@ -56,16 +56,16 @@ const void* store_fn(unsigned width) {
 
 }  // namespace
 
-void Emitter::tlb_probe(bool write, unsigned width, Xbyak::Label& miss) {
-  // rax = va. The entry for va's page; a hit needs the page of va's last byte to be the
-  // entry's page, which also rules out an access that crosses into the next page (that page
-  // would index another entry). On a hit rdx = the entry's addend.
+void Emitter::tlb_probe(bool write, unsigned width, Xbyak::Label& miss, const Xbyak::Reg64& va) {
+  // The entry for va's page; a hit needs the page of va's last byte to be the entry's page,
+  // which also rules out an access that crosses into the next page (that page would index
+  // another entry). On a hit rdx = the entry's addend.
   static_assert(HartState::kTlbSize == 256 && sizeof(TlbEntry) == 16);
   const int32_t set = write ? off::kWriteSet : 0;
-  mov(rcx, rax);
+  mov(rcx, va);
   shr(rcx, 12 - 4);
   and_(ecx, (HartState::kTlbSize - 1) << 4);
-  lea(rdx, ptr[rax + (width - 1)]);
+  lea(rdx, ptr[va + (width - 1)]);
   and_(rdx, -4096);
   cmp(rdx, qword[rbp + rcx + set]);
   jne(miss, T_NEAR);
@@ -73,44 +73,49 @@ void Emitter::tlb_probe(bool write, unsigned width, Xbyak::Label& miss) {
 }
 
 void Emitter::address(const DecodedInsn& d) {
+  const Xbyak::Reg64 va = address_reg(d);
+  if (va.getIdx() != rax.getIdx()) mov(rax, va);
+}
+
+Xbyak::Reg64 Emitter::address_reg(const DecodedInsn& d) {
+  // With no offset, a cached base register is the address itself: no copy into rax.
   const Xbyak::Reg64 base = src(d.rs1, rax);
-  if (d.imm != 0) {
-    lea(rax, ptr[base + static_cast<int32_t>(d.imm)]);
-  } else if (base.getIdx() != rax.getIdx()) {
-    mov(rax, base);
-  }
+  if (d.imm == 0) return base;
+  lea(rax, ptr[base + static_cast<int32_t>(d.imm)]);
+  return rax;
 }
 
 bool Emitter::emit_load(const DecodedInsn& d) {
   const unsigned width = mem_width(d.op);
   Xbyak::Label& miss = new_label();
   Xbyak::Label& done = new_label();
-  address(d);
+  const Xbyak::Reg64 va = address_reg(d);
   const unsigned rd = d.rd;
   // The value goes straight into rd's cache register (or rax); the slow path reads it back
   // from the state, where the helper wrote it.
   const Xbyak::Reg64 out = dest(rd);
   cold_call(
       miss, done, load_fn(d.op), HelperKind::kMemory,
-      [this, rd] {
+      [this, rd, va] {
+        if (va.getIdx() != rsi.getIdx()) mov(rsi, va);  // before rdi: va may be in rdi
         mov(rdi, rbx);
-        mov(rsi, rax);
         mov(edx, rd);
       },
       [this, rd, out] { mov(out, xreg(rd)); });
-  tlb_probe(false, width, miss);
+  tlb_probe(false, width, miss, va);
   const bool sign = mem_signed(d.op);
+  const Xbyak::RegExp at = va + rdx;
   switch (width) {
-    case 1: sign ? movsx(out, byte[rax + rdx]) : movzx(out.cvt32(), byte[rax + rdx]); break;
-    case 2: sign ? movsx(out, word[rax + rdx]) : movzx(out.cvt32(), word[rax + rdx]); break;
+    case 1: sign ? movsx(out, byte[at]) : movzx(out.cvt32(), byte[at]); break;
+    case 2: sign ? movsx(out, word[at]) : movzx(out.cvt32(), word[at]); break;
     case 4:
       if (sign) {
-        movsxd(out, dword[rax + rdx]);
+        movsxd(out, dword[at]);
       } else {
-        mov(out.cvt32(), dword[rax + rdx]);
+        mov(out.cvt32(), dword[at]);
       }
       break;
-    default: mov(out, qword[rax + rdx]); break;
+    default: mov(out, qword[at]); break;
   }
   L(done);
   write_x(d.rd, out);
@@ -122,41 +127,43 @@ bool Emitter::emit_store(const DecodedInsn& d) {
   const unsigned width = mem_width(d.op);
   Xbyak::Label& miss = new_label();
   Xbyak::Label& done = new_label();
-  address(d);
+  const Xbyak::Reg64 va = address_reg(d);
   // The value: its cache register (untouched by the probe) or, uncached, memory.
   const Xbyak::Reg64* value_reg = cached(d.rs2);
   const Xbyak::Reg64 value = value_reg != nullptr ? *value_reg : Xbyak::Reg64(0);
   const bool in_reg = value_reg != nullptr;
   const unsigned rs2 = d.rs2;
   const unsigned len = d.len;
-  cold_call(miss, done, store_fn(width), HelperKind::kMemory, [this, in_reg, value, rs2, len] {
-    if (in_reg) {  // first: the value may sit in rsi or rdi
+  cold_call(miss, done, store_fn(width), HelperKind::kMemory, [this, in_reg, value, rs2, len, va] {
+    // In this order: the value and va may sit in rsi or rdi.
+    if (in_reg) {
       mov(rdx, value);
     } else if (rs2 == 0) {
       xor_(edx, edx);
     } else {
       mov(rdx, xreg(rs2));
     }
+    if (va.getIdx() != rsi.getIdx()) mov(rsi, va);
     mov(rdi, rbx);
-    mov(rsi, rax);
     mov(ecx, len);
   });
-  tlb_probe(true, width, miss);
+  tlb_probe(true, width, miss, va);
+  const Xbyak::RegExp at = va + rdx;
   if (rs2 == 0) {
     switch (width) {
-      case 1: mov(byte[rax + rdx], 0); break;
-      case 2: mov(word[rax + rdx], 0); break;
-      case 4: mov(dword[rax + rdx], 0); break;
-      default: mov(qword[rax + rdx], 0); break;
+      case 1: mov(byte[at], 0); break;
+      case 2: mov(word[at], 0); break;
+      case 4: mov(dword[at], 0); break;
+      default: mov(qword[at], 0); break;
     }
   } else {
     const Xbyak::Reg64 v = in_reg ? value : rcx;
     if (!in_reg) load_x(rcx, rs2);
     switch (width) {
-      case 1: mov(byte[rax + rdx], v.cvt8()); break;
-      case 2: mov(word[rax + rdx], v.cvt16()); break;
-      case 4: mov(dword[rax + rdx], v.cvt32()); break;
-      default: mov(qword[rax + rdx], v); break;
+      case 1: mov(byte[at], v.cvt8()); break;
+      case 2: mov(word[at], v.cvt16()); break;
+      case 4: mov(dword[at], v.cvt32()); break;
+      default: mov(qword[at], v); break;
     }
   }
   L(done);
@@ -209,7 +216,7 @@ bool Emitter::emit_fp_memory(const DecodedInsn& d) {
   and_(ecx, static_cast<uint32_t>(mstatus::kFS));
   cmp(ecx, static_cast<uint32_t>(mstatus::kFS));
   jne(slow, T_NEAR);
-  tlb_probe(!load, width, slow);
+  tlb_probe(!load, width, slow, rax);
   if (load) {
     if (width == 4) {
       mov(eax, dword[rax + rdx]);

@@ -260,6 +260,12 @@ void Emitter::load_x(const Xbyak::Reg64& dst, unsigned r) {
   }
 }
 
+void Emitter::move_x(unsigned rd, unsigned rs) {
+  const Xbyak::Reg64 out = dest(rd);
+  load_x(out, rs);
+  write_x(rd, out);
+}
+
 void Emitter::write_x(unsigned rd, const Xbyak::Reg64& value) {
   if (rd == kZeroSink) return;
   if (rd < 32 && slot_of_[rd] >= 0) {

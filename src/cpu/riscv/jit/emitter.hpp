@@ -160,6 +160,7 @@ class Emitter : public Xbyak::CodeGenerator {
   // r's value in a register: its cache register, or `scratch` loaded from memory.
   Xbyak::Reg64 src(unsigned r, const Xbyak::Reg64& scratch);
   void write_x(unsigned rd, const Xbyak::Reg64& value);
+  void move_x(unsigned rd, unsigned rs);  // rd = rs
   // Where to compute rd's new value: its cache register (not loaded: it is about to be
   // written), or rax when rd is not cached. write_x(rd, dest(rd)) then completes the write.
   Xbyak::Reg64 dest(unsigned rd) const;
@@ -225,9 +226,11 @@ class Emitter : public Xbyak::CodeGenerator {
   void cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& from, Xbyak::Label& back);
   // The inline soft-TLB probe, through rbp: on a hit, rdx = what to add to va (in rax) for
   // the host address of `width` bytes; otherwise a jump to `miss`.
-  void tlb_probe(bool write, unsigned width, Xbyak::Label& miss);
+  void tlb_probe(bool write, unsigned width, Xbyak::Label& miss, const Xbyak::Reg64& va);
   // rax = rs1 + imm, the address a load or store accesses.
-  void address(const DecodedInsn& d);
+  void address(const DecodedInsn& d);  // rax = rs1 + imm
+  // The register holding rs1 + imm: rs1's cache register when imm is 0, else rax.
+  Xbyak::Reg64 address_reg(const DecodedInsn& d);
   void emit_helper(const DecodedInsn& d, HelperKind kind);
   // The instruction after the block, across the page end: run on its own, then on through
   // the helper_exit stub (the lookup, on kJump).
