@@ -1,15 +1,33 @@
 // Emitters for the most used Zba, Zbb and Zicond instructions: the address arithmetic
-// compilers emit for array indexing (shNadd, add.uw), extensions, andn, rev8, min/max and the
-// conditional zeroes. Each is baseline x86-64 (lea, movzx/movsx, not, bswap, cmov): the host
-// may lack BMI1, BMI2, LZCNT and POPCNT, so clz, ctz, cpop and the rest run their semantics.
+// compilers emit for array indexing (shNadd, add.uw), extensions, andn, rev8, min/max, the
+// conditional zeroes, and the counts Linux uses for its bit operations (clz, ctz, cpop). All
+// but the counts are baseline x86-64 (lea, movzx/movsx, not, bswap, cmov); the counts need the
+// host's LZCNT, TZCNT (BMI1) and POPCNT, and run their semantics on a host without them.
 #include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/jit/emitter.hpp"
+
+#include <xbyak/xbyak_util.h>
 
 namespace vessel::rv::jit {
 
 using namespace Xbyak::util;
 
 namespace {
+// The host's count instructions. Each gives RISC-V's result for zero too (the operand's
+// width), but a host without one runs its encoding as another instruction (lzcnt as bsr,
+// tzcnt as bsf) with other results: then the op runs its semantics.
+struct HostCounts {
+  bool lzcnt, tzcnt, popcnt;
+};
+const HostCounts& host_counts() {
+  static const HostCounts counts = [] {
+    const Xbyak::util::Cpu cpu;
+    return HostCounts{cpu.has(Xbyak::util::Cpu::tLZCNT), cpu.has(Xbyak::util::Cpu::tBMI1),
+                      cpu.has(Xbyak::util::Cpu::tPOPCNT)};
+  }();
+  return counts;
+}
+
 // The emitter an op has here, or kNone (it runs its semantics): the one list of the ops this
 // file emits, read by has_bitmanip_emitter() and emit_bitmanip().
 enum class Form : uint8_t { kNone, kShiftAdd, kAndn, kSelect, kUnary };
@@ -35,6 +53,12 @@ Form form_of(Op op) {
     case Op::zext_h:
     case Op::rori:
     case Op::rev8: return Form::kUnary;
+    case Op::clz:
+    case Op::clzw: return host_counts().lzcnt ? Form::kUnary : Form::kNone;
+    case Op::ctz:
+    case Op::ctzw: return host_counts().tzcnt ? Form::kUnary : Form::kNone;
+    case Op::cpop:
+    case Op::cpopw: return host_counts().popcnt ? Form::kUnary : Form::kNone;
     default: return Form::kNone;
   }
 }
@@ -71,7 +95,15 @@ void Emitter::emit_unary(const DecodedInsn& d) {
   switch (d.op) {
     case Op::sext_b: movsx(out, a.cvt8()); break;
     case Op::sext_h: movsx(out, a.cvt16()); break;
-    case Op::zext_h: movzx(out.cvt32(), a.cvt16()); break;  // a 32-bit write clears the rest
+    // A 32-bit write zeroes the upper half. A count is at most 64, so zero-extending the W
+    // forms' counts is the sign extension they ask for.
+    case Op::zext_h: movzx(out.cvt32(), a.cvt16()); break;
+    case Op::clz: lzcnt(out, a); break;
+    case Op::clzw: lzcnt(out.cvt32(), a.cvt32()); break;
+    case Op::ctz: tzcnt(out, a); break;
+    case Op::ctzw: tzcnt(out.cvt32(), a.cvt32()); break;
+    case Op::cpop: popcnt(out, a); break;
+    case Op::cpopw: popcnt(out.cvt32(), a.cvt32()); break;
     case Op::rori:
       if (a.getIdx() != out.getIdx()) mov(out, a);
       ror(out, static_cast<uint8_t>(d.imm));
