@@ -24,7 +24,32 @@ constexpr uint64_t kMinRam = 16ULL << 20;
 constexpr uint64_t kMaxRam = 64ULL << 30;
 }  // namespace
 
-std::string isa_string(bool sstc) { return std::string(kIsaBase) + (sstc ? "_sstc" : ""); }
+std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc) {
+  // Linux's order (arch/riscv/kernel/cpufeature.c, riscv_isa_ext); `optional` is the Ext
+  // that turns the entry off, none for what every configuration has.
+  struct Entry {
+    const char* name;
+    std::optional<rv::Ext> optional;
+  };
+  static constexpr Entry kOrder[] = {
+      {"zicntr", {}},        {"zicond", rv::Ext::Zicond}, {"zicsr", {}},
+      {"zifencei", {}},      {"zihintpause", {}},         {"zca", {}},
+      {"zcd", {}},           {"zba", rv::Ext::Zba},       {"zbb", rv::Ext::Zbb},
+      {"zbs", rv::Ext::Zbs},
+  };
+  std::vector<std::string> out;
+  for (const Entry& e : kOrder) {
+    if (!e.optional || (extensions & rv::ext_bit(*e.optional)) != 0) out.emplace_back(e.name);
+  }
+  if (sstc) out.emplace_back("sstc");  // the S extensions come after the Z ones
+  return out;
+}
+
+std::string isa_string(rv::ExtSet extensions, bool sstc) {
+  std::string isa = "rv64imafdc";
+  for (const std::string& e : isa_extensions(extensions, sstc)) isa += "_" + e;
+  return isa;
+}
 
 Result<uint64_t> parse_size(const std::string& text) {
   if (text.empty()) return make_error("size is empty");
@@ -164,6 +189,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     harts_.push_back(std::make_unique<rv::Hart>(i, bus_, *hart_irqs_[i], clock_, *code_.back()));
     harts_.back()->reset(kBootRomBase);
     harts_.back()->set_sstc(config.sstc);
+    harts_.back()->set_extensions(config.extensions);
     TRY_VOID(harts_.back()->set_engine(config.engine, config.jit_cache_bytes));
     harts_.back()->set_jit_threshold(config.jit_threshold);
   }
@@ -352,14 +378,13 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
     fdt.prop_u32("reg", i);
     fdt.prop_string("status", "okay");
     fdt.prop_string("compatible", "riscv");
-    fdt.prop_string("riscv,isa", isa_string(config.sstc));
+    fdt.prop_string("riscv,isa", isa_string(config.extensions, config.sstc));
     fdt.prop_string("riscv,isa-base", "rv64i");
     std::string extensions;
-    for (const char* e : {"i", "m", "a", "f", "d", "c", "zicntr", "zicsr", "zifencei",
-                          "zihintpause", "zca", "zcd"}) {
+    for (const char* e : {"i", "m", "a", "f", "d", "c"}) extensions.append(e).push_back('\0');
+    for (const std::string& e : isa_extensions(config.extensions, config.sstc)) {
       extensions.append(e).push_back('\0');
     }
-    if (config.sstc) extensions.append("sstc").push_back('\0');
     fdt.prop_bytes("riscv,isa-extensions", extensions.data(), extensions.size());
     fdt.prop_string("mmu-type", "riscv,sv48");
     fdt.begin_node("interrupt-controller");

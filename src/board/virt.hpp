@@ -44,12 +44,13 @@ inline constexpr uint64_t kDram = 0x8000'0000;
 inline constexpr unsigned kUart0Irq = 10, kRtcIrq = 11, kVirtioIrqBase = 1;
 }  // namespace virt_map
 
-// The ISA this hart implements and the device tree advertises: nothing more. Zca and Zcd are
-// the parts of C that RV64 with D has (all of it); naming them, in the order Linux prints its
-// extensions, makes /proc/cpuinfo show exactly this string.
-inline constexpr const char* kIsaBase = "rv64imafdc_zicntr_zicsr_zifencei_zihintpause_zca_zcd";
-// The riscv,isa string for a configuration (Sstc comes last, where Linux prints it).
-std::string isa_string(bool sstc);
+// The ISA a hart implements and the device tree advertises: nothing more. The multi-letter
+// extensions of a configuration (the optional ones only when on), in the order Linux prints
+// them, so that /proc/cpuinfo shows exactly the riscv,isa string. Zca and Zcd are the parts
+// of C that RV64 with D has (all of it).
+std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc);
+// The riscv,isa string: "rv64imafdc" and those, each after an underscore.
+std::string isa_string(rv::ExtSet extensions, bool sstc);
 
 // Harts a machine may have: the CLINT and PLIC of the virt board, and the code-sharing masks,
 // allow this many.
@@ -66,8 +67,11 @@ struct VirtConfig {
   std::optional<std::string> kernel;
   std::optional<std::string> initrd;
   std::string bootargs;
-  bool sstc = true;                          // Sstc (stimecmp), advertised in the device tree
-  rv::Engine engine = rv::default_engine();  // --engine
+  bool sstc = true;  // Sstc (stimecmp), advertised in the device tree
+  // Instruction extensions the harts decode and the device tree advertises: --cpu-features
+  // may leave out the optional ones (Zba, Zbb, Zbs, Zicond).
+  rv::ExtSet extensions = rv::kAllExtensions;
+  rv::Engine engine = rv::default_engine();              // --engine
   uint64_t jit_cache_bytes = rv::kDefaultJitCacheBytes;  // --jit-cache, per hart
   unsigned jit_threshold = rv::kDefaultJitThreshold;     // --jit-threshold
   // Paravirtual devices, each in the next virtio-mmio window (disks first, so the first

@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <iterator>
 #include <string>
 
 #include "api/firecracker/vm_resources.hpp"
@@ -52,7 +54,27 @@ vessel::Result<void> apply_engine_options(const std::string& engine, const std::
   return {};
 }
 
-// --cpu-features: a comma list of +NAME/-NAME.
+// --cpu-features: a comma list of +NAME/-NAME. The names are the ISA's, as riscv,isa spells
+// them.
+struct CpuFeature {
+  const char* name;
+  vessel::rv::ExtSet extension;  // 0 for Sstc, which is not an instruction extension
+};
+constexpr CpuFeature kCpuFeatures[] = {
+    {"sstc", 0},
+    {"zba", vessel::rv::ext_bit(vessel::rv::Ext::Zba)},
+    {"zbb", vessel::rv::ext_bit(vessel::rv::Ext::Zbb)},
+    {"zbs", vessel::rv::ext_bit(vessel::rv::Ext::Zbs)},
+    {"zicond", vessel::rv::ext_bit(vessel::rv::Ext::Zicond)},
+};
+
+std::string known_cpu_features() {
+  std::string known;
+  for (const CpuFeature& f : kCpuFeatures)
+    known += (known.empty() ? "" : ", ") + std::string(f.name);
+  return known;
+}
+
 vessel::Result<void> apply_cpu_features(std::string_view features, vessel::VirtConfig& machine) {
   std::string_view rest = features;
   while (!rest.empty()) {
@@ -64,11 +86,19 @@ vessel::Result<void> apply_cpu_features(std::string_view features, vessel::VirtC
     }
     const bool on = item[0] == '+';
     const std::string_view name = item.substr(1);
-    if (name != "sstc") {
-      return vessel::make_error(
-          fmt::format("--cpu-features: unknown feature '{}' (known: sstc)", name));
+    const auto* feature = std::find_if(std::begin(kCpuFeatures), std::end(kCpuFeatures),
+                                       [&](const CpuFeature& f) { return name == f.name; });
+    if (feature == std::end(kCpuFeatures)) {
+      return vessel::make_error(fmt::format("--cpu-features: unknown feature '{}' (known: {})",
+                                            name, known_cpu_features()));
     }
-    machine.sstc = on;
+    if (feature->extension == 0) {
+      machine.sstc = on;
+    } else if (on) {
+      machine.extensions |= feature->extension;
+    } else {
+      machine.extensions &= ~feature->extension;
+    }
   }
   return {};
 }
@@ -120,8 +150,8 @@ int main(int argc, char** argv) {
                   "interpreter runs it until then; 1 translates every block at once)")
       ->capture_default_str();
   run->add_option("--cpu-features", cpu_features,
-                  "Turn optional hart features on or off: a comma list of +NAME/-NAME "
-                  "(known: sstc; all on by default)");
+                  "Turn optional hart features on or off: a comma list of +NAME/-NAME (known: " +
+                      known_cpu_features() + "; all on by default)");
   run->add_option("--disk", disks,
                   "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY] (repeatable; the first is "
                   "/dev/vda)")

@@ -279,6 +279,9 @@ class Tester:
                  ["--cpu-features", "avx"])
         self.bad("cpu feature without a sign", ["--kernel", raw_kernel, "--cpu-features", "sstc"],
                  ["--cpu-features", "sstc"])
+        self.bad("cpu feature not a name vessel knows",
+                 ["--kernel", raw_kernel, "--cpu-features", "-zba,-zbc"],
+                 ["--cpu-features", "zbc", "zicond"])
 
         self.engine_bad_cases(spin)
 
@@ -504,6 +507,30 @@ class Tester:
             if "sstc" in ext_off.split():
                 problems.append(f"  -sstc still lists sstc in riscv,isa-extensions: {ext_off!r}")
         self.case("dtb: --cpu-features -sstc drops Sstc from the device tree", sstc_toggle)
+
+        def bitmanip_toggle(problems):
+            # All on by default, in Linux's order; each one off drops only itself.
+            on = self.dump("zb-on", ["--kernel", kernel], problems)
+            off = self.dump("zb-off", ["--kernel", kernel, "--cpu-features", "-zbb,-zicond"],
+                            problems)
+            if on is None or off is None:
+                return
+            isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
+            want = ("rv64imafdc_zicntr_zicond_zicsr_zifencei_zihintpause_zca_zcd_zba_zbb_zbs"
+                    "_sstc")
+            if isa_on != want:
+                problems.append(f"  riscv,isa is {isa_on!r}, want {want!r}")
+            isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
+            if isa_off != want.replace("_zicond", "").replace("_zbb", ""):
+                problems.append(f"  -zbb,-zicond: riscv,isa is {isa_off!r}")
+            ext_on = (self.fdtget(on, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            ext_off = (self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            if not {"zba", "zbb", "zbs", "zicond"} <= set(ext_on):
+                problems.append(f"  riscv,isa-extensions lacks Zb*/Zicond: {ext_on!r}")
+            if set(ext_on) - set(ext_off) != {"zbb", "zicond"}:
+                problems.append(f"  -zbb,-zicond: riscv,isa-extensions is {ext_off!r}")
+        self.case("dtb: --cpu-features -zbb,-zicond drops them from the device tree",
+                  bitmanip_toggle)
 
         def replaces(problems):
             dtb = self.file("old.dtb", b"old contents")

@@ -1,5 +1,6 @@
 // Vessel's decoder and disassembler against GNU binutils: encodings.S holds every instruction
-// of the table and every compressed form; the build assembles it and keeps objdump's listing
+// of the table (those binutils does not know yet: newer_than_binutils below) and every
+// compressed form; the build assembles it and keeps objdump's listing
 // (-M no-aliases). Each listed word must decode to the instruction objdump names, and Vessel's
 // text must agree with objdump's operands.
 #include <gtest/gtest.h>
@@ -199,6 +200,18 @@ const CompressedInfo* compressed_row(uint16_t w) {
   return nullptr;
 }
 
+// Instructions newer than binutils 2.40 (Debian 12's), which has no Zicond: encodings.S
+// builds their words with .insn from the fields the specification gives them, objdump lists
+// them as ".4byte", and Vessel's text must be the specification's assembler syntax. A newer
+// binutils names them, and they are then checked like the rest.
+const std::map<uint32_t, std::string>& newer_than_binutils() {
+  static const std::map<uint32_t, std::string> m = {
+      {0x0ec5d533, "czero.eqz a0,a1,a2"},
+      {0x0e0dffb3, "czero.nez t6,s11,zero"},
+  };
+  return m;
+}
+
 TEST(Objdump, ListingIsAvailable) { EXPECT_GT(dump().size(), 300u); }
 
 TEST(Objdump, BaseInstructionsDecodeAndDisassembleAlike) {
@@ -207,7 +220,13 @@ TEST(Objdump, BaseInstructionsDecodeAndDisassembleAlike) {
     if (l.len != 4) continue;
     const DecodedInsn d = decode(l.word);
     if (l.mnemonic.rfind(".", 0) == 0) {  // ".4byte": objdump does not know the word
-      ADD_FAILURE() << where(l) << "objdump has no name for this word";
+      const auto newer = newer_than_binutils().find(l.word);
+      if (newer == newer_than_binutils().end()) {
+        ADD_FAILURE() << where(l) << "objdump has no name for this word";
+      } else {
+        EXPECT_EQ(disassemble(d, l.pc), newer->second) << where(l);
+        ++checked;
+      }
       continue;
     }
     if (d.op == Op::kIllegal) {

@@ -178,6 +178,15 @@
   li t6, CLINT_MTIMECMP;             \
   add reg, reg, t6
 
+/* Zicond's czero.eqz and czero.nez, which binutils 2.40 does not know: the
+ * fields the specification gives them (OP, funct7 0000111, funct3 101 and 111). */
+.macro czero.eqz rd, rs1, rs2
+  .insn r 0x33, 5, 7, \rd, \rs1, \rs2
+.endm
+.macro czero.nez rd, rs1, rs2
+  .insn r 0x33, 7, 7, \rd, \rs1, \rs2
+.endm
+
 /* Zihintpause's pause (a fence hint that -march here does not name): spin
  * loops say they are spinning, so that an emulator may let another hart run. */
 #ifndef PAUSE
@@ -367,6 +376,13 @@
 
 #define TEST_RR_ZEROSRC2(num, inst, result, val1) \
   TEST_CASE(num, a0, result, li a1, val1; inst a0, a1, x0)
+
+/* One-operand instructions (clz, sext.b, rev8 ...): a0 = inst(a1). */
+#define TEST_R_OP(num, inst, result, val1) \
+  TEST_CASE(num, a0, result, li a1, val1; inst a0, a1)
+
+#define TEST_R_SRC1_EQ_DEST(num, inst, result, val1) \
+  TEST_CASE(num, a1, result, li a1, val1; inst a1, a1)
 
 #define TEST_IMM_OP(num, inst, result, val1, imm) \
   TEST_CASE(num, a0, result, li a1, val1; inst a0, a1, imm)

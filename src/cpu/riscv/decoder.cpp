@@ -122,7 +122,7 @@ const CompressedInfo* compressed_table(unsigned& count) {
   return kCompressed;
 }
 
-DecodedInsn decode(uint32_t raw) {
+DecodedInsn decode(uint32_t raw, ExtSet extensions) {
   if ((raw & 3) != 3) return decode_compressed(static_cast<uint16_t>(raw));
   if ((raw & 0x1c) == 0x1c) return illegal(raw, 4);  // 48-bit and longer encodings
   const OpcodeBuckets& b = buckets();
@@ -130,6 +130,8 @@ DecodedInsn decode(uint32_t raw) {
   for (unsigned k = 0; k < b.count[opc]; ++k) {
     const unsigned i = b.rows[opc][k];
     if ((raw & kInsns[i].mask) != kInsns[i].match) continue;
+    // Rows do not overlap, so no other row can match: the word is illegal on this hart.
+    if ((extensions & ext_bit(kInsns[i].ext)) == 0) return illegal(raw, 4);
     DecodedInsn d;
     d.op = static_cast<Op>(i);
     d.raw = raw;

@@ -62,8 +62,10 @@ const CompressedInfo* compressed_table(unsigned& count);
 constexpr unsigned insn_length(uint16_t low) { return (low & 3) == 3 ? 4 : 2; }
 
 // Decode one instruction. For a compressed instruction only the low 16 bits are looked at.
-// The handler (fn) is filled from the interpreter's dispatch table.
-DecodedInsn decode(uint32_t raw);
+// The handler (fn) is filled from the interpreter's dispatch table. A row of an extension
+// not in `extensions` decodes as illegal (a hart passes its own set; tools and tests that
+// look at encodings take every row).
+DecodedInsn decode(uint32_t raw, ExtSet extensions = kAllExtensions);
 
 // "addi a0, a0, 1" style text; pc is used for pc-relative targets.
 std::string disassemble(const DecodedInsn& insn, uint64_t pc);

@@ -1,10 +1,12 @@
 #include "cpu/riscv/dispatch.hpp"
 
+#include "cpu/riscv/semantics/bitmanip.hpp"
 #include "cpu/riscv/semantics/fp.hpp"
 #include "cpu/riscv/semantics/rv64a.hpp"
 #include "cpu/riscv/semantics/rv64i.hpp"
 #include "cpu/riscv/semantics/rv64m.hpp"
 #include "cpu/riscv/semantics/system.hpp"
+#include "cpu/riscv/semantics/zicond.hpp"
 
 namespace vessel::rv {
 

@@ -165,6 +165,16 @@ class Hart : public HartState {
   uint64_t reservation_pa = ~0ULL;
   uint64_t reservation_value = 0;
 
+  // --- instruction extensions ---
+  // The extensions this hart decodes: all by default; --cpu-features leaves optional ones
+  // (kOptionalExtensions) out, and their instructions are then illegal. Code decoded under
+  // the old set is dropped.
+  void set_extensions(ExtSet extensions) {
+    extensions_ = extensions;
+    code_.drop_all();
+  }
+  ExtSet extensions() const { return extensions_; }
+
   // --- supervisor timer (Sstc's stimecmp; also the builtin SBI's set_timer) ---
   // Whether the hart implements Sstc (on by default; off to measure the difference).
   void set_sstc(bool enabled) { sstc_ = enabled; }
@@ -347,6 +357,7 @@ class Hart : public HartState {
   std::chrono::nanoseconds wfi_max_sleep_ = std::chrono::milliseconds(1000);
   uint64_t poll_period_ = 0;       // set_poll_period
   uint64_t platform_poll_at_ = 0;  // mtime from which run() calls its poll again
+  ExtSet extensions_ = kAllExtensions;
   bool sstc_ = true;
   bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;

@@ -1,5 +1,5 @@
-// The RV64GC instruction table: the single source of truth for the decoder, the disassembler,
-// the interpreter's dispatch and the translator. Each row is
+// The RV64GC instruction table, with Zba, Zbb, Zbs and Zicond: the single source of truth for the
+// decoder, the disassembler, the interpreter's dispatch and the translator. Each row is
 //   X(id, mnemonic, match, mask, imm_kind, operands, extension, flags)
 // An instruction word w is this instruction when (w & mask) == match. No two rows overlap
 // (decoder_test checks it). Encodings are from the RISC-V unprivileged and privileged manuals.
@@ -26,7 +26,8 @@
 //   F_TRAP         may raise an exception here: memory accesses, every F/D instruction (FS
 //                  off), ECALL/EBREAK, CSRs, xRET, WFI and SFENCE.VMA (privilege, TSR/TW/TVM).
 //                  Jumps and branches never do: C is always on (misa is read-only), so no
-//                  target is misaligned; nor does M (division by zero has a result)
+//                  target is misaligned; nor does M (division by zero has a result), nor
+//                  Zba, Zbb, Zbs or Zicond (a hart without one decodes its rows as illegal)
 #pragma once
 
 #include <cstdint>
@@ -133,6 +134,52 @@ inline constexpr uint32_t kBranch = 1u << 11;
   X(divuw,      "divuw",      0x0200503b, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
   X(remw,       "remw",       0x0200603b, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
   X(remuw,      "remuw",      0x0200703b, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
+  /* Zba: address generation (the .uw forms take rs1 as an unsigned word) */ \
+  X(add_uw,     "add.uw",     0x0800003b, 0xfe00707f, kNone,   "d,s,t",     Zba,      F_RD) \
+  X(sh1add,     "sh1add",     0x20002033, 0xfe00707f, kNone,   "d,s,t",     Zba,      F_RD) \
+  X(sh2add,     "sh2add",     0x20004033, 0xfe00707f, kNone,   "d,s,t",     Zba,      F_RD) \
+  X(sh3add,     "sh3add",     0x20006033, 0xfe00707f, kNone,   "d,s,t",     Zba,      F_RD) \
+  X(sh1add_uw,  "sh1add.uw",  0x2000203b, 0xfe00707f, kNone,   "d,s,t",     Zba,      F_RD) \
+  X(sh2add_uw,  "sh2add.uw",  0x2000403b, 0xfe00707f, kNone,   "d,s,t",     Zba,      F_RD) \
+  X(sh3add_uw,  "sh3add.uw",  0x2000603b, 0xfe00707f, kNone,   "d,s,t",     Zba,      F_RD) \
+  X(slli_uw,    "slli.uw",    0x0800101b, 0xfc00707f, kShamt6, "d,s,i",     Zba,      F_RD) \
+  /* Zbb: basic bit manipulation. zext.h is RV64's packw with rs2 = x0, the only form Zbb has */ \
+  X(andn,       "andn",       0x40007033, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(orn,        "orn",        0x40006033, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(xnor,       "xnor",       0x40004033, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(clz,        "clz",        0x60001013, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  X(ctz,        "ctz",        0x60101013, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  X(cpop,       "cpop",       0x60201013, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  X(clzw,       "clzw",       0x6000101b, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  X(ctzw,       "ctzw",       0x6010101b, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  X(cpopw,      "cpopw",      0x6020101b, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  X(max,        "max",        0x0a006033, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(maxu,       "maxu",       0x0a007033, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(min,        "min",        0x0a004033, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(minu,       "minu",       0x0a005033, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(sext_b,     "sext.b",     0x60401013, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  X(sext_h,     "sext.h",     0x60501013, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  X(zext_h,     "zext.h",     0x0800403b, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  X(rol,        "rol",        0x60001033, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(ror,        "ror",        0x60005033, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(rori,       "rori",       0x60005013, 0xfc00707f, kShamt6, "d,s,i",     Zbb,      F_RD) \
+  X(rolw,       "rolw",       0x6000103b, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(rorw,       "rorw",       0x6000503b, 0xfe00707f, kNone,   "d,s,t",     Zbb,      F_RD) \
+  X(roriw,      "roriw",      0x6000501b, 0xfe00707f, kShamt5, "d,s,i",     Zbb,      F_RD) \
+  X(orc_b,      "orc.b",      0x28705013, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  X(rev8,       "rev8",       0x6b805013, 0xfff0707f, kNone,   "d,s",       Zbb,      F_RD) \
+  /* Zbs: single-bit instructions (the bit index is rs2 or shamt, mod 64) */ \
+  X(bclr,       "bclr",       0x48001033, 0xfe00707f, kNone,   "d,s,t",     Zbs,      F_RD) \
+  X(bclri,      "bclri",      0x48001013, 0xfc00707f, kShamt6, "d,s,i",     Zbs,      F_RD) \
+  X(bext,       "bext",       0x48005033, 0xfe00707f, kNone,   "d,s,t",     Zbs,      F_RD) \
+  X(bexti,      "bexti",      0x48005013, 0xfc00707f, kShamt6, "d,s,i",     Zbs,      F_RD) \
+  X(binv,       "binv",       0x68001033, 0xfe00707f, kNone,   "d,s,t",     Zbs,      F_RD) \
+  X(binvi,      "binvi",      0x68001013, 0xfc00707f, kShamt6, "d,s,i",     Zbs,      F_RD) \
+  X(bset,       "bset",       0x28001033, 0xfe00707f, kNone,   "d,s,t",     Zbs,      F_RD) \
+  X(bseti,      "bseti",      0x28001013, 0xfc00707f, kShamt6, "d,s,i",     Zbs,      F_RD) \
+  /* Zicond: integer conditional operations */ \
+  X(czero_eqz,  "czero.eqz",  0x0e005033, 0xfe00707f, kNone,   "d,s,t",     Zicond,   F_RD) \
+  X(czero_nez,  "czero.nez",  0x0e007033, 0xfe00707f, kNone,   "d,s,t",     Zicond,   F_RD) \
   /* A */ \
   X(lr_w,       "lr.w",       0x1000202f, 0xf9f0707f, kNone,   "a,d,(s)",   A,        F_LD|F_W4|F_SIGNED|F_RD|F_TRAP) \
   X(sc_w,       "sc.w",       0x1800202f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_ST|F_W4|F_RD|F_TRAP) \

@@ -51,7 +51,7 @@ Block* Hart::build_block(uint64_t va, const uint8_t* host) {
       }
       raw = load_le<uint32_t>(host + (offset - (va & 0xfff)));
     }
-    DecodedInsn d = decode(raw);
+    DecodedInsn d = decode(raw, extensions_);
     insns.push_back(d);
     const unsigned at = offset;
     offset += d.len;
@@ -155,7 +155,7 @@ ExecStatus Hart::exec_one() {
       raw = load_le<uint32_t>(host);
     }
   }
-  const DecodedInsn d = decode(raw);
+  const DecodedInsn d = decode(raw, extensions_);
   const ExecStatus s = d.fn(*this, d);
   if (s == ExecStatus::kNext) pc += d.len;
   if (s != ExecStatus::kTrap) ++instret;

@@ -93,7 +93,7 @@ bool has_emitter(Op op) {
     case Op::divuw:
     case Op::remw:
     case Op::remuw: return true;
-    default: return false;
+    default: return has_bitmanip_emitter(op);
   }
 }
 
@@ -112,7 +112,7 @@ bool Emitter::emit(const DecodedInsn& d) {
     ++retired_;
     return true;
   }
-  const bool done = emit_alu(d) || emit_alu_w(d) || emit_muldiv(d);
+  const bool done = emit_alu(d) || emit_alu_w(d) || emit_muldiv(d) || emit_bitmanip(d);
   if (done) ++retired_;
   return done;
 }

@@ -3,6 +3,7 @@
 #include "cpu/riscv/jit/emitter.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/hart.hpp"
@@ -25,6 +26,10 @@ HelperKind helper_kind(Op op) {
     case Ext::D: return HelperKind::kFloat;
     case Ext::A: return HelperKind::kAtomic;
     case Ext::Zicsr: return HelperKind::kCsr;
+    case Ext::Zba:
+    case Ext::Zbb:
+    case Ext::Zbs:
+    case Ext::Zicond: return HelperKind::kInteger;
     case Ext::RV64I:
     case Ext::M:
       return op == Op::ecall || op == Op::ebreak ? HelperKind::kSystem : HelperKind::kInteger;
@@ -208,16 +213,17 @@ void Emitter::allocate(const DecodedInsn* begin, const DecodedInsn* end) {
   for (const DecodedInsn* d = begin; d != end; ++d) {
     if (!has_emitter(d->op)) continue;
     const unsigned weight = 1U << (3 * std::min(depth_[static_cast<size_t>(d - begin)], 3U));
-    // The integer registers it reads: by its immediate's format (U and J read none, I and
-    // shifts no rs2); an FP instruction reads an integer register only as an address.
+    // The integer registers it reads: by its immediate's format (U and J read none) for rs1,
+    // and for rs2 by its operands ('t' is an integer rs2: not in the I-type and one-operand
+    // rows, whose rs2 field is part of the encoding); an FP instruction reads an integer
+    // register only as an address.
     const InsnInfo& info = insn_info(d->op);
     const bool fp = info.ext == Ext::F || info.ext == Ext::D;
     const bool reads_rs1 = info.imm != ImmKind::kU && info.imm != ImmKind::kJ &&
                            (!fp || is_load(d->op) || is_store(d->op));
-    const bool reads_rs2 =
-        (info.imm == ImmKind::kNone && !fp) || info.imm == ImmKind::kS || info.imm == ImmKind::kB;
+    const bool reads_rs2 = std::strchr(info.operands, 't') != nullptr;
     if (reads_rs1) uses[d->rs1 & 31] += weight;
-    if (reads_rs2 && !(fp && is_store(d->op))) uses[d->rs2 & 31] += weight;
+    if (reads_rs2) uses[d->rs2 & 31] += weight;
     if (writes_int_rd(d->op) && d->rd != kZeroSink) uses[d->rd] += weight;
   }
   uses[0] = 0;

@@ -1,6 +1,7 @@
 // The translator's code generator for one block: where the guest state lives (offsets into
 // HartState through rbx), how pc and instret are brought up to date lazily, and the emitters
-// for each kind of instruction (emit_int.cpp, emit_mem.cpp, emitter.cpp).
+// for each kind of instruction (emit_int.cpp, emit_bitmanip.cpp, emit_mem.cpp, emit_fp.cpp,
+// emitter.cpp).
 #pragma once
 
 #define XBYAK_NO_OP_NAMES  // and(), or(), xor() would clash with the alternative tokens
@@ -207,6 +208,11 @@ class Emitter : public Xbyak::CodeGenerator {
   bool emit_muldiv(const DecodedInsn& d);
   void emit_div(const DecodedInsn& d, bool is_word, bool is_signed, bool remainder);
   bool emit_control(const DecodedInsn& d);
+  // Zba, Zbb and Zicond (emit_bitmanip.cpp): the ops has_bitmanip_emitter() names.
+  bool emit_bitmanip(const DecodedInsn& d);
+  void emit_shift_add(const DecodedInsn& d);
+  void emit_select(const DecodedInsn& d);
+  void emit_unary(const DecodedInsn& d);
   // After a branch's compare: a jump to `to` when it is taken (or, `taken` false, when not).
   void jump_if(Op op, bool taken, Xbyak::Label& to);
   bool emit_load(const DecodedInsn& d);
@@ -252,6 +258,8 @@ HelperKind helper_kind(Op op);
 // Whether the translator has a native emitter for `op` (the rest run their semantics). The FP
 // arithmetic emitters need round-to-nearest-even (by the instruction or frm at run time).
 bool has_emitter(Op op);
+// The part of has_emitter() for Zba, Zbb, Zbs and Zicond (emit_bitmanip.cpp).
+bool has_bitmanip_emitter(Op op);
 // Whether the host has FMA (fmul and fdiv find their inexact flag with it).
 bool host_has_fma();
 
