@@ -5,9 +5,6 @@
  * faulting part). Misaligned LR/SC/AMOs trap: rv64ua.S. */
 #include "test_macros.h"
 
-#define PTE_LEAF(pa, flags) ((((pa) >> 12) << 10) | (flags))
-#define RWXAD (PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
-
 TEST_BEGIN
 
   /* Every offset of every width, loads. mbuf holds bytes 0x00, 0x81, 0x02,

@@ -140,6 +140,30 @@
 #define PTE_A (1 << 6)
 #define PTE_D (1 << 7)
 
+/* Page tables: a leaf PTE for physical address `pa`, and every permission
+ * with A and D set. */
+#define PTE_LEAF(pa, flags) ((((pa) >> 12) << 10) | (flags))
+#define RWXAD (PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
+
+/* table[index] = a pointer to the next-level table `next`. */
+#define SET_TABLE(table, index, next) \
+  la t5, next;                        \
+  srli t5, t5, 12;                    \
+  slli t5, t5, 10;                    \
+  ori t5, t5, PTE_V;                  \
+  la t6, table + 8 * (index);         \
+  sd t5, 0(t6)
+
+/* satp = `mode` (SATP_MODE_SV39 or SATP_MODE_SV48) with root table `root`,
+ * and a fence. */
+#define SATP_FOR(mode, root) \
+  la t5, root;               \
+  srli t5, t5, 12;           \
+  li t6, mode;               \
+  or t5, t5, t6;             \
+  csrw satp, t5;             \
+  sfence.vma
+
 #define PMP_R 0x01
 #define PMP_W 0x02
 #define PMP_X 0x04

@@ -21,24 +21,12 @@
 #define VA_GIGA_MISALIGNED 0xc0000000 /* L2[3]: 1 GiB page at 0x80200000 */
 #define VA_NONCANONICAL 0x0000004000000000 /* bit 38 set, 63:39 clear */
 
-#define PTE_LEAF(pa, flags) ((((pa) >> 12) << 10) | (flags))
-#define RWXAD (PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
-
 /* table[index] = a leaf PTE for physical address `pa`. */
 #define SET_LEAF(table, index, pa, flags) \
   li t5, PTE_LEAF(pa, flags);             \
   la t6, table + 8 * (index);             \
   sd t5, 0(t6);                           \
   sfence.vma
-
-/* table[index] = a pointer to `next`. */
-#define SET_TABLE(table, index, next) \
-  la t5, next;                        \
-  srli t5, t5, 12;                    \
-  slli t5, t5, 10;                    \
-  ori t5, t5, PTE_V;                  \
-  la t6, table + 8 * (index);         \
-  sd t5, 0(t6)
 
 /* a0 = table[index] */
 #define GET_PTE(table, index) \

@@ -20,34 +20,15 @@
 #define VA_HIGH 0xffff800000000000    /* L3[256]: canonical, upper half */
 #define VA_NONCANONICAL 0x0000800000000000 /* bit 47 set, 63:48 clear */
 
-#define PTE_LEAF(pa, flags) ((((pa) >> 12) << 10) | (flags))
-#define RWXAD (PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
-
 #define SET_LEAF(table, index, pa, flags) \
   li t5, PTE_LEAF(pa, flags);             \
   la t6, table + 8 * (index);             \
   sd t5, 0(t6);                           \
   sfence.vma
 
-#define SET_TABLE(table, index, next) \
-  la t5, next;                        \
-  srli t5, t5, 12;                    \
-  slli t5, t5, 10;                    \
-  ori t5, t5, PTE_V;                  \
-  la t6, table + 8 * (index);         \
-  sd t5, 0(t6)
-
 #define GET_PTE(table, index) \
   la t6, table + 8 * (index); \
   ld a0, 0(t6)
-
-#define SATP_FOR(mode, root) \
-  la t5, root;               \
-  srli t5, t5, 12;           \
-  li t6, mode;               \
-  or t5, t5, t6;             \
-  csrw satp, t5;             \
-  sfence.vma
 
 TEST_BEGIN
 
