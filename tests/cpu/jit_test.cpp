@@ -147,6 +147,30 @@ TEST_P(BothEngines, ALoopAcrossAPageEndRunsItsStraddlingInstructionWithoutTheRun
   if (GetParam() == Engine::kJit) { EXPECT_LT(m.hart.jit_stats().unchained_exits, 2000U); }
 }
 
+TEST_P(BothEngines, CsrAccessesStayInTheBlockUntilOneEnablesAPendingInterrupt) {
+  const uint64_t base = TestMachine::kRamBase;
+  // a1 = 1000; loop: csrw mscratch, a1; csrr a2, mscratch; a0 += a2; a1 -= 1; bnez a1, loop
+  // csrsi mstatus, MIE (SSIP is pending and enabled: the trap comes before the next one);
+  // a3 = 1; handler: j .
+  const uint64_t handler = m.program(
+      base, {enc::addi(a1, zero, 1000), enc::csrrw(zero, kMscratch, a1),
+             enc::csrrs(a2, kMscratch, zero), enc::add(a0, a0, a2), enc::addi(a1, a1, -1),
+             enc::bne(a1, zero, -16), enc::csrrsi(zero, kMstatus, 8), enc::addi(a3, zero, 1)});
+  m.program(handler, {enc::jal(zero, 0)});
+  m.set_csr(kMtvec, handler);
+  m.set_csr(kMie, 2);  // SSIE
+  m.set_csr(kMip, 2);  // SSIP
+  std::atomic<bool> stop{false};
+  EXPECT_EQ(m.hart.run(stop, [&] { stop.store(m.hart.pc == handler); }), StopReason::kRequested);
+  EXPECT_EQ(m.hart.pc, handler);
+  EXPECT_EQ(m.hart.x[a0], 500500U);
+  EXPECT_EQ(m.hart.x[a3], 0U);
+  EXPECT_EQ(m.csr(kMepc), base + 7 * 4);
+  EXPECT_EQ(m.csr(kMcause), (1ULL << 63) | 1U);
+  // Reading and writing mscratch needs no look from the run loop: the loop stays translated.
+  if (GetParam() == Engine::kJit) { EXPECT_LT(m.hart.jit_stats().unchained_exits, 20U); }
+}
+
 TEST_P(BothEngines, ALoopThatChainsToItselfStillSeesAStopRequest) {
   m.program(TestMachine::kRamBase, {enc::jal(zero, 0)});  // j .
   run_for_50ms(m);

@@ -55,6 +55,32 @@ void Hart::set_mstatus(uint64_t v) {
   update_modes();
 }
 
+bool Hart::csr_write_ends_block(uint16_t csr, uint64_t mstatus_before) const {
+  // A write that may have made an interrupt deliverable, or changed how the next instructions
+  // are fetched or how addresses translate, ends the block so that the run loop looks. The
+  // rest (scratch, epc, cause, tval, tvec, the FP and counter CSRs, which the engines read
+  // when they use them) let it go on: Linux's system call path makes a dozen CSR accesses,
+  // and each was a trip through the run loop.
+  switch (csr) {
+    case kSstatus:
+    case kMstatus: {
+      const uint64_t enabled = mstatus_ & ~mstatus_before & (mstatus::kMIE | mstatus::kSIE);
+      const uint64_t modes = (mstatus_ ^ mstatus_before) &
+                             (mstatus::kMPRV | mstatus::kSUM | mstatus::kMXR | mstatus::kMPP);
+      return enabled != 0 || modes != 0;
+    }
+    case kSie:
+    case kSip:
+    case kMie:
+    case kMip:
+    case kMideleg:
+    case kStimecmp:
+    case kMenvcfg:
+    case kSatp: return true;
+    default: return csr >= kPmpcfg0 && csr <= kPmpaddr63;  // pmpcfg0-15, then pmpaddr0-63
+  }
+}
+
 // Sstc: S-mode reaches stimecmp only with menvcfg.STCE and mcounteren.TM set.
 bool Hart::stimecmp_accessible() const {
   if (!sstc_) return false;

@@ -108,6 +108,8 @@ class Hart : public HartState {
   // --- CSRs (csr.cpp); false = illegal instruction ---
   bool csr_read(uint16_t csr, uint64_t& value);
   bool csr_write(uint16_t csr, uint64_t value);
+  // After a write to `csr` (mstatus was `mstatus_before`): must the running block end?
+  bool csr_write_ends_block(uint16_t csr, uint64_t mstatus_before) const;
   bool csr_accessible(uint16_t csr, bool write) const;
 
   // --- privileged instructions (trap.cpp) ---

@@ -109,12 +109,12 @@ inline constexpr uint32_t kBranch = 1u << 11;
   /* Zifencei */ \
   X(fence_i,    "fence.i",    0x0000100f, 0x0000707f, kNone,   "",          Zifencei, F_END) \
   /* Zicsr */ \
-  X(csrrw,      "csrrw",      0x00001073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_END|F_TRAP) \
-  X(csrrs,      "csrrs",      0x00002073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_END|F_TRAP) \
-  X(csrrc,      "csrrc",      0x00003073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_END|F_TRAP) \
-  X(csrrwi,     "csrrwi",     0x00005073, 0x0000707f, kCsr,    "d,c,z",     Zicsr,    F_RD|F_END|F_TRAP) \
-  X(csrrsi,     "csrrsi",     0x00006073, 0x0000707f, kCsr,    "d,c,z",     Zicsr,    F_RD|F_END|F_TRAP) \
-  X(csrrci,     "csrrci",     0x00007073, 0x0000707f, kCsr,    "d,c,z",     Zicsr,    F_RD|F_END|F_TRAP) \
+  X(csrrw,      "csrrw",      0x00001073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_TRAP) \
+  X(csrrs,      "csrrs",      0x00002073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_TRAP) \
+  X(csrrc,      "csrrc",      0x00003073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_TRAP) \
+  X(csrrwi,     "csrrwi",     0x00005073, 0x0000707f, kCsr,    "d,c,z",     Zicsr,    F_RD|F_TRAP) \
+  X(csrrsi,     "csrrsi",     0x00006073, 0x0000707f, kCsr,    "d,c,z",     Zicsr,    F_RD|F_TRAP) \
+  X(csrrci,     "csrrci",     0x00007073, 0x0000707f, kCsr,    "d,c,z",     Zicsr,    F_RD|F_TRAP) \
   /* Privileged */ \
   X(sret,       "sret",       0x10200073, 0xffffffff, kNone,   "",          Priv,     F_END|F_TRAP) \
   X(mret,       "mret",       0x30200073, 0xffffffff, kNone,   "",          Priv,     F_END|F_TRAP) \

@@ -22,6 +22,7 @@ ExecStatus run(Hart& h, const DecodedInsn& d) {
   uint64_t old = 0;
   if (reads && !h.csr_read(csr, old)) return h.illegal(d);
   const uint64_t value_read = old;
+  const uint64_t status_before = h.mstatus();
   if (writes) {
     // Read-modify-write of mip works on the software-writable bits as they are, not on the
     // value read (which ORs in the PLIC's SEIP line): otherwise OpenSBI's "csrs mip, STIP"
@@ -33,7 +34,7 @@ ExecStatus run(Hart& h, const DecodedInsn& d) {
     if (!h.csr_write(csr, next)) return h.illegal(d);
   }
   WRITE_RD(value_read);
-  // CSR writes can enable interrupts, change translation or the FP state: leave the block.
+  if (!writes || !h.csr_write_ends_block(csr, status_before)) return ExecStatus::kNext;
   h.pc += d.len;
   return ExecStatus::kBreak;
 }
