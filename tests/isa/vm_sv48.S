@@ -6,6 +6,7 @@
  * Test code and data are identity-mapped by a 1 GiB page (VA = PA from
  * 0x80000000); faults arrive in M-mode. */
 #include "test_macros.h"
+#include "vm_macros.h"
 
 #define DATA_4K 0x80400000
 #define DATA_2M 0x80600000
@@ -19,35 +20,6 @@
 #define VA_MEGA_MISALIGNED 0x400000   /* L1[2]: 2 MiB page at DATA_2M + 4 KiB */
 #define VA_HIGH 0xffff800000000000    /* L3[256]: canonical, upper half */
 #define VA_NONCANONICAL 0x0000800000000000 /* bit 47 set, 63:48 clear */
-
-#define PTE_LEAF(pa, flags) ((((pa) >> 12) << 10) | (flags))
-#define RWXAD (PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
-
-#define SET_LEAF(table, index, pa, flags) \
-  li t5, PTE_LEAF(pa, flags);             \
-  la t6, table + 8 * (index);             \
-  sd t5, 0(t6);                           \
-  sfence.vma
-
-#define SET_TABLE(table, index, next) \
-  la t5, next;                        \
-  srli t5, t5, 12;                    \
-  slli t5, t5, 10;                    \
-  ori t5, t5, PTE_V;                  \
-  la t6, table + 8 * (index);         \
-  sd t5, 0(t6)
-
-#define GET_PTE(table, index) \
-  la t6, table + 8 * (index); \
-  ld a0, 0(t6)
-
-#define SATP_FOR(mode, root) \
-  la t5, root;               \
-  srli t5, t5, 12;           \
-  li t6, mode;               \
-  or t5, t5, t6;             \
-  csrw satp, t5;             \
-  sfence.vma
 
 TEST_BEGIN
 

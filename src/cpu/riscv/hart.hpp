@@ -136,6 +136,14 @@ class Hart : public HartState {
     }
     return store_slow(va, &value, sizeof(T));
   }
+  // Zicbom, Zicboz (csr.cpp): whether the current mode may run a cache-block operation whose
+  // menvcfg/senvcfg enable is `field` (CBIE, CBCFE, CBZE); M-mode always may.
+  bool cbo_enabled(uint64_t field) const;
+  // (mmu.cpp) cbo.clean/flush/inval: the block holding va may be accessed (a load or a store may
+  // reach it), else a store page or access fault; false = trap entered.
+  bool cbo_access(uint64_t va);
+  // cbo.zero: zero the block holding va, as a store would write it; false = trap entered.
+  bool cbo_zero(uint64_t va);
   // Host pointer for an aligned atomic access at va (AMO, LR/SC); nullptr = trap entered.
   uint8_t* amo_ptr(uint64_t va, unsigned size, bool is_load_reserved);
   bool mmio_load(uint64_t pa, unsigned size, uint64_t& value, uint64_t va);
@@ -260,7 +268,9 @@ class Hart : public HartState {
   bool store_slow(uint64_t va, const void* in, unsigned size);
   bool access_page(uint64_t va, Access acc, uint64_t& pa);
   void fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned level);
-  bool walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& level);
+  // `report` is the access whose fault a failed walk raises (cache-block operations check
+  // `acc` = kRead and fault as stores).
+  bool walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, unsigned& level);
   Exception page_fault(Access acc) const;
   Exception access_fault(Access acc) const;
   bool pmp_page_uniform(uint64_t page_pa, Access acc, Priv p) const;
@@ -280,6 +290,7 @@ class Hart : public HartState {
   uint64_t counter_value(bool instret_counter) const;
   bool counter_accessible(uint16_t csr) const;
   bool stimecmp_accessible() const;
+  uint64_t envcfg_written(uint64_t old, uint64_t v, bool machine) const;
 
   // The jump cache (HartState::jump_cache) maps (virtual pc, privilege) to block.
   // pc with the privilege folded into bits 63:62. Flipping those bits of a canonical Sv39/Sv48

@@ -209,11 +209,12 @@ bool Hart::write_pmpaddr(unsigned index, uint64_t value) {
 
 // ---- translation ----
 
-bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& leaf_level) {
+bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa,
+                unsigned& leaf_level) {
   const uint64_t mode = satp_ >> 60;
   const unsigned levels = mode == kSatpModeSv39 ? 3 : 4;
   const unsigned va_bits = 12 + 9 * levels;
-  if (static_cast<uint64_t>(sext(va, va_bits)) != va) return raise(page_fault(acc), va), false;
+  if (static_cast<uint64_t>(sext(va, va_bits)) != va) return raise(page_fault(report), va), false;
 
   for (;;) {  // restarts only when another hart changed a PTE under us
     uint64_t table = (satp_ & pte::kPpnMask) << 12;
@@ -221,24 +222,24 @@ bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& leaf_le
       const uint64_t pte_addr = table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
       uint8_t* host = bus_.host_ptr(pte_addr, 8);
       if (host == nullptr || !pmp_allows(pte_addr, 8, Access::kRead, Priv::kS)) {
-        return raise(access_fault(acc), va), false;
+        return raise(access_fault(report), va), false;
       }
       auto* slot = reinterpret_cast<uint64_t*>(host);
       uint64_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
       if (!(e & pte::kV) || (!(e & pte::kR) && (e & pte::kW)) || (e & pte::kReservedHigh)) {
-        return raise(page_fault(acc), va), false;
+        return raise(page_fault(report), va), false;
       }
       const uint64_t ppn = (e >> 10) & pte::kPpnMask;
       if (!(e & (pte::kR | pte::kX))) {  // pointer to the next level
-        if (level == 0) return raise(page_fault(acc), va), false;
+        if (level == 0) return raise(page_fault(report), va), false;
         table = ppn << 12;
         continue;
       }
       // Leaf: permissions.
-      if (p == Priv::kU && !(e & pte::kU)) return raise(page_fault(acc), va), false;
+      if (p == Priv::kU && !(e & pte::kU)) return raise(page_fault(report), va), false;
       if (p == Priv::kS && (e & pte::kU) &&
           (acc == Access::kFetch || !(mstatus_ & mstatus::kSUM))) {
-        return raise(page_fault(acc), va), false;
+        return raise(page_fault(report), va), false;
       }
       bool ok = false;
       switch (acc) {
@@ -248,17 +249,17 @@ bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& leaf_le
           break;
         case Access::kWrite: ok = e & pte::kW; break;
       }
-      if (!ok) return raise(page_fault(acc), va), false;
+      if (!ok) return raise(page_fault(report), va), false;
       const unsigned shift = 9 * static_cast<unsigned>(level);
       if (shift != 0 && (ppn & ((1ULL << shift) - 1)) != 0) {  // misaligned superpage
-        return raise(page_fault(acc), va), false;
+        return raise(page_fault(report), va), false;
       }
       // The hardware keeps A and D up to date (the privileged spec allows either this or a
       // page fault; Linux handles both). The update is atomic with respect to other harts.
       const uint64_t need = pte::kA | (acc == Access::kWrite ? pte::kD : 0);
       if ((e & need) != need) {
         if (!pmp_allows(pte_addr, 8, Access::kWrite, Priv::kS)) {
-          return raise(access_fault(acc), va), false;
+          return raise(access_fault(report), va), false;
         }
         if (!__atomic_compare_exchange_n(slot, &e, e | need, false, __ATOMIC_ACQ_REL,
                                          __ATOMIC_ACQUIRE)) {
@@ -285,7 +286,7 @@ bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, unsigned& level) {
     pa = va;
     return true;
   }
-  return walk(va, acc, p, pa, level);
+  return walk(va, acc, acc, p, pa, level);
 }
 
 bool Hart::access_page(uint64_t va, Access acc, uint64_t& pa) {
@@ -405,6 +406,48 @@ bool Hart::store_slow(uint64_t va, const void* in, unsigned size) {
   uint64_t value = 0;
   std::memcpy(&value, in, size);
   return mmio_store(pa, size, value, va);
+}
+
+// ---- cache-block operations (Zicbom, Zicboz) ----
+
+// Spike and QEMU check the block's first byte and report the block's address in xtval; so does
+// this. A block never straddles a page, so one translation covers it.
+bool Hart::cbo_access(uint64_t va) {
+  const uint64_t block = va & ~(kCacheBlockSize - 1);
+  const Priv p = data_priv();
+  uint64_t pa = block;
+  unsigned level = 0;
+  // A load may reach every page a store may (W without R is reserved), so "a load or a store
+  // may" is "a load may"; the fault is a store's all the same (the CMO specification's rule).
+  if (p != Priv::kM && (satp_ >> 60) != kSatpModeBare &&
+      !walk(block, Access::kRead, Access::kWrite, p, pa, level)) {
+    return false;
+  }
+  if (!pmp_allows(pa, kCacheBlockSize, Access::kRead, p)) {
+    return raise(Exception::kStoreAccessFault, block), false;
+  }
+  return true;
+}
+
+bool Hart::cbo_zero(uint64_t va) {
+  const uint64_t block = va & ~(kCacheBlockSize - 1);
+  uint64_t pa = 0;
+  if (!access_page(block, Access::kWrite, pa)) return false;
+  const MemoryRegion* r = bus_.find_memory(pa, kCacheBlockSize);
+  // Device registers are not cacheable memory (their PMA rules cbo.zero out, as it does AMOs):
+  // an access fault, which the specification allows.
+  if (r == nullptr || !r->writable ||
+      !pmp_allows(pa, kCacheBlockSize, Access::kWrite, data_priv())) {
+    return raise(Exception::kStoreAccessFault, block), false;
+  }
+  uint8_t* host = r->host + (pa - r->base);
+  // As store_slow: zeroed first, then the code caches told (a page of code drops its blocks).
+  std::memset(host, 0, kCacheBlockSize);
+  if (code_.is_code_page(reinterpret_cast<uint64_t>(host))) {
+    code_.invalidate(reinterpret_cast<uint64_t>(host), kCacheBlockSize);
+    stop_block = true;
+  }
+  return true;
 }
 
 uint8_t* Hart::amo_ptr(uint64_t va, unsigned size, bool is_load_reserved) {

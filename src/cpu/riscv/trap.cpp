@@ -57,7 +57,11 @@ void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
   // time readable from U-mode (the vDSO's rdtime), as Linux's SBI PMU driver sets it under
   // OpenSBI; the builtin SBI has no PMU extension, so nothing in the kernel would.
   scounteren_ = 0x2;
-  menvcfg_ = envcfg::kFIOM | (sstc_ ? envcfg::kSTCE : 0);
+  // OpenSBI also lets S and U use the cache-block operations the hart has (cbo.inval as an
+  // invalidation).
+  menvcfg_ = envcfg_written(
+      0, envcfg::kFIOM | envcfg::kSTCE | envcfg::kCBIEInvalidate | envcfg::kCBCFE | envcfg::kCBZE,
+      true);
   pmpaddr_[0] = (1ULL << 54) - 1;
   pmpcfg_[0] = 0x1f;  // NAPOT, R W X
   pmp_active_ = true;

@@ -1,0 +1,47 @@
+/*
+ * Page-table helpers shared by the paging tests (vm_*.S), after test_macros.h. The tables are
+ * .bss pages of the test; t4 (SET_16), t5 and t6 are scratch.
+ */
+#ifndef VESSEL_ISA_VM_MACROS_H
+#define VESSEL_ISA_VM_MACROS_H
+
+#define PTE_LEAF(pa, flags) ((((pa) >> 12) << 10) | (flags))
+#define RWXAD (PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
+
+/* table[index] = a leaf PTE for physical address `pa`. */
+#define SET_LEAF(table, index, pa, flags) \
+  li t5, PTE_LEAF(pa, flags);             \
+  la t6, table + 8 * (index);             \
+  sd t5, 0(t6);                           \
+  sfence.vma
+
+/* table[index] = a pointer to `next`. */
+#define SET_TABLE(table, index, next) \
+  la t5, next;                        \
+  srli t5, t5, 12;                    \
+  slli t5, t5, 10;                    \
+  ori t5, t5, PTE_V;                  \
+  la t6, table + 8 * (index);         \
+  sd t5, 0(t6)
+
+/* a0 = table[index] */
+#define GET_PTE(table, index) \
+  la t6, table + 8 * (index); \
+  ld a0, 0(t6)
+
+#define SATP_FOR(mode, root) \
+  la t5, root;               \
+  srli t5, t5, 12;           \
+  li t6, mode;               \
+  or t5, t5, t6;             \
+  csrw satp, t5;             \
+  sfence.vma
+
+#define SET_MSTATUS(bits) \
+  li t6, bits;            \
+  csrs mstatus, t6
+#define CLEAR_MSTATUS(bits) \
+  li t6, bits;              \
+  csrc mstatus, t6
+
+#endif
