@@ -51,11 +51,20 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc) {
       {"zbs", rv::Ext::Zbs},
       {"zkt", rv::Ext::Zkt},
   };
+  // After sstc.
+  static constexpr Entry kS[] = {
+      {"svinval", rv::Ext::Svinval},
+      {"svnapot", rv::Ext::Svnapot},
+      {"svpbmt", rv::Ext::Svpbmt},
+  };
   std::vector<std::string> out;
   for (const Entry& e : kZ) {
     if (!e.optional || (extensions & rv::ext_bit(*e.optional)) != 0) out.emplace_back(e.name);
   }
   if (sstc) out.emplace_back("sstc");
+  for (const Entry& e : kS) {
+    if ((extensions & rv::ext_bit(*e.optional)) != 0) out.emplace_back(e.name);
+  }
   return out;
 }
 

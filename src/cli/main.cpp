@@ -71,6 +71,9 @@ constexpr CpuFeature kCpuFeatures[] = {
     {"zicboz", vessel::rv::ext_bit(vessel::rv::Ext::Zicboz)},
     {"zihintntl", vessel::rv::ext_bit(vessel::rv::Ext::Zihintntl)},
     {"zkt", vessel::rv::ext_bit(vessel::rv::Ext::Zkt)},
+    {"svinval", vessel::rv::ext_bit(vessel::rv::Ext::Svinval)},
+    {"svnapot", vessel::rv::ext_bit(vessel::rv::Ext::Svnapot)},
+    {"svpbmt", vessel::rv::ext_bit(vessel::rv::Ext::Svpbmt)},
 };
 
 std::string known_cpu_features() {

@@ -501,7 +501,7 @@ class Tester:
                 return
             isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
             isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
-            if not isa_on.endswith("_sstc") or "sstc" in isa_off:
+            if "_sstc" not in isa_on or "sstc" in isa_off:
                 problems.append(f"  riscv,isa with Sstc {isa_on!r}, without {isa_off!r}")
             ext_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or ""
             if "sstc" in ext_off.split():
@@ -517,7 +517,7 @@ class Tester:
                 return
             isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
             want = ("rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl"
-                    "_zihintpause_zca_zcd_zba_zbb_zbs_zkt_sstc")
+                    "_zihintpause_zca_zcd_zba_zbb_zbs_zkt_sstc_svinval_svnapot_svpbmt")
             if isa_on != want:
                 problems.append(f"  riscv,isa is {isa_on!r}, want {want!r}")
             isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
@@ -534,7 +534,8 @@ class Tester:
 
         def rva22_toggle(problems):
             # Zicbom, Zicbop and Zicboz carry their 64-byte block sizes; off, those go too.
-            names = {"zicbom", "zicbop", "zicboz", "zihintntl", "zkt"}
+            names = {"zicbom", "zicbop", "zicboz", "zihintntl", "zkt", "svinval", "svnapot",
+                     "svpbmt"}
             on = self.dump("rva22-on", ["--kernel", kernel], problems)
             off = self.dump("rva22-off", ["--kernel", kernel, "--cpu-features",
                                           ",".join("-" + n for n in sorted(names))], problems)

@@ -177,10 +177,25 @@ TEST(InsnTable, BlocksEndAtJumpsAndSystemInstructionsAndGoOnPastBranches) {
   EXPECT_FALSE(is_branch(Op::kIllegal));
   // The list the interpreter ended blocks at before the flags column existed, less the
   // branches.
-  const std::set<Op> ends = {Op::jal,     Op::jalr,   Op::ecall,      Op::ebreak,
-                             Op::fence_i, Op::csrrw,  Op::csrrs,      Op::csrrc,
-                             Op::csrrwi,  Op::csrrsi, Op::csrrci,     Op::sret,
-                             Op::mret,    Op::wfi,    Op::sfence_vma, Op::kIllegal};
+  const std::set<Op> ends = {Op::jal,
+                             Op::jalr,
+                             Op::ecall,
+                             Op::ebreak,
+                             Op::fence_i,
+                             Op::csrrw,
+                             Op::csrrs,
+                             Op::csrrc,
+                             Op::csrrwi,
+                             Op::csrrsi,
+                             Op::csrrci,
+                             Op::sret,
+                             Op::mret,
+                             Op::wfi,
+                             Op::sfence_vma,
+                             Op::kIllegal,
+                             Op::sinval_vma,
+                             Op::sfence_w_inval,
+                             Op::sfence_inval_ir};
   for (unsigned k = 0; k < kNumOps; ++k) {
     const Op op = static_cast<Op>(k);
     EXPECT_EQ(ends_block(op), ends.contains(op)) << (k < n ? t[k].mnemonic : "kIllegal");

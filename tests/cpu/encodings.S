@@ -289,6 +289,11 @@
 	prefetch.w	2016(t6)
 	prefetch.r	-2048(zero)
 	ori	zero, a0, 2
+# ---- Svinval ----
+	sinval.vma	a0, a1
+	sinval.vma	zero, zero
+	sfence.w.inval
+	sfence.inval.ir
 
 # ---- RV64C: each compressed instruction, then its expansion ----
 	.macro	pair16 c:vararg

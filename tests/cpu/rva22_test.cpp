@@ -15,7 +15,8 @@ namespace {
 
 using namespace test;
 
-constexpr Ext kNew[] = {Ext::Zicbom, Ext::Zicboz, Ext::Zicbop, Ext::Zihintntl, Ext::Zkt};
+constexpr Ext kNew[] = {Ext::Zicbom, Ext::Zicboz,  Ext::Zicbop,  Ext::Zihintntl,
+                        Ext::Zkt,    Ext::Svinval, Ext::Svnapot, Ext::Svpbmt};
 
 constexpr uint32_t cbo(unsigned function, unsigned rs1) {
   return 0x0000200f | function << 20 | rs1 << 15;
@@ -44,7 +45,8 @@ TEST(Rva22Extensions, ARowOfAnExtensionTurnedOffDecodesAsIllegal) {
       }
     }
   }
-  EXPECT_EQ(rows, 4U) << "cbo.inval, cbo.clean, cbo.flush (Zicbom), cbo.zero (Zicboz)";
+  EXPECT_EQ(rows, 4U + 3U) << "cbo.inval, cbo.clean, cbo.flush (Zicbom), cbo.zero (Zicboz), "
+                              "sinval.vma, sfence.w.inval, sfence.inval.ir (Svinval)";
   EXPECT_EQ(decode(cbo(kZero, a0)).op, Op::cbo_zero);
   EXPECT_EQ(decode(cbo(kInval, a0)).op, Op::cbo_inval);
   EXPECT_EQ(decode(cbo(3, a0)).op, Op::kIllegal) << "function 3 is reserved";

@@ -1,6 +1,6 @@
 /*
  * Page-table helpers shared by the paging tests (vm_*.S), after test_macros.h. The tables are
- * .bss pages of the test; t4 (SET_16), t5 and t6 are scratch.
+ * .bss pages of the test; t5 and t6 are scratch.
  */
 #ifndef VESSEL_ISA_VM_MACROS_H
 #define VESSEL_ISA_VM_MACROS_H
@@ -43,5 +43,16 @@
 #define CLEAR_MSTATUS(bits) \
   li t6, bits;              \
   csrc mstatus, t6
+
+/* The Sv39 tables the tests build: a .bss root, level-1 and level-0 table. */
+#define VM_SV39_TABLES \
+  .bss;                \
+  .balign 4096;        \
+  vm_l2:               \
+  .zero 4096;          \
+  vm_l1:               \
+  .zero 4096;          \
+  vm_l0:               \
+  .zero 4096
 
 #endif

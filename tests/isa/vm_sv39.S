@@ -335,11 +335,4 @@ vm_code:
   ret
   .balign 4096
 
-  .bss
-  .balign 4096
-vm_l2:
-  .zero 4096
-vm_l1:
-  .zero 4096
-vm_l0:
-  .zero 4096
+  VM_SV39_TABLES

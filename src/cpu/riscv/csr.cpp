@@ -56,12 +56,13 @@ void Hart::set_mstatus(uint64_t v) {
 }
 
 // menvcfg (machine) or senvcfg after writing v over old: the fields of the extensions this hart
-// has (STCE only in menvcfg). CBIE is WARL: its reserved value keeps the old one.
+// has (STCE and PBMTE only in menvcfg). CBIE is WARL: its reserved value keeps the old one.
 uint64_t Hart::envcfg_written(uint64_t old, uint64_t v, bool machine) const {
   uint64_t writable = envcfg::kFIOM;
   if (extensions_ & ext_bit(Ext::Zicbom)) writable |= envcfg::kCBIE | envcfg::kCBCFE;
   if (extensions_ & ext_bit(Ext::Zicboz)) writable |= envcfg::kCBZE;
   if (machine && sstc_) writable |= envcfg::kSTCE;
+  if (machine && (extensions_ & ext_bit(Ext::Svpbmt))) writable |= envcfg::kPBMTE;
   uint64_t next = (old & ~writable) | (v & writable);
   if ((next & envcfg::kCBIE) == envcfg::kCBIEReserved) {
     next = (next & ~envcfg::kCBIE) | (old & envcfg::kCBIE);

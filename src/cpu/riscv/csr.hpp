@@ -35,7 +35,8 @@ inline constexpr uint64_t kCBIEInvalidate = 3ULL << kCBIEShift;
 inline constexpr uint64_t kCBIEReserved = 2ULL << kCBIEShift;
 inline constexpr uint64_t kCBCFE = 1ULL << 6;
 inline constexpr uint64_t kCBZE = 1ULL << 7;
-inline constexpr uint64_t kSTCE = 1ULL << 63;  // Sstc: stimecmp drives STIP
+inline constexpr uint64_t kPBMTE = 1ULL << 62;  // Svpbmt: PTEs' PBMT bits are honoured
+inline constexpr uint64_t kSTCE = 1ULL << 63;   // Sstc: stimecmp drives STIP
 }  // namespace envcfg
 
 namespace mstatus {

@@ -1,5 +1,5 @@
-// The RV64GC instruction table, with Zba, Zbb, Zbs, Zicond, Zicbom and Zicboz: the single source
-// of truth for the decoder, the disassembler, the interpreter's dispatch and the translator.
+// The RV64GC instruction table, with Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz and Svinval: the one
+// source of truth for the decoder, the disassembler, the interpreter's dispatch and the translator.
 // Each row is
 //   X(id, mnemonic, match, mask, imm_kind, operands, extension, flags)
 // An instruction word w is this instruction when (w & mask) == match. No two rows overlap
@@ -25,7 +25,8 @@
 //   F_BR           a conditional branch: the block goes on past it, and is left where it is
 //                  taken (so a loop's test and the code after it share one block)
 //   F_TRAP         may raise an exception here: memory accesses, every F/D instruction (FS
-//                  off), ECALL/EBREAK, CSRs, xRET, WFI and SFENCE.VMA (privilege, TSR/TW/TVM),
+//                  off), ECALL/EBREAK, CSRs, xRET, WFI, SFENCE.VMA and Svinval's (privilege,
+//                  TSR/TW/TVM),
 //                  and the cache-block operations (menvcfg/senvcfg, faults); these are not
 //                  F_LD/F_ST, since they reach memory only through their semantics.
 //                  Jumps and branches never do: C is always on (misa is read-only), so no
@@ -131,6 +132,10 @@ inline constexpr uint32_t kBranch = 1u << 11;
   X(mret,       "mret",       0x30200073, 0xffffffff, kNone,   "",          Priv,     F_END|F_TRAP) \
   X(wfi,        "wfi",        0x10500073, 0xffffffff, kNone,   "",          Priv,     F_END|F_TRAP) \
   X(sfence_vma, "sfence.vma", 0x12000073, 0xfe007fff, kNone,   "s,t",       Priv,     F_END|F_TRAP) \
+  /* Svinval: sfence.vma split into the invalidation and the fences that order it */ \
+  X(sinval_vma, "sinval.vma", 0x16000073, 0xfe007fff, kNone,   "s,t",       Svinval,  F_END|F_TRAP) \
+  X(sfence_w_inval, "sfence.w.inval", 0x18000073, 0xffffffff, kNone, "",    Svinval,  F_END|F_TRAP) \
+  X(sfence_inval_ir, "sfence.inval.ir", 0x18100073, 0xffffffff, kNone, "",  Svinval,  F_END|F_TRAP) \
   /* M */ \
   X(mul,        "mul",        0x02000033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
   X(mulh,       "mulh",       0x02001033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
