@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstring>
+#include <utility>
 
 #include "board/boot_rom.hpp"
 #include "board/fdt.hpp"
@@ -25,23 +26,45 @@ constexpr uint64_t kMaxRam = 64ULL << 30;
 }  // namespace
 
 std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc) {
-  // Linux's order (arch/riscv/kernel/cpufeature.c, riscv_isa_ext); `optional` is the Ext
-  // that turns the entry off, none for what every configuration has.
+  // Linux's order (arch/riscv/kernel/cpufeature.c, riscv_isa_ext: the Z extensions, then the
+  // S ones), which is also the ISA string's canonical order; `optional` is the Ext that turns
+  // the entry off, none for what every configuration has. Linux 6.12 does not know zicbop yet
+  // and leaves it out of /proc/cpuinfo (later kernels list it between zicbom and zicboz).
   struct Entry {
     const char* name;
     std::optional<rv::Ext> optional;
   };
-  static constexpr Entry kOrder[] = {
-      {"zicntr", {}},        {"zicond", rv::Ext::Zicond}, {"zicsr", {}},
-      {"zifencei", {}},      {"zihintpause", {}},         {"zca", {}},
-      {"zcd", {}},           {"zba", rv::Ext::Zba},       {"zbb", rv::Ext::Zbb},
+  static constexpr Entry kZ[] = {
+      {"zicbom", rv::Ext::Zicbom},
+      {"zicbop", rv::Ext::Zicbop},
+      {"zicboz", rv::Ext::Zicboz},
+      {"zicntr", {}},
+      {"zicond", rv::Ext::Zicond},
+      {"zicsr", {}},
+      {"zifencei", {}},
+      {"zihintntl", rv::Ext::Zihintntl},
+      {"zihintpause", {}},
+      {"zca", {}},
+      {"zcd", {}},
+      {"zba", rv::Ext::Zba},
+      {"zbb", rv::Ext::Zbb},
       {"zbs", rv::Ext::Zbs},
+      {"zkt", rv::Ext::Zkt},
+  };
+  // After sstc.
+  static constexpr Entry kS[] = {
+      {"svinval", rv::Ext::Svinval},
+      {"svnapot", rv::Ext::Svnapot},
+      {"svpbmt", rv::Ext::Svpbmt},
   };
   std::vector<std::string> out;
-  for (const Entry& e : kOrder) {
+  for (const Entry& e : kZ) {
     if (!e.optional || (extensions & rv::ext_bit(*e.optional)) != 0) out.emplace_back(e.name);
   }
-  if (sstc) out.emplace_back("sstc");  // the S extensions come after the Z ones
+  if (sstc) out.emplace_back("sstc");
+  for (const Entry& e : kS) {
+    if ((extensions & rv::ext_bit(*e.optional)) != 0) out.emplace_back(e.name);
+  }
   return out;
 }
 
@@ -387,6 +410,14 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
     }
     fdt.prop_bytes("riscv,isa-extensions", extensions.data(), extensions.size());
     fdt.prop_string("mmu-type", "riscv,sv48");
+    // Linux turns Zicbom and Zicboz off without their block sizes.
+    for (const auto& [ext, prop] : {std::pair{rv::Ext::Zicbom, "riscv,cbom-block-size"},
+                                    std::pair{rv::Ext::Zicbop, "riscv,cbop-block-size"},
+                                    std::pair{rv::Ext::Zicboz, "riscv,cboz-block-size"}}) {
+      if (config.extensions & rv::ext_bit(ext)) {
+        fdt.prop_u32(prop, static_cast<uint32_t>(rv::kCacheBlockSize));
+      }
+    }
     fdt.begin_node("interrupt-controller");
     fdt.prop_u32("#address-cells", 0);
     fdt.prop_u32("#interrupt-cells", 1);

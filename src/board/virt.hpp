@@ -46,8 +46,8 @@ inline constexpr unsigned kUart0Irq = 10, kRtcIrq = 11, kVirtioIrqBase = 1;
 
 // The ISA a hart implements and the device tree advertises: nothing more. The multi-letter
 // extensions of a configuration (the optional ones only when on), in the order Linux prints
-// them, so that /proc/cpuinfo shows exactly the riscv,isa string. Zca and Zcd are the parts
-// of C that RV64 with D has (all of it).
+// them, so that /proc/cpuinfo shows the riscv,isa string (less the names the kernel does not
+// know). Zca and Zcd are the parts of C that RV64 with D has (all of it).
 std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc);
 // The riscv,isa string: "rv64imafdc" and those, each after an underscore.
 std::string isa_string(rv::ExtSet extensions, bool sstc);
@@ -69,7 +69,7 @@ struct VirtConfig {
   std::string bootargs;
   bool sstc = true;  // Sstc (stimecmp), advertised in the device tree
   // Instruction extensions the harts decode and the device tree advertises: --cpu-features
-  // may leave out the optional ones (Zba, Zbb, Zbs, Zicond).
+  // may leave out the optional ones (kOptionalExtensions).
   rv::ExtSet extensions = rv::kAllExtensions;
   rv::Engine engine = rv::default_engine();              // --engine
   uint64_t jit_cache_bytes = rv::kDefaultJitCacheBytes;  // --jit-cache, per hart

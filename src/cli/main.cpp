@@ -66,6 +66,14 @@ constexpr CpuFeature kCpuFeatures[] = {
     {"zbb", vessel::rv::ext_bit(vessel::rv::Ext::Zbb)},
     {"zbs", vessel::rv::ext_bit(vessel::rv::Ext::Zbs)},
     {"zicond", vessel::rv::ext_bit(vessel::rv::Ext::Zicond)},
+    {"zicbom", vessel::rv::ext_bit(vessel::rv::Ext::Zicbom)},
+    {"zicbop", vessel::rv::ext_bit(vessel::rv::Ext::Zicbop)},
+    {"zicboz", vessel::rv::ext_bit(vessel::rv::Ext::Zicboz)},
+    {"zihintntl", vessel::rv::ext_bit(vessel::rv::Ext::Zihintntl)},
+    {"zkt", vessel::rv::ext_bit(vessel::rv::Ext::Zkt)},
+    {"svinval", vessel::rv::ext_bit(vessel::rv::Ext::Svinval)},
+    {"svnapot", vessel::rv::ext_bit(vessel::rv::Ext::Svnapot)},
+    {"svpbmt", vessel::rv::ext_bit(vessel::rv::Ext::Svpbmt)},
 };
 
 std::string known_cpu_features() {

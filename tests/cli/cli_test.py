@@ -501,7 +501,7 @@ class Tester:
                 return
             isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
             isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
-            if not isa_on.endswith("_sstc") or "sstc" in isa_off:
+            if "_sstc" not in isa_on or "sstc" in isa_off:
                 problems.append(f"  riscv,isa with Sstc {isa_on!r}, without {isa_off!r}")
             ext_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or ""
             if "sstc" in ext_off.split():
@@ -516,8 +516,8 @@ class Tester:
             if on is None or off is None:
                 return
             isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
-            want = ("rv64imafdc_zicntr_zicond_zicsr_zifencei_zihintpause_zca_zcd_zba_zbb_zbs"
-                    "_sstc")
+            want = ("rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl"
+                    "_zihintpause_zca_zcd_zba_zbb_zbs_zkt_sstc_svinval_svnapot_svpbmt")
             if isa_on != want:
                 problems.append(f"  riscv,isa is {isa_on!r}, want {want!r}")
             isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
@@ -531,6 +531,28 @@ class Tester:
                 problems.append(f"  -zbb,-zicond: riscv,isa-extensions is {ext_off!r}")
         self.case("dtb: --cpu-features -zbb,-zicond drops them from the device tree",
                   bitmanip_toggle)
+
+        def rva22_toggle(problems):
+            # Zicbom, Zicbop and Zicboz carry their 64-byte block sizes; off, those go too.
+            names = {"zicbom", "zicbop", "zicboz", "zihintntl", "zkt", "svinval", "svnapot",
+                     "svpbmt"}
+            on = self.dump("rva22-on", ["--kernel", kernel], problems)
+            off = self.dump("rva22-off", ["--kernel", kernel, "--cpu-features",
+                                          ",".join("-" + n for n in sorted(names))], problems)
+            if on is None or off is None:
+                return
+            for prop in ("riscv,cbom-block-size", "riscv,cbop-block-size",
+                         "riscv,cboz-block-size"):
+                if self.fdtget(on, "/cpus/cpu@0", prop) != "64":
+                    problems.append(f"  /cpus/cpu@0 {prop} is not 64")
+                if self.fdtget(off, "/cpus/cpu@0", prop) is not None:
+                    problems.append(f"  {prop} with its extension off")
+            ext_on = (self.fdtget(on, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            ext_off = (self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            if set(ext_on) - set(ext_off) != names:
+                problems.append(f"  riscv,isa-extensions on {ext_on!r}, off {ext_off!r}")
+        self.case("dtb: --cpu-features drops the RVA22 extensions and their block sizes",
+                  rva22_toggle)
 
         def replaces(problems):
             dtb = self.file("old.dtb", b"old contents")

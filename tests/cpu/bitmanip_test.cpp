@@ -53,8 +53,7 @@ TEST(OptionalExtensions, EachOneHasRows) {
     EXPECT_GT(rows, 1U) << static_cast<unsigned>(e);
   }
   EXPECT_EQ(optional_ops().size(), 8U + 24U + 8U + 2U) << "Zba, Zbb, Zbs, Zicond";
-  EXPECT_EQ(kOptionalExtensions,
-            ext_bit(Ext::Zba) | ext_bit(Ext::Zbb) | ext_bit(Ext::Zbs) | ext_bit(Ext::Zicond));
+  for (Ext e : kOptional) EXPECT_NE(kOptionalExtensions & ext_bit(e), 0U);
 }
 
 TEST(OptionalExtensions, ARowOfAnExtensionTurnedOffDecodesAsIllegal) {
@@ -78,24 +77,11 @@ TEST(OptionalExtensions, ARowOfAnExtensionTurnedOffDecodesAsIllegal) {
   EXPECT_EQ(decode(enc::add(a0, a1, a2), kAllExtensions & ~kOptionalExtensions).op, Op::add);
 }
 
-struct WithoutAnExtension : ::testing::TestWithParam<Engine> {
-  TestMachine m;
-  void SetUp() override {
-    ASSERT_TRUE(m.hart.set_engine(GetParam()).ok());
-    m.hart.set_jit_threshold(1);  // translated from the first run
-  }
-  // Runs block by block until pc reaches `end`.
-  void run_to(uint64_t end) {
-    for (unsigned n = 0; m.hart.pc != end && n < 100; ++n) m.hart.step_block();
-    ASSERT_EQ(m.hart.pc, end);
-  }
-};
+struct WithoutAnExtension : OnEachEngine {};
 
 TEST_P(WithoutAnExtension, ItsInstructionsAreIllegalOnBothEngines) {
   const uint64_t base = TestMachine::kRamBase;
-  const uint64_t handler = base + 0x800;
-  m.set_csr(kMtvec, handler);
-  m.program(handler, {enc::jal(zero, 0)});
+  const uint64_t handler = OnEachEngine::handler();
   for (Op op : optional_ops()) {
     SCOPED_TRACE(insn_info(op).mnemonic);
     const Ext ext = insn_info(op).ext;

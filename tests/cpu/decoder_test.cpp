@@ -179,8 +179,19 @@ TEST(InsnTable, BlocksEndAtJumpsAndSystemInstructionsAndGoOnPastBranches) {
   EXPECT_FALSE(is_branch(Op::kIllegal));
   // The list the interpreter ended blocks at before the flags column existed, less the
   // branches and the CSR accesses.
-  const std::set<Op> ends = {Op::jal,  Op::jalr, Op::ecall, Op::ebreak,     Op::fence_i,
-                             Op::sret, Op::mret, Op::wfi,   Op::sfence_vma, Op::kIllegal};
+  const std::set<Op> ends = {Op::jal,
+                             Op::jalr,
+                             Op::ecall,
+                             Op::ebreak,
+                             Op::fence_i,
+                             Op::sret,
+                             Op::mret,
+                             Op::wfi,
+                             Op::sfence_vma,
+                             Op::kIllegal,
+                             Op::sinval_vma,
+                             Op::sfence_w_inval,
+                             Op::sfence_inval_ir};
   for (unsigned k = 0; k < kNumOps; ++k) {
     const Op op = static_cast<Op>(k);
     EXPECT_EQ(ends_block(op), ends.contains(op)) << (k < n ? t[k].mnemonic : "kIllegal");
@@ -195,8 +206,10 @@ TEST(InsnTable, MemoryFpAndSystemInstructionsMayTrapAndNothingElse) {
     // Memory: page faults, access faults, misaligned AMOs. F and D: illegal while mstatus.FS
     // is off. SYSTEM: ecall/ebreak always, CSRs and xRET/wfi/sfence.vma by privilege. Jumps
     // and branches never (C is always on, so no target is misaligned), nor M (no divide trap).
+    // The cache-block operations (MISC-MEM, funct3 2): menvcfg/senvcfg and page faults.
+    const bool cbo = opcode_of(t[k]) == 0x0f && funct3_of(t[k]) == 2;
     const bool traps = is_load(op) || is_store(op) || t[k].ext == Ext::F || t[k].ext == Ext::D ||
-                       opcode_of(t[k]) == 0x73;
+                       opcode_of(t[k]) == 0x73 || cbo;
     EXPECT_EQ(may_trap(op), traps) << t[k].mnemonic;
   }
   EXPECT_TRUE(may_trap(Op::kIllegal));

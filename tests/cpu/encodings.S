@@ -1,6 +1,6 @@
-# Every instruction of Vessel's table (RV64GC, Zba, Zbb, Zbs, Zicond), assembled by GNU as and
-# disassembled by objdump -M no-aliases at build time; objdump_test compares Vessel's decoder and
-# disassembler against that dump. Each compressed instruction is followed by the 32-bit
+# Every instruction of Vessel's table (RV64GC, Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz), assembled
+# by GNU as and disassembled by objdump -M no-aliases at build time; objdump_test compares
+# Vessel's decoder and disassembler against that dump. Each compressed instruction is followed by the 32-bit
 # instruction it stands for, which the test uses to check the expansion.
 	.option norelax
 	.text
@@ -278,6 +278,22 @@
 # test holds Vessel to the text the Zicond specification gives them (objdump_test.cpp).
 	.insn	r 0x33, 5, 7, a0, a1, a2
 	.insn	r 0x33, 7, 7, t6, s11, zero
+# ---- Zicbom, Zicboz, Zicbop ----
+# The prefetches are ori with rd = x0, which objdump names prefetch.* under zicbop.
+	cbo.clean	(a0)
+	cbo.flush	(t6)
+	cbo.inval	(zero)
+	cbo.zero	(s11)
+	prefetch.i	64(a0)
+	prefetch.r	-32(a1)
+	prefetch.w	2016(t6)
+	prefetch.r	-2048(zero)
+	ori	zero, a0, 2
+# ---- Svinval ----
+	sinval.vma	a0, a1
+	sinval.vma	zero, zero
+	sfence.w.inval
+	sfence.inval.ir
 
 # ---- RV64C: each compressed instruction, then its expansion ----
 	.macro	pair16 c:vararg

@@ -293,6 +293,46 @@ TEST_P(MmuTest, SfenceOfOneAddressDropsTheSuperpageHoldingIt) {
   EXPECT_EQ(m.hart.x[a0], 222u);
 }
 
+// Svnapot: 16 NAPOT PTEs map 64 KiB, cached 4 KiB at a time, each slice from its own walk;
+// sfence.vma of any address in the range drops all of them, as for a superpage.
+constexpr uint64_t kNapot = 1ULL << 63;
+TEST_P(MmuTest, SfenceOfOneAddressDropsTheNapotRangeHoldingIt) {
+  const uint64_t va = 0x10610000;  // 64 KiB aligned
+  uint64_t slots[16] = {};
+  for (unsigned i = 0; i < 16; ++i) {
+    slots[i] = pt->map(va + i * 0x1000, kData + 0x8000, kRwad | kNapot);
+  }
+  m.put64(kData + 0x3010, 111);
+  m.put64(kData + 0x10000 + 0x3010, 222);
+  ASSERT_TRUE(load64(va + 0x3010));
+  EXPECT_EQ(m.hart.x[a0], 111u) << "page 3 of the range is page 3 of the 64 KiB";
+  for (uint64_t slot : slots) m.put64(slot, pte::leaf(kData + 0x18000, kRwad) | kNapot);
+  ASSERT_TRUE(load64(va + 0x3010));
+  EXPECT_EQ(m.hart.x[a0], 111u) << "the old translation is still cached";
+  m.hart.x[a1] = va + 0xf000;  // another page of the range
+  exec(enc::sfence_vma(a1, zero));
+  ASSERT_TRUE(load64(va + 0x3010));
+  EXPECT_EQ(m.hart.x[a0], 222u);
+}
+
+TEST_P(MmuTest, NapotAndPbmtBitsAreReservedOnAHartWithoutThem) {
+  m.hart.set_extensions(kAllExtensions & ~ext_bit(Ext::Svnapot) & ~ext_bit(Ext::Svpbmt));
+  const uint64_t va = 0x10620000;
+  pt->map(va, kData + 0x8000, kRwad | kNapot);
+  EXPECT_FALSE(load64(va));
+  expect_fault(Exception::kLoadPageFault, va);
+  m.set_csr(kMenvcfg, envcfg::kPBMTE);
+  EXPECT_EQ(m.csr(kMenvcfg) & envcfg::kPBMTE, 0u) << "PBMTE is read-only zero without Svpbmt";
+  pt->map(va + 0x1000, kData, kRwad | 1ULL << 61);
+  EXPECT_FALSE(load64(va + 0x1000));
+  expect_fault(Exception::kLoadPageFault, va + 0x1000);
+  m.hart.set_extensions(kAllExtensions);
+  m.set_csr(kMenvcfg, envcfg::kPBMTE);
+  m.hart.flush_tlb();
+  EXPECT_TRUE(load64(va)) << "with Svnapot";
+  EXPECT_TRUE(load64(va + 0x1000)) << "with Svpbmt and PBMTE: NC";
+}
+
 TEST_P(MmuTest, SfenceOfOneAddressDropsThatPagesTranslations) {
   const uint64_t va = 0x10700000;
   const uint64_t slot = pt->map(va, kData, kRwad);

@@ -159,7 +159,7 @@ std::string compare_text(const DecodedInsn& d, const std::string& vessel, const 
 }
 
 // objdump's name for the Op: AMOs carry their ordering suffix; fence.tso and pause are
-// fences with particular fields.
+// fences with particular fields, prefetch.i/r/w ori.
 std::string base_mnemonic(const std::string& m) {
   for (const char* suffix : {".aqrl", ".aq", ".rl"}) {
     const std::string s = suffix;
@@ -169,6 +169,7 @@ std::string base_mnemonic(const std::string& m) {
     }
   }
   if (m == "fence.tso" || m == "pause") return "fence";
+  if (m.rfind("prefetch.", 0) == 0) return "ori";  // Zicbop's hints
   return m;
 }
 

@@ -73,6 +73,8 @@ class SstcTest : public ::testing::Test {
 
 TEST_F(SstcTest, StceIsWritableAndReadsBack) {
   EXPECT_TRUE(m.hart.sstc()) << "on by default";
+  // Without the extensions that add envcfg fields of their own (Zicbom, Zicboz, Svpbmt).
+  m.hart.set_extensions(kAllExtensions & ~kOptionalExtensions);
   EXPECT_EQ(m.csr(kMenvcfg), 0u) << "reset";
   m.set_csr(kMenvcfg, ~0ULL);
   EXPECT_EQ(m.csr(kMenvcfg), envcfg::kFIOM | envcfg::kSTCE) << "no other envcfg fields exist";
@@ -141,6 +143,7 @@ TEST_F(SstcTest, UserModeNeverReachesStimecmp) {
 TEST_F(SstcTest, WithoutSstcStceStaysZeroAndStimecmpIsIllegalEvenInMachineMode) {
   m.hart.set_sstc(false);
   EXPECT_FALSE(m.hart.sstc());
+  m.hart.set_extensions(kAllExtensions & ~kOptionalExtensions);
   m.set_csr(kMenvcfg, ~0ULL);
   EXPECT_EQ(m.csr(kMenvcfg), envcfg::kFIOM);
   uint64_t v = 0;

@@ -99,6 +99,28 @@ struct TestMachine {
   }
 };
 
+// A TestMachine on the engine the test is instantiated with (the translator translating every
+// block before its first run), for tests that run the same program on both engines.
+struct OnEachEngine : ::testing::TestWithParam<Engine> {
+  TestMachine m;
+  void SetUp() override {
+    ASSERT_TRUE(m.hart.set_engine(GetParam()).ok());
+    m.hart.set_jit_threshold(1);
+  }
+  // Traps go to a loop at kRamBase + 0x800 (mtvec): run_to(handler()) runs up to a trap.
+  uint64_t handler() {
+    const uint64_t at = TestMachine::kRamBase + 0x800;
+    m.set_csr(kMtvec, at);
+    m.program(at, {enc::jal(zero, 0)});
+    return at;
+  }
+  // Runs block by block until pc reaches `end`.
+  void run_to(uint64_t end) {
+    for (unsigned n = 0; m.hart.pc != end && n < 100; ++n) m.hart.step_block();
+    ASSERT_EQ(m.hart.pc, end);
+  }
+};
+
 // Builds Sv39 or Sv48 page tables in the machine's RAM.
 class PageTables {
  public:

@@ -290,6 +290,10 @@ CASES = {"interactive": case_interactive, "stdin-eof": case_stdin_eof, "reboot":
          "smp": case_smp, "smp-once": lambda args, firmware: case_smp(args, firmware, reboot=False)}
 
 
+# Extensions vessel advertises that /proc/cpuinfo of the guest's kernel (6.12) leaves out.
+KERNEL_DOES_NOT_LIST = {"zicbop"}
+
+
 def isa_from_dtb(args):
     """The riscv,isa string vessel puts in the device tree it generates (via --dump-dtb and
     fdtget), so the test holds /proc/cpuinfo to what the machine advertises."""
@@ -301,7 +305,9 @@ def isa_from_dtb(args):
                         "--dump-dtb", dtb], check=True)
         out = subprocess.run(["fdtget", "-t", "s", dtb, "/cpus/cpu@0", "riscv,isa"], check=True,
                              capture_output=True, text=True)
-        return out.stdout.strip()
+        # The kernel lists only the extensions it knows: Debian's 6.12 has no Zicbop.
+        names = out.stdout.strip().split("_")
+        return "_".join(n for n in names if n not in KERNEL_DOES_NOT_LIST)
 
 
 def main():

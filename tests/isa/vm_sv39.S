@@ -8,6 +8,7 @@
  * 0x80000000), so S-mode code runs where it is linked. Faults are not
  * delegated: they arrive in M-mode, which continues the test. */
 #include "test_macros.h"
+#include "vm_macros.h"
 
 /* Physical data pages, in RAM beyond the image. */
 #define DATA_4K 0x80400000
@@ -21,28 +22,9 @@
 #define VA_GIGA_MISALIGNED 0xc0000000 /* L2[3]: 1 GiB page at 0x80200000 */
 #define VA_NONCANONICAL 0x0000004000000000 /* bit 38 set, 63:39 clear */
 
-/* table[index] = a leaf PTE for physical address `pa`. */
-#define SET_LEAF(table, index, pa, flags) \
-  li t5, PTE_LEAF(pa, flags);             \
-  la t6, table + 8 * (index);             \
-  sd t5, 0(t6);                           \
-  sfence.vma
-
-/* a0 = table[index] */
-#define GET_PTE(table, index) \
-  la t6, table + 8 * (index); \
-  ld a0, 0(t6)
-
 /* The identity 1 GiB page, for S (U = 0) or for U (U = 1). */
 #define IDENTITY_FOR_S SET_LEAF(vm_l2, 2, 0x80000000, RWXAD)
 #define IDENTITY_FOR_U SET_LEAF(vm_l2, 2, 0x80000000, RWXAD | PTE_U)
-
-#define SET_MSTATUS(bits) \
-  li t6, bits;            \
-  csrs mstatus, t6
-#define CLEAR_MSTATUS(bits) \
-  li t6, bits;              \
-  csrc mstatus, t6
 
 TEST_BEGIN
 
@@ -314,6 +296,35 @@ TEST_BEGIN
   TEST_IN_MODE(12, PRV_S, CAUSE_STORE_PAGE_FAULT, amoadd.d a0, a0, (a1))
   CHECK_MTVAL(VA_PAGE(4) + 0x18)
 
+  /* Zicbom and Zicboz through translation (menvcfg lets S use them). cbo.zero is a store: a
+   * read-only page takes a store page fault, with the block's address in mtval, and a
+   * writable one gets D set. clean, flush and inval need a page a load may read, and fault
+   * as stores. */
+  .option push
+  .option arch, +zicbom, +zicboz
+  li t0, 0xf0
+  csrw 0x30a, t0
+  SET_LEAF(vm_l0, 4, DATA_4K, PTE_V | PTE_R | PTE_A | PTE_D)
+  li a1, VA_PAGE(4) + 0x48
+  TEST_IN_MODE(52, PRV_S, CAUSE_STORE_PAGE_FAULT, cbo.zero (a1))
+  CHECK_MTVAL(VA_PAGE(4) + 0x40)
+  TEST_OK_IN_MODE(53, PRV_S, cbo.clean (a1); cbo.flush (a1); cbo.inval (a1))
+  SET_LEAF(vm_l0, 4, DATA_4K, PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
+  TEST_IN_MODE(54, PRV_S, CAUSE_STORE_PAGE_FAULT, cbo.clean (a1))
+  CHECK_MTVAL(VA_PAGE(4) + 0x40)
+  SET_LEAF(vm_l0, 4, DATA_4K, PTE_V | PTE_X | PTE_A)
+  TEST_IN_MODE(55, PRV_S, CAUSE_STORE_PAGE_FAULT, cbo.inval (a1))
+  SET_LEAF(vm_l0, 5, DATA_4K, PTE_V | PTE_R | PTE_W)
+  li a1, VA_PAGE(5) + 0x80
+  TEST_OK_IN_MODE(56, PRV_S, cbo.zero (a1))
+  GET_PTE(vm_l0, 5)
+  andi a0, a0, PTE_A | PTE_D
+  CHECK_EQ(a0, PTE_A | PTE_D)
+  li a1, DATA_4K + 0xb8
+  ld a0, 0(a1)
+  CHECK_EQ(a0, 0)
+  .option pop
+
 TEST_END
 
   /* A page of code reached through its own mapping: a0 = 0x77, return. */
@@ -324,11 +335,4 @@ vm_code:
   ret
   .balign 4096
 
-  .bss
-  .balign 4096
-vm_l2:
-  .zero 4096
-vm_l1:
-  .zero 4096
-vm_l0:
-  .zero 4096
+  VM_SV39_TABLES

@@ -6,6 +6,7 @@
  * Test code and data are identity-mapped by a 1 GiB page (VA = PA from
  * 0x80000000); faults arrive in M-mode. */
 #include "test_macros.h"
+#include "vm_macros.h"
 
 #define DATA_4K 0x80400000
 #define DATA_2M 0x80600000
@@ -19,16 +20,6 @@
 #define VA_MEGA_MISALIGNED 0x400000   /* L1[2]: 2 MiB page at DATA_2M + 4 KiB */
 #define VA_HIGH 0xffff800000000000    /* L3[256]: canonical, upper half */
 #define VA_NONCANONICAL 0x0000800000000000 /* bit 47 set, 63:48 clear */
-
-#define SET_LEAF(table, index, pa, flags) \
-  li t5, PTE_LEAF(pa, flags);             \
-  la t6, table + 8 * (index);             \
-  sd t5, 0(t6);                           \
-  sfence.vma
-
-#define GET_PTE(table, index) \
-  la t6, table + 8 * (index); \
-  ld a0, 0(t6)
 
 TEST_BEGIN
 

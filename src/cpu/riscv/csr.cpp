@@ -81,6 +81,27 @@ bool Hart::csr_write_ends_block(uint16_t csr, uint64_t mstatus_before) const {
   }
 }
 
+// menvcfg (machine) or senvcfg after writing v over old: the fields of the extensions this hart
+// has (STCE and PBMTE only in menvcfg). CBIE is WARL: its reserved value keeps the old one.
+uint64_t Hart::envcfg_written(uint64_t old, uint64_t v, bool machine) const {
+  uint64_t writable = envcfg::kFIOM;
+  if (extensions_ & ext_bit(Ext::Zicbom)) writable |= envcfg::kCBIE | envcfg::kCBCFE;
+  if (extensions_ & ext_bit(Ext::Zicboz)) writable |= envcfg::kCBZE;
+  if (machine && sstc_) writable |= envcfg::kSTCE;
+  if (machine && (extensions_ & ext_bit(Ext::Svpbmt))) writable |= envcfg::kPBMTE;
+  uint64_t next = (old & ~writable) | (v & writable);
+  if ((next & envcfg::kCBIE) == envcfg::kCBIEReserved) {
+    next = (next & ~envcfg::kCBIE) | (old & envcfg::kCBIE);
+  }
+  return next;
+}
+
+bool Hart::cbo_enabled(uint64_t field) const {
+  if (priv == Priv::kM) return true;
+  if ((menvcfg_ & field) == 0) return false;
+  return priv != Priv::kU || (senvcfg_ & field) != 0;
+}
+
 // Sstc: S-mode reaches stimecmp only with menvcfg.STCE and mcounteren.TM set.
 bool Hart::stimecmp_accessible() const {
   if (!sstc_) return false;
@@ -215,7 +236,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       return true;
     case kStvec: stvec_ = v & ~2ULL; return true;  // modes 0 and 1 only
     case kScounteren: scounteren_ = static_cast<uint32_t>(v); return true;
-    case kSenvcfg: senvcfg_ = v & envcfg::kFIOM; return true;
+    case kSenvcfg: senvcfg_ = envcfg_written(senvcfg_, v, false); return true;
     case kSscratch: sscratch_ = v; return true;
     case kSepc: sepc_ = v & ~1ULL; return true;
     case kScause: scause_ = v; return true;
@@ -248,7 +269,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       return true;
     case kMtvec: mtvec_ = v & ~2ULL; return true;
     case kMcounteren: mcounteren_ = static_cast<uint32_t>(v); return true;
-    case kMenvcfg: menvcfg_ = v & (envcfg::kFIOM | (sstc_ ? envcfg::kSTCE : 0)); return true;
+    case kMenvcfg: menvcfg_ = envcfg_written(menvcfg_, v, true); return true;
     case kMcountinhibit: {
       const uint32_t next = static_cast<uint32_t>(v) & kCountinhibitWritable;
       // Freeze or resume the two real counters without a jump in their values.

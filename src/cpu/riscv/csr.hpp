@@ -27,7 +27,16 @@ enum Csr : uint16_t {
 
 namespace envcfg {
 inline constexpr uint64_t kFIOM = 1;
-inline constexpr uint64_t kSTCE = 1ULL << 63;  // Sstc: stimecmp drives STIP
+// Zicbom: cbo.inval allowed (CBIE 01: it flushes, 11: it invalidates; 10 is reserved), and
+// cbo.clean/cbo.flush allowed; Zicboz: cbo.zero allowed. Each for the modes below the CSR's.
+inline constexpr unsigned kCBIEShift = 4;
+inline constexpr uint64_t kCBIE = 3ULL << kCBIEShift;
+inline constexpr uint64_t kCBIEInvalidate = 3ULL << kCBIEShift;
+inline constexpr uint64_t kCBIEReserved = 2ULL << kCBIEShift;
+inline constexpr uint64_t kCBCFE = 1ULL << 6;
+inline constexpr uint64_t kCBZE = 1ULL << 7;
+inline constexpr uint64_t kPBMTE = 1ULL << 62;  // Svpbmt: PTEs' PBMT bits are honoured
+inline constexpr uint64_t kSTCE = 1ULL << 63;   // Sstc: stimecmp drives STIP
 }  // namespace envcfg
 
 namespace mstatus {

@@ -19,7 +19,32 @@ enum class Op : uint16_t {
 inline constexpr unsigned kNumOps = static_cast<unsigned>(Op::kCount);
 
 enum class ImmKind : uint8_t { kNone, kI, kS, kB, kU, kJ, kShamt5, kShamt6, kCsr };
-enum class Ext : uint8_t { RV64I, M, A, F, D, Zicsr, Zifencei, Priv, C, Zba, Zbb, Zbs, Zicond };
+// Zicbop, Zihintntl and Zkt have no rows: their instructions are hints of RV64I (prefetches,
+// non-temporal hints) or a timing property, so their bits only say what the device tree
+// advertises. Svnapot and Svpbmt have none either: they are PTE bits the page walk reads.
+enum class Ext : uint8_t {
+  RV64I,
+  M,
+  A,
+  F,
+  D,
+  Zicsr,
+  Zifencei,
+  Priv,
+  C,
+  Zba,
+  Zbb,
+  Zbs,
+  Zicond,
+  Zicbom,
+  Zicboz,
+  Zicbop,
+  Zihintntl,
+  Zkt,
+  Svinval,
+  Svnapot,
+  Svpbmt,
+};
 
 // A set of extensions, one bit per Ext. A hart decodes the rows of the extensions it has;
 // the others are illegal instructions, as on a hart that never had them.
@@ -28,7 +53,11 @@ constexpr ExtSet ext_bit(Ext e) { return ExtSet{1} << static_cast<unsigned>(e); 
 inline constexpr ExtSet kAllExtensions = ~ExtSet{0};
 // The ones --cpu-features may turn off (RV64GC is the least Linux and the firmware run on).
 inline constexpr ExtSet kOptionalExtensions =
-    ext_bit(Ext::Zba) | ext_bit(Ext::Zbb) | ext_bit(Ext::Zbs) | ext_bit(Ext::Zicond);
+    ext_bit(Ext::Zba) | ext_bit(Ext::Zbb) | ext_bit(Ext::Zbs) | ext_bit(Ext::Zicond) |
+    ext_bit(Ext::Zicbom) | ext_bit(Ext::Zicboz) | ext_bit(Ext::Zicbop) | ext_bit(Ext::Zihintntl) |
+    ext_bit(Ext::Zkt) | ext_bit(Ext::Svinval) | ext_bit(Ext::Svnapot) | ext_bit(Ext::Svpbmt);
+// The cache-block size of Zicbom, Zicboz and Zicbop (riscv,cbo*-block-size in the device tree).
+inline constexpr uint64_t kCacheBlockSize = 64;
 
 // What an instruction's semantics tell the interpreter loop. Traps are values: the semantics
 // have already entered the trap (CSRs and pc updated) when they return kTrap.

@@ -166,6 +166,15 @@ std::string disassemble(const DecodedInsn& d, uint64_t pc) {
     return d.len == 2 ? fmt::format("unimp (0x{:04x})", d.raw)
                       : fmt::format("unimp (0x{:08x})", d.raw);
   }
+  // Zicbop's prefetches are ori hints (rd = x0, the offset's low five bits say which), printed
+  // as GNU objdump prints them.
+  if (d.op == Op::ori && d.rd == kZeroSink) {
+    static constexpr const char* kPrefetch[] = {"prefetch.i", "prefetch.r", nullptr, "prefetch.w"};
+    const auto kind = static_cast<unsigned>(d.imm & 0x1f);
+    if (kind < 4 && kPrefetch[kind] != nullptr) {
+      return fmt::format("{} {}({})", kPrefetch[kind], d.imm - kind, xname(d.rs1));
+    }
+  }
   const InsnInfo& info = insn_info(d.op);
   std::string text = info.mnemonic;
   const char* ops = info.operands;

@@ -117,6 +117,7 @@ class Hart : public HartState {
   ExecStatus do_sret(const DecodedInsn& d);
   ExecStatus do_wfi(const DecodedInsn& d);
   ExecStatus do_sfence_vma(const DecodedInsn& d);
+  ExecStatus do_sfence_inval(const DecodedInsn& d);  // Svinval's sfence.w.inval, .inval.ir
   ExecStatus do_fence_i(const DecodedInsn& d);
 
   // --- memory (mmu.cpp for the slow paths) ---
@@ -138,14 +139,23 @@ class Hart : public HartState {
     }
     return store_slow(va, &value, sizeof(T));
   }
+  // Zicbom, Zicboz (csr.cpp): whether the current mode may run a cache-block operation whose
+  // menvcfg/senvcfg enable is `field` (CBIE, CBCFE, CBZE); M-mode always may.
+  bool cbo_enabled(uint64_t field) const;
+  // (mmu.cpp) cbo.clean/flush/inval: the block holding va may be accessed (a load or a store may
+  // reach it), else a store page or access fault; false = trap entered.
+  bool cbo_access(uint64_t va);
+  // cbo.zero: zero the block holding va, as a store would write it; false = trap entered.
+  bool cbo_zero(uint64_t va);
   // Host pointer for an aligned atomic access at va (AMO, LR/SC); nullptr = trap entered.
   uint8_t* amo_ptr(uint64_t va, unsigned size, bool is_load_reserved);
   bool mmio_load(uint64_t pa, unsigned size, uint64_t& value, uint64_t va);
   bool mmio_store(uint64_t pa, unsigned size, uint64_t value, uint64_t va);
 
-  // Translate va for access `acc` in the effective mode; false = trap entered. `level` is the
-  // level of the leaf PTE (0 = 4 KiB page, 1 = 2 MiB, 2 = 1 GiB, 3 = 512 GiB; 0 when bare).
-  bool translate(uint64_t va, Access acc, uint64_t& pa, unsigned& level);
+  // Translate va for access `acc` in the effective mode; false = trap entered. `page_bits` is
+  // log2 of the size of the page that maps it: 12 (4 KiB, and bare), 16 (a Svnapot 64 KiB
+  // range), 21, 30 or 39 (superpages).
+  bool translate(uint64_t va, Access acc, uint64_t& pa, unsigned& page_bits);
   // Fetch-side lookup used by the interpreter: host address of the instruction bytes at va
   // (through the fetch TLB); nullptr = trap entered.
   const uint8_t* fetch_host(uint64_t va);
@@ -154,7 +164,7 @@ class Hart : public HartState {
   // Drop every cached translation (satp, sfence.vma, PMP, MXR changes).
   void flush_tlb();
   // sfence.vma with an address: drop the translations of that page, including every 4 KiB
-  // slice cached from a superpage that contains it.
+  // slice cached from a superpage or a NAPOT range that contains it.
   void flush_tlb_page(uint64_t va);
   // Called by CodeCache when a page gains decoded code: writes to it must take the slow path.
   void drop_write_mappings();
@@ -261,8 +271,11 @@ class Hart : public HartState {
   bool load_slow(uint64_t va, void* out, unsigned size);
   bool store_slow(uint64_t va, const void* in, unsigned size);
   bool access_page(uint64_t va, Access acc, uint64_t& pa);
-  void fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned level);
-  bool walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& level);
+  void fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned page_bits);
+  bool pte_high_bits_valid(uint64_t e, int level) const;
+  // `report` is the access whose fault a failed walk raises (cache-block operations check
+  // `acc` = kRead and fault as stores).
+  bool walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, unsigned& page_bits);
   Exception page_fault(Access acc) const;
   Exception access_fault(Access acc) const;
   bool pmp_page_uniform(uint64_t page_pa, Access acc, Priv p) const;
@@ -282,6 +295,7 @@ class Hart : public HartState {
   uint64_t counter_value(bool instret_counter) const;
   bool counter_accessible(uint16_t csr) const;
   bool stimecmp_accessible() const;
+  uint64_t envcfg_written(uint64_t old, uint64_t v, bool machine) const;
 
   // The jump cache (HartState::jump_cache) maps (virtual pc, privilege) to block.
   // pc with the privilege folded into bits 63:62. Flipping those bits of a canonical Sv39/Sv48

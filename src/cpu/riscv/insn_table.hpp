@@ -1,5 +1,6 @@
-// The RV64GC instruction table, with Zba, Zbb, Zbs and Zicond: the single source of truth for the
-// decoder, the disassembler, the interpreter's dispatch and the translator. Each row is
+// The RV64GC instruction table, with Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz and Svinval: the one
+// source of truth for the decoder, the disassembler, the interpreter's dispatch and the translator.
+// Each row is
 //   X(id, mnemonic, match, mask, imm_kind, operands, extension, flags)
 // An instruction word w is this instruction when (w & mask) == match. No two rows overlap
 // (decoder_test checks it). Encodings are from the RISC-V unprivileged and privileged manuals.
@@ -24,7 +25,10 @@
 //   F_BR           a conditional branch: the block goes on past it, and is left where it is
 //                  taken (so a loop's test and the code after it share one block)
 //   F_TRAP         may raise an exception here: memory accesses, every F/D instruction (FS
-//                  off), ECALL/EBREAK, CSRs, xRET, WFI and SFENCE.VMA (privilege, TSR/TW/TVM).
+//                  off), ECALL/EBREAK, CSRs, xRET, WFI, SFENCE.VMA and Svinval's (privilege,
+//                  TSR/TW/TVM),
+//                  and the cache-block operations (menvcfg/senvcfg, faults); these are not
+//                  F_LD/F_ST, since they reach memory only through their semantics.
 //                  Jumps and branches never do: C is always on (misa is read-only), so no
 //                  target is misaligned; nor does M (division by zero has a result), nor
 //                  Zba, Zbb, Zbs or Zicond (a hart without one decodes its rows as illegal)
@@ -102,12 +106,20 @@ inline constexpr uint32_t kBranch = 1u << 11;
   X(srlw,       "srlw",       0x0000503b, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
   X(sraw,       "sraw",       0x4000503b, 0xfe00707f, kNone,   "d,s,t",     RV64I,    F_RD) \
   /* fence covers fence.tso and pause (Zihintpause): all are hints or orderings this */ \
-  /* single-copy-atomic, in-order implementation already satisfies. */ \
+  /* single-copy-atomic, in-order implementation already satisfies. So are the other */ \
+  /* hints: ori with rd = x0 is Zicbop's prefetch.i/r/w, add with rd = rs1 = x0 */ \
+  /* Zihintntl's ntl.* (c.add with rd = x0 their compressed forms). */ \
   X(fence,      "fence",      0x0000000f, 0x0000707f, kNone,   "f",         RV64I,    0) \
   X(ecall,      "ecall",      0x00000073, 0xffffffff, kNone,   "",          RV64I,    F_END|F_TRAP) \
   X(ebreak,     "ebreak",     0x00100073, 0xffffffff, kNone,   "",          RV64I,    F_END|F_TRAP) \
   /* Zifencei */ \
   X(fence_i,    "fence.i",    0x0000100f, 0x0000707f, kNone,   "",          Zifencei, F_END) \
+  /* Zicbom, Zicboz: the 64-byte cache block that holds rs1. The host's caches are */ \
+  /* coherent, so clean, flush and inval only check that the block may be accessed. */ \
+  X(cbo_inval,  "cbo.inval",  0x0000200f, 0xfff07fff, kNone,   "(s)",       Zicbom,   F_TRAP) \
+  X(cbo_clean,  "cbo.clean",  0x0010200f, 0xfff07fff, kNone,   "(s)",       Zicbom,   F_TRAP) \
+  X(cbo_flush,  "cbo.flush",  0x0020200f, 0xfff07fff, kNone,   "(s)",       Zicbom,   F_TRAP) \
+  X(cbo_zero,   "cbo.zero",   0x0040200f, 0xfff07fff, kNone,   "(s)",       Zicboz,   F_TRAP) \
   /* Zicsr */ \
   X(csrrw,      "csrrw",      0x00001073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_TRAP) \
   X(csrrs,      "csrrs",      0x00002073, 0x0000707f, kCsr,    "d,c,s",     Zicsr,    F_RD|F_TRAP) \
@@ -120,6 +132,10 @@ inline constexpr uint32_t kBranch = 1u << 11;
   X(mret,       "mret",       0x30200073, 0xffffffff, kNone,   "",          Priv,     F_END|F_TRAP) \
   X(wfi,        "wfi",        0x10500073, 0xffffffff, kNone,   "",          Priv,     F_END|F_TRAP) \
   X(sfence_vma, "sfence.vma", 0x12000073, 0xfe007fff, kNone,   "s,t",       Priv,     F_END|F_TRAP) \
+  /* Svinval: sfence.vma split into the invalidation and the fences that order it */ \
+  X(sinval_vma, "sinval.vma", 0x16000073, 0xfe007fff, kNone,   "s,t",       Svinval,  F_END|F_TRAP) \
+  X(sfence_w_inval, "sfence.w.inval", 0x18000073, 0xffffffff, kNone, "",    Svinval,  F_END|F_TRAP) \
+  X(sfence_inval_ir, "sfence.inval.ir", 0x18100073, 0xffffffff, kNone, "",  Svinval,  F_END|F_TRAP) \
   /* M */ \
   X(mul,        "mul",        0x02000033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
   X(mulh,       "mulh",       0x02001033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \

@@ -11,9 +11,11 @@ namespace {
 namespace pte {
 constexpr uint64_t kV = 1 << 0, kR = 1 << 1, kW = 1 << 2, kX = 1 << 3, kU = 1 << 4;
 constexpr uint64_t kA = 1 << 6, kD = 1 << 7;
-// N (Svnapot), PBMT (Svpbmt) and the reserved bits: none are implemented, so a PTE that
-// sets any of them is malformed and faults.
-constexpr uint64_t kReservedHigh = 0x3ffULL << 54;
+constexpr uint64_t kN = 1ULL << 63;                // Svnapot: a 64 KiB NAPOT leaf
+constexpr uint64_t kPbmt = 3ULL << 61;             // Svpbmt: PMA (0), NC (1), IO (2), reserved (3)
+constexpr uint64_t kReservedHigh = 0x7fULL << 54;  // bits 60:54
+// A NAPOT leaf's ppn[3:0]: 1000 is the 64 KiB size, the only one Svnapot defines.
+constexpr uint64_t kNapotPpnMask = 0xf, kNapot64K = 0x8;
 constexpr uint64_t kPpnMask = (1ULL << 44) - 1;
 }  // namespace pte
 
@@ -209,11 +211,28 @@ bool Hart::write_pmpaddr(unsigned index, uint64_t value) {
 
 // ---- translation ----
 
-bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& leaf_level) {
+// Bits 63:54 of a PTE at `level`: N (Svnapot) only on a 4 KiB leaf with ppn[3:0] = 1000 of a
+// hart that has Svnapot; PBMT (Svpbmt) only on a leaf, while menvcfg.PBMTE is set (it can be
+// only with Svpbmt), and never 3; the rest reserved. Anything else is a page fault.
+bool Hart::pte_high_bits_valid(uint64_t e, int level) const {
+  const bool leaf = (e & (pte::kR | pte::kX)) != 0;
+  if (e & pte::kReservedHigh) return false;
+  if (e & pte::kN) {
+    const uint64_t ppn = e >> 10;
+    if (!leaf || level != 0 || (extensions_ & ext_bit(Ext::Svnapot)) == 0 ||
+        (ppn & pte::kNapotPpnMask) != pte::kNapot64K) {
+      return false;
+    }
+  }
+  const uint64_t pbmt = e & pte::kPbmt;
+  return pbmt == 0 || (leaf && (menvcfg_ & envcfg::kPBMTE) != 0 && pbmt != pte::kPbmt);
+}
+
+bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, unsigned& page_bits) {
   const uint64_t mode = satp_ >> 60;
   const unsigned levels = mode == kSatpModeSv39 ? 3 : 4;
   const unsigned va_bits = 12 + 9 * levels;
-  if (static_cast<uint64_t>(sext(va, va_bits)) != va) return raise(page_fault(acc), va), false;
+  if (static_cast<uint64_t>(sext(va, va_bits)) != va) return raise(page_fault(report), va), false;
 
   for (;;) {  // restarts only when another hart changed a PTE under us
     uint64_t table = (satp_ & pte::kPpnMask) << 12;
@@ -221,24 +240,24 @@ bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& leaf_le
       const uint64_t pte_addr = table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
       uint8_t* host = bus_.host_ptr(pte_addr, 8);
       if (host == nullptr || !pmp_allows(pte_addr, 8, Access::kRead, Priv::kS)) {
-        return raise(access_fault(acc), va), false;
+        return raise(access_fault(report), va), false;
       }
       auto* slot = reinterpret_cast<uint64_t*>(host);
       uint64_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-      if (!(e & pte::kV) || (!(e & pte::kR) && (e & pte::kW)) || (e & pte::kReservedHigh)) {
-        return raise(page_fault(acc), va), false;
+      if (!(e & pte::kV) || (!(e & pte::kR) && (e & pte::kW)) || !pte_high_bits_valid(e, level)) {
+        return raise(page_fault(report), va), false;
       }
       const uint64_t ppn = (e >> 10) & pte::kPpnMask;
       if (!(e & (pte::kR | pte::kX))) {  // pointer to the next level
-        if (level == 0) return raise(page_fault(acc), va), false;
+        if (level == 0) return raise(page_fault(report), va), false;
         table = ppn << 12;
         continue;
       }
       // Leaf: permissions.
-      if (p == Priv::kU && !(e & pte::kU)) return raise(page_fault(acc), va), false;
+      if (p == Priv::kU && !(e & pte::kU)) return raise(page_fault(report), va), false;
       if (p == Priv::kS && (e & pte::kU) &&
           (acc == Access::kFetch || !(mstatus_ & mstatus::kSUM))) {
-        return raise(page_fault(acc), va), false;
+        return raise(page_fault(report), va), false;
       }
       bool ok = false;
       switch (acc) {
@@ -248,17 +267,17 @@ bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& leaf_le
           break;
         case Access::kWrite: ok = e & pte::kW; break;
       }
-      if (!ok) return raise(page_fault(acc), va), false;
+      if (!ok) return raise(page_fault(report), va), false;
       const unsigned shift = 9 * static_cast<unsigned>(level);
       if (shift != 0 && (ppn & ((1ULL << shift) - 1)) != 0) {  // misaligned superpage
-        return raise(page_fault(acc), va), false;
+        return raise(page_fault(report), va), false;
       }
       // The hardware keeps A and D up to date (the privileged spec allows either this or a
       // page fault; Linux handles both). The update is atomic with respect to other harts.
       const uint64_t need = pte::kA | (acc == Access::kWrite ? pte::kD : 0);
       if ((e & need) != need) {
         if (!pmp_allows(pte_addr, 8, Access::kWrite, Priv::kS)) {
-          return raise(access_fault(acc), va), false;
+          return raise(access_fault(report), va), false;
         }
         if (!__atomic_compare_exchange_n(slot, &e, e | need, false, __ATOMIC_ACQ_REL,
                                          __ATOMIC_ACQUIRE)) {
@@ -270,35 +289,37 @@ bool Hart::walk(uint64_t va, Access acc, Priv p, uint64_t& pa, unsigned& leaf_le
           stop_block = true;
         }
       }
-      const uint64_t offset_mask = (1ULL << (12 + shift)) - 1;
+      // A NAPOT leaf maps its 64 KiB as a 64 KiB page: va[15:12] replaces ppn[3:0].
+      const unsigned bits = (e & pte::kN) ? 16 : 12 + shift;
+      const uint64_t offset_mask = (1ULL << bits) - 1;
       pa = ((ppn << 12) & ~offset_mask) | (va & offset_mask);
-      leaf_level = static_cast<unsigned>(level);
+      page_bits = bits;
       return true;
     }
   }
 }
 
-bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, unsigned& level) {
-  level = 0;
+bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, unsigned& page_bits) {
+  page_bits = 12;
   const Priv p = acc == Access::kFetch ? priv : data_priv();
   if (p == Priv::kM || (satp_ >> 60) == kSatpModeBare) {
     pa = va;
     return true;
   }
-  return walk(va, acc, p, pa, level);
+  return walk(va, acc, acc, p, pa, page_bits);
 }
 
 bool Hart::access_page(uint64_t va, Access acc, uint64_t& pa) {
   ++stats.tlb_misses;
-  unsigned level = 0;
-  if (!translate(va, acc, pa, level)) return false;
+  unsigned page_bits = 12;
+  if (!translate(va, acc, pa, page_bits)) return false;
   const Priv p = acc == Access::kFetch ? priv : data_priv();
   if (!pmp_allows(pa, 1, acc, p)) return raise(access_fault(acc), va), false;
-  fill_tlb(acc, acc == Access::kFetch ? fetch_mode : data_mode, va, pa, level);
+  fill_tlb(acc, acc == Access::kFetch ? fetch_mode : data_mode, va, pa, page_bits);
   return true;
 }
 
-void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned level) {
+void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned page_bits) {
   const uint64_t page_pa = pa & ~0xfffULL;
   const MemoryRegion* region = bus_.find_memory(page_pa, CodeCache::kPageSize);
   if (region == nullptr) return;
@@ -312,8 +333,10 @@ void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned
   TlbEntry& e = tlb[static_cast<unsigned>(acc)][mode][(va >> 12) % kTlbSize];
   e.vpage = va & ~0xfffULL;
   e.addend = reinterpret_cast<uint64_t>(host_page) - e.vpage;
-  if (level != 0 && !superpages_overflow_) {
-    const uint64_t mask = ~((1ULL << (12 + 9 * level)) - 1);
+  // A superpage or a NAPOT range is cached one 4 KiB slice at a time, each from its own walk;
+  // sfence.vma of any address in it must drop every slice, so it is remembered.
+  if (page_bits > 12 && !superpages_overflow_) {
+    const uint64_t mask = ~((1ULL << page_bits) - 1);
     const std::pair<uint64_t, uint64_t> sp{e.vpage & mask, mask};
     if (std::find(superpages_.begin(), superpages_.end(), sp) == superpages_.end()) {
       if (superpages_.size() < kMaxSuperpages) {
@@ -405,6 +428,48 @@ bool Hart::store_slow(uint64_t va, const void* in, unsigned size) {
   uint64_t value = 0;
   std::memcpy(&value, in, size);
   return mmio_store(pa, size, value, va);
+}
+
+// ---- cache-block operations (Zicbom, Zicboz) ----
+
+// Spike and QEMU check the block's first byte and report the block's address in xtval; so does
+// this. A block never straddles a page, so one translation covers it.
+bool Hart::cbo_access(uint64_t va) {
+  const uint64_t block = va & ~(kCacheBlockSize - 1);
+  const Priv p = data_priv();
+  uint64_t pa = block;
+  unsigned page_bits = 12;
+  // A load may reach every page a store may (W without R is reserved), so "a load or a store
+  // may" is "a load may"; the fault is a store's all the same (the CMO specification's rule).
+  if (p != Priv::kM && (satp_ >> 60) != kSatpModeBare &&
+      !walk(block, Access::kRead, Access::kWrite, p, pa, page_bits)) {
+    return false;
+  }
+  if (!pmp_allows(pa, kCacheBlockSize, Access::kRead, p)) {
+    return raise(Exception::kStoreAccessFault, block), false;
+  }
+  return true;
+}
+
+bool Hart::cbo_zero(uint64_t va) {
+  const uint64_t block = va & ~(kCacheBlockSize - 1);
+  uint64_t pa = 0;
+  if (!access_page(block, Access::kWrite, pa)) return false;
+  const MemoryRegion* r = bus_.find_memory(pa, kCacheBlockSize);
+  // Device registers are not cacheable memory (their PMA rules cbo.zero out, as it does AMOs):
+  // an access fault, which the specification allows.
+  if (r == nullptr || !r->writable ||
+      !pmp_allows(pa, kCacheBlockSize, Access::kWrite, data_priv())) {
+    return raise(Exception::kStoreAccessFault, block), false;
+  }
+  uint8_t* host = r->host + (pa - r->base);
+  // As store_slow: zeroed first, then the code caches told (a page of code drops its blocks).
+  std::memset(host, 0, kCacheBlockSize);
+  if (code_.is_code_page(reinterpret_cast<uint64_t>(host))) {
+    code_.invalidate(reinterpret_cast<uint64_t>(host), kCacheBlockSize);
+    stop_block = true;
+  }
+  return true;
 }
 
 uint8_t* Hart::amo_ptr(uint64_t va, unsigned size, bool is_load_reserved) {

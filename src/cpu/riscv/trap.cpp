@@ -57,7 +57,12 @@ void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
   // time readable from U-mode (the vDSO's rdtime), as Linux's SBI PMU driver sets it under
   // OpenSBI; the builtin SBI has no PMU extension, so nothing in the kernel would.
   scounteren_ = 0x2;
-  menvcfg_ = envcfg::kFIOM | (sstc_ ? envcfg::kSTCE : 0);
+  // OpenSBI also lets S and U use the cache-block operations the hart has (cbo.inval as an
+  // invalidation), and turns Svpbmt's PBMT bits on.
+  menvcfg_ = envcfg_written(0,
+                            envcfg::kFIOM | envcfg::kSTCE | envcfg::kCBIEInvalidate |
+                                envcfg::kCBCFE | envcfg::kCBZE | envcfg::kPBMTE,
+                            true);
   pmpaddr_[0] = (1ULL << 54) - 1;
   pmpcfg_[0] = 0x1f;  // NAPOT, R W X
   pmp_active_ = true;
@@ -219,6 +224,15 @@ ExecStatus Hart::do_sfence_vma(const DecodedInsn& d) {
   } else {
     flush_tlb();
   }
+  pc += d.len;
+  return ExecStatus::kBreak;
+}
+
+ExecStatus Hart::do_sfence_inval(const DecodedInsn& d) {
+  // S-mode and up; unlike sinval.vma, TVM does not trap them (the Svinval chapter). Loads,
+  // stores and page walks of this hart are already in program order, so they have nothing to
+  // wait for.
+  if (priv == Priv::kU) return illegal(d);
   pc += d.len;
   return ExecStatus::kBreak;
 }

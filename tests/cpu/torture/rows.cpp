@@ -161,6 +161,9 @@ void Gen::generic_row(const InsnInfo& row) {
         // Stores only near a base register; loads from anywhere now and then (they fault).
         if (is_store_row(row) || rng_.chance(75)) w = with_rs1(w, pick_base());
         break;
+      case '(':  // a cache-block operation: cbo.zero writes 64 bytes, so near a base too
+        w = with_rs1(w, pick_base());
+        break;
       default: break;
     }
   }

@@ -26,6 +26,8 @@ HelperKind helper_kind(Op op) {
     case Ext::D: return HelperKind::kFloat;
     case Ext::A: return HelperKind::kAtomic;
     case Ext::Zicsr: return HelperKind::kCsr;
+    case Ext::Zicbom:
+    case Ext::Zicboz: return HelperKind::kMemory;
     case Ext::Zba:
     case Ext::Zbb:
     case Ext::Zbs:
