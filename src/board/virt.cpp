@@ -24,7 +24,7 @@ constexpr uint64_t kMinRam = 16ULL << 20;
 constexpr uint64_t kMaxRam = 64ULL << 30;
 }  // namespace
 
-std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc) {
+std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool sdtrig) {
   // Linux's order (arch/riscv/kernel/cpufeature.c, riscv_isa_ext); `optional` is the Ext
   // that turns the entry off, none for what every configuration has.
   struct Entry {
@@ -41,13 +41,15 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc) {
   for (const Entry& e : kOrder) {
     if (!e.optional || (extensions & rv::ext_bit(*e.optional)) != 0) out.emplace_back(e.name);
   }
-  if (sstc) out.emplace_back("sstc");  // the S extensions come after the Z ones
+  // The S extensions come after the Z ones, in Linux's order too.
+  if (sdtrig) out.emplace_back("sdtrig");
+  if (sstc) out.emplace_back("sstc");
   return out;
 }
 
 std::string isa_string(rv::ExtSet extensions, bool sstc) {
   std::string isa = "rv64imafdc";
-  for (const std::string& e : isa_extensions(extensions, sstc)) isa += "_" + e;
+  for (const std::string& e : isa_extensions(extensions, sstc, false)) isa += "_" + e;
   return isa;
 }
 
@@ -189,6 +191,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     harts_.push_back(std::make_unique<rv::Hart>(i, bus_, *hart_irqs_[i], clock_, *code_.back()));
     harts_.back()->reset(kBootRomBase);
     harts_.back()->set_sstc(config.sstc);
+    harts_.back()->set_sdtrig(config.sdtrig);
     harts_.back()->set_extensions(config.extensions);
     TRY_VOID(harts_.back()->set_engine(config.engine, config.jit_cache_bytes));
     harts_.back()->set_jit_threshold(config.jit_threshold);
@@ -382,7 +385,7 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
     fdt.prop_string("riscv,isa-base", "rv64i");
     std::string extensions;
     for (const char* e : {"i", "m", "a", "f", "d", "c"}) extensions.append(e).push_back('\0');
-    for (const std::string& e : isa_extensions(config.extensions, config.sstc)) {
+    for (const std::string& e : isa_extensions(config.extensions, config.sstc, config.sdtrig)) {
       extensions.append(e).push_back('\0');
     }
     fdt.prop_bytes("riscv,isa-extensions", extensions.data(), extensions.size());

@@ -153,6 +153,7 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
     v = index < kNumPmp ? pmpaddr_[index] : 0;
     return true;
   }
+  if (csr >= kTselect && csr <= kTinfo) return sdtrig_ && trigger_csr_read(csr, v);
   return false;
 }
 
@@ -258,6 +259,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
   }
   if (csr >= kPmpcfg0 && csr <= kPmpcfg15) return write_pmpcfg(csr - kPmpcfg0, v);
   if (csr >= kPmpaddr0 && csr <= kPmpaddr63) return write_pmpaddr(csr - kPmpaddr0, v);
+  if (csr >= kTselect && csr <= kTinfo) return sdtrig_ && trigger_csr_write(csr, v);
   return false;
 }
 
