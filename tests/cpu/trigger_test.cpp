@@ -79,8 +79,11 @@ TEST(TriggerModuleTest, MatchesByOpModeAndAddress) {
   EXPECT_TRUE(tm.fires(TriggerOp::kLoad, 0x200f, 1, Priv::kU, tval));
   EXPECT_FALSE(tm.fires(TriggerOp::kLoad, 0x2010, 1, Priv::kU, tval));
 
-  arm(tm, 0, kMcontrol6 | tdata1::kM | tdata1::kExecute | kMatchLt, 0);
-  EXPECT_FALSE(tm.fires(TriggerOp::kExecute, 0, 1, Priv::kM, tval)) << "nothing is below 0";
+  arm(tm, 0, kMcontrol6 | tdata1::kM | tdata1::kExecute | tdata1::kLoad | kMatchLt, 0);
+  for (uint64_t va : {0ULL, 8ULL, ~0ULL}) {
+    EXPECT_FALSE(tm.fires(TriggerOp::kExecute, va, 1, Priv::kM, tval)) << "nothing is below 0";
+  }
+  EXPECT_FALSE(tm.watches_page(0));
 }
 
 TEST(TriggerModuleTest, AChainFiresOnlyWhenAllOfItMatches) {

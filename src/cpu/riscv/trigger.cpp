@@ -102,7 +102,12 @@ void TriggerModule::range(const Trigger& t, uint64_t& lo, uint64_t& hi) {
       hi = ~0ULL;
       return;
     case kLess:
-      lo = t.tdata2 == 0 ? 1 : 0;  // nothing is below 0
+      if (t.tdata2 == 0) {  // nothing is below 0: an empty range
+        lo = ~0ULL;
+        hi = 0;
+        return;
+      }
+      lo = 0;
       hi = t.tdata2 - 1;
       return;
   }
