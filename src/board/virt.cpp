@@ -25,7 +25,7 @@ constexpr uint64_t kMinRam = 16ULL << 20;
 constexpr uint64_t kMaxRam = 64ULL << 30;
 }  // namespace
 
-std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc) {
+std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool sdtrig) {
   // Linux's order (arch/riscv/kernel/cpufeature.c, riscv_isa_ext: the Z extensions, then the
   // S ones), which is also the ISA string's canonical order; `optional` is the Ext that turns
   // the entry off, none for what every configuration has. Linux 6.12 does not know zicbop yet
@@ -61,6 +61,7 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc) {
   for (const Entry& e : kZ) {
     if (!e.optional || (extensions & rv::ext_bit(*e.optional)) != 0) out.emplace_back(e.name);
   }
+  if (sdtrig) out.emplace_back("sdtrig");
   if (sstc) out.emplace_back("sstc");
   for (const Entry& e : kS) {
     if ((extensions & rv::ext_bit(*e.optional)) != 0) out.emplace_back(e.name);
@@ -70,7 +71,7 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc) {
 
 std::string isa_string(rv::ExtSet extensions, bool sstc) {
   std::string isa = "rv64imafdc";
-  for (const std::string& e : isa_extensions(extensions, sstc)) isa += "_" + e;
+  for (const std::string& e : isa_extensions(extensions, sstc, false)) isa += "_" + e;
   return isa;
 }
 
@@ -212,6 +213,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     harts_.push_back(std::make_unique<rv::Hart>(i, bus_, *hart_irqs_[i], clock_, *code_.back()));
     harts_.back()->reset(kBootRomBase);
     harts_.back()->set_sstc(config.sstc);
+    harts_.back()->set_sdtrig(config.sdtrig);
     harts_.back()->set_extensions(config.extensions);
     TRY_VOID(harts_.back()->set_engine(config.engine, config.jit_cache_bytes));
     harts_.back()->set_jit_threshold(config.jit_threshold);
@@ -405,7 +407,7 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
     fdt.prop_string("riscv,isa-base", "rv64i");
     std::string extensions;
     for (const char* e : {"i", "m", "a", "f", "d", "c"}) extensions.append(e).push_back('\0');
-    for (const std::string& e : isa_extensions(config.extensions, config.sstc)) {
+    for (const std::string& e : isa_extensions(config.extensions, config.sstc, config.sdtrig)) {
       extensions.append(e).push_back('\0');
     }
     fdt.prop_bytes("riscv,isa-extensions", extensions.data(), extensions.size());

@@ -48,8 +48,10 @@ inline constexpr unsigned kUart0Irq = 10, kRtcIrq = 11, kVirtioIrqBase = 1;
 // extensions of a configuration (the optional ones only when on), in the order Linux prints
 // them, so that /proc/cpuinfo shows the riscv,isa string (less the names the kernel does not
 // know). Zca and Zcd are the parts of C that RV64 with D has (all of it).
-std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc);
-// The riscv,isa string: "rv64imafdc" and those, each after an underscore.
+std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool sdtrig);
+// The riscv,isa string: "rv64imafdc" and those, each after an underscore, but Sdtrig: Linux
+// (6.12) does not know it and prints /proc/cpuinfo from what it knows, and the deprecated
+// string stays what cpuinfo shows. riscv,isa-extensions lists it.
 std::string isa_string(rv::ExtSet extensions, bool sstc);
 
 // Harts a machine may have: the CLINT and PLIC of the virt board, and the code-sharing masks,
@@ -67,7 +69,8 @@ struct VirtConfig {
   std::optional<std::string> kernel;
   std::optional<std::string> initrd;
   std::string bootargs;
-  bool sstc = true;  // Sstc (stimecmp), advertised in the device tree
+  bool sstc = true;    // Sstc (stimecmp), advertised in the device tree
+  bool sdtrig = true;  // Sdtrig (debug triggers: tselect, tdata1-3, tinfo), advertised too
   // Instruction extensions the harts decode and the device tree advertises: --cpu-features
   // may leave out the optional ones (kOptionalExtensions).
   rv::ExtSet extensions = rv::kAllExtensions;

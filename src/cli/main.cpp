@@ -58,10 +58,12 @@ vessel::Result<void> apply_engine_options(const std::string& engine, const std::
 // them.
 struct CpuFeature {
   const char* name;
-  vessel::rv::ExtSet extension;  // 0 for Sstc, which is not an instruction extension
+  vessel::rv::ExtSet extension;  // an instruction extension, or 0 for one of the others:
+  bool vessel::VirtConfig::*flag = nullptr;  // Sdtrig and Sstc, which add CSRs
 };
 constexpr CpuFeature kCpuFeatures[] = {
-    {"sstc", 0},
+    {"sdtrig", 0, &vessel::VirtConfig::sdtrig},
+    {"sstc", 0, &vessel::VirtConfig::sstc},
     {"zba", vessel::rv::ext_bit(vessel::rv::Ext::Zba)},
     {"zbb", vessel::rv::ext_bit(vessel::rv::Ext::Zbb)},
     {"zbs", vessel::rv::ext_bit(vessel::rv::Ext::Zbs)},
@@ -100,8 +102,8 @@ vessel::Result<void> apply_cpu_features(std::string_view features, vessel::VirtC
       return vessel::make_error(fmt::format("--cpu-features: unknown feature '{}' (known: {})",
                                             name, known_cpu_features()));
     }
-    if (feature->extension == 0) {
-      machine.sstc = on;
+    if (feature->flag != nullptr) {
+      machine.*feature->flag = on;
     } else if (on) {
       machine.extensions |= feature->extension;
     } else {

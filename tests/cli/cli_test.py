@@ -508,6 +508,27 @@ class Tester:
                 problems.append(f"  -sstc still lists sstc in riscv,isa-extensions: {ext_off!r}")
         self.case("dtb: --cpu-features -sstc drops Sstc from the device tree", sstc_toggle)
 
+        def sdtrig_toggle(problems):
+            # In riscv,isa-extensions only: riscv,isa stays what Linux 6.12 prints in cpuinfo.
+            on = self.dump("sdtrig-on", ["--kernel", kernel], problems)
+            off = self.dump("sdtrig-off", ["--kernel", kernel, "--cpu-features", "-sdtrig"],
+                            problems)
+            if on is None or off is None:
+                return
+            isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
+            isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
+            if "sdtrig" in isa_on or isa_on != isa_off:
+                problems.append(f"  riscv,isa with Sdtrig {isa_on!r}, without {isa_off!r}")
+            ext_on = (self.fdtget(on, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            ext_off = (self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            # Sdtrig is the first S extension, before Sstc; nothing else goes with it.
+            first_s = next((e for e in ext_on if e.startswith("s")), None)
+            if first_s != "sdtrig" or ext_on[ext_on.index("sdtrig") + 1] != "sstc" or \
+                    [e for e in ext_on if e != "sdtrig"] != ext_off:
+                problems.append(f"  -sdtrig: riscv,isa-extensions {ext_on!r} -> {ext_off!r}")
+        self.case("dtb: --cpu-features -sdtrig drops Sdtrig from riscv,isa-extensions",
+                  sdtrig_toggle)
+
         def bitmanip_toggle(problems):
             # All on by default, in Linux's order; each one off drops only itself.
             on = self.dump("zb-on", ["--kernel", kernel], problems)

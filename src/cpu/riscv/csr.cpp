@@ -76,7 +76,11 @@ bool Hart::csr_write_ends_block(uint16_t csr, uint64_t mstatus_before) const {
     case kMideleg:
     case kStimecmp:
     case kMenvcfg:
-    case kSatp: return true;
+    case kSatp:
+    case kTselect:  // triggers: an execute breakpoint applies from the next instruction
+    case kTdata1:
+    case kTdata2:
+    case kTdata3: return true;
     default: return csr >= kPmpcfg0 && csr <= kPmpaddr63;  // pmpcfg0-15, then pmpaddr0-63
   }
 }
@@ -200,6 +204,7 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
     v = index < kNumPmp ? pmpaddr_[index] : 0;
     return true;
   }
+  if (csr >= kTselect && csr <= kTinfo) return sdtrig_ && trigger_csr_read(csr, v);
   return false;
 }
 
@@ -305,6 +310,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
   }
   if (csr >= kPmpcfg0 && csr <= kPmpcfg15) return write_pmpcfg(csr - kPmpcfg0, v);
   if (csr >= kPmpaddr0 && csr <= kPmpaddr63) return write_pmpaddr(csr - kPmpaddr0, v);
+  if (csr >= kTselect && csr <= kTinfo) return sdtrig_ && trigger_csr_write(csr, v);
   return false;
 }
 

@@ -21,6 +21,8 @@ enum Csr : uint16_t {
   kMhpmevent3 = 0x323, kMhpmevent31 = 0x33f,
   kMscratch = 0x340, kMepc = 0x341, kMcause = 0x342, kMtval = 0x343, kMip = 0x344,
   kPmpcfg0 = 0x3a0, kPmpcfg15 = 0x3af, kPmpaddr0 = 0x3b0, kPmpaddr63 = 0x3ef,
+  // Sdtrig (debug specification): tcontrol, mcontext and the other optional ones are absent
+  kTselect = 0x7a0, kTdata1 = 0x7a1, kTdata2 = 0x7a2, kTdata3 = 0x7a3, kTinfo = 0x7a4,
   kMcycle = 0xb00, kMinstret = 0xb02, kMhpmcounter3 = 0xb03, kMhpmcounter31 = 0xb1f,
 };
 // clang-format on

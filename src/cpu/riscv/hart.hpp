@@ -22,6 +22,7 @@
 #include "cpu/riscv/decoded.hpp"
 #include "cpu/riscv/engine.hpp"
 #include "cpu/riscv/hart_state.hpp"
+#include "cpu/riscv/trigger.hpp"
 #include "devices/irq.hpp"
 
 namespace vessel::rv {
@@ -147,8 +148,9 @@ class Hart : public HartState {
   bool cbo_access(uint64_t va);
   // cbo.zero: zero the block holding va, as a store would write it; false = trap entered.
   bool cbo_zero(uint64_t va);
-  // Host pointer for an aligned atomic access at va (AMO, LR/SC); nullptr = trap entered.
-  uint8_t* amo_ptr(uint64_t va, unsigned size, bool is_load_reserved);
+  // Host pointer for an aligned atomic access at va; nullptr = trap entered.
+  enum class Atomic : uint8_t { kLoadReserved, kStoreConditional, kReadModifyWrite };
+  uint8_t* amo_ptr(uint64_t va, unsigned size, Atomic kind);
   bool mmio_load(uint64_t pa, unsigned size, uint64_t& value, uint64_t va);
   bool mmio_store(uint64_t pa, unsigned size, uint64_t value, uint64_t va);
 
@@ -198,6 +200,13 @@ class Hart : public HartState {
   }
   // STIP follows mtime >= stimecmp (Sstc with menvcfg.STCE, or the builtin SBI's timer).
   bool stimecmp_drives_stip() const { return sbi_timer_ || (sstc_ && (menvcfg_ & envcfg::kSTCE)); }
+
+  // --- debug triggers (Sdtrig, trigger.cpp) ---
+  // Whether the hart implements Sdtrig (on by default): without it the trigger CSRs are
+  // illegal instructions.
+  void set_sdtrig(bool enabled) { sdtrig_ = enabled; }
+  bool sdtrig() const { return sdtrig_; }
+  const TriggerModule& triggers() const { return triggers_; }
 
   // The longest WFI sleeps when no deadline is due and nothing kicks the hart. Tests change it
   // to tell a deadline wake-up from this fallback.
@@ -268,6 +277,19 @@ class Hart : public HartState {
  private:
   friend class HartTestAccess;
 
+  bool trigger_csr_read(uint16_t csr, uint64_t& value) const;
+  bool trigger_csr_write(uint16_t csr, uint64_t value);
+  // Whether breakpoint triggers stay quiet now: in a trap handler that has not yet saved xepc.
+  bool breakpoint_triggers_quiet() const;
+  // If an access makes a trigger fire, enter the breakpoint trap (tval = the address) and
+  // return true. Callers check the module's watches_*() first, so that nothing costs while
+  // no trigger is armed.
+  bool trigger_trap(TriggerOp op, uint64_t va, unsigned size);
+  // An execute trigger on the instruction at pc, before it executes.
+  bool execute_trigger_trap() {
+    return triggers_.watches_execute() && trigger_trap(TriggerOp::kExecute, pc, 1);
+  }
+
   bool load_slow(uint64_t va, void* out, unsigned size);
   bool store_slow(uint64_t va, const void* in, unsigned size);
   bool access_page(uint64_t va, Access acc, uint64_t& pa);
@@ -329,6 +351,11 @@ class Hart : public HartState {
   const void* native_code(Block* b);
   // One block through the interpreter; false when the guest is stuck in a trap loop.
   bool run_interpreted(Block*& b, bool& check_interrupts, uint64_t& next_poll);
+  // The same, for both engines while an execute trigger is armed: each instruction's pc is
+  // matched before it executes, and translated code (which matches nothing) is not entered.
+  bool run_watched(Block*& b, bool& check_interrupts, uint64_t& next_poll);
+  template <bool kWatch>
+  bool run_block(Block*& b, bool& check_interrupts, uint64_t& next_poll);
 
   unsigned hart_id_;
   Bus& bus_;
@@ -375,6 +402,8 @@ class Hart : public HartState {
   uint64_t platform_poll_at_ = 0;  // mtime from which run() calls its poll again
   ExtSet extensions_ = kAllExtensions;
   bool sstc_ = true;
+  bool sdtrig_ = true;
+  TriggerModule triggers_;
   bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;
   uint64_t cycle_frozen_ = 0, instret_frozen_ = 0;

@@ -143,6 +143,8 @@ ExecStatus Hart::straddler_for_jit() {
 }
 
 ExecStatus Hart::exec_one() {
+  // An instruction address breakpoint comes before the fetch's faults.
+  if (execute_trigger_trap()) return ExecStatus::kTrap;
   const uint8_t* host = fetch_host(pc);
   if (host == nullptr) return ExecStatus::kTrap;
   uint32_t raw = load_le<uint16_t>(host);
@@ -169,6 +171,14 @@ void Hart::step_block() {
   irq_.take_attention();
   if (code_.has_pending()) code_.apply_pending();
   if (take_interrupt()) return;
+  if (triggers_.watches_execute()) {
+    Block* none = nullptr;
+    bool check_interrupts = false;
+    uint64_t next_poll = instret + 1;
+    run_watched(none, check_interrupts, next_poll);
+    code_.collect_garbage();
+    return;
+  }
   if (engine_ == Engine::kJit) {
     bool check_interrupts = false;
     uint64_t next_poll = instret + 1;  // this block's entry check passes; the next one's not
@@ -239,13 +249,37 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
         if (trap_loop()) return StopReason::kTrapLoop;
       }
     }
-    const bool ok = engine_ == Engine::kJit ? run_translated(check_interrupts, next_poll)
-                                            : run_interpreted(b, check_interrupts, next_poll);
+    // One test per block while no execute trigger is armed, none per instruction.
+    bool ok = false;
+    if (triggers_.watches_execute()) [[unlikely]] {
+      ok = run_watched(b, check_interrupts, next_poll);
+    } else {
+      ok = engine_ == Engine::kJit ? run_translated(check_interrupts, next_poll)
+                                   : run_interpreted(b, check_interrupts, next_poll);
+    }
     if (!ok) return StopReason::kTrapLoop;
   }
 }
 
 bool Hart::run_interpreted(Block*& b, bool& check_interrupts, uint64_t& next_poll) {
+  return run_block<false>(b, check_interrupts, next_poll);
+}
+
+bool Hart::run_watched(Block*& b, bool& check_interrupts, uint64_t& next_poll) {
+  pending_chain_ = 0;  // the translated block that exited last is not the one that goes on
+  return run_block<true>(b, check_interrupts, next_poll);
+}
+
+// kWatch: match the execute triggers before each instruction (Sdtrig). The instruction that
+// matched does not execute: the breakpoint is taken with xepc = its pc.
+template <bool kWatch>
+bool Hart::run_block(Block*& b, bool& check_interrupts, uint64_t& next_poll) {
+  if constexpr (kWatch) {
+    if (execute_trigger_trap()) {  // before the fetch, whose faults come after it
+      b = nullptr;
+      return !trap_loop();
+    }
+  }
   if (b == nullptr) {
     b = lookup_block();
     if (b == nullptr) return !trap_loop();  // the fetch trapped, or a lone straddler ran
@@ -266,12 +300,18 @@ bool Hart::run_interpreted(Block*& b, bool& check_interrupts, uint64_t& next_pol
         b = next_block(current, entry_pc);
         break;
       }
+      if constexpr (kWatch) {
+        if (execute_trigger_trap()) return !trap_loop();
+      }
       continue;
     }
     if (s == ExecStatus::kJump) {
       ++instret;
       if (const DecodedInsn* to = forward_in_block(i, end, at, pc)) {
         i = to;
+        if constexpr (kWatch) {
+          if (execute_trigger_trap()) return !trap_loop();
+        }
         continue;
       }
       b = next_block(current, entry_pc);

@@ -330,6 +330,10 @@ void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned
   }
   const Priv p = acc == Access::kFetch ? priv : data_priv();
   if (!pmp_page_uniform(page_pa, acc, p)) return;
+  // Loads and stores on a page a data trigger watches must reach load_slow/store_slow.
+  if (acc != Access::kFetch && triggers_.watches_data() && triggers_.watches_page(va & ~0xfffULL)) {
+    return;
+  }
   TlbEntry& e = tlb[static_cast<unsigned>(acc)][mode][(va >> 12) % kTlbSize];
   e.vpage = va & ~0xfffULL;
   e.addend = reinterpret_cast<uint64_t>(host_page) - e.vpage;
@@ -374,6 +378,9 @@ bool Hart::mmio_store(uint64_t pa, unsigned size, uint64_t value, uint64_t va) {
 }
 
 bool Hart::load_slow(uint64_t va, void* out, unsigned size) {
+  // A watched page never enters the TLB (fill_tlb), so its loads all come here. A load
+  // address breakpoint comes before misalignment and faults.
+  if (triggers_.watches_data() && trigger_trap(TriggerOp::kLoad, va, size)) return false;
   if ((va & 0xfff) + size > 0x1000) {  // misaligned across a page boundary: byte by byte
     auto* bytes = static_cast<uint8_t*>(out);
     for (unsigned k = 0; k < size; ++k) {
@@ -397,6 +404,8 @@ bool Hart::load_slow(uint64_t va, void* out, unsigned size) {
 }
 
 bool Hart::store_slow(uint64_t va, const void* in, unsigned size) {
+  // Before anything is written: the store does not happen.
+  if (triggers_.watches_data() && trigger_trap(TriggerOp::kStore, va, size)) return false;
   if ((va & 0xfff) + size > 0x1000) {
     // Check both pages before writing anything, so a fault leaves memory untouched.
     uint64_t pa = 0;
@@ -436,6 +445,10 @@ bool Hart::store_slow(uint64_t va, const void* in, unsigned size) {
 // this. A block never straddles a page, so one translation covers it.
 bool Hart::cbo_access(uint64_t va) {
   const uint64_t block = va & ~(kCacheBlockSize - 1);
+  // The debug specification matches cache-block operations as stores of the whole block.
+  if (triggers_.watches_data() && trigger_trap(TriggerOp::kStore, block, kCacheBlockSize)) {
+    return false;
+  }
   const Priv p = data_priv();
   uint64_t pa = block;
   unsigned page_bits = 12;
@@ -453,6 +466,9 @@ bool Hart::cbo_access(uint64_t va) {
 
 bool Hart::cbo_zero(uint64_t va) {
   const uint64_t block = va & ~(kCacheBlockSize - 1);
+  if (triggers_.watches_data() && trigger_trap(TriggerOp::kStore, block, kCacheBlockSize)) {
+    return false;
+  }
   uint64_t pa = 0;
   if (!access_page(block, Access::kWrite, pa)) return false;
   const MemoryRegion* r = bus_.find_memory(pa, kCacheBlockSize);
@@ -472,8 +488,16 @@ bool Hart::cbo_zero(uint64_t va) {
   return true;
 }
 
-uint8_t* Hart::amo_ptr(uint64_t va, unsigned size, bool is_load_reserved) {
+uint8_t* Hart::amo_ptr(uint64_t va, unsigned size, Atomic kind) {
+  const bool is_load_reserved = kind == Atomic::kLoadReserved;
   const Access acc = is_load_reserved ? Access::kRead : Access::kWrite;
+  // Sdtrig: lr is a load, sc a store, an AMO both (its read, then its write).
+  if (triggers_.watches_data()) [[unlikely]] {
+    if (kind != Atomic::kStoreConditional && trigger_trap(TriggerOp::kLoad, va, size)) {
+      return nullptr;
+    }
+    if (!is_load_reserved && trigger_trap(TriggerOp::kStore, va, size)) return nullptr;
+  }
   if (va & (size - 1)) {
     raise(is_load_reserved ? Exception::kLoadAddressMisaligned : Exception::kStoreAddressMisaligned,
           va);

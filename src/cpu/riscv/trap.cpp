@@ -40,6 +40,7 @@ void Hart::reset(uint64_t reset_pc) {
   pmpcfg_.fill(0);
   pmpaddr_.fill(0);
   pmp_active_ = false;
+  triggers_.reset();
   fflags = frm = 0;
   reservation_pa = ~0ULL;
   trap_streak_ = 0;

@@ -15,7 +15,7 @@ namespace amo {
 
 template <typename T>
 ExecStatus load_reserved(Hart& h, const DecodedInsn& d) {
-  uint8_t* p = h.amo_ptr(RS1, sizeof(T), true);
+  uint8_t* p = h.amo_ptr(RS1, sizeof(T), Hart::Atomic::kLoadReserved);
   if (p == nullptr) return ExecStatus::kTrap;
   const T value = __atomic_load_n(reinterpret_cast<T*>(p), __ATOMIC_ACQUIRE);
   h.reservation_pa = reinterpret_cast<uint64_t>(p);
@@ -26,7 +26,7 @@ ExecStatus load_reserved(Hart& h, const DecodedInsn& d) {
 
 template <typename T>
 ExecStatus store_conditional(Hart& h, const DecodedInsn& d) {
-  uint8_t* p = h.amo_ptr(RS1, sizeof(T), false);
+  uint8_t* p = h.amo_ptr(RS1, sizeof(T), Hart::Atomic::kStoreConditional);
   if (p == nullptr) return ExecStatus::kTrap;
   bool ok = false;
   if (h.reservation_pa == reinterpret_cast<uint64_t>(p)) {
@@ -41,7 +41,7 @@ ExecStatus store_conditional(Hart& h, const DecodedInsn& d) {
 
 template <typename T, typename F>
 ExecStatus rmw(Hart& h, const DecodedInsn& d, F op) {
-  uint8_t* p = h.amo_ptr(RS1, sizeof(T), false);
+  uint8_t* p = h.amo_ptr(RS1, sizeof(T), Hart::Atomic::kReadModifyWrite);
   if (p == nullptr) return ExecStatus::kTrap;
   auto* slot = reinterpret_cast<T*>(p);
   const T src = static_cast<T>(RS2);
