@@ -159,6 +159,8 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
                                          "/s/vms/web/console.log",
                                          "--exit-status-file",
                                          "/s/vms/web/exit_status",
+                                         "--log-file",
+                                         "/s/vms/web/vmm.log",
                                          "--firmware",
                                          "builtin",
                                          "--kernel",
