@@ -367,6 +367,30 @@ class Tester:
         self.bad("--console-log on a directory", run + ["--console-log", self.tmp],
                  ["--console-log", self.tmp, "not a regular file"])
 
+        # Someone else's file under PATH or PATH.1: refused before the guest prints a byte,
+        # and left as it was (content and mode).
+        theirs = b"not a console log\n" * 1000
+        notes = self.file("notes.txt", theirs)
+        ring = self.path("ring.log")
+        older = self.file("ring.log.1", theirs)
+
+        def refused(name, log, path):
+            def check(problems):
+                os.chmod(path, 0o644)
+                r = self.guest_run("htif_hello", ["--console-log", f"{log},size=4K"])
+                if r.status != 2:
+                    problems.append(f"  status {r.status}, want 2\n" + r.describe())
+                self.one_line_error(r, ["--console-log", path, "not a Vessel console log"],
+                                    problems)
+                with open(path, "rb") as f:
+                    if f.read() != theirs:
+                        problems.append(f"  {path} changed\n" + r.describe())
+                if os.stat(path).st_mode & 0o777 != 0o644:
+                    problems.append(f"  {path}: mode {os.stat(path).st_mode & 0o777:o}, was 644")
+            self.case("bad: --console-log " + name, check)
+        refused("on someone else's file", notes, notes)
+        refused("whose PATH.1 is someone else's file", ring, older)
+
         sock = self.path("left.sock")
         self.bad("a bad --disk with a console socket and log", run + [
             "--console-socket", sock, "--console-log", log, "--disk", self.path("no-disk.img")],
