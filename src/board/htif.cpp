@@ -54,14 +54,16 @@ void Htif::handle(uint64_t command) {
       return;
     }
     uint64_t magic_mem[8] = {};
+    static LogLimiter limiter;  // the guest chooses the address, as often as it likes
     if (!bus_.read_phys(payload, magic_mem, sizeof magic_mem)) {
       // Nowhere to put a result; answer anyway so that the guest does not wait forever.
-      log(LogLevel::kWarn, "htif: syscall block at {:#x} is outside guest memory", payload);
+      log_limited(limiter, LogLevel::kWarn, "htif: syscall block at {:#x} is outside guest memory",
+                  payload);
     } else {
       const int64_t result = syscall(magic_mem);
       magic_mem[0] = static_cast<uint64_t>(result);
       if (!bus_.write_phys(payload, magic_mem, sizeof magic_mem)) {
-        log(LogLevel::kWarn, "htif: syscall block at {:#x} is read-only", payload);
+        log_limited(limiter, LogLevel::kWarn, "htif: syscall block at {:#x} is read-only", payload);
       }
     }
     reply(command, 1);

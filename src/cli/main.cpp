@@ -189,6 +189,11 @@ int main(int argc, char** argv) {
   run->add_option("--exit-status-file", exit_status_file,
                   "Write the exit status to this file when the VM ends (for a supervisor that is "
                   "not the parent, such as a restarted vessel daemon)");
+  std::string log_file;
+  run->add_option("--log-file", log_file,
+                  "Send Vessel's own messages (stderr) to a file: PATH[,size=N], a ring of PATH "
+                  "and PATH.1 of at most N bytes together (default 1M); vessel daemon keeps each "
+                  "VM's vmm.log this way");
   run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
   run->add_flag("-v,--verbose", verbose, "Log more on stderr");
 
@@ -214,6 +219,14 @@ int main(int argc, char** argv) {
     return end ? vessel::kExitOk : fail("attach: " + end.error().message);
   }
   if (auto status = daemon_commands.run()) return *status;
+  if (!log_file.empty()) {
+    // Before anything else, so that every later message goes there.
+    auto spec = vessel::parse_log_ring_option("--log-file", log_file);
+    if (!spec) return fail(spec.error().message);
+    if (auto r = vessel::redirect_log_file({spec->path, spec->size}); !r) {
+      return fail(r.error().message);
+    }
+  }
 
   vessel::VmOptions options;
   auto size = vessel::parse_size(memory);

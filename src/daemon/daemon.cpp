@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "daemon/console_bridge.hpp"
 #include "daemon/manager.hpp"
 #include "daemon/metrics.hpp"
+#include "host/console_log.hpp"
 #include "vmm/vm.hpp"
 
 namespace vessel::daemon {
@@ -236,11 +238,17 @@ Result<std::string> read_log_tail(const std::string& path, uint64_t max_bytes) {
       if (errno == ENOENT) continue;
       return make_error(fmt::format("{}: cannot open: {}", part, strerror(errno)));
     }
+    // The ring's header marks the file as a console log; it is not the guest's output.
+    const std::string_view header = kConsoleLogHeader;
+    char head[sizeof kConsoleLogHeader] = {};
+    const size_t got = std::fread(head, 1, header.size(), f);
+    uint64_t from = std::string_view(head, got) == header ? header.size() : 0;
     struct stat st {};
     if (fstat(fileno(f), &st) == 0 && static_cast<uint64_t>(st.st_size) > max_bytes) {
       // Only the end of it can be wanted.
-      std::fseek(f, static_cast<long>(static_cast<uint64_t>(st.st_size) - max_bytes), SEEK_SET);
+      from = std::max(from, static_cast<uint64_t>(st.st_size) - max_bytes);
     }
+    std::fseek(f, static_cast<long>(from), SEEK_SET);
     char buf[64 * 1024];
     for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);
     std::fclose(f);

@@ -18,6 +18,7 @@
 #include "daemon/process.hpp"
 #include "daemon/state_dir.hpp"
 #include "daemon/vm_definition.hpp"
+#include "host/console_log.hpp"
 
 namespace vessel::daemon {
 namespace {
@@ -159,6 +160,8 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
                                          "/s/vms/web/console.log",
                                          "--exit-status-file",
                                          "/s/vms/web/exit_status",
+                                         "--log-file",
+                                         "/s/vms/web/vmm.log",
                                          "--firmware",
                                          "builtin",
                                          "--kernel",
@@ -354,6 +357,11 @@ TEST(Logs, TailReadsTheRingInOrder) {
   EXPECT_EQ(*read_log_tail(path, 100), "older-newer");
   EXPECT_EQ(*read_log_tail(path, 8), "er-newer");
   EXPECT_EQ(*read_log_tail(path, 3), "wer");
+  // The ring's header, which marks its files as a console log, is not output.
+  std::ofstream(path + ".1") << kConsoleLogHeader << "older-";
+  std::ofstream(path) << kConsoleLogHeader << "newer";
+  EXPECT_EQ(*read_log_tail(path, 100), "older-newer");
+  EXPECT_EQ(*read_log_tail(path, 8), "er-newer");
 }
 
 TEST(ListenTcp, LoopbackOnly) {

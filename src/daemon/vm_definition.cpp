@@ -158,6 +158,8 @@ std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& 
                                    paths.console_log(),
                                    "--exit-status-file",
                                    paths.exit_status(),
+                                   "--log-file",
+                                   paths.vmm_log(),
                                    "--firmware",
                                    d.firmware,
                                    "--kernel",

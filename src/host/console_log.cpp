@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 
 #include "base/log.hpp"
 
@@ -36,8 +37,8 @@ size_t write_fully(int fd, const uint8_t* data, size_t len) {
   return done;
 }
 
-// Keeps only the newest `keep` bytes of the file at `path` (a size larger than this run's
-// left by an earlier run). Nothing there is fine.
+// Keeps the header and only the newest bytes after it, `keep` bytes in all, of the ring file at
+// `path` (a size larger than this run's left by an earlier run). Nothing there is fine.
 Result<void> keep_tail(const std::string& path, uint64_t keep) {
   const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) {
@@ -56,10 +57,13 @@ Result<void> keep_tail(const std::string& path, uint64_t keep) {
     close(in);
     return make_error(fmt::format("{}: {}", tmp, why));
   }
+  const std::string_view header = kConsoleLogHeader;
+  bool ok = write_fully(out, reinterpret_cast<const uint8_t*>(header.data()), header.size()) ==
+            header.size();
   uint8_t buf[64 * 1024];
-  off_t at = static_cast<off_t>(static_cast<uint64_t>(st.st_size) - keep);
-  bool ok = true;
-  for (;;) {
+  // keep >= 2K (half the smallest size) is more than the header.
+  off_t at = static_cast<off_t>(static_cast<uint64_t>(st.st_size) - (keep - header.size()));
+  while (ok) {
     const ssize_t n = pread(in, buf, sizeof buf, at);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
@@ -81,6 +85,15 @@ Result<void> keep_tail(const std::string& path, uint64_t keep) {
   return {};
 }
 
+// Whether the file begins with the header, read at offset 0 whatever fd's position.
+bool has_header(int fd) {
+  const std::string_view header = kConsoleLogHeader;
+  char buf[64];
+  static_assert(sizeof kConsoleLogHeader - 1 <= sizeof buf);
+  const ssize_t n = pread(fd, buf, header.size(), 0);
+  return n == static_cast<ssize_t>(header.size()) && header == std::string_view(buf, header.size());
+}
+
 Result<void> check_writable_file(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
@@ -90,6 +103,30 @@ Result<void> check_writable_file(const std::string& path) {
   if (!S_ISREG(st.st_mode)) return make_error(fmt::format("{}: not a regular file", path));
   if (access(path.c_str(), W_OK) != 0) {
     return make_error(fmt::format("{}: not writable: {}", path, errno_text()));
+  }
+  // The ring trims and renames its files: a file that is not one of them (a typo, the wrong
+  // variable) would be destroyed. Empty is fine: there is nothing to lose.
+  if (st.st_size == 0) return {};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(fmt::format("{}: {}", path, errno_text()));
+  const bool ours = has_header(fd);
+  close(fd);
+  if (!ours) {
+    return make_error(
+        fmt::format("{}: exists and is not a Vessel console log; refusing to overwrite it", path));
+  }
+  return {};
+}
+
+// A new or empty ring file starts with the header.
+Result<void> start_file(int fd, const std::string& path, uint64_t& used) {
+  if (used != 0) return {};
+  const std::string_view header = kConsoleLogHeader;
+  const size_t done =
+      write_fully(fd, reinterpret_cast<const uint8_t*>(header.data()), header.size());
+  used = done;
+  if (done != header.size()) {
+    return make_error(fmt::format("{}: cannot write: {}", path, errno_text()));
   }
   return {};
 }
@@ -110,7 +147,7 @@ Result<void> LogRing::open_current() {
   struct stat st {};
   if (fstat(fd_, &st) != 0) return make_error(fmt::format("{}: {}", path_, errno_text()));
   used_ = static_cast<uint64_t>(st.st_size);
-  return {};
+  return start_file(fd_, path_, used_);
 }
 
 Result<void> LogRing::rotate() {
@@ -124,7 +161,7 @@ Result<void> LogRing::rotate() {
   used_ = 0;
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0) return make_error(fmt::format("{}: cannot open: {}", path_, errno_text()));
-  return {};
+  return start_file(fd_, path_, used_);
 }
 
 Result<void> LogRing::append(const uint8_t* data, size_t len) {
@@ -265,6 +302,7 @@ Result<void> print_console_log(const std::string& path, int out_fd) {
   bool ok = true;
   for (int fd : {old, cur}) {
     if (fd < 0) continue;
+    if (has_header(fd)) lseek(fd, static_cast<off_t>(sizeof kConsoleLogHeader - 1), SEEK_SET);
     uint8_t buf[64 * 1024];
     for (;;) {
       const ssize_t n = ::read(fd, buf, sizeof buf);

@@ -3,6 +3,10 @@
 // older PATH.1 goes) and a new PATH begins, so the two never hold more than the size, and a
 // reader gets the output in order by reading PATH.1, then PATH.
 //
+// Each file starts with kConsoleLogHeader, which is how a later run knows the files are a ring
+// it may trim and rename: an existing PATH or PATH.1 without it (someone else's file) is
+// refused, never overwritten. Readers (`vessel logs`, the daemon's scrollback) leave it out.
+//
 // A later run with the same PATH continues the ring (what a VM printed before it was restarted
 // is often what one wants to read), trimming files an earlier, larger size left.
 #pragma once
@@ -20,6 +24,8 @@
 #include "base/result.hpp"
 
 namespace vessel {
+
+inline constexpr char kConsoleLogHeader[] = "vessel console log\n";
 
 // The two files, written on the caller's thread. Nothing is created before the first append.
 class LogRing {
@@ -57,7 +63,8 @@ class ConsoleLog {
   static constexpr auto kBatchDelay = std::chrono::milliseconds(50);
 
   // Checks without changing anything: the size is within bounds, the directory exists, and
-  // PATH and PATH.1 are, if they exist, regular files this process may write.
+  // PATH and PATH.1 are, if they exist, regular files this process may write that are empty or
+  // a console log's (they start with kConsoleLogHeader).
   static Result<void> check(const std::string& path, uint64_t size);
   static Result<std::unique_ptr<ConsoleLog>> open(const std::string& path, uint64_t size);
   // Writes what is still pending, then stops the writer.

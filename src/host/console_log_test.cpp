@@ -5,12 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 
-#include "host/console_test_support.hpp"
+#include "base/test_temp_dir.hpp"
 
 namespace vessel {
 namespace {
@@ -181,6 +182,45 @@ TEST(ConsoleLog, BadSizesAndPathsAreRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("not a regular file"), std::string::npos);
   EXPECT_TRUE(ConsoleLog::check(dir.file("a.log"), 1 << 20).ok());
+}
+
+TEST(ConsoleLog, SomeoneElsesFileIsRefusedAndLeftAlone) {
+  TempDir dir;
+  for (const std::string name : {"notes.txt", "old.log.1"}) {
+    const std::string path = dir.file(name);
+    const std::string theirs = std::string(100000, 'n') + "keep me\n";
+    std::ofstream(path) << theirs;
+    ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+    const std::string log_path = name == "notes.txt" ? path : dir.file("old.log");
+    auto r = ConsoleLog::open(log_path, 8192);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_NE(r.error().message.find(path + ": exists and is not a Vessel console log"),
+              std::string::npos)
+        << r.error().message;
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream now;
+    now << in.rdbuf();
+    EXPECT_EQ(now.str(), theirs);
+    struct stat st {};
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644u);
+  }
+}
+
+TEST(ConsoleLog, AnEmptyFileOrItsOwnRingIsTaken) {
+  TempDir dir;
+  const std::string path = dir.file("console.log");
+  std::ofstream(path).close();
+  for (const char* text : {"first run\n", "second run\n"}) {
+    auto log = ConsoleLog::open(path, 8192);
+    ASSERT_TRUE(log.ok()) << log.error().message;
+    (*log)->write(reinterpret_cast<const uint8_t*>(text), std::strlen(text));
+  }
+  EXPECT_EQ(printed(dir, path), "first run\nsecond run\n");
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream raw;
+  raw << in.rdbuf();
+  EXPECT_EQ(raw.str(), std::string(kConsoleLogHeader) + "first run\nsecond run\n");
 }
 
 TEST(ConsoleLog, PrintingAMissingLogIsAnError) {

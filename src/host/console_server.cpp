@@ -306,8 +306,11 @@ void ConsoleServer::flush_output() {
   }
   for (int fd : behind) {
     overflowed_.fetch_add(1, std::memory_order_relaxed);
-    log(LogLevel::kWarn, "console {}: a viewer fell more than {} bytes behind; disconnected it",
-        path_, limits_.client_buffer);
+    // The guest's output does it to a viewer that reconnects and stops reading, in a loop.
+    static LogLimiter limiter;
+    log_limited(limiter, LogLevel::kWarn,
+                "console {}: a viewer fell more than {} bytes behind; disconnected it", path_,
+                limits_.client_buffer);
     drop(fd);
   }
   for (int fd : gone) drop(fd);

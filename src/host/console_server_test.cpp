@@ -18,7 +18,7 @@
 #include <string>
 #include <thread>
 
-#include "host/console_test_support.hpp"
+#include "base/test_temp_dir.hpp"
 
 namespace vessel {
 namespace {

@@ -8,23 +8,24 @@
 
 namespace vessel {
 
-Result<ConsoleLogSpec> parse_console_log_option(const std::string& text) {
+Result<ConsoleLogSpec> parse_log_ring_option(std::string_view option, const std::string& text) {
   ConsoleLogSpec spec;
   const size_t comma = text.find(',');
   spec.path = text.substr(0, comma);
-  if (spec.path.empty()) return make_error(fmt::format("--console-log '{}': no path", text));
+  if (spec.path.empty()) return make_error(fmt::format("{} '{}': no path", option, text));
   if (comma == std::string::npos) return spec;
   const std::string setting = text.substr(comma + 1);
   if (setting.rfind("size=", 0) != 0) {
     return make_error(
-        fmt::format("--console-log '{}': unknown setting '{}' (expected size=N)", text, setting));
+        fmt::format("{} '{}': unknown setting '{}' (expected size=N)", option, text, setting));
   }
   const std::string size_text = setting.substr(5);
   auto size = parse_size(size_text);
-  if (!size)
-    return make_error(fmt::format("--console-log size={}: {}", size_text, size.error().message));
+  if (!size) {
+    return make_error(fmt::format("{} size={}: {}", option, size_text, size.error().message));
+  }
   if (*size < ConsoleLog::kMinSize || *size > ConsoleLog::kMaxSize) {
-    return make_error(fmt::format("--console-log size={}: must be between {} and {}", size_text,
+    return make_error(fmt::format("{} size={}: must be between {} and {}", option, size_text,
                                   format_size(ConsoleLog::kMinSize),
                                   format_size(ConsoleLog::kMaxSize)));
   }
@@ -39,7 +40,7 @@ Result<void> VmConsole::check(const ConsoleOptions& options) {
     }
   }
   if (options.log) {
-    const ConsoleLogSpec spec = TRY(parse_console_log_option(*options.log));
+    const ConsoleLogSpec spec = TRY(parse_log_ring_option("--console-log", *options.log));
     if (auto r = ConsoleLog::check(spec.path, spec.size); !r) {
       return make_error("--console-log " + r.error().message);
     }
@@ -57,7 +58,7 @@ Result<std::unique_ptr<VmConsole>> VmConsole::open(const ConsoleOptions& options
   std::unique_ptr<VmConsole> console(new VmConsole());
   VmConsole* raw = console.get();
   if (options.log) {
-    const ConsoleLogSpec spec = TRY(parse_console_log_option(*options.log));
+    const ConsoleLogSpec spec = TRY(parse_log_ring_option("--console-log", *options.log));
     auto log = ConsoleLog::open(spec.path, spec.size);
     if (!log) return make_error("--console-log " + log.error().message);
     console->log_ = std::move(log.value());

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -32,8 +33,9 @@ struct ConsoleLogSpec {
   std::string path;
   uint64_t size = ConsoleLog::kDefaultSize;
 };
-// "PATH" or "PATH,size=N" (N as --memory takes it: 64K, 1M, ...). Errors name the option.
-Result<ConsoleLogSpec> parse_console_log_option(const std::string& text);
+// "PATH" or "PATH,size=N" (N as --memory takes it: 64K, 1M, ...), for --console-log and
+// --log-file. Errors name the option.
+Result<ConsoleLogSpec> parse_log_ring_option(std::string_view option, const std::string& text);
 
 class VmConsole {
  public:

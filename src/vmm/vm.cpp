@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/log.hpp"
+
 namespace vessel {
 
 namespace {
@@ -401,7 +403,8 @@ int run_vm(const VmOptions& options) {
         if (hart->run(state.stop, poll) == rv::StopReason::kTrapLoop) {
           std::lock_guard<std::mutex> lock(report_mu);
           if (state.ending.load() == Ending::kNone) {
-            fmt::print(stderr, "{}vessel: {}\n", line_start(), hart->describe_trap_loop());
+            write_stderr_line(
+                fmt::format("{}vessel: {}", line_start(), hart->describe_trap_loop()));
           }
           state.end(Ending::kTrapLoop, kExitGuestError);
         }
@@ -414,8 +417,8 @@ int run_vm(const VmOptions& options) {
                             std::min(deadline, std::chrono::steady_clock::now() + kSupervisorTick));
         lock.unlock();
         if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
-          fmt::print(stderr, "{}{}\n", line_start(),
-                     stats_json(*machine, state.past, state.seconds()).dump());
+          write_stderr_line(fmt::format("{}{}", line_start(),
+                                        stats_json(*machine, state.past, state.seconds()).dump()));
         }
         poll();
         lock.lock();
@@ -451,12 +454,10 @@ int run_vm(const VmOptions& options) {
   console->stop();
   const double seconds = state.seconds();
   if (state.ending.load() == Ending::kTimeout) {
-    fmt::print(stderr, "{}vessel: timeout: the guest was still running after {} s\n", line_start(),
-               options.timeout_seconds);
+    write_stderr_line(fmt::format("{}vessel: timeout: the guest was still running after {} s",
+                                  line_start(), options.timeout_seconds));
   }
-  if (options.stats) {
-    fmt::print(stderr, "{}\n", stats_json(*machine, state.past, seconds).dump());
-  }
+  if (options.stats) { write_stderr_line(stats_json(*machine, state.past, seconds).dump()); }
   {
     std::lock_guard<std::mutex> lock(handle->mu_);
     handle->run_ = nullptr;

@@ -367,6 +367,30 @@ class Tester:
         self.bad("--console-log on a directory", run + ["--console-log", self.tmp],
                  ["--console-log", self.tmp, "not a regular file"])
 
+        # Someone else's file under PATH or PATH.1: refused before the guest prints a byte,
+        # and left as it was (content and mode).
+        theirs = b"not a console log\n" * 1000
+        notes = self.file("notes.txt", theirs)
+        ring = self.path("ring.log")
+        older = self.file("ring.log.1", theirs)
+
+        def refused(name, log, path):
+            def check(problems):
+                os.chmod(path, 0o644)
+                r = self.guest_run("htif_hello", ["--console-log", f"{log},size=4K"])
+                if r.status != 2:
+                    problems.append(f"  status {r.status}, want 2\n" + r.describe())
+                self.one_line_error(r, ["--console-log", path, "not a Vessel console log"],
+                                    problems)
+                with open(path, "rb") as f:
+                    if f.read() != theirs:
+                        problems.append(f"  {path} changed\n" + r.describe())
+                if os.stat(path).st_mode & 0o777 != 0o644:
+                    problems.append(f"  {path}: mode {os.stat(path).st_mode & 0o777:o}, was 644")
+            self.case("bad: --console-log " + name, check)
+        refused("on someone else's file", notes, notes)
+        refused("whose PATH.1 is someone else's file", ring, older)
+
         sock = self.path("left.sock")
         self.bad("a bad --disk with a console socket and log", run + [
             "--console-socket", sock, "--console-log", log, "--disk", self.path("no-disk.img")],
@@ -674,6 +698,7 @@ class Tester:
                 problems.append(f"  --stats line is not the expected JSON: {e}\n" + r.describe())
         self.case("guest: --stats prints one JSON line", stats)
         self.engine_guest_cases()
+        self.flood_cases()
 
         def api_vm_signal(sig, kernel):
             def check(problems):
@@ -766,6 +791,57 @@ class Tester:
             if r.status != 0 or got != want:
                 problems.append(f"  engine {got!r} by default, want {want!r}\n" + r.describe())
         self.case("guest: the default engine is jit on x86-64, interp elsewhere", default_engine)
+
+    def flood_cases(self):
+        """A guest that makes a device complain in a loop (virtio_flood.S) must not fill the
+        host's disk through stderr: every message a guest can cause is rate-limited, and says
+        how many it held back."""
+        def flood(problems):
+            r = self.guest_run("virtio_flood", timeout=3)
+            if r.status != 124:
+                problems.append(f"  status {r.status}, want 124 (--timeout)\n" + r.describe())
+            if len(r.err) >= 64 << 10:
+                problems.append(f"  {len(r.err)} bytes on stderr in 3 s, want under 64 KiB\n" +
+                                r.describe())
+            for needle in ("device needs reset", "suppressed", "similar messages", "timeout"):
+                if needle not in r.err:
+                    problems.append(f"  stderr does not mention {needle!r}\n" + r.describe())
+            if r.out:
+                problems.append("  something on stdout\n" + r.describe())
+        self.case("guest: a virtio queue broken and reset in a loop: stderr stays small", flood)
+
+        def log_file(problems):
+            # What vessel daemon does with vmm.log: stderr into a ring of PATH and PATH.1. A
+            # full PATH left by an earlier run becomes PATH.1 at once (the older PATH.1 goes).
+            path = self.path("vmm.log")
+            earlier = b"an earlier run\n" * 200
+            with open(path, "wb") as f:
+                f.write(earlier)
+            with open(path + ".1", "wb") as f:
+                f.write(b"older still\n")
+            r = self.guest_run("virtio_flood", ["--log-file", f"{path},size=4K"], timeout=2)
+            if r.status != 124 or r.err or r.out:
+                problems.append("  want status 124 and nothing on stdout or stderr\n" +
+                                r.describe())
+            with open(path + ".1", "rb") as f:
+                if f.read() != earlier:
+                    problems.append(f"  {path}.1 is not the earlier run's log")
+            with open(path, "rb") as f:
+                text = f.read().decode(errors="replace")
+            for needle in ("device needs reset", "suppressed", "timeout"):
+                if needle not in text:
+                    problems.append(f"  {path} does not mention {needle!r}: {text[:300]!r}")
+            if len(text) > 2048 + 200:
+                problems.append(f"  {path} holds {len(text)} bytes, want about 2K at most")
+        self.case("guest: --log-file PATH,size=4K rotates PATH to PATH.1", log_file)
+
+        def log_file_bad(problems):
+            r = self.run(["run", "--log-file", self.tmp, "--firmware", "none", "--kernel",
+                          self.guest("spin")])
+            if r.status != 2:
+                problems.append(f"  status {r.status}, want 2\n" + r.describe())
+            self.one_line_error(r, ["--log-file", self.tmp, "not a regular file"], problems)
+        self.case("bad: --log-file on a directory", log_file_bad)
 
     # ---- hostile guests, on each engine ----
 

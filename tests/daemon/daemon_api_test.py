@@ -474,6 +474,70 @@ def tcp_token_and_static_files(env):
 
 
 @case
+def tcp_cookie_only_from_the_daemons_own_page(env):
+    """The cookie a browser attaches by itself lets in only the daemon's own page: other
+    origins (another localhost port, a DNS-rebinding name) get 403 on upgrades and state
+    changes; the bearer token works as before."""
+    d = env.daemon(tcp=True)
+    own = f"http://127.0.0.1:{d.port}"
+    cookie = {"Cookie": f"vessel_token={d.token}"}
+    bearer = {"Authorization": f"Bearer {d.token}"}
+    create(d, env, "w")
+    start(d, "w")
+
+    # The console from another origin, with the cookie or the token in the URL: refused.
+    for origin in ("http://evil.example", "http://127.0.0.1:1"):
+        for target, extra in (("/api/v1/vms/w/console", cookie),
+                              (f"/api/v1/vms/w/console?token={d.token}", {})):
+            ws = WebSocket.open_tcp(d.port, target, headers={"Origin": origin, **extra})
+            expect(ws.status == 403, f"console from {origin} via {target}: {ws.head!r}")
+            ws.close()
+    # A text/plain POST with the cookie (a form on another localhost port): refused, nothing made.
+    definition = json.dumps(env.definition("evil")).encode()
+    for extra, why in (({}, "X-Vessel-Request"), ({"Origin": own}, "X-Vessel-Request"),
+                       ({"Origin": "http://127.0.0.1:1"}, "Origin 'http://127.0.0.1:1'")):
+        r = d.request("POST", "/api/v1/vms", raw=definition, tcp=True,
+                      headers={"Content-Type": "text/plain", **cookie, **extra})
+        expect_error(r, 403, why)
+        r = d.request("POST", "/api/v1/vms/w/stop", raw=b"", tcp=True,
+                      headers={"Content-Type": "text/plain", **cookie, **extra})
+        expect_error(r, 403, why)
+    expect("evil" not in d.vms() and d.vm("w")["state"] == "running", "a refused POST acted")
+    # A name that rebinds to 127.0.0.1: refused even with the header.
+    r = d.request("POST", "/api/v1/vms/w/pause", tcp=True,
+                  headers={"Host": f"evil.example:{d.port}", "Origin": f"http://evil.example:{d.port}",
+                           "X-Vessel-Request": "1", **cookie})
+    expect_error(r, 403, "Host 'evil.example")
+
+    # The web console's own flow: the page opened with ?token= gets the cookie, then calls the
+    # API and opens the console from its own origin.
+    r = d.get(f"/api/v1/vms?token={d.token}", tcp=True)
+    expect(r.status == 200 and "vessel_token=" in r.headers.get("set-cookie", ""), f"{r}")
+    page = {"Origin": own, "X-Vessel-Request": "1", **cookie}
+    r = d.post("/api/v1/vms", env.definition("mine"), tcp=True, headers=page)
+    expect(r.status == 201, f"create from the page: {r}")
+    r = d.post("/api/v1/vms/w/pause", tcp=True, headers=page)
+    expect(r.status == 200 and r.json["state"] == "paused", f"pause from the page: {r}")
+    r = d.post("/api/v1/vms/w/resume", tcp=True, headers=page)
+    expect(r.status == 200, f"resume from the page: {r}")
+    ws = WebSocket.open_tcp(d.port, "/api/v1/vms/w/console", host=f"127.0.0.1:{d.port}",
+                            headers={"Origin": own, **cookie})
+    expect(ws.status == 101, f"console from the page: {ws.head!r}")
+    time.sleep(0.3)
+    ws.send(b"page-hello\n")
+    ws.read_until(b"page-hello")
+    ws.close()
+
+    # Bearer clients: no Origin, Host or header rules.
+    r = d.post("/api/v1/vms", env.definition("tok"), tcp=True,
+               headers={"Origin": "http://elsewhere", **bearer})
+    expect(r.status == 201, f"bearer create: {r}")
+    r = d.request("DELETE", "/api/v1/vms/tok", tcp=True, headers=bearer)
+    expect(r.status == 204, f"bearer delete: {r}")
+    d.post("/api/v1/vms/w/stop")
+
+
+@case
 def cli_commands(env):
     sd = env.state_dir()
     p = env.cli(sd, "ls", check=1)

@@ -152,10 +152,10 @@ class Daemon:
 class WebSocket:
     """A minimal RFC 6455 client (binary frames, masked as a client must)."""
 
-    def __init__(self, sock, path, headers=None):
+    def __init__(self, sock, path, headers=None, host="localhost"):
         self.sock = sock
         key = base64.b64encode(secrets.token_bytes(16)).decode()
-        lines = [f"GET {path} HTTP/1.1", "Host: localhost", "Upgrade: websocket",
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket",
                  "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())

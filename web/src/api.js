@@ -27,7 +27,9 @@ export class ApiError extends Error {
 
 // The response of a call the daemon accepted; an ApiError carrying its one-line message if not.
 async function request(method, path) {
-  const headers = {};
+  // A tab opened without ?token= is let in by the cookie; the daemon then wants this header on
+  // anything that changes state, since a page on another origin cannot send it.
+  const headers = { 'X-Vessel-Request': '1' };
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "api/http/json_body.hpp"
+#include "api/http/tcp_guard.hpp"
 #include "base/log.hpp"
 
 namespace vessel::http {
@@ -300,11 +301,15 @@ class HttpSession : public Core::Closable,
     if (ec) return on_read_error(ec);
     auto& req = parser_->get();
     set_cookie_ = false;
-    if (require_token_ && !authorized(req)) {
+    if (require_token_) {
       // Nothing about the server (not even whether the path exists) before the token.
-      Response r = core_->error(401, "unauthorized");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return send(std::move(r), true);
+      GuardVerdict verdict = guard(req);
+      if (verdict.status != 0) {
+        Response r = core_->error(verdict.status, std::move(verdict.message));
+        if (verdict.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return send(std::move(r), true);
+      }
+      set_cookie_ = verdict.set_cookie;
     }
     if (bws::is_upgrade(req)) return upgrade();
     const auto length = parser_->content_length();
@@ -322,37 +327,20 @@ class HttpSession : public Core::Closable,
     read_body();
   }
 
-  bool authorized(const bhttp::request<bhttp::string_body>& req) {
-    const ServerOptions& o = core_->options;
-    const std::string_view target = sv(req.target());
-    const size_t q = target.find('?');
-    // A public path still takes a token given in its URL, so that the page opened with one
-    // gets the cookie.
-    const bool is_public = core_->is_public(target.substr(0, q));
-    if (bearer_matches(sv(req[bhttp::field::authorization]), o.token)) return true;
-    if (o.token_cookie.empty()) return is_public;
-    const std::string bearer = "Bearer ";
-    if (q != std::string_view::npos) {
-      if (auto given = query_param(target.substr(q + 1), "token");
-          given && bearer_matches(bearer + *given, o.token)) {
-        set_cookie_ = true;
-        return true;
-      }
-    }
-    // Cookie: a=1; b=2
-    std::string_view cookies = sv(req[bhttp::field::cookie]);
-    while (!cookies.empty()) {
-      const size_t semi = cookies.find(';');
-      std::string_view item = cookies.substr(0, semi);
-      cookies = semi == std::string_view::npos ? std::string_view{} : cookies.substr(semi + 1);
-      while (item.starts_with(' ')) item.remove_prefix(1);
-      const size_t eq = item.find('=');
-      if (eq != std::string_view::npos && item.substr(0, eq) == o.token_cookie &&
-          bearer_matches(bearer + std::string(item.substr(eq + 1)), o.token)) {
-        return true;
-      }
-    }
-    return is_public;
+  // TCP only (tcp_guard.hpp): the token, and that a browser did not send it on its own.
+  GuardVerdict guard(const bhttp::request<bhttp::string_body>& req) const {
+    RequestHead head;
+    head.method = sv(req.method_string());
+    head.target = sv(req.target());
+    head.host = sv(req[bhttp::field::host]);
+    if (auto it = req.find(bhttp::field::origin); it != req.end()) head.origin = sv(it->value());
+    head.authorization = sv(req[bhttp::field::authorization]);
+    head.cookie = sv(req[bhttp::field::cookie]);
+    head.vessel_request =
+        sv(req[beast::string_view(kVesselRequestHeader.data(), kVesselRequestHeader.size())]);
+    head.upgrade = bws::is_upgrade(req);
+    return check_tcp_request(core_->options,
+                             core_->is_public(head.target.substr(0, head.target.find('?'))), head);
   }
 
   void read_body() {
@@ -648,20 +636,6 @@ class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
 std::string sys_error(const error_code& ec) { return ec.message(); }
 
 }  // namespace
-
-bool bearer_matches(std::string_view authorization, std::string_view token) {
-  constexpr std::string_view kScheme = "Bearer ";
-  if (token.empty() || authorization.substr(0, kScheme.size()) != kScheme) return false;
-  const std::string_view given = authorization.substr(kScheme.size());
-  // Every byte of the token is compared whatever the input, so the time depends on the token's
-  // length only.
-  unsigned diff = given.size() == token.size() ? 0 : 1;
-  for (size_t i = 0; i < token.size(); ++i) {
-    const char g = i < given.size() ? given[i] : '\0';
-    diff |= static_cast<unsigned>(static_cast<unsigned char>(g ^ token[i]));
-  }
-  return diff == 0;
-}
 
 struct Server::Impl {
   // First, so it goes last: the listeners and pending handlers it destroys use its services.

@@ -48,7 +48,9 @@ void VirtioMmio::State::raise(uint32_t bits) {
 
 void VirtioMmio::State::set_needs_reset(std::string_view why) {
   std::lock_guard<std::mutex> lock(irq_mu);
-  if (!needs_reset) log(LogLevel::kWarn, "{}: device needs reset: {}", name, why);
+  // A guest can break a queue and reset the device in a loop: one line each time otherwise.
+  static LogLimiter limiter;
+  if (!needs_reset) log_limited(limiter, LogLevel::kWarn, "{}: device needs reset: {}", name, why);
   needs_reset = true;
   raise(kConfigChange);
 }
@@ -61,8 +63,11 @@ DeviceContext VirtioMmio::State::context() {
     std::lock_guard<std::mutex> lock(irq_mu);
     if (!live || index >= queues.size()) return;
     if (queues[index].failed()) {
-      if (!needs_reset)
-        log(LogLevel::kWarn, "{}: queue {}: {}", name, index, queues[index].error());
+      static LogLimiter limiter;
+      if (!needs_reset) {
+        log_limited(limiter, LogLevel::kWarn, "{}: queue {}: {}", name, index,
+                    queues[index].error());
+      }
       needs_reset = true;
       raise(kConfigChange);
     }

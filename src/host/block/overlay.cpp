@@ -71,7 +71,8 @@ class OverlayBackend final : public BlockBackend {
   void drain() override {
     while (in_flight_ > 0) {
       if (engine_->in_flight() == 0) {
-        log(LogLevel::kError, "{}: {} requests lost", path_, in_flight_);
+        static LogLimiter limiter;  // at every reboot of a guest that reboots in a loop
+        log_limited(limiter, LogLevel::kError, "{}: {} requests lost", path_, in_flight_);
         break;
       }
       engine_->drain();
@@ -410,8 +411,10 @@ class OverlayBackend final : public BlockBackend {
 
   // At close, for a guest that never flushed: the same order, synchronously.
   void write_table_sync() {
+    // At every reboot of a guest that reboots in a loop, on a disk that fails.
+    static LogLimiter limiter;
     if (fdatasync(ovl_.get()) != 0) {
-      log(LogLevel::kError, "{}: fdatasync: {}", path_, std::strerror(errno));
+      log_limited(limiter, LogLevel::kError, "{}: fdatasync: {}", path_, std::strerror(errno));
       return;
     }
     for (const auto& r : snapshot_dirty()) {
@@ -421,14 +424,14 @@ class OverlayBackend final : public BlockBackend {
       op.offset = h_.table_offset + r.first_block * kTableBlock;
       op.iov = {{const_cast<uint8_t*>(r.bytes.data()), r.bytes.size()}};
       if (const int64_t res = run_op_sync(op); res < 0) {
-        log(LogLevel::kError, "{}: writing the table: {}", path_,
-            std::strerror(static_cast<int>(-res)));
+        log_limited(limiter, LogLevel::kError, "{}: writing the table: {}", path_,
+                    std::strerror(static_cast<int>(-res)));
         return;
       }
     }
     dirty_.clear();
     if (fdatasync(ovl_.get()) != 0) {
-      log(LogLevel::kError, "{}: fdatasync: {}", path_, std::strerror(errno));
+      log_limited(limiter, LogLevel::kError, "{}: fdatasync: {}", path_, std::strerror(errno));
     }
   }
 

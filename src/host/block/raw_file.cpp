@@ -80,7 +80,8 @@ void RawFileBackend::write_zeroes(uint64_t offset, uint64_t len, bool may_unmap,
 void RawFileBackend::drain() {
   while (in_flight_ > 0) {
     if (engine_->in_flight() == 0) {
-      log(LogLevel::kError, "{}: {} requests lost", path_, in_flight_);
+      static LogLimiter limiter;  // at every reboot of a guest that reboots in a loop
+      log_limited(limiter, LogLevel::kError, "{}: {} requests lost", path_, in_flight_);
       break;
     }
     engine_->drain();

@@ -237,8 +237,9 @@ struct SlirpBackend::Impl : std::enable_shared_from_this<Impl> {
   }
 
   static void guest_error(const char* msg, void*) {
-    // Guest-triggered: debug level so that a hostile guest cannot flood the host's stderr.
-    log(LogLevel::kDebug, "slirp: guest error: {}", msg);
+    // Guest-triggered: debug level, and limited even then.
+    static LogLimiter limiter;
+    log_limited(limiter, LogLevel::kDebug, "slirp: guest error: {}", msg);
   }
 
   static int64_t clock_get_ns(void*) { return now_ns(); }

@@ -40,7 +40,8 @@ struct TapBackend::Impl : std::enable_shared_from_this<Impl> {
       const ssize_t n = ::read(fd, buffer.data(), buffer.size());
       if (n < 0) {
         if (errno != EAGAIN && errno != EINTR) {
-          log(LogLevel::kDebug, "tap {}: read: {}", ifname, std::strerror(errno));
+          static LogLimiter limiter;
+          log_limited(limiter, LogLevel::kDebug, "tap {}: read: {}", ifname, std::strerror(errno));
         }
         return;
       }
@@ -122,7 +123,9 @@ void TapBackend::send(std::span<const uint8_t> frame) {
   do { n = ::write(impl_->fd, frame.data(), frame.size()); } while (n < 0 && errno == EINTR);
   // EAGAIN (the interface's queue is full) or EIO (it is down): dropped, as on a wire.
   if (n < 0 && errno != EAGAIN && errno != EIO) {
-    log(LogLevel::kDebug, "tap {}: write: {}", impl_->ifname, std::strerror(errno));
+    static LogLimiter limiter;  // once per guest frame otherwise
+    log_limited(limiter, LogLevel::kDebug, "tap {}: write: {}", impl_->ifname,
+                std::strerror(errno));
   }
 }
 

@@ -55,8 +55,9 @@ VirtioBlk::VirtioBlk(std::unique_ptr<block::BlockBackend> backend, EventLoop& lo
   if (auto r = backend_->attach(loop_); r.ok()) {
     backend_ok_ = true;
   } else {
-    log(LogLevel::kError, "virtio-blk: {}: {}; every request will fail", backend_->describe(),
-        r.error().message);
+    static LogLimiter limiter;  // a guest that reboots in a loop builds a disk each time
+    log_limited(limiter, LogLevel::kError, "virtio-blk: {}: {}; every request will fail",
+                backend_->describe(), r.error().message);
   }
   uint8_t* c = config_.data();
   store_le<uint64_t>(c + kCfgCapacity, capacity_);
@@ -353,8 +354,9 @@ void VirtioBlk::backend_done(const std::shared_ptr<Request>& req, int err) {
     return backend_->flush([this, req](int ferr) { backend_done(req, ferr); });
   }
   if (err != 0) {
-    log(LogLevel::kDebug, "virtio-blk: {}: request type {} failed: {}", backend_->describe(),
-        req->type, std::strerror(-err));
+    static LogLimiter limiter;
+    log_limited(limiter, LogLevel::kDebug, "virtio-blk: {}: request type {} failed: {}",
+                backend_->describe(), req->type, std::strerror(-err));
   }
   finish(req, err == 0 ? kSOk : kSIoErr);
 }

@@ -1,5 +1,5 @@
-// What the console server and log tests share: a private directory under /tmp, short enough
-// for socket paths (sun_path holds 107 bytes), removed with everything in it at the end.
+// For tests: a private directory under /tmp, short enough for socket paths (sun_path holds 107
+// bytes), removed with everything in it at the end.
 #pragma once
 
 #include <gtest/gtest.h>
