@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "api/http/router.hpp"
@@ -362,6 +363,30 @@ TEST(Logs, TailReadsTheRingInOrder) {
   std::ofstream(path) << kConsoleLogHeader << "newer";
   EXPECT_EQ(*read_log_tail(path, 100), "older-newer");
   EXPECT_EQ(*read_log_tail(path, 8), "er-newer");
+}
+
+TEST(Logs, AConsoleLogFromBeforeTheHeaderIsAdoptedWithItsBytesAndTheExitStatusRemoved) {
+  http::ScratchDir dir;
+  const VmPaths paths{dir.path()};
+  const auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::ofstream(paths.console_log() + ".1") << "older-";
+  std::ofstream(paths.console_log()) << "newer";
+  std::ofstream(paths.exit_status()) << "0";
+  ASSERT_TRUE(prepare_vm_state(paths).ok());
+  EXPECT_EQ(read(paths.console_log() + ".1"), std::string(kConsoleLogHeader) + "older-");
+  EXPECT_EQ(read(paths.console_log()), std::string(kConsoleLogHeader) + "newer");
+  EXPECT_FALSE(std::filesystem::exists(paths.exit_status()));
+  // Once adopted (or written by this Vessel), a file is left as it is; so is a missing one.
+  ASSERT_TRUE(prepare_vm_state(paths).ok());
+  EXPECT_EQ(read(paths.console_log()), std::string(kConsoleLogHeader) + "newer");
+  EXPECT_EQ(*read_log_tail(paths.console_log(), 100), "older-newer");
+  EXPECT_TRUE(ConsoleLog::check(paths.console_log(), ConsoleLog::kDefaultSize).ok());
+  http::ScratchDir empty;
+  EXPECT_TRUE(prepare_vm_state(VmPaths{empty.path()}).ok());
+  EXPECT_FALSE(std::filesystem::exists(VmPaths{empty.path()}.console_log()));
 }
 
 TEST(ListenTcp, LoopbackOnly) {

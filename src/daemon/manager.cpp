@@ -597,10 +597,7 @@ Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmP
     *status = 400;
     return files.take_error();
   }
-  // A status left by an earlier run would be read as this one's.
-  if (unlink(paths.exit_status().c_str()) != 0 && errno != ENOENT) {
-    return make_error(fmt::format("{}: cannot remove: {}", paths.exit_status(), strerror(errno)));
-  }
+  TRY_VOID(prepare_vm_state(paths));
   std::vector<std::string> args = vm_run_arguments(def, paths);
   args.insert(args.begin(), options_.vessel_binary);
   auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log());

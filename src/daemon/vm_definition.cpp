@@ -1,12 +1,16 @@
 #include "daemon/vm_definition.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 
 #include "api/firecracker/vm_resources.hpp"
 #include "api/http/json_fields.hpp"
+#include "host/console_log.hpp"
 
 namespace vessel::daemon {
 
@@ -146,6 +150,13 @@ Result<void> check_vm_files(const VmDefinition& d) {
         api::check_file(fmt::format("disks[{}].path", i), d.disks[i].path, !d.disks[i].readonly));
   }
   return {};
+}
+
+Result<void> prepare_vm_state(const VmPaths& paths) {
+  if (unlink(paths.exit_status().c_str()) != 0 && errno != ENOENT) {
+    return make_error(fmt::format("{}: cannot remove: {}", paths.exit_status(), strerror(errno)));
+  }
+  return adopt_console_log(paths.console_log());
 }
 
 std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& paths) {

@@ -62,6 +62,11 @@ struct VmPaths {
   std::string exit_status() const { return dir + "/exit_status"; }
 };
 
+// Before a VM starts: the exit status an earlier run left is removed (it would be read as
+// this run's), and a console log an earlier Vessel wrote without the ring's header is given
+// it (adopt_console_log), so that the run continues it instead of refusing it.
+Result<void> prepare_vm_state(const VmPaths& paths);
+
 // `vessel run`'s arguments for the definition (what follows argv[0]).
 std::vector<std::string> vm_run_arguments(const VmDefinition& definition, const VmPaths& paths);
 

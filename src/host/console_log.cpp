@@ -275,6 +275,43 @@ void ConsoleLog::writer() {
   }
 }
 
+Result<void> adopt_console_log(const std::string& path) {
+  for (const std::string& file : {path + ".1", path}) {
+    const int in = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+      if (errno == ENOENT) continue;
+      return make_error(fmt::format("{}: {}", file, errno_text()));
+    }
+    struct stat st {};
+    const bool adopt =
+        fstat(in, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && !has_header(in);
+    if (!adopt) {
+      close(in);
+      continue;
+    }
+    // The header, then the old bytes, into a new file that replaces the old one at once: a
+    // crash midway leaves the old file as it was.
+    const std::string tmp = file + ".tmp";
+    const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = out >= 0;
+    const std::string_view header = kConsoleLogHeader;
+    ok = ok && write_fully(out, reinterpret_cast<const uint8_t*>(header.data()), header.size()) ==
+                   header.size();
+    uint8_t buf[64 * 1024];
+    for (ssize_t n = 0; ok && (n = read(in, buf, sizeof buf)) != 0;) {
+      if (n < 0 && errno == EINTR) continue;
+      ok = n > 0 && write_fully(out, buf, static_cast<size_t>(n)) == static_cast<size_t>(n);
+    }
+    close(in);
+    if (out < 0 || close(out) != 0 || !ok || rename(tmp.c_str(), file.c_str()) != 0) {
+      const std::string why = errno_text();
+      unlink(tmp.c_str());
+      return make_error(fmt::format("{}: cannot add the console log header: {}", file, why));
+    }
+  }
+  return {};
+}
+
 Result<void> print_console_log(const std::string& path, int out_fd) {
   // PATH first, then PATH.1: when both name the same file a rotation happened in between, and
   // the pair is read again. (The other order could miss the bytes that rotation moved.)

@@ -97,6 +97,12 @@ class ConsoleLog {
   std::thread thread_;
 };
 
+// A ring an earlier Vessel wrote before its files began with kConsoleLogHeader: give PATH and
+// PATH.1 the header (their bytes kept), so that a run with --console-log PATH continues them
+// instead of refusing them. For the daemon, whose state directories hold only its VMs' logs;
+// a file that already has the header, or does not exist, is left as it is.
+Result<void> adopt_console_log(const std::string& path);
+
 // Prints the log at PATH (PATH.1, then PATH) to out_fd; an error when neither file exists.
 Result<void> print_console_log(const std::string& path, int out_fd);
 
