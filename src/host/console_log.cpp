@@ -37,6 +37,44 @@ size_t write_fully(int fd, const uint8_t* data, size_t len) {
   return done;
 }
 
+// Replaces the file at `path` (open as `in`, which this closes) with the header and then its
+// bytes from `from` on, through a temporary file and a rename: a crash midway leaves the old
+// file as it was. `failure` says what could not be done, in the error.
+Result<void> rewrite_with_header(int in, const std::string& path, off_t from,
+                                 const std::string& failure) {
+  const std::string tmp = path + ".tmp";
+  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0) {
+    const std::string why = errno_text();
+    close(in);
+    return make_error(fmt::format("{}: {}", tmp, why));
+  }
+  const std::string_view header = kConsoleLogHeader;
+  bool ok = write_fully(out, reinterpret_cast<const uint8_t*>(header.data()), header.size()) ==
+            header.size();
+  uint8_t buf[64 * 1024];
+  while (ok) {
+    const ssize_t n = pread(in, buf, sizeof buf, from);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    if (write_fully(out, buf, static_cast<size_t>(n)) != static_cast<size_t>(n)) {
+      ok = false;
+      break;
+    }
+    from += n;
+  }
+  close(in);
+  if (close(out) != 0 || !ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = errno_text();
+    unlink(tmp.c_str());
+    return make_error(fmt::format("{}: {}: {}", path, failure, why));
+  }
+  return {};
+}
+
 // Keeps the header and only the newest bytes after it, `keep` bytes in all, of the ring file at
 // `path` (a size larger than this run's left by an earlier run). Nothing there is fine.
 Result<void> keep_tail(const std::string& path, uint64_t keep) {
@@ -50,39 +88,10 @@ Result<void> keep_tail(const std::string& path, uint64_t keep) {
     close(in);
     return {};
   }
-  const std::string tmp = path + ".tmp";
-  const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (out < 0) {
-    const std::string why = errno_text();
-    close(in);
-    return make_error(fmt::format("{}: {}", tmp, why));
-  }
-  const std::string_view header = kConsoleLogHeader;
-  bool ok = write_fully(out, reinterpret_cast<const uint8_t*>(header.data()), header.size()) ==
-            header.size();
-  uint8_t buf[64 * 1024];
   // keep >= 2K (half the smallest size) is more than the header.
-  off_t at = static_cast<off_t>(static_cast<uint64_t>(st.st_size) - (keep - header.size()));
-  while (ok) {
-    const ssize_t n = pread(in, buf, sizeof buf, at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = n == 0;
-      break;
-    }
-    if (write_fully(out, buf, static_cast<size_t>(n)) != static_cast<size_t>(n)) {
-      ok = false;
-      break;
-    }
-    at += n;
-  }
-  close(in);
-  if (close(out) != 0 || !ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = errno_text();
-    unlink(tmp.c_str());
-    return make_error(fmt::format("{}: cannot trim to {} bytes: {}", path, keep, why));
-  }
-  return {};
+  const uint64_t header = std::string_view(kConsoleLogHeader).size();
+  const auto from = static_cast<off_t>(static_cast<uint64_t>(st.st_size) - (keep - header));
+  return rewrite_with_header(in, path, from, fmt::format("cannot trim to {} bytes", keep));
 }
 
 // Whether the file begins with the header, read at offset 0 whatever fd's position.
@@ -289,25 +298,7 @@ Result<void> adopt_console_log(const std::string& path) {
       close(in);
       continue;
     }
-    // The header, then the old bytes, into a new file that replaces the old one at once: a
-    // crash midway leaves the old file as it was.
-    const std::string tmp = file + ".tmp";
-    const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = out >= 0;
-    const std::string_view header = kConsoleLogHeader;
-    ok = ok && write_fully(out, reinterpret_cast<const uint8_t*>(header.data()), header.size()) ==
-                   header.size();
-    uint8_t buf[64 * 1024];
-    for (ssize_t n = 0; ok && (n = read(in, buf, sizeof buf)) != 0;) {
-      if (n < 0 && errno == EINTR) continue;
-      ok = n > 0 && write_fully(out, buf, static_cast<size_t>(n)) == static_cast<size_t>(n);
-    }
-    close(in);
-    if (out < 0 || close(out) != 0 || !ok || rename(tmp.c_str(), file.c_str()) != 0) {
-      const std::string why = errno_text();
-      unlink(tmp.c_str());
-      return make_error(fmt::format("{}: cannot add the console log header: {}", file, why));
-    }
+    TRY_VOID(rewrite_with_header(in, file, 0, "cannot add the console log header"));
   }
   return {};
 }
