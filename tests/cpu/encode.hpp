@@ -133,6 +133,16 @@ constexpr uint32_t csrrci(unsigned rd, unsigned csr, unsigned uimm) {
   return i(0x73, rd, 7, uimm, static_cast<int32_t>(csr));
 }
 constexpr uint32_t fmv_d_x(unsigned rd, unsigned rs1) { return r(0x53, rd, 0, rs1, 0, 0x79); }
+constexpr uint32_t fmv_x_d(unsigned rd, unsigned rs1) { return r(0x53, rd, 0, rs1, 0, 0x71); }
+constexpr uint32_t fdiv_d(unsigned rd, unsigned rs1, unsigned rs2, unsigned rm) {
+  return r(0x53, rd, rm, rs1, rs2, 0x0d);
+}
+constexpr uint32_t feq_d(unsigned rd, unsigned rs1, unsigned rs2) {
+  return r(0x53, rd, 2, rs1, rs2, 0x51);
+}
+constexpr uint32_t fcvt_w_d(unsigned rd, unsigned rs1, unsigned rm) {
+  return r(0x53, rd, rm, rs1, 0, 0x61);
+}
 
 // Compressed (RVC) encoders for the forms whose fields tests choose.
 constexpr uint16_t u16(uint32_t v) { return static_cast<uint16_t>(v); }

@@ -12,6 +12,7 @@
 
 #include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/dispatch.hpp"
+#include "cpu/riscv/fpu/softfloat.hpp"
 #include "cpu/riscv/jit/emitter.hpp"
 #include "cpu/riscv/jit/translator.hpp"
 #include "test_machine.hpp"
@@ -145,6 +146,64 @@ TEST_P(BothEngines, ALoopAcrossAPageEndRunsItsStraddlingInstructionWithoutTheRun
   // the jump cache: the run loop sees the polls (one per 4096 instructions) and the traps,
   // not two exits per trip.
   if (GetParam() == Engine::kJit) { EXPECT_LT(m.hart.jit_stats().unchained_exits, 2000U); }
+}
+
+TEST_P(BothEngines, AStraddlerRewrittenInItsUpperHalfRunsAsRewritten) {
+  const uint64_t base = TestMachine::kRamBase;
+  const uint64_t loop = base + 0xff8;
+  const uint32_t add3 = enc::addi(a0, a0, 3);
+  const uint32_t add5 = enc::addi(a0, a0, 5);
+  ASSERT_EQ(add3 & 0xffff, add5 & 0xffff);  // only the upper half (the page after) changes
+  // a0 = 0; a1 = 1000; s1 = 2 (trips through the loop); t1 = the upper half's address
+  m.program(base, {enc::addi(a0, zero, 0), enc::addi(a1, zero, 1000), enc::addi(s1, zero, 2),
+                   enc::lui(t1, static_cast<int32_t>((base + 0x1000) >> 12)), enc::slli(t1, t1, 32),
+                   enc::srli(t1, t1, 32),  // lui sign-extends
+                   enc::jal(zero, static_cast<int32_t>(loop - base - 24))});
+  // loop: a1 -= 1; c.nop; a0 += 3 (across the page end); bnez a1, loop; c.nop
+  m.put32(loop, enc::addi(a1, a1, -1));
+  m.put16(loop + 4, 0x0001);
+  m.put32(loop + 6, add3);
+  m.put32(loop + 10, enc::bne(a1, zero, -10));
+  m.put16(loop + 14, 0x0001);
+  // s1 -= 1; beq s1, zero, end; the upper half becomes add5's; a1 = 1000; j loop
+  const uint64_t after = loop + 16;
+  const uint64_t end = after + 28;
+  m.program(after, {enc::addi(s1, s1, -1), enc::beq(s1, zero, 24),
+                    enc::lui(t0, static_cast<int32_t>((add5 >> 16) + 0x800) >> 12),
+                    enc::addiw(t0, t0, static_cast<int32_t>(((add5 >> 16) & 0xfff) << 20) >> 20),
+                    enc::sh(t0, t1, 0), enc::addi(a1, zero, 1000),
+                    enc::jal(zero, static_cast<int32_t>(loop - (after + 24)))});
+  m.program(end, {enc::jal(zero, 0)});
+  run_to(m, end);
+  EXPECT_EQ(m.hart.x[a0], 3U * 1000U + 5U * 1000U);
+}
+
+TEST_P(BothEngines, FpFlagsRaisedMidBlockAreReadAndClearedThere) {
+  m.set_csr(kMstatus, mstatus::kFS);  // Dirty
+  const uint64_t base = TestMachine::kRamBase;
+  const uint64_t end = m.program(
+      base,
+      {enc::lui(t0, 0x3ff00), enc::slli(t0, t0, 32), enc::fmv_d_x(1, t0),  // f1 = 1.0
+       enc::lui(t0, 0x40080), enc::slli(t0, t0, 32), enc::fmv_d_x(2, t0),  // f2 = 3.0
+       enc::fmv_d_x(3, zero),                                              // f3 = 0.0
+       enc::fdiv_d(4, 1, 3, 7), enc::csrrs(a0, kFflags, zero),             // DZ
+       enc::csrrw(zero, kFflags, zero),                                    // cleared
+       enc::fdiv_d(5, 1, 2, 7), enc::csrrs(a1, kFflags, zero),             // NX
+       enc::fdiv_d(6, 3, 3, 7), enc::csrrs(a2, kFflags, zero),             // NX, NV
+       enc::fmv_x_d(a3, 6), enc::fmv_x_d(a4, 4), enc::feq_d(a5, 1, 1), enc::fcvt_w_d(s1, 2, 1)});
+  m.program(end, {enc::jal(zero, 0)});
+  run_to(m, end);
+  EXPECT_EQ(m.hart.x[a0], uint64_t{fp::kDZ});
+  EXPECT_EQ(m.hart.x[a1], uint64_t{fp::kNX});
+  EXPECT_EQ(m.hart.x[a2], uint64_t{fp::kNX | fp::kNV});
+  EXPECT_EQ(m.hart.x[a3], fp::kCanonicalNaN64);    // 0/0: the canonical NaN, not the host's
+  EXPECT_EQ(m.hart.x[a4], 0x7ff0000000000000ULL);  // 1/0 = +inf
+  EXPECT_EQ(m.hart.x[a5], 1U);
+  EXPECT_EQ(m.hart.x[s1], 3U);
+  EXPECT_EQ(m.hart.fflags, fp::kNX | fp::kNV);
+  if (GetParam() == Engine::kJit) {  // the divisions and moves ran on the host
+    EXPECT_EQ(m.hart.jit_stats().helper_calls[static_cast<size_t>(HelperKind::kFloat)], 1U);
+  }
 }
 
 TEST_P(BothEngines, CsrAccessesStayInTheBlockUntilOneEnablesAPendingInterrupt) {

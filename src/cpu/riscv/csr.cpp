@@ -1,4 +1,5 @@
 // CSR reads and writes with their WARL rules and privilege checks.
+#include "cpu/riscv/fpu/host_flags.hpp"
 #include "cpu/riscv/hart.hpp"
 
 namespace vessel::rv {
@@ -113,11 +114,16 @@ bool Hart::stimecmp_accessible() const {
   return (menvcfg_ & envcfg::kSTCE) && (mcounteren_ & 2);
 }
 
+void Hart::sync_fflags() {
+  if (host_fflags) fflags |= fp::host::take_flags();
+}
+
 bool Hart::csr_read(uint16_t csr, uint64_t& v) {
   if (!csr_accessible(csr, false)) return false;
   switch (csr) {
     case kFflags:
       if (!fp_enabled()) return false;
+      sync_fflags();
       v = fflags;
       return true;
     case kFrm:
@@ -126,6 +132,7 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
       return true;
     case kFcsr:
       if (!fp_enabled()) return false;
+      sync_fflags();
       v = static_cast<uint64_t>(frm) << 5 | fflags;
       return true;
     case kCycle:
@@ -213,6 +220,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
   switch (csr) {
     case kFflags:
       if (!fp_enabled()) return false;
+      sync_fflags();  // the host's flags are dropped: the write replaces them all
       fflags = static_cast<uint8_t>(v & 0x1f);
       set_fs_dirty();
       return true;
@@ -223,6 +231,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       return true;
     case kFcsr:
       if (!fp_enabled()) return false;
+      sync_fflags();
       fflags = static_cast<uint8_t>(v & 0x1f);
       frm = static_cast<uint8_t>((v >> 5) & 7);
       set_fs_dirty();

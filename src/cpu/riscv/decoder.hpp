@@ -1,6 +1,7 @@
 // Decoder and disassembler, both driven by the instruction table (insn_table.hpp).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -66,6 +67,30 @@ constexpr unsigned insn_length(uint16_t low) { return (low & 3) == 3 ? 4 : 2; }
 // not in `extensions` decodes as illegal (a hart passes its own set; tools and tests that
 // look at encodings take every row).
 DecodedInsn decode(uint32_t raw, ExtSet extensions = kAllExtensions);
+
+// The last decodes of instructions that run one at a time, outside any block: those that
+// straddle a page end, and those on pages PMP splits. One of them inside a loop would
+// otherwise be decoded again on every pass (a tenth of n-body's time once).
+class DecodeMemo {
+ public:
+  DecodedInsn decode(uint32_t raw, ExtSet extensions) {
+    Entry& e = entries_[(raw ^ (raw >> 12) ^ (raw >> 20)) % kEntries];
+    if (!e.valid || e.raw != raw || e.extensions != extensions) {
+      e = Entry{rv::decode(raw, extensions), raw, extensions, true};
+    }
+    return e.insn;
+  }
+
+ private:
+  static constexpr unsigned kEntries = 8;
+  struct Entry {
+    DecodedInsn insn;
+    uint32_t raw = 0;
+    ExtSet extensions = 0;
+    bool valid = false;
+  };
+  std::array<Entry, kEntries> entries_{};
+};
 
 // "addi a0, a0, 1" style text; pc is used for pc-relative targets.
 std::string disassemble(const DecodedInsn& insn, uint64_t pc);

@@ -20,6 +20,7 @@
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/csr.hpp"
 #include "cpu/riscv/decoded.hpp"
+#include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/engine.hpp"
 #include "cpu/riscv/hart_state.hpp"
 #include "cpu/riscv/trigger.hpp"
@@ -173,7 +174,17 @@ class Hart : public HartState {
 
   // --- floating point ---
   bool fp_enabled() const { return (mstatus_ & mstatus::kFS) != 0; }
-  void set_fs_dirty() { mstatus_ |= mstatus::kFS | mstatus::kSD; }
+  void set_fs_dirty() {
+    mstatus_ |= mstatus::kFS | mstatus::kSD;
+    refresh_fp_ready();
+  }
+  // fp_ready from mstatus.FS and frm: after every change to either.
+  void refresh_fp_ready() {
+    const bool dirty = (mstatus_ & mstatus::kFS) == mstatus::kFS;
+    fp_ready = !dirty ? 0 : (frm == 0 ? kFpDirty | kFpRne : kFpDirty);
+  }
+  // Folds the host's FP exception flags into fflags while translated code runs (host_fflags).
+  void sync_fflags();
 
   // --- LR/SC ---
   uint64_t reservation_pa = ~0ULL;
@@ -401,6 +412,7 @@ class Hart : public HartState {
   uint64_t poll_period_ = 0;       // set_poll_period
   uint64_t platform_poll_at_ = 0;  // mtime from which run() calls its poll again
   ExtSet extensions_ = kAllExtensions;
+  DecodeMemo decode_memo_;  // exec_one's
   bool sstc_ = true;
   bool sdtrig_ = true;
   TriggerModule triggers_;

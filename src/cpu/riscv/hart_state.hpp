@@ -48,6 +48,14 @@ struct HartState {
   Priv priv = Priv::kM;
   uint8_t fflags = 0;  // fcsr = frm << 5 | fflags
   uint8_t frm = 0;
+  // What translated code tests before an FP op runs on the host (kept by Hart::refresh_fp_ready
+  // from mstatus.FS and frm): kFpDirty when FS is Dirty, kFpRne when also frm is RNE.
+  enum : uint8_t { kFpDirty = 1, kFpRne = 2 };
+  uint8_t fp_ready = 0;
+  // While translated code runs, fflags also has bits in the host's MXCSR, which the FP ops it
+  // runs on the host raise there (fpu/host_flags.hpp): a read or write of fflags first folds
+  // them in.
+  bool host_fflags = false;
   uint8_t data_mode = kModeM;   // which TLB set loads and stores use (MPRV, SUM, privilege)
   uint8_t fetch_mode = kModeM;  // which TLB set fetches use (privilege)
   bool stop_block = false;      // a store modified code: the running block must end

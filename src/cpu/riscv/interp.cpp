@@ -157,7 +157,7 @@ ExecStatus Hart::exec_one() {
       raw = load_le<uint32_t>(host);
     }
   }
-  const DecodedInsn d = decode(raw, extensions_);
+  const DecodedInsn d = decode_memo_.decode(raw, extensions_);
   const ExecStatus s = d.fn(*this, d);
   if (s == ExecStatus::kNext) pc += d.len;
   if (s != ExecStatus::kTrap) ++instret;

@@ -67,14 +67,6 @@ bool has_emitter(Op op) {
     case Op::sllw:
     case Op::srlw:
     case Op::sraw:
-    case Op::fadd_s:
-    case Op::fsub_s:
-    case Op::fadd_d:
-    case Op::fsub_d: return true;
-    case Op::fmul_s:
-    case Op::fdiv_s:
-    case Op::fmul_d:
-    case Op::fdiv_d: return host_has_fma();
     case Op::fence:
     case Op::flw:
     case Op::fld:
@@ -93,12 +85,12 @@ bool has_emitter(Op op) {
     case Op::divuw:
     case Op::remw:
     case Op::remuw: return true;
-    default: return has_bitmanip_emitter(op);
+    default: return has_bitmanip_emitter(op) || has_fp_emitter(op);
   }
 }
 
 bool Emitter::emit(const DecodedInsn& d) {
-  if (emit_fp_arith(d)) return true;  // when exact on the host; the semantics otherwise
+  if (has_fp_emitter(d.op)) return emit_fp(d);  // false: the semantics
   if (!has_emitter(d.op)) return false;
   if (d.op == Op::flw || d.op == Op::fld || d.op == Op::fsw || d.op == Op::fsd) {
     return emit_fp_memory(d);

@@ -40,7 +40,7 @@ HelperKind helper_kind(Op op) {
 }
 
 void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, uint64_t page_offset,
-                    uint64_t host, bool straddles_on) {
+                    uint64_t host, bool straddles_on, const Straddler* straddler) {
   (void)h;
   page_offset_ = page_offset;
   host_ = host;
@@ -62,9 +62,10 @@ void Emitter::block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, u
     if (!unreachable_ && !emit(*d)) emit_helper(*d, helper_kind(d->op));
     off_ += d->len;
   }
-  if (!unreachable_ && straddles_on) {
+  if (!unreachable_ && straddles_on && straddler == nullptr) {
     emit_straddler();
   } else if (!unreachable_) {
+    if (straddles_on) emit_inline_straddler(*straddler);
     exit_to(off_, 0);
   }
   // By index: a cold path may queue another (a chained exit's stub), which a deque keeps
@@ -399,6 +400,29 @@ void Emitter::emit_straddler() {
   call(reinterpret_cast<const void*>(&run_straddler));
   count_helper(HelperKind::kSystem);
   jmp(qword[rbx + off::kStubHelperExit]);  // kJump, kBreak or kTrap, as a helper that leaves
+}
+
+void Emitter::emit_inline_straddler(const Straddler& s) {
+  Xbyak::Label& changed = new_label();
+  Xbyak::Label& unused = new_label();  // the helper never returns kNext (kJump instead)
+  cold_call(changed, unused, reinterpret_cast<const void*>(&run_straddler), HelperKind::kSystem,
+            [this] { mov(rdi, rbx); });
+  // The upper half's page: in the fetch TLB (so fetchable in this mode), holding those bytes.
+  static_assert(HartState::kTlbSize == 256 && sizeof(TlbEntry) == 16);
+  lea(rax, ptr[r14 + static_cast<int32_t>(off_ + 2 - synced_)]);
+  mov(rcx, rax);
+  shr(rcx, 12 - 4);
+  and_(ecx, (HartState::kTlbSize - 1) << 4);
+  add(rcx, qword[rbx + off::kFetchTlb]);
+  cmp(rax, qword[rcx]);
+  jne(changed, T_NEAR);
+  add(rax, qword[rcx + 8]);
+  movzx(eax, word[rax]);
+  cmp(eax, s.high);
+  jne(changed, T_NEAR);
+  L(unused);
+  if (!emit(s.insn)) emit_helper(s.insn, helper_kind(s.insn.op));
+  off_ += s.insn.len;
 }
 
 void Emitter::exit_to(int64_t target, uint32_t extra) {

@@ -34,6 +34,7 @@ inline constexpr int32_t kPriv = offsetof(HartState, priv);
 inline constexpr int32_t kMstatus = offsetof(HartState, mstatus_);
 inline constexpr int32_t kFflags = offsetof(HartState, fflags);
 inline constexpr int32_t kFrm = offsetof(HartState, frm);
+inline constexpr int32_t kFpReady = offsetof(HartState, fp_ready);
 inline constexpr int32_t f(unsigned r) {
   return static_cast<int32_t>(offsetof(HartState, f) + 8 * r);
 }
@@ -65,6 +66,8 @@ static_assert(offsetof(JumpEntry, tag) == 0 && offsetof(JumpEntry, gen) == 8 &&
               offsetof(JumpEntry, host) == 16 && offsetof(JumpEntry, native) == 32);
 }  // namespace off
 
+struct Straddler;  // translator.hpp
+
 class Emitter : public Xbyak::CodeGenerator {
  public:
   Emitter(uint8_t* buffer, size_t size, JitStats& stats)
@@ -77,9 +80,11 @@ class Emitter : public Xbyak::CodeGenerator {
   // code is position-independent (relative jumps inside it, absolute addresses outside), so
   // it can be copied where it will run.
   // `straddles_on`: the block falls through into an instruction across its page's end, which
-  // it runs through a helper (Hart::straddler_for_jit) before it leaves.
+  // it runs inline when `straddler` gives it, behind a check that the next page is still in
+  // the fetch TLB and holds the same upper half, and otherwise through a helper
+  // (Hart::straddler_for_jit), before it leaves.
   void block(Hart& h, const DecodedInsn* begin, const DecodedInsn* end, uint64_t page_offset,
-             uint64_t host, bool straddles_on = false);
+             uint64_t host, bool straddles_on = false, const Straddler* straddler = nullptr);
   // Helper calls the block makes (emitters that fall back to the semantics): for tests.
   unsigned helpers_emitted() const { return helpers_emitted_; }
 
@@ -218,9 +223,29 @@ class Emitter : public Xbyak::CodeGenerator {
   bool emit_load(const DecodedInsn& d);
   bool emit_store(const DecodedInsn& d);
   bool emit_fp_memory(const DecodedInsn& d);
-  bool emit_fp_arith(const DecodedInsn& d);
-  // FS must be Dirty and, for a dynamic rounding mode, frm must be RNE; else `slow`.
+  // F and D on the host (emit_fp.cpp): the ops has_fp_emitter() names, under the conditions
+  // there; false sends the rest to their semantics.
+  bool emit_fp(const DecodedInsn& d);
+  void emit_fp_arith(const DecodedInsn& d, bool single);
+  void emit_fp_fused(const DecodedInsn& d, bool single, Xbyak::Label& slow);
+  void emit_fp_sign(const DecodedInsn& d, bool single);
+  void emit_fp_move(const DecodedInsn& d);
+  void emit_fp_compare(const DecodedInsn& d, bool single);
+  void emit_fp_to_int(const DecodedInsn& d, bool single);
+  void emit_fp_from_int(const DecodedInsn& d, bool single);
+  // FS must be Dirty and, for a dynamic rounding mode, frm must be RNE (HartState::fp_ready);
+  // else `slow`.
   void fp_guard(const DecodedInsn& d, Xbyak::Label& slow);
+  // A single in f[r] must be NaN-boxed; else `slow`.
+  void fp_boxed(unsigned r, bool single, Xbyak::Label& slow);
+  Xbyak::Address fp_reg(unsigned r, bool single);
+  void fp_load(const Xbyak::Xmm& x, unsigned r, bool single);
+  // f[rd] = x (NaN-boxed for a single), or `slow` when x is a NaN.
+  void fp_result(const Xbyak::Xmm& x, unsigned rd, bool single, Xbyak::Label& slow);
+  // The start of an op that writes integer rd, whose value is in `out` at `back`: its
+  // semantics on a cold path from `from`, fp_guard and fp_boxed(rs1).
+  void fp_to_x_entry(const DecodedInsn& d, bool single, Xbyak::Label& from, Xbyak::Label& back,
+                     const Xbyak::Reg64& out);
   // A call into C++ on a cold path reached from `from`, for the current instruction, with
   // the register cache as it stands now: the written cached registers are stored back and pc
   // and instret made exact; `args` loads the arguments (rdi, rsi, ...) and `fn` returns an
@@ -241,6 +266,8 @@ class Emitter : public Xbyak::CodeGenerator {
   // The instruction after the block, across the page end: run on its own, then on through
   // the helper_exit stub (the lookup, on kJump).
   void emit_straddler();
+  // The same, inline: the check, then the instruction; the helper when the check fails.
+  void emit_inline_straddler(const Straddler& s);
 
   // --- leaving the block ---
   // pc = entry + target (an offset from the entry pc), instret += retired + `extra`, then on
@@ -260,6 +287,8 @@ HelperKind helper_kind(Op op);
 bool has_emitter(Op op);
 // The part of has_emitter() for Zba, Zbb, Zbs and Zicond (emit_bitmanip.cpp).
 bool has_bitmanip_emitter(Op op);
+// The part of has_emitter() for F and D (emit_fp.cpp).
+bool has_fp_emitter(Op op);
 // Whether the host has FMA (fmul and fdiv find their inexact flag with it).
 bool host_has_fma();
 

@@ -1,4 +1,5 @@
 // The run loop's side of the translator: enter a block's host code, and act on how it left.
+#include "cpu/riscv/fpu/host_flags.hpp"
 #include "cpu/riscv/hart.hpp"
 #include "cpu/riscv/jit/translator.hpp"
 
@@ -55,7 +56,13 @@ bool Hart::run_translated(bool& check_interrupts, uint64_t& next_poll) {
   const void* code = native_code(b);
   if (code == nullptr) return run_interpreted(b, check_interrupts, next_poll);
   irq_.arm_poll(next_poll);
+  // The FP ops translated code runs on the host leave their flags in MXCSR: start it clean
+  // (the run loop's own host arithmetic may have raised some), and take them in after.
+  (void)fp::host::take_flags();
+  host_fflags = true;
   const uintptr_t exit = jit_->enter(*this, code);
+  host_fflags = false;
+  fflags |= fp::host::take_flags();
   ++jit_stats_.unchained_exits;
   switch (exit) {
     case jit::kExitTrap: return !trap_loop();

@@ -10,7 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "base/bits.hpp"
 #include "cpu/riscv/code_cache.hpp"
+#include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/hart.hpp"
 #include "cpu/riscv/jit/emitter.hpp"
 
@@ -182,7 +184,8 @@ void Translator::install(HartState& s) const {
 bool Translator::emit_block(Hart& h, Block& b, uint64_t pc) {
   try {
     emitter_->start();
-    emitter_->block(h, b.begin(), b.end(), pc & 0xfff, b.host, b.straddles_on);
+    emitter_->block(h, b.begin(), b.end(), pc & 0xfff, b.host, b.straddles_on,
+                    b.straddles_on ? straddler_of(h, b, pc) : nullptr);
   } catch (
       const Xbyak::Error&) {  // over kMaxBlockBytes: translation time only, never in guest code
     return false;
@@ -201,6 +204,23 @@ bool Translator::emit_block(Hart& h, Block& b, uint64_t pc) {
   stats_.code_bytes += size;
   stats_.guest_instructions += b.count;
   return true;
+}
+
+const Straddler* Translator::straddler_of(Hart& h, const Block& b, uint64_t pc) {
+  uint64_t at = pc;  // the straddler's address: the end of the block's last instruction
+  for (const DecodedInsn* d = b.begin(); d != b.end(); ++d) at += d->len;
+  const uint64_t next_page = at + 2;
+  if ((at & 0xfff) != 0xffe) return nullptr;
+  const TlbEntry& t = h.fetch_tlb[(next_page >> 12) % HartState::kTlbSize];
+  if (t.vpage != next_page) return nullptr;
+  const auto* low_bytes = reinterpret_cast<const uint8_t*>(b.host + (at - pc));
+  const auto* high_bytes = reinterpret_cast<const uint8_t*>(next_page + t.addend);
+  Straddler s;
+  s.high = load_le<uint16_t>(high_bytes);
+  const uint32_t raw = load_le<uint16_t>(low_bytes) | static_cast<uint32_t>(s.high) << 16;
+  s.insn = decode(raw, h.extensions());
+  if (is_branch(s.insn.op) || ends_block(s.insn.op)) return nullptr;
+  return &straddlers_.emplace_back(s);
 }
 
 void Translator::dump(uint64_t pc, uint32_t count, size_t size) const {
@@ -224,6 +244,7 @@ bool Translator::translate(Hart& h, Block& b, uint64_t pc) {
 
 void Translator::refill() {
   arena_.reset(stubs_bytes_);
+  straddlers_.clear();
   ++stats_.cache_flushes;
   stats_.cache_used = arena_.used();
 }

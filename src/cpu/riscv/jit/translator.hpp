@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <memory>
 #include <vector>
 
 #include "base/result.hpp"
+#include "cpu/riscv/decoded.hpp"
 #include "cpu/riscv/engine.hpp"
 #include "cpu/riscv/jit/arena.hpp"
 
@@ -35,6 +37,13 @@ inline constexpr uintptr_t kFirstChainExit = 4096;
 struct ChainInfo {
   uint64_t site_back;    // the jump instruction is this many bytes before the ChainInfo
   uint64_t target_host;  // host address of the target's guest bytes (its block's key)
+};
+
+// An instruction across a page end, decoded when the block that falls into it was translated
+// (Translator::straddler_of), and the upper half as it was then.
+struct Straddler {
+  DecodedInsn insn;
+  uint16_t high = 0;
 };
 
 class Translator {
@@ -66,6 +75,10 @@ class Translator {
  private:
   void emit_stubs();
   bool emit_block(Hart& h, Block& b, uint64_t pc);
+  // The instruction across the page end that `b` (entered at `pc`) falls into, decoded from
+  // the bytes the next page holds now, for the block to run inline behind a check that they
+  // are still those; nullptr when that page is not in the fetch TLB, or for a jump or branch.
+  const Straddler* straddler_of(Hart& h, const Block& b, uint64_t pc);
 
   Arena arena_;
   JitStats& stats_;
@@ -77,6 +90,9 @@ class Translator {
   void dump(uint64_t pc, uint32_t count, size_t size) const;
   std::vector<uint8_t> scratch_;  // where blocks are emitted before they go to the arena
   std::unique_ptr<Emitter> emitter_;
+  // The straddlers translated blocks run inline: their code points at them (helper calls), so
+  // they stay until the arena is refilled.
+  std::deque<Straddler> straddlers_;
 };
 
 }  // namespace vessel::rv::jit
