@@ -250,7 +250,10 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       return true;
     case kStvec: stvec_ = v & ~2ULL; return true;  // modes 0 and 1 only
     case kScounteren: scounteren_ = static_cast<uint32_t>(v); return true;
-    case kSenvcfg: senvcfg_ = envcfg_written(senvcfg_, v, false); return true;
+    case kSenvcfg:
+      senvcfg_ = envcfg_written(senvcfg_, v, false);
+      refresh_fast_flags();
+      return true;
     case kSscratch: sscratch_ = v; return true;
     case kSepc: sepc_ = v & ~1ULL; return true;
     case kScause: scause_ = v; return true;
@@ -283,7 +286,10 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       return true;
     case kMtvec: mtvec_ = v & ~2ULL; return true;
     case kMcounteren: mcounteren_ = static_cast<uint32_t>(v); return true;
-    case kMenvcfg: menvcfg_ = envcfg_written(menvcfg_, v, true); return true;
+    case kMenvcfg:
+      menvcfg_ = envcfg_written(menvcfg_, v, true);
+      refresh_fast_flags();
+      return true;
     case kMcountinhibit: {
       const uint32_t next = static_cast<uint32_t>(v) & kCountinhibitWritable;
       // Freeze or resume the two real counters without a jump in their values.

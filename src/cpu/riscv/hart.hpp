@@ -176,12 +176,14 @@ class Hart : public HartState {
   bool fp_enabled() const { return (mstatus_ & mstatus::kFS) != 0; }
   void set_fs_dirty() {
     mstatus_ |= mstatus::kFS | mstatus::kSD;
-    refresh_fp_ready();
+    refresh_fast_flags();
   }
-  // fp_ready from mstatus.FS and frm: after every change to either.
-  void refresh_fp_ready() {
+  // fp_ready and cbo_zero_ok from mstatus.FS, frm, the privilege and the envcfg CSRs: after
+  // every change to any of them.
+  void refresh_fast_flags() {
     const bool dirty = (mstatus_ & mstatus::kFS) == mstatus::kFS;
     fp_ready = !dirty ? 0 : (frm == 0 ? kFpDirty | kFpRne : kFpDirty);
+    cbo_zero_ok = cbo_enabled(envcfg::kCBZE);
   }
   // Folds the host's FP exception flags into fflags while translated code runs (host_fflags).
   void sync_fflags();

@@ -48,10 +48,13 @@ struct HartState {
   Priv priv = Priv::kM;
   uint8_t fflags = 0;  // fcsr = frm << 5 | fflags
   uint8_t frm = 0;
-  // What translated code tests before an FP op runs on the host (kept by Hart::refresh_fp_ready
+  // What translated code tests before an FP op runs on the host (kept by Hart::refresh_fast_flags
   // from mstatus.FS and frm): kFpDirty when FS is Dirty, kFpRne when also frm is RNE.
   enum : uint8_t { kFpDirty = 1, kFpRne = 2 };
   uint8_t fp_ready = 0;
+  // Whether cbo.zero is enabled at the current privilege (menvcfg/senvcfg.CBZE), for translated
+  // code; kept by Hart::refresh_fast_flags as fp_ready is.
+  bool cbo_zero_ok = false;
   // While translated code runs, fflags also has bits in the host's MXCSR, which the FP ops it
   // runs on the host raise there (fpu/host_flags.hpp): a read or write of fflags first folds
   // them in.

@@ -47,7 +47,7 @@ void Hart::update_modes() {
   read_tlb = tlb[kRead][data_mode].data();
   write_tlb = tlb[kWrite][data_mode].data();
   fetch_tlb = tlb[kFetch][fetch_mode].data();
-  refresh_fp_ready();  // every write of mstatus ends here
+  refresh_fast_flags();  // every write of mstatus and every change of privilege ends here
 }
 
 void Hart::pmp_changed() {

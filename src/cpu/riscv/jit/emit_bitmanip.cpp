@@ -1,7 +1,8 @@
-// Emitters for the most used Zba, Zbb and Zicond instructions: the address arithmetic
-// compilers emit for array indexing (shNadd, add.uw), extensions, andn, rev8, min/max, the
-// conditional zeroes, and the counts Linux uses for its bit operations (clz, ctz, cpop). All
-// but the counts are baseline x86-64 (lea, movzx/movsx, not, bswap, cmov); the counts need the
+// Emitters for Zba, Zbb, Zbs and Zicond: the address arithmetic compilers emit for array
+// indexing (shNadd, add.uw, slli.uw), extensions, the negated logic ops, rotates, rev8, orc.b
+// (the string functions' zero-byte test), min/max, the single-bit ops, the conditional zeroes,
+// and the counts Linux uses for its bit operations (clz, ctz, cpop). All but the counts are
+// baseline x86-64 (lea, movzx/movsx, not, bswap, bt*, cmov, SSE2); the counts need the
 // host's LZCNT, TZCNT (BMI1) and POPCNT, and run their semantics on a host without them.
 #include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/jit/emitter.hpp"
@@ -30,7 +31,7 @@ const HostCounts& host_counts() {
 
 // The emitter an op has here, or kNone (it runs its semantics): the one list of the ops this
 // file emits, read by has_bitmanip_emitter() and emit_bitmanip().
-enum class Form : uint8_t { kNone, kShiftAdd, kAndn, kSelect, kUnary };
+enum class Form : uint8_t { kNone, kShiftAdd, kNegated, kSelect, kUnary, kByRegister };
 
 Form form_of(Op op) {
   switch (op) {
@@ -41,7 +42,17 @@ Form form_of(Op op) {
     case Op::sh1add_uw:
     case Op::sh2add_uw:
     case Op::sh3add_uw: return Form::kShiftAdd;
-    case Op::andn: return Form::kAndn;
+    case Op::andn:
+    case Op::orn:
+    case Op::xnor: return Form::kNegated;
+    case Op::rol:
+    case Op::ror:
+    case Op::rolw:
+    case Op::rorw:
+    case Op::bclr:
+    case Op::bset:
+    case Op::binv:
+    case Op::bext: return Form::kByRegister;
     case Op::max:
     case Op::maxu:
     case Op::min:
@@ -52,6 +63,13 @@ Form form_of(Op op) {
     case Op::sext_h:
     case Op::zext_h:
     case Op::rori:
+    case Op::roriw:
+    case Op::slli_uw:
+    case Op::orc_b:
+    case Op::bclri:
+    case Op::bseti:
+    case Op::binvi:
+    case Op::bexti:
     case Op::rev8: return Form::kUnary;
     case Op::clz:
     case Op::clzw: return host_counts().lzcnt ? Form::kUnary : Form::kNone;
@@ -69,16 +87,22 @@ bool has_bitmanip_emitter(Op op) { return form_of(op) != Form::kNone; }
 bool Emitter::emit_bitmanip(const DecodedInsn& d) {
   switch (form_of(d.op)) {
     case Form::kShiftAdd: emit_shift_add(d); return true;
-    case Form::kAndn: {
-      // rs2 is inverted in rcx first: rd's register may be rs2's.
+    case Form::kNegated: {
+      // rs2 goes to rcx first: rd's register may be rs2's.
       load_x(rcx, d.rs2);
-      not_(rcx);
+      if (d.op != Op::xnor) not_(rcx);
       const Xbyak::Reg64 out = dest(d.rd);
       load_x(out, d.rs1);
-      and_(out, rcx);
+      if (d.op == Op::andn) and_(out, rcx);
+      if (d.op == Op::orn) or_(out, rcx);
+      if (d.op == Op::xnor) {
+        xor_(out, rcx);
+        not_(out);
+      }
       write_x(d.rd, out);
       return true;
     }
+    case Form::kByRegister: emit_by_register(d); return true;
     case Form::kSelect: emit_select(d); return true;
     case Form::kUnary: emit_unary(d); return true;
     // Nothing may be emitted for an op this does not know: emit() asks every emitter in turn
@@ -108,9 +132,67 @@ void Emitter::emit_unary(const DecodedInsn& d) {
       if (a.getIdx() != out.getIdx()) mov(out, a);
       ror(out, static_cast<uint8_t>(d.imm));
       break;
+    case Op::roriw:
+      if (a.getIdx() != out.getIdx()) mov(out, a);
+      ror(out.cvt32(), static_cast<uint8_t>(d.imm));
+      movsxd(out, out.cvt32());
+      break;
+    case Op::slli_uw:
+      mov(out.cvt32(), a.cvt32());  // zero-extends
+      shl(out, static_cast<uint8_t>(d.imm));
+      break;
+    case Op::bclri:
+    case Op::bseti:
+    case Op::binvi:
+    case Op::bexti: {
+      if (a.getIdx() != out.getIdx()) mov(out, a);
+      const auto bit = static_cast<uint8_t>(d.imm & 63);
+      if (d.op == Op::bclri) btr(out, bit);
+      if (d.op == Op::bseti) bts(out, bit);
+      if (d.op == Op::binvi) btc(out, bit);
+      if (d.op == Op::bexti) {
+        shr(out, bit);
+        and_(out, 1);
+      }
+      break;
+    }
+    case Op::orc_b:  // each byte 0xff where it is nonzero, else 0: pcmpeqb finds the zeros
+      movq(xmm0, a);
+      pxor(xmm1, xmm1);
+      pcmpeqb(xmm0, xmm1);
+      pcmpeqb(xmm1, xmm1);
+      pxor(xmm0, xmm1);
+      movq(out, xmm0);
+      break;
     default:  // rev8
       if (a.getIdx() != out.getIdx()) mov(out, a);
       bswap(out);
+      break;
+  }
+  write_x(d.rd, out);
+}
+
+// rol, ror (and their W forms) and Zbs's bclr, bset, binv and bext: rs1 by the low bits of rs2,
+// which go to rcx first (rd's register may be rs2's). x86 takes the count modulo the width as
+// RISC-V does, for the rotates and for bt* on a register.
+void Emitter::emit_by_register(const DecodedInsn& d) {
+  load_x(rcx, d.rs2);
+  const Xbyak::Reg64 out = dest(d.rd);
+  load_x(out, d.rs1);
+  switch (d.op) {
+    case Op::rol: rol(out, cl); break;
+    case Op::ror: ror(out, cl); break;
+    case Op::rolw:
+    case Op::rorw:
+      d.op == Op::rolw ? rol(out.cvt32(), cl) : ror(out.cvt32(), cl);
+      movsxd(out, out.cvt32());
+      break;
+    case Op::bclr: btr(out, rcx); break;
+    case Op::bset: bts(out, rcx); break;
+    case Op::binv: btc(out, rcx); break;
+    default:  // bext
+      shr(out, cl);
+      and_(out, 1);
       break;
   }
   write_x(d.rd, out);

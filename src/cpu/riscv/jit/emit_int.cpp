@@ -67,6 +67,7 @@ bool has_emitter(Op op) {
     case Op::sllw:
     case Op::srlw:
     case Op::sraw:
+    case Op::cbo_zero:
     case Op::fence:
     case Op::flw:
     case Op::fld:
@@ -95,6 +96,7 @@ bool Emitter::emit(const DecodedInsn& d) {
   if (d.op == Op::flw || d.op == Op::fld || d.op == Op::fsw || d.op == Op::fsd) {
     return emit_fp_memory(d);
   }
+  if (d.op == Op::cbo_zero) return emit_cbo_zero(d);
   if (is_load(d.op)) return emit_load(d);
   if (is_store(d.op)) return emit_store(d);
   if (emit_control(d)) return true;

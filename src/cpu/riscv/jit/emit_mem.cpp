@@ -239,4 +239,26 @@ bool Emitter::emit_fp_memory(const DecodedInsn& d) {
   return true;
 }
 
+// cbo.zero: the 64-byte block holding rs1 zeroed inline while cbo.zero is enabled at this
+// privilege (HartState::cbo_zero_ok) and the write TLB holds the block's page, which makes it
+// writable RAM that PMP allows, no data trigger watches and no translated code lives on;
+// otherwise its semantics (which also raise the faults). Debian's kernel clears pages with it.
+bool Emitter::emit_cbo_zero(const DecodedInsn& d) {
+  Xbyak::Label& slow = new_label();
+  Xbyak::Label& done = new_label();
+  address(d);  // before the cold path: rs1 in its cache register on both paths
+  cold_helper(d, HelperKind::kMemory, slow, done);
+  test(byte[rbx + off::kCboZeroOk], 1);
+  jz(slow, T_NEAR);
+  and_(rax, -static_cast<int32_t>(kCacheBlockSize));
+  tlb_probe(true, kCacheBlockSize, slow, rax);
+  xorps(xmm0, xmm0);
+  for (int32_t k = 0; k < static_cast<int32_t>(kCacheBlockSize); k += 16) {
+    movups(xword[rax + rdx + k], xmm0);
+  }
+  L(done);
+  ++retired_;
+  return true;
+}
+
 }  // namespace vessel::rv::jit

@@ -35,6 +35,7 @@ inline constexpr int32_t kMstatus = offsetof(HartState, mstatus_);
 inline constexpr int32_t kFflags = offsetof(HartState, fflags);
 inline constexpr int32_t kFrm = offsetof(HartState, frm);
 inline constexpr int32_t kFpReady = offsetof(HartState, fp_ready);
+inline constexpr int32_t kCboZeroOk = offsetof(HartState, cbo_zero_ok);
 inline constexpr int32_t f(unsigned r) {
   return static_cast<int32_t>(offsetof(HartState, f) + 8 * r);
 }
@@ -218,11 +219,13 @@ class Emitter : public Xbyak::CodeGenerator {
   void emit_shift_add(const DecodedInsn& d);
   void emit_select(const DecodedInsn& d);
   void emit_unary(const DecodedInsn& d);
+  void emit_by_register(const DecodedInsn& d);
   // After a branch's compare: a jump to `to` when it is taken (or, `taken` false, when not).
   void jump_if(Op op, bool taken, Xbyak::Label& to);
   bool emit_load(const DecodedInsn& d);
   bool emit_store(const DecodedInsn& d);
   bool emit_fp_memory(const DecodedInsn& d);
+  bool emit_cbo_zero(const DecodedInsn& d);
   // F and D on the host (emit_fp.cpp): the ops has_fp_emitter() names, under the conditions
   // there; false sends the rest to their semantics.
   bool emit_fp(const DecodedInsn& d);
