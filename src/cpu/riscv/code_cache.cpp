@@ -31,6 +31,7 @@ Block* CodeCache::insert(uint64_t host, std::span<const DecodedInsn> insns) {
   auto old = blocks_.find(host);
   if (old != blocks_.end()) retired_.push_back(std::move(old->second));
   blocks_[host] = std::move(block);
+  front_[(host >> 1) % kFrontSize] = Front{host, raw};
   if (fresh) {
     const bool first_anywhere = sharing_ == nullptr || sharing_->mark(index_, page);
     if (first_anywhere && on_new_page_) on_new_page_(page);
@@ -39,7 +40,8 @@ Block* CodeCache::insert(uint64_t host, std::span<const DecodedInsn> insns) {
 }
 
 bool CodeCache::is_code_page(uint64_t host) const {
-  if (sharing_ != nullptr && sharing_->is_code(host)) return true;
+  // In RAM the shared masks know this cache's pages too: no hash lookup.
+  if (sharing_ != nullptr && sharing_->covers(host)) return sharing_->is_code(host);
   return pages_.count(host / kPageSize) != 0;
 }
 
@@ -52,6 +54,8 @@ void CodeCache::drop_page(uint64_t page) {
       retired_.push_back(std::move(b->second));
       blocks_.erase(b);
     }
+    Front& f = front_[(start >> 1) % kFrontSize];
+    if (f.host == start) f = Front{};
   }
   pages_.erase(it);
   if (sharing_ != nullptr) sharing_->unmark(index_, page);

@@ -15,6 +15,7 @@
 // writer's cache at once and in every other holder's at that hart's next block boundary.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -85,8 +86,12 @@ class CodeCache {
   }
 
   Block* find(uint64_t host) const {
+    Front& f = front_[(host >> 1) % kFrontSize];
+    if (f.host == host) return f.block;
     auto it = blocks_.find(host);
-    return it == blocks_.end() ? nullptr : it->second.get();
+    if (it == blocks_.end()) return nullptr;
+    f = Front{host, it->second.get()};
+    return f.block;
   }
   Block* insert(uint64_t host, std::span<const DecodedInsn> insns);
 
@@ -128,6 +133,16 @@ class CodeCache {
   void drop_page(uint64_t page);
 
   std::unordered_map<uint64_t, Block::Owner> blocks_;
+  // A direct-mapped cache in front of blocks_ (whose lookups divide by a prime and chase list
+  // nodes): every jump-cache miss comes here, and after each address-space switch flushes the
+  // TLB every page's first block lookup misses. Its entries are blocks_'s (kept by insert and
+  // drop_page); host 1 is none (block starts are even).
+  static constexpr size_t kFrontSize = 8192;
+  struct Front {
+    uint64_t host = 1;
+    Block* block = nullptr;
+  };
+  mutable std::array<Front, kFrontSize> front_{};
   std::unordered_map<uint64_t, std::vector<uint64_t>> pages_;  // page -> block start addresses
   std::vector<Block::Owner> retired_;
   std::atomic<uint64_t> generation_{1};
@@ -152,6 +167,8 @@ class CodeSharing {
 
   // Adds a cache (a hart's); at most kMaxCaches.
   void add(CodeCache& cache);
+  // Whether host lies in the RAM the masks cover.
+  bool covers(uint64_t host) const { return host >= base_ && page_index(host) < pages_; }
   bool is_code(uint64_t host) const {
     const uint64_t i = page_index(host);
     return i < pages_ && load(i) != 0;

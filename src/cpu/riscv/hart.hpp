@@ -327,6 +327,8 @@ class Hart : public HartState {
   void pmp_changed();
   bool write_pmpaddr(unsigned index, uint64_t value);
   uint64_t pmp_napot_or_tor(unsigned i, uint64_t& lo, uint64_t& hi) const;
+  // pmp_ranges_ and pmp_active_ from pmpcfg_ and pmpaddr_: after every write of either.
+  void decode_pmp();
   uint64_t counter_value(bool instret_counter) const;
   bool counter_accessible(uint16_t csr) const;
   bool stimecmp_accessible() const;
@@ -424,6 +426,14 @@ class Hart : public HartState {
   std::array<uint8_t, kNumPmp> pmpcfg_{};
   std::array<uint64_t, kNumPmp> pmpaddr_{};
   bool pmp_active_ = false;  // any entry has A != OFF
+  // The entries that match something, decoded, in priority order: every page walk and TLB
+  // fill checks PMP, and decoding NAPOT and TOR each time was a tenth of a fork's cost.
+  struct PmpRange {
+    uint64_t lo = 0, hi = 0;
+    uint8_t cfg = 0;
+  };
+  std::array<PmpRange, kNumPmp> pmp_ranges_{};
+  unsigned pmp_ranges_count_ = 0;
 
   // Trap-loop detection: consecutive traps with no instruction retired in between.
   uint64_t last_trap_instret_ = ~0ULL;

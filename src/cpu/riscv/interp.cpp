@@ -89,6 +89,10 @@ Block* Hart::lookup_block() {
     exec_one();
     return nullptr;
   }
+  // The entry may have missed only for the fetch TLB, flushed since it was made (an address
+  // space switch flushes it all): the fetch above mapped the page again, and the block is the
+  // same one, unless the code cache dropped some since (its generation).
+  if (e.tag == tag && e.gen == gen && e.host == reinterpret_cast<uint64_t>(host)) return e.block;
   Block* b = code_.find(reinterpret_cast<uint64_t>(host));
   if (b == nullptr) b = build_block(pc, host);
   if (b == nullptr) {  // the first instruction straddles the page end

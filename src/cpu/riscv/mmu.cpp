@@ -51,6 +51,7 @@ void Hart::update_modes() {
 }
 
 void Hart::pmp_changed() {
+  decode_pmp();
   flush_tlb();
   // Block links and chained jumps lead from block to block without a fetch check; what PMP
   // allowed when they were made may be gone. PMP is written at boot, so all code goes.
@@ -145,17 +146,26 @@ uint64_t Hart::pmp_napot_or_tor(unsigned i, uint64_t& lo, uint64_t& hi) const {
   return a;
 }
 
+void Hart::decode_pmp() {
+  pmp_active_ = false;
+  pmp_ranges_count_ = 0;
+  for (unsigned i = 0; i < kNumPmp; ++i) {
+    uint64_t lo = 0, hi = 0;
+    if (pmp_napot_or_tor(i, lo, hi) == pmpcfg::kOff) continue;
+    pmp_active_ = true;
+    if (lo < hi) pmp_ranges_[pmp_ranges_count_++] = PmpRange{lo, hi, pmpcfg_[i]};
+  }
+}
+
 bool Hart::pmp_allows(uint64_t pa, uint64_t len, Access acc, Priv p) const {
   if (!pmp_active_) return p == Priv::kM;
   const uint64_t end = pa + len;
-  for (unsigned i = 0; i < kNumPmp; ++i) {
-    uint64_t lo = 0, hi = 0;
-    if (pmp_napot_or_tor(i, lo, hi) == pmpcfg::kOff || lo >= hi) continue;
+  for (unsigned i = 0; i < pmp_ranges_count_; ++i) {
+    const auto [lo, hi, cfg] = pmp_ranges_[i];
     const bool any = pa < hi && end > lo;
     if (!any) continue;
     // An entry that matches only some bytes of the access makes it fail.
     if (pa < lo || end > hi) return false;
-    const uint8_t cfg = pmpcfg_[i];
     if (p == Priv::kM && !(cfg & pmpcfg::kL)) return true;
     switch (acc) {
       case Access::kRead: return cfg & pmpcfg::kR;
@@ -170,9 +180,8 @@ bool Hart::pmp_allows(uint64_t pa, uint64_t len, Access acc, Priv p) const {
 bool Hart::pmp_page_uniform(uint64_t page_pa, Access acc, Priv p) const {
   if (!pmp_active_) return p == Priv::kM;
   const uint64_t end = page_pa + CodeCache::kPageSize;
-  for (unsigned i = 0; i < kNumPmp; ++i) {
-    uint64_t lo = 0, hi = 0;
-    if (pmp_napot_or_tor(i, lo, hi) == pmpcfg::kOff || lo >= hi) continue;
+  for (unsigned i = 0; i < pmp_ranges_count_; ++i) {
+    const auto [lo, hi, cfg] = pmp_ranges_[i];
     if (!(page_pa < hi && end > lo)) continue;
     if (page_pa < lo || end > hi) return false;  // the page straddles an entry boundary
     return pmp_allows(page_pa, CodeCache::kPageSize, acc, p);
@@ -192,8 +201,6 @@ bool Hart::write_pmpcfg(unsigned index, uint64_t value) {
     if ((cfg & pmpcfg::kW) && !(cfg & pmpcfg::kR)) cfg &= static_cast<uint8_t>(~pmpcfg::kW);
     pmpcfg_[e] = cfg;
   }
-  pmp_active_ = false;
-  for (uint8_t c : pmpcfg_) pmp_active_ |= ((c >> pmpcfg::kAShift) & 3) != pmpcfg::kOff;
   pmp_changed();
   return true;
 }

@@ -39,7 +39,7 @@ void Hart::reset(uint64_t reset_pc) {
   sbi_timer_ = false;
   pmpcfg_.fill(0);
   pmpaddr_.fill(0);
-  pmp_active_ = false;
+  decode_pmp();
   triggers_.reset();
   fflags = frm = 0;
   reservation_pa = ~0ULL;
@@ -66,7 +66,7 @@ void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
                             true);
   pmpaddr_[0] = (1ULL << 54) - 1;
   pmpcfg_[0] = 0x1f;  // NAPOT, R W X
-  pmp_active_ = true;
+  decode_pmp();
   priv = Priv::kS;
   pc = entry;
   x[10] = hart_id_;
