@@ -308,6 +308,7 @@ int run_daemon(const DaemonOptions& options) {
   // A stop or a pause waits for its VM; the others go on meanwhile.
   server_options.threads = 4;
   server_options.max_connections = 256;
+  server_options.max_idle_connections = 256;
   // Made on the first start, TCP or not, so that it is there for whoever needs it next.
   auto token = load_or_create_token(options.state_dir);
   if (!token) return fail_exit(token.error().message);

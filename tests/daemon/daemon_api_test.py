@@ -149,7 +149,7 @@ def definitions_are_validated(env):
     expect_error(d.raw_exchange(b"POST /api/v1/vms HTTP/1.1\r\nHost: x\r\nContent-Length: 66560\r\n"
                                 b"Content-Type: application/json\r\n\r\n" + b"x" * 1000), 413)
     expect_error(d.post("/api/v1/vms"), 400, "JSON object body is required")
-    # A client that stops half-way through its request: 408 once the 10 s are up.
+    # A client that stops half-way through its request header: 408 once its 2 s are up.
     expect_error(d.raw_exchange(b"GET /api/v1/vms HTTP/1.1\r\nHost: x\r\n"), 408)
     expect(d.vms() == {}, "a refused definition left something behind")
     expect(os.listdir(os.path.join(d.state_dir, "vms")) == [], "files left by refused creates")
@@ -471,6 +471,33 @@ def tcp_token_and_static_files(env):
     d2 = env.daemon(ui_dir=None, extra=())
     r = d2.get("/")
     expect(r.status in (200, 404), f"GET / without --ui-dir: {r}")
+
+
+@case
+def idle_connections_do_not_lock_out_clients(env):
+    # 300 connections that say nothing, on the TCP port and on the socket (the daemon takes 256
+    # requests at once): a request with the token, and one on the socket, are answered at once.
+    d = env.daemon(tcp=True)
+    idle = []
+    try:
+        for _ in range(300):
+            idle.append(socket.create_connection(("127.0.0.1", d.port), timeout=30))
+            u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            u.connect(d.socket)
+            idle.append(u)
+        began = time.monotonic()
+        r = d.get("/api/v1/vms", tcp=True, headers={"Authorization": f"Bearer {d.token}"})
+        expect(r.status == 200, f"with the token, behind 300 idle connections: {r}")
+        r = d.get("/api/v1/vms")
+        expect(r.status == 200, f"on the socket, behind 300 idle connections: {r}")
+        took = time.monotonic() - began
+        expect(took < 1.0, f"the answers took {took:.1f} s: they waited for the idle ones")
+        # The idle ones are closed within the header deadline (2 s) at the latest.
+        idle[0].settimeout(10)
+        expect(idle[0].recv(1) == b"", "an idle connection was answered")
+    finally:
+        for s in idle:
+            s.close()
 
 
 @case

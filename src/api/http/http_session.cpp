@@ -38,6 +38,7 @@ class HttpSession : public Core::Closable,
         socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         require_token_(require_token) {}
+  ~HttpSession() override { core_->leave_idle(idle_ticket_); }
 
   void run() {
     net::dispatch(socket_.get_executor(), [self = this->shared_from_this()] { self->read(); });
@@ -47,12 +48,21 @@ class HttpSession : public Core::Closable,
     net::post(socket_.get_executor(), [self = this->shared_from_this()] { self->close(); });
   }
 
+  void evict() override {
+    net::post(socket_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->busy_) self->close();
+    });
+  }
+
  private:
   void read() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(core_->options.body_limit);
-    arm();
+    idle_ticket_ = core_->enter_idle(this->weak_from_this(), idle_ticket_);
+    // A new connection has a short while to say something; a kept-alive one, that has shown
+    // what it is, the usual time.
+    arm(first_request_ ? core_->options.header_timeout : core_->options.read_timeout);
     bhttp::async_read_header(
         socket_, buffer_, *parser_,
         [self = this->shared_from_this()](error_code ec, size_t) { self->on_header(ec); });
@@ -60,8 +70,10 @@ class HttpSession : public Core::Closable,
 
   void on_header(error_code ec) {
     if (ec) return on_read_error(ec);
+    first_request_ = false;
     auto& req = parser_->get();
     set_cookie_ = false;
+    bool trusted = !require_token_;  // the Unix socket's file mode vouches for its clients
     if (require_token_) {
       // Nothing about the server (not even whether the path exists) before the token.
       GuardVerdict verdict = guard(req);
@@ -71,7 +83,10 @@ class HttpSession : public Core::Closable,
         return send(std::move(r), true);
       }
       set_cookie_ = verdict.set_cookie;
+      trusted = verdict.authenticated;
     }
+    if (trusted && !become_busy()) return;
+    arm(core_->options.read_timeout);  // for the body
     if (bws::is_upgrade(req)) return upgrade();
     const auto length = parser_->content_length();
     if (length && *length > core_->options.body_limit) return too_large();
@@ -86,6 +101,20 @@ class HttpSession : public Core::Closable,
                                 });
     }
     read_body();
+  }
+
+  // A request with the token leaves the idle budget for a busy slot, or, when they are all
+  // taken, is answered 503 (and false returned).
+  bool become_busy() {
+    auto slot = BusySlot::take(core_);
+    if (!slot) {
+      send(core_->error(503, "too many requests in progress"), true);
+      return false;
+    }
+    busy_.emplace(std::move(*slot));
+    core_->leave_idle(idle_ticket_);
+    idle_ticket_ = 0;
+    return true;
   }
 
   // TCP only (tcp_guard.hpp): the token, and that a browser did not send it on its own.
@@ -226,6 +255,7 @@ class HttpSession : public Core::Closable,
     if (match.websocket == nullptr) {
       return send(core_->error(400, "this resource does not upgrade to a WebSocket"), true);
     }
+    if (!busy_ && !become_busy()) return;  // a public WebSocket is busy all the same
     auto handle = std::make_shared<WebSocketHandle>();
     {
       std::lock_guard lock(core_->mu);
@@ -243,7 +273,8 @@ class HttpSession : public Core::Closable,
 
     start_websocket<Protocol>(core_, std::move(socket_),
                               std::move(std::get<WebSocketCallbacks>(answer)), handle,
-                              parser_->release());
+                              parser_->release(), std::move(*busy_));
+    busy_.reset();
   }
 
   void send(Response r, bool close_after) {
@@ -270,10 +301,11 @@ class HttpSession : public Core::Closable,
     res->keep_alive(!close_after);
     // A 204 carries no body and so no Content-Length either (RFC 9110 8.6).
     if (r.status != 204) res->prepare_payload();
-    arm();
+    arm(core_->options.read_timeout);
     bhttp::async_write(socket_, *res,
                        [self = this->shared_from_this(), res, close_after](error_code ec, size_t) {
                          self->disarm();
+                         self->busy_.reset();
                          if (ec || close_after) return self->close();
                          self->read();
                        });
@@ -281,10 +313,10 @@ class HttpSession : public Core::Closable,
 
   // One deadline at a time covers the read or write in flight; a generation number keeps a
   // timer that fired just as its operation finished from cancelling the next one.
-  void arm() {
+  void arm(std::chrono::milliseconds deadline) {
     timed_out_ = false;
     const uint64_t generation = ++generation_;
-    timer_.expires_after(core_->options.read_timeout);
+    timer_.expires_after(deadline);
     timer_.async_wait([self = this->shared_from_this(), generation](error_code ec) {
       if (ec || generation != self->generation_) return;
       self->timed_out_ = true;
@@ -309,6 +341,9 @@ class HttpSession : public Core::Closable,
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   uint64_t generation_ = 0;
+  uint64_t idle_ticket_ = 0;      // its place in the idle budget (0: none)
+  std::optional<BusySlot> busy_;  // while serving a request with the token
+  bool first_request_ = true;
   bool timed_out_ = false;
   bool set_cookie_ = false;  // the request gave the token in its URL
   const bool require_token_;

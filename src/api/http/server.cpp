@@ -68,7 +68,7 @@ class Listener : public std::enable_shared_from_this<Listener<Protocol>> {
   }
 
   void serve(StreamSocket<Protocol> socket) {
-    if (core_->full()) {
+    if (core_->overloaded()) {
       // Refused without reading anything: a canned answer that fits any socket buffer.
       const std::string body = core_->error(503, "too many open connections").body->dump();
       const std::string busy = fmt::format(

@@ -4,6 +4,7 @@
 #include <boost/beast/websocket.hpp>
 #include <deque>
 #include <exception>
+#include <optional>
 
 #include "base/log.hpp"
 
@@ -23,8 +24,12 @@ class WebSocketSession : public Core::Closable,
  public:
   using Socket = StreamSocket<Protocol>;
 
-  WebSocketSession(std::shared_ptr<Core> core, Socket socket, WebSocketCallbacks callbacks)
-      : Counted(std::move(core)), ws_(std::move(socket)), callbacks_(std::move(callbacks)) {}
+  WebSocketSession(std::shared_ptr<Core> core, Socket socket, WebSocketCallbacks callbacks,
+                   BusySlot busy)
+      : Counted(std::move(core)),
+        ws_(std::move(socket)),
+        callbacks_(std::move(callbacks)),
+        busy_(std::move(busy)) {}
 
   void run(UpgradeRequest request) {
     bws::stream_base::timeout timeout{};
@@ -109,10 +114,12 @@ class WebSocketSession : public Core::Closable,
       }
     }
     callbacks_ = {};  // they may hold the handle, which holds us
+    busy_.reset();
   }
 
   bws::stream<Socket> ws_;
   WebSocketCallbacks callbacks_;
+  std::optional<BusySlot> busy_;
   UpgradeRequest request_;
   beast::flat_buffer in_;
   std::deque<std::vector<uint8_t>> out_;
@@ -163,9 +170,9 @@ void WebSocketHandle::close() {
 template <class Protocol>
 void start_websocket(const std::shared_ptr<Core>& core, StreamSocket<Protocol> socket,
                      WebSocketCallbacks callbacks, const std::shared_ptr<WebSocketHandle>& handle,
-                     UpgradeRequest request) {
-  auto session =
-      std::make_shared<WebSocketSession<Protocol>>(core, std::move(socket), std::move(callbacks));
+                     UpgradeRequest request, BusySlot busy) {
+  auto session = std::make_shared<WebSocketSession<Protocol>>(
+      core, std::move(socket), std::move(callbacks), std::move(busy));
   if (!core->admit(session)) return;
   std::weak_ptr<WebSocketSession<Protocol>> weak = session;
   handle->attach(
@@ -180,10 +187,10 @@ void start_websocket(const std::shared_ptr<Core>& core, StreamSocket<Protocol> s
 
 template void start_websocket<net::local::stream_protocol>(
     const std::shared_ptr<Core>&, StreamSocket<net::local::stream_protocol>, WebSocketCallbacks,
-    const std::shared_ptr<WebSocketHandle>&, UpgradeRequest);
+    const std::shared_ptr<WebSocketHandle>&, UpgradeRequest, BusySlot);
 template void start_websocket<net::ip::tcp>(const std::shared_ptr<Core>&,
                                             StreamSocket<net::ip::tcp>, WebSocketCallbacks,
-                                            const std::shared_ptr<WebSocketHandle>&,
-                                            UpgradeRequest);
+                                            const std::shared_ptr<WebSocketHandle>&, UpgradeRequest,
+                                            BusySlot);
 
 }  // namespace vessel::http

@@ -49,11 +49,11 @@ using StreamSocket = boost::asio::basic_stream_socket<Protocol, boost::asio::any
 using UpgradeRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
 // Answers the upgrade `request` on `socket` and runs the WebSocket: frames in go to
-// `callbacks`, frames `handle` is given go out. It is one of the server's connections until
-// it ends. Defined for Unix and TCP sockets.
+// `callbacks`, frames `handle` is given go out. It is one of the server's connections, holding
+// the upgrade request's busy slot, until it ends. Defined for Unix and TCP sockets.
 template <class Protocol>
 void start_websocket(const std::shared_ptr<Core>& core, StreamSocket<Protocol> socket,
                      WebSocketCallbacks callbacks, const std::shared_ptr<WebSocketHandle>& handle,
-                     UpgradeRequest request);
+                     UpgradeRequest request, BusySlot busy);
 
 }  // namespace vessel::http
