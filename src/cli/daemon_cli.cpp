@@ -147,6 +147,11 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
                       "STATE_DIR/token)");
   daemon_->add_option("--ui-dir", ui_dir_,
                       "The web console's files (default: webui/ next to the binary)");
+  daemon_
+      ->add_option("--allow-dir", allow_dirs_,
+                   "A directory whose files VM definitions may name as kernels, initrds, "
+                   "firmware and disks, besides STATE_DIR/images (repeatable)")
+      ->allow_extra_args(false);
 
   create_ = app.add_subcommand("create", "Define a VM for the daemon to run");
   add_state_dir(create_, state_dir_);
@@ -236,6 +241,7 @@ int DaemonCommands::run_daemon() {
     options.tcp_port = *port;
   }
   if (!ui_dir_.empty()) options.ui_dir = ui_dir_;
+  options.allow_dirs = allow_dirs_;
   return daemon::run_daemon(options);
 }
 

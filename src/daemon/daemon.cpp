@@ -277,6 +277,7 @@ int run_daemon(const DaemonOptions& options) {
   ManagerOptions manager_options;
   manager_options.state_dir = options.state_dir;
   manager_options.vessel_binary = options.vessel_binary;
+  manager_options.allow_dirs = options.allow_dirs;
   if (options.vessel_binary == "/proc/self/exe") {
     // The VMs' command lines name the real binary, for people reading ps; /proc/self/exe
     // still runs this very file if it was replaced since.

@@ -124,20 +124,59 @@ TEST(VmDefinition, RefusesWhatIsOutOfBoundsNamingTheField) {
 TEST(VmDefinition, FilesMustBeRegularFiles) {
   http::ScratchDir dir;
   const std::string kernel = dir.file("Image");
+  auto files = api::HostFilePolicy::confined_to({dir.path()}, "--allow-dir");
+  ASSERT_TRUE(files.ok());
   VmDefinition d;
   d.name = "a";
   d.kernel = kernel;
-  EXPECT_TRUE(check_vm_files(d).ok());
+  EXPECT_TRUE(resolve_vm_files(d, *files).ok());
   d.initrd = dir.path();
-  auto r = check_vm_files(d);
+  auto r = resolve_vm_files(d, *files);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, fmt::format("initrd: {}: not a regular file", dir.path()));
   d.initrd.reset();
   d.disks.push_back({dir.at("missing.img"), false});
-  r = check_vm_files(d);
+  r = resolve_vm_files(d, *files);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("disks[0].path"), std::string::npos);
   EXPECT_NE(r.error().message.find("No such file"), std::string::npos);
+}
+
+// As /etc/shadow once became a disk: only files in the allowed directories, resolved, and
+// handed to `vessel run` resolved.
+TEST(VmDefinition, FilesMustBeInTheAllowedDirectories) {
+  http::ScratchDir dir;
+  std::filesystem::create_directories(dir.at("images"));
+  auto files = api::HostFilePolicy::confined_to({dir.at("images")}, "--allow-dir");
+  ASSERT_TRUE(files.ok());
+  VmDefinition d;
+  d.name = "a";
+  d.kernel = dir.file("images/Image");
+  std::filesystem::create_symlink(dir.file("images/disk.img"), dir.at("images/link.img"));
+  d.disks.push_back({dir.at("images/link.img"), false});
+  auto r = resolve_vm_files(d, *files);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->disks[0].path, dir.at("images/disk.img"));
+  EXPECT_EQ(vm_run_arguments(*r, VmPaths{"/s"}).back(), dir.at("images/disk.img"));
+
+  for (const auto& [field, path] : std::vector<std::pair<std::string, std::string>>{
+           {"kernel", dir.file("Image")},
+           {"initrd", "/etc/passwd"},
+           {"firmware", "/etc/hostname"},
+           {"disks[1].path", "/etc/shadow"},
+           {"disks[1].path", dir.at("images/../Image")}}) {
+    VmDefinition bad = d;
+    if (field == "kernel") bad.kernel = path;
+    if (field == "initrd") bad.initrd = path;
+    if (field == "firmware") bad.firmware = path;
+    if (field.starts_with("disks")) bad.disks.push_back({path, true});
+    if (access(path.c_str(), F_OK) != 0) continue;  // a host without that file
+    r = resolve_vm_files(bad, *files);
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_TRUE(r.error().message.starts_with(field + ": " + path)) << r.error().message;
+    EXPECT_NE(r.error().message.find("outside the directories a client may use"), std::string::npos)
+        << r.error().message;
+  }
 }
 
 TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {

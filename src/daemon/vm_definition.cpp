@@ -139,17 +139,19 @@ Result<VmDefinition> parse_vm_definition(const std::optional<nlohmann::json>& js
   return d;
 }
 
-Result<void> check_vm_files(const VmDefinition& d) {
-  TRY_VOID(api::check_file("kernel", d.kernel, false));
-  if (d.initrd) TRY_VOID(api::check_file("initrd", *d.initrd, false));
+Result<VmDefinition> resolve_vm_files(const VmDefinition& d, const api::HostFilePolicy& files) {
+  using api::HostFileUse;
+  VmDefinition r = d;
+  r.kernel = TRY(files.check("kernel", d.kernel, HostFileUse::kImage, false));
+  if (d.initrd) r.initrd = TRY(files.check("initrd", *d.initrd, HostFileUse::kImage, false));
   if (d.firmware != "builtin" && d.firmware != "none") {
-    TRY_VOID(api::check_file("firmware", d.firmware, false));
+    r.firmware = TRY(files.check("firmware", d.firmware, HostFileUse::kImage, false));
   }
   for (size_t i = 0; i < d.disks.size(); ++i) {
-    TRY_VOID(
-        api::check_file(fmt::format("disks[{}].path", i), d.disks[i].path, !d.disks[i].readonly));
+    r.disks[i].path = TRY(files.check(fmt::format("disks[{}].path", i), d.disks[i].path,
+                                      HostFileUse::kDisk, !d.disks[i].readonly));
   }
-  return {};
+  return r;
 }
 
 Result<void> prepare_vm_state(const VmPaths& paths) {

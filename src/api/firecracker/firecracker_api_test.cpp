@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "api/firecracker/api_test_support.hpp"
@@ -329,6 +330,60 @@ TEST_F(ApiTest, DriveValuesAreChecked) {
   ro["is_read_only"] = "yes";
   expect_fault(put("d1", ro), "is_read_only: expected true or false, got string");
   EXPECT_TRUE(call(Method::kGet, "/vm/config").body->at("drives").empty());
+}
+
+// As a client once attached the VM process's own memory as a disk.
+TEST_F(ApiTest, KernelFilesAreNeverDrivesOrImages) {
+  const auto drive = [&](const std::string& path) {
+    return call(Method::kPut, "/drives/d",
+                json{{"drive_id", "d"}, {"path_on_host", path}, {"is_root_device", false}});
+  };
+  expect_fault(drive("/proc/self/mem"), "path_on_host: /proc/self/mem (/proc/");
+  expect_fault(drive("/proc/self/mem"), "a file of the kernel's");
+  expect_fault(drive("/dev/zero"), "path_on_host: /dev/zero: not a regular file or block device");
+  expect_fault(
+      call(Method::kPut, "/boot-source", json{{"kernel_image_path", "/proc/self/environ"}}),
+      "kernel_image_path: /proc/self/environ (/proc/");
+  EXPECT_TRUE(call(Method::kGet, "/vm/config").body->at("drives").empty());
+}
+
+// `vessel run --api-sock --api-allow-dir DIR`: the API names files in DIR only, checked again
+// at the start, where the machine gets them resolved.
+TEST_F(ApiTest, AllowedDirectoriesConfineWhatRequestsName) {
+  std::filesystem::create_directories(dir.at("images"));
+  auto policy = HostFilePolicy::confined_to({dir.at("images")}, "--api-allow-dir");
+  ASSERT_TRUE(policy.ok()) << policy.error().message;
+  ApiHarness confined({}, *policy);
+  const auto put = [&](const std::string& path, const std::string& what) {
+    if (what == "drive") {
+      return confined.call(
+          Method::kPut, "/drives/d",
+          json{{"drive_id", "d"}, {"path_on_host", path}, {"is_root_device", false}});
+    }
+    return confined.call(Method::kPut, "/boot-source", json{{"kernel_image_path", path}});
+  };
+  expect_fault(put(data, "drive"), "path_on_host: " + data + ": outside the directories");
+  expect_fault(put("/etc/shadow", "drive"), "path_on_host: /etc/shadow: outside");
+  expect_fault(put(kernel, "kernel"), "kernel_image_path: " + kernel + ": outside");
+  const std::string image = dir.file("images/disk.img");
+  const std::string link = dir.at("images/link.img");
+  std::filesystem::create_symlink(image, link);
+  const std::string kernel_inside = dir.file("images/Image");
+  expect_done(put(link, "drive"));
+  expect_done(put(kernel_inside, "kernel"));
+  // Pointed elsewhere after the PUT: the start says so, and nothing starts.
+  std::filesystem::remove(link);
+  std::filesystem::create_symlink(data, link);
+  const auto start = [&] {
+    return confined.call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}});
+  };
+  expect_fault(start(), "path_on_host: " + link + " (" + data + "): outside");
+  EXPECT_FALSE(confined.vm.started_with.has_value());
+  std::filesystem::remove(link);
+  std::filesystem::create_symlink(image, link);
+  expect_done(start());
+  EXPECT_EQ(confined.vm.started_with->disks, (std::vector<std::string>{image}));
+  EXPECT_EQ(confined.vm.started_with->kernel, kernel_inside);
 }
 
 TEST_F(ApiTest, OneRootDriveAndOneDrivePerFile) {
