@@ -161,7 +161,11 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   create_->add_option("--append", append_, "Kernel command line");
   create_->add_option("--disk", disks_, "virtio-blk disk: PATH[,readonly] (repeatable)")
       ->allow_extra_args(false);
-  create_->add_option("--net", nets_, "virtio-net: user or tap=IFNAME (repeatable)")
+  create_
+      ->add_option("--net", nets_,
+                   "virtio-net: user[,restrict=on|off][,loopback=on|off] (loopback=off unless "
+                   "given: the guest does not reach the host's 127.0.0.1) or tap=IFNAME "
+                   "(repeatable)")
       ->allow_extra_args(false);
   create_->add_option("--cpus", cpus_, "vCPUs, 1 to 32 (default 1)");
   create_->add_option("--memory", memory_, "Guest RAM, e.g. 128M or 1G (default 128M)");

@@ -170,8 +170,10 @@ int main(int argc, char** argv) {
       ->take_all()
       ->allow_extra_args(false);
   run->add_option("--net", nets,
-                  "virtio-net: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...] (libslirp) or "
-                  "tap=IFNAME (repeatable)")
+                  "virtio-net: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...][,restrict=on]"
+                  "[,loopback=off] (libslirp; restrict=on: the guest reaches only what is "
+                  "forwarded to it; loopback=off: 10.0.2.2 does not lead to the host's "
+                  "127.0.0.1) or tap=IFNAME (repeatable)")
       ->allow_extra_args(false);
   run->add_option("--virtio-console", virtio_console,
                   "virtio-console (hvc0) on a Unix socket Vessel listens on: unix:PATH");

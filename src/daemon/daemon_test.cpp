@@ -55,7 +55,7 @@ TEST(VmDefinition, DefaultsAndRoundTrip) {
   EXPECT_TRUE(d->disks.empty());
   d->disks.push_back({"/disk.img", true});
   d->engine = rv::Engine::kInterp;
-  d->nets = {"user", "tap=tap0"};
+  d->nets = {"user", "user,restrict=on,loopback=on", "tap=tap0"};
   d->append = "console=ttyS0";
   auto again = parse_vm_definition(d->to_json());
   ASSERT_TRUE(again.ok()) << again.error().message;
@@ -89,6 +89,11 @@ TEST(VmDefinition, RefusesWhatIsOutOfBoundsNamingTheField) {
       {{{"name", "a.b"}}, "VM name 'a.b'"},
       {{{"kernel", ""}}, "kernel: empty path"},
       {{{"nets", {"bridge"}}}, "nets[0]: 'bridge' is neither"},
+      {{{"nets", {"user,restrict=maybe"}}}, "nets[0]: restrict 'maybe': expected on or off"},
+      {{{"nets", {"user", "user,loopback=on,loopback=off"}}}, "nets[1]: loopback given twice"},
+      {{{"nets", {"user,hostfwd=tcp::2222-:22"}}},
+       "nets[0]: 'hostfwd=tcp::2222-:22': a user network takes restrict= and loopback= only"},
+      {{{"nets", {"user,"}}}, "nets[0]: '': a user network takes"},
       {{{"nets", {"tap=this-name-is-too-long"}}}, "nets[0]"},
       {{{"nets",
          json::array({"user", "user", "user", "user", "user", "user", "user", "user", "user"})}},
@@ -189,7 +194,7 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
   d.memory_mib = 256;
   d.engine = rv::Engine::kInterp;
   d.disks = {{"/a.img", false}, {"/b.img", true}};
-  d.nets = {"user"};
+  d.nets = {"user", "user,restrict=on", "user,loopback=on", "tap=tap0"};
   const VmPaths paths{"/s/vms/web"};
   const std::vector<std::string> want = {"run",
                                          "--api-sock",
@@ -221,7 +226,13 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
                                          "--disk",
                                          "/b.img,readonly",
                                          "--net",
-                                         "user"};
+                                         "user,loopback=off",  // the daemon's default
+                                         "--net",
+                                         "user,restrict=on,loopback=off",
+                                         "--net",
+                                         "user,loopback=on",
+                                         "--net",
+                                         "tap=tap0"};
   EXPECT_EQ(vm_run_arguments(d, paths), want);
 }
 

@@ -33,8 +33,10 @@ struct VmDefinition {
   int64_t memory_mib = kDefaultMemoryMib;
   rv::Engine engine = rv::default_engine();  // `vessel run --engine`
   std::vector<DiskDefinition> disks;
-  std::vector<std::string> nets;  // "user" or "tap=IFNAME"
-  std::string created_at;         // RFC 3339, UTC
+  // "user[,restrict=on|off][,loopback=on|off]" or "tap=IFNAME"; a user network is run with
+  // loopback=off unless it says otherwise.
+  std::vector<std::string> nets;
+  std::string created_at;  // RFC 3339, UTC
 
   nlohmann::json to_json() const;
 };

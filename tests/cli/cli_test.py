@@ -245,6 +245,13 @@ class Tester:
                  ["--net", "hostfwd", "tcp:bad"])
         self.bad("unknown --net backend", ["--kernel", raw_kernel, "--net", "frob"],
                  ["--net", "frob"])
+        self.bad("--net restrict=maybe", ["--kernel", raw_kernel, "--net", "user,restrict=maybe"],
+                 ["--net", "restrict 'maybe'", "on or off"])
+        self.bad("--net loopback twice",
+                 ["--kernel", raw_kernel, "--net", "user,loopback=off,loopback=on"],
+                 ["--net", "loopback given twice"])
+        self.bad("--net restrict on a tap", ["--kernel", raw_kernel, "--net", "tap=t0,restrict=on"],
+                 ["--net", "unknown key 'restrict' for tap"])
         self.bad("--virtio-console not unix:", ["--kernel", raw_kernel, "--virtio-console", "tcp:1"],
                  ["--virtio-console", "unix:PATH"])
         self.bad("--api-allow-dir without --api-sock",

@@ -237,6 +237,27 @@ def files_are_confined_to_the_allowed_directories(env):
 
 
 @case
+def user_networks_stay_off_the_hosts_loopback(env):
+    # The daemon's own port listens on the host's loopback: its VMs' user networks do not reach
+    # it (loopback=off) unless their definition asks; restrict= passes through.
+    d = env.daemon()
+    expect_error(d.post("/api/v1/vms", env.definition("bad", nets=["user,restrict=maybe"])), 400,
+                 "nets[0]: restrict 'maybe': expected on or off")
+    expect_error(d.post("/api/v1/vms", env.definition("bad", nets=["user,hostfwd=tcp::1-:2"])),
+                 400, "nets[0]", "restrict= and loopback= only")
+    create(d, env, "n", nets=["user", "user,loopback=on", "user,restrict=on"])
+    pid = start(d, "n")["pid"]
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        argv = f.read().decode().split("\0")
+    nets = [argv[i + 1] for i, a in enumerate(argv) if a == "--net"]
+    expect(nets == ["user,loopback=off", "user,loopback=on", "user,restrict=on,loopback=off"],
+           f"the VM's --net options: {nets}")
+    expect(d.get("/api/v1/vms/n").json["definition"]["nets"]
+           == ["user", "user,loopback=on", "user,restrict=on"], "the definition as given")
+    d.post("/api/v1/vms/n/stop")
+
+
+@case
 def lifecycle_and_phase_rules(env):
     d = env.daemon()
     create(d, env, "a")

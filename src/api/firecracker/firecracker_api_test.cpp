@@ -465,6 +465,22 @@ TEST_F(ApiTest, TapAndUserInterfacesBecomeNetOptions) {
                   {"vessel_user_net", {{"hostfwd", {"tcp::2222-:22", "udp::5353-:53"}}}}}));
 }
 
+TEST_F(ApiTest, UserNetworksCanBeRestrictedAndKeptOffTheHostsLoopback) {
+  expect_done(call(
+      Method::kPut, "/network-interfaces/eth0",
+      json{{"iface_id", "eth0"}, {"vessel_user_net", {{"restrict", true}, {"loopback", false}}}}));
+  expect_done(call(Method::kPut, "/network-interfaces/eth1",
+                   json{{"iface_id", "eth1"},
+                        {"vessel_user_net", {{"restrict", false}, {"loopback", true}}},
+                        {"guest_mac", "06:00:AC:10:00:03"}}));
+  start();
+  EXPECT_EQ(h.vm.started_with->nets,
+            (std::vector<std::string>{"user,restrict=on,loopback=off",
+                                      "user,restrict=off,loopback=on,mac=06:00:AC:10:00:03"}));
+  EXPECT_EQ(call(Method::kGet, "/vm/config").body->at("network-interfaces")[0]["vessel_user_net"],
+            (json{{"hostfwd", json::array()}, {"restrict", true}, {"loopback", false}}));
+}
+
 TEST_F(ApiTest, NetworkInterfaceValuesAreChecked) {
   const auto put = [&](json body) { return call(Method::kPut, "/network-interfaces/eth0", body); };
   expect_fault(put({{"iface_id", "eth0"}}),
@@ -494,7 +510,9 @@ TEST_F(ApiTest, NetworkInterfaceValuesAreChecked) {
   expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", {{"hostfwd", "tcp::1-:2"}}}}),
                "vessel_user_net.hostfwd: expected an array of strings, got string");
   expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", {{"dns", "1.1.1.1"}}}}),
-               "unknown field 'vessel_user_net.dns' (known: hostfwd)");
+               "unknown field 'vessel_user_net.dns' (known: hostfwd, restrict, loopback)");
+  expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", {{"restrict", "maybe"}}}}),
+               "vessel_user_net.restrict: expected true or false, got string");
   expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", true}}),
                "vessel_user_net: expected an object, got boolean");
   expect_fault(put({{"iface_id", "eth0"}, {"host_dev_name", "tap0"}, {"rx_rate_limiter", 1}}),

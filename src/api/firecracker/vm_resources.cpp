@@ -78,6 +78,8 @@ nlohmann::json NetworkInterface::to_json() const {
     j["host_dev_name"] = *host_dev_name;
   } else {
     j["vessel_user_net"] = {{"hostfwd", hostfwd}};
+    if (restricted) j["vessel_user_net"]["restrict"] = *restricted;
+    if (loopback) j["vessel_user_net"]["loopback"] = *loopback;
   }
   if (guest_mac) j["guest_mac"] = *guest_mac;
   return j;
@@ -235,8 +237,11 @@ Result<void> VmResources::put_network_interface(const std::string& iface_id,
     return make_error("host_dev_name and vessel_user_net exclude each other: a tap or user-mode");
   }
   if (user != nullptr) {
-    const auto user_fields = TRY(JsonFields::read_object(*user, "vessel_user_net", {"hostfwd"}));
+    const auto user_fields =
+        TRY(JsonFields::read_object(*user, "vessel_user_net", {"hostfwd", "restrict", "loopback"}));
     net.hostfwd = TRY(user_fields.optional_strings("hostfwd")).value_or(std::vector<std::string>{});
+    net.restricted = TRY(user_fields.optional_boolean("restrict"));
+    net.loopback = TRY(user_fields.optional_boolean("loopback"));
   }
 
   // The option string Vessel's --net takes; its parser checks the name, the MAC and the rules.
@@ -247,6 +252,8 @@ Result<void> VmResources::put_network_interface(const std::string& iface_id,
     }
     option += ",hostfwd=" + rule;
   }
+  if (net.restricted) option += *net.restricted ? ",restrict=on" : ",restrict=off";
+  if (net.loopback) option += *net.loopback ? ",loopback=on" : ",loopback=off";
   if (net.host_dev_name && net.host_dev_name->find_first_of(",=") != std::string::npos) {
     return make_error(
         fmt::format("host_dev_name '{}': not a valid interface name", *net.host_dev_name));

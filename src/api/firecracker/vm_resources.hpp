@@ -44,6 +44,8 @@ struct NetworkInterface {
   std::optional<std::string> host_dev_name;  // tap; unset for user-mode networking
   std::optional<std::string> guest_mac;
   std::vector<std::string> hostfwd;  // vessel_user_net.hostfwd
+  std::optional<bool> restricted;    // vessel_user_net.restrict
+  std::optional<bool> loopback;      // vessel_user_net.loopback
   std::optional<MacAddress> mac;     // guest_mac, parsed
   std::string option;                // as --net takes it
   nlohmann::json to_json() const;
