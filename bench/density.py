@@ -70,7 +70,7 @@ def percentile(values, p):
 class Bench:
     def __init__(self, args, state_dir):
         self.args = args
-        self.d = Daemon(args.vessel, state_dir)
+        self.d = Daemon(args.vessel, state_dir, extra=["--allow-dir", args.guest_dir])
         self.image = os.path.join(args.guest_dir, "Image")
         self.initrd = os.path.join(args.guest_dir, "initrd.cpio.gz")
         self.names = []

@@ -147,6 +147,11 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
                       "STATE_DIR/token)");
   daemon_->add_option("--ui-dir", ui_dir_,
                       "The web console's files (default: webui/ next to the binary)");
+  daemon_
+      ->add_option("--allow-dir", allow_dirs_,
+                   "A directory whose files VM definitions may name as kernels, initrds, "
+                   "firmware and disks, besides STATE_DIR/images (repeatable)")
+      ->allow_extra_args(false);
 
   create_ = app.add_subcommand("create", "Define a VM for the daemon to run");
   add_state_dir(create_, state_dir_);
@@ -156,7 +161,11 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   create_->add_option("--append", append_, "Kernel command line");
   create_->add_option("--disk", disks_, "virtio-blk disk: PATH[,readonly] (repeatable)")
       ->allow_extra_args(false);
-  create_->add_option("--net", nets_, "virtio-net: user or tap=IFNAME (repeatable)")
+  create_
+      ->add_option("--net", nets_,
+                   "virtio-net: user[,restrict=on|off][,loopback=on|off] (loopback=off unless "
+                   "given: the guest does not reach the host's 127.0.0.1) or tap=IFNAME "
+                   "(repeatable)")
       ->allow_extra_args(false);
   create_->add_option("--cpus", cpus_, "vCPUs, 1 to 32 (default 1)");
   create_->add_option("--memory", memory_, "Guest RAM, e.g. 128M or 1G (default 128M)");
@@ -236,6 +245,7 @@ int DaemonCommands::run_daemon() {
     options.tcp_port = *port;
   }
   if (!ui_dir_.empty()) options.ui_dir = ui_dir_;
+  options.allow_dirs = allow_dirs_;
   return daemon::run_daemon(options);
 }
 

@@ -39,6 +39,7 @@ class DaemonCommands {
   std::vector<std::pair<std::string, CLI::App*>> actions_;
 
   std::string state_dir_, listen_tcp_, ui_dir_;
+  std::vector<std::string> allow_dirs_;
   std::string name_;
   // create
   std::string kernel_, initrd_, append_, firmware_, memory_, engine_;

@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <iterator>
 #include <string>
+#include <vector>
 
+#include "api/firecracker/host_files.hpp"
 #include "api/firecracker/vm_resources.hpp"
 #include "base/log.hpp"
 #include "board/virt.hpp"
@@ -168,8 +170,10 @@ int main(int argc, char** argv) {
       ->take_all()
       ->allow_extra_args(false);
   run->add_option("--net", nets,
-                  "virtio-net: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...] (libslirp) or "
-                  "tap=IFNAME (repeatable)")
+                  "virtio-net: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...][,restrict=on]"
+                  "[,loopback=off] (libslirp; restrict=on: the guest reaches only what is "
+                  "forwarded to it; loopback=off: 10.0.2.2 does not lead to the host's "
+                  "127.0.0.1) or tap=IFNAME (repeatable)")
       ->allow_extra_args(false);
   run->add_option("--virtio-console", virtio_console,
                   "virtio-console (hvc0) on a Unix socket Vessel listens on: unix:PATH");
@@ -185,6 +189,12 @@ int main(int argc, char** argv) {
   run->add_option("--api-sock", api_sock,
                   "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
                   "--kernel the VM waits for the API to configure and start it");
+  std::vector<std::string> api_allow_dirs;
+  run->add_option("--api-allow-dir", api_allow_dirs,
+                  "With --api-sock: the API may name kernels, initrds, firmware and drives in "
+                  "this directory only (repeatable; without it, any file but the kernel's own "
+                  "in /proc, /sys and /dev)")
+      ->allow_extra_args(false);
   std::string exit_status_file;
   run->add_option("--exit-status-file", exit_status_file,
                   "Write the exit status to this file when the VM ends (for a supervisor that is "
@@ -257,10 +267,18 @@ int main(int argc, char** argv) {
   if (timeout < 0) return fail("--timeout: must not be negative");
   options.timeout_seconds = timeout;
   options.stats = stats;
+  if (!api_allow_dirs.empty() && api_sock.empty()) {
+    return fail("--api-allow-dir: only with --api-sock");
+  }
   if (!api_sock.empty()) {
     // The API may supply the kernel; the command line's options are its starting point.
     if (!dump_dtb.empty()) return fail("--dump-dtb: not with --api-sock");
     vessel::ApiVmOptions api;
+    if (!api_allow_dirs.empty()) {
+      auto files = vessel::api::HostFilePolicy::confined_to(api_allow_dirs, "--api-allow-dir");
+      if (!files) return fail(files.error().message);
+      api.host_files = std::move(*files);
+    }
     api.socket_path = api_sock;
     api.start_now = options.machine.kernel.has_value();
     api.vm = options;

@@ -277,6 +277,7 @@ int run_daemon(const DaemonOptions& options) {
   ManagerOptions manager_options;
   manager_options.state_dir = options.state_dir;
   manager_options.vessel_binary = options.vessel_binary;
+  manager_options.allow_dirs = options.allow_dirs;
   if (options.vessel_binary == "/proc/self/exe") {
     // The VMs' command lines name the real binary, for people reading ps; /proc/self/exe
     // still runs this very file if it was replaced since.
@@ -308,6 +309,7 @@ int run_daemon(const DaemonOptions& options) {
   // A stop or a pause waits for its VM; the others go on meanwhile.
   server_options.threads = 4;
   server_options.max_connections = 256;
+  server_options.max_idle_connections = 256;
   // Made on the first start, TCP or not, so that it is there for whoever needs it next.
   auto token = load_or_create_token(options.state_dir);
   if (!token) return fail_exit(token.error().message);

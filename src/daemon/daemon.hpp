@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
 
@@ -15,6 +16,8 @@ struct DaemonOptions {
   std::optional<uint16_t> tcp_port;   // 0: any free port
   std::optional<std::string> ui_dir;  // nullopt: default_ui_dir()
   std::string vessel_binary = "/proc/self/exe";
+  // Besides STATE_DIR/images, where the files VM definitions name may be (--allow-dir).
+  std::vector<std::string> allow_dirs;
 };
 
 // "127.0.0.1:PORT" (or "localhost:PORT"): the server binds loopback only.

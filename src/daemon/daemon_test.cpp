@@ -55,7 +55,7 @@ TEST(VmDefinition, DefaultsAndRoundTrip) {
   EXPECT_TRUE(d->disks.empty());
   d->disks.push_back({"/disk.img", true});
   d->engine = rv::Engine::kInterp;
-  d->nets = {"user", "tap=tap0"};
+  d->nets = {"user", "user,restrict=on,loopback=on", "tap=tap0"};
   d->append = "console=ttyS0";
   auto again = parse_vm_definition(d->to_json());
   ASSERT_TRUE(again.ok()) << again.error().message;
@@ -89,6 +89,11 @@ TEST(VmDefinition, RefusesWhatIsOutOfBoundsNamingTheField) {
       {{{"name", "a.b"}}, "VM name 'a.b'"},
       {{{"kernel", ""}}, "kernel: empty path"},
       {{{"nets", {"bridge"}}}, "nets[0]: 'bridge' is neither"},
+      {{{"nets", {"user,restrict=maybe"}}}, "nets[0]: restrict 'maybe': expected on or off"},
+      {{{"nets", {"user", "user,loopback=on,loopback=off"}}}, "nets[1]: loopback given twice"},
+      {{{"nets", {"user,hostfwd=tcp::2222-:22"}}},
+       "nets[0]: 'hostfwd=tcp::2222-:22': a user network takes restrict= and loopback= only"},
+      {{{"nets", {"user,"}}}, "nets[0]: '': a user network takes"},
       {{{"nets", {"tap=this-name-is-too-long"}}}, "nets[0]"},
       {{{"nets",
          json::array({"user", "user", "user", "user", "user", "user", "user", "user", "user"})}},
@@ -124,20 +129,59 @@ TEST(VmDefinition, RefusesWhatIsOutOfBoundsNamingTheField) {
 TEST(VmDefinition, FilesMustBeRegularFiles) {
   http::ScratchDir dir;
   const std::string kernel = dir.file("Image");
+  auto files = api::HostFilePolicy::confined_to({dir.path()}, "--allow-dir");
+  ASSERT_TRUE(files.ok());
   VmDefinition d;
   d.name = "a";
   d.kernel = kernel;
-  EXPECT_TRUE(check_vm_files(d).ok());
+  EXPECT_TRUE(resolve_vm_files(d, *files).ok());
   d.initrd = dir.path();
-  auto r = check_vm_files(d);
+  auto r = resolve_vm_files(d, *files);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, fmt::format("initrd: {}: not a regular file", dir.path()));
   d.initrd.reset();
   d.disks.push_back({dir.at("missing.img"), false});
-  r = check_vm_files(d);
+  r = resolve_vm_files(d, *files);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("disks[0].path"), std::string::npos);
   EXPECT_NE(r.error().message.find("No such file"), std::string::npos);
+}
+
+// As /etc/shadow once became a disk: only files in the allowed directories, resolved, and
+// handed to `vessel run` resolved.
+TEST(VmDefinition, FilesMustBeInTheAllowedDirectories) {
+  http::ScratchDir dir;
+  std::filesystem::create_directories(dir.at("images"));
+  auto files = api::HostFilePolicy::confined_to({dir.at("images")}, "--allow-dir");
+  ASSERT_TRUE(files.ok());
+  VmDefinition d;
+  d.name = "a";
+  d.kernel = dir.file("images/Image");
+  std::filesystem::create_symlink(dir.file("images/disk.img"), dir.at("images/link.img"));
+  d.disks.push_back({dir.at("images/link.img"), false});
+  auto r = resolve_vm_files(d, *files);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->disks[0].path, dir.at("images/disk.img"));
+  EXPECT_EQ(vm_run_arguments(*r, VmPaths{"/s"}).back(), dir.at("images/disk.img"));
+
+  for (const auto& [field, path] : std::vector<std::pair<std::string, std::string>>{
+           {"kernel", dir.file("Image")},
+           {"initrd", "/etc/passwd"},
+           {"firmware", "/etc/hostname"},
+           {"disks[1].path", "/etc/shadow"},
+           {"disks[1].path", dir.at("images/../Image")}}) {
+    VmDefinition bad = d;
+    if (field == "kernel") bad.kernel = path;
+    if (field == "initrd") bad.initrd = path;
+    if (field == "firmware") bad.firmware = path;
+    if (field.starts_with("disks")) bad.disks.push_back({path, true});
+    if (access(path.c_str(), F_OK) != 0) continue;  // a host without that file
+    r = resolve_vm_files(bad, *files);
+    ASSERT_FALSE(r.ok()) << path;
+    EXPECT_TRUE(r.error().message.starts_with(field + ": " + path)) << r.error().message;
+    EXPECT_NE(r.error().message.find("outside the directories a client may use"), std::string::npos)
+        << r.error().message;
+  }
 }
 
 TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
@@ -150,7 +194,7 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
   d.memory_mib = 256;
   d.engine = rv::Engine::kInterp;
   d.disks = {{"/a.img", false}, {"/b.img", true}};
-  d.nets = {"user"};
+  d.nets = {"user", "user,restrict=on", "user,loopback=on", "tap=tap0"};
   const VmPaths paths{"/s/vms/web"};
   const std::vector<std::string> want = {"run",
                                          "--api-sock",
@@ -182,7 +226,13 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
                                          "--disk",
                                          "/b.img,readonly",
                                          "--net",
-                                         "user"};
+                                         "user,loopback=off",  // the daemon's default
+                                         "--net",
+                                         "user,restrict=on,loopback=off",
+                                         "--net",
+                                         "user,loopback=on",
+                                         "--net",
+                                         "tap=tap0"};
   EXPECT_EQ(vm_run_arguments(d, paths), want);
 }
 

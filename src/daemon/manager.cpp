@@ -125,8 +125,8 @@ struct VmManager::Vm {
   }
 };
 
-VmManager::VmManager(ManagerOptions options, StateLock lock)
-    : options_(std::move(options)), lock_(std::move(lock)) {}
+VmManager::VmManager(ManagerOptions options, StateLock lock, api::HostFilePolicy files)
+    : options_(std::move(options)), lock_(std::move(lock)), files_(std::move(files)) {}
 
 Result<std::unique_ptr<VmManager>> VmManager::open(ManagerOptions options) {
   const std::string& dir = options.state_dir;
@@ -140,10 +140,16 @@ Result<std::unique_ptr<VmManager>> VmManager::open(ManagerOptions options) {
   }
   std::error_code ec;
   fs::create_directories(dir + "/vms", ec);
+  if (!ec) fs::create_directories(dir + "/images", ec);
   if (ec) return make_error(fmt::format("state dir {}: cannot create: {}", dir, ec.message()));
   chmod(dir.c_str(), 0700);
   StateLock lock = TRY(StateLock::acquire(dir));
-  std::unique_ptr<VmManager> m(new VmManager(std::move(options), std::move(lock)));
+  std::vector<std::string> allowed = options.allow_dirs;
+  allowed.insert(allowed.begin(), dir + "/images");
+  api::HostFilePolicy files = TRY(api::HostFilePolicy::confined_to(allowed, "--allow-dir"));
+  TRY_VOID(files.protect(dir));
+  std::unique_ptr<VmManager> m(
+      new VmManager(std::move(options), std::move(lock), std::move(files)));
   TRY_VOID(m->loop_.start("vessel-watch"));
   TRY_VOID(m->load());
   m->sampler_ = std::thread([raw = m.get()] { raw->sampler(); });
@@ -447,7 +453,7 @@ Answer VmManager::get(const std::string& name) {
 Answer VmManager::create(const std::optional<json>& body) {
   auto definition = parse_vm_definition(body);
   if (!definition) return Answer::fail(400, definition.error().message);
-  if (auto files = check_vm_files(*definition); !files) {
+  if (auto files = resolve_vm_files(*definition, files_); !files) {
     return Answer::fail(400, files.error().message);
   }
   definition->created_at = utc_timestamp();
@@ -593,12 +599,15 @@ Answer VmManager::start(const std::string& name) {
 
 Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmPaths& paths,
                                               int* status) {
-  if (auto files = check_vm_files(def); !files) {
+  // Checked again, as the files and --allow-dir may have changed since the create, and
+  // handed to the VM resolved.
+  auto resolved = resolve_vm_files(def, files_);
+  if (!resolved) {
     *status = 400;
-    return files.take_error();
+    return resolved.take_error();
   }
   TRY_VOID(prepare_vm_state(paths));
-  std::vector<std::string> args = vm_run_arguments(def, paths);
+  std::vector<std::string> args = vm_run_arguments(*resolved, paths);
   args.insert(args.begin(), options_.vessel_binary);
   auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log());
   if (!pid) return pid.take_error();

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/firecracker/host_files.hpp"
 #include "base/event_loop.hpp"
 #include "base/result.hpp"
 #include "daemon/process.hpp"
@@ -34,6 +35,8 @@ inline constexpr VmState kAllStates[] = {VmState::kStopped, VmState::kRunning, V
 struct ManagerOptions {
   std::string state_dir;
   std::string vessel_binary;  // what `vessel run` is: the daemon's own binary
+  // Where the files a VM definition names may be, besides DIR/images (`--allow-dir`).
+  std::vector<std::string> allow_dirs;
   // After a stop request, how long the VM has to end before it is killed.
   std::chrono::milliseconds stop_grace{10'000};
   // How often MIPS, CPU% and the VMs' statistics are sampled.
@@ -86,11 +89,13 @@ class VmManager {
 
   EventLoop& loop() { return loop_; }
   const ManagerOptions& options() const { return options_; }
+  // The files clients may name: DIR/images and --allow-dir, never the rest of DIR.
+  const api::HostFilePolicy& host_files() const { return files_; }
 
   struct Vm;
 
  private:
-  explicit VmManager(ManagerOptions options, StateLock lock);
+  explicit VmManager(ManagerOptions options, StateLock lock, api::HostFilePolicy files);
   Result<void> load();
   void refresh_locked();
   void load_definition(Vm& vm);
@@ -125,6 +130,7 @@ class VmManager {
 
   ManagerOptions options_;
   StateLock lock_;
+  const api::HostFilePolicy files_;
   EventLoop loop_;
   std::mutex mu_;
   std::condition_variable changed_;  // a VM's process ended

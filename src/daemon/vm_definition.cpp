@@ -11,6 +11,7 @@
 #include "api/firecracker/vm_resources.hpp"
 #include "api/http/json_fields.hpp"
 #include "host/console_log.hpp"
+#include "host/net/net_option.hpp"
 
 namespace vessel::daemon {
 
@@ -21,8 +22,31 @@ namespace {
 // Linux's IFNAMSIZ less the NUL.
 constexpr size_t kMaxInterfaceName = 15;
 
+// "user" with restrict= and loopback= only: a definition's client may not forward host ports
+// or choose MACs (yet), and Vessel's parser says what is wrong with a value.
+Result<void> check_user_net(size_t index, const std::string& net) {
+  std::string_view rest = std::string_view(net).substr(4);
+  while (!rest.empty()) {
+    rest.remove_prefix(1);  // the ','
+    const std::string_view item = rest.substr(0, rest.find(','));
+    rest.remove_prefix(item.size());
+    const std::string_view key = item.substr(0, item.find('='));
+    if (key != "restrict" && key != "loopback") {
+      return make_error(
+          fmt::format("nets[{}]: '{}': a user network takes restrict= and "
+                      "loopback= only",
+                      index, http::excerpt(item)));
+    }
+  }
+  auto spec = parse_net_option(net);
+  if (spec) return {};
+  std::string_view why = spec.error().message;
+  if (why.starts_with("--net: ")) why.remove_prefix(7);
+  return make_error(fmt::format("nets[{}]: {}", index, why));
+}
+
 Result<void> check_net(size_t index, const std::string& net) {
-  if (net == "user") return {};
+  if (net == "user" || net.starts_with("user,")) return check_user_net(index, net);
   if (net.starts_with("tap=")) {
     const std::string_view ifname = std::string_view(net).substr(4);
     const bool ok =
@@ -36,8 +60,9 @@ Result<void> check_net(size_t index, const std::string& net) {
                     "0-9 _ - .)",
                     index, http::excerpt(ifname), kMaxInterfaceName));
   }
-  return make_error(fmt::format("nets[{}]: '{}' is neither \"user\" nor \"tap=IFNAME\"", index,
-                                http::excerpt(net)));
+  return make_error(fmt::format(
+      "nets[{}]: '{}' is neither \"user[,restrict=on|off][,loopback=on|off]\" nor \"tap=IFNAME\"",
+      index, http::excerpt(net)));
 }
 
 Result<std::vector<DiskDefinition>> parse_disks(const nlohmann::json* disks) {
@@ -139,17 +164,19 @@ Result<VmDefinition> parse_vm_definition(const std::optional<nlohmann::json>& js
   return d;
 }
 
-Result<void> check_vm_files(const VmDefinition& d) {
-  TRY_VOID(api::check_file("kernel", d.kernel, false));
-  if (d.initrd) TRY_VOID(api::check_file("initrd", *d.initrd, false));
+Result<VmDefinition> resolve_vm_files(const VmDefinition& d, const api::HostFilePolicy& files) {
+  using api::HostFileUse;
+  VmDefinition r = d;
+  r.kernel = TRY(files.check("kernel", d.kernel, HostFileUse::kImage, false));
+  if (d.initrd) r.initrd = TRY(files.check("initrd", *d.initrd, HostFileUse::kImage, false));
   if (d.firmware != "builtin" && d.firmware != "none") {
-    TRY_VOID(api::check_file("firmware", d.firmware, false));
+    r.firmware = TRY(files.check("firmware", d.firmware, HostFileUse::kImage, false));
   }
   for (size_t i = 0; i < d.disks.size(); ++i) {
-    TRY_VOID(
-        api::check_file(fmt::format("disks[{}].path", i), d.disks[i].path, !d.disks[i].readonly));
+    r.disks[i].path = TRY(files.check(fmt::format("disks[{}].path", i), d.disks[i].path,
+                                      HostFileUse::kDisk, !d.disks[i].readonly));
   }
-  return {};
+  return r;
 }
 
 Result<void> prepare_vm_state(const VmPaths& paths) {
@@ -186,7 +213,13 @@ std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& 
   for (const DiskDefinition& disk : d.disks) {
     args.insert(args.end(), {"--disk", disk.readonly ? disk.path + ",readonly" : disk.path});
   }
-  for (const std::string& net : d.nets) args.insert(args.end(), {"--net", net});
+  for (const std::string& net : d.nets) {
+    // The daemon's VMs do not reach the host's loopback (its own API's port among what listens
+    // there) unless their definition asks.
+    const bool user = net == "user" || net.starts_with("user,");
+    const bool says = net.find(",loopback=") != std::string::npos;
+    args.insert(args.end(), {"--net", user && !says ? net + ",loopback=off" : net});
+  }
   return args;
 }
 

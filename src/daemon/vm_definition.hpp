@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/firecracker/host_files.hpp"
 #include "base/result.hpp"
 #include "cpu/riscv/engine.hpp"
 
@@ -32,8 +33,10 @@ struct VmDefinition {
   int64_t memory_mib = kDefaultMemoryMib;
   rv::Engine engine = rv::default_engine();  // `vessel run --engine`
   std::vector<DiskDefinition> disks;
-  std::vector<std::string> nets;  // "user" or "tap=IFNAME"
-  std::string created_at;         // RFC 3339, UTC
+  // "user[,restrict=on|off][,loopback=on|off]" or "tap=IFNAME"; a user network is run with
+  // loopback=off unless it says otherwise.
+  std::vector<std::string> nets;
+  std::string created_at;  // RFC 3339, UTC
 
   nlohmann::json to_json() const;
 };
@@ -44,11 +47,13 @@ bool valid_vm_name(std::string_view name);
 Result<void> check_vm_name(std::string_view name);
 
 // A definition from JSON (a request body or config.json): every field typed and bounded,
-// unknown ones refused by name. The files are not looked at (see check_vm_files).
+// unknown ones refused by name. The files are not looked at (see resolve_vm_files).
 Result<VmDefinition> parse_vm_definition(const std::optional<nlohmann::json>& json);
-// The files it names exist and are regular files Vessel can read (disks: and write, unless
-// read-only). Errors name the field and the file.
-Result<void> check_vm_files(const VmDefinition& definition);
+// The definition with each file it names resolved, when they all pass `files` (a client may
+// name them, they are regular files Vessel can read, and disks: write, unless read-only).
+// Errors name the field and the file.
+Result<VmDefinition> resolve_vm_files(const VmDefinition& definition,
+                                      const api::HostFilePolicy& files);
 
 // Where a VM's files live: DIR/vms/NAME/...
 struct VmPaths {

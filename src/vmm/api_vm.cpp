@@ -107,6 +107,7 @@ int serve_vm(const ApiVmOptions& options) {
   ApiVm vm(handle);
   api::FirecrackerApiOptions api_options;
   api_options.base = options.vm.machine;
+  api_options.host_files = options.host_files;
   api::FirecrackerApi api(vm, api_options);
   http::Router router;
   api.add_routes(router);

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "api/firecracker/host_files.hpp"
 #include "vmm/vm.hpp"
 
 namespace vessel {
@@ -15,6 +16,8 @@ struct ApiVmOptions {
   // given there, a VM that starts at once (the API then pauses, resumes and stops it).
   VmOptions vm;
   bool start_now = false;
+  // The host files a request may name (--api-allow-dir); the command line's are its own.
+  api::HostFilePolicy host_files;
 };
 
 // Serves the API until the VM ends (or, never started, until SIGTERM/SIGINT); returns the

@@ -245,8 +245,21 @@ class Tester:
                  ["--net", "hostfwd", "tcp:bad"])
         self.bad("unknown --net backend", ["--kernel", raw_kernel, "--net", "frob"],
                  ["--net", "frob"])
+        self.bad("--net restrict=maybe", ["--kernel", raw_kernel, "--net", "user,restrict=maybe"],
+                 ["--net", "restrict 'maybe'", "on or off"])
+        self.bad("--net loopback twice",
+                 ["--kernel", raw_kernel, "--net", "user,loopback=off,loopback=on"],
+                 ["--net", "loopback given twice"])
+        self.bad("--net restrict on a tap", ["--kernel", raw_kernel, "--net", "tap=t0,restrict=on"],
+                 ["--net", "unknown key 'restrict' for tap"])
         self.bad("--virtio-console not unix:", ["--kernel", raw_kernel, "--virtio-console", "tcp:1"],
                  ["--virtio-console", "unix:PATH"])
+        self.bad("--api-allow-dir without --api-sock",
+                 ["--kernel", raw_kernel, "--api-allow-dir", self.tmp],
+                 ["--api-allow-dir", "only with --api-sock"])
+        self.bad("--api-allow-dir that is not there",
+                 ["--api-sock", self.path("allow.sock"), "--api-allow-dir", missing_disk],
+                 ["--api-allow-dir", missing_disk, "no such file"], dump=False)
         new_overlay = self.path("new.overlay")
         self.bad("a bad --net leaves no overlay behind",
                  ["--kernel", raw_kernel, "--disk", f"{disk_a},overlay={new_overlay}",
@@ -732,11 +745,64 @@ class Tester:
                 if os.path.exists(sock):
                     problems.append(f"  {sock} is still there\n" + r.describe())
             return check
+        self.case("guest: --api-sock: drives only outside the kernel's files, and only in "
+                  "--api-allow-dir when given", self.api_host_files)
         self.case("guest: --api-sock, SIGTERM while the guest runs: status 143",
                   api_vm_signal(signal.SIGTERM, "spin"))
         self.case("guest: --api-sock, SIGINT before InstanceStart: status 130",
                   api_vm_signal(signal.SIGINT, None))
 
+
+    def api_host_files(self, problems):
+        """What a request to `vessel run --api-sock` may name as a drive: never the process's
+        own memory (/proc/self/mem, as it once could), and with --api-allow-dir only files in
+        those directories, symbolic links followed first."""
+        allowed = self.path("allowed")
+        os.makedirs(allowed, exist_ok=True)
+        inside = os.path.join(allowed, "disk.img")
+        with open(inside, "wb") as f:
+            f.truncate(1 << 20)
+        outside = self.file("outside.img", b"\0" * 4096)
+        link = os.path.join(allowed, "link.img")
+        if not os.path.islink(link):
+            os.symlink(outside, link)
+        for extra, path, want in (([], "/proc/self/mem", "a file of the kernel's"),
+                                  ([], inside, None),
+                                  (["--api-allow-dir", allowed], outside, "outside the directories"),
+                                  (["--api-allow-dir", allowed], link, f"({outside}): outside"),
+                                  (["--api-allow-dir", allowed], inside, None)):
+            self.counter += 1
+            sock = self.path(f"files{self.counter}.sock")
+            argv = [self.vessel, "run", "--api-sock", sock, *extra]
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            try:
+                deadline = time.monotonic() + 10
+                while not os.path.exists(sock) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(10)
+                s.connect(sock)
+                body = json.dumps({"drive_id": "d", "path_on_host": path,
+                                   "is_root_device": False}).encode()
+                s.sendall(b"PUT /drives/d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                          b"Content-Type: application/json\r\n"
+                          + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                answer = b""
+                while chunk := s.recv(4096):
+                    answer += chunk
+                s.close()
+                text = answer.decode(errors="replace")
+                status = text.split(" ", 2)[1] if text.startswith("HTTP/1.1 ") else "?"
+                if want is None and status != "204":
+                    problems.append(f"  {' '.join(argv)}: PUT {path}: want 204, got {text!r}")
+                if want is not None and (status != "400" or f"path_on_host: {path}" not in text
+                                         or want not in text):
+                    problems.append(f"  {' '.join(argv)}: PUT {path}: want 400 naming "
+                                    f"path_on_host and {want!r}, got {text!r}")
+            finally:
+                p.send_signal(signal.SIGTERM)
+                p.communicate(timeout=10)
 
     def engine_guest_cases(self):
         """Each engine runs a guest to its end, and --stats names the engine that ran (with the

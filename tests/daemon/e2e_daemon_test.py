@@ -93,7 +93,7 @@ def main():
     daemons = []
     names = [f"g{i}" for i in range(args.vms)]
     try:
-        d = Daemon(args.vessel, sd)
+        d = Daemon(args.vessel, sd, extra=["--allow-dir", args.guest_dir])
         daemons.append(d)
         for n in names:
             r = d.post("/api/v1/vms", {"name": n, "kernel": image, "initrd": initrd,
@@ -172,7 +172,7 @@ def main():
 
         # kill -9 of the daemon, a restart, re-adoption.
         d.kill()
-        d = Daemon(args.vessel, sd)
+        d = Daemon(args.vessel, sd, extra=["--allow-dir", args.guest_dir])
         daemons.append(d)
         vms = d.vms()
         for n in names:

@@ -8,6 +8,8 @@ and ext4) with virtio devices and checks, from inside the guest and from the hos
   readonly   ,readonly: the guest sees a read-only disk, writes fail, the file is unchanged
   net        DHCP lease 10.0.2.15, wget from an HTTP server on host loopback via 10.0.2.2,
              and hostfwd from a host port to a guest HTTP server
+  net_isolated  the same host server out of the guest's reach with loopback=off and with
+             restrict=on, while hostfwd still reaches the guest
   rootfs     root=/dev/vda through the modules-only initramfs
   rng        /dev/hwrng returns data
   hvc        /dev/hvc0 reaches a Unix socket on the host and back
@@ -181,45 +183,83 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def case_net(args, tmp):
+def host_http_server(tmp):
+    """An HTTP server on the host's 127.0.0.1 serving hello.txt; (server, port)."""
     www = os.path.join(tmp, "www")
-    os.makedirs(www)
+    os.makedirs(www, exist_ok=True)
     with open(os.path.join(www, "hello.txt"), "w") as f:
         f.write("served by the host\n")
     handler = lambda *a, **k: QuietHandler(*a, directory=www, **k)  # noqa: E731
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+def dhcp(g):
+    """eth0 up with slirp's lease (udhcpc with a script that applies it), checked."""
+    script = ("#!/bin/sh\\n[ \"$1\" = bound ] || exit 0\\nip addr add $ip/$mask dev $interface\\n"
+              "ip link set $interface up\\nip route add default via $router\\n")
+    g.check(f"printf '{script}' > /tmp/dhcp.sh && chmod +x /tmp/dhcp.sh", "dhcp script")
+    g.check("ip link set eth0 up && udhcpc -i eth0 -n -q -t 5 -s /tmp/dhcp.sh", "DHCP", 90)
+    out = g.check("ip -4 addr show dev eth0", "address")
+    if "10.0.2.15" not in out:
+        g.console.fail(f"eth0 has no 10.0.2.15: {out!r}")
+
+
+def expect_hostfwd_reaches_guest(g, fwd):
+    """A guest HTTP server on 8080, fetched from the host through the forwarded port."""
+    g.check("mkdir -p /www && echo served by the guest > /www/index.html && "
+            "httpd -p 8080 -h /www", "guest httpd")
+    body = ""
+    for _ in range(30):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{fwd}/index.html", timeout=10) as r:
+                body = r.read().decode()
+                break
+        except OSError:
+            time.sleep(1)
+    if "served by the guest" not in body:
+        g.console.fail(f"hostfwd 127.0.0.1:{fwd} -> guest:8080 gave {body!r}")
+
+
+def case_net(args, tmp):
+    server, port = host_http_server(tmp)
     fwd = free_port()
     g = Guest(args, ["--net", f"user,hostfwd=tcp:127.0.0.1:{fwd}-:8080"])
     try:
-        script = ("#!/bin/sh\\n[ \"$1\" = bound ] || exit 0\\nip addr add $ip/$mask dev $interface\\n"
-                  "ip link set $interface up\\nip route add default via $router\\n")
-        g.check(f"printf '{script}' > /tmp/dhcp.sh && chmod +x /tmp/dhcp.sh", "dhcp script")
-        g.check("ip link set eth0 up && udhcpc -i eth0 -n -q -t 5 -s /tmp/dhcp.sh", "DHCP", 90)
-        out = g.check("ip -4 addr show dev eth0", "address")
-        if "10.0.2.15" not in out:
-            g.console.fail(f"eth0 has no 10.0.2.15: {out!r}")
+        dhcp(g)
         out = g.check(f"wget -q -O - http://10.0.2.2:{port}/hello.txt", "wget from the host", 90)
         if "served by the host" not in out:
             g.console.fail(f"wget gave {out!r}")
-        g.check("mkdir -p /www && echo served by the guest > /www/index.html && "
-                "httpd -p 8080 -h /www", "guest httpd")
-        body = ""
-        for _ in range(30):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{fwd}/index.html", timeout=10) as r:
-                    body = r.read().decode()
-                    break
-            except OSError:
-                time.sleep(1)
-        if "served by the guest" not in body:
-            g.console.fail(f"hostfwd 127.0.0.1:{fwd} -> guest:8080 gave {body!r}")
+        expect_hostfwd_reaches_guest(g, fwd)
         g.poweroff()
     finally:
         g.close()
         server.shutdown()
     return "DHCP, guest->host HTTP and hostfwd host->guest"
+
+
+def case_net_isolated(args, tmp):
+    """What case_net reaches on the host's loopback, refused by loopback=off (the daemon's
+    default) and by restrict=on; forwarded ports work under both."""
+    server, port = host_http_server(tmp)
+    try:
+        for option in ("loopback=off", "restrict=on"):
+            fwd = free_port()
+            g = Guest(args, ["--net", f"user,{option},hostfwd=tcp:127.0.0.1:{fwd}-:8080"])
+            try:
+                dhcp(g)
+                out, rc = g.run(f"wget -T 10 -q -O - http://10.0.2.2:{port}/hello.txt",
+                                f"wget from the host with {option}", 90)
+                if rc == 0 or "served by the host" in out:
+                    g.console.fail(f"with {option} the guest fetched {out!r} from the host")
+                expect_hostfwd_reaches_guest(g, fwd)
+                g.poweroff()
+            finally:
+                g.close()
+    finally:
+        server.shutdown()
+    return "loopback=off and restrict=on keep the host's 127.0.0.1 out of reach, hostfwd works"
 
 
 def case_rng(args, tmp):
@@ -291,7 +331,7 @@ def case_rootfs(args, tmp):
 
 
 CASES = {"disk": case_disk, "rootfs": case_rootfs, "overlay": case_overlay, "readonly": case_readonly, "net": case_net,
-         "rng": case_rng, "hvc": case_hvc}
+         "net_isolated": case_net_isolated, "rng": case_rng, "hvc": case_hvc}
 
 
 def main():

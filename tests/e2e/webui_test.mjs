@@ -90,7 +90,8 @@ async function api(server, method, apiPath, body) {
 // VMs running when it ends.
 async function startDaemon() {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'vessel-webui-test-'));
-  const argv = ['daemon', '--state-dir', state, '--listen-tcp', '127.0.0.1:0', '--ui-dir', args['webui-dir']];
+  const argv = ['daemon', '--state-dir', state, '--listen-tcp', '127.0.0.1:0', '--ui-dir', args['webui-dir'],
+    '--allow-dir', args['guest-dir']];
   const child = spawn(args.vessel, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   let exited = null;
   const gone = new Promise((resolve) => child.on('exit', (code, signal) => resolve((exited = signal ?? code))));

@@ -16,9 +16,10 @@ namespace vessel::api {
 using http::ScratchDir;
 
 struct ApiHarness {
-  explicit ApiHarness(VirtConfig base = {}) {
+  explicit ApiHarness(VirtConfig base = {}, HostFilePolicy files = {}) {
     FirecrackerApiOptions options;
     options.base = std::move(base);
+    options.host_files = std::move(files);
     options.instance_id = "test-vm";
     api = std::make_unique<FirecrackerApi>(vm, options);
     api->add_routes(router);

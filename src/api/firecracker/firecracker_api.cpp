@@ -36,7 +36,7 @@ constexpr const char* kBeforeStart = "the microVM is not started yet (PUT /actio
 const char* vessel_version() { return VESSEL_VERSION; }
 
 FirecrackerApi::FirecrackerApi(VmControl& vm, FirecrackerApiOptions options)
-    : vm_(vm), options_(std::move(options)), resources_(options_.base) {
+    : vm_(vm), options_(std::move(options)), resources_(options_.base, options_.host_files) {
   if (options_.vmm_version.empty()) options_.vmm_version = vessel_version();
 }
 

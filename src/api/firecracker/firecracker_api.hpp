@@ -22,6 +22,8 @@ struct FirecrackerApiOptions {
   std::string vmm_version;                         // empty: Vessel's own version
   // What the API starts from: `vessel run`'s other options (firmware, RAM, harts, devices).
   VirtConfig base;
+  // Which host files a request may name (`vessel run --api-allow-dir`).
+  HostFilePolicy host_files;
 };
 
 class FirecrackerApi {

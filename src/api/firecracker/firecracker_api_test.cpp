@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 #include "api/firecracker/api_test_support.hpp"
@@ -331,6 +332,60 @@ TEST_F(ApiTest, DriveValuesAreChecked) {
   EXPECT_TRUE(call(Method::kGet, "/vm/config").body->at("drives").empty());
 }
 
+// As a client once attached the VM process's own memory as a disk.
+TEST_F(ApiTest, KernelFilesAreNeverDrivesOrImages) {
+  const auto drive = [&](const std::string& path) {
+    return call(Method::kPut, "/drives/d",
+                json{{"drive_id", "d"}, {"path_on_host", path}, {"is_root_device", false}});
+  };
+  expect_fault(drive("/proc/self/mem"), "path_on_host: /proc/self/mem (/proc/");
+  expect_fault(drive("/proc/self/mem"), "a file of the kernel's");
+  expect_fault(drive("/dev/zero"), "path_on_host: /dev/zero: not a regular file or block device");
+  expect_fault(
+      call(Method::kPut, "/boot-source", json{{"kernel_image_path", "/proc/self/environ"}}),
+      "kernel_image_path: /proc/self/environ (/proc/");
+  EXPECT_TRUE(call(Method::kGet, "/vm/config").body->at("drives").empty());
+}
+
+// `vessel run --api-sock --api-allow-dir DIR`: the API names files in DIR only, checked again
+// at the start, where the machine gets them resolved.
+TEST_F(ApiTest, AllowedDirectoriesConfineWhatRequestsName) {
+  std::filesystem::create_directories(dir.at("images"));
+  auto policy = HostFilePolicy::confined_to({dir.at("images")}, "--api-allow-dir");
+  ASSERT_TRUE(policy.ok()) << policy.error().message;
+  ApiHarness confined({}, *policy);
+  const auto put = [&](const std::string& path, const std::string& what) {
+    if (what == "drive") {
+      return confined.call(
+          Method::kPut, "/drives/d",
+          json{{"drive_id", "d"}, {"path_on_host", path}, {"is_root_device", false}});
+    }
+    return confined.call(Method::kPut, "/boot-source", json{{"kernel_image_path", path}});
+  };
+  expect_fault(put(data, "drive"), "path_on_host: " + data + ": outside the directories");
+  expect_fault(put("/etc/shadow", "drive"), "path_on_host: /etc/shadow: outside");
+  expect_fault(put(kernel, "kernel"), "kernel_image_path: " + kernel + ": outside");
+  const std::string image = dir.file("images/disk.img");
+  const std::string link = dir.at("images/link.img");
+  std::filesystem::create_symlink(image, link);
+  const std::string kernel_inside = dir.file("images/Image");
+  expect_done(put(link, "drive"));
+  expect_done(put(kernel_inside, "kernel"));
+  // Pointed elsewhere after the PUT: the start says so, and nothing starts.
+  std::filesystem::remove(link);
+  std::filesystem::create_symlink(data, link);
+  const auto start = [&] {
+    return confined.call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}});
+  };
+  expect_fault(start(), "path_on_host: " + link + " (" + data + "): outside");
+  EXPECT_FALSE(confined.vm.started_with.has_value());
+  std::filesystem::remove(link);
+  std::filesystem::create_symlink(image, link);
+  expect_done(start());
+  EXPECT_EQ(confined.vm.started_with->disks, (std::vector<std::string>{image}));
+  EXPECT_EQ(confined.vm.started_with->kernel, kernel_inside);
+}
+
 TEST_F(ApiTest, OneRootDriveAndOneDrivePerFile) {
   expect_done(call(Method::kPut, "/drives/a",
                    json{{"drive_id", "a"}, {"path_on_host", rootfs}, {"is_root_device", true}}));
@@ -410,6 +465,22 @@ TEST_F(ApiTest, TapAndUserInterfacesBecomeNetOptions) {
                   {"vessel_user_net", {{"hostfwd", {"tcp::2222-:22", "udp::5353-:53"}}}}}));
 }
 
+TEST_F(ApiTest, UserNetworksCanBeRestrictedAndKeptOffTheHostsLoopback) {
+  expect_done(call(
+      Method::kPut, "/network-interfaces/eth0",
+      json{{"iface_id", "eth0"}, {"vessel_user_net", {{"restrict", true}, {"loopback", false}}}}));
+  expect_done(call(Method::kPut, "/network-interfaces/eth1",
+                   json{{"iface_id", "eth1"},
+                        {"vessel_user_net", {{"restrict", false}, {"loopback", true}}},
+                        {"guest_mac", "06:00:AC:10:00:03"}}));
+  start();
+  EXPECT_EQ(h.vm.started_with->nets,
+            (std::vector<std::string>{"user,restrict=on,loopback=off",
+                                      "user,restrict=off,loopback=on,mac=06:00:AC:10:00:03"}));
+  EXPECT_EQ(call(Method::kGet, "/vm/config").body->at("network-interfaces")[0]["vessel_user_net"],
+            (json{{"hostfwd", json::array()}, {"restrict", true}, {"loopback", false}}));
+}
+
 TEST_F(ApiTest, NetworkInterfaceValuesAreChecked) {
   const auto put = [&](json body) { return call(Method::kPut, "/network-interfaces/eth0", body); };
   expect_fault(put({{"iface_id", "eth0"}}),
@@ -439,7 +510,9 @@ TEST_F(ApiTest, NetworkInterfaceValuesAreChecked) {
   expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", {{"hostfwd", "tcp::1-:2"}}}}),
                "vessel_user_net.hostfwd: expected an array of strings, got string");
   expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", {{"dns", "1.1.1.1"}}}}),
-               "unknown field 'vessel_user_net.dns' (known: hostfwd)");
+               "unknown field 'vessel_user_net.dns' (known: hostfwd, restrict, loopback)");
+  expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", {{"restrict", "maybe"}}}}),
+               "vessel_user_net.restrict: expected true or false, got string");
   expect_fault(put({{"iface_id", "eth0"}, {"vessel_user_net", true}}),
                "vessel_user_net: expected an object, got boolean");
   expect_fault(put({{"iface_id", "eth0"}, {"host_dev_name", "tap0"}, {"rx_rate_limiter", 1}}),

@@ -23,28 +23,6 @@ bool has_control_char(std::string_view s) {
   });
 }
 
-Result<void> check_file(std::string_view field, const std::string& path, bool writable) {
-  if (path.empty()) return make_error(fmt::format("{}: empty path", field));
-  if (path.size() > kMaxPath) {
-    return make_error(fmt::format("{}: path longer than {} bytes", field, kMaxPath));
-  }
-  if (has_control_char(path)) {
-    return make_error(fmt::format("{}: the path contains a control character", field));
-  }
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    return make_error(fmt::format("{}: {}: {}", field, path, std::strerror(errno)));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return make_error(fmt::format("{}: {}: not a regular file", field, path));
-  }
-  if (access(path.c_str(), writable ? R_OK | W_OK : R_OK) != 0) {
-    return make_error(fmt::format("{}: {}: {}{}", field, path, std::strerror(errno),
-                                  writable ? " (a read-only drive needs only reading)" : ""));
-  }
-  return {};
-}
-
 namespace {
 
 Result<void> check_body_id(const JsonFields& fields, std::string_view field,
@@ -100,19 +78,22 @@ nlohmann::json NetworkInterface::to_json() const {
     j["host_dev_name"] = *host_dev_name;
   } else {
     j["vessel_user_net"] = {{"hostfwd", hostfwd}};
+    if (restricted) j["vessel_user_net"]["restrict"] = *restricted;
+    if (loopback) j["vessel_user_net"]["loopback"] = *loopback;
   }
   if (guest_mac) j["guest_mac"] = *guest_mac;
   return j;
 }
 
-VmResources::VmResources(VirtConfig base)
+VmResources::VmResources(VirtConfig base, HostFilePolicy files)
     : base_(std::move(base)),
+      files_(std::move(files)),
       vcpu_count_(static_cast<int64_t>(base_.num_harts)),
       mem_size_mib_(static_cast<int64_t>(base_.ram_size >> 20)),
       engine_(base_.engine) {
   // `vessel run --api-sock S --kernel K` starts with that boot source, as if it had been PUT.
   if (base_.kernel)
-    boot_source_ = BootSource{*base_.kernel, base_.initrd, std::nullopt, std::nullopt};
+    boot_source_ = BootSource{*base_.kernel, base_.initrd, std::nullopt, std::nullopt, false};
 }
 
 Result<void> VmResources::apply_machine_config(const std::optional<nlohmann::json>& body,
@@ -162,9 +143,7 @@ Result<void> VmResources::put_boot_source(const std::optional<nlohmann::json>& b
       JsonFields::read(body, {"kernel_image_path", "initrd_path", "boot_args", "vessel_firmware"}));
   BootSource source;
   source.kernel_image_path = TRY(fields.string("kernel_image_path"));
-  TRY_VOID(check_file("kernel_image_path", source.kernel_image_path, false));
   source.initrd_path = TRY(fields.optional_string("initrd_path"));
-  if (source.initrd_path) TRY_VOID(check_file("initrd_path", *source.initrd_path, false));
   source.boot_args = TRY(fields.optional_string("boot_args"));
   if (source.boot_args) {
     if (source.boot_args->size() >= kMaxCommandLine) {
@@ -176,11 +155,23 @@ Result<void> VmResources::put_boot_source(const std::optional<nlohmann::json>& b
     }
   }
   source.firmware = TRY(fields.optional_string("vessel_firmware"));
-  if (source.firmware && *source.firmware != "builtin" && *source.firmware != "none") {
-    TRY_VOID(check_file("vessel_firmware", *source.firmware, false));
-  }
+  TRY(boot_files(source));
   boot_source_ = std::move(source);
   return {};
+}
+
+Result<VmResources::BootFiles> VmResources::boot_files(const BootSource& source) const {
+  BootFiles files{source.kernel_image_path, source.initrd_path, std::nullopt};
+  if (!source.from_api) return files;
+  const auto image = [&](std::string_view field, const std::string& path) {
+    return files_.check(field, path, HostFileUse::kImage, false);
+  };
+  files.kernel = TRY(image("kernel_image_path", source.kernel_image_path));
+  if (source.initrd_path) files.initrd = TRY(image("initrd_path", *source.initrd_path));
+  if (source.firmware && *source.firmware != "builtin" && *source.firmware != "none") {
+    files.firmware = TRY(image("vessel_firmware", *source.firmware));
+  }
+  return files;
 }
 
 Result<void> VmResources::check_slot_free() const {
@@ -210,7 +201,7 @@ Result<void> VmResources::put_drive(const std::string& drive_id,
   if (drive.path_on_host.find(',') != std::string::npos) {
     return make_error("path_on_host: Vessel's disk paths cannot contain ','");
   }
-  TRY_VOID(check_file("path_on_host", drive.path_on_host, !drive.is_read_only));
+  TRY(files_.check("path_on_host", drive.path_on_host, HostFileUse::kDisk, !drive.is_read_only));
 
   for (const Drive& other : drives_) {
     if (other.drive_id == drive_id) continue;
@@ -246,8 +237,11 @@ Result<void> VmResources::put_network_interface(const std::string& iface_id,
     return make_error("host_dev_name and vessel_user_net exclude each other: a tap or user-mode");
   }
   if (user != nullptr) {
-    const auto user_fields = TRY(JsonFields::read_object(*user, "vessel_user_net", {"hostfwd"}));
+    const auto user_fields =
+        TRY(JsonFields::read_object(*user, "vessel_user_net", {"hostfwd", "restrict", "loopback"}));
     net.hostfwd = TRY(user_fields.optional_strings("hostfwd")).value_or(std::vector<std::string>{});
+    net.restricted = TRY(user_fields.optional_boolean("restrict"));
+    net.loopback = TRY(user_fields.optional_boolean("loopback"));
   }
 
   // The option string Vessel's --net takes; its parser checks the name, the MAC and the rules.
@@ -258,6 +252,8 @@ Result<void> VmResources::put_network_interface(const std::string& iface_id,
     }
     option += ",hostfwd=" + rule;
   }
+  if (net.restricted) option += *net.restricted ? ",restrict=on" : ",restrict=off";
+  if (net.loopback) option += *net.loopback ? ",loopback=on" : ",loopback=off";
   if (net.host_dev_name && net.host_dev_name->find_first_of(",=") != std::string::npos) {
     return make_error(
         fmt::format("host_dev_name '{}': not a valid interface name", *net.host_dev_name));
@@ -316,13 +312,13 @@ Result<VirtConfig> VmResources::virt_config() const {
   config.num_harts = static_cast<unsigned>(vcpu_count_);
   config.ram_size = static_cast<uint64_t>(mem_size_mib_) << 20;
   config.engine = engine_;
-  config.kernel = boot_source_->kernel_image_path;
-  config.initrd = boot_source_->initrd_path;
+  // Checked again: a file may have changed since it was PUT.
+  BootFiles files = TRY(boot_files(*boot_source_));
+  config.kernel = std::move(files.kernel);
+  config.initrd = std::move(files.initrd);
   if (boot_source_->firmware) {
     config.builtin_sbi = *boot_source_->firmware == "builtin";
-    config.firmware = config.builtin_sbi || *boot_source_->firmware == "none"
-                          ? std::nullopt
-                          : boot_source_->firmware;
+    config.firmware = std::move(files.firmware);
   }
   config.bootargs = command_line();
   if (config.bootargs.size() >= kMaxCommandLine) {
@@ -337,7 +333,9 @@ Result<VirtConfig> VmResources::virt_config() const {
   std::stable_partition(order.begin(), order.end(),
                         [](const Drive* d) { return d->is_root_device; });
   for (const Drive* d : order) {
-    config.disks.push_back(d->path_on_host + (d->is_read_only ? ",readonly" : ""));
+    const std::string path =
+        TRY(files_.check("path_on_host", d->path_on_host, HostFileUse::kDisk, !d->is_read_only));
+    config.disks.push_back(path + (d->is_read_only ? ",readonly" : ""));
   }
   config.disks.insert(config.disks.end(), base_.disks.begin(), base_.disks.end());
   config.nets.clear();

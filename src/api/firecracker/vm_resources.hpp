@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/firecracker/host_files.hpp"
 #include "base/result.hpp"
 #include "board/virt.hpp"
 #include "cpu/riscv/engine.hpp"
@@ -28,6 +29,7 @@ struct BootSource {
   std::optional<std::string> initrd_path;
   std::optional<std::string> boot_args;
   std::optional<std::string> firmware;  // vessel_firmware: "builtin", "none" or a file
+  bool from_api = true;                 // false: `vessel run --kernel`'s, which is trusted
 };
 
 struct Drive {
@@ -42,6 +44,8 @@ struct NetworkInterface {
   std::optional<std::string> host_dev_name;  // tap; unset for user-mode networking
   std::optional<std::string> guest_mac;
   std::vector<std::string> hostfwd;  // vessel_user_net.hostfwd
+  std::optional<bool> restricted;    // vessel_user_net.restrict
+  std::optional<bool> loopback;      // vessel_user_net.loopback
   std::optional<MacAddress> mac;     // guest_mac, parsed
   std::string option;                // as --net takes it
   nlohmann::json to_json() const;
@@ -51,8 +55,8 @@ class VmResources {
  public:
   // `base` supplies what the API does not set (firmware, RAM and harts until machine-config is
   // PUT, rng, console; the boot source if it names a kernel); its disks and nets come after the
-  // API's.
-  explicit VmResources(VirtConfig base);
+  // API's. The files a request names must pass `files`, when it is PUT and again at the start.
+  explicit VmResources(VirtConfig base, HostFilePolicy files = {});
 
   // Each takes the request body; on error nothing changes.
   Result<void> put_machine_config(const std::optional<nlohmann::json>& body);
@@ -68,16 +72,25 @@ class VmResources {
   // GET /vm/config: everything configured, in Firecracker's FullVmConfiguration shape.
   nlohmann::json full_config_json() const;
 
-  // The machine to start; an error when something is still missing (the boot source) or does
-  // not fit (the command line with root= added).
+  // The machine to start, with the files the API named resolved; an error when something is
+  // still missing (the boot source), does not fit (the command line with root= added) or is no
+  // longer a file the API may use.
   Result<VirtConfig> virt_config() const;
 
  private:
   Result<void> apply_machine_config(const std::optional<nlohmann::json>& body, bool patch);
+  // The boot source's files as the machine takes them: those the API named, checked and
+  // resolved; `vessel run`'s as they are.
+  struct BootFiles {
+    std::string kernel;
+    std::optional<std::string> initrd, firmware;
+  };
+  Result<BootFiles> boot_files(const BootSource& source) const;
   Result<void> check_slot_free() const;
   std::string command_line() const;
 
   VirtConfig base_;
+  HostFilePolicy files_;
   int64_t vcpu_count_;
   int64_t mem_size_mib_;
   rv::Engine engine_;
@@ -88,9 +101,6 @@ class VmResources {
 
 // Whether `s` holds a byte below 0x20 or DEL.
 bool has_control_char(std::string_view s);
-// An existing regular file Vessel can read (and write, unless only reading is asked); errors
-// name `field` and the path.
-Result<void> check_file(std::string_view field, const std::string& path, bool writable);
 
 // [A-Za-z0-9_-]{1,64}: drive and interface ids.
 bool valid_id(const std::string& id);

@@ -9,9 +9,13 @@
 //   404 unknown path                     405 known path, other method (with Allow)
 //   408 request not complete in time     413 body over the limit
 //   426 plain GET on a WebSocket route   431 header over 8 KiB
-//   500 the handler threw                503 too many connections
-// After 400, 401, 408, 413 and 431 the server closes the connection; otherwise it is kept alive
-// as the client asks.
+//   500 the handler threw                503 too many requests in progress
+// After 400, 401, 408, 413, 431 and 503 the server closes the connection; otherwise it is kept
+// alive as the client asks.
+//
+// A connection that does nothing holds nothing a working client needs: idle connections (and
+// those without the token) have a budget of their own, whose oldest gives way to a new one,
+// and a short deadline for their first request (server_core.hpp).
 #pragma once
 
 #include <chrono>
@@ -44,10 +48,17 @@ struct ServerOptions {
   // The field the server's own error answers put the message in.
   std::string error_field = "fault_message";
   size_t body_limit = 64 * 1024;
-  // The whole request (header and body) must arrive within this, and so must the client take
-  // a response; an idle keep-alive connection is closed after it too.
+  // A new connection's first request header must arrive within this.
+  std::chrono::milliseconds header_timeout{2'000};
+  // The rest of a request (a kept-alive connection's next header, then any body) must arrive
+  // within this, and so must the client take a response.
   std::chrono::milliseconds read_timeout{10'000};
+  // Connections serving a request that gave the token (any request on the Unix socket) and
+  // open WebSockets; a request over it gets 503.
   size_t max_connections = 64;
+  // Connections waiting for a request, or serving one without the token (TCP); one more
+  // closes the one that has waited longest, so that silent clients cannot keep others out.
+  size_t max_idle_connections = 64;
   unsigned threads = 1;
   // A WebSocket with no traffic is pinged, and closed when this passes without an answer.
   std::chrono::milliseconds websocket_idle_timeout{60'000};

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -57,6 +58,9 @@ Router test_router() {
   });
   return r;
 }
+
+template <class Stream>
+std::string read_frame(bws::stream<Stream>& ws);
 
 // A raw client for what the Client does not do: partial requests, pipelining, headers.
 class Raw {
@@ -376,20 +380,97 @@ TEST_F(ServerTest, ConcurrentClients) {
   EXPECT_EQ(served.load(), kThreads * kEach);
 }
 
-TEST_F(ServerTest, ConnectionsOverTheCapAreRefusedWith503) {
+// As 256 silent connections once did to the daemon's TCP port: connections that send nothing,
+// far more than max_connections, on both sockets. A client with the token (or on the Unix
+// socket) is still answered at once, not after the silent ones time out.
+TEST_F(ServerTest, IdleConnectionsDoNotLockOutOthers) {
+  ServerOptions o;
+  o.unix_path = sock;
+  o.tcp_port = 0;
+  o.token = kToken;
+  start(o);
+  const uint16_t port = server->tcp_port();
+  std::vector<std::unique_ptr<Raw>> idle;
+  for (size_t i = 0; i < 2 * o.max_connections + 8; ++i) {
+    idle.push_back(std::make_unique<Raw>(port));
+    idle.push_back(std::make_unique<Raw>(sock));
+    ASSERT_TRUE(idle[idle.size() - 2]->connected() && idle.back()->connected());
+  }
+  // Accepted in the order they connected: these come after every idle one.
+  const auto begin = std::chrono::steady_clock::now();
+  auto tcp = Client::tcp(port, kToken).request(Method::kGet, "/hello");
+  ASSERT_TRUE(tcp.ok()) << tcp.error().message;
+  EXPECT_EQ(tcp->status, 200) << tcp->text;
+  EXPECT_EQ(call(Method::kGet, "/hello").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, o.header_timeout / 2);
+}
+
+TEST_F(ServerTest, IdleConnectionsOverTheirBudgetCloseTheOldest) {
+  ServerOptions o;
+  o.max_idle_connections = 2;
+  start(o);
+  Raw oldest(sock), next(sock);
+  // Both accepted (and waiting) before the third: a request on `next` proves it, and leaves
+  // it waiting again for its next request, now the newer of the two.
+  next.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(next.read_response().find("HTTP/1.1 200"), std::string::npos);
+  Raw newest(sock);
+  newest.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(newest.read_response().find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_EQ(oldest.read_to_end(), "");  // closed without an answer
+  next.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(next.read_response().find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST_F(ServerTest, ARequestHeaderMustArriveSoon) {
+  ServerOptions o;
+  o.header_timeout = 200ms;
+  start(o);
+  const auto begin = std::chrono::steady_clock::now();
+  Raw silent(sock), partial(sock);
+  partial.send("GET /hello HTTP/1.1\r\nHost:");
+  EXPECT_EQ(silent.read_to_end(), "");
+  EXPECT_NE(partial.read_to_end().find("HTTP/1.1 408"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, o.read_timeout / 2);
+
+  // A kept-alive connection has read_timeout for its next request.
+  Raw kept(sock);
+  kept.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(kept.read_response().find("HTTP/1.1 200"), std::string::npos);
+  std::this_thread::sleep_for(3 * o.header_timeout);
+  kept.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(kept.read_response().find("HTTP/1.1 200"), std::string::npos);
+}
+
+// max_connections bounds the requests in progress and the WebSockets, not idle connections.
+TEST_F(ServerTest, BusyConnectionsOverTheCapAreRefusedWith503) {
   ServerOptions o;
   o.max_connections = 2;
-  start(o);
-  Raw a(sock), b(sock);
-  // Both are accepted (and counted) before the third: one request each proves it.
-  a.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
-  b.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_NE(a.read_response().find("HTTP/1.1 200"), std::string::npos);
-  EXPECT_NE(b.read_response().find("HTTP/1.1 200"), std::string::npos);
-  Raw c(sock);
-  const std::string refused = c.read_to_end();
+  o.unix_path = sock;
+  o.tcp_port = 0;
+  o.token = kToken;
+  start(o, echo.router());
+  Raw waiting(sock);
+  net::io_context ioc;
+  std::vector<std::unique_ptr<bws::stream<net::local::stream_protocol::socket>>> sockets;
+  for (int i = 0; i < 2; ++i) {
+    auto& ws = *sockets.emplace_back(
+        std::make_unique<bws::stream<net::local::stream_protocol::socket>>(ioc));
+    ws.next_layer().connect(net::local::stream_protocol::endpoint(sock));
+    ws.handshake("localhost", "/echo");
+    EXPECT_EQ(read_frame(ws), "hi");
+  }
+  waiting.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string refused = waiting.read_to_end();
   EXPECT_NE(refused.find("HTTP/1.1 503"), std::string::npos) << refused;
-  EXPECT_NE(refused.find("too many open connections"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("too many requests in progress"), std::string::npos) << refused;
+  // Without the token on TCP the answer is 401 still: nothing about the server before it.
+  auto r = Client::tcp(server->tcp_port(), "").request(Method::kGet, "/hello");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 401);
+  sockets[0]->close(bws::close_code::normal);
+  EXPECT_TRUE(echo.wait_closed(1));
+  EXPECT_EQ(call(Method::kGet, "/hello").status, 200);
 }
 
 TEST_F(ServerTest, ClientTimesOut) {

@@ -92,7 +92,7 @@ GuardVerdict check_tcp_request(const ServerOptions& options, bool is_public,
                     "cannot send it)",
                     req.method, kVesselRequestHeader));
   }
-  return {0, {}, via == Credential::kUrl};
+  return {0, {}, via == Credential::kUrl, via != Credential::kNone};
 }
 
 bool bearer_matches(std::string_view authorization, std::string_view token) {

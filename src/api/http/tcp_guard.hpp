@@ -39,6 +39,8 @@ struct GuardVerdict {
   int status = 0;  // 0: on to the handler; 401 or 403 otherwise
   std::string message;
   bool set_cookie = false;  // the token came in the URL: the answer gives the page its cookie
+  // The request gave the token (status 0 also lets a public path through without it).
+  bool authenticated = false;
 };
 
 inline constexpr std::string_view kVesselRequestHeader = "X-Vessel-Request";

@@ -127,6 +127,48 @@ Result<MacAddress> parse_mac(std::string_view text) {
   return mac;
 }
 
+// QEMU's forms of a yes or a no.
+Result<bool> parse_switch(std::string_view key, std::string_view value) {
+  for (std::string_view yes : {"on", "yes", "y", "true"}) {
+    if (value == yes) return true;
+  }
+  for (std::string_view no : {"off", "no", "n", "false"}) {
+    if (value == no) return false;
+  }
+  return make_error(fmt::format("--net: {} '{}': expected on or off", key, value));
+}
+
+// One KEY=VALUE item of --net, its key known to the backend.
+Result<void> apply_item(NetSpec& spec, std::string_view key, std::string_view value,
+                        std::vector<std::string_view>& given) {
+  if (key == "hostfwd") {
+    const HostForward fwd = TRY(parse_hostfwd(value));
+    if (std::find_if(spec.hostfwd.begin(), spec.hostfwd.end(), [&](const HostForward& f) {
+          return f.protocol == fwd.protocol && f.host_addr == fwd.host_addr &&
+                 f.host_port == fwd.host_port;
+        }) != spec.hostfwd.end()) {
+      return make_error(fmt::format("--net: hostfwd {} given twice", fwd.name()));
+    }
+    spec.hostfwd.push_back(fwd);
+    return {};
+  }
+  if (std::find(given.begin(), given.end(), key) != given.end()) {
+    if (key == "ifname") return make_error("--net: tap interface named twice");
+    return make_error(fmt::format("--net: {} given twice", key));
+  }
+  given.push_back(key);
+  if (key == "mac") {
+    spec.mac = TRY(parse_mac(value));
+  } else if (key == "ifname") {
+    spec.ifname = std::string(value);
+  } else if (key == "restrict") {
+    spec.restricted = TRY(parse_switch(key, value));
+  } else {
+    spec.host_loopback = TRY(parse_switch(key, value));
+  }
+  return {};
+}
+
 bool valid_ifname(std::string_view name) {
   return !name.empty() && name.size() < IFNAMSIZ && name != "." && name != ".." &&
          std::none_of(name.begin(), name.end(), [](char c) {
@@ -173,37 +215,25 @@ Result<NetSpec> parse_net_option(const std::string& text) {
         fmt::format("--net: unknown backend '{}' (expected user or tap=IFNAME)", items[0]));
   }
 
-  bool have_ifname = has_value;
+  // The keys given so far, each allowed once but hostfwd; tap=IFNAME counts as ifname.
+  std::vector<std::string_view> given;
+  if (has_value) given.push_back("ifname");
   for (size_t i = 1; i < items.size(); ++i) {
     const std::string_view item = items[i];
     const size_t eq = item.find('=');
     const std::string_view key = item.substr(0, eq);
     const bool user = spec.kind == NetSpec::Kind::kUser;
-    if (key != "mac" && key != (user ? "hostfwd" : "ifname")) {
+    const bool known =
+        key == "mac" ||
+        (user ? key == "hostfwd" || key == "restrict" || key == "loopback" : key == "ifname");
+    if (!known) {
       return make_error(fmt::format("--net: unknown key '{}' for {} (expected {})", key, backend,
-                                    user ? "hostfwd or mac" : "ifname or mac"));
+                                    user ? "hostfwd, restrict, loopback or mac" : "ifname or mac"));
     }
     if (eq == std::string_view::npos) {
       return make_error(fmt::format("--net: '{}' needs a value ({}=...)", key, key));
     }
-    const std::string_view value = item.substr(eq + 1);
-    if (key == "mac") {
-      if (spec.mac) return make_error("--net: mac given twice");
-      spec.mac = TRY(parse_mac(value));
-    } else if (key == "hostfwd") {
-      const HostForward fwd = TRY(parse_hostfwd(value));
-      if (std::find_if(spec.hostfwd.begin(), spec.hostfwd.end(), [&](const HostForward& f) {
-            return f.protocol == fwd.protocol && f.host_addr == fwd.host_addr &&
-                   f.host_port == fwd.host_port;
-          }) != spec.hostfwd.end()) {
-        return make_error(fmt::format("--net: hostfwd {} given twice", fwd.name()));
-      }
-      spec.hostfwd.push_back(fwd);
-    } else {
-      if (have_ifname) return make_error("--net: tap interface named twice");
-      spec.ifname = std::string(value);
-      have_ifname = true;
-    }
+    TRY_VOID(apply_item(spec, key, item.substr(eq + 1), given));
   }
 
   if (spec.kind == NetSpec::Kind::kTap && !valid_ifname(spec.ifname)) {
@@ -220,7 +250,7 @@ Result<std::unique_ptr<NetBackend>> open_net_backend(const NetSpec& spec, EventL
     std::unique_ptr<NetBackend> tap = TRY(TapBackend::open(spec.ifname, loop));
     return tap;
   }
-  std::unique_ptr<NetBackend> user = TRY(SlirpBackend::create(loop, spec.hostfwd));
+  std::unique_ptr<NetBackend> user = TRY(SlirpBackend::create(loop, spec));
   return user;
 }
 

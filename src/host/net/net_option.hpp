@@ -1,9 +1,14 @@
 // `--net` on the command line:
-//   user[,hostfwd=RULE]...[,mac=MAC]   user-mode networking through libslirp
+//   user[,hostfwd=RULE]...[,restrict=on|off][,loopback=on|off][,mac=MAC]
+//                                      user-mode networking through libslirp
 //   tap=IFNAME[,mac=MAC]               a host tap interface (also tap,ifname=IFNAME)
 // RULE is [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT. HOSTADDR defaults to 127.0.0.1:
 // unlike QEMU (any address), a forwarded port is reachable from this host only unless asked.
 // GUESTADDR defaults to the address the guest gets by DHCP (10.0.2.15).
+// restrict=on is QEMU's: the guest reaches nothing outside (not the host, not the network, not
+// DNS); DHCP and the forwarded ports still work. loopback=off keeps 10.0.2.2 from leading to
+// the host's 127.0.0.1, where services trust whoever connects (the daemon's default for its
+// VMs); the rest of the network stays reachable. Both default to QEMU's behaviour: off, on.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +40,8 @@ struct NetSpec {
   enum class Kind { kUser, kTap };
   Kind kind = Kind::kUser;
   std::vector<HostForward> hostfwd;  // user only
+  bool restricted = false;           // user only: restrict=on
+  bool host_loopback = true;         // user only: loopback=off clears it
   std::string ifname;                // tap only
   std::optional<MacAddress> mac;     // none: the board picks default_mac(index)
 };

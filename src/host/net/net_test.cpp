@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -107,14 +109,35 @@ TEST(NetOption, UnknownBackendOrKey) {
             "--net: unknown backend 'bridge=br0' (expected user or tap=IFNAME)");
   EXPECT_EQ(parse_error("user=1"), "--net: unknown backend 'user=1' (expected user or tap=IFNAME)");
   EXPECT_EQ(parse_error("user,foo=1"),
-            "--net: unknown key 'foo' for user (expected hostfwd or mac)");
-  EXPECT_EQ(parse_error("user,foo"), "--net: unknown key 'foo' for user (expected hostfwd or mac)");
+            "--net: unknown key 'foo' for user (expected hostfwd, restrict, loopback or mac)");
+  EXPECT_EQ(parse_error("user,foo"),
+            "--net: unknown key 'foo' for user (expected hostfwd, restrict, loopback or mac)");
   EXPECT_EQ(parse_error("user,ifname=tap0"),
-            "--net: unknown key 'ifname' for user (expected hostfwd or mac)");
+            "--net: unknown key 'ifname' for user (expected hostfwd, restrict, loopback or mac)");
   EXPECT_EQ(parse_error("tap=tap0,hostfwd=tcp::1-:2"),
             "--net: unknown key 'hostfwd' for tap (expected ifname or mac)");
   EXPECT_EQ(parse_error("user,hostfwd"), "--net: 'hostfwd' needs a value (hostfwd=...)");
-  EXPECT_EQ(parse_error("user,"), "--net: unknown key '' for user (expected hostfwd or mac)");
+  EXPECT_EQ(parse_error("user,"),
+            "--net: unknown key '' for user (expected hostfwd, restrict, loopback or mac)");
+}
+
+TEST(NetOption, RestrictAndLoopback) {
+  const NetSpec plain = parse_ok("user");
+  EXPECT_FALSE(plain.restricted);  // QEMU's defaults
+  EXPECT_TRUE(plain.host_loopback);
+  const NetSpec s = parse_ok("user,restrict=on,loopback=off,hostfwd=tcp::2222-:22");
+  EXPECT_TRUE(s.restricted);
+  EXPECT_FALSE(s.host_loopback);
+  EXPECT_EQ(s.hostfwd.size(), 1U);
+  EXPECT_FALSE(parse_ok("user,restrict=off,loopback=on").restricted);
+  EXPECT_TRUE(parse_ok("user,restrict=yes").restricted);  // QEMU's other spellings
+  EXPECT_FALSE(parse_ok("user,loopback=n").host_loopback);
+  EXPECT_EQ(parse_error("user,restrict=maybe"), "--net: restrict 'maybe': expected on or off");
+  EXPECT_EQ(parse_error("user,loopback="), "--net: loopback '': expected on or off");
+  EXPECT_EQ(parse_error("user,restrict"), "--net: 'restrict' needs a value (restrict=...)");
+  EXPECT_EQ(parse_error("user,loopback=on,loopback=off"), "--net: loopback given twice");
+  EXPECT_EQ(parse_error("tap=tap0,restrict=on"),
+            "--net: unknown key 'restrict' for tap (expected ifname or mac)");
 }
 
 TEST(NetOption, MalformedHostForward) {
@@ -326,15 +349,18 @@ class Collector {
 // ---------------------------------------------------------------- slirp
 
 class SlirpTest : public ::testing::Test {
- protected:
+ public:
   void SetUp() override { ASSERT_TRUE(loop.start("net-test").ok()); }
   void TearDown() override {
     backend.reset();
     loop.stop();
   }
 
-  void open(const std::vector<HostForward>& fwd = {}) {
-    auto created = SlirpBackend::create(loop, fwd);
+  void open(const std::vector<HostForward>& fwd = {}, const std::string& option = "user") {
+    auto spec = parse_net_option(option);
+    ASSERT_TRUE(spec.ok()) << spec.error().message;
+    spec->hostfwd = fwd;
+    auto created = SlirpBackend::create(loop, *spec);
     ASSERT_TRUE(created.ok()) << created.error().message;
     backend = std::move(*created);
     backend->start(frames.receiver());
@@ -388,6 +414,20 @@ uint16_t free_port(int type) {
   return ntohs(a.sin_port);
 }
 
+// A TCP socket listening on 127.0.0.1, on the port the kernel picked (`port`).
+int loopback_listener(uint16_t& port, int flags = 0) {
+  const int s = socket(AF_INET, SOCK_STREAM | flags, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  EXPECT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(listen(s, 4), 0);
+  EXPECT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  port = ntohs(a.sin_port);
+  return s;
+}
+
 HostForward forward(HostForward::Protocol protocol, uint16_t host_port, uint16_t guest_port) {
   HostForward f;
   f.protocol = protocol;
@@ -397,13 +437,16 @@ HostForward forward(HostForward::Protocol protocol, uint16_t host_port, uint16_t
   return f;
 }
 
-TEST_F(SlirpTest, HostForwardReachesTheGuest) {
+// Connects to the forwarded host port: slirp opens the connection to the guest (a SYN to
+// 10.0.2.15:80, from the gateway).
+void expect_forward_reaches_the_guest(SlirpTest& t, const std::string& option) {
   const uint16_t port = free_port(SOCK_STREAM);
-  open({forward(HostForward::Protocol::kTcp, port, 80)});
+  t.open({forward(HostForward::Protocol::kTcp, port, 80)}, option);
   // slirp learns the guest's MAC from its ARP request, as from a real guest's first packets.
-  send(arp_request(kGuestMac, kGuestIp, kGatewayIp));
-  ASSERT_TRUE(frames.wait_for([](const Frame& f) { return is_arp_reply(f, kGatewayIp, kGuestIp); })
-                  .has_value());
+  t.send(arp_request(kGuestMac, kGuestIp, kGatewayIp));
+  ASSERT_TRUE(
+      t.frames.wait_for([](const Frame& f) { return is_arp_reply(f, kGatewayIp, kGuestIp); })
+          .has_value());
 
   const int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   ASSERT_GE(s, 0);
@@ -414,45 +457,143 @@ TEST_F(SlirpTest, HostForwardReachesTheGuest) {
   const int rc = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
   EXPECT_TRUE(rc == 0 || errno == EINPROGRESS) << std::strerror(errno);
 
-  const auto syn = frames.wait_for([](const Frame& f) {
+  const auto syn = t.frames.wait_for([](const Frame& f) {
     if (f.size() < 54 || get16(f, 12) != 0x0800 || f[23] != 6) return false;
     const size_t tcp = 14 + 4 * (f[14] & 0xf);
     return f.size() >= tcp + 14 && get32(f, 30) == kGuestIp && get16(f, tcp + 2) == 80 &&
            (f[tcp + 13] & 0x12) == 0x02;  // SYN without ACK
   });
   close(s);
-  ASSERT_TRUE(syn.has_value());
+  ASSERT_TRUE(syn.has_value()) << option;
   EXPECT_EQ(get32(*syn, 26), kGatewayIp);  // from the host, seen as the gateway
   EXPECT_TRUE(std::equal(kGuestMac.begin(), kGuestMac.end(), syn->begin()));
 }
 
-TEST_F(SlirpTest, PortInUseIsAnErrorAtStartup) {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(listen(s, 1), 0);
-  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  const uint16_t port = ntohs(a.sin_port);
+TEST_F(SlirpTest, HostForwardReachesTheGuest) { expect_forward_reaches_the_guest(*this, "user"); }
 
-  auto created = SlirpBackend::create(loop, {forward(HostForward::Protocol::kTcp, port, 80)});
+// Forwarded ports are what restrict=on keeps.
+TEST_F(SlirpTest, HostForwardReachesARestrictedGuest) {
+  expect_forward_reaches_the_guest(*this, "user,restrict=on,loopback=off");
+}
+
+// A TCP SYN from the guest (10.0.2.15:40000) to `dst`:`port`, checksums and all.
+Frame tcp_syn(uint32_t dst, uint16_t port) {
+  Frame f = ethernet(MacAddress{0x52, 0x55, 0x0a, 0x00, 0x02, 0x02}, kGuestMac, 0x0800, 40);
+  f[14] = 0x45;
+  put16(f, 16, 40);
+  put16(f, 20, 0x4000);  // don't fragment
+  f[22] = 64;
+  f[23] = 6;
+  put32(f, 26, kGuestIp);
+  put32(f, 30, dst);
+  put16(f, 24, ip_checksum(f, 14, 20));
+  const size_t t = 34;
+  put16(f, t, 40000);
+  put16(f, t + 2, port);
+  put32(f, t + 4, 1000);  // seq
+  f[t + 12] = 5 << 4;     // 20-byte header
+  f[t + 13] = 0x02;       // SYN
+  put16(f, t + 14, 65535);
+  // The TCP checksum covers a pseudo-header: addresses, protocol and length.
+  Frame pseudo(12 + 20);
+  put32(pseudo, 0, kGuestIp);
+  put32(pseudo, 4, dst);
+  pseudo[9] = 6;
+  put16(pseudo, 10, 20);
+  std::copy(f.begin() + t, f.end(), pseudo.begin() + 12);
+  put16(f, t + 16, ip_checksum(pseudo, 0, pseudo.size()));
+  return f;
+}
+
+// A host service on 127.0.0.1 that the guest tries through the gateway, 10.0.2.2.
+class GuestToHostLoopback : public SlirpTest {
+ protected:
+  void SetUp() override {
+    SlirpTest::SetUp();
+    listener = loopback_listener(port, SOCK_NONBLOCK);
+  }
+  void TearDown() override {
+    close(listener);
+    SlirpTest::TearDown();
+  }
+
+  // Opens the stack with `option` and sends the guest's SYN to 10.0.2.2:port.
+  void guest_connects(const std::string& option) {
+    open({}, option);
+    send(arp_request(kGuestMac, kGuestIp, kGatewayIp));
+    ASSERT_TRUE(
+        frames.wait_for([](const Frame& f) { return is_arp_reply(f, kGatewayIp, kGuestIp); })
+            .has_value());
+    send(tcp_syn(kGatewayIp, port));
+  }
+  // Whether the host service got a connection within `wait`.
+  bool host_reached(std::chrono::milliseconds wait) {
+    pollfd p{listener, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(wait.count())) != 1) return false;
+    const int c = accept(listener, nullptr, nullptr);
+    if (c >= 0) close(c);
+    return c >= 0;
+  }
+  // Whether the guest was told no: a RST from 10.0.2.2:port, or ICMP destination unreachable.
+  bool guest_refused() {
+    const uint16_t p = port;
+    return frames
+        .wait_for([p](const Frame& f) {
+          if (f.size() < 34 || get16(f, 12) != 0x0800 || get32(f, 30) != kGuestIp) return false;
+          const size_t l4 = 14 + 4 * (f[14] & 0xf);
+          if (f[23] == 1) return f.size() > l4 && f[l4] == 3;  // ICMP unreachable
+          return f[23] == 6 && f.size() >= l4 + 14 && get16(f, l4) == p &&
+                 (f[l4 + 13] & 0x04) != 0;  // RST
+        })
+        .has_value();
+  }
+
+  int listener = -1;
+  uint16_t port = 0;
+};
+
+// QEMU's default, and `vessel run --net user`'s: the gateway is the host's loopback.
+TEST_F(GuestToHostLoopback, ReachesTheHostByDefault) {
+  guest_connects("user");
+  EXPECT_TRUE(host_reached(std::chrono::seconds(5)));
+}
+
+TEST_F(GuestToHostLoopback, LoopbackOffRefusesTheGuest) {
+  guest_connects("user,loopback=off");
+  EXPECT_TRUE(guest_refused());
+  EXPECT_FALSE(host_reached(std::chrono::milliseconds(300)));
+}
+
+TEST_F(GuestToHostLoopback, RestrictOnRefusesTheGuest) {
+  guest_connects("user,restrict=on");
+  EXPECT_TRUE(guest_refused());
+  EXPECT_FALSE(host_reached(std::chrono::milliseconds(300)));
+}
+
+TEST_F(SlirpTest, PortInUseIsAnErrorAtStartup) {
+  uint16_t port = 0;
+  const int s = loopback_listener(port);
+  NetSpec spec;
+  spec.hostfwd = {forward(HostForward::Protocol::kTcp, port, 80)};
+  auto created = SlirpBackend::create(loop, spec);
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().message,
             "hostfwd tcp:127.0.0.1:" + std::to_string(port) + ": port in use");
   close(s);
 
   const int u = socket(AF_INET, SOCK_DGRAM, 0);
-  len = sizeof a;
-  a.sin_port = 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
   ASSERT_EQ(bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   ASSERT_EQ(getsockname(u, reinterpret_cast<sockaddr*>(&a), &len), 0);
   const uint16_t uport = ntohs(a.sin_port);
   // The first rule binds, the second fails: the error names the second.
   const uint16_t other = free_port(SOCK_STREAM);
-  created = SlirpBackend::create(loop, {forward(HostForward::Protocol::kTcp, other, 22),
-                                        forward(HostForward::Protocol::kUdp, uport, 53)});
+  spec.hostfwd = {forward(HostForward::Protocol::kTcp, other, 22),
+                  forward(HostForward::Protocol::kUdp, uport, 53)};
+  created = SlirpBackend::create(loop, spec);
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().message,
             "hostfwd udp:127.0.0.1:" + std::to_string(uport) + ": port in use");

@@ -331,14 +331,13 @@ const SlirpCb kCallbacks = {
 
 SlirpBackend::SlirpBackend(EventLoop& loop) : loop_(loop), impl_(std::make_shared<Impl>(loop)) {}
 
-Result<std::unique_ptr<SlirpBackend>> SlirpBackend::create(
-    EventLoop& loop, const std::vector<HostForward>& hostfwd) {
+Result<std::unique_ptr<SlirpBackend>> SlirpBackend::create(EventLoop& loop, const NetSpec& spec) {
   std::unique_ptr<SlirpBackend> backend(new SlirpBackend(loop));
   Impl& impl = *backend->impl_;
 
   SlirpConfig cfg{};
   cfg.version = 4;
-  cfg.restricted = 0;
+  cfg.restricted = spec.restricted ? 1 : 0;
   cfg.in_enabled = true;
   cfg.vnetwork = ipv4(kNetwork);
   cfg.vnetmask = ipv4(kNetmask);
@@ -346,14 +345,14 @@ Result<std::unique_ptr<SlirpBackend>> SlirpBackend::create(
   cfg.in6_enabled = false;
   cfg.vdhcp_start = ipv4(kDhcpStart);
   cfg.vnameserver = ipv4(kNameserver);
-  cfg.disable_host_loopback = false;
+  cfg.disable_host_loopback = !spec.host_loopback;
   cfg.enable_emu = false;
   cfg.disable_dns = false;
   cfg.disable_dhcp = false;
   impl.slirp = slirp_new(&cfg, &kCallbacks, &impl);
   if (impl.slirp == nullptr) return make_error("--net user: libslirp could not start");
 
-  for (const HostForward& fwd : hostfwd) {
+  for (const HostForward& fwd : spec.hostfwd) {
     const uint32_t guest = fwd.guest_addr != 0 ? fwd.guest_addr : kDhcpStart;
     errno = 0;
     const int rc =

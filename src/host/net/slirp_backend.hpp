@@ -1,9 +1,11 @@
 // User-mode networking through libslirp (4.7 API): the guest sits on a private 10.0.2.0/24
 // behind a NAT made of ordinary host sockets, so it needs no privileges and no host setup.
-//   10.0.2.2   the gateway; connections to it reach the host's loopback
+//   10.0.2.2   the gateway; connections to it reach the host's loopback (not with loopback=off)
 //   10.0.2.3   DNS, forwarded to the host's resolver
 //   10.0.2.15  the first address handed out by slirp's DHCP server
-// Host ports can be forwarded into the guest (HostForward, see net_option.hpp).
+// Host ports can be forwarded into the guest (HostForward, see net_option.hpp). restrict=on
+// (slirp's `restricted`) drops every connection the guest opens; loopback=off (slirp's
+// `disable_host_loopback`) refuses those to 10.0.2.2 (the guest gets ICMP unreachable).
 #pragma once
 
 #include <atomic>
@@ -19,11 +21,11 @@ namespace vessel {
 
 class SlirpBackend final : public NetBackend {
  public:
-  // Creates the stack and binds every forwarded port, so that a port already in use is an
-  // error at startup ("hostfwd tcp:127.0.0.1:8080: port in use"). May be called from any
-  // thread; nothing runs on the loop until start().
-  static Result<std::unique_ptr<SlirpBackend>> create(EventLoop& loop,
-                                                      const std::vector<HostForward>& hostfwd);
+  // Creates the stack for a user spec (its forwarded ports, restrict, loopback) and binds every
+  // forwarded port, so that a port already in use is an error at startup ("hostfwd
+  // tcp:127.0.0.1:8080: port in use"). May be called from any thread; nothing runs on the loop
+  // until start().
+  static Result<std::unique_ptr<SlirpBackend>> create(EventLoop& loop, const NetSpec& spec);
   // Stops using the loop: on the loop thread directly, from another thread through a posted
   // task that this waits for (the loop must then be running, or never have run this backend).
   ~SlirpBackend() override;

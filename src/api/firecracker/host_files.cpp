@@ -1,0 +1,151 @@
+#include "api/firecracker/host_files.hpp"
+
+#include <fmt/format.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "api/firecracker/vm_resources.hpp"
+
+namespace vessel::api {
+
+namespace {
+
+// The kernel's own file systems, wherever they are mounted: their "files" are the kernel's
+// and the processes' state (/proc/self/mem), not images.
+constexpr unsigned long kPseudoFileSystems[] = {
+    PROC_SUPER_MAGIC,   SYSFS_MAGIC,         DEBUGFS_MAGIC, TRACEFS_MAGIC,      SECURITYFS_MAGIC,
+    CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC,  DEVPTS_SUPER_MAGIC, EFIVARFS_MAGIC,
+    PSTOREFS_MAGIC,     SELINUX_MAGIC,       SMACK_MAGIC,   BINFMTFS_MAGIC,
+};
+constexpr unsigned long kConfigFsMagic = 0x62656570;  // not in every linux/magic.h
+
+// `dir` itself or anything below it (both resolved, without a trailing '/').
+bool inside(std::string_view path, std::string_view dir) {
+  if (dir == "/") return true;
+  return path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
+// The longest of `dirs` that holds `path` (0 when none does).
+size_t deepest_holder(std::string_view path, const std::vector<std::string>& dirs) {
+  size_t best = 0;
+  for (const std::string& d : dirs) {
+    if (inside(path, d)) best = std::max(best, d.size());
+  }
+  return best;
+}
+
+Result<std::string> resolve_dir(const std::string& dir, std::string_view option) {
+  char resolved[PATH_MAX];
+  if (dir.empty()) return make_error(fmt::format("{}: empty directory", option));
+  if (realpath(dir.c_str(), resolved) == nullptr) {
+    return make_error(fmt::format("{} {}: {}", option, dir, std::strerror(errno)));
+  }
+  struct stat st {};
+  if (stat(resolved, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return make_error(fmt::format("{} {}: not a directory", option, dir));
+  }
+  return std::string(resolved);
+}
+
+bool pseudo_file_system(const std::string& path) {
+  struct statfs fs {};
+  if (statfs(path.c_str(), &fs) != 0) return false;  // the stat that follows says why
+  const auto type = static_cast<unsigned long>(fs.f_type);
+  return type == kConfigFsMagic ||
+         std::find(std::begin(kPseudoFileSystems), std::end(kPseudoFileSystems), type) !=
+             std::end(kPseudoFileSystems);
+}
+
+}  // namespace
+
+Result<HostFilePolicy> HostFilePolicy::confined_to(const std::vector<std::string>& dirs,
+                                                   std::string_view option) {
+  HostFilePolicy policy;
+  policy.confined_ = true;
+  for (const std::string& dir : dirs) {
+    std::string resolved = TRY(resolve_dir(dir, option));
+    if (std::find(policy.allowed_.begin(), policy.allowed_.end(), resolved) ==
+        policy.allowed_.end()) {
+      policy.allowed_.push_back(std::move(resolved));
+    }
+  }
+  return policy;
+}
+
+Result<void> HostFilePolicy::protect(const std::string& dir) {
+  protected_.push_back(TRY(resolve_dir(dir, "protected directory")));
+  return {};
+}
+
+Result<std::string> HostFilePolicy::check(std::string_view field, const std::string& path,
+                                          HostFileUse use, bool writable) const {
+  if (path.empty()) return make_error(fmt::format("{}: empty path", field));
+  if (path.size() > kMaxPath) {
+    return make_error(fmt::format("{}: path longer than {} bytes", field, kMaxPath));
+  }
+  if (has_control_char(path)) {
+    return make_error(fmt::format("{}: the path contains a control character", field));
+  }
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) == nullptr) {
+    return make_error(fmt::format("{}: {}: {}", field, path, std::strerror(errno)));
+  }
+  const std::string resolved = buf;
+  const std::string where = resolved == path ? path : fmt::format("{} ({})", path, resolved);
+  if (pseudo_file_system(resolved)) {
+    return make_error(fmt::format(
+        "{}: {}: a file of the kernel's (/proc, /sys and the like), which a client may not name",
+        field, where));
+  }
+  struct stat st {};
+  if (stat(resolved.c_str(), &st) != 0) {
+    return make_error(fmt::format("{}: {}: {}", field, where, std::strerror(errno)));
+  }
+  const bool disk = use == HostFileUse::kDisk;
+  if (disk && resolved.find(',') != std::string::npos) {
+    // --disk PATH[,readonly][,overlay=...]: a comma would read as an option.
+    return make_error(fmt::format("{}: {}: a disk path cannot contain ','", field, where));
+  }
+  if (!S_ISREG(st.st_mode) && !(disk && S_ISBLK(st.st_mode))) {
+    return make_error(
+        fmt::format("{}: {}: not a regular file{}", field, where, disk ? " or block device" : ""));
+  }
+  if (inside(resolved, "/dev") && !S_ISBLK(st.st_mode)) {
+    return make_error(fmt::format(
+        "{}: {}: under /dev, where a client may name only a disk's block device", field, where));
+  }
+  TRY_VOID(check_place(field, where, resolved));
+  if (access(resolved.c_str(), writable ? R_OK | W_OK : R_OK) != 0) {
+    return make_error(fmt::format("{}: {}: {}{}", field, where, std::strerror(errno),
+                                  writable ? " (a read-only drive needs only reading)" : ""));
+  }
+  return resolved;
+}
+
+Result<void> HostFilePolicy::check_place(std::string_view field, const std::string& where,
+                                         const std::string& resolved) const {
+  const size_t allowed = deepest_holder(resolved, allowed_);
+  if (confined_ && allowed == 0) {
+    std::string dirs;
+    for (const std::string& d : allowed_) dirs += (dirs.empty() ? "" : ", ") + d;
+    return make_error(fmt::format("{}: {}: outside the directories a client may use ({})", field,
+                                  where, dirs.empty() ? "none" : dirs));
+  }
+  for (const std::string& d : protected_) {
+    if (inside(resolved, d) && allowed <= d.size()) {
+      return make_error(
+          fmt::format("{}: {}: inside {}, whose files are not a client's to use", field, where, d));
+    }
+  }
+  return {};
+}
+
+}  // namespace vessel::api
