@@ -45,6 +45,7 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool s
       {"zihintntl", rv::Ext::Zihintntl},
       {"zihintpause", {}},
       {"zca", {}},
+      {"zcb", rv::Ext::Zcb},
       {"zcd", {}},
       {"zba", rv::Ext::Zba},
       {"zbb", rv::Ext::Zbb},

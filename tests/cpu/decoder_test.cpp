@@ -305,8 +305,8 @@ TEST(Decoder, CompressedDecodingLooksOnlyAtTheLow16Bits) {
   EXPECT_EQ(b.imm, 1);
 }
 
-void expect_illegal16(uint16_t w, const char* what) {
-  const DecodedInsn d = decode(w);
+void expect_illegal16(uint16_t w, const char* what, ExtSet extensions = kAllExtensions) {
+  const DecodedInsn d = decode(w, extensions);
   EXPECT_EQ(d.op, Op::kIllegal) << what << " " << std::hex << w;
   EXPECT_NE(d.fn, nullptr) << what;
   EXPECT_EQ(d.len, 2) << what;
@@ -327,9 +327,14 @@ TEST(Decoder, ReservedCompressedEncodingsAreIllegal) {
   expect_illegal16(0x6001 | sp << 7, "c.addi16sp sp, 0");
   expect_illegal16(0x2001, "c.addiw x0, 0");
   expect_illegal16(0x2001 | 1 << 12 | 0x7c, "c.addiw x0, -1");
-  expect_illegal16(0x9c41, "reserved CA encoding (100111, funct2 10)");
-  expect_illegal16(0x9c61, "reserved CA encoding (100111, funct2 11)");
-  expect_illegal16(0x8000, "c.lq (RV128 only)");
+  // Zcb's encodings (c.mul, c.zext.b, c.lbu) are reserved on a hart without it; two of its
+  // unary group's stay reserved on every hart.
+  const ExtSet no_zcb = kAllExtensions & ~ext_bit(Ext::Zcb);
+  expect_illegal16(0x9c41, "CA encoding 100111, funct2 10 without Zcb", no_zcb);
+  expect_illegal16(0x9c61, "CA encoding 100111, funct2 11 without Zcb", no_zcb);
+  expect_illegal16(0x8000, "quadrant 0, funct3 100 without Zcb", no_zcb);
+  expect_illegal16(0x9c79, "Zcb's unary operation 110");
+  expect_illegal16(0x9c7d, "Zcb's unary operation 111");
 }
 
 TEST(Decoder, NonzeroFieldsSplitSharedCompressedRows) {

@@ -213,6 +213,19 @@ const std::map<uint32_t, std::string>& newer_than_binutils() {
   return m;
 }
 
+// Zcb's 16-bit words, which binutils 2.40 lists as ".2byte": the row each must fall under (the
+// expansion is still checked against the 32-bit form that follows it, which objdump knows).
+const std::map<uint16_t, std::string>& newer_compressed_than_binutils() {
+  static const std::map<uint16_t, std::string> m = {
+      {0x80c8, "c.lbu"},    {0x83e0, "c.lbu"},    {0x801c, "c.lbu"},    {0x85a8, "c.lhu"},
+      {0x8704, "c.lhu"},    {0x86f0, "c.lh"},     {0x8448, "c.lh"},     {0x89c8, "c.sb"},
+      {0x8ba4, "c.sb"},     {0x8da8, "c.sh"},     {0x8c1c, "c.sh"},     {0x9d61, "c.zext.b"},
+      {0x9ce5, "c.sext.b"}, {0x9fe9, "c.zext.h"}, {0x9e6d, "c.sext.h"}, {0x9ef1, "c.zext.w"},
+      {0x9f75, "c.not"},    {0x9d4d, "c.mul"},    {0x9c5d, "c.mul"},
+  };
+  return m;
+}
+
 TEST(Objdump, ListingIsAvailable) { EXPECT_GT(dump().size(), 300u); }
 
 TEST(Objdump, BaseInstructionsDecodeAndDisassembleAlike) {
@@ -285,7 +298,16 @@ TEST(Objdump, CompressedInstructionsExpandToTheFollowingInstruction) {
       ADD_FAILURE() << where(c) << "no compressed row matches";
       continue;
     }
-    EXPECT_EQ(row->mnemonic, compressed_row_for(c.mnemonic)) << where(c);
+    if (c.mnemonic.rfind(".", 0) == 0) {  // ".2byte": objdump does not know the word
+      const auto newer = newer_compressed_than_binutils().find(static_cast<uint16_t>(c.word));
+      if (newer == newer_compressed_than_binutils().end()) {
+        ADD_FAILURE() << where(c) << "objdump has no name for this word";
+        continue;
+      }
+      EXPECT_EQ(row->mnemonic, newer->second) << where(c);
+    } else {
+      EXPECT_EQ(row->mnemonic, compressed_row_for(c.mnemonic)) << where(c);
+    }
     const DecodedInsn d = decode(c.word);
     EXPECT_EQ(d.len, 2) << where(c);
     if (d.op == Op::kIllegal) {
@@ -307,7 +329,7 @@ TEST(Objdump, CompressedInstructionsExpandToTheFollowingInstruction) {
         << where(c) << "expanded, Vessel says '" << text << "'";
     ++checked;
   }
-  EXPECT_GT(checked, 60u);
+  EXPECT_GT(checked, 80u);
 }
 
 TEST(Objdump, EncodingsCoverEveryRowOfBothTables) {

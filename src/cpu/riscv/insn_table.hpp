@@ -284,44 +284,61 @@ inline constexpr uint32_t kBranch = 1u << 11;
   X(fmv_x_d,    "fmv.x.d",    0xe2000053, 0xfff0707f, kNone,   "d,S",       D,        F_RD|F_TRAP) \
   X(fmv_d_x,    "fmv.d.x",    0xf2000053, 0xfff0707f, kNone,   "D,s",       D,        F_TRAP)
 
-// RV64C. A compressed row names the 16-bit pattern and the expander (compressed.cpp) that
-// turns it into the base instruction it stands for: X(id, mnemonic, match, mask, expander).
+// RV64C and Zcb. A compressed row names the 16-bit pattern, the expander (compressed.cpp) that
+// turns it into the base instruction it stands for, and its extension:
+// X(id, mnemonic, match, mask, expander, extension). A hart without the row's extension, or
+// without the extension of the instruction it expands to (Zbb for c.sext.b, Zba for
+// c.zext.w), decodes it as illegal.
 // Where one pattern covers several instructions whose split depends on a field being zero
 // or nonzero (c.lui/c.addi16sp, c.jr/c.mv, c.ebreak/c.jalr/c.add), that is one row, because
 // a match/mask pair cannot say "nonzero"; the expander makes the split.
 #define VESSEL_RV_COMPRESSED_INSNS(X) \
-  X(c_addi4spn, "c.addi4spn", 0x0000, 0xe003, c_addi4spn) \
-  X(c_fld,      "c.fld",      0x2000, 0xe003, c_fld) \
-  X(c_lw,       "c.lw",       0x4000, 0xe003, c_lw) \
-  X(c_ld,       "c.ld",       0x6000, 0xe003, c_ld) \
-  X(c_fsd,      "c.fsd",      0xa000, 0xe003, c_fsd) \
-  X(c_sw,       "c.sw",       0xc000, 0xe003, c_sw) \
-  X(c_sd,       "c.sd",       0xe000, 0xe003, c_sd) \
-  X(c_addi,     "c.addi",     0x0001, 0xe003, c_addi) \
-  X(c_addiw,    "c.addiw",    0x2001, 0xe003, c_addiw) \
-  X(c_li,       "c.li",       0x4001, 0xe003, c_li) \
-  X(c_lui,      "c.lui",      0x6001, 0xe003, c_lui) \
-  X(c_srli,     "c.srli",     0x8001, 0xec03, c_srli) \
-  X(c_srai,     "c.srai",     0x8401, 0xec03, c_srai) \
-  X(c_andi,     "c.andi",     0x8801, 0xec03, c_andi) \
-  X(c_sub,      "c.sub",      0x8c01, 0xfc63, c_sub) \
-  X(c_xor,      "c.xor",      0x8c21, 0xfc63, c_xor) \
-  X(c_or,       "c.or",       0x8c41, 0xfc63, c_or) \
-  X(c_and,      "c.and",      0x8c61, 0xfc63, c_and) \
-  X(c_subw,     "c.subw",     0x9c01, 0xfc63, c_subw) \
-  X(c_addw,     "c.addw",     0x9c21, 0xfc63, c_addw) \
-  X(c_j,        "c.j",        0xa001, 0xe003, c_j) \
-  X(c_beqz,     "c.beqz",     0xc001, 0xe003, c_beqz) \
-  X(c_bnez,     "c.bnez",     0xe001, 0xe003, c_bnez) \
-  X(c_slli,     "c.slli",     0x0002, 0xe003, c_slli) \
-  X(c_fldsp,    "c.fldsp",    0x2002, 0xe003, c_fldsp) \
-  X(c_lwsp,     "c.lwsp",     0x4002, 0xe003, c_lwsp) \
-  X(c_ldsp,     "c.ldsp",     0x6002, 0xe003, c_ldsp) \
-  X(c_mv,       "c.mv",       0x8002, 0xf003, c_mv) \
-  X(c_add,      "c.add",      0x9002, 0xf003, c_add) \
-  X(c_fsdsp,    "c.fsdsp",    0xa002, 0xe003, c_fsdsp) \
-  X(c_swsp,     "c.swsp",     0xc002, 0xe003, c_swsp) \
-  X(c_sdsp,     "c.sdsp",     0xe002, 0xe003, c_sdsp)
+  X(c_addi4spn, "c.addi4spn", 0x0000, 0xe003, c_addi4spn, C) \
+  X(c_fld,      "c.fld",      0x2000, 0xe003, c_fld,      C) \
+  X(c_lw,       "c.lw",       0x4000, 0xe003, c_lw,       C) \
+  X(c_ld,       "c.ld",       0x6000, 0xe003, c_ld,       C) \
+  X(c_fsd,      "c.fsd",      0xa000, 0xe003, c_fsd,      C) \
+  X(c_sw,       "c.sw",       0xc000, 0xe003, c_sw,       C) \
+  X(c_sd,       "c.sd",       0xe000, 0xe003, c_sd,       C) \
+  X(c_addi,     "c.addi",     0x0001, 0xe003, c_addi,     C) \
+  X(c_addiw,    "c.addiw",    0x2001, 0xe003, c_addiw,    C) \
+  X(c_li,       "c.li",       0x4001, 0xe003, c_li,       C) \
+  X(c_lui,      "c.lui",      0x6001, 0xe003, c_lui,      C) \
+  X(c_srli,     "c.srli",     0x8001, 0xec03, c_srli,     C) \
+  X(c_srai,     "c.srai",     0x8401, 0xec03, c_srai,     C) \
+  X(c_andi,     "c.andi",     0x8801, 0xec03, c_andi,     C) \
+  X(c_sub,      "c.sub",      0x8c01, 0xfc63, c_sub,      C) \
+  X(c_xor,      "c.xor",      0x8c21, 0xfc63, c_xor,      C) \
+  X(c_or,       "c.or",       0x8c41, 0xfc63, c_or,       C) \
+  X(c_and,      "c.and",      0x8c61, 0xfc63, c_and,      C) \
+  X(c_subw,     "c.subw",     0x9c01, 0xfc63, c_subw,     C) \
+  X(c_addw,     "c.addw",     0x9c21, 0xfc63, c_addw,     C) \
+  X(c_j,        "c.j",        0xa001, 0xe003, c_j,        C) \
+  X(c_beqz,     "c.beqz",     0xc001, 0xe003, c_beqz,     C) \
+  X(c_bnez,     "c.bnez",     0xe001, 0xe003, c_bnez,     C) \
+  X(c_slli,     "c.slli",     0x0002, 0xe003, c_slli,     C) \
+  X(c_fldsp,    "c.fldsp",    0x2002, 0xe003, c_fldsp,    C) \
+  X(c_lwsp,     "c.lwsp",     0x4002, 0xe003, c_lwsp,     C) \
+  X(c_ldsp,     "c.ldsp",     0x6002, 0xe003, c_ldsp,     C) \
+  X(c_mv,       "c.mv",       0x8002, 0xf003, c_mv,       C) \
+  X(c_add,      "c.add",      0x9002, 0xf003, c_add,      C) \
+  X(c_fsdsp,    "c.fsdsp",    0xa002, 0xe003, c_fsdsp,    C) \
+  X(c_swsp,     "c.swsp",     0xc002, 0xe003, c_swsp,     C) \
+  X(c_sdsp,     "c.sdsp",     0xe002, 0xe003, c_sdsp,     C) \
+  /* Zcb: the byte and halfword loads and stores (quadrant 0, funct3 100), and the */ \
+  /* unary operations and c.mul among c.sub and its kin */ \
+  X(c_lbu,      "c.lbu",      0x8000, 0xfc03, c_lbu,      Zcb) \
+  X(c_lhu,      "c.lhu",      0x8400, 0xfc43, c_lhu,      Zcb) \
+  X(c_lh,       "c.lh",       0x8440, 0xfc43, c_lh,       Zcb) \
+  X(c_sb,       "c.sb",       0x8800, 0xfc03, c_sb,       Zcb) \
+  X(c_sh,       "c.sh",       0x8c00, 0xfc43, c_sh,       Zcb) \
+  X(c_zext_b,   "c.zext.b",   0x9c61, 0xfc7f, c_zext_b,   Zcb) \
+  X(c_sext_b,   "c.sext.b",   0x9c65, 0xfc7f, c_sext_b,   Zcb) \
+  X(c_zext_h,   "c.zext.h",   0x9c69, 0xfc7f, c_zext_h,   Zcb) \
+  X(c_sext_h,   "c.sext.h",   0x9c6d, 0xfc7f, c_sext_h,   Zcb) \
+  X(c_zext_w,   "c.zext.w",   0x9c71, 0xfc7f, c_zext_w,   Zcb) \
+  X(c_not,      "c.not",      0x9c75, 0xfc7f, c_not,      Zcb) \
+  X(c_mul,      "c.mul",      0x9c41, 0xfc63, c_mul,      Zcb)
 
 #define F_LD     ::vessel::rv::insn_flags::kLoad
 #define F_ST     ::vessel::rv::insn_flags::kStore

@@ -267,7 +267,8 @@ void Gen::compressed_row(unsigned index, const Targets& t) {
     a_.c_bz(name == "c.bnez", 8 + static_cast<unsigned>(rng_.below(8)), target(t, 2));
     return;
   }
-  const bool store = name == "c.sw" || name == "c.sd" || name == "c.fsd";
+  const bool store =
+      name == "c.sw" || name == "c.sd" || name == "c.fsd" || name == "c.sb" || name == "c.sh";
   for (unsigned tries = 0; tries < 64; ++tries) {
     auto h = static_cast<uint16_t>(row.match | (rng_.u32() & ~row.mask & 0xffff));
     if (store) h = static_cast<uint16_t>((h & ~0x380u) | rng_.below(2) << 7);  // s0 or s1

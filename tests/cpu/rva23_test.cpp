@@ -1,0 +1,130 @@
+// Zcb (16-bit forms of RV64I, Zbb, Zba and M instructions): a hart without it, or without the
+// extension an instruction stands for, decodes it as illegal; the reserved encodings among
+// them are illegal on every hart; and a block of them runs alike on both engines. Their
+// results are checked by the ISA tests (tests/isa/rv64uzcb.S, bitmanip_off.S).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cpu/riscv/decoder.hpp"
+#include "test_machine.hpp"
+
+namespace vessel::rv {
+namespace {
+
+using namespace test;
+
+// c.OP with rd'/rs1' = x8 + r (r in 0..7): the unary ones (funct2 11, the operation at 4:2)
+// and c.mul (funct2 10, rs2' at 4:2).
+constexpr uint16_t c_unary(unsigned r, unsigned operation) {
+  return static_cast<uint16_t>(0x9c61 | r << 7 | operation << 2);
+}
+constexpr uint16_t c_mul(unsigned r, unsigned r2) {
+  return static_cast<uint16_t>(0x9c41 | r << 7 | r2 << 2);
+}
+enum : unsigned { kZextB, kSextB, kZextH, kSextH, kZextW, kNot };
+
+TEST(Zcb, IsOptional) { EXPECT_NE(kOptionalExtensions & ext_bit(Ext::Zcb), 0U); }
+
+TEST(Zcb, RowsDecodeToTheInstructionTheyStandFor) {
+  const std::pair<uint16_t, Op> rows[] = {
+      {0x80c8, Op::lbu},
+      {0x85a8, Op::lhu},
+      {0x86f0, Op::lh},
+      {0x89c8, Op::sb},
+      {0x8da8, Op::sh},
+      {c_unary(2, kZextB), Op::andi},
+      {c_unary(2, kSextB), Op::sext_b},
+      {c_unary(2, kZextH), Op::zext_h},
+      {c_unary(2, kSextH), Op::sext_h},
+      {c_unary(2, kZextW), Op::add_uw},
+      {c_unary(2, kNot), Op::xori},
+      {c_mul(2, 3), Op::mul},
+  };
+  for (const auto& [word, op] : rows) {
+    const DecodedInsn d = decode(word);
+    EXPECT_EQ(d.op, op) << std::hex << word;
+    EXPECT_EQ(d.len, 2) << std::hex << word;
+    EXPECT_EQ(decode(word, kAllExtensions & ~ext_bit(Ext::Zcb)).op, Op::kIllegal)
+        << std::hex << word << ": a hart without Zcb";
+  }
+  EXPECT_EQ(decode(c_unary(2, kNot)).imm, -1);
+  EXPECT_EQ(decode(c_unary(7, kZextB)).imm, 0xff);
+  EXPECT_EQ(decode(c_unary(7, kZextB)).rd, 15);
+  EXPECT_EQ(decode(c_mul(0, 7)).rs2, 15);
+}
+
+TEST(Zcb, FormsOfZbbAndZbaGoWithThem) {
+  const ExtSet no_zbb = kAllExtensions & ~ext_bit(Ext::Zbb);
+  const ExtSet no_zba = kAllExtensions & ~ext_bit(Ext::Zba);
+  for (unsigned operation : {kSextB, kZextH, kSextH}) {
+    const DecodedInsn d = decode(c_unary(1, operation), no_zbb);
+    EXPECT_EQ(d.op, Op::kIllegal) << operation;
+    EXPECT_EQ(d.raw, c_unary(1, operation)) << "mtval is the 16-bit word";
+    EXPECT_EQ(d.len, 2);
+    EXPECT_NE(decode(c_unary(1, operation), no_zba).op, Op::kIllegal) << operation;
+  }
+  EXPECT_EQ(decode(c_unary(1, kZextW), no_zba).op, Op::kIllegal);
+  EXPECT_EQ(decode(c_unary(1, kZextW), no_zbb).op, Op::add_uw);
+  for (ExtSet set : {no_zbb, no_zba}) {
+    EXPECT_EQ(decode(c_unary(1, kZextB), set).op, Op::andi);
+    EXPECT_EQ(decode(c_unary(1, kNot), set).op, Op::xori);
+    EXPECT_EQ(decode(c_mul(1, 2), set).op, Op::mul);
+  }
+}
+
+TEST(Zcb, ReservedEncodingsAreIllegal) {
+  // The unary group's operations 110 and 111, and c.sh with bit 6 set.
+  for (uint16_t word : {c_unary(0, 6), c_unary(5, 7), uint16_t{0x8c40}, uint16_t{0x8c7c}}) {
+    EXPECT_EQ(decode(word).op, Op::kIllegal) << std::hex << word;
+  }
+}
+
+struct ZcbBlock : OnEachEngine {};
+
+// One block of every Zcb instruction, the same registers used often enough for the
+// translator to keep them in host registers: both engines leave the same state.
+TEST_P(ZcbBlock, RunsAsTheInstructionsItStandsFor) {
+  const uint64_t base = TestMachine::kRamBase;
+  const uint64_t data = base + 0x1000;
+  // s0 (x8) = data, a0.. (x10..) values.
+  const std::vector<uint16_t> code = {
+      0x8000 | 0 << 7 | 2 << 5 | 2 << 2,  // c.lbu a0, 1(s0)
+      0x8440 | 0 << 7 | 1 << 5 | 3 << 2,  // c.lh a1, 2(s0)
+      0x8400 | 0 << 7 | 0 << 5 | 4 << 2,  // c.lhu a2, 0(s0)
+      c_unary(3, kSextB),                 // c.sext.b a1
+      c_unary(4, kSextH),                 // c.sext.h a2
+      c_unary(5, kZextW),                 // c.zext.w a3
+      c_unary(5, kNot),                   // c.not a3
+      c_mul(3, 5),                        // c.mul a1, a3
+      c_unary(2, kZextH),                 // c.zext.h a0
+      c_unary(4, kZextB),                 // c.zext.b a2
+      0x8800 | 0 << 7 | 1 << 5 | 3 << 2,  // c.sb a1, 2(s0)
+      0x8c00 | 0 << 7 | 1 << 5 | 4 << 2,  // c.sh a2, 2(s0) (after c.sb: the later store wins)
+      c_mul(2, 2),                        // c.mul a0, a0
+  };
+  uint64_t pc = base;
+  for (uint16_t h : code) {
+    m.put16(pc, h);
+    pc += 2;
+  }
+  m.put32(pc, enc::jal(zero, 0));
+  m.put64(data, 0x1122334455667788);
+  m.hart.x[s0] = data;
+  m.hart.x[a3] = 0xfedcba9880000001;
+  run_to(pc);
+  // lbu 0x77, lh 0x5566, lhu 0x7788; sext.b 0x66; sext.h 0x7788; zext.w/not a3.
+  const uint64_t a3_value = ~uint64_t{0x80000001};
+  EXPECT_EQ(m.hart.x[a3], a3_value);
+  EXPECT_EQ(m.hart.x[a1], 0x66 * a3_value);
+  EXPECT_EQ(m.hart.x[a2], 0x88U);
+  EXPECT_EQ(m.hart.x[a0], 0x77U * 0x77U);
+  EXPECT_EQ(m.get64(data), 0x1122334400887788U);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ZcbBlock, ::testing::Values(Engine::kInterp, Engine::kJit),
+                         [](const auto& p) { return std::string(engine_name(p.param)); });
+
+}  // namespace
+}  // namespace vessel::rv
