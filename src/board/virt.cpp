@@ -44,6 +44,7 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool s
       {"zifencei", {}},
       {"zihintntl", rv::Ext::Zihintntl},
       {"zihintpause", {}},
+      {"zacas", rv::Ext::Zacas},
       {"zca", {}},
       {"zcb", rv::Ext::Zcb},
       {"zcd", {}},

@@ -68,6 +68,7 @@ constexpr CpuFeature kCpuFeatures[] = {
     {"zbb", vessel::rv::ext_bit(vessel::rv::Ext::Zbb)},
     {"zbs", vessel::rv::ext_bit(vessel::rv::Ext::Zbs)},
     {"zicond", vessel::rv::ext_bit(vessel::rv::Ext::Zicond)},
+    {"zacas", vessel::rv::ext_bit(vessel::rv::Ext::Zacas)},
     {"zcb", vessel::rv::ext_bit(vessel::rv::Ext::Zcb)},
     {"zicbom", vessel::rv::ext_bit(vessel::rv::Ext::Zicbom)},
     {"zicbop", vessel::rv::ext_bit(vessel::rv::Ext::Zicbop)},

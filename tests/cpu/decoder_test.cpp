@@ -53,7 +53,7 @@ bool is_memory_opcode(unsigned opc) {
   return opc == 0x03 || opc == 0x07 || opc == 0x23 || opc == 0x27 || opc == 0x2f;
 }
 
-// lb/lbu/sb 1, lh/lhu/sh 2, lw/lwu/sw/flw/fsw and *.w 4, ld/sd/fld/fsd and *.d 8.
+// lb/lbu/sb 1, lh/lhu/sh 2, lw/lwu/sw/flw/fsw and *.w 4, ld/sd/fld/fsd and *.d 8, *.q 16.
 unsigned width_from_mnemonic(std::string_view m) {
   char size = 0;
   if (const size_t dot = m.rfind('.'); dot != std::string_view::npos) {
@@ -67,6 +67,7 @@ unsigned width_from_mnemonic(std::string_view m) {
     case 'h': return 2;
     case 'w': return 4;
     case 'd': return 8;
+    case 'q': return 16;
     default: return 0;
   }
 }
@@ -107,14 +108,16 @@ TEST(InsnTable, MemoryRowsHaveOneWidthAndItMatchesTheMnemonic) {
     EXPECT_EQ(mem_width(op), width_bits) << mn;
     if (!memory) continue;
     EXPECT_EQ(mem_width(op), width_from_mnemonic(mn)) << mn;
-    // And the encoding agrees: funct3 holds log2 of the width (bit 2 is "unsigned" for loads).
-    EXPECT_EQ(mem_width(op), 1u << (funct3_of(t[k]) & 3)) << mn;
+    // And the encoding agrees: funct3 holds log2 of the width (bit 2 is "unsigned" for loads,
+    // and part of the width for AMOs: amocas.q).
+    const unsigned log2 = opcode_of(t[k]) == 0x2f ? funct3_of(t[k]) : funct3_of(t[k]) & 3;
+    EXPECT_EQ(mem_width(op), 1u << log2) << mn;
   }
   EXPECT_EQ(mem_width(Op::kIllegal), 0u);
   const std::pair<Op, unsigned> widths[] = {
       {Op::lb, 1}, {Op::lbu, 1}, {Op::lh, 2},   {Op::lw, 4},        {Op::flw, 4},
       {Op::sw, 4}, {Op::fsw, 4}, {Op::lr_w, 4}, {Op::sc_w, 4},      {Op::amomaxu_w, 4},
-      {Op::ld, 8}, {Op::fld, 8}, {Op::fsd, 8},  {Op::amoswap_d, 8},
+      {Op::ld, 8}, {Op::fld, 8}, {Op::fsd, 8},  {Op::amoswap_d, 8}, {Op::amocas_q, 16},
   };
   for (const auto& [op, width] : widths) EXPECT_EQ(mem_width(op), width) << insn_info(op).mnemonic;
 }
@@ -251,8 +254,11 @@ int matching_compressed_row(uint16_t w) {
   return -1;
 }
 
-bool is_reserved_rm(const DecodedInsn& d, uint32_t w) {
+// What still makes a word that matches a row illegal: a reserved rounding mode, or an odd
+// register pair of amocas.q.
+bool is_reserved_field(const DecodedInsn& d, uint32_t w) {
   const unsigned rm = (w >> 12) & 7;
+  if (d.op == Op::amocas_q) return (((w >> 7) | (w >> 20)) & 1) != 0;
   return std::string(insn_info(d.op).operands).find('m') != std::string::npos &&
          (rm == 5 || rm == 6);
 }
@@ -271,8 +277,8 @@ TEST(Decoder, RandomWordsMatchingNoRowAreIllegal) {
       EXPECT_EQ(d.raw, w);
       ++illegal_seen;
     } else if (d.op == Op::kIllegal) {
-      // A row matches: only a reserved rounding mode may still make it illegal.
-      EXPECT_TRUE(is_reserved_rm(decode(insn_info(static_cast<Op>(row)).match), w))
+      // A row matches: only a reserved field may still make it illegal.
+      EXPECT_TRUE(is_reserved_field(decode(insn_info(static_cast<Op>(row)).match), w))
           << std::hex << w;
     } else {
       EXPECT_EQ(d.op, static_cast<Op>(row)) << std::hex << w;

@@ -1,4 +1,5 @@
-# Every instruction of Vessel's table (RV64GC, Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz, Zcb), assembled
+# Every instruction of Vessel's table (RV64GC, Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz, Zacas, Zcb),
+# assembled
 # by GNU as and disassembled by objdump -M no-aliases at build time; objdump_test compares
 # Vessel's decoder and disassembler against that dump. Each compressed instruction is followed by the 32-bit
 # instruction it stands for, which the test uses to check the expansion.
@@ -278,6 +279,15 @@
 # test holds Vessel to the text the Zicond specification gives them (objdump_test.cpp).
 	.insn	r 0x33, 5, 7, a0, a1, a2
 	.insn	r 0x33, 7, 7, t6, s11, zero
+# ---- Zacas ----
+# Nor does it know Zacas (AMO, funct5 00101, funct3 the width: 2, 3, 4 for amocas.q): .insn
+# with aq/rl in funct7's low bits; the test holds Vessel to the specification's syntax.
+	.insn	r 0x2f, 2, 0x14, a0, a2, a1	# amocas.w a0, a1, (a2)
+	.insn	r 0x2f, 3, 0x17, t0, sp, t2	# amocas.d.aqrl t0, t2, (sp)
+	.insn	r 0x2f, 4, 0x14, a0, a1, a2	# amocas.q a0, a2, (a1)
+	.insn	r 0x2f, 4, 0x16, zero, t6, zero	# amocas.q.aq zero, zero, (t6)
+	.insn	r 0x2f, 2, 0x15, zero, s11, t6	# amocas.w.rl zero, t6, (s11)
+	.insn	r 0x2f, 4, 0x17, a4, a0, a6	# amocas.q.aqrl a4, a6, (a0)
 # ---- Zicbom, Zicboz, Zicbop ----
 # The prefetches are ori with rd = x0, which objdump names prefetch.* under zicbop.
 	cbo.clean	(a0)

@@ -201,14 +201,16 @@ const CompressedInfo* compressed_row(uint16_t w) {
   return nullptr;
 }
 
-// Instructions newer than binutils 2.40 (Debian 12's), which has no Zicond: encodings.S
+// Instructions newer than binutils 2.40 (Debian 12's), which has no Zicond or Zacas: encodings.S
 // builds their words with .insn from the fields the specification gives them, objdump lists
 // them as ".4byte", and Vessel's text must be the specification's assembler syntax. A newer
 // binutils names them, and they are then checked like the rest.
 const std::map<uint32_t, std::string>& newer_than_binutils() {
   static const std::map<uint32_t, std::string> m = {
-      {0x0ec5d533, "czero.eqz a0,a1,a2"},
-      {0x0e0dffb3, "czero.nez t6,s11,zero"},
+      {0x0ec5d533, "czero.eqz a0,a1,a2"},        {0x0e0dffb3, "czero.nez t6,s11,zero"},
+      {0x28b6252f, "amocas.w a0,a1,(a2)"},       {0x2e7132af, "amocas.d.aqrl t0,t2,(sp)"},
+      {0x28c5c52f, "amocas.q a0,a2,(a1)"},       {0x2c0fc02f, "amocas.q.aq zero,zero,(t6)"},
+      {0x2bfda02f, "amocas.w.rl zero,t6,(s11)"}, {0x2f05472f, "amocas.q.aqrl a4,a6,(a0)"},
   };
   return m;
 }

@@ -1,7 +1,10 @@
 // Zcb (16-bit forms of RV64I, Zbb, Zba and M instructions): a hart without it, or without the
 // extension an instruction stands for, decodes it as illegal; the reserved encodings among
-// them are illegal on every hart; and a block of them runs alike on both engines. Their
-// results are checked by the ISA tests (tests/isa/rv64uzcb.S, bitmanip_off.S).
+// them are illegal on every hart; and a block of them runs alike on both engines.
+// Zacas: its rows, amocas.q's reserved odd registers, and compare-and-swap through the
+// translator's helper path as through the interpreter.
+// Results are checked by the ISA tests (tests/isa/rv64uzcb.S, rv64uzacas.S, bitmanip_off.S,
+// rva23_off.S).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -124,6 +127,72 @@ TEST_P(ZcbBlock, RunsAsTheInstructionsItStandsFor) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ZcbBlock, ::testing::Values(Engine::kInterp, Engine::kJit),
+                         [](const auto& p) { return std::string(engine_name(p.param)); });
+
+constexpr uint32_t amocas(unsigned width_log2, unsigned rd, unsigned rs2, unsigned rs1,
+                          unsigned aqrl = 0) {
+  return 0x2800002f | aqrl << 25 | rs2 << 20 | rs1 << 15 | width_log2 << 12 | rd << 7;
+}
+
+TEST(Zacas, RowsAndReservedRegisterPairs) {
+  EXPECT_NE(kOptionalExtensions & ext_bit(Ext::Zacas), 0U);
+  const ExtSet no_zacas = kAllExtensions & ~ext_bit(Ext::Zacas);
+  const std::pair<unsigned, Op> rows[] = {{2, Op::amocas_w}, {3, Op::amocas_d}, {4, Op::amocas_q}};
+  for (const auto& [width, op] : rows) {
+    const DecodedInsn d = decode(amocas(width, a0, a2, a1, 3));
+    EXPECT_EQ(d.op, op);
+    EXPECT_EQ(d.rm, 3) << "aq and rl";
+    EXPECT_EQ(decode(amocas(width, a0, a2, a1), no_zacas).op, Op::kIllegal);
+  }
+  EXPECT_EQ(mem_width(Op::amocas_q), 16U);
+  EXPECT_EQ(decode(amocas(4, a1, a2, a0)).op, Op::kIllegal) << "odd rd";
+  EXPECT_EQ(decode(amocas(4, a0, a3, a0)).op, Op::kIllegal) << "odd rs2";
+  EXPECT_EQ(decode(amocas(3, a1, a3, a0)).op, Op::amocas_d) << "only amocas.q has pairs";
+  const DecodedInsn x0 = decode(amocas(4, zero, zero, a0));
+  EXPECT_EQ(x0.op, Op::amocas_q);
+  EXPECT_EQ(x0.rd, kZeroSink);
+  EXPECT_EQ(disassemble(amocas(4, zero, a4, t6, 2), 0), "amocas.q.aq zero,a4,(t6)");
+}
+
+struct ZacasBlock : OnEachEngine {};
+
+// amocas.d and amocas.q in one block (through the helper path when translated), then an
+// amocas.q off its 16-byte alignment.
+TEST_P(ZacasBlock, ComparesAndSwapsOnBothEngines) {
+  const uint64_t base = TestMachine::kRamBase;
+  const uint64_t data = base + 0x1000;
+  const uint64_t handler = OnEachEngine::handler();
+  m.program(base, {amocas(3, a0, a1, s0), amocas(4, a2, a4, s1), amocas(4, zero, zero, s1),
+                   enc::addi(t0, a2, 1), amocas(4, a6, a4, t1)});
+  m.put64(data, 7);
+  m.put64(data + 16, 0x1111);
+  m.put64(data + 24, 0x2222);
+  m.hart.x[s0] = data;
+  m.hart.x[s1] = data + 16;
+  m.hart.x[t1] = data + 8;
+  m.hart.x[a0] = 7;
+  m.hart.x[a1] = 9;
+  m.hart.x[a2] = 0x1111;
+  m.hart.x[a3] = 0x2222;
+  m.hart.x[a4] = 0x3333;
+  m.hart.x[a5] = 0x4444;
+  m.hart.x[ra] = 0x5555;
+  run_to(handler);
+  EXPECT_EQ(m.get64(data), 9U);
+  EXPECT_EQ(m.hart.x[a0], 7U);
+  EXPECT_EQ(m.hart.x[a2], 0x1111U);
+  EXPECT_EQ(m.hart.x[a3], 0x2222U);
+  EXPECT_EQ(m.hart.x[t0], 0x1112U);
+  // The second amocas.q compared (0, 0) with (0x3333, 0x4444): no store, x1 untouched.
+  EXPECT_EQ(m.get64(data + 16), 0x3333U);
+  EXPECT_EQ(m.get64(data + 24), 0x4444U);
+  EXPECT_EQ(m.hart.x[ra], 0x5555U);
+  EXPECT_EQ(m.csr(kMcause), cause(Exception::kStoreAddressMisaligned));
+  EXPECT_EQ(m.csr(kMepc), base + 16);
+  EXPECT_EQ(m.csr(kMtval), data + 8);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ZacasBlock, ::testing::Values(Engine::kInterp, Engine::kJit),
                          [](const auto& p) { return std::string(engine_name(p.param)); });
 
 }  // namespace

@@ -211,6 +211,22 @@
   .insn r 0x33, 7, 7, \rd, \rs1, \rs2
 .endm
 
+/* Zacas, which binutils 2.40 does not know: AMO, funct5 00101, the width in funct3 (2 word,
+ * 3 doubleword, 4 quadword) and aq/rl in funct7's low bits. The address register is written
+ * bare: amocas.w rd, rs2, rs1 stands for amocas.w rd, rs2, (rs1). */
+.macro amocas.w rd, rs2, rs1
+  .insn r 0x2f, 2, 0x14, \rd, \rs1, \rs2
+.endm
+.macro amocas.d rd, rs2, rs1
+  .insn r 0x2f, 3, 0x14, \rd, \rs1, \rs2
+.endm
+.macro amocas.q rd, rs2, rs1
+  .insn r 0x2f, 4, 0x14, \rd, \rs1, \rs2
+.endm
+.macro amocas.q.aqrl rd, rs2, rs1
+  .insn r 0x2f, 4, 0x17, \rd, \rs1, \rs2
+.endm
+
 /* Zcb, which binutils 2.40 does not know either: .insn ca with the fields the
  * specification gives each one (funct6 at 15:10, a register at 9:7, funct2 at 6:5, a
  * register at 4:2). The loads and stores take the offset as an operand of its own:

@@ -146,8 +146,10 @@ DecodedInsn decode(uint32_t raw, ExtSet extensions) {
     d.rs1 = static_cast<uint8_t>(bits(raw, 19, 15));
     d.rs2 = static_cast<uint8_t>(bits(raw, 24, 20));
     d.rs3 = static_cast<uint8_t>(bits(raw, 31, 27));
-    d.rm = kInsns[i].ext == Ext::A ? static_cast<uint8_t>(bits(raw, 26, 25))
-                                   : static_cast<uint8_t>(bits(raw, 14, 12));
+    const bool amo = kInsns[i].ext == Ext::A || kInsns[i].ext == Ext::Zacas;
+    d.rm = amo ? static_cast<uint8_t>(bits(raw, 26, 25)) : static_cast<uint8_t>(bits(raw, 14, 12));
+    // amocas.q's register pairs start at an even register; odd ones are reserved.
+    if (d.op == Op::amocas_q && ((d.rd | d.rs2) & 1) != 0) return illegal(raw, 4);
     d.imm = extract_imm(kInsns[i].imm, raw);
     return finish(d);
   }

@@ -1,5 +1,6 @@
-// The RV64GC instruction table, with Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz and Svinval: the one
-// source of truth for the decoder, the disassembler, the interpreter's dispatch and the translator.
+// The RV64GC instruction table, with Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz, Svinval and Zacas
+// (and Zcb among the compressed rows): the one source of truth for the decoder, the
+// disassembler, the interpreter's dispatch and the translator.
 // Each row is
 //   X(id, mnemonic, match, mask, imm_kind, operands, extension, flags)
 // An instruction word w is this instruction when (w & mask) == match. No two rows overlap
@@ -16,7 +17,8 @@
 // F_ spellings exist only inside this file):
 //   F_LD, F_ST     reads, writes memory: loads (FP too) and LR read, stores (FP too) and SC
 //                  write, an AMO does both
-//   F_W1 .. F_W8   the memory access width in bytes (exactly one on every F_LD/F_ST row)
+//   F_W1 .. F_W16  the memory access width in bytes (exactly one on every F_LD/F_ST row;
+//                  16 is amocas.q's)
 //   F_SIGNED       the value read is sign-extended into rd (lb, lh, lw, lr.w, amo*.w)
 //   F_RD           writes an integer rd, so x0 decodes to the sink (FP destinations do not)
 //   F_RM           has a rounding-mode field (funct3): 5 and 6 are illegal at decode time
@@ -42,15 +44,16 @@ inline constexpr uint32_t kW1 = 1u << 0;
 inline constexpr uint32_t kW2 = 1u << 1;
 inline constexpr uint32_t kW4 = 1u << 2;
 inline constexpr uint32_t kW8 = 1u << 3;
-inline constexpr uint32_t kWidthMask = kW1 | kW2 | kW4 | kW8;
-inline constexpr uint32_t kLoad = 1u << 4;
-inline constexpr uint32_t kStore = 1u << 5;
-inline constexpr uint32_t kSigned = 1u << 6;
-inline constexpr uint32_t kWritesRd = 1u << 7;
-inline constexpr uint32_t kUsesRm = 1u << 8;
-inline constexpr uint32_t kEndsBlock = 1u << 9;
-inline constexpr uint32_t kMayTrap = 1u << 10;
-inline constexpr uint32_t kBranch = 1u << 11;
+inline constexpr uint32_t kW16 = 1u << 4;  // amocas.q
+inline constexpr uint32_t kWidthMask = kW1 | kW2 | kW4 | kW8 | kW16;
+inline constexpr uint32_t kLoad = 1u << 5;
+inline constexpr uint32_t kStore = 1u << 6;
+inline constexpr uint32_t kSigned = 1u << 7;
+inline constexpr uint32_t kWritesRd = 1u << 8;
+inline constexpr uint32_t kUsesRm = 1u << 9;
+inline constexpr uint32_t kEndsBlock = 1u << 10;
+inline constexpr uint32_t kMayTrap = 1u << 11;
+inline constexpr uint32_t kBranch = 1u << 12;
 }  // namespace vessel::rv::insn_flags
 
 // clang-format off
@@ -219,6 +222,11 @@ inline constexpr uint32_t kBranch = 1u << 11;
   X(amomax_d,   "amomax.d",   0xa000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
   X(amominu_d,  "amominu.d",  0xc000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
   X(amomaxu_d,  "amomaxu.d",  0xe000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  /* Zacas: compare-and-swap, rd the expected value and then the old one (amocas.q: the */ \
+  /* pairs rd, rd+1 and rs2, rs2+1, whose odd numbers are reserved: decode() rejects them) */ \
+  X(amocas_w,   "amocas.w",   0x2800202f, 0xf800707f, kNone,   "a,d,t,(s)", Zacas,    F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(amocas_d,   "amocas.d",   0x2800302f, 0xf800707f, kNone,   "a,d,t,(s)", Zacas,    F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  X(amocas_q,   "amocas.q",   0x2800402f, 0xf800707f, kNone,   "a,d,t,(s)", Zacas,    F_LD|F_ST|F_W16|F_RD|F_TRAP) \
   /* F */ \
   X(flw,        "flw",        0x00002007, 0x0000707f, kI,      "D,o",       F,        F_LD|F_W4|F_TRAP) \
   X(fsw,        "fsw",        0x00002027, 0x0000707f, kS,      "T,o",       F,        F_ST|F_W4|F_TRAP) \
@@ -346,6 +354,7 @@ inline constexpr uint32_t kBranch = 1u << 11;
 #define F_W2     ::vessel::rv::insn_flags::kW2
 #define F_W4     ::vessel::rv::insn_flags::kW4
 #define F_W8     ::vessel::rv::insn_flags::kW8
+#define F_W16    ::vessel::rv::insn_flags::kW16
 #define F_SIGNED ::vessel::rv::insn_flags::kSigned
 #define F_RD     ::vessel::rv::insn_flags::kWritesRd
 #define F_RM     ::vessel::rv::insn_flags::kUsesRm
@@ -368,6 +377,7 @@ inline constexpr uint32_t kByOp[] = {
 #undef F_W2
 #undef F_W4
 #undef F_W8
+#undef F_W16
 #undef F_SIGNED
 #undef F_RD
 #undef F_RM

@@ -171,7 +171,7 @@ void Gen::generic_row(const InsnInfo& row) {
 }
 
 void Gen::amo_row(const InsnInfo& row) {
-  const unsigned size = ((row.match >> 12) & 7) == 3 ? 8 : 4;
+  const unsigned size = 1u << ((row.match >> 12) & 7);  // 4, 8, amocas.q 16
   const unsigned tmp = pick_tmp();
   auto off = static_cast<int32_t>(rng_.below(4096)) - 2048;
   if (!rng_.chance(10)) off &= ~static_cast<int32_t>(size - 1);  // else misaligned: a trap

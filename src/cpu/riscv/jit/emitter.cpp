@@ -17,7 +17,7 @@ HelperKind helper_kind(Op op) {
   if (op == Op::kIllegal) return HelperKind::kSystem;  // no table row to read
   const Ext ext = insn_info(op).ext;
   if (is_load(op) || is_store(op)) {
-    if (ext == Ext::A) return HelperKind::kAtomic;
+    if (ext == Ext::A || ext == Ext::Zacas) return HelperKind::kAtomic;
     if (ext == Ext::F || ext == Ext::D) return HelperKind::kFloat;
     return HelperKind::kMemory;
   }
