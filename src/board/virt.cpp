@@ -45,6 +45,7 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool s
       {"zihintntl", rv::Ext::Zihintntl},
       {"zihintpause", {}},
       {"zacas", rv::Ext::Zacas},
+      {"zfhmin", rv::Ext::Zfhmin},
       {"zca", {}},
       {"zcb", rv::Ext::Zcb},
       {"zcd", {}},

@@ -70,6 +70,7 @@ constexpr CpuFeature kCpuFeatures[] = {
     {"zicond", vessel::rv::ext_bit(vessel::rv::Ext::Zicond)},
     {"zacas", vessel::rv::ext_bit(vessel::rv::Ext::Zacas)},
     {"zcb", vessel::rv::ext_bit(vessel::rv::Ext::Zcb)},
+    {"zfhmin", vessel::rv::ext_bit(vessel::rv::Ext::Zfhmin)},
     {"zicbom", vessel::rv::ext_bit(vessel::rv::Ext::Zicbom)},
     {"zicbop", vessel::rv::ext_bit(vessel::rv::Ext::Zicbop)},
     {"zicboz", vessel::rv::ext_bit(vessel::rv::Ext::Zicboz)},

@@ -562,7 +562,7 @@ class Tester:
                 return
             isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
             want = ("rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl"
-                    "_zihintpause_zacas_zca_zcb_zcd_zba_zbb_zbs_zkt_sstc_svinval_svnapot_svpbmt")
+                    "_zihintpause_zacas_zfhmin_zca_zcb_zcd_zba_zbb_zbs_zkt_sstc_svinval_svnapot_svpbmt")
             if isa_on != want:
                 problems.append(f"  riscv,isa is {isa_on!r}, want {want!r}")
             isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""

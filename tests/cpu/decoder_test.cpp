@@ -211,8 +211,8 @@ TEST(InsnTable, MemoryFpAndSystemInstructionsMayTrapAndNothingElse) {
     // and branches never (C is always on, so no target is misaligned), nor M (no divide trap).
     // The cache-block operations (MISC-MEM, funct3 2): menvcfg/senvcfg and page faults.
     const bool cbo = opcode_of(t[k]) == 0x0f && funct3_of(t[k]) == 2;
-    const bool traps = is_load(op) || is_store(op) || t[k].ext == Ext::F || t[k].ext == Ext::D ||
-                       opcode_of(t[k]) == 0x73 || cbo;
+    const bool fp = t[k].ext == Ext::F || t[k].ext == Ext::D || t[k].ext == Ext::Zfhmin;
+    const bool traps = is_load(op) || is_store(op) || fp || opcode_of(t[k]) == 0x73 || cbo;
     EXPECT_EQ(may_trap(op), traps) << t[k].mnemonic;
   }
   EXPECT_TRUE(may_trap(Op::kIllegal));

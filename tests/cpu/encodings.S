@@ -1,6 +1,5 @@
-# Every instruction of Vessel's table (RV64GC, Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz, Zacas, Zcb),
-# assembled
-# by GNU as and disassembled by objdump -M no-aliases at build time; objdump_test compares
+# Every instruction of Vessel's table (RV64GC, Zfhmin, Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz,
+# Zacas, Zcb), assembled by GNU as and disassembled by objdump -M no-aliases at build time; objdump_test compares
 # Vessel's decoder and disassembler against that dump. Each compressed instruction is followed by the 32-bit
 # instruction it stands for, which the test uses to check the expansion.
 	.option norelax
@@ -223,6 +222,23 @@
 	fcvt.d.lu	fa0, a1, rup
 	fmv.x.d	a0, fa1
 	fmv.d.x	fa0, a1
+
+# ---- Zfhmin ----
+	flh	fa0, 2(a1)
+	flh	ft11, -2048(t6)
+	fsh	fa0, -2(s0)
+	fsh	fs11, 2047(sp)
+	fcvt.s.h	fa0, fa1
+	fcvt.d.h	ft0, fs11
+	fcvt.h.s	fa0, fa1
+	fcvt.h.s	fa0, fa1, rtz
+	fcvt.h.s	ft11, ft0, rmm
+	fcvt.h.d	fa0, fa1
+	fcvt.h.d	fa0, fa1, rdn
+	fmv.x.h	a0, fa1
+	fmv.x.h	zero, ft11
+	fmv.h.x	fa0, a1
+	fmv.h.x	ft11, zero
 
 # ---- Zba ----
 	add.uw	a0, a1, a2

@@ -141,7 +141,8 @@ std::string compare_text(const DecodedInsn& d, const std::string& vessel, const 
   // objdump leaves out the rounding mode when it is dyn, and for the conversions that are
   // always exact (binutils 2.40 encodes rne there and accepts no other).
   const std::string mn = insn_info(d.op).mnemonic;
-  const bool exact_conversion = mn == "fcvt.d.s" || mn == "fcvt.d.w" || mn == "fcvt.d.wu";
+  const bool exact_conversion = mn == "fcvt.d.s" || mn == "fcvt.d.w" || mn == "fcvt.d.wu" ||
+                                mn == "fcvt.s.h" || mn == "fcvt.d.h";
   if (a.size() == b.size() + 1 && is_rounding_mode(a.back()) &&
       (a.back() == "dyn" || (exact_conversion && a.back() == "rne"))) {
     a.pop_back();

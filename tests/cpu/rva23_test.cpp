@@ -2,9 +2,10 @@
 // extension an instruction stands for, decodes it as illegal; the reserved encodings among
 // them are illegal on every hart; and a block of them runs alike on both engines.
 // Zacas: its rows, amocas.q's reserved odd registers, and compare-and-swap through the
-// translator's helper path as through the interpreter.
-// Results are checked by the ISA tests (tests/isa/rv64uzcb.S, rv64uzacas.S, bitmanip_off.S,
-// rva23_off.S).
+// translator's helper path as through the interpreter. Zfhmin: its rows, and half-precision
+// loads, conversions and moves through that path too.
+// Results are checked by the ISA tests (tests/isa/rv64uzcb.S, rv64uzacas.S, rv64uzfhmin.S,
+// bitmanip_off.S, rva23_off.S) and the conversions' rounding by fpu_test.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -193,6 +194,54 @@ TEST_P(ZacasBlock, ComparesAndSwapsOnBothEngines) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ZacasBlock, ::testing::Values(Engine::kInterp, Engine::kJit),
+                         [](const auto& p) { return std::string(engine_name(p.param)); });
+
+TEST(Zfhmin, RowsAreIllegalWithoutIt) {
+  EXPECT_NE(kOptionalExtensions & ext_bit(Ext::Zfhmin), 0U);
+  unsigned n = 0;
+  const InsnInfo* t = insn_table(n);
+  unsigned rows = 0;
+  for (unsigned k = 0; k < n; ++k) {
+    if (t[k].ext != Ext::Zfhmin) continue;
+    ++rows;
+    EXPECT_EQ(decode(t[k].match).op, static_cast<Op>(k)) << t[k].mnemonic;
+    EXPECT_EQ(decode(t[k].match, kAllExtensions & ~ext_bit(Ext::Zfhmin)).op, Op::kIllegal)
+        << t[k].mnemonic;
+  }
+  EXPECT_EQ(rows, 8U);
+}
+
+struct ZfhminBlock : OnEachEngine {};
+
+// flh, the four conversions (one rounding), fmv.x.h and fsh in one block.
+TEST_P(ZfhminBlock, ConvertsAndMovesHalvesOnBothEngines) {
+  const uint64_t base = TestMachine::kRamBase;
+  const uint64_t data = base + 0x1000;
+  constexpr unsigned kRtz = 1;
+  const auto fp_op = [](Op op, unsigned rd, unsigned rs1, unsigned rm) {
+    return insn_info(op).match | rd << 7 | rm << 12 | rs1 << 15;
+  };
+  const uint32_t flh = insn_info(Op::flh).match | 10 << 7 | s0 << 15;            // flh fa0, 0(s0)
+  const uint32_t fsh = insn_info(Op::fsh).match | 12 << 20 | s0 << 15 | 2 << 7;  // fsh fa2, 2(s0)
+  const uint64_t end =
+      m.program(base, {flh, fp_op(Op::fcvt_d_h, 11, 10, 0), fp_op(Op::fcvt_s_h, 13, 10, 0),
+                       fp_op(Op::fcvt_h_d, 12, 11, kRtz), fp_op(Op::fcvt_h_s, 14, 13, 0),
+                       fp_op(Op::fmv_x_h, a0, 12, 0), fsh, enc::jal(zero, 0)});
+  m.set_csr(kMstatus, m.csr(kMstatus) | mstatus::kFS);
+  m.put64(data, 0x0000000000003555);  // 0x3555: 1/3 in half precision
+  m.hart.x[s0] = data;
+  run_to(end - 4);
+  EXPECT_EQ(m.hart.f[10], 0xffffffffffff3555U);
+  EXPECT_EQ(m.hart.f[11], 0x3fd5540000000000U) << "0x3555 as a double";
+  EXPECT_EQ(m.hart.f[13], 0xffffffff3eaaa000U) << "0x3555 as a single";
+  EXPECT_EQ(m.hart.f[12], 0xffffffffffff3555U);
+  EXPECT_EQ(m.hart.f[14], 0xffffffffffff3555U);
+  EXPECT_EQ(m.hart.x[a0], 0x3555U);
+  EXPECT_EQ(m.get64(data), 0x0000000035553555U);
+  EXPECT_EQ(m.hart.fflags, 0) << "all exact";
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ZfhminBlock, ::testing::Values(Engine::kInterp, Engine::kJit),
                          [](const auto& p) { return std::string(engine_name(p.param)); });
 
 }  // namespace

@@ -68,7 +68,7 @@ TEST_BEGIN
 
   /* Zcb (still on) has 16-bit forms of Zbb's sext.b, zext.h and sext.h and of Zba's zext.w
    * (add.uw): they go with the instructions they stand for, mtval the 16-bit word. Zcb's
-   * others stay (QEMU 7.2 has no Zcb: check 44 fails there). */
+   * others stay (QEMU 7.2 has no Zcb: check 48 fails there). */
   TEST_ILLEGAL(44, 0x9d65, c.sext.b a0)
   TEST_ILLEGAL(45, 0x9d69, c.zext.h a0)
   TEST_ILLEGAL(46, 0x9d6d, c.sext.h a0)

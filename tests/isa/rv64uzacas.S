@@ -20,6 +20,7 @@ TEST_BEGIN
   la s0, cas_data
 
   /* amocas.w: equal on the low 32 bits (rd's upper half is not looked at) */
+  SET_TESTNUM(1)
   li t0, 0x1111111180000000; sd t0, 0(s0)
   li a0, 0x0000000080000000; li a1, 0x2222222212345678
   amocas.w a0, a1, s0

@@ -1,8 +1,9 @@
-/* Zcb and Zacas turned off by --cpu-features: each of their instructions is an illegal
- * instruction with the instruction in mtval (the 16-bit word for Zcb's), and leaves its
- * registers and memory alone. What C and A have next to them still runs. QEMU 7.2 has
- * neither extension (run-on-qemu.sh leaves their names out), so this passes there too. */
-#define TEST_CPU_FEATURES -zcb,-zacas
+/* Zcb, Zacas and Zfhmin turned off by --cpu-features: each of their instructions is an
+ * illegal instruction with the instruction in mtval (the 16-bit word for Zcb's), and leaves
+ * its registers and memory alone. What C, A, F and D have next to them still runs. QEMU 7.2
+ * has neither Zcb nor Zacas (run-on-qemu.sh leaves their names out) and turns Zfhmin off by
+ * its property, so this passes there too. */
+#define TEST_CPU_FEATURES -zcb,-zacas,-zfhmin
 #include "test_macros.h"
 
 /* Runs `insn` expecting an illegal-instruction trap with mtval = `word` and a0 unchanged. */
@@ -40,10 +41,30 @@ TEST_BEGIN
   CHECK_MEM(off_data, 0, -1)
   CHECK_MEM(off_data, 8, -1)
 
-  /* C and A still run. */
-  TEST_CASE(17, a0, 0x5a5b, .option push; .option rvc; c.addi a0, 1; .option pop)
-  TEST_CASE(18, a0, -1, amoswap.d a0, zero, (a1))
+  /* Zfhmin */
+  .option push
+  .option arch, +zfhmin
+  li a3, -1
+  fmv.d.x fa0, a3
+  TEST_ILLEGAL(17, 0x00259507, flh fa0, 2(a1))
+  TEST_ILLEGAL(18, 0x00a59127, fsh fa0, 2(a1))
+  TEST_ILLEGAL(19, 0x40258553, fcvt.s.h fa0, fa1)
+  TEST_ILLEGAL(20, 0x4405f553, fcvt.h.s fa0, fa1)
+  TEST_ILLEGAL(21, 0x42258553, fcvt.d.h fa0, fa1)
+  TEST_ILLEGAL(22, 0x4415f553, fcvt.h.d fa0, fa1)
+  TEST_ILLEGAL(23, 0xe4058553, fmv.x.h a0, fa1)
+  TEST_ILLEGAL(24, 0xf4058553, fmv.h.x fa0, a1)
+  .option pop
+  SET_TESTNUM(25)
+  fmv.x.d a4, fa0
+  CHECK_EQ(a4, -1)
+  CHECK_MEM(off_data, 0, -1)
+
+  /* C, A, F and D still run. */
+  TEST_CASE(26, a0, 0x5a5b, .option push; .option rvc; c.addi a0, 1; .option pop)
+  TEST_CASE(27, a0, -1, amoswap.d a0, zero, (a1))
   CHECK_MEM(off_data, 0, 0)
+  TEST_CASE(28, a0, 0x3ff0000000000000, li a0, 1; fcvt.d.w fa0, a0; fcvt.s.d fa1, fa0; fcvt.d.s fa2, fa1; fmv.x.d a0, fa2)
 TEST_END
 
   .data

@@ -1,5 +1,5 @@
-// The RV64GC instruction table, with Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz, Svinval and Zacas
-// (and Zcb among the compressed rows): the one source of truth for the decoder, the
+// The RV64GC instruction table, with Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz, Svinval, Zacas and
+// Zfhmin (and Zcb among the compressed rows): the one source of truth for the decoder, the
 // disassembler, the interpreter's dispatch and the translator.
 // Each row is
 //   X(id, mnemonic, match, mask, imm_kind, operands, extension, flags)
@@ -26,7 +26,7 @@
 //                  may depend on (CSRs, xRET, WFI, fences of translation or fetch)
 //   F_BR           a conditional branch: the block goes on past it, and is left where it is
 //                  taken (so a loop's test and the code after it share one block)
-//   F_TRAP         may raise an exception here: memory accesses, every F/D instruction (FS
+//   F_TRAP         may raise an exception here: memory accesses, every F/D/Zfhmin instruction (FS
 //                  off), ECALL/EBREAK, CSRs, xRET, WFI, SFENCE.VMA and Svinval's (privilege,
 //                  TSR/TW/TVM),
 //                  and the cache-block operations (menvcfg/senvcfg, faults); these are not
@@ -290,7 +290,16 @@ inline constexpr uint32_t kBranch = 1u << 12;
   X(fcvt_d_l,   "fcvt.d.l",   0xd2200053, 0xfff0007f, kNone,   "D,s,m",     D,        F_RM|F_TRAP) \
   X(fcvt_d_lu,  "fcvt.d.lu",  0xd2300053, 0xfff0007f, kNone,   "D,s,m",     D,        F_RM|F_TRAP) \
   X(fmv_x_d,    "fmv.x.d",    0xe2000053, 0xfff0707f, kNone,   "d,S",       D,        F_RD|F_TRAP) \
-  X(fmv_d_x,    "fmv.d.x",    0xf2000053, 0xfff0707f, kNone,   "D,s",       D,        F_TRAP)
+  X(fmv_d_x,    "fmv.d.x",    0xf2000053, 0xfff0707f, kNone,   "D,s",       D,        F_TRAP) \
+  /* Zfhmin: half-precision loads, stores, moves and conversions (fmt 10) */ \
+  X(flh,        "flh",        0x00001007, 0x0000707f, kI,      "D,o",       Zfhmin,   F_LD|F_W2|F_TRAP) \
+  X(fsh,        "fsh",        0x00001027, 0x0000707f, kS,      "T,o",       Zfhmin,   F_ST|F_W2|F_TRAP) \
+  X(fcvt_s_h,   "fcvt.s.h",   0x40200053, 0xfff0007f, kNone,   "D,S,m",     Zfhmin,   F_RM|F_TRAP) \
+  X(fcvt_h_s,   "fcvt.h.s",   0x44000053, 0xfff0007f, kNone,   "D,S,m",     Zfhmin,   F_RM|F_TRAP) \
+  X(fcvt_d_h,   "fcvt.d.h",   0x42200053, 0xfff0007f, kNone,   "D,S,m",     Zfhmin,   F_RM|F_TRAP) \
+  X(fcvt_h_d,   "fcvt.h.d",   0x44100053, 0xfff0007f, kNone,   "D,S,m",     Zfhmin,   F_RM|F_TRAP) \
+  X(fmv_x_h,    "fmv.x.h",    0xe4000053, 0xfff0707f, kNone,   "d,S",       Zfhmin,   F_RD|F_TRAP) \
+  X(fmv_h_x,    "fmv.h.x",    0xf4000053, 0xfff0707f, kNone,   "D,s",       Zfhmin,   F_TRAP)
 
 // RV64C and Zcb. A compressed row names the 16-bit pattern, the expander (compressed.cpp) that
 // turns it into the base instruction it stands for, and its extension:
