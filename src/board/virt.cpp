@@ -44,6 +44,7 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool s
       {"zifencei", {}},
       {"zihintntl", rv::Ext::Zihintntl},
       {"zihintpause", {}},
+      {"zihpm", rv::Ext::Zihpm},
       {"zacas", rv::Ext::Zacas},
       {"zfhmin", rv::Ext::Zfhmin},
       {"zca", {}},

@@ -75,6 +75,7 @@ constexpr CpuFeature kCpuFeatures[] = {
     {"zicbop", vessel::rv::ext_bit(vessel::rv::Ext::Zicbop)},
     {"zicboz", vessel::rv::ext_bit(vessel::rv::Ext::Zicboz)},
     {"zihintntl", vessel::rv::ext_bit(vessel::rv::Ext::Zihintntl)},
+    {"zihpm", vessel::rv::ext_bit(vessel::rv::Ext::Zihpm)},
     {"zkt", vessel::rv::ext_bit(vessel::rv::Ext::Zkt)},
     {"svinval", vessel::rv::ext_bit(vessel::rv::Ext::Svinval)},
     {"svnapot", vessel::rv::ext_bit(vessel::rv::Ext::Svnapot)},

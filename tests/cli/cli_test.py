@@ -562,7 +562,7 @@ class Tester:
                 return
             isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
             want = ("rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl"
-                    "_zihintpause_zacas_zfhmin_zca_zcb_zcd_zba_zbb_zbs_zkt_sstc_svinval_svnapot_svpbmt")
+                    "_zihintpause_zihpm_zacas_zfhmin_zca_zcb_zcd_zba_zbb_zbs_zkt_sstc_svinval_svnapot_svpbmt")
             if isa_on != want:
                 problems.append(f"  riscv,isa is {isa_on!r}, want {want!r}")
             isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
@@ -580,7 +580,7 @@ class Tester:
         def rva22_toggle(problems):
             # Zicbom, Zicbop and Zicboz carry their 64-byte block sizes; off, those go too.
             names = {"zicbom", "zicbop", "zicboz", "zihintntl", "zkt", "svinval", "svnapot",
-                     "svpbmt"}
+                     "svpbmt", "zihpm"}
             on = self.dump("rva22-on", ["--kernel", kernel], problems)
             off = self.dump("rva22-off", ["--kernel", kernel, "--cpu-features",
                                           ",".join("-" + n for n in sorted(names))], problems)

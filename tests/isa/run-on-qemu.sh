@@ -99,7 +99,7 @@ for name in "${names[@]}"; do
       # spells Zfhmin with a capital.
       prop=${item:1}
       case $prop in
-        zicond | zicbom | zicboz | zicbop | zihintntl | zkt | zcb | zacas) continue ;;
+        zicond | zicbom | zicboz | zicbop | zihintntl | zkt | zcb | zacas | zihpm) continue ;;
         sdtrig) prop=debug ;;
         zfhmin) prop=Zfhmin ;;
       esac
