@@ -599,6 +599,24 @@ class Tester:
         self.case("dtb: --cpu-features drops the RVA22 extensions and their block sizes",
                   rva22_toggle)
 
+        def rva23_toggle(problems):
+            # Zcb, Zacas and Zfhmin: on by default, and each one off drops only itself.
+            names = {"zcb", "zacas", "zfhmin"}
+            on = self.dump("rva23-on", ["--kernel", kernel], problems)
+            off = self.dump("rva23-off", ["--kernel", kernel, "--cpu-features",
+                                          "-zcb,-zacas,-zfhmin"], problems)
+            if on is None or off is None:
+                return
+            ext_on = (self.fdtget(on, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            ext_off = (self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            if set(ext_on) - set(ext_off) != names:
+                problems.append(f"  riscv,isa-extensions on {ext_on!r}, off {ext_off!r}")
+            isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
+            if any(f"_{n}" in isa_off for n in names) or "_zca_zcd_" not in isa_off:
+                problems.append(f"  riscv,isa without them is {isa_off!r}")
+        self.case("dtb: --cpu-features -zcb,-zacas,-zfhmin drops them from the device tree",
+                  rva23_toggle)
+
         def replaces(problems):
             dtb = self.file("old.dtb", b"old contents")
             r = self.run(["run", "--dump-dtb", dtb, "--firmware", "none", "--kernel",

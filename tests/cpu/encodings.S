@@ -1,7 +1,8 @@
 # Every instruction of Vessel's table (RV64GC, Zfhmin, Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz,
-# Zacas, Zcb), assembled by GNU as and disassembled by objdump -M no-aliases at build time; objdump_test compares
-# Vessel's decoder and disassembler against that dump. Each compressed instruction is followed by the 32-bit
-# instruction it stands for, which the test uses to check the expansion.
+# Zacas, Zcb), assembled by GNU as and disassembled by objdump -M no-aliases at build time;
+# objdump_test compares Vessel's decoder and disassembler against that dump. Each compressed
+# instruction is followed by the 32-bit instruction it stands for, which the test uses to
+# check the expansion.
 	.option norelax
 	.text
 

@@ -72,7 +72,7 @@ fi
 declare -A known_qemu_failure=(
   [counters]=29 [fp_state]=37 [interrupts]=10 [pmp]=40 [priv_deleg]=1
   [priv_machine]=34 [priv_traps]=37 [rv64ua]=38 [sstc]=2 [vm_sv39]=12 [zicsr]=33
-  [rv64uzicond]=1 [rv64uzicbo]=1 [rv64uzcb]=1 [rv64uzacas]=1 [bitmanip_off]=48 [vm_svext]=11 [rva22_off]=10 [sdtrig]=8
+  [rv64uzicond]=1 [rv64uzicbo]=1 [rv64uzcb]=1 [rv64uzacas]=1 [smp_cas]=1 [bitmanip_off]=48 [vm_svext]=11 [rva22_off]=10 [sdtrig]=8
 )
 
 passed=0
