@@ -144,7 +144,7 @@ void Gen::base_row(unsigned index, const Targets& t) {
     case Op::wfi: wfi_row(); return;
     default: break;
   }
-  if (row.ext == Ext::A) {
+  if (row.ext == Ext::A || row.ext == Ext::Zacas) {
     amo_row(row);
   } else {
     generic_row(row);
