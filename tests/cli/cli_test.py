@@ -575,7 +575,7 @@ class Tester:
                 return
             isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
             want = ("rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl"
-                    "_zihintpause_zca_zcd_zba_zbb_zbs_zkt_sstc_svinval_svnapot_svpbmt")
+                    "_zihintpause_zihpm_zacas_zfhmin_zca_zcb_zcd_zba_zbb_zbs_zkt_sstc_svinval_svnapot_svpbmt")
             if isa_on != want:
                 problems.append(f"  riscv,isa is {isa_on!r}, want {want!r}")
             isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
@@ -593,7 +593,7 @@ class Tester:
         def rva22_toggle(problems):
             # Zicbom, Zicbop and Zicboz carry their 64-byte block sizes; off, those go too.
             names = {"zicbom", "zicbop", "zicboz", "zihintntl", "zkt", "svinval", "svnapot",
-                     "svpbmt"}
+                     "svpbmt", "zihpm"}
             on = self.dump("rva22-on", ["--kernel", kernel], problems)
             off = self.dump("rva22-off", ["--kernel", kernel, "--cpu-features",
                                           ",".join("-" + n for n in sorted(names))], problems)
@@ -611,6 +611,24 @@ class Tester:
                 problems.append(f"  riscv,isa-extensions on {ext_on!r}, off {ext_off!r}")
         self.case("dtb: --cpu-features drops the RVA22 extensions and their block sizes",
                   rva22_toggle)
+
+        def rva23_toggle(problems):
+            # Zcb, Zacas and Zfhmin: on by default, and each one off drops only itself.
+            names = {"zcb", "zacas", "zfhmin"}
+            on = self.dump("rva23-on", ["--kernel", kernel], problems)
+            off = self.dump("rva23-off", ["--kernel", kernel, "--cpu-features",
+                                          "-zcb,-zacas,-zfhmin"], problems)
+            if on is None or off is None:
+                return
+            ext_on = (self.fdtget(on, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            ext_off = (self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            if set(ext_on) - set(ext_off) != names:
+                problems.append(f"  riscv,isa-extensions on {ext_on!r}, off {ext_off!r}")
+            isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
+            if any(f"_{n}" in isa_off for n in names) or "_zca_zcd_" not in isa_off:
+                problems.append(f"  riscv,isa without them is {isa_off!r}")
+        self.case("dtb: --cpu-features -zcb,-zacas,-zfhmin drops them from the device tree",
+                  rva23_toggle)
 
         def replaces(problems):
             dtb = self.file("old.dtb", b"old contents")

@@ -53,7 +53,7 @@ bool is_memory_opcode(unsigned opc) {
   return opc == 0x03 || opc == 0x07 || opc == 0x23 || opc == 0x27 || opc == 0x2f;
 }
 
-// lb/lbu/sb 1, lh/lhu/sh 2, lw/lwu/sw/flw/fsw and *.w 4, ld/sd/fld/fsd and *.d 8.
+// lb/lbu/sb 1, lh/lhu/sh 2, lw/lwu/sw/flw/fsw and *.w 4, ld/sd/fld/fsd and *.d 8, *.q 16.
 unsigned width_from_mnemonic(std::string_view m) {
   char size = 0;
   if (const size_t dot = m.rfind('.'); dot != std::string_view::npos) {
@@ -67,6 +67,7 @@ unsigned width_from_mnemonic(std::string_view m) {
     case 'h': return 2;
     case 'w': return 4;
     case 'd': return 8;
+    case 'q': return 16;
     default: return 0;
   }
 }
@@ -107,14 +108,16 @@ TEST(InsnTable, MemoryRowsHaveOneWidthAndItMatchesTheMnemonic) {
     EXPECT_EQ(mem_width(op), width_bits) << mn;
     if (!memory) continue;
     EXPECT_EQ(mem_width(op), width_from_mnemonic(mn)) << mn;
-    // And the encoding agrees: funct3 holds log2 of the width (bit 2 is "unsigned" for loads).
-    EXPECT_EQ(mem_width(op), 1u << (funct3_of(t[k]) & 3)) << mn;
+    // And the encoding agrees: funct3 holds log2 of the width (bit 2 is "unsigned" for loads,
+    // and part of the width for AMOs: amocas.q).
+    const unsigned log2 = opcode_of(t[k]) == 0x2f ? funct3_of(t[k]) : funct3_of(t[k]) & 3;
+    EXPECT_EQ(mem_width(op), 1u << log2) << mn;
   }
   EXPECT_EQ(mem_width(Op::kIllegal), 0u);
   const std::pair<Op, unsigned> widths[] = {
       {Op::lb, 1}, {Op::lbu, 1}, {Op::lh, 2},   {Op::lw, 4},        {Op::flw, 4},
       {Op::sw, 4}, {Op::fsw, 4}, {Op::lr_w, 4}, {Op::sc_w, 4},      {Op::amomaxu_w, 4},
-      {Op::ld, 8}, {Op::fld, 8}, {Op::fsd, 8},  {Op::amoswap_d, 8},
+      {Op::ld, 8}, {Op::fld, 8}, {Op::fsd, 8},  {Op::amoswap_d, 8}, {Op::amocas_q, 16},
   };
   for (const auto& [op, width] : widths) EXPECT_EQ(mem_width(op), width) << insn_info(op).mnemonic;
 }
@@ -208,8 +211,8 @@ TEST(InsnTable, MemoryFpAndSystemInstructionsMayTrapAndNothingElse) {
     // and branches never (C is always on, so no target is misaligned), nor M (no divide trap).
     // The cache-block operations (MISC-MEM, funct3 2): menvcfg/senvcfg and page faults.
     const bool cbo = opcode_of(t[k]) == 0x0f && funct3_of(t[k]) == 2;
-    const bool traps = is_load(op) || is_store(op) || t[k].ext == Ext::F || t[k].ext == Ext::D ||
-                       opcode_of(t[k]) == 0x73 || cbo;
+    const bool fp = t[k].ext == Ext::F || t[k].ext == Ext::D || t[k].ext == Ext::Zfhmin;
+    const bool traps = is_load(op) || is_store(op) || fp || opcode_of(t[k]) == 0x73 || cbo;
     EXPECT_EQ(may_trap(op), traps) << t[k].mnemonic;
   }
   EXPECT_TRUE(may_trap(Op::kIllegal));
@@ -251,8 +254,11 @@ int matching_compressed_row(uint16_t w) {
   return -1;
 }
 
-bool is_reserved_rm(const DecodedInsn& d, uint32_t w) {
+// What still makes a word that matches a row illegal: a reserved rounding mode, or an odd
+// register pair of amocas.q.
+bool is_reserved_field(const DecodedInsn& d, uint32_t w) {
   const unsigned rm = (w >> 12) & 7;
+  if (d.op == Op::amocas_q) return (((w >> 7) | (w >> 20)) & 1) != 0;
   return std::string(insn_info(d.op).operands).find('m') != std::string::npos &&
          (rm == 5 || rm == 6);
 }
@@ -271,8 +277,8 @@ TEST(Decoder, RandomWordsMatchingNoRowAreIllegal) {
       EXPECT_EQ(d.raw, w);
       ++illegal_seen;
     } else if (d.op == Op::kIllegal) {
-      // A row matches: only a reserved rounding mode may still make it illegal.
-      EXPECT_TRUE(is_reserved_rm(decode(insn_info(static_cast<Op>(row)).match), w))
+      // A row matches: only a reserved field may still make it illegal.
+      EXPECT_TRUE(is_reserved_field(decode(insn_info(static_cast<Op>(row)).match), w))
           << std::hex << w;
     } else {
       EXPECT_EQ(d.op, static_cast<Op>(row)) << std::hex << w;
@@ -305,8 +311,8 @@ TEST(Decoder, CompressedDecodingLooksOnlyAtTheLow16Bits) {
   EXPECT_EQ(b.imm, 1);
 }
 
-void expect_illegal16(uint16_t w, const char* what) {
-  const DecodedInsn d = decode(w);
+void expect_illegal16(uint16_t w, const char* what, ExtSet extensions = kAllExtensions) {
+  const DecodedInsn d = decode(w, extensions);
   EXPECT_EQ(d.op, Op::kIllegal) << what << " " << std::hex << w;
   EXPECT_NE(d.fn, nullptr) << what;
   EXPECT_EQ(d.len, 2) << what;
@@ -327,9 +333,14 @@ TEST(Decoder, ReservedCompressedEncodingsAreIllegal) {
   expect_illegal16(0x6001 | sp << 7, "c.addi16sp sp, 0");
   expect_illegal16(0x2001, "c.addiw x0, 0");
   expect_illegal16(0x2001 | 1 << 12 | 0x7c, "c.addiw x0, -1");
-  expect_illegal16(0x9c41, "reserved CA encoding (100111, funct2 10)");
-  expect_illegal16(0x9c61, "reserved CA encoding (100111, funct2 11)");
-  expect_illegal16(0x8000, "c.lq (RV128 only)");
+  // Zcb's encodings (c.mul, c.zext.b, c.lbu) are reserved on a hart without it; two of its
+  // unary group's stay reserved on every hart.
+  const ExtSet no_zcb = kAllExtensions & ~ext_bit(Ext::Zcb);
+  expect_illegal16(0x9c41, "CA encoding 100111, funct2 10 without Zcb", no_zcb);
+  expect_illegal16(0x9c61, "CA encoding 100111, funct2 11 without Zcb", no_zcb);
+  expect_illegal16(0x8000, "quadrant 0, funct3 100 without Zcb", no_zcb);
+  expect_illegal16(0x9c79, "Zcb's unary operation 110");
+  expect_illegal16(0x9c7d, "Zcb's unary operation 111");
 }
 
 TEST(Decoder, NonzeroFieldsSplitSharedCompressedRows) {

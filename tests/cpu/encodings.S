@@ -1,7 +1,8 @@
-# Every instruction of Vessel's table (RV64GC, Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz), assembled
-# by GNU as and disassembled by objdump -M no-aliases at build time; objdump_test compares
-# Vessel's decoder and disassembler against that dump. Each compressed instruction is followed by the 32-bit
-# instruction it stands for, which the test uses to check the expansion.
+# Every instruction of Vessel's table (RV64GC, Zfhmin, Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz,
+# Zacas, Zcb), assembled by GNU as and disassembled by objdump -M no-aliases at build time;
+# objdump_test compares Vessel's decoder and disassembler against that dump. Each compressed
+# instruction is followed by the 32-bit instruction it stands for, which the test uses to
+# check the expansion.
 	.option norelax
 	.text
 
@@ -223,6 +224,23 @@
 	fmv.x.d	a0, fa1
 	fmv.d.x	fa0, a1
 
+# ---- Zfhmin ----
+	flh	fa0, 2(a1)
+	flh	ft11, -2048(t6)
+	fsh	fa0, -2(s0)
+	fsh	fs11, 2047(sp)
+	fcvt.s.h	fa0, fa1
+	fcvt.d.h	ft0, fs11
+	fcvt.h.s	fa0, fa1
+	fcvt.h.s	fa0, fa1, rtz
+	fcvt.h.s	ft11, ft0, rmm
+	fcvt.h.d	fa0, fa1
+	fcvt.h.d	fa0, fa1, rdn
+	fmv.x.h	a0, fa1
+	fmv.x.h	zero, ft11
+	fmv.h.x	fa0, a1
+	fmv.h.x	ft11, zero
+
 # ---- Zba ----
 	add.uw	a0, a1, a2
 	add.uw	t0, t1, zero
@@ -278,6 +296,15 @@
 # test holds Vessel to the text the Zicond specification gives them (objdump_test.cpp).
 	.insn	r 0x33, 5, 7, a0, a1, a2
 	.insn	r 0x33, 7, 7, t6, s11, zero
+# ---- Zacas ----
+# Nor does it know Zacas (AMO, funct5 00101, funct3 the width: 2, 3, 4 for amocas.q): .insn
+# with aq/rl in funct7's low bits; the test holds Vessel to the specification's syntax.
+	.insn	r 0x2f, 2, 0x14, a0, a2, a1	# amocas.w a0, a1, (a2)
+	.insn	r 0x2f, 3, 0x17, t0, sp, t2	# amocas.d.aqrl t0, t2, (sp)
+	.insn	r 0x2f, 4, 0x14, a0, a1, a2	# amocas.q a0, a2, (a1)
+	.insn	r 0x2f, 4, 0x16, zero, t6, zero	# amocas.q.aq zero, zero, (t6)
+	.insn	r 0x2f, 2, 0x15, zero, s11, t6	# amocas.w.rl zero, t6, (s11)
+	.insn	r 0x2f, 4, 0x17, a4, a0, a6	# amocas.q.aqrl a4, a6, (a0)
 # ---- Zicbom, Zicboz, Zicbop ----
 # The prefetches are ori with rd = x0, which objdump names prefetch.* under zicbop.
 	cbo.clean	(a0)
@@ -435,3 +462,57 @@
 	sd	s0, 504(sp)
 	pair16	c.sdsp	ra, 0(sp)
 	sd	ra, 0(sp)
+
+# ---- Zcb: each instruction, then its expansion ----
+# binutils 2.40 has no Zcb, so the words come from .insn ca with the fields the specification
+# gives them (CA's layout: funct6 at 15:10, a register at 9:7, funct2 at 6:5, a register at
+# 4:2). objdump lists them as .2byte; the test holds each to its row (newer_than_binutils in
+# objdump_test.cpp) and checks the expansion against the 32-bit form that follows. The loads
+# and stores: funct6 100000 c.lbu, 100001 c.lhu/c.lh (bit 6), 100010 c.sb, 100011 c.sh, rs1'
+# at 9:7, the offset in 6:5 (bit 6 is offset bit 0 for bytes), rd'/rs2' at 4:2.
+	.macro	zcb16 op, funct6, funct2, r1, r2
+	.option	rvc
+	.insn	ca \op, \funct6, \funct2, \r1, \r2
+	.option	norvc
+	.endm
+	zcb16	0, 0x20, 2, s1, a0	# c.lbu a0, 1(s1)
+	lbu	a0, 1(s1)
+	zcb16	0, 0x20, 3, a5, s0	# c.lbu s0, 3(a5)
+	lbu	s0, 3(a5)
+	zcb16	0, 0x20, 0, s0, a5	# c.lbu a5, 0(s0)
+	lbu	a5, 0(s0)
+	zcb16	0, 0x21, 1, a1, a0	# c.lhu a0, 2(a1)
+	lhu	a0, 2(a1)
+	zcb16	0, 0x21, 0, a4, s1	# c.lhu s1, 0(a4)
+	lhu	s1, 0(a4)
+	zcb16	0, 0x21, 3, a3, a2	# c.lh a2, 2(a3)
+	lh	a2, 2(a3)
+	zcb16	0, 0x21, 2, s0, a0	# c.lh a0, 0(s0)
+	lh	a0, 0(s0)
+	zcb16	0, 0x22, 2, a1, a0	# c.sb a0, 1(a1)
+	sb	a0, 1(a1)
+	zcb16	0, 0x22, 1, a5, s1	# c.sb s1, 2(a5)
+	sb	s1, 2(a5)
+	zcb16	0, 0x23, 1, a1, a0	# c.sh a0, 2(a1)
+	sh	a0, 2(a1)
+	zcb16	0, 0x23, 0, s0, a5	# c.sh a5, 0(s0)
+	sh	a5, 0(s0)
+# The unary ones: funct6 100111, rd'/rs1' at 9:7, funct2 11, the operation at 4:2 (000
+# c.zext.b, 001 c.sext.b, 010 c.zext.h, 011 c.sext.h, 100 c.zext.w, 101 c.not: the register
+# x8 + that); c.mul is funct2 10 with rs2' at 4:2.
+	zcb16	1, 0x27, 3, a0, x8	# c.zext.b a0
+	andi	a0, a0, 255
+	zcb16	1, 0x27, 3, s1, x9	# c.sext.b s1
+	sext.b	s1, s1
+	zcb16	1, 0x27, 3, a5, x10	# c.zext.h a5
+	zext.h	a5, a5
+	zcb16	1, 0x27, 3, a2, x11	# c.sext.h a2
+	sext.h	a2, a2
+	zcb16	1, 0x27, 3, a3, x12	# c.zext.w a3
+	add.uw	a3, a3, zero
+	zcb16	1, 0x27, 3, a4, x13	# c.not a4
+	xori	a4, a4, -1
+	zcb16	1, 0x27, 2, a0, a1	# c.mul a0, a1
+	mul	a0, a0, a1
+	zcb16	1, 0x27, 2, s0, a5	# c.mul s0, a5
+	mul	s0, s0, a5

@@ -141,7 +141,8 @@ std::string compare_text(const DecodedInsn& d, const std::string& vessel, const 
   // objdump leaves out the rounding mode when it is dyn, and for the conversions that are
   // always exact (binutils 2.40 encodes rne there and accepts no other).
   const std::string mn = insn_info(d.op).mnemonic;
-  const bool exact_conversion = mn == "fcvt.d.s" || mn == "fcvt.d.w" || mn == "fcvt.d.wu";
+  const bool exact_conversion = mn == "fcvt.d.s" || mn == "fcvt.d.w" || mn == "fcvt.d.wu" ||
+                                mn == "fcvt.s.h" || mn == "fcvt.d.h";
   if (a.size() == b.size() + 1 && is_rounding_mode(a.back()) &&
       (a.back() == "dyn" || (exact_conversion && a.back() == "rne"))) {
     a.pop_back();
@@ -201,14 +202,29 @@ const CompressedInfo* compressed_row(uint16_t w) {
   return nullptr;
 }
 
-// Instructions newer than binutils 2.40 (Debian 12's), which has no Zicond: encodings.S
+// Instructions newer than binutils 2.40 (Debian 12's), which has no Zicond or Zacas: encodings.S
 // builds their words with .insn from the fields the specification gives them, objdump lists
 // them as ".4byte", and Vessel's text must be the specification's assembler syntax. A newer
 // binutils names them, and they are then checked like the rest.
 const std::map<uint32_t, std::string>& newer_than_binutils() {
   static const std::map<uint32_t, std::string> m = {
-      {0x0ec5d533, "czero.eqz a0,a1,a2"},
-      {0x0e0dffb3, "czero.nez t6,s11,zero"},
+      {0x0ec5d533, "czero.eqz a0,a1,a2"},        {0x0e0dffb3, "czero.nez t6,s11,zero"},
+      {0x28b6252f, "amocas.w a0,a1,(a2)"},       {0x2e7132af, "amocas.d.aqrl t0,t2,(sp)"},
+      {0x28c5c52f, "amocas.q a0,a2,(a1)"},       {0x2c0fc02f, "amocas.q.aq zero,zero,(t6)"},
+      {0x2bfda02f, "amocas.w.rl zero,t6,(s11)"}, {0x2f05472f, "amocas.q.aqrl a4,a6,(a0)"},
+  };
+  return m;
+}
+
+// Zcb's 16-bit words, which binutils 2.40 lists as ".2byte": the row each must fall under (the
+// expansion is still checked against the 32-bit form that follows it, which objdump knows).
+const std::map<uint16_t, std::string>& newer_compressed_than_binutils() {
+  static const std::map<uint16_t, std::string> m = {
+      {0x80c8, "c.lbu"},    {0x83e0, "c.lbu"},    {0x801c, "c.lbu"},    {0x85a8, "c.lhu"},
+      {0x8704, "c.lhu"},    {0x86f0, "c.lh"},     {0x8448, "c.lh"},     {0x89c8, "c.sb"},
+      {0x8ba4, "c.sb"},     {0x8da8, "c.sh"},     {0x8c1c, "c.sh"},     {0x9d61, "c.zext.b"},
+      {0x9ce5, "c.sext.b"}, {0x9fe9, "c.zext.h"}, {0x9e6d, "c.sext.h"}, {0x9ef1, "c.zext.w"},
+      {0x9f75, "c.not"},    {0x9d4d, "c.mul"},    {0x9c5d, "c.mul"},
   };
   return m;
 }
@@ -285,7 +301,16 @@ TEST(Objdump, CompressedInstructionsExpandToTheFollowingInstruction) {
       ADD_FAILURE() << where(c) << "no compressed row matches";
       continue;
     }
-    EXPECT_EQ(row->mnemonic, compressed_row_for(c.mnemonic)) << where(c);
+    if (c.mnemonic.rfind(".", 0) == 0) {  // ".2byte": objdump does not know the word
+      const auto newer = newer_compressed_than_binutils().find(static_cast<uint16_t>(c.word));
+      if (newer == newer_compressed_than_binutils().end()) {
+        ADD_FAILURE() << where(c) << "objdump has no name for this word";
+        continue;
+      }
+      EXPECT_EQ(row->mnemonic, newer->second) << where(c);
+    } else {
+      EXPECT_EQ(row->mnemonic, compressed_row_for(c.mnemonic)) << where(c);
+    }
     const DecodedInsn d = decode(c.word);
     EXPECT_EQ(d.len, 2) << where(c);
     if (d.op == Op::kIllegal) {
@@ -307,7 +332,7 @@ TEST(Objdump, CompressedInstructionsExpandToTheFollowingInstruction) {
         << where(c) << "expanded, Vessel says '" << text << "'";
     ++checked;
   }
-  EXPECT_GT(checked, 60u);
+  EXPECT_GT(checked, 80u);
 }
 
 TEST(Objdump, EncodingsCoverEveryRowOfBothTables) {

@@ -1,5 +1,6 @@
 // The RVA22 extensions beyond the bit-manipulation ones: Zicbom, Zicboz (cache-block
-// operations), Zicbop and Zihintntl (hints of RV64I), Zkt (advertised only). A hart without
+// operations), Zicbop and Zihintntl (hints of RV64I), Zkt (advertised only), Zihpm (the
+// hpmcounter CSRs). A hart without
 // one decodes its rows as illegal; the hints stay hints on every hart; and cbo.zero over code
 // that ran drops that code on both engines. The instructions' behaviour is checked by the ISA
 // tests (tests/isa/rv64uzicbo.S, vm_sv39.S, rva22_off.S).
@@ -15,8 +16,8 @@ namespace {
 
 using namespace test;
 
-constexpr Ext kNew[] = {Ext::Zicbom, Ext::Zicboz,  Ext::Zicbop,  Ext::Zihintntl,
-                        Ext::Zkt,    Ext::Svinval, Ext::Svnapot, Ext::Svpbmt};
+constexpr Ext kNew[] = {Ext::Zicbom,  Ext::Zicboz,  Ext::Zicbop, Ext::Zihintntl, Ext::Zkt,
+                        Ext::Svinval, Ext::Svnapot, Ext::Svpbmt, Ext::Zihpm};
 
 constexpr uint32_t cbo(unsigned function, unsigned rs1) {
   return 0x0000200f | function << 20 | rs1 << 15;
@@ -98,6 +99,25 @@ TEST_P(CboZero, OverCodeThatRanDropsIt) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, CboZero, ::testing::Values(Engine::kInterp, Engine::kJit),
                          [](const auto& p) { return std::string(engine_name(p.param)); });
+
+// Zihpm: hpmcounter3..31 exist (read zero) on a hart with it, and are illegal without it; the
+// machine-mode counters and their events stay either way.
+TEST(Zihpm, HpmcountersGoWithIt) {
+  TestMachine m;
+  for (ExtSet set : {kAllExtensions, kAllExtensions & ~ext_bit(Ext::Zihpm)}) {
+    m.hart.set_extensions(set);
+    const bool on = (set & ext_bit(Ext::Zihpm)) != 0;
+    for (uint16_t csr : {uint16_t{kHpmcounter3}, uint16_t{kHpmcounter31}}) {
+      uint64_t v = on ? 1 : 0;
+      EXPECT_EQ(m.hart.csr_read(csr, v), on) << std::hex << csr;
+      EXPECT_EQ(v, 0U) << std::hex << csr;
+    }
+    uint64_t v = 0;
+    EXPECT_TRUE(m.hart.csr_read(kMhpmcounter3, v));
+    EXPECT_TRUE(m.hart.csr_read(kMhpmevent31, v));
+    EXPECT_TRUE(m.hart.csr_read(kCycle, v));
+  }
+}
 
 }  // namespace
 }  // namespace vessel::rv

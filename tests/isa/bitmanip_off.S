@@ -1,6 +1,6 @@
 /* The bit-manipulation and conditional extensions turned off (--cpu-features=-zba,-zbb,
  * -zbs,-zicond): every instruction of Zba, Zbb, Zbs and Zicond is an illegal instruction, with
- * the instruction in mtval, and leaves rd alone. On QEMU the same line turns Zba, Zbb and Zbs
+ * the instruction in mtval, and leaves rd alone; so are Zcb's forms of them. On QEMU the same line turns Zba, Zbb and Zbs
  * off (-cpu rv64,zba=false,...); QEMU 7.2 has no Zicond at all. */
 #define TEST_CPU_FEATURES -zba,-zbb,-zbs,-zicond
 #include "test_macros.h"
@@ -65,4 +65,15 @@ TEST_BEGIN
   CHECK_EQ(a0, -1)
   CHECK_EQ(a2, 0xff)
   CHECK_EQ(a1, -1)
+
+  /* Zcb (still on) has 16-bit forms of Zbb's sext.b, zext.h and sext.h and of Zba's zext.w
+   * (add.uw): they go with the instructions they stand for, mtval the 16-bit word. Zcb's
+   * others stay (QEMU 7.2 has no Zcb: check 48 fails there). */
+  TEST_ILLEGAL(44, 0x9d65, c.sext.b a0)
+  TEST_ILLEGAL(45, 0x9d69, c.zext.h a0)
+  TEST_ILLEGAL(46, 0x9d6d, c.sext.h a0)
+  TEST_ILLEGAL(47, 0x9d71, c.zext.w a0)
+  TEST_CASE(48, a0, 0x80, li a0, -128; c.zext.b a0)
+  TEST_CASE(49, a1, 0, li a1, -1; c.not a1)
+  TEST_CASE(50, a2, 6, li a2, 2; li a3, 3; c.mul a2, a3)
 TEST_END

@@ -3,9 +3,10 @@
  * alone. Zicbop's prefetches and Zihintntl's ntl.* stay what they are on any hart, hints
  * of RV64I: turning those extensions (and Zkt) off only takes them out of the device tree.
  * Svinval's instructions are illegal too, and menvcfg.PBMTE stays 0 without Svpbmt (a PTE
- * with N or PBMT then faults: cpu_test's mmu_test).
+ * with N or PBMT then faults: cpu_test's mmu_test). Without Zihpm, hpmcounter3..31 are
+ * illegal; the machine-mode counters and events, cycle and instret stay.
  * QEMU 7.2 has none of these extensions (run-on-qemu.sh leaves their names out). */
-#define TEST_CPU_FEATURES -zicbom,-zicboz,-zicbop,-zihintntl,-zkt,-svinval,-svnapot,-svpbmt
+#define TEST_CPU_FEATURES -zicbom,-zicboz,-zicbop,-zihintntl,-zkt,-svinval,-svnapot,-svpbmt,-zihpm
 #include "test_macros.h"
 
 /* Runs `insn` expecting an illegal-instruction trap with mtval = `word`. */
@@ -36,6 +37,9 @@ TEST_BEGIN
   li t0, 1 << 62
   csrs 0x30a, t0
   CHECK_CSR_MASKED(0x30a, 1 << 62, 0)
+  TEST_ILLEGAL(11, 0xc0302573, csrr a0, hpmcounter3)
+  TEST_ILLEGAL(12, 0xc1f02573, csrr a0, hpmcounter31)
+  TEST_NO_TRAP(13, csrr a0, mhpmcounter3; csrr a0, mhpmevent3; rdcycle a0; rdinstret a0)
 TEST_END
 
   .data

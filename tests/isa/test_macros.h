@@ -202,14 +202,8 @@
   li t6, CLINT_MTIMECMP;             \
   add reg, reg, t6
 
-/* Zicond's czero.eqz and czero.nez, which binutils 2.40 does not know: the
- * fields the specification gives them (OP, funct7 0000111, funct3 101 and 111). */
-.macro czero.eqz rd, rs1, rs2
-  .insn r 0x33, 5, 7, \rd, \rs1, \rs2
-.endm
-.macro czero.nez rd, rs1, rs2
-  .insn r 0x33, 7, 7, \rd, \rs1, \rs2
-.endm
+/* Instructions binutils 2.40 does not know, spelled with .insn. */
+#include "newer_insns.h"
 
 /* Zihintpause's pause (a fence hint that -march here does not name): spin
  * loops say they are spinning, so that an emulator may let another hart run. */

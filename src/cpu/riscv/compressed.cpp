@@ -1,5 +1,6 @@
-// RV64C: each compressed instruction expands into the base instruction it stands for
-// (unprivileged manual, "C" chapter, table of RVC instruction expansions).
+// RV64C and Zcb: each compressed instruction expands into the base instruction it stands for
+// (unprivileged manual, "C" chapter, table of RVC instruction expansions; "Zc*" chapter, each
+// Zcb instruction's 32-bit equivalent).
 #include "base/bits.hpp"
 #include "cpu/riscv/decoder.hpp"
 
@@ -203,5 +204,39 @@ bool c_sdsp(uint16_t raw, DecodedInsn& d) {
   set(d, Op::sd, 0, kRegSp, full_rs2(raw), css_off8(raw));
   return true;
 }
+
+// Zcb. The loads and stores take a zero-extended offset of two bits (c.lbu, c.sb: bit 6 is
+// offset bit 0, bit 5 offset bit 1) or one (c.lh, c.lhu, c.sh: bit 5 is offset bit 1).
+namespace {
+int64_t clb_off(uint16_t raw) { return static_cast<int64_t>(bit(raw, 6) | (bit(raw, 5) << 1)); }
+int64_t clh_off(uint16_t raw) { return static_cast<int64_t>(bit(raw, 5) << 1); }
+// rs1' at 9:7; rd' of a load or rs2' of a store at 4:2.
+bool c_mem(uint16_t raw, DecodedInsn& d, Op op, int64_t off) {
+  if (is_store(op)) {
+    set(d, op, 0, creg(raw, 7), creg(raw, 2), off);
+  } else {
+    set(d, op, creg(raw, 2), creg(raw, 7), 0, off);
+  }
+  return true;
+}
+// The unary ones write rd'/rs1' (bits 9:7) from itself; rs2 holds what the 32-bit form's
+// rs2 field holds (sext.b and sext.h keep part of their encoding there).
+bool c_unary(uint16_t raw, DecodedInsn& d, Op op, int64_t imm, uint8_t rs2 = 0) {
+  set(d, op, creg(raw, 7), creg(raw, 7), rs2, imm);
+  return true;
+}
+}  // namespace
+bool c_lbu(uint16_t raw, DecodedInsn& d) { return c_mem(raw, d, Op::lbu, clb_off(raw)); }
+bool c_lhu(uint16_t raw, DecodedInsn& d) { return c_mem(raw, d, Op::lhu, clh_off(raw)); }
+bool c_lh(uint16_t raw, DecodedInsn& d) { return c_mem(raw, d, Op::lh, clh_off(raw)); }
+bool c_sb(uint16_t raw, DecodedInsn& d) { return c_mem(raw, d, Op::sb, clb_off(raw)); }
+bool c_sh(uint16_t raw, DecodedInsn& d) { return c_mem(raw, d, Op::sh, clh_off(raw)); }
+bool c_zext_b(uint16_t raw, DecodedInsn& d) { return c_unary(raw, d, Op::andi, 0xff); }
+bool c_sext_b(uint16_t raw, DecodedInsn& d) { return c_unary(raw, d, Op::sext_b, 0, 4); }
+bool c_zext_h(uint16_t raw, DecodedInsn& d) { return c_unary(raw, d, Op::zext_h, 0); }
+bool c_sext_h(uint16_t raw, DecodedInsn& d) { return c_unary(raw, d, Op::sext_h, 0, 5); }
+bool c_zext_w(uint16_t raw, DecodedInsn& d) { return c_unary(raw, d, Op::add_uw, 0); }
+bool c_not(uint16_t raw, DecodedInsn& d) { return c_unary(raw, d, Op::xori, -1); }
+bool c_mul(uint16_t raw, DecodedInsn& d) { return c_alu(raw, d, Op::mul); }
 
 }  // namespace vessel::rv

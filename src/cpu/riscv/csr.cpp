@@ -187,8 +187,10 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
     default: break;
   }
   if (csr >= kHpmcounter3 && csr <= kHpmcounter31) {
-    if (!counter_accessible(csr)) return false;
-    v = 0;  // no events are counted: the hpm counters are hardwired to zero
+    // Zihpm: the unprivileged views of mhpmcounter3..31. No events are counted: they read
+    // zero (the privileged spec allows counters and event selectors hardwired to zero).
+    if ((extensions_ & ext_bit(Ext::Zihpm)) == 0 || !counter_accessible(csr)) return false;
+    v = 0;
     return true;
   }
   if ((csr >= kMhpmcounter3 && csr <= kMhpmcounter31) ||

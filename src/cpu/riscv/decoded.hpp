@@ -21,7 +21,8 @@ inline constexpr unsigned kNumOps = static_cast<unsigned>(Op::kCount);
 enum class ImmKind : uint8_t { kNone, kI, kS, kB, kU, kJ, kShamt5, kShamt6, kCsr };
 // Zicbop, Zihintntl and Zkt have no rows: their instructions are hints of RV64I (prefetches,
 // non-temporal hints) or a timing property, so their bits only say what the device tree
-// advertises. Svnapot and Svpbmt have none either: they are PTE bits the page walk reads.
+// advertises. Svnapot and Svpbmt have none either: they are PTE bits the page walk reads; nor
+// Zihpm, whose hpmcounter3..31 CSRs a hart without it does not have.
 enum class Ext : uint8_t {
   RV64I,
   M,
@@ -44,6 +45,10 @@ enum class Ext : uint8_t {
   Svinval,
   Svnapot,
   Svpbmt,
+  Zcb,
+  Zacas,
+  Zfhmin,
+  Zihpm,
 };
 
 // A set of extensions, one bit per Ext. A hart decodes the rows of the extensions it has;
@@ -55,7 +60,8 @@ inline constexpr ExtSet kAllExtensions = ~ExtSet{0};
 inline constexpr ExtSet kOptionalExtensions =
     ext_bit(Ext::Zba) | ext_bit(Ext::Zbb) | ext_bit(Ext::Zbs) | ext_bit(Ext::Zicond) |
     ext_bit(Ext::Zicbom) | ext_bit(Ext::Zicboz) | ext_bit(Ext::Zicbop) | ext_bit(Ext::Zihintntl) |
-    ext_bit(Ext::Zkt) | ext_bit(Ext::Svinval) | ext_bit(Ext::Svnapot) | ext_bit(Ext::Svpbmt);
+    ext_bit(Ext::Zkt) | ext_bit(Ext::Svinval) | ext_bit(Ext::Svnapot) | ext_bit(Ext::Svpbmt) |
+    ext_bit(Ext::Zcb) | ext_bit(Ext::Zacas) | ext_bit(Ext::Zfhmin) | ext_bit(Ext::Zihpm);
 // The cache-block size of Zicbom, Zicboz and Zicbop (riscv,cbo*-block-size in the device tree).
 inline constexpr uint64_t kCacheBlockSize = 64;
 

@@ -10,7 +10,7 @@
 namespace vessel::rv {
 
 // Compressed expanders live in compressed.cpp.
-#define VESSEL_X(id, mn, match, mask, expander) bool expander(uint16_t raw, DecodedInsn& out);
+#define VESSEL_X(id, mn, match, mask, expander, ext) bool expander(uint16_t raw, DecodedInsn& out);
 VESSEL_RV_COMPRESSED_INSNS(VESSEL_X)
 #undef VESSEL_X
 
@@ -26,7 +26,7 @@ constexpr unsigned kNumInsns = sizeof(kInsns) / sizeof(kInsns[0]);
 static_assert(kNumInsns == static_cast<unsigned>(Op::kIllegal));
 
 constexpr CompressedInfo kCompressed[] = {
-#define VESSEL_X(id, mn, match, mask, expander) {mn, match, mask, &expander},
+#define VESSEL_X(id, mn, match, mask, expander, ext) {mn, match, mask, &expander, Ext::ext},
     VESSEL_RV_COMPRESSED_INSNS(VESSEL_X)
 #undef VESSEL_X
 };
@@ -97,14 +97,20 @@ DecodedInsn finish(DecodedInsn d) {
   return d;
 }
 
-DecodedInsn decode_compressed(uint16_t raw) {
+DecodedInsn decode_compressed(uint16_t raw, ExtSet extensions) {
   for (unsigned i = 0; i < kNumCompressed; ++i) {
     const CompressedInfo& c = kCompressed[i];
     if ((raw & c.mask) != c.match) continue;
+    if ((extensions & ext_bit(c.ext)) == 0) return illegal(raw, 2);
     DecodedInsn d;
     d.raw = raw;
     d.len = 2;
     if (!c.expand(raw, d)) return illegal(raw, 2);
+    // Zcb's c.sext.b/h, c.zext.h and c.zext.w need the hart to have the instruction they
+    // stand for (Zbb, Zba).
+    if ((extensions & ext_bit(kInsns[static_cast<unsigned>(d.op)].ext)) == 0) {
+      return illegal(raw, 2);
+    }
     return finish(d);
   }
   return illegal(raw, 2);
@@ -123,7 +129,7 @@ const CompressedInfo* compressed_table(unsigned& count) {
 }
 
 DecodedInsn decode(uint32_t raw, ExtSet extensions) {
-  if ((raw & 3) != 3) return decode_compressed(static_cast<uint16_t>(raw));
+  if ((raw & 3) != 3) return decode_compressed(static_cast<uint16_t>(raw), extensions);
   if ((raw & 0x1c) == 0x1c) return illegal(raw, 4);  // 48-bit and longer encodings
   const OpcodeBuckets& b = buckets();
   const unsigned opc = raw & 0x7f;
@@ -140,8 +146,10 @@ DecodedInsn decode(uint32_t raw, ExtSet extensions) {
     d.rs1 = static_cast<uint8_t>(bits(raw, 19, 15));
     d.rs2 = static_cast<uint8_t>(bits(raw, 24, 20));
     d.rs3 = static_cast<uint8_t>(bits(raw, 31, 27));
-    d.rm = kInsns[i].ext == Ext::A ? static_cast<uint8_t>(bits(raw, 26, 25))
-                                   : static_cast<uint8_t>(bits(raw, 14, 12));
+    const bool amo = kInsns[i].ext == Ext::A || kInsns[i].ext == Ext::Zacas;
+    d.rm = amo ? static_cast<uint8_t>(bits(raw, 26, 25)) : static_cast<uint8_t>(bits(raw, 14, 12));
+    // amocas.q's register pairs start at an even register; odd ones are reserved.
+    if (d.op == Op::amocas_q && ((d.rd | d.rs2) & 1) != 0) return illegal(raw, 4);
     d.imm = extract_imm(kInsns[i].imm, raw);
     return finish(d);
   }

@@ -24,6 +24,7 @@ struct CompressedInfo {
   uint16_t mask;
   // Fills op and operand fields of the base instruction this one stands for; false = reserved.
   bool (*expand)(uint16_t raw, DecodedInsn& out);
+  Ext ext;  // C, or Zcb
 };
 
 // The flags column of the table (insn_table.hpp): what an instruction does that the decoder

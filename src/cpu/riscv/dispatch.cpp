@@ -6,6 +6,7 @@
 #include "cpu/riscv/semantics/rv64i.hpp"
 #include "cpu/riscv/semantics/rv64m.hpp"
 #include "cpu/riscv/semantics/system.hpp"
+#include "cpu/riscv/semantics/zacas.hpp"
 #include "cpu/riscv/semantics/zicbo.hpp"
 #include "cpu/riscv/semantics/zicond.hpp"
 

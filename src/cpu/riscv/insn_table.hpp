@@ -1,5 +1,6 @@
-// The RV64GC instruction table, with Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz and Svinval: the one
-// source of truth for the decoder, the disassembler, the interpreter's dispatch and the translator.
+// The RV64GC instruction table, with Zba, Zbb, Zbs, Zicond, Zicbom, Zicboz, Svinval, Zacas and
+// Zfhmin (and Zcb among the compressed rows): the one source of truth for the decoder, the
+// disassembler, the interpreter's dispatch and the translator.
 // Each row is
 //   X(id, mnemonic, match, mask, imm_kind, operands, extension, flags)
 // An instruction word w is this instruction when (w & mask) == match. No two rows overlap
@@ -16,7 +17,8 @@
 // F_ spellings exist only inside this file):
 //   F_LD, F_ST     reads, writes memory: loads (FP too) and LR read, stores (FP too) and SC
 //                  write, an AMO does both
-//   F_W1 .. F_W8   the memory access width in bytes (exactly one on every F_LD/F_ST row)
+//   F_W1 .. F_W16  the memory access width in bytes (exactly one on every F_LD/F_ST row;
+//                  16 is amocas.q's)
 //   F_SIGNED       the value read is sign-extended into rd (lb, lh, lw, lr.w, amo*.w)
 //   F_RD           writes an integer rd, so x0 decodes to the sink (FP destinations do not)
 //   F_RM           has a rounding-mode field (funct3): 5 and 6 are illegal at decode time
@@ -24,7 +26,7 @@
 //                  may depend on (CSRs, xRET, WFI, fences of translation or fetch)
 //   F_BR           a conditional branch: the block goes on past it, and is left where it is
 //                  taken (so a loop's test and the code after it share one block)
-//   F_TRAP         may raise an exception here: memory accesses, every F/D instruction (FS
+//   F_TRAP         may raise an exception here: memory accesses, every F/D/Zfhmin instruction (FS
 //                  off), ECALL/EBREAK, CSRs, xRET, WFI, SFENCE.VMA and Svinval's (privilege,
 //                  TSR/TW/TVM),
 //                  and the cache-block operations (menvcfg/senvcfg, faults); these are not
@@ -42,15 +44,16 @@ inline constexpr uint32_t kW1 = 1u << 0;
 inline constexpr uint32_t kW2 = 1u << 1;
 inline constexpr uint32_t kW4 = 1u << 2;
 inline constexpr uint32_t kW8 = 1u << 3;
-inline constexpr uint32_t kWidthMask = kW1 | kW2 | kW4 | kW8;
-inline constexpr uint32_t kLoad = 1u << 4;
-inline constexpr uint32_t kStore = 1u << 5;
-inline constexpr uint32_t kSigned = 1u << 6;
-inline constexpr uint32_t kWritesRd = 1u << 7;
-inline constexpr uint32_t kUsesRm = 1u << 8;
-inline constexpr uint32_t kEndsBlock = 1u << 9;
-inline constexpr uint32_t kMayTrap = 1u << 10;
-inline constexpr uint32_t kBranch = 1u << 11;
+inline constexpr uint32_t kW16 = 1u << 4;  // amocas.q
+inline constexpr uint32_t kWidthMask = kW1 | kW2 | kW4 | kW8 | kW16;
+inline constexpr uint32_t kLoad = 1u << 5;
+inline constexpr uint32_t kStore = 1u << 6;
+inline constexpr uint32_t kSigned = 1u << 7;
+inline constexpr uint32_t kWritesRd = 1u << 8;
+inline constexpr uint32_t kUsesRm = 1u << 9;
+inline constexpr uint32_t kEndsBlock = 1u << 10;
+inline constexpr uint32_t kMayTrap = 1u << 11;
+inline constexpr uint32_t kBranch = 1u << 12;
 }  // namespace vessel::rv::insn_flags
 
 // clang-format off
@@ -219,6 +222,11 @@ inline constexpr uint32_t kBranch = 1u << 11;
   X(amomax_d,   "amomax.d",   0xa000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
   X(amominu_d,  "amominu.d",  0xc000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
   X(amomaxu_d,  "amomaxu.d",  0xe000302f, 0xf800707f, kNone,   "a,d,t,(s)", A,        F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  /* Zacas: compare-and-swap, rd the expected value and then the old one (amocas.q: the */ \
+  /* pairs rd, rd+1 and rs2, rs2+1, whose odd numbers are reserved: decode() rejects them) */ \
+  X(amocas_w,   "amocas.w",   0x2800202f, 0xf800707f, kNone,   "a,d,t,(s)", Zacas,    F_LD|F_ST|F_W4|F_SIGNED|F_RD|F_TRAP) \
+  X(amocas_d,   "amocas.d",   0x2800302f, 0xf800707f, kNone,   "a,d,t,(s)", Zacas,    F_LD|F_ST|F_W8|F_RD|F_TRAP) \
+  X(amocas_q,   "amocas.q",   0x2800402f, 0xf800707f, kNone,   "a,d,t,(s)", Zacas,    F_LD|F_ST|F_W16|F_RD|F_TRAP) \
   /* F */ \
   X(flw,        "flw",        0x00002007, 0x0000707f, kI,      "D,o",       F,        F_LD|F_W4|F_TRAP) \
   X(fsw,        "fsw",        0x00002027, 0x0000707f, kS,      "T,o",       F,        F_ST|F_W4|F_TRAP) \
@@ -282,46 +290,72 @@ inline constexpr uint32_t kBranch = 1u << 11;
   X(fcvt_d_l,   "fcvt.d.l",   0xd2200053, 0xfff0007f, kNone,   "D,s,m",     D,        F_RM|F_TRAP) \
   X(fcvt_d_lu,  "fcvt.d.lu",  0xd2300053, 0xfff0007f, kNone,   "D,s,m",     D,        F_RM|F_TRAP) \
   X(fmv_x_d,    "fmv.x.d",    0xe2000053, 0xfff0707f, kNone,   "d,S",       D,        F_RD|F_TRAP) \
-  X(fmv_d_x,    "fmv.d.x",    0xf2000053, 0xfff0707f, kNone,   "D,s",       D,        F_TRAP)
+  X(fmv_d_x,    "fmv.d.x",    0xf2000053, 0xfff0707f, kNone,   "D,s",       D,        F_TRAP) \
+  /* Zfhmin: half-precision loads, stores, moves and conversions (fmt 10) */ \
+  X(flh,        "flh",        0x00001007, 0x0000707f, kI,      "D,o",       Zfhmin,   F_LD|F_W2|F_TRAP) \
+  X(fsh,        "fsh",        0x00001027, 0x0000707f, kS,      "T,o",       Zfhmin,   F_ST|F_W2|F_TRAP) \
+  X(fcvt_s_h,   "fcvt.s.h",   0x40200053, 0xfff0007f, kNone,   "D,S,m",     Zfhmin,   F_RM|F_TRAP) \
+  X(fcvt_h_s,   "fcvt.h.s",   0x44000053, 0xfff0007f, kNone,   "D,S,m",     Zfhmin,   F_RM|F_TRAP) \
+  X(fcvt_d_h,   "fcvt.d.h",   0x42200053, 0xfff0007f, kNone,   "D,S,m",     Zfhmin,   F_RM|F_TRAP) \
+  X(fcvt_h_d,   "fcvt.h.d",   0x44100053, 0xfff0007f, kNone,   "D,S,m",     Zfhmin,   F_RM|F_TRAP) \
+  X(fmv_x_h,    "fmv.x.h",    0xe4000053, 0xfff0707f, kNone,   "d,S",       Zfhmin,   F_RD|F_TRAP) \
+  X(fmv_h_x,    "fmv.h.x",    0xf4000053, 0xfff0707f, kNone,   "D,s",       Zfhmin,   F_TRAP)
 
-// RV64C. A compressed row names the 16-bit pattern and the expander (compressed.cpp) that
-// turns it into the base instruction it stands for: X(id, mnemonic, match, mask, expander).
+// RV64C and Zcb. A compressed row names the 16-bit pattern, the expander (compressed.cpp) that
+// turns it into the base instruction it stands for, and its extension:
+// X(id, mnemonic, match, mask, expander, extension). A hart without the row's extension, or
+// without the extension of the instruction it expands to (Zbb for c.sext.b, Zba for
+// c.zext.w), decodes it as illegal.
 // Where one pattern covers several instructions whose split depends on a field being zero
 // or nonzero (c.lui/c.addi16sp, c.jr/c.mv, c.ebreak/c.jalr/c.add), that is one row, because
 // a match/mask pair cannot say "nonzero"; the expander makes the split.
 #define VESSEL_RV_COMPRESSED_INSNS(X) \
-  X(c_addi4spn, "c.addi4spn", 0x0000, 0xe003, c_addi4spn) \
-  X(c_fld,      "c.fld",      0x2000, 0xe003, c_fld) \
-  X(c_lw,       "c.lw",       0x4000, 0xe003, c_lw) \
-  X(c_ld,       "c.ld",       0x6000, 0xe003, c_ld) \
-  X(c_fsd,      "c.fsd",      0xa000, 0xe003, c_fsd) \
-  X(c_sw,       "c.sw",       0xc000, 0xe003, c_sw) \
-  X(c_sd,       "c.sd",       0xe000, 0xe003, c_sd) \
-  X(c_addi,     "c.addi",     0x0001, 0xe003, c_addi) \
-  X(c_addiw,    "c.addiw",    0x2001, 0xe003, c_addiw) \
-  X(c_li,       "c.li",       0x4001, 0xe003, c_li) \
-  X(c_lui,      "c.lui",      0x6001, 0xe003, c_lui) \
-  X(c_srli,     "c.srli",     0x8001, 0xec03, c_srli) \
-  X(c_srai,     "c.srai",     0x8401, 0xec03, c_srai) \
-  X(c_andi,     "c.andi",     0x8801, 0xec03, c_andi) \
-  X(c_sub,      "c.sub",      0x8c01, 0xfc63, c_sub) \
-  X(c_xor,      "c.xor",      0x8c21, 0xfc63, c_xor) \
-  X(c_or,       "c.or",       0x8c41, 0xfc63, c_or) \
-  X(c_and,      "c.and",      0x8c61, 0xfc63, c_and) \
-  X(c_subw,     "c.subw",     0x9c01, 0xfc63, c_subw) \
-  X(c_addw,     "c.addw",     0x9c21, 0xfc63, c_addw) \
-  X(c_j,        "c.j",        0xa001, 0xe003, c_j) \
-  X(c_beqz,     "c.beqz",     0xc001, 0xe003, c_beqz) \
-  X(c_bnez,     "c.bnez",     0xe001, 0xe003, c_bnez) \
-  X(c_slli,     "c.slli",     0x0002, 0xe003, c_slli) \
-  X(c_fldsp,    "c.fldsp",    0x2002, 0xe003, c_fldsp) \
-  X(c_lwsp,     "c.lwsp",     0x4002, 0xe003, c_lwsp) \
-  X(c_ldsp,     "c.ldsp",     0x6002, 0xe003, c_ldsp) \
-  X(c_mv,       "c.mv",       0x8002, 0xf003, c_mv) \
-  X(c_add,      "c.add",      0x9002, 0xf003, c_add) \
-  X(c_fsdsp,    "c.fsdsp",    0xa002, 0xe003, c_fsdsp) \
-  X(c_swsp,     "c.swsp",     0xc002, 0xe003, c_swsp) \
-  X(c_sdsp,     "c.sdsp",     0xe002, 0xe003, c_sdsp)
+  X(c_addi4spn, "c.addi4spn", 0x0000, 0xe003, c_addi4spn, C) \
+  X(c_fld,      "c.fld",      0x2000, 0xe003, c_fld,      C) \
+  X(c_lw,       "c.lw",       0x4000, 0xe003, c_lw,       C) \
+  X(c_ld,       "c.ld",       0x6000, 0xe003, c_ld,       C) \
+  X(c_fsd,      "c.fsd",      0xa000, 0xe003, c_fsd,      C) \
+  X(c_sw,       "c.sw",       0xc000, 0xe003, c_sw,       C) \
+  X(c_sd,       "c.sd",       0xe000, 0xe003, c_sd,       C) \
+  X(c_addi,     "c.addi",     0x0001, 0xe003, c_addi,     C) \
+  X(c_addiw,    "c.addiw",    0x2001, 0xe003, c_addiw,    C) \
+  X(c_li,       "c.li",       0x4001, 0xe003, c_li,       C) \
+  X(c_lui,      "c.lui",      0x6001, 0xe003, c_lui,      C) \
+  X(c_srli,     "c.srli",     0x8001, 0xec03, c_srli,     C) \
+  X(c_srai,     "c.srai",     0x8401, 0xec03, c_srai,     C) \
+  X(c_andi,     "c.andi",     0x8801, 0xec03, c_andi,     C) \
+  X(c_sub,      "c.sub",      0x8c01, 0xfc63, c_sub,      C) \
+  X(c_xor,      "c.xor",      0x8c21, 0xfc63, c_xor,      C) \
+  X(c_or,       "c.or",       0x8c41, 0xfc63, c_or,       C) \
+  X(c_and,      "c.and",      0x8c61, 0xfc63, c_and,      C) \
+  X(c_subw,     "c.subw",     0x9c01, 0xfc63, c_subw,     C) \
+  X(c_addw,     "c.addw",     0x9c21, 0xfc63, c_addw,     C) \
+  X(c_j,        "c.j",        0xa001, 0xe003, c_j,        C) \
+  X(c_beqz,     "c.beqz",     0xc001, 0xe003, c_beqz,     C) \
+  X(c_bnez,     "c.bnez",     0xe001, 0xe003, c_bnez,     C) \
+  X(c_slli,     "c.slli",     0x0002, 0xe003, c_slli,     C) \
+  X(c_fldsp,    "c.fldsp",    0x2002, 0xe003, c_fldsp,    C) \
+  X(c_lwsp,     "c.lwsp",     0x4002, 0xe003, c_lwsp,     C) \
+  X(c_ldsp,     "c.ldsp",     0x6002, 0xe003, c_ldsp,     C) \
+  X(c_mv,       "c.mv",       0x8002, 0xf003, c_mv,       C) \
+  X(c_add,      "c.add",      0x9002, 0xf003, c_add,      C) \
+  X(c_fsdsp,    "c.fsdsp",    0xa002, 0xe003, c_fsdsp,    C) \
+  X(c_swsp,     "c.swsp",     0xc002, 0xe003, c_swsp,     C) \
+  X(c_sdsp,     "c.sdsp",     0xe002, 0xe003, c_sdsp,     C) \
+  /* Zcb: the byte and halfword loads and stores (quadrant 0, funct3 100), and the */ \
+  /* unary operations and c.mul among c.sub and its kin */ \
+  X(c_lbu,      "c.lbu",      0x8000, 0xfc03, c_lbu,      Zcb) \
+  X(c_lhu,      "c.lhu",      0x8400, 0xfc43, c_lhu,      Zcb) \
+  X(c_lh,       "c.lh",       0x8440, 0xfc43, c_lh,       Zcb) \
+  X(c_sb,       "c.sb",       0x8800, 0xfc03, c_sb,       Zcb) \
+  X(c_sh,       "c.sh",       0x8c00, 0xfc43, c_sh,       Zcb) \
+  X(c_zext_b,   "c.zext.b",   0x9c61, 0xfc7f, c_zext_b,   Zcb) \
+  X(c_sext_b,   "c.sext.b",   0x9c65, 0xfc7f, c_sext_b,   Zcb) \
+  X(c_zext_h,   "c.zext.h",   0x9c69, 0xfc7f, c_zext_h,   Zcb) \
+  X(c_sext_h,   "c.sext.h",   0x9c6d, 0xfc7f, c_sext_h,   Zcb) \
+  X(c_zext_w,   "c.zext.w",   0x9c71, 0xfc7f, c_zext_w,   Zcb) \
+  X(c_not,      "c.not",      0x9c75, 0xfc7f, c_not,      Zcb) \
+  X(c_mul,      "c.mul",      0x9c41, 0xfc63, c_mul,      Zcb)
 
 #define F_LD     ::vessel::rv::insn_flags::kLoad
 #define F_ST     ::vessel::rv::insn_flags::kStore
@@ -329,6 +363,7 @@ inline constexpr uint32_t kBranch = 1u << 11;
 #define F_W2     ::vessel::rv::insn_flags::kW2
 #define F_W4     ::vessel::rv::insn_flags::kW4
 #define F_W8     ::vessel::rv::insn_flags::kW8
+#define F_W16    ::vessel::rv::insn_flags::kW16
 #define F_SIGNED ::vessel::rv::insn_flags::kSigned
 #define F_RD     ::vessel::rv::insn_flags::kWritesRd
 #define F_RM     ::vessel::rv::insn_flags::kUsesRm
@@ -351,6 +386,7 @@ inline constexpr uint32_t kByOp[] = {
 #undef F_W2
 #undef F_W4
 #undef F_W8
+#undef F_W16
 #undef F_SIGNED
 #undef F_RD
 #undef F_RM

@@ -144,7 +144,7 @@ void Gen::base_row(unsigned index, const Targets& t) {
     case Op::wfi: wfi_row(); return;
     default: break;
   }
-  if (row.ext == Ext::A) {
+  if (row.ext == Ext::A || row.ext == Ext::Zacas) {
     amo_row(row);
   } else {
     generic_row(row);
@@ -171,7 +171,7 @@ void Gen::generic_row(const InsnInfo& row) {
 }
 
 void Gen::amo_row(const InsnInfo& row) {
-  const unsigned size = ((row.match >> 12) & 7) == 3 ? 8 : 4;
+  const unsigned size = 1u << ((row.match >> 12) & 7);  // 4, 8, amocas.q 16
   const unsigned tmp = pick_tmp();
   auto off = static_cast<int32_t>(rng_.below(4096)) - 2048;
   if (!rng_.chance(10)) off &= ~static_cast<int32_t>(size - 1);  // else misaligned: a trap
@@ -267,7 +267,8 @@ void Gen::compressed_row(unsigned index, const Targets& t) {
     a_.c_bz(name == "c.bnez", 8 + static_cast<unsigned>(rng_.below(8)), target(t, 2));
     return;
   }
-  const bool store = name == "c.sw" || name == "c.sd" || name == "c.fsd";
+  const bool store =
+      name == "c.sw" || name == "c.sd" || name == "c.fsd" || name == "c.sb" || name == "c.sh";
   for (unsigned tries = 0; tries < 64; ++tries) {
     auto h = static_cast<uint16_t>(row.match | (rng_.u32() & ~row.mask & 0xffff));
     if (store) h = static_cast<uint16_t>((h & ~0x380u) | rng_.below(2) << 7);  // s0 or s1

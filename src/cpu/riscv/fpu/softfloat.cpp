@@ -33,9 +33,11 @@ struct Format {
   static constexpr Bits kMaxFinite = kInf - 1;
   static constexpr Bits kCanonicalNaN = kInf | kQuiet;
 };
+using F16 = Format<uint16_t, 5, 10>;
 using F32 = Format<uint32_t, 8, 23>;
 using F64 = Format<uint64_t, 11, 52>;
-static_assert(F32::kCanonicalNaN == kCanonicalNaN32 && F64::kCanonicalNaN == kCanonicalNaN64);
+static_assert(F16::kCanonicalNaN == kCanonicalNaN16 && F32::kCanonicalNaN == kCanonicalNaN32 &&
+              F64::kCanonicalNaN == kCanonicalNaN64);
 
 template <class F>
 constexpr bool sign_of(typename F::Bits x) {
@@ -143,7 +145,7 @@ typename F::Bits overflow(bool negative, RoundingMode rm, uint8_t& flags) {
     case RoundingMode::kRUP: to_inf = !negative; break;
     default: break;
   }
-  return sign_bit<F>(negative) | (to_inf ? F::kInf : F::kMaxFinite);
+  return static_cast<typename F::Bits>(sign_bit<F>(negative) | (to_inf ? F::kInf : F::kMaxFinite));
 }
 
 // Rounds the nonzero value (-1)^negative * sig * 2^(exp - 62), where sig has its leading bit at
@@ -165,7 +167,7 @@ typename F::Bits round_pack(bool negative, int exp, uint64_t sig, RoundingMode r
     const uint64_t kept =
         round_shift(shift_right_jam(sig, F::kEmin - exp), kLow, negative, rm, inexact);
     if (inexact) flags |= tiny ? (kNX | kUF) : kNX;
-    return sign_bit<F>(negative) | static_cast<Bits>(kept);
+    return static_cast<Bits>(sign_bit<F>(negative) | static_cast<Bits>(kept));
   }
   const uint64_t kept = round_shift(sig, kLow, negative, rm, inexact);
   if (exp > F::kEmax || (exp == F::kEmax && (kept >> F::kPrec) != 0)) {
@@ -637,29 +639,54 @@ VESSEL_FP_DEFINE(f32, F32, uint32_t, float)
 VESSEL_FP_DEFINE(f64, F64, uint64_t, double)
 #undef VESSEL_FP_DEFINE
 
-uint64_t f32_to_f64(uint32_t a, uint8_t& flags) {
-  if (is_nan<F32>(a)) {
-    if (is_snan<F32>(a)) flags |= kNV;
-    return kCanonicalNaN64;
+// ---- format conversions ----
+
+namespace {
+
+// Widening is exact: a subnormal of the narrower format is a normal number of the wider one.
+template <class From, class To>
+typename To::Bits widen(typename From::Bits a, uint8_t& flags) {
+  using Bits = typename To::Bits;
+  if (is_nan<From>(a)) {
+    if (is_snan<From>(a)) flags |= kNV;
+    return To::kCanonicalNaN;
   }
-  const bool negative = sign_of<F32>(a);
-  if (is_inf<F32>(a)) return sign_bit<F64>(negative) | F64::kInf;
-  if (is_zero<F32>(a)) return sign_bit<F64>(negative);
-  const Unpacked ua = unpack<F32>(a);
-  return sign_bit<F64>(negative) | (static_cast<uint64_t>(ua.exp + F64::kBias) << F64::kFracBits) |
-         ((ua.sig << (F64::kFracBits - F32::kFracBits)) & F64::kFracMask);
+  const bool negative = sign_of<From>(a);
+  if (is_inf<From>(a)) return sign_bit<To>(negative) | To::kInf;
+  if (is_zero<From>(a)) return sign_bit<To>(negative);
+  const Unpacked ua = unpack<From>(a);
+  return sign_bit<To>(negative) |
+         static_cast<Bits>(static_cast<Bits>(ua.exp + To::kBias) << To::kFracBits) |
+         static_cast<Bits>((ua.sig << (To::kFracBits - From::kFracBits)) & To::kFracMask);
 }
 
-uint32_t f64_to_f32(uint64_t a, RoundingMode rm, uint8_t& flags) {
-  if (is_nan<F64>(a)) {
-    if (is_snan<F64>(a)) flags |= kNV;
-    return kCanonicalNaN32;
+template <class From, class To>
+typename To::Bits narrow(typename From::Bits a, RoundingMode rm, uint8_t& flags) {
+  using Bits = typename To::Bits;
+  if (is_nan<From>(a)) {
+    if (is_snan<From>(a)) flags |= kNV;
+    return To::kCanonicalNaN;
   }
-  const bool negative = sign_of<F64>(a);
-  if (is_inf<F64>(a)) return sign_bit<F32>(negative) | F32::kInf;
-  if (is_zero<F64>(a)) return sign_bit<F32>(negative);
-  const Unpacked ua = unpack<F64>(a);
-  return round_pack<F32>(negative, ua.exp, ua.sig << (62 - F64::kFracBits), rm, flags);
+  const bool negative = sign_of<From>(a);
+  if (is_inf<From>(a)) return static_cast<Bits>(sign_bit<To>(negative) | To::kInf);
+  if (is_zero<From>(a)) return sign_bit<To>(negative);
+  const Unpacked ua = unpack<From>(a);
+  return round_pack<To>(negative, ua.exp, ua.sig << (62 - From::kFracBits), rm, flags);
+}
+
+}  // namespace
+
+uint64_t f32_to_f64(uint32_t a, uint8_t& flags) { return widen<F32, F64>(a, flags); }
+uint32_t f64_to_f32(uint64_t a, RoundingMode rm, uint8_t& flags) {
+  return narrow<F64, F32>(a, rm, flags);
+}
+uint32_t f16_to_f32(uint16_t a, uint8_t& flags) { return widen<F16, F32>(a, flags); }
+uint64_t f16_to_f64(uint16_t a, uint8_t& flags) { return widen<F16, F64>(a, flags); }
+uint16_t f32_to_f16(uint32_t a, RoundingMode rm, uint8_t& flags) {
+  return narrow<F32, F16>(a, rm, flags);
+}
+uint16_t f64_to_f16(uint64_t a, RoundingMode rm, uint8_t& flags) {
+  return narrow<F64, F16>(a, rm, flags);
 }
 
 }  // namespace vessel::rv::fp

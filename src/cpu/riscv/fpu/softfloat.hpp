@@ -1,6 +1,8 @@
-// IEEE 754 binary32/binary64 arithmetic as the RISC-V F and D extensions define it.
+// IEEE 754 binary32/binary64 arithmetic as the RISC-V F and D extensions define it, and the
+// binary16 conversions of Zfhmin.
 //
-// Values are raw bit patterns (uint32_t for binary32, uint64_t for binary64). Every operation
+// Values are raw bit patterns (uint16_t for binary16, uint32_t for binary32, uint64_t for
+// binary64). Every operation
 // ORs the exception flags it raises into `flags`, using the fflags bit layout, so the caller can
 // accumulate straight into fcsr. Any NaN an operation produces is the canonical NaN (RISC-V does
 // not propagate payloads); tininess is detected after rounding; UF is raised only when the result
@@ -18,6 +20,7 @@ enum class RoundingMode : uint8_t { kRNE = 0, kRTZ = 1, kRDN = 2, kRUP = 3, kRMM
 // fflags bits.
 enum : uint8_t { kNX = 1, kUF = 2, kOF = 4, kDZ = 8, kNV = 16 };
 
+inline constexpr uint16_t kCanonicalNaN16 = 0x7e00;
 inline constexpr uint32_t kCanonicalNaN32 = 0x7fc00000;
 inline constexpr uint64_t kCanonicalNaN64 = 0x7ff8000000000000;
 
@@ -86,5 +89,10 @@ uint64_t f64_from_u64(uint64_t x, RoundingMode rm, uint8_t& flags);
 // ---- format conversions ----
 uint64_t f32_to_f64(uint32_t a, uint8_t& flags);
 uint32_t f64_to_f32(uint64_t a, RoundingMode rm, uint8_t& flags);
+// binary16 (Zfhmin): widening is exact, narrowing rounds by rm.
+uint32_t f16_to_f32(uint16_t a, uint8_t& flags);
+uint64_t f16_to_f64(uint16_t a, uint8_t& flags);
+uint16_t f32_to_f16(uint32_t a, RoundingMode rm, uint8_t& flags);
+uint16_t f64_to_f16(uint64_t a, RoundingMode rm, uint8_t& flags);
 
 }  // namespace vessel::rv::fp

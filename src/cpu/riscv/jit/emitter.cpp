@@ -17,13 +17,14 @@ HelperKind helper_kind(Op op) {
   if (op == Op::kIllegal) return HelperKind::kSystem;  // no table row to read
   const Ext ext = insn_info(op).ext;
   if (is_load(op) || is_store(op)) {
-    if (ext == Ext::A) return HelperKind::kAtomic;
-    if (ext == Ext::F || ext == Ext::D) return HelperKind::kFloat;
+    if (ext == Ext::A || ext == Ext::Zacas) return HelperKind::kAtomic;
+    if (ext == Ext::F || ext == Ext::D || ext == Ext::Zfhmin) return HelperKind::kFloat;
     return HelperKind::kMemory;
   }
   switch (ext) {
     case Ext::F:
-    case Ext::D: return HelperKind::kFloat;
+    case Ext::D:
+    case Ext::Zfhmin: return HelperKind::kFloat;
     case Ext::A: return HelperKind::kAtomic;
     case Ext::Zicsr: return HelperKind::kCsr;
     case Ext::Zicbom:
@@ -221,7 +222,7 @@ void Emitter::allocate(const DecodedInsn* begin, const DecodedInsn* end) {
     // rows, whose rs2 field is part of the encoding); an FP instruction reads an integer
     // register only as an address.
     const InsnInfo& info = insn_info(d->op);
-    const bool fp = info.ext == Ext::F || info.ext == Ext::D;
+    const bool fp = info.ext == Ext::F || info.ext == Ext::D || info.ext == Ext::Zfhmin;
     const bool reads_rs1 = info.imm != ImmKind::kU && info.imm != ImmKind::kJ &&
                            (!fp || is_load(d->op) || is_store(d->op));
     const bool reads_rs2 = std::strchr(info.operands, 't') != nullptr;

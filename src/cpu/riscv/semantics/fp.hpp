@@ -1,6 +1,6 @@
-// F and D. Arithmetic is done by the exact soft-float library (fpu/softfloat.hpp); this file
-// adds what the ISA layers on top: FS gating, the dynamic rounding mode, NaN boxing of
-// single-precision values in 64-bit registers, and sticky flag accumulation.
+// F, D and Zfhmin. Arithmetic is done by the exact soft-float library (fpu/softfloat.hpp); this
+// file adds what the ISA layers on top: FS gating, the dynamic rounding mode, NaN boxing of
+// single- and half-precision values in 64-bit registers, and sticky flag accumulation.
 #pragma once
 
 #include "cpu/riscv/fpu/softfloat.hpp"
@@ -14,8 +14,17 @@ namespace fpu_glue {
 
 constexpr uint64_t kBoxUpper = 0xffffffff00000000ULL;
 
+constexpr uint64_t kBoxUpper16 = 0xffffffffffff0000ULL;
+
 inline uint32_t unbox(uint64_t v) {
   return (v & kBoxUpper) == kBoxUpper ? static_cast<uint32_t>(v) : fp::kCanonicalNaN32;
+}
+inline uint16_t unbox16(uint64_t v) {
+  return (v & kBoxUpper16) == kBoxUpper16 ? static_cast<uint16_t>(v) : fp::kCanonicalNaN16;
+}
+inline void write_f16(Hart& h, uint8_t rd, uint16_t v) {
+  h.f[rd] = kBoxUpper16 | v;
+  h.set_fs_dirty();
 }
 inline void write_f32(Hart& h, uint8_t rd, uint32_t v) {
   h.f[rd] = kBoxUpper | v;
@@ -48,8 +57,10 @@ inline bool rounding_mode(const Hart& h, const DecodedInsn& d, fp::RoundingMode&
   fp::RoundingMode rm;                                        \
   if (!fpu_glue::rounding_mode(h, d, rm)) return h.illegal(d); \
   uint8_t flags = 0
+#define F16(r) (fpu_glue::unbox16(h.f[r]))
 #define F32(r) (fpu_glue::unbox(h.f[r]))
 #define F64(r) (h.f[r])
+#define WRITE_F16(v) fpu_glue::write_f16(h, d.rd, (v))
 #define WRITE_F32(v) fpu_glue::write_f32(h, d.rd, (v))
 #define WRITE_F64(v) fpu_glue::write_f64(h, d.rd, (v))
 #define ACCRUE fpu_glue::accrue(h, flags)
@@ -207,10 +218,34 @@ VESSEL_INSN(fmv_w_x) { FP_REQUIRE; WRITE_F32(static_cast<uint32_t>(RS1)); NEXT; 
 VESSEL_INSN(fmv_x_d) { FP_REQUIRE; WRITE_RD(h.f[d.rs1]); NEXT; }
 VESSEL_INSN(fmv_d_x) { FP_REQUIRE; WRITE_F64(RS1); NEXT; }
 
+// Zfhmin: half-precision values live NaN-boxed in the f registers (bits 63:16 all ones; an
+// improperly boxed value reads as the canonical half NaN). Loads box, stores and fmv.x.h move
+// the low 16 bits as they are; the conversions round by rm as the soft-float library does.
+VESSEL_INSN(flh) {
+  FP_REQUIRE;
+  uint16_t v;
+  MEM_OR_TRAP(h.load<uint16_t>(RS1 + UIMM, v));
+  WRITE_F16(v);
+  NEXT;
+}
+VESSEL_INSN(fsh) {
+  FP_REQUIRE;
+  MEM_OR_TRAP(h.store<uint16_t>(RS1 + UIMM, static_cast<uint16_t>(h.f[d.rs2])));
+  return after_store(h, d);
+}
+VESSEL_INSN(fcvt_s_h) { FP_RM; WRITE_F32(fp::f16_to_f32(F16(d.rs1), flags)); ACCRUE; NEXT; }
+VESSEL_INSN(fcvt_d_h) { FP_RM; WRITE_F64(fp::f16_to_f64(F16(d.rs1), flags)); ACCRUE; NEXT; }
+VESSEL_INSN(fcvt_h_s) { FP_RM; WRITE_F16(fp::f32_to_f16(F32(d.rs1), rm, flags)); ACCRUE; NEXT; }
+VESSEL_INSN(fcvt_h_d) { FP_RM; WRITE_F16(fp::f64_to_f16(F64(d.rs1), rm, flags)); ACCRUE; NEXT; }
+VESSEL_INSN(fmv_x_h) { FP_REQUIRE; WRITE_RD(static_cast<int64_t>(static_cast<int16_t>(h.f[d.rs1]))); NEXT; }
+VESSEL_INSN(fmv_h_x) { FP_REQUIRE; WRITE_F16(static_cast<uint16_t>(RS1)); NEXT; }
+
 #undef FP_REQUIRE
 #undef FP_RM
+#undef F16
 #undef F32
 #undef F64
+#undef WRITE_F16
 #undef WRITE_F32
 #undef WRITE_F64
 #undef ACCRUE
