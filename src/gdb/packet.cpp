@@ -318,7 +318,11 @@ Command parse(std::string_view payload) {
     case 'Q': return parse_query(letter, body);
     case 'v':
       if (body.starts_with("Cont")) return parse_vcont(body.substr(4));
-      if (body.starts_with("Kill")) return of(Command::Kind::kKill);
+      if (body.starts_with("Kill")) {  // answered OK, unlike k
+        Command c = of(Command::Kind::kKill);
+        c.name = "vKill";
+        return c;
+      }
       return Command{};
     default: return Command{};
   }

@@ -88,8 +88,8 @@ struct Command {
     kThreadAlive,  // T thread
     kDetach,
     kKill,
-    kQuery,  // q...: name holds what follows 'q' up to ':' and args the rest
-    kSetting,  // Q...: as kQuery
+    kQuery,       // q...: name holds what follows 'q' up to ':' and args the rest
+    kSetting,     // Q...: as kQuery
     kStartNoAck,  // QStartNoAckMode
   };
   Kind kind = Kind::kUnsupported;

@@ -62,8 +62,8 @@ Result<int> listen_tcp(const std::string& spec, std::string_view port_text) {
 Result<int> listen_unix(const std::string& spec, const std::string& path) {
   sockaddr_un addr{};
   if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-    return make_error(fmt::format("--gdb {}: the path must have 1 to {} bytes", spec,
-                                  sizeof(addr.sun_path) - 1));
+    return make_error(
+        fmt::format("--gdb {}: the path must have 1 to {} bytes", spec, sizeof(addr.sun_path) - 1));
   }
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0) {
@@ -135,8 +135,7 @@ class Connection {
   std::string last_;
 };
 
-Result<std::unique_ptr<GdbServer>> GdbServer::listen(const std::string& spec,
-                                                     unsigned num_harts) {
+Result<std::unique_ptr<GdbServer>> GdbServer::listen(const std::string& spec, unsigned num_harts) {
   std::string_view rest = spec;
   if (rest.starts_with("tcp:")) {
     rest.remove_prefix(4);
@@ -295,6 +294,7 @@ void GdbServer::serve(int fd) {
           resume(o.actions);
           running = true;
         } else if (o.then == Outcome::Then::kKill) {
+          if (!o.reply.empty()) (void)conn.send_packet(o.reply);
           if (kill_) kill_();
           open = false;
           killed = true;

@@ -55,7 +55,7 @@ class GdbServer {
   std::string unix_path_;
   rv::DebugControl control_;
   std::mutex machine_mu_;
-  VirtMachine* machine_ = nullptr;  // under machine_mu_
+  VirtMachine* machine_ = nullptr;    // under machine_mu_
   std::unique_ptr<VmTarget> target_;  // under machine_mu_
   bool clock_frozen_ = false;         // under machine_mu_
   std::function<void()> kill_;

@@ -39,8 +39,12 @@ std::string Stub::stopped(const StopInfo& stop) {
   std::string r = fmt::format("T{:02x}", stop.signal);
   if (stop.signal == 5) {
     switch (stop.why) {
-      case rv::DebugControl::Why::kWatchWrite: r += fmt::format("watch:{:x};", stop.watch_addr); break;
-      case rv::DebugControl::Why::kWatchRead: r += fmt::format("rwatch:{:x};", stop.watch_addr); break;
+      case rv::DebugControl::Why::kWatchWrite:
+        r += fmt::format("watch:{:x};", stop.watch_addr);
+        break;
+      case rv::DebugControl::Why::kWatchRead:
+        r += fmt::format("rwatch:{:x};", stop.watch_addr);
+        break;
       case rv::DebugControl::Why::kWatchAccess:
         r += fmt::format("awatch:{:x};", stop.watch_addr);
         break;
@@ -74,7 +78,7 @@ Outcome Stub::handle(const Command& c) {
     case Kind::kSetThread: return set_thread(c);
     case Kind::kThreadAlive: return reply(valid_thread(c.thread) ? "OK" : kErrInvalid);
     case Kind::kDetach: return reply("OK", Outcome::Then::kDetach);
-    case Kind::kKill: return reply("", Outcome::Then::kKill);
+    case Kind::kKill: return reply(c.name == "vKill" ? "OK" : "", Outcome::Then::kKill);
     case Kind::kStartNoAck: no_ack_ = true; return reply("OK");
     case Kind::kQuery:
     case Kind::kSetting: return query(c);
@@ -87,8 +91,7 @@ Outcome Stub::query(const Command& c) {
   const std::string& n = c.name;
   if (n == "Supported") {
     return reply(fmt::format(
-        "PacketSize={:x};qXfer:features:read+;vContSupported+;QStartNoAckMode+",
-        kMaxPacket));
+        "PacketSize={:x};qXfer:features:read+;vContSupported+;QStartNoAckMode+", kMaxPacket));
   }
   if (n == "Xfer") return reply(read_features(c.args));
   if (n == "fThreadInfo") {
@@ -181,8 +184,8 @@ Outcome Stub::point(const Command& c) {
   if (c.type <= 1) {
     ok = target_.set_breakpoint(c.addr, insert);
   } else {
-    ok = target_.set_watchpoint(static_cast<rv::DebugControl::WatchKind>(c.type), c.addr,
-                                c.length, insert);
+    ok = target_.set_watchpoint(static_cast<rv::DebugControl::WatchKind>(c.type), c.addr, c.length,
+                                insert);
   }
   return reply(ok ? "OK" : kErrInvalid);
 }

@@ -44,7 +44,7 @@ struct StopInfo {
 struct Outcome {
   enum class Then : uint8_t { kReply, kResume, kDetach, kKill };
   Then then = Then::kReply;
-  std::string reply;  // sent for kReply and kDetach
+  std::string reply;                              // sent for kReply and kDetach
   std::vector<rv::DebugControl::Action> actions;  // kResume: one per hart
 };
 
@@ -72,8 +72,8 @@ class Stub {
   }
 
   Target& target_;
-  unsigned current_ = 0;       // the hart g, p, m and s act on
-  std::string last_stop_;      // the reply to '?'
+  unsigned current_ = 0;   // the hart g, p, m and s act on
+  std::string last_stop_;  // the reply to '?'
   bool no_ack_ = false;
 };
 

@@ -27,7 +27,8 @@ TEST(GdbStub, AdvertisesFeaturesAndServesTheTargetDescription) {
             std::string::npos);
   std::string xml;
   for (uint64_t offset = 0;;) {
-    const std::string part = ask(stub, fmt::format("qXfer:features:read:target.xml:{:x},200", offset));
+    const std::string part =
+        ask(stub, fmt::format("qXfer:features:read:target.xml:{:x},200", offset));
     ASSERT_FALSE(part.empty());
     xml += part.substr(1);
     offset += part.size() - 1;

@@ -335,7 +335,7 @@ int run_vm(const VmOptions& options) {
 
   // Bound before the machine is built, so that a port in use is refused before anything runs.
   std::unique_ptr<gdb::GdbServer> gdb_server;
-  if (options.gdb && !options.dump_dtb) {
+  if (options.gdb) {  // with --dump-dtb too: the option is checked, the socket closed at once
     auto listening = gdb::GdbServer::listen(*options.gdb, options.machine.num_harts);
     if (!listening) {
       fmt::print(stderr, "vessel: {}\n", listening.error().message);
@@ -392,7 +392,8 @@ int run_vm(const VmOptions& options) {
     if (gdb_server) gdb_server->set_machine(m);
   };
   attach(machine.get());
-  if (gdb_server) gdb_server->start(options.gdb_wait, [&state] { state.end(Ending::kQuit, kExitOk); });
+  if (gdb_server)
+    gdb_server->start(options.gdb_wait, [&state] { state.end(Ending::kQuit, kExitOk); });
 
   for (;;) {
     // One host thread per hart; this thread supervises: timeouts, statistics on SIGUSR1, and
