@@ -7,13 +7,15 @@ session  Two harts boot OpenSBI's fw_jump and Debian's kernel, halted before the
          instruction. gdb-multiarch in batch mode checks: `info registers` shows pc at the
          reset vector (0x1000) and the CSRs and priv from the target description; `stepi`
          moves pc by one instruction; `x/4xw` reads the reset vector's code; each hart is a
-         thread; a breakpoint at the kernel's entry (0x80200000, where fw_jump jumps) is hit
-         after `continue`, in S-mode with a0 = the hart id; the memory there is the kernel
+         thread; a read watchpoint on the word the reset vector loads stops after that load; a
+         breakpoint at the kernel's entry (0x80200000, where fw_jump jumps) is hit
+         after `continue`, in S-mode with a0 = that hart's id; the memory there is the kernel
          Image's header byte for byte; a memory write and a register write read back; a
          SIGINT to gdb (Ctrl-C) stops the running guest; `kill` ends vessel with status 0.
 hostile  A raw client on a Unix socket sends a bad checksum, an overlong packet, malformed
          packets, reads of unmapped memory and a huge length; each gets a NAK or an error and
-         the stub still answers. After a detach the guest boots on to its userspace.
+         the stub still answers. Its `vCont;s` and `s` step exactly one instruction (GDB
+         itself steps RISC-V with temporary breakpoints, so only a raw client uses them). After a detach the guest boots on to its userspace.
 Exits 1 on any failure, with what vessel and gdb printed.
 """
 
@@ -86,6 +88,11 @@ info registers mstatus misa satp sepc scause stval sstatus priv
 p $fcsr
 echo @@threads\\n
 info threads
+rwatch *(long*)0x1020
+continue
+echo @@watch\\n
+info registers pc
+delete
 break *0x{entry:x}
 continue
 echo @@entry\\n
@@ -152,10 +159,16 @@ def check_session(args, text):
     threads = section(text, "threads")
     expect(threads, r"Thread 1 \(hart 0\)", "hart 0 as thread 1")
     expect(threads, r"Thread 2 \(hart 1\)", "hart 1 as thread 2")
+    # The reset vector's `ld a1, 32(t0)` at 0x1010 reads 0x1020: the stop comes after it.
+    expect(text, r"hit Hardware read watchpoint 1", "a read watchpoint")
+    expect(section(text, "watch"), r"^pc\s+0x1014\b", "stopped after the watched load")
     entry = section(text, "entry")
-    expect(text, rf"Breakpoint 1, 0x0*{KERNEL_ENTRY:x}", "the breakpoint at the kernel entry")
+    # OpenSBI's boot hart is whichever wins its lottery: the thread that hit says which.
+    hit = expect(text, rf"(?:Thread (\d+) hit )?Breakpoint \d+, 0x0*{KERNEL_ENTRY:x}",
+                 "the breakpoint at the kernel entry")
+    hart = int(hit.group(1) or "1") - 1
     expect(entry, rf"^pc\s+0x{KERNEL_ENTRY:x}\b", "pc at the kernel entry")
-    expect(entry, r"^a0\s+0x0\b", "a0 = hart id 0")
+    expect(entry, rf"^a0\s+0x{hart:x}\b", f"a0 = the boot hart's id ({hart})")
     expect(entry, r"^priv\s+0x1\b", "the kernel starts in S-mode")
     with open(os.path.join(args.guest_dir, "Image"), "rb") as f:
         header = f.read(16)
@@ -249,6 +262,12 @@ def hostile_client(path, proc, out):
         ("an unknown packet is empty", lambda: c.ask(b"vBogus"), b""),
         ("a bad thread", lambda: c.ask(b"Hg63"), b"E16"),
         ("the stub still answers", lambda: c.ask(b"?").startswith(b"T05"), True),
+        # GDB steps RISC-V with breakpoints of its own; other clients use the stub's step.
+        ("pc at the reset vector", lambda: c.ask(b"p20"), b"0010000000000000"),
+        ("a step stops again", lambda: c.ask(b"vCont;s:1"), b"T05thread:1;"),
+        ("a step is one instruction", lambda: c.ask(b"p20"), b"0410000000000000"),
+        ("s steps too", lambda: c.ask(b"s"), b"T05thread:1;"),
+        ("one more instruction", lambda: c.ask(b"p20"), b"0810000000000000"),
     ]
     for what, do, want in checks:
         got = do()
