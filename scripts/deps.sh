@@ -23,6 +23,8 @@ packages=(
 	e2fsprogs
 	# e2e tests and bench/boot.py; QEMU is the reference they compare against
 	python3 qemu-system-misc
+	# the GDB stub's e2e test (tests/e2e/gdb_test.py)
+	gdb-multiarch
 	# style check (tests/style)
 	clang-format git
 	# libFuzzer runs in test.sh (clang's -fsanitize=fuzzer runtime)

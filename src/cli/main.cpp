@@ -208,6 +208,13 @@ int main(int argc, char** argv) {
                   "Send Vessel's own messages (stderr) to a file: PATH[,size=N], a ring of PATH "
                   "and PATH.1 of at most N bytes together (default 1M); vessel daemon keeps each "
                   "VM's vmm.log this way");
+  std::string gdb;
+  bool gdb_wait = false;
+  run->add_option("--gdb", gdb,
+                  "Serve the GDB remote protocol: tcp:PORT (on 127.0.0.1) or unix:PATH; each hart "
+                  "is a thread");
+  run->add_flag("--gdb-wait", gdb_wait,
+                "With --gdb: halt before the first instruction until the debugger continues");
   run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
   run->add_flag("-v,--verbose", verbose, "Log more on stderr");
 
@@ -274,6 +281,9 @@ int main(int argc, char** argv) {
   if (!api_allow_dirs.empty() && api_sock.empty()) {
     return fail("--api-allow-dir: only with --api-sock");
   }
+  if (run->count("--gdb") != 0) options.gdb = gdb;
+  if (gdb_wait && !options.gdb) return fail("--gdb-wait: only with --gdb");
+  options.gdb_wait = gdb_wait;
   if (!api_sock.empty()) {
     // The API may supply the kernel; the command line's options are its starting point.
     if (!dump_dtb.empty()) return fail("--dump-dtb: not with --api-sock");

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "base/log.hpp"
+#include "gdb/server.hpp"
 
 namespace vessel {
 
@@ -332,6 +333,17 @@ int run_vm(const VmOptions& options) {
     }
   };
 
+  // Bound before the machine is built, so that a port in use is refused before anything runs.
+  std::unique_ptr<gdb::GdbServer> gdb_server;
+  if (options.gdb) {  // with --dump-dtb too: the option is checked, the socket closed at once
+    auto listening = gdb::GdbServer::listen(*options.gdb, options.machine.num_harts);
+    if (!listening) {
+      fmt::print(stderr, "vessel: {}\n", listening.error().message);
+      return kExitBadInput;
+    }
+    gdb_server = std::move(listening.value());
+  }
+
   auto machine_or = VirtMachine::create(options.machine, host);
   if (!machine_or) {
     fmt::print(stderr, "vessel: {}\n", machine_or.error().message);
@@ -377,8 +389,11 @@ int run_vm(const VmOptions& options) {
     if (m != nullptr) {
       for (auto& h : m->harts()) h->set_hold_control(&state.hold);
     }
+    if (gdb_server) gdb_server->set_machine(m);
   };
   attach(machine.get());
+  if (gdb_server)
+    gdb_server->start(options.gdb_wait, [&state] { state.end(Ending::kQuit, kExitOk); });
 
   for (;;) {
     // One host thread per hart; this thread supervises: timeouts, statistics on SIGUSR1, and
@@ -451,6 +466,7 @@ int run_vm(const VmOptions& options) {
     attach(machine.get());
   }
 
+  if (gdb_server) gdb_server->vm_ended(state.code.load());
   console->stop();
   const double seconds = state.seconds();
   if (state.ending.load() == Ending::kTimeout) {

@@ -58,6 +58,10 @@ struct VmOptions {
   std::optional<std::string> dump_dtb;  // write the device tree there and exit
   double timeout_seconds = 0;           // 0: no limit
   bool stats = false;                   // one JSON line on stderr at exit
+  // A GDB stub: tcp:PORT or unix:PATH (--gdb); with gdb_wait no instruction runs before a
+  // client resumes the harts (--gdb-wait).
+  std::optional<std::string> gdb;
+  bool gdb_wait = false;
   // Set (from a signal handler) to the number of a signal that asks the VM to end: the run
   // ends within a supervisor tick with status 128 + that number, as if the signal had killed
   // the process, but with the console log flushed and the API socket removed. 0: none.

@@ -276,6 +276,17 @@ class Tester:
             self.bad("hostfwd port in use",
                      ["--kernel", raw_kernel, "--net", f"user,hostfwd=tcp:127.0.0.1:{port}-:80"],
                      [f"127.0.0.1:{port}", "port in use"])
+            self.bad("--gdb port in use", ["--kernel", raw_kernel, "--gdb", f"tcp:{port}"],
+                     ["--gdb", f"tcp:{port}", "in use"])
+        self.bad("--gdb bogus", ["--kernel", raw_kernel, "--gdb", "bogus"],
+                 ["--gdb bogus", "tcp:PORT or unix:PATH"])
+        self.bad("--gdb port out of range", ["--kernel", raw_kernel, "--gdb", "tcp:70000"],
+                 ["--gdb tcp:70000", "1 to 65535"])
+        self.bad("--gdb unix: on a regular file",
+                 ["--kernel", raw_kernel, "--gdb", "unix:" + self.file("not-a-gdb-socket", b"x")],
+                 ["--gdb", "not a socket"])
+        self.bad("--gdb-wait without --gdb", ["--kernel", raw_kernel, "--gdb-wait"],
+                 ["--gdb-wait", "only with --gdb"])
         overlay = self.path("a.overlay")
 
         def make_overlay(problems):

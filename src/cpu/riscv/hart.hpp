@@ -19,6 +19,7 @@
 #include "board/bus.hpp"
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/csr.hpp"
+#include "cpu/riscv/debug_control.hpp"
 #include "cpu/riscv/decoded.hpp"
 #include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/engine.hpp"
@@ -221,6 +222,19 @@ class Hart : public HartState {
   bool sdtrig() const { return sdtrig_; }
   const TriggerModule& triggers() const { return triggers_; }
 
+  // --- an attached debugger (debug.cpp; the GDB stub drives it) ---
+  // The harts of one machine share one control; none (the default) costs one test per block.
+  void set_debug_control(DebugControl* control) { debug_ = control; }
+  // Only while the hart is halted for the debugger, from its thread. Any CSR the hart has,
+  // whatever the privilege and mstatus.FS; false when there is no such CSR or it refuses
+  // the value.
+  bool debug_csr_read(uint16_t csr, uint64_t& value);
+  bool debug_csr_write(uint16_t csr, uint64_t value);
+  void debug_set_priv(Priv p);
+  // The physical address of va as the hart's fetches translate it now, without a trap, an
+  // A/D update or a TLB fill; false when it does not map.
+  bool debug_translate(uint64_t va, uint64_t& pa) const;
+
   // The longest WFI sleeps when no deadline is due and nothing kicks the hart. Tests change it
   // to tell a deadline wake-up from this fallback.
   void set_wfi_max_sleep(std::chrono::nanoseconds d) { wfi_max_sleep_ = d; }
@@ -347,6 +361,17 @@ class Hart : public HartState {
   Block* build_block(uint64_t va, const uint8_t* host);
   // Decode and execute the instruction at pc without the block cache.
   ExecStatus exec_one();
+  // Its two halves: the raw bits at pc (false = the fetch trapped), and running them.
+  bool fetch_insn(uint32_t& raw);
+  ExecStatus exec_decoded(const DecodedInsn& d);
+  // One instruction while a debugger watches (debug.cpp): breakpoints and watchpoints are
+  // matched, a step is reported; false when the guest is stuck in a trap loop.
+  bool run_debugged(bool& check_interrupts, uint64_t& next_poll);
+  // Halted for the debugger until it resumes this hart; false if the run is being stopped.
+  bool debug_wait(const std::atomic<bool>& stop);
+  bool debug_stepping() const {
+    return debug_ != nullptr && debug_->action(hart_id_) == DebugControl::Action::kStep;
+  }
   // The interpreter's run of the instruction a block straddles on into (Block::straddles_on):
   // false when a trap loop was found.
   bool run_straddler(bool& check_interrupts, uint64_t& next_poll);
@@ -420,6 +445,9 @@ class Hart : public HartState {
   bool sstc_ = true;
   bool sdtrig_ = true;
   TriggerModule triggers_;
+  DebugControl* debug_ = nullptr;
+  // Where the hart resumed after a debugger halt: a breakpoint there does not stop it again.
+  uint64_t debug_skip_pc_ = ~0ULL;
   bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;
   uint64_t cycle_frozen_ = 0, instret_frozen_ = 0;

@@ -146,22 +146,31 @@ ExecStatus Hart::straddler_for_jit() {
   return s == ExecStatus::kNext ? ExecStatus::kJump : s;  // pc is past it: on to there
 }
 
-ExecStatus Hart::exec_one() {
-  // An instruction address breakpoint comes before the fetch's faults.
-  if (execute_trigger_trap()) return ExecStatus::kTrap;
+bool Hart::fetch_insn(uint32_t& raw) {
   const uint8_t* host = fetch_host(pc);
-  if (host == nullptr) return ExecStatus::kTrap;
-  uint32_t raw = load_le<uint16_t>(host);
+  if (host == nullptr) return false;
+  raw = load_le<uint16_t>(host);
   if (insn_length(static_cast<uint16_t>(raw)) == 4) {
     if ((pc & 0xfff) == 0xffe) {
       const uint8_t* high = fetch_host(pc + 2);
-      if (high == nullptr) return ExecStatus::kTrap;
+      if (high == nullptr) return false;
       raw |= static_cast<uint32_t>(load_le<uint16_t>(high)) << 16;
     } else {
       raw = load_le<uint32_t>(host);
     }
   }
-  const DecodedInsn d = decode_memo_.decode(raw, extensions_);
+  return true;
+}
+
+ExecStatus Hart::exec_one() {
+  // An instruction address breakpoint comes before the fetch's faults.
+  if (execute_trigger_trap()) return ExecStatus::kTrap;
+  uint32_t raw = 0;
+  if (!fetch_insn(raw)) return ExecStatus::kTrap;
+  return exec_decoded(decode_memo_.decode(raw, extensions_));
+}
+
+ExecStatus Hart::exec_decoded(const DecodedInsn& d) {
   const ExecStatus s = d.fn(*this, d);
   if (s == ExecStatus::kNext) pc += d.len;
   if (s != ExecStatus::kTrap) ++instret;
@@ -248,14 +257,18 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
     }
     if (check_interrupts) {
       check_interrupts = false;
-      if (take_interrupt_at(mtime)) {
+      // A debugger's step runs the instruction at pc, not an interrupt handler's first one.
+      if (!debug_stepping() && take_interrupt_at(mtime)) {
         b = nullptr;
         if (trap_loop()) return StopReason::kTrapLoop;
       }
     }
     // One test per block while no execute trigger is armed, none per instruction.
     bool ok = false;
-    if (triggers_.watches_execute()) [[unlikely]] {
+    if (debug_ != nullptr && debug_->one_at_a_time(hart_id_)) [[unlikely]] {
+      ok = run_debugged(check_interrupts, next_poll);
+      b = nullptr;
+    } else if (triggers_.watches_execute()) [[unlikely]] {
       ok = run_watched(b, check_interrupts, next_poll);
     } else {
       ok = engine_ == Engine::kJit ? run_translated(check_interrupts, next_poll)

@@ -307,6 +307,39 @@ bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, un
   }
 }
 
+bool Hart::debug_translate(uint64_t va, uint64_t& pa) const {
+  // What the hart's fetches see (priv, not MPRV's mode); permissions are not checked, as a
+  // debugger reads what the kernel maps for its user too. Nothing is written: no A/D bits.
+  if (priv == Priv::kM || (satp_ >> 60) == kSatpModeBare) {
+    pa = va;
+    return true;
+  }
+  const unsigned levels = (satp_ >> 60) == kSatpModeSv39 ? 3 : 4;
+  if (static_cast<uint64_t>(sext(va, 12 + 9 * levels)) != va) return false;
+  uint64_t table = (satp_ & pte::kPpnMask) << 12;
+  for (int level = static_cast<int>(levels) - 1; level >= 0; --level) {
+    const uint64_t pte_addr = table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
+    const uint8_t* host = bus_.host_ptr(pte_addr, 8);
+    if (host == nullptr) return false;
+    const uint64_t e = __atomic_load_n(reinterpret_cast<const uint64_t*>(host), __ATOMIC_ACQUIRE);
+    if (!(e & pte::kV) || (!(e & pte::kR) && (e & pte::kW)) || !pte_high_bits_valid(e, level)) {
+      return false;
+    }
+    const uint64_t ppn = (e >> 10) & pte::kPpnMask;
+    if (!(e & (pte::kR | pte::kX))) {
+      table = ppn << 12;
+      continue;
+    }
+    const unsigned shift = 9 * static_cast<unsigned>(level);
+    if (shift != 0 && (ppn & ((1ULL << shift) - 1)) != 0) return false;
+    const unsigned bits = (e & pte::kN) ? 16 : 12 + shift;
+    const uint64_t offset_mask = (1ULL << bits) - 1;
+    pa = ((ppn << 12) & ~offset_mask) | (va & offset_mask);
+    return true;
+  }
+  return false;  // a pointer at level 0
+}
+
 bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, unsigned& page_bits) {
   page_bits = 12;
   const Priv p = acc == Access::kFetch ? priv : data_priv();

@@ -92,6 +92,10 @@ bool Hart::request_start(uint64_t entry, uint64_t opaque) {
 }
 
 bool Hart::hold(const std::atomic<bool>& stop) {
+  if (debug_ != nullptr && debug_->action(hart_id_) == DebugControl::Action::kHalt &&
+      !debug_wait(stop)) {
+    return false;
+  }
   if (hold_control_ == nullptr || !hold_control_->hold.load(std::memory_order_acquire)) return true;
   hold_control_->held.fetch_add(1, std::memory_order_acq_rel);
   while (hold_control_->hold.load(std::memory_order_acquire) &&
@@ -108,6 +112,9 @@ bool Hart::park(const std::atomic<bool>& stop) {
   for (;;) {
     if (stop.load(std::memory_order_acquire)) return false;
     if (!hold(stop)) return false;
+    if (debug_stepping()) {  // a stopped hart has no instruction to step: done at once
+      debug_->report({hart_id_, DebugControl::Why::kStep, 0});
+    }
     irq_.take_attention();
     handle_requests();
     if (run_state_.load(std::memory_order_acquire) == RunState::kStartPending) {

@@ -1,0 +1,2 @@
+#define LLVMFuzzerTestOneInput vessel_fuzz_gdb
+#include "gdb_fuzz.cpp"
