@@ -103,7 +103,9 @@ bool Hart::debug_csr_write(uint16_t csr, uint64_t value) {
 }
 
 void Hart::debug_set_priv(Priv p) {
-  priv = p == Priv::kU || p == Priv::kS ? p : Priv::kM;
+  const Priv to = p == Priv::kU || p == Priv::kS ? p : Priv::kM;
+  account_m_mode(to, instret);
+  priv = to;
   update_modes();
 }
 

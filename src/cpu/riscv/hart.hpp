@@ -468,8 +468,26 @@ class Hart : public HartState {
   unsigned trap_streak_ = 0;
   uint64_t last_trap_cause_ = 0, last_trap_epc_ = 0;
 
+  // A trap loop through the firmware: the same S- or U-mode fault, sent back to the same place
+  // by M-mode again and again. Instructions do retire in between, but only in M-mode, so what
+  // retired below M is counted apart: M-mode's share is taken at each entry to and exit from M.
+  void account_m_mode(Priv to, uint64_t retired);
+  uint64_t m_instret_ = 0;             // retired in M-mode, up to the last exit from M
+  uint64_t m_entry_instret_ = 0;       // instret at the last entry to M
+  uint64_t last_fault_lower_ = ~0ULL;  // retired below M at the last fault taken from below M
+  uint64_t last_fault_cause_ = 0, last_fault_epc_ = 0, last_fault_tval_ = 0;
+  Priv last_fault_priv_ = Priv::kM;
+  unsigned firmware_trap_streak_ = 0;
+
  public:
-  bool trap_loop() const { return trap_streak_ >= 64; }
+  // 64 traps with nothing retired at all; through the firmware, a thousand round trips (each a
+  // few hundred M-mode instructions, a millisecond in all) where legitimate repeats (demand
+  // paging, emulated instructions) make progress below M after one or two.
+  static constexpr unsigned kTrapLoopStreak = 64;
+  static constexpr unsigned kFirmwareTrapLoopStreak = 1000;
+  bool trap_loop() const {
+    return trap_streak_ >= kTrapLoopStreak || firmware_trap_streak_ >= kFirmwareTrapLoopStreak;
+  }
 };
 
 }  // namespace vessel::rv

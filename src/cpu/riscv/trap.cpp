@@ -12,6 +12,36 @@ constexpr uint64_t kInterruptBit = 1ULL << 63;
 
 // Highest priority first: MEI, MSI, MTI, SEI, SSI, STI.
 constexpr unsigned kPriorityOrder[] = {11, 3, 7, 9, 1, 5};
+
+// The privileged manual's names for the exception causes, for messages.
+const char* exception_name(uint64_t cause) {
+  switch (static_cast<Exception>(cause)) {
+    case Exception::kInstructionAddressMisaligned: return "instruction address misaligned";
+    case Exception::kInstructionAccessFault: return "instruction access fault";
+    case Exception::kIllegalInstruction: return "illegal instruction";
+    case Exception::kBreakpoint: return "breakpoint";
+    case Exception::kLoadAddressMisaligned: return "load address misaligned";
+    case Exception::kLoadAccessFault: return "load access fault";
+    case Exception::kStoreAddressMisaligned: return "store/AMO address misaligned";
+    case Exception::kStoreAccessFault: return "store/AMO access fault";
+    case Exception::kEcallFromU: return "environment call from U-mode";
+    case Exception::kEcallFromS: return "environment call from S-mode";
+    case Exception::kEcallFromM: return "environment call from M-mode";
+    case Exception::kInstructionPageFault: return "instruction page fault";
+    case Exception::kLoadPageFault: return "load page fault";
+    case Exception::kStorePageFault: return "store/AMO page fault";
+  }
+  return "reserved";
+}
+
+const char* priv_name(Priv p) {
+  switch (p) {
+    case Priv::kU: return "U";
+    case Priv::kS: return "S";
+    case Priv::kM: return "M";
+  }
+  return "?";
+}
 }  // namespace
 
 Hart::Hart(unsigned hart_id, Bus& bus, HartIrq& irq, MachineClock& clock, CodeCache& code)
@@ -44,6 +74,10 @@ void Hart::reset(uint64_t reset_pc) {
   fflags = frm = 0;
   reservation_pa = ~0ULL;
   trap_streak_ = 0;
+  m_instret_ = 0;
+  m_entry_instret_ = instret;
+  last_fault_lower_ = ~0ULL;
+  firmware_trap_streak_ = 0;
   update_modes();
   flush_tlb();
 }
@@ -67,6 +101,7 @@ void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
   pmpaddr_[0] = (1ULL << 54) - 1;
   pmpcfg_[0] = 0x1f;  // NAPOT, R W X
   decode_pmp();
+  account_m_mode(Priv::kS, instret);
   priv = Priv::kS;
   pc = entry;
   x[10] = hart_id_;
@@ -87,6 +122,23 @@ void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
   last_trap_instret_ = instret;
   last_trap_cause_ = cause;
   last_trap_epc_ = pc;
+  // Through the firmware: faults from below M, the same each time, with nothing retired below
+  // M since the last. Interrupts neither count nor break a streak: one handled in M on the way
+  // changes nothing below it, and one handled in S retires S-mode instructions.
+  if (!interrupt && priv != Priv::kM) {
+    const uint64_t lower = instret - m_instret_;
+    if (lower == last_fault_lower_ && cause == last_fault_cause_ && pc == last_fault_epc_ &&
+        tval == last_fault_tval_ && priv == last_fault_priv_) {
+      ++firmware_trap_streak_;
+    } else {
+      firmware_trap_streak_ = 0;
+    }
+    last_fault_lower_ = lower;
+    last_fault_cause_ = cause;
+    last_fault_epc_ = pc;
+    last_fault_tval_ = tval;
+    last_fault_priv_ = priv;
+  }
 
   const uint64_t deleg = interrupt ? mideleg_ : medeleg_;
   const bool to_s = priv != Priv::kM && ((deleg >> cause) & 1);
@@ -110,6 +162,7 @@ void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
     if (mstatus_ & mstatus::kMIE) m |= mstatus::kMPIE;
     m |= static_cast<uint64_t>(priv) << mstatus::kMPPShift;
     mstatus_ = m;
+    account_m_mode(Priv::kM, instret);
     priv = Priv::kM;
     const uint64_t base = mtvec_ & ~3ULL;
     pc = ((mtvec_ & 3) == 1 && interrupt) ? base + 4 * cause : base;
@@ -169,6 +222,7 @@ ExecStatus Hart::do_mret(const DecodedInsn& d) {
   m |= mstatus::kMPIE;  // MPP becomes U (least privileged); MPIE becomes 1
   if (mpp != Priv::kM) m &= ~mstatus::kMPRV;
   mstatus_ = m;
+  account_m_mode(mpp, instret + 1);  // mret itself retires in M, counted once it returns
   priv = mpp;
   pc = mepc_;
   update_modes();
@@ -247,7 +301,20 @@ ExecStatus Hart::do_fence_i(const DecodedInsn& d) {
   return ExecStatus::kBreak;
 }
 
+void Hart::account_m_mode(Priv to, uint64_t retired) {
+  if (priv != Priv::kM && to == Priv::kM) m_entry_instret_ = retired;
+  if (priv == Priv::kM && to != Priv::kM) m_instret_ += retired - m_entry_instret_;
+}
+
 std::string Hart::describe_trap_loop() const {
+  if (trap_streak_ < kTrapLoopStreak && firmware_trap_streak_ >= kFirmwareTrapLoopStreak) {
+    return fmt::format(
+        "hart {}: stuck in a trap loop through the firmware: exception {} ({}) at {}-mode pc "
+        "{:#x} (tval {:#x}) came back {} times, M-mode sending it back each time with no "
+        "instruction retiring below M (mtvec={:#x}, stvec={:#x})",
+        hart_id_, last_fault_cause_, exception_name(last_fault_cause_), priv_name(last_fault_priv_),
+        last_fault_epc_, last_fault_tval_, firmware_trap_streak_, mtvec_, stvec_);
+  }
   const bool intr = last_trap_cause_ & kInterruptBit;
   return fmt::format(
       "hart {}: stuck in a trap loop: {} {} at pc {:#x} repeats with no handler "
