@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""details_test: the details a user of the vessel binary meets first (issue 13, item 6).
+
+  details_test.py --vessel BUILD/vessel --guest-dir BUILD/tests/cli/guests [-k SUBSTRING]
+
+  version      `vessel --version` and `vessel version`: the project's version and its
+               libraries', status 0, nothing on stderr;
+Cases are cli_test.py's (its Tester: one line on stderr and status 2 for bad input); this file
+keeps cli_test.py, already long, from growing. Exit status 0 when every case passes.
+"""
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_test import Tester  # noqa: E402
+
+class Details(Tester):
+    def version_cases(self):
+        def check(argv):
+            def run(problems):
+                r = self.run(argv)
+                if r.status != 0 or r.err:
+                    problems.append("  want status 0 and nothing on stderr\n" + r.describe())
+                lines = r.out.splitlines()
+                if not lines or not re.match(r"^vessel \d+\.\d+\.\d+( \(\S+\))?$", lines[0]):
+                    problems.append("  first line is not 'vessel X.Y.Z (describe)'\n" + r.describe())
+                for lib in ("fmt ", "CLI11 ", "zlib ", "libslirp "):
+                    if lib not in r.out:
+                        problems.append(f"  no version of {lib.strip()}\n" + r.describe())
+            return run
+        self.case("--version", check(["--version"]))
+        self.case("version subcommand", check(["version"]))
+
+        def same(problems):
+            a, b = self.run(["--version"]), self.run(["version"])
+            if a.out != b.out:
+                problems.append("  --version and version differ\n" + a.describe() + "\n" + b.describe())
+        self.case("--version is `version`", same)
+
+        def extra(problems):
+            r = self.run(["version", "--frob"])
+            if r.status != 2:
+                problems.append(f"  status {r.status}, want 2\n" + r.describe())
+            self.one_line_error(r, ["--frob"], problems)
+        self.case("bad: version with an unknown option", extra)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--vessel", required=True)
+    ap.add_argument("--guest-dir", required=True, help="where the guests/*.S ELFs were built")
+    ap.add_argument("-k", default="", help="run only the cases whose name contains this")
+    args = ap.parse_args()
+    args.debian_dir = ""
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="vessel-details-") as tmp:
+        t = Details(args, tmp)
+        t.version_cases()
+    print(f"{t.passed} passed, {len(t.failures)} failed in {time.monotonic() - t0:.1f} s")
+    for f in t.failures:
+        print(f"  failed: {f}")
+    return 1 if t.failures or t.passed == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
