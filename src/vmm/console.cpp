@@ -115,6 +115,7 @@ bool VmConsole::wants_input() {
 }
 
 Result<void> VmConsole::start(std::function<void()> on_quit) {
+  if (log_) log_->create();  // the VM runs now: its log is there before its first byte
   if (!terminal_) return {};
   return terminal_->start([this](const uint8_t* data, size_t len) { deliver(data, len); },
                           std::move(on_quit), [this] { return wants_input(); });

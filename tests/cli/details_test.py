@@ -5,6 +5,8 @@
 
   version      `vessel --version` and `vessel version`: the project's version and its
                libraries', status 0, nothing on stderr;
+  console log  --console-log PATH is there (with the ring's header) as soon as the VM runs,
+               before the guest prints anything.
 Cases are cli_test.py's (its Tester: one line on stderr and status 2 for bad input); this file
 keeps cli_test.py, already long, from growing. Exit status 0 when every case passes.
 """
@@ -12,12 +14,16 @@ keeps cli_test.py, already long, from growing. Exit status 0 when every case pas
 import argparse
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_test import Tester  # noqa: E402
+
+CONSOLE_LOG_HEADER = b"vessel console log\n"  # src/host/console_log.hpp
+
 
 class Details(Tester):
     def version_cases(self):
@@ -49,6 +55,32 @@ class Details(Tester):
             self.one_line_error(r, ["--frob"], problems)
         self.case("bad: version with an unknown option", extra)
 
+    def console_log_cases(self):
+        def before_output(problems):
+            # spin prints nothing: the log must still be there while it runs.
+            log = self.path("quiet.log")
+            argv = [self.vessel, "run", "--firmware", "none", "--kernel", self.guest("spin"),
+                    "--timeout", "5", "--console-log", log]
+            child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+            try:
+                deadline = time.monotonic() + 4
+                while not os.path.exists(log) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                running = child.poll() is None
+                content = open(log, "rb").read() if os.path.exists(log) else None
+            finally:
+                child.kill()
+                child.communicate()
+            if content != CONSOLE_LOG_HEADER:
+                problems.append(f"  {log}: {content!r} while the VM ran, want the header alone")
+            if not running:
+                problems.append(f"  the VM ended (status {child.returncode}) before the log was seen")
+            printed = self.run(["logs", "--file", log])
+            if printed.status != 0 or printed.out or printed.err:
+                problems.append("  vessel logs: want status 0 and nothing\n" + printed.describe())
+        self.case("console log: created before the guest prints", before_output)
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -61,6 +93,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="vessel-details-") as tmp:
         t = Details(args, tmp)
         t.version_cases()
+        t.console_log_cases()
     print(f"{t.passed} passed, {len(t.failures)} failed in {time.monotonic() - t0:.1f} s")
     for f in t.failures:
         print(f"  failed: {f}")
