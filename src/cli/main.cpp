@@ -180,8 +180,9 @@ int main(int argc, char** argv) {
                   "Turn optional hart features on or off: a comma list of +NAME/-NAME (known: " +
                       known_cpu_features() + "; all on by default)");
   run->add_option("--disk", disks,
-                  "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY] (repeatable; the first is "
-                  "/dev/vda)")
+                  "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY][,format=raw] (repeatable; "
+                  "the first is /dev/vda; an image that begins like a qcow2, VMDK, VHD(X), VDI "
+                  "or QED one is refused unless format=raw says its bytes are the disk)")
       ->take_all()
       ->allow_extra_args(false);
   run->add_option("--net", nets,

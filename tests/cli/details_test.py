@@ -6,7 +6,9 @@
   version      `vessel --version` and `vessel version`: the project's version and its
                libraries', status 0, nothing on stderr;
   console log  --console-log PATH is there (with the ring's header) as soon as the VM runs,
-               before the guest prints anything.
+               before the guest prints anything;
+  disk format  a qcow2, VMDK, VHDX or VDI image given as a raw --disk is refused (one line
+               naming the disk and the format, status 2) unless ,format=raw says so.
 Cases are cli_test.py's (its Tester: one line on stderr and status 2 for bad input); this file
 keeps cli_test.py, already long, from growing. Exit status 0 when every case passes.
 """
@@ -14,6 +16,7 @@ keeps cli_test.py, already long, from growing. Exit status 0 when every case pas
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,6 +84,55 @@ class Details(Tester):
                 problems.append("  vessel logs: want status 0 and nothing\n" + printed.describe())
         self.case("console log: created before the guest prints", before_output)
 
+    def qcow2(self, name):
+        """A qcow2 image: qemu-img's when it is installed, else its magic and version alone."""
+        path = self.path(name)
+        if shutil.which("qemu-img"):
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", path, "1M"], check=True)
+        else:
+            self.file(name, b"QFI\xfb\0\0\0\3" + bytes(4088))
+        return path
+
+    def disk_format_cases(self):
+        kernel = self.file("disk-kernel.bin", bytes(range(256)) * 16)
+        run = ["--kernel", kernel]
+        qcow2 = self.qcow2("q.qcow2")
+        self.bad("qcow2 as a raw --disk", run + ["--disk", qcow2], [qcow2, "a qcow2 image",
+                                                                     "format=raw"])
+        self.bad("qcow2 as a raw --disk, read-only", run + ["--disk", qcow2 + ",readonly"],
+                 [qcow2, "qcow2"])
+        self.bad("qcow2 as the base of an overlay",
+                 run + ["--disk", f"{qcow2},overlay={self.path('q.overlay')}"], [qcow2, "qcow2"])
+        for name, head in (("VMDK", b"KDMV\1\0\0\0"), ("VHDX", b"vhdxfile"),
+                           ("VDI", b"<" * 0x40 + b"\x7f\x10\xda\xbe")):
+            image = self.file(f"disk.{name.lower()}", head + bytes(4096 - len(head)))
+            self.bad(f"{name} as a raw --disk", run + ["--disk", image], [image, f"a {name} image"])
+        self.bad("--disk format=qcow2", run + ["--disk", qcow2 + ",format=qcow2"],
+                 ["--disk", "format 'qcow2'", "only raw"])
+        self.bad("--disk format twice", run + ["--disk", qcow2 + ",format=raw,format=raw"],
+                 ["--disk", "format given twice"])
+
+        def stated(problems):
+            dtb = self.path("stated.dtb")
+            r = self.run(["run", "--dump-dtb", dtb] + run + ["--disk", qcow2 + ",format=raw"])
+            if r.status != 0 or r.err or not os.path.isfile(dtb):
+                problems.append("  ,format=raw: want status 0 and the blob\n" + r.describe())
+        self.case("disk: a qcow2 with ,format=raw is taken as raw", stated)
+
+        def no_overlay_left(problems):
+            if os.path.exists(self.path("q.overlay")):
+                problems.append("  the refused qcow2 base left an overlay behind")
+        self.case("bad: a refused qcow2 base leaves no overlay", no_overlay_left)
+
+        def create_refused(problems):
+            # vessel create checks its --disk before asking a daemon (none runs here).
+            r = self.run(["create", "v", "--state-dir", self.path("state"), "--kernel", kernel,
+                          "--disk", qcow2 + ",format=qcow2"])
+            if r.status != 2:
+                problems.append(f"  status {r.status}, want 2\n" + r.describe())
+            self.one_line_error(r, ["--disk", "format=qcow2"], problems)
+        self.case("bad: vessel create --disk ,format=qcow2", create_refused)
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -94,6 +146,7 @@ def main():
         t = Details(args, tmp)
         t.version_cases()
         t.console_log_cases()
+        t.disk_format_cases()
     print(f"{t.passed} passed, {len(t.failures)} failed in {time.monotonic() - t0:.1f} s")
     for f in t.failures:
         print(f"  failed: {f}")
