@@ -147,6 +147,22 @@ TEST(VmDefinition, FilesMustBeRegularFiles) {
   EXPECT_NE(r.error().message.find("No such file"), std::string::npos);
 }
 
+// The vCPU counters survive a guest reboot (new threads, whose /proc figures start at 0): the
+// VM's own figure for the ended threads is added, and a total never goes back, even while the
+// daemon's copy of the VM's statistics predates the reboot.
+TEST(VcpuCounters, AddTheThreadsAGuestRebootEnded) {
+  VcpuCounters c;
+  using Seconds = std::vector<std::pair<unsigned, double>>;
+  EXPECT_EQ(c.total({{0, 1.5}, {1, 2.0}}, json()), (Seconds{{0, 1.5}, {1, 2.0}}));
+  // Rebooted: the new threads have used little, and the statistics are not yet sampled again.
+  EXPECT_EQ(c.total({{0, 0.25}, {1, 0.5}}, json{{"instructions", 1}}),
+            (Seconds{{0, 1.5}, {1, 2.0}}));
+  const json sampled{{"vcpu_seconds_before_reboots", {1.75, 2.25}}};
+  EXPECT_EQ(c.total({{0, 0.5}, {1, 0.5}}, sampled), (Seconds{{0, 2.25}, {1, 2.75}}));
+  c.reset();  // a new process
+  EXPECT_EQ(c.total({{0, 0.25}}, json()), (Seconds{{0, 0.25}}));
+}
+
 // A qcow2 named as a raw disk is refused at create (400), as `vessel run` would refuse it at
 // start, unless the definition says "format": "raw"; the VM is then told so too.
 TEST(VmDefinition, NonRawImagesNeedFormatRaw) {
