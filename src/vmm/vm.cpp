@@ -187,6 +187,23 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+// The console monitor's commands (Ctrl-A c), as QEMU's monitor names them.
+std::string monitor_command(VmHandle& handle, const std::string& line) {
+  constexpr const char* kCommands = "info status, stop, cont, quit";
+  if (line == "info status") {
+    const VmHandle::State state = handle.state();
+    return fmt::format("VM status: {}", state == VmHandle::State::kPaused    ? "paused"
+                                        : state == VmHandle::State::kRunning ? "running"
+                                                                             : "not running");
+  }
+  if (line == "stop" || line == "cont" || line == "c") {
+    auto done = line == "stop" ? handle.pause() : handle.resume();
+    return done ? "" : fmt::format("{}: {}", line, done.error().message);
+  }
+  if (line == "help" || line == "?") return kCommands;
+  return fmt::format("unknown command '{}' ({})", line, kCommands);
+}
+
 std::atomic<bool> g_stats_requested{false};
 void on_sigusr1(int) { g_stats_requested.store(true, std::memory_order_relaxed); }
 
@@ -378,7 +395,9 @@ int run_vm(const VmOptions& options) {
     return kExitOk;
   }
 
-  if (auto started = console->start([&state] { state.end(Ending::kQuit, kExitOk); }); !started) {
+  auto monitor = [&handle](const std::string& line) { return monitor_command(*handle, line); };
+  if (auto started = console->start([&state] { state.end(Ending::kQuit, kExitOk); }, monitor);
+      !started) {
     fmt::print(stderr, "vessel: {}\n", started.error().message);
     return kExitBadInput;
   }

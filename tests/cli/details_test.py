@@ -8,7 +8,8 @@
   console log  --console-log PATH is there (with the ring's header) as soon as the VM runs,
                before the guest prints anything;
   disk format  a qcow2, VMDK, VHDX or VDI image given as a raw --disk is refused (one line
-               naming the disk and the format, status 2) unless ,format=raw says so.
+               naming the disk and the format, status 2) unless ,format=raw says so;
+  console keys Ctrl-A c's monitor (info status, stop, cont, quit) and Ctrl-A t's timestamps.
 Cases are cli_test.py's (its Tester: one line on stderr and status 2 for bad input); this file
 keeps cli_test.py, already long, from growing. Exit status 0 when every case passes.
 """
@@ -133,6 +134,55 @@ class Details(Tester):
             self.one_line_error(r, ["--disk", "format=qcow2"], problems)
         self.case("bad: vessel create --disk ,format=qcow2", create_refused)
 
+    def session(self, guest, steps, timeout=15):
+        """Runs a guest with its console on a pipe, writing each step's bytes after its pause;
+        returns (status, stdout, stderr)."""
+        argv = [self.vessel, "run", "--firmware", "none", "--kernel", self.guest(guest),
+                "--timeout", str(timeout)]
+        child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        try:
+            for pause, data in steps:
+                time.sleep(pause)
+                child.stdin.write(data)
+                child.stdin.flush()
+            out, err = child.communicate(timeout=timeout + 10)
+        except (subprocess.TimeoutExpired, BrokenPipeError):
+            child.kill()
+            out, err = child.communicate()
+        return child.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+    def console_key_cases(self):
+        def monitor(problems):
+            status, out, err = self.session("spin", [
+                (0.5, b"\x01c"), (0.2, b"info status\r"), (0.2, b"stop\rinfo status\r"),
+                (0.2, b"cont\rinfo status\rbogus\r"), (0.2, b"quit\r")])
+            said = err.replace("\r", "")
+            want = ["(vessel) info status\nVM status: running\n",
+                    "(vessel) stop\n(vessel) info status\nVM status: paused\n",
+                    "(vessel) cont\n(vessel) info status\nVM status: running\n",
+                    "unknown command 'bogus'"]
+            if status != 0:
+                problems.append(f"  status {status}, want 0 (quit)\n  stderr: {err!r}")
+            for w in want:
+                if w not in said:
+                    problems.append(f"  stderr lacks {w!r}\n  stderr: {err!r}")
+        self.case("console keys: Ctrl-A c monitor with info status, stop, cont, quit", monitor)
+
+        def timestamps(problems):
+            status, out, err = self.session("uart_echo", [
+                (0.5, b"one\n"), (0.3, b"\x01t"), (0.2, b"two\n"), (0.3, b"\x01t"),
+                (0.2, b"three\n"), (0.3, b"\x01x")])
+            if status != 0:
+                problems.append(f"  status {status}, want 0 (Ctrl-A x)\n  stderr: {err!r}")
+            if "timestamps on" not in err or "timestamps off" not in err:
+                problems.append(f"  stderr does not say timestamps on and off: {err!r}")
+            if not re.search(r"\[\d\d:\d\d:\d\d\.\d{3}\] two", out):
+                problems.append(f"  no timestamp before 'two': {out!r}")
+            if re.search(r"\] (one|three)", out):
+                problems.append(f"  a timestamp while they were off: {out!r}")
+        self.case("console keys: Ctrl-A t timestamps the output's lines", timestamps)
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -147,6 +197,7 @@ def main():
         t.version_cases()
         t.console_log_cases()
         t.disk_format_cases()
+        t.console_key_cases()
     print(f"{t.passed} passed, {len(t.failures)} failed in {time.monotonic() - t0:.1f} s")
     for f in t.failures:
         print(f"  failed: {f}")
