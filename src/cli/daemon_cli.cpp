@@ -159,7 +159,10 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   create_->add_option("--kernel", kernel_, "Kernel: Linux Image or ELF")->required();
   create_->add_option("--initrd", initrd_, "Initial ramdisk");
   create_->add_option("--append", append_, "Kernel command line");
-  create_->add_option("--disk", disks_, "virtio-blk disk: PATH[,readonly] (repeatable)")
+  create_
+      ->add_option("--disk", disks_,
+                   "virtio-blk disk: PATH[,readonly][,format=raw] (repeatable; format=raw "
+                   "lets an image that begins like a qcow2 or other format be a raw disk)")
       ->allow_extra_args(false);
   create_
       ->add_option("--net", nets_,
@@ -232,6 +235,30 @@ Result<std::string> state_dir_of(const std::string& option) {
   return daemon::resolve_state_dir(option);
 }
 
+// create's --disk PATH[,readonly][,format=raw] as the definition's {"path", "readonly",
+// "format"}.
+Result<json> disk_entry(const std::string& disk) {
+  const size_t comma = disk.find(',');
+  json entry{{"path", fs::absolute(disk.substr(0, comma)).lexically_normal().string()},
+             {"readonly", false}};
+  std::string_view rest = comma == std::string::npos ? "" : std::string_view(disk).substr(comma);
+  while (!rest.empty()) {
+    rest.remove_prefix(1);  // the comma
+    const std::string_view option = rest.substr(0, rest.find(','));
+    rest.remove_prefix(option.size());
+    if (option == "readonly" && !entry["readonly"].get<bool>()) {
+      entry["readonly"] = true;
+    } else if (option == "format=raw" && !entry.contains("format")) {
+      entry["format"] = "raw";
+    } else {
+      return make_error(
+          fmt::format("--disk {}: unknown or repeated option '{}' (PATH[,readonly][,format=raw])",
+                      disk, option));
+    }
+  }
+  return entry;
+}
+
 }  // namespace
 
 int DaemonCommands::run_daemon() {
@@ -277,15 +304,9 @@ int DaemonCommands::create() {
   }
   def["disks"] = json::array();
   for (const std::string& disk : disks_) {
-    const size_t comma = disk.find(',');
-    const std::string option = comma == std::string::npos ? "" : disk.substr(comma + 1);
-    if (!option.empty() && option != "readonly") {
-      return fail(
-          kExitBadInput,
-          fmt::format("--disk {}: unknown option '{}' (PATH or PATH,readonly)", disk, option));
-    }
-    def["disks"].push_back(
-        {{"path", absolute(disk.substr(0, comma))}, {"readonly", option == "readonly"}});
+    auto entry = disk_entry(disk);
+    if (!entry) return fail(kExitBadInput, entry.error().message);
+    def["disks"].push_back(std::move(*entry));
   }
   def["nets"] = nets_;
   auto body = expect_ok(DaemonClient{*dir}.request(http::Method::kPost, "/api/v1/vms", def));

@@ -15,6 +15,7 @@
 #include "base/log.hpp"
 #include "board/virt.hpp"
 #include "cli/daemon_cli.hpp"
+#include "cli/version.hpp"
 #include "daemon/state_dir.hpp"
 #include "host/console_client.hpp"
 #include "vmm/api_vm.hpp"
@@ -125,6 +126,16 @@ int main(int argc, char** argv) {
   CLI::App app{"Vessel: a hypervisor for RISC-V virtual machines"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every subcommand");
+  app.set_version_flag(
+      "--version",
+      [] {
+        std::string text = vessel::cli::version_text();
+        text.pop_back();  // CLI11 ends the line itself
+        return text;
+      },
+      "Print Vessel's version and its libraries' and exit");
+  CLI::App* version =
+      app.add_subcommand("version", "Print Vessel's version and its libraries' (as --version)");
 
   CLI::App* run = app.add_subcommand("run", "Boot a virtual machine (QEMU riscv64 'virt' board)");
   std::string firmware = kDefaultFirmware;
@@ -169,8 +180,9 @@ int main(int argc, char** argv) {
                   "Turn optional hart features on or off: a comma list of +NAME/-NAME (known: " +
                       known_cpu_features() + "; all on by default)");
   run->add_option("--disk", disks,
-                  "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY] (repeatable; the first is "
-                  "/dev/vda)")
+                  "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY][,format=raw] (repeatable; "
+                  "the first is /dev/vda; an image that begins like a qcow2, VMDK, VHD(X), VDI "
+                  "or QED one is refused unless format=raw says its bytes are the disk)")
       ->take_all()
       ->allow_extra_args(false);
   run->add_option("--net", nets,
@@ -231,8 +243,14 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) { return app.exit(e); } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
-  } catch (const CLI::ParseError& e) { return fail(e.what()); }
+  } catch (const CLI::CallForVersion& e) { return app.exit(e); } catch (const CLI::ParseError& e) {
+    return fail(e.what());
+  }
   if (verbose) vessel::set_log_level(vessel::LogLevel::kInfo);
+  if (version->parsed()) {
+    fmt::print("{}", vessel::cli::version_text());
+    return vessel::kExitOk;
+  }
   if (attach->parsed()) {
     vessel::AttachOptions attach_options;
     attach_options.path = attach_path;

@@ -147,6 +147,57 @@ TEST(VmDefinition, FilesMustBeRegularFiles) {
   EXPECT_NE(r.error().message.find("No such file"), std::string::npos);
 }
 
+// The vCPU counters survive a guest reboot (new threads, whose /proc figures start at 0): the
+// VM's own figure for the ended threads is added, and a total never goes back, even while the
+// daemon's copy of the VM's statistics predates the reboot.
+TEST(VcpuCounters, AddTheThreadsAGuestRebootEnded) {
+  VcpuCounters c;
+  using Seconds = std::vector<std::pair<unsigned, double>>;
+  EXPECT_EQ(c.total({{0, 1.5}, {1, 2.0}}, json()), (Seconds{{0, 1.5}, {1, 2.0}}));
+  // Rebooted: the new threads have used little, and the statistics are not yet sampled again.
+  EXPECT_EQ(c.total({{0, 0.25}, {1, 0.5}}, json{{"instructions", 1}}),
+            (Seconds{{0, 1.5}, {1, 2.0}}));
+  const json sampled{{"vcpu_seconds_before_reboots", {1.75, 2.25}}};
+  EXPECT_EQ(c.total({{0, 0.5}, {1, 0.5}}, sampled), (Seconds{{0, 2.25}, {1, 2.75}}));
+  c.reset();  // a new process
+  EXPECT_EQ(c.total({{0, 0.25}}, json()), (Seconds{{0, 0.25}}));
+}
+
+// A qcow2 named as a raw disk is refused at create (400), as `vessel run` would refuse it at
+// start, unless the definition says "format": "raw"; the VM is then told so too.
+TEST(VmDefinition, NonRawImagesNeedFormatRaw) {
+  http::ScratchDir dir;
+  auto files = api::HostFilePolicy::confined_to({dir.path()}, "--allow-dir");
+  ASSERT_TRUE(files.ok());
+  const std::string qcow2 = dir.at("q.qcow2");
+  std::ofstream(qcow2, std::ios::binary)
+      << std::string("QFI\xfb\0\0\0\3", 8) << std::string(4088, '\0');
+  VmDefinition d;
+  d.name = "a";
+  d.kernel = dir.file("Image");
+  d.disks.push_back({qcow2, true});
+  auto r = resolve_vm_files(d, *files);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.error().message.starts_with(fmt::format("disks[0].path: {}: a qcow2 image", qcow2)))
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("\"format\": \"raw\""), std::string::npos);
+
+  json body{{"name", "a"}, {"kernel", d.kernel}, {"disks", {{{"path", qcow2}, {"format", "raw"}}}}};
+  auto stated = parse_vm_definition(body);
+  ASSERT_TRUE(stated.ok()) << stated.error().message;
+  EXPECT_TRUE(stated->disks[0].format_raw);
+  EXPECT_EQ(stated->to_json()["disks"][0]["format"], "raw");
+  r = resolve_vm_files(*stated, *files);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(vm_run_arguments(*r, VmPaths{"/s"}).back(), qcow2 + ",format=raw");
+
+  body["disks"][0]["format"] = "qcow2";
+  auto other = parse_vm_definition(body);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().message,
+            "disks[0].format: 'qcow2' is not one Vessel reads (only \"raw\")");
+}
+
 // As /etc/shadow once became a disk: only files in the allowed directories, resolved, and
 // handed to `vessel run` resolved.
 TEST(VmDefinition, FilesMustBeInTheAllowedDirectories) {

@@ -117,6 +117,7 @@ struct VmManager::Vm {
   uint64_t stats_instructions = 0;
   std::optional<double> mips, cpu_percent;
   json vm_stats;
+  VcpuCounters vcpu_counters;  // across the guest's reboots
 
   bool live() const { return pid > 0; }
   VmState shown_state() const {
@@ -564,6 +565,7 @@ Answer VmManager::start(const std::string& name) {
   vm->exit_status.reset();
   vm->exit_reason.clear();
   vm->vm_stats = nullptr;
+  vm->vcpu_counters.reset();
   vm->sample_at = 0;
   vm->stats_at = 0;
   ++vm->generation;
@@ -738,7 +740,9 @@ Answer VmManager::stats(const std::string& name) {
         static_cast<double>(proc->utime_ticks + proc->stime_ticks) / clock_ticks_per_second();
     out["rss_bytes"] = proc->rss_pages * page_size();
     json v = json::array();
-    for (auto [index, seconds] : vcpus) v.push_back({{"vcpu", index}, {"seconds", seconds}});
+    for (auto [index, seconds] : vm->vcpu_counters.total(std::move(vcpus), vm_stats)) {
+      v.push_back({{"vcpu", index}, {"seconds", seconds}});
+    }
     out["vcpu_seconds"] = std::move(v);
   }
   return Answer::ok(200, std::move(out));
@@ -747,6 +751,7 @@ Answer VmManager::stats(const std::string& name) {
 std::vector<VmFigures> VmManager::figures() {
   std::vector<VmFigures> out;
   std::vector<pid_t> pids;
+  std::vector<uint64_t> generations;
   {
     std::lock_guard lock(mu_);
     refresh_locked();
@@ -761,12 +766,19 @@ std::vector<VmFigures> VmManager::figures() {
       f.vm_stats = vm->vm_stats;
       out.push_back(std::move(f));
       pids.push_back(vm->pid);
+      generations.push_back(vm->generation);
     }
   }
   for (size_t i = 0; i < out.size(); ++i) {
     if (pids[i] <= 0) continue;
     out[i].proc = read_proc_stat(pids[i]);
     out[i].vcpus = vcpu_seconds(pids[i]);
+  }
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < out.size(); ++i) {
+    Vm* vm = find_locked(out[i].name);
+    if (vm == nullptr || vm->generation != generations[i]) continue;
+    out[i].vcpus = vm->vcpu_counters.total(std::move(out[i].vcpus), out[i].vm_stats);
   }
   return out;
 }

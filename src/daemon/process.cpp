@@ -164,4 +164,22 @@ std::vector<std::pair<unsigned, double>> vcpu_seconds(pid_t pid) {
   return out;
 }
 
+std::vector<std::pair<unsigned, double>> VcpuCounters::total(
+    std::vector<std::pair<unsigned, double>> running, const nlohmann::json& vm_stats) {
+  const nlohmann::json* before = nullptr;
+  if (vm_stats.is_object()) {
+    auto it = vm_stats.find("vcpu_seconds_before_reboots");
+    if (it != vm_stats.end() && it->is_array()) before = &*it;
+  }
+  for (auto& [index, seconds] : running) {
+    if (before != nullptr && index < before->size() && (*before)[index].is_number()) {
+      seconds += (*before)[index].get<double>();
+    }
+    double& shown = shown_[index];
+    seconds = std::max(seconds, shown);
+    shown = seconds;
+  }
+  return running;
+}
+
 }  // namespace vessel::daemon

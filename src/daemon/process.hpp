@@ -5,6 +5,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,5 +46,21 @@ uint64_t page_size();
 
 // CPU seconds of each thread named vcpuN (vcpu index, seconds), in index order.
 std::vector<std::pair<unsigned, double>> vcpu_seconds(pid_t pid);
+
+// A VM's vCPU seconds as counters a guest reboot does not reset. A reboot ends the vCPU threads
+// and starts new ones, whose /proc figures begin at 0; the VM reports what the ended ones used
+// ("vcpu_seconds_before_reboots" in its statistics), and this adds it. The statistics the
+// daemon holds may predate the latest reboot, so a total never goes below one shown before.
+class VcpuCounters {
+ public:
+  // `running`: vcpu_seconds() of the process; `vm_stats`: its statistics, or null.
+  std::vector<std::pair<unsigned, double>> total(std::vector<std::pair<unsigned, double>> running,
+                                                 const nlohmann::json& vm_stats);
+  // A new process: its counters start again.
+  void reset() { shown_.clear(); }
+
+ private:
+  std::map<unsigned, double> shown_;
+};
 
 }  // namespace vessel::daemon

@@ -1,5 +1,6 @@
 #include "daemon/vm_definition.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 
 #include "api/firecracker/vm_resources.hpp"
 #include "api/http/json_fields.hpp"
+#include "host/block/image_format.hpp"
 #include "host/console_log.hpp"
 #include "host/net/net_option.hpp"
 
@@ -65,6 +67,17 @@ Result<void> check_net(size_t index, const std::string& net) {
       index, http::excerpt(net)));
 }
 
+// A qcow2 or other non-raw image named as a raw disk, refused at create as `vessel run` would
+// refuse it at start. A file that cannot be opened is the VM's to report.
+Result<void> check_raw_disk(const std::string& field, const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  auto raw = block::check_raw_image(fd, path, "\"format\": \"raw\"");
+  close(fd);
+  if (!raw) return make_error(fmt::format("{}: {}", field, raw.error().message));
+  return {};
+}
+
 Result<std::vector<DiskDefinition>> parse_disks(const nlohmann::json* disks) {
   std::vector<DiskDefinition> out;
   if (disks == nullptr) return out;
@@ -74,10 +87,17 @@ Result<std::vector<DiskDefinition>> parse_disks(const nlohmann::json* disks) {
   }
   for (size_t i = 0; i < disks->size(); ++i) {
     const std::string where = fmt::format("disks[{}]", i);
-    auto fields = TRY(JsonFields::read_object((*disks)[i], where, {"path", "readonly"}));
+    auto fields = TRY(JsonFields::read_object((*disks)[i], where, {"path", "readonly", "format"}));
     DiskDefinition disk;
     disk.path = TRY(fields.string("path"));
     disk.readonly = TRY(fields.optional_boolean("readonly")).value_or(false);
+    if (const auto format = TRY(fields.optional_string("format"))) {
+      if (*format != "raw") {
+        return make_error(fmt::format("{}.format: '{}' is not one Vessel reads (only \"raw\")",
+                                      where, http::excerpt(*format)));
+      }
+      disk.format_raw = true;
+    }
     // vessel run takes a disk as PATH[,readonly]: a comma would read as an option.
     if (disk.path.find(',') != std::string::npos) {
       return make_error(fmt::format("{}.path: {}: a disk path cannot contain ','", where,
@@ -115,7 +135,9 @@ nlohmann::json VmDefinition::to_json() const {
   if (append) j["append"] = *append;
   j["disks"] = nlohmann::json::array();
   for (const DiskDefinition& d : disks) {
-    j["disks"].push_back({{"path", d.path}, {"readonly", d.readonly}});
+    nlohmann::json disk{{"path", d.path}, {"readonly", d.readonly}};
+    if (d.format_raw) disk["format"] = "raw";
+    j["disks"].push_back(std::move(disk));
   }
   j["nets"] = nets;
   return j;
@@ -173,8 +195,10 @@ Result<VmDefinition> resolve_vm_files(const VmDefinition& d, const api::HostFile
     r.firmware = TRY(files.check("firmware", d.firmware, HostFileUse::kImage, false));
   }
   for (size_t i = 0; i < d.disks.size(); ++i) {
-    r.disks[i].path = TRY(files.check(fmt::format("disks[{}].path", i), d.disks[i].path,
-                                      HostFileUse::kDisk, !d.disks[i].readonly));
+    const std::string field = fmt::format("disks[{}].path", i);
+    r.disks[i].path =
+        TRY(files.check(field, d.disks[i].path, HostFileUse::kDisk, !d.disks[i].readonly));
+    if (!d.disks[i].format_raw) TRY_VOID(check_raw_disk(field, r.disks[i].path));
   }
   return r;
 }
@@ -211,7 +235,10 @@ std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& 
   if (d.initrd) args.insert(args.end(), {"--initrd", *d.initrd});
   if (d.append) args.insert(args.end(), {"--append", *d.append});
   for (const DiskDefinition& disk : d.disks) {
-    args.insert(args.end(), {"--disk", disk.readonly ? disk.path + ",readonly" : disk.path});
+    std::string option = disk.path;
+    if (disk.readonly) option += ",readonly";
+    if (disk.format_raw) option += ",format=raw";
+    args.insert(args.end(), {"--disk", option});
   }
   for (const std::string& net : d.nets) {
     // The daemon's VMs do not reach the host's loopback (its own API's port among what listens

@@ -21,6 +21,9 @@ inline constexpr int64_t kDefaultMemoryMib = 128;
 struct DiskDefinition {
   std::string path;
   bool readonly = false;
+  // "format": "raw": the image's bytes are the disk even when they begin like a qcow2's or
+  // another format's, which is refused at create without it (block/image_format.hpp).
+  bool format_raw = false;
 };
 
 struct VmDefinition {

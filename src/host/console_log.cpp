@@ -244,6 +244,14 @@ void ConsoleLog::write(const uint8_t* data, size_t len) {
   if (was_empty) wake_.notify_one();
 }
 
+void ConsoleLog::create() {
+  std::unique_lock<std::mutex> lock(mu_);
+  create_requested_ = true;
+  const uint64_t after = passes_;
+  wake_.notify_one();
+  done_.wait(lock, [&] { return passes_ > after && !create_requested_; });
+}
+
 void ConsoleLog::flush() {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t target = accepted_;
@@ -263,10 +271,12 @@ void ConsoleLog::writer() {
   bool warned = false;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    wake_.wait(lock, [&] { return !pending_.empty() || stopping_; });
-    if (pending_.empty()) return;  // stopping, and everything is written
+    wake_.wait(lock, [&] { return !pending_.empty() || stopping_ || create_requested_; });
+    if (pending_.empty() && !create_requested_) return;  // stopping, and everything is written
+    const bool creating = create_requested_;
     batch.swap(pending_);
     lock.unlock();
+    // Appending nothing opens (and so creates) PATH.
     auto r = ring_.append(batch.data(), batch.size());
     if (!r && !warned) {
       log(LogLevel::kWarn, "console log: {} (output that cannot be written is dropped)",
@@ -276,10 +286,13 @@ void ConsoleLog::writer() {
     lock.lock();
     if (!r) dropped_ += batch.size();
     written_ += batch.size();
+    if (creating) create_requested_ = false;
+    ++passes_;
     batch.clear();
     done_.notify_all();
     wake_.wait_for(lock, kBatchDelay, [&] {
-      return stopping_ || flush_waiters_ > 0 || pending_.size() >= kPendingLimit / 4;
+      return stopping_ || flush_waiters_ > 0 || create_requested_ ||
+             pending_.size() >= kPendingLimit / 4;
     });
   }
 }

@@ -72,6 +72,11 @@ class ConsoleLog {
   ConsoleLog(const ConsoleLog&) = delete;
   ConsoleLog& operator=(const ConsoleLog&) = delete;
 
+  // Creates PATH (with the header) if it is not there yet, and returns once the writer has:
+  // a VM's log exists from its start, even before the guest prints anything. Called once the
+  // VM is sure to run, so that a refused command line leaves no file. A failure is the
+  // writer's warning, as for output.
+  void create();
   // Any thread; never waits for the disk.
   void write(const uint8_t* data, size_t len);
   // Returns once everything written before the call is in the files.
@@ -93,6 +98,8 @@ class ConsoleLog {
   uint64_t written_ = 0;   // of those, bytes the writer has finished with
   uint64_t dropped_ = 0;
   size_t flush_waiters_ = 0;
+  bool create_requested_ = false;  // create(): the writer opens PATH even with nothing to write
+  uint64_t passes_ = 0;            // the writer's rounds, for create() to wait for the next
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -166,6 +166,22 @@ TEST(ConsoleLog, NothingIsCreatedBeforeTheFirstByte) {
   EXPECT_EQ(file_size(path + ".1"), -1);
 }
 
+TEST(ConsoleLog, CreateMakesTheFileBeforeAnyOutput) {
+  TempDir dir;
+  const std::string path = dir.file("console.log");
+  auto log = ConsoleLog::open(path, ConsoleLog::kDefaultSize);
+  ASSERT_TRUE(log.ok());
+  (*log)->create();
+  EXPECT_EQ(file_size(path), static_cast<long>(sizeof kConsoleLogHeader - 1));
+  EXPECT_EQ(printed(dir, path), "");
+  const std::string hello = "hello\n";
+  (*log)->write(reinterpret_cast<const uint8_t*>(hello.data()), hello.size());
+  (*log)->create();  // again, with output pending: nothing lost, no second header
+  (*log)->flush();
+  EXPECT_EQ(printed(dir, path), "hello\n");
+  EXPECT_EQ(file_size(path), static_cast<long>(sizeof kConsoleLogHeader - 1 + hello.size()));
+}
+
 TEST(ConsoleLog, BadSizesAndPathsAreRefused) {
   TempDir dir;
   auto r = ConsoleLog::check(dir.file("a.log"), 100);

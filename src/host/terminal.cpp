@@ -117,6 +117,8 @@ Result<void> Terminal::start(InputFn on_input, QuitFn on_quit, ReadyFn ready) {
   on_quit_ = std::move(on_quit);
   ready_ = std::move(ready);
   escape_pending_ = false;
+  in_monitor_ = false;
+  monitor_line_.clear();
 
   if (isatty(in_fd_) == 1) {
     termios original{};
@@ -199,45 +201,103 @@ void Terminal::input_loop() {
 bool Terminal::process(const uint8_t* data, size_t len) {
   std::vector<uint8_t> out;
   out.reserve(len);
-  const auto flush = [&] {
+  const std::function<void()> flush = [&] {
     if (!out.empty() && on_input_) on_input_(out.data(), out.size());
     out.clear();
   };
   for (size_t i = 0; i < len; ++i) {
     const uint8_t b = data[i];
-    if (!escape_pending_) {
-      if (b == kEscape) {
-        escape_pending_ = true;
-      } else {
-        out.push_back(b);
+    if (escape_pending_) {
+      escape_pending_ = false;
+      if (b == kEscape && !in_monitor_) {
+        out.push_back(kEscape);
+      } else if (!escape_command(b, flush)) {
+        return false;
       }
-      continue;
-    }
-    escape_pending_ = false;
-    switch (b) {
-      case kEscape: out.push_back(kEscape); break;
-      case 'x':
+    } else if (b == kEscape) {
+      escape_pending_ = true;
+    } else if (in_monitor_) {
+      if (!monitor_key(b)) {
         flush();
         if (on_quit_) on_quit_();
         return false;
-      case 'h':
-      case '?': print_help(); break;
-      default: break;  // unknown command: the key is swallowed, as in QEMU
+      }
+    } else {
+      out.push_back(b);
     }
   }
   flush();
   return true;
 }
 
+bool Terminal::escape_command(uint8_t key, const std::function<void()>& flush) {
+  switch (key) {
+    case 'x':
+      flush();
+      if (on_quit_) on_quit_();
+      return false;
+    case 'h':
+    case '?': print_help(); break;
+    case 'c':
+      if (!controls_.monitor) break;
+      in_monitor_ = !in_monitor_;
+      monitor_line_.clear();
+      say(in_monitor_ ? "\r\nvessel monitor: info status, stop, cont, quit (C-a c: back to the "
+                        "guest)\r\n(vessel) "
+                      : "\r\nvessel: back to the guest\r\n");
+      break;
+    case 't':
+      if (!controls_.toggle_timestamps) break;
+      say(controls_.toggle_timestamps() ? "\r\nvessel: timestamps on\r\n"
+                                        : "\r\nvessel: timestamps off\r\n");
+      break;
+    default: break;  // unknown command: the key is swallowed, as in QEMU
+  }
+  return true;
+}
+
+bool Terminal::monitor_key(uint8_t key) {
+  if (key == '\r' || key == '\n') {
+    const std::string line = monitor_line_;
+    monitor_line_.clear();
+    // "\r\n" from a terminal and "\n" from a pipe alike end one line, never two.
+    if (line.empty() && key == '\n') return true;
+    if (line == "quit" || line == "q") {
+      say("\r\n");
+      return false;
+    }
+    std::string reply = line.empty() ? "" : controls_.monitor(line);
+    for (size_t at = 0; (at = reply.find('\n', at)) != std::string::npos; at += 2) {
+      reply.replace(at, 1, "\r\n");
+    }
+    say("\r\n" + reply + (reply.empty() ? "" : "\r\n") + "(vessel) ");
+  } else if (key == 0x7f || key == '\b') {
+    if (!monitor_line_.empty()) {
+      monitor_line_.pop_back();
+      say("\b \b");
+    }
+  } else if (key >= 0x20 && key < 0x7f && monitor_line_.size() < 256) {
+    monitor_line_ += static_cast<char>(key);
+    say(std::string(1, static_cast<char>(key)));
+  }
+  return true;
+}
+
+void Terminal::say(const std::string& text) const {
+  write_all(err_fd_, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+}
+
 void Terminal::print_help() const {
   // "\r\n": the terminal may be in raw mode, where "\n" alone does not return the carriage.
-  const std::string help = fmt::format(
+  std::string help = fmt::format(
       "\r\nvessel console escapes:\r\n"
       "  C-a h    show this help\r\n"
-      "  C-a x    {}\r\n"
-      "  C-a C-a  send C-a to the guest\r\n",
+      "  C-a x    {}\r\n",
       quit_label_);
-  write_all(err_fd_, reinterpret_cast<const uint8_t*>(help.data()), help.size());
+  if (controls_.monitor) help += "  C-a c    switch between the guest and the monitor\r\n";
+  if (controls_.toggle_timestamps) help += "  C-a t    toggle timestamps on the output\r\n";
+  help += "  C-a C-a  send C-a to the guest\r\n";
+  say(help);
 }
 
 void Terminal::write(const uint8_t* data, size_t len) const { write_all(out_fd_, data, len); }

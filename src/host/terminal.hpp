@@ -6,7 +6,10 @@
 // from a pipe or /dev/null; at end of input reading stops and the machine keeps running.
 //
 // QEMU's escape is understood in both cases: Ctrl-A x quits, Ctrl-A h prints help on stderr,
-// Ctrl-A Ctrl-A sends one Ctrl-A; other keys after Ctrl-A are dropped.
+// Ctrl-A Ctrl-A sends one Ctrl-A; other keys after Ctrl-A are dropped. Where the owner gives
+// the means (set_controls), Ctrl-A c switches between the guest and a small monitor that
+// reads command lines on the same input and answers on stderr, and Ctrl-A t toggles
+// timestamps on the guest's output.
 #pragma once
 
 #include <unistd.h>
@@ -42,6 +45,16 @@ class Terminal {
   Result<void> start(InputFn on_input, QuitFn on_quit, ReadyFn ready = {});
   // What Ctrl-A x does, as the help (Ctrl-A h) names it: "quit" unless set before start().
   void set_quit_label(std::string label) { quit_label_ = std::move(label); }
+  // The owner's side of Ctrl-A c and Ctrl-A t, set before start(); a key without one is
+  // swallowed like any unknown key. Both run on the input thread.
+  struct Controls {
+    // A monitor command line (never "quit", which quits as Ctrl-A x does): the reply, one or
+    // more lines without their last "\n".
+    std::function<std::string(const std::string& line)> monitor;
+    // Turns timestamps on or off; returns whether they are on now.
+    std::function<bool()> toggle_timestamps;
+  };
+  void set_controls(Controls controls) { controls_ = std::move(controls); }
   // Stop and join the input thread, then restore the terminal. Idempotent.
   void stop();
 
@@ -58,6 +71,11 @@ class Terminal {
   void input_loop();
   // Applies the escape state machine; returns false once the user asked to quit.
   bool process(const uint8_t* data, size_t len);
+  // The key after Ctrl-A; false once the user asked to quit.
+  bool escape_command(uint8_t key, const std::function<void()>& flush);
+  // A key typed into the monitor (edited as a line, echoed on stderr); false on "quit".
+  bool monitor_key(uint8_t key);
+  void say(const std::string& text) const;
   void print_help() const;
 
   int in_fd_;
@@ -71,6 +89,9 @@ class Terminal {
   QuitFn on_quit_;
   ReadyFn ready_;
   std::string quit_label_ = "quit";
+  Controls controls_;
+  bool in_monitor_ = false;   // input thread only: keys go to the monitor, not the guest
+  std::string monitor_line_;  // input thread only
   std::thread thread_;
 };
 

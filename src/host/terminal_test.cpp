@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace vessel {
 namespace {
@@ -133,6 +134,58 @@ TEST(Terminal, EscapeSequences) {
             "a\x01"
             "bcde");
   EXPECT_EQ(sink.quits, 1);
+}
+
+TEST(Terminal, MonitorAndTimestampKeysOnlyWithControls) {
+  Pipe in, err;
+  Sink sink;
+  Terminal term(in.r(), STDOUT_FILENO, err.w());
+  ASSERT_TRUE(term.start(sink.input_fn(), sink.quit_fn()).ok());
+  in.put(
+      "a\x01"
+      "cb\x01tc");  // no controls: both keys swallowed, as unknown ones are
+  EXPECT_TRUE(sink.wait_for([&] { return sink.input == "abc"; }));
+  term.stop();
+  EXPECT_EQ(err.drain().find("monitor"), std::string::npos);
+}
+
+// Ctrl-A c: keys go to the monitor (edited, echoed on stderr) until Ctrl-A c again; "quit"
+// there quits as Ctrl-A x does. Ctrl-A t asks the owner to toggle its timestamps.
+TEST(Terminal, MonitorReadsCommandLines) {
+  Pipe in, err;
+  Sink sink;
+  std::vector<std::string> commands;
+  int toggles = 0;
+  Terminal term(in.r(), STDOUT_FILENO, err.w());
+  Terminal::Controls controls;
+  controls.monitor = [&](const std::string& line) {
+    commands.push_back(line);
+    return line == "info status" ? std::string("VM status: running") : std::string();
+  };
+  controls.toggle_timestamps = [&] { return ++toggles % 2 == 1; };
+  term.set_controls(std::move(controls));
+  ASSERT_TRUE(term.start(sink.input_fn(), sink.quit_fn()).ok());
+  in.put(
+      "a\x01"
+      "cinfo statuz\x7fs\r\nstop\n\x01"
+      "cb\x01t\x01h");
+  EXPECT_TRUE(sink.wait_for([&] { return sink.input == "ab"; }));
+  std::this_thread::sleep_for(50ms);
+  const std::string said = err.drain();
+  EXPECT_NE(said.find("(vessel) info statuz\b \bs\r\nVM status: running\r\n(vessel) "),
+            std::string::npos)
+      << said;
+  EXPECT_NE(said.find("vessel: timestamps on"), std::string::npos) << said;
+  EXPECT_NE(said.find("C-a c"), std::string::npos) << said;
+  EXPECT_NE(said.find("C-a t"), std::string::npos) << said;
+  in.put(
+      "\x01"
+      "cquit\r");
+  EXPECT_TRUE(sink.wait_for([&] { return sink.quits == 1; }));
+  term.stop();
+  EXPECT_EQ(commands, (std::vector<std::string>{"info status", "stop"}));
+  EXPECT_EQ(toggles, 1);
+  EXPECT_EQ(sink.got(), "ab");
 }
 
 TEST(Terminal, EndOfInputStopsReadingOnly) {

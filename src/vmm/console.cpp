@@ -85,6 +85,11 @@ void VmConsole::output(uint8_t byte) {
   if (server_) {
     server_->write(&byte, 1);
   } else if (terminal_) {
+    if (timestamps_.load(std::memory_order_relaxed) &&
+        line_start_.load(std::memory_order_relaxed)) {
+      write_timestamp();
+    }
+    line_start_.store(byte == '\n', std::memory_order_relaxed);
     terminal_->write_byte(byte);
   }
   if (log_) log_->write(&byte, 1);
@@ -114,8 +119,27 @@ bool VmConsole::wants_input() {
   return uart_ != nullptr && uart_->wants_input();
 }
 
-Result<void> VmConsole::start(std::function<void()> on_quit) {
+void VmConsole::write_timestamp() {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0_)
+          .count();
+  const std::string stamp = fmt::format("[{:02}:{:02}:{:02}.{:03}] ", ms / 3600000, ms / 60000 % 60,
+                                        ms / 1000 % 60, ms % 1000);
+  terminal_->write(reinterpret_cast<const uint8_t*>(stamp.data()), stamp.size());
+}
+
+Result<void> VmConsole::start(std::function<void()> on_quit,
+                              std::function<std::string(const std::string&)> monitor) {
+  if (log_) log_->create();  // the VM runs now: its log is there before its first byte
   if (!terminal_) return {};
+  Terminal::Controls controls;
+  controls.monitor = std::move(monitor);
+  controls.toggle_timestamps = [this] {  // only the input thread toggles
+    const bool on = !timestamps_.load(std::memory_order_relaxed);
+    timestamps_.store(on, std::memory_order_relaxed);
+    return on;
+  };
+  terminal_->set_controls(std::move(controls));
   return terminal_->start([this](const uint8_t* data, size_t len) { deliver(data, len); },
                           std::move(on_quit), [this] { return wants_input(); });
 }

@@ -4,6 +4,8 @@
 // viewers and the log stay.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -52,8 +54,11 @@ class VmConsole {
   // being delivered to the previous one; input that arrives meanwhile waits for the next.
   void set_uart(Uart16550* uart);
   // Starts reading the terminal, unless the console is on a socket (whose viewers are served
-  // from open() on). Ctrl-A x on the terminal calls on_quit.
-  Result<void> start(std::function<void()> on_quit);
+  // from open() on). Ctrl-A x on the terminal calls on_quit; Ctrl-A c opens a monitor whose
+  // command lines `monitor` answers (none: no monitor); Ctrl-A t toggles timestamps on the
+  // terminal's output.
+  Result<void> start(std::function<void()> on_quit,
+                     std::function<std::string(const std::string&)> monitor = {});
   // Stops reading the terminal (restoring it) and forgets the UART: call it before the
   // machine goes. Idempotent.
   void stop();
@@ -69,8 +74,14 @@ class VmConsole {
 
   std::unique_ptr<ConsoleServer> server_;
   std::unique_ptr<ConsoleLog> log_;
+  // Ctrl-A t: "[hh:mm:ss.mmm] " before each line on the terminal, the time since open().
+  void write_timestamp();
+
   std::unique_ptr<Terminal> terminal_;  // without a socket
-  std::mutex input_mu_;                 // guards uart_ and held_
+  std::atomic<bool> timestamps_{false};
+  std::atomic<bool> line_start_{true};  // the next byte to the terminal begins a line
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+  std::mutex input_mu_;  // guards uart_ and held_
   Uart16550* uart_ = nullptr;
   std::vector<uint8_t> held_;  // input that arrived while there was no UART
 };

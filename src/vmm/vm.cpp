@@ -13,9 +13,11 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "base/log.hpp"
 #include "gdb/server.hpp"
@@ -72,6 +74,9 @@ struct PastMachines {
   uint64_t instructions = 0;
   VirtMachine::IoCounters io;
   rv::JitStats jit;
+  // The host CPU time of the vCPU threads that ended, by hart: a reboot starts new threads, and
+  // the daemon adds these to what /proc says of the running ones (vcpu_seconds_before_reboots).
+  std::vector<double> vcpu_seconds;
 
   void add(VirtMachine& m) {
     instructions += m.instructions_retired();
@@ -167,7 +172,36 @@ nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double
   j["net_tx_bytes"] = io.net_tx_bytes;
   // Only where a translator runs: zeros under interp would read as a translator that did nothing.
   if (engine == rv::Engine::kJit) j["jit"] = jit_json(machine, past.jit);
+  if (!past.vcpu_seconds.empty()) {
+    nlohmann::json before = nlohmann::json::array();
+    for (double v : past.vcpu_seconds) before.push_back(std::round(v * 1000) / 1000);
+    j["vcpu_seconds_before_reboots"] = std::move(before);
+  }
   return j;
+}
+
+// The calling thread's CPU time (user and system), in seconds.
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// The console monitor's commands (Ctrl-A c), as QEMU's monitor names them.
+std::string monitor_command(VmHandle& handle, const std::string& line) {
+  constexpr const char* kCommands = "info status, stop, cont, quit";
+  if (line == "info status") {
+    const VmHandle::State state = handle.state();
+    return fmt::format("VM status: {}", state == VmHandle::State::kPaused    ? "paused"
+                                        : state == VmHandle::State::kRunning ? "running"
+                                                                             : "not running");
+  }
+  if (line == "stop" || line == "cont" || line == "c") {
+    auto done = line == "stop" ? handle.pause() : handle.resume();
+    return done ? "" : fmt::format("{}: {}", line, done.error().message);
+  }
+  if (line == "help" || line == "?") return kCommands;
+  return fmt::format("unknown command '{}' ({})", line, kCommands);
 }
 
 std::atomic<bool> g_stats_requested{false};
@@ -361,7 +395,9 @@ int run_vm(const VmOptions& options) {
     return kExitOk;
   }
 
-  if (auto started = console->start([&state] { state.end(Ending::kQuit, kExitOk); }); !started) {
+  auto monitor = [&handle](const std::string& line) { return monitor_command(*handle, line); };
+  if (auto started = console->start([&state] { state.end(Ending::kQuit, kExitOk); }, monitor);
+      !started) {
     fmt::print(stderr, "vessel: {}\n", started.error().message);
     return kExitBadInput;
   }
@@ -411,9 +447,10 @@ int run_vm(const VmOptions& options) {
     };
     std::mutex report_mu;
     std::vector<std::thread> threads;
+    std::vector<double> thread_seconds(machine->harts().size());  // each written by its thread
     for (auto& h : machine->harts()) {
       h->set_poll_period(kPlatformPollTicks);
-      threads.emplace_back([&, hart = h.get()] {
+      threads.emplace_back([&, hart = h.get(), slot = &thread_seconds[threads.size()]] {
         pthread_setname_np(pthread_self(), fmt::format("vcpu{}", hart->hart_id()).c_str());
         if (hart->run(state.stop, poll) == rv::StopReason::kTrapLoop) {
           std::lock_guard<std::mutex> lock(report_mu);
@@ -423,6 +460,7 @@ int run_vm(const VmOptions& options) {
           }
           state.end(Ending::kTrapLoop, kExitGuestError);
         }
+        *slot = thread_cpu_seconds();
       });
     }
     {
@@ -446,6 +484,9 @@ int run_vm(const VmOptions& options) {
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
     attach(nullptr);
     state.past.add(*machine);
+    state.past.vcpu_seconds.resize(std::max(state.past.vcpu_seconds.size(), thread_seconds.size()));
+    for (size_t i = 0; i < thread_seconds.size(); ++i)
+      state.past.vcpu_seconds[i] += thread_seconds[i];
     console->set_uart(nullptr);  // no input reaches the old UART once this returns
     // The old machine goes first: it holds the disks, sockets and forwarded ports.
     machine.reset();

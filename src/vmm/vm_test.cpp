@@ -1,6 +1,6 @@
 // VmHandle against a real run: pause stops every hart and the guest's clock, resume goes on
 // from there, a poweroff request ends run_vm with status 0, and the statistics name the engine
-// (with the translator's counters under jit).
+// (with the translator's counters under jit), and a reboot keeps the vCPU threads' time.
 #include "vmm/vm.hpp"
 
 #include <gtest/gtest.h>
@@ -132,6 +132,30 @@ TEST_F(VmHandleTest, InterpHasNoTranslatorCounters) {
   const auto s = stats(*handle);
   EXPECT_EQ(s["engine"], "interp");
   EXPECT_FALSE(s.contains("jit")) << s.dump();
+  handle->request_poweroff();
+  EXPECT_EQ(run.get(), kExitOk);
+}
+
+// A guest reboot builds a new machine on new vCPU threads: the statistics carry over what the
+// ended threads used, for the daemon's counters, and the run's time goes on.
+TEST_F(VmHandleTest, RebootKeepsTheVcpuSecondsOfTheEndedThreads) {
+  start(2);
+  std::this_thread::sleep_for(milliseconds(300));  // both harts spin (on a busy host, less)
+  const double seconds_before = stats(*handle)["seconds"].get<double>();
+  EXPECT_FALSE(stats(*handle).contains("vcpu_seconds_before_reboots"));
+  handle->request_reboot();
+  nlohmann::json s;
+  ASSERT_TRUE(eventually([&] {
+    s = stats(*handle);
+    return s.contains("vcpu_seconds_before_reboots");
+  }));
+  const auto& before = s["vcpu_seconds_before_reboots"];
+  ASSERT_EQ(before.size(), 2U) << s.dump();
+  for (const auto& v : before) {
+    EXPECT_GT(v.get<double>(), 0.0) << s.dump();
+    EXPECT_LE(v.get<double>(), s["seconds"].get<double>() + 0.05) << s.dump();
+  }
+  EXPECT_GE(s["seconds"].get<double>(), seconds_before);
   handle->request_poweroff();
   EXPECT_EQ(run.get(), kExitOk);
 }

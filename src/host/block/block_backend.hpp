@@ -60,11 +60,14 @@ class BlockBackend {
   virtual size_t in_flight() const = 0;
 };
 
-// --disk PATH[,readonly][,overlay=OVERLAY]
+// --disk PATH[,readonly][,overlay=OVERLAY][,format=raw]
 struct DiskSpec {
   std::string path;
   bool read_only = false;
   std::string overlay;  // empty: none
+  // format=raw: the image's bytes are the disk even when they begin like a qcow2 or another
+  // format's (image_format.hpp), which is refused without it.
+  bool format_stated = false;
 };
 
 // Parses the --disk option value. ",," stands for a comma inside the path or a value.

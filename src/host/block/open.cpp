@@ -14,6 +14,7 @@
 
 #include "base/log.hpp"
 #include "host/block/block_backend.hpp"
+#include "host/block/image_format.hpp"
 #include "host/block/io_engine.hpp"
 #include "host/block/overlay.hpp"
 #include "host/block/raw_file.hpp"
@@ -60,8 +61,8 @@ Result<DiskSpec> parse_disk_option(const std::string& text) {
   DiskSpec spec;
   spec.path = fields[0];
   if (spec.path.empty())
-    return make_error("--disk: empty path (--disk PATH[,readonly][,overlay=FILE])");
-  bool seen_readonly = false, seen_overlay = false;
+    return make_error("--disk: empty path (--disk PATH[,readonly][,overlay=FILE][,format=raw])");
+  bool seen_readonly = false, seen_overlay = false, seen_format = false;
   for (size_t i = 1; i < fields.size(); ++i) {
     const std::string& f = fields[i];
     const size_t eq = f.find('=');
@@ -79,9 +80,20 @@ Result<DiskSpec> parse_disk_option(const std::string& text) {
         return make_error("--disk: overlay needs a file name (overlay=FILE)");
       }
       spec.overlay = f.substr(eq + 1);
+    } else if (key == "format") {
+      if (seen_format) return make_error("--disk: format given twice");
+      seen_format = true;
+      const std::string value = eq == std::string::npos ? "" : f.substr(eq + 1);
+      if (value != "raw") {
+        return make_error(fmt::format(
+            "--disk: format '{}' is not one Vessel reads (only raw; qemu-img convert -O raw "
+            "makes one)",
+            value));
+      }
+      spec.format_stated = true;
     } else {
-      return make_error(
-          fmt::format("--disk: unknown option '{}' (known: readonly, overlay=FILE)", key));
+      return make_error(fmt::format(
+          "--disk: unknown option '{}' (known: readonly, overlay=FILE, format=raw)", key));
     }
   }
   if (!spec.overlay.empty() && spec.overlay == spec.path) {
@@ -112,6 +124,8 @@ Result<std::unique_ptr<BlockBackend>> open_disk(const DiskSpec& spec, const Open
   if (S_ISBLK(st.st_mode) && ioctl(fd.get(), BLKGETSIZE64, &size) != 0) {
     return make_error(fmt::format("{}: cannot get the device size: {}", path, sys_error()));
   }
+  // Before the size checks: a qcow2 of an odd size is better called a qcow2.
+  if (!spec.format_stated) TRY_VOID(check_raw_image(fd.get(), path, ",format=raw"));
   if (size == 0) return make_error(path + ": disk image is empty");
   if (size % kSectorSize != 0) {
     return make_error(
