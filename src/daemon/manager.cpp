@@ -1,4 +1,5 @@
 #include "daemon/manager.hpp"
+#include "daemon/manager_vm.hpp"
 
 #include <fmt/format.h>
 #include <poll.h>
@@ -20,6 +21,7 @@ namespace vessel::daemon {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using namespace manager_detail;
 
 namespace {
 
@@ -29,13 +31,7 @@ constexpr size_t kMaxSocketPath = 107;
 // How long a start waits to see the machine built (or the process end) before it answers.
 constexpr auto kStartWait = std::chrono::seconds(10);
 // A VM's API answers at once but for pause, which may wait up to 10 s for the harts.
-constexpr auto kVmCallTimeout = std::chrono::seconds(5);
 constexpr auto kPauseTimeout = std::chrono::seconds(15);
-constexpr auto kSampleCallTimeout = std::chrono::milliseconds(1000);
-// A VM using less host CPU than this is asked for its statistics only every
-// kQuietStatsInterval seconds: each question wakes it, and 32 idle guests would pay for it.
-constexpr double kQuietCpuPercent = 2.0;
-constexpr double kQuietStatsInterval = 10.0;
 // After SIGKILL the process ends as soon as the kernel gets to it.
 constexpr auto kKillWait = std::chrono::seconds(5);
 
@@ -44,17 +40,6 @@ double wall_seconds() {
 }
 
 double round1(double v) { return std::round(v * 10) / 10; }
-
-struct FileId {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  off_t size = 0;
-  timespec mtime{};
-  bool operator==(const FileId& o) const {
-    return dev == o.dev && ino == o.ino && size == o.size && mtime.tv_sec == o.mtime.tv_sec &&
-           mtime.tv_nsec == o.mtime.tv_nsec;
-  }
-};
 
 std::optional<FileId> file_id(const std::string& path) {
   struct stat st {};
@@ -89,42 +74,6 @@ const char* state_name(VmState state) {
   }
   return "?";
 }
-
-struct VmManager::Vm {
-  std::string name;
-  VmPaths paths;
-  std::optional<VmDefinition> definition;  // the last one read well
-  std::string broken;                      // why config.json cannot be used now, or empty
-  std::optional<FileId> config_id;
-  VmState state = VmState::kStopped;  // kBroken only when no process runs
-
-  // The process, while running or paused.
-  pid_t pid = 0;
-  int pidfd = -1;
-  bool child = false;  // ours (waitid tells the status) or adopted (exit_status tells)
-  uint64_t start_ticks = 0;
-  double started_at = 0;  // wall clock, seconds
-  uint64_t generation = 0;
-  bool stop_requested = false;
-  bool busy = false;  // a slow operation is talking to it
-  std::optional<int> exit_status;
-  std::string exit_reason;
-
-  // Sampled.
-  double sample_at = 0;  // steady clock seconds, /proc read
-  uint64_t sample_cpu_ticks = 0;
-  double stats_at = 0;  // the VM's statistics asked
-  uint64_t stats_instructions = 0;
-  std::optional<double> mips, cpu_percent;
-  json vm_stats;
-  VcpuCounters vcpu_counters;  // across the guest's reboots
-
-  bool live() const { return pid > 0; }
-  VmState shown_state() const {
-    if (!live() && !broken.empty()) return VmState::kBroken;
-    return state;
-  }
-};
 
 VmManager::VmManager(ManagerOptions options, StateLock lock, api::HostFilePolicy files)
     : options_(std::move(options)), lock_(std::move(lock)), files_(std::move(files)) {}
@@ -428,10 +377,6 @@ Answer VmManager::list() {
 
 namespace {
 
-Answer no_such_vm(const std::string& name) {
-  return Answer::fail(404, fmt::format("VM '{}': no such VM", name));
-}
-
 // 404 for a VM that does not exist, 409 for one that a slow operation is busy with.
 std::optional<Answer> unavailable(const VmManager::Vm* vm, const std::string& name) {
   if (vm == nullptr) return no_such_vm(name);
@@ -709,80 +654,6 @@ Answer VmManager::call_operation(const std::string& name, const char* what,
   return Answer::ok(200, summary(*vm));
 }
 
-Answer VmManager::stats(const std::string& name) {
-  std::unique_lock lock(mu_);
-  Vm* vm = find_locked(name);
-  if (vm == nullptr) return no_such_vm(name);
-  json out = summary(*vm);
-  if (!vm->live()) return Answer::ok(200, std::move(out));
-  const pid_t pid = vm->pid;
-  const uint64_t generation = vm->generation;
-  json cached = vm->vm_stats;
-  lock.unlock();
-  auto live = call_vm(*vm, "GET", "/vessel/stats", std::nullopt, kVmCallTimeout);
-  auto proc = read_proc_stat(pid);
-  auto vcpus = vcpu_seconds(pid);
-  lock.lock();
-  const json& vm_stats = live ? *live : cached;
-  if (vm_stats.is_object()) {
-    for (const auto& [key, value] : vm_stats.items()) {
-      // The VM's own "state" is its machine's ("Running"); the summary's is the daemon's. Its
-      // "engine" is the one running, which a definition edited since then does not change.
-      if (key == "state") {
-        out["vm_state"] = value;
-      } else if (key == "engine" || !out.contains(key)) {
-        out[key] = value;
-      }
-    }
-  }
-  if (proc && vm->generation == generation) {
-    out["host_cpu_seconds"] =
-        static_cast<double>(proc->utime_ticks + proc->stime_ticks) / clock_ticks_per_second();
-    out["rss_bytes"] = proc->rss_pages * page_size();
-    json v = json::array();
-    for (auto [index, seconds] : vm->vcpu_counters.total(std::move(vcpus), vm_stats)) {
-      v.push_back({{"vcpu", index}, {"seconds", seconds}});
-    }
-    out["vcpu_seconds"] = std::move(v);
-  }
-  return Answer::ok(200, std::move(out));
-}
-
-std::vector<VmFigures> VmManager::figures() {
-  std::vector<VmFigures> out;
-  std::vector<pid_t> pids;
-  std::vector<uint64_t> generations;
-  {
-    std::lock_guard lock(mu_);
-    refresh_locked();
-    for (const auto& [name, vm] : vms_) {
-      VmFigures f;
-      f.name = name;
-      f.state = vm->shown_state();
-      if (vm->definition) {
-        f.cpus = vm->definition->cpus;
-        f.memory_mib = vm->definition->memory_mib;
-      }
-      f.vm_stats = vm->vm_stats;
-      out.push_back(std::move(f));
-      pids.push_back(vm->pid);
-      generations.push_back(vm->generation);
-    }
-  }
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (pids[i] <= 0) continue;
-    out[i].proc = read_proc_stat(pids[i]);
-    out[i].vcpus = vcpu_seconds(pids[i]);
-  }
-  std::lock_guard lock(mu_);
-  for (size_t i = 0; i < out.size(); ++i) {
-    Vm* vm = find_locked(out[i].name);
-    if (vm == nullptr || vm->generation != generations[i]) continue;
-    out[i].vcpus = vm->vcpu_counters.total(std::move(out[i].vcpus), out[i].vm_stats);
-  }
-  return out;
-}
-
 Result<VmPaths> VmManager::paths(const std::string& name, bool live, int* status) {
   std::lock_guard lock(mu_);
   Vm* vm = find_locked(name);
@@ -796,70 +667,6 @@ Result<VmPaths> VmManager::paths(const std::string& name, bool live, int* status
                                   state_name(vm->shown_state())));
   }
   return vm->paths;
-}
-
-void VmManager::sampler() {
-  struct Target {
-    std::string name;
-    pid_t pid;
-    uint64_t generation;
-    VmPaths paths;
-    bool paused;
-    bool ask;  // the VM's statistics are due
-  };
-  auto seconds_now = [] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  };
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    sampler_wake_.wait_for(lock, options_.sample_interval);
-    if (stopping_) break;
-    const double now = seconds_now();
-    std::vector<Target> targets;
-    for (const auto& [name, vm] : vms_) {
-      if (!vm->live()) continue;
-      // Asking a VM wakes it: a quiet one is asked less often (its MIPS hardly change).
-      const bool quiet = vm->cpu_percent && *vm->cpu_percent < kQuietCpuPercent;
-      const bool ask = vm->stats_at == 0 || !quiet || now - vm->stats_at >= kQuietStatsInterval;
-      targets.push_back(
-          {name, vm->pid, vm->generation, vm->paths, vm->state == VmState::kPaused, ask});
-    }
-    lock.unlock();
-    for (const Target& t : targets) {
-      auto proc = read_proc_stat(t.pid);
-      std::optional<http::ClientResponse> answer;
-      if (t.ask) {
-        auto client = http::Client::unix_socket(t.paths.api_socket(), kSampleCallTimeout);
-        if (auto r = client.request(http::Method::kGet, "/vessel/stats");
-            r && r->status == 200 && r->body.is_object()) {
-          answer = std::move(*r);
-        }
-      }
-      const double at = seconds_now();
-      std::lock_guard relock(mu_);
-      auto it = vms_.find(t.name);
-      if (it == vms_.end() || it->second->generation != t.generation || !proc) continue;
-      Vm& vm = *it->second;
-      const uint64_t ticks = proc->utime_ticks + proc->stime_ticks;
-      if (vm.sample_at > 0 && at > vm.sample_at) {
-        vm.cpu_percent = static_cast<double>(ticks - std::min(ticks, vm.sample_cpu_ticks)) /
-                         clock_ticks_per_second() / (at - vm.sample_at) * 100;
-      }
-      vm.sample_at = at;
-      vm.sample_cpu_ticks = ticks;
-      if (!answer) continue;
-      const uint64_t instructions = answer->body.value("instructions", uint64_t{0});
-      if (vm.stats_at > 0 && at > vm.stats_at) {
-        const uint64_t done = instructions - std::min(instructions, vm.stats_instructions);
-        vm.mips = t.paused ? 0.0 : static_cast<double>(done) / (at - vm.stats_at) / 1e6;
-      }
-      vm.vm_stats = std::move(answer->body);
-      vm.stats_at = at;
-      vm.stats_instructions = instructions;
-    }
-    lock.lock();
-  }
 }
 
 }  // namespace vessel::daemon
