@@ -10,114 +10,19 @@
 #include <string>
 #include <vector>
 
-#include "api/firecracker/host_files.hpp"
-#include "api/firecracker/vm_resources.hpp"
 #include "base/log.hpp"
 #include "board/virt.hpp"
 #include "cli/daemon_cli.hpp"
+#include "cli/run_cli.hpp"
 #include "cli/version.hpp"
-#include "daemon/state_dir.hpp"
 #include "host/console_client.hpp"
-#include "vmm/api_vm.hpp"
 #include "vmm/vm.hpp"
 
 namespace {
 
-// Paravirtual by default, as a hypervisor starts a kernel: Vessel answers the SBI itself.
-constexpr const char* kDefaultFirmware = "builtin";
-
 int fail(const std::string& message) {
   fmt::print(stderr, "vessel: {}\n", message);
   return vessel::kExitBadInput;
-}
-
-// --engine, --jit-cache and --jit-threshold into the machine's configuration.
-vessel::Result<void> apply_engine_options(const std::string& engine, const std::string& jit_cache,
-                                          const std::string& threshold,
-                                          vessel::VirtConfig& machine) {
-  machine.engine = TRY(vessel::api::parse_engine_field("--engine", engine));
-  auto size = vessel::parse_size(jit_cache);
-  if (!size) return vessel::make_error("--jit-cache: " + size.error().message);
-  if (*size < vessel::rv::kMinJitCacheBytes || *size > vessel::rv::kMaxJitCacheBytes) {
-    return vessel::make_error(fmt::format("--jit-cache {}: must be between {} and {}", jit_cache,
-                                          vessel::format_size(vessel::rv::kMinJitCacheBytes),
-                                          vessel::format_size(vessel::rv::kMaxJitCacheBytes)));
-  }
-  machine.jit_cache_bytes = *size;
-  unsigned runs = 0;
-  const char* const end = threshold.data() + threshold.size();
-  const auto [at, ec] = std::from_chars(threshold.data(), end, runs);
-  if (threshold.empty() || ec != std::errc() || at != end || runs < 1 ||
-      runs > vessel::rv::kMaxJitThreshold) {
-    return vessel::make_error(
-        fmt::format("--jit-threshold '{}': must be a whole number from 1 to {}", threshold,
-                    vessel::rv::kMaxJitThreshold));
-  }
-  machine.jit_threshold = runs;
-  return {};
-}
-
-// --cpu-features: a comma list of +NAME/-NAME. The names are the ISA's, as riscv,isa spells
-// them.
-struct CpuFeature {
-  const char* name;
-  vessel::rv::ExtSet extension;  // an instruction extension, or 0 for one of the others:
-  bool vessel::VirtConfig::*flag = nullptr;  // Sdtrig and Sstc, which add CSRs
-};
-constexpr CpuFeature kCpuFeatures[] = {
-    {"sdtrig", 0, &vessel::VirtConfig::sdtrig},
-    {"sstc", 0, &vessel::VirtConfig::sstc},
-    {"zba", vessel::rv::ext_bit(vessel::rv::Ext::Zba)},
-    {"zbb", vessel::rv::ext_bit(vessel::rv::Ext::Zbb)},
-    {"zbs", vessel::rv::ext_bit(vessel::rv::Ext::Zbs)},
-    {"zicond", vessel::rv::ext_bit(vessel::rv::Ext::Zicond)},
-    {"zacas", vessel::rv::ext_bit(vessel::rv::Ext::Zacas)},
-    {"zcb", vessel::rv::ext_bit(vessel::rv::Ext::Zcb)},
-    {"zfhmin", vessel::rv::ext_bit(vessel::rv::Ext::Zfhmin)},
-    {"zicbom", vessel::rv::ext_bit(vessel::rv::Ext::Zicbom)},
-    {"zicbop", vessel::rv::ext_bit(vessel::rv::Ext::Zicbop)},
-    {"zicboz", vessel::rv::ext_bit(vessel::rv::Ext::Zicboz)},
-    {"zihintntl", vessel::rv::ext_bit(vessel::rv::Ext::Zihintntl)},
-    {"zihpm", vessel::rv::ext_bit(vessel::rv::Ext::Zihpm)},
-    {"zkt", vessel::rv::ext_bit(vessel::rv::Ext::Zkt)},
-    {"svinval", vessel::rv::ext_bit(vessel::rv::Ext::Svinval)},
-    {"svnapot", vessel::rv::ext_bit(vessel::rv::Ext::Svnapot)},
-    {"svpbmt", vessel::rv::ext_bit(vessel::rv::Ext::Svpbmt)},
-};
-
-std::string known_cpu_features() {
-  std::string known;
-  for (const CpuFeature& f : kCpuFeatures)
-    known += (known.empty() ? "" : ", ") + std::string(f.name);
-  return known;
-}
-
-vessel::Result<void> apply_cpu_features(std::string_view features, vessel::VirtConfig& machine) {
-  std::string_view rest = features;
-  while (!rest.empty()) {
-    const size_t comma = rest.find(',');
-    const std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    if (item.size() < 2 || (item[0] != '+' && item[0] != '-')) {
-      return vessel::make_error(fmt::format("--cpu-features: '{}' is not +NAME or -NAME", item));
-    }
-    const bool on = item[0] == '+';
-    const std::string_view name = item.substr(1);
-    const auto* feature = std::find_if(std::begin(kCpuFeatures), std::end(kCpuFeatures),
-                                       [&](const CpuFeature& f) { return name == f.name; });
-    if (feature == std::end(kCpuFeatures)) {
-      return vessel::make_error(fmt::format("--cpu-features: unknown feature '{}' (known: {})",
-                                            name, known_cpu_features()));
-    }
-    if (feature->flag != nullptr) {
-      machine.*feature->flag = on;
-    } else if (on) {
-      machine.extensions |= feature->extension;
-    } else {
-      machine.extensions &= ~feature->extension;
-    }
-  }
-  return {};
 }
 
 }  // namespace
@@ -137,99 +42,7 @@ int main(int argc, char** argv) {
   CLI::App* version =
       app.add_subcommand("version", "Print Vessel's version and its libraries' (as --version)");
 
-  CLI::App* run = app.add_subcommand("run", "Boot a virtual machine (QEMU riscv64 'virt' board)");
-  std::string firmware = kDefaultFirmware;
-  std::string kernel, initrd, append, memory = "512M", dump_dtb;
-  unsigned cpus = 1;
-  double timeout = 0;
-  bool stats = false, verbose = false;
-  run->add_option("--firmware,--bios", firmware,
-                  "M-mode firmware (OpenSBI fw_dynamic/fw_jump .bin or .elf); 'builtin' to start "
-                  "the kernel in S-mode with Vessel answering its SBI calls (paravirtual); 'none' "
-                  "to start --kernel in M-mode")
-      ->capture_default_str();
-  run->add_option("--kernel", kernel,
-                  "Kernel: Linux Image, Image.gz or ELF; with --firmware none, a bare ELF");
-  run->add_option("--initrd", initrd, "Initial ramdisk, placed high in RAM");
-  run->add_option("--append", append, "Kernel command line");
-  run->add_option("--memory,-m", memory, "Guest RAM, e.g. 512M or 2G")->capture_default_str();
-  run->add_option("--cpus,--smp", cpus, "Number of harts (vCPUs), 1 to 32, each a host thread")
-      ->capture_default_str();
-  run->add_option("--timeout", timeout, "Stop the VM after this many seconds (exit status 124)");
-  run->add_option("--dump-dtb", dump_dtb, "Write the generated device tree blob to FILE and exit");
-  std::vector<std::string> disks, nets;
-  std::string virtio_console;
-  bool no_rng = false;
-  std::string cpu_features;
-  std::string engine = vessel::rv::engine_name(vessel::rv::default_engine());
-  std::string jit_cache = vessel::format_size(vessel::rv::kDefaultJitCacheBytes);
-  std::string jit_threshold = std::to_string(vessel::rv::kDefaultJitThreshold);
-  run->add_option("--engine", engine,
-                  "What runs the guest's code: jit (blocks translated to host code; needs an "
-                  "x86-64 host) or interp (the interpreter)")
-      ->capture_default_str();
-  run->add_option("--jit-cache", jit_cache,
-                  "Each hart's translated-code arena under --engine jit, 1M to 2G (refilled when "
-                  "full)")
-      ->capture_default_str();
-  run->add_option("--jit-threshold", jit_threshold,
-                  "Under --engine jit, the run on which a block is translated, 1 to 255 (the "
-                  "interpreter runs it until then; 1 translates every block at once)")
-      ->capture_default_str();
-  run->add_option("--cpu-features", cpu_features,
-                  "Turn optional hart features on or off: a comma list of +NAME/-NAME (known: " +
-                      known_cpu_features() + "; all on by default)");
-  run->add_option("--disk", disks,
-                  "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY][,format=raw] (repeatable; "
-                  "the first is /dev/vda; an image that begins like a qcow2, VMDK, VHD(X), VDI "
-                  "or QED one is refused unless format=raw says its bytes are the disk)")
-      ->take_all()
-      ->allow_extra_args(false);
-  run->add_option("--net", nets,
-                  "virtio-net: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...][,restrict=on]"
-                  "[,loopback=off] (libslirp; restrict=on: the guest reaches only what is "
-                  "forwarded to it; loopback=off: 10.0.2.2 does not lead to the host's "
-                  "127.0.0.1) or tap=IFNAME (repeatable)")
-      ->allow_extra_args(false);
-  run->add_option("--virtio-console", virtio_console,
-                  "virtio-console (hvc0) on a Unix socket Vessel listens on: unix:PATH");
-  std::string console_socket, console_log;
-  run->add_option("--console-socket", console_socket,
-                  "Serve the serial console (ttyS0) on a Unix socket for any number of viewers "
-                  "(`vessel attach PATH`) instead of the terminal");
-  run->add_option("--console-log", console_log,
-                  "Keep the serial console's output on disk: PATH[,size=N], a ring of PATH and "
-                  "PATH.1 of at most N bytes together (default 1M)");
-  run->add_flag("--no-rng", no_rng, "Leave out the virtio-rng device");
-  std::string api_sock;
-  run->add_option("--api-sock", api_sock,
-                  "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
-                  "--kernel the VM waits for the API to configure and start it");
-  std::vector<std::string> api_allow_dirs;
-  run->add_option("--api-allow-dir", api_allow_dirs,
-                  "With --api-sock: the API may name kernels, initrds, firmware and drives in "
-                  "this directory only (repeatable; without it, any file but the kernel's own "
-                  "in /proc, /sys and /dev)")
-      ->allow_extra_args(false);
-  std::string exit_status_file;
-  run->add_option("--exit-status-file", exit_status_file,
-                  "Write the exit status to this file when the VM ends (for a supervisor that is "
-                  "not the parent, such as a restarted vessel daemon)");
-  std::string log_file;
-  run->add_option("--log-file", log_file,
-                  "Send Vessel's own messages (stderr) to a file: PATH[,size=N], a ring of PATH "
-                  "and PATH.1 of at most N bytes together (default 1M); vessel daemon keeps each "
-                  "VM's vmm.log this way");
-  std::string gdb;
-  bool gdb_wait = false;
-  run->add_option("--gdb", gdb,
-                  "Serve the GDB remote protocol: tcp:PORT (on 127.0.0.1) or unix:PATH; each hart "
-                  "is a thread");
-  run->add_flag("--gdb-wait", gdb_wait,
-                "With --gdb: halt before the first instruction until the debugger continues");
-  run->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
-  run->add_flag("-v,--verbose", verbose, "Log more on stderr");
-
+  vessel::cli::RunCommand run_command(app);
   CLI::App* attach = app.add_subcommand(
       "attach",
       "Connect the terminal to a VM's console socket (--console-socket); Ctrl-A x detaches");
@@ -246,7 +59,6 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) { return app.exit(e); } catch (const CLI::ParseError& e) {
     return fail(e.what());
   }
-  if (verbose) vessel::set_log_level(vessel::LogLevel::kInfo);
   if (version->parsed()) {
     fmt::print("{}", vessel::cli::version_text());
     return vessel::kExitOk;
@@ -258,77 +70,6 @@ int main(int argc, char** argv) {
     return end ? vessel::kExitOk : fail("attach: " + end.error().message);
   }
   if (auto status = daemon_commands.run()) return *status;
-  if (!log_file.empty()) {
-    // Before anything else, so that every later message goes there.
-    auto spec = vessel::parse_log_ring_option("--log-file", log_file);
-    if (!spec) return fail(spec.error().message);
-    if (auto r = vessel::redirect_log_file({spec->path, spec->size}); !r) {
-      return fail(r.error().message);
-    }
-  }
-
-  vessel::VmOptions options;
-  auto size = vessel::parse_size(memory);
-  if (!size) return fail("--memory: " + size.error().message);
-  options.machine.ram_size = *size;
-  options.machine.num_harts = cpus;
-  if (firmware == "builtin") {
-    options.machine.builtin_sbi = true;
-  } else if (firmware != "none") {
-    options.machine.firmware = firmware;
-  }
-  if (!kernel.empty()) options.machine.kernel = kernel;
-  if (!initrd.empty()) options.machine.initrd = initrd;
-  options.machine.bootargs = append;
-  options.machine.disks = disks;
-  options.machine.nets = nets;
-  if (!virtio_console.empty()) options.machine.virtio_console = virtio_console;
-  options.machine.rng = !no_rng;
-  if (run->count("--console-socket") != 0) options.console.socket = console_socket;
-  if (run->count("--console-log") != 0) options.console.log = console_log;
-  if (auto set = apply_cpu_features(cpu_features, options.machine); !set) {
-    return fail(set.error().message);
-  }
-  if (auto set = apply_engine_options(engine, jit_cache, jit_threshold, options.machine); !set) {
-    return fail(set.error().message);
-  }
-  if (!dump_dtb.empty()) options.dump_dtb = dump_dtb;
-  if (timeout < 0) return fail("--timeout: must not be negative");
-  options.timeout_seconds = timeout;
-  options.stats = stats;
-  if (!api_allow_dirs.empty() && api_sock.empty()) {
-    return fail("--api-allow-dir: only with --api-sock");
-  }
-  if (run->count("--gdb") != 0) options.gdb = gdb;
-  if (gdb_wait && !options.gdb) return fail("--gdb-wait: only with --gdb");
-  options.gdb_wait = gdb_wait;
-  if (!api_sock.empty()) {
-    // The API may supply the kernel; the command line's options are its starting point.
-    if (!dump_dtb.empty()) return fail("--dump-dtb: not with --api-sock");
-    vessel::ApiVmOptions api;
-    if (!api_allow_dirs.empty()) {
-      auto files = vessel::api::HostFilePolicy::confined_to(api_allow_dirs, "--api-allow-dir");
-      if (!files) return fail(files.error().message);
-      api.host_files = std::move(*files);
-    }
-    api.socket_path = api_sock;
-    api.start_now = options.machine.kernel.has_value();
-    api.vm = options;
-    const int status = vessel::serve_vm(api);
-    if (!exit_status_file.empty()) {
-      // Written only by a run that ends by itself: its absence says the process was killed.
-      auto written =
-          vessel::daemon::write_file_atomically(exit_status_file, fmt::format("{}\n", status));
-      if (!written) fmt::print(stderr, "vessel: --exit-status-file: {}\n", written.error().message);
-    }
-    return status;
-  }
-  if (!exit_status_file.empty()) return fail("--exit-status-file: only with --api-sock");
-  if (!options.machine.kernel && options.machine.initrd) {
-    return fail("--initrd: an initrd needs a --kernel to go with it");
-  }
-  if (!options.machine.kernel && !options.machine.firmware) {
-    return fail(fmt::format("nothing to run: give --kernel (--firmware {} starts one)", firmware));
-  }
-  return vessel::run_vm(options);
+  if (auto status = run_command.run()) return *status;
+  return fail("no subcommand given");
 }

@@ -61,7 +61,7 @@ def start_vessel(args, gdb_spec, cpus, tmp, name):
     log = open(os.path.join(tmp, name + ".out"), "wb")
     argv = [args.vessel, "run", "--cpus", str(cpus), "--firmware", os.path.join(d, "fw_jump.bin"),
             "--kernel", os.path.join(d, "Image"), "--initrd", os.path.join(d, "initrd.cpio.gz"),
-            "--append", "console=ttyS0", "--timeout", "50", "--gdb", gdb_spec, "--gdb-wait"]
+            "--append", "console=ttyS0", "--timeout", "170", "--gdb", gdb_spec, "--gdb-wait"]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     return proc, log.name
 
@@ -128,7 +128,7 @@ def session(args, tmp):
         with open(script, "w") as f:
             f.write(GDB_SCRIPT.format(port=port, entry=KERNEL_ENTRY, header=KERNEL_ENTRY + 0x24))
         r = subprocess.run([args.gdb, "-nx", "-batch", "-x", script], capture_output=True,
-                           text=True, timeout=45)
+                           text=True, timeout=160)
         text = r.stdout + r.stderr
         try:
             check_session(args, text)

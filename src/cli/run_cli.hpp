@@ -1,0 +1,51 @@
+// `vessel run`: its options, and booting the machine they describe (or serving the per-VM API,
+// with --api-sock, which starts it).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vmm/vm.hpp"
+
+namespace vessel::cli {
+
+class RunCommand {
+ public:
+  // Adds the subcommand to `app`.
+  explicit RunCommand(CLI::App& app);
+  // After parsing: the exit status of the run, or nullopt when `run` was not the subcommand.
+  std::optional<int> run();
+
+ private:
+  void add_machine_options();
+  void add_host_options();
+  // The machine and how to run it from the options; an exit status when they are wrong.
+  std::optional<int> build(VmOptions& options);
+  int serve_api(const VmOptions& options);
+
+  CLI::App* run_ = nullptr;
+  // Paravirtual by default, as a hypervisor starts a kernel: Vessel answers the SBI itself.
+  std::string firmware = "builtin";
+  std::string kernel, initrd, append, memory = "512M", dump_dtb;
+  unsigned cpus = 1;
+  double timeout = 0;
+  bool stats = false, verbose = false;
+  std::vector<std::string> disks, nets;
+  std::string virtio_console;
+  bool no_rng = false;
+  std::string cpu_features;
+  std::string engine = vessel::rv::engine_name(vessel::rv::default_engine());
+  std::string jit_cache = vessel::format_size(vessel::rv::kDefaultJitCacheBytes);
+  std::string jit_threshold = std::to_string(vessel::rv::kDefaultJitThreshold);
+  std::string console_socket, console_log;
+  std::string api_sock;
+  std::vector<std::string> api_allow_dirs;
+  std::string exit_status_file;
+  std::string log_file;
+  std::string gdb;
+  bool gdb_wait = false;
+};
+
+}  // namespace vessel::cli
