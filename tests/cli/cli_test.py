@@ -1134,6 +1134,14 @@ def synthetic_image(file_size):
     return bytes(b)
 
 
+def report(t, t0):
+    """Prints the tally and the failures; the exit status (0 only when cases ran, all passed)."""
+    print(f"{t.passed} passed, {len(t.failures)} failed in {time.monotonic() - t0:.1f} s")
+    for f in t.failures:
+        print(f"  failed: {f}")
+    return 1 if t.failures or t.passed == 0 else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vessel", required=True)
@@ -1162,10 +1170,7 @@ def main():
             t.hostile_guest_cases()
     for k in t.known:
         print(f"  known bug, still failing: {k}")
-    print(f"{t.passed} passed, {len(t.failures)} failed in {time.monotonic() - t0:.1f} s")
-    for f in t.failures:
-        print(f"  failed: {f}")
-    return 1 if t.failures or t.passed == 0 else 0
+    return report(t, t0)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_test import Tester  # noqa: E402
+from cli_test import Tester, report  # noqa: E402
 
 CONSOLE_LOG_HEADER = b"vessel console log\n"  # src/host/console_log.hpp
 
@@ -198,10 +198,7 @@ def main():
         t.console_log_cases()
         t.disk_format_cases()
         t.console_key_cases()
-    print(f"{t.passed} passed, {len(t.failures)} failed in {time.monotonic() - t0:.1f} s")
-    for f in t.failures:
-        print(f"  failed: {f}")
-    return 1 if t.failures or t.passed == 0 else 0
+    return report(t, t0)
 
 
 if __name__ == "__main__":

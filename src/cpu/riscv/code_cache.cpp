@@ -31,7 +31,7 @@ Block* CodeCache::insert(uint64_t host, std::span<const DecodedInsn> insns) {
   auto old = blocks_.find(host);
   if (old != blocks_.end()) retired_.push_back(std::move(old->second));
   blocks_[host] = std::move(block);
-  front_[(host >> 1) % kFrontSize] = Front{host, raw};
+  front_of(host) = Front{host, raw};
   if (fresh) {
     const bool first_anywhere = sharing_ == nullptr || sharing_->mark(index_, page);
     if (first_anywhere && on_new_page_) on_new_page_(page);
@@ -54,7 +54,7 @@ void CodeCache::drop_page(uint64_t page) {
       retired_.push_back(std::move(b->second));
       blocks_.erase(b);
     }
-    Front& f = front_[(start >> 1) % kFrontSize];
+    Front& f = front_of(start);
     if (f.host == start) f = Front{};
   }
   pages_.erase(it);

@@ -86,7 +86,7 @@ class CodeCache {
   }
 
   Block* find(uint64_t host) const {
-    Front& f = front_[(host >> 1) % kFrontSize];
+    Front& f = front_of(host);
     if (f.host == host) return f.block;
     auto it = blocks_.find(host);
     if (it == blocks_.end()) return nullptr;
@@ -143,6 +143,7 @@ class CodeCache {
     Block* block = nullptr;
   };
   mutable std::array<Front, kFrontSize> front_{};
+  Front& front_of(uint64_t host) const { return front_[(host >> 1) % kFrontSize]; }
   std::unordered_map<uint64_t, std::vector<uint64_t>> pages_;  // page -> block start addresses
   std::vector<Block::Owner> retired_;
   std::atomic<uint64_t> generation_{1};

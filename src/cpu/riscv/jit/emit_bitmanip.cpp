@@ -31,7 +31,7 @@ const HostCounts& host_counts() {
 
 // The emitter an op has here, or kNone (it runs its semantics): the one list of the ops this
 // file emits, read by has_bitmanip_emitter() and emit_bitmanip().
-enum class Form : uint8_t { kNone, kShiftAdd, kNegated, kSelect, kUnary, kByRegister };
+enum class Form : uint8_t { kNone, kShiftAdd, kSelect, kUnary, kByRegister };
 
 Form form_of(Op op) {
   switch (op) {
@@ -44,7 +44,7 @@ Form form_of(Op op) {
     case Op::sh3add_uw: return Form::kShiftAdd;
     case Op::andn:
     case Op::orn:
-    case Op::xnor: return Form::kNegated;
+    case Op::xnor:
     case Op::rol:
     case Op::ror:
     case Op::rolw:
@@ -87,21 +87,6 @@ bool has_bitmanip_emitter(Op op) { return form_of(op) != Form::kNone; }
 bool Emitter::emit_bitmanip(const DecodedInsn& d) {
   switch (form_of(d.op)) {
     case Form::kShiftAdd: emit_shift_add(d); return true;
-    case Form::kNegated: {
-      // rs2 goes to rcx first: rd's register may be rs2's.
-      load_x(rcx, d.rs2);
-      if (d.op != Op::xnor) not_(rcx);
-      const Xbyak::Reg64 out = dest(d.rd);
-      load_x(out, d.rs1);
-      if (d.op == Op::andn) and_(out, rcx);
-      if (d.op == Op::orn) or_(out, rcx);
-      if (d.op == Op::xnor) {
-        xor_(out, rcx);
-        not_(out);
-      }
-      write_x(d.rd, out);
-      return true;
-    }
     case Form::kByRegister: emit_by_register(d); return true;
     case Form::kSelect: emit_select(d); return true;
     case Form::kUnary: emit_unary(d); return true;
@@ -172,14 +157,22 @@ void Emitter::emit_unary(const DecodedInsn& d) {
   write_x(d.rd, out);
 }
 
-// rol, ror (and their W forms) and Zbs's bclr, bset, binv and bext: rs1 by the low bits of rs2,
-// which go to rcx first (rd's register may be rs2's). x86 takes the count modulo the width as
-// RISC-V does, for the rotates and for bt* on a register.
+// rd = rs1 op rs2 for the ops whose x86 form wants rs2 in rcx, which it goes to first (rd's
+// register may be rs2's): the logic ops with a negated operand, rol, ror (and their W forms),
+// and Zbs's bclr, bset, binv and bext. x86 takes the count modulo the width as RISC-V does,
+// for the rotates and for bt* on a register.
 void Emitter::emit_by_register(const DecodedInsn& d) {
   load_x(rcx, d.rs2);
+  if (d.op == Op::andn || d.op == Op::orn) not_(rcx);
   const Xbyak::Reg64 out = dest(d.rd);
   load_x(out, d.rs1);
   switch (d.op) {
+    case Op::andn: and_(out, rcx); break;
+    case Op::orn: or_(out, rcx); break;
+    case Op::xnor:
+      xor_(out, rcx);
+      not_(out);
+      break;
     case Op::rol: rol(out, cl); break;
     case Op::ror: ror(out, cl); break;
     case Op::rolw:

@@ -118,11 +118,24 @@ void Emitter::fp_load(const Xbyak::Xmm& x, unsigned r, bool single) {
 void Emitter::fp_result(const Xbyak::Xmm& x, unsigned rd, bool single, Xbyak::Label& slow) {
   single ? ucomiss(x, x) : ucomisd(x, x);
   jp(slow, T_NEAR);  // a NaN: the semantics make it the canonical one
+  fp_store(x, rd, single);
+}
+
+void Emitter::fp_store(const Xbyak::Xmm& x, unsigned rd, bool single) {
   if (single) {
     movss(fp_reg(rd, true), x);
     mov(dword[rbx + off::f(rd) + 4], -1);
   } else {
     movsd(fp_reg(rd, false), x);
+  }
+}
+
+void Emitter::fp_store(const Xbyak::Reg64& bits, unsigned rd, bool single) {
+  if (single) {
+    mov(dword[rbx + off::f(rd)], bits.cvt32());
+    mov(dword[rbx + off::f(rd) + 4], -1);
+  } else {
+    mov(qword[rbx + off::f(rd)], bits);
   }
 }
 
@@ -253,13 +266,12 @@ void Emitter::emit_fp_sign(const DecodedInsn& d, bool single) {
   fp_boxed(d.rs1, single, slow);
   fp_boxed(d.rs2, single, slow);
   const uint8_t sign = single ? 31 : 63;
-  const Xbyak::Reg64 a = rax;
   single ? mov(eax, dword[rbx + off::f(d.rs1)]) : mov(rax, qword[rbx + off::f(d.rs1)]);
   const bool plain = d.op == Op::fsgnj_s || d.op == Op::fsgnj_d;
   const bool negate = d.op == Op::fsgnjn_s || d.op == Op::fsgnjn_d;
   if (d.rs1 == d.rs2) {  // fmv, fneg, fabs
-    if (negate) btc(a, sign);
-    if (!plain && !negate) btr(a, sign);
+    if (negate) btc(rax, sign);
+    if (!plain && !negate) btr(rax, sign);
   } else {
     single ? mov(ecx, dword[rbx + off::f(d.rs2)]) : mov(rcx, qword[rbx + off::f(d.rs2)]);
     if (negate) not_(rcx);
@@ -267,18 +279,13 @@ void Emitter::emit_fp_sign(const DecodedInsn& d, bool single) {
     if (single) and_(ecx, 1);
     shl(rcx, sign);
     if (!plain && !negate) {
-      xor_(a, rcx);
+      xor_(rax, rcx);
     } else {
-      btr(a, sign);
-      or_(a, rcx);
+      btr(rax, sign);
+      or_(rax, rcx);
     }
   }
-  if (single) {
-    mov(dword[rbx + off::f(d.rd)], eax);
-    mov(dword[rbx + off::f(d.rd) + 4], -1);
-  } else {
-    mov(qword[rbx + off::f(d.rd)], rax);
-  }
+  fp_store(rax, d.rd, single);
   L(done);
 }
 
@@ -292,12 +299,7 @@ void Emitter::emit_fp_move(const DecodedInsn& d) {
     const Xbyak::Reg64 v = src(d.rs1, rax);
     cold_helper(d, HelperKind::kFloat, slow, done);
     fp_guard(d, slow);
-    if (d.op == Op::fmv_d_x) {
-      mov(qword[rbx + off::f(d.rd)], v);
-    } else {
-      mov(dword[rbx + off::f(d.rd)], v.cvt32());
-      mov(dword[rbx + off::f(d.rd) + 4], -1);
-    }
+    fp_store(v, d.rd, d.op == Op::fmv_w_x);
     L(done);
     return;
   }
@@ -398,12 +400,7 @@ void Emitter::emit_fp_from_int(const DecodedInsn& d, bool single) {
       d.op == Op::fcvt_s_wu ? cvtsi2ss(xmm0, rcx) : cvtsi2sd(xmm0, rcx);
       break;
   }
-  if (single) {
-    movss(fp_reg(d.rd, true), xmm0);
-    mov(dword[rbx + off::f(d.rd) + 4], -1);
-  } else {
-    movsd(fp_reg(d.rd, false), xmm0);
-  }
+  fp_store(xmm0, d.rd, single);  // a converted integer is never a NaN
   L(done);
 }
 

@@ -245,6 +245,9 @@ class Emitter : public Xbyak::CodeGenerator {
   void fp_load(const Xbyak::Xmm& x, unsigned r, bool single);
   // f[rd] = x (NaN-boxed for a single), or `slow` when x is a NaN.
   void fp_result(const Xbyak::Xmm& x, unsigned rd, bool single, Xbyak::Label& slow);
+  // f[rd] = x, or the low bits of a register, NaN-boxed for a single; no NaN check.
+  void fp_store(const Xbyak::Xmm& x, unsigned rd, bool single);
+  void fp_store(const Xbyak::Reg64& bits, unsigned rd, bool single);
   // The start of an op that writes integer rd, whose value is in `out` at `back`: its
   // semantics on a cold path from `from`, fp_guard and fp_boxed(rs1).
   void fp_to_x_entry(const DecodedInsn& d, bool single, Xbyak::Label& from, Xbyak::Label& back,
