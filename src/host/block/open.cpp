@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/log.hpp"
 #include "host/block/block_backend.hpp"
@@ -43,11 +45,22 @@ std::vector<std::string> split_fields(const std::string& text) {
 
 std::string sys_error() { return std::strerror(errno); }
 
+// A VM killed a moment ago can hold its lock a little longer: the kernel closes the files of
+// a dead process's io_uring in deferred work. So a held lock is tried again for a while
+// before the disk is called in use.
+constexpr auto kLockPatience = std::chrono::seconds(3);
+
 Result<void> lock(int fd, bool exclusive, const std::string& path) {
+  const auto give_up = std::chrono::steady_clock::now() + kLockPatience;
   while (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
-    if (errno == EWOULDBLOCK) { return make_error(path + ": in use by another process (locked)"); }
-    return make_error(fmt::format("{}: cannot lock: {}", path, sys_error()));
+    if (errno != EWOULDBLOCK) {
+      return make_error(fmt::format("{}: cannot lock: {}", path, sys_error()));
+    }
+    if (std::chrono::steady_clock::now() >= give_up) {
+      return make_error(path + ": in use by another process (locked)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return {};
 }
