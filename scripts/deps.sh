@@ -15,6 +15,8 @@ packages=(
 	libboost-dev
 	# host backends of the virtio devices: io_uring for disks, libslirp for user networking
 	liburing-dev libslirp-dev
+	# the per-thread seccomp filters of a VM process (src/vmm/seccomp.cpp)
+	libseccomp-dev
 	# riscv64 test programs; the C library for bench/'s static guest programs
 	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross
 	# reference guest (guests/debian/build.sh): firmware, packing, module deps

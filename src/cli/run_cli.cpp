@@ -14,6 +14,7 @@
 #include "board/virt.hpp"
 #include "daemon/state_dir.hpp"
 #include "vmm/api_vm.hpp"
+#include "vmm/seccomp.hpp"
 
 namespace {
 
@@ -196,6 +197,11 @@ void RunCommand::add_host_options() {
                    "is a thread");
   run_->add_flag("--gdb-wait", gdb_wait,
                  "With --gdb: halt before the first instruction until the debugger continues");
+  run_->add_option("--seccomp", seccomp,
+                   "System-call filters per thread (docs/security.md): enforce (a forbidden call "
+                   "ends the VM with one line naming it, status 159), log (it fails with EPERM "
+                   "and is reported once; for development) or off")
+      ->capture_default_str();
   run_->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
   run_->add_flag("-v,--verbose", verbose, "Log more on stderr");
 }
@@ -205,6 +211,15 @@ std::optional<int> RunCommand::run() {
   if (verbose) vessel::set_log_level(vessel::LogLevel::kInfo);
   VmOptions options;
   if (auto status = build(options)) return *status;
+  // Before any thread of the VM starts (the API's included): each installs its own filter.
+  // --dump-dtb runs nothing and needs none.
+  auto mode = vessel::seccomp::parse_mode(seccomp);
+  if (!mode) return fail(mode.error().message);
+  if (auto enabled =
+          vessel::seccomp::enable(dump_dtb.empty() ? *mode : vessel::seccomp::Mode::kOff);
+      !enabled) {
+    return fail(enabled.error().message);
+  }
   if (!api_sock.empty()) return serve_api(options);
   if (!exit_status_file.empty()) return fail("--exit-status-file: only with --api-sock");
   if (!options.machine.kernel && options.machine.initrd) {

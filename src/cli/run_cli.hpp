@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vmm/seccomp.hpp"
 #include "vmm/vm.hpp"
 
 namespace vessel::cli {
@@ -46,6 +47,7 @@ class RunCommand {
   std::string log_file;
   std::string gdb;
   bool gdb_wait = false;
+  std::string seccomp = vessel::seccomp::mode_name(vessel::seccomp::default_mode());
 };
 
 }  // namespace vessel::cli
