@@ -68,6 +68,11 @@ Result<Cgroup> make_cgroup(const std::string& which, const std::string& name, ui
 Result<void> join_cgroup(const Cgroup& cgroup, pid_t pid);
 void remove_cgroup(const Cgroup& cgroup);
 
+// `b` at `target` through an idmapped mount (jail_idmap.cpp) that shows its owner as the jail's
+// uid and gid; false where the file system cannot (or the jail's uid owns it already).
+Result<bool> bind_idmapped(const Bind& b, const std::string& target, uid_t jail_uid,
+                           gid_t jail_gid);
+
 // The test hook (env VESSEL_TEST_JAIL_ESCAPE=1): once jailed, the process tries to reach host
 // files (/etc/shadow, /etc/passwd, /root, the host's /proc/1/root) and prints one line each.
 inline constexpr const char* kEscapeHookEnv = "VESSEL_TEST_JAIL_ESCAPE";

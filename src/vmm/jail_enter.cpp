@@ -51,7 +51,7 @@ Result<void> make_dirs(const std::string& path) {
 
 // `b` at the same path under `root`, read-only unless writable, never setuid, devices only for
 // the files under /dev it names.
-Result<void> bind(const std::string& root, const Bind& b) {
+Result<void> bind(const Plan& p, const std::string& root, const Bind& b) {
   const std::string target = root + b.path;
   TRY_VOID(make_dirs(b.directory ? target : fs::path(target).parent_path().string()));
   if (!b.directory) {
@@ -59,6 +59,10 @@ Result<void> bind(const std::string& root, const Bind& b) {
     if (fd < 0)
       return make_error(fmt::format("--jail: cannot create {}: {}", target, std::strerror(errno)));
     close(fd);
+  }
+  // Written by the VM: its owner on the host appears as the jail's uid inside.
+  if (b.writable && !b.path.starts_with("/dev/") && TRY(bind_idmapped(b, target, p.uid, p.gid))) {
+    return {};
   }
   TRY_VOID(sys(mount(b.path.c_str(), target.c_str(), nullptr, MS_BIND, nullptr), "bind " + b.path));
   unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID;
@@ -70,11 +74,14 @@ Result<void> bind(const std::string& root, const Bind& b) {
 // The new root: a tmpfs with the binds, /proc of the new PID namespace, and the old cwd.
 Result<void> build_root(const Plan& p, const std::string& root) {
   TRY_VOID(sys(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make / private"));
+  // This PID namespace's /proc, for the idmaps' helpers (their pids are this namespace's).
+  TRY_VOID(sys(mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+               "mount /proc"));
   TRY_VOID(make_dirs(root));
   TRY_VOID(
       sys(mount("vessel-jail", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m"),
           "tmpfs on " + root));
-  for (const Bind& b : p.binds) TRY_VOID(bind(root, b));
+  for (const Bind& b : p.binds) TRY_VOID(bind(p, root, b));
   TRY_VOID(make_dirs(root + "/proc"));
   TRY_VOID(sys(
       mount("proc", (root + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),

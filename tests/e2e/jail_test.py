@@ -4,7 +4,8 @@
   jail_test.py --vessel BUILD/vessel --guest-dir guests/cache/debian [--case NAME ...]
 
 escape   Debian boots in the jail with a writable disk, user networking, the console log and
-         the per-VM API in a directory the jail's uid owns. VESSEL_TEST_JAIL_ESCAPE makes the
+         the per-VM API in a directory, all root's (the jail's idmapped mounts show them as its
+         uid's). VESSEL_TEST_JAIL_ESCAPE makes the
          jailed process try /etc/shadow, /etc/passwd, /root, /home, /../etc/shadow and
          /proc/1/root/etc/shadow: every open fails, and the guest still boots. The VM process
          runs as the jail's uid and gid with no capabilities, no_new_privs and seccomp; its
@@ -102,8 +103,7 @@ def case_escape(args, tmp):
     os.makedirs(run)
     disk = os.path.join(tmp, "disk.img")
     make_ext4(disk, {"hello.txt": "from the host\n"})
-    for path in (disk, run):
-        os.chown(path, UID, UID)
+    # root's, as under the daemon: the jail's idmapped mounts let its uid write them
     server, port = host_http_server(tmp)
     api = os.path.join(run, "api.sock")
     os.environ["VESSEL_TEST_JAIL_ESCAPE"] = "1"
@@ -137,6 +137,8 @@ def case_escape(args, tmp):
         server.shutdown()
     if "written in the jail" not in debugfs_cat(disk, "guest.txt"):
         raise RuntimeError("the guest's write did not reach the disk image")
+    if os.stat(disk).st_uid != 0 or os.stat(run).st_uid != 0:
+        raise RuntimeError("the jail changed the owner of the disk or the run directory")
     if os.listdir(jail):
         raise RuntimeError(f"the jail directory keeps {os.listdir(jail)}")
     if "vessel-" in subprocess.run(["find", "/sys/fs/cgroup", "-maxdepth", "4", "-name",
