@@ -44,6 +44,10 @@ std::vector<std::string> read_cmdline(pid_t pid);
 double clock_ticks_per_second();
 uint64_t page_size();
 
+// The process that runs the VM `vessel run` started as `pid`: its jailed child under --jail
+// (the parent only waits), else `pid` itself (which never forks).
+pid_t vm_process(pid_t pid);
+
 // CPU seconds of each thread named vcpuN (vcpu index, seconds), in index order.
 std::vector<std::pair<unsigned, double>> vcpu_seconds(pid_t pid);
 

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -115,7 +116,17 @@ Result<std::string> choose(const std::string& which) {
   return make_error(fmt::format("--jail-cgroup '{}': must be auto, v2 or v1", which));
 }
 
+// The cgroups of jails whose waiting parent was killed (SIGKILL leaves no time to remove
+// them): rmdir takes only empty ones, so a running jail's stays.
+void sweep(const std::string& parent) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(parent, ec)) {
+    if (e.path().filename().string().starts_with("vessel-")) rmdir(e.path().c_str());
+  }
+}
+
 Result<std::string> make_dir(const std::string& parent, const std::string& name) {
+  sweep(parent);
   const std::string dir = parent + "/" + name;
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return make_error(

@@ -136,8 +136,6 @@ void child(const Plan& p, int go, const std::string& root) {
   char byte = 0;
   // The parent puts this process in the cgroup first.
   if (read(go, &byte, 1) != 1) _exit(2);
-  close(go);
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
   if (p.new_net) flags |= CLONE_NEWNET;
   auto jailed = sys(unshare(flags), "unshare");
@@ -148,6 +146,12 @@ void child(const Plan& p, int go, const std::string& root) {
     fmt::print(stderr, "vessel: {}\n", jailed.error().message);
     _exit(2);
   }
+  // Only now: a change of uid clears it. The parent holds its end of `go` open for its whole
+  // life, so end of file there says it died before this was set.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  fcntl(go, F_SETFL, O_NONBLOCK);
+  if (read(go, &byte, 1) == 0) _exit(2);
+  close(go);
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) signal(sig, end_on_signal);
   if (std::getenv(kEscapeHookEnv) != nullptr) escape_hook();
 }
@@ -187,10 +191,12 @@ Result<std::optional<int>> enter(const Plan& p) {
   close(go[0]);
   g_child = pid;
   auto joined = join_cgroup(cgroup, pid);
-  if (joined) [[maybe_unused]]
-    const ssize_t n = write(go[1], "g", 1);
-  close(go[1]);  // without the byte the child ends at once
-  const int status = joined ? wait_for(pid) : (waitpid(pid, nullptr, 0), 2);
+  // Without the byte the child ends at once; with it, go[1] stays open while this process
+  // lives, for the child's check that its parent did not die before it set PDEATHSIG.
+  const bool told = joined && write(go[1], "g", 1) == 1;
+  if (!told) close(go[1]);
+  const int status = told ? wait_for(pid) : (waitpid(pid, nullptr, 0), 2);
+  if (told) close(go[1]);
   remove_cgroup(cgroup);
   rmdir(root.c_str());
   if (!joined) return joined.take_error();

@@ -13,7 +13,8 @@ escape   Debian boots in the jail with a writable disk, user networking, the con
          networking needs it); its cgroup holds the memory and CPU limits. The guest writes and
          syncs the disk and fetches from a host server through 10.0.2.2; the API answers;
          poweroff ends vessel with status 0 and leaves neither the jail's root nor its cgroup.
-netns    Without --net the VM process gets a network namespace of its own too.
+netns    Without --net the VM process gets a network namespace of its own too; kill -9 of the
+         parent that waits outside ends the jailed process as well.
 errors   Before anything starts, one line and status 2: a read-only jail directory, a missing
          one, a uid in use by a process, uid 0, a cgroup version without the memory and cpu
          controllers (whichever of v1 and v2 lacks them on this host).
@@ -154,11 +155,21 @@ def case_netns(args, tmp):
     os.makedirs(jail)
     g = Guest(args, ["--jail", jail, "--jail-uid", str(UID)])
     try:
-        expect_caged(g, jailed_pid(g.console.proc.pid), want_own_net=True)
-        g.poweroff()
+        pid = jailed_pid(g.console.proc.pid)
+        expect_caged(g, pid, want_own_net=True)
+        # kill -9 of the parent that waits outside: the jailed process goes with it.
+        os.kill(g.console.proc.pid, 9)
+        g.console.proc.wait()
+        for _ in range(50):
+            if not os.path.exists(f"/proc/{pid}"):
+                break
+            time.sleep(0.1)
+        else:
+            g.console.fail(f"the jailed process {pid} outlived its parent's kill -9")
     finally:
         g.close()
-    return "without --net the VM process has a network namespace of its own"
+    return ("without --net the VM process has a network namespace of its own; it ends with its "
+            "parent's kill -9")
 
 
 def lacking_cgroup_version():
