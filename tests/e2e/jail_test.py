@@ -26,11 +26,10 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from seccomp_test import api_call  # noqa: E402
+from seccomp_test import api_call, run_cases  # noqa: E402
 from virtio_test import Guest, debugfs_cat, dhcp, host_http_server, make_ext4  # noqa: E402
 
 UID = 901234
@@ -233,18 +232,7 @@ def main():
     if os.geteuid() != 0:
         print("FAIL: the jail needs root; run this test as root")
         return 1
-    failed = False
-    for name in args.case or list(CASES):
-        with tempfile.TemporaryDirectory() as tmp:
-            os.chmod(tmp, 0o755)  # the jail's uid must reach the files under it
-            t0 = time.monotonic()
-            try:
-                what = CASES[name](args, tmp)
-                print(f"PASS {name} ({time.monotonic() - t0:.0f} s): {what}")
-            except Exception as e:  # noqa: BLE001 - every failure is reported the same way
-                print(f"FAIL {name}: {e}")
-                failed = True
-    return 1 if failed else 0
+    return run_cases(CASES, args)
 
 
 if __name__ == "__main__":

@@ -279,13 +279,19 @@ def main():
     ap.add_argument("--engine", default="")
     ap.add_argument("--seccomp", default="enforce")
     ap.add_argument("--case", action="append", choices=sorted(CASES))
-    args = ap.parse_args()
+    return run_cases(CASES, ap.parse_args())
+
+
+def run_cases(cases, args):
+    """Each case asked for (all by default) in a temporary directory the jail's uid can reach;
+    PASS or FAIL with what it says; the exit status."""
     failed = False
-    for name in args.case or list(CASES):
+    for name in args.case or list(cases):
         with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o755)
             t0 = time.monotonic()
             try:
-                what = CASES[name](args, tmp)
+                what = cases[name](args, tmp)
                 print(f"PASS {name} ({time.monotonic() - t0:.0f} s): {what}")
             except Exception as e:  # noqa: BLE001 - every failure is reported the same way
                 print(f"FAIL {name}: {e}")
