@@ -134,6 +134,7 @@ Result<void> add_vm_files(Plan& p, const VmOptions& vm) {
   };
   add_created(p, unix_path(m.virtio_console));
   add_created(p, unix_path(vm.gdb));
+  if (vm.gdb && vm.gdb->starts_with("tcp:")) p.new_net = false;  // the debugger is the host's
   if (vm.console.socket) add_created(p, *vm.console.socket);
   if (vm.console.log)
     add_created(p, TRY(parse_log_ring_option("--console-log", *vm.console.log)).path);

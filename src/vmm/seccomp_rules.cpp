@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -190,8 +191,13 @@ Result<void> add_supervisor(Rules& r) {
   TRY_VOID(allow_ioctls(r, kTapIoctls));
   TRY_VOID(allow_ioctls(r, kBlockDeviceIoctls));
   TRY_VOID(allow_ioctls(r, kTerminalIoctls));
-  // seccomp and prctl for the filters of the threads it starts, which stack on its own.
-  TRY_VOID(r.allow(std::initializer_list<const char*>{"seccomp", "prctl"}));
+  // seccomp and prctl for the filters of the threads it starts, which stack on its own (and
+  // which name themselves first).
+  TRY_VOID(r.allow(std::initializer_list<const char*>{"seccomp"}));
+  for (int option : {PR_SET_NAME, PR_GET_NAME, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS,
+                     PR_SET_SECCOMP, PR_GET_SECCOMP}) {
+    TRY_VOID(r.allow_if("prctl", {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(option))}));
+  }
   return {};
 }
 

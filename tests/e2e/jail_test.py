@@ -11,7 +11,8 @@ escape   Debian boots in the jail with a writable disk, user networking, the con
          runs as the jail's uid and gid with no capabilities, no_new_privs and seccomp; its
          mount, PID, IPC and UTS namespaces are its own, its network the host's (user
          networking needs it); its cgroup holds the memory and CPU limits. The guest writes and
-         syncs the disk and fetches from a host server through 10.0.2.2; the API answers;
+         syncs the disk and fetches from a host server through 10.0.2.2; the API and the GDB stub
+         (on a TCP port: the host's network) answer;
          poweroff ends vessel with status 0 and leaves neither the jail's root nor its cgroup.
 netns    Without --net the VM process gets a network namespace of its own too; kill -9 of the
          parent that waits outside ends the jailed process as well.
@@ -24,13 +25,15 @@ Exits 1 on any failure, with what vessel printed.
 import argparse
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from seccomp_test import api_call, run_cases  # noqa: E402
-from virtio_test import Guest, debugfs_cat, dhcp, host_http_server, make_ext4  # noqa: E402
+from seccomp_test import api_call, gdb_packet, run_cases  # noqa: E402
+from virtio_test import (Guest, debugfs_cat, dhcp, free_port, host_http_server,  # noqa: E402
+                         make_ext4)
 
 UID = 901234
 ESCAPES = ["/etc/shadow", "/etc/passwd", "/root", "/../etc/shadow", "/proc/1/root/etc/shadow",
@@ -97,6 +100,26 @@ def memory_limit(groups):
     return None
 
 
+def cpu_quota(groups):
+    """(quota, period) in microseconds of the vessel cgroup a /proc/PID/cgroup text names."""
+    for line in groups.splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "vessel-" not in path:
+            continue
+        if controllers == "":
+            for base in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+                if os.path.exists(base + path + "/cpu.max"):
+                    quota, period = open(base + path + "/cpu.max").read().split()
+                    return int(quota), int(period)
+        elif "cpu" in controllers.split(","):
+            d = f"/sys/fs/cgroup/{controllers}{path}"
+            if not os.path.isdir(d):
+                d = f"/sys/fs/cgroup/cpu{path}"
+            return (int(open(d + "/cpu.cfs_quota_us").read()),
+                    int(open(d + "/cpu.cfs_period_us").read()))
+    return None
+
+
 def case_escape(args, tmp):
     jail, run = os.path.join(tmp, "jail"), os.path.join(tmp, "run")
     os.makedirs(jail)
@@ -106,10 +129,12 @@ def case_escape(args, tmp):
     # root's, as under the daemon: the jail's idmapped mounts let its uid write them
     server, port = host_http_server(tmp)
     api = os.path.join(run, "api.sock")
+    gdb_port = free_port()
     os.environ["VESSEL_TEST_JAIL_ESCAPE"] = "1"
     try:
         g = Guest(args, ["--jail", jail, "--jail-uid", str(UID), "--disk", disk, "--net", "user",
-                         "--console-log", os.path.join(run, "console.log"), "--api-sock", api])
+                         "--console-log", os.path.join(run, "console.log"), "--api-sock", api,
+                         "--gdb", f"tcp:{gdb_port}"])
     finally:
         del os.environ["VESSEL_TEST_JAIL_ESCAPE"]
     try:
@@ -122,6 +147,8 @@ def case_escape(args, tmp):
         limit = memory_limit(groups)
         if limit is None or limit < 512 << 20 or limit > 2 << 30:
             g.console.fail(f"memory limit {limit} for 512M of RAM; cgroups: {groups}")
+        if cpu_quota(groups) != (100000, 100000):
+            g.console.fail(f"CPU quota {cpu_quota(groups)} for one hart; cgroups: {groups}")
         g.check("mkdir -p /mnt && mount -t ext4 /dev/vda /mnt && cat /mnt/hello.txt", "mount")
         g.check("echo written in the jail > /mnt/guest.txt && sync && umount /mnt", "write")
         dhcp(g)
@@ -131,6 +158,10 @@ def case_escape(args, tmp):
         status, body = api_call(api, "GET", "/machine-config")
         if status != 200:
             g.console.fail(f"GET /machine-config through the jail: {status} {body}")
+        with socket.create_connection(("127.0.0.1", gdb_port), timeout=30) as s:
+            if not gdb_packet(s, b"?").startswith((b"T", b"S")):
+                g.console.fail("the jailed GDB stub did not answer '?'")
+            gdb_packet(s, b"D")
         g.poweroff()
     finally:
         g.close()
@@ -146,7 +177,7 @@ def case_escape(args, tmp):
                                    capture_output=True, text=True).stdout:
         raise RuntimeError("the jail's cgroup is left behind")
     return (f"{len(ESCAPES)} host paths out of reach; uid {UID}, no capabilities, own mnt/pid/"
-            f"ipc/uts namespaces, memory limit {limit >> 20} MiB; disk, network and API worked")
+            f"ipc/uts namespaces, memory limit {limit >> 20} MiB; disk, network, API and GDB stub worked")
 
 
 def case_netns(args, tmp):
