@@ -17,6 +17,8 @@ packages=(
 	liburing-dev libslirp-dev
 	# NBD disks (libnbd), and the servers their tests use: nbdkit, qemu-nbd and qemu-img
 	libnbd-dev nbdkit qemu-utils
+	# the per-thread seccomp filters of a VM process (src/vmm/seccomp.cpp)
+	libseccomp-dev
 	# riscv64 test programs; the C library for bench/'s static guest programs
 	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross
 	# reference guest (guests/debian/build.sh): firmware, packing, module deps

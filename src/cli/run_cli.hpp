@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vmm/seccomp.hpp"
 #include "vmm/vm.hpp"
 
 namespace vessel::cli {
@@ -24,6 +25,9 @@ class RunCommand {
   // The machine and how to run it from the options; an exit status when they are wrong.
   std::optional<int> build(VmOptions& options);
   int serve_api(const VmOptions& options);
+  // With --jail: the parent's exit status once the jailed child ended, or an error's; nullopt
+  // in the child (and without --jail), which goes on to run the VM.
+  std::optional<int> enter_jail(const VmOptions& options);
 
   CLI::App* run_ = nullptr;
   // Paravirtual by default, as a hypervisor starts a kernel: Vessel answers the SBI itself.
@@ -47,6 +51,9 @@ class RunCommand {
   std::string log_file;
   std::string gdb;
   bool gdb_wait = false;
+  std::string jail_dir, jail_cgroup = "auto";
+  unsigned jail_uid = 0, jail_gid = 0;
+  std::string seccomp = vessel::seccomp::mode_name(vessel::seccomp::default_mode());
 };
 
 }  // namespace vessel::cli

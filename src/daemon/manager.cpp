@@ -585,6 +585,7 @@ Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmP
   }
   TRY_VOID(prepare_vm_state(paths));
   std::vector<std::string> args = vm_run_arguments(*resolved, paths);
+  if (!options_.jail_dir.empty()) args.insert(args.begin() + 1, {"--jail", options_.jail_dir});
   args.insert(args.begin(), options_.vessel_binary);
   auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log());
   if (!pid) return pid.take_error();

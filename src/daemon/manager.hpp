@@ -37,6 +37,8 @@ struct ManagerOptions {
   std::string vessel_binary;  // what `vessel run` is: the daemon's own binary
   // Where the files a VM definition names may be, besides DIR/images (`--allow-dir`).
   std::vector<std::string> allow_dirs;
+  // Non-empty: each VM runs in a jail under this directory (`vessel run --jail`).
+  std::string jail_dir;
   // After a stop request, how long the VM has to end before it is killed.
   std::chrono::milliseconds stop_grace{10'000};
   // How often MIPS, CPU% and the VMs' statistics are sampled.

@@ -145,6 +145,16 @@ uint64_t page_size() {
   return size;
 }
 
+pid_t vm_process(pid_t pid) {
+  auto children = read_small_file(fmt::format("/proc/{}/task/{}/children", pid, pid), kProcFileMax);
+  pid_t child = 0;
+  if (children) {
+    const char* begin = children->data();
+    std::from_chars(begin, begin + children->size(), child);
+  }
+  return child > 0 ? child : pid;
+}
+
 std::vector<std::pair<unsigned, double>> vcpu_seconds(pid_t pid) {
   std::vector<std::pair<unsigned, double>> out;
   const std::string task_dir = fmt::format("/proc/{}/task", pid);

@@ -46,6 +46,10 @@ std::optional<pid_t> socket_owner(const std::string& path);
 double clock_ticks_per_second();
 uint64_t page_size();
 
+// The process that runs the VM `vessel run` started as `pid`: its jailed child under --jail
+// (the parent only waits), else `pid` itself (which never forks).
+pid_t vm_process(pid_t pid);
+
 // CPU seconds of each thread named vcpuN (vcpu index, seconds), in index order.
 std::vector<std::pair<unsigned, double>> vcpu_seconds(pid_t pid);
 

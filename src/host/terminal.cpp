@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
+#include <pthread.h>
 #include <termios.h>
 
 #include <atomic>
@@ -14,6 +15,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "base/thread_role.hpp"
 
 namespace vessel {
 
@@ -150,7 +153,11 @@ Result<void> Terminal::start(InputFn on_input, QuitFn on_quit, ReadyFn ready) {
   }
   wake_read_ = fds[0];
   wake_write_ = fds[1];
-  thread_ = std::thread([this] { input_loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "vessel-tty");
+    enter_thread_role(ThreadRole::kConsole);
+    input_loop();
+  });
   return {};
 }
 

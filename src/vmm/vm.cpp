@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/log.hpp"
+#include "base/thread_role.hpp"
 #include "gdb/server.hpp"
 
 namespace vessel {
@@ -485,6 +486,9 @@ int run_vm(const VmOptions& options) {
   if (gdb_server)
     gdb_server->start(options.gdb_wait, [&state] { state.end(Ending::kQuit, kExitOk); });
 
+  // This thread builds the machines of later reboots: its filter is the widest, and the vCPU
+  // threads it starts stack theirs on it.
+  enter_thread_role(ThreadRole::kSupervisor);
   for (;;) {
     // One host thread per hart; this thread supervises: timeouts, statistics on SIGUSR1, and
     // devices that need time to pass when every hart sleeps.
@@ -506,6 +510,7 @@ int run_vm(const VmOptions& options) {
       h->set_poll_period(kPlatformPollTicks);
       threads.emplace_back([&, hart = h.get(), slot = &thread_seconds[threads.size()]] {
         pthread_setname_np(pthread_self(), fmt::format("vcpu{}", hart->hart_id()).c_str());
+        enter_thread_role(ThreadRole::kVcpu);  // its filter, before the hart's first instruction
         if (hart->run(state.stop, poll) == rv::StopReason::kTrapLoop) {
           std::lock_guard<std::mutex> lock(report_mu);
           if (state.ending.load() == Ending::kNone) {
@@ -528,6 +533,7 @@ int run_vm(const VmOptions& options) {
                                         stats_json(*machine, state.past, state.seconds()).dump()));
         }
         poll();
+        rotate_log_file_if_full();
         lock.lock();
       }
     }
