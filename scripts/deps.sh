@@ -19,6 +19,8 @@ packages=(
 	libnbd-dev nbdkit qemu-utils
 	# the per-thread seccomp filters of a VM process (src/vmm/seccomp.cpp)
 	libseccomp-dev
+	# packaging/: the man page from the CLI's help, the .deb's dependencies, its install test
+	help2man dpkg-dev mmdebstrap
 	# riscv64 test programs; the C library for bench/'s static guest programs
 	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross
 	# reference guest (guests/debian/build.sh): firmware, packing, module deps
