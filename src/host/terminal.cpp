@@ -254,6 +254,11 @@ bool Terminal::escape_command(uint8_t key, const std::function<void()>& flush) {
                         "guest)\r\n(vessel) "
                       : "\r\nvessel: back to the guest\r\n");
       break;
+    case 'b':
+      if (!controls_.send_break) break;
+      flush();  // what was typed before it reaches the guest first
+      controls_.send_break();
+      break;
     case 't':
       if (!controls_.toggle_timestamps) break;
       say(controls_.toggle_timestamps() ? "\r\nvessel: timestamps on\r\n"
@@ -304,6 +309,8 @@ void Terminal::print_help() const {
       quit_label_);
   if (controls_.monitor) help += "  C-a c    switch between the guest and the monitor\r\n";
   if (controls_.toggle_timestamps) help += "  C-a t    toggle timestamps on the output\r\n";
+  if (controls_.send_break)
+    help += "  C-a b    send a break (with Linux: the next key is SysRq)\r\n";
   help += "  C-a C-a  send C-a to the guest\r\n";
   say(help);
 }
