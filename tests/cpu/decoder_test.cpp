@@ -196,7 +196,9 @@ TEST(InsnTable, BlocksEndAtJumpsAndSystemInstructionsAndGoOnPastBranches) {
                              Op::sfence_w_inval,
                              Op::sfence_inval_ir,
                              Op::hfence_vvma,
-                             Op::hfence_gvma};
+                             Op::hfence_gvma,
+                             Op::hinval_vvma,
+                             Op::hinval_gvma};
   for (unsigned k = 0; k < kNumOps; ++k) {
     const Op op = static_cast<Op>(k);
     EXPECT_EQ(ends_block(op), ends.contains(op)) << (k < n ? t[k].mnemonic : "kIllegal");

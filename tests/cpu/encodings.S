@@ -325,6 +325,8 @@
 	hfence.vvma	a0, a1
 	hfence.vvma	zero, zero
 	hfence.gvma	t0, zero
+	hinval.vvma	a0, a1
+	hinval.gvma	zero, a2
 	hlv.b	a0, (a1)
 	hlv.bu	s1, (zero)
 	hlv.h	t6, (a2)

@@ -8,8 +8,12 @@ insmod both, then dmesg and /dev/kvm. With the extension (the default) the kerne
 print "kvm [...]: hypervisor extension available" and create /dev/kvm; with
 --cpu-features=-h it must report the extension missing and create nothing.
 
+With --client it also runs tests/e2e/guest/kvm_mmio.c (cross-built here, static) in the
+guest: a VM with one page of code that stores to an address no memory slot covers, one vCPU
+run until the MMIO exit, which must name that address, size and value.
+
   kvm_test.py --vessel PATH --guest-dir DIR [--firmware builtin|jump] [--engine jit|interp]
-              [--without-h] [--timeout SECONDS]
+              [--without-h] [--client] [--timeout SECONDS]
 """
 
 import argparse
@@ -29,6 +33,7 @@ insmod /kvm/kvm.ko
 echo "kvm-check: insmod kvm status $?"
 dmesg | grep 'kvm \\['
 if [ -c /dev/kvm ]; then echo "kvm-check: /dev/kvm present"; else echo "kvm-check: no /dev/kvm"; fi
+if [ -x /kvm/kvm_mmio ]; then /kvm/kvm_mmio; fi
 """
 MODULES = {"kvm.ko": "kernel/arch/riscv/kvm/kvm.ko.xz",
            "irqbypass.ko": "kernel/virt/lib/irqbypass.ko.xz"}
@@ -73,6 +78,7 @@ def main():
     parser.add_argument("--firmware", choices=["builtin", "jump"], default="builtin")
     parser.add_argument("--engine", choices=["jit", "interp"], default="jit")
     parser.add_argument("--without-h", action="store_true")
+    parser.add_argument("--client", action="store_true")
     parser.add_argument("--timeout", type=int, default=120)
     args = parser.parse_args()
 
@@ -82,6 +88,10 @@ def main():
         script = os.path.join(work, "kvm-check")
         with open(script, "w") as f:
             f.write(CHECK_SCRIPT)
+        if args.client:
+            client = os.path.join(work, "kvm_mmio")
+            gl.build_static(os.path.join(REPO, "tests", "e2e", "guest", "kvm_mmio.c"), client)
+            files.append(("/kvm/kvm_mmio", client))
         initrd = gl.extended_initrd(os.path.join(args.guest_dir, "initrd.cpio.gz"),
                                     os.path.join(work, "initrd-kvm.cpio.gz"),
                                     files + [("/kvm-check", script)])
@@ -109,8 +119,10 @@ def main():
                      "G-stage page table format", "kvm-check: /dev/kvm present"):
             if want not in out:
                 fail(f"missing '{want}'\n{where}")
+        if args.client and "kvm_mmio: ok" not in out:
+            fail(f"the KVM client saw no MMIO exit at its address\n{where}")
     print(f"PASS kvm.ko on {args.firmware} firmware, {args.engine}"
-          f"{' without H' if args.without_h else ''}")
+          f"{' without H' if args.without_h else ''}{', a VM ran to its MMIO exit' if args.client else ''}")
 
 
 if __name__ == "__main__":

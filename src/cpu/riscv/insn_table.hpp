@@ -144,6 +144,9 @@ inline constexpr uint32_t kBranch = 1u << 12;
   /* They reach memory only through their semantics (two-stage translation each time). */ \
   X(hfence_vvma, "hfence.vvma", 0x22000073, 0xfe007fff, kNone,  "s,t",       H,        F_END|F_TRAP) \
   X(hfence_gvma, "hfence.gvma", 0x62000073, 0xfe007fff, kNone,  "s,t",       H,        F_END|F_TRAP) \
+  /* Svinval's forms of the two (illegal on a hart without Svinval, checked when they run) */ \
+  X(hinval_vvma, "hinval.vvma", 0x26000073, 0xfe007fff, kNone,  "s,t",       H,        F_END|F_TRAP) \
+  X(hinval_gvma, "hinval.gvma", 0x66000073, 0xfe007fff, kNone,  "s,t",       H,        F_END|F_TRAP) \
   X(hlv_b,      "hlv.b",      0x60004073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
   X(hlv_bu,     "hlv.bu",     0x60104073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
   X(hlv_h,      "hlv.h",      0x64004073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \

@@ -60,6 +60,13 @@ VESSEL_INSN(sfence_inval_ir) { return h.do_sfence_inval(d); }
 // H
 VESSEL_INSN(hfence_vvma) { return h.do_hfence(d, false); }
 VESSEL_INSN(hfence_gvma) { return h.do_hfence(d, true); }
+// Svinval with H: invalidations as the fences do them (see sinval.vma above).
+VESSEL_INSN(hinval_vvma) {
+  return (h.extensions() & ext_bit(Ext::Svinval)) ? h.do_hfence(d, false) : h.illegal(d);
+}
+VESSEL_INSN(hinval_gvma) {
+  return (h.extensions() & ext_bit(Ext::Svinval)) ? h.do_hfence(d, true) : h.illegal(d);
+}
 VESSEL_INSN(hlv_b) { return h.do_hlv(d, 1, true, false); }
 VESSEL_INSN(hlv_bu) { return h.do_hlv(d, 1, false, false); }
 VESSEL_INSN(hlv_h) { return h.do_hlv(d, 2, true, false); }
