@@ -29,6 +29,15 @@
   la t6, table + 8 * (index);                \
   sd t5, 0(t6)
 
+/* vsatp = Sv39 with root table `root`, and the guest's translations dropped. */
+#define VSATP_SV39(root)     \
+  la t0, root;               \
+  srli t0, t0, 12;           \
+  li t1, SATP_MODE_SV39;     \
+  or t0, t0, t1;             \
+  csrw vsatp, t0;            \
+  hfence.vvma
+
 /* The last M-mode trap's mtval2 (read right after the trap). */
 #define CHECK_MTVAL2(value) \
   csrr t5, CSR_MTVAL2;      \
@@ -126,12 +135,7 @@ TEST_BEGIN
   SET_TABLE(vs_l1, 0, vs_l0)
   SET_LEAF_PA(vs_l0, 0, GPA_PAGES, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D)
   SET_LEAF_PA(vs_l0, 2, GPA_PAGES + 0x3000, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D)
-  la t0, vs_root
-  srli t0, t0, 12
-  li t1, SATP_MODE_SV39
-  or t0, t0, t1
-  csrw vsatp, t0
-  hfence.vvma
+  VSATP_SV39(vs_root)
 
   li s0, 0xC0000000
   li s4, 0xC0001000
@@ -189,12 +193,7 @@ TEST_BEGIN
   /* HLV as VU-mode (hstatus.SPVP = 0) on a supervisor page: a page fault
    * (QEMU 7.2 lets it read). */
   SET_LEAF_PA(vs_l0, 0, GPA_PAGES, PTE_V | PTE_R | PTE_W | PTE_A | PTE_D)
-  la t0, vs_root
-  srli t0, t0, 12
-  li t1, SATP_MODE_SV39
-  or t0, t0, t1
-  csrw vsatp, t0
-  hfence.vvma
+  VSATP_SV39(vs_root)
   li s0, 0xC0000000
   li a1, HSTATUS_SPVP
   csrc hstatus, a1
