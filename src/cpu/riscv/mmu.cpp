@@ -113,7 +113,9 @@ void Hart::flush_tlb_page(uint64_t va) {
 }
 
 void Hart::drop_write_mappings() {
-  for (auto& set : tlb[kWrite]) set.fill(TlbEntry{});
+  // The guest's sets only when something filled them, as flush_tlb.
+  const unsigned modes = virt_tlb_filled_ ? kNumModes : kFirstVirtualMode;
+  for (unsigned m = 0; m < modes; ++m) tlb[kWrite][m].fill(TlbEntry{});
 }
 
 Exception Hart::page_fault(Access acc) const {
