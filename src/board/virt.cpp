@@ -74,7 +74,8 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool s
 }
 
 std::string isa_string(rv::ExtSet extensions, bool sstc) {
-  std::string isa = "rv64imafdc";
+  // Single-letter extensions in canonical order: H last, after C.
+  std::string isa = (extensions & rv::ext_bit(rv::Ext::H)) != 0 ? "rv64imafdch" : "rv64imafdc";
   for (const std::string& e : isa_extensions(extensions, sstc, false)) isa += "_" + e;
   return isa;
 }
@@ -422,6 +423,7 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
     fdt.prop_string("riscv,isa-base", "rv64i");
     std::string extensions;
     for (const char* e : {"i", "m", "a", "f", "d", "c"}) extensions.append(e).push_back('\0');
+    if (config.extensions & rv::ext_bit(rv::Ext::H)) extensions.append("h").push_back('\0');
     for (const std::string& e : isa_extensions(config.extensions, config.sstc, config.sdtrig)) {
       extensions.append(e).push_back('\0');
     }

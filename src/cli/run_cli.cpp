@@ -58,6 +58,7 @@ struct CpuFeature {
   bool vessel::VirtConfig::*flag = nullptr;  // Sdtrig and Sstc, which add CSRs
 };
 constexpr CpuFeature kCpuFeatures[] = {
+    {"h", vessel::rv::ext_bit(vessel::rv::Ext::H)},
     {"sdtrig", 0, &vessel::VirtConfig::sdtrig},
     {"sstc", 0, &vessel::VirtConfig::sstc},
     {"zba", vessel::rv::ext_bit(vessel::rv::Ext::Zba)},
