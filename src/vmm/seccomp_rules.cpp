@@ -227,6 +227,11 @@ Result<void> add_rules(scmp_filter_ctx ctx, ThreadRole role) {
       TRY_VOID(r.allow(kNatSockets));
       TRY_VOID(allow_socket_families(r));
       TRY_VOID(allow_ioctls(r, kSocketIoctls));
+      // Reading by name, never writing or creating: libslirp reads /etc/resolv.conf when the
+      // guest's first DNS query reaches 10.0.2.3 (and stats it for changes after), and an NBD
+      // disk reconnecting to a host name resolves it (/etc/hosts, nsswitch.conf).
+      TRY_VOID(r.allow_if("openat", {SCMP_A2(SCMP_CMP_MASKED_EQ,
+                                             O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY)}));
       break;
     case ThreadRole::kBlockWorker:
       TRY_VOID(r.allow(kDescriptorIo));
@@ -256,7 +261,7 @@ Result<void> add_rules(scmp_filter_ctx ctx, ThreadRole role) {
       TRY_VOID(allow_ioctls(r, kSocketIoctls));
       break;
   }
-  if (role != ThreadRole::kConsole && role != ThreadRole::kApi) {
+  if (role != ThreadRole::kConsole && role != ThreadRole::kApi && role != ThreadRole::kIo) {
     // These threads open nothing by name, but the C library's malloc reads
     // /proc/sys/vm/overcommit_memory the first time it gives a thread's heap back, and does
     // without it when the open fails: a refusal, not a kill.
