@@ -15,6 +15,8 @@ packages=(
 	libboost-dev
 	# host backends of the virtio devices: io_uring for disks, libslirp for user networking
 	liburing-dev libslirp-dev
+	# NBD disks (libnbd), and the servers their tests use: nbdkit, qemu-nbd and qemu-img
+	libnbd-dev nbdkit qemu-utils
 	# the per-thread seccomp filters of a VM process (src/vmm/seccomp.cpp)
 	libseccomp-dev
 	# riscv64 test programs; the C library for bench/'s static guest programs

@@ -291,7 +291,8 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
     }
     hvc_path = config.virtio_console->substr(5);
   }
-  if (disks.size() + nets.size() + (config.virtio_console ? 1 : 0) + (config.rng ? 1 : 0) >
+  if (disks.size() + nets.size() + (config.virtio_console ? 1 : 0) + (config.rng ? 1 : 0) +
+          (config.balloon ? 1 : 0) >
       virt_map::kVirtioCount) {
     return make_error(fmt::format("too many virtio devices: the virt board has {} slots",
                                   virt_map::kVirtioCount));
@@ -321,6 +322,16 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
     TRY_VOID(add_virtio(std::move(console)));
   }
   if (config.rng) TRY_VOID(add_virtio(std::make_unique<virtio::VirtioRng>(*io_)));
+  if (config.balloon) {
+    const virtio::BalloonConfig& b = *config.balloon;
+    auto balloon = std::make_unique<virtio::VirtioBalloon>(
+        *io_,
+        virtio::VirtioBalloon::Options{b.deflate_on_oom, std::chrono::seconds(b.stats_interval_s)});
+    balloon->set_target_pages(static_cast<uint32_t>(
+        std::min<uint64_t>(uint64_t{b.amount_mib} << 8, config.ram_size >> 12)));
+    balloon_ = balloon.get();
+    TRY_VOID(add_virtio(std::move(balloon)));
+  }
   return {};
 }
 

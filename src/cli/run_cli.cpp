@@ -177,6 +177,9 @@ void RunCommand::add_host_options() {
                    "Keep the serial console's output on disk: PATH[,size=N], a ring of PATH and "
                    "PATH.1 of at most N bytes together (default 1M)");
   run_->add_flag("--no-rng", no_rng, "Leave out the virtio-rng device");
+  run_->add_option("--balloon", balloon,
+                   "A virtio memory balloon: [amount=MIB][,deflate-on-oom][,stats=SECONDS] "
+                   "(the target at boot, free pages back on guest OOM, statistics interval)");
   run_->add_option(
       "--api-sock", api_sock,
       "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
@@ -271,6 +274,11 @@ std::optional<int> RunCommand::build(VmOptions& options) {
   options.machine.nets = nets;
   if (!virtio_console.empty()) options.machine.virtio_console = virtio_console;
   options.machine.rng = !no_rng;
+  if (run_->count("--balloon") != 0) {
+    auto b = vessel::virtio::parse_balloon_option(balloon);
+    if (!b) return fail(b.error().message);
+    options.machine.balloon = *b;
+  }
   if (run_->count("--console-socket") != 0) options.console.socket = console_socket;
   if (run_->count("--console-log") != 0) options.console.log = console_log;
   if (auto set = apply_cpu_features(cpu_features, options.machine); !set) {

@@ -38,6 +38,7 @@ class RunCommand {
   bool stats = false, verbose = false;
   std::vector<std::string> disks, nets;
   std::string virtio_console;
+  std::string balloon;
   bool no_rng = false;
   std::string cpu_features;
   std::string engine = vessel::rv::engine_name(vessel::rv::default_engine());

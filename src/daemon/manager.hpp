@@ -100,6 +100,8 @@ class VmManager {
   explicit VmManager(ManagerOptions options, StateLock lock, api::HostFilePolicy files);
   Result<void> load();
   void refresh_locked();
+  void report_found_locked();
+  Result<std::string> orphan_runtime(const Vm& vm);
   void load_definition(Vm& vm);
   void adopt(Vm& vm);
   Result<void> watch(Vm& vm);

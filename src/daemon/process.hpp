@@ -40,6 +40,8 @@ std::optional<ProcStat> read_proc_stat(const std::string& path);
 std::optional<ProcStat> read_proc_stat(pid_t pid);
 // argv of a live process (empty when it is gone or a zombie).
 std::vector<std::string> read_cmdline(pid_t pid);
+// The pid of the process listening on a Unix socket (SO_PEERCRED of a connection to it).
+std::optional<pid_t> socket_owner(const std::string& path);
 
 double clock_ticks_per_second();
 uint64_t page_size();

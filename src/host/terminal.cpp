@@ -249,7 +249,8 @@ bool Terminal::escape_command(uint8_t key, const std::function<void()>& flush) {
       if (!controls_.monitor) break;
       in_monitor_ = !in_monitor_;
       monitor_line_.clear();
-      say(in_monitor_ ? "\r\nvessel monitor: info status, stop, cont, quit (C-a c: back to the "
+      say(in_monitor_ ? "\r\nvessel monitor: info status, stop, cont, quit, info balloon, balloon "
+                        "MIB (C-a c: back to the "
                         "guest)\r\n(vessel) "
                       : "\r\nvessel: back to the guest\r\n");
       break;
