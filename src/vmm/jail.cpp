@@ -24,6 +24,7 @@
 #include <fstream>
 
 #include "host/block/block_backend.hpp"
+#include "host/block/nbd.hpp"
 
 namespace vessel::jail {
 
@@ -116,6 +117,16 @@ Result<void> add_vm_files(Plan& p, const VmOptions& vm) {
   }
   for (const std::string& text : m.disks) {
     const block::DiskSpec disk = TRY(block::parse_disk_option(text));
+    if (block::is_nbd_uri(disk.path)) {
+      // The server is the host's: over TCP in its network, over a Unix socket in a directory.
+      const size_t socket = disk.path.find("socket=");
+      if (socket == std::string::npos) {
+        p.new_net = false;
+      } else {
+        add_created(p, disk.path.substr(socket + 7, disk.path.find('&', socket) - socket - 7));
+      }
+      continue;
+    }
     add_file(p, disk.path, !disk.read_only && disk.overlay.empty());
     if (!disk.overlay.empty()) {
       if (access(disk.overlay.c_str(), F_OK) == 0) {

@@ -78,7 +78,13 @@ void on_sigsys(int, siginfo_t* info, void* context) {
   if (mode == Mode::kEnforce) _exit(kExitSeccomp);
   // The call was skipped; its result is what the thread finds in rax when the handler returns.
   auto* uc = static_cast<ucontext_t*>(context);
+#if defined(__x86_64__)
   uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
+#elif defined(__aarch64__)
+  uc->uc_mcontext.regs[0] = static_cast<uint64_t>(-EPERM);
+#else
+  _exit(kExitSeccomp);  // no way known here to give the call a result
+#endif
   errno = saved_errno;
 }
 
