@@ -33,6 +33,14 @@ mkdir -p "$root/etc/systemd/system/getty.target.wants"
 ln -sf /usr/lib/systemd/system/serial-getty@.service \
 	"$root/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"
 
+# udev announces /dev/ttyS0 after its coldplug, which on an emulated machine
+# sharing a busy host can take longer than systemd's default 90 s for a device
+# (QEMU TCG shows it as well as Vessel): then serial-getty@ttyS0 fails its
+# dependency and there is no login prompt. Waiting longer costs nothing when
+# the device comes early.
+mkdir -p "$root/etc/systemd/system.conf.d"
+printf '[Manager]\nDefaultDeviceTimeoutSec=10min\n' >"$root/etc/systemd/system.conf.d/vessel-slow-host.conf"
+
 cat >"$root/etc/systemd/network/20-wired.network" <<'EOF'
 [Match]
 Type=ether
