@@ -27,6 +27,9 @@ packages=(
 	opensbi cpio xz-utils zstd gzip kmod debian-archive-keyring
 	# its disk image (build.sh --disk): mkfs.ext4 -d, debugfs, e2fsck
 	e2fsprogs
+	# the full Debian system (build.sh --full): mmdebstrap runs riscv64 maintainer scripts
+	# through qemu-user (binfmt_misc); ssh-keygen for its user's key, ssh for its e2e test
+	mmdebstrap arch-test qemu-user-static binfmt-support openssh-client
 	# e2e tests and bench/boot.py; QEMU is the reference they compare against
 	python3 qemu-system-misc
 	# the GDB stub's e2e test (tests/e2e/gdb_test.py)
