@@ -136,12 +136,16 @@ Result<void> add_vm_files(Plan& p, const VmOptions& vm) {
       }
     }
   }
+  bool user_net = false, tap = false;
   for (const std::string& net : m.nets) {
     p.new_net = false;  // slirp's sockets and a tap both live in the host's network
-    if (net.starts_with("tap")) add_file(p, "/dev/net/tun", true);
-    // libslirp forwards the guest's DNS queries to the host's resolver, read from here.
-    if (net.starts_with("user")) add_file(p, "/etc/resolv.conf", false);
+    tap = tap || net.starts_with("tap");
+    user_net = user_net || net.starts_with("user");
   }
+  // Each file once: a second bind would land on the first, read-only, mount.
+  if (tap) add_file(p, "/dev/net/tun", true);
+  // libslirp forwards the guest's DNS queries to the host's resolver, read from here.
+  if (user_net) add_file(p, "/etc/resolv.conf", false);
   auto unix_path = [](const std::optional<std::string>& spec) {
     return spec && spec->starts_with("unix:") ? spec->substr(5) : std::string();
   };
