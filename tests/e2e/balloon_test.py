@@ -10,7 +10,6 @@ Boots with --balloon amount=64,stats=1 and 512 MiB, then checks:
   balloon_test.py [--vessel PATH] [--guest-dir DIR]
 """
 
-import argparse
 import json
 import os
 import re
@@ -19,8 +18,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from boot_test import REPO, Failure  # noqa: E402
-from virtio_test import Guest  # noqa: E402
+from boot_test import Failure  # noqa: E402
+from virtio_test import Guest, run_cases  # noqa: E402
 
 
 def mem_total_kib(g):
@@ -61,7 +60,7 @@ def stats(g):
     return None
 
 
-def run(args):
+def run(args, _tmp):
     g = Guest(args, ["--balloon", "amount=64,stats=1"])
     try:
         wait_for("the balloon inflating to 64 MiB at boot",
@@ -95,18 +94,5 @@ def run(args):
             f"free={b['free_memory']}, deflated back to {back} kB")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--vessel", default=os.path.join(REPO, "build", "vessel"))
-    parser.add_argument("--guest-dir", default=os.path.join(REPO, "guests", "cache", "debian"))
-    args = parser.parse_args()
-    try:
-        print(f"PASS balloon: {run(args)}", flush=True)
-    except Failure as failure:
-        print(f"FAIL balloon: {failure}", flush=True)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(__doc__, {"balloon": run}))

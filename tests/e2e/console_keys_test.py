@@ -5,14 +5,12 @@ takes the key after it as a magic SysRq command (h: the SysRq help line).
   console_keys_test.py [--vessel PATH] [--guest-dir DIR]
 """
 
-import argparse
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from boot_test import REPO, Failure  # noqa: E402
-from virtio_test import Guest  # noqa: E402
+from virtio_test import Guest, run_cases  # noqa: E402
 
 
 def keys(g, data):
@@ -20,7 +18,7 @@ def keys(g, data):
     g.console.proc.stdin.flush()
 
 
-def run(args):
+def run(args, _tmp):
     g = Guest(args, [])
     try:
         g.check("echo 1 > /proc/sys/kernel/sysrq", "enable every SysRq function")
@@ -38,18 +36,5 @@ def run(args):
     return "Ctrl-A b then h printed the kernel's SysRq help"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--vessel", default=os.path.join(REPO, "build", "vessel"))
-    parser.add_argument("--guest-dir", default=os.path.join(REPO, "guests", "cache", "debian"))
-    args = parser.parse_args()
-    try:
-        print(f"PASS sysrq: {run(args)}", flush=True)
-    except Failure as failure:
-        print(f"FAIL sysrq: {failure}", flush=True)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(__doc__, {"sysrq": run}))

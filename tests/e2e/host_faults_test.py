@@ -13,19 +13,16 @@
   host_faults_test.py [--vessel PATH] [--guest-dir DIR] [--case NAME ...] [--rounds N]
 """
 
-import argparse
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from boot_test import REPO, Failure  # noqa: E402
-from virtio_test import Guest, make_ext4  # noqa: E402
+from boot_test import Failure  # noqa: E402
+from virtio_test import Guest, make_ext4, run_cases  # noqa: E402
 
 
 def io_errors(g):
@@ -185,27 +182,8 @@ def case_kill9(args, tmp):
     return f"{args.rounds} kill -9 rounds, {synced} synced writes kept, e2fsck clean on both"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--vessel", default=os.path.join(REPO, "build", "vessel"))
-    parser.add_argument("--guest-dir", default=os.path.join(REPO, "guests", "cache", "debian"))
-    parser.add_argument("--case", choices=sorted(CASES), action="append")
-    parser.add_argument("--rounds", type=int, default=20)
-    args = parser.parse_args()
-    passed = failed = 0
-    for name in args.case or list(CASES):
-        with tempfile.TemporaryDirectory() as tmp:
-            try:
-                print(f"PASS {name}: {CASES[name](args, tmp)}", flush=True)
-                passed += 1
-            except Failure as failure:
-                print(f"FAIL {name}: {failure}", flush=True)
-                failed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
 CASES = {"enospc": case_enospc, "eio": case_eio, "kill9": case_kill9}
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(__doc__, CASES, extra=lambda p: p.add_argument("--rounds", type=int,
+                                                                       default=20)))

@@ -10,17 +10,14 @@ through qemu-nbd.
   nbd_test.py [--vessel PATH] [--guest-dir DIR]
 """
 
-import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from boot_test import REPO, Failure  # noqa: E402
-from virtio_test import Guest, debugfs_cat, make_ext4, sha256  # noqa: E402
+from boot_test import Failure  # noqa: E402
+from virtio_test import Guest, debugfs_cat, make_ext4, run_cases, sha256  # noqa: E402
 
 
 class QemuNbd:
@@ -117,23 +114,5 @@ def run_case(args, tmp):
     return "qcow2 over qemu-nbd: read, wrote, survived an outage, qemu-img check clean"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--vessel", default=os.path.join(REPO, "build", "vessel"))
-    parser.add_argument("--guest-dir", default=os.path.join(REPO, "guests", "cache", "debian"))
-    args = parser.parse_args()
-    for tool in ("qemu-nbd", "qemu-img", "mkfs.ext4", "debugfs"):
-        if not shutil.which(tool):
-            print(f"FAIL: {tool} is not installed (scripts/deps.sh installs it)")
-            return 1
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            print(f"PASS nbd: {run_case(args, tmp)}", flush=True)
-        except Failure as failure:
-            print(f"FAIL nbd: {failure}", flush=True)
-            return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_cases(__doc__, {"nbd": run_case}, tools=("qemu-nbd", "qemu-img", "mkfs.ext4", "debugfs")))

@@ -356,27 +356,37 @@ CASES = {"disk": case_disk, "rootfs": case_rootfs, "overlay": case_overlay, "rea
          "net_isolated": case_net_isolated, "rng": case_rng, "hvc": case_hvc}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run_cases(doc, cases, tools=(), extra=None):
+    """The command line every guest test script shares: --vessel, --guest-dir and --case (when
+    there is more than one case); each case runs in a scratch directory and returns what it
+    showed, or raises Failure. `extra` adds options to the parser. Returns the exit status."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--vessel", default=os.path.join(REPO, "build", "vessel"))
     parser.add_argument("--guest-dir", default=os.path.join(REPO, "guests", "cache", "debian"))
-    parser.add_argument("--case", choices=sorted(CASES), action="append")
+    if len(cases) > 1:
+        parser.add_argument("--case", choices=sorted(cases), action="append")
+    if extra:
+        extra(parser)
     args = parser.parse_args()
-    for tool in ("mkfs.ext4", "debugfs"):
+    for tool in tools:
         if not shutil.which(tool):
-            print(f"FAIL: {tool} is not installed (scripts/deps.sh installs e2fsprogs)")
+            print(f"FAIL: {tool} is not installed (scripts/deps.sh installs it)")
             return 1
     passed = failed = 0
-    for name in args.case or list(CASES):
+    for name in getattr(args, "case", None) or list(cases):
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                print(f"PASS {name}: {CASES[name](args, tmp)}", flush=True)
+                print(f"PASS {name}: {cases[name](args, tmp)}", flush=True)
                 passed += 1
             except Failure as failure:
                 print(f"FAIL {name}: {failure}", flush=True)
                 failed += 1
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def main():
+    return run_cases(__doc__, CASES, tools=("mkfs.ext4", "debugfs"))
 
 
 if __name__ == "__main__":
