@@ -63,12 +63,8 @@ bool serve_deflate(Virtqueue& q) {
   return used;
 }
 
-#pragma pack(push, 1)
-struct StatEntry {  // struct virtio_balloon_stat
-  uint16_t tag;
-  uint64_t val;
-};
-#pragma pack(pop)
+// struct virtio_balloon_stat: le16 tag, le64 val, packed (10 bytes).
+constexpr size_t kStatEntryBytes = 10;
 
 // Splits "a,b=c" at commas.
 std::vector<std::string> fields_of(const std::string& text) {
@@ -139,10 +135,14 @@ VirtioBalloon::VirtioBalloon(EventLoop& loop, Options options)
                 if (std::optional<DescriptorChain> chain = sq.pop()) {
                   if (shared->held_stats) sq.push_used(*shared->held_stats, 0);
                   ChainReader reader(mem, *chain);
-                  StatEntry e{};
+                  uint8_t raw[kStatEntryBytes];
                   std::lock_guard lock(shared->stats_mu);
-                  while (reader.read_exact(&e, sizeof e)) {
-                    if (e.tag < shared->stats.values.size()) shared->stats.values[e.tag] = e.val;
+                  while (reader.read_exact(raw, sizeof raw)) {
+                    uint16_t tag = 0;
+                    uint64_t val = 0;
+                    std::memcpy(&tag, raw, sizeof tag);
+                    std::memcpy(&val, raw + sizeof tag, sizeof val);
+                    if (tag < shared->stats.values.size()) shared->stats.values[tag] = val;
                   }
                   ++shared->stats.reports;
                   shared->held_stats = chain->head;
