@@ -85,39 +85,44 @@ def expect_caged(g, pid, want_own_net):
     return groups
 
 
-def memory_limit(groups):
-    """The memory limit of the vessel cgroup a /proc/PID/cgroup text names (v2 or v1)."""
+def vessel_cgroup(groups, controller):
+    """Where the vessel cgroup a /proc/PID/cgroup text names keeps `controller`'s files:
+    ("v2", DIR) or ("v1", DIR), or None."""
     for line in groups.splitlines():
         _, controllers, path = line.split(":", 2)
         if "vessel-" not in path:
             continue
         if controllers == "":
             for base in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
-                if os.path.exists(base + path + "/memory.max"):
-                    return int(open(base + path + "/memory.max").read())
-        elif "memory" in controllers.split(","):
-            return int(open(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").read())
+                probe = {"memory": "/memory.max", "cpu": "/cpu.max"}[controller]
+                if os.path.exists(base + path + probe):
+                    return "v2", base + path
+        elif controller in controllers.split(","):
+            d = f"/sys/fs/cgroup/{controllers}{path}"
+            return "v1", d if os.path.isdir(d) else f"/sys/fs/cgroup/{controller}{path}"
     return None
+
+
+def memory_limit(groups):
+    """The memory limit of the vessel cgroup a /proc/PID/cgroup text names (v2 or v1)."""
+    found = vessel_cgroup(groups, "memory")
+    if found is None:
+        return None
+    version, d = found
+    return int(open(d + ("/memory.max" if version == "v2" else "/memory.limit_in_bytes")).read())
 
 
 def cpu_quota(groups):
     """(quota, period) in microseconds of the vessel cgroup a /proc/PID/cgroup text names."""
-    for line in groups.splitlines():
-        _, controllers, path = line.split(":", 2)
-        if "vessel-" not in path:
-            continue
-        if controllers == "":
-            for base in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
-                if os.path.exists(base + path + "/cpu.max"):
-                    quota, period = open(base + path + "/cpu.max").read().split()
-                    return int(quota), int(period)
-        elif "cpu" in controllers.split(","):
-            d = f"/sys/fs/cgroup/{controllers}{path}"
-            if not os.path.isdir(d):
-                d = f"/sys/fs/cgroup/cpu{path}"
-            return (int(open(d + "/cpu.cfs_quota_us").read()),
-                    int(open(d + "/cpu.cfs_period_us").read()))
-    return None
+    found = vessel_cgroup(groups, "cpu")
+    if found is None:
+        return None
+    version, d = found
+    if version == "v2":
+        quota, period = open(d + "/cpu.max").read().split()
+        return int(quota), int(period)
+    return (int(open(d + "/cpu.cfs_quota_us").read()),
+            int(open(d + "/cpu.cfs_period_us").read()))
 
 
 def case_escape(args, tmp):
