@@ -228,8 +228,12 @@ void NbdBackend::submit(Request r) {
 void NbdBackend::issue(Request r) {
   const uint64_t id = next_id_++;
   Request& slot = active_.emplace(id, std::move(r)).first->second;
+  // One extra count while the commands are issued: libnbd may find the connection dead while
+  // starting a later command and retire the earlier ones at once, which would otherwise
+  // finish (and free) the request under issue_commands().
+  ++slot.pending;
   issue_commands(id, slot);
-  if (slot.pending == 0) finish(id);
+  if (--slot.pending == 0) finish(id);
 }
 
 // Splits a request into NBD commands (one per guest buffer, at most max_command_ bytes each).
@@ -249,8 +253,9 @@ void NbdBackend::issue_commands(uint64_t id, Request& r) {
     Command* raw = cmd.get();
     commands_.emplace(raw, std::move(cmd));
     ++r.pending;
-    if (start(cb(raw)) < 0) {
-      commands_.erase(raw);
+    // A refused command whose callback already ran (the connection died while it was being
+    // issued) has been counted off by command_done().
+    if (start(cb(raw)) < 0 && commands_.erase(raw) != 0) {
       --r.pending;
       // Refused before reaching the server (most often: the connection has died).
       if (r.error == 0) r.error = -EIO;
