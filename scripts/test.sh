@@ -34,25 +34,33 @@ counted_ctest() {
 stage() {
 	local name=$1
 	shift
+	local started=$SECONDS
 	printf '\n==> %s\n' "$name"
 	if "$@"; then
-		results+=("ok    $name")
+		results+=("ok    $name, $((SECONDS - started)) s")
 	else
-		results+=("FAIL  $name")
+		results+=("FAIL  $name, $((SECONDS - started)) s")
 		failed=$((failed + 1))
 		return 1
 	fi
 }
 
+# A build, and how long it took: CI's log then shows where its time limit goes.
+timed_build() {
+	local started=$SECONDS
+	cmake --build "$1" -j"$jobs" || return 1
+	echo "build of $1 took $((SECONDS - started)) s"
+}
+
 release() {
 	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release &&
-		cmake --build build -j"$jobs" &&
+		timed_build build &&
 		counted_ctest --test-dir build --output-on-failure --timeout 300 -j"$jobs"
 }
 
 sanitized() {
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVESSEL_SANITIZE=ON &&
-		cmake --build build-asan -j"$jobs" &&
+		timed_build build-asan &&
 		counted_ctest --test-dir build-asan --output-on-failure --timeout 300 -j"$jobs" -L unit
 }
 
