@@ -360,6 +360,20 @@ VirtMachine::IoCounters VirtMachine::io_counters() {
   return c;
 }
 
+std::string VirtMachine::commit_disks() {
+  std::string out;
+  for (auto& slot : virtio_) {
+    auto* blk = dynamic_cast<virtio::VirtioBlk*>(&slot->device());
+    if (blk == nullptr || !blk->snapshot()) continue;
+    const Result<uint64_t> done = blk->commit();
+    out += done ? fmt::format("{}: {} written back\n", blk->describe(), format_size(*done))
+                : fmt::format("{}\n", done.error().message);
+  }
+  if (out.empty()) return "no --snapshot disk to write back";
+  out.pop_back();
+  return out;
+}
+
 std::optional<int> VirtMachine::poll() {
   std::unique_lock<std::mutex> lock(poll_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return std::nullopt;  // another thread is polling right now

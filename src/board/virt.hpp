@@ -122,6 +122,9 @@ class VirtMachine {
     IoCounters& operator+=(const IoCounters& o);
   };
   IoCounters io_counters();
+  // Writes every --snapshot disk back into its image (Ctrl-A s, the monitor's `commit all`):
+  // one line per such disk, or a line saying there are none.
+  std::string commit_disks();
 
  private:
   VirtMachine() = default;

@@ -158,11 +158,16 @@ void RunCommand::add_machine_options() {
 
 void RunCommand::add_host_options() {
   run_->add_option("--disk", disks,
-                   "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY][,format=raw] (repeatable; "
-                   "the first is /dev/vda; an image that begins like a qcow2, VMDK, VHD(X), VDI "
-                   "or QED one is refused unless format=raw says its bytes are the disk)")
+                   "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY][,format=raw][,snapshot=on] "
+                   "(repeatable; the first is /dev/vda; an image that begins like a qcow2, VMDK, "
+                   "VHD(X), VDI or QED one is refused unless format=raw says its bytes are the "
+                   "disk; snapshot=on: writes go to a temporary overlay, see --snapshot)")
       ->take_all()
       ->allow_extra_args(false);
+  run_->add_flag("--snapshot", snapshot,
+                 "As QEMU's -snapshot: every --disk gets snapshot=on, so the guest's writes go to "
+                 "a temporary overlay (in TMPDIR, else /var/tmp) that is gone when the VM ends; "
+                 "Ctrl-A s or the monitor's `commit all` writes them back to the image");
   run_->add_option("--net", nets,
                    "virtio-net: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...][,restrict=on]"
                    "[,loopback=off] (libslirp; restrict=on: the guest reaches only what is "
@@ -272,6 +277,9 @@ std::optional<int> RunCommand::build(VmOptions& options) {
   if (!initrd.empty()) options.machine.initrd = initrd;
   options.machine.bootargs = append;
   options.machine.disks = disks;
+  if (snapshot) {
+    for (std::string& disk : options.machine.disks) disk += ",snapshot=on";
+  }
   options.machine.nets = nets;
   if (!virtio_console.empty()) options.machine.virtio_console = virtio_console;
   options.machine.rng = !no_rng;

@@ -40,6 +40,7 @@ class RunCommand {
   std::string virtio_console;
   std::string balloon;
   bool no_rng = false;
+  bool snapshot = false;  // --snapshot
   std::string cpu_features;
   std::string engine = vessel::rv::engine_name(vessel::rv::default_engine());
   std::string jit_cache = vessel::format_size(vessel::rv::kDefaultJitCacheBytes);

@@ -50,9 +50,10 @@ constexpr const char* kWaiting[] = {
     "epoll_wait", "epoll_pwait", "epoll_pwait2",    "epoll_ctl",
     "poll",       "ppoll",       "timerfd_settime", "timerfd_gettime",
 };
-// A disk's data reaching the host file.
+// A disk's data reaching the host file; flock: a --snapshot write-back holds its image
+// exclusively while it writes.
 constexpr const char* kDiskIo[] = {
-    "fsync", "fdatasync", "fallocate", "ftruncate", "io_uring_enter",
+    "fsync", "fdatasync", "fallocate", "ftruncate", "io_uring_enter", "flock",
 };
 // Connections already made or accepted.
 constexpr const char* kStreams[] = {

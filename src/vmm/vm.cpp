@@ -233,7 +233,8 @@ std::string balloon_command(VmHandle& handle, const std::string& line) {
 
 // The console monitor's commands (Ctrl-A c), as QEMU's monitor names them.
 std::string monitor_command(VmHandle& handle, const std::string& line) {
-  constexpr const char* kCommands = "info status, info balloon, balloon MIB, stop, cont, quit";
+  constexpr const char* kCommands =
+      "info status, info balloon, balloon MIB, commit all, stop, cont, quit";
   if (line == "info status") {
     const VmHandle::State state = handle.state();
     return fmt::format("VM status: {}", state == VmHandle::State::kPaused    ? "paused"
@@ -245,6 +246,7 @@ std::string monitor_command(VmHandle& handle, const std::string& line) {
     return done ? "" : fmt::format("{}: {}", line, done.error().message);
   }
   if (line == "info balloon" || line.starts_with("balloon ")) return balloon_command(handle, line);
+  if (line == "commit all" || line == "commit") return handle.commit_disks();
   if (line == "help" || line == "?") return kCommands;
   return fmt::format("unknown command '{}' ({})", line, kCommands);
 }
@@ -370,6 +372,12 @@ Result<void> VmHandle::with_balloon(
   if (balloon == nullptr) return make_error("the VM has no balloon device (--balloon)");
   fn(*balloon, run_->machine->ram_bytes());
   return {};
+}
+
+std::string VmHandle::commit_disks() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (run_ == nullptr || run_->machine == nullptr) return "commit: the VM is not running";
+  return run_->machine->commit_disks();
 }
 
 void VmHandle::request_poweroff() {

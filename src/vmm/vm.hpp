@@ -40,6 +40,9 @@ class VmHandle {
   // Runs fn with the memory balloon and the guest's RAM size under the handle's lock (the API,
   // the monitor); an error when the VM has no --balloon or is not running.
   Result<void> with_balloon(const std::function<void(virtio::VirtioBalloon&, uint64_t)>& fn);
+  // Writes the --snapshot disks back into their images (Ctrl-A s, the monitor's `commit all`);
+  // what happened, one line per disk.
+  std::string commit_disks();
   // Why the last run could not start (its machine could not be built), or empty.
   std::string start_error() const;
 
