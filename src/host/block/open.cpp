@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "base/log.hpp"
+#include "base/option_fields.hpp"
 #include "host/block/block_backend.hpp"
 #include "host/block/image_format.hpp"
 #include "host/block/io_engine.hpp"
@@ -27,22 +28,6 @@
 namespace vessel::block {
 
 namespace {
-
-// Splits at single commas; ",," is a literal comma.
-std::vector<std::string> split_fields(const std::string& text) {
-  std::vector<std::string> out(1);
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != ',') {
-      out.back() += text[i];
-    } else if (i + 1 < text.size() && text[i + 1] == ',') {
-      out.back() += ',';
-      ++i;
-    } else {
-      out.emplace_back();
-    }
-  }
-  return out;
-}
 
 std::string sys_error() { return std::strerror(errno); }
 
@@ -109,7 +94,7 @@ Result<std::unique_ptr<BlockBackend>> open_snapshot_overlay(UniqueFd base, const
 }  // namespace
 
 Result<DiskSpec> parse_disk_option(const std::string& text) {
-  const std::vector<std::string> fields = split_fields(text);
+  const std::vector<std::string> fields = split_option_fields(text);
   DiskSpec spec;
   spec.path = fields[0];
   if (spec.path.empty())

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/log.hpp"
+#include "base/option_fields.hpp"
 
 namespace vessel::virtio {
 
@@ -66,19 +67,6 @@ bool serve_deflate(Virtqueue& q) {
 // struct virtio_balloon_stat: le16 tag, le64 val, packed (10 bytes).
 constexpr size_t kStatEntryBytes = 10;
 
-// Splits "a,b=c" at commas.
-std::vector<std::string> fields_of(const std::string& text) {
-  std::vector<std::string> out(1);
-  for (char c : text) {
-    if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
 Result<unsigned> number(const std::string& key, const std::string& value, unsigned max) {
   unsigned v = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
@@ -94,7 +82,7 @@ Result<unsigned> number(const std::string& key, const std::string& value, unsign
 Result<BalloonConfig> parse_balloon_option(const std::string& text) {
   BalloonConfig config;
   if (text.empty() || text == "on") return config;
-  for (const std::string& field : fields_of(text)) {
+  for (const std::string& field : split_option_fields(text)) {
     const size_t eq = field.find('=');
     const std::string key = field.substr(0, eq);
     const std::string value = eq == std::string::npos ? "" : field.substr(eq + 1);
