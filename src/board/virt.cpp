@@ -14,6 +14,7 @@
 #include "devices/virtio/net/net.hpp"
 #include "devices/virtio/rng/rng.hpp"
 #include "host/block/block_backend.hpp"
+#include "host/net/mmds.hpp"
 #include "host/net/net_option.hpp"
 
 namespace vessel {
@@ -300,7 +301,11 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
   }
 
   std::vector<std::unique_ptr<NetBackend>> net_backends;
-  for (const NetSpec& spec : nets) net_backends.push_back(TRY(open_net_backend(spec, *io_)));
+  std::shared_ptr<net::MmdsStore> mmds = config.mmds;
+  for (const NetSpec& spec : nets) {
+    if (spec.mmds && !mmds) mmds = std::make_shared<net::MmdsStore>();
+    net_backends.push_back(TRY(open_net_backend(spec, *io_, mmds)));
+  }
   if (config.virtio_console) hvc_chardev_ = TRY(SocketChardev::listen(hvc_path, *io_));
   std::vector<std::unique_ptr<block::BlockBackend>> disk_backends;
   for (const block::DiskSpec& spec : disks) disk_backends.push_back(TRY(block::open_disk(spec)));

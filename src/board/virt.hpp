@@ -31,6 +31,10 @@
 #include "host/socket_chardev.hpp"
 #include "sbi/sbi.hpp"
 
+namespace vessel::net {
+class MmdsStore;
+}  // namespace vessel::net
+
 namespace vessel {
 
 // The memory map (hw/riscv/virt.c).
@@ -85,6 +89,9 @@ struct VirtConfig {
   std::optional<std::string> virtio_console;     // --virtio-console unix:PATH
   bool rng = true;                               // virtio-rng fed from getrandom
   std::optional<virtio::BalloonConfig> balloon;  // --balloon
+  // The metadata service's store (--metadata, the API's /mmds), which a --net user,mmds=on
+  // serves; an empty one is made when a net asks for it and none was given.
+  std::shared_ptr<net::MmdsStore> mmds;
 };
 
 // What the machine asks of its host side.

@@ -13,6 +13,8 @@
 #include "base/log.hpp"
 #include "board/virt.hpp"
 #include "daemon/state_dir.hpp"
+#include "host/net/mmds.hpp"
+#include "host/net/net_option.hpp"
 #include "vmm/api_vm.hpp"
 #include "vmm/jail.hpp"
 #include "vmm/seccomp.hpp"
@@ -183,6 +185,10 @@ void RunCommand::add_host_options() {
                    "Keep the serial console's output on disk: PATH[,size=N], a ring of PATH and "
                    "PATH.1 of at most N bytes together (default 1M)");
   run_->add_flag("--no-rng", no_rng, "Leave out the virtio-rng device");
+  run_->add_option("--metadata", metadata,
+                   "As Firecracker's: a JSON object file that fills the metadata service (MMDS "
+                   "v2), which the guest reads at http://169.254.169.254/ through a --net user "
+                   "with mmds=on");
   run_->add_option("--balloon", balloon,
                    "A virtio memory balloon: [amount=MIB][,deflate-on-oom][,stats=SECONDS] "
                    "(the target at boot, free pages back on guest OOM, statistics interval)");
@@ -287,6 +293,16 @@ std::optional<int> RunCommand::build(VmOptions& options) {
     auto b = vessel::virtio::parse_balloon_option(balloon);
     if (!b) return fail(b.error().message);
     options.machine.balloon = *b;
+  }
+  if (!metadata.empty()) {
+    const bool served = std::any_of(nets.begin(), nets.end(), [](const std::string& text) {
+      auto spec = parse_net_option(text);
+      return spec && spec->mmds;
+    });
+    if (!served) return fail("--metadata: no --net user,...,mmds=on serves it to the guest");
+    auto store = net::load_mmds_file(metadata);
+    if (!store) return fail(store.error().message);
+    options.machine.mmds = *store;
   }
   if (run_->count("--console-socket") != 0) options.console.socket = console_socket;
   if (run_->count("--console-log") != 0) options.console.log = console_log;

@@ -39,6 +39,7 @@ class RunCommand {
   std::vector<std::string> disks, nets;
   std::string virtio_console;
   std::string balloon;
+  std::string metadata;  // --metadata FILE
   bool no_rng = false;
   bool snapshot = false;  // --snapshot
   std::string cpu_features;

@@ -252,6 +252,15 @@ class Tester:
                  ["--net", "loopback given twice"])
         self.bad("--net restrict on a tap", ["--kernel", raw_kernel, "--net", "tap=t0,restrict=on"],
                  ["--net", "unknown key 'restrict' for tap"])
+        not_json = self.path("metadata-not.json")
+        with open(not_json, "w") as f:
+            f.write('{"a":')
+        self.bad("--metadata not JSON", ["--kernel", raw_kernel, "--metadata", not_json, "--net",
+                                         "user,mmds=on"], ["--metadata", not_json, "not valid JSON"])
+        self.bad("--metadata missing", ["--kernel", raw_kernel, "--metadata", missing_disk, "--net",
+                                        "user,mmds=on"], ["--metadata", missing_disk])
+        self.bad("--metadata with no mmds=on net", ["--kernel", raw_kernel, "--metadata", not_json],
+                 ["--metadata", "mmds=on"])
         self.bad("--virtio-console not unix:", ["--kernel", raw_kernel, "--virtio-console", "tcp:1"],
                  ["--virtio-console", "unix:PATH"])
         self.bad("--api-allow-dir without --api-sock",
