@@ -151,6 +151,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
   boot.kernel = config.kernel;
   boot.initrd = config.initrd;
   boot.fdt_size = kFdtReserve;
+  boot.supervisor_payload = config.builtin_sbi;
   plan_ = TRY(plan_boot(boot));
 
   ram_ = TRY(MappedMemory::allocate(config.ram_size));
