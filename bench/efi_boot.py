@@ -14,8 +14,6 @@ to the prompt.
 """
 
 import argparse
-import datetime
-import json
 import os
 import re
 import shutil
@@ -98,24 +96,11 @@ def main():
             "-kernel", uboot, "-drive", f"file={disk},if=none,format=raw,id=hd0,readonly=on",
             "-device", "virtio-blk-device,drive=hd0"]),
     }
-    results = {}
-    for name, (binary, argv) in emulators.items():
-        if not shutil.which(binary):
-            results[name] = {"error": f"{binary} not found"}
-            continue
-        runs = []
-        for i in range(args.runs):
-            print(f"  {name} run {i + 1}/{args.runs} ...", end="", flush=True, file=sys.stderr)
-            try:
-                runs.append(stage_times(argv, args.timeout))
-            except guestlib.BenchError as error:
-                print(" failed", file=sys.stderr)
-                results[name] = {"error": str(error), "runs": runs}
-                break
-            print(f" prompt at {runs[-1]['prompt']:.2f} s", file=sys.stderr)
-        else:
-            results[name] = {"runs": runs, "command": argv,
-                             "median_s": {s: statistics.median(r[s] for r in runs) for s in STAGES}}
+    results = guestlib.repeat_runs(emulators, args.runs, lambda argv: stage_times(argv, args.timeout),
+                                   lambda seen: f"prompt at {seen['prompt']:.2f} s")
+    for entry in results.values():
+        if "error" not in entry:
+            entry["median_s"] = {s: statistics.median(r[s] for r in entry["runs"]) for s in STAGES}
 
     print(f"\nU-Boot -> GRUB -> Linux from efi.img, 512 MiB, 1 hart: seconds from start, "
           f"median of {args.runs}")
@@ -129,12 +114,7 @@ def main():
         ratio = f"  ({m['prompt'] / qemu:.2f}x QEMU)" if qemu else ""
         print(f"{name:<20}  " + "  ".join(f"{m[s]:7.2f}" for s in STAGES) + ratio)
     if args.json:
-        report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                  "runs": args.runs, "host": guestlib.host_info(args.vessel, args.qemu),
-                  "results": results}
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-            f.write("\n")
+        guestlib.write_report(args.json, args.runs, guestlib.host_info(args.vessel, args.qemu), results)
     return 1 if any("error" in e for e in results.values()) else 0
 
 

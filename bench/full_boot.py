@@ -11,8 +11,6 @@ first as built, and is killed once "vessel-full login:" appears. Reports the med
 """
 
 import argparse
-import datetime
-import json
 import os
 import re
 import shutil
@@ -99,27 +97,23 @@ def main():
             "-device", "virtio-blk-device,drive=hd0",
             "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]),
     }
-    results = {}
+
+    def fresh_overlay():
+        if os.path.exists(overlay):
+            os.unlink(overlay)
+
     try:
-        for name, (binary, argv) in emulators.items():
-            if not shutil.which(binary):
-                results[name] = {"error": f"{binary} not found"}
-                continue
-            times = []
-            for i in range(args.runs):
-                if os.path.exists(overlay):
-                    os.unlink(overlay)
-                print(f"  {name} run {i + 1}/{args.runs} ...", end="", flush=True, file=sys.stderr)
-                try:
-                    times.append(round(time_to_login(argv, args.timeout), 2))
-                except guestlib.BenchError as error:
-                    print(" failed", file=sys.stderr)
-                    results[name] = {"error": str(error), "login_s": times}
-                    break
-                print(f" {times[-1]:.2f} s", file=sys.stderr)
+        runs = guestlib.repeat_runs(emulators, args.runs,
+                                    lambda argv: round(time_to_login(argv, args.timeout), 2),
+                                    lambda seconds: f"{seconds:.2f} s", fresh_overlay)
+        results = {}
+        for name, entry in runs.items():
+            if "error" in entry:
+                results[name] = {"error": entry["error"], "login_s": entry.get("runs", [])}
             else:
-                results[name] = {"login_s": times, "median_login_s": statistics.median(times),
-                                 "command": argv}
+                results[name] = {"login_s": entry["runs"],
+                                 "median_login_s": statistics.median(entry["runs"]),
+                                 "command": entry["command"]}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -132,12 +126,7 @@ def main():
         ratio = f"  ({entry['median_login_s'] / qemu:.2f}x QEMU)" if qemu else ""
         print(f"{name:<20}  {entry['median_login_s']:7.2f} s{ratio}")
     if args.json:
-        report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                  "runs": args.runs, "host": guestlib.host_info(args.vessel, args.qemu),
-                  "results": results}
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-            f.write("\n")
+        guestlib.write_report(args.json, args.runs, guestlib.host_info(args.vessel, args.qemu), results)
     return 1 if any("error" in e for e in results.values()) else 0
 
 

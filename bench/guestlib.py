@@ -8,6 +8,7 @@ a small gzip'd cpio with the programs (and this worktree's guests/debian/init, w
 vessel.run= hook) is appended to a copy of it.
 """
 
+import datetime
 import gzip
 import json
 import os
@@ -174,6 +175,42 @@ def run_guest(argv, timeout, watch=None):
     run.out = out.decode(errors="replace")
     run.err = err.decode(errors="replace")
     return run
+
+
+def repeat_runs(emulators, runs, measure, show, before_run=None):
+    """Measures each emulator ({name: (binary, argv)}) `runs` times with measure(argv), saying
+    each run's progress and show(result) on stderr. Returns {name: {"runs": [...], "command":
+    argv}}, or {"error": ..., "runs": [those before it]} when a run raised BenchError or the
+    binary is not installed."""
+    results = {}
+    for name, (binary, argv) in emulators.items():
+        if not shutil.which(binary):
+            results[name] = {"error": f"{binary} not found"}
+            continue
+        done = []
+        for i in range(runs):
+            if before_run:
+                before_run()
+            print(f"  {name} run {i + 1}/{runs} ...", end="", flush=True, file=sys.stderr)
+            try:
+                done.append(measure(argv))
+            except BenchError as error:
+                print(" failed", file=sys.stderr)
+                results[name] = {"error": str(error), "runs": done}
+                break
+            print(f" {show(done[-1])}", file=sys.stderr)
+        else:
+            results[name] = {"runs": done, "command": argv}
+    return results
+
+
+def write_report(path, runs, host, results):
+    """The JSON file of a benchmark's --json: when, how many runs, the host, the results."""
+    report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "runs": runs, "host": host, "results": results}
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
 
 
 def vessel_stats(stderr):
