@@ -13,16 +13,9 @@ to the prompt.
   bench/efi_boot.py [--runs 3] [--json FILE]
 """
 
-import argparse
 import os
-import re
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import threading
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -30,53 +23,15 @@ import guestlib  # noqa: E402
 
 # The stages in the order they appear on the console.
 STAGES = {
-    "uboot": re.compile(rb"U-Boot 20\d\d"),
-    "grub": re.compile(rb"(?i)Booting /efi\\boot\\bootriscv64\.efi"),
-    "kernel": re.compile(rb"Linux version"),
-    "prompt": re.compile(rb"vessel:[^\n]*# "),
+    "uboot": rb"U-Boot 20\d\d",
+    "grub": rb"(?i)Booting /efi\\boot\\bootriscv64\.efi",
+    "kernel": rb"Linux version",
+    "prompt": rb"vessel:[^\n]*# ",
 }
 
 
-def stage_times(argv, timeout):
-    """Seconds from start to each stage's first line; the emulator is killed at the last."""
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    seen, out = {}, bytearray()
-
-    def read():
-        pending = list(STAGES)
-        while pending and (chunk := os.read(proc.stdout.fileno(), 65536)):
-            out.extend(chunk)
-            # A stage is looked for only after the one before it, from where that one ended.
-            while pending and (match := STAGES[pending[0]].search(out, seen.get("_at", 0))):
-                seen[pending.pop(0)] = round(time.monotonic() - start, 2)
-                seen["_at"] = match.end()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    proc.stdin.close()
-    seen.pop("_at", None)
-    if "prompt" not in seen:
-        tail = out[-400:].decode(errors="replace")
-        raise guestlib.BenchError(f"no shell prompt within {timeout:g} s (reached {sorted(seen)}, "
-                                  f"exit status {proc.returncode}); console tail: {tail!r}")
-    return seen
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per run")
-    parser.add_argument("--vessel", default=os.path.join(guestlib.REPO, "build", "vessel"))
-    parser.add_argument("--qemu", default="qemu-system-riscv64")
-    parser.add_argument("--guest-dir", default=guestlib.GUEST_DIR)
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    args = parser.parse_args()
+    args = guestlib.boot_bench_parser(__doc__, 300.0).parse_args()
 
     guest = args.guest_dir
     disk, uboot, fw_jump = (os.path.join(guest, f) for f in ("efi.img", "u-boot.bin", "fw_jump.bin"))
@@ -96,7 +51,7 @@ def main():
             "-kernel", uboot, "-drive", f"file={disk},if=none,format=raw,id=hd0,readonly=on",
             "-device", "virtio-blk-device,drive=hd0"]),
     }
-    results = guestlib.repeat_runs(emulators, args.runs, lambda argv: stage_times(argv, args.timeout),
+    results = guestlib.repeat_runs(emulators, args.runs, lambda argv: guestlib.time_to_marks(argv, STAGES, args.timeout),
                                    lambda seen: f"prompt at {seen['prompt']:.2f} s")
     for entry in results.values():
         if "error" not in entry:

@@ -10,17 +10,12 @@ first as built, and is killed once "vessel-full login:" appears. Reports the med
   bench/full_boot.py [--runs 3] [--json FILE]
 """
 
-import argparse
 import os
 import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,45 +26,8 @@ LOGIN = re.compile(rb"vessel-full login: ")
 # userspace) is not on the console; the login prompt is what a person waits for.
 
 
-def time_to_login(argv, timeout):
-    """Seconds from start to the login prompt; the emulator is killed then."""
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    seen = threading.Event()
-    out = bytearray()
-
-    def read():
-        while chunk := os.read(proc.stdout.fileno(), 65536):
-            out.extend(chunk)
-            if LOGIN.search(out[-4096 - len(chunk):]):
-                seen.set()
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    elapsed = time.monotonic() - start
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    proc.stdin.close()
-    if not seen.is_set():
-        tail = out[-400:].decode(errors="replace")
-        raise guestlib.BenchError(f"no login prompt within {timeout:g} s "
-                                  f"(exit status {proc.returncode}); console tail: {tail!r}")
-    return elapsed
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
-    parser.add_argument("--vessel", default=os.path.join(guestlib.REPO, "build", "vessel"))
-    parser.add_argument("--qemu", default="qemu-system-riscv64")
-    parser.add_argument("--guest-dir", default=guestlib.GUEST_DIR)
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    args = parser.parse_args()
+    args = guestlib.boot_bench_parser(__doc__, 600.0).parse_args()
 
     guest = args.guest_dir
     kernel, initrd = os.path.join(guest, "Image"), os.path.join(guest, "initrd-modules.cpio.gz")
@@ -104,7 +62,7 @@ def main():
 
     try:
         runs = guestlib.repeat_runs(emulators, args.runs,
-                                    lambda argv: round(time_to_login(argv, args.timeout), 2),
+                                    lambda argv: guestlib.time_to_marks(argv, {"login": LOGIN}, args.timeout)["login"],
                                     lambda seconds: f"{seconds:.2f} s", fresh_overlay)
         results = {}
         for name, entry in runs.items():

@@ -8,6 +8,7 @@ a small gzip'd cpio with the programs (and this worktree's guests/debian/init, w
 vessel.run= hook) is appended to a copy of it.
 """
 
+import argparse
 import datetime
 import gzip
 import json
@@ -175,6 +176,50 @@ def run_guest(argv, timeout, watch=None):
     run.out = out.decode(errors="replace")
     run.err = err.decode(errors="replace")
     return run
+
+
+def time_to_marks(argv, marks, timeout):
+    """Seconds from start to the first console match of each regex in `marks` ({name: bytes
+    pattern}), looked for in order, each after where the one before it matched; the emulator
+    is killed at the last one. Raises BenchError if it does not come within `timeout`."""
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    pending = [(name, re.compile(p)) for name, p in marks.items()]
+    seen, out, at = {}, bytearray(), 0
+
+    def read():
+        nonlocal at
+        while pending and (chunk := os.read(proc.stdout.fileno(), 65536)):
+            out.extend(chunk)
+            while pending and (match := pending[0][1].search(out, at)):
+                seen[pending.pop(0)[0]] = round(time.monotonic() - start, 2)
+                at = match.end()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdin.close()
+    if pending:
+        tail = out[-400:].decode(errors="replace")
+        raise BenchError(f"no {pending[0][0]} within {timeout:g} s (exit status {proc.returncode}); "
+                         f"console tail: {tail!r}")
+    return seen
+
+
+def boot_bench_parser(doc, timeout):
+    """The options every boot benchmark takes."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=timeout, help="seconds per run")
+    parser.add_argument("--vessel", default=os.path.join(REPO, "build", "vessel"))
+    parser.add_argument("--qemu", default="qemu-system-riscv64")
+    parser.add_argument("--guest-dir", default=GUEST_DIR)
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    return parser
 
 
 def repeat_runs(emulators, runs, measure, show, before_run=None):
