@@ -7,8 +7,8 @@ which finds GRUB on the disk's EFI system partition; GRUB reads grub.cfg, Debian
 the busybox initramfs from the ext4 boot partition. Cases:
   fw_jump   OpenSBI fw_jump -> U-Boot in S-mode -> GRUB -> Linux, to the shell prompt; the
             kernel's command line is grub.cfg's (its vessel.boot=efi-grub marker, GRUB's
-            BOOT_IMAGE=/vmlinuz), the kernel says U-Boot's EFI started it; poweroff -f ends
-            vessel with status 0
+            BOOT_IMAGE=/vmlinuz), the kernel says U-Boot's EFI started it; reboot -f goes
+            through the whole chain again to the prompt; poweroff -f ends vessel with status 0
   builtin   the same with --firmware builtin (vessel's SBI starts U-Boot in S-mode) and 2 harts
   corrupt   copies of the disk with a broken GPT (garbage headers, under fw_jump and the builtin
             SBI; a table whose partitions lie past the disk's end, with valid checksums) or an
@@ -87,11 +87,18 @@ def boot_to_shell(args, firmware, cpus=1):
         harts = int(c.expect(r"@@harts@@ (\d+) @@end@@", STEP_TIMEOUT, "/proc/cpuinfo").group(1))
         if harts != cpus:
             c.fail(f"the kernel runs on {harts} harts, not {cpus}")
+        # A reset starts the whole chain again: the firmware, U-Boot, GRUB, the kernel.
+        c.send("reboot -f")
+        c.expect(r"U-Boot 20\d\d", BOOT_TIMEOUT, "U-Boot's banner after reboot -f")
+        c.expect(r"Booting `Debian", BOOT_TIMEOUT, "GRUB's menu entry after reboot -f")
+        c.expect(r"Kernel command line: BOOT_IMAGE=/vmlinuz [^\n]*" + re.escape(MARKER), BOOT_TIMEOUT,
+                 "grub.cfg's kernel command line after reboot -f")
+        c.expect(PROMPT, BOOT_TIMEOUT, "shell prompt after reboot -f")
         c.send("poweroff -f")
         status = c.wait_exit(STEP_TIMEOUT, "poweroff -f")
         if status != 0:
             c.fail(f"poweroff -f: exit status {status}, expected 0")
-        return f"shell prompt in {seconds:.1f} s, /proc/cmdline: {line}"
+        return f"shell prompt in {seconds:.1f} s, /proc/cmdline: {line}; again after reboot -f"
     finally:
         c.close()
 
