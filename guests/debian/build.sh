@@ -16,7 +16,8 @@
 #              root, mmdebstrap and qemu-user-static; a few minutes)
 #   --efi      also build efi.img, a GPT disk with an EFI system partition
 #              holding GRUB and a /boot partition holding the kernel, initrd
-#              and grub.cfg, and copy the host's U-Boot (qemu-riscv64_smode)
+#              and grub.cfg, extlinux.img (the same booted by U-Boot's
+#              extlinux.conf), and copy the host's U-Boot (qemu-riscv64_smode)
 #              to u-boot.bin: the distribution boot chain (guests/debian/efi.sh)
 # Environment: VESSEL_DEBIAN_MIRROR overrides the mirror URI taken from the
 # host's apt sources.
@@ -56,7 +57,7 @@ for arg in "$@"; do
 	--full) full=1 disk=1 ;;
 	--efi) efi=1 ;;
 	-h | --help)
-		sed -n '2,23s/^# \{0,1\}//p' "$0"
+		sed -n '2,24s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	*)
@@ -362,7 +363,7 @@ if ((full)); then
 	outputs+=("${full_outputs[@]}")
 fi
 build_efi
-((efi)) && outputs+=(efi.img u-boot.bin)
+((efi)) && outputs+=(efi.img extlinux.img u-boot.bin)
 step "Done: guests/cache/debian/{$(
 	IFS=,
 	echo "${outputs[*]}"

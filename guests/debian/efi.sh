@@ -10,14 +10,17 @@
 # and starts GRUB; GRUB's embedded configuration finds the boot partition by its file system
 # UUID and reads grub/grub.cfg there, which loads Debian's kernel (Image) and the busybox
 # initramfs (initrd.cpio.gz) from that partition with the command line in KERNEL_CMDLINE.
-# Also copies the host's U-Boot (package u-boot-qemu) to u-boot.bin beside it.
+# Also extlinux.img: the boot partition alone, marked bootable, with extlinux/extlinux.conf,
+# which U-Boot's distro boot reads itself (no GRUB, no EFI) to load the same kernel
+# and initrd with booti (marker vessel.boot=extlinux). And copies the host's U-Boot (package
+# u-boot-qemu) to u-boot.bin beside them.
 #
 # GRUB's riscv64-efi modules come from Debian 13's grub-efi-riscv64-bin, fetched through the
 # private apt configuration of build.sh (apt.sh); the host's grub-mkimage (grub-common) links
 # them into one EFI binary. Called by `build.sh --efi` after the reference guest is built:
 #
-#   efi.sh OUT_DIR [--refresh]   (OUT_DIR holds Image and initrd.cpio.gz; efi.img is written
-#                                 there; --refresh fetches GRUB's package again)
+#   efi.sh OUT_DIR [--refresh]   (OUT_DIR holds Image and initrd.cpio.gz; the disks are
+#                                 written there; --refresh fetches GRUB's package again)
 #
 # Reproducible: the same inputs give the same bytes (SOURCE_DATE_EPOCH, fixed UUIDs, seeds).
 set -euo pipefail
@@ -97,7 +100,7 @@ digest=$({
 	grub-mkimage --version
 	printf '%s\n' "$KERNEL_CMDLINE" "$SOURCE_DATE_EPOCH"
 } | sha256sum | cut -d' ' -f1)
-if [[ -s $out/efi.img && -s $out/u-boot.bin && -f $stamp && $(cat "$stamp") == "$digest" ]]; then
+if [[ -s $out/efi.img && -s $out/extlinux.img && -s $out/u-boot.bin && -f $stamp && $(cat "$stamp") == "$digest" ]]; then
 	echo "    efi.img: up to date"
 	exit 0
 fi
@@ -128,7 +131,7 @@ echo "    BOOTRISCV64.EFI: $(stat -c %s "$work/BOOTRISCV64.EFI") bytes"
 
 # --- the partitions ------------------------------------------------------------
 
-step "Writing grub.cfg (kernel command line: $KERNEL_CMDLINE)"
+step "Writing grub.cfg and extlinux.conf (kernel command line: $KERNEL_CMDLINE)"
 cat >"$work/boot/grub/grub.cfg" <<EOF
 set timeout=0
 set default=0
@@ -141,8 +144,21 @@ menuentry 'Debian GNU/Linux (Vessel reference guest)' {
 EOF
 cp "$out/Image" "$work/boot/vmlinuz"
 cp "$out/initrd.cpio.gz" "$work/boot/initrd.img"
+# extlinux.img's boot partition: the same files and an extlinux.conf for U-Boot's own loader
+# (booti, with the device tree passed as it is), its marker on the command line.
+cp -a "$work/boot" "$work/boot-extlinux"
+mkdir -p "$work/boot-extlinux/extlinux"
+cat >"$work/boot-extlinux/extlinux/extlinux.conf" <<EOF
+default debian
+timeout 0
+label debian
+	menu label Debian GNU/Linux (Vessel reference guest)
+	linux /vmlinuz
+	initrd /initrd.img
+	append ${KERNEL_CMDLINE/vessel.boot=efi-grub/vessel.boot=extlinux}
+EOF
 # The files' times are what both file systems record.
-find "$work/boot" "$work/BOOTRISCV64.EFI" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+find "$work/boot" "$work/boot-extlinux" "$work/BOOTRISCV64.EFI" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 step "Making the EFI system partition (FAT, $((esp_sectors / 2048)) MiB)"
 esp="$work/esp.img"
@@ -152,36 +168,57 @@ mkfs.vfat --invariant -i "$esp_serial" -n VESSEL-ESP "$esp" >/dev/null || die "m
 mmd -i "$esp" ::/EFI ::/EFI/BOOT
 mcopy -m -i "$esp" "$work/BOOTRISCV64.EFI" ::/EFI/BOOT/BOOTRISCV64.EFI || die "mcopy failed"
 
-step "Making the boot partition (ext4, $((boot_sectors / 2048)) MiB): vmlinuz, initrd.img, grub/grub.cfg"
-bootfs="$work/boot.img"
-# mkfs.ext4 -d copies the tree without mounting; E2FSPROGS_FAKE_TIME and the fixed UUID and
-# hash seed make its metadata the same on every run.
-E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L vessel-boot -U "$boot_uuid" \
-	-E root_owner=0:0,hash_seed="$boot_uuid" -d "$work/boot" "$bootfs" "$((boot_sectors / 2))K" \
-	>/dev/null || die "mkfs.ext4 failed"
-# -d takes each inode's change time from the copied file, which no touch can set: debugfs
-# pins it (and the creation time) to SOURCE_DATE_EPOCH.
-for path in /vmlinuz /initrd.img /grub /grub/grub.cfg; do
-	for field in ctime crtime; do printf 'sif %s %s @%s\n' "$path" "$field" "$SOURCE_DATE_EPOCH"; done
-done | debugfs -w -f - "$bootfs" >/dev/null 2>&1 || die "debugfs could not set the boot partition's times"
-fsck_log=$(e2fsck -fn "$bootfs" 2>&1) || die "e2fsck found errors in the boot partition: $fsck_log"
+# make_bootfs TREE IMAGE: the ext4 boot partition holding TREE.
+make_bootfs() {
+	local tree=$1 fs=$2 path field fsck_log
+	# mkfs.ext4 -d copies the tree without mounting; E2FSPROGS_FAKE_TIME and the fixed UUID
+	# and hash seed make its metadata the same on every run.
+	E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L vessel-boot -U "$boot_uuid" \
+		-E root_owner=0:0,hash_seed="$boot_uuid" -d "$tree" "$fs" "$((boot_sectors / 2))K" \
+		>/dev/null || die "mkfs.ext4 failed"
+	# -d takes each inode's change time from the copied file, which no touch can set: debugfs
+	# pins it (and the creation time) to SOURCE_DATE_EPOCH.
+	(cd "$tree" && find . -mindepth 1 -printf '/%P\n') | while read -r path; do
+		for field in ctime crtime; do printf 'sif %s %s @%s\n' "$path" "$field" "$SOURCE_DATE_EPOCH"; done
+	done | debugfs -w -f - "$fs" >/dev/null 2>&1 || die "debugfs could not set the times in $fs"
+	fsck_log=$(e2fsck -fn "$fs" 2>&1) || die "e2fsck found errors in $fs: $fsck_log"
+}
 
-step "Assembling efi.img ($((disk_sectors / 2048)) MiB, GPT)"
-img="$work/efi.img"
-truncate -s $((disk_sectors * 512)) "$img"
-sfdisk -q --no-reread --no-tell-kernel "$img" <<EOF >/dev/null || die "sfdisk failed"
+# make_disk NAME BOOTFS esp|extlinux: OUT/NAME, a GPT with the ESP and the boot partition
+# BOOTFS (esp), or with BOOTFS alone, marked bootable, in the same place (extlinux).
+make_disk() {
+	local name=$1 fs=$2 kind=$3
+	local img="$work/$name" esp_line boot_attrs=''
+	esp_line="start=$esp_start, size=$esp_sectors, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$esp_guid, name=\"EFI system partition\""
+	if [[ $kind == extlinux ]]; then
+		# U-Boot's distro boot counts an ESP as bootable too, and would find GRUB there first.
+		esp_line=''
+		boot_attrs=', attrs="LegacyBIOSBootable"'
+	fi
+	truncate -s $((disk_sectors * 512)) "$img"
+	sfdisk -q --no-reread --no-tell-kernel "$img" <<EOF >/dev/null || die "sfdisk failed"
 label: gpt
 label-id: $disk_guid
 first-lba: 2048
-start=$esp_start, size=$esp_sectors, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, uuid=$esp_guid, name="EFI system partition"
-start=$boot_start, size=$boot_sectors, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$boot_guid, name="boot"
+$esp_line
+start=$boot_start, size=$boot_sectors, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$boot_guid, name="boot"$boot_attrs
 EOF
-dd if="$esp" of="$img" bs=512 seek="$esp_start" conv=notrunc status=none
-dd if="$bootfs" of="$img" bs=512 seek="$boot_start" conv=notrunc status=none
-sfdisk -q -V "$img" >/dev/null || die "sfdisk finds the new partition table inconsistent"
-mv "$img" "$out/efi.img"
+	[[ $kind == extlinux ]] || dd if="$esp" of="$img" bs=512 seek="$esp_start" conv=notrunc status=none
+	dd if="$fs" of="$img" bs=512 seek="$boot_start" conv=notrunc status=none
+	sfdisk -q -V "$img" >/dev/null || die "sfdisk finds $name's partition table inconsistent"
+	mv "$img" "$out/$name"
+	echo "    $name: sha256 $(sha256sum "$out/$name" | cut -c1-16)..."
+}
+
+step "Making the boot partition (ext4, $((boot_sectors / 2048)) MiB): vmlinuz, initrd.img, grub/grub.cfg"
+make_bootfs "$work/boot" "$work/boot.img"
+step "Assembling efi.img ($((disk_sectors / 2048)) MiB, GPT)"
+make_disk efi.img "$work/boot.img" esp
+
+step "Making extlinux.img: the boot partition alone, marked bootable, plus extlinux/extlinux.conf"
+make_bootfs "$work/boot-extlinux" "$work/boot-extlinux.img"
+make_disk extlinux.img "$work/boot-extlinux.img" extlinux
 
 step "Copying U-Boot ($uboot)"
 cp "$uboot" "$out/u-boot.bin"
 printf '%s\n' "$digest" >"$stamp"
-echo "    efi.img: sha256 $(sha256sum "$out/efi.img" | cut -c1-16)..."

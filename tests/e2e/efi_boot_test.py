@@ -10,6 +10,10 @@ the busybox initramfs from the ext4 boot partition. Cases:
             BOOT_IMAGE=/vmlinuz), the kernel says U-Boot's EFI started it; reboot -f goes
             through the whole chain again to the prompt; poweroff -f ends vessel with status 0
   builtin   the same with --firmware builtin (vessel's SBI starts U-Boot in S-mode) and 2 harts
+  extlinux, extlinux_builtin
+            extlinux.img under fw_jump, and the builtin SBI with 2 harts: U-Boot reads
+            extlinux/extlinux.conf from the bootable partition and starts the same kernel with
+            booti (no GRUB, no EFI), the command line extlinux.conf's (vessel.boot=extlinux)
   corrupt   copies of the disk with a broken GPT (garbage headers, under fw_jump and the builtin
             SBI; a table whose partitions lie past the disk's end, with valid checksums) or an
             ESP whose GRUB is garbage: U-Boot reports it inside the guest and stops at its
@@ -17,7 +21,7 @@ the busybox initramfs from the ext4 boot partition. Cases:
             I/O error and one of the last sector with its data, and U-Boot's poweroff ends
             vessel with status 0
 
-  efi_boot_test.py --vessel PATH --guest-dir DIR [--case fw_jump|builtin|corrupt]
+  efi_boot_test.py --vessel PATH --guest-dir DIR [--case fw_jump|builtin|extlinux|...]
                    [--engine jit|interp] [--qemu qemu-system-riscv64]   (QEMU: for reference)
 """
 
@@ -42,7 +46,7 @@ SECTOR = 512
 
 
 def guest_files(args):
-    paths = {name: os.path.join(args.guest_dir, name) for name in ("efi.img", "u-boot.bin", "fw_jump.bin")}
+    paths = {name: os.path.join(args.guest_dir, name) for name in ("efi.img", "extlinux.img", "u-boot.bin", "fw_jump.bin")}
     for path in paths.values():
         if not os.path.exists(path):
             raise Failure(f"{path} is missing (run guests/debian/build.sh --efi)")
@@ -65,34 +69,51 @@ def argv_for(args, firmware, disk, cpus=1):
             "--disk", f"{disk},readonly", "--memory", "512M", "--cpus", str(cpus), "--timeout", "600"] + engine
 
 
-def boot_to_shell(args, firmware, cpus=1):
+# What each disk's boot shows on the console, in order, up to the kernel's command line; and
+# the words /proc/cmdline must hold.
+GRUB_EFI = {
+    "disk": "efi.img",
+    "stages": [(r"U-Boot 20\d\d", "U-Boot's banner"),
+               (r"(?i)Booting /efi\\boot\\bootriscv64\.efi", "U-Boot starting GRUB from the ESP"),
+               (r"Booting `Debian", "GRUB's menu entry from grub.cfg"),
+               (r"EFI stub: Booting Linux Kernel", "the kernel's EFI stub"),
+               (r"efi: EFI v[0-9.]+ by Das U-Boot", "the kernel seeing U-Boot's EFI"),
+               (r"Kernel command line: BOOT_IMAGE=/vmlinuz [^\n]*" + re.escape(MARKER),
+                "grub.cfg's kernel command line")],
+    "cmdline": ["BOOT_IMAGE=/vmlinuz", MARKER],
+}
+EXTLINUX = {
+    "disk": "extlinux.img",
+    "stages": [(r"U-Boot 20\d\d", "U-Boot's banner"),
+               (r"Found /extlinux/extlinux\.conf", "U-Boot finding extlinux.conf"),
+               (r"Retrieving file: /vmlinuz", "U-Boot reading the kernel from the disk"),
+               (r"Starting kernel \.\.\.", "U-Boot's booti starting the kernel"),
+               (r"Kernel command line: [^\n]*vessel\.boot=extlinux", "extlinux.conf's command line")],
+    "cmdline": ["vessel.boot=extlinux"],
+}
+
+
+def boot_to_shell(args, firmware, cpus=1, loader=GRUB_EFI):
     start = time.monotonic()
-    c = Console(argv_for(args, firmware, guest_files(args)["efi.img"], cpus), stdin_eof=False)
+    c = Console(argv_for(args, firmware, guest_files(args)[loader["disk"]], cpus), stdin_eof=False)
     try:
-        c.expect(r"U-Boot 20\d\d", BOOT_TIMEOUT, "U-Boot's banner")
-        c.expect(r"(?i)Booting /efi\\boot\\bootriscv64\.efi", BOOT_TIMEOUT, "U-Boot starting GRUB from the ESP")
-        c.expect(r"Booting `Debian", BOOT_TIMEOUT, "GRUB's menu entry from grub.cfg")
-        c.expect(r"EFI stub: Booting Linux Kernel", BOOT_TIMEOUT, "the kernel's EFI stub")
-        c.expect(r"efi: EFI v[0-9.]+ by Das U-Boot", BOOT_TIMEOUT, "the kernel seeing U-Boot's EFI")
-        c.expect(r"Kernel command line: BOOT_IMAGE=/vmlinuz [^\n]*" + re.escape(MARKER), BOOT_TIMEOUT,
-                 "grub.cfg's kernel command line")
+        for pattern, what in loader["stages"]:
+            c.expect(pattern, BOOT_TIMEOUT, what)
         c.expect(re.escape(USERSPACE_UP), BOOT_TIMEOUT, "the initramfs's /init")
         c.expect(PROMPT, STEP_TIMEOUT, "shell prompt")
         seconds = time.monotonic() - start
         c.send("echo @@\"cmdline\"@@ $(cat /proc/cmdline) @@end@@")
         line = c.expect(r"@@cmdline@@ ([^\n]*) @@end@@", STEP_TIMEOUT, "/proc/cmdline").group(1)
-        if MARKER not in line.split() or "BOOT_IMAGE=/vmlinuz" not in line:
-            c.fail(f"/proc/cmdline is {line!r}, not grub.cfg's")
+        if any(word not in line.split() for word in loader["cmdline"]):
+            c.fail(f"/proc/cmdline is {line!r}, not the boot loader's ({loader['cmdline']})")
         c.send("echo @@\"harts\"@@ $(grep -c '^processor' /proc/cpuinfo) @@end@@")
         harts = int(c.expect(r"@@harts@@ (\d+) @@end@@", STEP_TIMEOUT, "/proc/cpuinfo").group(1))
         if harts != cpus:
             c.fail(f"the kernel runs on {harts} harts, not {cpus}")
-        # A reset starts the whole chain again: the firmware, U-Boot, GRUB, the kernel.
+        # A reset starts the whole chain again: the firmware, U-Boot, the loader, the kernel.
         c.send("reboot -f")
-        c.expect(r"U-Boot 20\d\d", BOOT_TIMEOUT, "U-Boot's banner after reboot -f")
-        c.expect(r"Booting `Debian", BOOT_TIMEOUT, "GRUB's menu entry after reboot -f")
-        c.expect(r"Kernel command line: BOOT_IMAGE=/vmlinuz [^\n]*" + re.escape(MARKER), BOOT_TIMEOUT,
-                 "grub.cfg's kernel command line after reboot -f")
+        for pattern, what in loader["stages"]:
+            c.expect(pattern, BOOT_TIMEOUT, f"{what}, after reboot -f")
         c.expect(PROMPT, BOOT_TIMEOUT, "shell prompt after reboot -f")
         c.send("poweroff -f")
         status = c.wait_exit(STEP_TIMEOUT, "poweroff -f")
@@ -109,6 +130,14 @@ def case_fw_jump(args, tmp):
 
 def case_builtin(args, tmp):
     return boot_to_shell(args, "builtin", cpus=2)
+
+
+def case_extlinux(args, tmp):
+    return boot_to_shell(args, "jump", loader=EXTLINUX)
+
+
+def case_extlinux_builtin(args, tmp):
+    return boot_to_shell(args, "builtin", cpus=2, loader=EXTLINUX)
 
 
 # ---- Broken disks ---------------------------------------------------------------------------
@@ -204,7 +233,8 @@ def case_corrupt(args, tmp):
     return "U-Boot stopped at its prompt, vessel kept running and powered off: " + "; ".join(shown)
 
 
-CASES = {"fw_jump": case_fw_jump, "builtin": case_builtin, "corrupt": case_corrupt}
+CASES = {"fw_jump": case_fw_jump, "builtin": case_builtin, "extlinux": case_extlinux,
+         "extlinux_builtin": case_extlinux_builtin, "corrupt": case_corrupt}
 
 
 def main():
