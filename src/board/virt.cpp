@@ -22,6 +22,11 @@ namespace vessel {
 namespace {
 // Room kept for the device tree: generated trees are a few KiB; OpenSBI and Linux add to it.
 constexpr uint64_t kFdtReserve = 64 * 1024;
+// Room left inside the device tree's totalsize, as OpenSBI leaves after its own fixups. A loader
+// started in S-mode may edit the tree where it lies: U-Boot's booti adds /chosen's bootargs and
+// initrd properties to its own copy in place, and with no room (the builtin SBI handed over a
+// packed tree) the growth overwrote U-Boot's global data just before it started the kernel.
+constexpr size_t kFdtFreeSpace = 8 * 1024;
 constexpr uint64_t kMinRam = 16ULL << 20;
 constexpr uint64_t kMaxRam = 64ULL << 30;
 }  // namespace
@@ -152,6 +157,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
   boot.kernel = config.kernel;
   boot.initrd = config.initrd;
   boot.fdt_size = kFdtReserve;
+  boot.supervisor_payload = config.builtin_sbi;
   plan_ = TRY(plan_boot(boot));
 
   ram_ = TRY(MappedMemory::allocate(config.ram_size));
@@ -492,7 +498,7 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
   }
 
   fdt.end_node();
-  return fdt.finish();
+  return fdt.finish(kFdtFreeSpace);
 }
 
 }  // namespace vessel
