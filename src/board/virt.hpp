@@ -116,9 +116,13 @@ class VirtMachine {
   virtio::VirtioBalloon* balloon() { return balloon_; }
   size_t guest_ram_resident() const { return ram_.resident_bytes(); }
   uint64_t ram_bytes() const { return ram_.size(); }
-  // Bytes through the paravirtual disks and network devices, summed over each kind.
+  // Bytes and requests through the paravirtual disks and network devices, summed over each
+  // kind, and the console UART's bytes.
   struct IoCounters {
     uint64_t disk_read_bytes = 0, disk_written_bytes = 0, net_rx_bytes = 0, net_tx_bytes = 0;
+    uint64_t disk_reads = 0, disk_writes = 0, disk_flushes = 0;
+    uint64_t net_rx_frames = 0, net_tx_frames = 0;
+    uint64_t uart_bytes_out = 0, uart_bytes_in = 0;
     IoCounters& operator+=(const IoCounters& o);
   };
   IoCounters io_counters();

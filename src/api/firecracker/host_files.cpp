@@ -114,18 +114,23 @@ Result<std::string> HostFilePolicy::check(std::string_view field, const std::str
     // --disk PATH[,readonly][,overlay=...]: a comma would read as an option.
     return make_error(fmt::format("{}: {}: a disk path cannot contain ','", field, where));
   }
-  if (!S_ISREG(st.st_mode) && !(disk && S_ISBLK(st.st_mode))) {
-    return make_error(
-        fmt::format("{}: {}: not a regular file{}", field, where, disk ? " or block device" : ""));
+  const bool output = use == HostFileUse::kOutput;
+  if (!S_ISREG(st.st_mode) && !(disk && S_ISBLK(st.st_mode)) && !(output && S_ISFIFO(st.st_mode))) {
+    return make_error(fmt::format("{}: {}: not a regular file{}", field, where,
+                                  disk     ? " or block device"
+                                  : output ? " or named pipe"
+                                           : ""));
   }
   if (inside(resolved, "/dev") && !S_ISBLK(st.st_mode)) {
     return make_error(fmt::format(
         "{}: {}: under /dev, where a client may name only a disk's block device", field, where));
   }
   TRY_VOID(check_place(field, where, resolved));
-  if (access(resolved.c_str(), writable ? R_OK | W_OK : R_OK) != 0) {
-    return make_error(fmt::format("{}: {}: {}{}", field, where, std::strerror(errno),
-                                  writable ? " (a read-only drive needs only reading)" : ""));
+  const int mode = output ? W_OK : writable ? R_OK | W_OK : R_OK;
+  if (access(resolved.c_str(), mode) != 0) {
+    return make_error(
+        fmt::format("{}: {}: {}{}", field, where, std::strerror(errno),
+                    writable && !output ? " (a read-only drive needs only reading)" : ""));
   }
   return resolved;
 }
