@@ -293,7 +293,7 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
     hvc_path = config.virtio_console->substr(5);
   }
   if (disks.size() + nets.size() + (config.virtio_console ? 1 : 0) + (config.rng ? 1 : 0) +
-          (config.balloon ? 1 : 0) >
+          (config.balloon ? 1 : 0) + (config.vsock ? 1 : 0) >
       virt_map::kVirtioCount) {
     return make_error(fmt::format("too many virtio devices: the virt board has {} slots",
                                   virt_map::kVirtioCount));
@@ -332,6 +332,10 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
         std::min<uint64_t>(uint64_t{b.amount_mib} << 8, config.ram_size >> 12)));
     balloon_ = balloon.get();
     TRY_VOID(add_virtio(std::move(balloon)));
+  }
+  if (config.vsock) {
+    auto vsock = TRY(virtio::VirtioVsock::create(*io_, *config.vsock));
+    TRY_VOID(add_virtio(std::move(vsock)));
   }
   return {};
 }

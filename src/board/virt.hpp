@@ -28,6 +28,7 @@
 #include "devices/uart16550/uart16550.hpp"
 #include "devices/virtio/balloon/balloon.hpp"
 #include "devices/virtio/mmio.hpp"
+#include "devices/virtio/vsock/vsock.hpp"
 #include "host/socket_chardev.hpp"
 #include "sbi/sbi.hpp"
 
@@ -85,6 +86,7 @@ struct VirtConfig {
   std::optional<std::string> virtio_console;     // --virtio-console unix:PATH
   bool rng = true;                               // virtio-rng fed from getrandom
   std::optional<virtio::BalloonConfig> balloon;  // --balloon
+  std::optional<virtio::VsockConfig> vsock;      // --vsock cid=N,uds=PATH
 };
 
 // What the machine asks of its host side.

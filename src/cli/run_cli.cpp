@@ -181,6 +181,10 @@ void RunCommand::add_host_options() {
   run_->add_option("--balloon", balloon,
                    "A virtio memory balloon: [amount=MIB][,deflate-on-oom][,stats=SECONDS] "
                    "(the target at boot, free pages back on guest OOM, statistics interval)");
+  run_->add_option("--vsock", vsock,
+                   "A virtio-vsock device: cid=N,uds=PATH (the guest's CID, 3 or more; host "
+                   "programs connect to PATH and send \"CONNECT <port>\\n\"; the guest's "
+                   "connections to host port P go to PATH_P, as Firecracker's)");
   run_->add_option(
       "--api-sock", api_sock,
       "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
@@ -279,6 +283,11 @@ std::optional<int> RunCommand::build(VmOptions& options) {
     auto b = vessel::virtio::parse_balloon_option(balloon);
     if (!b) return fail(b.error().message);
     options.machine.balloon = *b;
+  }
+  if (run_->count("--vsock") != 0) {
+    auto v = vessel::virtio::parse_vsock_option(vsock);
+    if (!v) return fail(v.error().message);
+    options.machine.vsock = *v;
   }
   if (run_->count("--console-socket") != 0) options.console.socket = console_socket;
   if (run_->count("--console-log") != 0) options.console.log = console_log;

@@ -39,6 +39,7 @@ class RunCommand {
   std::vector<std::string> disks, nets;
   std::string virtio_console;
   std::string balloon;
+  std::string vsock;
   bool no_rng = false;
   std::string cpu_features;
   std::string engine = vessel::rv::engine_name(vessel::rv::default_engine());

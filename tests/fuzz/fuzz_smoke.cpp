@@ -19,6 +19,7 @@ extern "C" int vessel_fuzz_virtio_net(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_firecracker_api(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_jit(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_gdb(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_vsock(const uint8_t* data, size_t size);
 
 namespace {
 using Target = int (*)(const uint8_t*, size_t);
@@ -65,12 +66,14 @@ int main(int argc, char** argv) {
                     : name == "firecracker_api" ? vessel_fuzz_firecracker_api
                     : name == "jit"             ? vessel_fuzz_jit
                     : name == "gdb"             ? vessel_fuzz_gdb
+                    : name == "vsock"           ? vessel_fuzz_vsock
                                                 : nullptr;
     if (target == nullptr || eq == std::string::npos) {
-      std::fprintf(stderr,
-                   "usage: fuzz_smoke "
-                   "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb}=<corpus "
-                   "dir> ...\n");
+      std::fprintf(
+          stderr,
+          "usage: fuzz_smoke "
+          "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb,vsock}=<corpus "
+          "dir> ...\n");
       return 2;
     }
     for (const auto& entry : std::filesystem::directory_iterator(arg.substr(eq + 1))) {

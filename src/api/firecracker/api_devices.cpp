@@ -74,6 +74,11 @@ Response FirecrackerApi::patch_balloon_statistics(const Request& req) {
   return answer(done);
 }
 
+Response FirecrackerApi::put_vsock(const Request& req) {
+  if (started()) return Response::error(400, kFaultAfterStart);
+  return answer(resources_.put_vsock(req.body));
+}
+
 Response FirecrackerApi::put_entropy(const Request& req) {
   if (started()) return Response::error(400, kFaultAfterStart);
   return answer(resources_.put_entropy(req.body));

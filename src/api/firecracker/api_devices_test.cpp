@@ -130,6 +130,29 @@ TEST_F(DevicesTest, ABootSourceWithoutInitrdKeepsTheCommandLinesInitrd) {
   EXPECT_EQ(other.vm.started_with->initrd, base.initrd);
 }
 
+// ------------------------------------------------------------------------------------ vsock
+
+TEST_F(DevicesTest, VsockTakesACidAndASocketPath) {
+  const std::string sock = dir.at("v.sock");
+  expect_fault(call(Method::kPut, "/vsock", json{{"guest_cid", 2}, {"uds_path", sock}}),
+               "guest_cid: 2 is out of range");
+  expect_fault(
+      call(Method::kPut, "/vsock", json{{"guest_cid", 3}, {"uds_path", dir.at("no/v.sock")}}),
+      "no such directory");
+  expect_fault(call(Method::kPut, "/vsock", json{{"guest_cid", 3}, {"uds_path", dir.file("f")}}),
+               "exists and is not a socket");
+  expect_fault(call(Method::kPut, "/vsock", json{{"guest_cid", 3}, {"uds_path", "/proc/v.sock"}}),
+               "uds_path:");
+  expect_done(call(Method::kPut, "/vsock",
+                   json{{"vsock_id", "vsock0"}, {"guest_cid", 42}, {"uds_path", sock}}));
+  start();
+  ASSERT_TRUE(h.vm.started_with->vsock);
+  EXPECT_EQ(h.vm.started_with->vsock->guest_cid, 42U);
+  EXPECT_EQ(h.vm.started_with->vsock->uds_path, sock);
+  expect_fault(call(Method::kPut, "/vsock", json{{"guest_cid", 3}, {"uds_path", sock}}),
+               "already started");
+}
+
 // ----------------------------------------------------------------------- machine-config extras
 
 TEST_F(DevicesTest, HarmlessMachineConfigFieldsAreAccepted) {

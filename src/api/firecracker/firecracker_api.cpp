@@ -79,6 +79,7 @@ void FirecrackerApi::add_routes(http::Router& router) {
   add(Method::kPatch, "/balloon/statistics", nullptr,
       [this](const Request& r) { return patch_balloon_statistics(r); });
   add(Method::kPut, "/entropy", nullptr, [this](const Request& r) { return put_entropy(r); });
+  add(Method::kPut, "/vsock", "vsock", [this](const Request& r) { return put_vsock(r); });
 }
 
 bool FirecrackerApi::started() const { return vm_.state() != VmState::kNotStarted; }

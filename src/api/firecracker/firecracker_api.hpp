@@ -74,6 +74,7 @@ class FirecrackerApi {
   http::Response get_balloon_statistics();
   http::Response patch_balloon_statistics(const http::Request& req);
   http::Response put_entropy(const http::Request& req);
+  http::Response put_vsock(const http::Request& req);
   // Counts and logs an answered request (`what`: its metrics name, or nullptr).
   void observe(const http::Request& req, const http::Response& res, const char* what);
 

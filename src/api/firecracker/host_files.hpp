@@ -49,6 +49,10 @@ class HostFilePolicy {
   Result<std::string> check(std::string_view field, const std::string& path, HostFileUse use,
                             bool writable) const;
 
+  // A Unix socket Vessel is to create (PUT /vsock's uds_path): its directory must exist and be
+  // a place the client may use, and the name must be free or an old socket. The resolved path.
+  Result<std::string> check_new_socket(std::string_view field, const std::string& path) const;
+
   bool confines() const { return confined_; }
   // The allowed directories, resolved.
   const std::vector<std::string>& allowed() const { return allowed_; }

@@ -119,6 +119,7 @@ VmResources::VmResources(VirtConfig base, HostFilePolicy files)
       mem_size_mib_(static_cast<int64_t>(base_.ram_size >> 20)),
       engine_(base_.engine),
       balloon_(base_.balloon),
+      vsock_(base_.vsock),
       rng_(base_.rng) {
   // `vessel run --api-sock S --kernel K` starts with that boot source, as if it had been PUT.
   if (base_.kernel)
@@ -208,7 +209,8 @@ Result<VmResources::BootFiles> VmResources::boot_files(const BootSource& source)
 size_t VmResources::free_slots() const {
   // Eight virtio-mmio windows hold every paravirtual device the machine gets.
   const size_t used = (rng_ ? 1 : 0) + (base_.virtio_console ? 1 : 0) + (balloon_ ? 1 : 0) +
-                      base_.disks.size() + base_.nets.size() + drives_.size() + nets_.size();
+                      (vsock_ ? 1 : 0) + base_.disks.size() + base_.nets.size() + drives_.size() +
+                      nets_.size();
   return virt_map::kVirtioCount > used ? virt_map::kVirtioCount - used : 0;
 }
 
@@ -351,6 +353,19 @@ nlohmann::json VmResources::balloon_json(const virtio::BalloonConfig& b) {
           {"stats_polling_interval_s", b.stats_interval_s}};
 }
 
+Result<void> VmResources::put_vsock(const std::optional<nlohmann::json>& body) {
+  const auto fields = TRY(JsonFields::read(body, {"guest_cid", "uds_path", "vsock_id"}));
+  virtio::VsockConfig config;
+  config.guest_cid = static_cast<uint32_t>(
+      TRY(fields.integer("guest_cid", virtio::kMinGuestCid, virtio::kMaxGuestCid)));
+  const std::string path = TRY(fields.string("uds_path"));
+  config.uds_path = TRY(files_.check_new_socket("uds_path", path));
+  TRY(fields.optional_string("vsock_id"));
+  if (!vsock_) TRY_VOID(check_slot_free());
+  vsock_ = std::move(config);
+  return {};
+}
+
 Result<void> VmResources::put_entropy(const std::optional<nlohmann::json>& body) {
   const auto fields = TRY(JsonFields::read(body, {"rate_limiter"}));
   if (TRY(fields.optional_object("rate_limiter")) != nullptr) {
@@ -416,6 +431,7 @@ Result<VirtConfig> VmResources::virt_config() const {
   for (const NetworkInterface& n : nets_) config.nets.push_back(n.option);
   config.nets.insert(config.nets.end(), base_.nets.begin(), base_.nets.end());
   config.balloon = balloon_;
+  config.vsock = vsock_;
   config.rng = rng_;
   return config;
 }
@@ -440,6 +456,7 @@ nlohmann::json VmResources::full_config_json() const {
   j["network-interfaces"] = nlohmann::json::array();
   for (const NetworkInterface& n : nets_) j["network-interfaces"].push_back(n.to_json());
   if (balloon_) j["balloon"] = balloon_json(*balloon_);
+  if (vsock_) j["vsock"] = {{"guest_cid", vsock_->guest_cid}, {"uds_path", vsock_->uds_path}};
   if (rng_) j["entropy"] = nlohmann::json::object();
   return j;
 }

@@ -68,6 +68,9 @@ class VmResources {
   // PUT /balloon: amount_mib (at most the memory size), deflate_on_oom,
   // stats_polling_interval_s.
   Result<void> put_balloon(const std::optional<nlohmann::json>& body);
+  // PUT /vsock: guest_cid (3 or more) and uds_path (a socket Vessel creates); vsock_id, which
+  // Firecracker no longer needs, is accepted and ignored.
+  Result<void> put_vsock(const std::optional<nlohmann::json>& body);
   // PUT /entropy: the virtio-rng device (Vessel's machine has one unless --no-rng).
   Result<void> put_entropy(const std::optional<nlohmann::json>& body);
 
@@ -117,6 +120,7 @@ class VmResources {
   std::vector<Drive> drives_;  // in the order first PUT
   std::vector<NetworkInterface> nets_;
   std::optional<virtio::BalloonConfig> balloon_;
+  std::optional<virtio::VsockConfig> vsock_;
   bool rng_;
 };
 
