@@ -363,7 +363,13 @@ size_t Muxer::next_rx(uint8_t* out, size_t room) {
     write_header(h, out);
     return kHeaderSize;
   }
-  for (auto& [k, c] : conns_) {
+  // Round robin from the connection after the last one served, so that one busy stream does
+  // not starve the others.
+  auto it = conns_.upper_bound(last_served_);
+  for (size_t visited = 0; visited < conns_.size(); ++visited, ++it) {
+    if (it == conns_.end()) it = conns_.begin();
+    const Key k = it->first;
+    Conn& c = it->second;
     size_t n = 0;
     if (c.state == State::kEstablished && c.readable && !c.host_eof && peer_credit(c) > 0) {
       n = read_for_guest(c, out + kHeaderSize, room - kHeaderSize);
@@ -376,6 +382,7 @@ size_t Muxer::next_rx(uint8_t* out, size_t room) {
     c.credit_update = false;
     c.tx_cnt += static_cast<uint32_t>(n);
     counters_.rx_bytes += n;
+    last_served_ = k;
     write_header(h, out);
     return kHeaderSize + n;
   }

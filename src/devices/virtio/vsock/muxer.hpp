@@ -110,6 +110,7 @@ class Muxer : public std::enable_shared_from_this<Muxer> {
   std::map<Key, Conn> conns_;
   std::deque<Header> control_;
   uint32_t next_host_port_ = kFirstHostPort;
+  Key last_served_ = 0;  // next_rx's round robin
   Counters counters_;
 };
 
