@@ -36,7 +36,8 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 host_fw_dir=/usr/lib/riscv64-linux-gnu/opensbi/generic
 # The drivers the next stages of the emulator need; their dependencies come
 # along through modinfo.
-wanted_modules=(virtio_mmio virtio_blk virtio_net virtio_rng virtio_balloon)
+wanted_modules=(virtio_mmio virtio_blk virtio_net virtio_rng virtio_balloon
+	vmw_vsock_virtio_transport)
 # Disks with a file system (a root on /dev/vda, or a data disk the initramfs
 # guest mounts) also need ext4, a module in Debian's kernel.
 # ext4 and jbd2 name crc32c only as a soft dependency (an alias, which

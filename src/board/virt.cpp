@@ -300,7 +300,7 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
     hvc_path = config.virtio_console->substr(5);
   }
   if (disks.size() + nets.size() + (config.virtio_console ? 1 : 0) + (config.rng ? 1 : 0) +
-          (config.balloon ? 1 : 0) >
+          (config.balloon ? 1 : 0) + (config.vsock ? 1 : 0) >
       virt_map::kVirtioCount) {
     return make_error(fmt::format("too many virtio devices: the virt board has {} slots",
                                   virt_map::kVirtioCount));
@@ -344,6 +344,10 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
     balloon_ = balloon.get();
     TRY_VOID(add_virtio(std::move(balloon)));
   }
+  if (config.vsock) {
+    auto vsock = TRY(virtio::VirtioVsock::create(*io_, *config.vsock));
+    TRY_VOID(add_virtio(std::move(vsock)));
+  }
   return {};
 }
 
@@ -351,6 +355,13 @@ VirtMachine::IoCounters& VirtMachine::IoCounters::operator+=(const IoCounters& o
   disk_read_bytes += o.disk_read_bytes;
   disk_written_bytes += o.disk_written_bytes;
   net_rx_bytes += o.net_rx_bytes;
+  disk_reads += o.disk_reads;
+  disk_writes += o.disk_writes;
+  disk_flushes += o.disk_flushes;
+  net_rx_frames += o.net_rx_frames;
+  net_tx_frames += o.net_tx_frames;
+  uart_bytes_out += o.uart_bytes_out;
+  uart_bytes_in += o.uart_bytes_in;
   net_tx_bytes += o.net_tx_bytes;
   return *this;
 }
@@ -361,13 +372,20 @@ VirtMachine::IoCounters VirtMachine::io_counters() {
     if (auto* blk = dynamic_cast<virtio::VirtioBlk*>(&slot->device())) {
       const virtio::BlkStats s = blk->stats();
       c.disk_read_bytes += s.read_bytes;
+      c.disk_reads += s.reads;
+      c.disk_writes += s.writes;
+      c.disk_flushes += s.flushes;
       c.disk_written_bytes += s.write_bytes;
     } else if (auto* net = dynamic_cast<virtio::VirtioNet*>(&slot->device())) {
       const virtio::VirtioNet::Stats s = net->stats();
       c.net_rx_bytes += s.rx_bytes;
+      c.net_rx_frames += s.rx_frames;
+      c.net_tx_frames += s.tx_frames;
       c.net_tx_bytes += s.tx_bytes;
     }
   }
+  c.uart_bytes_out = uart_->bytes_written();
+  c.uart_bytes_in = uart_->bytes_read();
   return c;
 }
 

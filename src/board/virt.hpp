@@ -28,6 +28,7 @@
 #include "devices/uart16550/uart16550.hpp"
 #include "devices/virtio/balloon/balloon.hpp"
 #include "devices/virtio/mmio.hpp"
+#include "devices/virtio/vsock/vsock.hpp"
 #include "host/socket_chardev.hpp"
 #include "sbi/sbi.hpp"
 
@@ -92,6 +93,7 @@ struct VirtConfig {
   // The metadata service's store (--metadata, the API's /mmds), which a --net user,mmds=on
   // serves; an empty one is made when a net asks for it and none was given.
   std::shared_ptr<net::MmdsStore> mmds;
+  std::optional<virtio::VsockConfig> vsock;      // --vsock cid=N,uds=PATH
 };
 
 // What the machine asks of its host side.
@@ -123,9 +125,13 @@ class VirtMachine {
   virtio::VirtioBalloon* balloon() { return balloon_; }
   size_t guest_ram_resident() const { return ram_.resident_bytes(); }
   uint64_t ram_bytes() const { return ram_.size(); }
-  // Bytes through the paravirtual disks and network devices, summed over each kind.
+  // Bytes and requests through the paravirtual disks and network devices, summed over each
+  // kind, and the console UART's bytes.
   struct IoCounters {
     uint64_t disk_read_bytes = 0, disk_written_bytes = 0, net_rx_bytes = 0, net_tx_bytes = 0;
+    uint64_t disk_reads = 0, disk_writes = 0, disk_flushes = 0;
+    uint64_t net_rx_frames = 0, net_tx_frames = 0;
+    uint64_t uart_bytes_out = 0, uart_bytes_in = 0;
     IoCounters& operator+=(const IoCounters& o);
   };
   IoCounters io_counters();

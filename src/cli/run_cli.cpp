@@ -192,6 +192,10 @@ void RunCommand::add_host_options() {
   run_->add_option("--balloon", balloon,
                    "A virtio memory balloon: [amount=MIB][,deflate-on-oom][,stats=SECONDS] "
                    "(the target at boot, free pages back on guest OOM, statistics interval)");
+  run_->add_option("--vsock", vsock,
+                   "A virtio-vsock device: cid=N,uds=PATH (the guest's CID, 3 or more; host "
+                   "programs connect to PATH and send \"CONNECT <port>\\n\"; the guest's "
+                   "connections to host port P go to PATH_P, as Firecracker's)");
   run_->add_option(
       "--api-sock", api_sock,
       "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
@@ -303,6 +307,11 @@ std::optional<int> RunCommand::build(VmOptions& options) {
     auto store = net::load_mmds_file(metadata);
     if (!store) return fail(store.error().message);
     options.machine.mmds = *store;
+  }
+  if (run_->count("--vsock") != 0) {
+    auto v = vessel::virtio::parse_vsock_option(vsock);
+    if (!v) return fail(v.error().message);
+    options.machine.vsock = *v;
   }
   if (run_->count("--console-socket") != 0) options.console.socket = console_socket;
   if (run_->count("--console-log") != 0) options.console.log = console_log;

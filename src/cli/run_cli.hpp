@@ -40,6 +40,7 @@ class RunCommand {
   std::string virtio_console;
   std::string balloon;
   std::string metadata;  // --metadata FILE
+  std::string vsock;
   bool no_rng = false;
   bool snapshot = false;  // --snapshot
   std::string cpu_features;

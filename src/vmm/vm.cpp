@@ -115,14 +115,13 @@ nlohmann::json jit_json(VirtMachine& machine, const rv::JitStats& past) {
           {"helper_calls", std::move(helpers)}};
 }
 
-// Run statistics as one JSON object: at exit with --stats, and on SIGUSR1 while running.
-// The balloon's figures under Firecracker's names (GET /balloon/statistics).
+}  // namespace
+
 nlohmann::json balloon_json(const virtio::VirtioBalloon& b) {
-  nlohmann::json j{{"target_pages", b.target_pages()},
-                   {"actual_pages", b.actual_pages()},
-                   {"target_mib", b.target_pages() >> 8},
-                   {"actual_mib", b.actual_pages() >> 8},
-                   {"released_pages", b.pages_released()}};
+  nlohmann::json j{{"target_pages", b.target_pages()},     {"actual_pages", b.actual_pages()},
+                   {"target_mib", b.target_pages() >> 8},  {"actual_mib", b.actual_pages() >> 8},
+                   {"released_pages", b.pages_released()}, {"inflate_chains", b.inflate_chains()},
+                   {"deflate_chains", b.deflate_chains()}, {"stats_reports", b.stats().reports}};
   static constexpr const char* kNames[] = {"swap_in",          "swap_out",    "major_faults",
                                            "minor_faults",     "free_memory", "total_memory",
                                            "available_memory", "disk_caches", "hugetlb_allocations",
@@ -134,6 +133,9 @@ nlohmann::json balloon_json(const virtio::VirtioBalloon& b) {
   return j;
 }
 
+namespace {
+
+// Run statistics as one JSON object: at exit with --stats, and on SIGUSR1 while running.
 nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double seconds) {
   const uint64_t n = past.instructions + machine.instructions_retired();
   VirtMachine::IoCounters io = past.io;
@@ -159,6 +161,8 @@ nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double
     s.tlb_misses += t.tlb_misses;
     s.traps += t.traps;
     s.interrupts += t.interrupts;
+    s.mmio_reads += t.mmio_reads;
+    s.mmio_writes += t.mmio_writes;
     for (size_t c = 0; c < std::size(s.interrupts_by_cause); ++c) {
       s.interrupts_by_cause[c] += t.interrupts_by_cause[c];
     }
@@ -190,6 +194,15 @@ nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double
   j["disk_written_bytes"] = io.disk_written_bytes;
   j["net_rx_bytes"] = io.net_rx_bytes;
   j["net_tx_bytes"] = io.net_tx_bytes;
+  j["disk_reads"] = io.disk_reads;
+  j["disk_writes"] = io.disk_writes;
+  j["disk_flushes"] = io.disk_flushes;
+  j["net_rx_frames"] = io.net_rx_frames;
+  j["net_tx_frames"] = io.net_tx_frames;
+  j["uart_bytes_out"] = io.uart_bytes_out;
+  j["uart_bytes_in"] = io.uart_bytes_in;
+  j["mmio_reads"] = s.mmio_reads;
+  j["mmio_writes"] = s.mmio_writes;
   // Only where a translator runs: zeros under interp would read as a translator that did nothing.
   if (engine == rv::Engine::kJit) j["jit"] = jit_json(machine, past.jit);
   if (virtio::VirtioBalloon* b = machine.balloon()) j["balloon"] = balloon_json(*b);

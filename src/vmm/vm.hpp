@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "board/virt.hpp"
 #include "vmm/console.hpp"
 
@@ -73,6 +75,11 @@ struct VmOptions {
   // the process, but with the console log flushed and the API socket removed. 0: none.
   const std::atomic<int>* terminate_signal = nullptr;
 };
+
+// The balloon's figures under Firecracker's names (GET /balloon/statistics: target_pages,
+// actual_pages, target_mib, actual_mib and the driver's last report), and Vessel's counters
+// (released_pages, inflate_chains, deflate_chains, stats_reports) that --stats shows too.
+nlohmann::json balloon_json(const virtio::VirtioBalloon& b);
 
 // Exit statuses, stable for scripts.
 inline constexpr int kExitOk = 0;

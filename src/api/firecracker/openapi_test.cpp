@@ -107,6 +107,18 @@ class PhasedApi {
     const std::string phase = op.spec.at("x-vessel-phase");
     EXPECT_TRUE(phase == "pre-boot" || phase == "post-boot" || phase == "any") << phase;
     h.call(Method::kPut, "/boot-source", json{{"kernel_image_path", dir.file("Image")}});
+    // The balloon's operations need a balloon, with statistics, from before the start.
+    if (op.path.starts_with("/balloon") && op.path != "/balloon") {
+      EXPECT_EQ(
+          h.call(
+               Method::kPut, "/balloon",
+               json{{"amount_mib", 0}, {"deflate_on_oom", false}, {"stats_polling_interval_s", 1}})
+              .status,
+          204);
+    }
+    if (op.path == "/balloon" && op.method != Method::kPut) {
+      h.call(Method::kPut, "/balloon", json{{"amount_mib", 0}, {"deflate_on_oom", false}});
+    }
     const bool start = phase == "post-boot" ? !wrong_phase : phase == "pre-boot" && wrong_phase;
     if (start) {
       EXPECT_EQ(h.call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}).status,

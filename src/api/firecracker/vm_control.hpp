@@ -32,6 +32,16 @@ class VmControl {
   // As if the guest had powered off / reset the machine (the SiFive test device's requests).
   virtual Result<void> shutdown() = 0;
   virtual Result<void> reboot() = 0;
+
+  // The memory balloon of a started VM (VirtConfig::balloon). Each is an error for a person
+  // when the VM has no balloon (or is not running). The target is the balloon's size: memory
+  // taken from the guest, in MiB.
+  virtual Result<void> set_balloon_target(uint32_t amount_mib) = 0;
+  // A new statistics interval (nonzero), when statistics were enabled at boot.
+  virtual Result<void> set_balloon_stats_interval(unsigned seconds) = 0;
+  // GET /balloon/statistics' body: target_pages, actual_pages, target_mib, actual_mib and the
+  // driver's last report under Firecracker's names; stats_polling_interval_s as it now is.
+  virtual Result<nlohmann::json> balloon_statistics() = 0;
 };
 
 }  // namespace vessel::api

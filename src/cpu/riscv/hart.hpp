@@ -47,6 +47,7 @@ struct HartStats {
   uint64_t traps = 0;
   uint64_t interrupts = 0;
   uint64_t interrupts_by_cause[16] = {};
+  uint64_t mmio_reads = 0, mmio_writes = 0;  // device register accesses
 };
 
 class Hart;

@@ -28,7 +28,8 @@ void release_page(const GuestMemory& mem, uint8_t* host) {
 }
 
 // inflateq: each chain holds le32 page frame numbers.
-bool serve_inflate(const GuestMemory& mem, Virtqueue& q, std::atomic<uint64_t>& released) {
+bool serve_inflate(const GuestMemory& mem, Virtqueue& q, std::atomic<uint64_t>& released,
+                   std::atomic<uint64_t>& chains) {
   static LogLimiter bad_pfn;
   bool used = false;
   for (unsigned n = 0; n < VirtioBalloon::kChainsPerTurn; ++n) {
@@ -47,18 +48,20 @@ bool serve_inflate(const GuestMemory& mem, Virtqueue& q, std::atomic<uint64_t>& 
       released.fetch_add(1, std::memory_order_relaxed);
     }
     q.push_used(chain->head, 0);
+    chains.fetch_add(1, std::memory_order_relaxed);
     used = true;
   }
   return used;
 }
 
 // deflateq: the pages are the guest's again; nothing to do on this side.
-bool serve_deflate(Virtqueue& q) {
+bool serve_deflate(Virtqueue& q, std::atomic<uint64_t>& chains) {
   bool used = false;
   for (unsigned n = 0; n < VirtioBalloon::kChainsPerTurn; ++n) {
     const std::optional<DescriptorChain> chain = next_chain(q);
     if (!chain) return used;
     q.push_used(chain->head, 0);
+    chains.fetch_add(1, std::memory_order_relaxed);
     used = true;
   }
   return used;
@@ -110,11 +113,11 @@ VirtioBalloon::VirtioBalloon(EventLoop& loop, Options options)
               [shared = shared_](const GuestMemory& mem, std::vector<Virtqueue>& queues) {
                 ServiceTurn turn;
                 if (queues[kInflateq].ready() && !queues[kInflateq].failed() &&
-                    serve_inflate(mem, queues[kInflateq], shared->released)) {
+                    serve_inflate(mem, queues[kInflateq], shared->released, shared->inflates)) {
                   turn.used |= 1U << kInflateq;
                 }
                 if (queues[kDeflateq].ready() && !queues[kDeflateq].failed() &&
-                    serve_deflate(queues[kDeflateq])) {
+                    serve_deflate(queues[kDeflateq], shared->deflates)) {
                   turn.used |= 1U << kDeflateq;
                 }
                 Virtqueue& sq = queues[kStatsq];
