@@ -64,4 +64,27 @@ inline constexpr uint32_t kInterruptUnset = ~1U;
 // KVM_GET_API_VERSION's one value since Linux 2.6.22.
 inline constexpr int kApiVersion = 12;
 
+#if defined(__riscv)
+// Built for riscv64, the kernel's own header is there to check these against.
+static_assert(kRegRiscv == KVM_REG_RISCV && kRegCore == KVM_REG_RISCV_CORE);
+static_assert(kConfigIsa == (KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CONFIG |
+                             KVM_REG_RISCV_CONFIG_REG(isa)));
+static_assert(kCoreA1 == (KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CORE |
+                          KVM_REG_RISCV_CORE_REG(regs.a1)));
+static_assert(kTimerFrequency == (KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_TIMER |
+                                  KVM_REG_RISCV_TIMER_REG(frequency)));
+static_assert(isa_ext_reg(IsaExt::kZcb) == (KVM_REG_RISCV | KVM_REG_SIZE_U64 |
+                                            KVM_REG_RISCV_ISA_EXT | KVM_RISCV_ISA_EXT_ZCB));
+static_assert(static_cast<uint64_t>(IsaExt::kH) == KVM_RISCV_ISA_EXT_H &&
+              static_cast<uint64_t>(IsaExt::kSstc) == KVM_RISCV_ISA_EXT_SSTC &&
+              static_cast<uint64_t>(IsaExt::kZicboz) == KVM_RISCV_ISA_EXT_ZICBOZ &&
+              static_cast<uint64_t>(IsaExt::kZihpm) == KVM_RISCV_ISA_EXT_ZIHPM &&
+              static_cast<uint64_t>(IsaExt::kZicond) == KVM_RISCV_ISA_EXT_ZICOND &&
+              static_cast<uint64_t>(IsaExt::kZfhmin) == KVM_RISCV_ISA_EXT_ZFHMIN &&
+              static_cast<uint64_t>(IsaExt::kZacas) == KVM_RISCV_ISA_EXT_ZACAS);
+static_assert(kSbiExtDbcn == (KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_SBI_EXT |
+                              KVM_REG_RISCV_SBI_SINGLE | KVM_RISCV_SBI_EXT_DBCN));
+static_assert(kInterruptSet == KVM_INTERRUPT_SET && kInterruptUnset == KVM_INTERRUPT_UNSET);
+#endif
+
 }  // namespace vessel::kvm
