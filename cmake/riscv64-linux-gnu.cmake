@@ -38,6 +38,8 @@ set(ENV{PKG_CONFIG_LIBDIR}
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "${VESSEL_RISCV64_SYSROOT}")
 set(PKG_CONFIG_USE_STATIC_LIBS ON)
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
+# GCC 12 calls libatomic for the byte-sized atomics and the 16-byte compare-and-swap (Zacas).
+set(CMAKE_CXX_STANDARD_LIBRARIES "-latomic")
 # The sysroot's headers (the kernel's of Debian 13 among them) before the toolchain's own.
 foreach(lang C CXX)
   set(CMAKE_${lang}_STANDARD_INCLUDE_DIRECTORIES

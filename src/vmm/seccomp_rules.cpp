@@ -205,6 +205,7 @@ Result<void> add_supervisor(Rules& r) {
   TRY_VOID(allow_ioctls(r, kBlockDeviceIoctls));
   TRY_VOID(allow_ioctls(r, kTerminalIoctls));
   TRY_VOID(allow_ioctls(r, kKvmSetupIoctls));
+  TRY_VOID(allow_ioctls(r, kKvmRunIoctls));  // the vCPU threads' filters stack on this one
   // seccomp and prctl for the filters of the threads it starts, which stack on its own (and
   // which name themselves first).
   TRY_VOID(r.allow(std::initializer_list<const char*>{"seccomp"}));

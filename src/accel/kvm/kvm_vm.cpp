@@ -159,7 +159,11 @@ Result<void> KvmVm::attach(VirtMachine& machine, std::function<void(PowerRequest
 
 Result<void> KvmVm::map_memory(const Bus& bus) {
   uint32_t slot = 0;
+  const bool readonly_slots = ioctl(kvm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
   for (const MemoryRegion& r : bus.memory()) {
+    // The boot ROM is read-only, and nothing a KVM guest runs reads it (no firmware, the kernel
+    // starts at its entry): without read-only slots it is left out.
+    if (!r.writable && !readonly_slots) continue;
     kvm_userspace_memory_region region{};
     region.slot = slot++;
     region.flags = r.writable ? 0 : KVM_MEM_READONLY;
