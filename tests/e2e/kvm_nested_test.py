@@ -10,7 +10,7 @@ show it ran under KVM. With --loop N the nested guest also runs a busybox loop o
 and reports its time (for docs/hardware-assist.md).
 
   kvm_nested_test.py --vessel PATH --guest-dir DIR [--guest-vessel PATH] [--engine jit|interp]
-                     [--nested-memory SIZE] [--loop N] [--timeout SECONDS]
+                     [--nested-memory SIZE] [--nested-cpus N] [--loop N] [--timeout SECONDS]
 """
 
 import argparse
@@ -78,6 +78,7 @@ def main():
     parser.add_argument("--guest-vessel", help="static riscv64 vessel (default: build it)")
     parser.add_argument("--engine", choices=["jit", "interp"], default="jit")
     parser.add_argument("--nested-memory", default="128M")
+    parser.add_argument("--nested-cpus", type=int, default=1)
     parser.add_argument("--loop", type=int, default=0)
     parser.add_argument("--timeout", type=int, default=900)
     args = parser.parse_args()
@@ -99,7 +100,7 @@ def main():
         nested_initrd = gl.extended_initrd(os.path.join(args.guest_dir, "initrd.cpio.gz"),
                                            os.path.join(work, "nested.cpio.gz"), nested_files)
         nested = (f"/kvm/vessel run --accel kvm --kernel /kvm/Image --initrd /kvm/nested.cpio.gz "
-                  f"--memory {args.nested_memory} --append '{append}' --stats "
+                  f"--memory {args.nested_memory} --cpus {args.nested_cpus} --append '{append}' --stats "
                   f"--timeout {args.timeout}")
         script = os.path.join(work, "kvm-nested")
         with open(script, "w") as f:
