@@ -74,6 +74,10 @@ Result<std::unique_ptr<KvmVm>> KvmVm::open(unsigned num_harts, const std::string
     return make_error(fmt::format("--accel kvm: cannot open {}: {}", device, std::strerror(errno)));
   }
   const int api = ioctl(vm->kvm_fd_, KVM_GET_API_VERSION, 0);
+  if (api < 0) {
+    return make_error(fmt::format("--accel kvm: {} is not KVM (KVM_GET_API_VERSION: {})", device,
+                                  std::strerror(errno)));
+  }
   if (api != kApiVersion) {
     return make_error(fmt::format("--accel kvm: {} speaks KVM API {}, not {}", device, api,
                                   kApiVersion));
