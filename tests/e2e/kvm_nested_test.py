@@ -5,8 +5,8 @@ The outer guest is Debian's kernel on Vessel (the H extension, the builtin SBI);
 carries kvm.ko, the static riscv64 vessel (scripts/riscv64-build.sh), and Debian's kernel
 Image and initramfs again. A script there loads kvm.ko and runs `vessel run --accel kvm` on
 /dev/kvm, which boots that kernel as a nested guest to its userspace ("vessel-guest: userspace
-up", then poweroff through SRST). The nested vessel's --stats line (KVM exits by kind) must
-show it ran under KVM. With --loop N the nested guest also runs a busybox loop of N rounds
+up"), where a script says how many harts came online before the guest powers off. The nested
+vessel must exit 0, and its --stats line (KVM exits by kind) must show it ran under KVM. With --loop N the nested guest also runs a busybox loop of N rounds
 and reports its time (for docs/hardware-assist.md).
 
   kvm_nested_test.py --vessel PATH --guest-dir DIR [--guest-vessel PATH] [--engine jit|interp]
@@ -36,9 +36,12 @@ echo "kvm-nested: starting the nested guest"
 {nested}
 echo "kvm-nested: nested vessel exited with status $?"
 """
-# The nested guest's vessel.run= script for --loop: the loop's time from /proc/uptime.
-LOOP_SCRIPT = """#!/bin/sh
-read t0 rest < /proc/uptime
+# The nested guest's vessel.run= script: how many harts it brought up, and with --loop the
+# loop's time from /proc/uptime. The guest's init powers off after it.
+NESTED_SCRIPT = """#!/bin/sh
+echo "kvm-nested-guest: $(grep -c ^processor /proc/cpuinfo) harts online"
+"""
+LOOP_SCRIPT = """read t0 rest < /proc/uptime
 i=0
 while [ $i -lt {rounds} ]; do i=$((i + 1)); done
 read t1 rest < /proc/uptime
@@ -87,18 +90,13 @@ def main():
     inner = guest_vessel(args.guest_vessel)
     with tempfile.TemporaryDirectory(prefix="kvm-nested-") as work:
         files = extract_modules(deb, version, work)
-        nested_files = []
-        append = "console=ttyS0 quiet"
-        if args.loop:
-            loop = os.path.join(work, "nested-loop")
-            with open(loop, "w") as f:
-                f.write(LOOP_SCRIPT.format(rounds=args.loop))
-            nested_files.append(("/nested-loop", loop))
-            append += " vessel.run=/nested-loop"
-        else:
-            append += " vessel.bench=1"
+        check = os.path.join(work, "nested-check")
+        with open(check, "w") as f:
+            f.write(NESTED_SCRIPT + (LOOP_SCRIPT.format(rounds=args.loop) if args.loop else ""))
+        append = "console=ttyS0 quiet vessel.run=/nested-check"
         nested_initrd = gl.extended_initrd(os.path.join(args.guest_dir, "initrd.cpio.gz"),
-                                           os.path.join(work, "nested.cpio.gz"), nested_files)
+                                           os.path.join(work, "nested.cpio.gz"),
+                                           [("/nested-check", check)])
         nested = (f"/kvm/vessel run --accel kvm --kernel /kvm/Image --initrd /kvm/nested.cpio.gz "
                   f"--memory {args.nested_memory} --cpus {args.nested_cpus} --append '{append}' --stats "
                   f"--timeout {args.timeout}")
@@ -127,6 +125,9 @@ def main():
         fail(f"the nested vessel did not end with status 0\n{where}")
     if gl.USERSPACE_UP not in nested_out:
         fail(f"the nested guest did not reach its userspace\n{where}")
+    harts = f"kvm-nested-guest: {args.nested_cpus} harts online"
+    if harts not in nested_out:
+        fail(f"the nested guest did not say '{harts}'\n{where}")
     stats = nested_stats(nested_out)
     if stats is None or stats.get("engine") != "kvm" or not stats.get("kvm_exits"):
         fail(f"the nested vessel's --stats shows no run under KVM: {stats}\n{where}")
