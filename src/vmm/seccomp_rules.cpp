@@ -175,9 +175,9 @@ constexpr unsigned long kBlockDeviceIoctls[] = {BLKGETSIZE64};
 constexpr unsigned long kTapIoctls[] = {TUNSETIFF};
 // --accel kvm: the VM and its vCPUs are made (at start and on a reboot) by the supervisor.
 constexpr unsigned long kKvmSetupIoctls[] = {
-    KVM_GET_API_VERSION, KVM_CHECK_EXTENSION,        KVM_CREATE_VM,   KVM_GET_VCPU_MMAP_SIZE,
-    KVM_CREATE_VCPU,     KVM_SET_USER_MEMORY_REGION, KVM_GET_ONE_REG, KVM_SET_ONE_REG,
-    KVM_SET_MP_STATE,
+    KVM_GET_API_VERSION,    KVM_CHECK_EXTENSION, KVM_CREATE_VM,
+    KVM_GET_VCPU_MMAP_SIZE, KVM_CREATE_VCPU,     KVM_SET_USER_MEMORY_REGION,
+    KVM_GET_ONE_REG,        KVM_SET_ONE_REG,     KVM_SET_MP_STATE,
 };
 // A vCPU thread runs its vCPU; its interrupt forwarder raises and lowers its external
 // interrupt.

@@ -14,8 +14,8 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
-#include <functional>
 #include <ctime>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -583,7 +583,9 @@ int run_vm(const VmOptions& options) {
     std::mutex report_mu;
     std::vector<std::thread> threads;
     std::vector<double> thread_seconds(machine->harts().size());  // each written by its thread
-    const std::function<void()> kvm_failed = [&state] { state.end(Ending::kFail, kExitGuestError); };
+    const std::function<void()> kvm_failed = [&state] {
+      state.end(Ending::kFail, kExitGuestError);
+    };
     if (kvm) {
       start_kvm_threads(*kvm, state.stop, machine->harts().size(), kvm_failed, threads,
                         thread_seconds);
@@ -612,8 +614,9 @@ int run_vm(const VmOptions& options) {
                             std::min(deadline, std::chrono::steady_clock::now() + kSupervisorTick));
         lock.unlock();
         if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
-          write_stderr_line(fmt::format("{}{}", line_start(),
-                                        stats_json(*machine, state.past, state.seconds(), kvm.get()).dump()));
+          write_stderr_line(
+              fmt::format("{}{}", line_start(),
+                          stats_json(*machine, state.past, state.seconds(), kvm.get()).dump()));
         }
         poll();
         rotate_log_file_if_full();

@@ -59,7 +59,7 @@ enum class Accel { kTcg, kKvm };
 
 struct VmOptions {
   VirtConfig machine;
-  Accel accel = Accel::kTcg;             // --accel
+  Accel accel = Accel::kTcg;  // --accel
   std::string kvm_device = "/dev/kvm";
   // Another thread's view of the VM (e.g. the API server's), or none.
   std::shared_ptr<VmHandle> handle;

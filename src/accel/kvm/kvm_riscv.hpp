@@ -73,8 +73,8 @@ static_assert(kCoreA1 == (KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CORE 
                           KVM_REG_RISCV_CORE_REG(regs.a1)));
 static_assert(kTimerFrequency == (KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_TIMER |
                                   KVM_REG_RISCV_TIMER_REG(frequency)));
-static_assert(isa_ext_reg(IsaExt::kZcb) == (KVM_REG_RISCV | KVM_REG_SIZE_U64 |
-                                            KVM_REG_RISCV_ISA_EXT | KVM_RISCV_ISA_EXT_ZCB));
+static_assert(isa_ext_reg(IsaExt::kZcb) ==
+              (KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_ISA_EXT | KVM_RISCV_ISA_EXT_ZCB));
 static_assert(static_cast<uint64_t>(IsaExt::kH) == KVM_RISCV_ISA_EXT_H &&
               static_cast<uint64_t>(IsaExt::kSstc) == KVM_RISCV_ISA_EXT_SSTC &&
               static_cast<uint64_t>(IsaExt::kZicboz) == KVM_RISCV_ISA_EXT_ZICBOZ &&

@@ -71,8 +71,8 @@ bool KvmVm::handle_exit(Vcpu& v, std::string& error) {
       const uint64_t args[6] = {s.args[0], s.args[1], s.args[2], s.args[3], s.args[4], s.args[5]};
       // The builtin SBI answers for the hart with the vCPU's number; what KVM hands over
       // (console, DBCN) touches no hart state.
-      const sbi::SbiRet r = machine_->sbi()->call(*machine_->harts().at(v.index),
-                                                   s.extension_id, s.function_id, args);
+      const sbi::SbiRet r = machine_->sbi()->call(*machine_->harts().at(v.index), s.extension_id,
+                                                  s.function_id, args);
       s.ret[0] = static_cast<unsigned long>(r.error);
       s.ret[1] = r.value;
       return true;

@@ -51,8 +51,8 @@ Vcpu::~Vcpu() {
 Result<void> Vcpu::set_reg(uint64_t id, uint64_t value) const {
   kvm_one_reg reg{id, reinterpret_cast<uint64_t>(&value)};
   if (ioctl(fd, KVM_SET_ONE_REG, &reg) != 0) {
-    return make_error(fmt::format("KVM_SET_ONE_REG {:#x} on vCPU {}: {}", id, index,
-                                  std::strerror(errno)));
+    return make_error(
+        fmt::format("KVM_SET_ONE_REG {:#x} on vCPU {}: {}", id, index, std::strerror(errno)));
   }
   return {};
 }
@@ -61,8 +61,8 @@ Result<uint64_t> Vcpu::get_reg(uint64_t id) const {
   uint64_t value = 0;
   kvm_one_reg reg{id, reinterpret_cast<uint64_t>(&value)};
   if (ioctl(fd, KVM_GET_ONE_REG, &reg) != 0) {
-    return make_error(fmt::format("KVM_GET_ONE_REG {:#x} on vCPU {}: {}", id, index,
-                                  std::strerror(errno)));
+    return make_error(
+        fmt::format("KVM_GET_ONE_REG {:#x} on vCPU {}: {}", id, index, std::strerror(errno)));
   }
   return value;
 }
@@ -79,8 +79,8 @@ Result<std::unique_ptr<KvmVm>> KvmVm::open(unsigned num_harts, const std::string
                                   std::strerror(errno)));
   }
   if (api != kApiVersion) {
-    return make_error(fmt::format("--accel kvm: {} speaks KVM API {}, not {}", device, api,
-                                  kApiVersion));
+    return make_error(
+        fmt::format("--accel kvm: {} speaks KVM API {}, not {}", device, api, kApiVersion));
   }
   if (ioctl(vm->kvm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_ONE_REG) <= 0 ||
       ioctl(vm->kvm_fd_, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) <= 0) {
@@ -98,7 +98,8 @@ Result<std::unique_ptr<KvmVm>> KvmVm::open(unsigned num_harts, const std::string
     v->index = i;
     v->fd = ioctl(vm->vm_fd_, KVM_CREATE_VCPU, static_cast<unsigned long>(i));
     if (v->fd < 0) {
-      return make_error(fmt::format("--accel kvm: KVM_CREATE_VCPU {}: {}", i, std::strerror(errno)));
+      return make_error(
+          fmt::format("--accel kvm: KVM_CREATE_VCPU {}: {}", i, std::strerror(errno)));
     }
     void* run = mmap(nullptr, vm->run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
     if (run == MAP_FAILED) return make_error("--accel kvm: cannot map a vCPU's kvm_run");
@@ -111,8 +112,10 @@ Result<std::unique_ptr<KvmVm>> KvmVm::open(unsigned num_harts, const std::string
   if (!vm->vcpus_.front()->get_reg(kConfigIsa)) {
     utsname host{};
     uname(&host);
-    return make_error(fmt::format("--accel kvm: {} does not run RISC-V guests (it is the KVM of "
-                                  "this {} host)", device, host.machine));
+    return make_error(
+        fmt::format("--accel kvm: {} does not run RISC-V guests (it is the KVM of "
+                    "this {} host)",
+                    device, host.machine));
   }
   struct sigaction sa {};
   sa.sa_handler = on_kick;
@@ -175,8 +178,8 @@ Result<void> KvmVm::map_memory(const Bus& bus) {
     region.memory_size = r.size;
     region.userspace_addr = reinterpret_cast<uint64_t>(r.host);
     if (ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, &region) != 0) {
-      return make_error(fmt::format("--accel kvm: cannot map {} ({:#x} bytes at {:#x}): {}",
-                                    r.name, r.size, r.base, std::strerror(errno)));
+      return make_error(fmt::format("--accel kvm: cannot map {} ({:#x} bytes at {:#x}): {}", r.name,
+                                    r.size, r.base, std::strerror(errno)));
     }
   }
   return {};
@@ -190,8 +193,8 @@ Result<void> KvmVm::set_boot_registers(const BootPlan& plan) {
     if (v->index != 0) {  // started by the kernel's HSM when the guest asks for it
       kvm_mp_state stopped{KVM_MP_STATE_STOPPED};
       if (ioctl(v->fd, KVM_SET_MP_STATE, &stopped) != 0) {
-        return make_error(fmt::format("--accel kvm: cannot stop vCPU {}: {}", v->index,
-                                      std::strerror(errno)));
+        return make_error(
+            fmt::format("--accel kvm: cannot stop vCPU {}: {}", v->index, std::strerror(errno)));
       }
     }
   }
@@ -205,10 +208,10 @@ Result<void> KvmVm::patch_timebase(VirtMachine& machine) {
   std::vector<uint8_t> dtb = machine.dtb();
   const int cpus = fdt_path_offset(dtb.data(), "/cpus");
   if (cpus < 0 || hz == 0 || hz > UINT32_MAX ||
-      fdt_setprop_inplace_u32(dtb.data(), cpus, "timebase-frequency",
-                              static_cast<uint32_t>(hz)) != 0) {
-    return make_error(fmt::format("--accel kvm: cannot set the timebase ({} Hz) in the device tree",
-                                  hz));
+      fdt_setprop_inplace_u32(dtb.data(), cpus, "timebase-frequency", static_cast<uint32_t>(hz)) !=
+          0) {
+    return make_error(
+        fmt::format("--accel kvm: cannot set the timebase ({} Hz) in the device tree", hz));
   }
   if (!machine.bus().write_phys(machine.boot_plan().fdt_addr, dtb.data(), dtb.size())) {
     return make_error("--accel kvm: the device tree no longer fits in RAM");
@@ -249,9 +252,9 @@ std::vector<std::pair<std::string, uint64_t>> KvmVm::mmio_exits_by_device() cons
   for (size_t i = 0; i <= windows.size(); ++i) {
     const uint64_t n = mmio_exits_[i].load(std::memory_order_relaxed);
     if (n == 0) continue;
-    out.emplace_back(i < windows.size() ? fmt::format("{}@{:x}", windows[i].device->name(),
-                                                      windows[i].base)
-                                        : std::string("unmapped"),
+    out.emplace_back(i < windows.size()
+                         ? fmt::format("{}@{:x}", windows[i].device->name(), windows[i].base)
+                         : std::string("unmapped"),
                      n);
   }
   return out;

@@ -23,15 +23,15 @@ namespace vessel::kvm {
 enum class ExitKind : unsigned {
   kMmioRead,
   kMmioWrite,
-  kSbi,           // an SBI call KVM handed to user space
-  kSystemEvent,   // SRST: shutdown or reset
-  kInterrupted,   // a signal (a stop request), or KVM_RUN came back to let user space look
-  kCsr,           // a CSR access KVM handed to user space
+  kSbi,          // an SBI call KVM handed to user space
+  kSystemEvent,  // SRST: shutdown or reset
+  kInterrupted,  // a signal (a stop request), or KVM_RUN came back to let user space look
+  kCsr,          // a CSR access KVM handed to user space
   kOther,
   kCount,
 };
-inline constexpr const char* kExitKindNames[] = {"mmio_read", "mmio_write", "sbi",  "system_event",
-                                                 "interrupted", "csr",     "other"};
+inline constexpr const char* kExitKindNames[] = {
+    "mmio_read", "mmio_write", "sbi", "system_event", "interrupted", "csr", "other"};
 static_assert(std::size(kExitKindNames) == static_cast<size_t>(ExitKind::kCount));
 
 struct Vcpu;

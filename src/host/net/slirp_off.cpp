@@ -5,8 +5,9 @@
 namespace vessel {
 
 Result<std::unique_ptr<SlirpBackend>> SlirpBackend::create(EventLoop&, const NetSpec&) {
-  return make_error("--net user: user-mode networking is not in this build of vessel "
-                    "(VESSEL_SLIRP=OFF); use --net tap=IFNAME");
+  return make_error(
+      "--net user: user-mode networking is not in this build of vessel "
+      "(VESSEL_SLIRP=OFF); use --net tap=IFNAME");
 }
 
 // Never reached: create() makes no backend.
