@@ -23,6 +23,8 @@ packages=(
 	help2man dpkg-dev mmdebstrap
 	# riscv64 test programs; the C library for bench/'s static guest programs
 	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross
+	# the static riscv64 vessel (scripts/riscv64-build.sh) that --accel kvm runs in a guest
+	g++-riscv64-linux-gnu
 	# reference guest (guests/debian/build.sh): firmware, packing, module deps
 	opensbi cpio xz-utils zstd gzip kmod debian-archive-keyring
 	# its disk image (build.sh --disk): mkfs.ext4 -d, debugfs, e2fsck

@@ -1,8 +1,12 @@
-# Sourced by build.sh and efi.sh: a private apt configuration in
-# guests/cache/apt for Debian $suite/$arch packages, with the mirror read from
-# the host's apt sources (or VESSEL_DEBIAN_MIRROR), so that no host name is
-# written in the repository. The caller sets aptdir, suite, arch, keyring and
-# defines die.
+# The private apt configuration of Vessel's Debian downloads, sourced by guests/debian/build.sh
+# (the reference guest), guests/debian/efi.sh (GRUB's modules) and scripts/riscv64-sysroot.sh
+# (the riscv64 build's libraries): a
+# sources list naming the mirror the host's own apt sources use (or VESSEL_DEBIAN_MIRROR), its
+# own lists, cache and status under $aptdir, and none of the host's apt.conf.d hooks.
+#
+# The caller sets aptdir, suite, arch and keyring (and debs, where downloads go, if it has one),
+# and defines die();
+# apt_setup writes the configuration, then run_apt CMD... runs an apt command against it.
 
 # Prints the first Debian archive URI in the host's apt sources (deb822
 # .sources first, then one-line .list files); security mirrors are skipped.
@@ -50,7 +54,7 @@ debian_mirror() {
 apt_setup() {
 	local mirror
 	mirror=$(debian_mirror) || exit 1
-	mkdir -p "$aptdir"/{etc/sources.list.d,etc/preferences.d,etc/apt.conf.d,lists/partial,cache/archives/partial}
+	mkdir -p "$aptdir"/{etc/sources.list.d,etc/preferences.d,etc/apt.conf.d,lists/partial,cache/archives/partial} ${debs:+"$debs"}
 	: >"$aptdir/status"
 	printf 'deb [arch=%s signed-by=%s] %s %s main\n' "$arch" "$keyring" "$mirror" "$suite" \
 		>"$aptdir/etc/sources.list"

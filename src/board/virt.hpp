@@ -121,6 +121,9 @@ class VirtMachine {
   void kick_all();
   uint64_t instructions_retired() const;
   const sbi::Sbi* sbi() const { return sbi_.get(); }
+  sbi::Sbi* sbi() { return sbi_.get(); }
+  // What the CLINT and PLIC assert for hart `i` (i < harts().size()).
+  HartIrq& hart_irq(size_t i) { return *hart_irqs_.at(i); }
   // The memory balloon (--balloon), or nullptr.
   virtio::VirtioBalloon* balloon() { return balloon_; }
   size_t guest_ram_resident() const { return ram_.resident_bytes(); }

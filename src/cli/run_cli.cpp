@@ -145,6 +145,10 @@ void RunCommand::add_machine_options() {
                    "What runs the guest's code: jit (blocks translated to host code; needs an "
                    "x86-64 host) or interp (the interpreter)")
       ->capture_default_str();
+  run_->add_option("--accel", accel,
+                   "tcg (Vessel's own engines, --engine) or kvm (the host's /dev/kvm runs the "
+                   "harts; a RISC-V host, --firmware builtin)")
+      ->capture_default_str();
   run_->add_option("--jit-cache", jit_cache,
                    "Each hart's translated-code arena under --engine jit, 1M to 2G (refilled when "
                    "full)")
@@ -321,6 +325,11 @@ std::optional<int> RunCommand::build(VmOptions& options) {
   if (auto set = apply_engine_options(engine, jit_cache, jit_threshold, options.machine); !set) {
     return fail(set.error().message);
   }
+  if (accel == "kvm") {
+    options.accel = vessel::Accel::kKvm;
+  } else if (accel != "tcg") {
+    return fail(fmt::format("--accel: '{}' is not tcg or kvm", accel));
+  }
   if (!dump_dtb.empty()) options.dump_dtb = dump_dtb;
   if (timeout < 0) return fail("--timeout: must not be negative");
   options.timeout_seconds = timeout;
@@ -330,6 +339,9 @@ std::optional<int> RunCommand::build(VmOptions& options) {
   }
   if (run_->count("--gdb") != 0) options.gdb = gdb;
   if (gdb_wait && !options.gdb) return fail("--gdb-wait: only with --gdb");
+  if (options.gdb && options.accel == vessel::Accel::kKvm) {
+    return fail("--gdb: not with --accel kvm (the stub halts and steps Vessel's own harts)");
+  }
   options.gdb_wait = gdb_wait;
   return std::nullopt;
 }

@@ -15,11 +15,13 @@
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
+#include "accel/kvm/kvm_vm.hpp"
 #include "base/log.hpp"
 #include "base/thread_role.hpp"
 #include "gdb/server.hpp"
@@ -135,8 +137,27 @@ nlohmann::json balloon_json(const virtio::VirtioBalloon& b) {
 
 namespace {
 
+// Under --accel kvm: KVM_RUN's exits by kind and per second, and the MMIO ones by device.
+void add_kvm_stats(nlohmann::json& j, const kvm::KvmVm& kvm, double seconds) {
+  nlohmann::json kinds = nlohmann::json::object();
+  uint64_t total = 0;
+  for (const auto& [name, n] : kvm.exits_by_kind()) {
+    kinds[name] = n;
+    total += n;
+  }
+  nlohmann::json devices = nlohmann::json::object();
+  for (const auto& [name, n] : kvm.mmio_exits_by_device()) devices[name] = n;
+  j["engine"] = "kvm";
+  j["kvm_exits"] = total;
+  j["kvm_exits_per_second"] =
+      seconds > 0 ? std::round(static_cast<double>(total) / seconds * 10) / 10 : 0.0;
+  j["kvm_exits_by_kind"] = std::move(kinds);
+  j["kvm_mmio_exits_by_device"] = std::move(devices);
+}
+
 // Run statistics as one JSON object: at exit with --stats, and on SIGUSR1 while running.
-nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double seconds) {
+nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double seconds,
+                          const kvm::KvmVm* kvm) {
   const uint64_t n = past.instructions + machine.instructions_retired();
   VirtMachine::IoCounters io = past.io;
   io += machine.io_counters();
@@ -211,6 +232,7 @@ nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double
     for (double v : past.vcpu_seconds) before.push_back(std::round(v * 1000) / 1000);
     j["vcpu_seconds_before_reboots"] = std::move(before);
   }
+  if (kvm != nullptr) add_kvm_stats(j, *kvm, seconds);
   return j;
 }
 
@@ -281,6 +303,29 @@ constexpr uint64_t kPlatformPollTicks = 1000;
 // How long pause() waits for every hart to stop before it reports failure.
 constexpr auto kPauseTimeout = std::chrono::seconds(10);
 
+// The machine of one boot and, under --accel kvm, the KVM VM that runs its harts (declared
+// after the machine, so that it goes first: it points into the machine).
+struct Boot {
+  std::unique_ptr<VirtMachine> machine;
+  std::unique_ptr<kvm::KvmVm> kvm;
+};
+
+Result<Boot> build_boot(const VmOptions& options, const VirtHost& host) {
+  Boot b;
+  if (options.accel != Accel::kKvm) {
+    b.machine = TRY(VirtMachine::create(options.machine, host));
+    return b;
+  }
+  // KVM first: a host without it is refused before anything (an overlay, say) is created, and
+  // the device tree advertises only what its vCPUs have.
+  b.kvm = TRY(kvm::KvmVm::open(options.machine.num_harts, options.kvm_device));
+  VirtConfig config = options.machine;
+  TRY_VOID(b.kvm->restrict_config(config));
+  b.machine = TRY(VirtMachine::create(config, host));
+  TRY_VOID(b.kvm->attach(*b.machine, host.power));
+  return b;
+}
+
 }  // namespace
 
 enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTrapLoop };
@@ -296,8 +341,10 @@ struct VmHandle::Run {
   // The supervising thread sleeps on this between its looks at the clock.
   std::mutex mu;
   std::condition_variable cv;
-  // Under the handle's mu_: the machine of the current boot (a reboot replaces it).
+  // Under the handle's mu_: the machine of the current boot (a reboot replaces it), and the
+  // KVM VM running its harts under --accel kvm.
   VirtMachine* machine = nullptr;
+  kvm::KvmVm* kvm = nullptr;
   rv::Hart::HoldControl hold;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
   PastMachines past;  // the counters of machines a reboot replaced
@@ -337,6 +384,7 @@ Result<void> VmHandle::pause() {
   if (state_ != State::kRunning || run_ == nullptr || run_->machine == nullptr) {
     return make_error(fmt::format("the VM is not running (state: {})", state_name(state_)));
   }
+  if (run_->kvm != nullptr) return make_error("pausing is not supported under --accel kvm");
   VirtMachine& m = *run_->machine;
   run_->hold.hold.store(true, std::memory_order_release);
   m.kick_all();
@@ -372,7 +420,7 @@ Result<void> VmHandle::resume() {
 std::string VmHandle::stats_json() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (run_ == nullptr || run_->machine == nullptr) return {};
-  nlohmann::json j = vessel::stats_json(*run_->machine, run_->past, run_->seconds());
+  nlohmann::json j = vessel::stats_json(*run_->machine, run_->past, run_->seconds(), run_->kvm);
   j["state"] = state_name(state_);
   return j.dump();
 }
@@ -409,6 +457,33 @@ void VmHandle::request_reboot() {
   std::lock_guard<std::mutex> lock(mu_);
   if (run_ != nullptr) run_->end(Ending::kReset, kExitOk);
 }
+
+namespace {
+
+// Under --accel kvm, each hart is two threads: one in KVM_RUN serving its exits, one carrying
+// the PLIC's interrupt into it (kvm_vm.hpp). `failed` ends the VM when KVM cannot go on.
+void start_kvm_threads(kvm::KvmVm& kvm, const std::atomic<bool>& stop, size_t harts,
+                       const std::function<void()>& failed, std::vector<std::thread>& threads,
+                       std::vector<double>& thread_seconds) {
+  for (unsigned i = 0; i < harts; ++i) {
+    threads.emplace_back([&kvm, &stop, &failed, i, slot = &thread_seconds[i]] {
+      pthread_setname_np(pthread_self(), fmt::format("vcpu{}", i).c_str());
+      enter_thread_role(ThreadRole::kVcpu);
+      if (auto ran = kvm.run_vcpu(i, stop); !ran) {
+        write_stderr_line(fmt::format("{}vessel: {}", line_start(), ran.error().message));
+        failed();
+      }
+      *slot = thread_cpu_seconds();
+    });
+    threads.emplace_back([&kvm, &stop, i] {
+      pthread_setname_np(pthread_self(), fmt::format("vcpu{}-irq", i).c_str());
+      enter_thread_role(ThreadRole::kVcpu);
+      kvm.forward_interrupts(i, stop);
+    });
+  }
+}
+
+}  // namespace
 
 int run_vm(const VmOptions& options) {
   VmHandle::Run state;
@@ -454,14 +529,15 @@ int run_vm(const VmOptions& options) {
     gdb_server = std::move(listening.value());
   }
 
-  auto machine_or = VirtMachine::create(options.machine, host);
-  if (!machine_or) {
-    fmt::print(stderr, "vessel: {}\n", machine_or.error().message);
+  auto boot_or = build_boot(options, host);
+  if (!boot_or) {
+    fmt::print(stderr, "vessel: {}\n", boot_or.error().message);
     std::lock_guard<std::mutex> lock(handle->mu_);
-    handle->start_error_ = machine_or.error().message;
+    handle->start_error_ = boot_or.error().message;
     return kExitBadInput;
   }
-  std::unique_ptr<VirtMachine> machine = std::move(machine_or.value());
+  std::unique_ptr<VirtMachine> machine = std::move(boot_or.value().machine);
+  std::unique_ptr<kvm::KvmVm> kvm = std::move(boot_or.value().kvm);
 
   if (options.dump_dtb) {
     if (auto r = write_file_atomically(*options.dump_dtb, machine->dtb()); !r) {
@@ -496,6 +572,7 @@ int run_vm(const VmOptions& options) {
     std::lock_guard<std::mutex> lock(handle->mu_);
     handle->run_ = &state;
     state.machine = m;
+    state.kvm = m != nullptr ? kvm.get() : nullptr;
     state.hold.hold.store(false, std::memory_order_release);
     handle->state_ = m != nullptr ? VmHandle::State::kRunning : VmHandle::State::kEnded;
     if (m != nullptr) {
@@ -527,21 +604,29 @@ int run_vm(const VmOptions& options) {
     std::mutex report_mu;
     std::vector<std::thread> threads;
     std::vector<double> thread_seconds(machine->harts().size());  // each written by its thread
-    for (auto& h : machine->harts()) {
-      h->set_poll_period(kPlatformPollTicks);
-      threads.emplace_back([&, hart = h.get(), slot = &thread_seconds[threads.size()]] {
-        pthread_setname_np(pthread_self(), fmt::format("vcpu{}", hart->hart_id()).c_str());
-        enter_thread_role(ThreadRole::kVcpu);  // its filter, before the hart's first instruction
-        if (hart->run(state.stop, poll) == rv::StopReason::kTrapLoop) {
-          std::lock_guard<std::mutex> lock(report_mu);
-          if (state.ending.load() == Ending::kNone) {
-            write_stderr_line(
-                fmt::format("{}vessel: {}", line_start(), hart->describe_trap_loop()));
+    const std::function<void()> kvm_failed = [&state] {
+      state.end(Ending::kFail, kExitGuestError);
+    };
+    if (kvm) {
+      start_kvm_threads(*kvm, state.stop, machine->harts().size(), kvm_failed, threads,
+                        thread_seconds);
+    } else {
+      for (auto& h : machine->harts()) {
+        h->set_poll_period(kPlatformPollTicks);
+        threads.emplace_back([&, hart = h.get(), slot = &thread_seconds[threads.size()]] {
+          pthread_setname_np(pthread_self(), fmt::format("vcpu{}", hart->hart_id()).c_str());
+          enter_thread_role(ThreadRole::kVcpu);  // its filter, before the hart's first instruction
+          if (hart->run(state.stop, poll) == rv::StopReason::kTrapLoop) {
+            std::lock_guard<std::mutex> lock(report_mu);
+            if (state.ending.load() == Ending::kNone) {
+              write_stderr_line(
+                  fmt::format("{}vessel: {}", line_start(), hart->describe_trap_loop()));
+            }
+            state.end(Ending::kTrapLoop, kExitGuestError);
           }
-          state.end(Ending::kTrapLoop, kExitGuestError);
-        }
-        *slot = thread_cpu_seconds();
-      });
+          *slot = thread_cpu_seconds();
+        });
+      }
     }
     {
       std::unique_lock<std::mutex> lock(state.mu);
@@ -550,8 +635,9 @@ int run_vm(const VmOptions& options) {
                             std::min(deadline, std::chrono::steady_clock::now() + kSupervisorTick));
         lock.unlock();
         if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
-          write_stderr_line(fmt::format("{}{}", line_start(),
-                                        stats_json(*machine, state.past, state.seconds()).dump()));
+          write_stderr_line(
+              fmt::format("{}{}", line_start(),
+                          stats_json(*machine, state.past, state.seconds(), kvm.get()).dump()));
         }
         poll();
         rotate_log_file_if_full();
@@ -559,6 +645,7 @@ int run_vm(const VmOptions& options) {
       }
     }
     machine->kick_all();  // harts asleep in WFI, parked or paused see the stop now
+    if (kvm) kvm->kick_all();
     for (auto& t : threads) t.join();
 
     if (state.ending.load() != Ending::kReset) break;
@@ -570,8 +657,9 @@ int run_vm(const VmOptions& options) {
       state.past.vcpu_seconds[i] += thread_seconds[i];
     console->set_uart(nullptr);  // no input reaches the old UART once this returns
     // The old machine goes first: it holds the disks, sockets and forwarded ports.
+    kvm.reset();
     machine.reset();
-    auto again = VirtMachine::create(options.machine, host);
+    auto again = build_boot(options, host);
     if (!again) {
       fmt::print(stderr, "vessel: reboot failed: {}\n", again.error().message);
       console->stop();
@@ -580,7 +668,8 @@ int run_vm(const VmOptions& options) {
       handle->state_ = VmHandle::State::kEnded;
       return kExitBadInput;
     }
-    machine = std::move(again.value());
+    machine = std::move(again.value().machine);
+    kvm = std::move(again.value().kvm);
     console->set_uart(&machine->uart());
     state.stop = false;
     state.ending = Ending::kNone;
@@ -595,7 +684,9 @@ int run_vm(const VmOptions& options) {
     write_stderr_line(fmt::format("{}vessel: timeout: the guest was still running after {} s",
                                   line_start(), options.timeout_seconds));
   }
-  if (options.stats) { write_stderr_line(stats_json(*machine, state.past, seconds).dump()); }
+  if (options.stats) {
+    write_stderr_line(stats_json(*machine, state.past, seconds, kvm.get()).dump());
+  }
   {
     std::lock_guard<std::mutex> lock(handle->mu_);
     handle->run_ = nullptr;

@@ -58,8 +58,14 @@ class VmHandle {
   std::string start_error_;
 };
 
+// What runs the harts: Vessel's own engines (--engine: interpreter or translator), or the
+// host's KVM (src/accel/kvm).
+enum class Accel { kTcg, kKvm };
+
 struct VmOptions {
   VirtConfig machine;
+  Accel accel = Accel::kTcg;  // --accel
+  std::string kvm_device = "/dev/kvm";
   // Another thread's view of the VM (e.g. the API server's), or none.
   std::shared_ptr<VmHandle> handle;
   ConsoleOptions console;               // the serial console: terminal or socket, and a log

@@ -177,6 +177,13 @@ class Tester:
             self.bad("unreadable kernel", none + ["--kernel", locked], [locked, "permission denied"])
         empty = self.file("empty", b"")
         self.bad("empty kernel", ["--kernel", empty], [empty, "empty"])
+        # --accel kvm on this (x86-64) host: no /dev/kvm, or one that runs no RISC-V guests.
+        kvm_problem = "does not run RISC-V guests" if os.path.exists("/dev/kvm") else "cannot open /dev/kvm"
+        self.bad("--accel kvm on a host without RISC-V KVM", ["--accel", "kvm", "--kernel", spin],
+                 ["--accel kvm", kvm_problem])
+        self.bad("unknown --accel", ["--accel", "hvf", "--kernel", spin], ["--accel", "hvf"])
+        self.bad("--accel kvm with --gdb", ["--accel", "kvm", "--gdb", "tcp:0", "--kernel", spin],
+                 ["--gdb", "--accel kvm"])
         # An empty initrd is refused like any empty image: Linux would find no cpio archive,
         # and an empty file given on purpose is more likely a mistake than a request.
         self.bad("empty initrd", none + ["--kernel", spin, "--initrd", empty], [empty, "empty"])

@@ -54,14 +54,6 @@ const uint8_t* zero_buffer() {
 
 }  // namespace
 
-bool is_nbd_uri(std::string_view text) {
-  const size_t end = text.find("://");
-  if (end == std::string_view::npos) return false;
-  const std::string_view scheme = text.substr(0, end);
-  return scheme == "nbd" || scheme == "nbds" || scheme.starts_with("nbd+") ||
-         scheme.starts_with("nbds+");
-}
-
 class NbdBackend final : public BlockBackend {
  public:
   struct Caps {
