@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Nested virtualization on Vessel's H extension: a guest inside the Vessel guest, run by
+Debian's own qemu-system-riscv64 with KVM (hardware-assisted, on Vessel's emulated H) and with
+TCG (QEMU's binary translator, running on Vessel's), beside the same programs in the Vessel
+guest itself.
+
+The Vessel guest is the full Debian system (guests/debian/build.sh --full: it has
+qemu-system-riscv). A second disk carries the nested guest's kernel (the same Debian Image),
+its initrd (the busybox one with bench/cpu's cpubench added) and nested-run.sh, which starts
+qemu and samples KVM's exit counters (debugfs, /sys/kernel/debug/kvm) every second while it
+runs. Figures per engine:
+  boot      seconds from starting qemu to the nested guest's "userspace up" line
+  cpu       cpubench's CPU-bound benchmarks (crc, matrix, state): ns per op
+  syscall   cpubench's getppid loop: ns per system call
+  exits     KVM's exits per second over the whole nested run, and of which kind (KVM only)
+The same cpubench runs in the Vessel guest too (the "guest" column) for reference.
+
+  bench/nested.py [--vessel PATH] [--guest-dir DIR] [--seconds S] [--accels kvm,tcg]
+                  [--firmware jump|builtin] [--markdown FILE]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+import cpu as cpubench_build  # noqa: E402
+import guestlib as gl  # noqa: E402
+from boot_test import Failure  # noqa: E402
+from full_test import FullGuest  # noqa: E402
+
+CPU_BENCHES = ("crc", "matrix", "state")
+USERSPACE_UP = "vessel-guest: userspace up"
+RESULT = re.compile(r"vessel-cpu-bench: name=(\w+) op=\w+ ops=(\d+) units=\d+ ns=(\d+)")
+STATS = re.compile(r"nested-kvm-stats: seconds=([\d.]+)((?: \w+=\d+)*)")
+
+# Runs one nested guest under qemu (ACCEL: kvm or tcg) with the kernel command line's extra
+# words after it; while qemu runs, KVM's counters over every VM (debugfs) are sampled each
+# second, and the last sample is printed when it ends (a VM's counters go with it).
+NESTED_RUN = r"""#!/bin/sh
+accel=$1
+shift
+cpu=rv64
+[ "$accel" = kvm ] && cpu=host
+kvm=/sys/kernel/debug/kvm
+start=$(cut -d' ' -f1 /proc/uptime)
+qemu-system-riscv64 -M virt -accel "$accel" -cpu "$cpu" -m 256M -smp 1 -nographic \
+	-monitor none -kernel /mnt/Image -initrd /mnt/initrd-bench.cpio.gz \
+	-append "console=ttyS0 quiet $*" </dev/null &
+pid=$!
+last=""
+while kill -0 "$pid" 2>/dev/null; do
+	if [ -d "$kvm" ]; then
+		sample=""
+		for f in "$kvm"/*; do
+			[ -f "$f" ] && sample="$sample $(basename "$f")=$(cat "$f" 2>/dev/null)"
+		done
+		last=$sample
+	fi
+	sleep 1
+done
+wait "$pid"
+now=$(cut -d' ' -f1 /proc/uptime)
+echo "nested-kvm-stats: seconds=$(echo "$now $start" | awk '{print $1 - $2}')$last"
+"""
+
+
+def make_disk(guest, work, seconds):
+    """The nested guest's files on an ext4 image: Image, the bench initrd and nested-run.sh."""
+    files = os.path.join(work, "nested")
+    os.mkdir(files)
+    cpubench = cpubench_build.build(work, cross=True)
+    gl.extended_initrd(os.path.join(guest, "initrd.cpio.gz"),
+                       os.path.join(files, "initrd-bench.cpio.gz"), [("/cpubench", cpubench)])
+    shutil.copyfile(os.path.join(guest, "Image"), os.path.join(files, "Image"))
+    shutil.copyfile(cpubench, os.path.join(files, "cpubench"))
+    with open(os.path.join(files, "nested-run.sh"), "w") as f:
+        f.write(NESTED_RUN)
+    os.chmod(os.path.join(files, "nested-run.sh"), 0o755)
+    os.chmod(os.path.join(files, "cpubench"), 0o755)
+    image = os.path.join(work, "nested.ext4")
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", files, image, "256M"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return image
+
+
+def parse_results(text):
+    """{benchmark: ns per op} from cpubench's lines."""
+    return {m.group(1): int(m.group(3)) / int(m.group(2)) for m in RESULT.finditer(text)}
+
+
+def run_nested(g, accel, seconds, timeout):
+    benches = ",".join((f"{seconds:g}",) + CPU_BENCHES + ("syscall",))
+    start = g.console.pos
+    started = time.monotonic()
+    g.console.send(f"sudo /mnt/nested-run.sh {accel} vessel.run=/cpubench,{benches}")
+    g.console.expect(re.escape(USERSPACE_UP), timeout, f"the nested guest's userspace ({accel})")
+    boot = time.monotonic() - started
+    stats = g.console.expect(STATS, timeout, f"the nested run's end ({accel})")
+    text = g.console.text[start:stats.start()]
+    counters = dict((k, int(v)) for k, v in (kv.split("=") for kv in stats.group(2).split()))
+    return {"boot": boot, "ns": parse_results(text), "run_seconds": float(stats.group(1)),
+            "kvm": counters}
+
+
+def exits_summary(run):
+    """Exits per second and the kinds that made them, from KVM's counters."""
+    counters, seconds = run["kvm"], run["run_seconds"]
+    total = counters.get("exits", 0)
+    if total == 0 or seconds <= 0:
+        return "-"
+    kinds = {k: v for k, v in counters.items()
+             if v > 0 and k != "exits" and (k.endswith("_exits") or "exit_" in k)}
+    top = sorted(kinds.items(), key=lambda kv: -kv[1])[:5]
+    parts = ", ".join(f"{k} {v / seconds:,.0f}/s" for k, v in top)
+    return f"{total / seconds:,.0f}/s ({parts})"
+
+
+def table(guest_ns, runs):
+    cols = ["Vessel guest (Vessel JIT)"] + [
+        f"nested, qemu -accel {a} in the guest" for a in runs]
+    rows = ["| | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    rows.append("| boot to userspace, s | - | " +
+                " | ".join(f"{r['boot']:.1f}" for r in runs.values()) + " |")
+    for name in CPU_BENCHES + ("syscall",):
+        cells = [guest_ns.get(name)] + [r["ns"].get(name) for r in runs.values()]
+        rows.append(f"| {name}, ns/op | " +
+                    " | ".join("-" if c is None else f"{c:,.1f}" for c in cells) + " |")
+    rows.append("| KVM exits | - | " + " | ".join(exits_summary(r) for r in runs.values()) + " |")
+    return "\n".join(rows)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--vessel", default=os.path.join(gl.REPO, "build", "vessel"))
+    ap.add_argument("--guest-dir", default=os.path.join(gl.REPO, "guests", "cache", "debian"))
+    ap.add_argument("--seconds", type=float, default=2.0, help="per cpubench benchmark")
+    ap.add_argument("--accels", default="kvm,tcg")
+    # OpenSBI by default: with it Linux on Vessel has the SBI PMU extension, which KVM passes on
+    # to the nested guest, whose PMU driver then lets its user mode read `time` (scounteren.TM).
+    # The builtin SBI has no PMU extension, so there a nested guest's rdtime (the vDSO's
+    # clock_gettime) is an illegal instruction.
+    ap.add_argument("--firmware", choices=["builtin", "jump"], default="jump")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="per nested run")
+    ap.add_argument("--markdown", metavar="FILE", help="also write the table here")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vessel-nested-") as work:
+        disk = make_disk(args.guest_dir, work, args.seconds)
+        fg_args = argparse.Namespace(vessel=args.vessel, guest_dir=args.guest_dir,
+                                     firmware=args.firmware, qemu=None, boot_timeout=900.0,
+                                     case=[])
+        g = FullGuest(fg_args, work, extra_disks=[disk])
+        try:
+            g.login()
+            g.check("sudo mount -o ro /dev/vdb /mnt && sudo modprobe kvm && "
+                    "sudo mount -t debugfs none /sys/kernel/debug", "kvm.ko, debugfs, the disk")
+            benches = " ".join((f"{args.seconds:g}",) + CPU_BENCHES + ("syscall",))
+            out = g.check(f"/mnt/cpubench {benches}", "cpubench in the Vessel guest",
+                          timeout=args.timeout)
+            guest_ns = parse_results(out)
+            runs = {}
+            for accel in args.accels.split(","):
+                runs[accel] = run_nested(g, accel, args.seconds, args.timeout)
+                print(f"nested {accel}: boot {runs[accel]['boot']:.1f} s, {runs[accel]['ns']}, "
+                      f"exits {exits_summary(runs[accel])}", flush=True)
+            g.poweroff()
+        except Failure as e:
+            print(f"nested.py: {e}", file=sys.stderr)
+            return 1
+        finally:
+            g.close()
+    text = table(guest_ns, runs)
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except gl.BenchError as e:
+        print(f"nested.py: {e}", file=sys.stderr)
+        sys.exit(2)
