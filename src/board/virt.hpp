@@ -93,7 +93,7 @@ struct VirtConfig {
   // The metadata service's store (--metadata, the API's /mmds), which a --net user,mmds=on
   // serves; an empty one is made when a net asks for it and none was given.
   std::shared_ptr<net::MmdsStore> mmds;
-  std::optional<virtio::VsockConfig> vsock;      // --vsock cid=N,uds=PATH
+  std::optional<virtio::VsockConfig> vsock;  // --vsock cid=N,uds=PATH
 };
 
 // What the machine asks of its host side.

@@ -36,9 +36,7 @@ bool counts(uint64_t idx) { return idx == 0 || idx == 2; }
 // Hardware general events (event_idx type 0).
 constexpr uint64_t kEventCpuCycles = 1, kEventInstructions = 2;
 
-uint16_t machine_counter(uint64_t idx) {
-  return idx == 0 ? rv::kMcycle : rv::kMinstret;
-}
+uint16_t machine_counter(uint64_t idx) { return idx == 0 ? rv::kMcycle : rv::kMinstret; }
 
 // The counters that (base, mask) names, or none when it names one that does not count.
 std::optional<std::vector<uint64_t>> selected(uint64_t base, uint64_t mask) {
@@ -72,7 +70,7 @@ SbiRet config_matching(rv::Hart& hart, const uint64_t (&a)[6]) {
   uint64_t idx = candidates->front();
   if ((flags & kCfgSkipMatch) == 0) {
     const uint64_t type = event >> 16, code = event & 0xffff;
-    const uint64_t want = type != 0                      ? kCounters
+    const uint64_t want = type != 0                    ? kCounters
                           : code == kEventCpuCycles    ? 0
                           : code == kEventInstructions ? 2
                                                        : kCounters;

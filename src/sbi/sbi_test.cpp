@@ -126,8 +126,8 @@ TEST_F(SbiTest, BaseProbesKnownAndUnknownExtensions) {
     EXPECT_TRUE(returns(call(kBase, kFidProbe, eid), kSuccess, 1));
   }
   // Legacy clear_ipi/send_ipi/remote fences, SUSP, a vendor EID, nonsense.
-  for (uint64_t eid : {0x03ULL, 0x04ULL, 0x07ULL, 0x09ULL, 0x53555350ULL,
-                       0x09000000ULL, 0x12345678ULL, ~0ULL}) {
+  for (uint64_t eid :
+       {0x03ULL, 0x04ULL, 0x07ULL, 0x09ULL, 0x53555350ULL, 0x09000000ULL, 0x12345678ULL, ~0ULL}) {
     EXPECT_TRUE(returns(call(kBase, kFidProbe, eid), kSuccess, 0));
   }
 }

@@ -66,7 +66,8 @@ class BlockBackend {
   virtual bool snapshot() const { return false; }
 };
 
-// --disk PATH[,readonly][,overlay=OVERLAY][,format=raw][,snapshot=on], or --disk NBD-URI[,readonly][,timeout=S]
+// --disk PATH[,readonly][,overlay=OVERLAY][,format=raw][,snapshot=on], or --disk
+// NBD-URI[,readonly][,timeout=S]
 struct DiskSpec {
   std::string path;  // a file, a block device or an NBD URI (nbd.hpp)
   bool read_only = false;

@@ -87,8 +87,8 @@ Result<std::unique_ptr<BlockBackend>> open_snapshot_overlay(UniqueFd base, const
   rmdir(dir.c_str());
   if (!made) return make_error(made.error().message);
   if (!ovl.valid()) return make_error(fmt::format("{}: {}", ovl_path, std::strerror(open_errno)));
-  return overlay::open(std::move(base), base_id, std::move(ovl), ovl_path, false,
-                       std::move(engine), /*temporary=*/true);
+  return overlay::open(std::move(base), base_id, std::move(ovl), ovl_path, false, std::move(engine),
+                       /*temporary=*/true);
 }
 
 }  // namespace
@@ -138,10 +138,9 @@ Result<DiskSpec> parse_disk_option(const std::string& text) {
       seen_timeout = true;
       TRY_VOID(parse_timeout(eq == std::string::npos ? "" : f.substr(eq + 1), spec));
     } else {
-      return make_error(
-          fmt::format("--disk: unknown option '{}' (known: {})", key,
-                      nbd ? "readonly, timeout=SECONDS"
-                          : "readonly, overlay=FILE, format=raw, snapshot=on"));
+      return make_error(fmt::format(
+          "--disk: unknown option '{}' (known: {})", key,
+          nbd ? "readonly, timeout=SECONDS" : "readonly, overlay=FILE, format=raw, snapshot=on"));
     }
   }
   if (nbd && (seen_overlay || seen_format)) {

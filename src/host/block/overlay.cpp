@@ -586,10 +586,9 @@ Result<std::unique_ptr<BlockBackend>> open(UniqueFd base, const BaseIdentity& ba
     return make_error(ovl_path + ": overlay table is corrupt (two clusters share data)");
   }
   const uint64_t next_free = std::max(h.data_offset, align_up(file_size, cs));
-  return std::unique_ptr<BlockBackend>(
-      std::make_unique<OverlayBackend>(std::move(base), std::move(ovl), ovl_path, std::move(h),
-                                       std::move(table), next_free, read_only, std::move(engine),
-                                       temporary));
+  return std::unique_ptr<BlockBackend>(std::make_unique<OverlayBackend>(
+      std::move(base), std::move(ovl), ovl_path, std::move(h), std::move(table), next_free,
+      read_only, std::move(engine), temporary));
 }
 
 }  // namespace vessel::block::overlay

@@ -39,8 +39,8 @@ Bytes read_file(const std::string& path) {
 }
 
 void write_file(const std::string& path, const Bytes& data) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),
-                                              static_cast<std::streamsize>(data.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
 }
 
 class SnapshotDisk : public ::testing::Test {
@@ -101,8 +101,8 @@ TEST_F(SnapshotDisk, WritesStayAwayFromTheImageUntilCommitted) {
     ASSERT_EQ(io_.write(at, data), 0);
     std::copy(data.begin(), data.end(), model.begin() + static_cast<ptrdiff_t>(at));
   };
-  put(4096, pattern(8192, 9));         // inside cluster 0
-  put(kSize - 512, pattern(512, 21));  // the last sector
+  put(4096, pattern(8192, 9));                        // inside cluster 0
+  put(kSize - 512, pattern(512, 21));                 // the last sector
   ASSERT_EQ(io_.zeroes(3 << 16, 1 << 16, false), 0);  // a whole cluster of zeros
   std::fill_n(model.begin() + (3 << 16), 1 << 16, 0);
   ASSERT_EQ(io_.flush(), 0);

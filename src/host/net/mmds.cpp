@@ -34,7 +34,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -66,9 +67,8 @@ std::optional<Request> parse_head(std::string_view head) {
   while (eol != std::string_view::npos) {
     const size_t start = eol + 2;
     eol = head.find("\r\n", start);
-    const std::string_view field = head.substr(start, eol == std::string_view::npos
-                                                           ? std::string_view::npos
-                                                           : eol - start);
+    const std::string_view field =
+        head.substr(start, eol == std::string_view::npos ? std::string_view::npos : eol - start);
     if (field.empty()) continue;
     const size_t colon = field.find(':');
     if (colon == std::string_view::npos) return std::nullopt;
@@ -155,9 +155,9 @@ std::string MmdsStore::new_token(unsigned ttl_seconds, Clock::time_point now) {
   std::erase_if(tokens_, [now](const auto& t) { return t.second <= now; });
   // A guest asking for tokens in a loop replaces its own oldest ones, never grows the map.
   while (tokens_.size() >= kMmdsMaxTokens) {
-    tokens_.erase(std::min_element(tokens_.begin(), tokens_.end(), [](const auto& a, const auto& b) {
-      return a.second < b.second;
-    }));
+    tokens_.erase(
+        std::min_element(tokens_.begin(), tokens_.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; }));
   }
   tokens_.emplace(token, now + std::chrono::seconds(ttl_seconds));
   return token;
@@ -257,7 +257,8 @@ std::string MmdsSession::answer(std::string_view head, MmdsStore::Clock::time_po
                    "header to specify the token's lifetime.");
     }
     unsigned ttl = 0;
-    const auto [p, ec] = std::from_chars(ttl_text->data(), ttl_text->data() + ttl_text->size(), ttl);
+    const auto [p, ec] =
+        std::from_chars(ttl_text->data(), ttl_text->data() + ttl_text->size(), ttl);
     if (ec != std::errc() || p != ttl_text->data() + ttl_text->size() || ttl == 0 ||
         ttl > kMmdsMaxTtlSeconds) {
       return error(400, "Bad Request",
@@ -352,7 +353,7 @@ std::optional<std::vector<uint8_t>> mmds_arp_reply(std::span<const uint8_t> fram
     return std::nullopt;
   }
   const uint8_t mac[6] = {0x52, 0x55, 0xa9, 0xfe, 0xa9, 0xfe};
-  std::vector<uint8_t> r(60, 0);  // the minimum Ethernet frame, padded
+  std::vector<uint8_t> r(60, 0);            // the minimum Ethernet frame, padded
   std::copy(arp + 8, arp + 14, r.begin());  // to the asker's hardware address
   std::copy(mac, mac + 6, r.begin() + 6);
   r[12] = 0x08;

@@ -72,7 +72,7 @@ class MmdsSession {
   std::string answer(std::string_view head, MmdsStore::Clock::time_point now);
 
   MmdsStore& store_;
-  std::string pending_;  // an incomplete request head
+  std::string pending_;   // an incomplete request head
   size_t body_left_ = 0;  // bytes of a request body still to be skipped
 };
 

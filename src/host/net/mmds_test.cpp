@@ -115,14 +115,13 @@ TEST_F(MmdsTest, V1AnswersWithoutToken) {
 TEST_F(MmdsTest, StreamsSplitPipelinedAndHostile) {
   const std::string tok = token();
   // One request in single bytes, then two in one piece, a body skipped between.
-  const std::string one = "GET /latest/meta-data/ami-id HTTP/1.1\r\nX-metadata-token: " + tok +
-                          "\r\n\r\n";
+  const std::string one =
+      "GET /latest/meta-data/ami-id HTTP/1.1\r\nX-metadata-token: " + tok + "\r\n\r\n";
   std::string out;
   for (char c : one) out += session_.feed(std::string(1, c), now_);
   ASSERT_EQ(replies(out).size(), 1u);
   EXPECT_EQ(replies(out)[0].body, "ami-12345678");
-  const std::string with_body =
-      "POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello" + one + one;
+  const std::string with_body = "POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello" + one + one;
   auto all = replies(session_.feed(with_body, now_));
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0].code, 405);
@@ -219,8 +218,8 @@ TEST(MmdsArp, AnswersWhoHas169254169254Only) {
   std::copy(guest_mac, guest_mac + 6, req.begin() + 6);
   req[12] = 0x08;
   req[13] = 0x06;
-  const uint8_t arp[28] = {0, 1, 8, 0, 6, 4, 0, 1, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 10, 0, 2, 15,
-                           0, 0, 0, 0, 0, 0, 169, 254, 169, 254};
+  const uint8_t arp[28] = {0,  1, 8, 0,  6, 4, 0, 1, 0x52, 0x54, 0,   0x12, 0x34, 0x56,
+                           10, 0, 2, 15, 0, 0, 0, 0, 0,    0,    169, 254,  169,  254};
   std::copy(arp, arp + 28, req.begin() + 14);
   auto reply = mmds_arp_reply(req);
   ASSERT_TRUE(reply.has_value());

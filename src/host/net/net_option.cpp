@@ -225,14 +225,13 @@ Result<NetSpec> parse_net_option(const std::string& text) {
     const size_t eq = item.find('=');
     const std::string_view key = item.substr(0, eq);
     const bool user = spec.kind == NetSpec::Kind::kUser;
-    const bool known =
-        key == "mac" ||
-        (user ? key == "hostfwd" || key == "restrict" || key == "loopback" || key == "mmds"
-              : key == "ifname");
+    const bool known = key == "mac" || (user ? key == "hostfwd" || key == "restrict" ||
+                                                   key == "loopback" || key == "mmds"
+                                             : key == "ifname");
     if (!known) {
-      return make_error(fmt::format("--net: unknown key '{}' for {} (expected {})", key, backend,
-                                    user ? "hostfwd, restrict, loopback, mmds or mac"
-                                         : "ifname or mac"));
+      return make_error(
+          fmt::format("--net: unknown key '{}' for {} (expected {})", key, backend,
+                      user ? "hostfwd, restrict, loopback, mmds or mac" : "ifname or mac"));
     }
     if (eq == std::string_view::npos) {
       return make_error(fmt::format("--net: '{}' needs a value ({}=...)", key, key));

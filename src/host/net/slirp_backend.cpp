@@ -269,8 +269,8 @@ struct SlirpBackend::Impl : std::enable_shared_from_this<Impl> {
     const auto now = std::chrono::steady_clock::now();
     if (self.mmds_out.empty()) self.mmds_out_since = now;
     if (self.mmds_out.size() < kMmdsMaxPendingReplies) {
-      self.mmds_out += self.mmds_session->feed(
-          std::string_view(static_cast<const char*>(buf), len), now);
+      self.mmds_out +=
+          self.mmds_session->feed(std::string_view(static_cast<const char*>(buf), len), now);
     }
     self.loop.post([weak = self.weak_from_this()] {
       if (auto s = weak.lock(); s && !s->torn_down) s->flush_mmds();

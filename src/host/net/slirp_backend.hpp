@@ -16,8 +16,8 @@
 
 #include "base/event_loop.hpp"
 #include "base/result.hpp"
-#include "host/net/net_backend.hpp"
 #include "host/net/mmds.hpp"
+#include "host/net/net_backend.hpp"
 #include "host/net/net_option.hpp"
 
 namespace vessel {
