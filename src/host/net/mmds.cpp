@@ -325,15 +325,20 @@ void adjust_checksum(uint8_t* p, uint32_t old_value, uint32_t new_value, bool ze
 
 }  // namespace
 
+bool ipv4_address_is(std::span<const uint8_t> frame, bool source, uint32_t addr) {
+  // The addresses sit at fixed offsets of the IPv4 header, options or not.
+  constexpr size_t kEth = 14;
+  return frame.size() >= kEth + 20 && frame[12] == 0x08 && frame[13] == 0x00 &&
+         load_be32(frame.data() + kEth + (source ? 12 : 16)) == addr;
+}
+
 bool rewrite_ipv4_address(std::span<uint8_t> frame, bool source, uint32_t from, uint32_t to) {
   constexpr size_t kEth = 14;
-  if (frame.size() < kEth + 20 || frame[12] != 0x08 || frame[13] != 0x00) return false;
+  if (!ipv4_address_is(frame, source, from)) return false;
   uint8_t* ip = frame.data() + kEth;
   const size_t ihl = size_t{ip[0] & 0x0fu} * 4;
   if ((ip[0] >> 4) != 4 || ihl < 20 || frame.size() < kEth + ihl) return false;
-  uint8_t* addr = ip + (source ? 12 : 16);
-  if (load_be32(addr) != from) return false;
-  store_be32(addr, to);
+  store_be32(ip + (source ? 12 : 16), to);
   adjust_checksum(ip + 10, from, to, false);
   // Only a first fragment carries the transport header whose checksum covers the addresses.
   const bool first_fragment = ((ip[6] & 0x1f) | ip[7]) == 0;

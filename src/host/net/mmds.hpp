@@ -88,6 +88,9 @@ std::optional<std::string> mmds_render(const nlohmann::json& value, bool json);
 // (RFC 1624). False, and the frame untouched, when it is not such a frame.
 inline constexpr uint32_t kMmdsSlirpAlias = 0x0a0002fe;  // 10.0.2.254
 bool rewrite_ipv4_address(std::span<uint8_t> frame, bool source, uint32_t from, uint32_t to);
+// Whether an Ethernet IPv4 frame's source (or destination) address is `addr`: the cheap test
+// before a frame is copied to be rewritten.
+bool ipv4_address_is(std::span<const uint8_t> frame, bool source, uint32_t addr);
 // A guest that routes 169.254.169.254 onto its link (as Firecracker's guide has it: `ip route
 // add 169.254.169.254 dev eth0`) asks for its hardware address, which slirp does not answer
 // outside its network: the reply to an ARP request for kMmdsAddress, or nullopt for any

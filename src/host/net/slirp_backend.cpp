@@ -245,7 +245,7 @@ struct SlirpBackend::Impl : std::enable_shared_from_this<Impl> {
       return static_cast<ssize_t>(len);
     }
     std::span<const uint8_t> frame(static_cast<const uint8_t*>(buf), len);
-    if (self.mmds && addressed(frame, true, net::kMmdsSlirpAlias)) {
+    if (self.mmds && net::ipv4_address_is(frame, true, net::kMmdsSlirpAlias)) {
       std::vector<uint8_t> copy(frame.begin(), frame.end());
       net::rewrite_ipv4_address(copy, true, net::kMmdsSlirpAlias, net::kMmdsAddress);
       self.receiver(copy);
@@ -253,14 +253,6 @@ struct SlirpBackend::Impl : std::enable_shared_from_this<Impl> {
       self.receiver(frame);
     }
     return static_cast<ssize_t>(len);
-  }
-
-  // Whether an Ethernet IPv4 frame's source (or destination) address is `addr`.
-  static bool addressed(std::span<const uint8_t> f, bool source, uint32_t addr) {
-    const size_t at = 14 + (source ? 12 : 16);
-    return f.size() >= 34 && f[12] == 0x08 && f[13] == 0x00 &&
-           (uint32_t{f[at]} << 24 | uint32_t{f[at + 1]} << 16 | uint32_t{f[at + 2]} << 8 |
-            f[at + 3]) == addr;
   }
 
   // slirp hands over what the guest sent to the metadata service's address.
@@ -475,7 +467,7 @@ void SlirpBackend::send(std::span<const uint8_t> frame) {
       return;
     }
   }
-  if (impl_->mmds && Impl::addressed(frame, false, net::kMmdsAddress)) {
+  if (impl_->mmds && net::ipv4_address_is(frame, false, net::kMmdsAddress)) {
     std::vector<uint8_t> copy(frame.begin(), frame.end());
     net::rewrite_ipv4_address(copy, false, net::kMmdsAddress, net::kMmdsSlirpAlias);
     slirp_input(impl_->slirp, copy.data(), static_cast<int>(copy.size()));
