@@ -85,6 +85,15 @@ struct VirtConfig {
   bool rng = true;                            // virtio-rng fed from getrandom
 };
 
+// A machine rebuilt from a snapshot (vmm/snapshot) rather than booted: its RAM is the memory
+// file, mapped privately; nothing is loaded. restore_state() then gives it the saved state.
+struct VirtRestore {
+  std::string memory_file;
+};
+
+// The memory and hart limits of the board: a one-line error naming the option.
+Result<void> check_machine_size(const VirtConfig& config);
+
 // What the machine asks of its host side.
 struct VirtHost {
   std::function<void(uint8_t)> console_out;  // UART and HTIF console bytes
@@ -94,7 +103,20 @@ struct VirtHost {
 class VirtMachine {
  public:
   // Builds the machine and loads the images; errors are one line for a person.
-  static Result<std::unique_ptr<VirtMachine>> create(const VirtConfig& config, VirtHost host);
+  static Result<std::unique_ptr<VirtMachine>> create(const VirtConfig& config, VirtHost host,
+                                                     const VirtRestore* restore = nullptr);
+
+  // Snapshots (virt_state.cpp). Only while no hart runs (a paused VM, or one not started).
+  // quiesced() waits for every disk request in flight to complete and flushes the disks, then
+  // runs `fn` on the I/O thread, where no device touches guest memory meanwhile.
+  void quiesced(const std::function<void()>& fn);
+  // The boot ROM, the device tree, every hart, every device in bus order, and the builtin SBI.
+  // Call from quiesced().
+  void save_state(StateWriter& out);
+  // Into a machine made with a VirtRestore from the same configuration, before its harts run.
+  // Errors are one line; the machine is then to be thrown away.
+  Result<void> restore_state(StateReader& in);
+  const MappedMemory& ram() const { return ram_; }
 
   const std::vector<uint8_t>& dtb() const { return dtb_; }
   Bus& bus() { return bus_; }
@@ -120,7 +142,11 @@ class VirtMachine {
 
  private:
   VirtMachine() = default;
-  Result<void> build(const VirtConfig& config, VirtHost host);
+  Result<void> build(const VirtConfig& config, VirtHost host, const VirtRestore* restore);
+  // Boot images, device tree, boot ROM and HTIF, for a machine that boots.
+  Result<void> load_images(const VirtConfig& config, const VirtHost& host);
+  Result<void> add_harts(const VirtConfig& config);
+  void add_sbi(const VirtHost& host, bool boot);
   Result<std::vector<uint8_t>> make_fdt(const VirtConfig& config, uint64_t initrd_start,
                                         uint64_t initrd_end) const;
 

@@ -19,30 +19,13 @@
 #include <thread>
 #include <vector>
 
+#include "base/files.hpp"
 #include "base/log.hpp"
 #include "gdb/server.hpp"
 
 namespace vessel {
 
 namespace {
-
-Result<void> write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
-  // Written beside the target and renamed, so a failure never leaves half a file behind.
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr)
-    return make_error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  if (std::fclose(f) != 0 || !ok) {
-    std::remove(tmp.c_str());
-    return make_error(fmt::format("{}: write failed", path));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return make_error(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
-  }
-  return {};
-}
 
 // A guest's failure code as the process exit status: 1..255 as they are; anything else (0, or
 // a code that would wrap to 0 = pass or to an unrelated status) as kExitGuestError.
@@ -236,8 +219,10 @@ struct VmHandle::Run {
   // The supervising thread sleeps on this between its looks at the clock.
   std::mutex mu;
   std::condition_variable cv;
-  // Under the handle's mu_: the machine of the current boot (a reboot replaces it).
+  // Under the handle's mu_: the machine of the current boot (a reboot replaces it), and the
+  // configuration it was built from (a restored machine's is the snapshot's).
   VirtMachine* machine = nullptr;
+  VirtConfig config;
   rv::Hart::HoldControl hold;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
   PastMachines past;  // the counters of machines a reboot replaced
@@ -309,6 +294,15 @@ Result<void> VmHandle::resume() {
   return {};
 }
 
+Result<void> VmHandle::snapshot(const snapshot::CreateOptions& options) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ != State::kPaused || run_ == nullptr || run_->machine == nullptr) {
+    return make_error(
+        fmt::format("the VM must be paused to snapshot it (state: {})", state_name(state_)));
+  }
+  return snapshot::create(*run_->machine, run_->config, options);
+}
+
 std::string VmHandle::stats_json() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (run_ == nullptr || run_->machine == nullptr) return {};
@@ -336,6 +330,8 @@ void VmHandle::request_reboot() {
 
 int run_vm(const VmOptions& options) {
   VmHandle::Run state;
+  state.config = options.restore ? snapshot::machine_config(*options.restore, options.machine)
+                                 : options.machine;
   const std::shared_ptr<VmHandle> handle =
       options.handle ? options.handle : std::make_shared<VmHandle>();
 
@@ -370,7 +366,7 @@ int run_vm(const VmOptions& options) {
   // Bound before the machine is built, so that a port in use is refused before anything runs.
   std::unique_ptr<gdb::GdbServer> gdb_server;
   if (options.gdb) {  // with --dump-dtb too: the option is checked, the socket closed at once
-    auto listening = gdb::GdbServer::listen(*options.gdb, options.machine.num_harts);
+    auto listening = gdb::GdbServer::listen(*options.gdb, state.config.num_harts);
     if (!listening) {
       fmt::print(stderr, "vessel: {}\n", listening.error().message);
       return kExitBadInput;
@@ -378,7 +374,8 @@ int run_vm(const VmOptions& options) {
     gdb_server = std::move(listening.value());
   }
 
-  auto machine_or = VirtMachine::create(options.machine, host);
+  auto machine_or = options.restore ? snapshot::restore(*options.restore, options.machine, host)
+                                    : VirtMachine::create(options.machine, host);
   if (!machine_or) {
     fmt::print(stderr, "vessel: {}\n", machine_or.error().message);
     std::lock_guard<std::mutex> lock(handle->mu_);
@@ -388,7 +385,11 @@ int run_vm(const VmOptions& options) {
   std::unique_ptr<VirtMachine> machine = std::move(machine_or.value());
 
   if (options.dump_dtb) {
-    if (auto r = write_file_atomically(*options.dump_dtb, machine->dtb()); !r) {
+    const std::vector<uint8_t>& dtb = machine->dtb();
+    if (auto r = write_file_atomically(
+            *options.dump_dtb,
+            std::string_view(reinterpret_cast<const char*>(dtb.data()), dtb.size()));
+        !r) {
       fmt::print(stderr, "vessel: {}\n", r.error().message);
       return kExitBadInput;
     }
@@ -428,6 +429,13 @@ int run_vm(const VmOptions& options) {
     if (gdb_server) gdb_server->set_machine(m);
   };
   attach(machine.get());
+  if (options.restore_paused) {
+    // As pause() leaves a VM, before any hart thread starts: each holds at its first look.
+    std::lock_guard<std::mutex> lock(handle->mu_);
+    state.hold.hold.store(true, std::memory_order_release);
+    machine->clock().freeze();
+    handle->state_ = VmHandle::State::kPaused;
+  }
   if (gdb_server)
     gdb_server->start(options.gdb_wait, [&state] { state.end(Ending::kQuit, kExitOk); });
 
@@ -490,7 +498,7 @@ int run_vm(const VmOptions& options) {
     console->set_uart(nullptr);  // no input reaches the old UART once this returns
     // The old machine goes first: it holds the disks, sockets and forwarded ports.
     machine.reset();
-    auto again = VirtMachine::create(options.machine, host);
+    auto again = VirtMachine::create(state.config, host);
     if (!again) {
       fmt::print(stderr, "vessel: reboot failed: {}\n", again.error().message);
       console->stop();

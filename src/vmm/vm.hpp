@@ -11,6 +11,7 @@
 
 #include "board/virt.hpp"
 #include "vmm/console.hpp"
+#include "vmm/snapshot/snapshot.hpp"
 
 namespace vessel {
 
@@ -31,6 +32,8 @@ class VmHandle {
   Result<void> pause();
   // Lets the harts and the clock go on from where they stopped.
   Result<void> resume();
+  // Writes a snapshot of the paused VM (vmm/snapshot); an error when it is not paused.
+  Result<void> snapshot(const snapshot::CreateOptions& options);
   // The statistics --stats prints (instructions, MIPS, RSS, ...), with "state" added; empty
   // before the VM starts.
   std::string stats_json() const;
@@ -52,6 +55,11 @@ class VmHandle {
 
 struct VmOptions {
   VirtConfig machine;
+  // A snapshot to restore instead of booting (`vessel run --restore`, PUT /snapshot/load):
+  // its configuration is the machine's, but for `machine`'s engine settings. With
+  // restore_paused the VM starts paused, as Firecracker's resume_vm=false leaves it.
+  std::shared_ptr<const snapshot::Loaded> restore;
+  bool restore_paused = false;
   // Another thread's view of the VM (e.g. the API server's), or none.
   std::shared_ptr<VmHandle> handle;
   ConsoleOptions console;               // the serial console: terminal or socket, and a log

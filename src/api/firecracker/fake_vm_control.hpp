@@ -48,6 +48,18 @@ class FakeVmControl : public VmControl {
     return {};
   }
 
+  Result<void> create_snapshot(const SnapshotFiles& files) override {
+    calls.push_back("create_snapshot " + files.state + " " + files.memory);
+    if (state_ != VmState::kPaused) return make_error("fake: snapshot while not paused");
+    return {};
+  }
+  Result<void> load_snapshot(const SnapshotFiles& files, bool resume) override {
+    calls.push_back("load_snapshot " + files.state + " " + files.memory);
+    if (fail_start) return make_error(*fail_start);
+    state_ = resume ? VmState::kRunning : VmState::kPaused;
+    return {};
+  }
+
   std::vector<std::string> calls;
   std::optional<VirtConfig> started_with;
   std::optional<std::string> fail_start;

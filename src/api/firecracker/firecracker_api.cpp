@@ -66,6 +66,10 @@ void FirecrackerApi::add_routes(http::Router& router) {
              }));
   router.add(Method::kPut, "/actions", locked([this](const Request& r) { return put_action(r); }));
   router.add(Method::kPatch, "/vm", locked([this](const Request& r) { return patch_vm(r); }));
+  router.add(Method::kPut, "/snapshot/create",
+             locked([this](const Request& r) { return create_snapshot(r); }));
+  router.add(Method::kPut, "/snapshot/load",
+             locked([this](const Request& r) { return load_snapshot(r); }));
   router.add(Method::kGet, "/vm/config",
              locked([this](const Request&) { return get_vm_config(); }));
   router.add(Method::kGet, "/vessel/stats", locked([this](const Request&) { return get_stats(); }));
@@ -76,6 +80,11 @@ bool FirecrackerApi::started() const { return vm_.state() != VmState::kNotStarte
 Response FirecrackerApi::answer(const Result<void>& result) {
   if (!result.ok()) return Response::error(400, result.error().message);
   return Response::no_content();
+}
+
+Response FirecrackerApi::configured(const Result<void>& result) {
+  if (result.ok()) configured_ = true;
+  return answer(result);
 }
 
 Response FirecrackerApi::describe_instance() {
@@ -97,17 +106,17 @@ Response FirecrackerApi::get_machine_config() {
 
 Response FirecrackerApi::put_machine_config(const Request& req) {
   if (started()) return Response::error(400, kAfterStart);
-  return answer(resources_.put_machine_config(req.body));
+  return configured(resources_.put_machine_config(req.body));
 }
 
 Response FirecrackerApi::patch_machine_config(const Request& req) {
   if (started()) return Response::error(400, kAfterStart);
-  return answer(resources_.patch_machine_config(req.body));
+  return configured(resources_.patch_machine_config(req.body));
 }
 
 Response FirecrackerApi::put_boot_source(const Request& req) {
   if (started()) return Response::error(400, kAfterStart);
-  return answer(resources_.put_boot_source(req.body));
+  return configured(resources_.put_boot_source(req.body));
 }
 
 Response FirecrackerApi::put_device(const Request& req, const char* id_name, PutDevice put) {
@@ -117,7 +126,7 @@ Response FirecrackerApi::put_device(const Request& req, const char* id_name, Put
     return Response::error(
         400, fmt::format("{}: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'", id_name));
   }
-  return answer((resources_.*put)(id, req.body));
+  return configured((resources_.*put)(id, req.body));
 }
 
 Response FirecrackerApi::put_action(const Request& req) {

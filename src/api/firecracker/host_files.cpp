@@ -1,12 +1,14 @@
 #include "api/firecracker/host_files.hpp"
 
 #include <fmt/format.h>
+
 #include <limits.h>
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <algorithm>
 #include <cerrno>
@@ -126,6 +128,43 @@ Result<std::string> HostFilePolicy::check(std::string_view field, const std::str
   if (access(resolved.c_str(), writable ? R_OK | W_OK : R_OK) != 0) {
     return make_error(fmt::format("{}: {}: {}{}", field, where, std::strerror(errno),
                                   writable ? " (a read-only drive needs only reading)" : ""));
+  }
+  return resolved;
+}
+
+Result<std::string> HostFilePolicy::check_new(std::string_view field,
+                                              const std::string& path) const {
+  if (path.empty()) return make_error(fmt::format("{}: empty path", field));
+  if (path.size() > kMaxPath) {
+    return make_error(fmt::format("{}: path longer than {} bytes", field, kMaxPath));
+  }
+  if (has_control_char(path)) {
+    return make_error(fmt::format("{}: the path contains a control character", field));
+  }
+  const std::filesystem::path named(path);
+  const std::string name = named.filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    return make_error(fmt::format("{}: {}: names a directory, not a file", field, path));
+  }
+  const std::string parent = named.has_parent_path() ? named.parent_path().string() : ".";
+  char buf[PATH_MAX];
+  if (realpath(parent.c_str(), buf) == nullptr) {
+    return make_error(fmt::format("{}: {}: {}", field, parent, std::strerror(errno)));
+  }
+  const std::string resolved = std::string(buf) + (std::string_view(buf) == "/" ? "" : "/") + name;
+  const std::string where = resolved == path ? path : fmt::format("{} ({})", path, resolved);
+  if (pseudo_file_system(resolved)) {
+    return make_error(fmt::format(
+        "{}: {}: a file of the kernel's (/proc, /sys and the like), which a client may not name",
+        field, where));
+  }
+  struct stat st {};
+  if (lstat(resolved.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return make_error(fmt::format("{}: {}: exists and is not a regular file", field, where));
+  }
+  TRY_VOID(check_place(field, where, resolved));
+  if (access(buf, W_OK) != 0) {
+    return make_error(fmt::format("{}: {}: {}", field, buf, std::strerror(errno)));
   }
   return resolved;
 }

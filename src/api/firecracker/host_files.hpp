@@ -48,6 +48,11 @@ class HostFilePolicy {
   Result<std::string> check(std::string_view field, const std::string& path, HostFileUse use,
                             bool writable) const;
 
+  // A file the VM is to create or replace (a snapshot's): its directory resolved, the same
+  // places refused, an existing file only when it is a regular one (not followed if it is a
+  // symbolic link), and the directory writable. Returns the resolved path.
+  Result<std::string> check_new(std::string_view field, const std::string& path) const;
+
   bool confines() const { return confined_; }
   // The allowed directories, resolved.
   const std::vector<std::string>& allowed() const { return allowed_; }

@@ -1,0 +1,82 @@
+// The machine's state for snapshots: the boot ROM, the device tree, the harts, every device on
+// the bus in order, and the builtin SBI. Guest RAM is not here: vmm/snapshot writes it to the
+// memory file, and a restored machine maps that file (VirtRestore).
+#include <fmt/format.h>
+
+#include <future>
+
+#include "board/boot_rom.hpp"
+#include "board/virt.hpp"
+
+namespace vessel {
+
+namespace {
+constexpr std::string_view kTag = "virt/1";
+// A generated device tree is a few KiB; OpenSBI and Linux add to it in RAM, not here.
+constexpr size_t kMaxDtb = 1 << 20;
+}  // namespace
+
+void VirtMachine::quiesced(const std::function<void()>& fn) {
+  std::promise<void> done;
+  io_->post([&] {
+    for (auto& slot : virtio_) slot->device().quiesce();
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+void VirtMachine::save_state(StateWriter& out) {
+  out.begin(kTag);
+  out.put_bytes(rom_.data() + kBootRomBase, kBootRomSize);
+  out.put_bytes(dtb_.data(), dtb_.size());
+  out.put<uint32_t>(static_cast<uint32_t>(harts_.size()));
+  for (auto& h : harts_) h->save(out);
+  out.put<uint32_t>(static_cast<uint32_t>(bus_.mmio().size()));
+  for (const MmioMapping& m : bus_.mmio()) {
+    out.put(m.base);
+    m.device->save(out);
+  }
+  out.put<uint8_t>(sbi_ ? 1 : 0);
+  if (sbi_) sbi_->save(out);
+}
+
+Result<void> VirtMachine::restore_state(StateReader& in) {
+  TRY_VOID(in.expect(kTag));
+  const auto rom = TRY(in.get_bytes(kBootRomSize));
+  if (rom.size() != kBootRomSize) return make_error("machine state: boot ROM of the wrong size");
+  dtb_ = TRY(in.get_bytes(kMaxDtb));
+  std::memcpy(rom_.data() + kBootRomBase, rom.data(), rom.size());
+  const auto harts = TRY(in.get<uint32_t>());
+  if (harts != harts_.size()) {
+    return make_error(
+        fmt::format("machine state: {} harts saved, the machine has {}", harts, harts_.size()));
+  }
+  for (auto& h : harts_) TRY_VOID(h->restore(in));
+  const auto devices = TRY(in.get<uint32_t>());
+  if (devices != bus_.mmio().size()) {
+    return make_error(fmt::format("machine state: {} devices saved, the machine has {}", devices,
+                                  bus_.mmio().size()));
+  }
+  // The clock first comes back with the CLINT, in bus order; every device after it sees the
+  // guest's time as it was.
+  for (const MmioMapping& m : bus_.mmio()) {
+    const auto base = TRY(in.get<uint64_t>());
+    if (base != m.base) {
+      return make_error(
+          fmt::format("machine state: a device at {:#x} where the machine has {} "
+                      "at {:#x}",
+                      base, m.device->name(), m.base));
+    }
+    TRY_VOID(m.device->restore(in));
+  }
+  const auto has_sbi = TRY(in.get<uint8_t>());
+  if (has_sbi != (sbi_ ? 1 : 0)) {
+    return make_error("machine state: saved with another firmware (builtin SBI or not)");
+  }
+  if (sbi_) TRY_VOID(sbi_->restore(in));
+  if (!in.at_end()) return make_error("machine state: trailing bytes");
+  return {};
+}
+
+}  // namespace vessel
