@@ -28,7 +28,11 @@ void VirtMachine::quiesced(const std::function<void()>& fn) {
 
 void VirtMachine::save_state(StateWriter& out) {
   out.begin(kTag);
-  out.put_bytes(rom_.data() + kBootRomBase, kBootRomSize);
+  // The boot ROM is a few dozen bytes of code and data and zeros to its end: the zeros stay out.
+  const uint8_t* rom = rom_.data() + kBootRomBase;
+  size_t rom_used = kBootRomSize;
+  while (rom_used > 0 && rom[rom_used - 1] == 0) --rom_used;
+  out.put_bytes(rom, rom_used);
   out.put_bytes(dtb_.data(), dtb_.size());
   out.put<uint32_t>(static_cast<uint32_t>(harts_.size()));
   for (auto& h : harts_) h->save(out);
@@ -44,9 +48,9 @@ void VirtMachine::save_state(StateWriter& out) {
 Result<void> VirtMachine::restore_state(StateReader& in) {
   TRY_VOID(in.expect(kTag));
   const auto rom = TRY(in.get_bytes(kBootRomSize));
-  if (rom.size() != kBootRomSize) return make_error("machine state: boot ROM of the wrong size");
   dtb_ = TRY(in.get_bytes(kMaxDtb));
-  std::memcpy(rom_.data() + kBootRomBase, rom.data(), rom.size());
+  std::memset(rom_.data() + kBootRomBase, 0, kBootRomSize);
+  if (!rom.empty()) std::memcpy(rom_.data() + kBootRomBase, rom.data(), rom.size());
   const auto harts = TRY(in.get<uint32_t>());
   if (harts != harts_.size()) {
     return make_error(

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <iterator>
 
 #include "api/firecracker/host_files.hpp"
@@ -277,6 +278,7 @@ std::optional<int> RunCommand::apply_restore(VmOptions& options) {
     if (run_->count(option) != 0) return fail(fmt::format("{}: not with --restore", option));
   }
   const std::string dir = restore;
+  options.restore_started = std::chrono::steady_clock::now();
   auto loaded =
       snapshot::load(dir + "/" + snapshot::kStateFileName, dir + "/" + snapshot::kMemoryFileName);
   if (!loaded) return fail(loaded.error().message);

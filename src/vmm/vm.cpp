@@ -439,6 +439,7 @@ int run_vm(const VmOptions& options) {
   if (gdb_server)
     gdb_server->start(options.gdb_wait, [&state] { state.end(Ending::kQuit, kExitOk); });
 
+  double restore_ms = -1;  // a restore's time to the harts' start, once known
   for (;;) {
     // One host thread per hart; this thread supervises: timeouts, statistics on SIGUSR1, and
     // devices that need time to pass when every hart sleeps.
@@ -470,6 +471,11 @@ int run_vm(const VmOptions& options) {
         }
         *slot = thread_cpu_seconds();
       });
+    }
+    if (options.restore && restore_ms < 0) {
+      restore_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             options.restore_started)
+                       .count();
     }
     {
       std::unique_lock<std::mutex> lock(state.mu);
@@ -522,7 +528,11 @@ int run_vm(const VmOptions& options) {
     write_stderr_line(fmt::format("{}vessel: timeout: the guest was still running after {} s",
                                   line_start(), options.timeout_seconds));
   }
-  if (options.stats) { write_stderr_line(stats_json(*machine, state.past, seconds).dump()); }
+  if (options.stats) {
+    nlohmann::json j = stats_json(*machine, state.past, seconds);
+    if (restore_ms >= 0) j["restore_ms"] = std::round(restore_ms * 1000) / 1000;
+    write_stderr_line(j.dump());
+  }
   {
     std::lock_guard<std::mutex> lock(handle->mu_);
     handle->run_ = nullptr;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,9 @@ struct VmOptions {
   // restore_paused the VM starts paused, as Firecracker's resume_vm=false leaves it.
   std::shared_ptr<const snapshot::Loaded> restore;
   bool restore_paused = false;
+  // When the restore began (before the state file was read): --stats then reports restore_ms,
+  // from there to the harts' threads starting.
+  std::chrono::steady_clock::time_point restore_started{};
   // Another thread's view of the VM (e.g. the API server's), or none.
   std::shared_ptr<VmHandle> handle;
   ConsoleOptions console;               // the serial console: terminal or socket, and a log

@@ -1,7 +1,7 @@
 // Runs the fuzz targets over the checked-in corpus without libFuzzer (any compiler), so the
 // corpus stays a regression test: each file whole, every prefix of its first 1 KiB, and a
 // fixed set of byte mutations.
-//   fuzz_smoke htif=<dir> elf=<dir> virtqueue=<dir> sbi=<dir> ... jit=<dir> gdb=<dir>
+//   fuzz_smoke htif=<dir> elf=<dir> virtqueue=<dir> sbi=<dir> ... jit=<dir> gdb=<dir> snapshot=<dir>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +19,7 @@ extern "C" int vessel_fuzz_virtio_net(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_firecracker_api(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_jit(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_gdb(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_snapshot(const uint8_t* data, size_t size);
 
 namespace {
 using Target = int (*)(const uint8_t*, size_t);
@@ -65,11 +66,12 @@ int main(int argc, char** argv) {
                     : name == "firecracker_api" ? vessel_fuzz_firecracker_api
                     : name == "jit"             ? vessel_fuzz_jit
                     : name == "gdb"             ? vessel_fuzz_gdb
+                    : name == "snapshot"        ? vessel_fuzz_snapshot
                                                 : nullptr;
     if (target == nullptr || eq == std::string::npos) {
       std::fprintf(stderr,
                    "usage: fuzz_smoke "
-                   "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb}=<corpus "
+                   "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb,snapshot}=<corpus "
                    "dir> ...\n");
       return 2;
     }
