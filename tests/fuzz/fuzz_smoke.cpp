@@ -1,7 +1,8 @@
 // Runs the fuzz targets over the checked-in corpus without libFuzzer (any compiler), so the
 // corpus stays a regression test: each file whole, every prefix of its first 1 KiB, and a
 // fixed set of byte mutations.
-//   fuzz_smoke htif=<dir> elf=<dir> virtqueue=<dir> sbi=<dir> ... jit=<dir> gdb=<dir> snapshot=<dir>
+//   fuzz_smoke htif=<dir> elf=<dir> virtqueue=<dir> sbi=<dir> ... jit=<dir> gdb=<dir>
+//   snapshot=<dir>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -69,10 +70,11 @@ int main(int argc, char** argv) {
                     : name == "snapshot"        ? vessel_fuzz_snapshot
                                                 : nullptr;
     if (target == nullptr || eq == std::string::npos) {
-      std::fprintf(stderr,
-                   "usage: fuzz_smoke "
-                   "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb,snapshot}=<corpus "
-                   "dir> ...\n");
+      std::fprintf(
+          stderr,
+          "usage: fuzz_smoke "
+          "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb,snapshot}=<corpus "
+          "dir> ...\n");
       return 2;
     }
     for (const auto& entry : std::filesystem::directory_iterator(arg.substr(eq + 1))) {
