@@ -108,7 +108,8 @@ class VirtMachine {
 
   // Snapshots (virt_state.cpp). Only while no hart runs (a paused VM, or one not started).
   // quiesced() waits for every disk request in flight to complete and flushes the disks, then
-  // runs `fn` on the I/O thread, where no device touches guest memory meanwhile.
+  // runs `fn` on the calling thread while the I/O thread waits, so that no device touches
+  // guest memory meanwhile.
   void quiesced(const std::function<void()>& fn);
   // The boot ROM, the device tree, every hart, every device in bus order, and the builtin SBI.
   // Call from quiesced().

@@ -17,13 +17,19 @@ constexpr size_t kMaxDtb = 1 << 20;
 }  // namespace
 
 void VirtMachine::quiesced(const std::function<void()>& fn) {
-  std::promise<void> done;
-  io_->post([&] {
+  // The I/O thread completes what the devices took, then waits, parked, while `fn` runs on
+  // the calling thread: no device touches guest memory meanwhile, and `fn` opens and writes
+  // files with the caller's rights (the I/O thread opens nothing by name).
+  std::promise<void> parked, release;
+  std::shared_future<void> released = release.get_future().share();
+  io_->post([this, &parked, released] {
     for (auto& slot : virtio_) slot->device().quiesce();
-    fn();
-    done.set_value();
+    parked.set_value();
+    released.wait();
   });
-  done.get_future().wait();
+  parked.get_future().wait();
+  fn();
+  release.set_value();
 }
 
 void VirtMachine::save_state(StateWriter& out) {
