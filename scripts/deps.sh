@@ -15,12 +15,21 @@ packages=(
 	libboost-dev
 	# host backends of the virtio devices: io_uring for disks, libslirp for user networking
 	liburing-dev libslirp-dev
+	# NBD disks (libnbd), and the servers their tests use: nbdkit, qemu-nbd and qemu-img
+	libnbd-dev nbdkit qemu-utils
+	# the per-thread seccomp filters of a VM process (src/vmm/seccomp.cpp)
+	libseccomp-dev
+	# packaging/: the man page from the CLI's help, the .deb's dependencies, its install test
+	help2man dpkg-dev mmdebstrap
 	# riscv64 test programs; the C library for bench/'s static guest programs
 	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross
 	# reference guest (guests/debian/build.sh): firmware, packing, module deps
 	opensbi cpio xz-utils zstd gzip kmod debian-archive-keyring
 	# its disk image (build.sh --disk): mkfs.ext4 -d, debugfs, e2fsck
 	e2fsprogs
+	# the full Debian system (build.sh --full): mmdebstrap runs riscv64 maintainer scripts
+	# through qemu-user (binfmt_misc); ssh-keygen for its user's key, ssh for its e2e test
+	mmdebstrap arch-test qemu-user-static binfmt-support openssh-client
 	# e2e tests and bench/boot.py; QEMU is the reference they compare against
 	python3 qemu-system-misc
 	# the GDB stub's e2e test (tests/e2e/gdb_test.py)

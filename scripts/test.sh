@@ -109,7 +109,7 @@ fuzz() {
 # Without dependencies nothing else can run; the guest only feeds the e2e
 # tests, so the builds still run when it fails.
 if stage "dependencies (scripts/deps.sh)" scripts/deps.sh; then
-	stage "reference guest (guests/debian/build.sh --disk)" guests/debian/build.sh --disk || true
+	stage "reference guest (guests/debian/build.sh --full)" guests/debian/build.sh --full || true
 	stage "Release build + ctest (build/)" release || true
 	stage "ASan+UBSan build + ctest -L unit (build-asan/)" sanitized || true
 	stage "libFuzzer, up to ${fuzz_seconds}s per target (build-fuzz/)" fuzz || true

@@ -4,12 +4,16 @@
 # fw_dynamic.bin. Packages are fetched once with a private apt configuration
 # (guests/cache/apt/); later runs print "up to date".
 #
-# Usage: guests/debian/build.sh [--refresh] [--force] [--disk]
+# Usage: guests/debian/build.sh [--refresh] [--force] [--disk] [--full]
 #   --refresh  re-read trixie's package lists and fetch newer packages
 #   --force    rebuild the outputs even if they look up to date
 #   --disk     also build rootfs.ext4 (busybox root file system for
 #              root=/dev/vda) and initrd-modules.cpio.gz (loads the modules
 #              and switches to that disk)
+#   --full     also (with --disk's outputs) build full.ext4, a whole Debian
+#              13 system with systemd and ssh for root=/dev/vda, and the key
+#              pair vessel_ed25519 of its user `vessel` (guests/debian/full.sh;
+#              root, mmdebstrap and qemu-user-static; a few minutes)
 # Environment: VESSEL_DEBIAN_MIRROR overrides the mirror URI taken from the
 # host's apt sources.
 set -euo pipefail
@@ -27,7 +31,7 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 host_fw_dir=/usr/lib/riscv64-linux-gnu/opensbi/generic
 # The drivers the next stages of the emulator need; their dependencies come
 # along through modinfo.
-wanted_modules=(virtio_mmio virtio_blk virtio_net virtio_rng)
+wanted_modules=(virtio_mmio virtio_blk virtio_net virtio_rng virtio_balloon)
 # Disks with a file system (a root on /dev/vda, or a data disk the initramfs
 # guest mounts) also need ext4, a module in Debian's kernel.
 # ext4 and jbd2 name crc32c only as a soft dependency (an alias, which
@@ -38,13 +42,15 @@ disk_size=64M
 refresh=0
 force=0
 disk=0
+full=0
 for arg in "$@"; do
 	case "$arg" in
 	--refresh) refresh=1 ;;
 	--force) force=1 ;;
 	--disk) disk=1 ;;
+	--full) full=1 disk=1 ;;
 	-h | --help)
-		sed -n '2,15s/^# \{0,1\}//p' "$0"
+		sed -n '2,19s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	*)
@@ -64,6 +70,7 @@ die() {
 PATH=$PATH:/usr/sbin:/sbin
 tools=(apt-get apt-cache dpkg-deb python3 depmod modinfo xz sha256sum)
 ((disk)) && tools+=(mkfs.ext4 debugfs e2fsck)
+((full)) && tools+=(mmdebstrap ssh-keygen)
 for tool in "${tools[@]}"; do
 	command -v "$tool" >/dev/null || die "$tool is missing (run scripts/deps.sh)"
 done
@@ -85,6 +92,16 @@ outputs=(Image initrd.cpio.gz fw_jump.bin fw_dynamic.bin)
 # Built with --disk only, and stamped apart (.stamp-disk), so that a build
 # without --disk neither needs nor invalidates them.
 disk_outputs=(rootfs.ext4 initrd-modules.cpio.gz)
+# Built with --full only, stamped in .stamp-full with the digest of its own
+# recipe too; the key pair is kept across rebuilds.
+full_outputs=(full.ext4 vessel_ed25519 vessel_ed25519.pub)
+full_digest() {
+	{
+		inputs_digest
+		sha256sum "$here/full.sh" "$here/full-customize.sh" | cut -d' ' -f1
+		debian_mirror
+	} | sha256sum | cut -d' ' -f1
+}
 # fresh STAMP FILE...: the files exist and STAMP holds the current digest.
 fresh() {
 	local stamp=$1 f
@@ -92,14 +109,15 @@ fresh() {
 	for f in "$@"; do [[ -s $out/$f ]] || return 1; done
 	[[ -f $out/$stamp && $(cat "$out/$stamp") == "$(inputs_digest)" ]]
 }
-up_to_date() {
-	fresh .stamp "${outputs[@]}" && { ((!disk)) || fresh .stamp-disk "${disk_outputs[@]}"; }
+full_fresh() {
+	local f
+	for f in "${full_outputs[@]}"; do [[ -s $out/$f ]] || return 1; done
+	[[ -f $out/.stamp-full && $(cat "$out/.stamp-full") == "$(full_digest)" ]]
 }
-
-if ((!force && !refresh)) && up_to_date; then
-	echo "guests/cache/debian: up to date"
-	exit 0
-fi
+up_to_date() {
+	fresh .stamp "${outputs[@]}" && { ((!disk)) || fresh .stamp-disk "${disk_outputs[@]}"; } &&
+		{ ((!full)) || full_fresh; }
+}
 
 # --- private apt -----------------------------------------------------------
 
@@ -136,12 +154,24 @@ host_mirror() {
 	done
 }
 
-apt_setup() {
+# The mirror the guest's packages come from: VESSEL_DEBIAN_MIRROR or the host's.
+debian_mirror() {
 	local mirror=${VESSEL_DEBIAN_MIRROR:-}
 	if [[ -z $mirror ]]; then
 		mirror=$(host_mirror | head -n1)
 	fi
 	[[ -n $mirror ]] || die "no Debian mirror found in /etc/apt/sources.list{,.d} (set VESSEL_DEBIAN_MIRROR)"
+	printf '%s\n' "$mirror"
+}
+
+if ((!force && !refresh)) && up_to_date; then
+	echo "guests/cache/debian: up to date"
+	exit 0
+fi
+
+apt_setup() {
+	local mirror
+	mirror=$(debian_mirror) || exit 1
 	mkdir -p "$aptdir"/{etc/sources.list.d,etc/preferences.d,etc/apt.conf.d,lists/partial,cache/archives/partial} "$debs"
 	: >"$aptdir/status"
 	printf 'deb [arch=%s signed-by=%s] %s %s main\n' "$arch" "$keyring" "$mirror" "$suite" \
@@ -379,6 +409,19 @@ cp "$host_fw_dir/fw_jump.bin" "$host_fw_dir/fw_dynamic.bin" "$out/"
 printf '%s\n' "$kver" >"$out/kernel-version"
 inputs_digest >"$out/.stamp"
 ((disk)) && outputs+=("${disk_outputs[@]}") && inputs_digest >"$out/.stamp-disk"
+
+if ((full)); then
+	if ((force)) || ! full_fresh; then
+		step "Building the full Debian system (guests/debian/full.sh)"
+		rm -f "$out/.stamp-full"
+		"$here/full.sh" "$(debian_mirror)" "$debs/$kernel_deb" "$kver" "$out" ||
+			die "full.sh failed"
+		full_digest >"$out/.stamp-full"
+	else
+		echo "    full.ext4: up to date"
+	fi
+	outputs+=("${full_outputs[@]}")
+fi
 step "Done: guests/cache/debian/{$(
 	IFS=,
 	echo "${outputs[*]}"

@@ -19,6 +19,8 @@
 #include <thread>
 #include <utility>
 
+#include "base/thread_role.hpp"
+
 namespace vessel {
 
 // Threading rules: `mu` guards the task queue, the fd callbacks and the timers. Callbacks,
@@ -198,7 +200,7 @@ EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {}
 
 EventLoop::~EventLoop() { stop(); }
 
-Result<void> EventLoop::start(const char* thread_name) {
+Result<void> EventLoop::start(const char* thread_name, ThreadRole role) {
   if (!impl_->setup_error.empty()) return make_error(impl_->setup_error);
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
@@ -209,10 +211,11 @@ Result<void> EventLoop::start(const char* thread_name) {
   }
   impl_->stopping.store(false, std::memory_order_release);
   const std::string name = thread_name != nullptr ? thread_name : "vessel-io";
-  impl_->thread = std::thread([this, name] {
+  impl_->thread = std::thread([this, name, role] {
     // Linux limits thread names to 15 characters.
     impl_->loop_id.store(std::this_thread::get_id(), std::memory_order_release);
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    enter_thread_role(role);
     impl_->loop();
   });
   return {};

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "base/result.hpp"
+#include "base/thread_role.hpp"
 
 namespace vessel {
 
@@ -22,7 +23,8 @@ class EventLoop {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  Result<void> start(const char* thread_name = "vessel-io");
+  // The thread enters `role` (base/thread_role.hpp) before it runs anything.
+  Result<void> start(const char* thread_name = "vessel-io", ThreadRole role = ThreadRole::kIo);
   void stop();
 
   // Thread-safe. fd callbacks run on the loop thread with the epoll event bits.

@@ -24,6 +24,8 @@ Result<void> write_all(int fd, std::string_view text, const std::string& path) {
   return {};
 }
 
+}  // namespace
+
 Result<void> fsync_directory(const std::string& dir) {
   const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return make_error(fmt::format("{}: cannot open: {}", dir, errno_text()));
@@ -33,8 +35,6 @@ Result<void> fsync_directory(const std::string& dir) {
   if (!ok) return make_error(fmt::format("{}: cannot sync: {}", dir, why));
   return {};
 }
-
-}  // namespace
 
 Result<void> write_file_atomically(const std::string& path, std::string_view text, mode_t mode) {
   const std::string tmp = path + ".tmp";

@@ -16,6 +16,8 @@ namespace vessel {
 // disk, say) name PATH; PATH.tmp does not outlive a failure and PATH keeps its old content.
 Result<void> write_file_atomically(const std::string& path, std::string_view text,
                                    mode_t mode = 0644);
+// fsync of a directory, which makes a rename or a new entry in it durable. Errors name DIR.
+Result<void> fsync_directory(const std::string& dir);
 // The whole file, refused when over `max` bytes. Errors name the file.
 Result<std::string> read_small_file(const std::string& path, size_t max);
 

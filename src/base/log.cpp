@@ -9,6 +9,8 @@
 #include <cstring>
 #include <optional>
 
+#include "base/thread_role.hpp"
+
 namespace vessel {
 namespace {
 
@@ -110,6 +112,13 @@ void write_stderr_line(std::string_view line) {
   if (whole.empty() || whole.back() != '\n') whole += '\n';
   std::lock_guard<std::mutex> lock(g_write_mu);
   write_all(STDERR_FILENO, whole);
+  // A thread whose filter forbids files leaves it to the supervisor's next look (within a
+  // second; every message a guest can cause is rate-limited meanwhile).
+  if (thread_may_open_files()) rotate_if_full();
+}
+
+void rotate_log_file_if_full() {
+  std::lock_guard<std::mutex> lock(g_write_mu);
   rotate_if_full();
 }
 

@@ -52,6 +52,8 @@ class LogLimiter {
 void write_log_line(LogLevel level, std::string_view text);
 // The same for a line that is already whole (the --stats JSON, the trap-loop report).
 void write_stderr_line(std::string_view line);
+// Rotates --log-file if it is full: what a thread that may not open files left to do.
+void rotate_log_file_if_full();
 
 template <typename... Args>
 void log(LogLevel level, fmt::format_string<Args...> format, Args&&... args) {

@@ -74,7 +74,8 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool s
 }
 
 std::string isa_string(rv::ExtSet extensions, bool sstc) {
-  std::string isa = "rv64imafdc";
+  // Single-letter extensions in canonical order: H last, after C.
+  std::string isa = (extensions & rv::ext_bit(rv::Ext::H)) != 0 ? "rv64imafdch" : "rv64imafdc";
   for (const std::string& e : isa_extensions(extensions, sstc, false)) isa += "_" + e;
   return isa;
 }
@@ -314,7 +315,8 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
     }
     hvc_path = config.virtio_console->substr(5);
   }
-  if (disks.size() + nets.size() + (config.virtio_console ? 1 : 0) + (config.rng ? 1 : 0) >
+  if (disks.size() + nets.size() + (config.virtio_console ? 1 : 0) + (config.rng ? 1 : 0) +
+          (config.balloon ? 1 : 0) >
       virt_map::kVirtioCount) {
     return make_error(fmt::format("too many virtio devices: the virt board has {} slots",
                                   virt_map::kVirtioCount));
@@ -344,6 +346,16 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
     TRY_VOID(add_virtio(std::move(console)));
   }
   if (config.rng) TRY_VOID(add_virtio(std::make_unique<virtio::VirtioRng>(*io_)));
+  if (config.balloon) {
+    const virtio::BalloonConfig& b = *config.balloon;
+    auto balloon = std::make_unique<virtio::VirtioBalloon>(
+        *io_,
+        virtio::VirtioBalloon::Options{b.deflate_on_oom, std::chrono::seconds(b.stats_interval_s)});
+    balloon->set_target_pages(static_cast<uint32_t>(
+        std::min<uint64_t>(uint64_t{b.amount_mib} << 8, config.ram_size >> 12)));
+    balloon_ = balloon.get();
+    TRY_VOID(add_virtio(std::move(balloon)));
+  }
   return {};
 }
 
@@ -434,6 +446,7 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
     fdt.prop_string("riscv,isa-base", "rv64i");
     std::string extensions;
     for (const char* e : {"i", "m", "a", "f", "d", "c"}) extensions.append(e).push_back('\0');
+    if (config.extensions & rv::ext_bit(rv::Ext::H)) extensions.append("h").push_back('\0');
     for (const std::string& e : isa_extensions(config.extensions, config.sstc, config.sdtrig)) {
       extensions.append(e).push_back('\0');
     }

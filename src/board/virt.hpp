@@ -26,6 +26,7 @@
 #include "devices/plic/plic.hpp"
 #include "devices/sifive_test/sifive_test.hpp"
 #include "devices/uart16550/uart16550.hpp"
+#include "devices/virtio/balloon/balloon.hpp"
 #include "devices/virtio/mmio.hpp"
 #include "host/socket_chardev.hpp"
 #include "sbi/sbi.hpp"
@@ -79,10 +80,11 @@ struct VirtConfig {
   unsigned jit_threshold = rv::kDefaultJitThreshold;     // --jit-threshold
   // Paravirtual devices, each in the next virtio-mmio window (disks first, so the first
   // --disk is /dev/vda). The option strings are parsed when the machine is built.
-  std::vector<std::string> disks;             // --disk PATH[,readonly][,overlay=PATH]
-  std::vector<std::string> nets;              // --net user[,hostfwd=...] | tap=IFNAME
-  std::optional<std::string> virtio_console;  // --virtio-console unix:PATH
-  bool rng = true;                            // virtio-rng fed from getrandom
+  std::vector<std::string> disks;                // --disk PATH[,readonly][,overlay=PATH]
+  std::vector<std::string> nets;                 // --net user[,hostfwd=...] | tap=IFNAME
+  std::optional<std::string> virtio_console;     // --virtio-console unix:PATH
+  bool rng = true;                               // virtio-rng fed from getrandom
+  std::optional<virtio::BalloonConfig> balloon;  // --balloon
 };
 
 // A machine rebuilt from a snapshot (vmm/snapshot) rather than booted: its RAM is the memory
@@ -133,7 +135,10 @@ class VirtMachine {
   void kick_all();
   uint64_t instructions_retired() const;
   const sbi::Sbi* sbi() const { return sbi_.get(); }
+  // The memory balloon (--balloon), or nullptr.
+  virtio::VirtioBalloon* balloon() { return balloon_; }
   size_t guest_ram_resident() const { return ram_.resident_bytes(); }
+  uint64_t ram_bytes() const { return ram_.size(); }
   // Bytes through the paravirtual disks and network devices, summed over each kind.
   struct IoCounters {
     uint64_t disk_read_bytes = 0, disk_written_bytes = 0, net_rx_bytes = 0, net_tx_bytes = 0;
@@ -173,6 +178,7 @@ class VirtMachine {
   std::unique_ptr<Htif> htif_;
   std::unique_ptr<sbi::Sbi> sbi_;
   std::vector<std::unique_ptr<virtio::VirtioMmio>> virtio_;
+  virtio::VirtioBalloon* balloon_ = nullptr;  // owned by its transport in virtio_
   // After virtio_: it dies first, so its input never reaches a destroyed console.
   std::unique_ptr<SocketChardev> hvc_chardev_;
   std::vector<std::unique_ptr<rv::Hart>> harts_;

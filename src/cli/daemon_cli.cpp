@@ -153,6 +153,13 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
                    "firmware and disks, besides STATE_DIR/images (repeatable)")
       ->allow_extra_args(false);
 
+  daemon_
+      ->add_option("--jail", jail_,
+                   "Run each VM in a jail (vessel run --jail STATE_DIR/jail; docs/security.md): "
+                   "on, off, or auto (on when the daemon runs as root and the host has the "
+                   "cgroup controllers)")
+      ->capture_default_str();
+
   create_ = app.add_subcommand("create", "Define a VM for the daemon to run");
   add_state_dir(create_, state_dir_);
   create_->add_option("NAME", name_, "1-32 of A-Z a-z 0-9 _ -")->required();
@@ -273,6 +280,7 @@ int DaemonCommands::run_daemon() {
   }
   if (!ui_dir_.empty()) options.ui_dir = ui_dir_;
   options.allow_dirs = allow_dirs_;
+  options.jail = jail_;
   return daemon::run_daemon(options);
 }
 

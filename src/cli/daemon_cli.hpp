@@ -40,6 +40,7 @@ class DaemonCommands {
 
   std::string state_dir_, listen_tcp_, ui_dir_;
   std::vector<std::string> allow_dirs_;
+  std::string jail_ = "auto";
   std::string name_;
   // create
   std::string kernel_, initrd_, append_, firmware_, memory_, engine_;

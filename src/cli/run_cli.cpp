@@ -15,6 +15,8 @@
 #include "board/virt.hpp"
 #include "daemon/state_dir.hpp"
 #include "vmm/api_vm.hpp"
+#include "vmm/jail.hpp"
+#include "vmm/seccomp.hpp"
 
 namespace {
 
@@ -57,6 +59,7 @@ struct CpuFeature {
   bool vessel::VirtConfig::*flag = nullptr;  // Sdtrig and Sstc, which add CSRs
 };
 constexpr CpuFeature kCpuFeatures[] = {
+    {"h", vessel::rv::ext_bit(vessel::rv::Ext::H)},
     {"sdtrig", 0, &vessel::VirtConfig::sdtrig},
     {"sstc", 0, &vessel::VirtConfig::sstc},
     {"zba", vessel::rv::ext_bit(vessel::rv::Ext::Zba)},
@@ -180,6 +183,9 @@ void RunCommand::add_host_options() {
                    "Keep the serial console's output on disk: PATH[,size=N], a ring of PATH and "
                    "PATH.1 of at most N bytes together (default 1M)");
   run_->add_flag("--no-rng", no_rng, "Leave out the virtio-rng device");
+  run_->add_option("--balloon", balloon,
+                   "A virtio memory balloon: [amount=MIB][,deflate-on-oom][,stats=SECONDS] "
+                   "(the target at boot, free pages back on guest OOM, statistics interval)");
   run_->add_option(
       "--api-sock", api_sock,
       "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
@@ -201,6 +207,23 @@ void RunCommand::add_host_options() {
                    "is a thread");
   run_->add_flag("--gdb-wait", gdb_wait,
                  "With --gdb: halt before the first instruction until the debugger continues");
+  run_->add_option("--jail", jail_dir,
+                   "Run the VM in a jail (needs root; docs/security.md): new namespaces, a root "
+                   "under DIR holding only the VM's files, an unprivileged uid, a cgroup with its "
+                   "CPU and memory limits");
+  run_->add_option("--jail-uid", jail_uid,
+                   "With --jail: the VM's uid, unused by any process (default: 900000 + the "
+                   "process id)");
+  run_->add_option("--jail-gid", jail_gid, "With --jail: the VM's gid (default: its uid)");
+  run_->add_option("--jail-cgroup", jail_cgroup,
+                   "With --jail: the cgroup version for the limits: auto (v2 with memory and cpu, "
+                   "else v1), v2 or v1")
+      ->capture_default_str();
+  run_->add_option("--seccomp", seccomp,
+                   "System-call filters per thread (docs/security.md): enforce (a forbidden call "
+                   "ends the VM with one line naming it, status 159), log (it fails with EPERM "
+                   "and is reported once; for development) or off")
+      ->capture_default_str();
   run_->add_flag("--stats", stats, "Print run statistics as one JSON line on stderr at exit");
   run_->add_flag("-v,--verbose", verbose, "Log more on stderr");
 }
@@ -212,6 +235,16 @@ std::optional<int> RunCommand::run() {
   if (auto status = build(options)) return *status;
   if (!restore.empty()) {
     if (auto status = apply_restore(options)) return *status;
+  }
+  if (auto status = enter_jail(options)) return *status;
+  // Before any thread of the VM starts (the API's included): each installs its own filter.
+  // --dump-dtb runs nothing and needs none.
+  auto mode = vessel::seccomp::parse_mode(seccomp);
+  if (!mode) return fail(mode.error().message);
+  if (auto enabled =
+          vessel::seccomp::enable(dump_dtb.empty() ? *mode : vessel::seccomp::Mode::kOff);
+      !enabled) {
+    return fail(enabled.error().message);
   }
   if (!api_sock.empty()) return serve_api(options);
   if (!exit_status_file.empty()) return fail("--exit-status-file: only with --api-sock");
@@ -250,6 +283,11 @@ std::optional<int> RunCommand::build(VmOptions& options) {
   options.machine.nets = nets;
   if (!virtio_console.empty()) options.machine.virtio_console = virtio_console;
   options.machine.rng = !no_rng;
+  if (run_->count("--balloon") != 0) {
+    auto b = vessel::virtio::parse_balloon_option(balloon);
+    if (!b) return fail(b.error().message);
+    options.machine.balloon = *b;
+  }
   if (run_->count("--console-socket") != 0) options.console.socket = console_socket;
   if (run_->count("--console-log") != 0) options.console.log = console_log;
   if (auto set = apply_cpu_features(cpu_features, options.machine); !set) {
@@ -295,6 +333,32 @@ std::optional<int> RunCommand::apply_restore(VmOptions& options) {
   options.machine = snapshot::machine_config(*shared, options.machine);
   options.restore = std::move(shared);
   return std::nullopt;
+}
+
+std::optional<int> RunCommand::enter_jail(const VmOptions& options) {
+  if (jail_dir.empty()) {
+    for (const char* o : {"--jail-uid", "--jail-gid", "--jail-cgroup"}) {
+      if (run_->count(o) != 0) return fail(fmt::format("{}: only with --jail", o));
+    }
+    return std::nullopt;
+  }
+  if (!dump_dtb.empty()) return fail("--jail: not with --dump-dtb");
+  vessel::jail::JailOptions j;
+  j.dir = jail_dir;
+  if (run_->count("--jail-uid") != 0) j.uid = jail_uid;
+  if (run_->count("--jail-gid") != 0) j.gid = jail_gid;
+  j.cgroup = jail_cgroup;
+  j.created = {api_sock, exit_status_file};
+  if (!log_file.empty()) {
+    if (auto spec = vessel::parse_log_ring_option("--log-file", log_file))
+      j.created.push_back(spec->path);
+  }
+  j.allowed_dirs = api_allow_dirs;
+  auto plan = vessel::jail::plan(options, j);
+  if (!plan) return fail(plan.error().message);
+  auto entered = vessel::jail::enter(*plan);
+  if (!entered) return fail(entered.error().message);
+  return *entered;  // the parent's exit status, or nullopt in the jailed child
 }
 
 int RunCommand::serve_api(const VmOptions& options) {

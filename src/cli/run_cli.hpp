@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "vmm/seccomp.hpp"
 #include "vmm/vm.hpp"
 
 namespace vessel::cli {
@@ -27,6 +28,9 @@ class RunCommand {
   // --restore DIR: the snapshot loaded into `options`; an exit status when it is refused or
   // other options contradict it.
   std::optional<int> apply_restore(VmOptions& options);
+  // With --jail: the parent's exit status once the jailed child ended, or an error's; nullopt
+  // in the child (and without --jail), which goes on to run the VM.
+  std::optional<int> enter_jail(const VmOptions& options);
 
   CLI::App* run_ = nullptr;
   // Paravirtual by default, as a hypervisor starts a kernel: Vessel answers the SBI itself.
@@ -37,6 +41,7 @@ class RunCommand {
   bool stats = false, verbose = false;
   std::vector<std::string> disks, nets;
   std::string virtio_console;
+  std::string balloon;
   bool no_rng = false;
   std::string cpu_features;
   std::string engine = vessel::rv::engine_name(vessel::rv::default_engine());
@@ -50,6 +55,9 @@ class RunCommand {
   std::string log_file;
   std::string gdb;
   bool gdb_wait = false;
+  std::string jail_dir, jail_cgroup = "auto";
+  unsigned jail_uid = 0, jail_gid = 0;
+  std::string seccomp = vessel::seccomp::mode_name(vessel::seccomp::default_mode());
 };
 
 }  // namespace vessel::cli

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "api/http/json_fields.hpp"
@@ -19,6 +21,8 @@
 #include "daemon/manager.hpp"
 #include "daemon/metrics.hpp"
 #include "host/console_log.hpp"
+#include "vmm/jail.hpp"
+#include "vmm/seccomp.hpp"
 #include "vmm/vm.hpp"
 
 namespace vessel::daemon {
@@ -257,6 +261,36 @@ Result<std::string> read_log_tail(const std::string& path, uint64_t max_bytes) {
   return out;
 }
 
+namespace {
+
+// STATE_DIR/jail when the VMs are to be jailed (--jail), else empty; `note` says which, for
+// the log once the daemon is up (an error before then is one line).
+Result<std::string> choose_jail(const DaemonOptions& options, std::string& note) {
+  if (options.jail != "auto" && options.jail != "on" && options.jail != "off") {
+    return make_error(fmt::format("--jail '{}': must be auto, on or off", options.jail));
+  }
+  if (options.jail == "off") return std::string();
+  // A sanitizer build (where seccomp is off by default too): LeakSanitizer's ptrace of the
+  // VM's threads at exit fails in the jail and turns every ending into status 1.
+  if (options.jail == "auto" && seccomp::default_mode() == seccomp::Mode::kOff) {
+    note = "VMs run without a jail: a sanitizer build";
+    return std::string();
+  }
+  const bool root = geteuid() == 0;
+  auto cgroup = jail::check_cgroup("auto");
+  if (options.jail == "auto" && (!root || !cgroup)) {
+    note = root ? "VMs run without a jail: " + cgroup.error().message : "";
+    return std::string();
+  }
+  if (!root) return make_error("--jail on: needs root; run the daemon as root or with --jail off");
+  if (!cgroup) return make_error(cgroup.error().message);
+  const std::string dir = options.state_dir + "/jail";  // made once the state dir is there
+  note = fmt::format("each VM runs in a jail under {}", dir);
+  return dir;
+}
+
+}  // namespace
+
 int run_daemon(const DaemonOptions& options) {
   auto fail_exit = [](const std::string& message) {
     fmt::print(stderr, "vessel: daemon: {}\n", message);
@@ -278,6 +312,10 @@ int run_daemon(const DaemonOptions& options) {
   manager_options.state_dir = options.state_dir;
   manager_options.vessel_binary = options.vessel_binary;
   manager_options.allow_dirs = options.allow_dirs;
+  std::string jail_note;
+  auto jail_dir = choose_jail(options, jail_note);
+  if (!jail_dir) return fail_exit(jail_dir.error().message);
+  manager_options.jail_dir = *jail_dir;
   if (options.vessel_binary == "/proc/self/exe") {
     // The VMs' command lines name the real binary, for people reading ps; /proc/self/exe
     // still runs this very file if it was replaced since.
@@ -287,6 +325,10 @@ int run_daemon(const DaemonOptions& options) {
   }
   auto manager = VmManager::open(manager_options);
   if (!manager) return fail_exit(manager.error().message);
+  if (const std::string& jail = manager_options.jail_dir;
+      !jail.empty() && mkdir(jail.c_str(), 0700) != 0 && errno != EEXIST) {
+    return fail_exit(fmt::format("{}: cannot create: {}", jail, std::strerror(errno)));
+  }
 
   std::string ui_dir = options.ui_dir.value_or(default_ui_dir());
   if (!ui_dir.empty()) {
@@ -319,6 +361,7 @@ int run_daemon(const DaemonOptions& options) {
   }
   auto server = http::Server::start(std::move(router), server_options);
   if (!server) return fail_exit(server.error().message);
+  if (!jail_note.empty()) log(LogLevel::kInfo, "{}", jail_note);
   std::string where = *server_options.unix_path;
   if (options.tcp_port) {
     where += fmt::format(" and http://127.0.0.1:{}/ (token in {}/token)", (*server)->tcp_port(),

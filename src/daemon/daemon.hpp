@@ -18,6 +18,9 @@ struct DaemonOptions {
   std::string vessel_binary = "/proc/self/exe";
   // Besides STATE_DIR/images, where the files VM definitions name may be (--allow-dir).
   std::vector<std::string> allow_dirs;
+  // --jail: on (each VM under `vessel run --jail STATE_DIR/jail`), off, or auto: on when the
+  // daemon runs as root on a host with the cgroup controllers the jail needs.
+  std::string jail = "auto";
 };
 
 // "127.0.0.1:PORT" (or "localhost:PORT"): the server binds loopback only.

@@ -126,9 +126,26 @@ VmPaths VmManager::paths_of(const std::string& name) const {
 
 Result<void> VmManager::load() {
   std::lock_guard lock(mu_);
+  for (const std::string& line : clean_interrupted(options_.state_dir + "/vms")) {
+    log(LogLevel::kWarn, "{}", line);
+  }
   refresh_locked();
   for (auto& [name, vm] : vms_) adopt(*vm);
+  report_found_locked();
   return {};
+}
+
+// One line naming every VM a starting daemon found and its state, so that what a daemon that
+// died left behind can be read in the next one's log.
+void VmManager::report_found_locked() {
+  if (vms_.empty()) return;
+  std::string list;
+  for (const auto& [name, vm] : vms_) {
+    if (!list.empty()) list += ", ";
+    list += fmt::format("{} ({}{})", name, vm->broken.empty() ? state_name(vm->state) : "broken",
+                        vm->pid > 0 ? fmt::format(", pid {}", vm->pid) : "");
+  }
+  log(LogLevel::kInfo, "found {} VM{}: {}", vms_.size(), vms_.size() == 1 ? "" : "s", list);
 }
 
 void VmManager::load_definition(Vm& vm) {
@@ -205,6 +222,7 @@ VmManager::Vm* VmManager::find_locked(const std::string& name) {
 // file says).
 void VmManager::adopt(Vm& vm) {
   auto text = read_small_file(vm.paths.runtime(), kConfigMax);
+  if (!text) text = orphan_runtime(vm);
   if (!text) return;  // never started, or stopped cleanly
   json rt = json::parse(*text, nullptr, false);
   if (rt.is_discarded() || !rt.is_object() || !rt.contains("pid") ||
@@ -276,6 +294,24 @@ void VmManager::adopt(Vm& vm) {
     log(LogLevel::kWarn, "VM '{}': {}", vm.name, w.error().message);
   }
   log(LogLevel::kWarn, "VM '{}' (pid {}): {}: crashed", vm.name, pid, vm.exit_reason);
+}
+
+// A daemon killed between starting a VM and writing its runtime.json leaves the VM running
+// unrecorded: found through its API socket, and recorded now (adopt() then checks it is ours).
+Result<std::string> VmManager::orphan_runtime(const Vm& vm) {
+  const auto pid = socket_owner(vm.paths.api_socket());
+  if (!pid) return make_error("not running");
+  const auto st = read_proc_stat(*pid);
+  if (!st) return make_error("not running");
+  const json rt{{"pid", *pid},
+                {"start_ticks", st->start_ticks},
+                {"started_at", wall_seconds()},
+                {"api_socket", vm.paths.api_socket()}};
+  log(LogLevel::kWarn,
+      "VM '{}': running (pid {}) with no runtime.json: a daemon ended while starting it", vm.name,
+      *pid);
+  TRY_VOID(write_file_atomically(vm.paths.runtime(), rt.dump() + "\n"));
+  return rt.dump();
 }
 
 Result<void> VmManager::watch(Vm& vm) {
@@ -409,15 +445,11 @@ Answer VmManager::create(const std::optional<json>& body) {
     return Answer::fail(409, fmt::format("VM '{}': a VM of that name exists", name));
   }
   const VmPaths paths = paths_of(name);
-  if (mkdir(paths.dir.c_str(), 0700) != 0) {
-    return Answer::fail(errno == EEXIST ? 409 : 500,
-                        fmt::format("{}: cannot create: {}", paths.dir, strerror(errno)));
-  }
-  if (auto w = write_file_atomically(paths.config(), definition->to_json().dump(2) + "\n"); !w) {
-    // Nothing half-made stays behind to be read back.
+  if (auto made =
+          create_vm_dir(options_.state_dir + "/vms", name, definition->to_json().dump(2) + "\n");
+      !made) {
     std::error_code ec;
-    fs::remove_all(paths.dir, ec);
-    return Answer::fail(500, w.error().message);
+    return Answer::fail(fs::exists(paths.dir, ec) ? 409 : 500, made.error().message);
   }
   auto vm = std::make_unique<Vm>();
   vm->name = name;
@@ -445,11 +477,9 @@ Answer VmManager::remove(const std::string& name, bool force) {
     vm->busy = false;
     if (!stopped.error.empty()) return stopped;
   }
-  std::error_code ec;
-  fs::remove_all(vm->paths.dir, ec);
-  if (ec) {
+  if (auto removed = remove_vm_dir(options_.state_dir + "/vms", name); !removed) {
     load_definition(*vm);
-    return Answer::fail(500, fmt::format("{}: cannot remove: {}", vm->paths.dir, ec.message()));
+    return Answer::fail(500, removed.error().message);
   }
   vms_.erase(name);
   log(LogLevel::kInfo, "VM '{}' removed", name);
@@ -555,9 +585,11 @@ Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmP
   }
   TRY_VOID(prepare_vm_state(paths));
   std::vector<std::string> args = vm_run_arguments(*resolved, paths);
+  if (!options_.jail_dir.empty()) args.insert(args.begin() + 1, {"--jail", options_.jail_dir});
   args.insert(args.begin(), options_.vessel_binary);
   auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log());
   if (!pid) return pid.take_error();
+  crash_point("start", std::chrono::milliseconds(500));  // once the VM is up, before runtime.json
   auto kill_it = [&](const std::string& why, int fd) {
     if (fd >= 0) close(fd);
     kill(*pid, SIGKILL);

@@ -37,6 +37,8 @@ struct ManagerOptions {
   std::string vessel_binary;  // what `vessel run` is: the daemon's own binary
   // Where the files a VM definition names may be, besides DIR/images (`--allow-dir`).
   std::vector<std::string> allow_dirs;
+  // Non-empty: each VM runs in a jail under this directory (`vessel run --jail`).
+  std::string jail_dir;
   // After a stop request, how long the VM has to end before it is killed.
   std::chrono::milliseconds stop_grace{10'000};
   // How often MIPS, CPU% and the VMs' statistics are sampled.
@@ -98,6 +100,8 @@ class VmManager {
   explicit VmManager(ManagerOptions options, StateLock lock, api::HostFilePolicy files);
   Result<void> load();
   void refresh_locked();
+  void report_found_locked();
+  Result<std::string> orphan_runtime(const Vm& vm);
   void load_definition(Vm& vm);
   void adopt(Vm& vm);
   Result<void> watch(Vm& vm);

@@ -22,8 +22,8 @@ Answer VmManager::stats(const std::string& name) {
   json cached = vm->vm_stats;
   lock.unlock();
   auto live = call_vm(*vm, "GET", "/vessel/stats", std::nullopt, kVmCallTimeout);
-  auto proc = read_proc_stat(pid);
-  auto vcpus = vcpu_seconds(pid);
+  auto proc = read_proc_stat(vm_process(pid));
+  auto vcpus = vcpu_seconds(vm_process(pid));
   lock.lock();
   const json& vm_stats = live ? *live : cached;
   if (vm_stats.is_object()) {
@@ -73,8 +73,9 @@ std::vector<VmFigures> VmManager::figures() {
   }
   for (size_t i = 0; i < out.size(); ++i) {
     if (pids[i] <= 0) continue;
-    out[i].proc = read_proc_stat(pids[i]);
-    out[i].vcpus = vcpu_seconds(pids[i]);
+    const pid_t vm_pid = vm_process(pids[i]);
+    out[i].proc = read_proc_stat(vm_pid);
+    out[i].vcpus = vcpu_seconds(vm_pid);
   }
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < out.size(); ++i) {
@@ -114,7 +115,7 @@ void VmManager::sampler() {
     }
     lock.unlock();
     for (const Target& t : targets) {
-      auto proc = read_proc_stat(t.pid);
+      auto proc = read_proc_stat(vm_process(t.pid));
       std::optional<http::ClientResponse> answer;
       if (t.ask) {
         auto client = http::Client::unix_socket(t.paths.api_socket(), kSampleCallTimeout);

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -143,6 +145,16 @@ uint64_t page_size() {
   return size;
 }
 
+pid_t vm_process(pid_t pid) {
+  auto children = read_small_file(fmt::format("/proc/{}/task/{}/children", pid, pid), kProcFileMax);
+  pid_t child = 0;
+  if (children) {
+    const char* begin = children->data();
+    std::from_chars(begin, begin + children->size(), child);
+  }
+  return child > 0 ? child : pid;
+}
+
 std::vector<std::pair<unsigned, double>> vcpu_seconds(pid_t pid) {
   std::vector<std::pair<unsigned, double>> out;
   const std::string task_dir = fmt::format("/proc/{}/task", pid);
@@ -180,6 +192,28 @@ std::vector<std::pair<unsigned, double>> VcpuCounters::total(
     shown = seconds;
   }
   return running;
+}
+
+}  // namespace vessel::daemon
+
+namespace vessel::daemon {
+
+std::optional<pid_t> socket_owner(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) return std::nullopt;
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  std::optional<pid_t> pid;
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0) {
+    pid = cred.pid;
+  }
+  close(fd);
+  return pid;
 }
 
 }  // namespace vessel::daemon

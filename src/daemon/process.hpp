@@ -40,9 +40,15 @@ std::optional<ProcStat> read_proc_stat(const std::string& path);
 std::optional<ProcStat> read_proc_stat(pid_t pid);
 // argv of a live process (empty when it is gone or a zombie).
 std::vector<std::string> read_cmdline(pid_t pid);
+// The pid of the process listening on a Unix socket (SO_PEERCRED of a connection to it).
+std::optional<pid_t> socket_owner(const std::string& path);
 
 double clock_ticks_per_second();
 uint64_t page_size();
+
+// The process that runs the VM `vessel run` started as `pid`: its jailed child under --jail
+// (the parent only waits), else `pid` itself (which never forks).
+pid_t vm_process(pid_t pid);
 
 // CPU seconds of each thread named vcpuN (vcpu index, seconds), in index order.
 std::vector<std::pair<unsigned, double>> vcpu_seconds(pid_t pid);

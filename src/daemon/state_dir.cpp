@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 namespace vessel::daemon {
 
@@ -19,6 +22,79 @@ namespace {
 std::string errno_text() { return std::strerror(errno); }
 
 }  // namespace
+
+namespace {
+
+constexpr std::string_view kCreating = ".creating-";
+constexpr std::string_view kRemoving = ".removing-";
+
+}  // namespace
+
+void crash_point(std::string_view step, std::chrono::milliseconds after) {
+  const char* at = std::getenv("VESSEL_DAEMON_CRASH_AT");
+  if (at == nullptr || step != at) return;
+  std::this_thread::sleep_for(after);
+  raise(SIGKILL);
+}
+
+Result<void> create_vm_dir(const std::string& vms, const std::string& name,
+                           std::string_view config_json) {
+  const std::string dir = vms + "/" + name;
+  const std::string staging = vms + "/" + std::string(kCreating) + name;
+  std::error_code ec;
+  std::filesystem::remove_all(staging, ec);  // a leftover of an earlier attempt
+  if (mkdir(staging.c_str(), 0700) != 0) {
+    return make_error(fmt::format("{}: cannot create: {}", staging, errno_text()));
+  }
+  auto undo = [&](Error e) -> Result<void> {
+    std::filesystem::remove_all(staging, ec);
+    return Result<void>(std::move(e));
+  };
+  if (auto w = write_file_atomically(staging + "/config.json", config_json); !w) {
+    return undo(w.take_error());
+  }
+  crash_point("create");
+  // renameat2(RENAME_NOREPLACE): a VM that appeared meanwhile is not replaced.
+  if (renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, dir.c_str(), RENAME_NOREPLACE) != 0) {
+    return undo(Error{fmt::format("{}: cannot create: {}", dir, errno_text())});
+  }
+  return fsync_directory(vms);
+}
+
+Result<void> remove_vm_dir(const std::string& vms, const std::string& name) {
+  const std::string dir = vms + "/" + name;
+  const std::string doomed = vms + "/" + std::string(kRemoving) + name;
+  std::error_code ec;
+  std::filesystem::remove_all(doomed, ec);
+  if (rename(dir.c_str(), doomed.c_str()) != 0) {
+    return make_error(fmt::format("{}: cannot remove: {}", dir, errno_text()));
+  }
+  (void)fsync_directory(vms);
+  crash_point("remove");
+  std::filesystem::remove_all(doomed, ec);
+  if (ec) return make_error(fmt::format("{}: cannot remove: {}", doomed, ec.message()));
+  return {};
+}
+
+std::vector<std::string> clean_interrupted(const std::string& vms) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(vms, ec)) {
+    const std::string file = entry.path().filename().string();
+    const bool creating = file.starts_with(kCreating);
+    if (!creating && !file.starts_with(kRemoving)) continue;
+    const std::string name = file.substr(creating ? kCreating.size() : kRemoving.size());
+    std::error_code rm;
+    std::filesystem::remove_all(entry.path(), rm);
+    found.push_back(fmt::format(
+        "VM '{}': {} was interrupted (a daemon ended midway); {} {}", name,
+        creating ? "its creation" : "its removal",
+        rm ? "could not remove the leftover " + entry.path().string() + ": " + rm.message()
+           : "removed the leftover",
+        creating ? "(the VM was never created)" : "(the VM is gone)"));
+  }
+  return found;
+}
 
 Result<std::string> resolve_state_dir(const std::string& option) {
   std::string dir = option;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "base/thread_role.hpp"
 #include "gdb/packet.hpp"
 
 namespace vessel::gdb {
@@ -183,7 +185,11 @@ void GdbServer::start(bool wait, std::function<void()> kill) {
     // Before the harts' threads start: each halts at its first look, before any instruction.
     for (unsigned i = 0; i < control_.num_harts(); ++i) control_.set_action(i, Action::kHalt);
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "vessel-gdb");
+    enter_thread_role(ThreadRole::kGdb);
+    run();
+  });
 }
 
 void GdbServer::vm_ended(int status) {

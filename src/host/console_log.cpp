@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "base/log.hpp"
+#include "base/thread_role.hpp"
 
 namespace vessel {
 
@@ -215,6 +216,7 @@ Result<std::unique_ptr<ConsoleLog>> ConsoleLog::open(const std::string& path, ui
   ConsoleLog* raw = log.get();
   log->thread_ = std::thread([raw] {
     pthread_setname_np(pthread_self(), "vessel-log");
+    enter_thread_role(ThreadRole::kConsole);
     raw->writer();
   });
   return log;

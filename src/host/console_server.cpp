@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "base/log.hpp"
+#include "base/thread_role.hpp"
 
 namespace vessel {
 
@@ -105,7 +106,7 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::listen(const std::string& 
   }
   std::unique_ptr<ConsoleServer> server(new ConsoleServer(
       path, fd, st.st_dev, st.st_ino, std::move(input), std::move(ready), limits));
-  TRY_VOID(server->loop_.start("vessel-console"));
+  TRY_VOID(server->loop_.start("vessel-console", ThreadRole::kConsole));
   ConsoleServer* raw = server.get();
   TRY_VOID(server->loop_.add_fd(fd, EPOLLIN, [raw](uint32_t) { raw->on_accept(); }));
   return server;

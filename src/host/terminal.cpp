@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
+#include <pthread.h>
 #include <termios.h>
 
 #include <atomic>
@@ -14,6 +15,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "base/thread_role.hpp"
 
 namespace vessel {
 
@@ -150,7 +153,11 @@ Result<void> Terminal::start(InputFn on_input, QuitFn on_quit, ReadyFn ready) {
   }
   wake_read_ = fds[0];
   wake_write_ = fds[1];
-  thread_ = std::thread([this] { input_loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "vessel-tty");
+    enter_thread_role(ThreadRole::kConsole);
+    input_loop();
+  });
   return {};
 }
 
@@ -242,9 +249,15 @@ bool Terminal::escape_command(uint8_t key, const std::function<void()>& flush) {
       if (!controls_.monitor) break;
       in_monitor_ = !in_monitor_;
       monitor_line_.clear();
-      say(in_monitor_ ? "\r\nvessel monitor: info status, stop, cont, quit (C-a c: back to the "
+      say(in_monitor_ ? "\r\nvessel monitor: info status, stop, cont, quit, info balloon, balloon "
+                        "MIB (C-a c: back to the "
                         "guest)\r\n(vessel) "
                       : "\r\nvessel: back to the guest\r\n");
+      break;
+    case 'b':
+      if (!controls_.send_break) break;
+      flush();  // what was typed before it reaches the guest first
+      controls_.send_break();
       break;
     case 't':
       if (!controls_.toggle_timestamps) break;
@@ -296,6 +309,8 @@ void Terminal::print_help() const {
       quit_label_);
   if (controls_.monitor) help += "  C-a c    switch between the guest and the monitor\r\n";
   if (controls_.toggle_timestamps) help += "  C-a t    toggle timestamps on the output\r\n";
+  if (controls_.send_break)
+    help += "  C-a b    send a break (with Linux: the next key is SysRq)\r\n";
   help += "  C-a C-a  send C-a to the guest\r\n";
   say(help);
 }

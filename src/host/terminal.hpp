@@ -45,7 +45,7 @@ class Terminal {
   Result<void> start(InputFn on_input, QuitFn on_quit, ReadyFn ready = {});
   // What Ctrl-A x does, as the help (Ctrl-A h) names it: "quit" unless set before start().
   void set_quit_label(std::string label) { quit_label_ = std::move(label); }
-  // The owner's side of Ctrl-A c and Ctrl-A t, set before start(); a key without one is
+  // The owner's side of Ctrl-A c, t and b, set before start(); a key without one is
   // swallowed like any unknown key. Both run on the input thread.
   struct Controls {
     // A monitor command line (never "quit", which quits as Ctrl-A x does): the reply, one or
@@ -53,6 +53,8 @@ class Terminal {
     std::function<std::string(const std::string& line)> monitor;
     // Turns timestamps on or off; returns whether they are on now.
     std::function<bool()> toggle_timestamps;
+    // Ctrl-A b: a break on the serial line, after the input typed before it.
+    std::function<void()> send_break;
   };
   void set_controls(Controls controls) { controls_ = std::move(controls); }
   // Stop and join the input thread, then restore the terminal. Idempotent.

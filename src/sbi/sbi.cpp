@@ -177,14 +177,19 @@ SbiRet Sbi::ipi(rv::Hart& caller, uint64_t hart_mask, uint64_t hart_mask_base) {
 
 SbiRet Sbi::rfence(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
   std::vector<rv::Hart*> targets;
-  if (fid >= kRemoteHfenceGvmaVmid && fid <= kRemoteHfenceVvma) return {kErrNotSupported, 0};
+  // The hypervisor's remote fences (KVM's, on harts with H): the guest's translations are
+  // not tagged by VMID or ASID here, so each drops every cached translation of the targets.
+  const bool hfence = fid >= kRemoteHfenceGvmaVmid && fid <= kRemoteHfenceVvma;
+  if (hfence && !caller.has_h()) return {kErrNotSupported, 0};
   if (fid > kRemoteHfenceVvma) return {kErrNotSupported, 0};
   if (!select_harts(a[0], a[1], targets)) return {kErrInvalidParam, 0};
   // Every store into code already reaches all harts' caches; a remote fence.i makes the other
   // harts apply those invalidations now rather than at their next block boundary.
   uint32_t request = rv::Hart::kRequestApplyCode;
   uint64_t first = 0, pages = 0;
-  if (fid != kRemoteFenceI) {
+  if (hfence) {
+    request = rv::Hart::kRequestFlushTlb;
+  } else if (fid != kRemoteFenceI) {
     const uint64_t start = a[2];
     const uint64_t size = a[3];
     const bool everything = (start == 0 && size == 0) || size == ~0ULL ||

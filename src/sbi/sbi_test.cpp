@@ -223,7 +223,13 @@ TEST_F(SbiTest, RemoteFenceI) {
   EXPECT_TRUE(returns(call(kRfence, kFidFenceI, 0b1, 3), kErrInvalidParam));
 }
 
-TEST_F(SbiTest, HypervisorFencesAreNotSupported) {
+TEST_F(SbiTest, HypervisorFencesNeedTheHExtension) {
+  // With H (the default) they fence; a hart without it has none to offer.
+  for (uint64_t fid : {kFidHfenceGvmaVmid, kFidHfenceGvma, kFidHfenceVvmaAsid, kFidHfenceVvma}) {
+    EXPECT_TRUE(returns(call(kRfence, fid, 0b1, 0, 0, 0, 0), kSuccess));
+    EXPECT_TRUE(returns(call(kRfence, fid, 0b10, 0, 0, 0, 0), kErrInvalidParam));
+  }
+  m.hart.set_extensions(rv::kAllExtensions & ~rv::ext_bit(rv::Ext::H));
   for (uint64_t fid : {kFidHfenceGvmaVmid, kFidHfenceGvma, kFidHfenceVvmaAsid, kFidHfenceVvma}) {
     EXPECT_TRUE(returns(call(kRfence, fid, 0b1, 0, 0, 0, 0), kErrNotSupported));
     EXPECT_TRUE(returns(call(kRfence, fid, 0, kAllHarts), kErrNotSupported));

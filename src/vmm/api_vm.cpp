@@ -9,6 +9,7 @@
 
 #include "api/firecracker/firecracker_api.hpp"
 #include "api/http/server.hpp"
+#include "base/thread_role.hpp"
 
 namespace vessel {
 
@@ -161,6 +162,7 @@ int serve_vm(const ApiVmOptions& options) {
     // run_vm builds the machine first: watch for it to be running (or for the run to end).
     std::atomic<bool> done{false};
     std::thread watcher([&] {
+      enter_thread_role(ThreadRole::kApi);
       while (!done.load()) {
         if (handle->state() != VmHandle::State::kNotStarted) {
           vm.report_started();

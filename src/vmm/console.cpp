@@ -139,6 +139,10 @@ Result<void> VmConsole::start(std::function<void()> on_quit,
     timestamps_.store(on, std::memory_order_relaxed);
     return on;
   };
+  controls.send_break = [this] {
+    std::lock_guard<std::mutex> lock(input_mu_);
+    if (uart_ != nullptr) uart_->push_break();
+  };
   terminal_->set_controls(std::move(controls));
   return terminal_->start([this](const uint8_t* data, size_t len) { deliver(data, len); },
                           std::move(on_quit), [this] { return wants_input(); });

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 
 #include "base/files.hpp"
 #include "base/log.hpp"
+#include "base/thread_role.hpp"
 #include "gdb/server.hpp"
 
 namespace vessel {
@@ -97,6 +99,24 @@ nlohmann::json jit_json(VirtMachine& machine, const rv::JitStats& past) {
 }
 
 // Run statistics as one JSON object: at exit with --stats, and on SIGUSR1 while running.
+// The balloon's figures under Firecracker's names (GET /balloon/statistics).
+nlohmann::json balloon_json(const virtio::VirtioBalloon& b) {
+  nlohmann::json j{{"target_pages", b.target_pages()},
+                   {"actual_pages", b.actual_pages()},
+                   {"target_mib", b.target_pages() >> 8},
+                   {"actual_mib", b.actual_pages() >> 8},
+                   {"released_pages", b.pages_released()}};
+  static constexpr const char* kNames[] = {"swap_in",          "swap_out",    "major_faults",
+                                           "minor_faults",     "free_memory", "total_memory",
+                                           "available_memory", "disk_caches", "hugetlb_allocations",
+                                           "hugetlb_failures"};
+  const virtio::BalloonStats stats = b.stats();
+  for (size_t i = 0; i < std::size(kNames); ++i) {
+    if (stats.values[i]) j[kNames[i]] = *stats.values[i];
+  }
+  return j;
+}
+
 nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double seconds) {
   const uint64_t n = past.instructions + machine.instructions_retired();
   VirtMachine::IoCounters io = past.io;
@@ -155,6 +175,7 @@ nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double
   j["net_tx_bytes"] = io.net_tx_bytes;
   // Only where a translator runs: zeros under interp would read as a translator that did nothing.
   if (engine == rv::Engine::kJit) j["jit"] = jit_json(machine, past.jit);
+  if (virtio::VirtioBalloon* b = machine.balloon()) j["balloon"] = balloon_json(*b);
   if (!past.vcpu_seconds.empty()) {
     nlohmann::json before = nlohmann::json::array();
     for (double v : past.vcpu_seconds) before.push_back(std::round(v * 1000) / 1000);
@@ -170,9 +191,32 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
+// QEMU's monitor commands for the balloon: `balloon MIB` asks for the guest's memory to become
+// MIB, `info balloon` tells what it is ("actual").
+std::string balloon_command(VmHandle& handle, const std::string& line) {
+  std::string out;
+  auto done = handle.with_balloon([&](virtio::VirtioBalloon& b, uint64_t ram_bytes) {
+    const uint64_t ram_mib = ram_bytes >> 20;
+    if (line == "info balloon") {
+      out = fmt::format("balloon: actual={}",
+                        ram_mib - std::min<uint64_t>(ram_mib, b.actual_pages() >> 8));
+      return;
+    }
+    uint64_t mib = 0;
+    const std::string arg = line.substr(8);
+    const auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), mib);
+    if (ec != std::errc() || end != arg.data() + arg.size() || mib == 0 || mib > ram_mib) {
+      out = fmt::format("balloon: '{}' is not a size in MiB from 1 to {}", arg, ram_mib);
+      return;
+    }
+    b.set_target_pages(static_cast<uint32_t>((ram_mib - mib) << 8));
+  });
+  return done ? out : fmt::format("{}: {}", line, done.error().message);
+}
+
 // The console monitor's commands (Ctrl-A c), as QEMU's monitor names them.
 std::string monitor_command(VmHandle& handle, const std::string& line) {
-  constexpr const char* kCommands = "info status, stop, cont, quit";
+  constexpr const char* kCommands = "info status, info balloon, balloon MIB, stop, cont, quit";
   if (line == "info status") {
     const VmHandle::State state = handle.state();
     return fmt::format("VM status: {}", state == VmHandle::State::kPaused    ? "paused"
@@ -183,6 +227,7 @@ std::string monitor_command(VmHandle& handle, const std::string& line) {
     auto done = line == "stop" ? handle.pause() : handle.resume();
     return done ? "" : fmt::format("{}: {}", line, done.error().message);
   }
+  if (line == "info balloon" || line.starts_with("balloon ")) return balloon_command(handle, line);
   if (line == "help" || line == "?") return kCommands;
   return fmt::format("unknown command '{}' ({})", line, kCommands);
 }
@@ -309,6 +354,16 @@ std::string VmHandle::stats_json() const {
   nlohmann::json j = vessel::stats_json(*run_->machine, run_->past, run_->seconds());
   j["state"] = state_name(state_);
   return j.dump();
+}
+
+Result<void> VmHandle::with_balloon(
+    const std::function<void(virtio::VirtioBalloon&, uint64_t)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (run_ == nullptr || run_->machine == nullptr) return make_error("the VM is not running");
+  virtio::VirtioBalloon* balloon = run_->machine->balloon();
+  if (balloon == nullptr) return make_error("the VM has no balloon device (--balloon)");
+  fn(*balloon, run_->machine->ram_bytes());
+  return {};
 }
 
 void VmHandle::request_poweroff() {
@@ -439,6 +494,9 @@ int run_vm(const VmOptions& options) {
   if (gdb_server)
     gdb_server->start(options.gdb_wait, [&state] { state.end(Ending::kQuit, kExitOk); });
 
+  // This thread builds the machines of later reboots: its filter is the widest, and the vCPU
+  // threads it starts stack theirs on it.
+  enter_thread_role(ThreadRole::kSupervisor);
   double restore_ms = -1;  // a restore's time to the harts' start, once known
   for (;;) {
     // One host thread per hart; this thread supervises: timeouts, statistics on SIGUSR1, and
@@ -461,6 +519,7 @@ int run_vm(const VmOptions& options) {
       h->set_poll_period(kPlatformPollTicks);
       threads.emplace_back([&, hart = h.get(), slot = &thread_seconds[threads.size()]] {
         pthread_setname_np(pthread_self(), fmt::format("vcpu{}", hart->hart_id()).c_str());
+        enter_thread_role(ThreadRole::kVcpu);  // its filter, before the hart's first instruction
         if (hart->run(state.stop, poll) == rv::StopReason::kTrapLoop) {
           std::lock_guard<std::mutex> lock(report_mu);
           if (state.ending.load() == Ending::kNone) {
@@ -488,6 +547,7 @@ int run_vm(const VmOptions& options) {
                                         stats_json(*machine, state.past, state.seconds()).dump()));
         }
         poll();
+        rotate_log_file_if_full();
         lock.lock();
       }
     }

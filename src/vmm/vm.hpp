@@ -41,6 +41,9 @@ class VmHandle {
   // Ends the VM as a guest poweroff does (status 0), or restarts it as a guest reboot does.
   void request_poweroff();
   void request_reboot();
+  // Runs fn with the memory balloon and the guest's RAM size under the handle's lock (the API,
+  // the monitor); an error when the VM has no --balloon or is not running.
+  Result<void> with_balloon(const std::function<void(virtio::VirtioBalloon&, uint64_t)>& fn);
   // Why the last run could not start (its machine could not be built), or empty.
   std::string start_error() const;
 

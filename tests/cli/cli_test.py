@@ -40,7 +40,7 @@ import time
 
 GUEST_TIMEOUT = 20  # --timeout given to every guest run
 CHILD_TIMEOUT = 40  # our own limit on any child, in case --timeout itself is broken
-ISA_RE = re.compile(r"^rv64imafdc(_z[a-z0-9]+)*(_s[a-z0-9]+)*$")
+ISA_RE = re.compile(r"^rv64imafdch?(_z[a-z0-9]+)*(_s[a-z0-9]+)*$")
 
 
 # Whether this host (and so the vessel built on it) can run the translator: --engine jit.
@@ -585,7 +585,7 @@ class Tester:
             if on is None or off is None:
                 return
             isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
-            want = ("rv64imafdc_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl"
+            want = ("rv64imafdch_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl"
                     "_zihintpause_zihpm_zacas_zfhmin_zca_zcb_zcd_zba_zbb_zbs_zkt_sstc_svinval_svnapot_svpbmt")
             if isa_on != want:
                 problems.append(f"  riscv,isa is {isa_on!r}, want {want!r}")
@@ -600,6 +600,24 @@ class Tester:
                 problems.append(f"  -zbb,-zicond: riscv,isa-extensions is {ext_off!r}")
         self.case("dtb: --cpu-features -zbb,-zicond drops them from the device tree",
                   bitmanip_toggle)
+
+        def hypervisor_toggle(problems):
+            # H is on by default: 'h' after 'c' in riscv,isa and in riscv,isa-extensions.
+            on = self.dump("h-on", ["--kernel", kernel], problems)
+            off = self.dump("h-off", ["--kernel", kernel, "--cpu-features", "-h"], problems)
+            if on is None or off is None:
+                return
+            isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
+            isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
+            if not isa_on.startswith("rv64imafdch_") or isa_off != isa_on.replace("dch_", "dc_"):
+                problems.append(f"  riscv,isa with H {isa_on!r}, without {isa_off!r}")
+            ext_on = (self.fdtget(on, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            ext_off = (self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            if ext_on[:7] != ["i", "m", "a", "f", "d", "c", "h"] or \
+                    [e for e in ext_on if e != "h"] != ext_off:
+                problems.append(f"  -h: riscv,isa-extensions {ext_on!r} -> {ext_off!r}")
+        self.case("dtb: H is advertised by default and --cpu-features -h drops it",
+                  hypervisor_toggle)
 
         def rva22_toggle(problems):
             # Zicbom, Zicbop and Zicboz carry their 64-byte block sizes; off, those go too.

@@ -194,7 +194,11 @@ TEST(InsnTable, BlocksEndAtJumpsAndSystemInstructionsAndGoOnPastBranches) {
                              Op::kIllegal,
                              Op::sinval_vma,
                              Op::sfence_w_inval,
-                             Op::sfence_inval_ir};
+                             Op::sfence_inval_ir,
+                             Op::hfence_vvma,
+                             Op::hfence_gvma,
+                             Op::hinval_vvma,
+                             Op::hinval_gvma};
   for (unsigned k = 0; k < kNumOps; ++k) {
     const Op op = static_cast<Op>(k);
     EXPECT_EQ(ends_block(op), ends.contains(op)) << (k < n ? t[k].mnemonic : "kIllegal");

@@ -321,6 +321,25 @@
 	sinval.vma	zero, zero
 	sfence.w.inval
 	sfence.inval.ir
+# ---- H ----
+	hfence.vvma	a0, a1
+	hfence.vvma	zero, zero
+	hfence.gvma	t0, zero
+	hinval.vvma	a0, a1
+	hinval.gvma	zero, a2
+	hlv.b	a0, (a1)
+	hlv.bu	s1, (zero)
+	hlv.h	t6, (a2)
+	hlv.hu	a0, (a1)
+	hlvx.hu	a3, (a4)
+	hlv.w	a0, (sp)
+	hlv.wu	ra, (a1)
+	hlvx.wu	a0, (a1)
+	hlv.d	s11, (t3)
+	hsv.b	a0, (a1)
+	hsv.h	zero, (a2)
+	hsv.w	t6, (s0)
+	hsv.d	a5, (a6)
 
 # ---- RV64C: each compressed instruction, then its expansion ----
 	.macro	pair16 c:vararg

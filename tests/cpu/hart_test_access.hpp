@@ -12,17 +12,21 @@ class HartTestAccess {
  public:
   // Switches privilege without a trap round trip, keeping the derived translation modes
   // consistent.
-  static void set_priv(Hart& h, Priv p) {
+  // `virt` is the H extension's V (VS- or VU-mode), never with M.
+  static void set_priv(Hart& h, Priv p, bool virt = false) {
     h.priv = p;
+    h.virt = virt && p != Priv::kM;
     h.update_modes();
   }
   // Reads a CSR as M-mode software would, whatever mode the hart is in; false when it does
   // not exist (or, for the FP CSRs, while mstatus.FS is off).
   static bool csr_read_as_m(Hart& h, uint16_t csr, uint64_t& value) {
     const Priv saved = h.priv;
+    const bool saved_virt = h.virt;
     set_priv(h, Priv::kM);
     const bool ok = h.csr_read(csr, value);
-    set_priv(h, saved);
+    set_priv(h, saved, saved_virt);
+    h.csr_virtual_ = false;
     return ok;
   }
 };

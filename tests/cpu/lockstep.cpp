@@ -86,6 +86,30 @@ constexpr CsrName kCsrs[] = {
     {kMhpmcounter3, "mhpmcounter3"},
     {kPmpcfg0, "pmpcfg0"},
     {kPmpcfg0 + 2, "pmpcfg2"},
+    {kMtinst, "mtinst"},
+    {kMtval2, "mtval2"},
+    {kHstatus, "hstatus"},
+    {kHedeleg, "hedeleg"},
+    {kHideleg, "hideleg"},
+    {kHie, "hie"},
+    {kHtimedelta, "htimedelta"},
+    {kHcounteren, "hcounteren"},
+    {kHenvcfg, "henvcfg"},
+    {kHtval, "htval"},
+    {kHip, "hip"},
+    {kHvip, "hvip"},
+    {kHtinst, "htinst"},
+    {kHgatp, "hgatp"},
+    {kVsstatus, "vsstatus"},
+    {kVsie, "vsie"},
+    {kVstvec, "vstvec"},
+    {kVsscratch, "vsscratch"},
+    {kVsepc, "vsepc"},
+    {kVscause, "vscause"},
+    {kVstval, "vstval"},
+    {kVsip, "vsip"},
+    {kVstimecmp, "vstimecmp"},
+    {kVsatp, "vsatp"},
 };
 constexpr size_t kNumCsrs = sizeof(kCsrs) / sizeof(kCsrs[0]);
 constexpr size_t kNumPmpAddr = Hart::kNumPmp;
@@ -141,7 +165,8 @@ Snapshot capture(Machine& m) {
   for (unsigned r = 1; r < 32; ++r) put(s, kSlotX + r - 1, h.x[r]);
   for (unsigned r = 0; r < 32; ++r) put(s, kSlotF + r, h.f[r]);
   put(s, kSlotPc, h.pc);
-  put(s, kSlotPriv, static_cast<uint64_t>(h.priv));
+  // The privilege, with the H extension's V in bit 2.
+  put(s, kSlotPriv, static_cast<uint64_t>(h.priv) | (h.virt ? 4 : 0));
   put(s, kSlotInstret, h.instret);
   put(s, kSlotFflags, h.fflags);
   put(s, kSlotFrm, h.frm);
@@ -151,6 +176,7 @@ Snapshot capture(Machine& m) {
   put(s, kSlotReservationValue, h.reservation_value, reservation != kNoReservation);
   // Every CSR as M-mode reads it, whatever mode the hart is in.
   const Priv saved = h.priv;
+  const bool saved_virt = h.virt;
   HartTestAccess::set_priv(h, Priv::kM);
   for (size_t k = 0; k < kNumCsrs; ++k) {
     uint64_t v = 0;
@@ -162,7 +188,7 @@ Snapshot capture(Machine& m) {
     const bool ok = h.csr_read(static_cast<uint16_t>(kPmpaddr0 + k), v);
     put(s, kSlotPmpAddr + k, v, ok);
   }
-  HartTestAccess::set_priv(h, saved);
+  HartTestAccess::set_priv(h, saved, saved_virt);
   return s;
 }
 

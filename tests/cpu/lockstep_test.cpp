@@ -3,10 +3,17 @@
 // what a translator gets wrong first (a block that loops to itself, a store into the running
 // block, a fault in the middle of a block), and tests that the checker itself sees a
 // difference in every kind of state it compares.
+#include <elf.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <fstream>
 #include <initializer_list>
+#include <iterator>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/bits.hpp"
 #include "cpu/riscv/decoder.hpp"
@@ -423,4 +430,78 @@ TEST_F(Checker, FindsTheFirstDifferingByteOfMemory) {
 }
 
 }  // namespace
+#ifdef VESSEL_ISA_ELF_DIR
+// The H extension's ISA tests (tests/isa/h_*.S) in lockstep: VS/VU modes, two-stage
+// translation, guest-page faults and HLV/HSV, with every CSR (the H ones included) and V
+// compared after each block. The ELF's loadable segments go into both machines' RAM; the test
+// reports through the tohost word (1 = pass) and then spins.
+namespace {
+struct IsaElf {
+  uint64_t entry = 0;
+  uint64_t tohost = 0;
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> segments;
+};
+
+std::optional<IsaElf> read_isa_elf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), {});
+  Elf64_Ehdr eh{};
+  if (file.size() < sizeof eh) return std::nullopt;
+  std::memcpy(&eh, file.data(), sizeof eh);
+  IsaElf elf;
+  elf.entry = eh.e_entry;
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    const size_t at = eh.e_phoff + i * sizeof ph;
+    if (at + sizeof ph > file.size()) return std::nullopt;
+    std::memcpy(&ph, file.data() + at, sizeof ph);
+    if (ph.p_type != PT_LOAD || ph.p_filesz == 0) continue;
+    if (ph.p_offset + ph.p_filesz > file.size()) return std::nullopt;
+    elf.segments.emplace_back(
+        ph.p_paddr,
+        std::vector<uint8_t>(file.begin() + ph.p_offset, file.begin() + ph.p_offset + ph.p_filesz));
+  }
+  // The .tohost section, by name.
+  std::vector<Elf64_Shdr> sections(eh.e_shnum);
+  if (eh.e_shoff + sections.size() * sizeof(Elf64_Shdr) > file.size() ||
+      eh.e_shstrndx >= sections.size()) {
+    return std::nullopt;
+  }
+  std::memcpy(sections.data(), file.data() + eh.e_shoff, sections.size() * sizeof(Elf64_Shdr));
+  const Elf64_Shdr& names = sections[eh.e_shstrndx];
+  for (const Elf64_Shdr& sh : sections) {
+    const size_t name = names.sh_offset + sh.sh_name;
+    if (name < file.size() &&
+        std::string_view(reinterpret_cast<const char*>(file.data() + name)) == ".tohost") {
+      elf.tohost = sh.sh_addr;
+    }
+  }
+  if (elf.tohost == 0) return std::nullopt;
+  return elf;
+}
+}  // namespace
+
+TEST(Lockstep, HypervisorIsaTestsAgreeBlockByBlock) {
+  for (const char* name : {"h_csr", "h_gstage"}) {
+    SCOPED_TRACE(name);
+    const std::optional<IsaElf> elf =
+        read_isa_elf(std::string(VESSEL_ISA_ELF_DIR) + "/" + name + ".elf");
+    ASSERT_TRUE(elf) << "cannot read " << name << ".elf";
+    Lockstep ls;
+    for (const auto& [pa, bytes] : elf->segments) ASSERT_TRUE(ls.load(pa, bytes));
+    ls.start(elf->entry);
+    const uint64_t offset = elf->tohost - ls.reference().config().ram_base;
+    auto tohost = [&ls, offset] {
+      uint64_t v = 0;
+      std::memcpy(&v, ls.reference().ram().data() + offset, sizeof v);
+      return v;
+    };
+    const Lockstep::Result r = ls.run(200000, [&](const Hart&) { return tohost() != 0; });
+    ASSERT_FALSE(r.divergence) << r.divergence->report();
+    EXPECT_TRUE(r.finished);
+    EXPECT_EQ(tohost(), 1u) << "failed check " << (tohost() >> 1);
+  }
+}
+#endif
+
 }  // namespace vessel::rv

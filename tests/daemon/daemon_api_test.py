@@ -12,6 +12,7 @@ library only.
 """
 
 import argparse
+import http.client
 import json
 import platform
 import select
@@ -408,6 +409,52 @@ def restart_readopts_and_second_daemon_refuses(env):
     d3.stop()
     d4 = env.daemon(sd)
     expect(d4.vm("r1")["state"] == "crashed", "a crash forgotten across restarts")
+
+
+def killed_at(env, sd, step, request):
+    """A daemon that kills itself (VESSEL_DAEMON_CRASH_AT) in the middle of `request`."""
+    d = env.daemon(sd, env={"VESSEL_DAEMON_CRASH_AT": step})
+    try:
+        request(d)
+    except (OSError, http.client.HTTPException):
+        pass  # the connection dies with the daemon
+    d.proc.wait(timeout=30)
+    expect(d.proc.returncode == -signal.SIGKILL,
+           f"the daemon did not die at {step}: status {d.proc.returncode}")
+
+
+@case
+def daemon_killed_midway_leaves_no_half_vm(env):
+    sd = env.state_dir()
+    vms_dir = os.path.join(sd, "vms")
+    # Killed during a create: the VM was never made, and the leftover is cleaned up.
+    killed_at(env, sd, "create", lambda d: d.post("/api/v1/vms", env.definition("c1")))
+    expect(os.listdir(vms_dir) == [".creating-c1"], f"after the kill: {os.listdir(vms_dir)}")
+    d = env.daemon(sd)
+    expect("VM 'c1': its creation was interrupted" in d.read_log(),
+           f"the next daemon does not say what it found: {d.read_log()[-600:]}")
+    expect(d.vm("c1") is None and os.listdir(vms_dir) == [], f"half VM: {os.listdir(vms_dir)}")
+    create(d, env, "c1")
+    create(d, env, "r1")
+    d.kill()
+    # Killed during a remove: the VM is gone, never half there.
+    killed_at(env, sd, "remove", lambda d: d.request("DELETE", "/api/v1/vms/r1"))
+    d = env.daemon(sd)
+    expect("VM 'r1': its removal was interrupted" in d.read_log(), "remove not reported")
+    expect(d.vm("r1") is None and sorted(os.listdir(vms_dir)) == ["c1"],
+           f"after an interrupted remove: {os.listdir(vms_dir)}")
+    d.kill()
+    # Killed during a start, after the VM process began and before its runtime.json: the next
+    # daemon finds the VM through its API socket and adopts it.
+    killed_at(env, sd, "start", lambda d: d.post("/api/v1/vms/c1/start"))
+    expect(not os.path.exists(os.path.join(vms_dir, "c1", "runtime.json")), "runtime.json exists")
+    d = env.daemon(sd)
+    vm = d.vm("c1")
+    expect(vm["state"] == "running" and process_alive(vm["pid"]), f"orphan not adopted: {vm}")
+    expect("with no runtime.json" in d.read_log() and "found 1 VM: c1 (running" in d.read_log(),
+           f"the adoption is not in the log: {d.read_log()[-800:]}")
+    r = d.post("/api/v1/vms/c1/stop")
+    expect(r.status == 200 and r.json["state"] == "stopped", f"stop the adopted VM: {r}")
 
 
 @case

@@ -53,7 +53,7 @@ class Answer:
 class Daemon:
     """One `vessel daemon` process on a state dir."""
 
-    def __init__(self, vessel, state_dir, tcp=False, ui_dir=None, extra=()):
+    def __init__(self, vessel, state_dir, tcp=False, ui_dir=None, extra=(), env=None):
         self.vessel, self.state_dir = vessel, state_dir
         self.socket = os.path.join(state_dir, "daemon.sock")
         self.port = None
@@ -67,7 +67,8 @@ class Daemon:
                                      os.path.basename(state_dir.rstrip("/")) + "-daemon.log")
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL,
+                                     env=None if env is None else {**os.environ, **env})
         line = self.proc.stdout.readline().decode()
         if "serving" not in line:
             self.proc.wait(timeout=10)

@@ -222,6 +222,22 @@ def expect_hostfwd_reaches_guest(g, fwd):
         g.console.fail(f"hostfwd 127.0.0.1:{fwd} -> guest:8080 gave {body!r}")
 
 
+def apt_host():
+    """The host name of the first mirror in the host's own apt sources (never named here)."""
+    import glob
+    import urllib.parse
+    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")) + ["/etc/apt/sources.list"]:
+        try:
+            text = open(path).read()
+        except OSError:
+            continue
+        for uri in re.findall(r"(?:URIs:\s*|^deb\s+(?:\[[^\]]*\]\s+)?)(https?://\S+)", text, re.M):
+            host = urllib.parse.urlparse(uri).hostname
+            if host:
+                return host
+    raise Failure("no http(s) mirror in the host's apt sources to resolve")
+
+
 def case_net(args, tmp):
     server, port = host_http_server(tmp)
     fwd = free_port()
@@ -231,12 +247,18 @@ def case_net(args, tmp):
         out = g.check(f"wget -q -O - http://10.0.2.2:{port}/hello.txt", "wget from the host", 90)
         if "served by the host" not in out:
             g.console.fail(f"wget gave {out!r}")
+        # DNS through slirp's 10.0.2.3, forwarded to the host's resolver (read by the I/O
+        # thread under its seccomp filter).
+        name = apt_host()
+        out, rc = g.run(f"nslookup {name} 10.0.2.3", f"resolve {name} through 10.0.2.3", 60)
+        if rc != 0 or not re.search(r"Address(?: \d+)?:\s*[0-9a-f.:]+", out.split(name, 1)[-1]):
+            g.console.fail(f"nslookup {name} through 10.0.2.3 gave {out!r}")
         expect_hostfwd_reaches_guest(g, fwd)
         g.poweroff()
     finally:
         g.close()
         server.shutdown()
-    return "DHCP, guest->host HTTP and hostfwd host->guest"
+    return "DHCP, guest->host HTTP, DNS through 10.0.2.3 and hostfwd host->guest"
 
 
 def case_net_isolated(args, tmp):
@@ -334,27 +356,37 @@ CASES = {"disk": case_disk, "rootfs": case_rootfs, "overlay": case_overlay, "rea
          "net_isolated": case_net_isolated, "rng": case_rng, "hvc": case_hvc}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run_cases(doc, cases, tools=(), extra=None):
+    """The command line every guest test script shares: --vessel, --guest-dir and --case (when
+    there is more than one case); each case runs in a scratch directory and returns what it
+    showed, or raises Failure. `extra` adds options to the parser. Returns the exit status."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--vessel", default=os.path.join(REPO, "build", "vessel"))
     parser.add_argument("--guest-dir", default=os.path.join(REPO, "guests", "cache", "debian"))
-    parser.add_argument("--case", choices=sorted(CASES), action="append")
+    if len(cases) > 1:
+        parser.add_argument("--case", choices=sorted(cases), action="append")
+    if extra:
+        extra(parser)
     args = parser.parse_args()
-    for tool in ("mkfs.ext4", "debugfs"):
+    for tool in tools:
         if not shutil.which(tool):
-            print(f"FAIL: {tool} is not installed (scripts/deps.sh installs e2fsprogs)")
+            print(f"FAIL: {tool} is not installed (scripts/deps.sh installs it)")
             return 1
     passed = failed = 0
-    for name in args.case or list(CASES):
+    for name in getattr(args, "case", None) or list(cases):
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                print(f"PASS {name}: {CASES[name](args, tmp)}", flush=True)
+                print(f"PASS {name}: {cases[name](args, tmp)}", flush=True)
                 passed += 1
             except Failure as failure:
                 print(f"FAIL {name}: {failure}", flush=True)
                 failed += 1
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def main():
+    return run_cases(__doc__, CASES, tools=("mkfs.ext4", "debugfs"))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 /* Machine-level CSRs: misa, mhartid and the ID registers, mstatus's WARL
  * and read-only fields and the sstatus view of it, and the trap-virtualisation
  * bits TVM, TW and TSR as seen from S-mode. */
+/* The hart without H: the checks of mstatus and misa below are RV64GC's with S and U
+ * (h_csr.S checks the H extension's additions). */
+#define TEST_CPU_FEATURES -h
 #include "test_macros.h"
 
 #define MISA_MXL_64 (2 << 62)

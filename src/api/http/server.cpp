@@ -1,6 +1,7 @@
 #include "api/http/server.hpp"
 
 #include <fmt/format.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +17,7 @@
 #include "api/http/server_core.hpp"
 #include "api/http/websocket_session.hpp"
 #include "base/log.hpp"
+#include "base/thread_role.hpp"
 
 namespace vessel::http {
 
@@ -210,6 +212,8 @@ Result<std::unique_ptr<Server>> Server::start(Router router, ServerOptions optio
   if (impl->tcp_listener) impl->tcp_listener->run();
   for (unsigned i = 0; i < options.threads; ++i) {
     impl->threads.emplace_back([ioc = &impl->ioc] {
+      pthread_setname_np(pthread_self(), "vessel-api");
+      enter_thread_role(ThreadRole::kApi);
       auto guard = net::make_work_guard(*ioc);
       // Handlers catch what they expect; anything else ends that handler's connection, not
       // the server.

@@ -8,8 +8,11 @@ namespace {
 // misa: MXL=2 (64-bit) and the extensions A, C, D, F, I, M, S, U. Read-only (WARL allows it).
 constexpr uint64_t kMisaValue = (2ULL << 62) | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 5) |
                                 (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
-// Exceptions that may be delegated: all but ecall from M (11) and the reserved 10 and 14.
+// Exceptions that may be delegated: all but ecall from M (11) and the reserved 10 and 14;
+// with H also ecall from VS (10), the guest-page faults and the virtual instruction (20-23).
 constexpr uint64_t kDelegableExceptions = 0xb3ff;
+constexpr uint64_t kDelegableExceptionsH = kDelegableExceptions | (1ULL << 10) | (0xfULL << 20);
+constexpr uint64_t kMisaH = 1ULL << 7;
 constexpr uint64_t kMieWritable = irq::kAll;
 // In mip, software may write SSIP, STIP and SEIP; MSIP, MTIP and MEIP come from the platform.
 constexpr uint64_t kMipWritable = irq::kSupervisor;
@@ -17,11 +20,20 @@ constexpr uint64_t kSatpModeBare = 0, kSatpModeSv39 = 8, kSatpModeSv48 = 9;
 constexpr uint32_t kCountinhibitWritable = 0xfffffffd;  // bit 1 (TM) is hardwired to 0
 }  // namespace
 
-bool Hart::csr_accessible(uint16_t csr, bool write) const {
+bool Hart::csr_accessible(uint16_t csr, bool write) {
   const auto lowest = static_cast<unsigned>((csr >> 8) & 3);
-  if (static_cast<unsigned>(priv) < lowest) return false;
   if (write && ((csr >> 10) & 3) == 3) return false;  // read-only CSR
-  return true;
+  if (virt) {
+    // V=1: what HS-mode (VU: U-mode's supervisor, HS) could reach is a virtual-instruction
+    // exception, the machine level stays illegal. VS-mode reaches its own supervisor CSRs
+    // (redirected to the VS copies by h_csr_read/h_csr_write).
+    if (lowest == 3) return false;
+    if (lowest == 2 || (lowest == 1 && priv == Priv::kU)) return has_h() ? deny_virtual() : false;
+    return true;
+  }
+  // The hypervisor's and the VS CSRs (level 2) belong to HS-mode.
+  const unsigned needed = lowest == 2 && has_h() ? 1 : lowest;
+  return static_cast<unsigned>(priv) >= needed;
 }
 
 uint64_t Hart::counter_value(bool instret_counter) const {
@@ -31,16 +43,24 @@ uint64_t Hart::counter_value(bool instret_counter) const {
   return (mcountinhibit_ & 1) ? cycle_frozen_ : instret + cycle_offset_;
 }
 
-bool Hart::counter_accessible(uint16_t csr) const {
+bool Hart::counter_accessible(uint16_t csr) {
   const unsigned n = csr & 0x1f;
   if (priv == Priv::kM) return true;
   if (!((mcounteren_ >> n) & 1)) return false;
+  if (virt) {
+    // mcounteren allows it: hcounteren (and in VU-mode scounteren) refuse it as cause 22.
+    if (!((hcounteren_ >> n) & 1)) return deny_virtual();
+    if (priv == Priv::kU && !((scounteren_ >> n) & 1)) return deny_virtual();
+    return true;
+  }
   if (priv == Priv::kU && !((scounteren_ >> n) & 1)) return false;
   return true;
 }
 
 void Hart::set_mstatus(uint64_t v) {
-  uint64_t m = (mstatus_ & ~mstatus::kWritable) | (v & mstatus::kWritable);
+  const uint64_t writable =
+      mstatus::kWritable | (has_h() ? mstatus::kMPV | mstatus::kGVA : uint64_t{0});
+  uint64_t m = (mstatus_ & ~writable) | (v & writable);
   // MPP is WARL: the reserved value 2 keeps the old mode.
   if (((m & mstatus::kMPP) >> mstatus::kMPPShift) == 2) {
     m = (m & ~mstatus::kMPP) | (mstatus_ & mstatus::kMPP);
@@ -66,8 +86,9 @@ bool Hart::csr_write_ends_block(uint16_t csr, uint64_t mstatus_before) const {
     case kSstatus:
     case kMstatus: {
       const uint64_t enabled = mstatus_ & ~mstatus_before & (mstatus::kMIE | mstatus::kSIE);
-      const uint64_t modes = (mstatus_ ^ mstatus_before) &
-                             (mstatus::kMPRV | mstatus::kSUM | mstatus::kMXR | mstatus::kMPP);
+      const uint64_t modes =
+          (mstatus_ ^ mstatus_before) &
+          (mstatus::kMPRV | mstatus::kSUM | mstatus::kMXR | mstatus::kMPP | mstatus::kMPV);
       return enabled != 0 || modes != 0;
     }
     case kSie:
@@ -81,7 +102,22 @@ bool Hart::csr_write_ends_block(uint16_t csr, uint64_t mstatus_before) const {
     case kTselect:  // triggers: an execute breakpoint applies from the next instruction
     case kTdata1:
     case kTdata2:
-    case kTdata3: return true;
+    case kTdata3:
+    // H: interrupts of the guest, its translation, the hypervisor's (a write in V=1 of a
+    // supervisor CSR went to the VS copy: sstatus.SIE, sie, sip and satp end the block above)
+    case kHie:
+    case kHip:
+    case kHvip:
+    case kHideleg:
+    case kHgatp:
+    case kHtimedelta:
+    case kHenvcfg:
+    case kHstatus:
+    case kVsstatus:
+    case kVsie:
+    case kVsip:
+    case kVsatp:
+    case kVstimecmp: return true;
     default: return csr >= kPmpcfg0 && csr <= kPmpaddr63;  // pmpcfg0-15, then pmpaddr0-63
   }
 }
@@ -104,6 +140,7 @@ uint64_t Hart::envcfg_written(uint64_t old, uint64_t v, bool machine) const {
 bool Hart::cbo_enabled(uint64_t field) const {
   if (priv == Priv::kM) return true;
   if ((menvcfg_ & field) == 0) return false;
+  if (virt && (henvcfg_ & field) == 0) return false;
   return priv != Priv::kU || (senvcfg_ & field) != 0;
 }
 
@@ -120,6 +157,9 @@ void Hart::sync_fflags() {
 
 bool Hart::csr_read(uint16_t csr, uint64_t& v) {
   if (!csr_accessible(csr, false)) return false;
+  if (has_h()) {
+    if (const std::optional<bool> done = h_csr_read(csr, v)) return *done;
+  }
   switch (csr) {
     case kFflags:
       if (!fp_enabled()) return false;
@@ -139,15 +179,16 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
     case kTime:
     case kInstret:
       if (!counter_accessible(csr)) return false;
-      v = csr == kTime ? clock_.mtime() : counter_value(csr == kInstret);
+      // A guest (V=1) sees the time the hypervisor set: mtime + htimedelta.
+      v = csr == kTime ? clock_.mtime() + (virt ? htimedelta_ : 0) : counter_value(csr == kInstret);
       return true;
     case kSstatus: {
       uint64_t s = mstatus_ & mstatus::kSstatusMask;
       v = s;
       return true;
     }
-    case kSie: v = mie_ & mideleg_; return true;
-    case kSip: v = read_mip() & mideleg_; return true;
+    case kSie: v = mie_ & mideleg_ & irq::kSupervisor; return true;
+    case kSip: v = read_mip() & mideleg_ & irq::kSupervisor; return true;
     case kStvec: v = stvec_; return true;
     case kScounteren: v = scounteren_; return true;
     case kSenvcfg: v = senvcfg_; return true;
@@ -169,7 +210,7 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
     case kMconfigptr: v = 0; return true;
     case kMhartid: v = hart_id_; return true;
     case kMstatus: v = mstatus_; return true;
-    case kMisa: v = kMisaValue; return true;
+    case kMisa: v = kMisaValue | (has_h() ? kMisaH : 0); return true;
     case kMedeleg: v = medeleg_; return true;
     case kMideleg: v = mideleg_; return true;
     case kMie: v = mie_; return true;
@@ -219,6 +260,9 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
 
 bool Hart::csr_write(uint16_t csr, uint64_t v) {
   if (!csr_accessible(csr, true)) return false;
+  if (has_h()) {
+    if (const std::optional<bool> done = h_csr_write(csr, v)) return *done;
+  }
   switch (csr) {
     case kFflags:
       if (!fp_enabled()) return false;
@@ -243,7 +287,11 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       set_mstatus((mstatus_ & ~writable) | (v & writable));
       return true;
     }
-    case kSie: mie_ = (mie_ & ~mideleg_) | (v & mideleg_ & kMieWritable); return true;
+    case kSie: {
+      const uint64_t mask = mideleg_ & irq::kSupervisor;
+      mie_ = (mie_ & ~mask) | (v & mask);
+      return true;
+    }
     case kSip:
       // Only SSIP is writable through sip (STIP and SEIP belong to M-mode or the platform).
       mip_sw_ = (mip_sw_ & ~(mideleg_ & irq::kSSIP)) | (v & mideleg_ & irq::kSSIP);
@@ -271,15 +319,21 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
     }
     case kMstatus: set_mstatus(v); return true;
     case kMisa: return true;  // writes ignored
-    case kMedeleg: medeleg_ = v & kDelegableExceptions; return true;
-    case kMideleg: mideleg_ = v & irq::kSupervisor; return true;
-    case kMie: mie_ = v & kMieWritable; return true;
+    case kMedeleg:
+      medeleg_ = v & (has_h() ? kDelegableExceptionsH : kDelegableExceptions);
+      return true;
+    // With H the VS-level interrupts and SGEI are always delegated (read-only ones).
+    case kMideleg:
+      mideleg_ = (v & irq::kSupervisor) | (has_h() ? irq::kHypervisor : 0);
+      return true;
+    case kMie: mie_ = v & (kMieWritable | (has_h() ? irq::kHypervisor : 0)); return true;
     case kMip: {
       // While stimecmp drives STIP, mip.STIP is read-only: the write leaves the software bit
       // as it was, for clearing STCE hands STIP back to software with its last written value.
       const uint64_t writable = stimecmp_drives_stip() ? kMipWritable & ~irq::kSTIP : kMipWritable;
       mip_sw_ = (mip_sw_ & ~writable) | (v & writable);
       if (!(v & irq::kSSIP)) irq_.set(InterruptBit::kSSIP, false);
+      if (has_h()) hvip_ = (hvip_ & ~irq::kVSSIP) | (v & irq::kVSSIP);  // mip.VSSIP is hvip's
       return true;
     }
     case kStimecmp:

@@ -23,6 +23,13 @@ enum Csr : uint16_t {
   kPmpcfg0 = 0x3a0, kPmpcfg15 = 0x3af, kPmpaddr0 = 0x3b0, kPmpaddr63 = 0x3ef,
   // Sdtrig (debug specification): tcontrol, mcontext and the other optional ones are absent
   kTselect = 0x7a0, kTdata1 = 0x7a1, kTdata2 = 0x7a2, kTdata3 = 0x7a3, kTinfo = 0x7a4,
+  // Hypervisor (H extension) and virtual supervisor
+  kHstatus = 0x600, kHedeleg = 0x602, kHideleg = 0x603, kHie = 0x604, kHtimedelta = 0x605,
+  kHcounteren = 0x606, kHgeie = 0x607, kHenvcfg = 0x60a, kHtval = 0x643, kHip = 0x644,
+  kHvip = 0x645, kHtinst = 0x64a, kHgatp = 0x680, kHgeip = 0xe12,
+  kVsstatus = 0x200, kVsie = 0x204, kVstvec = 0x205, kVsscratch = 0x240, kVsepc = 0x241,
+  kVscause = 0x242, kVstval = 0x243, kVsip = 0x244, kVstimecmp = 0x24d, kVsatp = 0x280,
+  kMtinst = 0x34a, kMtval2 = 0x34b,
   kMcycle = 0xb00, kMinstret = 0xb02, kMhpmcounter3 = 0xb03, kMhpmcounter31 = 0xb1f,
 };
 // clang-format on
@@ -59,6 +66,8 @@ inline constexpr uint64_t kTW = 1ULL << 21;
 inline constexpr uint64_t kTSR = 1ULL << 22;
 inline constexpr uint64_t kUXL = 3ULL << 32;
 inline constexpr uint64_t kSXL = 3ULL << 34;
+inline constexpr uint64_t kGVA = 1ULL << 38;  // H: the trap's tval is a guest virtual address
+inline constexpr uint64_t kMPV = 1ULL << 39;  // H: the virtualization mode before the trap
 inline constexpr uint64_t kSD = 1ULL << 63;
 // Fields software can write in mstatus (UBE/SBE/MBE are 0: little-endian only; VS/XS are 0).
 inline constexpr uint64_t kWritable =
@@ -68,6 +77,19 @@ inline constexpr uint64_t kSstatusMask = kSIE | kSPIE | kSPP | kFS | kSUM | kMXR
                                          (3ULL << 9) /*VS*/ | (3ULL << 15) /*XS*/ |
                                          (1ULL << 6) /*UBE*/;
 }  // namespace mstatus
+
+// hstatus (H extension).
+namespace hstatus {
+inline constexpr uint64_t kGVA = 1ULL << 6;
+inline constexpr uint64_t kSPV = 1ULL << 7;
+inline constexpr uint64_t kSPVP = 1ULL << 8;
+inline constexpr uint64_t kHU = 1ULL << 9;
+inline constexpr uint64_t kVTVM = 1ULL << 20;
+inline constexpr uint64_t kVTW = 1ULL << 21;
+inline constexpr uint64_t kVTSR = 1ULL << 22;
+inline constexpr uint64_t kVSXL = 3ULL << 32;  // read-only 2: VS-mode is 64-bit
+inline constexpr uint64_t kWritable = kGVA | kSPV | kSPVP | kHU | kVTVM | kVTW | kVTSR;
+}  // namespace hstatus
 
 // Interrupt bits in mip/mie.
 namespace irq {
@@ -79,6 +101,13 @@ inline constexpr uint64_t kSEIP = 1ULL << 9;
 inline constexpr uint64_t kMEIP = 1ULL << 11;
 inline constexpr uint64_t kAll = kSSIP | kMSIP | kSTIP | kMTIP | kSEIP | kMEIP;
 inline constexpr uint64_t kSupervisor = kSSIP | kSTIP | kSEIP;
+// H: the virtual supervisor's interrupts (hvip, hideleg) and the guest external one (SGEI).
+inline constexpr uint64_t kVSSIP = 1ULL << 2;
+inline constexpr uint64_t kVSTIP = 1ULL << 6;
+inline constexpr uint64_t kVSEIP = 1ULL << 10;
+inline constexpr uint64_t kSGEIP = 1ULL << 12;
+inline constexpr uint64_t kVirtualSupervisor = kVSSIP | kVSTIP | kVSEIP;
+inline constexpr uint64_t kHypervisor = kVirtualSupervisor | kSGEIP;
 }  // namespace irq
 
 // Synchronous exception causes (mcause with the interrupt bit clear).
@@ -97,6 +126,12 @@ enum class Exception : uint8_t {
   kInstructionPageFault = 12,
   kLoadPageFault = 13,
   kStorePageFault = 15,
+  // H extension
+  kEcallFromVS = 10,
+  kInstructionGuestPageFault = 20,
+  kLoadGuestPageFault = 21,
+  kVirtualInstruction = 22,
+  kStoreGuestPageFault = 23,
 };
 
 enum class Priv : uint8_t { kU = 0, kS = 1, kM = 3 };

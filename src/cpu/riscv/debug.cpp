@@ -74,9 +74,13 @@ bool Hart::debug_csr_read(uint16_t csr, uint64_t& value) {
     default: break;
   }
   const Priv saved = priv;
+  const bool saved_virt = virt;
   priv = Priv::kM;  // reads have no side effects that depend on it
+  virt = false;
   const bool ok = csr_read(csr, value);
   priv = saved;
+  virt = saved_virt;
+  csr_virtual_ = false;
   return ok;
 }
 
@@ -95,9 +99,13 @@ bool Hart::debug_csr_write(uint16_t csr, uint64_t value) {
     default: break;
   }
   const Priv saved = priv;
+  const bool saved_virt = virt;
   priv = Priv::kM;
+  virt = false;
   const bool ok = csr_write(csr, value);
   priv = saved;
+  virt = saved_virt;
+  csr_virtual_ = false;
   update_modes();  // a write of mstatus recomputed them for M
   return ok;
 }
@@ -106,6 +114,7 @@ void Hart::debug_set_priv(Priv p) {
   const Priv to = p == Priv::kU || p == Priv::kS ? p : Priv::kM;
   account_m_mode(to, instret);
   priv = to;
+  virt = false;
   update_modes();
 }
 

@@ -49,6 +49,7 @@ enum class Ext : uint8_t {
   Zacas,
   Zfhmin,
   Zihpm,
+  H,  // the hypervisor extension: its instructions here, its CSRs and modes in the hart
 };
 
 // A set of extensions, one bit per Ext. A hart decodes the rows of the extensions it has;
@@ -61,7 +62,8 @@ inline constexpr ExtSet kOptionalExtensions =
     ext_bit(Ext::Zba) | ext_bit(Ext::Zbb) | ext_bit(Ext::Zbs) | ext_bit(Ext::Zicond) |
     ext_bit(Ext::Zicbom) | ext_bit(Ext::Zicboz) | ext_bit(Ext::Zicbop) | ext_bit(Ext::Zihintntl) |
     ext_bit(Ext::Zkt) | ext_bit(Ext::Svinval) | ext_bit(Ext::Svnapot) | ext_bit(Ext::Svpbmt) |
-    ext_bit(Ext::Zcb) | ext_bit(Ext::Zacas) | ext_bit(Ext::Zfhmin) | ext_bit(Ext::Zihpm);
+    ext_bit(Ext::Zcb) | ext_bit(Ext::Zacas) | ext_bit(Ext::Zfhmin) | ext_bit(Ext::Zihpm) |
+    ext_bit(Ext::H);
 // The cache-block size of Zicbom, Zicboz and Zicbop (riscv,cbo*-block-size in the device tree).
 inline constexpr uint64_t kCacheBlockSize = 64;
 

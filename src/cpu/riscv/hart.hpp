@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,17 @@ class Hart : public HartState {
   // Enter the trap for exception `e` at the current pc; returns kTrap for the semantics.
   ExecStatus raise(Exception e, uint64_t tval);
   ExecStatus illegal(const DecodedInsn& d) { return raise(Exception::kIllegalInstruction, d.raw); }
+  // H: an instruction HS-mode could run but VS- or VU-mode may not (cause 22).
+  ExecStatus virtual_instruction(const DecodedInsn& d) {
+    return raise(Exception::kVirtualInstruction, d.raw);
+  }
+  // A refused CSR access: a virtual-instruction exception when the check that refused it said
+  // so (csr_virtual_), else an illegal instruction.
+  ExecStatus csr_denied(const DecodedInsn& d) {
+    const bool v = csr_virtual_;
+    csr_virtual_ = false;
+    return v ? virtual_instruction(d) : illegal(d);
+  }
   // Take the highest-priority pending and enabled interrupt, if any.
   bool take_interrupt();
   uint64_t read_mip() const;  // mip with platform lines (MSIP, MTIP, MEIP, SEIP) folded in
@@ -121,7 +133,8 @@ class Hart : public HartState {
   bool csr_write(uint16_t csr, uint64_t value);
   // After a write to `csr` (mstatus was `mstatus_before`): must the running block end?
   bool csr_write_ends_block(uint16_t csr, uint64_t mstatus_before) const;
-  bool csr_accessible(uint16_t csr, bool write) const;
+  // Also notes (csr_virtual_) when a refusal is a virtual-instruction exception.
+  bool csr_accessible(uint16_t csr, bool write);
 
   // --- privileged instructions (trap.cpp) ---
   ExecStatus do_mret(const DecodedInsn& d);
@@ -130,6 +143,13 @@ class Hart : public HartState {
   ExecStatus do_sfence_vma(const DecodedInsn& d);
   ExecStatus do_sfence_inval(const DecodedInsn& d);  // Svinval's sfence.w.inval, .inval.ir
   ExecStatus do_fence_i(const DecodedInsn& d);
+  // H (hypervisor.cpp): the fences of the guest's translations, and the hypervisor's loads
+  // and stores as the guest (hstatus.SPVP's privilege, V=1). `hlvx` reads need execute
+  // permission instead of read.
+  ExecStatus do_hfence(const DecodedInsn& d, bool gvma);
+  ExecStatus do_hlv(const DecodedInsn& d, unsigned size, bool sign, bool hlvx);
+  ExecStatus do_hsv(const DecodedInsn& d, unsigned size);
+  bool has_h() const { return (extensions_ & ext_bit(Ext::H)) != 0; }
 
   // --- memory (mmu.cpp for the slow paths) ---
   template <typename T>
@@ -153,6 +173,11 @@ class Hart : public HartState {
   // Zicbom, Zicboz (csr.cpp): whether the current mode may run a cache-block operation whose
   // menvcfg/senvcfg enable is `field` (CBIE, CBCFE, CBZE); M-mode always may.
   bool cbo_enabled(uint64_t field) const;
+  // When it may not: a virtual-instruction exception where M-mode allows it but the
+  // hypervisor or the guest's kernel does not (V=1), else an illegal instruction.
+  ExecStatus cbo_denied(const DecodedInsn& d, uint64_t field) {
+    return virt && (menvcfg_ & field) != 0 ? virtual_instruction(d) : illegal(d);
+  }
   // (mmu.cpp) cbo.clean/flush/inval: the block holding va may be accessed (a load or a store may
   // reach it), else a store page or access fault; false = trap entered.
   bool cbo_access(uint64_t va);
@@ -173,8 +198,11 @@ class Hart : public HartState {
   const uint8_t* fetch_host(uint64_t va);
   bool pmp_allows(uint64_t pa, uint64_t len, Access acc, Priv p) const;
 
-  // Drop every cached translation (satp, sfence.vma, PMP, MXR changes).
+  // Drop every cached translation (PMP, MXR changes; satp and sfence.vma outside V=1 leave
+  // the guest's sets alone when they were never filled).
   void flush_tlb();
+  // H: drop the guest's (V=1) translations only: vsatp, hgatp, hfence, sfence.vma in VS-mode.
+  void flush_tlb_virtual();
   // sfence.vma with an address: drop the translations of that page, including every 4 KiB
   // slice cached from a superpage or a NAPOT range that contains it.
   void flush_tlb_page(uint64_t va);
@@ -182,15 +210,20 @@ class Hart : public HartState {
   void drop_write_mappings();
 
   // --- floating point ---
-  bool fp_enabled() const { return (mstatus_ & mstatus::kFS) != 0; }
+  // With V=1 both mstatus.FS and vsstatus.FS must be on, and both become Dirty.
+  bool fp_enabled() const {
+    return (mstatus_ & mstatus::kFS) != 0 && (!virt || (vsstatus_ & mstatus::kFS) != 0);
+  }
   void set_fs_dirty() {
     mstatus_ |= mstatus::kFS | mstatus::kSD;
+    if (virt) vsstatus_ |= mstatus::kFS | mstatus::kSD;
     refresh_fast_flags();
   }
   // fp_ready and cbo_zero_ok from mstatus.FS, frm, the privilege and the envcfg CSRs: after
   // every change to any of them.
   void refresh_fast_flags() {
-    const bool dirty = (mstatus_ & mstatus::kFS) == mstatus::kFS;
+    const bool dirty = (mstatus_ & mstatus::kFS) == mstatus::kFS &&
+                       (!virt || (vsstatus_ & mstatus::kFS) == mstatus::kFS);
     fp_ready = !dirty ? 0 : (frm == 0 ? kFpDirty | kFpRne : kFpDirty);
     cbo_zero_ok = cbo_enabled(envcfg::kCBZE);
   }
@@ -207,6 +240,8 @@ class Hart : public HartState {
   // the old set is dropped.
   void set_extensions(ExtSet extensions) {
     extensions_ = extensions;
+    // Without H, misa.H is clear and mideleg's VS-level bits are not there to read as one.
+    mideleg_ = (mideleg_ & irq::kSupervisor) | (has_h() ? irq::kHypervisor : 0);
     code_.drop_all();
   }
   ExtSet extensions() const { return extensions_; }
@@ -329,11 +364,32 @@ class Hart : public HartState {
   bool store_slow(uint64_t va, const void* in, unsigned size);
   bool access_page(uint64_t va, Access acc, uint64_t& pa);
   void fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned page_bits);
-  bool pte_high_bits_valid(uint64_t e, int level) const;
+  bool pte_high_bits_valid(uint64_t e, int level, bool pbmte) const;
   // `report` is the access whose fault a failed walk raises (cache-block operations check
   // `acc` = kRead and fault as stores).
   bool walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, unsigned& page_bits);
+  // H (mmu_guest.cpp): a guest virtual address through the VS stage (vsatp) and the G stage
+  // (hgatp) for privilege p with V=1; `sum` is vsstatus.SUM for p = S, `hlvx` asks execute
+  // permission for a read. False = trap entered (page, guest-page or access fault).
+  struct GuestAccess {
+    Access acc;
+    Access report;
+    Priv p;
+    bool hlvx;
+  };
+  bool translate_guest(uint64_t va, const GuestAccess& g, uint64_t& pa, unsigned& page_bits);
+  // The G stage alone: gpa for an access that needs `need` (a VS-stage walk's own reads and
+  // A/D writes too), faulting as `report` with tval = va.
+  bool g_stage(uint64_t gpa, uint64_t va, Access need, Access report, bool hlvx, uint64_t& pa);
+  // The PTE at guest physical address pte_gpa, through the G stage: its host word, or
+  // nullptr with the trap entered.
+  uint64_t* vs_pte(uint64_t pte_gpa, uint64_t va, Access need, Access report);
+  bool guest_page_fault(Access report, uint64_t va, uint64_t gpa);
+  bool vs_leaf_allows(uint64_t e, const GuestAccess& g) const;
+  // The guest's modes (V=1) for the TLB's sets and address translation.
+  bool data_virt() const;
   Exception page_fault(Access acc) const;
+  Exception guest_page_fault_cause(Access acc) const;
   Exception access_fault(Access acc) const;
   bool pmp_page_uniform(uint64_t page_pa, Access acc, Priv p) const;
   Priv data_priv() const;
@@ -352,15 +408,37 @@ class Hart : public HartState {
   // pmp_ranges_ and pmp_active_ from pmpcfg_ and pmpaddr_: after every write of either.
   void decode_pmp();
   uint64_t counter_value(bool instret_counter) const;
-  bool counter_accessible(uint16_t csr) const;
+  bool counter_accessible(uint16_t csr);
   bool stimecmp_accessible() const;
   uint64_t envcfg_written(uint64_t old, uint64_t v, bool machine) const;
+  // H (hypervisor.cpp): the hypervisor and virtual-supervisor CSRs, and the redirection of
+  // the supervisor CSRs to the latter while V=1. nullopt: not one of them.
+  std::optional<bool> h_csr_read(uint16_t csr, uint64_t& value);
+  std::optional<bool> h_csr_write(uint16_t csr, uint64_t value);
+  // An access a V=1 mode may not make that HS-mode (or U-mode) could: cause 22, not 2.
+  bool deny_virtual() {
+    csr_virtual_ = true;
+    return false;
+  }
+  bool time_accessible(uint16_t csr);
+  // The VS-level interrupts in mip (hvip, and vstimecmp's VSTIP) at mtime.
+  uint64_t virtual_pending_at(uint64_t mtime) const;
+  void set_vsstatus(uint64_t v);
+  // Trap entry's H half: where a trap goes (V=1 guests first), and the state it saves.
+  bool trap_to_vs(uint64_t cause, bool interrupt) const;
+  void enter_vs_trap(uint64_t cause, uint64_t tval, bool interrupt);
+  // The GPA >> 2 of a guest-page fault being raised (htval, mtval2), 0 for other traps; and
+  // whether tval is a guest virtual address (the trap came from V=1, or from HLV/HSV).
+  uint64_t trap_gpa_shifted_ = 0;
+  bool hlv_active_ = false;
+  bool csr_virtual_ = false;
+  bool virt_tlb_filled_ = false;  // a guest set holds something a flush must drop
 
   // The jump cache (HartState::jump_cache) maps (virtual pc, privilege) to block.
   // pc with the privilege folded into bits 63:62. Flipping those bits of a canonical Sv39/Sv48
   // address (or of a physical one) gives a non-canonical one, so no two (pc, privilege) pairs
   // share a tag.
-  uint64_t jump_tag() const { return pc ^ (static_cast<uint64_t>(priv) << 62); }
+  uint64_t jump_tag() const { return pc ^ jump_xor; }
   Block* lookup_block();
 
   // The block at pc after `from` ended there (by falling through or a jump, so privilege and
@@ -427,6 +505,12 @@ class Hart : public HartState {
   uint32_t mcounteren_ = 0, scounteren_ = 0, mcountinhibit_ = 0;
   uint64_t menvcfg_ = 0, senvcfg_ = 0;
   uint64_t stimecmp_ = ~0ULL;
+  // H extension state (hypervisor.cpp).
+  uint64_t hstatus_ = 0, hedeleg_ = 0, hideleg_ = 0, hvip_ = 0, htval_ = 0, htinst_ = 0;
+  uint64_t hgatp_ = 0, henvcfg_ = 0, htimedelta_ = 0, mtval2_ = 0, mtinst_ = 0;
+  uint32_t hcounteren_ = 0;
+  uint64_t vsstatus_ = 0, vstvec_ = 0, vsscratch_ = 0, vsepc_ = 0, vscause_ = 0, vstval_ = 0;
+  uint64_t vsatp_ = 0, vstimecmp_ = ~0ULL;
   EcallHandler* ecall_handler_ = nullptr;
 
   // SMP state (remote.cpp). The run loop's stop flag is kept so that waits can give up.

@@ -13,15 +13,21 @@ namespace vessel::rv {
 
 namespace {
 
-constexpr std::string_view kTag = "hart/1";
+constexpr std::string_view kTag = "hart/2";
 
 // In restore order: mstatus first (its FS gates nothing for the debugger, but MPRV and SUM
-// decide the modes), the counter enables before the counters' raw state, and each pmpaddr
-// before the pmpcfg that may lock it.
+// decide the modes), the counter enables before the counters' raw state, menvcfg before
+// henvcfg (which it limits), and each pmpaddr before the pmpcfg that may lock it. The H
+// extension's CSRs are read and written as HS-mode's (the debugger's accesses run with V=0),
+// so the supervisor CSRs above are HS-mode's own and the vs* ones the guest's; a hart without
+// H has none of them (saved as absent). mie holds hie's bits, mip's VSSIP is hvip's.
 constexpr uint16_t kSavedCsrs[] = {
-    kMstatus,  kMedeleg,    kMideleg,    kMie,           kMtvec,   kStvec,   kMscratch,
-    kSscratch, kMepc,       kSepc,       kMcause,        kScause,  kMtval,   kStval,
-    kSatp,     kMcounteren, kScounteren, kMcountinhibit, kMenvcfg, kSenvcfg, kFcsr,
+    kMstatus,   kMedeleg,    kMideleg,    kMie,           kMtvec,      kStvec,   kMscratch,
+    kSscratch,  kMepc,       kSepc,       kMcause,        kScause,     kMtval,   kStval,
+    kSatp,      kMcounteren, kScounteren, kMcountinhibit, kMenvcfg,    kSenvcfg, kFcsr,
+    kHstatus,   kHedeleg,    kHideleg,    kHvip,          kHtimedelta, kHcounteren,
+    kHenvcfg,   kHtval,      kHtinst,     kHgatp,         kVsstatus,   kVstvec,  kVsscratch,
+    kVsepc,     kVscause,    kVstval,     kVsatp,         kVstimecmp,  kMtval2,  kMtinst,
 };
 
 bool run_state_valid(uint8_t v) { return v <= static_cast<uint8_t>(Hart::RunState::kStartPending); }
@@ -67,6 +73,7 @@ void Hart::save(StateWriter& out) {
   out.put(pc);
   out.put(instret);
   out.put(static_cast<uint8_t>(priv));
+  out.put<uint8_t>(virt ? 1 : 0);
   out.put<uint32_t>(static_cast<uint32_t>(std::size(kSavedCsrs)));
   for (uint16_t csr : kSavedCsrs) {
     uint64_t value = 0;
@@ -102,6 +109,11 @@ Result<void> Hart::restore(StateReader& in) {
   instret = TRY(in.get<uint64_t>());
   const auto p = TRY(in.get<uint8_t>());
   if (p != 0 && p != 1 && p != 3) return make_error(who + ": privilege out of range");
+  const auto saved_virt = TRY(in.get<uint8_t>());
+  // V=1 is a guest's mode: S or U, on a hart with H.
+  if (saved_virt > 1 || (saved_virt == 1 && (p == 3 || !has_h()))) {
+    return make_error(who + ": virtualization mode out of range");
+  }
   const auto count = TRY(in.get<uint32_t>());
   if (count != std::size(kSavedCsrs)) return make_error(who + ": saved another set of CSRs");
   for (uint16_t expected : kSavedCsrs) {
@@ -154,6 +166,8 @@ Result<void> Hart::restore(StateReader& in) {
   }
   run_state_.store(static_cast<RunState>(run_state), std::memory_order_release);
   debug_set_priv(static_cast<Priv>(p));
+  virt = saved_virt != 0;
+  update_modes();
   // Nothing cached from before survives: no reservation, no translation, no decoded code.
   reservation_pa = ~0ULL;
   trap_streak_ = 0;

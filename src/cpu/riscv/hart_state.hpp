@@ -37,8 +37,20 @@ struct JumpEntry {
 struct HartState {
   static constexpr unsigned kTlbSize = 256;
   static constexpr unsigned kJumpCacheSize = 4096;
-  // Data-side TLB sets by effective mode: U, S, S with SUM=1, M (bare).
-  enum DataMode : uint8_t { kModeU = 0, kModeS = 1, kModeSSum = 2, kModeM = 3 };
+  // TLB sets by effective mode: U, S, S with SUM=1, M (bare), then the H extension's guest
+  // modes (V=1), whose entries map guest virtual addresses through both stages: VU, VS, VS with
+  // vsstatus.SUM=1. The guest's sets are flushed apart from the others (vsatp, hgatp, hfence).
+  enum DataMode : uint8_t {
+    kModeU = 0,
+    kModeS = 1,
+    kModeSSum = 2,
+    kModeM = 3,
+    kModeVU = 4,
+    kModeVS = 5,
+    kModeVSSum = 6,
+  };
+  static constexpr unsigned kNumModes = 7;
+  static constexpr unsigned kFirstVirtualMode = kModeVU;
   enum AccessIndex : uint8_t { kRead = 0, kWrite = 1, kFetch = 2 };
 
   uint64_t x[33] = {};  // x[32] is the write sink for rd == x0
@@ -46,6 +58,7 @@ struct HartState {
   uint64_t pc = 0;
   uint64_t instret = 0;  // instructions retired (also the cycle count)
   Priv priv = Priv::kM;
+  bool virt = false;   // H: the virtualization mode V (priv S or U with V=1 is VS or VU)
   uint8_t fflags = 0;  // fcsr = frm << 5 | fflags
   uint8_t frm = 0;
   // What translated code tests before an FP op runs on the host (kept by Hart::refresh_fast_flags
@@ -61,7 +74,10 @@ struct HartState {
   bool host_fflags = false;
   uint8_t data_mode = kModeM;   // which TLB set loads and stores use (MPRV, SUM, privilege)
   uint8_t fetch_mode = kModeM;  // which TLB set fetches use (privilege)
-  bool stop_block = false;      // a store modified code: the running block must end
+  // What the jump cache's tag folds into pc besides it: the privilege in bits 63:62 and V in
+  // bit 61 (Hart::update_modes keeps it; translated code's lookup reads it as it is).
+  uint64_t jump_xor = 3ULL << 62;
+  bool stop_block = false;  // a store modified code: the running block must end
   // mstatus, written only by Hart (CSR writes, traps, xRET); here so that translated code can
   // test FS before it touches the FP registers itself.
   uint64_t mstatus_ = 0;
@@ -84,7 +100,7 @@ struct HartState {
     const void* lookup = nullptr;       // on to pc through the jump cache
   } jit;
 
-  std::array<std::array<std::array<TlbEntry, kTlbSize>, 4>, 3> tlb{};
+  std::array<std::array<std::array<TlbEntry, kTlbSize>, kNumModes>, 3> tlb{};
   std::array<JumpEntry, kJumpCacheSize> jump_cache{};
 };
 

@@ -139,6 +139,27 @@ inline constexpr uint32_t kBranch = 1u << 12;
   X(sinval_vma, "sinval.vma", 0x16000073, 0xfe007fff, kNone,   "s,t",       Svinval,  F_END|F_TRAP) \
   X(sfence_w_inval, "sfence.w.inval", 0x18000073, 0xffffffff, kNone, "",    Svinval,  F_END|F_TRAP) \
   X(sfence_inval_ir, "sfence.inval.ir", 0x18100073, 0xffffffff, kNone, "",  Svinval,  F_END|F_TRAP) \
+  /* H: the hypervisor's fences, and loads and stores as the guest (V=1) would make them. */ \
+  /* A store that changes the running block's code leaves it (kBreak), as cbo.zero does. */ \
+  /* They reach memory only through their semantics (two-stage translation each time). */ \
+  X(hfence_vvma, "hfence.vvma", 0x22000073, 0xfe007fff, kNone,  "s,t",       H,        F_END|F_TRAP) \
+  X(hfence_gvma, "hfence.gvma", 0x62000073, 0xfe007fff, kNone,  "s,t",       H,        F_END|F_TRAP) \
+  /* Svinval's forms of the two (illegal on a hart without Svinval, checked when they run) */ \
+  X(hinval_vvma, "hinval.vvma", 0x26000073, 0xfe007fff, kNone,  "s,t",       H,        F_END|F_TRAP) \
+  X(hinval_gvma, "hinval.gvma", 0x66000073, 0xfe007fff, kNone,  "s,t",       H,        F_END|F_TRAP) \
+  X(hlv_b,      "hlv.b",      0x60004073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
+  X(hlv_bu,     "hlv.bu",     0x60104073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
+  X(hlv_h,      "hlv.h",      0x64004073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
+  X(hlv_hu,     "hlv.hu",     0x64104073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
+  X(hlvx_hu,    "hlvx.hu",    0x64304073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
+  X(hlv_w,      "hlv.w",      0x68004073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
+  X(hlv_wu,     "hlv.wu",     0x68104073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
+  X(hlvx_wu,    "hlvx.wu",    0x68304073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
+  X(hlv_d,      "hlv.d",      0x6c004073, 0xfff0707f, kNone,   "d,(s)",     H,        F_RD|F_TRAP) \
+  X(hsv_b,      "hsv.b",      0x62004073, 0xfe007fff, kNone,   "t,(s)",     H,        F_TRAP) \
+  X(hsv_h,      "hsv.h",      0x66004073, 0xfe007fff, kNone,   "t,(s)",     H,        F_TRAP) \
+  X(hsv_w,      "hsv.w",      0x6a004073, 0xfe007fff, kNone,   "t,(s)",     H,        F_TRAP) \
+  X(hsv_d,      "hsv.d",      0x6e004073, 0xfe007fff, kNone,   "t,(s)",     H,        F_TRAP) \
   /* M */ \
   X(mul,        "mul",        0x02000033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \
   X(mulh,       "mulh",       0x02001033, 0xfe00707f, kNone,   "d,s,t",     M,        F_RD) \

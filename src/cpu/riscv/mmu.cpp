@@ -4,20 +4,11 @@
 
 #include "base/bits.hpp"
 #include "cpu/riscv/hart.hpp"
+#include "cpu/riscv/pte.hpp"
 
 namespace vessel::rv {
 
 namespace {
-namespace pte {
-constexpr uint64_t kV = 1 << 0, kR = 1 << 1, kW = 1 << 2, kX = 1 << 3, kU = 1 << 4;
-constexpr uint64_t kA = 1 << 6, kD = 1 << 7;
-constexpr uint64_t kN = 1ULL << 63;                // Svnapot: a 64 KiB NAPOT leaf
-constexpr uint64_t kPbmt = 3ULL << 61;             // Svpbmt: PMA (0), NC (1), IO (2), reserved (3)
-constexpr uint64_t kReservedHigh = 0x7fULL << 54;  // bits 60:54
-// A NAPOT leaf's ppn[3:0]: 1000 is the 64 KiB size, the only one Svnapot defines.
-constexpr uint64_t kNapotPpnMask = 0xf, kNapot64K = 0x8;
-constexpr uint64_t kPpnMask = (1ULL << 44) - 1;
-}  // namespace pte
 
 namespace pmpcfg {
 constexpr uint8_t kR = 1, kW = 2, kX = 4, kL = 0x80;
@@ -36,14 +27,29 @@ Priv Hart::data_priv() const {
   return priv;
 }
 
+bool Hart::data_virt() const {
+  if (priv == Priv::kM && (mstatus_ & mstatus::kMPRV)) {
+    return (mstatus_ & mstatus::kMPV) != 0 && (mstatus_ & mstatus::kMPP) != mstatus::kMPP;
+  }
+  return virt;
+}
+
 void Hart::update_modes() {
-  auto mode_of = [&](Priv p) -> uint8_t {
+  auto mode_of = [&](Priv p, bool v) -> uint8_t {
     if (p == Priv::kM) return kModeM;
+    if (v) return p == Priv::kU ? kModeVU : ((vsstatus_ & mstatus::kSUM) ? kModeVSSum : kModeVS);
     if (p == Priv::kU) return kModeU;
     return (mstatus_ & mstatus::kSUM) ? kModeSSum : kModeS;
   };
-  data_mode = mode_of(data_priv());
-  fetch_mode = priv == Priv::kM ? kModeM : (priv == Priv::kU ? kModeU : kModeS);
+  data_mode = mode_of(data_priv(), data_virt());
+  if (priv == Priv::kM) {
+    fetch_mode = kModeM;
+  } else if (virt) {
+    fetch_mode = priv == Priv::kU ? kModeVU : kModeVS;
+  } else {
+    fetch_mode = priv == Priv::kU ? kModeU : kModeS;
+  }
+  jump_xor = (static_cast<uint64_t>(priv) << 62) ^ (virt ? 1ULL << 61 : 0);
   read_tlb = tlb[kRead][data_mode].data();
   write_tlb = tlb[kWrite][data_mode].data();
   fetch_tlb = tlb[kFetch][fetch_mode].data();
@@ -59,11 +65,24 @@ void Hart::pmp_changed() {
 }
 
 void Hart::flush_tlb() {
+  // The guest's sets only when something filled them: a hart that never ran a guest flushes
+  // what it flushed before the H extension came.
+  const unsigned modes = virt_tlb_filled_ ? kNumModes : kFirstVirtualMode;
   for (auto& per_access : tlb) {
-    for (auto& set : per_access) set.fill(TlbEntry{});
+    for (unsigned m = 0; m < modes; ++m) per_access[m].fill(TlbEntry{});
   }
+  virt_tlb_filled_ = false;
   superpages_.clear();
   superpages_overflow_ = false;
+  ++stats.tlb_flushes;
+}
+
+void Hart::flush_tlb_virtual() {
+  if (!virt_tlb_filled_) return;
+  for (auto& per_access : tlb) {
+    for (unsigned m = kFirstVirtualMode; m < kNumModes; ++m) per_access[m].fill(TlbEntry{});
+  }
+  virt_tlb_filled_ = false;
   ++stats.tlb_flushes;
 }
 
@@ -94,7 +113,9 @@ void Hart::flush_tlb_page(uint64_t va) {
 }
 
 void Hart::drop_write_mappings() {
-  for (auto& set : tlb[kWrite]) set.fill(TlbEntry{});
+  // The guest's sets only when something filled them, as flush_tlb.
+  const unsigned modes = virt_tlb_filled_ ? kNumModes : kFirstVirtualMode;
+  for (unsigned m = 0; m < modes; ++m) tlb[kWrite][m].fill(TlbEntry{});
 }
 
 Exception Hart::page_fault(Access acc) const {
@@ -104,6 +125,15 @@ Exception Hart::page_fault(Access acc) const {
     case Access::kWrite: break;
   }
   return Exception::kStorePageFault;
+}
+
+Exception Hart::guest_page_fault_cause(Access acc) const {
+  switch (acc) {
+    case Access::kFetch: return Exception::kInstructionGuestPageFault;
+    case Access::kRead: return Exception::kLoadGuestPageFault;
+    case Access::kWrite: break;
+  }
+  return Exception::kStoreGuestPageFault;
 }
 
 Exception Hart::access_fault(Access acc) const {
@@ -222,7 +252,7 @@ bool Hart::write_pmpaddr(unsigned index, uint64_t value) {
 // Bits 63:54 of a PTE at `level`: N (Svnapot) only on a 4 KiB leaf with ppn[3:0] = 1000 of a
 // hart that has Svnapot; PBMT (Svpbmt) only on a leaf, while menvcfg.PBMTE is set (it can be
 // only with Svpbmt), and never 3; the rest reserved. Anything else is a page fault.
-bool Hart::pte_high_bits_valid(uint64_t e, int level) const {
+bool Hart::pte_high_bits_valid(uint64_t e, int level, bool pbmte) const {
   const bool leaf = (e & (pte::kR | pte::kX)) != 0;
   if (e & pte::kReservedHigh) return false;
   if (e & pte::kN) {
@@ -233,7 +263,7 @@ bool Hart::pte_high_bits_valid(uint64_t e, int level) const {
     }
   }
   const uint64_t pbmt = e & pte::kPbmt;
-  return pbmt == 0 || (leaf && (menvcfg_ & envcfg::kPBMTE) != 0 && pbmt != pte::kPbmt);
+  return pbmt == 0 || (leaf && pbmte && pbmt != pte::kPbmt);
 }
 
 bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, unsigned& page_bits) {
@@ -252,7 +282,8 @@ bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, un
       }
       auto* slot = reinterpret_cast<uint64_t*>(host);
       uint64_t e = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-      if (!(e & pte::kV) || (!(e & pte::kR) && (e & pte::kW)) || !pte_high_bits_valid(e, level)) {
+      if (!(e & pte::kV) || (!(e & pte::kR) && (e & pte::kW)) ||
+          !pte_high_bits_valid(e, level, (menvcfg_ & envcfg::kPBMTE) != 0)) {
         return raise(page_fault(report), va), false;
       }
       const uint64_t ppn = (e >> 10) & pte::kPpnMask;
@@ -322,7 +353,8 @@ bool Hart::debug_translate(uint64_t va, uint64_t& pa) const {
     const uint8_t* host = bus_.host_ptr(pte_addr, 8);
     if (host == nullptr) return false;
     const uint64_t e = __atomic_load_n(reinterpret_cast<const uint64_t*>(host), __ATOMIC_ACQUIRE);
-    if (!(e & pte::kV) || (!(e & pte::kR) && (e & pte::kW)) || !pte_high_bits_valid(e, level)) {
+    if (!(e & pte::kV) || (!(e & pte::kR) && (e & pte::kW)) ||
+        !pte_high_bits_valid(e, level, (menvcfg_ & envcfg::kPBMTE) != 0)) {
       return false;
     }
     const uint64_t ppn = (e >> 10) & pte::kPpnMask;
@@ -343,6 +375,9 @@ bool Hart::debug_translate(uint64_t va, uint64_t& pa) const {
 bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, unsigned& page_bits) {
   page_bits = 12;
   const Priv p = acc == Access::kFetch ? priv : data_priv();
+  if (p != Priv::kM && (acc == Access::kFetch ? virt : data_virt())) {
+    return translate_guest(va, {acc, acc, p, false}, pa, page_bits);
+  }
   if (p == Priv::kM || (satp_ >> 60) == kSatpModeBare) {
     pa = va;
     return true;
@@ -376,6 +411,7 @@ void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned
     return;
   }
   TlbEntry& e = tlb[static_cast<unsigned>(acc)][mode][(va >> 12) % kTlbSize];
+  if (mode >= kFirstVirtualMode) virt_tlb_filled_ = true;
   e.vpage = va & ~0xfffULL;
   e.addend = reinterpret_cast<uint64_t>(host_page) - e.vpage;
   // A superpage or a NAPOT range is cached one 4 KiB slice at a time, each from its own walk;
@@ -495,8 +531,12 @@ bool Hart::cbo_access(uint64_t va) {
   unsigned page_bits = 12;
   // A load may reach every page a store may (W without R is reserved), so "a load or a store
   // may" is "a load may"; the fault is a store's all the same (the CMO specification's rule).
-  if (p != Priv::kM && (satp_ >> 60) != kSatpModeBare &&
-      !walk(block, Access::kRead, Access::kWrite, p, pa, page_bits)) {
+  if (p != Priv::kM && data_virt()) {
+    if (!translate_guest(block, {Access::kRead, Access::kWrite, p, false}, pa, page_bits)) {
+      return false;
+    }
+  } else if (p != Priv::kM && (satp_ >> 60) != kSatpModeBare &&
+             !walk(block, Access::kRead, Access::kWrite, p, pa, page_bits)) {
     return false;
   }
   if (!pmp_allows(pa, kCacheBlockSize, Access::kRead, p)) {

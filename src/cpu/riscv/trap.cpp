@@ -10,8 +10,29 @@ namespace vessel::rv {
 namespace {
 constexpr uint64_t kInterruptBit = 1ULL << 63;
 
-// Highest priority first: MEI, MSI, MTI, SEI, SSI, STI.
-constexpr unsigned kPriorityOrder[] = {11, 3, 7, 9, 1, 5};
+// Highest priority first: MEI, MSI, MTI, SEI, SSI, STI, then the H extension's SGEI, VSEI,
+// VSSI, VSTI.
+constexpr unsigned kPriorityOrder[] = {11, 3, 7, 9, 1, 5, 12, 10, 2, 6};
+
+// Causes whose tval is an address the access named: with V=1 (or for HLV/HSV) a guest
+// virtual address, which mstatus.GVA or hstatus.GVA tells the handler.
+bool carries_address(uint64_t cause) {
+  switch (static_cast<Exception>(cause)) {
+    case Exception::kInstructionAddressMisaligned:
+    case Exception::kInstructionAccessFault:
+    case Exception::kLoadAddressMisaligned:
+    case Exception::kLoadAccessFault:
+    case Exception::kStoreAddressMisaligned:
+    case Exception::kStoreAccessFault:
+    case Exception::kInstructionPageFault:
+    case Exception::kLoadPageFault:
+    case Exception::kStorePageFault:
+    case Exception::kInstructionGuestPageFault:
+    case Exception::kLoadGuestPageFault:
+    case Exception::kStoreGuestPageFault: return true;
+    default: return false;
+  }
+}
 
 // The privileged manual's names for the exception causes, for messages.
 const char* exception_name(uint64_t cause) {
@@ -30,6 +51,11 @@ const char* exception_name(uint64_t cause) {
     case Exception::kInstructionPageFault: return "instruction page fault";
     case Exception::kLoadPageFault: return "load page fault";
     case Exception::kStorePageFault: return "store/AMO page fault";
+    case Exception::kEcallFromVS: return "environment call from VS-mode";
+    case Exception::kInstructionGuestPageFault: return "instruction guest-page fault";
+    case Exception::kLoadGuestPageFault: return "load guest-page fault";
+    case Exception::kVirtualInstruction: return "virtual instruction";
+    case Exception::kStoreGuestPageFault: return "store/AMO guest-page fault";
   }
   return "reserved";
 }
@@ -58,9 +84,19 @@ void Hart::reset(uint64_t reset_pc) {
   std::fill(std::begin(f), std::end(f), 0);
   pc = reset_pc;
   priv = Priv::kM;
+  virt = false;
+  hstatus_ = hedeleg_ = hideleg_ = hvip_ = htval_ = htinst_ = 0;
+  hgatp_ = henvcfg_ = htimedelta_ = mtval2_ = mtinst_ = 0;
+  hcounteren_ = 0;
+  vsstatus_ = 2ULL << 32;  // UXL = 2
+  vstvec_ = vsscratch_ = vsepc_ = vscause_ = vstval_ = vsatp_ = 0;
+  vstimecmp_ = ~0ULL;
+  trap_gpa_shifted_ = 0;
+  hlv_active_ = csr_virtual_ = false;
   // UXL = SXL = 2 (64-bit), fixed.
   mstatus_ = (2ULL << 32) | (2ULL << 34);
-  medeleg_ = mideleg_ = mie_ = mip_sw_ = 0;
+  medeleg_ = mie_ = mip_sw_ = 0;
+  mideleg_ = has_h() ? irq::kHypervisor : 0;  // read-only ones with H
   mtvec_ = stvec_ = mscratch_ = sscratch_ = mepc_ = sepc_ = 0;
   mcause_ = scause_ = mtval_ = stval_ = satp_ = 0;
   mcounteren_ = scounteren_ = mcountinhibit_ = 0;
@@ -88,6 +124,12 @@ void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
   // readable from S and U, Sstc enabled, and one PMP entry opening all of memory.
   medeleg_ = 0xb1ff;
   mideleg_ = irq::kSupervisor;
+  if (has_h()) {
+    // As OpenSBI does with H: a guest's ecalls, guest-page faults and virtual instructions
+    // go to the hypervisor in HS-mode.
+    medeleg_ |= (1ULL << 10) | (0xfULL << 20);
+    mideleg_ |= irq::kHypervisor;
+  }
   mcounteren_ = 0xffffffff;
   // time readable from U-mode (the vDSO's rdtime), as Linux's SBI PMU driver sets it under
   // OpenSBI; the builtin SBI has no PMU extension, so nothing in the kernel would.
@@ -143,7 +185,24 @@ void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
   const uint64_t deleg = interrupt ? mideleg_ : medeleg_;
   const bool to_s = priv != Priv::kM && ((deleg >> cause) & 1);
   const uint64_t xcause = cause | (interrupt ? kInterruptBit : 0);
+  const bool gva = !interrupt && (virt || hlv_active_) && carries_address(cause);
+  const uint64_t gpa_shifted = trap_gpa_shifted_;
+  trap_gpa_shifted_ = 0;
+  if (to_s && virt && trap_to_vs(cause, interrupt)) {
+    enter_vs_trap(cause, tval, interrupt);
+    update_modes();
+    return;
+  }
   if (to_s) {
+    if (has_h()) {
+      uint64_t hs = hstatus_ & ~(hstatus::kSPV | hstatus::kGVA);
+      if (virt) hs = (hs | hstatus::kSPV) & ~hstatus::kSPVP;
+      if (virt && priv == Priv::kS) hs |= hstatus::kSPVP;
+      if (gva) hs |= hstatus::kGVA;
+      hstatus_ = hs;
+      htval_ = gpa_shifted;
+      htinst_ = 0;
+    }
     scause_ = xcause;
     sepc_ = pc;
     stval_ = tval;
@@ -152,6 +211,7 @@ void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
     if (priv == Priv::kS) s |= mstatus::kSPP;
     mstatus_ = s;
     priv = Priv::kS;
+    virt = false;
     const uint64_t base = stvec_ & ~3ULL;
     pc = ((stvec_ & 3) == 1 && interrupt) ? base + 4 * cause : base;
   } else {
@@ -161,7 +221,15 @@ void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
     uint64_t m = mstatus_ & ~(mstatus::kMPP | mstatus::kMPIE | mstatus::kMIE);
     if (mstatus_ & mstatus::kMIE) m |= mstatus::kMPIE;
     m |= static_cast<uint64_t>(priv) << mstatus::kMPPShift;
+    if (has_h()) {
+      m &= ~(mstatus::kMPV | mstatus::kGVA);
+      if (virt) m |= mstatus::kMPV;
+      if (gva) m |= mstatus::kGVA;
+      mtval2_ = gpa_shifted;
+      mtinst_ = 0;
+    }
     mstatus_ = m;
+    virt = false;
     account_m_mode(Priv::kM, instret);
     priv = Priv::kM;
     const uint64_t base = mtvec_ & ~3ULL;
@@ -179,6 +247,7 @@ uint64_t Hart::read_mip() const { return mip_at(clock_.mtime()); }
 
 uint64_t Hart::mip_at(uint64_t mtime) const {
   uint64_t v = mip_sw_ | irq_.pending();
+  if (has_h()) v |= virtual_pending_at(mtime);
   if (mtime >= irq_.mtimecmp()) v |= irq::kMTIP;
   if (stimecmp_drives_stip()) {
     v &= ~irq::kSTIP;
@@ -194,15 +263,24 @@ bool Hart::take_interrupt_at(uint64_t mtime) {
   if (pending == 0) return false;
   // Machine-level interrupts are enabled below M always, in M when MIE is set; supervisor-level
   // (delegated) ones in U always, in S when SIE is set, never in M.
+  // With H, HS-level ones are enabled always while V=1, and those hideleg hands to VS-mode
+  // only while V=1: in VU always, in VS when vsstatus.SIE is set.
   const bool m_on = priv != Priv::kM || (mstatus_ & mstatus::kMIE);
-  const bool s_on = priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kSIE));
+  const bool s_on = virt || priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kSIE));
+  const bool vs_on = virt && (priv == Priv::kU || (vsstatus_ & mstatus::kSIE));
+  const uint64_t to_vs = mideleg_ & hideleg_;
   uint64_t enabled = 0;
   if (m_on) enabled |= pending & ~mideleg_;
-  if (s_on) enabled |= pending & mideleg_;
+  if (s_on) enabled |= pending & mideleg_ & ~to_vs;
+  if (vs_on) enabled |= pending & to_vs;
   if (enabled == 0) return false;
-  // Interrupts destined for M come before any destined for S, whatever their causes; the
-  // fixed order applies within one destination.
-  if (enabled & ~mideleg_) enabled &= ~mideleg_;
+  // Interrupts destined for M come before any destined for HS, and those before any for VS,
+  // whatever their causes; the fixed order applies within one destination.
+  if (enabled & ~mideleg_) {
+    enabled &= ~mideleg_;
+  } else if (enabled & ~to_vs) {
+    enabled &= ~to_vs;
+  }
   for (unsigned cause : kPriorityOrder) {
     if (enabled & (1ULL << cause)) {
       ++stats.interrupts;
@@ -221,15 +299,30 @@ ExecStatus Hart::do_mret(const DecodedInsn& d) {
   if (mstatus_ & mstatus::kMPIE) m |= mstatus::kMIE;
   m |= mstatus::kMPIE;  // MPP becomes U (least privileged); MPIE becomes 1
   if (mpp != Priv::kM) m &= ~mstatus::kMPRV;
+  const bool mpv = mpp != Priv::kM && (mstatus_ & mstatus::kMPV) != 0;
+  m &= ~mstatus::kMPV;
   mstatus_ = m;
   account_m_mode(mpp, instret + 1);  // mret itself retires in M, counted once it returns
   priv = mpp;
+  virt = mpv;
   pc = mepc_;
   update_modes();
   return ExecStatus::kBreak;
 }
 
 ExecStatus Hart::do_sret(const DecodedInsn& d) {
+  if (virt) {
+    // The guest's own: VU-mode has none to run, and the hypervisor may claim it (VTSR).
+    if (priv == Priv::kU || (hstatus_ & hstatus::kVTSR)) return virtual_instruction(d);
+    const Priv spp = (vsstatus_ & mstatus::kSPP) ? Priv::kS : Priv::kU;
+    uint64_t s = vsstatus_ & ~(mstatus::kSIE | mstatus::kSPP);
+    if (vsstatus_ & mstatus::kSPIE) s |= mstatus::kSIE;
+    vsstatus_ = s | mstatus::kSPIE;
+    priv = spp;
+    pc = vsepc_;
+    update_modes();
+    return ExecStatus::kBreak;
+  }
   if (priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kTSR))) return illegal(d);
   const Priv spp = (mstatus_ & mstatus::kSPP) ? Priv::kS : Priv::kU;
   uint64_t s = mstatus_ & ~(mstatus::kSIE | mstatus::kSPP);
@@ -238,13 +331,21 @@ ExecStatus Hart::do_sret(const DecodedInsn& d) {
   s &= ~mstatus::kMPRV;  // the new mode is never M
   mstatus_ = s;
   priv = spp;
+  if (has_h()) {  // back into the guest when the trap came from it
+    virt = (hstatus_ & hstatus::kSPV) != 0;
+    hstatus_ &= ~hstatus::kSPV;
+  }
   pc = sepc_;
   update_modes();
   return ExecStatus::kBreak;
 }
 
 ExecStatus Hart::do_wfi(const DecodedInsn& d) {
-  // In U-mode WFI is illegal (S-mode exists); TW makes it illegal below M.
+  // In U-mode WFI is illegal (S-mode exists); TW makes it illegal below M. A guest's WFI
+  // that HS-mode could run is a virtual instruction in VU-mode, and in VS-mode with VTW.
+  if (virt && !(mstatus_ & mstatus::kTW) && (priv == Priv::kU || (hstatus_ & hstatus::kVTW))) {
+    return virtual_instruction(d);
+  }
   if (priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kTW))) return illegal(d);
   pc += d.len;
   sleep_until_interrupt();
@@ -268,10 +369,20 @@ void Hart::sleep_until_interrupt() {
   if ((mie_ & irq::kSTIP) && stimecmp_drives_stip() && stimecmp_ != ~0ULL) {
     deadline = std::min(deadline, clock_.when(stimecmp_));
   }
+  if ((mie_ & irq::kVSTIP) && (henvcfg_ & envcfg::kSTCE) && vstimecmp_ != ~0ULL) {
+    deadline = std::min(deadline, clock_.when(vstimecmp_ - htimedelta_));
+  }
   irq_.wait_until(deadline);
 }
 
 ExecStatus Hart::do_sfence_vma(const DecodedInsn& d) {
+  if (virt) {
+    // The guest's: its own translations (VS stage, through the G stage) go.
+    if (priv == Priv::kU || (hstatus_ & hstatus::kVTVM)) return virtual_instruction(d);
+    flush_tlb_virtual();
+    pc += d.len;
+    return ExecStatus::kBreak;
+  }
   if (priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kTVM))) return illegal(d);
   // ASIDs are not implemented, so rs2 does not narrow anything; rs1 names one page.
   if (d.rs1 != 0) {

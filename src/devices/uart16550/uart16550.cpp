@@ -189,10 +189,25 @@ uint8_t Uart16550::compute_iir() const {
 void Uart16550::refill_fifo() {
   // In loopback the receiver is disconnected from the outside world.
   if ((mcr_ & kMcrLOOP) != 0) return;
-  while (rx_fifo_.size() < fifo_capacity() && !host_queue_.empty()) {
+  while (rx_fifo_.size() < fifo_capacity() && !host_queue_.empty() && break_after_ != 0U) {
     rx_fifo_.push_back(host_queue_.front());
     host_queue_.pop_front();
+    if (break_after_) --*break_after_;
   }
+  // The break's zero character comes alone, so that BI belongs to it when the driver reads LSR.
+  if (break_after_ == 0U && rx_fifo_.empty()) {
+    break_after_.reset();
+    rx_fifo_.push_back(0);
+    lsr_errors_ |= kLsrBI;
+  }
+}
+
+void Uart16550::push_break() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (break_after_) return;  // one is on its way already
+  break_after_ = host_queue_.size();
+  refill_fifo();
+  update_irq();
 }
 
 void Uart16550::update_irq(bool force) {

@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 #include "devices/device.hpp"
 #include "devices/irq.hpp"
@@ -100,6 +101,10 @@ class Uart16550 final : public MmioDevice {
   bool wants_input() const;
   // Bytes lost because the host queue was full (producer ignored wants_input()).
   uint64_t dropped_input() const;
+  // A break condition on the line (the console's Ctrl-A b), after the input queued before it:
+  // a zero character with LSR.BI, which Linux's 8250 driver takes as a break (and, with
+  // magic SysRq, makes the next key a SysRq command).
+  void push_break();
 
  private:
   uint8_t read_register(uint64_t reg);
@@ -131,6 +136,8 @@ class Uart16550 final : public MmioDevice {
   std::deque<uint8_t> rx_fifo_;
   std::deque<uint8_t> host_queue_;
   uint64_t dropped_ = 0;
+  // A break waiting in host_queue_: how many queued bytes come before it.
+  std::optional<size_t> break_after_;
   bool irq_level_ = false;
 };
 

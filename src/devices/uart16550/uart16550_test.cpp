@@ -63,6 +63,24 @@ TEST_F(UartTest, InputSetsDataReadyAndInterrupt) {
   EXPECT_EQ(reg(U::kIIR), U::kIirNoInt);
 }
 
+// Ctrl-A b: the break arrives after the input typed before it, as a zero character of its own
+// with BI (and a line-status interrupt where enabled); input after it follows.
+TEST_F(UartTest, BreakComesInOrderWithBreakInterrupt) {
+  set(U::kIER, U::kIerERBFI | U::kIerELSI);
+  push("ab");
+  uart.push_break();
+  push("c");
+  EXPECT_EQ(reg(U::kLSR) & (U::kLsrDR | U::kLsrBI), U::kLsrDR);
+  EXPECT_EQ(reg(U::kRBR), 'a');
+  EXPECT_EQ(reg(U::kRBR), 'b');
+  EXPECT_EQ(reg(U::kIIR), U::kIirLineStatus);
+  EXPECT_EQ(reg(U::kLSR) & (U::kLsrDR | U::kLsrBI), U::kLsrDR | U::kLsrBI);
+  EXPECT_EQ(reg(U::kLSR) & U::kLsrBI, 0);  // reading LSR cleared it
+  EXPECT_EQ(reg(U::kRBR), 0);
+  EXPECT_EQ(reg(U::kRBR), 'c');
+  EXPECT_EQ(reg(U::kLSR) & (U::kLsrDR | U::kLsrBI), 0);
+}
+
 TEST_F(UartTest, NoInterruptWithoutEnable) {
   push("x");
   EXPECT_FALSE(irq());

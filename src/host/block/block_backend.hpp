@@ -60,14 +60,16 @@ class BlockBackend {
   virtual size_t in_flight() const = 0;
 };
 
-// --disk PATH[,readonly][,overlay=OVERLAY][,format=raw]
+// --disk PATH[,readonly][,overlay=OVERLAY][,format=raw], or --disk NBD-URI[,readonly][,timeout=S]
 struct DiskSpec {
-  std::string path;
+  std::string path;  // a file, a block device or an NBD URI (nbd.hpp)
   bool read_only = false;
   std::string overlay;  // empty: none
   // format=raw: the image's bytes are the disk even when they begin like a qcow2 or another
   // format's (image_format.hpp), which is refused without it.
   bool format_stated = false;
+  // NBD only: seconds a request may wait for the server before the connection is dropped.
+  unsigned timeout_seconds = 30;
 };
 
 // Parses the --disk option value. ",," stands for a comma inside the path or a value.

@@ -10,12 +10,16 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/log.hpp"
 #include "host/block/block_backend.hpp"
 #include "host/block/image_format.hpp"
 #include "host/block/io_engine.hpp"
+#include "host/block/nbd.hpp"
 #include "host/block/overlay.hpp"
 #include "host/block/raw_file.hpp"
 
@@ -41,12 +45,34 @@ std::vector<std::string> split_fields(const std::string& text) {
 
 std::string sys_error() { return std::strerror(errno); }
 
+// A VM killed a moment ago can hold its lock a little longer: the kernel closes the files of
+// a dead process's io_uring in deferred work. So a held lock is tried again for a while
+// before the disk is called in use.
+constexpr auto kLockPatience = std::chrono::seconds(3);
+
 Result<void> lock(int fd, bool exclusive, const std::string& path) {
+  const auto give_up = std::chrono::steady_clock::now() + kLockPatience;
   while (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
-    if (errno == EWOULDBLOCK) { return make_error(path + ": in use by another process (locked)"); }
-    return make_error(fmt::format("{}: cannot lock: {}", path, sys_error()));
+    if (errno != EWOULDBLOCK) {
+      return make_error(fmt::format("{}: cannot lock: {}", path, sys_error()));
+    }
+    if (std::chrono::steady_clock::now() >= give_up) {
+      return make_error(path + ": in use by another process (locked)");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  return {};
+}
+
+Result<void> parse_timeout(const std::string& value, DiskSpec& spec) {
+  unsigned seconds = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec != std::errc() || end != value.data() + value.size() || seconds == 0 || seconds > 3600) {
+    return make_error(
+        fmt::format("--disk: timeout '{}' is not a number of seconds from 1 to 3600", value));
+  }
+  spec.timeout_seconds = seconds;
   return {};
 }
 
@@ -62,7 +88,8 @@ Result<DiskSpec> parse_disk_option(const std::string& text) {
   spec.path = fields[0];
   if (spec.path.empty())
     return make_error("--disk: empty path (--disk PATH[,readonly][,overlay=FILE][,format=raw])");
-  bool seen_readonly = false, seen_overlay = false, seen_format = false;
+  const bool nbd = is_nbd_uri(spec.path);
+  bool seen_readonly = false, seen_overlay = false, seen_format = false, seen_timeout = false;
   for (size_t i = 1; i < fields.size(); ++i) {
     const std::string& f = fields[i];
     const size_t eq = f.find('=');
@@ -91,10 +118,21 @@ Result<DiskSpec> parse_disk_option(const std::string& text) {
             value));
       }
       spec.format_stated = true;
+    } else if (key == "timeout" && nbd) {
+      if (seen_timeout) return make_error("--disk: timeout given twice");
+      seen_timeout = true;
+      TRY_VOID(parse_timeout(eq == std::string::npos ? "" : f.substr(eq + 1), spec));
     } else {
-      return make_error(fmt::format(
-          "--disk: unknown option '{}' (known: readonly, overlay=FILE, format=raw)", key));
+      return make_error(
+          fmt::format("--disk: unknown option '{}' (known: {})", key,
+                      nbd ? "readonly, timeout=SECONDS" : "readonly, overlay=FILE, format=raw"));
     }
+  }
+  if (nbd && (seen_overlay || seen_format)) {
+    return make_error(fmt::format(
+        "--disk: {} is for image files; an NBD export is already the disk's bytes (serve a qcow2 "
+        "with qemu-nbd -f qcow2)",
+        seen_overlay ? "overlay=" : "format="));
   }
   if (!spec.overlay.empty() && spec.overlay == spec.path) {
     return make_error("--disk: the overlay cannot be the disk image itself");
@@ -105,6 +143,9 @@ Result<DiskSpec> parse_disk_option(const std::string& text) {
 Result<std::unique_ptr<BlockBackend>> open_disk(const DiskSpec& spec, const OpenOptions& options) {
   const std::string& path = spec.path;
   if (path.empty()) return make_error("--disk: empty path");
+  if (is_nbd_uri(path)) {
+    return open_nbd(NbdSettings{path, spec.read_only, std::chrono::seconds(spec.timeout_seconds)});
+  }
   const bool writable = !spec.read_only && spec.overlay.empty();
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return make_error(fmt::format("{}: {}", path, sys_error()));

@@ -1,6 +1,7 @@
 // The thread-pool engine (used when io_uring is unavailable), the synchronous operations it
 // runs, and helpers shared by the engines and backends.
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "base/log.hpp"
+#include "base/thread_role.hpp"
 #include "host/block/block_backend.hpp"
 #include "host/block/io_engine.hpp"
 
@@ -167,7 +169,13 @@ class ThreadEngine final : public IoEngine {
  public:
   explicit ThreadEngine(unsigned threads) {
     const unsigned n = std::max(1U, threads);
-    for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+    for (unsigned i = 0; i < n; ++i) {
+      workers_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "vessel-blk");
+        enter_thread_role(ThreadRole::kBlockWorker);
+        work();
+      });
+    }
   }
   ~ThreadEngine() override {
     {

@@ -30,7 +30,7 @@ inline constexpr int32_t x(unsigned r) {
 }
 inline constexpr int32_t kPc = offsetof(HartState, pc);
 inline constexpr int32_t kInstret = offsetof(HartState, instret);
-inline constexpr int32_t kPriv = offsetof(HartState, priv);
+inline constexpr int32_t kJumpXor = offsetof(HartState, jump_xor);
 inline constexpr int32_t kMstatus = offsetof(HartState, mstatus_);
 inline constexpr int32_t kFflags = offsetof(HartState, fflags);
 inline constexpr int32_t kFrm = offsetof(HartState, frm);

@@ -106,8 +106,7 @@ void StubEmitter::emit(size_t offsets[6]) {
   and_(ecx, HartState::kJumpCacheSize - 1);
   lea(rcx, ptr[rcx + rcx * 4]);
   lea(rcx, ptr[rbx + rcx * 8 + off::kJumpCache]);
-  movzx(edx, byte[rbx + off::kPriv]);
-  shl(rdx, 62);
+  mov(rdx, qword[rbx + off::kJumpXor]);
   xor_(rdx, rax);
   cmp(rdx, qword[rcx]);
   jne(miss);

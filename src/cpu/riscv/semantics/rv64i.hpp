@@ -108,6 +108,8 @@ VESSEL_INSN(ecall) {
   switch (h.priv) {
     case Priv::kU: return h.raise(Exception::kEcallFromU, 0);
     case Priv::kS:
+      // A guest kernel's (VS-mode) ecall goes to its hypervisor, never to the builtin SBI.
+      if (h.virt) return h.raise(Exception::kEcallFromVS, 0);
       if (h.ecall_handler() != nullptr) return h.ecall_handler()->ecall(h, d);
       return h.raise(Exception::kEcallFromS, 0);
     case Priv::kM: break;

@@ -18,9 +18,9 @@ ExecStatus run(Hart& h, const DecodedInsn& d) {
   const uint64_t src = immediate ? d.rs1 : h.x[d.rs1];
   const bool writes = kind == Kind::kWrite || d.rs1 != 0;
   const bool reads = !(kind == Kind::kWrite && d.rd == kZeroSink);
-  if (writes && !h.csr_accessible(csr, true)) return h.illegal(d);
+  if (writes && !h.csr_accessible(csr, true)) return h.csr_denied(d);
   uint64_t old = 0;
-  if (reads && !h.csr_read(csr, old)) return h.illegal(d);
+  if (reads && !h.csr_read(csr, old)) return h.csr_denied(d);
   const uint64_t value_read = old;
   const uint64_t status_before = h.mstatus();
   if (writes) {
@@ -31,7 +31,7 @@ ExecStatus run(Hart& h, const DecodedInsn& d) {
     uint64_t next = src;
     if (kind == Kind::kSet) next = old | src;
     if (kind == Kind::kClear) next = old & ~src;
-    if (!h.csr_write(csr, next)) return h.illegal(d);
+    if (!h.csr_write(csr, next)) return h.csr_denied(d);
   }
   WRITE_RD(value_read);
   if (!writes || !h.csr_write_ends_block(csr, status_before)) return ExecStatus::kNext;
@@ -56,6 +56,30 @@ VESSEL_INSN(sfence_vma) { return h.do_sfence_vma(d); }
 VESSEL_INSN(sinval_vma) { return h.do_sfence_vma(d); }
 VESSEL_INSN(sfence_w_inval) { return h.do_sfence_inval(d); }
 VESSEL_INSN(sfence_inval_ir) { return h.do_sfence_inval(d); }
+
+// H
+VESSEL_INSN(hfence_vvma) { return h.do_hfence(d, false); }
+VESSEL_INSN(hfence_gvma) { return h.do_hfence(d, true); }
+// Svinval with H: invalidations as the fences do them (see sinval.vma above).
+VESSEL_INSN(hinval_vvma) {
+  return (h.extensions() & ext_bit(Ext::Svinval)) ? h.do_hfence(d, false) : h.illegal(d);
+}
+VESSEL_INSN(hinval_gvma) {
+  return (h.extensions() & ext_bit(Ext::Svinval)) ? h.do_hfence(d, true) : h.illegal(d);
+}
+VESSEL_INSN(hlv_b) { return h.do_hlv(d, 1, true, false); }
+VESSEL_INSN(hlv_bu) { return h.do_hlv(d, 1, false, false); }
+VESSEL_INSN(hlv_h) { return h.do_hlv(d, 2, true, false); }
+VESSEL_INSN(hlv_hu) { return h.do_hlv(d, 2, false, false); }
+VESSEL_INSN(hlvx_hu) { return h.do_hlv(d, 2, false, true); }
+VESSEL_INSN(hlv_w) { return h.do_hlv(d, 4, true, false); }
+VESSEL_INSN(hlv_wu) { return h.do_hlv(d, 4, false, false); }
+VESSEL_INSN(hlvx_wu) { return h.do_hlv(d, 4, false, true); }
+VESSEL_INSN(hlv_d) { return h.do_hlv(d, 8, false, false); }
+VESSEL_INSN(hsv_b) { return h.do_hsv(d, 1); }
+VESSEL_INSN(hsv_h) { return h.do_hsv(d, 2); }
+VESSEL_INSN(hsv_w) { return h.do_hsv(d, 4); }
+VESSEL_INSN(hsv_d) { return h.do_hsv(d, 8); }
 
 }  // namespace vessel::rv
 // clang-format on

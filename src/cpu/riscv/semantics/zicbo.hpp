@@ -12,7 +12,7 @@ namespace vessel::rv {
 
 namespace cbo {
 inline ExecStatus manage(Hart& h, const DecodedInsn& d, uint64_t enable) {
-  if (!h.cbo_enabled(enable)) return h.illegal(d);
+  if (!h.cbo_enabled(enable)) return h.cbo_denied(d, enable);
   MEM_OR_TRAP(h.cbo_access(RS1));
   NEXT;
 }
@@ -23,7 +23,7 @@ VESSEL_INSN(cbo_inval) { return cbo::manage(h, d, envcfg::kCBIE); }
 VESSEL_INSN(cbo_clean) { return cbo::manage(h, d, envcfg::kCBCFE); }
 VESSEL_INSN(cbo_flush) { return cbo::manage(h, d, envcfg::kCBCFE); }
 VESSEL_INSN(cbo_zero) {
-  if (!h.cbo_enabled(envcfg::kCBZE)) return h.illegal(d);
+  if (!h.cbo_enabled(envcfg::kCBZE)) return h.cbo_denied(d, envcfg::kCBZE);
   MEM_OR_TRAP(h.cbo_zero(RS1));
   return after_store(h, d);
 }
