@@ -31,18 +31,21 @@ Result<MappedMemory> MappedMemory::allocate(size_t size) {
 Result<MappedMemory> MappedMemory::map_file(const std::string& path, size_t size) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  auto m = map_fd(fd, path, size);
+  // The mapping keeps the file open; the descriptor is not needed past mmap.
+  close(fd);
+  return m;
+}
+
+Result<MappedMemory> MappedMemory::map_fd(int fd, const std::string& path, size_t size) {
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) != size) {
-    close(fd);
     return make_error(fmt::format("{}: not a regular file of {} bytes", path, size));
   }
   MappedMemory m;
-  // The mapping keeps the file open; the descriptor is not needed past mmap.
   void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
-  const int saved_errno = errno;
-  close(fd);
   if (p == MAP_FAILED) {
-    return make_error(fmt::format("{}: cannot map: {}", path, std::strerror(saved_errno)));
+    return make_error(fmt::format("{}: cannot map: {}", path, std::strerror(errno)));
   }
   m.data_ = static_cast<uint8_t*>(p);
   m.size_ = size;

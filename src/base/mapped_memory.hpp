@@ -19,6 +19,9 @@ class MappedMemory {
   // file never changes and every mapping of it shares the pages nobody wrote. A restored
   // guest's RAM (vmm/snapshot), so that a restore does not read the whole memory file.
   static Result<MappedMemory> map_file(const std::string& path, size_t size);
+  // The same from a descriptor opened earlier (before a jail changed the process's uid, say);
+  // `path` names it in errors. The descriptor stays the caller's.
+  static Result<MappedMemory> map_fd(int fd, const std::string& path, size_t size);
   ~MappedMemory();
   MappedMemory(MappedMemory&& other) noexcept;
   MappedMemory& operator=(MappedMemory&& other) noexcept;

@@ -91,6 +91,7 @@ struct VirtConfig {
 // file, mapped privately; nothing is loaded. restore_state() then gives it the saved state.
 struct VirtRestore {
   std::string memory_file;
+  int memory_fd = -1;  // the file opened already (by a snapshot's load), else opened by name
 };
 
 // The memory and hart limits of the board: a one-line error naming the option.
@@ -120,6 +121,15 @@ class VirtMachine {
   // Errors are one line; the machine is then to be thrown away.
   Result<void> restore_state(StateReader& in);
   const MappedMemory& ram() const { return ram_; }
+  // Diff snapshots: the RAM pages written since the last snapshot of this machine, or since
+  // it was restored (has_dirty_base() false before either: everything is new then).
+  const DirtyPages& dirty_pages() const { return *dirty_; }
+  bool has_dirty_base() const { return dirty_base_; }
+  // Call from quiesced(), with the memory saved: the log starts again, and every hart drops
+  // its write mappings, so that its next store to any page logs that page.
+  void reset_dirty_pages();
+  // A snapshot failed after the reset: the next Diff has no base to be a diff of.
+  void forget_dirty_base() { dirty_base_ = false; }
 
   const std::vector<uint8_t>& dtb() const { return dtb_; }
   Bus& bus() { return bus_; }
@@ -163,6 +173,8 @@ class VirtMachine {
   std::unique_ptr<EventLoop> io_;
   MachineClock clock_;
   MappedMemory ram_;
+  std::unique_ptr<DirtyPages> dirty_;
+  bool dirty_base_ = false;
   MappedMemory rom_;
   Bus bus_;
   // One code cache per hart, and what they share (which pages hold code anywhere).

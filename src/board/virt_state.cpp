@@ -32,6 +32,13 @@ void VirtMachine::quiesced(const std::function<void()>& fn) {
   release.set_value();
 }
 
+void VirtMachine::reset_dirty_pages() {
+  dirty_->clear();
+  // The harts are held (a paused VM): their TLBs are theirs again once they resume.
+  for (auto& h : harts_) h->drop_write_mappings();
+  dirty_base_ = true;
+}
+
 void VirtMachine::save_state(StateWriter& out) {
   out.begin(kTag);
   // The boot ROM is a few dozen bytes of code and data and zeros to its end: the zeros stay out.

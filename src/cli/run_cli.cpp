@@ -311,8 +311,9 @@ std::optional<int> RunCommand::build(VmOptions& options) {
 
 std::optional<int> RunCommand::apply_restore(VmOptions& options) {
   // The machine is the snapshot's: options that would describe another one are refused.
-  for (const char* option : {"--firmware", "--kernel", "--initrd", "--append", "--disk", "--net",
-                             "--virtio-console", "--no-rng", "--cpu-features", "--dump-dtb"}) {
+  for (const char* option :
+       {"--firmware", "--kernel", "--initrd", "--append", "--disk", "--net", "--virtio-console",
+        "--no-rng", "--balloon", "--cpu-features", "--dump-dtb"}) {
     if (run_->count(option) != 0) return fail(fmt::format("{}: not with --restore", option));
   }
   const std::string dir = restore;

@@ -48,9 +48,30 @@ SnapshotCommand::SnapshotCommand(CLI::App& app) {
       ->required();
   cmd_->add_option("DIR", dir, "Where the snapshot goes (created if missing)")->required();
   cmd_->add_flag("--stay-paused", stay_paused, "Leave the VM paused after the snapshot");
+  cmd_->add_flag("--diff", diff,
+                 "A Diff snapshot: only the memory pages written since the VM's last snapshot "
+                 "(or its restore); layer it onto that one with `vessel rebase-snap`");
+  rebase_ = app.add_subcommand(
+      "rebase-snap",
+      "Layer a Diff snapshot's memory file onto its base's, as Firecracker's rebase-snap: then "
+      "the base file with the Diff's vmstate is a whole snapshot to restore");
+  rebase_->add_option("--base-file", base_file, "The base snapshot's memory file (written to)")
+      ->required();
+  rebase_->add_option("--diff-file", diff_file, "The Diff snapshot's memory file")->required();
 }
 
 std::optional<int> SnapshotCommand::run() {
+  if (rebase_->parsed()) {
+    if (auto r = snapshot::apply_diff(base_file, diff_file); !r) {
+      fmt::print(stderr, "vessel: rebase-snap: {}\n", r.error().message);
+      return kExitBadInput;
+    }
+    return kExitOk;
+  }
+  return snapshot();
+}
+
+std::optional<int> SnapshotCommand::snapshot() {
   if (!cmd_->parsed()) return std::nullopt;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -65,7 +86,7 @@ std::optional<int> SnapshotCommand::run() {
       return fail(r.error().message);
     }
   }
-  const nlohmann::json request = {{"snapshot_type", "Full"},
+  const nlohmann::json request = {{"snapshot_type", diff ? "Diff" : "Full"},
                                   {"snapshot_path", absolute + "/" + snapshot::kStateFileName},
                                   {"mem_file_path", absolute + "/" + snapshot::kMemoryFileName}};
   auto created = call(client, http::Method::kPut, "/snapshot/create", request);

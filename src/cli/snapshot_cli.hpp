@@ -1,6 +1,7 @@
-// `vessel snapshot --api-sock SOCKET DIR`: a Full snapshot of a running VM through its per-VM
-// API (PATCH /vm Paused, PUT /snapshot/create, PATCH /vm Resumed), into DIR as `vessel run
-// --restore DIR` reads it.
+// `vessel snapshot --api-sock SOCKET [--diff] DIR`: a Full (or Diff) snapshot of a running VM
+// through its per-VM API (PATCH /vm Paused, PUT /snapshot/create, PATCH /vm Resumed), into DIR
+// as `vessel run --restore DIR` reads it; `vessel rebase-snap` layers a Diff's memory file onto
+// its base's.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,9 +17,13 @@ class SnapshotCommand {
   std::optional<int> run();
 
  private:
+  std::optional<int> snapshot();
+
   CLI::App* cmd_ = nullptr;
-  std::string api_sock, dir;
+  CLI::App* rebase_ = nullptr;
+  std::string api_sock, dir, base_file, diff_file;
   bool stay_paused = false;
+  bool diff = false;
 };
 
 }  // namespace vessel::cli

@@ -36,7 +36,9 @@ class ApiVm final : public api::VmControl {
 
   Result<void> start(const VirtConfig& config) override { return launch({config, nullptr, false}); }
   Result<void> create_snapshot(const api::SnapshotFiles& files) override {
-    return handle_->snapshot({files.state, files.memory});
+    auto created = handle_->snapshot({files.state, files.memory, files.diff});
+    if (!created) return created.take_error();
+    return {};
   }
   Result<void> load_snapshot(const api::SnapshotFiles& files, bool resume) override {
     auto loaded = snapshot::load(files.state, files.memory);

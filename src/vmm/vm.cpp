@@ -339,7 +339,7 @@ Result<void> VmHandle::resume() {
   return {};
 }
 
-Result<void> VmHandle::snapshot(const snapshot::CreateOptions& options) {
+Result<snapshot::Created> VmHandle::snapshot(const snapshot::CreateOptions& options) {
   std::lock_guard<std::mutex> lock(mu_);
   if (state_ != State::kPaused || run_ == nullptr || run_->machine == nullptr) {
     return make_error(

@@ -34,7 +34,7 @@ class VmHandle {
   // Lets the harts and the clock go on from where they stopped.
   Result<void> resume();
   // Writes a snapshot of the paused VM (vmm/snapshot); an error when it is not paused.
-  Result<void> snapshot(const snapshot::CreateOptions& options);
+  Result<snapshot::Created> snapshot(const snapshot::CreateOptions& options);
   // The statistics --stats prints (instructions, MIPS, RSS, ...), with "state" added; empty
   // before the VM starts.
   std::string stats_json() const;

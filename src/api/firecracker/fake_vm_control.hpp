@@ -49,7 +49,8 @@ class FakeVmControl : public VmControl {
   }
 
   Result<void> create_snapshot(const SnapshotFiles& files) override {
-    calls.push_back("create_snapshot " + files.state + " " + files.memory);
+    calls.push_back("create_snapshot " + files.state + " " + files.memory +
+                    (files.diff ? " diff" : ""));
     if (state_ != VmState::kPaused) return make_error("fake: snapshot while not paused");
     return {};
   }

@@ -702,9 +702,9 @@ TEST_F(ApiTest, SnapshotCreateNeedsAPausedVmAndFilesItMayWrite) {
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(fault(r).find("must be paused"), std::string::npos) << fault(r);
   ASSERT_EQ(call(Method::kPatch, "/vm", json{{"state", "Paused"}}).status, 204);
-  json diff = body;
-  diff["snapshot_type"] = "Diff";
-  EXPECT_EQ(call(Method::kPut, "/snapshot/create", diff).status, 400);
+  json other = body;
+  other["snapshot_type"] = "Partial";
+  EXPECT_EQ(call(Method::kPut, "/snapshot/create", other).status, 400);
   json bad = body;
   bad["mem_file_path"] = "/proc/self/mem";
   EXPECT_EQ(call(Method::kPut, "/snapshot/create", bad).status, 400);
@@ -712,6 +712,11 @@ TEST_F(ApiTest, SnapshotCreateNeedsAPausedVmAndFilesItMayWrite) {
   EXPECT_EQ(call(Method::kPut, "/snapshot/create", bad).status, 400);
   EXPECT_EQ(call(Method::kPut, "/snapshot/create", body).status, 204);
   EXPECT_EQ(h.vm.calls.back(), "create_snapshot " + dir.at("vmstate") + " " + dir.at("memory"));
+  json diff = body;
+  diff["snapshot_type"] = "Diff";
+  EXPECT_EQ(call(Method::kPut, "/snapshot/create", diff).status, 204);
+  EXPECT_EQ(h.vm.calls.back(),
+            "create_snapshot " + dir.at("vmstate") + " " + dir.at("memory") + " diff");
 }
 
 TEST_F(ApiTest, SnapshotLoadComesBeforeAnyConfiguration) {

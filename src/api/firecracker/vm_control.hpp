@@ -20,6 +20,7 @@ enum class VmState { kNotStarted, kRunning, kPaused };
 struct SnapshotFiles {
   std::string state;   // snapshot_path
   std::string memory;  // mem_file_path, mem_backend.backend_path
+  bool diff = false;   // snapshot_type Diff: only the pages written since the last snapshot
 };
 
 class VmControl {

@@ -33,8 +33,14 @@ struct Loaded {
   VirtConfig config;
   std::vector<DiskRef> disks;
   uint64_t memory_size = 0;
+  // A Diff snapshot: its memory file holds only the pages written since the snapshot before
+  // (sparse, each at its offset) and must be layered onto that one's (apply_diff) first.
+  bool diff = false;
   std::vector<uint8_t> machine_state;  // VirtMachine::restore_state's input
   std::string memory_file;             // set by load()
+  // load()'s descriptor of the memory file, opened with the loader's rights: a restore in a
+  // jail maps it, though the jail's uid may not open the file by name.
+  std::shared_ptr<const int> memory_fd;
 };
 
 // Parses a state file's bytes: the container, the version (format and Vessel's), the
@@ -49,12 +55,27 @@ Result<Loaded> load(const std::string& state_path, const std::string& memory_pat
 struct CreateOptions {
   std::string state_path;
   std::string memory_path;
+  // Firecracker's snapshot_type Diff: the memory file has only the pages written since this
+  // machine's last snapshot (or its restore), as data at their offsets in a sparse file of
+  // the RAM's size; every other page is a hole.
+  bool diff = false;
+};
+
+struct Created {
+  uint64_t memory_pages = 0;  // 4 KiB pages written to the memory file (not holes)
+  uint64_t state_bytes = 0;
 };
 
 // Snapshots a machine that does not run (a paused VM): disks quiesced and flushed, then the
 // memory file and the state file, each written to a temporary name and renamed. `config` is
-// the one the machine was built from.
-Result<void> create(VirtMachine& machine, const VirtConfig& config, const CreateOptions& options);
+// the one the machine was built from. Either kind restarts the machine's dirty page log.
+Result<Created> create(VirtMachine& machine, const VirtConfig& config,
+                       const CreateOptions& options);
+
+// Layers a Diff snapshot's memory file onto its base's (Firecracker's rebase-snap): every data
+// range of `diff_path` is copied to the same offset of `base_path`, which then is the memory
+// file of the Diff's state file. Both must be the same size.
+Result<void> apply_diff(const std::string& base_path, const std::string& diff_path);
 
 // The machine a restore builds: the snapshot's configuration with `engine_from`'s engine
 // settings (--engine, --jit-cache, --jit-threshold), which are the restorer's to choose.

@@ -16,7 +16,7 @@ namespace vessel::snapshot {
 
 namespace {
 
-constexpr std::string_view kConfigTag = "config/1";
+constexpr std::string_view kConfigTag = "config/2";
 constexpr std::string_view kDisksTag = "disks/1";
 constexpr size_t kMaxText = 8192;    // a path, the kernel command line, an option
 constexpr uint32_t kMaxDevices = 8;  // the virt board's virtio slots
@@ -89,6 +89,12 @@ void encode_config(StateWriter& out, const VirtConfig& c) {
   put_list(out, c.nets);
   put_optional(out, c.virtio_console);
   out.put<uint8_t>(c.rng ? 1 : 0);
+  out.put<uint8_t>(c.balloon ? 1 : 0);
+  if (c.balloon) {
+    out.put<uint32_t>(c.balloon->amount_mib);
+    out.put<uint8_t>(c.balloon->deflate_on_oom ? 1 : 0);
+    out.put<uint32_t>(c.balloon->stats_interval_s);
+  }
 }
 
 Result<VirtConfig> decode_config(StateReader& in) {
@@ -108,6 +114,17 @@ Result<VirtConfig> decode_config(StateReader& in) {
   c.nets = TRY(get_list(in));
   c.virtio_console = TRY(get_optional(in));
   c.rng = TRY(get_bool(in));
+  if (TRY(get_bool(in))) {
+    // The boot target only sizes the device (its saved state has the current one); a day's
+    // interval is the longest --balloon stats= takes.
+    virtio::BalloonConfig b;
+    b.amount_mib = TRY(in.get<uint32_t>());
+    b.deflate_on_oom = TRY(get_bool(in));
+    b.stats_interval_s = TRY(in.get<uint32_t>());
+    if (b.stats_interval_s > 86400)
+      return make_error("snapshot configuration: balloon statistics interval out of range");
+    c.balloon = b;
+  }
   if (auto ok = check_machine_size(c); !ok) {
     return make_error("snapshot configuration: " + ok.error().message);
   }

@@ -22,7 +22,11 @@ Result<std::vector<DiskRef>> describe_disks(const VirtConfig& config);
 // An error when a disk's base file is not the one the snapshot saw.
 Result<void> check_disk(const DiskRef& disk);
 
-// Guest RAM into PATH.tmp (sparse: pages of zeros are holes); the caller renames it.
-Result<void> write_memory(const MappedMemory& ram, const std::string& tmp_path);
+// Guest RAM into PATH.tmp (sparse: pages of zeros are holes); the caller renames it. The
+// number of pages written as data.
+Result<uint64_t> write_memory(const MappedMemory& ram, const std::string& tmp_path);
+// Only the pages `dirty` logs, each written as data (zeros too: a hole means unchanged).
+Result<uint64_t> write_memory_diff(const MappedMemory& ram, const DirtyPages& dirty,
+                                   const std::string& tmp_path);
 
 }  // namespace vessel::snapshot

@@ -43,6 +43,7 @@ class SnapshotTest : public ::testing::Test {
     config.kernel = VESSEL_TEST_SPIN_ELF;
     config.rng = false;
     config.disks = {disk};
+    config.balloon = virtio::BalloonConfig{8, true, 5};
     auto m = VirtMachine::create(config, {[](uint8_t) {}, [](PowerRequest) {}});
     ASSERT_TRUE(m.ok()) << m.error().message;
     machine = std::move(*m);
@@ -214,6 +215,54 @@ TEST_F(SnapshotTest, RefusesCorruptMachineStateWithoutCrashing) {
     loaded->machine_state.assign(good.begin(), good.begin() + static_cast<long>(keep));
     EXPECT_FALSE(restore(*loaded, config, {[](uint8_t) {}, [](PowerRequest) {}}).ok());
   }
+}
+
+}  // namespace
+}  // namespace vessel::snapshot
+
+namespace vessel::snapshot {
+namespace {
+
+// A Diff holds only what was written since the Full before it; layered onto the Full's memory
+// file (apply_diff) with the Diff's state file it restores the machine as it was at the Diff.
+TEST_F(SnapshotTest, DiffHoldsTheWrittenPagesAndLayersOntoItsBase) {
+  auto m = VirtMachine::create(config, {[](uint8_t) {}, [](PowerRequest) {}});
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  VirtMachine& live = **m;
+  const CreateOptions diff_files{dir.file("diff-vmstate"), dir.file("diff-memory"), true};
+  auto no_base = create(live, config, diff_files);
+  ASSERT_FALSE(no_base.ok());
+  EXPECT_NE(no_base.error().message.find("Full snapshot"), std::string::npos);
+  ASSERT_TRUE(live.bus().write_phys(kMark, "the base", 8));
+  const CreateOptions full_files{dir.file("full-vmstate"), dir.file("full-memory"), false};
+  auto full = create(live, config, full_files);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_GE(full->memory_pages, 1U);
+  // After the Full: one page written by "DMA", one zeroed (a zero page must reach the base).
+  constexpr uint64_t kOther = kMark + (1 << 20);
+  ASSERT_TRUE(live.bus().write_phys(kOther, "the diff", 8));
+  ASSERT_TRUE(live.bus().write_phys(kMark, std::vector<uint8_t>(8, 0).data(), 8));
+  auto diff = create(live, config, diff_files);
+  ASSERT_TRUE(diff.ok()) << diff.error().message;
+  EXPECT_EQ(diff->memory_pages, 2U);
+  m->reset();
+  const std::string merged = dir.file("merged-memory");
+  write_all(merged, read_all(full_files.memory_path));
+  ASSERT_TRUE(apply_diff(merged, diff_files.memory_path).ok());
+  auto loaded = load(diff_files.state_path, merged);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_TRUE(loaded->diff);
+  auto restored = restore(*loaded, config, {[](uint8_t) {}, [](PowerRequest) {}});
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  char text[9] = {};
+  ASSERT_TRUE((*restored)->bus().read_phys(kOther, text, 8));
+  EXPECT_STREQ(text, "the diff");
+  uint64_t zero = 1;
+  ASSERT_TRUE((*restored)->bus().read_phys(kMark, &zero, 8));
+  EXPECT_EQ(zero, 0U);
+  // Files of different sizes are not layered.
+  write_all(dir.file("short"), std::vector<uint8_t>(4096, 1));
+  EXPECT_FALSE(apply_diff(merged, dir.file("short")).ok());
 }
 
 }  // namespace
