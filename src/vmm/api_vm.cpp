@@ -27,6 +27,7 @@ struct Launch {
   VirtConfig config;
   std::shared_ptr<const snapshot::Loaded> restore;
   bool paused = false;
+  std::chrono::steady_clock::time_point restore_started{};  // --stats' restore_ms runs from it
 };
 
 class ApiVm final : public api::VmControl {
@@ -34,17 +35,20 @@ class ApiVm final : public api::VmControl {
   ApiVm(std::shared_ptr<VmHandle> handle, VirtConfig base)
       : handle_(std::move(handle)), base_(std::move(base)) {}
 
-  Result<void> start(const VirtConfig& config) override { return launch({config, nullptr, false}); }
+  Result<void> start(const VirtConfig& config) override {
+    return launch({config, nullptr, false, {}});
+  }
   Result<void> create_snapshot(const api::SnapshotFiles& files) override {
     auto created = handle_->snapshot({files.state, files.memory, files.diff});
     if (!created) return created.take_error();
     return {};
   }
   Result<void> load_snapshot(const api::SnapshotFiles& files, bool resume) override {
+    const auto started = std::chrono::steady_clock::now();
     auto loaded = snapshot::load(files.state, files.memory);
     if (!loaded) return loaded.take_error();
     auto shared = std::make_shared<const snapshot::Loaded>(std::move(*loaded));
-    return launch({snapshot::machine_config(*shared, base_), shared, !resume});
+    return launch({snapshot::machine_config(*shared, base_), shared, !resume, started});
   }
   Result<void> launch(Launch what) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -109,7 +113,8 @@ class ApiVm final : public api::VmControl {
   }
   void give(const VmOptions& options) {
     std::lock_guard<std::mutex> lock(mu_);
-    pending_ = Launch{options.machine, options.restore, options.restore_paused};
+    pending_ =
+        Launch{options.machine, options.restore, options.restore_paused, options.restore_started};
   }
 
  private:
@@ -159,6 +164,7 @@ int serve_vm(const ApiVmOptions& options) {
     run.machine = launch->config;
     run.restore = launch->restore;
     run.restore_paused = launch->paused;
+    run.restore_started = launch->restore_started;
     run.handle = handle;
     run.terminate_signal = &g_terminate;
     // run_vm builds the machine first: watch for it to be running (or for the run to end).

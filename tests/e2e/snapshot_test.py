@@ -6,7 +6,8 @@ prints `tick N` on the serial console, takes a snapshot with `vessel snapshot --
 (PATCH /vm Paused, PUT /snapshot/create), resumes the VM (PATCH /vm Resumed), lets it print a
 few more ticks and kills it, then restores the snapshot with `vessel run --restore DIR` and
 checks that the ticks printed before the pause and after the restore run on without a gap or
-a repeat, and that the restored shell still takes input.
+a repeat, and that the restored shell still takes input. Both VMs run with seccomp enforce (the
+default): every thread of both processes is checked to have its filter.
 
 With --balloon the guest has a virtio-balloon of 64 MiB: MemTotal after the restore is what it
 was before the snapshot (the balloon's pages stay given), and the restored balloon deflates when
@@ -95,6 +96,16 @@ def check_balloon_after_restore(console, before_kib):
     raise Failure(f"the restored balloon did not deflate (MemTotal {now} kB)")
 
 
+def check_filtered(console, what):
+    """Every thread of the VM process runs under its seccomp filter (the default, enforce)."""
+    pid = console.proc.pid
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            mode = re.search(r"^Seccomp:\s*(\d)", f.read(), re.M)
+        if mode is None or mode.group(1) != "2":
+            console.fail(f"{what}: thread {tid} has no seccomp filter ({mode and mode.group(0)})")
+
+
 def data_bytes(path):
     """Bytes a sparse file holds as data (its allocated blocks)."""
     return os.stat(path).st_blocks * 512
@@ -160,6 +171,7 @@ def main():
         first.expect(re.escape(USERSPACE_UP), BOOT_TIMEOUT, "boot to userspace")
         first.expect(PROMPT, STEP_TIMEOUT, "shell prompt")
         mem_before = settled_mem_total(first) if args.balloon else None
+        check_filtered(first, "the VM snapshotted")
         # The loop's text is split so that its echo is no tick line.
         first.send('i=0; while true; do i=$((i+1)); echo "ti""ck $i"; sleep 0.2; done')
         first.expect(rf"\ntick {TICKS_BEFORE}\r*\n", STEP_TIMEOUT, f"tick {TICKS_BEFORE}")
@@ -190,6 +202,7 @@ def main():
                             "--timeout", "600"], stdin_eof=False)
         restored.expect(rf"\ntick {last + TICKS_AFTER}\r*\n", STEP_TIMEOUT,
                         f"tick {last + TICKS_AFTER} after the restore")
+        check_filtered(restored, "the restored VM")
         numbers = ticks(before + restored.text)
         check_run_on(numbers, "ticks across the snapshot")
         # The restored guest still takes input: Ctrl-C ends the loop, and its shell answers.

@@ -122,8 +122,9 @@ TEST_F(ApiTest, MachineConfigValuesAreChecked) {
   expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 18446744073709551615ULL}}),
                "mem_size_mib: 18446744073709551615 is out of range");
   expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"smt", true}}), "smt:");
-  expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"track_dirty_pages", true}}),
-               "track_dirty_pages:");
+  // Dirty pages are always tracked: true is taken (and echoed), for Diff snapshots.
+  expect_done(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"track_dirty_pages", true}}));
+  EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("track_dirty_pages"), true);
   expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"cpu_template", "T2"}}),
                "unknown field 'cpu_template' (known: vcpu_count, mem_size_mib, smt, "
                "track_dirty_pages, vessel_engine)");

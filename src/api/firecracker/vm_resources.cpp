@@ -107,10 +107,7 @@ Result<void> VmResources::apply_machine_config(const std::optional<nlohmann::jso
   if (TRY(fields.optional_boolean("smt")).value_or(false)) {
     return make_error("smt: RISC-V harts have no SMT in Vessel; only false is accepted");
   }
-  if (TRY(fields.optional_boolean("track_dirty_pages")).value_or(false)) {
-    return make_error(
-        "track_dirty_pages: Vessel has no dirty page tracking; only false is accepted");
-  }
+  const std::optional<bool> track = TRY(fields.optional_boolean("track_dirty_pages"));
   // PUT replaces the whole configuration: without vessel_engine, `vessel run --engine`'s.
   rv::Engine chosen = patch ? engine_ : base_.engine;
   if (auto name = TRY(fields.optional_string("vessel_engine"))) {
@@ -118,6 +115,7 @@ Result<void> VmResources::apply_machine_config(const std::optional<nlohmann::jso
   }
   if (vcpus) vcpu_count_ = *vcpus;
   if (mem) mem_size_mib_ = *mem;
+  if (track || !patch) track_dirty_pages_ = track.value_or(false);
   engine_ = chosen;
   return {};
 }
@@ -134,7 +132,7 @@ nlohmann::json VmResources::machine_config_json() const {
   return {{"vcpu_count", vcpu_count_},
           {"mem_size_mib", mem_size_mib_},
           {"smt", false},
-          {"track_dirty_pages", false},
+          {"track_dirty_pages", track_dirty_pages_},
           {"vessel_engine", rv::engine_name(engine_)}};
 }
 
