@@ -10,19 +10,12 @@ first as built, and is killed once "vessel-full login:" appears. Reports the med
   bench/full_boot.py [--runs 3] [--json FILE]
 """
 
-import argparse
-import datetime
-import json
 import os
 import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -33,45 +26,8 @@ LOGIN = re.compile(rb"vessel-full login: ")
 # userspace) is not on the console; the login prompt is what a person waits for.
 
 
-def time_to_login(argv, timeout):
-    """Seconds from start to the login prompt; the emulator is killed then."""
-    start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    seen = threading.Event()
-    out = bytearray()
-
-    def read():
-        while chunk := os.read(proc.stdout.fileno(), 65536):
-            out.extend(chunk)
-            if LOGIN.search(out[-4096 - len(chunk):]):
-                seen.set()
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    elapsed = time.monotonic() - start
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    proc.stdin.close()
-    if not seen.is_set():
-        tail = out[-400:].decode(errors="replace")
-        raise guestlib.BenchError(f"no login prompt within {timeout:g} s "
-                                  f"(exit status {proc.returncode}); console tail: {tail!r}")
-    return elapsed
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
-    parser.add_argument("--vessel", default=os.path.join(guestlib.REPO, "build", "vessel"))
-    parser.add_argument("--qemu", default="qemu-system-riscv64")
-    parser.add_argument("--guest-dir", default=guestlib.GUEST_DIR)
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    args = parser.parse_args()
+    args = guestlib.boot_bench_parser(__doc__, 600.0).parse_args()
 
     guest = args.guest_dir
     kernel, initrd = os.path.join(guest, "Image"), os.path.join(guest, "initrd-modules.cpio.gz")
@@ -99,27 +55,23 @@ def main():
             "-device", "virtio-blk-device,drive=hd0",
             "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]),
     }
-    results = {}
+
+    def fresh_overlay():
+        if os.path.exists(overlay):
+            os.unlink(overlay)
+
     try:
-        for name, (binary, argv) in emulators.items():
-            if not shutil.which(binary):
-                results[name] = {"error": f"{binary} not found"}
-                continue
-            times = []
-            for i in range(args.runs):
-                if os.path.exists(overlay):
-                    os.unlink(overlay)
-                print(f"  {name} run {i + 1}/{args.runs} ...", end="", flush=True, file=sys.stderr)
-                try:
-                    times.append(round(time_to_login(argv, args.timeout), 2))
-                except guestlib.BenchError as error:
-                    print(" failed", file=sys.stderr)
-                    results[name] = {"error": str(error), "login_s": times}
-                    break
-                print(f" {times[-1]:.2f} s", file=sys.stderr)
+        runs = guestlib.repeat_runs(emulators, args.runs,
+                                    lambda argv: guestlib.time_to_marks(argv, {"login": LOGIN}, args.timeout)["login"],
+                                    lambda seconds: f"{seconds:.2f} s", fresh_overlay)
+        results = {}
+        for name, entry in runs.items():
+            if "error" in entry:
+                results[name] = {"error": entry["error"], "login_s": entry.get("runs", [])}
             else:
-                results[name] = {"login_s": times, "median_login_s": statistics.median(times),
-                                 "command": argv}
+                results[name] = {"login_s": entry["runs"],
+                                 "median_login_s": statistics.median(entry["runs"]),
+                                 "command": entry["command"]}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -132,12 +84,7 @@ def main():
         ratio = f"  ({entry['median_login_s'] / qemu:.2f}x QEMU)" if qemu else ""
         print(f"{name:<20}  {entry['median_login_s']:7.2f} s{ratio}")
     if args.json:
-        report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                  "runs": args.runs, "host": guestlib.host_info(args.vessel, args.qemu),
-                  "results": results}
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
-            f.write("\n")
+        guestlib.write_report(args.json, args.runs, guestlib.host_info(args.vessel, args.qemu), results)
     return 1 if any("error" in e for e in results.values()) else 0
 
 

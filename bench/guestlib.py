@@ -8,6 +8,8 @@ a small gzip'd cpio with the programs (and this worktree's guests/debian/init, w
 vessel.run= hook) is appended to a copy of it.
 """
 
+import argparse
+import datetime
 import gzip
 import json
 import os
@@ -174,6 +176,86 @@ def run_guest(argv, timeout, watch=None):
     run.out = out.decode(errors="replace")
     run.err = err.decode(errors="replace")
     return run
+
+
+def time_to_marks(argv, marks, timeout):
+    """Seconds from start to the first console match of each regex in `marks` ({name: bytes
+    pattern}), looked for in order, each after where the one before it matched; the emulator
+    is killed at the last one. Raises BenchError if it does not come within `timeout`."""
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    pending = [(name, re.compile(p)) for name, p in marks.items()]
+    seen, out, at = {}, bytearray(), 0
+
+    def read():
+        nonlocal at
+        while pending and (chunk := os.read(proc.stdout.fileno(), 65536)):
+            out.extend(chunk)
+            while pending and (match := pending[0][1].search(out, at)):
+                seen[pending.pop(0)[0]] = round(time.monotonic() - start, 2)
+                at = match.end()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdin.close()
+    if pending:
+        tail = out[-400:].decode(errors="replace")
+        raise BenchError(f"no {pending[0][0]} within {timeout:g} s (exit status {proc.returncode}); "
+                         f"console tail: {tail!r}")
+    return seen
+
+
+def boot_bench_parser(doc, timeout):
+    """The options every boot benchmark takes."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=timeout, help="seconds per run")
+    parser.add_argument("--vessel", default=os.path.join(REPO, "build", "vessel"))
+    parser.add_argument("--qemu", default="qemu-system-riscv64")
+    parser.add_argument("--guest-dir", default=GUEST_DIR)
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    return parser
+
+
+def repeat_runs(emulators, runs, measure, show, before_run=None):
+    """Measures each emulator ({name: (binary, argv)}) `runs` times with measure(argv), saying
+    each run's progress and show(result) on stderr. Returns {name: {"runs": [...], "command":
+    argv}}, or {"error": ..., "runs": [those before it]} when a run raised BenchError or the
+    binary is not installed."""
+    results = {}
+    for name, (binary, argv) in emulators.items():
+        if not shutil.which(binary):
+            results[name] = {"error": f"{binary} not found"}
+            continue
+        done = []
+        for i in range(runs):
+            if before_run:
+                before_run()
+            print(f"  {name} run {i + 1}/{runs} ...", end="", flush=True, file=sys.stderr)
+            try:
+                done.append(measure(argv))
+            except BenchError as error:
+                print(" failed", file=sys.stderr)
+                results[name] = {"error": str(error), "runs": done}
+                break
+            print(f" {show(done[-1])}", file=sys.stderr)
+        else:
+            results[name] = {"runs": done, "command": argv}
+    return results
+
+
+def write_report(path, runs, host, results):
+    """The JSON file of a benchmark's --json: when, how many runs, the host, the results."""
+    report = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "runs": runs, "host": host, "results": results}
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
 
 
 def vessel_stats(stderr):

@@ -23,6 +23,8 @@ packages=(
 	help2man dpkg-dev mmdebstrap
 	# riscv64 test programs; the C library for bench/'s static guest programs
 	gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross
+	# the static riscv64 vessel (scripts/riscv64-build.sh) that --accel kvm runs in a guest
+	g++-riscv64-linux-gnu
 	# reference guest (guests/debian/build.sh): firmware, packing, module deps
 	opensbi cpio xz-utils zstd gzip kmod debian-archive-keyring
 	# its disk image (build.sh --disk): mkfs.ext4 -d, debugfs, e2fsck
@@ -30,6 +32,9 @@ packages=(
 	# the full Debian system (build.sh --full): mmdebstrap runs riscv64 maintainer scripts
 	# through qemu-user (binfmt_misc); ssh-keygen for its user's key, ssh for its e2e test
 	mmdebstrap arch-test qemu-user-static binfmt-support openssh-client
+	# the EFI boot disk (build.sh --efi): U-Boot for S-mode, grub-mkimage, a GPT by sfdisk,
+	# the FAT system partition by mkfs.vfat and mtools (no loop mounts)
+	u-boot-qemu grub-common fdisk dosfstools mtools
 	# e2e tests and bench/boot.py; QEMU is the reference they compare against
 	python3 qemu-system-misc
 	# the GDB stub's e2e test (tests/e2e/gdb_test.py)

@@ -34,25 +34,33 @@ counted_ctest() {
 stage() {
 	local name=$1
 	shift
+	local started=$SECONDS
 	printf '\n==> %s\n' "$name"
 	if "$@"; then
-		results+=("ok    $name")
+		results+=("ok    $name, $((SECONDS - started)) s")
 	else
-		results+=("FAIL  $name")
+		results+=("FAIL  $name, $((SECONDS - started)) s")
 		failed=$((failed + 1))
 		return 1
 	fi
 }
 
+# A build, and how long it took: CI's log then shows where its time limit goes.
+timed_build() {
+	local started=$SECONDS
+	cmake --build "$1" -j"$jobs" || return 1
+	echo "build of $1 took $((SECONDS - started)) s"
+}
+
 release() {
 	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release &&
-		cmake --build build -j"$jobs" &&
+		timed_build build &&
 		counted_ctest --test-dir build --output-on-failure --timeout 300 -j"$jobs"
 }
 
 sanitized() {
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVESSEL_SANITIZE=ON &&
-		cmake --build build-asan -j"$jobs" &&
+		timed_build build-asan &&
 		counted_ctest --test-dir build-asan --output-on-failure --timeout 300 -j"$jobs" -L unit
 }
 
@@ -109,7 +117,7 @@ fuzz() {
 # Without dependencies nothing else can run; the guest only feeds the e2e
 # tests, so the builds still run when it fails.
 if stage "dependencies (scripts/deps.sh)" scripts/deps.sh; then
-	stage "reference guest (guests/debian/build.sh --full)" guests/debian/build.sh --full || true
+	stage "reference guest (guests/debian/build.sh --full --efi)" guests/debian/build.sh --full --efi || true
 	stage "Release build + ctest (build/)" release || true
 	stage "ASan+UBSan build + ctest -L unit (build-asan/)" sanitized || true
 	stage "libFuzzer, up to ${fuzz_seconds}s per target (build-fuzz/)" fuzz || true

@@ -4,7 +4,7 @@
 # fw_dynamic.bin. Packages are fetched once with a private apt configuration
 # (guests/cache/apt/); later runs print "up to date".
 #
-# Usage: guests/debian/build.sh [--refresh] [--force] [--disk] [--full]
+# Usage: guests/debian/build.sh [--refresh] [--force] [--disk] [--full] [--efi]
 #   --refresh  re-read trixie's package lists and fetch newer packages
 #   --force    rebuild the outputs even if they look up to date
 #   --disk     also build rootfs.ext4 (busybox root file system for
@@ -14,6 +14,11 @@
 #              13 system with systemd and ssh for root=/dev/vda, and the key
 #              pair vessel_ed25519 of its user `vessel` (guests/debian/full.sh;
 #              root, mmdebstrap and qemu-user-static; a few minutes)
+#   --efi      also build efi.img, a GPT disk with an EFI system partition
+#              holding GRUB and a /boot partition holding the kernel, initrd
+#              and grub.cfg, extlinux.img (the same booted by U-Boot's
+#              extlinux.conf), and copy the host's U-Boot (qemu-riscv64_smode)
+#              to u-boot.bin: the distribution boot chain (guests/debian/efi.sh)
 # Environment: VESSEL_DEBIAN_MIRROR overrides the mirror URI taken from the
 # host's apt sources.
 set -euo pipefail
@@ -31,7 +36,8 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 host_fw_dir=/usr/lib/riscv64-linux-gnu/opensbi/generic
 # The drivers the next stages of the emulator need; their dependencies come
 # along through modinfo.
-wanted_modules=(virtio_mmio virtio_blk virtio_net virtio_rng virtio_balloon)
+wanted_modules=(virtio_mmio virtio_blk virtio_net virtio_rng virtio_balloon
+	vmw_vsock_virtio_transport)
 # Disks with a file system (a root on /dev/vda, or a data disk the initramfs
 # guest mounts) also need ext4, a module in Debian's kernel.
 # ext4 and jbd2 name crc32c only as a soft dependency (an alias, which
@@ -43,14 +49,16 @@ refresh=0
 force=0
 disk=0
 full=0
+efi=0
 for arg in "$@"; do
 	case "$arg" in
 	--refresh) refresh=1 ;;
 	--force) force=1 ;;
 	--disk) disk=1 ;;
 	--full) full=1 disk=1 ;;
+	--efi) efi=1 ;;
 	-h | --help)
-		sed -n '2,19s/^# \{0,1\}//p' "$0"
+		sed -n '2,24s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	*)
@@ -119,95 +127,26 @@ up_to_date() {
 		{ ((!full)) || full_fresh; }
 }
 
-# --- private apt -----------------------------------------------------------
+# --- private apt (guests/debian/apt.sh) ------------------------------------
 
-# Prints the first Debian archive URI in the host's apt sources (deb822
-# .sources first, then one-line .list files); security mirrors are skipped.
-host_mirror() {
-	local f
-	shopt -s nullglob
-	for f in /etc/apt/sources.list.d/*.sources; do
-		awk '
-			function flush() {
-				if (is_deb && uri != "") { print uri; found = 1; exit }
-				is_deb = 0; uri = ""
-			}
-			/^[ \t]*$/ { flush(); next }
-			/^[ \t]*#/ { next }
-			tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") is_deb = 1 }
-			tolower($1) == "uris:" {
-				for (i = 2; i <= NF; i++)
-					if ($i ~ /^(https?|file):/ && $i !~ /security/ && uri == "") uri = $i
-			}
-			END { if (!found) flush() }
-		' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[[ -r $f ]] || continue
-		awk '$1 == "deb" {
-				for (i = 2; i <= NF; i++) {
-					if ($i ~ /^\[/) { while ($i !~ /\]$/ && i < NF) i++; continue }
-					if ($i ~ /^(https?|file):/ && $i !~ /security/) print $i
-					break
-				}
-			}' "$f"
-	done
-}
+# shellcheck source=apt.sh
+source "$here/apt.sh"
 
-# The mirror the guest's packages come from: VESSEL_DEBIAN_MIRROR or the host's.
-debian_mirror() {
-	local mirror=${VESSEL_DEBIAN_MIRROR:-}
-	if [[ -z $mirror ]]; then
-		mirror=$(host_mirror | head -n1)
+# efi.sh keeps its own stamp (.stamp-efi) over its inputs, the kernel and initrd among them.
+build_efi() {
+	if ((efi)); then
+		step "Building the EFI boot disk (guests/debian/efi.sh)"
+		local -a opts=()
+		((refresh)) && opts+=(--refresh)
+		"$here/efi.sh" "$out" "${opts[@]}" || die "efi.sh failed"
 	fi
-	[[ -n $mirror ]] || die "no Debian mirror found in /etc/apt/sources.list{,.d} (set VESSEL_DEBIAN_MIRROR)"
-	printf '%s\n' "$mirror"
 }
 
 if ((!force && !refresh)) && up_to_date; then
 	echo "guests/cache/debian: up to date"
+	build_efi
 	exit 0
 fi
-
-apt_setup() {
-	local mirror
-	mirror=$(debian_mirror) || exit 1
-	mkdir -p "$aptdir"/{etc/sources.list.d,etc/preferences.d,etc/apt.conf.d,lists/partial,cache/archives/partial} "$debs"
-	: >"$aptdir/status"
-	printf 'deb [arch=%s signed-by=%s] %s %s main\n' "$arch" "$keyring" "$mirror" "$suite" \
-		>"$aptdir/etc/sources.list"
-	# The host's apt.conf.d is not read: its hooks (APT::Update::Post-Invoke...)
-	# would act on the host. Only its proxy settings are carried over.
-	local http_proxy_conf='' https_proxy_conf=''
-	eval "$(apt-config shell http_proxy_conf Acquire::http::Proxy https_proxy_conf Acquire::https::Proxy)"
-	{
-		printf 'Dir::Etc::Parts "%s";\n' "$aptdir/etc/apt.conf.d"
-		printf 'Dir::Etc::Main "/dev/null";\n'
-		[[ -n $http_proxy_conf ]] && printf 'Acquire::http::Proxy "%s";\n' "$http_proxy_conf"
-		[[ -n $https_proxy_conf ]] && printf 'Acquire::https::Proxy "%s";\n' "$https_proxy_conf"
-		true
-	} >"$aptdir/apt.conf"
-	apt_opts=(
-		-o "Dir::Etc::SourceList=$aptdir/etc/sources.list"
-		-o "Dir::Etc::SourceParts=$aptdir/etc/sources.list.d"
-		-o "Dir::Etc::Preferences=$aptdir/etc/preferences"
-		-o "Dir::Etc::PreferencesParts=$aptdir/etc/preferences.d"
-		-o "Dir::State=$aptdir"
-		-o "Dir::State::Lists=$aptdir/lists"
-		-o "Dir::State::status=$aptdir/status"
-		-o "Dir::Cache=$aptdir/cache"
-		-o "Dir::Cache::Archives=$aptdir/cache/archives"
-		-o "Dir::Log=$aptdir"
-		-o "APT::Architecture=$arch"
-		-o "APT::Architectures=$arch"
-		-o "APT::Sandbox::User=$(id -un)"
-		-o "Acquire::Languages=none"
-		-o "Acquire::GzipIndexes=true"
-	)
-	echo "    mirror: $mirror ($suite/main, $arch), signatures checked with $keyring"
-}
-
-run_apt() { APT_CONFIG="$aptdir/apt.conf" "$@" "${apt_opts[@]}"; }
 
 have_cached_debs() {
 	local f
@@ -218,6 +157,7 @@ have_cached_debs() {
 if ((refresh)) || ! have_cached_debs; then
 	step "Setting up private apt for Debian $suite/$arch in guests/cache/apt"
 	apt_setup
+	mkdir -p "$debs"
 	step "Fetching the $suite package lists"
 	run_apt apt-get update || die "apt-get update failed for $suite/$arch (see above; a NO_PUBKEY error means $keyring is too old)"
 	step "Resolving linux-image-$arch"
@@ -242,6 +182,7 @@ if ((refresh)) || ! have_cached_debs; then
 	printf '%s\n' "$kernel_deb" "$busybox_deb" >"$aptdir/packages.txt"
 	if ((!force)) && up_to_date; then
 		echo "guests/cache/debian: up to date (no newer packages)"
+		build_efi
 		exit 0
 	fi
 else
@@ -422,6 +363,8 @@ if ((full)); then
 	fi
 	outputs+=("${full_outputs[@]}")
 fi
+build_efi
+((efi)) && outputs+=(efi.img extlinux.img u-boot.bin)
 step "Done: guests/cache/debian/{$(
 	IFS=,
 	echo "${outputs[*]}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds guests/cache/debian/full.ext4: a whole Debian 13 (trixie) riscv64
-# system (systemd, udev, openssh-server, apt, iproute2, ca-certificates) for
+# system (systemd, udev, openssh-server, apt, iproute2, ca-certificates, and
+# qemu-system-riscv to run KVM guests on Vessel's H extension) for
 # root=/dev/vda, booted with Debian's kernel (Image) and initrd-modules.cpio.gz.
 # Called by `build.sh --full`, which passes what it already knows:
 #
@@ -29,6 +30,7 @@ user=vessel
 packages=(
 	systemd-sysv udev systemd-resolved dbus libpam-systemd kmod
 	openssh-server sudo iproute2 ca-certificates netbase
+	qemu-system-riscv
 )
 
 step() { printf '==> %s\n' "$*"; }

@@ -67,9 +67,17 @@ void FdtWriter::prop_reg(uint64_t base, uint64_t size) {
                      static_cast<uint32_t>(size >> 32), static_cast<uint32_t>(size)});
 }
 
-Result<std::vector<uint8_t>> FdtWriter::finish() {
+Result<std::vector<uint8_t>> FdtWriter::finish(size_t free_space) {
   check(fdt_finish(buf_.data()), "finish");
   if (!first_error_.empty()) return make_error(first_error_);
+  const size_t used = fdt_totalsize(buf_.data());
+  if (free_space > 0) {
+    if (used + free_space > buf_.size()) buf_.resize(used + free_space);
+    // In place: the blob becomes a read-write tree whose totalsize covers the free space.
+    check(fdt_open_into(buf_.data(), buf_.data(), static_cast<int>(used + free_space)),
+          "open_into");
+    if (!first_error_.empty()) return make_error(first_error_);
+  }
   buf_.resize(fdt_totalsize(buf_.data()));
   return buf_;
 }

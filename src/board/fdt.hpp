@@ -30,8 +30,9 @@ class FdtWriter {
 
   uint32_t alloc_phandle() { return next_phandle_++; }
 
-  // Finish the blob; reports the first libfdt error met while writing, if any.
-  Result<std::vector<uint8_t>> finish();
+  // Finish the blob, with `free_space` bytes of room at its end inside its totalsize; reports
+  // the first libfdt error met while writing, if any.
+  Result<std::vector<uint8_t>> finish(size_t free_space = 0);
 
  private:
   void check(int rc, std::string_view what);

@@ -671,6 +671,7 @@ Result<BootPlan> plan_boot(const BootConfig& cfg) {
     plan.firmware = std::move(fw);
   } else {
     plan.firmware_kind = FirmwareKind::kDynamic;
+    if (cfg.supervisor_payload) firmware_end = cfg.ram_base + kFwJumpOffset;
   }
 
   if (cfg.kernel) {

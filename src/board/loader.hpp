@@ -108,6 +108,10 @@ struct BootConfig {
   std::optional<std::string> kernel;
   std::optional<std::string> initrd;
   uint64_t fdt_size = 0;  // bytes reserved for the device tree blob
+  // --firmware builtin: no firmware occupies the bottom of RAM, but the kernel still starts in
+  // S-mode, so a raw one goes where fw_jump would start it (ram_base + 2 MiB). S-mode loaders
+  // such as U-Boot's qemu-riscv64_smode are linked to run there and are not relocatable.
+  bool supervisor_payload = false;
 };
 
 struct PlacedImage {
@@ -132,7 +136,8 @@ struct BootPlan {
 // QEMU virt's layout on RV64 (hw/riscv/boot.c):
 //   firmware at ram_base (an ELF firmware where it was linked);
 //   kernel at ram_base + text_offset for an Image, else the first 2 MiB boundary after the
-//     firmware (0x80200000, fw_jump's FW_JUMP_ADDR for the generic platform);
+//     firmware (0x80200000, fw_jump's FW_JUMP_ADDR for the generic platform), or after where
+//     a firmware would be when supervisor_payload says the kernel starts in S-mode;
 //   initrd at kernel + min(ram_size / 2, 512 MiB), or just below the FDT if it fits only there;
 //   FDT at (ram end - fdt_size) aligned down to 2 MiB.
 // Reads the files' headers; refuses overlaps and RAM that is too small.

@@ -522,6 +522,28 @@ TEST(PlanBoot, BareMetalKernelsWithoutFirmware) {
   EXPECT_EQ(p->start_addr, kRamBase);
 }
 
+// --firmware builtin starts the kernel in S-mode with no firmware below it: a raw S-mode loader
+// (U-Boot's qemu-riscv64_smode u-boot.bin, linked at 0x80200000) must land where fw_jump would
+// have started it, and an Image still goes to its text_offset.
+TEST(PlanBoot, SupervisorPayloadWithoutFirmwareStartsWhereFwJumpWould) {
+  PlanFiles f;
+  BootConfig c;
+  c.ram_size = 128 * MiB;
+  c.fdt_size = kFdtSize;
+  c.supervisor_payload = true;
+  c.kernel = f.dir.write("u-boot.bin", Bytes(648896, 0x13));
+  auto p = plan_boot(c);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->kernel->kind, ImageKind::kRaw);
+  EXPECT_EQ(p->kernel->addr, kRamBase + 2 * MiB);
+  EXPECT_EQ(p->start_addr, kRamBase + 2 * MiB);
+  EXPECT_EQ(p->next_addr, kRamBase + 2 * MiB);
+  c.kernel = f.image;
+  p = plan_boot(c);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->kernel->addr, kRamBase + 0x200000);
+}
+
 TEST(PlanBoot, RefusesMissingPiecesAndFiles) {
   PlanFiles f;
   BootConfig c;

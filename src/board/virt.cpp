@@ -14,6 +14,7 @@
 #include "devices/virtio/net/net.hpp"
 #include "devices/virtio/rng/rng.hpp"
 #include "host/block/block_backend.hpp"
+#include "host/net/mmds.hpp"
 #include "host/net/net_option.hpp"
 
 namespace vessel {
@@ -21,6 +22,11 @@ namespace vessel {
 namespace {
 // Room kept for the device tree: generated trees are a few KiB; OpenSBI and Linux add to it.
 constexpr uint64_t kFdtReserve = 64 * 1024;
+// Room left inside the device tree's totalsize, as OpenSBI leaves after its own fixups. A loader
+// started in S-mode may edit the tree where it lies: U-Boot's booti adds /chosen's bootargs and
+// initrd properties to its own copy in place, and with no room (the builtin SBI handed over a
+// packed tree) the growth overwrote U-Boot's global data just before it started the kernel.
+constexpr size_t kFdtFreeSpace = 8 * 1024;
 constexpr uint64_t kMinRam = 16ULL << 20;
 constexpr uint64_t kMaxRam = 64ULL << 30;
 }  // namespace
@@ -164,6 +170,7 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host,
     boot.kernel = config.kernel;
     boot.initrd = config.initrd;
     boot.fdt_size = kFdtReserve;
+    boot.supervisor_payload = config.builtin_sbi;
     plan_ = TRY(plan_boot(boot));
     ram_ = TRY(MappedMemory::allocate(config.ram_size));
   }
@@ -321,14 +328,18 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
     hvc_path = config.virtio_console->substr(5);
   }
   if (disks.size() + nets.size() + (config.virtio_console ? 1 : 0) + (config.rng ? 1 : 0) +
-          (config.balloon ? 1 : 0) >
+          (config.balloon ? 1 : 0) + (config.vsock ? 1 : 0) >
       virt_map::kVirtioCount) {
     return make_error(fmt::format("too many virtio devices: the virt board has {} slots",
                                   virt_map::kVirtioCount));
   }
 
   std::vector<std::unique_ptr<NetBackend>> net_backends;
-  for (const NetSpec& spec : nets) net_backends.push_back(TRY(open_net_backend(spec, *io_)));
+  std::shared_ptr<net::MmdsStore> mmds = config.mmds;
+  for (const NetSpec& spec : nets) {
+    if (spec.mmds && !mmds) mmds = std::make_shared<net::MmdsStore>();
+    net_backends.push_back(TRY(open_net_backend(spec, *io_, mmds)));
+  }
   if (config.virtio_console) hvc_chardev_ = TRY(SocketChardev::listen(hvc_path, *io_));
   std::vector<std::unique_ptr<block::BlockBackend>> disk_backends;
   for (const block::DiskSpec& spec : disks) disk_backends.push_back(TRY(block::open_disk(spec)));
@@ -361,6 +372,10 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
     balloon_ = balloon.get();
     TRY_VOID(add_virtio(std::move(balloon)));
   }
+  if (config.vsock) {
+    auto vsock = TRY(virtio::VirtioVsock::create(*io_, *config.vsock));
+    TRY_VOID(add_virtio(std::move(vsock)));
+  }
   return {};
 }
 
@@ -368,6 +383,13 @@ VirtMachine::IoCounters& VirtMachine::IoCounters::operator+=(const IoCounters& o
   disk_read_bytes += o.disk_read_bytes;
   disk_written_bytes += o.disk_written_bytes;
   net_rx_bytes += o.net_rx_bytes;
+  disk_reads += o.disk_reads;
+  disk_writes += o.disk_writes;
+  disk_flushes += o.disk_flushes;
+  net_rx_frames += o.net_rx_frames;
+  net_tx_frames += o.net_tx_frames;
+  uart_bytes_out += o.uart_bytes_out;
+  uart_bytes_in += o.uart_bytes_in;
   net_tx_bytes += o.net_tx_bytes;
   return *this;
 }
@@ -378,14 +400,35 @@ VirtMachine::IoCounters VirtMachine::io_counters() {
     if (auto* blk = dynamic_cast<virtio::VirtioBlk*>(&slot->device())) {
       const virtio::BlkStats s = blk->stats();
       c.disk_read_bytes += s.read_bytes;
+      c.disk_reads += s.reads;
+      c.disk_writes += s.writes;
+      c.disk_flushes += s.flushes;
       c.disk_written_bytes += s.write_bytes;
     } else if (auto* net = dynamic_cast<virtio::VirtioNet*>(&slot->device())) {
       const virtio::VirtioNet::Stats s = net->stats();
       c.net_rx_bytes += s.rx_bytes;
+      c.net_rx_frames += s.rx_frames;
+      c.net_tx_frames += s.tx_frames;
       c.net_tx_bytes += s.tx_bytes;
     }
   }
+  c.uart_bytes_out = uart_->bytes_written();
+  c.uart_bytes_in = uart_->bytes_read();
   return c;
+}
+
+std::string VirtMachine::commit_disks() {
+  std::string out;
+  for (auto& slot : virtio_) {
+    auto* blk = dynamic_cast<virtio::VirtioBlk*>(&slot->device());
+    if (blk == nullptr || !blk->snapshot()) continue;
+    const Result<uint64_t> done = blk->commit();
+    out += done ? fmt::format("{}: {} written back\n", blk->describe(), format_size(*done))
+                : fmt::format("{}\n", done.error().message);
+  }
+  if (out.empty()) return "no --snapshot disk to write back";
+  out.pop_back();
+  return out;
 }
 
 std::optional<int> VirtMachine::poll() {
@@ -501,7 +544,7 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
   }
 
   fdt.end_node();
-  return fdt.finish();
+  return fdt.finish(kFdtFreeSpace);
 }
 
 }  // namespace vessel

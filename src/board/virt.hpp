@@ -28,8 +28,13 @@
 #include "devices/uart16550/uart16550.hpp"
 #include "devices/virtio/balloon/balloon.hpp"
 #include "devices/virtio/mmio.hpp"
+#include "devices/virtio/vsock/vsock.hpp"
 #include "host/socket_chardev.hpp"
 #include "sbi/sbi.hpp"
+
+namespace vessel::net {
+class MmdsStore;
+}  // namespace vessel::net
 
 namespace vessel {
 
@@ -85,6 +90,10 @@ struct VirtConfig {
   std::optional<std::string> virtio_console;     // --virtio-console unix:PATH
   bool rng = true;                               // virtio-rng fed from getrandom
   std::optional<virtio::BalloonConfig> balloon;  // --balloon
+  // The metadata service's store (--metadata, the API's /mmds), which a --net user,mmds=on
+  // serves; an empty one is made when a net asks for it and none was given.
+  std::shared_ptr<net::MmdsStore> mmds;
+  std::optional<virtio::VsockConfig> vsock;      // --vsock cid=N,uds=PATH
 };
 
 // A machine rebuilt from a snapshot (vmm/snapshot) rather than booted: its RAM is the memory
@@ -145,16 +154,26 @@ class VirtMachine {
   void kick_all();
   uint64_t instructions_retired() const;
   const sbi::Sbi* sbi() const { return sbi_.get(); }
+  sbi::Sbi* sbi() { return sbi_.get(); }
+  // What the CLINT and PLIC assert for hart `i` (i < harts().size()).
+  HartIrq& hart_irq(size_t i) { return *hart_irqs_.at(i); }
   // The memory balloon (--balloon), or nullptr.
   virtio::VirtioBalloon* balloon() { return balloon_; }
   size_t guest_ram_resident() const { return ram_.resident_bytes(); }
   uint64_t ram_bytes() const { return ram_.size(); }
-  // Bytes through the paravirtual disks and network devices, summed over each kind.
+  // Bytes and requests through the paravirtual disks and network devices, summed over each
+  // kind, and the console UART's bytes.
   struct IoCounters {
     uint64_t disk_read_bytes = 0, disk_written_bytes = 0, net_rx_bytes = 0, net_tx_bytes = 0;
+    uint64_t disk_reads = 0, disk_writes = 0, disk_flushes = 0;
+    uint64_t net_rx_frames = 0, net_tx_frames = 0;
+    uint64_t uart_bytes_out = 0, uart_bytes_in = 0;
     IoCounters& operator+=(const IoCounters& o);
   };
   IoCounters io_counters();
+  // Writes every --snapshot disk back into its image (Ctrl-A s, the monitor's `commit all`):
+  // one line per such disk, or a line saying there are none.
+  std::string commit_disks();
 
  private:
   VirtMachine() = default;

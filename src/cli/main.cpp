@@ -13,6 +13,7 @@
 #include "base/log.hpp"
 #include "board/virt.hpp"
 #include "cli/daemon_cli.hpp"
+#include "cli/image_cli.hpp"
 #include "cli/run_cli.hpp"
 #include "cli/snapshot_cli.hpp"
 #include "cli/version.hpp"
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
 
   // The daemon's subcommands; `logs --file PATH` (a --console-log ring) is among them.
   vessel::cli::DaemonCommands daemon_commands(app);
+  // Disk images in other formats, through qemu-img.
+  vessel::cli::ImageCommands image_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -72,6 +75,7 @@ int main(int argc, char** argv) {
     return end ? vessel::kExitOk : fail("attach: " + end.error().message);
   }
   if (auto status = daemon_commands.run()) return *status;
+  if (auto status = image_commands.run()) return *status;
   if (auto status = run_command.run()) return *status;
   if (auto status = snapshot_command.run()) return *status;
   return fail("no subcommand given");

@@ -14,6 +14,8 @@
 #include "base/log.hpp"
 #include "board/virt.hpp"
 #include "daemon/state_dir.hpp"
+#include "host/net/mmds.hpp"
+#include "host/net/net_option.hpp"
 #include "vmm/api_vm.hpp"
 #include "vmm/jail.hpp"
 #include "vmm/seccomp.hpp"
@@ -148,6 +150,10 @@ void RunCommand::add_machine_options() {
                    "What runs the guest's code: jit (blocks translated to host code; needs an "
                    "x86-64 host) or interp (the interpreter)")
       ->capture_default_str();
+  run_->add_option("--accel", accel,
+                   "tcg (Vessel's own engines, --engine) or kvm (the host's /dev/kvm runs the "
+                   "harts; a RISC-V host, --firmware builtin)")
+      ->capture_default_str();
   run_->add_option("--jit-cache", jit_cache,
                    "Each hart's translated-code arena under --engine jit, 1M to 2G (refilled when "
                    "full)")
@@ -163,11 +169,16 @@ void RunCommand::add_machine_options() {
 
 void RunCommand::add_host_options() {
   run_->add_option("--disk", disks,
-                   "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY][,format=raw] (repeatable; "
-                   "the first is /dev/vda; an image that begins like a qcow2, VMDK, VHD(X), VDI "
-                   "or QED one is refused unless format=raw says its bytes are the disk)")
+                   "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY][,format=raw][,snapshot=on] "
+                   "(repeatable; the first is /dev/vda; an image that begins like a qcow2, VMDK, "
+                   "VHD(X), VDI or QED one is refused unless format=raw says its bytes are the "
+                   "disk; snapshot=on: writes go to a temporary overlay, see --snapshot)")
       ->take_all()
       ->allow_extra_args(false);
+  run_->add_flag("--snapshot", snapshot,
+                 "As QEMU's -snapshot: every --disk gets snapshot=on, so the guest's writes go to "
+                 "a temporary overlay (in TMPDIR, else /var/tmp) that is gone when the VM ends; "
+                 "Ctrl-A s or the monitor's `commit all` writes them back to the image");
   run_->add_option("--net", nets,
                    "virtio-net: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...][,restrict=on]"
                    "[,loopback=off] (libslirp; restrict=on: the guest reaches only what is "
@@ -183,9 +194,17 @@ void RunCommand::add_host_options() {
                    "Keep the serial console's output on disk: PATH[,size=N], a ring of PATH and "
                    "PATH.1 of at most N bytes together (default 1M)");
   run_->add_flag("--no-rng", no_rng, "Leave out the virtio-rng device");
+  run_->add_option("--metadata", metadata,
+                   "As Firecracker's: a JSON object file that fills the metadata service (MMDS "
+                   "v2), which the guest reads at http://169.254.169.254/ through a --net user "
+                   "with mmds=on");
   run_->add_option("--balloon", balloon,
                    "A virtio memory balloon: [amount=MIB][,deflate-on-oom][,stats=SECONDS] "
                    "(the target at boot, free pages back on guest OOM, statistics interval)");
+  run_->add_option("--vsock", vsock,
+                   "A virtio-vsock device: cid=N,uds=PATH (the guest's CID, 3 or more; host "
+                   "programs connect to PATH and send \"CONNECT <port>\\n\"; the guest's "
+                   "connections to host port P go to PATH_P, as Firecracker's)");
   run_->add_option(
       "--api-sock", api_sock,
       "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
@@ -280,6 +299,9 @@ std::optional<int> RunCommand::build(VmOptions& options) {
   if (!initrd.empty()) options.machine.initrd = initrd;
   options.machine.bootargs = append;
   options.machine.disks = disks;
+  if (snapshot) {
+    for (std::string& disk : options.machine.disks) disk += ",snapshot=on";
+  }
   options.machine.nets = nets;
   if (!virtio_console.empty()) options.machine.virtio_console = virtio_console;
   options.machine.rng = !no_rng;
@@ -288,6 +310,21 @@ std::optional<int> RunCommand::build(VmOptions& options) {
     if (!b) return fail(b.error().message);
     options.machine.balloon = *b;
   }
+  if (!metadata.empty()) {
+    const bool served = std::any_of(nets.begin(), nets.end(), [](const std::string& text) {
+      auto spec = parse_net_option(text);
+      return spec && spec->mmds;
+    });
+    if (!served) return fail("--metadata: no --net user,...,mmds=on serves it to the guest");
+    auto store = net::load_mmds_file(metadata);
+    if (!store) return fail(store.error().message);
+    options.machine.mmds = *store;
+  }
+  if (run_->count("--vsock") != 0) {
+    auto v = vessel::virtio::parse_vsock_option(vsock);
+    if (!v) return fail(v.error().message);
+    options.machine.vsock = *v;
+  }
   if (run_->count("--console-socket") != 0) options.console.socket = console_socket;
   if (run_->count("--console-log") != 0) options.console.log = console_log;
   if (auto set = apply_cpu_features(cpu_features, options.machine); !set) {
@@ -295,6 +332,11 @@ std::optional<int> RunCommand::build(VmOptions& options) {
   }
   if (auto set = apply_engine_options(engine, jit_cache, jit_threshold, options.machine); !set) {
     return fail(set.error().message);
+  }
+  if (accel == "kvm") {
+    options.accel = vessel::Accel::kKvm;
+  } else if (accel != "tcg") {
+    return fail(fmt::format("--accel: '{}' is not tcg or kvm", accel));
   }
   if (!dump_dtb.empty()) options.dump_dtb = dump_dtb;
   if (timeout < 0) return fail("--timeout: must not be negative");
@@ -305,6 +347,9 @@ std::optional<int> RunCommand::build(VmOptions& options) {
   }
   if (run_->count("--gdb") != 0) options.gdb = gdb;
   if (gdb_wait && !options.gdb) return fail("--gdb-wait: only with --gdb");
+  if (options.gdb && options.accel == vessel::Accel::kKvm) {
+    return fail("--gdb: not with --accel kvm (the stub halts and steps Vessel's own harts)");
+  }
   options.gdb_wait = gdb_wait;
   return std::nullopt;
 }

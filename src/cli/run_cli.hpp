@@ -42,9 +42,13 @@ class RunCommand {
   std::vector<std::string> disks, nets;
   std::string virtio_console;
   std::string balloon;
+  std::string metadata;  // --metadata FILE
+  std::string vsock;
   bool no_rng = false;
+  bool snapshot = false;  // --snapshot
   std::string cpu_features;
   std::string engine = vessel::rv::engine_name(vessel::rv::default_engine());
+  std::string accel = "tcg";
   std::string jit_cache = vessel::format_size(vessel::rv::kDefaultJitCacheBytes);
   std::string jit_threshold = std::to_string(vessel::rv::kDefaultJitThreshold);
   std::string console_socket, console_log;

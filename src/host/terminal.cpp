@@ -259,6 +259,11 @@ bool Terminal::escape_command(uint8_t key, const std::function<void()>& flush) {
       flush();  // what was typed before it reaches the guest first
       controls_.send_break();
       break;
+    case 's':  // QEMU's "save disk data back to file (if -snapshot)"
+      if (!controls_.monitor) break;
+      flush();
+      say("\r\nvessel: " + crlf(controls_.monitor("commit all")) + "\r\n");
+      break;
     case 't':
       if (!controls_.toggle_timestamps) break;
       say(controls_.toggle_timestamps() ? "\r\nvessel: timestamps on\r\n"
@@ -279,10 +284,7 @@ bool Terminal::monitor_key(uint8_t key) {
       say("\r\n");
       return false;
     }
-    std::string reply = line.empty() ? "" : controls_.monitor(line);
-    for (size_t at = 0; (at = reply.find('\n', at)) != std::string::npos; at += 2) {
-      reply.replace(at, 1, "\r\n");
-    }
+    const std::string reply = line.empty() ? "" : crlf(controls_.monitor(line));
     say("\r\n" + reply + (reply.empty() ? "" : "\r\n") + "(vessel) ");
   } else if (key == 0x7f || key == '\b') {
     if (!monitor_line_.empty()) {
@@ -296,6 +298,14 @@ bool Terminal::monitor_key(uint8_t key) {
   return true;
 }
 
+// "\r\n" for every line break: the terminal may be in raw mode.
+std::string Terminal::crlf(std::string text) {
+  for (size_t at = 0; (at = text.find('\n', at)) != std::string::npos; at += 2) {
+    text.replace(at, 1, "\r\n");
+  }
+  return text;
+}
+
 void Terminal::say(const std::string& text) const {
   write_all(err_fd_, reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
@@ -307,7 +317,10 @@ void Terminal::print_help() const {
       "  C-a h    show this help\r\n"
       "  C-a x    {}\r\n",
       quit_label_);
-  if (controls_.monitor) help += "  C-a c    switch between the guest and the monitor\r\n";
+  if (controls_.monitor) {
+    help += "  C-a c    switch between the guest and the monitor\r\n";
+    help += "  C-a s    write --snapshot disks back to their image files\r\n";
+  }
   if (controls_.toggle_timestamps) help += "  C-a t    toggle timestamps on the output\r\n";
   if (controls_.send_break)
     help += "  C-a b    send a break (with Linux: the next key is SysRq)\r\n";

@@ -78,6 +78,7 @@ class Terminal {
   // A key typed into the monitor (edited as a line, echoed on stderr); false on "quit".
   bool monitor_key(uint8_t key);
   void say(const std::string& text) const;
+  static std::string crlf(std::string text);
   void print_help() const;
 
   int in_fd_;

@@ -98,7 +98,8 @@ bool Sbi::probe(uint64_t eid) const {
     case kRfence:
     case kHsm:
     case kSrst:
-    case kDbcn: return true;
+    case kDbcn:
+    case kPmu: return true;
     default: return false;
   }
 }
@@ -134,6 +135,7 @@ SbiRet Sbi::call(rv::Hart& caller, uint64_t eid, uint64_t fid, const uint64_t (&
       if (fid != 0) return {kErrNotSupported, 0};
       return srst(a);
     case kDbcn: return dbcn(fid, a);
+    case kPmu: return pmu(caller, fid, a);
     default: return {kErrNotSupported, 0};
   }
 }

@@ -41,6 +41,7 @@ enum Extension : uint64_t {
   kHsm = 0x48534D,       // "HSM"
   kSrst = 0x53525354,    // "SRST"
   kDbcn = 0x4442434E,    // "DBCN"
+  kPmu = 0x504D55,       // "PMU"
 };
 
 // HSM hart states.
@@ -96,6 +97,7 @@ class Sbi final : public rv::EcallHandler {
   SbiRet hsm(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]);
   SbiRet srst(const uint64_t (&a)[6]);
   SbiRet dbcn(uint64_t fid, const uint64_t (&a)[6]);
+  SbiRet pmu(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]);  // pmu.cpp
   // The harts named by (mask, base), or an error for a bad mask (SBI "hart mask" rules).
   bool select_harts(uint64_t mask, uint64_t base, std::vector<rv::Hart*>& out) const;
 

@@ -122,11 +122,11 @@ TEST_F(SbiTest, BaseProbesKnownAndUnknownExtensions) {
   for (uint64_t eid :
        {uint64_t{kLegacySetTimer}, uint64_t{kLegacyConsolePutchar}, uint64_t{kLegacyConsoleGetchar},
         uint64_t{kLegacyShutdown}, uint64_t{kBase}, uint64_t{kTime}, uint64_t{kIpi},
-        uint64_t{kRfence}, uint64_t{kHsm}, uint64_t{kSrst}, uint64_t{kDbcn}}) {
+        uint64_t{kRfence}, uint64_t{kHsm}, uint64_t{kSrst}, uint64_t{kDbcn}, uint64_t{kPmu}}) {
     EXPECT_TRUE(returns(call(kBase, kFidProbe, eid), kSuccess, 1));
   }
-  // Legacy clear_ipi/send_ipi/remote fences, PMU, SUSP, a vendor EID, nonsense.
-  for (uint64_t eid : {0x03ULL, 0x04ULL, 0x07ULL, 0x09ULL, 0x504D55ULL, 0x53555350ULL,
+  // Legacy clear_ipi/send_ipi/remote fences, SUSP, a vendor EID, nonsense.
+  for (uint64_t eid : {0x03ULL, 0x04ULL, 0x07ULL, 0x09ULL, 0x53555350ULL,
                        0x09000000ULL, 0x12345678ULL, ~0ULL}) {
     EXPECT_TRUE(returns(call(kBase, kFidProbe, eid), kSuccess, 0));
   }
@@ -139,9 +139,10 @@ TEST_F(SbiTest, BaseMachineIdsMatchTheCsrs) {
 }
 
 TEST_F(SbiTest, UnknownExtensionsAndFunctionsAreNotSupported) {
-  for (uint64_t eid : {0x504D55ULL, 0x53555350ULL, 0x12345678ULL, 0x0A000000ULL, ~0ULL}) {
+  for (uint64_t eid : {0x53555350ULL, 0x12345678ULL, 0x0A000000ULL, ~0ULL}) {
     EXPECT_TRUE(returns(call(eid, 0), kErrNotSupported));
   }
+  EXPECT_TRUE(returns(call(kPmu, 5), kErrNotSupported)) << "no firmware counters";
   EXPECT_TRUE(returns(call(kBase, 7), kErrNotSupported));
   EXPECT_TRUE(returns(call(kBase, ~0ULL), kErrNotSupported));
   EXPECT_TRUE(returns(call(kTime, 1), kErrNotSupported));
@@ -155,6 +156,35 @@ TEST_F(SbiTest, UnknownExtensionsAndFunctionsAreNotSupported) {
 }
 
 // --- TIME ---
+
+// PMU: cycles and instructions on mcycle (counter 0) and minstret (counter 2), started and
+// stopped through mcountinhibit, as Linux's riscv_pmu_sbi drives them.
+TEST_F(SbiTest, PmuCountersCyclesAndInstructions) {
+  enum : uint64_t { kNum = 0, kInfo, kMatch, kStart, kStop };
+  EXPECT_TRUE(returns(call(kPmu, kNum), kSuccess, 3));
+  EXPECT_TRUE(returns(call(kPmu, kInfo, 0), kSuccess, 0xc00 | (63ULL << 12)));
+  EXPECT_TRUE(returns(call(kPmu, kInfo, 2), kSuccess, 0xc02 | (63ULL << 12)));
+  EXPECT_TRUE(returns(call(kPmu, kInfo, 1), kErrInvalidParam)) << "time is no counter";
+  EXPECT_TRUE(returns(call(kPmu, kInfo, 3), kErrInvalidParam));
+  // Linux stops everything first.
+  EXPECT_TRUE(returns(call(kPmu, kStop, 0, 0b101), kSuccess));
+  EXPECT_EQ(m.csr(rv::kMcountinhibit) & 0b101, 0b101u);
+  EXPECT_TRUE(returns(call(kPmu, kStop, 0, 0b1), kErrAlreadyStopped));
+  // Instructions (event 2), cleared and started: counter 2.
+  EXPECT_TRUE(returns(call(kPmu, kMatch, 0, 0b101, 0b110, 2), kSuccess, 2));
+  EXPECT_EQ(m.csr(rv::kMcountinhibit) & 0b101, 0b001u);
+  EXPECT_TRUE(returns(call(kPmu, kStart, 2, 0b1), kErrAlreadyStarted));
+  // Cycles only where the mask allows it; cache events are not counted.
+  EXPECT_TRUE(returns(call(kPmu, kMatch, 2, 0b1, 0, 1), kErrNotSupported));
+  EXPECT_TRUE(returns(call(kPmu, kMatch, 0, 0b101, 0, (1ULL << 16) | 3), kErrNotSupported));
+  EXPECT_TRUE(returns(call(kPmu, kMatch, 0, 0b111, 0, 1), kErrInvalidParam)) << "1 is time";
+  EXPECT_TRUE(returns(call(kPmu, kMatch, 0, 0b1, 0, 1), kSuccess, 0));
+  // Started with an initial value.
+  EXPECT_TRUE(returns(call(kPmu, kStart, 0, 0b1, 1, 1000), kSuccess));
+  EXPECT_EQ(m.csr(rv::kMcountinhibit) & 1, 0u);
+  EXPECT_GE(m.csr(rv::kMcycle), 1000u);
+  EXPECT_TRUE(returns(call(kPmu, kStop, 0, ~0ULL), kErrInvalidParam)) << "a mask past counter 2";
+}
 
 TEST_F(SbiTest, SetTimerDrivesStip) {
   m.clock.set_mtime(1'000'000'000);

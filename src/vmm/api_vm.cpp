@@ -87,6 +87,33 @@ class ApiVm final : public api::VmControl {
     handle_->request_reboot();
     return {};
   }
+  Result<void> set_balloon_target(uint32_t amount_mib) override {
+    return handle_->with_balloon([&](virtio::VirtioBalloon& b, uint64_t ram_bytes) {
+      b.set_target_pages(
+          static_cast<uint32_t>(std::min<uint64_t>(uint64_t{amount_mib} << 8, ram_bytes >> 12)));
+    });
+  }
+  Result<void> set_balloon_stats_interval(unsigned seconds) override {
+    bool set = false;
+    TRY_VOID(handle_->with_balloon([&](virtio::VirtioBalloon& b, uint64_t) {
+      set = b.set_stats_interval(std::chrono::seconds(seconds));
+    }));
+    if (!set) return make_error("Cannot enable/disable the statistics after boot.");
+    return {};
+  }
+  Result<nlohmann::json> balloon_statistics() override {
+    nlohmann::json j;
+    TRY_VOID(handle_->with_balloon([&](virtio::VirtioBalloon& b, uint64_t) {
+      j = balloon_json(b);
+      // Firecracker's fields only; --stats shows the others.
+      for (const char* extra :
+           {"released_pages", "inflate_chains", "deflate_chains", "stats_reports"}) {
+        j.erase(extra);
+      }
+      j["stats_polling_interval_s"] = b.stats_interval().count();
+    }));
+    return j;
+  }
 
   // The VM thread: the next configuration to run, once the API (or the command line) gives it;
   // nullopt when asked to terminate first.
@@ -152,6 +179,21 @@ int serve_vm(const ApiVmOptions& options) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
 
+  // Firecracker writes a metrics line every 60 s once PUT /metrics is done: a thread of the
+  // API's role looks once a second.
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
+  bool ticking = true;
+  std::thread ticker([&] {
+    enter_thread_role(ThreadRole::kApi);
+    std::unique_lock lock(tick_mu);
+    while (!tick_cv.wait_for(lock, std::chrono::seconds(1), [&] { return !ticking; })) {
+      lock.unlock();
+      api.tick();
+      lock.lock();
+    }
+  });
+
   if (options.start_now) vm.give(options.vm);
   int status = kExitOk;
   for (;;) {
@@ -191,6 +233,13 @@ int serve_vm(const ApiVmOptions& options) {
     vm.report_started();
     break;
   }
+  api.log(api::LogLevelFc::kInfo, "vmm", fmt::format("The microVM ended (exit status {})", status));
+  {
+    std::lock_guard lock(tick_mu);
+    ticking = false;
+  }
+  tick_cv.notify_all();
+  ticker.join();
   (*server)->stop();
   return status;
 }

@@ -82,6 +82,8 @@ void on_sigsys(int, siginfo_t* info, void* context) {
   uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
 #elif defined(__aarch64__)
   uc->uc_mcontext.regs[0] = static_cast<uint64_t>(-EPERM);
+#elif defined(__riscv)
+  uc->uc_mcontext.__gregs[REG_A0] = static_cast<unsigned long>(-EPERM);
 #else
   _exit(kExitSeccomp);  // no way known here to give the call a result
 #endif

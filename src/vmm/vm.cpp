@@ -15,11 +15,13 @@
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
+#include "accel/kvm/kvm_vm.hpp"
 #include "base/files.hpp"
 #include "base/log.hpp"
 #include "base/thread_role.hpp"
@@ -98,14 +100,13 @@ nlohmann::json jit_json(VirtMachine& machine, const rv::JitStats& past) {
           {"helper_calls", std::move(helpers)}};
 }
 
-// Run statistics as one JSON object: at exit with --stats, and on SIGUSR1 while running.
-// The balloon's figures under Firecracker's names (GET /balloon/statistics).
+}  // namespace
+
 nlohmann::json balloon_json(const virtio::VirtioBalloon& b) {
-  nlohmann::json j{{"target_pages", b.target_pages()},
-                   {"actual_pages", b.actual_pages()},
-                   {"target_mib", b.target_pages() >> 8},
-                   {"actual_mib", b.actual_pages() >> 8},
-                   {"released_pages", b.pages_released()}};
+  nlohmann::json j{{"target_pages", b.target_pages()},     {"actual_pages", b.actual_pages()},
+                   {"target_mib", b.target_pages() >> 8},  {"actual_mib", b.actual_pages() >> 8},
+                   {"released_pages", b.pages_released()}, {"inflate_chains", b.inflate_chains()},
+                   {"deflate_chains", b.deflate_chains()}, {"stats_reports", b.stats().reports}};
   static constexpr const char* kNames[] = {"swap_in",          "swap_out",    "major_faults",
                                            "minor_faults",     "free_memory", "total_memory",
                                            "available_memory", "disk_caches", "hugetlb_allocations",
@@ -117,7 +118,29 @@ nlohmann::json balloon_json(const virtio::VirtioBalloon& b) {
   return j;
 }
 
-nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double seconds) {
+namespace {
+
+// Under --accel kvm: KVM_RUN's exits by kind and per second, and the MMIO ones by device.
+void add_kvm_stats(nlohmann::json& j, const kvm::KvmVm& kvm, double seconds) {
+  nlohmann::json kinds = nlohmann::json::object();
+  uint64_t total = 0;
+  for (const auto& [name, n] : kvm.exits_by_kind()) {
+    kinds[name] = n;
+    total += n;
+  }
+  nlohmann::json devices = nlohmann::json::object();
+  for (const auto& [name, n] : kvm.mmio_exits_by_device()) devices[name] = n;
+  j["engine"] = "kvm";
+  j["kvm_exits"] = total;
+  j["kvm_exits_per_second"] =
+      seconds > 0 ? std::round(static_cast<double>(total) / seconds * 10) / 10 : 0.0;
+  j["kvm_exits_by_kind"] = std::move(kinds);
+  j["kvm_mmio_exits_by_device"] = std::move(devices);
+}
+
+// Run statistics as one JSON object: at exit with --stats, and on SIGUSR1 while running.
+nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double seconds,
+                          const kvm::KvmVm* kvm) {
   const uint64_t n = past.instructions + machine.instructions_retired();
   VirtMachine::IoCounters io = past.io;
   io += machine.io_counters();
@@ -142,6 +165,8 @@ nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double
     s.tlb_misses += t.tlb_misses;
     s.traps += t.traps;
     s.interrupts += t.interrupts;
+    s.mmio_reads += t.mmio_reads;
+    s.mmio_writes += t.mmio_writes;
     for (size_t c = 0; c < std::size(s.interrupts_by_cause); ++c) {
       s.interrupts_by_cause[c] += t.interrupts_by_cause[c];
     }
@@ -173,6 +198,15 @@ nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double
   j["disk_written_bytes"] = io.disk_written_bytes;
   j["net_rx_bytes"] = io.net_rx_bytes;
   j["net_tx_bytes"] = io.net_tx_bytes;
+  j["disk_reads"] = io.disk_reads;
+  j["disk_writes"] = io.disk_writes;
+  j["disk_flushes"] = io.disk_flushes;
+  j["net_rx_frames"] = io.net_rx_frames;
+  j["net_tx_frames"] = io.net_tx_frames;
+  j["uart_bytes_out"] = io.uart_bytes_out;
+  j["uart_bytes_in"] = io.uart_bytes_in;
+  j["mmio_reads"] = s.mmio_reads;
+  j["mmio_writes"] = s.mmio_writes;
   // Only where a translator runs: zeros under interp would read as a translator that did nothing.
   if (engine == rv::Engine::kJit) j["jit"] = jit_json(machine, past.jit);
   if (virtio::VirtioBalloon* b = machine.balloon()) j["balloon"] = balloon_json(*b);
@@ -181,6 +215,7 @@ nlohmann::json stats_json(VirtMachine& machine, const PastMachines& past, double
     for (double v : past.vcpu_seconds) before.push_back(std::round(v * 1000) / 1000);
     j["vcpu_seconds_before_reboots"] = std::move(before);
   }
+  if (kvm != nullptr) add_kvm_stats(j, *kvm, seconds);
   return j;
 }
 
@@ -216,7 +251,8 @@ std::string balloon_command(VmHandle& handle, const std::string& line) {
 
 // The console monitor's commands (Ctrl-A c), as QEMU's monitor names them.
 std::string monitor_command(VmHandle& handle, const std::string& line) {
-  constexpr const char* kCommands = "info status, info balloon, balloon MIB, stop, cont, quit";
+  constexpr const char* kCommands =
+      "info status, info balloon, balloon MIB, commit all, stop, cont, quit";
   if (line == "info status") {
     const VmHandle::State state = handle.state();
     return fmt::format("VM status: {}", state == VmHandle::State::kPaused    ? "paused"
@@ -228,6 +264,7 @@ std::string monitor_command(VmHandle& handle, const std::string& line) {
     return done ? "" : fmt::format("{}: {}", line, done.error().message);
   }
   if (line == "info balloon" || line.starts_with("balloon ")) return balloon_command(handle, line);
+  if (line == "commit all" || line == "commit") return handle.commit_disks();
   if (line == "help" || line == "?") return kCommands;
   return fmt::format("unknown command '{}' ({})", line, kCommands);
 }
@@ -249,6 +286,32 @@ constexpr uint64_t kPlatformPollTicks = 1000;
 // How long pause() waits for every hart to stop before it reports failure.
 constexpr auto kPauseTimeout = std::chrono::seconds(10);
 
+// The machine of one boot and, under --accel kvm, the KVM VM that runs its harts (declared
+// after the machine, so that it goes first: it points into the machine).
+struct Boot {
+  std::unique_ptr<VirtMachine> machine;
+  std::unique_ptr<kvm::KvmVm> kvm;
+};
+
+Result<Boot> build_boot(const VmOptions& options, const VirtConfig& config, const VirtHost& host,
+                        const snapshot::Loaded* restore) {
+  Boot b;
+  if (options.accel != Accel::kKvm) {
+    b.machine = TRY(restore != nullptr ? snapshot::restore(*restore, options.machine, host)
+                                       : VirtMachine::create(config, host));
+    return b;
+  }
+  if (restore != nullptr) return make_error("--restore: snapshots are not supported under --accel kvm");
+  // KVM first: a host without it is refused before anything (an overlay, say) is created, and
+  // the device tree advertises only what its vCPUs have.
+  b.kvm = TRY(kvm::KvmVm::open(config.num_harts, options.kvm_device));
+  VirtConfig restricted = config;
+  TRY_VOID(b.kvm->restrict_config(restricted));
+  b.machine = TRY(VirtMachine::create(restricted, host));
+  TRY_VOID(b.kvm->attach(*b.machine, host.power));
+  return b;
+}
+
 }  // namespace
 
 enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTrapLoop };
@@ -265,9 +328,11 @@ struct VmHandle::Run {
   std::mutex mu;
   std::condition_variable cv;
   // Under the handle's mu_: the machine of the current boot (a reboot replaces it), and the
-  // configuration it was built from (a restored machine's is the snapshot's).
+  // configuration it was built from (a restored machine's is the snapshot's), and the KVM VM
+  // running its harts under --accel kvm.
   VirtMachine* machine = nullptr;
   VirtConfig config;
+  kvm::KvmVm* kvm = nullptr;
   rv::Hart::HoldControl hold;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
   PastMachines past;  // the counters of machines a reboot replaced
@@ -307,6 +372,7 @@ Result<void> VmHandle::pause() {
   if (state_ != State::kRunning || run_ == nullptr || run_->machine == nullptr) {
     return make_error(fmt::format("the VM is not running (state: {})", state_name(state_)));
   }
+  if (run_->kvm != nullptr) return make_error("pausing is not supported under --accel kvm");
   VirtMachine& m = *run_->machine;
   run_->hold.hold.store(true, std::memory_order_release);
   m.kick_all();
@@ -351,7 +417,7 @@ Result<snapshot::Created> VmHandle::snapshot(const snapshot::CreateOptions& opti
 std::string VmHandle::stats_json() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (run_ == nullptr || run_->machine == nullptr) return {};
-  nlohmann::json j = vessel::stats_json(*run_->machine, run_->past, run_->seconds());
+  nlohmann::json j = vessel::stats_json(*run_->machine, run_->past, run_->seconds(), run_->kvm);
   j["state"] = state_name(state_);
   return j.dump();
 }
@@ -364,6 +430,12 @@ Result<void> VmHandle::with_balloon(
   if (balloon == nullptr) return make_error("the VM has no balloon device (--balloon)");
   fn(*balloon, run_->machine->ram_bytes());
   return {};
+}
+
+std::string VmHandle::commit_disks() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (run_ == nullptr || run_->machine == nullptr) return "commit: the VM is not running";
+  return run_->machine->commit_disks();
 }
 
 void VmHandle::request_poweroff() {
@@ -382,6 +454,33 @@ void VmHandle::request_reboot() {
   std::lock_guard<std::mutex> lock(mu_);
   if (run_ != nullptr) run_->end(Ending::kReset, kExitOk);
 }
+
+namespace {
+
+// Under --accel kvm, each hart is two threads: one in KVM_RUN serving its exits, one carrying
+// the PLIC's interrupt into it (kvm_vm.hpp). `failed` ends the VM when KVM cannot go on.
+void start_kvm_threads(kvm::KvmVm& kvm, const std::atomic<bool>& stop, size_t harts,
+                       const std::function<void()>& failed, std::vector<std::thread>& threads,
+                       std::vector<double>& thread_seconds) {
+  for (unsigned i = 0; i < harts; ++i) {
+    threads.emplace_back([&kvm, &stop, &failed, i, slot = &thread_seconds[i]] {
+      pthread_setname_np(pthread_self(), fmt::format("vcpu{}", i).c_str());
+      enter_thread_role(ThreadRole::kVcpu);
+      if (auto ran = kvm.run_vcpu(i, stop); !ran) {
+        write_stderr_line(fmt::format("{}vessel: {}", line_start(), ran.error().message));
+        failed();
+      }
+      *slot = thread_cpu_seconds();
+    });
+    threads.emplace_back([&kvm, &stop, i] {
+      pthread_setname_np(pthread_self(), fmt::format("vcpu{}-irq", i).c_str());
+      enter_thread_role(ThreadRole::kVcpu);
+      kvm.forward_interrupts(i, stop);
+    });
+  }
+}
+
+}  // namespace
 
 int run_vm(const VmOptions& options) {
   VmHandle::Run state;
@@ -429,15 +528,15 @@ int run_vm(const VmOptions& options) {
     gdb_server = std::move(listening.value());
   }
 
-  auto machine_or = options.restore ? snapshot::restore(*options.restore, options.machine, host)
-                                    : VirtMachine::create(options.machine, host);
-  if (!machine_or) {
-    fmt::print(stderr, "vessel: {}\n", machine_or.error().message);
+  auto boot_or = build_boot(options, state.config, host, options.restore.get());
+  if (!boot_or) {
+    fmt::print(stderr, "vessel: {}\n", boot_or.error().message);
     std::lock_guard<std::mutex> lock(handle->mu_);
-    handle->start_error_ = machine_or.error().message;
+    handle->start_error_ = boot_or.error().message;
     return kExitBadInput;
   }
-  std::unique_ptr<VirtMachine> machine = std::move(machine_or.value());
+  std::unique_ptr<VirtMachine> machine = std::move(boot_or.value().machine);
+  std::unique_ptr<kvm::KvmVm> kvm = std::move(boot_or.value().kvm);
 
   if (options.dump_dtb) {
     const std::vector<uint8_t>& dtb = machine->dtb();
@@ -476,6 +575,7 @@ int run_vm(const VmOptions& options) {
     std::lock_guard<std::mutex> lock(handle->mu_);
     handle->run_ = &state;
     state.machine = m;
+    state.kvm = m != nullptr ? kvm.get() : nullptr;
     state.hold.hold.store(false, std::memory_order_release);
     handle->state_ = m != nullptr ? VmHandle::State::kRunning : VmHandle::State::kEnded;
     if (m != nullptr) {
@@ -515,21 +615,29 @@ int run_vm(const VmOptions& options) {
     std::mutex report_mu;
     std::vector<std::thread> threads;
     std::vector<double> thread_seconds(machine->harts().size());  // each written by its thread
-    for (auto& h : machine->harts()) {
-      h->set_poll_period(kPlatformPollTicks);
-      threads.emplace_back([&, hart = h.get(), slot = &thread_seconds[threads.size()]] {
-        pthread_setname_np(pthread_self(), fmt::format("vcpu{}", hart->hart_id()).c_str());
-        enter_thread_role(ThreadRole::kVcpu);  // its filter, before the hart's first instruction
-        if (hart->run(state.stop, poll) == rv::StopReason::kTrapLoop) {
-          std::lock_guard<std::mutex> lock(report_mu);
-          if (state.ending.load() == Ending::kNone) {
-            write_stderr_line(
-                fmt::format("{}vessel: {}", line_start(), hart->describe_trap_loop()));
+    const std::function<void()> kvm_failed = [&state] {
+      state.end(Ending::kFail, kExitGuestError);
+    };
+    if (kvm) {
+      start_kvm_threads(*kvm, state.stop, machine->harts().size(), kvm_failed, threads,
+                        thread_seconds);
+    } else {
+      for (auto& h : machine->harts()) {
+        h->set_poll_period(kPlatformPollTicks);
+        threads.emplace_back([&, hart = h.get(), slot = &thread_seconds[threads.size()]] {
+          pthread_setname_np(pthread_self(), fmt::format("vcpu{}", hart->hart_id()).c_str());
+          enter_thread_role(ThreadRole::kVcpu);  // its filter, before the hart's first instruction
+          if (hart->run(state.stop, poll) == rv::StopReason::kTrapLoop) {
+            std::lock_guard<std::mutex> lock(report_mu);
+            if (state.ending.load() == Ending::kNone) {
+              write_stderr_line(
+                  fmt::format("{}vessel: {}", line_start(), hart->describe_trap_loop()));
+            }
+            state.end(Ending::kTrapLoop, kExitGuestError);
           }
-          state.end(Ending::kTrapLoop, kExitGuestError);
-        }
-        *slot = thread_cpu_seconds();
-      });
+          *slot = thread_cpu_seconds();
+        });
+      }
     }
     if (options.restore && restore_ms < 0) {
       restore_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -543,8 +651,9 @@ int run_vm(const VmOptions& options) {
                             std::min(deadline, std::chrono::steady_clock::now() + kSupervisorTick));
         lock.unlock();
         if (g_stats_requested.exchange(false, std::memory_order_relaxed)) {
-          write_stderr_line(fmt::format("{}{}", line_start(),
-                                        stats_json(*machine, state.past, state.seconds()).dump()));
+          write_stderr_line(
+              fmt::format("{}{}", line_start(),
+                          stats_json(*machine, state.past, state.seconds(), kvm.get()).dump()));
         }
         poll();
         rotate_log_file_if_full();
@@ -552,6 +661,7 @@ int run_vm(const VmOptions& options) {
       }
     }
     machine->kick_all();  // harts asleep in WFI, parked or paused see the stop now
+    if (kvm) kvm->kick_all();
     for (auto& t : threads) t.join();
 
     if (state.ending.load() != Ending::kReset) break;
@@ -563,8 +673,9 @@ int run_vm(const VmOptions& options) {
       state.past.vcpu_seconds[i] += thread_seconds[i];
     console->set_uart(nullptr);  // no input reaches the old UART once this returns
     // The old machine goes first: it holds the disks, sockets and forwarded ports.
+    kvm.reset();
     machine.reset();
-    auto again = VirtMachine::create(state.config, host);
+    auto again = build_boot(options, state.config, host, nullptr);
     if (!again) {
       fmt::print(stderr, "vessel: reboot failed: {}\n", again.error().message);
       console->stop();
@@ -573,7 +684,8 @@ int run_vm(const VmOptions& options) {
       handle->state_ = VmHandle::State::kEnded;
       return kExitBadInput;
     }
-    machine = std::move(again.value());
+    machine = std::move(again.value().machine);
+    kvm = std::move(again.value().kvm);
     console->set_uart(&machine->uart());
     state.stop = false;
     state.ending = Ending::kNone;
@@ -589,7 +701,7 @@ int run_vm(const VmOptions& options) {
                                   line_start(), options.timeout_seconds));
   }
   if (options.stats) {
-    nlohmann::json j = stats_json(*machine, state.past, seconds);
+    nlohmann::json j = stats_json(*machine, state.past, seconds, kvm.get());
     if (restore_ms >= 0) j["restore_ms"] = std::round(restore_ms * 1000) / 1000;
     write_stderr_line(j.dump());
   }

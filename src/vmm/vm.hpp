@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "board/virt.hpp"
 #include "vmm/console.hpp"
 #include "vmm/snapshot/snapshot.hpp"
@@ -44,6 +46,9 @@ class VmHandle {
   // Runs fn with the memory balloon and the guest's RAM size under the handle's lock (the API,
   // the monitor); an error when the VM has no --balloon or is not running.
   Result<void> with_balloon(const std::function<void(virtio::VirtioBalloon&, uint64_t)>& fn);
+  // Writes the --snapshot disks back into their images (Ctrl-A s, the monitor's `commit all`);
+  // what happened, one line per disk.
+  std::string commit_disks();
   // Why the last run could not start (its machine could not be built), or empty.
   std::string start_error() const;
 
@@ -57,6 +62,10 @@ class VmHandle {
   std::string start_error_;
 };
 
+// What runs the harts: Vessel's own engines (--engine: interpreter or translator), or the
+// host's KVM (src/accel/kvm).
+enum class Accel { kTcg, kKvm };
+
 struct VmOptions {
   VirtConfig machine;
   // A snapshot to restore instead of booting (`vessel run --restore`, PUT /snapshot/load):
@@ -67,6 +76,8 @@ struct VmOptions {
   // When the restore began (before the state file was read): --stats then reports restore_ms,
   // from there to the harts' threads starting.
   std::chrono::steady_clock::time_point restore_started{};
+  Accel accel = Accel::kTcg;  // --accel
+  std::string kvm_device = "/dev/kvm";
   // Another thread's view of the VM (e.g. the API server's), or none.
   std::shared_ptr<VmHandle> handle;
   ConsoleOptions console;               // the serial console: terminal or socket, and a log
@@ -82,6 +93,11 @@ struct VmOptions {
   // the process, but with the console log flushed and the API socket removed. 0: none.
   const std::atomic<int>* terminate_signal = nullptr;
 };
+
+// The balloon's figures under Firecracker's names (GET /balloon/statistics: target_pages,
+// actual_pages, target_mib, actual_mib and the driver's last report), and Vessel's counters
+// (released_pages, inflate_chains, deflate_chains, stats_reports) that --stats shows too.
+nlohmann::json balloon_json(const virtio::VirtioBalloon& b);
 
 // Exit statuses, stable for scripts.
 inline constexpr int kExitOk = 0;

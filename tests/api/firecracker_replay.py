@@ -7,10 +7,11 @@ GUEST_DIR holds Image, initrd-modules.cpio.gz and rootfs.ext4 (guests/debian/bui
 makes them in guests/cache/debian). The root disk is copied first: the guest writes to it.
 
 The sequence is Firecracker's getting-started order: PUT /machine-config, /boot-source,
-/drives/rootfs, /network-interfaces/eth0 (user-mode networking, Vessel's extension), then
-/actions InstanceStart; GET / says Running and the console shows the guest reaching userspace;
+/drives/rootfs, /network-interfaces/eth0 (user-mode networking, Vessel's extension), /balloon,
+then /actions InstanceStart; GET / says Running and the console shows the guest reaching userspace;
 PATCH /vm Paused (GET / says Paused, the instruction count stands still), PATCH /vm Resumed (it
-moves again). Calls in the wrong phase, before and after the start, must be 400 with a
+moves again); PATCH /balloon 64 MiB: the guest's driver gives them and reports statistics
+(GET /balloon/statistics). Calls in the wrong phase, before and after the start, must be 400 with a
 {"fault_message"} body. The Shutdown action (a Vessel extension) ends the process with status 0.
 
 Only the Python standard library: http.client over a Unix socket.
@@ -142,6 +143,10 @@ def replay(api, guest, proc, console_log, boot_timeout):
         "vessel_user_net": {},
         "guest_mac": "06:00:AC:10:00:02",
     })
+    # A balloon with statistics every second (Firecracker's balloon calls).
+    api.expect("PUT", "/balloon", {"amount_mib": 0, "deflate_on_oom": True,
+                                   "stats_polling_interval_s": 1})
+    api.expect_fault("PATCH", "/balloon", {"amount_mib": 64}, "not started")
     api.expect_fault("PUT", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": root_disk,
                                                 "is_root_device": True, "bogus": 1},
                      "unknown field 'bogus'")
@@ -171,6 +176,24 @@ def replay(api, guest, proc, console_log, boot_timeout):
     api.expect_fault("PUT", "/actions", {"action_type": "InstanceStart"}, "already started")
     api.expect_fault("PUT", "/actions", {"action_type": "SendCtrlAltDel"}, "riscv64")
     api.expect("PUT", "/actions", {"action_type": "FlushMetrics"})
+
+    # The guest's balloon driver gives 64 MiB back when asked, and reports statistics.
+    api.expect_fault("PUT", "/balloon", {"amount_mib": 1, "deflate_on_oom": False}, "pre-boot")
+    api.expect_fault("PATCH", "/balloon", {"amount_mib": 4096},
+                     "Amount of pages requested is too large.")
+    api.expect("PATCH", "/balloon", {"amount_mib": 64})
+    if api.expect("GET", "/balloon", status=200).get("amount_mib") != 64:
+        raise Failure("GET /balloon does not show the PATCHed amount_mib")
+
+    def balloon_inflated():
+        stats = api.expect("GET", "/balloon/statistics", status=200)
+        return stats.get("actual_mib") == 64 and "free_memory" in stats
+    wait_for("the balloon to hold 64 MiB with a statistics report", balloon_inflated,
+             boot_timeout, proc, interval=0.5)
+    api.expect("PATCH", "/balloon/statistics", {"stats_polling_interval_s": 2})
+    api.expect_fault("PATCH", "/balloon/statistics", {"stats_polling_interval_s": 0},
+                     "Cannot enable/disable the statistics after boot.")
+    api.expect("PATCH", "/balloon", {"amount_mib": 0})
 
     # Pause: the harts retire nothing until the VM is resumed.
     api.expect("PATCH", "/vm", {"state": "Paused"})

@@ -177,6 +177,13 @@ class Tester:
             self.bad("unreadable kernel", none + ["--kernel", locked], [locked, "permission denied"])
         empty = self.file("empty", b"")
         self.bad("empty kernel", ["--kernel", empty], [empty, "empty"])
+        # --accel kvm on this (x86-64) host: no /dev/kvm, or one that runs no RISC-V guests.
+        kvm_problem = "does not run RISC-V guests" if os.path.exists("/dev/kvm") else "cannot open /dev/kvm"
+        self.bad("--accel kvm on a host without RISC-V KVM", ["--accel", "kvm", "--kernel", spin],
+                 ["--accel kvm", kvm_problem])
+        self.bad("unknown --accel", ["--accel", "hvf", "--kernel", spin], ["--accel", "hvf"])
+        self.bad("--accel kvm with --gdb", ["--accel", "kvm", "--gdb", "tcp:0", "--kernel", spin],
+                 ["--gdb", "--accel kvm"])
         # An empty initrd is refused like any empty image: Linux would find no cpio archive,
         # and an empty file given on purpose is more likely a mistake than a request.
         self.bad("empty initrd", none + ["--kernel", spin, "--initrd", empty], [empty, "empty"])
@@ -252,6 +259,15 @@ class Tester:
                  ["--net", "loopback given twice"])
         self.bad("--net restrict on a tap", ["--kernel", raw_kernel, "--net", "tap=t0,restrict=on"],
                  ["--net", "unknown key 'restrict' for tap"])
+        not_json = self.path("metadata-not.json")
+        with open(not_json, "w") as f:
+            f.write('{"a":')
+        self.bad("--metadata not JSON", ["--kernel", raw_kernel, "--metadata", not_json, "--net",
+                                         "user,mmds=on"], ["--metadata", not_json, "not valid JSON"])
+        self.bad("--metadata missing", ["--kernel", raw_kernel, "--metadata", missing_disk, "--net",
+                                        "user,mmds=on"], ["--metadata", missing_disk])
+        self.bad("--metadata with no mmds=on net", ["--kernel", raw_kernel, "--metadata", not_json],
+                 ["--metadata", "mmds=on"])
         self.bad("--virtio-console not unix:", ["--kernel", raw_kernel, "--virtio-console", "tcp:1"],
                  ["--virtio-console", "unix:PATH"])
         self.bad("--api-allow-dir without --api-sock",

@@ -10,8 +10,12 @@ port, and checks:
   full      all of login, then `apt-get update && apt-get install -y hello` inside the guest
             through user networking (the host's mirror), and `systemctl reboot` coming back
             to the login prompt with a new boot id, before the poweroff
+  nested    KVM on Vessel's H extension: the guest loads kvm.ko, and Debian's own
+            qemu-system-riscv64 -accel kvm boots the same kernel and busybox initrd (from a
+            second disk) as a nested guest to its shell; the nested guest reports its ISA and
+            powers off, and QEMU exits
 
-  full_test.py --vessel PATH --guest-dir DIR [--firmware builtin|jump] [--case login|full]
+  full_test.py --vessel PATH --guest-dir DIR [--firmware builtin|jump] [--case login|full|nested]
                [--qemu qemu-system-riscv64]   (the same checks on QEMU, for reference)
 """
 
@@ -19,9 +23,11 @@ import argparse
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from boot_test import Console, Failure  # noqa: E402
@@ -32,6 +38,8 @@ LOGIN = re.compile(r"vessel-full login: ")
 SHELL = re.compile(r"vessel@vessel-full:[^\n]*\$ ")
 STEP_TIMEOUT = 120.0
 APT_TIMEOUT = 900.0
+NESTED_TIMEOUT = 600.0
+NESTED_PROMPT = re.compile(r"vessel:/# ")
 
 
 def qemu_argv(qemu, guest, image, port):
@@ -50,7 +58,7 @@ def qemu_argv(qemu, guest, image, port):
 class FullGuest:
     """full.ext4 booted on vessel, driven through its serial console and over ssh."""
 
-    def __init__(self, args, tmp):
+    def __init__(self, args, tmp, extra_disks=()):
         guest = args.guest_dir
         self.image = os.path.join(guest, "full.ext4")
         self.key = os.path.join(guest, "vessel_ed25519")
@@ -67,10 +75,13 @@ class FullGuest:
                 "--net", f"user,hostfwd=tcp:127.0.0.1:{self.port}-:22", "--timeout", "3000"]
         if args.firmware == "jump":
             argv += ["--firmware", os.path.join(guest, "fw_jump.bin")]
+        for disk in extra_disks:
+            argv += ["--disk", f"{disk},readonly"]
         if args.qemu:
             argv = qemu_argv(args.qemu, guest, self.image, self.port)
         self.console = Console(argv, stdin_eof=False)
         self.counter = 0
+        self.logged_in = False
 
     def login(self):
         """Waits for the serial getty's prompt and logs in with the password."""
@@ -83,6 +94,7 @@ class FullGuest:
         # lies between the prompt and the marker.
         self.console.send("stty -echo; bind 'set enable-bracketed-paste off'")
         self.console.expect(SHELL, STEP_TIMEOUT, "shell prompt after stty -echo")
+        self.logged_in = True
 
     def run(self, command, what, timeout=STEP_TIMEOUT):
         """Runs command on the console; returns its output and exit status."""
@@ -143,6 +155,38 @@ class FullGuest:
         self.console.close()
 
 
+def nested_disk(guest, tmp):
+    """An ext4 image holding the nested guest's kernel and initrd (/dev/vdb in the guest)."""
+    files = os.path.join(tmp, "nested")
+    os.mkdir(files)
+    for name in ("Image", "initrd.cpio.gz"):
+        shutil.copyfile(os.path.join(guest, name), os.path.join(files, name))
+    image = os.path.join(tmp, "nested.ext4")
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", files, image, "128M"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return image
+
+
+def case_nested(g):
+    if not g.logged_in:
+        g.login()
+    g.check("sudo modprobe kvm && test -c /dev/kvm", "kvm.ko and /dev/kvm")
+    g.check("sudo mount -o ro /dev/vdb /mnt", "mount the nested guest's disk")
+    started = time.monotonic()
+    g.console.send("sudo qemu-system-riscv64 -M virt -accel kvm -cpu host -m 256M -smp 1 "
+                   "-nographic -kernel /mnt/Image -initrd /mnt/initrd.cpio.gz "
+                   "-append 'console=ttyS0 quiet'")
+    g.console.expect(re.escape("vessel-guest: userspace up"), NESTED_TIMEOUT,
+                     "the nested guest's userspace under qemu -accel kvm")
+    booted = time.monotonic() - started
+    g.console.expect(NESTED_PROMPT, STEP_TIMEOUT, "the nested guest's shell")
+    g.console.send("grep -m1 '^isa' /proc/cpuinfo; poweroff -f")
+    isa = g.console.expect(r"isa\s*:\s*(rv64\S*)\r?\n", STEP_TIMEOUT, "the nested guest's ISA")
+    g.console.expect(SHELL, STEP_TIMEOUT, "back to the guest's shell after the nested poweroff")
+    print(f"full_test: qemu-system-riscv64 -accel kvm in the guest booted the nested guest to "
+          f"userspace in {booted:.1f} s ({isa.group(1)})")
+
+
 def case_login(g):
     g.login()
     g.check_system()
@@ -173,19 +217,23 @@ def main():
     parser.add_argument("--vessel", required=True)
     parser.add_argument("--guest-dir", required=True)
     parser.add_argument("--firmware", choices=["builtin", "jump"], default="builtin")
-    parser.add_argument("--case", choices=["login", "full"], default="full")
+    parser.add_argument("--case", choices=["login", "full", "nested"], action="append",
+                        help="what to check, in order, in one boot (default: full)")
     parser.add_argument("--qemu", metavar="PATH",
                         help="boot on qemu-system-riscv64 -M virt instead (fw_jump), for reference")
     parser.add_argument("--boot-timeout", type=float, default=400.0)
     args = parser.parse_args()
+    args.case = args.case or ["full"]
     with tempfile.TemporaryDirectory(prefix="vessel-full-") as tmp:
         try:
-            g = FullGuest(args, tmp)
+            extra = [nested_disk(args.guest_dir, tmp)] if "nested" in args.case else []
+            g = FullGuest(args, tmp, extra)
         except Failure as error:
             print(f"FAIL: {error}", file=sys.stderr)
             return 1
         try:
-            {"login": case_login, "full": case_full}[args.case](g)
+            for case in args.case:
+                {"login": case_login, "full": case_full, "nested": case_nested}[case](g)
             g.poweroff()
         except Failure as error:
             print(f"FAIL: {error}", file=sys.stderr)
@@ -198,7 +246,7 @@ def main():
         finally:
             g.close()
     where = "qemu, fw_jump" if args.qemu else f"{args.firmware} firmware"
-    print(f"full_test: {args.case} passed ({where})")
+    print(f"full_test: {', '.join(args.case)} passed ({where})")
     return 0
 
 

@@ -56,18 +56,21 @@ def kernel_package(guest_dir):
     return os.path.join(debs, names[0]), version
 
 
-def extract_modules(deb, version, work):
-    """kvm.ko and irqbypass.ko out of the package, decompressed: (guest path, host file)."""
-    members = [f"./usr/lib/modules/{version}/{path}" for path in MODULES.values()]
+def extract_modules(deb, version, work, modules=None, guest_dir="/kvm"):
+    """Modules out of the package, decompressed: (guest path, host file) each. By default
+    kvm.ko and irqbypass.ko; `modules` maps a name to its path under kernel/ (tests/e2e's
+    vsock_test takes the vsock transport's)."""
+    modules = MODULES if modules is None else modules
+    members = [f"./usr/lib/modules/{version}/{path}" for path in modules.values()]
     tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", deb], check=True, capture_output=True)
     subprocess.run(["tar", "-x", "-C", work, *members], input=tar.stdout, check=True)
     files = []
-    for name, path in MODULES.items():
+    for name, path in modules.items():
         host = os.path.join(work, name)
         with lzma.open(os.path.join(work, "usr", "lib", "modules", version, path)) as src, \
                 open(host, "wb") as dst:
             dst.write(src.read())
-        files.append((f"/kvm/{name}", host))
+        files.append((f"{guest_dir}/{name}", host))
     return files
 
 

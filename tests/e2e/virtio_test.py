@@ -20,6 +20,7 @@ and ext4) with virtio devices and checks, from inside the guest and from the hos
 import argparse
 import hashlib
 import http.server
+import json
 import os
 import re
 import shutil
@@ -284,6 +285,46 @@ def case_net_isolated(args, tmp):
     return "loopback=off and restrict=on keep the host's 127.0.0.1 out of reach, hostfwd works"
 
 
+def case_mmds(args, tmp):
+    """The metadata service (--metadata, --net user,mmds=on) from the guest: a V2 session token
+    through PUT with nc, then IMDS and JSON reads with busybox wget; no token, no data."""
+    doc = {"latest": {"meta-data": {"instance-id": "i-vessel-1", "tags": {"role": "e2e"}}}}
+    meta = os.path.join(tmp, "metadata.json")
+    with open(meta, "w") as f:
+        json.dump(doc, f)
+    g = Guest(args, ["--net", "user,restrict=on,mmds=on", "--metadata", meta])
+    try:
+        dhcp(g)
+        # As Firecracker's guide has it: the metadata address on the link (restrict=on leaves
+        # the guest without a default route).
+        g.check("ip route add 169.254.169.254 dev eth0", "the route to the metadata service")
+        put = ("printf 'PUT /latest/api/token HTTP/1.1\\r\\nX-metadata-token-ttl-seconds: 300"
+               "\\r\\n\\r\\n' | timeout 5 nc 169.254.169.254 80 | tail -n 1 > /tmp/token")
+        g.check(put, "a session token through PUT /latest/api/token", 60)
+        token = g.check("cat /tmp/token", "the token").split()
+        if not token or len(token[-1]) != 64:
+            g.console.fail(f"no 64-digit token: {token!r}")
+        header = "--header \"X-metadata-token: $(cat /tmp/token)\""
+        url = "http://169.254.169.254/latest/meta-data"
+        out = g.check(f"wget -T 10 -q -O - {header} {url}/", "the IMDS listing", 60)
+        if "instance-id" not in out or "tags/" not in out:
+            g.console.fail(f"IMDS listing {out!r}")
+        out = g.check(f"wget -T 10 -q -O - {header} {url}/instance-id", "one value", 60)
+        if "i-vessel-1" not in out:
+            g.console.fail(f"instance-id {out!r}")
+        out = g.check(f"wget -T 10 -q -O - {header} --header 'Accept: application/json' {url}/tags",
+                      "JSON", 60)
+        if '{"role":"e2e"}' not in out:
+            g.console.fail(f"JSON {out!r}")
+        out, rc = g.run(f"wget -T 10 -q -O - {url}/instance-id", "without a token", 60)
+        if rc == 0 or "i-vessel-1" in out:
+            g.console.fail(f"read without a token: {out!r}")
+        g.poweroff()
+    finally:
+        g.close()
+    return "token, IMDS listing, a value and JSON from 169.254.169.254 (restrict=on); 401 without"
+
+
 def case_rng(args, tmp):
     g = Guest(args, [])
     try:
@@ -353,7 +394,7 @@ def case_rootfs(args, tmp):
 
 
 CASES = {"disk": case_disk, "rootfs": case_rootfs, "overlay": case_overlay, "readonly": case_readonly, "net": case_net,
-         "net_isolated": case_net_isolated, "rng": case_rng, "hvc": case_hvc}
+         "net_isolated": case_net_isolated, "rng": case_rng, "hvc": case_hvc, "mmds": case_mmds}
 
 
 def run_cases(doc, cases, tools=(), extra=None):

@@ -2,7 +2,7 @@
 // corpus stays a regression test: each file whole, every prefix of its first 1 KiB, and a
 // fixed set of byte mutations.
 //   fuzz_smoke htif=<dir> elf=<dir> virtqueue=<dir> sbi=<dir> ... jit=<dir> gdb=<dir>
-//   snapshot=<dir>
+//   snapshot=<dir> mmds=<dir> vsock=<dir>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -21,6 +21,8 @@ extern "C" int vessel_fuzz_firecracker_api(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_jit(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_gdb(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_snapshot(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_mmds(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_vsock(const uint8_t* data, size_t size);
 
 namespace {
 using Target = int (*)(const uint8_t*, size_t);
@@ -68,12 +70,15 @@ int main(int argc, char** argv) {
                     : name == "jit"             ? vessel_fuzz_jit
                     : name == "gdb"             ? vessel_fuzz_gdb
                     : name == "snapshot"        ? vessel_fuzz_snapshot
+                    : name == "mmds"            ? vessel_fuzz_mmds
+                    : name == "vsock"           ? vessel_fuzz_vsock
                                                 : nullptr;
     if (target == nullptr || eq == std::string::npos) {
       std::fprintf(
           stderr,
           "usage: fuzz_smoke "
-          "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb,snapshot}=<corpus "
+          "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb,snapshot,mmds,"
+          "vsock}=<corpus "
           "dir> ...\n");
       return 2;
     }

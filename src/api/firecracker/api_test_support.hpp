@@ -49,4 +49,17 @@ inline std::string fault(const http::Response& r) {
   return (*r.body)["fault_message"].get<std::string>();
 }
 
+// A 400 whose message contains `part`.
+inline void expect_fault(const http::Response& r, const std::string& part) {
+  EXPECT_EQ(r.status, 400) << fault(r);
+  EXPECT_NE(fault(r).find(part), std::string::npos)
+      << "'" << fault(r) << "' lacks '" << part << "'";
+}
+
+// A 204 without a body.
+inline void expect_done(const http::Response& r) {
+  EXPECT_EQ(r.status, 204) << fault(r);
+  EXPECT_FALSE(r.body.has_value());
+}
+
 }  // namespace vessel::api

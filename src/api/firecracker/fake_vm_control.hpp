@@ -60,12 +60,42 @@ class FakeVmControl : public VmControl {
     state_ = resume ? VmState::kRunning : VmState::kPaused;
     return {};
   }
+  // The balloon the VM was started with, as a driver that gives at once what is asked.
+  Result<void> set_balloon_target(uint32_t amount_mib) override {
+    calls.push_back("balloon " + std::to_string(amount_mib));
+    if (!balloon()) return make_error("fake: no balloon");
+    balloon_target_ = amount_mib;
+    return {};
+  }
+  Result<void> set_balloon_stats_interval(unsigned seconds) override {
+    calls.push_back("balloon stats " + std::to_string(seconds));
+    if (!balloon() || balloon()->stats_interval_s == 0) return make_error("fake: no statistics");
+    stats_interval_ = seconds;
+    return {};
+  }
+  Result<nlohmann::json> balloon_statistics() override {
+    if (!balloon()) return make_error("fake: no balloon");
+    const uint32_t mib = balloon_target_.value_or(balloon()->amount_mib);
+    return nlohmann::json{
+        {"target_pages", mib * 256},
+        {"actual_pages", mib * 256},
+        {"target_mib", mib},
+        {"actual_mib", mib},
+        {"free_memory", 1234567},
+        {"stats_polling_interval_s", stats_interval_.value_or(balloon()->stats_interval_s)}};
+  }
 
   std::vector<std::string> calls;
   std::optional<VirtConfig> started_with;
   std::optional<std::string> fail_start;
 
  private:
+  const std::optional<virtio::BalloonConfig>& balloon() const {
+    static const std::optional<virtio::BalloonConfig> none;
+    return started_with ? started_with->balloon : none;
+  }
+  std::optional<uint32_t> balloon_target_;
+  std::optional<unsigned> stats_interval_;
   VmState state_ = VmState::kNotStarted;
   uint64_t instructions_ = 0;
 };

@@ -26,53 +26,64 @@ const char* state_name(VmState state) {
   return "Not started";
 }
 
-constexpr const char* kAfterStart =
-    "the microVM is already started: this is a pre-boot setting (allowed before InstanceStart "
-    "only)";
-constexpr const char* kBeforeStart = "the microVM is not started yet (PUT /actions InstanceStart)";
-
 }  // namespace
 
 const char* vessel_version() { return VESSEL_VERSION; }
 
 FirecrackerApi::FirecrackerApi(VmControl& vm, FirecrackerApiOptions options)
-    : vm_(vm), options_(std::move(options)), resources_(options_.base, options_.host_files) {
+    : vm_(vm),
+      options_(std::move(options)),
+      resources_(options_.base, options_.host_files),
+      logger_(options_.instance_id) {
   if (options_.vmm_version.empty()) options_.vmm_version = vessel_version();
 }
 
 void FirecrackerApi::add_routes(http::Router& router) {
-  // Every handler runs under the one lock: the VM and the resources change together.
-  const auto locked = [this](auto member) {
-    return [this, member](const Request& req) {
+  // Every handler runs under the one lock (the VM and the resources change together), and is
+  // counted (`what`: its name in Firecracker's request metrics) and logged.
+  const auto add = [this, &router](Method method, const char* path, const char* what,
+                                   auto handler) {
+    router.add(method, path, [this, handler, what](const Request& req) {
       std::lock_guard lock(mu_);
-      return member(req);
-    };
+      Response res = handler(req);
+      observe(req, res, what);
+      return res;
+    });
   };
-  router.add(Method::kGet, "/", locked([this](const Request&) { return describe_instance(); }));
-  router.add(Method::kGet, "/version", locked([this](const Request&) { return version(); }));
-  router.add(Method::kGet, "/machine-config",
-             locked([this](const Request&) { return get_machine_config(); }));
-  router.add(Method::kPut, "/machine-config",
-             locked([this](const Request& r) { return put_machine_config(r); }));
-  router.add(Method::kPatch, "/machine-config",
-             locked([this](const Request& r) { return patch_machine_config(r); }));
-  router.add(Method::kPut, "/boot-source",
-             locked([this](const Request& r) { return put_boot_source(r); }));
-  router.add(Method::kPut, "/drives/{drive_id}", locked([this](const Request& r) {
-               return put_device(r, "drive_id", &VmResources::put_drive);
-             }));
-  router.add(Method::kPut, "/network-interfaces/{iface_id}", locked([this](const Request& r) {
-               return put_device(r, "iface_id", &VmResources::put_network_interface);
-             }));
-  router.add(Method::kPut, "/actions", locked([this](const Request& r) { return put_action(r); }));
-  router.add(Method::kPatch, "/vm", locked([this](const Request& r) { return patch_vm(r); }));
-  router.add(Method::kPut, "/snapshot/create",
-             locked([this](const Request& r) { return create_snapshot(r); }));
-  router.add(Method::kPut, "/snapshot/load",
-             locked([this](const Request& r) { return load_snapshot(r); }));
-  router.add(Method::kGet, "/vm/config",
-             locked([this](const Request&) { return get_vm_config(); }));
-  router.add(Method::kGet, "/vessel/stats", locked([this](const Request&) { return get_stats(); }));
+  add(Method::kGet, "/", "instance_info", [this](const Request&) { return describe_instance(); });
+  add(Method::kGet, "/version", "vmm_version", [this](const Request&) { return version(); });
+  add(Method::kGet, "/machine-config", "machine_cfg",
+      [this](const Request&) { return get_machine_config(); });
+  add(Method::kPut, "/machine-config", "machine_cfg",
+      [this](const Request& r) { return put_machine_config(r); });
+  add(Method::kPatch, "/machine-config", "machine_cfg",
+      [this](const Request& r) { return patch_machine_config(r); });
+  add(Method::kPut, "/boot-source", "boot_source",
+      [this](const Request& r) { return put_boot_source(r); });
+  add(Method::kPut, "/drives/{drive_id}", "drive",
+      [this](const Request& r) { return put_device(r, "drive_id", &VmResources::put_drive); });
+  add(Method::kPut, "/network-interfaces/{iface_id}", "network", [this](const Request& r) {
+    return put_device(r, "iface_id", &VmResources::put_network_interface);
+  });
+  add(Method::kPut, "/actions", "actions", [this](const Request& r) { return put_action(r); });
+  add(Method::kPatch, "/vm", nullptr, [this](const Request& r) { return patch_vm(r); });
+  add(Method::kPut, "/snapshot/create", nullptr,
+      [this](const Request& r) { return create_snapshot(r); });
+  add(Method::kPut, "/snapshot/load", nullptr,
+      [this](const Request& r) { return load_snapshot(r); });
+  add(Method::kGet, "/vm/config", nullptr, [this](const Request&) { return get_vm_config(); });
+  add(Method::kGet, "/vessel/stats", nullptr, [this](const Request&) { return get_stats(); });
+  add(Method::kPut, "/logger", "logger", [this](const Request& r) { return put_logger(r); });
+  add(Method::kPut, "/metrics", "metrics", [this](const Request& r) { return put_metrics(r); });
+  add(Method::kPut, "/balloon", nullptr, [this](const Request& r) { return put_balloon(r); });
+  add(Method::kPatch, "/balloon", nullptr, [this](const Request& r) { return patch_balloon(r); });
+  add(Method::kGet, "/balloon", nullptr, [this](const Request&) { return get_balloon(); });
+  add(Method::kGet, "/balloon/statistics", nullptr,
+      [this](const Request&) { return get_balloon_statistics(); });
+  add(Method::kPatch, "/balloon/statistics", nullptr,
+      [this](const Request& r) { return patch_balloon_statistics(r); });
+  add(Method::kPut, "/entropy", nullptr, [this](const Request& r) { return put_entropy(r); });
+  add(Method::kPut, "/vsock", "vsock", [this](const Request& r) { return put_vsock(r); });
 }
 
 bool FirecrackerApi::started() const { return vm_.state() != VmState::kNotStarted; }
@@ -105,22 +116,22 @@ Response FirecrackerApi::get_machine_config() {
 }
 
 Response FirecrackerApi::put_machine_config(const Request& req) {
-  if (started()) return Response::error(400, kAfterStart);
+  if (started()) return Response::error(400, kFaultAfterStart);
   return configured(resources_.put_machine_config(req.body));
 }
 
 Response FirecrackerApi::patch_machine_config(const Request& req) {
-  if (started()) return Response::error(400, kAfterStart);
+  if (started()) return Response::error(400, kFaultAfterStart);
   return configured(resources_.patch_machine_config(req.body));
 }
 
 Response FirecrackerApi::put_boot_source(const Request& req) {
-  if (started()) return Response::error(400, kAfterStart);
+  if (started()) return Response::error(400, kFaultAfterStart);
   return configured(resources_.put_boot_source(req.body));
 }
 
 Response FirecrackerApi::put_device(const Request& req, const char* id_name, PutDevice put) {
-  if (started()) return Response::error(400, kAfterStart);
+  if (started()) return Response::error(400, kFaultAfterStart);
   const std::string& id = req.param(id_name);
   if (!valid_id(id)) {
     return Response::error(
@@ -139,19 +150,18 @@ Response FirecrackerApi::put_action(const Request& req) {
     if (started()) return Response::error(400, "the microVM is already started");
     auto config = resources_.virt_config();
     if (!config.ok()) return Response::error(400, config.error().message);
-    return answer(vm_.start(*config));
+    Result<void> done = vm_.start(*config);
+    if (done.ok()) logger_.log(LogLevelFc::kInfo, "vmm", "The microVM started");
+    return answer(done);
   }
-  if (*type == "FlushMetrics") {
-    // Vessel has no metrics sink to flush (GET /vessel/stats reads them): nothing to do.
-    return Response::no_content();
-  }
+  if (*type == "FlushMetrics") return flush_metrics();
   if (*type == "SendCtrlAltDel") {
     return Response::error(400,
                            "SendCtrlAltDel is not supported on riscv64 (the machine has no "
                            "keyboard controller); Vessel's Reboot and Shutdown actions are");
   }
   if (*type == "Reboot" || *type == "Shutdown") {
-    if (!started()) return Response::error(400, kBeforeStart);
+    if (!started()) return Response::error(400, kFaultBeforeStart);
     return answer(*type == "Reboot" ? vm_.reboot() : vm_.shutdown());
   }
   return Response::error(400, fmt::format("action_type: unknown action '{}' (known: "
@@ -169,7 +179,7 @@ Response FirecrackerApi::patch_vm(const Request& req) {
     return Response::error(
         400, fmt::format("state: unknown state '{}' (Paused or Resumed)", http::excerpt(*state)));
   }
-  if (!started()) return Response::error(400, kBeforeStart);
+  if (!started()) return Response::error(400, kFaultBeforeStart);
   // Pausing a paused VM (or resuming a running one) is already done.
   if (*state == "Paused") {
     return vm_.state() == VmState::kPaused ? Response::no_content() : answer(vm_.pause());
@@ -182,7 +192,7 @@ Response FirecrackerApi::get_vm_config() {
 }
 
 Response FirecrackerApi::get_stats() {
-  if (!started()) return Response::error(400, kBeforeStart);
+  if (!started()) return Response::error(400, kFaultBeforeStart);
   return Response::json(200, vm_.stats());
 }
 

@@ -8,14 +8,24 @@
 // InstanceStart works once. A request in the wrong phase is a 400 {"fault_message": ...}.
 #pragma once
 
+#include <chrono>
 #include <mutex>
 #include <string>
 
+#include "api/firecracker/api_logger.hpp"
+#include "api/firecracker/metrics.hpp"
 #include "api/firecracker/vm_control.hpp"
 #include "api/firecracker/vm_resources.hpp"
 #include "api/http/router.hpp"
 
 namespace vessel::api {
+
+// The fault messages of the phase rules.
+inline constexpr const char* kFaultAfterStart =
+    "the microVM is already started: this is a pre-boot setting (allowed before InstanceStart "
+    "only)";
+inline constexpr const char* kFaultBeforeStart =
+    "the microVM is not started yet (PUT /actions InstanceStart)";
 
 struct FirecrackerApiOptions {
   std::string instance_id = "anonymous-instance";  // Firecracker's default id
@@ -32,6 +42,11 @@ class FirecrackerApi {
 
   // Adds every route of the API. `this` must outlive the router's use.
   void add_routes(http::Router& router);
+  // The periodic metrics line (every kMetricsPeriod once PUT /metrics is done): the VMM calls
+  // this about once a second from a thread of the API's role.
+  void tick(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+  // A line for the logger (PUT /logger), from the VMM's side (the VM's start and end).
+  void log(LogLevelFc level, std::string_view origin, std::string_view message);
 
  private:
   http::Response describe_instance();
@@ -54,6 +69,20 @@ class FirecrackerApi {
   http::Response configured(const Result<void>& result);
   http::Response get_vm_config();
   http::Response get_stats();
+  // PUT /logger, PUT /metrics (api_outputs.cpp).
+  http::Response put_logger(const http::Request& req);
+  http::Response put_metrics(const http::Request& req);
+  http::Response flush_metrics();
+  // The balloon and the entropy device (api_devices.cpp).
+  http::Response put_balloon(const http::Request& req);
+  http::Response patch_balloon(const http::Request& req);
+  http::Response get_balloon();
+  http::Response get_balloon_statistics();
+  http::Response patch_balloon_statistics(const http::Request& req);
+  http::Response put_entropy(const http::Request& req);
+  http::Response put_vsock(const http::Request& req);
+  // Counts and logs an answered request (`what`: its metrics name, or nullptr).
+  void observe(const http::Request& req, const http::Response& res, const char* what);
 
   bool started() const;
   // 204, or the error as Firecracker shapes it (400 {"fault_message"}).
@@ -64,6 +93,8 @@ class FirecrackerApi {
   std::mutex mu_;  // one request at a time, whatever threads the server runs
   VmResources resources_;
   bool configured_ = false;
+  ApiMetrics metrics_;
+  ApiLogger logger_;
 };
 
 // The version GET /version and GET / report.

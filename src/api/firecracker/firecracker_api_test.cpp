@@ -28,16 +28,6 @@ class ApiTest : public ::testing::Test {
   http::Response call(Method m, const std::string& path, std::optional<json> body = std::nullopt) {
     return h.call(m, path, std::move(body));
   }
-  // A 400 whose message contains `part`.
-  void expect_fault(const http::Response& r, const std::string& part) {
-    EXPECT_EQ(r.status, 400) << fault(r);
-    EXPECT_NE(fault(r).find(part), std::string::npos)
-        << "'" << fault(r) << "' lacks '" << part << "'";
-  }
-  void expect_done(const http::Response& r) {
-    EXPECT_EQ(r.status, 204) << fault(r);
-    EXPECT_FALSE(r.body.has_value());
-  }
   void put_boot_source() {
     expect_done(call(Method::kPut, "/boot-source", json{{"kernel_image_path", kernel}}));
   }
@@ -86,6 +76,7 @@ TEST_F(ApiTest, MachineConfigStartsFromTheBaseConfig) {
                                                                      {"mem_size_mib", 256},
                                                                      {"smt", false},
                                                                      {"track_dirty_pages", false},
+                                                                     {"huge_pages", "None"},
                                                                      {"vessel_engine", "interp"}}));
   EXPECT_EQ(other.call(Method::kGet, "/").body->at("vessel_engine"), "interp");
 }
@@ -99,6 +90,7 @@ TEST_F(ApiTest, MachineConfigPutAndPatch) {
                                                                {"mem_size_mib", 1024},
                                                                {"smt", false},
                                                                {"track_dirty_pages", false},
+                                                               {"huge_pages", "None"},
                                                                {"vessel_engine", kDefaultEngine}}));
   start();
   EXPECT_EQ(h.vm.started_with->num_harts, 4U);
@@ -126,8 +118,12 @@ TEST_F(ApiTest, MachineConfigValuesAreChecked) {
   expect_done(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"track_dirty_pages", true}}));
   EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("track_dirty_pages"), true);
   expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"cpu_template", "T2"}}),
-               "unknown field 'cpu_template' (known: vcpu_count, mem_size_mib, smt, "
-               "track_dirty_pages, vessel_engine)");
+               "cpu_template: 'T2':");
+  expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"huge_pages", "2M"}}),
+               "huge_pages: '2M':");
+  expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"hugepages", "None"}}),
+               "unknown field 'hugepages' (known: vcpu_count, mem_size_mib, smt, "
+               "track_dirty_pages, huge_pages, cpu_template, vessel_engine)");
   expect_fault(put({{"mem_size_mib", 512}}), "missing required field 'vcpu_count'");
   expect_fault(put({{"vcpu_count", 1}}), "missing required field 'mem_size_mib'");
   expect_fault(put(json::array()), "the body must be a JSON object, not array");
@@ -679,6 +675,7 @@ TEST_F(ApiTest, FullConfig) {
                     {"mem_size_mib", 256},
                     {"smt", false},
                     {"track_dirty_pages", false},
+                    {"huge_pages", "None"},
                     {"vessel_engine", kDefaultEngine}}},
                   {"boot-source",
                    {{"kernel_image_path", kernel},
@@ -689,7 +686,8 @@ TEST_F(ApiTest, FullConfig) {
                      {"path_on_host", rootfs},
                      {"is_root_device", true},
                      {"is_read_only", true}}}},
-                  {"network-interfaces", {{{"iface_id", "eth0"}, {"host_dev_name", "tap0"}}}}}));
+                  {"network-interfaces", {{{"iface_id", "eth0"}, {"host_dev_name", "tap0"}}}},
+                  {"entropy", json::object()}}));
 }
 
 TEST_F(ApiTest, SnapshotCreateNeedsAPausedVmAndFilesItMayWrite) {
@@ -749,7 +747,7 @@ TEST_F(ApiTest, SnapshotLoadComesBeforeAnyConfiguration) {
 }
 
 TEST_F(ApiTest, UnknownPathsAndMethods) {
-  EXPECT_EQ(call(Method::kGet, "/balloon").status, 404);
+  EXPECT_EQ(call(Method::kGet, "/mmds").status, 404);
   EXPECT_EQ(call(Method::kPut, "/snapshot/unknown", json::object()).status, 404);
   EXPECT_EQ(call(Method::kDelete, "/drives/rootfs").status, 405);
   EXPECT_EQ(call(Method::kPatch, "/drives/rootfs", json::object()).status, 405);

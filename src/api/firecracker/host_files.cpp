@@ -128,18 +128,51 @@ Result<std::string> HostFilePolicy::check(std::string_view field, const std::str
     // --disk PATH[,readonly][,overlay=...]: a comma would read as an option.
     return make_error(fmt::format("{}: {}: a disk path cannot contain ','", field, where));
   }
-  if (!S_ISREG(st.st_mode) && !(disk && S_ISBLK(st.st_mode))) {
-    return make_error(
-        fmt::format("{}: {}: not a regular file{}", field, where, disk ? " or block device" : ""));
+  const bool output = use == HostFileUse::kOutput;
+  if (!S_ISREG(st.st_mode) && !(disk && S_ISBLK(st.st_mode)) && !(output && S_ISFIFO(st.st_mode))) {
+    return make_error(fmt::format("{}: {}: not a regular file{}", field, where,
+                                  disk     ? " or block device"
+                                  : output ? " or named pipe"
+                                           : ""));
   }
   if (inside(resolved, "/dev") && !S_ISBLK(st.st_mode)) {
     return make_error(fmt::format(
         "{}: {}: under /dev, where a client may name only a disk's block device", field, where));
   }
   TRY_VOID(check_place(field, where, resolved));
-  if (access(resolved.c_str(), writable ? R_OK | W_OK : R_OK) != 0) {
-    return make_error(fmt::format("{}: {}: {}{}", field, where, std::strerror(errno),
-                                  writable ? " (a read-only drive needs only reading)" : ""));
+  const int mode = output ? W_OK : writable ? R_OK | W_OK : R_OK;
+  if (access(resolved.c_str(), mode) != 0) {
+    return make_error(
+        fmt::format("{}: {}: {}{}", field, where, std::strerror(errno),
+                    writable && !output ? " (a read-only drive needs only reading)" : ""));
+  }
+  return resolved;
+}
+
+Result<std::string> HostFilePolicy::check_new_socket(std::string_view field,
+                                                     const std::string& path) const {
+  // sun_path holds 108 bytes, and Vessel adds "_<port>" for the guest's connections.
+  if (path.empty() || path.size() > 96 || has_control_char(path)) {
+    return make_error(
+        fmt::format("{}: a socket path is 1 to 96 bytes without control characters", field));
+  }
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  char buf[PATH_MAX];
+  if (name.empty() || name == "." || name == ".." || realpath(dir.c_str(), buf) == nullptr) {
+    return make_error(fmt::format("{}: {}: no such directory for the socket", field, path));
+  }
+  const std::string resolved = std::string(buf) + (std::string_view(buf) == "/" ? "" : "/") + name;
+  if (pseudo_file_system(buf)) {
+    return make_error(fmt::format("{}: {}: inside the kernel's file systems", field, path));
+  }
+  TRY_VOID(check_place(field, path, resolved));
+  struct stat st {};
+  if (lstat(resolved.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
+    return make_error(fmt::format("{}: {}: exists and is not a socket", field, path));
   }
   return resolved;
 }

@@ -5,7 +5,7 @@
 // that neither leads elsewhere), and then the file it resolves to must
 //   - not be in the kernel's pseudo file systems (/proc, /sys, and /dev but for a disk that is
 //     a block device there), wherever they are mounted;
-//   - be a regular file (a disk: or a block device);
+//   - be a regular file (a disk: or a block device; a log or metrics output: or a FIFO);
 //   - lie inside one of the allowed directories, when the policy confines (the daemon always
 //     does: its images directory and --allow-dir; `vessel run --api-sock` with --api-allow-dir),
 //     and not inside a protected one (the daemon's state directory, whose token, definitions
@@ -28,8 +28,9 @@
 namespace vessel::api {
 
 enum class HostFileUse {
-  kImage,  // read into guest RAM (kernel, initrd, firmware): a regular file
-  kDisk,   // a virtio-blk disk: a regular file or a block device
+  kImage,   // read into guest RAM (kernel, initrd, firmware): a regular file
+  kDisk,    // a virtio-blk disk: a regular file or a block device
+  kOutput,  // what Vessel appends to (PUT /logger, /metrics): a regular file or a named pipe
 };
 
 class HostFilePolicy {
@@ -52,6 +53,9 @@ class HostFilePolicy {
   // places refused, an existing file only when it is a regular one (not followed if it is a
   // symbolic link), and the directory writable. Returns the resolved path.
   Result<std::string> check_new(std::string_view field, const std::string& path) const;
+  // A Unix socket Vessel is to create (PUT /vsock's uds_path): its directory must exist and be
+  // a place the client may use, and the name must be free or an old socket. The resolved path.
+  Result<std::string> check_new_socket(std::string_view field, const std::string& path) const;
 
   bool confines() const { return confined_; }
   // The allowed directories, resolved.

@@ -112,6 +112,18 @@ class PhasedApi {
         << phase;
     if (phase == "first" && !wrong_phase) return;
     h.call(Method::kPut, "/boot-source", json{{"kernel_image_path", dir.file("Image")}});
+    // The balloon's operations need a balloon, with statistics, from before the start.
+    if (op.path.starts_with("/balloon") && op.path != "/balloon") {
+      EXPECT_EQ(
+          h.call(
+               Method::kPut, "/balloon",
+               json{{"amount_mib", 0}, {"deflate_on_oom", false}, {"stats_polling_interval_s", 1}})
+              .status,
+          204);
+    }
+    if (op.path == "/balloon" && op.method != Method::kPut) {
+      h.call(Method::kPut, "/balloon", json{{"amount_mib", 0}, {"deflate_on_oom", false}});
+    }
     const bool start = phase == "post-boot" || phase == "paused" ? !wrong_phase || phase == "paused"
                                                                  : wrong_phase && phase != "any";
     if (start) {

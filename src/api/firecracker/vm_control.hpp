@@ -45,6 +45,16 @@ class VmControl {
   // Instead of start(): builds the machine a snapshot describes and runs it from there (or
   // leaves it paused). A refused snapshot is one line; the VM is then still not started.
   virtual Result<void> load_snapshot(const SnapshotFiles& files, bool resume) = 0;
+
+  // The memory balloon of a started VM (VirtConfig::balloon). Each is an error for a person
+  // when the VM has no balloon (or is not running). The target is the balloon's size: memory
+  // taken from the guest, in MiB.
+  virtual Result<void> set_balloon_target(uint32_t amount_mib) = 0;
+  // A new statistics interval (nonzero), when statistics were enabled at boot.
+  virtual Result<void> set_balloon_stats_interval(unsigned seconds) = 0;
+  // GET /balloon/statistics' body: target_pages, actual_pages, target_mib, actual_mib and the
+  // driver's last report under Firecracker's names; stats_polling_interval_s as it now is.
+  virtual Result<nlohmann::json> balloon_statistics() = 0;
 };
 
 }  // namespace vessel::api

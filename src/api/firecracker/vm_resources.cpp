@@ -50,6 +50,28 @@ Result<void> replace_or_add(std::vector<T>& list, T item, std::string T::*id,
   return {};
 }
 
+// Firecracker's machine-config fields for features Vessel lacks: accepted with the value that
+// asks for nothing (what Firecracker itself defaults to), refused otherwise.
+Result<void> check_unsupported_machine_fields(const JsonFields& fields) {
+  if (TRY(fields.optional_boolean("smt")).value_or(false)) {
+    // Firecracker's words on aarch64 (VmConfigError::SmtNotSupported), for this architecture.
+    return make_error("smt: Enabling simultaneous multithreading is not supported on riscv64.");
+  }
+  if (auto pages = TRY(fields.optional_string("huge_pages")); pages && *pages != "None") {
+    return make_error(fmt::format(
+        "huge_pages: '{}': Vessel backs guest memory with 4 KiB pages only; only \"None\" is "
+        "accepted",
+        http::excerpt(*pages)));
+  }
+  if (auto tmpl = TRY(fields.optional_string("cpu_template")); tmpl && *tmpl != "None") {
+    return make_error(fmt::format(
+        "cpu_template: '{}': CPU templates are x86-64 and aarch64 CPUID/register sets; a riscv64 "
+        "hart's ISA is fixed (only \"None\" is accepted)",
+        http::excerpt(*tmpl)));
+  }
+  return {};
+}
+
 }  // namespace
 
 bool valid_id(const std::string& id) {
@@ -90,7 +112,10 @@ VmResources::VmResources(VirtConfig base, HostFilePolicy files)
       files_(std::move(files)),
       vcpu_count_(static_cast<int64_t>(base_.num_harts)),
       mem_size_mib_(static_cast<int64_t>(base_.ram_size >> 20)),
-      engine_(base_.engine) {
+      engine_(base_.engine),
+      balloon_(base_.balloon),
+      vsock_(base_.vsock),
+      rng_(base_.rng) {
   // `vessel run --api-sock S --kernel K` starts with that boot source, as if it had been PUT.
   if (base_.kernel)
     boot_source_ = BootSource{*base_.kernel, base_.initrd, std::nullopt, std::nullopt, false};
@@ -98,14 +123,19 @@ VmResources::VmResources(VirtConfig base, HostFilePolicy files)
 
 Result<void> VmResources::apply_machine_config(const std::optional<nlohmann::json>& body,
                                                bool patch) {
-  const auto fields = TRY(JsonFields::read(
-      body, {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages", "vessel_engine"}));
+  const auto fields =
+      TRY(JsonFields::read(body, {"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages",
+                                  "huge_pages", "cpu_template", "vessel_engine"}));
   std::optional<int64_t> vcpus = TRY(fields.optional_integer("vcpu_count", 1, kMaxVcpus));
   std::optional<int64_t> mem = TRY(fields.optional_integer("mem_size_mib", kMinMemMib, kMaxMemMib));
   if (!patch && !vcpus) return JsonFields::missing("vcpu_count");
   if (!patch && !mem) return JsonFields::missing("mem_size_mib");
-  if (TRY(fields.optional_boolean("smt")).value_or(false)) {
-    return make_error("smt: RISC-V harts have no SMT in Vessel; only false is accepted");
+  TRY_VOID(check_unsupported_machine_fields(fields));
+  if (mem && balloon_ && *mem < static_cast<int64_t>(balloon_->amount_mib)) {
+    // Firecracker's words (VmConfigError::IncompatibleBalloonSize).
+    return make_error(
+        "mem_size_mib: The memory size (MiB) is smaller than the previously set balloon device "
+        "target size.");
   }
   const std::optional<bool> track = TRY(fields.optional_boolean("track_dirty_pages"));
   // PUT replaces the whole configuration: without vessel_engine, `vessel run --engine`'s.
@@ -133,6 +163,7 @@ nlohmann::json VmResources::machine_config_json() const {
           {"mem_size_mib", mem_size_mib_},
           {"smt", false},
           {"track_dirty_pages", track_dirty_pages_},
+          {"huge_pages", "None"},
           {"vessel_engine", rv::engine_name(engine_)}};
 }
 
@@ -172,16 +203,20 @@ Result<VmResources::BootFiles> VmResources::boot_files(const BootSource& source)
   return files;
 }
 
-Result<void> VmResources::check_slot_free() const {
+size_t VmResources::free_slots() const {
   // Eight virtio-mmio windows hold every paravirtual device the machine gets.
-  const size_t fixed =
-      (base_.rng ? 1 : 0) + (base_.virtio_console ? 1 : 0) + base_.disks.size() + base_.nets.size();
-  const size_t slots = virt_map::kVirtioCount > fixed ? virt_map::kVirtioCount - fixed : 0;
-  if (drives_.size() + nets_.size() >= slots) {
+  const size_t used = (rng_ ? 1 : 0) + (base_.virtio_console ? 1 : 0) + (balloon_ ? 1 : 0) +
+                      (vsock_ ? 1 : 0) + base_.disks.size() + base_.nets.size() + drives_.size() +
+                      nets_.size();
+  return virt_map::kVirtioCount > used ? virt_map::kVirtioCount - used : 0;
+}
+
+Result<void> VmResources::check_slot_free() const {
+  if (free_slots() == 0) {
     return make_error(fmt::format(
-        "no virtio slot left: drives and network interfaces share {} (of {}, the others hold "
-        "the rng, console and command-line devices)",
-        slots, virt_map::kVirtioCount));
+        "no virtio slot left: drives, network interfaces, the balloon and the entropy device "
+        "share {} (with the console and the command line's devices)",
+        virt_map::kVirtioCount));
   }
   return {};
 }
@@ -289,6 +324,57 @@ Result<void> VmResources::put_network_interface(const std::string& iface_id,
                         [this] { return check_slot_free(); });
 }
 
+Result<void> VmResources::put_balloon(const std::optional<nlohmann::json>& body) {
+  const auto fields =
+      TRY(JsonFields::read(body, {"amount_mib", "deflate_on_oom", "stats_polling_interval_s"}));
+  virtio::BalloonConfig config;
+  config.amount_mib = static_cast<uint32_t>(TRY(fields.integer("amount_mib", 0, UINT32_MAX)));
+  config.deflate_on_oom = TRY(fields.boolean("deflate_on_oom"));
+  // Firecracker's field is a u16.
+  config.stats_interval_s = static_cast<unsigned>(
+      TRY(fields.optional_integer("stats_polling_interval_s", 0, UINT16_MAX)).value_or(0));
+  if (config.amount_mib > mem_size_mib_) {
+    // Firecracker's words (BalloonConfigError::TooManyPagesRequested).
+    return make_error(
+        fmt::format("amount_mib: Amount of pages requested is too large. (the memory is {} MiB)",
+                    mem_size_mib_));
+  }
+  if (!balloon_) TRY_VOID(check_slot_free());
+  balloon_ = config;
+  return {};
+}
+
+nlohmann::json VmResources::balloon_json(const virtio::BalloonConfig& b) {
+  return {{"amount_mib", b.amount_mib},
+          {"deflate_on_oom", b.deflate_on_oom},
+          {"stats_polling_interval_s", b.stats_interval_s}};
+}
+
+Result<void> VmResources::put_vsock(const std::optional<nlohmann::json>& body) {
+  const auto fields = TRY(JsonFields::read(body, {"guest_cid", "uds_path", "vsock_id"}));
+  virtio::VsockConfig config;
+  config.guest_cid = static_cast<uint32_t>(
+      TRY(fields.integer("guest_cid", virtio::kMinGuestCid, virtio::kMaxGuestCid)));
+  const std::string path = TRY(fields.string("uds_path"));
+  config.uds_path = TRY(files_.check_new_socket("uds_path", path));
+  TRY(fields.optional_string("vsock_id"));
+  if (!vsock_) TRY_VOID(check_slot_free());
+  vsock_ = std::move(config);
+  return {};
+}
+
+Result<void> VmResources::put_entropy(const std::optional<nlohmann::json>& body) {
+  const auto fields = TRY(JsonFields::read(body, {"rate_limiter"}));
+  if (TRY(fields.optional_object("rate_limiter")) != nullptr) {
+    return make_error(
+        "rate_limiter: Vessel's entropy device has no rate limiter (it serves at most 64 KiB a "
+        "request and 64 requests a turn of its I/O thread); leave it out");
+  }
+  if (!rng_) TRY_VOID(check_slot_free());
+  rng_ = true;
+  return {};
+}
+
 std::string VmResources::command_line() const {
   std::string args =
       boot_source_ && boot_source_->boot_args ? *boot_source_->boot_args : base_.bootargs;
@@ -313,7 +399,9 @@ Result<VirtConfig> VmResources::virt_config() const {
   // Checked again: a file may have changed since it was PUT.
   BootFiles files = TRY(boot_files(*boot_source_));
   config.kernel = std::move(files.kernel);
-  config.initrd = std::move(files.initrd);
+  // A boot source without initrd_path keeps `vessel run --initrd`'s (config is base_'s): the
+  // Debian guest's drivers are modules, and a Firecracker client names no initrd.
+  if (files.initrd) config.initrd = std::move(files.initrd);
   if (boot_source_->firmware) {
     config.builtin_sbi = *boot_source_->firmware == "builtin";
     config.firmware = std::move(files.firmware);
@@ -339,6 +427,9 @@ Result<VirtConfig> VmResources::virt_config() const {
   config.nets.clear();
   for (const NetworkInterface& n : nets_) config.nets.push_back(n.option);
   config.nets.insert(config.nets.end(), base_.nets.begin(), base_.nets.end());
+  config.balloon = balloon_;
+  config.vsock = vsock_;
+  config.rng = rng_;
   return config;
 }
 
@@ -361,6 +452,9 @@ nlohmann::json VmResources::full_config_json() const {
   }
   j["network-interfaces"] = nlohmann::json::array();
   for (const NetworkInterface& n : nets_) j["network-interfaces"].push_back(n.to_json());
+  if (balloon_) j["balloon"] = balloon_json(*balloon_);
+  if (vsock_) j["vsock"] = {{"guest_cid", vsock_->guest_cid}, {"uds_path", vsock_->uds_path}};
+  if (rng_) j["entropy"] = nlohmann::json::object();
   return j;
 }
 

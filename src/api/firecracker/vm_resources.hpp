@@ -65,6 +65,26 @@ class VmResources {
   Result<void> put_drive(const std::string& drive_id, const std::optional<nlohmann::json>& body);
   Result<void> put_network_interface(const std::string& iface_id,
                                      const std::optional<nlohmann::json>& body);
+  // PUT /balloon: amount_mib (at most the memory size), deflate_on_oom,
+  // stats_polling_interval_s.
+  Result<void> put_balloon(const std::optional<nlohmann::json>& body);
+  // PUT /vsock: guest_cid (3 or more) and uds_path (a socket Vessel creates); vsock_id, which
+  // Firecracker no longer needs, is accepted and ignored.
+  Result<void> put_vsock(const std::optional<nlohmann::json>& body);
+  // PUT /entropy: the virtio-rng device (Vessel's machine has one unless --no-rng).
+  Result<void> put_entropy(const std::optional<nlohmann::json>& body);
+
+  // The balloon as PUT (or as --balloon gave it), or nullopt.
+  const std::optional<virtio::BalloonConfig>& balloon() const { return balloon_; }
+  // After a started VM's balloon took a new target (PATCH /balloon): GET /balloon shows it.
+  void set_balloon_amount(uint32_t mib) {
+    if (balloon_) balloon_->amount_mib = mib;
+  }
+  void set_balloon_stats_interval(unsigned seconds) {
+    if (balloon_) balloon_->stats_interval_s = seconds;
+  }
+  static nlohmann::json balloon_json(const virtio::BalloonConfig& b);
+  int64_t mem_size_mib() const { return mem_size_mib_; }
 
   nlohmann::json machine_config_json() const;
   // The engine the harts will run (vessel_engine; `vessel run --engine` until it is set).
@@ -86,6 +106,8 @@ class VmResources {
     std::optional<std::string> initrd, firmware;
   };
   Result<BootFiles> boot_files(const BootSource& source) const;
+  // virtio-mmio windows not yet taken by a device.
+  size_t free_slots() const;
   Result<void> check_slot_free() const;
   std::string command_line() const;
 
@@ -99,6 +121,9 @@ class VmResources {
   std::optional<BootSource> boot_source_;
   std::vector<Drive> drives_;  // in the order first PUT
   std::vector<NetworkInterface> nets_;
+  std::optional<virtio::BalloonConfig> balloon_;
+  std::optional<virtio::VsockConfig> vsock_;
+  bool rng_;
 };
 
 // Whether `s` holds a byte below 0x20 or DEL.

@@ -48,6 +48,7 @@ struct HartStats {
   uint64_t traps = 0;
   uint64_t interrupts = 0;
   uint64_t interrupts_by_cause[16] = {};
+  uint64_t mmio_reads = 0, mmio_writes = 0;  // device register accesses
 };
 
 class Hart;
@@ -268,9 +269,9 @@ class Hart : public HartState {
   // --- an attached debugger (debug.cpp; the GDB stub drives it) ---
   // The harts of one machine share one control; none (the default) costs one test per block.
   void set_debug_control(DebugControl* control) { debug_ = control; }
-  // Only while the hart is halted for the debugger, from its thread. Any CSR the hart has,
-  // whatever the privilege and mstatus.FS; false when there is no such CSR or it refuses
-  // the value.
+  // Only while the hart is halted for the debugger, or from its own thread between two
+  // instructions (the builtin SBI's PMU). Any CSR the hart has, whatever the privilege and
+  // mstatus.FS; false when there is no such CSR or it refuses the value.
   bool debug_csr_read(uint16_t csr, uint64_t& value);
   bool debug_csr_write(uint16_t csr, uint64_t value);
   void debug_set_priv(Priv p);

@@ -450,12 +450,14 @@ bool Hart::mmio_load(uint64_t pa, unsigned size, uint64_t& value, uint64_t va) {
   if (pa & (size - 1)) return raise(Exception::kLoadAddressMisaligned, va), false;
   value = 0;
   if (!bus_.mmio_read(pa, size, value)) return raise(Exception::kLoadAccessFault, va), false;
+  ++stats.mmio_reads;
   return true;
 }
 
 bool Hart::mmio_store(uint64_t pa, unsigned size, uint64_t value, uint64_t va) {
   if (pa & (size - 1)) return raise(Exception::kStoreAddressMisaligned, va), false;
   if (!bus_.mmio_write(pa, size, value)) return raise(Exception::kStoreAccessFault, va), false;
+  ++stats.mmio_writes;
   return true;
 }
 

@@ -45,6 +45,7 @@ uint8_t Uart16550::read_register(uint64_t reg) {
       if (rx_fifo_.empty()) return 0;
       const uint8_t b = rx_fifo_.front();
       rx_fifo_.pop_front();
+      bytes_read_.fetch_add(1, std::memory_order_relaxed);
       refill_fifo();
       update_irq();
       return b;
@@ -100,6 +101,7 @@ void Uart16550::write_register(uint64_t reg, uint8_t v) {
       } else if (sink_) {
         sink_(v);
       }
+      bytes_written_.fetch_add(1, std::memory_order_relaxed);
       // The byte left at once, so the holding register is empty again: a fresh THRE event.
       thr_ipending_ = (ier_ & kIerETBEI) != 0;
       update_irq();

@@ -7,6 +7,7 @@
 // than the guest drains it is held back instead of overrunning the FIFO.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -105,6 +106,9 @@ class Uart16550 final : public MmioDevice {
   // a zero character with LSR.BI, which Linux's 8250 driver takes as a break (and, with
   // magic SysRq, makes the next key a SysRq command).
   void push_break();
+  // Bytes the guest wrote to THR and read from RBR (statistics: Firecracker's uart metrics).
+  uint64_t bytes_written() const { return bytes_written_.load(std::memory_order_relaxed); }
+  uint64_t bytes_read() const { return bytes_read_.load(std::memory_order_relaxed); }
 
  private:
   uint8_t read_register(uint64_t reg);
@@ -128,8 +132,9 @@ class Uart16550 final : public MmioDevice {
   uint8_t dll_ = 0;
   uint8_t dlm_ = 0;
   bool fifo_enabled_ = false;
-  uint8_t rx_trigger_ = 1;     // receive FIFO trigger level in bytes (1, 4, 8, 14)
-  uint8_t lsr_errors_ = 0;     // OE/PE/FE/BI, cleared by reading LSR
+  uint8_t rx_trigger_ = 1;  // receive FIFO trigger level in bytes (1, 4, 8, 14)
+  uint8_t lsr_errors_ = 0;  // OE/PE/FE/BI, cleared by reading LSR
+  std::atomic<uint64_t> bytes_written_{0}, bytes_read_{0};
   uint8_t msr_status_ = 0;     // MSR bits 7:4 as last reported
   uint8_t msr_delta_ = 0;      // MSR bits 3:0, cleared by reading MSR
   bool thr_ipending_ = false;  // THRE interrupt latched until IIR read or THR write

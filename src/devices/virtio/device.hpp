@@ -14,7 +14,14 @@
 namespace vessel::virtio {
 
 // Device IDs (virtio 1.2, "Device Types").
-enum class DeviceId : uint32_t { kNet = 1, kBlock = 2, kConsole = 3, kEntropy = 4, kBalloon = 5 };
+enum class DeviceId : uint32_t {
+  kNet = 1,
+  kBlock = 2,
+  kConsole = 3,
+  kEntropy = 4,
+  kBalloon = 5,
+  kVsock = 19
+};
 
 // Feature bits the transport offers for every device.
 inline constexpr uint64_t kFeatureIndirectDesc = 1ULL << 28;  // VIRTIO_F_INDIRECT_DESC

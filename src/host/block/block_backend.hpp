@@ -58,9 +58,15 @@ class BlockBackend {
   virtual void drain() = 0;
   // Requests submitted and not yet completed (loop thread).
   virtual size_t in_flight() const = 0;
+
+  // A --snapshot disk's write-back (QEMU's Ctrl-A s and `commit`): on the loop thread, drains,
+  // copies everything the guest wrote into the base image, syncs it, and starts the temporary
+  // overlay over. Returns the bytes written back; other disks have nothing to write back.
+  virtual Result<uint64_t> commit() { return make_error(describe() + ": not a --snapshot disk"); }
+  virtual bool snapshot() const { return false; }
 };
 
-// --disk PATH[,readonly][,overlay=OVERLAY][,format=raw], or --disk NBD-URI[,readonly][,timeout=S]
+// --disk PATH[,readonly][,overlay=OVERLAY][,format=raw][,snapshot=on], or --disk NBD-URI[,readonly][,timeout=S]
 struct DiskSpec {
   std::string path;  // a file, a block device or an NBD URI (nbd.hpp)
   bool read_only = false;
@@ -70,6 +76,9 @@ struct DiskSpec {
   bool format_stated = false;
   // NBD only: seconds a request may wait for the server before the connection is dropped.
   unsigned timeout_seconds = 30;
+  // snapshot=on (or `vessel run --snapshot`), as QEMU's -snapshot: the guest's writes go to a
+  // temporary overlay, gone at exit unless written back (commit()).
+  bool snapshot = false;
 };
 
 // Parses the --disk option value. ",," stands for a comma inside the path or a value.

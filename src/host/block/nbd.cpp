@@ -54,14 +54,6 @@ const uint8_t* zero_buffer() {
 
 }  // namespace
 
-bool is_nbd_uri(std::string_view text) {
-  const size_t end = text.find("://");
-  if (end == std::string_view::npos) return false;
-  const std::string_view scheme = text.substr(0, end);
-  return scheme == "nbd" || scheme == "nbds" || scheme.starts_with("nbd+") ||
-         scheme.starts_with("nbds+");
-}
-
 class NbdBackend final : public BlockBackend {
  public:
   struct Caps {
@@ -228,8 +220,12 @@ void NbdBackend::submit(Request r) {
 void NbdBackend::issue(Request r) {
   const uint64_t id = next_id_++;
   Request& slot = active_.emplace(id, std::move(r)).first->second;
+  // One extra count while the commands are issued: libnbd may find the connection dead while
+  // starting a later command and retire the earlier ones at once, which would otherwise
+  // finish (and free) the request under issue_commands().
+  ++slot.pending;
   issue_commands(id, slot);
-  if (slot.pending == 0) finish(id);
+  if (--slot.pending == 0) finish(id);
 }
 
 // Splits a request into NBD commands (one per guest buffer, at most max_command_ bytes each).
@@ -249,8 +245,9 @@ void NbdBackend::issue_commands(uint64_t id, Request& r) {
     Command* raw = cmd.get();
     commands_.emplace(raw, std::move(cmd));
     ++r.pending;
-    if (start(cb(raw)) < 0) {
-      commands_.erase(raw);
+    // A refused command whose callback already ran (the connection died while it was being
+    // issued) has been counted off by command_done().
+    if (start(cb(raw)) < 0 && commands_.erase(raw) != 0) {
       --r.pending;
       // Refused before reaching the server (most often: the connection has died).
       if (r.error == 0) r.error = -EIO;

@@ -12,10 +12,12 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
 #include "base/log.hpp"
+#include "base/option_fields.hpp"
 #include "host/block/block_backend.hpp"
 #include "host/block/image_format.hpp"
 #include "host/block/io_engine.hpp"
@@ -26,22 +28,6 @@
 namespace vessel::block {
 
 namespace {
-
-// Splits at single commas; ",," is a literal comma.
-std::vector<std::string> split_fields(const std::string& text) {
-  std::vector<std::string> out(1);
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != ',') {
-      out.back() += text[i];
-    } else if (i + 1 < text.size() && text[i + 1] == ',') {
-      out.back() += ',';
-      ++i;
-    } else {
-      out.emplace_back();
-    }
-  }
-  return out;
-}
 
 std::string sys_error() { return std::strerror(errno); }
 
@@ -80,14 +66,40 @@ bool permission_error(int err) {
   return err == EACCES || err == EPERM || err == EROFS || err == ETXTBSY;
 }
 
+// --snapshot: an overlay in TMPDIR (else /var/tmp, as QEMU), unlinked once open, so that
+// nothing is left behind however the VM ends.
+Result<std::unique_ptr<BlockBackend>> open_snapshot_overlay(UniqueFd base, const std::string& path,
+                                                            uint64_t size,
+                                                            std::unique_ptr<IoEngine> engine) {
+  const overlay::BaseIdentity base_id = TRY(overlay::identify_base(base.get(), path, size));
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string dir = fmt::format("{}/vessel-snapshot-XXXXXX",
+                                tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/var/tmp");
+  if (mkdtemp(dir.data()) == nullptr) {
+    return make_error(fmt::format("{}: cannot make its --snapshot overlay in {}: {}", path,
+                                  dir.substr(0, dir.rfind('/')), sys_error()));
+  }
+  const std::string ovl_path = dir + "/overlay";
+  auto made = overlay::create(ovl_path, base_id);
+  UniqueFd ovl(made ? ::open(ovl_path.c_str(), O_RDWR | O_CLOEXEC) : -1);
+  const int open_errno = errno;
+  unlink(ovl_path.c_str());
+  rmdir(dir.c_str());
+  if (!made) return make_error(made.error().message);
+  if (!ovl.valid()) return make_error(fmt::format("{}: {}", ovl_path, std::strerror(open_errno)));
+  return overlay::open(std::move(base), base_id, std::move(ovl), ovl_path, false,
+                       std::move(engine), /*temporary=*/true);
+}
+
 }  // namespace
 
 Result<DiskSpec> parse_disk_option(const std::string& text) {
-  const std::vector<std::string> fields = split_fields(text);
+  const std::vector<std::string> fields = split_option_fields(text);
   DiskSpec spec;
   spec.path = fields[0];
   if (spec.path.empty())
-    return make_error("--disk: empty path (--disk PATH[,readonly][,overlay=FILE][,format=raw])");
+    return make_error(
+        "--disk: empty path (--disk PATH[,readonly][,overlay=FILE][,format=raw][,snapshot=on])");
   const bool nbd = is_nbd_uri(spec.path);
   bool seen_readonly = false, seen_overlay = false, seen_format = false, seen_timeout = false;
   for (size_t i = 1; i < fields.size(); ++i) {
@@ -118,6 +130,9 @@ Result<DiskSpec> parse_disk_option(const std::string& text) {
             value));
       }
       spec.format_stated = true;
+    } else if (key == "snapshot" && !nbd) {
+      if (f != "snapshot=on") return make_error("--disk: snapshot takes only 'on' (snapshot=on)");
+      spec.snapshot = true;
     } else if (key == "timeout" && nbd) {
       if (seen_timeout) return make_error("--disk: timeout given twice");
       seen_timeout = true;
@@ -125,7 +140,8 @@ Result<DiskSpec> parse_disk_option(const std::string& text) {
     } else {
       return make_error(
           fmt::format("--disk: unknown option '{}' (known: {})", key,
-                      nbd ? "readonly, timeout=SECONDS" : "readonly, overlay=FILE, format=raw"));
+                      nbd ? "readonly, timeout=SECONDS"
+                          : "readonly, overlay=FILE, format=raw, snapshot=on"));
     }
   }
   if (nbd && (seen_overlay || seen_format)) {
@@ -133,6 +149,9 @@ Result<DiskSpec> parse_disk_option(const std::string& text) {
         "--disk: {} is for image files; an NBD export is already the disk's bytes (serve a qcow2 "
         "with qemu-nbd -f qcow2)",
         seen_overlay ? "overlay=" : "format="));
+  }
+  if (spec.snapshot && !spec.overlay.empty()) {
+    return make_error("--disk: snapshot=on makes its own temporary overlay; drop overlay=");
   }
   if (!spec.overlay.empty() && spec.overlay == spec.path) {
     return make_error("--disk: the overlay cannot be the disk image itself");
@@ -146,13 +165,20 @@ Result<std::unique_ptr<BlockBackend>> open_disk(const DiskSpec& spec, const Open
   if (is_nbd_uri(path)) {
     return open_nbd(NbdSettings{path, spec.read_only, std::chrono::seconds(spec.timeout_seconds)});
   }
-  const bool writable = !spec.read_only && spec.overlay.empty();
+  const bool writable = !spec.read_only && spec.overlay.empty() && !spec.snapshot;
+  // A --snapshot disk's base is opened for writing where it can be, for a later write-back;
+  // it is locked shared like any overlay's base until then.
+  const bool write_back = spec.snapshot && !spec.read_only;
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return make_error(fmt::format("{}: {}", path, sys_error()));
   if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
     return make_error(path + ": not a regular file or block device");
   }
-  UniqueFd fd(::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), (writable || write_back ? O_RDWR : O_RDONLY) | O_CLOEXEC));
+  if (!fd.valid() && write_back && permission_error(errno)) {
+    log(LogLevel::kWarn, "{}: read-only to Vessel, so --snapshot cannot write it back", path);
+    fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  }
   if (!fd.valid()) {
     if (writable && permission_error(errno)) {
       return make_error(
@@ -176,6 +202,7 @@ Result<std::unique_ptr<BlockBackend>> open_disk(const DiskSpec& spec, const Open
   // The engine before any overlay is created: if it fails, nothing has been made.
   std::unique_ptr<IoEngine> engine = TRY(make_engine(options));
 
+  if (write_back) return open_snapshot_overlay(std::move(fd), path, size, std::move(engine));
   if (spec.overlay.empty()) {
     const auto blksize = static_cast<uint64_t>(st.st_blksize);
     const uint32_t granularity = S_ISBLK(st.st_mode) || blksize < kSectorSize ||

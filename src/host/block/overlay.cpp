@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,7 +43,7 @@ class OverlayBackend final : public BlockBackend {
  public:
   OverlayBackend(UniqueFd base, UniqueFd ovl, std::string ovl_path, Header header,
                  std::vector<uint64_t> table, uint64_t next_free, bool read_only,
-                 std::unique_ptr<IoEngine> engine)
+                 std::unique_ptr<IoEngine> engine, bool temporary)
       : base_(std::move(base)),
         ovl_(std::move(ovl)),
         path_(std::move(ovl_path)),
@@ -50,6 +51,7 @@ class OverlayBackend final : public BlockBackend {
         table_(std::move(table)),
         next_free_(next_free),
         read_only_(read_only),
+        temporary_(temporary),
         engine_(std::move(engine)) {}
 
   ~OverlayBackend() override {
@@ -61,9 +63,12 @@ class OverlayBackend final : public BlockBackend {
   bool read_only() const override { return read_only_; }
   uint32_t discard_granularity() const override { return 4096; }
   std::string describe() const override {
+    if (temporary_) return fmt::format("{} (--snapshot, {})", h_.base.path, engine_->name());
     return fmt::format("{} (overlay over {}{}, {})", path_, h_.base.path,
                        read_only_ ? ", read-only" : "", engine_->name());
   }
+  Result<uint64_t> commit() override;
+  bool snapshot() const override { return temporary_; }
   Result<void> attach(EventLoop& loop) override { return engine_->attach(loop); }
   void detach() override { engine_->detach(); }
   size_t in_flight() const override { return in_flight_; }
@@ -441,6 +446,7 @@ class OverlayBackend final : public BlockBackend {
   std::vector<uint64_t> table_;
   uint64_t next_free_;
   bool read_only_;
+  bool temporary_;
   std::unique_ptr<IoEngine> engine_;
   ZeroCaps caps_;
   size_t in_flight_ = 0;
@@ -450,11 +456,75 @@ class OverlayBackend final : public BlockBackend {
   std::vector<Completion> flush_waiters_;
 };
 
+// Synchronous on the loop thread: the guest's requests wait behind it, as they do behind
+// QEMU's commit. The base is locked exclusively while it is written, so a VM sharing it (with
+// an overlay of its own) makes the write-back fail instead of changing under that VM.
+Result<uint64_t> OverlayBackend::commit() {
+  const std::string& base_path = h_.base.path;
+  if (!temporary_) return make_error(path_ + ": an overlay file, not a --snapshot disk");
+  if ((fcntl(base_.get(), F_GETFL) & O_ACCMODE) != O_RDWR) {
+    return make_error(base_path + ": opened read-only, so nothing can be written back");
+  }
+  drain();
+  if (in_flight_ > 0) return make_error(base_path + ": requests still in flight");
+  if (flock(base_.get(), LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    (void)flock(base_.get(), LOCK_SH | LOCK_NB);
+    return make_error(fmt::format("{}: in use by another process ({})", base_path,
+                                  err == EWOULDBLOCK ? "locked" : std::strerror(err)));
+  }
+  const uint64_t cs = h_.cluster_size();
+  std::vector<uint8_t> buf(cs);
+  uint64_t written = 0;
+  auto copy = [&](uint64_t c) -> int64_t {
+    const uint64_t at = c << h_.cluster_bits;
+    const uint64_t n = std::min(cs, h_.virtual_size - at);
+    IoOp op;
+    op.iov = {{buf.data(), n}};
+    if (table_[c] == kZeroCluster) {
+      std::memset(buf.data(), 0, n);
+    } else {
+      op.kind = IoOp::Kind::kRead;
+      op.fd = ovl_.get();
+      op.offset = table_[c];
+      if (const int64_t r = run_op_sync(op); r < 0) return r;
+    }
+    op.kind = IoOp::Kind::kWrite;
+    op.fd = base_.get();
+    op.offset = at;
+    const int64_t r = run_op_sync(op);
+    written += r < 0 ? 0 : n;
+    return r;
+  };
+  int64_t res = 0;
+  for (uint64_t c = 0; c < table_.size() && res >= 0; ++c) {
+    if (table_[c] != kUnallocated) res = copy(c);
+  }
+  if (res >= 0 && fdatasync(base_.get()) != 0) res = -errno;
+  (void)flock(base_.get(), LOCK_SH | LOCK_NB);
+  if (res < 0) {
+    // What was copied stays in the overlay too: the guest's view is unchanged, and a second
+    // write-back can finish the job.
+    return make_error(fmt::format("{}: writing back failed after {} bytes: {}", base_path, written,
+                                  std::strerror(static_cast<int>(-res))));
+  }
+  // The base now holds everything: the overlay starts over, and its space goes back.
+  std::fill(table_.begin(), table_.end(), kUnallocated);
+  for (uint64_t b = 0; b * kEntriesPerBlock < table_.size(); ++b) dirty_.insert(b);
+  next_free_ = h_.data_offset;
+  if (ftruncate(ovl_.get(), static_cast<off_t>(h_.data_offset)) != 0) {
+    log(LogLevel::kWarn, "{}: cannot shrink the --snapshot overlay: {}", base_path,
+        std::strerror(errno));
+  }
+  write_table_sync();
+  return written;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<BlockBackend>> open(UniqueFd base, const BaseIdentity& base_id, UniqueFd ovl,
                                            const std::string& ovl_path, bool read_only,
-                                           std::unique_ptr<IoEngine> engine) {
+                                           std::unique_ptr<IoEngine> engine, bool temporary) {
   struct stat st {};
   if (fstat(ovl.get(), &st) != 0) {
     return make_error(fmt::format("{}: {}", ovl_path, std::strerror(errno)));
@@ -518,7 +588,8 @@ Result<std::unique_ptr<BlockBackend>> open(UniqueFd base, const BaseIdentity& ba
   const uint64_t next_free = std::max(h.data_offset, align_up(file_size, cs));
   return std::unique_ptr<BlockBackend>(
       std::make_unique<OverlayBackend>(std::move(base), std::move(ovl), ovl_path, std::move(h),
-                                       std::move(table), next_free, read_only, std::move(engine)));
+                                       std::move(table), next_free, read_only, std::move(engine),
+                                       temporary));
 }
 
 }  // namespace vessel::block::overlay

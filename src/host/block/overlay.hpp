@@ -80,9 +80,12 @@ Result<BaseIdentity> identify_base(int fd, const std::string& path, uint64_t siz
 Result<void> create(const std::string& path, const BaseIdentity& base,
                     uint32_t cluster_bits = kDefaultClusterBits);
 
-// Opens an existing overlay file (already opened and locked as `ovl`) over `base`.
+// Opens an existing overlay file (already opened and locked as `ovl`) over `base`. A
+// temporary overlay (--snapshot; its file already unlinked) can be written back into a base
+// opened for writing: BlockBackend::commit().
 Result<std::unique_ptr<BlockBackend>> open(UniqueFd base, const BaseIdentity& base_id, UniqueFd ovl,
                                            const std::string& ovl_path, bool read_only,
-                                           std::unique_ptr<IoEngine> engine);
+                                           std::unique_ptr<IoEngine> engine,
+                                           bool temporary = false);
 
 }  // namespace vessel::block::overlay

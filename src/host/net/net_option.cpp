@@ -163,6 +163,8 @@ Result<void> apply_item(NetSpec& spec, std::string_view key, std::string_view va
     spec.ifname = std::string(value);
   } else if (key == "restrict") {
     spec.restricted = TRY(parse_switch(key, value));
+  } else if (key == "mmds") {
+    spec.mmds = TRY(parse_switch(key, value));
   } else {
     spec.host_loopback = TRY(parse_switch(key, value));
   }
@@ -225,10 +227,12 @@ Result<NetSpec> parse_net_option(const std::string& text) {
     const bool user = spec.kind == NetSpec::Kind::kUser;
     const bool known =
         key == "mac" ||
-        (user ? key == "hostfwd" || key == "restrict" || key == "loopback" : key == "ifname");
+        (user ? key == "hostfwd" || key == "restrict" || key == "loopback" || key == "mmds"
+              : key == "ifname");
     if (!known) {
       return make_error(fmt::format("--net: unknown key '{}' for {} (expected {})", key, backend,
-                                    user ? "hostfwd, restrict, loopback or mac" : "ifname or mac"));
+                                    user ? "hostfwd, restrict, loopback, mmds or mac"
+                                         : "ifname or mac"));
     }
     if (eq == std::string_view::npos) {
       return make_error(fmt::format("--net: '{}' needs a value ({}=...)", key, key));
@@ -245,12 +249,14 @@ Result<NetSpec> parse_net_option(const std::string& text) {
   return spec;
 }
 
-Result<std::unique_ptr<NetBackend>> open_net_backend(const NetSpec& spec, EventLoop& loop) {
+Result<std::unique_ptr<NetBackend>> open_net_backend(const NetSpec& spec, EventLoop& loop,
+                                                     std::shared_ptr<net::MmdsStore> mmds) {
   if (spec.kind == NetSpec::Kind::kTap) {
     std::unique_ptr<NetBackend> tap = TRY(TapBackend::open(spec.ifname, loop));
     return tap;
   }
-  std::unique_ptr<NetBackend> user = TRY(SlirpBackend::create(loop, spec));
+  if (!spec.mmds) mmds = nullptr;
+  std::unique_ptr<NetBackend> user = TRY(SlirpBackend::create(loop, spec, std::move(mmds)));
   return user;
 }
 

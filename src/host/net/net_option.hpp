@@ -23,6 +23,10 @@
 
 namespace vessel {
 
+namespace net {
+class MmdsStore;
+}  // namespace net
+
 struct HostForward {
   enum class Protocol { kTcp, kUdp };
   Protocol protocol = Protocol::kTcp;
@@ -42,6 +46,7 @@ struct NetSpec {
   std::vector<HostForward> hostfwd;  // user only
   bool restricted = false;           // user only: restrict=on
   bool host_loopback = true;         // user only: loopback=off clears it
+  bool mmds = false;                 // user only: mmds=on, the metadata service (mmds.hpp)
   std::string ifname;                // tap only
   std::optional<MacAddress> mac;     // none: the board picks default_mac(index)
 };
@@ -52,6 +57,8 @@ Result<NetSpec> parse_net_option(const std::string& text);
 
 // The backend a spec names, ready to start(). Errors are one line: a forwarded port already in
 // use is "hostfwd tcp:127.0.0.1:8080: port in use"; a tap that cannot be opened names it.
-Result<std::unique_ptr<NetBackend>> open_net_backend(const NetSpec& spec, EventLoop& loop);
+// `mmds` is the VM's metadata store, which a user network with mmds=on serves (required then).
+Result<std::unique_ptr<NetBackend>> open_net_backend(
+    const NetSpec& spec, EventLoop& loop, std::shared_ptr<net::MmdsStore> mmds = nullptr);
 
 }  // namespace vessel

@@ -109,16 +109,16 @@ TEST(NetOption, UnknownBackendOrKey) {
             "--net: unknown backend 'bridge=br0' (expected user or tap=IFNAME)");
   EXPECT_EQ(parse_error("user=1"), "--net: unknown backend 'user=1' (expected user or tap=IFNAME)");
   EXPECT_EQ(parse_error("user,foo=1"),
-            "--net: unknown key 'foo' for user (expected hostfwd, restrict, loopback or mac)");
+            "--net: unknown key 'foo' for user (expected hostfwd, restrict, loopback, mmds or mac)");
   EXPECT_EQ(parse_error("user,foo"),
-            "--net: unknown key 'foo' for user (expected hostfwd, restrict, loopback or mac)");
+            "--net: unknown key 'foo' for user (expected hostfwd, restrict, loopback, mmds or mac)");
   EXPECT_EQ(parse_error("user,ifname=tap0"),
-            "--net: unknown key 'ifname' for user (expected hostfwd, restrict, loopback or mac)");
+            "--net: unknown key 'ifname' for user (expected hostfwd, restrict, loopback, mmds or mac)");
   EXPECT_EQ(parse_error("tap=tap0,hostfwd=tcp::1-:2"),
             "--net: unknown key 'hostfwd' for tap (expected ifname or mac)");
   EXPECT_EQ(parse_error("user,hostfwd"), "--net: 'hostfwd' needs a value (hostfwd=...)");
   EXPECT_EQ(parse_error("user,"),
-            "--net: unknown key '' for user (expected hostfwd, restrict, loopback or mac)");
+            "--net: unknown key '' for user (expected hostfwd, restrict, loopback, mmds or mac)");
 }
 
 TEST(NetOption, RestrictAndLoopback) {

@@ -44,6 +44,10 @@ constexpr uint32_t kHost = 0x0a000202;        // 10.0.2.2, the gateway (host's l
 constexpr uint32_t kDhcpStart = 0x0a00020f;   // 10.0.2.15
 constexpr uint32_t kNameserver = 0x0a000203;  // 10.0.2.3
 
+// mmds=on: replies held for the guest at most, and for how long a stalled connection keeps them.
+constexpr size_t kMmdsMaxPendingReplies = 256 * 1024;
+constexpr auto kMmdsReplyPatience = std::chrono::seconds(2);
+
 in_addr ipv4(uint32_t host_order) {
   in_addr a{};
   a.s_addr = htonl(host_order);
@@ -111,6 +115,13 @@ struct SlirpBackend::Impl : std::enable_shared_from_this<Impl> {
   std::chrono::steady_clock::time_point poll_deadline;
   std::unordered_map<Timer*, std::unique_ptr<Timer>> timers;
   uint64_t next_generation = 1;
+  // mmds=on: the store, the HTTP stream of the guest's connections to it, and the replies
+  // slirp has not taken yet (bounded: a guest that never reads loses them).
+  std::shared_ptr<net::MmdsStore> mmds;
+  std::unique_ptr<net::MmdsSession> mmds_session;
+  std::string mmds_out;
+  std::chrono::steady_clock::time_point mmds_out_since;
+  bool mmds_retry_armed = false;
 
   static Impl& from(void* opaque) { return *static_cast<Impl*>(opaque); }
 
@@ -230,10 +241,69 @@ struct SlirpBackend::Impl : std::enable_shared_from_this<Impl> {
 
   static ssize_t send_packet(const void* buf, size_t len, void* opaque) {
     Impl& self = from(opaque);
-    if (self.receiver && len >= kMinFrameSize && len <= kMaxFrameSize) {
-      self.receiver(std::span<const uint8_t>(static_cast<const uint8_t*>(buf), len));
+    if (!self.receiver || len < kMinFrameSize || len > kMaxFrameSize) {
+      return static_cast<ssize_t>(len);
+    }
+    std::span<const uint8_t> frame(static_cast<const uint8_t*>(buf), len);
+    if (self.mmds && addressed(frame, true, net::kMmdsSlirpAlias)) {
+      std::vector<uint8_t> copy(frame.begin(), frame.end());
+      net::rewrite_ipv4_address(copy, true, net::kMmdsSlirpAlias, net::kMmdsAddress);
+      self.receiver(copy);
+    } else {
+      self.receiver(frame);
     }
     return static_cast<ssize_t>(len);
+  }
+
+  // Whether an Ethernet IPv4 frame's source (or destination) address is `addr`.
+  static bool addressed(std::span<const uint8_t> f, bool source, uint32_t addr) {
+    const size_t at = 14 + (source ? 12 : 16);
+    return f.size() >= 34 && f[12] == 0x08 && f[13] == 0x00 &&
+           (uint32_t{f[at]} << 24 | uint32_t{f[at + 1]} << 16 | uint32_t{f[at + 2]} << 8 |
+            f[at + 3]) == addr;
+  }
+
+  // slirp hands over what the guest sent to the metadata service's address.
+  static ssize_t mmds_write(const void* buf, size_t len, void* opaque) {
+    Impl& self = from(opaque);
+    const auto now = std::chrono::steady_clock::now();
+    if (self.mmds_out.empty()) self.mmds_out_since = now;
+    if (self.mmds_out.size() < kMmdsMaxPendingReplies) {
+      self.mmds_out += self.mmds_session->feed(
+          std::string_view(static_cast<const char*>(buf), len), now);
+    }
+    self.loop.post([weak = self.weak_from_this()] {
+      if (auto s = weak.lock(); s && !s->torn_down) s->flush_mmds();
+    });
+    return static_cast<ssize_t>(len);
+  }
+
+  // Replies go out as fast as the guest's connection takes them; what a closed or stalled
+  // connection leaves is dropped after a while, so that it never reaches the next one.
+  void flush_mmds() {
+    const in_addr alias = ipv4(net::kMmdsSlirpAlias);
+    while (!mmds_out.empty()) {
+      const size_t room = slirp_socket_can_recv(slirp, alias, 80);
+      if (room == 0) break;
+      const size_t n = std::min(room, mmds_out.size());
+      slirp_socket_recv(slirp, alias, 80, reinterpret_cast<const uint8_t*>(mmds_out.data()),
+                        static_cast<int>(n));
+      mmds_out.erase(0, n);
+      mmds_out_since = std::chrono::steady_clock::now();
+    }
+    if (mmds_out.empty() || mmds_retry_armed) return;
+    if (std::chrono::steady_clock::now() - mmds_out_since > kMmdsReplyPatience) {
+      mmds_out.clear();
+      return;
+    }
+    mmds_retry_armed = true;
+    loop.add_timer(std::chrono::milliseconds(20), [weak = weak_from_this()] {
+      auto s = weak.lock();
+      if (!s || s->torn_down) return;
+      s->mmds_retry_armed = false;
+      s->flush_mmds();
+      s->schedule_cycle();
+    });
   }
 
   static void guest_error(const char* msg, void*) {
@@ -331,7 +401,8 @@ const SlirpCb kCallbacks = {
 
 SlirpBackend::SlirpBackend(EventLoop& loop) : loop_(loop), impl_(std::make_shared<Impl>(loop)) {}
 
-Result<std::unique_ptr<SlirpBackend>> SlirpBackend::create(EventLoop& loop, const NetSpec& spec) {
+Result<std::unique_ptr<SlirpBackend>> SlirpBackend::create(EventLoop& loop, const NetSpec& spec,
+                                                           std::shared_ptr<net::MmdsStore> mmds) {
   std::unique_ptr<SlirpBackend> backend(new SlirpBackend(loop));
   Impl& impl = *backend->impl_;
 
@@ -352,6 +423,15 @@ Result<std::unique_ptr<SlirpBackend>> SlirpBackend::create(EventLoop& loop, cons
   impl.slirp = slirp_new(&cfg, &kCallbacks, &impl);
   if (impl.slirp == nullptr) return make_error("--net user: libslirp could not start");
 
+  if (spec.mmds) {
+    if (!mmds) return make_error("--net user,mmds=on: the VM has no metadata store");
+    impl.mmds = std::move(mmds);
+    impl.mmds_session = std::make_unique<net::MmdsSession>(*impl.mmds);
+    in_addr alias = ipv4(net::kMmdsSlirpAlias);
+    if (slirp_add_guestfwd(impl.slirp, &Impl::mmds_write, &impl, &alias, 80) != 0) {
+      return make_error("--net user,mmds=on: libslirp refused the metadata service's address");
+    }
+  }
   for (const HostForward& fwd : spec.hostfwd) {
     const uint32_t guest = fwd.guest_addr != 0 ? fwd.guest_addr : kDhcpStart;
     errno = 0;
@@ -389,7 +469,19 @@ void SlirpBackend::start(Receiver receiver) {
 
 void SlirpBackend::send(std::span<const uint8_t> frame) {
   if (impl_->torn_down || frame.size() < kMinFrameSize || frame.size() > kMaxFrameSize) return;
-  slirp_input(impl_->slirp, frame.data(), static_cast<int>(frame.size()));
+  if (impl_->mmds && impl_->receiver) {
+    if (auto reply = net::mmds_arp_reply(frame)) {
+      impl_->receiver(*reply);
+      return;
+    }
+  }
+  if (impl_->mmds && Impl::addressed(frame, false, net::kMmdsAddress)) {
+    std::vector<uint8_t> copy(frame.begin(), frame.end());
+    net::rewrite_ipv4_address(copy, false, net::kMmdsAddress, net::kMmdsSlirpAlias);
+    slirp_input(impl_->slirp, copy.data(), static_cast<int>(copy.size()));
+  } else {
+    slirp_input(impl_->slirp, frame.data(), static_cast<int>(frame.size()));
+  }
   impl_->schedule_cycle();
 }
 

@@ -6,6 +6,8 @@
 // Host ports can be forwarded into the guest (HostForward, see net_option.hpp). restrict=on
 // (slirp's `restricted`) drops every connection the guest opens; loopback=off (slirp's
 // `disable_host_loopback`) refuses those to 10.0.2.2 (the guest gets ICMP unreachable).
+// mmds=on: 169.254.169.254:80 is the VM's metadata service (mmds.hpp), through slirp's guest
+// forwarding at 10.0.2.254 and an address rewrite of the frames either way.
 #pragma once
 
 #include <atomic>
@@ -15,6 +17,7 @@
 #include "base/event_loop.hpp"
 #include "base/result.hpp"
 #include "host/net/net_backend.hpp"
+#include "host/net/mmds.hpp"
 #include "host/net/net_option.hpp"
 
 namespace vessel {
@@ -25,7 +28,9 @@ class SlirpBackend final : public NetBackend {
   // forwarded port, so that a port already in use is an error at startup ("hostfwd
   // tcp:127.0.0.1:8080: port in use"). May be called from any thread; nothing runs on the loop
   // until start().
-  static Result<std::unique_ptr<SlirpBackend>> create(EventLoop& loop, const NetSpec& spec);
+  // With `mmds` (spec.mmds), the guest reaches that metadata store at 169.254.169.254:80.
+  static Result<std::unique_ptr<SlirpBackend>> create(EventLoop& loop, const NetSpec& spec,
+                                                      std::shared_ptr<net::MmdsStore> mmds = {});
   // Stops using the loop: on the loop thread directly, from another thread through a posted
   // task that this waits for (the loop must then be running, or never have run this backend).
   ~SlirpBackend() override;

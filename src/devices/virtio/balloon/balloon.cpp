@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/log.hpp"
+#include "base/option_fields.hpp"
 
 namespace vessel::virtio {
 
@@ -27,7 +28,8 @@ void release_page(const GuestMemory& mem, uint8_t* host) {
 }
 
 // inflateq: each chain holds le32 page frame numbers.
-bool serve_inflate(const GuestMemory& mem, Virtqueue& q, std::atomic<uint64_t>& released) {
+bool serve_inflate(const GuestMemory& mem, Virtqueue& q, std::atomic<uint64_t>& released,
+                   std::atomic<uint64_t>& chains) {
   static LogLimiter bad_pfn;
   bool used = false;
   for (unsigned n = 0; n < VirtioBalloon::kChainsPerTurn; ++n) {
@@ -46,18 +48,20 @@ bool serve_inflate(const GuestMemory& mem, Virtqueue& q, std::atomic<uint64_t>& 
       released.fetch_add(1, std::memory_order_relaxed);
     }
     q.push_used(chain->head, 0);
+    chains.fetch_add(1, std::memory_order_relaxed);
     used = true;
   }
   return used;
 }
 
 // deflateq: the pages are the guest's again; nothing to do on this side.
-bool serve_deflate(Virtqueue& q) {
+bool serve_deflate(Virtqueue& q, std::atomic<uint64_t>& chains) {
   bool used = false;
   for (unsigned n = 0; n < VirtioBalloon::kChainsPerTurn; ++n) {
     const std::optional<DescriptorChain> chain = next_chain(q);
     if (!chain) return used;
     q.push_used(chain->head, 0);
+    chains.fetch_add(1, std::memory_order_relaxed);
     used = true;
   }
   return used;
@@ -65,19 +69,6 @@ bool serve_deflate(Virtqueue& q) {
 
 // struct virtio_balloon_stat: le16 tag, le64 val, packed (10 bytes).
 constexpr size_t kStatEntryBytes = 10;
-
-// Splits "a,b=c" at commas.
-std::vector<std::string> fields_of(const std::string& text) {
-  std::vector<std::string> out(1);
-  for (char c : text) {
-    if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
 
 Result<unsigned> number(const std::string& key, const std::string& value, unsigned max) {
   unsigned v = 0;
@@ -94,7 +85,7 @@ Result<unsigned> number(const std::string& key, const std::string& value, unsign
 Result<BalloonConfig> parse_balloon_option(const std::string& text) {
   BalloonConfig config;
   if (text.empty() || text == "on") return config;
-  for (const std::string& field : fields_of(text)) {
+  for (const std::string& field : split_option_fields(text)) {
     const size_t eq = field.find('=');
     const std::string key = field.substr(0, eq);
     const std::string value = eq == std::string::npos ? "" : field.substr(eq + 1);
@@ -122,11 +113,11 @@ VirtioBalloon::VirtioBalloon(EventLoop& loop, Options options)
               [shared = shared_](const GuestMemory& mem, std::vector<Virtqueue>& queues) {
                 ServiceTurn turn;
                 if (queues[kInflateq].ready() && !queues[kInflateq].failed() &&
-                    serve_inflate(mem, queues[kInflateq], shared->released)) {
+                    serve_inflate(mem, queues[kInflateq], shared->released, shared->inflates)) {
                   turn.used |= 1U << kInflateq;
                 }
                 if (queues[kDeflateq].ready() && !queues[kDeflateq].failed() &&
-                    serve_deflate(queues[kDeflateq])) {
+                    serve_deflate(queues[kDeflateq], shared->deflates)) {
                   turn.used |= 1U << kDeflateq;
                 }
                 Virtqueue& sq = queues[kStatsq];

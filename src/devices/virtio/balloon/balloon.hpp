@@ -99,10 +99,15 @@ class VirtioBalloon final : public VirtioDevice {
   BalloonStats stats() const;
   // Pages given back to the host since the start (statistics, tests).
   uint64_t pages_released() const { return shared_->released.load(); }
+  // Chains the driver sent on inflateq and deflateq (Firecracker's inflate_count and
+  // deflate_count).
+  uint64_t inflate_chains() const { return shared_->inflates.load(); }
+  uint64_t deflate_chains() const { return shared_->deflates.load(); }
 
  private:
   struct Shared {
     std::atomic<uint64_t> released{0};
+    std::atomic<uint64_t> inflates{0}, deflates{0};
     std::atomic<bool> want_stats{false};
     bool stats_negotiated = false;
     std::optional<uint16_t> held_stats;  // the driver's stats buffer the device keeps

@@ -153,6 +153,12 @@ void VirtioBlk::quiesce() {
   });
 }
 
+Result<uint64_t> VirtioBlk::commit() {
+  Result<uint64_t> result = make_error("not run");
+  run_on_loop([&] { result = backend_->commit(); });
+  return result;
+}
+
 BlkStats VirtioBlk::stats() const {
   BlkStats s;
   s.reads = counters_.reads.load();

@@ -101,6 +101,12 @@ class VirtioBlk final : public VirtioDevice {
   void set_serial(std::string serial) { serial_ = std::move(serial).substr(0, kIdBytes); }
   // Blocks until every request handed to the backend has completed and flushes the disk.
   void quiesce() override;
+  // A --snapshot disk's write-back into its base image (BlockBackend::commit), run on the I/O
+  // thread between two requests; the bytes written back.
+  Result<uint64_t> commit();
+  bool snapshot() const { return backend_->snapshot(); }
+  // What the disk is, for messages ("disk.img (--snapshot, io_uring)").
+  std::string describe() const { return backend_->describe(); }
 
  private:
   struct Request;

@@ -1,0 +1,2 @@
+#define LLVMFuzzerTestOneInput vessel_fuzz_mmds
+#include "mmds_fuzz.cpp"

@@ -1,0 +1,2 @@
+#define LLVMFuzzerTestOneInput vessel_fuzz_vsock
+#include "vsock_fuzz.cpp"
