@@ -18,19 +18,25 @@ class StateWriter {
   template <typename T>
   void put(T v) {
     static_assert(std::is_trivially_copyable_v<T>);
-    const auto* p = reinterpret_cast<const uint8_t*>(&v);
-    buf_.insert(buf_.end(), p, p + sizeof v);
+    append(&v, sizeof v);
   }
   void put_bytes(const void* data, size_t len) {
     put<uint64_t>(len);
-    const auto* p = static_cast<const uint8_t*>(data);
-    buf_.insert(buf_.end(), p, p + len);
+    append(data, len);
   }
   // A section tag lets restore detect a stream written for another device.
   void begin(std::string_view tag) { put_bytes(tag.data(), tag.size()); }
   const std::vector<uint8_t>& bytes() const { return buf_; }
 
  private:
+  // resize and copy rather than insert: GCC 12 sees an insert into a vector that may be
+  // empty as an overflow (-Wstringop-overflow) once it is inlined.
+  void append(const void* data, size_t len) {
+    if (len == 0) return;
+    const size_t at = buf_.size();
+    buf_.resize(at + len);
+    std::memcpy(buf_.data() + at, data, len);
+  }
   std::vector<uint8_t> buf_;
 };
 

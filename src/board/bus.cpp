@@ -77,8 +77,14 @@ bool Bus::write_phys(uint64_t addr, const void* in, uint64_t len) const {
   if (r == nullptr || !r->writable) return false;
   uint8_t* host = r->host + (addr - r->base);
   std::memcpy(host, in, len);
-  if (write_observer_) write_observer_(reinterpret_cast<uint64_t>(host), len);
+  notify_written(host, len);
   return true;
+}
+
+void Bus::track_writes(uint64_t base, DirtyPages* dirty) {
+  for (auto& r : memory_) {
+    if (r.base == base) r.dirty = dirty;
+  }
 }
 
 }  // namespace vessel

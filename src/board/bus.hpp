@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/dirty_pages.hpp"
 #include "base/result.hpp"
 #include "devices/device.hpp"
 
@@ -19,6 +20,7 @@ struct MemoryRegion {
   uint8_t* host = nullptr;
   bool writable = true;
   std::string name;
+  DirtyPages* dirty = nullptr;  // the pages written are logged here (guest RAM; Bus::track_writes)
 };
 
 struct MmioMapping {
@@ -63,7 +65,27 @@ class Bus {
 
   // For writers holding a host pointer into guest memory (device DMA): report what changed.
   void notify_written(const uint8_t* host, uint64_t len) const {
+    mark_written(host, len);
     if (write_observer_) write_observer_(reinterpret_cast<uint64_t>(host), len);
+  }
+
+  // Logs the writes into the region at `base` in `dirty` from now on (Diff snapshots).
+  void track_writes(uint64_t base, DirtyPages* dirty);
+  // Dirty logging alone, for writers the code caches need not hear about (a hart's own stores
+  // go to them another way): by guest physical address, or by host address.
+  void mark_written_phys(uint64_t addr, uint64_t len) const {
+    for (const auto& r : memory_) {
+      if (r.dirty != nullptr && addr >= r.base && addr - r.base < r.size) {
+        r.dirty->mark(addr - r.base, len);
+      }
+    }
+  }
+  void mark_written(const uint8_t* host, uint64_t len) const {
+    for (const auto& r : memory_) {
+      if (r.dirty != nullptr && host >= r.host && static_cast<uint64_t>(host - r.host) < r.size) {
+        r.dirty->mark(static_cast<uint64_t>(host - r.host), len);
+      }
+    }
   }
 
   const std::vector<MemoryRegion>& memory() const { return memory_; }

@@ -123,13 +123,14 @@ Result<uint64_t> parse_size(const std::string& text) {
   return value << shift;
 }
 
-Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& config, VirtHost host) {
+Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& config, VirtHost host,
+                                                         const VirtRestore* restore) {
   std::unique_ptr<VirtMachine> m(new VirtMachine());
-  TRY_VOID(m->build(config, std::move(host)));
+  TRY_VOID(m->build(config, std::move(host), restore));
   return m;
 }
 
-Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
+Result<void> check_machine_size(const VirtConfig& config) {
   if (config.ram_size < kMinRam) {
     return make_error(fmt::format("--memory {} is too small (at least {})",
                                   format_size(config.ram_size), format_size(kMinRam)));
@@ -148,21 +149,36 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
                                   config.num_harts, format_size(need),
                                   format_size(config.ram_size)));
   }
+  return {};
+}
 
-  // Plan first: nothing is allocated or loaded for a configuration that cannot boot.
-  BootConfig boot;
-  boot.ram_base = virt_map::kDram;
-  boot.ram_size = config.ram_size;
-  boot.firmware = config.firmware;
-  boot.kernel = config.kernel;
-  boot.initrd = config.initrd;
-  boot.fdt_size = kFdtReserve;
-  boot.supervisor_payload = config.builtin_sbi;
-  plan_ = TRY(plan_boot(boot));
-
-  ram_ = TRY(MappedMemory::allocate(config.ram_size));
+Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host,
+                                const VirtRestore* restore) {
+  TRY_VOID(check_machine_size(config));
+  if (restore != nullptr) {
+    // The guest's RAM is the snapshot's memory file, mapped privately: nothing is read now,
+    // and nothing is loaded into it. The boot ROM and the device tree come with the state.
+    ram_ = TRY(restore->memory_fd >= 0
+                   ? MappedMemory::map_fd(restore->memory_fd, restore->memory_file, config.ram_size)
+                   : MappedMemory::map_file(restore->memory_file, config.ram_size));
+  } else {
+    // Plan first: nothing is allocated or loaded for a configuration that cannot boot.
+    BootConfig boot;
+    boot.ram_base = virt_map::kDram;
+    boot.ram_size = config.ram_size;
+    boot.firmware = config.firmware;
+    boot.kernel = config.kernel;
+    boot.initrd = config.initrd;
+    boot.fdt_size = kFdtReserve;
+    boot.supervisor_payload = config.builtin_sbi;
+    plan_ = TRY(plan_boot(boot));
+    ram_ = TRY(MappedMemory::allocate(config.ram_size));
+  }
   rom_ = TRY(MappedMemory::allocate(kBootRomSize + kBootRomBase));
   TRY_VOID(bus_.add_memory({virt_map::kDram, config.ram_size, ram_.data(), true, "ram"}));
+  dirty_ = std::make_unique<DirtyPages>(config.ram_size);
+  bus_.track_writes(virt_map::kDram, dirty_.get());
+  dirty_base_ = restore != nullptr;  // the memory file is the base of the first Diff
 
   for (unsigned i = 0; i < config.num_harts; ++i) hart_irqs_.push_back(std::make_unique<HartIrq>());
   std::vector<HartIrq*> irq_ptrs;
@@ -184,6 +200,14 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
   TRY_VOID(io_->start());
   TRY_VOID(add_virtio_devices(config));
 
+  if (restore == nullptr) TRY_VOID(load_images(config, host));
+  TRY_VOID(bus_.add_memory({kBootRomBase, kBootRomSize, rom_.data() + kBootRomBase, false, "rom"}));
+  TRY_VOID(add_harts(config));
+  if (config.builtin_sbi) add_sbi(host, /*boot=*/restore == nullptr);
+  return {};
+}
+
+Result<void> VirtMachine::load_images(const VirtConfig& config, const VirtHost& host) {
   const LoadedBoot loaded = TRY(load_boot(plan_, bus_));
 
   uint64_t initrd_start = 0, initrd_end = 0;
@@ -208,7 +232,6 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
   const std::vector<uint8_t> reset = make_reset_vector(plan_.start_addr, plan_.fdt_addr, info);
   if (reset.size() > kBootRomSize) return make_error("reset vector does not fit in the boot ROM");
   std::memcpy(rom_.data() + kBootRomBase, reset.data(), reset.size());
-  TRY_VOID(bus_.add_memory({kBootRomBase, kBootRomSize, rom_.data() + kBootRomBase, false, "rom"}));
 
   // Spike's riscv-tests define both symbols; programs with only tohost work too (fromhost 0
   // means no replies).
@@ -216,7 +239,10 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     htif_ =
         std::make_unique<Htif>(bus_, *loaded.tohost, loaded.fromhost.value_or(0), host.console_out);
   }
+  return {};
+}
 
+Result<void> VirtMachine::add_harts(const VirtConfig& config) {
   code_sharing_ = TRY(rv::CodeSharing::create(ram_.data(), config.ram_size));
   for (unsigned i = 0; i < config.num_harts; ++i) {
     code_.push_back(std::make_unique<rv::CodeCache>());
@@ -234,24 +260,6 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
   // through their pending lists: each hart applies them between blocks, on its own thread.
   bus_.set_write_observer(
       [this](uint64_t addr, uint64_t len) { code_sharing_->invalidate_later(addr, len); });
-  if (config.builtin_sbi) {
-    // Paravirtual boot: no firmware; the kernel starts in S-mode and its SBI calls come here.
-    sbi::Platform platform;
-    for (auto& h : harts_) platform.harts.push_back(h.get());
-    platform.console_write = [out = host.console_out](const uint8_t* data, size_t len) {
-      for (size_t i = 0; i < len; ++i) out(data[i]);
-    };
-    platform.system_reset = [power = host.power](bool reboot) {
-      power(PowerRequest{reboot ? PowerRequest::kReset : PowerRequest::kPoweroff, 0});
-    };
-    platform.bus = &bus_;
-    sbi_ = std::make_unique<sbi::Sbi>(std::move(platform));
-    for (auto& h : harts_) h->set_ecall_handler(sbi_.get());
-    harts_[0]->boot_supervisor(plan_.start_addr, plan_.fdt_addr);
-    // The other harts wait for the kernel to start them through HSM.
-    for (size_t i = 1; i < harts_.size(); ++i) harts_[i]->set_stopped();
-    sbi_->set_started_harts(1);
-  }
   // A page that becomes code anywhere loses its write mappings everywhere, so that every store
   // into it takes the path that invalidates blocks. The hart that decoded it is on its own
   // thread and drops them at once; the others are asked to.
@@ -267,6 +275,26 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host) {
     });
   }
   return {};
+}
+
+void VirtMachine::add_sbi(const VirtHost& host, bool boot) {
+  // Paravirtual boot: no firmware; the kernel starts in S-mode and its SBI calls come here.
+  sbi::Platform platform;
+  for (auto& h : harts_) platform.harts.push_back(h.get());
+  platform.console_write = [out = host.console_out](const uint8_t* data, size_t len) {
+    for (size_t i = 0; i < len; ++i) out(data[i]);
+  };
+  platform.system_reset = [power = host.power](bool reboot) {
+    power(PowerRequest{reboot ? PowerRequest::kReset : PowerRequest::kPoweroff, 0});
+  };
+  platform.bus = &bus_;
+  sbi_ = std::make_unique<sbi::Sbi>(std::move(platform));
+  for (auto& h : harts_) h->set_ecall_handler(sbi_.get());
+  if (!boot) return;  // a restore gives the harts and the SBI their saved state
+  harts_[0]->boot_supervisor(plan_.start_addr, plan_.fdt_addr);
+  // The other harts wait for the kernel to start them through HSM.
+  for (size_t i = 1; i < harts_.size(); ++i) harts_[i]->set_stopped();
+  sbi_->set_started_harts(1);
 }
 
 Result<void> VirtMachine::add_virtio(std::unique_ptr<virtio::VirtioDevice> device) {

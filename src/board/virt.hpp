@@ -96,6 +96,16 @@ struct VirtConfig {
   std::optional<virtio::VsockConfig> vsock;  // --vsock cid=N,uds=PATH
 };
 
+// A machine rebuilt from a snapshot (vmm/snapshot) rather than booted: its RAM is the memory
+// file, mapped privately; nothing is loaded. restore_state() then gives it the saved state.
+struct VirtRestore {
+  std::string memory_file;
+  int memory_fd = -1;  // the file opened already (by a snapshot's load), else opened by name
+};
+
+// The memory and hart limits of the board: a one-line error naming the option.
+Result<void> check_machine_size(const VirtConfig& config);
+
 // What the machine asks of its host side.
 struct VirtHost {
   std::function<void(uint8_t)> console_out;  // UART and HTIF console bytes
@@ -105,7 +115,30 @@ struct VirtHost {
 class VirtMachine {
  public:
   // Builds the machine and loads the images; errors are one line for a person.
-  static Result<std::unique_ptr<VirtMachine>> create(const VirtConfig& config, VirtHost host);
+  static Result<std::unique_ptr<VirtMachine>> create(const VirtConfig& config, VirtHost host,
+                                                     const VirtRestore* restore = nullptr);
+
+  // Snapshots (virt_state.cpp). Only while no hart runs (a paused VM, or one not started).
+  // quiesced() waits for every disk request in flight to complete and flushes the disks, then
+  // runs `fn` on the calling thread while the I/O thread waits, so that no device touches
+  // guest memory meanwhile.
+  void quiesced(const std::function<void()>& fn);
+  // The boot ROM, the device tree, every hart, every device in bus order, and the builtin SBI.
+  // Call from quiesced().
+  void save_state(StateWriter& out);
+  // Into a machine made with a VirtRestore from the same configuration, before its harts run.
+  // Errors are one line; the machine is then to be thrown away.
+  Result<void> restore_state(StateReader& in);
+  const MappedMemory& ram() const { return ram_; }
+  // Diff snapshots: the RAM pages written since the last snapshot of this machine, or since
+  // it was restored (has_dirty_base() false before either: everything is new then).
+  const DirtyPages& dirty_pages() const { return *dirty_; }
+  bool has_dirty_base() const { return dirty_base_; }
+  // Call from quiesced(), with the memory saved: the log starts again, and every hart drops
+  // its write mappings, so that its next store to any page logs that page.
+  void reset_dirty_pages();
+  // A snapshot failed after the reset: the next Diff has no base to be a diff of.
+  void forget_dirty_base() { dirty_base_ = false; }
 
   const std::vector<uint8_t>& dtb() const { return dtb_; }
   Bus& bus() { return bus_; }
@@ -144,7 +177,11 @@ class VirtMachine {
 
  private:
   VirtMachine() = default;
-  Result<void> build(const VirtConfig& config, VirtHost host);
+  Result<void> build(const VirtConfig& config, VirtHost host, const VirtRestore* restore);
+  // Boot images, device tree, boot ROM and HTIF, for a machine that boots.
+  Result<void> load_images(const VirtConfig& config, const VirtHost& host);
+  Result<void> add_harts(const VirtConfig& config);
+  void add_sbi(const VirtHost& host, bool boot);
   Result<std::vector<uint8_t>> make_fdt(const VirtConfig& config, uint64_t initrd_start,
                                         uint64_t initrd_end) const;
 
@@ -155,6 +192,8 @@ class VirtMachine {
   std::unique_ptr<EventLoop> io_;
   MachineClock clock_;
   MappedMemory ram_;
+  std::unique_ptr<DirtyPages> dirty_;
+  bool dirty_base_ = false;
   MappedMemory rom_;
   Bus bus_;
   // One code cache per hart, and what they share (which pages hold code anywhere).

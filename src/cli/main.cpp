@@ -15,6 +15,7 @@
 #include "cli/daemon_cli.hpp"
 #include "cli/image_cli.hpp"
 #include "cli/run_cli.hpp"
+#include "cli/snapshot_cli.hpp"
 #include "cli/version.hpp"
 #include "host/console_client.hpp"
 #include "vmm/vm.hpp"
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("version", "Print Vessel's version and its libraries' (as --version)");
 
   vessel::cli::RunCommand run_command(app);
+  vessel::cli::SnapshotCommand snapshot_command(app);
   CLI::App* attach = app.add_subcommand(
       "attach",
       "Connect the terminal to a VM's console socket (--console-socket); Ctrl-A x detaches");
@@ -75,5 +77,6 @@ int main(int argc, char** argv) {
   if (auto status = daemon_commands.run()) return *status;
   if (auto status = image_commands.run()) return *status;
   if (auto status = run_command.run()) return *status;
+  if (auto status = snapshot_command.run()) return *status;
   return fail("no subcommand given");
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <iterator>
 
 #include "api/firecracker/host_files.hpp"
@@ -139,6 +140,10 @@ void RunCommand::add_machine_options() {
   run_->add_option("--memory,-m", memory, "Guest RAM, e.g. 512M or 2G")->capture_default_str();
   run_->add_option("--cpus,--smp", cpus, "Number of harts (vCPUs), 1 to 32, each a host thread")
       ->capture_default_str();
+  run_->add_option("--restore", restore,
+                   "Resume a snapshot instead of booting: DIR as `vessel snapshot` or PUT "
+                   "/snapshot/create wrote it (vmstate and memory); the machine is the "
+                   "snapshot's, the engine options are this run's");
   run_->add_option("--timeout", timeout, "Stop the VM after this many seconds (exit status 124)");
   run_->add_option("--dump-dtb", dump_dtb, "Write the generated device tree blob to FILE and exit");
   run_->add_option("--engine", engine,
@@ -247,6 +252,9 @@ std::optional<int> RunCommand::run() {
   if (verbose) vessel::set_log_level(vessel::LogLevel::kInfo);
   VmOptions options;
   if (auto status = build(options)) return *status;
+  if (!restore.empty()) {
+    if (auto status = apply_restore(options)) return *status;
+  }
   if (auto status = enter_jail(options)) return *status;
   // Before any thread of the VM starts (the API's included): each installs its own filter.
   // --dump-dtb runs nothing and needs none.
@@ -259,10 +267,10 @@ std::optional<int> RunCommand::run() {
   }
   if (!api_sock.empty()) return serve_api(options);
   if (!exit_status_file.empty()) return fail("--exit-status-file: only with --api-sock");
-  if (!options.machine.kernel && options.machine.initrd) {
+  if (!options.restore && !options.machine.kernel && options.machine.initrd) {
     return fail("--initrd: an initrd needs a --kernel to go with it");
   }
-  if (!options.machine.kernel && !options.machine.firmware) {
+  if (!options.restore && !options.machine.kernel && !options.machine.firmware) {
     return fail(fmt::format("nothing to run: give --kernel (--firmware {} starts one)", firmware));
   }
   return vessel::run_vm(options);
@@ -346,6 +354,33 @@ std::optional<int> RunCommand::build(VmOptions& options) {
   return std::nullopt;
 }
 
+std::optional<int> RunCommand::apply_restore(VmOptions& options) {
+  // The machine is the snapshot's: options that would describe another one are refused.
+  for (const char* option :
+       {"--firmware", "--kernel", "--initrd", "--append", "--disk", "--net", "--virtio-console",
+        "--no-rng", "--balloon", "--cpu-features", "--dump-dtb"}) {
+    if (run_->count(option) != 0) return fail(fmt::format("{}: not with --restore", option));
+  }
+  const std::string dir = restore;
+  options.restore_started = std::chrono::steady_clock::now();
+  auto loaded =
+      snapshot::load(dir + "/" + snapshot::kStateFileName, dir + "/" + snapshot::kMemoryFileName);
+  if (!loaded) return fail(loaded.error().message);
+  // --memory and --cpus may be given, to say what the snapshot must be.
+  if (run_->count("--memory") != 0 && options.machine.ram_size != loaded->config.ram_size) {
+    return fail(fmt::format("--memory {}: the snapshot's guest has {}", memory,
+                            format_size(loaded->config.ram_size)));
+  }
+  if (run_->count("--cpus") != 0 && options.machine.num_harts != loaded->config.num_harts) {
+    return fail(
+        fmt::format("--cpus {}: the snapshot's guest has {}", cpus, loaded->config.num_harts));
+  }
+  auto shared = std::make_shared<const snapshot::Loaded>(std::move(*loaded));
+  options.machine = snapshot::machine_config(*shared, options.machine);
+  options.restore = std::move(shared);
+  return std::nullopt;
+}
+
 std::optional<int> RunCommand::enter_jail(const VmOptions& options) {
   if (jail_dir.empty()) {
     for (const char* o : {"--jail-uid", "--jail-gid", "--jail-cgroup"}) {
@@ -382,13 +417,12 @@ int RunCommand::serve_api(const VmOptions& options) {
     api.host_files = std::move(*files);
   }
   api.socket_path = api_sock;
-  api.start_now = options.machine.kernel.has_value();
+  api.start_now = options.machine.kernel.has_value() || options.restore != nullptr;
   api.vm = options;
   const int status = vessel::serve_vm(api);
   if (!exit_status_file.empty()) {
     // Written only by a run that ends by itself: its absence says the process was killed.
-    auto written =
-        vessel::daemon::write_file_atomically(exit_status_file, fmt::format("{}\n", status));
+    auto written = vessel::write_file_atomically(exit_status_file, fmt::format("{}\n", status));
     if (!written) fmt::print(stderr, "vessel: --exit-status-file: {}\n", written.error().message);
   }
   return status;

@@ -25,6 +25,9 @@ class RunCommand {
   // The machine and how to run it from the options; an exit status when they are wrong.
   std::optional<int> build(VmOptions& options);
   int serve_api(const VmOptions& options);
+  // --restore DIR: the snapshot loaded into `options`; an exit status when it is refused or
+  // other options contradict it.
+  std::optional<int> apply_restore(VmOptions& options);
   // With --jail: the parent's exit status once the jailed child ended, or an error's; nullopt
   // in the child (and without --jail), which goes on to run the VM.
   std::optional<int> enter_jail(const VmOptions& options);
@@ -50,6 +53,7 @@ class RunCommand {
   std::string jit_threshold = std::to_string(vessel::rv::kDefaultJitThreshold);
   std::string console_socket, console_log;
   std::string api_sock;
+  std::string restore;
   std::vector<std::string> api_allow_dirs;
   std::string exit_status_file;
   std::string log_file;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/files.hpp"
 #include "base/result.hpp"
 
 namespace vessel::daemon {
@@ -18,13 +19,6 @@ namespace vessel::daemon {
 // $VESSEL_STATE_DIR, else $XDG_STATE_HOME/vessel, else ~/.local/state/vessel; `option` (the
 // --state-dir a person gave) wins over all of them. The result is absolute.
 Result<std::string> resolve_state_dir(const std::string& option);
-
-// Writes PATH.tmp, fsyncs it, renames it over PATH and fsyncs the directory. Errors (a full
-// disk, say) name PATH; PATH.tmp does not outlive a failure and PATH keeps its old content.
-Result<void> write_file_atomically(const std::string& path, std::string_view text,
-                                   mode_t mode = 0644);
-// The whole file, refused when over `max` bytes. Errors name the file.
-Result<std::string> read_small_file(const std::string& path, size_t max);
 
 // flock(LOCK_EX) on DIR/daemon.lock, held while the object lives. The lock file says which
 // pid holds it, for the message a second daemon prints.

@@ -43,6 +43,29 @@ constexpr uint64_t kMaxConsoleChunk = 4096;
 
 Sbi::Sbi(Platform platform) : platform_(std::move(platform)) {}
 
+namespace {
+constexpr std::string_view kStateTag = "sbi/1";
+}
+
+void Sbi::save(StateWriter& out) const {
+  out.begin(kStateTag);
+  out.put<uint32_t>(started_.load(std::memory_order_acquire));
+}
+
+Result<void> Sbi::restore(StateReader& in) {
+  TRY_VOID(in.expect(kStateTag));
+  const auto started = TRY(in.get<uint32_t>());
+  unsigned running = 0;
+  for (const rv::Hart* h : platform_.harts)
+    running += h->run_state() != rv::Hart::RunState::kStopped;
+  // HSM changes the count and the run state in one call, which a pause never splits.
+  if (started != running || started == 0) {
+    return make_error("sbi state: started harts do not match the harts' states");
+  }
+  started_.store(started, std::memory_order_release);
+  return {};
+}
+
 rv::ExecStatus Sbi::ecall(rv::Hart& hart, const rv::DecodedInsn& insn) {
   const uint64_t a[6] = {hart.x[kA0],     hart.x[kA0 + 1], hart.x[kA0 + 2],
                          hart.x[kA0 + 3], hart.x[kA0 + 4], hart.x[kA0 + 5]};

@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "base/state.hpp"
 #include "cpu/riscv/hart.hpp"
 
 namespace vessel::sbi {
@@ -83,6 +84,11 @@ class Sbi final : public rv::EcallHandler {
   uint64_t calls() const { return calls_.load(std::memory_order_relaxed); }
   // How many harts are started (or start-pending): hart 0 at boot, then HSM's count.
   void set_started_harts(unsigned n) { started_.store(n, std::memory_order_release); }
+
+  // Snapshots: what the SBI keeps beyond the harts' own state (which holds their HSM states
+  // and the supervisor timer). Restore checks it against the harts' run states.
+  void save(StateWriter& out) const;
+  Result<void> restore(StateReader& in);
 
  private:
   SbiRet base(uint64_t fid, const uint64_t (&a)[6]);

@@ -22,16 +22,40 @@ void on_terminate(int sig) { g_terminate.store(sig, std::memory_order_relaxed); 
 
 // VmControl over run_vm: start() hands the configuration to the thread that runs VMs and waits
 // for the machine to be built (or to fail); the rest goes through the VmHandle.
+// What the VM thread is to run: a machine to boot, or a snapshot to restore.
+struct Launch {
+  VirtConfig config;
+  std::shared_ptr<const snapshot::Loaded> restore;
+  bool paused = false;
+  std::chrono::steady_clock::time_point restore_started{};  // --stats' restore_ms runs from it
+};
+
 class ApiVm final : public api::VmControl {
  public:
-  explicit ApiVm(std::shared_ptr<VmHandle> handle) : handle_(std::move(handle)) {}
+  ApiVm(std::shared_ptr<VmHandle> handle, VirtConfig base)
+      : handle_(std::move(handle)), base_(std::move(base)) {}
 
   Result<void> start(const VirtConfig& config) override {
+    return launch({config, nullptr, false, {}});
+  }
+  Result<void> create_snapshot(const api::SnapshotFiles& files) override {
+    auto created = handle_->snapshot({files.state, files.memory, files.diff});
+    if (!created) return created.take_error();
+    return {};
+  }
+  Result<void> load_snapshot(const api::SnapshotFiles& files, bool resume) override {
+    const auto started = std::chrono::steady_clock::now();
+    auto loaded = snapshot::load(files.state, files.memory);
+    if (!loaded) return loaded.take_error();
+    auto shared = std::make_shared<const snapshot::Loaded>(std::move(*loaded));
+    return launch({snapshot::machine_config(*shared, base_), shared, !resume, started});
+  }
+  Result<void> launch(Launch what) {
     std::unique_lock<std::mutex> lock(mu_);
     if (pending_ || handle_->state() != VmHandle::State::kNotStarted) {
       return make_error("the VM was already started");
     }
-    pending_ = config;
+    pending_ = std::move(what);
     failure_.reset();
     cv_.notify_all();
     // Built, or failed (start may then be tried again), or ended at once.
@@ -93,7 +117,7 @@ class ApiVm final : public api::VmControl {
 
   // The VM thread: the next configuration to run, once the API (or the command line) gives it;
   // nullopt when asked to terminate first.
-  std::optional<VirtConfig> wait_for_start() {
+  std::optional<Launch> wait_for_start() {
     std::unique_lock<std::mutex> lock(mu_);
     while (!pending_) {
       if (g_terminate.load(std::memory_order_relaxed)) return std::nullopt;
@@ -114,16 +138,18 @@ class ApiVm final : public api::VmControl {
     failure_ = std::move(why);
     cv_.notify_all();
   }
-  void give(const VirtConfig& config) {
+  void give(const VmOptions& options) {
     std::lock_guard<std::mutex> lock(mu_);
-    pending_ = config;
+    pending_ =
+        Launch{options.machine, options.restore, options.restore_paused, options.restore_started};
   }
 
  private:
   std::shared_ptr<VmHandle> handle_;
+  VirtConfig base_;  // the command line's: a restore takes its engine settings
   std::mutex mu_;
   std::condition_variable cv_;
-  std::optional<VirtConfig> pending_;
+  std::optional<Launch> pending_;
   std::optional<std::string> failure_;
   bool started_ = false;
 };
@@ -132,7 +158,7 @@ class ApiVm final : public api::VmControl {
 
 int serve_vm(const ApiVmOptions& options) {
   auto handle = std::make_shared<VmHandle>();
-  ApiVm vm(handle);
+  ApiVm vm(handle, options.vm.machine);
   api::FirecrackerApiOptions api_options;
   api_options.base = options.vm.machine;
   api_options.host_files = options.host_files;
@@ -168,16 +194,19 @@ int serve_vm(const ApiVmOptions& options) {
     }
   });
 
-  if (options.start_now) vm.give(options.vm.machine);
+  if (options.start_now) vm.give(options.vm);
   int status = kExitOk;
   for (;;) {
-    std::optional<VirtConfig> config = vm.wait_for_start();
-    if (!config) {  // terminated before any start
+    std::optional<Launch> launch = vm.wait_for_start();
+    if (!launch) {  // terminated before any start
       status = 128 + g_terminate.load(std::memory_order_relaxed);
       break;
     }
     VmOptions run = options.vm;
-    run.machine = *config;
+    run.machine = launch->config;
+    run.restore = launch->restore;
+    run.restore_paused = launch->paused;
+    run.restore_started = launch->restore_started;
     run.handle = handle;
     run.terminate_signal = &g_terminate;
     // run_vm builds the machine first: watch for it to be running (or for the run to end).

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "accel/kvm/kvm_vm.hpp"
+#include "base/files.hpp"
 #include "base/log.hpp"
 #include "base/thread_role.hpp"
 #include "gdb/server.hpp"
@@ -29,24 +30,6 @@
 namespace vessel {
 
 namespace {
-
-Result<void> write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
-  // Written beside the target and renamed, so a failure never leaves half a file behind.
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr)
-    return make_error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
-  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  if (std::fclose(f) != 0 || !ok) {
-    std::remove(tmp.c_str());
-    return make_error(fmt::format("{}: write failed", path));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return make_error(fmt::format("{}: cannot rename into place: {}", path, std::strerror(errno)));
-  }
-  return {};
-}
 
 // A guest's failure code as the process exit status: 1..255 as they are; anything else (0, or
 // a code that would wrap to 0 = pass or to an unrelated status) as kExitGuestError.
@@ -310,18 +293,22 @@ struct Boot {
   std::unique_ptr<kvm::KvmVm> kvm;
 };
 
-Result<Boot> build_boot(const VmOptions& options, const VirtHost& host) {
+Result<Boot> build_boot(const VmOptions& options, const VirtConfig& config, const VirtHost& host,
+                        const snapshot::Loaded* restore) {
   Boot b;
   if (options.accel != Accel::kKvm) {
-    b.machine = TRY(VirtMachine::create(options.machine, host));
+    b.machine = TRY(restore != nullptr ? snapshot::restore(*restore, options.machine, host)
+                                       : VirtMachine::create(config, host));
     return b;
   }
+  if (restore != nullptr)
+    return make_error("--restore: snapshots are not supported under --accel kvm");
   // KVM first: a host without it is refused before anything (an overlay, say) is created, and
   // the device tree advertises only what its vCPUs have.
-  b.kvm = TRY(kvm::KvmVm::open(options.machine.num_harts, options.kvm_device));
-  VirtConfig config = options.machine;
-  TRY_VOID(b.kvm->restrict_config(config));
-  b.machine = TRY(VirtMachine::create(config, host));
+  b.kvm = TRY(kvm::KvmVm::open(config.num_harts, options.kvm_device));
+  VirtConfig restricted = config;
+  TRY_VOID(b.kvm->restrict_config(restricted));
+  b.machine = TRY(VirtMachine::create(restricted, host));
   TRY_VOID(b.kvm->attach(*b.machine, host.power));
   return b;
 }
@@ -342,8 +329,10 @@ struct VmHandle::Run {
   std::mutex mu;
   std::condition_variable cv;
   // Under the handle's mu_: the machine of the current boot (a reboot replaces it), and the
-  // KVM VM running its harts under --accel kvm.
+  // configuration it was built from (a restored machine's is the snapshot's), and the KVM VM
+  // running its harts under --accel kvm.
   VirtMachine* machine = nullptr;
+  VirtConfig config;
   kvm::KvmVm* kvm = nullptr;
   rv::Hart::HoldControl hold;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
@@ -417,6 +406,15 @@ Result<void> VmHandle::resume() {
   return {};
 }
 
+Result<snapshot::Created> VmHandle::snapshot(const snapshot::CreateOptions& options) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (state_ != State::kPaused || run_ == nullptr || run_->machine == nullptr) {
+    return make_error(
+        fmt::format("the VM must be paused to snapshot it (state: {})", state_name(state_)));
+  }
+  return snapshot::create(*run_->machine, run_->config, options);
+}
+
 std::string VmHandle::stats_json() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (run_ == nullptr || run_->machine == nullptr) return {};
@@ -487,6 +485,8 @@ void start_kvm_threads(kvm::KvmVm& kvm, const std::atomic<bool>& stop, size_t ha
 
 int run_vm(const VmOptions& options) {
   VmHandle::Run state;
+  state.config = options.restore ? snapshot::machine_config(*options.restore, options.machine)
+                                 : options.machine;
   const std::shared_ptr<VmHandle> handle =
       options.handle ? options.handle : std::make_shared<VmHandle>();
 
@@ -521,7 +521,7 @@ int run_vm(const VmOptions& options) {
   // Bound before the machine is built, so that a port in use is refused before anything runs.
   std::unique_ptr<gdb::GdbServer> gdb_server;
   if (options.gdb) {  // with --dump-dtb too: the option is checked, the socket closed at once
-    auto listening = gdb::GdbServer::listen(*options.gdb, options.machine.num_harts);
+    auto listening = gdb::GdbServer::listen(*options.gdb, state.config.num_harts);
     if (!listening) {
       fmt::print(stderr, "vessel: {}\n", listening.error().message);
       return kExitBadInput;
@@ -529,7 +529,7 @@ int run_vm(const VmOptions& options) {
     gdb_server = std::move(listening.value());
   }
 
-  auto boot_or = build_boot(options, host);
+  auto boot_or = build_boot(options, state.config, host, options.restore.get());
   if (!boot_or) {
     fmt::print(stderr, "vessel: {}\n", boot_or.error().message);
     std::lock_guard<std::mutex> lock(handle->mu_);
@@ -540,7 +540,11 @@ int run_vm(const VmOptions& options) {
   std::unique_ptr<kvm::KvmVm> kvm = std::move(boot_or.value().kvm);
 
   if (options.dump_dtb) {
-    if (auto r = write_file_atomically(*options.dump_dtb, machine->dtb()); !r) {
+    const std::vector<uint8_t>& dtb = machine->dtb();
+    if (auto r = write_file_atomically(
+            *options.dump_dtb,
+            std::string_view(reinterpret_cast<const char*>(dtb.data()), dtb.size()));
+        !r) {
       fmt::print(stderr, "vessel: {}\n", r.error().message);
       return kExitBadInput;
     }
@@ -581,12 +585,20 @@ int run_vm(const VmOptions& options) {
     if (gdb_server) gdb_server->set_machine(m);
   };
   attach(machine.get());
+  if (options.restore_paused) {
+    // As pause() leaves a VM, before any hart thread starts: each holds at its first look.
+    std::lock_guard<std::mutex> lock(handle->mu_);
+    state.hold.hold.store(true, std::memory_order_release);
+    machine->clock().freeze();
+    handle->state_ = VmHandle::State::kPaused;
+  }
   if (gdb_server)
     gdb_server->start(options.gdb_wait, [&state] { state.end(Ending::kQuit, kExitOk); });
 
   // This thread builds the machines of later reboots: its filter is the widest, and the vCPU
   // threads it starts stack theirs on it.
   enter_thread_role(ThreadRole::kSupervisor);
+  double restore_ms = -1;  // a restore's time to the harts' start, once known
   for (;;) {
     // One host thread per hart; this thread supervises: timeouts, statistics on SIGUSR1, and
     // devices that need time to pass when every hart sleeps.
@@ -628,6 +640,11 @@ int run_vm(const VmOptions& options) {
         });
       }
     }
+    if (options.restore && restore_ms < 0) {
+      restore_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             options.restore_started)
+                       .count();
+    }
     {
       std::unique_lock<std::mutex> lock(state.mu);
       while (!state.stop.load(std::memory_order_acquire)) {
@@ -659,7 +676,7 @@ int run_vm(const VmOptions& options) {
     // The old machine goes first: it holds the disks, sockets and forwarded ports.
     kvm.reset();
     machine.reset();
-    auto again = build_boot(options, host);
+    auto again = build_boot(options, state.config, host, nullptr);
     if (!again) {
       fmt::print(stderr, "vessel: reboot failed: {}\n", again.error().message);
       console->stop();
@@ -685,7 +702,9 @@ int run_vm(const VmOptions& options) {
                                   line_start(), options.timeout_seconds));
   }
   if (options.stats) {
-    write_stderr_line(stats_json(*machine, state.past, seconds, kvm.get()).dump());
+    nlohmann::json j = stats_json(*machine, state.past, seconds, kvm.get());
+    if (restore_ms >= 0) j["restore_ms"] = std::round(restore_ms * 1000) / 1000;
+    write_stderr_line(j.dump());
   }
   {
     std::lock_guard<std::mutex> lock(handle->mu_);

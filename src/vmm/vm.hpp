@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "board/virt.hpp"
 #include "vmm/console.hpp"
+#include "vmm/snapshot/snapshot.hpp"
 
 namespace vessel {
 
@@ -33,6 +35,8 @@ class VmHandle {
   Result<void> pause();
   // Lets the harts and the clock go on from where they stopped.
   Result<void> resume();
+  // Writes a snapshot of the paused VM (vmm/snapshot); an error when it is not paused.
+  Result<snapshot::Created> snapshot(const snapshot::CreateOptions& options);
   // The statistics --stats prints (instructions, MIPS, RSS, ...), with "state" added; empty
   // before the VM starts.
   std::string stats_json() const;
@@ -64,6 +68,14 @@ enum class Accel { kTcg, kKvm };
 
 struct VmOptions {
   VirtConfig machine;
+  // A snapshot to restore instead of booting (`vessel run --restore`, PUT /snapshot/load):
+  // its configuration is the machine's, but for `machine`'s engine settings. With
+  // restore_paused the VM starts paused, as Firecracker's resume_vm=false leaves it.
+  std::shared_ptr<const snapshot::Loaded> restore;
+  bool restore_paused = false;
+  // When the restore began (before the state file was read): --stats then reports restore_ms,
+  // from there to the harts' threads starting.
+  std::chrono::steady_clock::time_point restore_started{};
   Accel accel = Accel::kTcg;  // --accel
   std::string kvm_device = "/dev/kvm";
   // Another thread's view of the VM (e.g. the API server's), or none.

@@ -3,6 +3,8 @@
 // (with the translator's counters under jit), and a reboot keeps the vCPU threads' time.
 #include "vmm/vm.hpp"
 
+#include "base/test_temp_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -158,6 +160,42 @@ TEST_F(VmHandleTest, RebootKeepsTheVcpuSecondsOfTheEndedThreads) {
   EXPECT_GE(s["seconds"].get<double>(), seconds_before);
   handle->request_poweroff();
   EXPECT_EQ(run.get(), kExitOk);
+}
+
+TEST_F(VmHandleTest, SnapshotOfAPausedVmRestoresPausedAndResumes) {
+  start(2);
+  testing::TempDir dir;
+  const snapshot::CreateOptions files{dir.file("vmstate"), dir.file("memory")};
+  auto running = handle->snapshot(files);
+  ASSERT_FALSE(running.ok());
+  EXPECT_NE(running.error().message.find("must be paused"), std::string::npos);
+  ASSERT_TRUE(handle->pause().ok());
+  const uint64_t at_pause = stats(*handle)["instructions"].get<uint64_t>();
+  ASSERT_TRUE(handle->snapshot(files).ok()) << handle->snapshot(files).error().message;
+  handle->request_poweroff();
+  EXPECT_EQ(run.get(), kExitOk);
+
+  auto loaded = snapshot::load(files.state_path, files.memory_path);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  auto restored = std::make_shared<VmHandle>();
+  VmOptions options;
+  options.restore = std::make_shared<const snapshot::Loaded>(std::move(*loaded));
+  options.machine = snapshot::machine_config(*options.restore, options.machine);
+  options.restore_paused = true;
+  options.timeout_seconds = 120;
+  options.handle = restored;
+  auto again = std::async(std::launch::async, [options] { return run_vm(options); });
+  ASSERT_TRUE(eventually([&] { return restored->state() == VmHandle::State::kPaused; }));
+  EXPECT_EQ(stats(*restored)["harts"].get<unsigned>(), 2U);
+  std::this_thread::sleep_for(milliseconds(50));
+  // The harts' instret came back with them, and nothing has run since.
+  EXPECT_EQ(stats(*restored)["instructions"].get<uint64_t>(), at_pause);
+  ASSERT_TRUE(restored->resume().ok());
+  ASSERT_TRUE(
+      eventually([&] { return stats(*restored)["instructions"].get<uint64_t>() > at_pause; }));
+  restored->request_poweroff();
+  EXPECT_EQ(again.get(), kExitOk);
+  EXPECT_GT(at_pause, 0U);
 }
 
 TEST_F(VmHandleTest, NothingBeforeTheStart) {

@@ -16,6 +16,11 @@ escape   Debian boots in the jail with a writable disk, user networking, the con
          poweroff ends vessel with status 0 and leaves neither the jail's root nor its cgroup.
 netns    Without --net the VM process gets a network namespace of its own too; kill -9 of the
          parent that waits outside ends the jailed process as well.
+snapshot A jailed VM (OpenSBI) with --api-allow-dir SNAPS is paused and snapshotted through
+         its API into SNAPS (paths as the jailed process sees them: the allowed directory is
+         bound at its host path), a path outside it is refused with 400; then `vessel run
+         --restore SNAPS --jail` restores it jailed and with its filters, and the restored
+         shell still has the file written before the snapshot.
 errors   Before anything starts, one line and status 2: a read-only jail directory, a missing
          one, a uid in use by a process, uid 0, a cgroup version without the memory and cpu
          controllers (whichever of v1 and v2 lacks them on this host).
@@ -24,6 +29,7 @@ Exits 1 on any failure, with what vessel printed.
 
 import argparse
 import os
+import types
 import re
 import socket
 import subprocess
@@ -31,6 +37,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from boot_test import PROMPT, Console  # noqa: E402
 from seccomp_test import api_call, gdb_packet, run_cases  # noqa: E402
 from virtio_test import (Guest, debugfs_cat, dhcp, free_port, host_http_server,  # noqa: E402
                          make_ext4)
@@ -207,6 +214,55 @@ def case_netns(args, tmp):
             "parent's kill -9")
 
 
+def case_snapshot(args, tmp):
+    run, snaps = os.path.join(tmp, "run"), os.path.join(tmp, "snaps")
+    jails = [os.path.join(tmp, "jail1"), os.path.join(tmp, "jail2")]
+    for d in [run, snaps] + jails:
+        os.makedirs(d)
+    api = os.path.join(run, "api.sock")
+    g = Guest(args, ["--jail", jails[0], "--jail-uid", str(UID), "--api-sock", api,
+                     "--api-allow-dir", snaps])
+    first_pid = jailed_pid(g.console.proc.pid)
+    try:
+        g.check("echo kept across the snapshot > /tmp/mark", "write the mark")
+        status, body = api_call(api, "PATCH", "/vm", {"state": "Paused"})
+        if status != 204:
+            g.console.fail(f"PATCH /vm Paused: {status} {body}")
+        outside = {"snapshot_type": "Full", "snapshot_path": os.path.join(run, "vmstate"),
+                   "mem_file_path": os.path.join(run, "memory")}
+        status, body = api_call(api, "PUT", "/snapshot/create", outside)
+        if status != 400:
+            g.console.fail(f"a snapshot outside --api-allow-dir: {status} {body}, wanted 400")
+        status, body = api_call(api, "PUT", "/snapshot/create", {
+            "snapshot_type": "Full", "snapshot_path": os.path.join(snaps, "vmstate"),
+            "mem_file_path": os.path.join(snaps, "memory")})
+        if status != 204:
+            g.console.fail(f"PUT /snapshot/create in the jail: {status} {body}")
+    finally:
+        g.close()
+    for _ in range(100):  # the jailed child ends with its parent, a moment later
+        if not os.path.exists(f"/proc/{first_pid}"):
+            break
+        time.sleep(0.1)
+    restored = Console([args.vessel, "run", "--restore", snaps, "--jail", jails[1],
+                        "--jail-uid", str(UID), "--timeout", "600"], stdin_eof=False)
+    try:
+        time.sleep(1)
+        if restored.proc.poll() is not None:
+            restored.fail(f"vessel --restore --jail exited with {restored.proc.returncode}")
+        expect_caged(types.SimpleNamespace(console=restored), jailed_pid(restored.proc.pid),
+                     want_own_net=True)
+        restored.send("")
+        restored.expect(PROMPT, 60, "the restored shell's prompt")
+        restored.send("cat /tmp/mark")
+        restored.expect("kept across the snapshot", 60, "the mark written before the snapshot")
+    finally:
+        restored.close()
+    size = os.path.getsize(os.path.join(snaps, "vmstate"))
+    return (f"snapshot through the jailed API into --api-allow-dir (state file {size} bytes), a "
+            "path outside it refused; restored jailed with its filters, the guest's file kept")
+
+
 def lacking_cgroup_version():
     with open("/proc/self/mountinfo") as f:
         mounts = f.read()
@@ -256,7 +312,8 @@ def case_errors(args, tmp):
     return f"{len(cases)} refusals, each one line and status 2 (cgroup {version} lacks controllers)"
 
 
-CASES = {"escape": case_escape, "netns": case_netns, "errors": case_errors}
+CASES = {"escape": case_escape, "netns": case_netns, "snapshot": case_snapshot,
+         "errors": case_errors}
 
 
 def main():

@@ -1,8 +1,8 @@
 // Runs the fuzz targets over the checked-in corpus without libFuzzer (any compiler), so the
 // corpus stays a regression test: each file whole, every prefix of its first 1 KiB, and a
 // fixed set of byte mutations.
-//   fuzz_smoke htif=<dir> elf=<dir> virtqueue=<dir> sbi=<dir> ... jit=<dir> gdb=<dir> mmds=<dir>
-//   vsock=<dir>
+//   fuzz_smoke htif=<dir> elf=<dir> virtqueue=<dir> sbi=<dir> ... jit=<dir> gdb=<dir>
+//   snapshot=<dir> mmds=<dir> vsock=<dir>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +20,7 @@ extern "C" int vessel_fuzz_virtio_net(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_firecracker_api(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_jit(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_gdb(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_snapshot(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_mmds(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_vsock(const uint8_t* data, size_t size);
 
@@ -68,15 +69,17 @@ int main(int argc, char** argv) {
                     : name == "firecracker_api" ? vessel_fuzz_firecracker_api
                     : name == "jit"             ? vessel_fuzz_jit
                     : name == "gdb"             ? vessel_fuzz_gdb
+                    : name == "snapshot"        ? vessel_fuzz_snapshot
                     : name == "mmds"            ? vessel_fuzz_mmds
                     : name == "vsock"           ? vessel_fuzz_vsock
                                                 : nullptr;
     if (target == nullptr || eq == std::string::npos) {
-      std::fprintf(stderr,
-                   "usage: fuzz_smoke "
-                   "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb,mmds,"
-                   "vsock}=<corpus "
-                   "dir> ...\n");
+      std::fprintf(
+          stderr,
+          "usage: fuzz_smoke "
+          "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb,snapshot,mmds,"
+          "vsock}=<corpus "
+          "dir> ...\n");
       return 2;
     }
     for (const auto& entry : std::filesystem::directory_iterator(arg.substr(eq + 1))) {

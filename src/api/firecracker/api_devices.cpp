@@ -22,7 +22,7 @@ constexpr const char* kStatsOff = "Statistics for the balloon device are not ena
 
 Response FirecrackerApi::put_balloon(const Request& req) {
   if (started()) return Response::error(400, kFaultAfterStart);
-  return answer(resources_.put_balloon(req.body));
+  return configured(resources_.put_balloon(req.body));
 }
 
 Response FirecrackerApi::get_balloon() {
@@ -76,12 +76,12 @@ Response FirecrackerApi::patch_balloon_statistics(const Request& req) {
 
 Response FirecrackerApi::put_vsock(const Request& req) {
   if (started()) return Response::error(400, kFaultAfterStart);
-  return answer(resources_.put_vsock(req.body));
+  return configured(resources_.put_vsock(req.body));
 }
 
 Response FirecrackerApi::put_entropy(const Request& req) {
   if (started()) return Response::error(400, kFaultAfterStart);
-  return answer(resources_.put_entropy(req.body));
+  return configured(resources_.put_entropy(req.body));
 }
 
 }  // namespace vessel::api

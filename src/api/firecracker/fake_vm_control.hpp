@@ -48,6 +48,18 @@ class FakeVmControl : public VmControl {
     return {};
   }
 
+  Result<void> create_snapshot(const SnapshotFiles& files) override {
+    calls.push_back("create_snapshot " + files.state + " " + files.memory +
+                    (files.diff ? " diff" : ""));
+    if (state_ != VmState::kPaused) return make_error("fake: snapshot while not paused");
+    return {};
+  }
+  Result<void> load_snapshot(const SnapshotFiles& files, bool resume) override {
+    calls.push_back("load_snapshot " + files.state + " " + files.memory);
+    if (fail_start) return make_error(*fail_start);
+    state_ = resume ? VmState::kRunning : VmState::kPaused;
+    return {};
+  }
   // The balloon the VM was started with, as a driver that gives at once what is asked.
   Result<void> set_balloon_target(uint32_t amount_mib) override {
     calls.push_back("balloon " + std::to_string(amount_mib));

@@ -67,6 +67,10 @@ void FirecrackerApi::add_routes(http::Router& router) {
   });
   add(Method::kPut, "/actions", "actions", [this](const Request& r) { return put_action(r); });
   add(Method::kPatch, "/vm", nullptr, [this](const Request& r) { return patch_vm(r); });
+  add(Method::kPut, "/snapshot/create", nullptr,
+      [this](const Request& r) { return create_snapshot(r); });
+  add(Method::kPut, "/snapshot/load", nullptr,
+      [this](const Request& r) { return load_snapshot(r); });
   add(Method::kGet, "/vm/config", nullptr, [this](const Request&) { return get_vm_config(); });
   add(Method::kGet, "/vessel/stats", nullptr, [this](const Request&) { return get_stats(); });
   add(Method::kPut, "/logger", "logger", [this](const Request& r) { return put_logger(r); });
@@ -89,6 +93,11 @@ Response FirecrackerApi::answer(const Result<void>& result) {
   return Response::no_content();
 }
 
+Response FirecrackerApi::configured(const Result<void>& result) {
+  if (result.ok()) configured_ = true;
+  return answer(result);
+}
+
 Response FirecrackerApi::describe_instance() {
   // vessel_engine: what the harts run (or will run, before InstanceStart).
   return Response::json(200, {{"id", options_.instance_id},
@@ -108,17 +117,17 @@ Response FirecrackerApi::get_machine_config() {
 
 Response FirecrackerApi::put_machine_config(const Request& req) {
   if (started()) return Response::error(400, kFaultAfterStart);
-  return answer(resources_.put_machine_config(req.body));
+  return configured(resources_.put_machine_config(req.body));
 }
 
 Response FirecrackerApi::patch_machine_config(const Request& req) {
   if (started()) return Response::error(400, kFaultAfterStart);
-  return answer(resources_.patch_machine_config(req.body));
+  return configured(resources_.patch_machine_config(req.body));
 }
 
 Response FirecrackerApi::put_boot_source(const Request& req) {
   if (started()) return Response::error(400, kFaultAfterStart);
-  return answer(resources_.put_boot_source(req.body));
+  return configured(resources_.put_boot_source(req.body));
 }
 
 Response FirecrackerApi::put_device(const Request& req, const char* id_name, PutDevice put) {
@@ -128,7 +137,7 @@ Response FirecrackerApi::put_device(const Request& req, const char* id_name, Put
     return Response::error(
         400, fmt::format("{}: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'", id_name));
   }
-  return answer((resources_.*put)(id, req.body));
+  return configured((resources_.*put)(id, req.body));
 }
 
 Response FirecrackerApi::put_action(const Request& req) {

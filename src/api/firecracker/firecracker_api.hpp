@@ -61,6 +61,12 @@ class FirecrackerApi {
   http::Response put_device(const http::Request& req, const char* id_name, PutDevice put);
   http::Response put_action(const http::Request& req);
   http::Response patch_vm(const http::Request& req);
+  // PUT /snapshot/create and /snapshot/load (snapshot_api.cpp).
+  http::Response create_snapshot(const http::Request& req);
+  http::Response load_snapshot(const http::Request& req);
+  // A pre-boot setting's answer; a success counts as configuration, after which a snapshot
+  // may no longer be loaded (Firecracker's rule).
+  http::Response configured(const Result<void>& result);
   http::Response get_vm_config();
   http::Response get_stats();
   // PUT /logger, PUT /metrics (api_outputs.cpp).
@@ -86,6 +92,7 @@ class FirecrackerApi {
   FirecrackerApiOptions options_;
   std::mutex mu_;  // one request at a time, whatever threads the server runs
   VmResources resources_;
+  bool configured_ = false;
   ApiMetrics metrics_;
   ApiLogger logger_;
 };

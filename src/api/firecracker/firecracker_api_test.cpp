@@ -114,8 +114,9 @@ TEST_F(ApiTest, MachineConfigValuesAreChecked) {
   expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 18446744073709551615ULL}}),
                "mem_size_mib: 18446744073709551615 is out of range");
   expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"smt", true}}), "smt:");
-  expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"track_dirty_pages", true}}),
-               "track_dirty_pages:");
+  // Dirty pages are always tracked: true is taken (and echoed), for Diff snapshots.
+  expect_done(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"track_dirty_pages", true}}));
+  EXPECT_EQ(call(Method::kGet, "/machine-config").body->at("track_dirty_pages"), true);
   expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"cpu_template", "T2"}}),
                "cpu_template: 'T2':");
   expect_fault(put({{"vcpu_count", 1}, {"mem_size_mib", 512}, {"huge_pages", "2M"}}),
@@ -689,9 +690,65 @@ TEST_F(ApiTest, FullConfig) {
                   {"entropy", json::object()}}));
 }
 
+TEST_F(ApiTest, SnapshotCreateNeedsAPausedVmAndFilesItMayWrite) {
+  const json body = {{"snapshot_path", dir.at("vmstate")}, {"mem_file_path", dir.at("memory")}};
+  auto r = call(Method::kPut, "/snapshot/create", body);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(fault(r).find("not started"), std::string::npos) << fault(r);
+  call(Method::kPut, "/boot-source", json{{"kernel_image_path", dir.file("Image")}});
+  ASSERT_EQ(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}).status, 204);
+  r = call(Method::kPut, "/snapshot/create", body);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(fault(r).find("must be paused"), std::string::npos) << fault(r);
+  ASSERT_EQ(call(Method::kPatch, "/vm", json{{"state", "Paused"}}).status, 204);
+  json other = body;
+  other["snapshot_type"] = "Partial";
+  EXPECT_EQ(call(Method::kPut, "/snapshot/create", other).status, 400);
+  json bad = body;
+  bad["mem_file_path"] = "/proc/self/mem";
+  EXPECT_EQ(call(Method::kPut, "/snapshot/create", bad).status, 400);
+  bad["mem_file_path"] = body["snapshot_path"];
+  EXPECT_EQ(call(Method::kPut, "/snapshot/create", bad).status, 400);
+  EXPECT_EQ(call(Method::kPut, "/snapshot/create", body).status, 204);
+  EXPECT_EQ(h.vm.calls.back(), "create_snapshot " + dir.at("vmstate") + " " + dir.at("memory"));
+  json diff = body;
+  diff["snapshot_type"] = "Diff";
+  EXPECT_EQ(call(Method::kPut, "/snapshot/create", diff).status, 204);
+  EXPECT_EQ(h.vm.calls.back(),
+            "create_snapshot " + dir.at("vmstate") + " " + dir.at("memory") + " diff");
+}
+
+TEST_F(ApiTest, SnapshotLoadComesBeforeAnyConfiguration) {
+  const json body = {
+      {"snapshot_path", dir.file("vmstate")},
+      {"mem_backend", {{"backend_type", "File"}, {"backend_path", dir.file("memory")}}},
+      {"resume_vm", false}};
+  json uffd = body;
+  uffd["mem_backend"]["backend_type"] = "Uffd";
+  EXPECT_EQ(call(Method::kPut, "/snapshot/load", uffd).status, 400);
+  json missing = body;
+  missing["snapshot_path"] = dir.at("none");
+  EXPECT_EQ(call(Method::kPut, "/snapshot/load", missing).status, 400);
+  {
+    ApiHarness configured;
+    ASSERT_EQ(
+        configured
+            .call(Method::kPut, "/machine-config", json{{"vcpu_count", 1}, {"mem_size_mib", 64}})
+            .status,
+        204);
+    auto r = configured.call(Method::kPut, "/snapshot/load", body);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(fault(r).find("after configuring"), std::string::npos) << fault(r);
+  }
+  EXPECT_EQ(call(Method::kPut, "/snapshot/load", body).status, 204);
+  EXPECT_EQ(h.vm.state(), VmState::kPaused);
+  EXPECT_EQ(call(Method::kPut, "/snapshot/load", body).status, 400);
+  EXPECT_EQ(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}).status, 400);
+}
+
 TEST_F(ApiTest, UnknownPathsAndMethods) {
   EXPECT_EQ(call(Method::kGet, "/mmds").status, 404);
-  EXPECT_EQ(call(Method::kPut, "/snapshot/create", json::object()).status, 404);
+  EXPECT_EQ(call(Method::kPut, "/snapshot/unknown", json::object()).status, 404);
   EXPECT_EQ(call(Method::kDelete, "/drives/rootfs").status, 405);
   EXPECT_EQ(call(Method::kPatch, "/drives/rootfs", json::object()).status, 405);
 }

@@ -1,12 +1,14 @@
 #include "api/firecracker/host_files.hpp"
 
 #include <fmt/format.h>
+
 #include <limits.h>
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <algorithm>
 #include <cerrno>
@@ -64,6 +66,28 @@ bool pseudo_file_system(const std::string& path) {
              std::end(kPseudoFileSystems);
 }
 
+// A path as a client gave it: not empty, not too long, no control characters.
+Result<void> check_text(std::string_view field, const std::string& path) {
+  if (path.empty()) return make_error(fmt::format("{}: empty path", field));
+  if (path.size() > kMaxPath) {
+    return make_error(fmt::format("{}: path longer than {} bytes", field, kMaxPath));
+  }
+  if (has_control_char(path)) {
+    return make_error(fmt::format("{}: the path contains a control character", field));
+  }
+  return {};
+}
+
+Result<void> refuse_pseudo(std::string_view field, const std::string& where,
+                           const std::string& resolved) {
+  if (pseudo_file_system(resolved)) {
+    return make_error(fmt::format(
+        "{}: {}: a file of the kernel's (/proc, /sys and the like), which a client may not name",
+        field, where));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<HostFilePolicy> HostFilePolicy::confined_to(const std::vector<std::string>& dirs,
@@ -87,24 +111,14 @@ Result<void> HostFilePolicy::protect(const std::string& dir) {
 
 Result<std::string> HostFilePolicy::check(std::string_view field, const std::string& path,
                                           HostFileUse use, bool writable) const {
-  if (path.empty()) return make_error(fmt::format("{}: empty path", field));
-  if (path.size() > kMaxPath) {
-    return make_error(fmt::format("{}: path longer than {} bytes", field, kMaxPath));
-  }
-  if (has_control_char(path)) {
-    return make_error(fmt::format("{}: the path contains a control character", field));
-  }
+  TRY_VOID(check_text(field, path));
   char buf[PATH_MAX];
   if (realpath(path.c_str(), buf) == nullptr) {
     return make_error(fmt::format("{}: {}: {}", field, path, std::strerror(errno)));
   }
   const std::string resolved = buf;
   const std::string where = resolved == path ? path : fmt::format("{} ({})", path, resolved);
-  if (pseudo_file_system(resolved)) {
-    return make_error(fmt::format(
-        "{}: {}: a file of the kernel's (/proc, /sys and the like), which a client may not name",
-        field, where));
-  }
+  TRY_VOID(refuse_pseudo(field, where, resolved));
   struct stat st {};
   if (stat(resolved.c_str(), &st) != 0) {
     return make_error(fmt::format("{}: {}: {}", field, where, std::strerror(errno)));
@@ -159,6 +173,33 @@ Result<std::string> HostFilePolicy::check_new_socket(std::string_view field,
   struct stat st {};
   if (lstat(resolved.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
     return make_error(fmt::format("{}: {}: exists and is not a socket", field, path));
+  }
+  return resolved;
+}
+
+Result<std::string> HostFilePolicy::check_new(std::string_view field,
+                                              const std::string& path) const {
+  TRY_VOID(check_text(field, path));
+  const std::filesystem::path named(path);
+  const std::string name = named.filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    return make_error(fmt::format("{}: {}: names a directory, not a file", field, path));
+  }
+  const std::string parent = named.has_parent_path() ? named.parent_path().string() : ".";
+  char buf[PATH_MAX];
+  if (realpath(parent.c_str(), buf) == nullptr) {
+    return make_error(fmt::format("{}: {}: {}", field, parent, std::strerror(errno)));
+  }
+  const std::string resolved = std::string(buf) + (std::string_view(buf) == "/" ? "" : "/") + name;
+  const std::string where = resolved == path ? path : fmt::format("{} ({})", path, resolved);
+  TRY_VOID(refuse_pseudo(field, where, resolved));
+  struct stat st {};
+  if (lstat(resolved.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return make_error(fmt::format("{}: {}: exists and is not a regular file", field, where));
+  }
+  TRY_VOID(check_place(field, where, resolved));
+  if (access(buf, W_OK) != 0) {
+    return make_error(fmt::format("{}: {}: {}", field, buf, std::strerror(errno)));
   }
   return resolved;
 }

@@ -49,6 +49,10 @@ class HostFilePolicy {
   Result<std::string> check(std::string_view field, const std::string& path, HostFileUse use,
                             bool writable) const;
 
+  // A file the VM is to create or replace (a snapshot's): its directory resolved, the same
+  // places refused, an existing file only when it is a regular one (not followed if it is a
+  // symbolic link), and the directory writable. Returns the resolved path.
+  Result<std::string> check_new(std::string_view field, const std::string& path) const;
   // A Unix socket Vessel is to create (PUT /vsock's uds_path): its directory must exist and be
   // a place the client may use, and the name must be free or an old socket. The resolved path.
   Result<std::string> check_new_socket(std::string_view field, const std::string& path) const;

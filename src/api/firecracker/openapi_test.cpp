@@ -104,8 +104,13 @@ TEST(OpenApi, EveryDocumentedOperationIsServed) {
 class PhasedApi {
  public:
   PhasedApi(const Operation& op, bool wrong_phase) {
+    // pre-boot and post-boot: before and after InstanceStart; paused: started and paused
+    // (wrong: running); first: before anything is configured (wrong: started).
     const std::string phase = op.spec.at("x-vessel-phase");
-    EXPECT_TRUE(phase == "pre-boot" || phase == "post-boot" || phase == "any") << phase;
+    EXPECT_TRUE(phase == "pre-boot" || phase == "post-boot" || phase == "any" ||
+                phase == "paused" || phase == "first")
+        << phase;
+    if (phase == "first" && !wrong_phase) return;
     h.call(Method::kPut, "/boot-source", json{{"kernel_image_path", dir.file("Image")}});
     // The balloon's operations need a balloon, with statistics, from before the start.
     if (op.path.starts_with("/balloon") && op.path != "/balloon") {
@@ -119,22 +124,21 @@ class PhasedApi {
     if (op.path == "/balloon" && op.method != Method::kPut) {
       h.call(Method::kPut, "/balloon", json{{"amount_mib", 0}, {"deflate_on_oom", false}});
     }
-    const bool start = phase == "post-boot" ? !wrong_phase : phase == "pre-boot" && wrong_phase;
+    const bool start = phase == "post-boot" || phase == "paused" ? !wrong_phase || phase == "paused"
+                                                                 : wrong_phase && phase != "any";
     if (start) {
       EXPECT_EQ(h.call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}).status,
                 204);
+    }
+    if (phase == "paused" && !wrong_phase) {
+      EXPECT_EQ(h.call(Method::kPatch, "/vm", json{{"state", "Paused"}}).status, 204);
     }
   }
 
   http::Response call(const Operation& op, const json& schema, std::optional<json> body) {
     if (body) {
       const json properties = schema.value("properties", json::object());
-      for (auto& [key, value] : body->items()) {
-        const auto prop = properties.find(key);
-        if (prop != properties.end() && prop->value("format", "") == "path") {
-          value = dir.file(key + "-" + std::to_string(n_++));
-        }
-      }
+      fill_paths(properties, *body);
     }
     // Path parameters take the body's value of the same name.
     std::string path = op.path;
@@ -146,6 +150,19 @@ class PhasedApi {
       path.replace(open, close - open + 1, value);
     }
     return h.call(op.method, path, std::move(body));
+  }
+
+  // A path field (one level of nested objects too) names a real file.
+  void fill_paths(const json& properties, json& body) {
+    for (auto& [key, value] : body.items()) {
+      const auto prop = properties.find(key);
+      if (prop == properties.end()) continue;
+      if (prop->value("format", "") == "path") {
+        value = dir.file(key + "-" + std::to_string(n_++));
+      } else if (value.is_object() && prop->contains("properties")) {
+        fill_paths((*prop)["properties"], value);
+      }
+    }
   }
 
   ApiHarness h;

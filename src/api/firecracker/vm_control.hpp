@@ -6,6 +6,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "base/result.hpp"
 #include "board/virt.hpp"
@@ -14,6 +15,13 @@ namespace vessel::api {
 
 // Firecracker's three instance states, as GET / reports them.
 enum class VmState { kNotStarted, kRunning, kPaused };
+
+// A snapshot's two files (vmm/snapshot), resolved and checked by the API.
+struct SnapshotFiles {
+  std::string state;   // snapshot_path
+  std::string memory;  // mem_file_path, mem_backend.backend_path
+  bool diff = false;   // snapshot_type Diff: only the pages written since the last snapshot
+};
 
 class VmControl {
  public:
@@ -32,6 +40,11 @@ class VmControl {
   // As if the guest had powered off / reset the machine (the SiFive test device's requests).
   virtual Result<void> shutdown() = 0;
   virtual Result<void> reboot() = 0;
+  // Writes a Full snapshot of the paused VM.
+  virtual Result<void> create_snapshot(const SnapshotFiles& files) = 0;
+  // Instead of start(): builds the machine a snapshot describes and runs it from there (or
+  // leaves it paused). A refused snapshot is one line; the VM is then still not started.
+  virtual Result<void> load_snapshot(const SnapshotFiles& files, bool resume) = 0;
 
   // The memory balloon of a started VM (VirtConfig::balloon). Each is an error for a person
   // when the VM has no balloon (or is not running). The target is the balloon's size: memory

@@ -57,11 +57,6 @@ Result<void> check_unsupported_machine_fields(const JsonFields& fields) {
     // Firecracker's words on aarch64 (VmConfigError::SmtNotSupported), for this architecture.
     return make_error("smt: Enabling simultaneous multithreading is not supported on riscv64.");
   }
-  if (TRY(fields.optional_boolean("track_dirty_pages")).value_or(false)) {
-    return make_error(
-        "track_dirty_pages: Vessel has no dirty page tracking (no diff snapshots); only false is "
-        "accepted");
-  }
   if (auto pages = TRY(fields.optional_string("huge_pages")); pages && *pages != "None") {
     return make_error(fmt::format(
         "huge_pages: '{}': Vessel backs guest memory with 4 KiB pages only; only \"None\" is "
@@ -142,6 +137,7 @@ Result<void> VmResources::apply_machine_config(const std::optional<nlohmann::jso
         "mem_size_mib: The memory size (MiB) is smaller than the previously set balloon device "
         "target size.");
   }
+  const std::optional<bool> track = TRY(fields.optional_boolean("track_dirty_pages"));
   // PUT replaces the whole configuration: without vessel_engine, `vessel run --engine`'s.
   rv::Engine chosen = patch ? engine_ : base_.engine;
   if (auto name = TRY(fields.optional_string("vessel_engine"))) {
@@ -149,6 +145,7 @@ Result<void> VmResources::apply_machine_config(const std::optional<nlohmann::jso
   }
   if (vcpus) vcpu_count_ = *vcpus;
   if (mem) mem_size_mib_ = *mem;
+  if (track || !patch) track_dirty_pages_ = track.value_or(false);
   engine_ = chosen;
   return {};
 }
@@ -165,7 +162,7 @@ nlohmann::json VmResources::machine_config_json() const {
   return {{"vcpu_count", vcpu_count_},
           {"mem_size_mib", mem_size_mib_},
           {"smt", false},
-          {"track_dirty_pages", false},
+          {"track_dirty_pages", track_dirty_pages_},
           {"huge_pages", "None"},
           {"vessel_engine", rv::engine_name(engine_)}};
 }

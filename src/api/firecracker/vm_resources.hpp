@@ -115,6 +115,8 @@ class VmResources {
   HostFilePolicy files_;
   int64_t vcpu_count_;
   int64_t mem_size_mib_;
+  // Echoed back as given: every VM logs its dirty pages anyway (Diff snapshots).
+  bool track_dirty_pages_ = false;
   rv::Engine engine_;
   std::optional<BootSource> boot_source_;
   std::vector<Drive> drives_;  // in the order first PUT

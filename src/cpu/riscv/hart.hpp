@@ -17,6 +17,7 @@
 
 #include "base/clock.hpp"
 #include "base/result.hpp"
+#include "base/state.hpp"
 #include "board/bus.hpp"
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/csr.hpp"
@@ -69,6 +70,13 @@ class Hart : public HartState {
 
   // Reset state: M-mode at `pc`, as the boot ROM expects.
   void reset(uint64_t pc);
+
+  // Snapshots (hart_save.cpp): registers, every CSR, FP state, privilege, PMP, triggers, the
+  // software pending interrupts and the HSM run state. Only while the hart does not run (a
+  // paused VM, or before its thread starts). Restore refuses values no guest could have set,
+  // and leaves no TLB entry, reservation or decoded block from before.
+  void save(StateWriter& out);
+  Result<void> restore(StateReader& in);
 
   // Run until `stop` is set (checked every few thousand instructions) or the guest is stuck
   // in a trap loop. `poll` is called at the same points (devices, HTIF, timeouts), or less

@@ -264,6 +264,7 @@ ExecStatus Hart::do_hsv(const DecodedInsn& d, unsigned size) {
     } else if (r != nullptr) {
       uint8_t* host = r->host + (pa - r->base);
       std::memcpy(host, &value, size);
+      bus_.mark_written(host, size);
       if (code_.is_code_page(reinterpret_cast<uint64_t>(host))) {
         code_.invalidate(reinterpret_cast<uint64_t>(host), size);
         stop_block = true;

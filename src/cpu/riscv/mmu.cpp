@@ -322,6 +322,7 @@ bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, un
                                          __ATOMIC_ACQUIRE)) {
           break;  // changed under us: walk again
         }
+        bus_.mark_written(host, 8);
         // A page table sharing a page with code is odd but legal: keep fetch coherent.
         if (code_.is_code_page(reinterpret_cast<uint64_t>(host))) {
           code_.invalidate(reinterpret_cast<uint64_t>(host), 8);
@@ -391,6 +392,10 @@ bool Hart::access_page(uint64_t va, Access acc, uint64_t& pa) {
   if (!translate(va, acc, pa, page_bits)) return false;
   const Priv p = acc == Access::kFetch ? priv : data_priv();
   if (!pmp_allows(pa, 1, acc, p)) return raise(access_fault(acc), va), false;
+  // Every store reaches memory through here (its slow path) or through a writable TLB entry
+  // made here: logging the page now covers both engines until the log is cleared, which drops
+  // the harts' write mappings (VirtMachine::reset_dirty_pages).
+  if (acc == Access::kWrite) bus_.mark_written_phys(pa, 1);
   fill_tlb(acc, acc == Access::kFetch ? fetch_mode : data_mode, va, pa, page_bits);
   return true;
 }

@@ -82,6 +82,7 @@ bool Hart::g_stage(uint64_t gpa, uint64_t va, Access need, Access report, bool h
                                          __ATOMIC_ACQUIRE)) {
           break;
         }
+        bus_.mark_written(host, 8);
         if (code_.is_code_page(reinterpret_cast<uint64_t>(host))) {
           code_.invalidate(reinterpret_cast<uint64_t>(host), 8);
           stop_block = true;
@@ -156,6 +157,7 @@ bool Hart::translate_guest(uint64_t va, const GuestAccess& g, uint64_t& pa, unsi
                                          __ATOMIC_ACQUIRE)) {
           break;
         }
+        bus_.mark_written(reinterpret_cast<uint8_t*>(writable), 8);
         if (code_.is_code_page(reinterpret_cast<uint64_t>(writable))) {
           code_.invalidate(reinterpret_cast<uint64_t>(writable), 8);
           stop_block = true;

@@ -8,6 +8,8 @@
 #include <array>
 #include <cstdint>
 
+#include "base/result.hpp"
+#include "base/state.hpp"
 #include "cpu/riscv/csr.hpp"
 
 namespace vessel::rv {
@@ -75,6 +77,11 @@ class TriggerModule {
   // and `tval` to the first accessed address that matched. The caller has already applied
   // the rule that keeps triggers quiet in trap handlers.
   bool fires(TriggerOp op, uint64_t va, unsigned size, Priv p, uint64_t& tval);
+
+  // Snapshots (hart_save.cpp): restore passes every trigger through the tdata writes' WARL
+  // rules and refuses one that comes out different.
+  void save(StateWriter& out) const;
+  Result<void> restore(StateReader& in);
 
  private:
   struct Trigger {

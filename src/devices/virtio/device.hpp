@@ -79,6 +79,11 @@ class VirtioDevice {
   // and then, if the driver had set DRIVER_OK, activate() with a fresh context.
   virtual void save(StateWriter& out) const = 0;
   virtual Result<void> restore(StateReader& in) = 0;
+  // Before save (snapshots): complete every request in flight, so that no completion lands
+  // in guest memory after the queues' positions were taken. Called on the device's I/O
+  // thread while no hart runs. Devices that finish every request where they take it keep
+  // the default.
+  virtual void quiesce() {}
 };
 
 }  // namespace vessel::virtio

@@ -142,7 +142,15 @@ void VirtioBlk::reset() {
 }
 
 void VirtioBlk::quiesce() {
-  run_on_loop([this] { backend_->drain(); });
+  run_on_loop([this] {
+    backend_->drain();
+    // What the guest wrote and saw completed is on the disk (an overlay's data and map), so
+    // that the snapshot's reference to the files holds.
+    if (!read_only_) {
+      backend_->flush([](int) {});
+      backend_->drain();
+    }
+  });
 }
 
 Result<uint64_t> VirtioBlk::commit() {

@@ -99,8 +99,8 @@ class VirtioBlk final : public VirtioDevice {
   // The GET_ID string: "vessel-<n>" by default, n counting devices made in this process.
   const std::string& serial() const { return serial_; }
   void set_serial(std::string serial) { serial_ = std::move(serial).substr(0, kIdBytes); }
-  // Blocks until every request handed to the backend has completed (for snapshots).
-  void quiesce();
+  // Blocks until every request handed to the backend has completed and flushes the disk.
+  void quiesce() override;
   // A --snapshot disk's write-back into its base image (BlockBackend::commit), run on the I/O
   // thread between two requests; the bytes written back.
   Result<uint64_t> commit();

@@ -1,0 +1,103 @@
+#include "cli/snapshot_cli.hpp"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include "api/http/client.hpp"
+#include "vmm/snapshot/snapshot.hpp"
+#include "vmm/vm.hpp"
+
+namespace vessel::cli {
+
+namespace {
+
+// Writing a large guest's memory file takes longer than an ordinary request.
+constexpr auto kSnapshotTimeout = std::chrono::minutes(5);
+
+int fail(const std::string& message) {
+  fmt::print(stderr, "vessel: snapshot: {}\n", message);
+  return kExitBadInput;
+}
+
+// 2xx, or the server's one-line error.
+Result<http::ClientResponse> call(const http::Client& client, http::Method method,
+                                  std::string_view target, const nlohmann::json& body) {
+  auto r = client.request(method, target, body);
+  if (!r) return r;
+  if (r->status / 100 != 2) {
+    const std::string why = r->body.is_object() && r->body.contains("fault_message")
+                                ? r->body["fault_message"].get<std::string>()
+                                : r->text;
+    return make_error(fmt::format("{} {}: {}", http::method_name(method), target, why));
+  }
+  return r;
+}
+
+}  // namespace
+
+SnapshotCommand::SnapshotCommand(CLI::App& app) {
+  cmd_ = app.add_subcommand("snapshot",
+                            "Snapshot a running VM through its API socket into DIR (restore "
+                            "it with `vessel run --restore DIR`)");
+  cmd_->add_option("--api-sock", api_sock, "The VM's API socket (vessel run --api-sock)")
+      ->required();
+  cmd_->add_option("DIR", dir, "Where the snapshot goes (created if missing)")->required();
+  cmd_->add_flag("--stay-paused", stay_paused, "Leave the VM paused after the snapshot");
+  cmd_->add_flag("--diff", diff,
+                 "A Diff snapshot: only the memory pages written since the VM's last snapshot "
+                 "(or its restore); layer it onto that one with `vessel rebase-snap`");
+  rebase_ = app.add_subcommand(
+      "rebase-snap",
+      "Layer a Diff snapshot's memory file onto its base's, as Firecracker's rebase-snap: then "
+      "the base file with the Diff's vmstate is a whole snapshot to restore");
+  rebase_->add_option("--base-file", base_file, "The base snapshot's memory file (written to)")
+      ->required();
+  rebase_->add_option("--diff-file", diff_file, "The Diff snapshot's memory file")->required();
+}
+
+std::optional<int> SnapshotCommand::run() {
+  if (rebase_->parsed()) {
+    if (auto r = snapshot::apply_diff(base_file, diff_file); !r) {
+      fmt::print(stderr, "vessel: rebase-snap: {}\n", r.error().message);
+      return kExitBadInput;
+    }
+    return kExitOk;
+  }
+  return snapshot();
+}
+
+std::optional<int> SnapshotCommand::snapshot() {
+  if (!cmd_->parsed()) return std::nullopt;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail(fmt::format("{}: {}", dir, ec.message()));
+  const std::string absolute = std::filesystem::absolute(dir, ec).lexically_normal().string();
+  const http::Client client = http::Client::unix_socket(api_sock, kSnapshotTimeout);
+  auto info = call(client, http::Method::kGet, "/", nullptr);
+  if (!info) return fail(info.error().message);
+  const bool was_running = info->body.value("state", "") == "Running";
+  if (was_running) {
+    if (auto r = call(client, http::Method::kPatch, "/vm", {{"state", "Paused"}}); !r) {
+      return fail(r.error().message);
+    }
+  }
+  const nlohmann::json request = {{"snapshot_type", diff ? "Diff" : "Full"},
+                                  {"snapshot_path", absolute + "/" + snapshot::kStateFileName},
+                                  {"mem_file_path", absolute + "/" + snapshot::kMemoryFileName}};
+  auto created = call(client, http::Method::kPut, "/snapshot/create", request);
+  // The VM goes on whether or not the snapshot was written.
+  if (was_running && !stay_paused) {
+    if (auto r = call(client, http::Method::kPatch, "/vm", {{"state", "Resumed"}}); !r) {
+      return fail(r.error().message);
+    }
+  }
+  if (!created) return fail(created.error().message);
+  return kExitOk;
+}
+
+}  // namespace vessel::cli

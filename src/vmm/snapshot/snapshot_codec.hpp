@@ -1,0 +1,32 @@
+// The state file's own sections (inside vmm/snapshot): the machine configuration, the disks
+// by reference and the memory description, as bytes and back, every value checked on the way
+// in.
+#pragma once
+
+#include <sys/stat.h>
+
+#include "base/state.hpp"
+#include "vmm/snapshot/snapshot.hpp"
+
+namespace vessel::snapshot {
+
+void encode_config(StateWriter& out, const VirtConfig& config);
+// The engine settings stay at their defaults: the restorer chooses them.
+Result<VirtConfig> decode_config(StateReader& in);
+
+void encode_disks(StateWriter& out, const std::vector<DiskRef>& disks);
+Result<std::vector<DiskRef>> decode_disks(StateReader& in);
+
+// The disks of `config` by reference: absolute paths, and each base file's identity now.
+Result<std::vector<DiskRef>> describe_disks(const VirtConfig& config);
+// An error when a disk's base file is not the one the snapshot saw.
+Result<void> check_disk(const DiskRef& disk);
+
+// Guest RAM into PATH.tmp (sparse: pages of zeros are holes); the caller renames it. The
+// number of pages written as data.
+Result<uint64_t> write_memory(const MappedMemory& ram, const std::string& tmp_path);
+// Only the pages `dirty` logs, each written as data (zeros too: a hole means unchanged).
+Result<uint64_t> write_memory_diff(const MappedMemory& ram, const DirtyPages& dirty,
+                                   const std::string& tmp_path);
+
+}  // namespace vessel::snapshot

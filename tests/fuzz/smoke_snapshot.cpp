@@ -1,0 +1,2 @@
+#define LLVMFuzzerTestOneInput vessel_fuzz_snapshot
+#include "snapshot_fuzz.cpp"

@@ -1,0 +1,48 @@
+// libFuzzer target for the snapshot loader (vmm/snapshot): the first byte picks the layer.
+//   0: a whole state file through snapshot::parse (container, checksums, versions,
+//      configuration, disks, memory description).
+//   1: the rest as a machine's state (past the checksum, as a corrupt file that kept its CRC
+//      would be) through VirtMachine::restore_state into one small machine: 16 MiB, one hart,
+//      the builtin SBI and virtio-rng, as `vessel run --memory 16M` builds it.
+// Either is refused with an error or restored; nothing else may happen.
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "vmm/snapshot/snapshot.hpp"
+
+namespace {
+
+vessel::VirtMachine* fuzz_machine() {
+  static vessel::VirtMachine* machine = [] {
+    const std::string path = "/tmp/vessel-snapshot-fuzz-" + std::to_string(getpid());
+    vessel::VirtConfig config;
+    config.ram_size = 16ULL << 20;
+    config.builtin_sbi = true;
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr || ftruncate(fileno(f), static_cast<off_t>(config.ram_size)) != 0) abort();
+    std::fclose(f);
+    const vessel::VirtRestore restore{path};
+    auto m = vessel::VirtMachine::create(config, {[](uint8_t) {}, [](vessel::PowerRequest) {}},
+                                         &restore);
+    unlink(path.c_str());  // the mapping keeps it
+    if (!m.ok()) abort();
+    return m->release();
+  }();
+  return machine;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  if (data[0] == 0) {
+    (void)vessel::snapshot::parse(data + 1, size - 1);
+  } else {
+    vessel::StateReader in(data + 1, size - 1);
+    (void)fuzz_machine()->restore_state(in);
+  }
+  return 0;
+}
