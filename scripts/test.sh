@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI checks: dependencies, the reference guest, a Release build
-# with all tests (build/), an ASan+UBSan build with the unit tests
-# (build-asan/), then short libFuzzer runs of every fuzz target (build-fuzz/).
+# with all tests (build/), an ASan+UBSan build with the unit tests but the
+# style checks, which do not depend on the build (build-asan/), then short
+# libFuzzer runs of every fuzz target (build-fuzz/).
 # Exits nonzero if any stage fails.
 # shellcheck disable=SC2317  # the stage functions run through stage()
 set -uo pipefail
@@ -61,7 +62,7 @@ release() {
 sanitized() {
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVESSEL_SANITIZE=ON &&
 		timed_build build-asan &&
-		counted_ctest --test-dir build-asan --output-on-failure --timeout 300 -j"$jobs" -L unit
+		counted_ctest --test-dir build-asan --output-on-failure --timeout 300 -j"$jobs" -L unit -LE style
 }
 
 # Each libFuzzer target (tests/fuzz/<name>_fuzz.cpp with a corpus/<name>/) for
