@@ -12,7 +12,7 @@
 #include <functional>
 #include <optional>
 
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 
 namespace vessel {
 

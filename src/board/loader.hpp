@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "base/result.hpp"
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 
 namespace vessel {
 

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "board/boot_rom.hpp"
-#include "board/fdt.hpp"
+#include "bus/fdt.hpp"
 #include "devices/virtio/blk/blk.hpp"
 #include "devices/virtio/console/console.hpp"
 #include "devices/virtio/net/net.hpp"

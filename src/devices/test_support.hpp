@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "board/fdt.hpp"
-#include "devices/device.hpp"
+#include "bus/device.hpp"
+#include "bus/fdt.hpp"
 #include "devices/irq.hpp"
 
 namespace vessel::testing {

@@ -28,7 +28,7 @@
 
 #include "base/clock.hpp"
 #include "base/mapped_memory.hpp"
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/hart.hpp"
 #include "devices/irq.hpp"

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "devices/device.hpp"
+#include "bus/device.hpp"
 #include "test_machine.hpp"
 
 namespace vessel::rv {

@@ -12,7 +12,7 @@
 #include "base/bits.hpp"
 #include "base/clock.hpp"
 #include "base/mapped_memory.hpp"
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/csr.hpp"
 #include "cpu/riscv/hart.hpp"

@@ -14,7 +14,7 @@
 
 #include "base/bits.hpp"
 #include "base/clock.hpp"
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/hart.hpp"
 #include "devices/irq.hpp"

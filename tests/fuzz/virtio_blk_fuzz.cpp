@@ -14,7 +14,7 @@
 
 #include "base/bits.hpp"
 #include "base/event_loop.hpp"
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 #include "devices/virtio/blk/blk.hpp"
 #include "devices/virtio/guest_memory.hpp"
 #include "devices/virtio/queue.hpp"

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "base/event_loop.hpp"
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 #include "devices/virtio/guest_memory.hpp"
 #include "devices/virtio/net/net.hpp"
 #include "devices/virtio/queue.hpp"

@@ -18,7 +18,7 @@
 #include "base/clock.hpp"
 #include "base/result.hpp"
 #include "base/state.hpp"
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 #include "cpu/riscv/code_cache.hpp"
 #include "cpu/riscv/csr.hpp"
 #include "cpu/riscv/debug_control.hpp"

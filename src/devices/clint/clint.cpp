@@ -1,6 +1,6 @@
 #include "devices/clint/clint.hpp"
 
-#include "board/fdt.hpp"
+#include "bus/fdt.hpp"
 
 namespace vessel {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "base/clock.hpp"
-#include "devices/device.hpp"
+#include "bus/device.hpp"
 #include "devices/irq.hpp"
 
 namespace vessel {

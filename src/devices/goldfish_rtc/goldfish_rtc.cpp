@@ -3,7 +3,7 @@
 #include <chrono>
 #include <utility>
 
-#include "board/fdt.hpp"
+#include "bus/fdt.hpp"
 
 namespace vessel {
 

@@ -9,7 +9,7 @@
 #include <functional>
 #include <mutex>
 
-#include "devices/device.hpp"
+#include "bus/device.hpp"
 #include "devices/irq.hpp"
 
 namespace vessel {

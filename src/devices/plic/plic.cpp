@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "board/fdt.hpp"
+#include "bus/fdt.hpp"
 
 namespace vessel {
 

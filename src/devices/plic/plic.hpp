@@ -11,7 +11,7 @@
 #include <mutex>
 #include <vector>
 
-#include "devices/device.hpp"
+#include "bus/device.hpp"
 #include "devices/irq.hpp"
 
 namespace vessel {

@@ -3,7 +3,7 @@
 #include <optional>
 #include <utility>
 
-#include "board/fdt.hpp"
+#include "bus/fdt.hpp"
 
 namespace vessel {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "devices/device.hpp"
+#include "bus/device.hpp"
 
 namespace vessel {
 

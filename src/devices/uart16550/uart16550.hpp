@@ -15,7 +15,7 @@
 #include <mutex>
 #include <optional>
 
-#include "devices/device.hpp"
+#include "bus/device.hpp"
 #include "devices/irq.hpp"
 
 namespace vessel {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "base/event_loop.hpp"
-#include "devices/device.hpp"
+#include "bus/device.hpp"
 #include "devices/virtio/device.hpp"
 #include "devices/virtio/mmio.hpp"
 #include "devices/virtio/test_support.hpp"

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 
 namespace vessel::virtio {
 

@@ -4,7 +4,7 @@
 
 #include "base/bits.hpp"
 #include "base/log.hpp"
-#include "board/fdt.hpp"
+#include "bus/fdt.hpp"
 #include "devices/virtio/mmio_impl.hpp"
 
 namespace vessel::virtio {

@@ -11,7 +11,7 @@
 #include <memory>
 #include <mutex>
 
-#include "devices/device.hpp"
+#include "bus/device.hpp"
 #include "devices/irq.hpp"
 #include "devices/virtio/device.hpp"
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/bits.hpp"
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 #include "devices/virtio/guest_memory.hpp"
 #include "devices/virtio/queue.hpp"
 

@@ -1,4 +1,4 @@
-#include "board/fdt.hpp"
+#include "bus/fdt.hpp"
 
 #include <gtest/gtest.h>
 #include <libfdt.h>

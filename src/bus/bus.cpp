@@ -1,4 +1,4 @@
-#include "board/bus.hpp"
+#include "bus/bus.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 // The contract every memory-mapped device keeps.
 //
-// A device sees only offsets inside its own window; the Bus (board/bus.hpp) routes guest
+// A device sees only offsets inside its own window; the Bus (bus/bus.hpp) routes guest
 // physical addresses to it. It declares its own device-tree node, so adding a device to the
 // board touches one place. It can save and restore its state.
 #pragma once

@@ -1,4 +1,4 @@
-#include "board/fdt.hpp"
+#include "bus/fdt.hpp"
 
 #include <fmt/format.h>
 #include <libfdt.h>

@@ -9,7 +9,7 @@
 
 #include "base/dirty_pages.hpp"
 #include "base/result.hpp"
-#include "devices/device.hpp"
+#include "bus/device.hpp"
 
 namespace vessel {
 
