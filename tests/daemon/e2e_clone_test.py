@@ -4,10 +4,12 @@ with its own overlay and its own forwarded port (docs/snapshot.md, "The daemon's
 
   e2e_clone_test.py --vessel BUILD/vessel --guest-dir guests/cache/debian [--clones 10]
 
-One guest boots (128 MiB, busybox initramfs, a 16 MiB scratch disk, a user network); it takes
-its DHCP lease, writes a generated file to its disk (synced) and serves it with busybox httpd
-on port 8080. `vessel snapshot src s1`: the file the guest wrote is in the snapshot's frozen
-disk, checked on the host (its MD5 against the guest's own). Then `vessel clone s1 cN
+One guest boots (128 MiB, busybox initramfs, a 16 MiB scratch disk, a user network with a
+forwarded port); it takes its DHCP lease, writes a generated file to its disk (synced) and
+serves it and a 4 MiB one with busybox httpd on port 8080. `vessel snapshot src s1` while the
+host downloads the 4 MiB file slowly through the forwarded port: the download spans the
+snapshot and completes with the guest's MD5; the file the guest wrote is in the snapshot's
+frozen disk, checked on the host (its MD5 against the guest's own). Then `vessel clone s1 cN
 --hostfwd tcp::PORT-:8080` ten times, and with all ten running: each serves the file on its
 own port (the host downloads it, MD5 checked), each console answers a command of its own, each
 writes its own mark to its disk and reads back its own (not another clone's), and the
@@ -23,6 +25,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -31,6 +34,7 @@ from e2e_daemon_test import USERSPACE_UP, expect, log, shell, wait_for  # noqa: 
 from vessel_daemon import Daemon  # noqa: E402
 
 FILE_KIB = 256
+BIG_KIB = 4096  # the download that spans the snapshot
 MARK_SECTOR = 4096  # the clones' marks, past the file
 
 
@@ -80,11 +84,35 @@ def prepare_source(d, sd):
           "echo lease-$((3*3))", b"lease-9", 120)
     out = shell(d, "src", f"mkdir -p /www && dd if=/dev/urandom of=/www/f bs=1k count={FILE_KIB} "
                 "2>/dev/null && dd if=/www/f of=/dev/vda bs=1k conv=fsync 2>/dev/null && "
-                "md5sum /www/f | sed 's/^/SUM=/' && httpd -p 8080 -h /www && echo ok-$((40+2))",
-                b"ok-42", 120)
-    found = re.search(rb"SUM=([0-9a-f]{32})", out)
-    expect(found, f"no checksum from the guest: {out[-400:]!r}")
-    return found.group(1).decode()
+                f"dd if=/dev/urandom of=/www/big bs=1k count={BIG_KIB} 2>/dev/null && "
+                "md5sum /www/f /www/big | sed 's/^/SUM=/' && httpd -p 8080 -h /www && "
+                "echo ok-$((40+2))", b"ok-42", 120)
+    found = re.findall(rb"SUM=([0-9a-f]{32})", out)
+    expect(len(found) == 2, f"no checksums from the guest: {out[-400:]!r}")
+    return found[0].decode(), found[1].decode()
+
+
+class SlowDownload(threading.Thread):
+    """GET /big through the forwarded port, read a little at a time so that it lasts seconds."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port, self.data, self.error = port, b"", None
+        self.started_at = self.ended_at = None
+
+    def run(self):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/big", timeout=60) as r:
+                self.started_at = time.monotonic()
+                while True:
+                    chunk = r.read(32 << 10)
+                    if not chunk:
+                        break
+                    self.data += chunk
+                    time.sleep(0.03)
+            self.ended_at = time.monotonic()
+        except OSError as e:
+            self.error = e
 
 
 def main():
@@ -104,11 +132,13 @@ def main():
         f.truncate(16 << 20)
     d = None
     names = [f"c{i}" for i in range(args.clones)]
+    src_port = free_port()
     try:
         d = Daemon(args.vessel, sd, extra=["--allow-dir", args.guest_dir, "--allow-dir", tmp])
         r = d.post("/api/v1/vms", {"name": "src", "kernel": image, "initrd": initrd,
                                    "append": "console=ttyS0", "memory_mib": 128,
-                                   "disks": [{"path": disk}], "nets": ["user"]})
+                                   "disks": [{"path": disk}],
+                                   "nets": [f"user,hostfwd=tcp::{src_port}-:8080"]})
         expect(r.status == 201, f"create src: {r}")
         r = d.post("/api/v1/vms/src/start")
         expect(r.status == 200, f"start src: {r}")
@@ -116,10 +146,25 @@ def main():
         wait_for("the source guest's userspace", args.boot_timeout,
                  lambda: USERSPACE_UP in d.get("/api/v1/vms/src/logs").data, 2.0)
         log(f"src reached userspace after {time.monotonic() - t0:.0f} s")
-        digest = prepare_source(d, sd)
+        digest, big_digest = prepare_source(d, sd)
+        # A download through the source's forwarded port spans the snapshot (pause, files,
+        # resume in the same process): it completes, with the right checksum.
+        download = SlowDownload(src_port)
+        download.start()
+        wait_for("the download to begin", 60, lambda: download.data or download.error, 0.05)
+        asked = time.monotonic()
         r = d.post("/api/v1/vms/src/snapshot", {"snapshot": "s1"})
+        answered = time.monotonic()
         expect(r.status == 201, f"snapshot: {r}")
-        log(f"snapshot s1: {r.json['size_bytes'] >> 10} KiB on disk")
+        log(f"snapshot s1: {r.json['size_bytes'] >> 10} KiB on disk, {answered - asked:.2f} s")
+        download.join(120)
+        expect(download.error is None and download.ended_at is not None,
+               f"the download across the snapshot: {download.error}")
+        expect(download.started_at < asked and download.ended_at > answered,
+               "the download did not span the snapshot")
+        expect(hashlib.md5(download.data).hexdigest() == big_digest,
+               f"the download across the snapshot: {len(download.data)} bytes, wrong checksum")
+        log(f"a {BIG_KIB} KiB download through the forwarded port spanned the snapshot, MD5 ok")
         frozen = os.path.join(sd, "snapshots", "s1", "disk0.img")
         with open(frozen, "rb") as f:
             on_host = hashlib.md5(f.read(FILE_KIB << 10)).hexdigest()
