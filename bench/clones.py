@@ -25,7 +25,7 @@ import time
 sys.dont_write_bytecode = True
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "daemon"))
-from e2e_clone_test import memory_of  # noqa: E402
+from e2e_clone_test import end_all, memory_of  # noqa: E402
 from e2e_daemon_test import USERSPACE_UP, shell, wait_for  # noqa: E402
 from vessel_daemon import Daemon  # noqa: E402
 
@@ -105,13 +105,7 @@ def main():
                 json.dump(results, f, indent=2)
         return 0
     finally:
-        for vm in d.vms().values():
-            if vm.get("pid"):
-                try:
-                    os.kill(vm["pid"], 9)
-                except OSError:
-                    pass
-        d.stop()
+        end_all(d)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

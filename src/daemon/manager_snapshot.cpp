@@ -50,9 +50,7 @@ Result<json> VmManager::take_snapshot(const Vm& vm, const std::string& snap, boo
   for (const char* f : {snapshot::kStateFileName, snapshot::kMemoryFileName}) {
     unlink((staging + "/" + f).c_str());  // an earlier attempt's
   }
-  if (running) {
-    TRY(call_vm(vm, "PATCH", "/vm", json{{"state", "Paused"}}, kPauseTimeout));
-  }
+  if (running) { TRY(call_vm(vm, "PATCH", "/vm", json{{"state", "Paused"}}, kPauseTimeout)); }
   auto stored = [&]() -> Result<json> {
     TRY(call_vm(vm, "PUT", "/snapshot/create",
                 json{{"snapshot_type", "Full"},
@@ -135,9 +133,9 @@ Answer VmManager::restore(const std::string& name, const std::optional<json>& bo
   Vm* vm = find_locked(name);
   if (vm == nullptr) return no_such_vm(name);
   if (vm->busy || !vm->definition) {
-    return Answer::fail(409, fmt::format("VM '{}': {}", name,
-                                         vm->busy ? "another operation on it is in progress"
-                                                  : vm->broken));
+    return Answer::fail(
+        409, fmt::format("VM '{}': {}", name,
+                         vm->busy ? "another operation on it is in progress" : vm->broken));
   }
   vm->busy = true;
   // Its state now is what the restore drops: no shutdown, the guest would write its disks.
@@ -156,7 +154,8 @@ Answer VmManager::restore(const std::string& name, const std::optional<json>& bo
   def.disks = std::move(*disks);
   def.cpus = info.value("cpus", def.cpus);
   def.memory_mib = info.value("memory_mib", def.memory_mib);
-  if (auto w = write_definition(*vm, std::move(def)); !w) return Answer::fail(500, w.error().message);
+  if (auto w = write_definition(*vm, std::move(def)); !w)
+    return Answer::fail(500, w.error().message);
   log(LogLevel::kInfo, "VM '{}': restoring snapshot '{}'", name, *snap);
   return start_locked(lock, *vm, restore_dir(vm->paths));
 }
@@ -173,8 +172,8 @@ Answer VmManager::clone(const std::string& snap, const std::optional<json>& body
   if (!hostfwd) return Answer::fail(400, hostfwd.error().message);
   auto source = parse_vm_definition(info.value("definition", json()));
   if (!source) {
-    return Answer::fail(500, fmt::format("snapshot '{}': its definition: {}", snap,
-                                         source.error().message));
+    return Answer::fail(
+        500, fmt::format("snapshot '{}': its definition: {}", snap, source.error().message));
   }
   VmDefinition def = std::move(*source);
   def.name = *name;
@@ -205,7 +204,8 @@ Answer VmManager::clone(const std::string& snap, const std::optional<json>& body
     return Answer::fail(400, disks.error().message);
   }
   def.disks = std::move(*disks);
-  if (auto w = write_definition(*vm, std::move(def)); !w) return Answer::fail(500, w.error().message);
+  if (auto w = write_definition(*vm, std::move(def)); !w)
+    return Answer::fail(500, w.error().message);
   Vm& added = *vms_.emplace(*name, std::move(vm)).first->second;
   log(LogLevel::kInfo, "VM '{}' cloned from snapshot '{}'", *name, snap);
   Answer started = start_locked(lock, added, restore_dir(added.paths));

@@ -189,14 +189,14 @@ Result<std::pair<std::string, DiskDefinition>> restore_disk(const json& d, size_
 }  // namespace
 
 Result<void> check_snapshot_name(std::string_view name) {
-  const bool ok = !name.empty() && name.size() <= 64 &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-                  });
+  const bool ok =
+      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+      });
   if (ok) return {};
-  return make_error(fmt::format(
-      "snapshot name '{}': 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'",
-      http::excerpt(name, 70)));
+  return make_error(
+      fmt::format("snapshot name '{}': 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'",
+                  http::excerpt(name, 70)));
 }
 
 std::string default_snapshot_name(const std::string& vm) {
@@ -280,7 +280,8 @@ Result<json> read_snapshot(const std::string& state_dir, const std::string& snap
   json info = json::parse(*text, nullptr, false);
   if (!info.is_object()) {
     errno = EINVAL;
-    return make_error(fmt::format("snapshot '{}': {}/{} is not a JSON object", snap, dir, kInfoFile));
+    return make_error(
+        fmt::format("snapshot '{}': {}/{} is not a JSON object", snap, dir, kInfoFile));
   }
   return entry_of(dir, std::move(info));
 }
@@ -290,8 +291,8 @@ Result<std::vector<DiskDefinition>> prepare_restore(const std::string& state_dir
                                                     const std::vector<std::string>& run_nets) {
   const std::string snap_dir = snapshots_root(state_dir) + "/" + snap;
   const json info = TRY(read_snapshot(state_dir, snap));
-  auto bytes = TRY(read_small_file(snap_dir + "/" + snapshot::kStateFileName,
-                                   snapshot::kMaxStateFile));
+  auto bytes =
+      TRY(read_small_file(snap_dir + "/" + snapshot::kStateFileName, snapshot::kMaxStateFile));
   if (!info.contains("disks") || !info["disks"].is_array()) {
     return make_error(fmt::format("snapshot '{}': info.json has no disks", snap));
   }

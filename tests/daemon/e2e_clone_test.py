@@ -75,6 +75,17 @@ def memory_of(pid):
     return rss, pss
 
 
+def end_all(d):
+    """Every VM of the daemon killed, then the daemon stopped: nothing outlives the run."""
+    for vm in d.vms().values():
+        if vm.get("pid"):
+            try:
+                os.kill(vm["pid"], 9)
+            except OSError:
+                pass
+    d.stop()
+
+
 def prepare_source(d, sd):
     script = ("#!/bin/sh\\n[ \"$1\" = bound ] || exit 0\\nip addr add $ip/$mask dev $interface\\n"
               "ip link set $interface up\\nip route add default via $router\\n")
@@ -217,13 +228,7 @@ def main():
         return 1
     finally:
         if d is not None:
-            for n, vm in d.vms().items():
-                if vm.get("pid"):
-                    try:
-                        os.kill(vm["pid"], 9)
-                    except OSError:
-                        pass
-            d.stop()
+            end_all(d)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
