@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <filesystem>
 
 #include "api/http/json_fields.hpp"
@@ -32,7 +31,10 @@ std::optional<Answer> snapshot_missing(const std::string& state_dir, const std::
                                        json* info = nullptr) {
   if (auto ok = check_snapshot_name(snap); !ok) return Answer::fail(400, ok.error().message);
   auto found = read_snapshot(state_dir, snap);
-  if (!found) return Answer::fail(errno == ENOENT ? 404 : 500, found.error().message);
+  if (!found) {
+    const bool exists = access((snapshots_root(state_dir) + "/" + snap).c_str(), F_OK) == 0;
+    return Answer::fail(exists ? 500 : 404, found.error().message);
+  }
   if (info != nullptr) *info = std::move(*found);
   return std::nullopt;
 }
@@ -63,6 +65,11 @@ Result<json> VmManager::take_snapshot(const Vm& vm, const std::string& snap, boo
     if (!entry) return make_error(fmt::format("VM '{}': {}", vm.name, entry.error().message));
     return entry;
   }();
+  if (!stored) {  // an attempt's files are not kept (the memory file is the guest's RAM)
+    for (const char* f : {snapshot::kStateFileName, snapshot::kMemoryFileName}) {
+      unlink((staging + "/" + f).c_str());
+    }
+  }
   // The VM goes on whether or not the snapshot was made.
   if (running) {
     if (auto r = call_vm(vm, "PATCH", "/vm", json{{"state", "Resumed"}}, kVmCallTimeout); !r) {
@@ -94,7 +101,11 @@ Answer VmManager::snapshot(const std::string& name, const std::optional<json>& b
   auto entry = take_snapshot(*vm, snap, running);
   lock.lock();
   vm->busy = false;
-  if (!entry) return Answer::fail(errno == EEXIST ? 409 : 500, entry.error().message);
+  if (!entry) {
+    // Made meanwhile by another request of the same name: its snapshot stands.
+    const bool exists = read_snapshot(options_.state_dir, snap).ok();
+    return Answer::fail(exists ? 409 : 500, entry.error().message);
+  }
   log(LogLevel::kInfo, "VM '{}': snapshot '{}' taken", name, snap);
   return Answer::ok(201, std::move(*entry));
 }

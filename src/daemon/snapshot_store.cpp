@@ -219,7 +219,6 @@ Result<json> store_snapshot(const std::string& state_dir, const std::string& sna
     return make_error(fmt::format("{}: cannot create: {}", root, errno_text()));
   }
   if (access(final_dir.c_str(), F_OK) == 0) {
-    errno = EEXIST;
     return make_error(fmt::format("snapshot '{}' exists", snap));
   }
   std::error_code ec;
@@ -274,12 +273,10 @@ Result<json> read_snapshot(const std::string& state_dir, const std::string& snap
   const std::string dir = snapshots_root(state_dir) + "/" + snap;
   auto text = read_small_file(dir + "/" + kInfoFile, kMaxInfo);
   if (!text) {
-    errno = ENOENT;
     return make_error(fmt::format("snapshot '{}': no such snapshot", snap));
   }
   json info = json::parse(*text, nullptr, false);
   if (!info.is_object()) {
-    errno = EINVAL;
     return make_error(
         fmt::format("snapshot '{}': {}/{} is not a JSON object", snap, dir, kInfoFile));
   }

@@ -30,8 +30,8 @@ inline std::string snapshot_staging(const VmPaths& paths) { return paths.dir + "
 // Moves `staging`'s state and memory files into a new snapshot SNAP, freezes the VM's
 // writable disks into it (an overlay's file, else the whole disk, reflinked where the file
 // system can), rebinds the state file to those copies, writes info.json (`info` plus the
-// sizes) and renames the whole into place. The VM must not run meanwhile. EEXIST: the
-// snapshot exists. What it answers is list_snapshots()'s entry.
+// sizes) and renames the whole into place. The VM must not run meanwhile. What it answers
+// is list_snapshots()'s entry.
 Result<nlohmann::json> store_snapshot(const std::string& state_dir, const std::string& snap,
                                       const std::string& staging, nlohmann::json info);
 
