@@ -47,7 +47,7 @@ SnapshotCommand::SnapshotCommand(CLI::App& app) {
                             "it with `vessel run --restore DIR`), or the daemon's VM NAME as "
                             "SNAP (vessel restore, vessel clone)");
   cmd_->add_option("--api-sock", api_sock, "The VM's API socket (vessel run --api-sock)");
-  cmd_->add_option("ARGS", args,
+  cmd_->add_option("NAME_OR_DIR", args,
                    "DIR (with --api-sock: where the snapshot goes, created if missing), or NAME "
                    "[SNAP] (the daemon's VM, and the snapshot's name)")
       ->required()
