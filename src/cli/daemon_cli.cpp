@@ -12,6 +12,7 @@
 #include "api/http/client.hpp"
 #include "board/virt.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/snapshot_store.hpp"
 #include "daemon/state_dir.hpp"
 #include "daemon/vm_definition.hpp"
 #include "host/console_client.hpp"
@@ -127,6 +128,20 @@ void print_jit(const json& jit) {
   line("helper calls", helpers);
 }
 
+// A refusal of the snapshot commands: a bad name or a missing snapshot or VM is the user's
+// input (status 2), anything else a refused request (1).
+int fail_snapshot(const Result<http::ClientResponse>& r, const std::string& message) {
+  const bool input = r && (r->status == 400 || r->status == 404);
+  return fail(input ? kExitBadInput : kExitRefused, message);
+}
+
+// One line about a snapshot: "web-1: VM web, 128 MiB of RAM, 3.2 MiB on disk".
+std::string snapshot_line(const json& s) {
+  return fmt::format("{}: VM {}, {} of RAM, {} on disk, taken {}", s.value("name", "?"),
+                     s.value("vm", "?"), human_bytes(s.value("memory_bytes", 0.0)),
+                     human_bytes(s.value("size_bytes", 0.0)), s.value("created_at", "?"));
+}
+
 // One line about a VM after an action: "web: running (pid 1234)".
 void print_summary(const json& s) {
   std::string line = fmt::format("{}: {}", s.value("name", "?"), s.value("state", "?"));
@@ -220,6 +235,24 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   logs_->add_option("--file", log_file_, "Print the ring at PATH (PATH.1, then PATH) instead");
 
   console_ = on_vm("console", "Attach the terminal to a VM's serial console; Ctrl-A x detaches");
+
+  restore_ = on_vm("restore", "Put a VM back at one of its snapshots (its state now is dropped)");
+  restore_->add_option("SNAP", snap_, "The snapshot (vessel snapshots NAME lists them)")
+      ->required();
+  snapshots_ = app.add_subcommand("snapshots", "List the daemon's snapshots and their sizes");
+  add_state_dir(snapshots_, state_dir_);
+  snapshots_->add_option("NAME", name_, "Only this VM's");
+  snapshots_->add_flag("--json", json_, "The API's JSON instead of a table");
+  clone_ = app.add_subcommand(
+      "clone", "Start a new VM from a snapshot, on an overlay of its own over the snapshot's disks");
+  add_state_dir(clone_, state_dir_);
+  clone_->add_option("SNAP", snap_, "The snapshot")->required();
+  clone_->add_option("NEWNAME", name_, "The new VM: 1-32 of A-Z a-z 0-9 _ -")->required();
+  clone_
+      ->add_option("--hostfwd", hostfwd_,
+                   "A port forwarded to the clone, [tcp|udp]::HOSTPORT-:GUESTPORT, in place of "
+                   "the snapshot's (repeatable; none: the clone forwards no port)")
+      ->allow_extra_args(false);
 }
 
 std::optional<int> DaemonCommands::run() {
@@ -230,6 +263,9 @@ std::optional<int> DaemonCommands::run() {
   if (stats_->parsed()) return stats();
   if (logs_->parsed()) return logs();
   if (console_->parsed()) return console();
+  if (restore_->parsed()) return restore();
+  if (snapshots_->parsed()) return list_snapshots();
+  if (clone_->parsed()) return clone();
   for (auto& [name, sub] : actions_) {
     if (sub->parsed()) return action(name);
   }
@@ -463,6 +499,87 @@ int DaemonCommands::console() {
   options.name = name_;
   auto end = attach_console(options);
   if (!end) return fail(kExitRefused, "console: " + end.error().message);
+  return kExitOk;
+}
+
+}  // namespace vessel::cli
+
+namespace vessel::cli {
+
+int daemon_snapshot(const std::string& state_dir, const std::string& name,
+                    const std::optional<std::string>& snap) {
+  auto dir = daemon::resolve_state_dir(state_dir);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  if (auto ok = daemon::check_vm_name(name); !ok) return fail(kExitBadInput, ok.error().message);
+  if (snap) {
+    if (auto ok = daemon::check_snapshot_name(*snap); !ok) {
+      return fail(kExitBadInput, ok.error().message);
+    }
+  }
+  const json body = snap ? json{{"snapshot", *snap}} : json::object();
+  auto r = DaemonClient{*dir}.request(http::Method::kPost,
+                                      fmt::format("/api/v1/vms/{}/snapshot", name), body);
+  auto answer = expect_ok(r);
+  if (!answer) return fail_snapshot(r, answer.error().message);
+  fmt::print("{}\n", snapshot_line(*answer));
+  return kExitOk;
+}
+
+int DaemonCommands::restore() {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  if (auto ok = daemon::check_snapshot_name(snap_); !ok) {
+    return fail(kExitBadInput, ok.error().message);
+  }
+  auto r = DaemonClient{*dir}.request(http::Method::kPost,
+                                      fmt::format("/api/v1/vms/{}/restore", name_),
+                                      json{{"snapshot", snap_}});
+  auto body = expect_ok(r);
+  if (!body) return fail_snapshot(r, body.error().message);
+  print_summary(*body);
+  return kExitOk;
+}
+
+int DaemonCommands::list_snapshots() {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  std::string target = "/api/v1/snapshots";
+  if (!name_.empty()) {
+    if (auto ok = daemon::check_vm_name(name_); !ok) {
+      return fail(kExitBadInput, ok.error().message);
+    }
+    target += "?vm=" + name_;
+  }
+  auto r = DaemonClient{*dir}.request(http::Method::kGet, target);
+  auto body = expect_ok(r);
+  if (!body) return fail_snapshot(r, body.error().message);
+  if (json_) {
+    fmt::print("{}\n", body->dump(2));
+    return kExitOk;
+  }
+  fmt::print("{:<24} {:<16} {:>10} {:>10}  {}\n", "SNAPSHOT", "VM", "MEMORY", "ON DISK",
+             "TAKEN");
+  for (const json& s : *body) {
+    fmt::print("{:<24} {:<16} {:>10} {:>10}  {}\n", s.value("name", "?"), s.value("vm", "?"),
+               human_bytes(s.value("memory_bytes", 0.0)), human_bytes(s.value("size_bytes", 0.0)),
+               s.value("created_at", "?"));
+  }
+  return kExitOk;
+}
+
+int DaemonCommands::clone() {
+  auto dir = state_dir_of(state_dir_);
+  if (!dir) return fail(kExitBadInput, dir.error().message);
+  if (auto ok = daemon::check_snapshot_name(snap_); !ok) {
+    return fail(kExitBadInput, ok.error().message);
+  }
+  if (auto ok = daemon::check_vm_name(name_); !ok) return fail(kExitBadInput, ok.error().message);
+  auto r = DaemonClient{*dir}.request(http::Method::kPost,
+                                      fmt::format("/api/v1/snapshots/{}/clone", snap_),
+                                      json{{"name", name_}, {"hostfwd", hostfwd_}});
+  auto body = expect_ok(r);
+  if (!body) return fail_snapshot(r, body.error().message);
+  print_summary(*body);
   return kExitOk;
 }
 

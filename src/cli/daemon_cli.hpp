@@ -1,5 +1,6 @@
 // The subcommands that run or talk to `vessel daemon`: daemon, create, start, stop, pause,
-// resume, reboot, rm, ls, stats, logs, console. They find the daemon through the state dir
+// resume, reboot, rm, ls, stats, logs, console, restore, snapshots, clone (and `vessel
+// snapshot NAME [SNAP]`, whose command line is snapshot_cli's). They find the daemon through the state dir
 // (--state-dir, else VESSEL_STATE_DIR, ...) and its Unix socket; tables for people, --json for
 // scripts.
 #pragma once
@@ -10,6 +11,11 @@
 #include <vector>
 
 namespace vessel::cli {
+
+// `vessel snapshot NAME [SNAP]`: the daemon's VM NAME snapshotted as SNAP (a name made of the
+// VM's and the time when none is given).
+int daemon_snapshot(const std::string& state_dir, const std::string& name,
+                    const std::optional<std::string>& snap);
 
 class DaemonCommands {
  public:
@@ -28,6 +34,9 @@ class DaemonCommands {
   int stats();
   int logs();
   int console();
+  int restore();
+  int list_snapshots();
+  int clone();
 
   CLI::App* daemon_ = nullptr;
   CLI::App* create_ = nullptr;
@@ -36,6 +45,9 @@ class DaemonCommands {
   CLI::App* stats_ = nullptr;
   CLI::App* logs_ = nullptr;
   CLI::App* console_ = nullptr;
+  CLI::App* restore_ = nullptr;
+  CLI::App* snapshots_ = nullptr;
+  CLI::App* clone_ = nullptr;
   std::vector<std::pair<std::string, CLI::App*>> actions_;
 
   std::string state_dir_, listen_tcp_, ui_dir_;
@@ -49,6 +61,9 @@ class DaemonCommands {
   bool force_ = false, json_ = false;
   uint64_t bytes_ = 0;
   std::string log_file_;
+  // restore, clone
+  std::string snap_;
+  std::vector<std::string> hostfwd_;
 };
 
 }  // namespace vessel::cli

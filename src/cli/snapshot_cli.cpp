@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "api/http/client.hpp"
+#include "cli/daemon_cli.hpp"
 #include "vmm/snapshot/snapshot.hpp"
 #include "vmm/vm.hpp"
 
@@ -42,11 +43,16 @@ Result<http::ClientResponse> call(const http::Client& client, http::Method metho
 
 SnapshotCommand::SnapshotCommand(CLI::App& app) {
   cmd_ = app.add_subcommand("snapshot",
-                            "Snapshot a running VM through its API socket into DIR (restore "
-                            "it with `vessel run --restore DIR`)");
-  cmd_->add_option("--api-sock", api_sock, "The VM's API socket (vessel run --api-sock)")
-      ->required();
-  cmd_->add_option("DIR", dir, "Where the snapshot goes (created if missing)")->required();
+                            "Snapshot a running VM: through its API socket into DIR (restore "
+                            "it with `vessel run --restore DIR`), or the daemon's VM NAME as "
+                            "SNAP (vessel restore, vessel clone)");
+  cmd_->add_option("--api-sock", api_sock, "The VM's API socket (vessel run --api-sock)");
+  cmd_->add_option("NAME_OR_DIR", args,
+                   "DIR (with --api-sock: where the snapshot goes, created if missing), or NAME "
+                   "[SNAP] (the daemon's VM, and the snapshot's name)")
+      ->required()
+      ->expected(1, 2);
+  cmd_->add_option("--state-dir", state_dir, "The daemon's state directory (as `vessel ls`)");
   cmd_->add_flag("--stay-paused", stay_paused, "Leave the VM paused after the snapshot");
   cmd_->add_flag("--diff", diff,
                  "A Diff snapshot: only the memory pages written since the VM's last snapshot "
@@ -73,6 +79,14 @@ std::optional<int> SnapshotCommand::run() {
 
 std::optional<int> SnapshotCommand::snapshot() {
   if (!cmd_->parsed()) return std::nullopt;
+  if (api_sock.empty()) {
+    if (stay_paused || diff) return fail("--stay-paused and --diff: only with --api-sock");
+    return daemon_snapshot(state_dir, args[0],
+                           args.size() > 1 ? std::optional<std::string>(args[1]) : std::nullopt);
+  }
+  if (args.size() != 1) return fail("with --api-sock, give one DIR");
+  if (!state_dir.empty()) return fail("--state-dir: not with --api-sock");
+  const std::string& dir = args[0];
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return fail(fmt::format("{}: {}", dir, ec.message()));

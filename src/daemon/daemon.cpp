@@ -148,6 +148,24 @@ void add_routes(http::Router& router, VmManager& vms, const StaticFiles& files) 
                  return reply((m.*op)(name));
                }));
   }
+  router.add(Method::kPost, "/api/v1/vms/{name}/snapshot",
+             named([](VmManager& m, const std::string& name, const Request& req) {
+               return reply(m.snapshot(name, req.body));
+             }));
+  router.add(Method::kPost, "/api/v1/vms/{name}/restore",
+             named([](VmManager& m, const std::string& name, const Request& req) {
+               return reply(m.restore(name, req.body));
+             }));
+  router.add(Method::kGet, "/api/v1/snapshots", [&vms](const Request& req) {
+    auto vm = http::query_param(req.query, "vm");
+    return reply(vms.snapshots(vm ? std::optional<std::string>(*vm) : std::nullopt));
+  });
+  router.add(Method::kGet, "/api/v1/snapshots/{snap}", [&vms](const Request& req) {
+    return reply(vms.snapshot_info(req.param("snap")));
+  });
+  router.add(Method::kPost, "/api/v1/snapshots/{snap}/clone", [&vms](const Request& req) {
+    return reply(vms.clone(req.param("snap"), req.body));
+  });
   router.add(Method::kGet, "/api/v1/vms/{name}/stats",
              named([](VmManager& m, const std::string& name, const Request&) {
                return reply(m.stats(name));

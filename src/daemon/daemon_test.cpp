@@ -17,6 +17,7 @@
 #include "daemon/daemon.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/process.hpp"
+#include "daemon/snapshot_store.hpp"
 #include "daemon/state_dir.hpp"
 #include "daemon/vm_definition.hpp"
 #include "host/console_log.hpp"
@@ -91,8 +92,12 @@ TEST(VmDefinition, RefusesWhatIsOutOfBoundsNamingTheField) {
       {{{"nets", {"bridge"}}}, "nets[0]: 'bridge' is neither"},
       {{{"nets", {"user,restrict=maybe"}}}, "nets[0]: restrict 'maybe': expected on or off"},
       {{{"nets", {"user", "user,loopback=on,loopback=off"}}}, "nets[1]: loopback given twice"},
-      {{{"nets", {"user,hostfwd=tcp::2222-:22"}}},
-       "nets[0]: 'hostfwd=tcp::2222-:22': a user network takes restrict= and loopback= only"},
+      {{{"nets", {"user,mac=52:54:00:12:34:56"}}},
+       "nets[0]: 'mac=52:54:00:12:34:56': a user network takes hostfwd=, restrict= and "
+       "loopback= only"},
+      {{{"nets", {"user,hostfwd=tcp:0.0.0.0:2222-:22"}}},
+       "nets[0]: hostfwd tcp:0.0.0.0:2222: the daemon's VMs forward ports of 127.0.0.1 only"},
+      {{{"nets", {"user,hostfwd=tcp::0-:22"}}}, "nets[0]: hostfwd 'tcp::0-:22'"},
       {{{"nets", {"user,"}}}, "nets[0]: '': a user network takes"},
       {{{"nets", {"tap=this-name-is-too-long"}}}, "nets[0]"},
       {{{"nets",
@@ -258,6 +263,10 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
                                          "/s/vms/web/exit_status",
                                          "--log-file",
                                          "/s/vms/web/vmm.log",
+                                         "--api-allow-dir",
+                                         "/s/vms/web/staging",
+                                         "--engine",
+                                         "interp",
                                          "--firmware",
                                          "builtin",
                                          "--kernel",
@@ -266,8 +275,6 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
                                          "2",
                                          "--memory",
                                          "256M",
-                                         "--engine",
-                                         "interp",
                                          "--initrd",
                                          "/i",
                                          "--append",
@@ -285,6 +292,11 @@ TEST(VmDefinition, RunArgumentsCarryTheDefinitionAndThePaths) {
                                          "--net",
                                          "tap=tap0"};
   EXPECT_EQ(vm_run_arguments(d, paths), want);
+  // A restore: the host side only, the machine is the snapshot's.
+  const std::vector<std::string> restore(want.begin(), want.begin() + 15);
+  auto with_restore = restore;
+  with_restore.insert(with_restore.end(), {"--restore", "/s/vms/web/restore"});
+  EXPECT_EQ(vm_run_arguments(d, paths, "/s/vms/web/restore"), with_restore);
 }
 
 TEST(StateDir, AtomicWriteReplacesWholeAndLeavesNoTemporary) {
@@ -518,6 +530,63 @@ TEST(Router, RestParameterAndQuery) {
   EXPECT_EQ(http::query_param("force", "force"), "");
   EXPECT_EQ(http::query_param("forced=1", "force"), std::nullopt);
   EXPECT_EQ(http::query_param("x=%zz", "x"), std::nullopt);
+}
+
+TEST(Snapshots, NamesAndHostForwards) {
+  EXPECT_TRUE(check_snapshot_name("web-1_2").ok());
+  EXPECT_TRUE(check_snapshot_name(std::string(64, 'a')).ok());
+  for (const char* bad : {"", "a.b", "a/b", ".tmp-x", "a b"}) {
+    auto r = check_snapshot_name(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("snapshot name"), std::string::npos);
+  }
+  EXPECT_FALSE(check_snapshot_name(std::string(65, 'a')).ok());
+  EXPECT_TRUE(default_snapshot_name("web").starts_with("web-"));
+  EXPECT_TRUE(check_snapshot_name(default_snapshot_name(std::string(32, 'v'))).ok());
+
+  // The clone's rules replace every user network's; the first user network gets them.
+  auto nets = replace_hostfwd({"tap=t0", "user,hostfwd=tcp::80-:80,restrict=on",
+                               "user,hostfwd=udp::53-:53"},
+                              {"tcp::8081-:80", "tcp::2222-:22"});
+  ASSERT_TRUE(nets.ok());
+  EXPECT_EQ(*nets, (std::vector<std::string>{
+                       "tap=t0", "user,restrict=on,hostfwd=tcp::8081-:80,hostfwd=tcp::2222-:22",
+                       "user"}));
+  nets = replace_hostfwd({"user,hostfwd=tcp::80-:80"}, {});
+  ASSERT_TRUE(nets.ok());
+  EXPECT_EQ(*nets, std::vector<std::string>{"user"});
+  EXPECT_FALSE(replace_hostfwd({"tap=t0"}, {"tcp::1-:1"}).ok());
+  EXPECT_TRUE(replace_hostfwd({}, {}).ok());
+}
+
+TEST(Snapshots, OnlyTheDaemonGivesADiskAnOverlay) {
+  http::ScratchDir dir;
+  auto files = api::HostFilePolicy::confined_to({dir.path()}, "--allow-dir");
+  ASSERT_TRUE(files.ok());
+  VmDefinition d;
+  d.name = "c";
+  d.kernel = dir.at("k");
+  {
+    std::ofstream(d.kernel) << "k";
+  }
+  d.disks = {{"/state/snapshots/s/disk0.img", false, false, "/state/vms/c/disk0.overlay"}};
+  auto r = resolve_vm_files(d, *files, "/state");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(vm_run_arguments(*r, VmPaths{"/state/vms/c"}).back(),
+            "/state/snapshots/s/disk0.img,overlay=/state/vms/c/disk0.overlay");
+  // A client's definition (no state dir), or files outside it: refused.
+  r = resolve_vm_files(d, *files);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("disks[0].overlay: only the daemon's"), std::string::npos);
+  d.disks[0].overlay = "/state/vms/../../etc/o";
+  EXPECT_FALSE(resolve_vm_files(d, *files, "/state").ok());
+  d.disks[0].overlay = "/elsewhere/o";
+  EXPECT_FALSE(resolve_vm_files(d, *files, "/state").ok());
+  // The field round-trips through config.json.
+  d.disks[0].overlay = "/state/vms/c/disk0.overlay";
+  auto parsed = parse_vm_definition(d.to_json());
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->disks[0].overlay, d.disks[0].overlay);
 }
 
 }  // namespace

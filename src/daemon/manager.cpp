@@ -16,6 +16,7 @@
 
 #include "api/http/client.hpp"
 #include "base/log.hpp"
+#include "daemon/snapshot_store.hpp"
 
 namespace vessel::daemon {
 
@@ -30,22 +31,12 @@ constexpr size_t kConfigMax = 1 << 20;
 constexpr size_t kMaxSocketPath = 107;
 // How long a start waits to see the machine built (or the process end) before it answers.
 constexpr auto kStartWait = std::chrono::seconds(10);
-// A VM's API answers at once but for pause, which may wait up to 10 s for the harts.
-constexpr auto kPauseTimeout = std::chrono::seconds(15);
-// After SIGKILL the process ends as soon as the kernel gets to it.
-constexpr auto kKillWait = std::chrono::seconds(5);
 
 double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 double round1(double v) { return std::round(v * 10) / 10; }
-
-std::optional<FileId> file_id(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return std::nullopt;
-  return FileId{st.st_dev, st.st_ino, st.st_size, st.st_mtim};
-}
 
 std::string describe_signal(int sig) {
   const char* name = sigabbrev_np(sig);
@@ -127,6 +118,9 @@ VmPaths VmManager::paths_of(const std::string& name) const {
 Result<void> VmManager::load() {
   std::lock_guard lock(mu_);
   for (const std::string& line : clean_interrupted(options_.state_dir + "/vms")) {
+    log(LogLevel::kWarn, "{}", line);
+  }
+  for (const std::string& line : clean_interrupted_snapshots(options_.state_dir)) {
     log(LogLevel::kWarn, "{}", line);
   }
   refresh_locked();
@@ -518,6 +512,13 @@ Answer VmManager::start(const std::string& name) {
     return Answer::fail(409, fmt::format("VM '{}' is {} already", name, state_name(vm->state)));
   }
   if (!vm->broken.empty()) return Answer::fail(409, fmt::format("VM '{}': {}", name, vm->broken));
+  return start_locked(lock, *vm, std::nullopt);
+}
+
+Answer VmManager::start_locked(std::unique_lock<std::mutex>& lock, Vm& vm_ref,
+                               const std::optional<std::string>& restore) {
+  Vm* vm = &vm_ref;
+  const std::string name = vm->name;
   const VmDefinition def = *vm->definition;
   const VmPaths paths = vm->paths;
   // Files are checked, the process started and runtime.json synced without the lock: lists
@@ -525,7 +526,7 @@ Answer VmManager::start(const std::string& name) {
   vm->busy = true;
   lock.unlock();
   int status = 500;
-  Result<Launched> launched = launch(def, paths, &status);
+  Result<Launched> launched = launch(def, paths, restore, &status);
   lock.lock();
   if (!launched) {
     vm->busy = false;
@@ -575,16 +576,22 @@ Answer VmManager::start(const std::string& name) {
 }
 
 Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmPaths& paths,
+                                              const std::optional<std::string>& restore,
                                               int* status) {
   // Checked again, as the files and --allow-dir may have changed since the create, and
   // handed to the VM resolved.
-  auto resolved = resolve_vm_files(def, files_);
+  auto resolved = resolve_vm_files(def, files_, options_.state_dir);
   if (!resolved) {
     *status = 400;
     return resolved.take_error();
   }
   TRY_VOID(prepare_vm_state(paths));
-  std::vector<std::string> args = vm_run_arguments(*resolved, paths);
+  // Where the VM's API writes its snapshots (its one --api-allow-dir).
+  if (mkdir(snapshot_staging(paths).c_str(), 0700) != 0 && errno != EEXIST) {
+    return make_error(fmt::format("{}: cannot create: {}", snapshot_staging(paths),
+                                  std::strerror(errno)));
+  }
+  std::vector<std::string> args = vm_run_arguments(*resolved, paths, restore);
   if (!options_.jail_dir.empty()) args.insert(args.begin() + 1, {"--jail", options_.jail_dir});
   args.insert(args.begin(), options_.vessel_binary);
   auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log());

@@ -84,6 +84,14 @@ class VmManager {
   Answer resume(const std::string& name);
   Answer reboot(const std::string& name);
   Answer stats(const std::string& name);
+  // Snapshots (manager_snapshot.cpp, snapshot_store.hpp): a Full snapshot of a live VM (body
+  // {"snapshot": SNAP}, optional), the VM back at one of its snapshots, a new VM started from
+  // one (body {"name", "hostfwd": [RULE...]}), and the list.
+  Answer snapshot(const std::string& name, const std::optional<nlohmann::json>& body);
+  Answer restore(const std::string& name, const std::optional<nlohmann::json>& body);
+  Answer clone(const std::string& snap, const std::optional<nlohmann::json>& body);
+  Answer snapshots(const std::optional<std::string>& vm);
+  Answer snapshot_info(const std::string& snap);
   std::vector<VmFigures> figures();
 
   // The VM's files, when it exists; with `live`, only while its process runs (else 404/409).
@@ -116,6 +124,16 @@ class VmManager {
   // Marks a live VM busy for a slow operation (409 when it is not live, or busy already).
   Answer begin_operation(Vm* vm, const std::string& name, const char* what);
   Answer stop_locked(std::unique_lock<std::mutex>& lock, Vm& vm);
+  // Starts the VM's process (from a restore dir when given) and answers once it runs; called
+  // with the lock held, for a VM that is not live.
+  Answer start_locked(std::unique_lock<std::mutex>& lock, Vm& vm,
+                      const std::optional<std::string>& restore);
+  // SIGKILL for a VM whose state is to be dropped (a restore); waits for its end.
+  Result<void> kill_locked(std::unique_lock<std::mutex>& lock, Vm& vm);
+  // Pauses (when running), snapshots into the staging dir, stores SNAP, resumes: no lock held.
+  Result<nlohmann::json> take_snapshot(const Vm& vm, const std::string& snap, bool running);
+  // Writes a definition the daemon made (a restore's, a clone's) to the VM's config.json.
+  Result<void> write_definition(Vm& vm, VmDefinition definition);
   // One request to the VM's API for a VM in state `from` (any live state when nullopt), which
   // is in state `to` once it succeeded.
   Answer call_operation(const std::string& name, const char* what, std::optional<VmState> from,
@@ -130,7 +148,8 @@ class VmManager {
   };
   // Starts the VM's process and records it in runtime.json (without the lock); on error
   // *status is the HTTP status to answer.
-  Result<Launched> launch(const VmDefinition& definition, const VmPaths& paths, int* status);
+  Result<Launched> launch(const VmDefinition& definition, const VmPaths& paths,
+                          const std::optional<std::string>& restore, int* status);
 
   ManagerOptions options_;
   StateLock lock_;

@@ -37,6 +37,17 @@ struct FileId {
   }
 };
 
+inline std::optional<FileId> file_id(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileId{st.st_dev, st.st_ino, st.st_size, st.st_mtim};
+}
+
+// Pause may wait up to 10 s for the harts.
+inline constexpr auto kPauseTimeout = std::chrono::seconds(15);
+// After SIGKILL the process ends as soon as the kernel gets to it.
+inline constexpr auto kKillWait = std::chrono::seconds(5);
+
 inline Answer no_such_vm(const std::string& name) {
   return Answer::fail(404, fmt::format("VM '{}': no such VM", name));
 }

@@ -24,8 +24,9 @@ namespace {
 // Linux's IFNAMSIZ less the NUL.
 constexpr size_t kMaxInterfaceName = 15;
 
-// "user" with restrict= and loopback= only: a definition's client may not forward host ports
-// or choose MACs (yet), and Vessel's parser says what is wrong with a value.
+// "user" with hostfwd=, restrict= and loopback= only: a definition's client may not choose
+// MACs (yet), nor forward ports of other host addresses than 127.0.0.1; Vessel's parser says
+// what is wrong with a value.
 Result<void> check_user_net(size_t index, const std::string& net) {
   std::string_view rest = std::string_view(net).substr(4);
   while (!rest.empty()) {
@@ -33,15 +34,24 @@ Result<void> check_user_net(size_t index, const std::string& net) {
     const std::string_view item = rest.substr(0, rest.find(','));
     rest.remove_prefix(item.size());
     const std::string_view key = item.substr(0, item.find('='));
-    if (key != "restrict" && key != "loopback") {
+    if (key != "restrict" && key != "loopback" && key != "hostfwd") {
       return make_error(
-          fmt::format("nets[{}]: '{}': a user network takes restrict= and "
+          fmt::format("nets[{}]: '{}': a user network takes hostfwd=, restrict= and "
                       "loopback= only",
                       index, http::excerpt(item)));
     }
   }
   auto spec = parse_net_option(net);
-  if (spec) return {};
+  if (spec) {
+    for (const HostForward& fwd : spec->hostfwd) {
+      if (fwd.host_addr != 0x7f000001) {
+        return make_error(fmt::format(
+            "nets[{}]: hostfwd {}: the daemon's VMs forward ports of 127.0.0.1 only", index,
+            fwd.name()));
+      }
+    }
+    return {};
+  }
   std::string_view why = spec.error().message;
   if (why.starts_with("--net: ")) why.remove_prefix(7);
   return make_error(fmt::format("nets[{}]: {}", index, why));
@@ -62,9 +72,10 @@ Result<void> check_net(size_t index, const std::string& net) {
                     "0-9 _ - .)",
                     index, http::excerpt(ifname), kMaxInterfaceName));
   }
-  return make_error(fmt::format(
-      "nets[{}]: '{}' is neither \"user[,restrict=on|off][,loopback=on|off]\" nor \"tap=IFNAME\"",
-      index, http::excerpt(net)));
+  return make_error(
+      fmt::format("nets[{}]: '{}' is neither \"user[,hostfwd=RULE][,restrict=on|off]"
+                  "[,loopback=on|off]\" nor \"tap=IFNAME\"",
+                  index, http::excerpt(net)));
 }
 
 // A qcow2 or other non-raw image named as a raw disk, refused at create as `vessel run` would
@@ -87,7 +98,8 @@ Result<std::vector<DiskDefinition>> parse_disks(const nlohmann::json* disks) {
   }
   for (size_t i = 0; i < disks->size(); ++i) {
     const std::string where = fmt::format("disks[{}]", i);
-    auto fields = TRY(JsonFields::read_object((*disks)[i], where, {"path", "readonly", "format"}));
+    auto fields = TRY(
+        JsonFields::read_object((*disks)[i], where, {"path", "readonly", "format", "overlay"}));
     DiskDefinition disk;
     disk.path = TRY(fields.string("path"));
     disk.readonly = TRY(fields.optional_boolean("readonly")).value_or(false);
@@ -97,6 +109,10 @@ Result<std::vector<DiskDefinition>> parse_disks(const nlohmann::json* disks) {
                                       where, http::excerpt(*format)));
       }
       disk.format_raw = true;
+    }
+    disk.overlay = TRY(fields.optional_string("overlay"));
+    if (disk.overlay && (disk.overlay->empty() || disk.overlay->find(',') != std::string::npos)) {
+      return make_error(fmt::format("{}.overlay: not a usable path", where));
     }
     // vessel run takes a disk as PATH[,readonly]: a comma would read as an option.
     if (disk.path.find(',') != std::string::npos) {
@@ -137,6 +153,7 @@ nlohmann::json VmDefinition::to_json() const {
   for (const DiskDefinition& d : disks) {
     nlohmann::json disk{{"path", d.path}, {"readonly", d.readonly}};
     if (d.format_raw) disk["format"] = "raw";
+    if (d.overlay) disk["overlay"] = *d.overlay;
     j["disks"].push_back(std::move(disk));
   }
   j["nets"] = nets;
@@ -186,7 +203,8 @@ Result<VmDefinition> parse_vm_definition(const std::optional<nlohmann::json>& js
   return d;
 }
 
-Result<VmDefinition> resolve_vm_files(const VmDefinition& d, const api::HostFilePolicy& files) {
+Result<VmDefinition> resolve_vm_files(const VmDefinition& d, const api::HostFilePolicy& files,
+                                      const std::string& state_dir) {
   using api::HostFileUse;
   VmDefinition r = d;
   r.kernel = TRY(files.check("kernel", d.kernel, HostFileUse::kImage, false));
@@ -196,6 +214,18 @@ Result<VmDefinition> resolve_vm_files(const VmDefinition& d, const api::HostFile
   }
   for (size_t i = 0; i < d.disks.size(); ++i) {
     const std::string field = fmt::format("disks[{}].path", i);
+    if (d.disks[i].overlay) {
+      // Made by the daemon: the snapshot's disk and the VM's overlay, both in the state dir.
+      const bool ours = !state_dir.empty() && d.disks[i].path.starts_with(state_dir + "/") &&
+                        d.disks[i].overlay->starts_with(state_dir + "/vms/") &&
+                        d.disks[i].path.find("/../") == std::string::npos &&
+                        d.disks[i].overlay->find("/../") == std::string::npos;
+      if (!ours) {
+        return make_error(fmt::format(
+            "disks[{}].overlay: only the daemon's restores and clones give a disk an overlay", i));
+      }
+      continue;
+    }
     r.disks[i].path =
         TRY(files.check(field, d.disks[i].path, HostFileUse::kDisk, !d.disks[i].readonly));
     if (!d.disks[i].format_raw) TRY_VOID(check_raw_disk(field, r.disks[i].path));
@@ -210,7 +240,16 @@ Result<void> prepare_vm_state(const VmPaths& paths) {
   return adopt_console_log(paths.console_log());
 }
 
-std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& paths) {
+std::string run_net_option(const std::string& net) {
+  // The daemon's VMs do not reach the host's loopback (its own API's port among what listens
+  // there) unless their definition asks.
+  const bool user = net == "user" || net.starts_with("user,");
+  const bool says = net.find(",loopback=") != std::string::npos;
+  return user && !says ? net + ",loopback=off" : net;
+}
+
+std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& paths,
+                                          const std::optional<std::string>& restore) {
   std::vector<std::string> args = {"run",
                                    "--api-sock",
                                    paths.api_socket(),
@@ -222,31 +261,32 @@ std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& 
                                    paths.exit_status(),
                                    "--log-file",
                                    paths.vmm_log(),
-                                   "--firmware",
+                                   "--api-allow-dir",
+                                   paths.dir + "/staging",
+                                   "--engine",
+                                   rv::engine_name(d.engine)};
+  if (restore) {
+    args.insert(args.end(), {"--restore", *restore});
+    return args;
+  }
+  args.insert(args.end(), {"--firmware",
                                    d.firmware,
                                    "--kernel",
                                    d.kernel,
                                    "--cpus",
                                    std::to_string(d.cpus),
                                    "--memory",
-                                   fmt::format("{}M", d.memory_mib),
-                                   "--engine",
-                                   rv::engine_name(d.engine)};
+                                   fmt::format("{}M", d.memory_mib)});
   if (d.initrd) args.insert(args.end(), {"--initrd", *d.initrd});
   if (d.append) args.insert(args.end(), {"--append", *d.append});
   for (const DiskDefinition& disk : d.disks) {
     std::string option = disk.path;
     if (disk.readonly) option += ",readonly";
     if (disk.format_raw) option += ",format=raw";
+    if (disk.overlay) option += ",overlay=" + *disk.overlay;
     args.insert(args.end(), {"--disk", option});
   }
-  for (const std::string& net : d.nets) {
-    // The daemon's VMs do not reach the host's loopback (its own API's port among what listens
-    // there) unless their definition asks.
-    const bool user = net == "user" || net.starts_with("user,");
-    const bool says = net.find(",loopback=") != std::string::npos;
-    args.insert(args.end(), {"--net", user && !says ? net + ",loopback=off" : net});
-  }
+  for (const std::string& net : d.nets) args.insert(args.end(), {"--net", run_net_option(net)});
   return args;
 }
 

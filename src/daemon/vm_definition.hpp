@@ -24,6 +24,9 @@ struct DiskDefinition {
   // "format": "raw": the image's bytes are the disk even when they begin like a qcow2's or
   // another format's, which is refused at create without it (block/image_format.hpp).
   bool format_raw = false;
+  // Only in the definitions the daemon writes for its restores and clones: the VM's own
+  // copy-on-write overlay (VM_DIR/diskN.overlay) over a snapshot's frozen disk.
+  std::optional<std::string> overlay = std::nullopt;
 };
 
 struct VmDefinition {
@@ -36,8 +39,9 @@ struct VmDefinition {
   int64_t memory_mib = kDefaultMemoryMib;
   rv::Engine engine = rv::default_engine();  // `vessel run --engine`
   std::vector<DiskDefinition> disks;
-  // "user[,restrict=on|off][,loopback=on|off]" or "tap=IFNAME"; a user network is run with
-  // loopback=off unless it says otherwise.
+  // "user[,hostfwd=RULE]...[,restrict=on|off][,loopback=on|off]" or "tap=IFNAME"; a user
+  // network is run with loopback=off unless it says otherwise, and forwards host ports on
+  // 127.0.0.1 only.
   std::vector<std::string> nets;
   std::string created_at;  // RFC 3339, UTC
 
@@ -54,9 +58,11 @@ Result<void> check_vm_name(std::string_view name);
 Result<VmDefinition> parse_vm_definition(const std::optional<nlohmann::json>& json);
 // The definition with each file it names resolved, when they all pass `files` (a client may
 // name them, they are regular files Vessel can read, and disks: write, unless read-only).
-// Errors name the field and the file.
+// Errors name the field and the file. A disk with an overlay is the daemon's own (a restore's
+// or a clone's): its files must be under `state_dir` (empty: no disk may have one).
 Result<VmDefinition> resolve_vm_files(const VmDefinition& definition,
-                                      const api::HostFilePolicy& files);
+                                      const api::HostFilePolicy& files,
+                                      const std::string& state_dir = {});
 
 // Where a VM's files live: DIR/vms/NAME/...
 struct VmPaths {
@@ -75,8 +81,12 @@ struct VmPaths {
 // it (adopt_console_log), so that the run continues it instead of refusing it.
 Result<void> prepare_vm_state(const VmPaths& paths);
 
-// `vessel run`'s arguments for the definition (what follows argv[0]).
-std::vector<std::string> vm_run_arguments(const VmDefinition& definition, const VmPaths& paths);
+// `vessel run`'s arguments for the definition (what follows argv[0]); with `restore`, those
+// of `vessel run --restore RESTORE`: the machine is the snapshot's.
+std::vector<std::string> vm_run_arguments(const VmDefinition& definition, const VmPaths& paths,
+                                          const std::optional<std::string>& restore = {});
+// The --net option a definition's network runs with (loopback=off unless it says).
+std::string run_net_option(const std::string& net);
 
 // Now as RFC 3339 in UTC ("2026-11-26T09:52:00Z").
 std::string utc_timestamp();

@@ -244,8 +244,11 @@ def user_networks_stay_off_the_hosts_loopback(env):
     d = env.daemon()
     expect_error(d.post("/api/v1/vms", env.definition("bad", nets=["user,restrict=maybe"])), 400,
                  "nets[0]: restrict 'maybe': expected on or off")
-    expect_error(d.post("/api/v1/vms", env.definition("bad", nets=["user,hostfwd=tcp::1-:2"])),
-                 400, "nets[0]", "restrict= and loopback= only")
+    expect_error(d.post("/api/v1/vms", env.definition("bad", nets=["user,mac=52:54:00:0:0:1"])),
+                 400, "nets[0]", "hostfwd=, restrict= and loopback= only")
+    expect_error(d.post("/api/v1/vms", env.definition("bad",
+                                                      nets=["user,hostfwd=tcp:0.0.0.0:1-:2"])),
+                 400, "nets[0]", "127.0.0.1 only")
     create(d, env, "n", nets=["user", "user,loopback=on", "user,restrict=on"])
     pid = start(d, "n")["pid"]
     with open(f"/proc/{pid}/cmdline", "rb") as f:

@@ -4,7 +4,9 @@
 //   1: the rest as a machine's state (past the checksum, as a corrupt file that kept its CRC
 //      would be) through VirtMachine::restore_state into one small machine: 16 MiB, one hart,
 //      the builtin SBI and virtio-rng, as `vessel run --memory 16M` builds it.
-// Either is refused with an error or restored; nothing else may happen.
+//   2: a whole state file through snapshot::rebind with no disks and no networks (the daemon's
+//      restores and clones): a file it accepts must come out as one parse accepts again.
+// Each is refused with an error or restored; nothing else may happen.
 #include <unistd.h>
 
 #include <cstdint>
@@ -40,6 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   if (data[0] == 0) {
     (void)vessel::snapshot::parse(data + 1, size - 1);
+  } else if (data[0] == 2) {
+    auto rebound = vessel::snapshot::rebind(data + 1, size - 1, {}, {});
+    if (rebound.ok() && !vessel::snapshot::parse(rebound->data(), rebound->size()).ok()) abort();
   } else {
     vessel::StateReader in(data + 1, size - 1);
     (void)fuzz_machine()->restore_state(in);

@@ -168,6 +168,30 @@ Result<Created> create(VirtMachine& machine, const VirtConfig& config,
   return Created{pages, bytes.size()};
 }
 
+Result<std::vector<uint8_t>> rebind(const uint8_t* data, size_t size,
+                                    const std::vector<std::string>& disks,
+                                    const std::vector<std::string>& nets) {
+  const Loaded loaded = TRY(parse(data, size));
+  if (disks.size() != loaded.disks.size() || nets.size() != loaded.config.nets.size()) {
+    return make_error(fmt::format("snapshot has {} disks and {} networks, not {} and {}",
+                                  loaded.disks.size(), loaded.config.nets.size(), disks.size(),
+                                  nets.size()));
+  }
+  VirtConfig config = loaded.config;
+  config.disks = disks;
+  config.nets = nets;
+  const std::vector<DiskRef> refs = TRY(describe_disks(config));
+  for (size_t i = 0; i < refs.size(); ++i) {
+    // The guest saw a disk of this size; an overlay's disk is its base's size.
+    if (refs[i].size != loaded.disks[i].size) {
+      return make_error(fmt::format("disk {}: {} bytes, the snapshot's disk {} has {}",
+                                    refs[i].base, refs[i].size, i, loaded.disks[i].size));
+    }
+    config.disks[i] = refs[i].option;
+  }
+  return encode(config, refs, loaded.diff, loaded.machine_state);
+}
+
 VirtConfig machine_config(const Loaded& loaded, const VirtConfig& engine_from) {
   VirtConfig config = loaded.config;
   config.engine = engine_from.engine;

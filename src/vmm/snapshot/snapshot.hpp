@@ -72,6 +72,15 @@ struct Created {
 Result<Created> create(VirtMachine& machine, const VirtConfig& config,
                        const CreateOptions& options);
 
+// The state file `data` with the host side of its machine changed: its disks replaced by
+// `disks` (--disk options, each base identified now, as create does) and its networks by
+// `nets` (hostfwd rules of their own, say). The guest's machine stays what it was: as many
+// disks, each of the same size, and as many networks. The daemon's restores and clones run
+// one snapshot over disks and forwarded ports of their own this way.
+Result<std::vector<uint8_t>> rebind(const uint8_t* data, size_t size,
+                                    const std::vector<std::string>& disks,
+                                    const std::vector<std::string>& nets);
+
 // Layers a Diff snapshot's memory file onto its base's (Firecracker's rebase-snap): every data
 // range of `diff_path` is copied to the same offset of `base_path`, which then is the memory
 // file of the Diff's state file. Both must be the same size.

@@ -5,6 +5,7 @@
 // bytes, a memory file of the wrong size, a disk changed since, a machine of another shape.
 #include "vmm/snapshot/snapshot.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 
 #include "base/files.hpp"
 #include "base/test_temp_dir.hpp"
+#include "host/block/overlay.hpp"
 #include "vmm/snapshot/snapshot_file.hpp"
 
 namespace vessel::snapshot {
@@ -90,6 +92,51 @@ class SnapshotTest : public ::testing::Test {
   StateWriter saved;
   rv::Hart::RunState saved_run_state{};
 };
+
+// The daemon's restores and clones: the same snapshot over a copy of its disk, with an
+// overlay, restores; a disk of another size or another count of devices is refused.
+TEST_F(SnapshotTest, RebindRunsTheSnapshotOverAnotherDisk) {
+  const std::vector<uint8_t> bytes = read_all(files.state_path);
+  const std::string copy = dir.file("copy.img");
+  write_all(copy, read_all(disk));
+  const std::string overlay = dir.file("copy.overlay");
+  {
+    const int fd = open(copy.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    auto id = block::overlay::identify_base(fd, copy, 1 << 20);
+    close(fd);
+    ASSERT_TRUE(id.ok()) << id.error().message;
+    ASSERT_TRUE(block::overlay::create(overlay, *id).ok());
+  }
+  const std::string overlay_option = copy + ",overlay=" + overlay;
+  auto rebound = rebind(bytes.data(), bytes.size(), {overlay_option}, {});
+  ASSERT_TRUE(rebound.ok()) << rebound.error().message;
+  write_all(files.state_path, *rebound);
+  auto loaded = load(files.state_path, files.memory_path);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->config.disks, std::vector<std::string>{overlay_option});
+  EXPECT_EQ(loaded->disks[0].base, copy);
+  auto restored = restore(*loaded, config, {[](uint8_t) {}, [](PowerRequest) {}});
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  char mark[9] = {};
+  ASSERT_TRUE((*restored)->bus().read_phys(kMark, mark, 8));
+  EXPECT_STREQ(mark, "snapshot");
+  restored->reset();
+
+  const std::string small = dir.file("small.img");
+  write_all(small, std::vector<uint8_t>(4096, 0));
+  auto r = rebind(bytes.data(), bytes.size(), {small}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("4096 bytes, the snapshot's disk 0 has 1048576"),
+            std::string::npos)
+      << r.error().message;
+  r = rebind(bytes.data(), bytes.size(), {copy}, {"user"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("1 disks and 0 networks, not 1 and 1"), std::string::npos)
+      << r.error().message;
+  r = rebind(bytes.data(), bytes.size() - 1, {copy}, {});
+  EXPECT_FALSE(r.ok());
+}
 
 TEST_F(SnapshotTest, RoundTripKeepsHartsMemoryAndDevices) {
   auto loaded = load(files.state_path, files.memory_path);
