@@ -28,8 +28,15 @@ size_t fill_random(uint8_t* buf, size_t len) {
   return done;
 }
 
-// One turn over requestq (loop thread). buf is scratch space kept between requests.
-ServiceTurn serve_requests(const GuestMemory& mem, Virtqueue& q, std::vector<uint8_t>& buf,
+// What the service keeps between turns (loop thread): scratch space and the rate limiter.
+struct RngService {
+  explicit RngService(const RateLimiterConfig& config) : limiter(config) {}
+  std::vector<uint8_t> buf;
+  RateLimiter limiter;
+};
+
+// One turn over requestq (loop thread).
+ServiceTurn serve_requests(const GuestMemory& mem, Virtqueue& q, RngService& s,
                            std::atomic<uint64_t>& bytes) {
   ServiceTurn turn;
   if (!q.ready() || q.failed()) return turn;
@@ -38,10 +45,18 @@ ServiceTurn serve_requests(const GuestMemory& mem, Virtqueue& q, std::vector<uin
       turn.more = true;
       return turn;
     }
+    // Checked before a chain is taken: a chain stays in the ring while the buckets refill.
+    const auto now = RateLimiter::Clock::now();
+    if (!s.limiter.ready(now)) {
+      turn.retry_after = s.limiter.wait(now);
+      return turn;
+    }
     const std::optional<DescriptorChain> chain = next_chain(q);
     if (!chain) return turn;
     // The driver should post only device-writable buffers; readable ones are skipped.
-    const uint64_t want = std::min<uint64_t>(chain->writable_bytes(), VirtioRng::kMaxRequestBytes);
+    uint64_t want = std::min<uint64_t>(chain->writable_bytes(), VirtioRng::kMaxRequestBytes);
+    if (want > 0) want = s.limiter.grant(want, now);
+    std::vector<uint8_t>& buf = s.buf;
     buf.resize(static_cast<size_t>(want));
     const size_t got = fill_random(buf.data(), buf.size());
     ChainWriter writer(mem, *chain);
@@ -54,12 +69,12 @@ ServiceTurn serve_requests(const GuestMemory& mem, Virtqueue& q, std::vector<uin
 
 }  // namespace
 
-VirtioRng::VirtioRng(EventLoop& loop)
+VirtioRng::VirtioRng(EventLoop& loop, const RateLimiterConfig& limiter)
     : bytes_(std::make_shared<std::atomic<uint64_t>>(0)),
       worker_(loop, "virtio-rng", {"requestq"},
-              [bytes = bytes_, buf = std::vector<uint8_t>()](
-                  const GuestMemory& mem, std::vector<Virtqueue>& queues) mutable {
-                return serve_requests(mem, queues[kRequestq], buf, *bytes);
+              [bytes = bytes_, service = std::make_shared<RngService>(limiter)](
+                  const GuestMemory& mem, std::vector<Virtqueue>& queues) {
+                return serve_requests(mem, queues[kRequestq], *service, *bytes);
               }) {}
 
 void VirtioRng::read_config(uint64_t /*offset*/, uint8_t* out, unsigned size) const {

@@ -102,6 +102,41 @@ TEST_F(RngTest, CapsOneRequest) {
   EXPECT_TRUE(all_equal(ram.bytes(a + cap, cap), 0xaa));
 }
 
+// /entropy's rate limiter: the bandwidth bucket cuts a request short, an empty bucket leaves
+// requests in the ring until it refills, and then the guest gets entropy again (slower).
+TEST_F(RngTest, RateLimiterBoundsBytesAndRequests) {
+  RateLimiterConfig limits;
+  // 100 bytes, then one byte every 300 ms.
+  limits.bandwidth = TokenBucketConfig{.size = 100, .one_time_burst = 0, .refill_time_ms = 30000};
+  rng = std::make_unique<VirtioRng>(loop, limits);
+  activate();
+  for (int i = 0; i < 3; ++i) request(64);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(served(2));
+  EXPECT_EQ(q.used(0).second, 64U);
+  EXPECT_EQ(q.used(1).second, 36U) << "what the bucket held: a short read";
+  ASSERT_TRUE(settle(
+      loop, [&] { return q.used_idx() == 3; }, 3000));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(250));
+  EXPECT_GE(q.used(2).second, 1U);
+  EXPECT_EQ(rng->bytes_provided(), 100U + q.used(2).second);
+
+  // Requests: two at once, then one every 300 ms.
+  limits = {};
+  limits.ops = TokenBucketConfig{.size = 2, .one_time_burst = 0, .refill_time_ms = 600};
+  rng->reset();
+  rng = std::make_unique<VirtioRng>(loop, limits);
+  activate();
+  const uint16_t before = q.used_idx();
+  for (int i = 0; i < 3; ++i) request(8);
+  const auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(served(static_cast<uint16_t>(before + 2)));
+  ASSERT_TRUE(settle(
+      loop, [&] { return q.used_idx() == before + 3; }, 3000));
+  EXPECT_GE(std::chrono::steady_clock::now() - t1, std::chrono::milliseconds(250));
+  EXPECT_EQ(q.used(static_cast<uint16_t>(before + 2)).second, 8U);
+}
+
 TEST_F(RngTest, ReadableBuffersAreNotWritten) {
   activate();
   const uint64_t r = buffer(q, 32, 0x11);
