@@ -61,16 +61,18 @@ void TokenBucket::take(uint64_t tokens, Clock::time_point now) {
   budget_ -= std::min(tokens - from_burst, budget_);
 }
 
-void TokenBucket::give_back(uint64_t tokens) {
-  if (!config_.limits()) return;
-  budget_ = std::min(config_.size, budget_ + std::min(tokens, config_.size));
+uint64_t TokenBucket::capacity() const {
+  if (!config_.limits()) return kUnlimited;
+  return config_.size + std::min(burst_, kUnlimited - config_.size);
 }
 
-TokenBucket::Clock::duration TokenBucket::wait_for_one(Clock::time_point now) {
-  if (available(now) > 0) return Clock::duration::zero();
-  // One token is `period` units of 1/size ns; carry_ of them have passed already.
+TokenBucket::Clock::duration TokenBucket::wait_for(uint64_t tokens, Clock::time_point now) {
+  const uint64_t have = available(now);
+  if (have >= tokens) return Clock::duration::zero();
+  // Each token is `period` units of 1/size ns; carry_ of them have passed already.
   const u128 period = refill_ns(config_);
-  const u128 left = (period - carry_ + config_.size - 1) / config_.size;
+  const u128 units = u128{tokens - have} * period - carry_;
+  const u128 left = (units + config_.size - 1) / config_.size;
   const u128 cap = static_cast<u128>(std::numeric_limits<int64_t>::max());
   return std::chrono::nanoseconds(static_cast<int64_t>(std::max<u128>(1, std::min(left, cap))));
 }
@@ -80,16 +82,16 @@ RateLimiter::RateLimiter(const RateLimiterConfig& config, Clock::time_point now)
       ops_(config.ops.value_or(TokenBucketConfig{}), now) {}
 
 uint64_t RateLimiter::grant(uint64_t want, Clock::time_point now) {
-  if (want == 0 || ops_.available(now) == 0) return 0;
-  const uint64_t bytes = std::min(want, bandwidth_.available(now));
-  if (bytes == 0) return 0;
+  const uint64_t bytes = std::min(want, bandwidth_.capacity());
+  if (bytes == 0 || ops_.available(now) == 0 || bandwidth_.available(now) < bytes) return 0;
   ops_.take(1, now);
   bandwidth_.take(bytes, now);
   return bytes;
 }
 
-RateLimiter::Clock::duration RateLimiter::wait(Clock::time_point now) {
-  return std::max(ops_.wait_for_one(now), bandwidth_.wait_for_one(now));
+RateLimiter::Clock::duration RateLimiter::wait(uint64_t want, Clock::time_point now) {
+  return std::max(ops_.wait_for(1, now),
+                  bandwidth_.wait_for(std::min(want, bandwidth_.capacity()), now));
 }
 
 }  // namespace vessel

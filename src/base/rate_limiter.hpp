@@ -29,12 +29,12 @@ class TokenBucket {
 
   // The tokens that could be taken now (burst included; UINT64_MAX for no limit).
   uint64_t available(Clock::time_point now);
+  // The most it can ever hold at once: its size and what is left of the burst.
+  uint64_t capacity() const;
   // Takes `tokens`, which must be at most available(now).
   void take(uint64_t tokens, Clock::time_point now);
-  // Puts back tokens taken but not used (up to the size; the burst is not refilled).
-  void give_back(uint64_t tokens);
-  // How long until at least one token is there (zero when one is now).
-  Clock::duration wait_for_one(Clock::time_point now);
+  // How long until `tokens` (at most capacity()) are there (zero when they are now).
+  Clock::duration wait_for(uint64_t tokens, Clock::time_point now);
 
  private:
   void refill(Clock::time_point now);
@@ -59,16 +59,12 @@ class RateLimiter {
 
   explicit RateLimiter(const RateLimiterConfig& config, Clock::time_point now = Clock::now());
 
-  // One operation of up to `want` bytes: how many bytes it may move now (0: none, and no
-  // operation is counted). The caller serves that many, or fewer and gives the rest back.
+  // One operation of `want` bytes, as Firecracker's limiter takes it: granted whole when both
+  // buckets hold enough (a request bigger than the bandwidth bucket can ever hold gets what a
+  // full bucket holds), else nothing is taken. Returns the bytes granted, 0 for none.
   uint64_t grant(uint64_t want, Clock::time_point now = Clock::now());
-  // Whether a grant of one byte or more would succeed now.
-  bool ready(Clock::time_point now = Clock::now()) {
-    return ops_.available(now) > 0 && bandwidth_.available(now) > 0;
-  }
-  void give_back(uint64_t bytes) { bandwidth_.give_back(bytes); }
-  // After a grant of 0: how long until one could succeed.
-  Clock::duration wait(Clock::time_point now = Clock::now());
+  // After a grant of `want` failed: how long until it would succeed.
+  Clock::duration wait(uint64_t want, Clock::time_point now = Clock::now());
 
  private:
   TokenBucket bandwidth_;

@@ -47,19 +47,19 @@ TEST(TokenBucket, ZeroSizeOrRefillTimeLimitsNothing) {
     EXPECT_EQ(b.available(t0), UINT64_MAX);
     b.take(1u << 30, t0);
     EXPECT_EQ(b.available(t0), UINT64_MAX);
-    EXPECT_EQ(b.wait_for_one(t0), Clock::duration::zero());
+    EXPECT_EQ(b.wait_for(1u << 30, t0), Clock::duration::zero());
   }
 }
 
-TEST(TokenBucket, WaitAndGiveBack) {
+TEST(TokenBucket, WaitFor) {
   const Clock::time_point t0{};
   TokenBucket b({.size = 10, .one_time_burst = 0, .refill_time_ms = 1000}, t0);
   b.take(10, t0);
-  EXPECT_EQ(b.wait_for_one(t0), 100ms) << "one token every 100 ms";
-  EXPECT_EQ(b.wait_for_one(t0 + 40ms), 60ms);
-  EXPECT_EQ(b.wait_for_one(t0 + 100ms), Clock::duration::zero());
-  b.give_back(50);
-  EXPECT_EQ(b.available(t0 + 100ms), 10u) << "capped at the size";
+  EXPECT_EQ(b.wait_for(1, t0), 100ms) << "one token every 100 ms";
+  EXPECT_EQ(b.wait_for(1, t0 + 40ms), 60ms) << "the time toward the next token counts";
+  EXPECT_EQ(b.wait_for(5, t0 + 40ms), 460ms);
+  EXPECT_EQ(b.wait_for(1, t0 + 100ms), Clock::duration::zero());
+  EXPECT_EQ(b.capacity(), 10u);
 }
 
 TEST(TokenBucket, HugeValuesDoNotOverflow) {
@@ -75,19 +75,19 @@ TEST(TokenBucket, HugeValuesDoNotOverflow) {
   EXPECT_LT(later, UINT64_MAX / 4);
 }
 
-TEST(RateLimiter, BothBucketsBound) {
+TEST(RateLimiter, GrantsWholeRequestsWithinBothBuckets) {
   const Clock::time_point t0{};
   RateLimiterConfig c;
   c.bandwidth = TokenBucketConfig{.size = 1024, .one_time_burst = 0, .refill_time_ms = 1000};
   c.ops = TokenBucketConfig{.size = 4, .one_time_burst = 0, .refill_time_ms = 1000};
   RateLimiter r(c, t0);
   EXPECT_EQ(r.grant(600, t0), 600u);
-  EXPECT_EQ(r.grant(600, t0), 424u) << "what the bandwidth bucket has left";
-  EXPECT_EQ(r.grant(1, t0), 0u) << "no bytes left";
-  EXPECT_GT(r.wait(t0), Clock::duration::zero());
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(r.grant(10, t0 + 1s), 10u);
-  EXPECT_EQ(r.grant(10, t0 + 1s), 0u) << "four operations a second, all spent";
-  EXPECT_EQ(r.wait(t0 + 1s), 250ms);
+  EXPECT_EQ(r.grant(600, t0), 0u) << "424 bytes left: the request waits whole";
+  EXPECT_EQ(r.wait(600, t0), std::chrono::nanoseconds(171'875'000)) << "176 bytes at 1024/s";
+  EXPECT_EQ(r.grant(5000, t0 + 1s), 1024u) << "bigger than the bucket: a full bucket";
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(r.grant(1, t0 + 2s), 1u);
+  EXPECT_EQ(r.grant(1, t0 + 2s), 0u) << "four operations a second, all spent";
+  EXPECT_EQ(r.wait(1, t0 + 2s), 250ms);
   RateLimiter none({}, t0);
   EXPECT_EQ(none.grant(1u << 20, t0), 1u << 20);
 }

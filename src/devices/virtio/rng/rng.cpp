@@ -45,17 +45,21 @@ ServiceTurn serve_requests(const GuestMemory& mem, Virtqueue& q, RngService& s,
       turn.more = true;
       return turn;
     }
-    // Checked before a chain is taken: a chain stays in the ring while the buckets refill.
-    const auto now = RateLimiter::Clock::now();
-    if (!s.limiter.ready(now)) {
-      turn.retry_after = s.limiter.wait(now);
-      return turn;
-    }
     const std::optional<DescriptorChain> chain = next_chain(q);
     if (!chain) return turn;
     // The driver should post only device-writable buffers; readable ones are skipped.
     uint64_t want = std::min<uint64_t>(chain->writable_bytes(), VirtioRng::kMaxRequestBytes);
-    if (want > 0) want = s.limiter.grant(want, now);
+    if (want > 0) {
+      const auto now = RateLimiter::Clock::now();
+      const uint64_t granted = s.limiter.grant(want, now);
+      if (granted == 0) {
+        // Not yet: the chain goes back to the ring until the buckets hold enough for it.
+        q.undo_pop();
+        turn.retry_after = s.limiter.wait(want, now);
+        return turn;
+      }
+      want = granted;
+    }
     std::vector<uint8_t>& buf = s.buf;
     buf.resize(static_cast<size_t>(want));
     const size_t got = fill_random(buf.data(), buf.size());

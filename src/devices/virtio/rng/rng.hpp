@@ -5,9 +5,9 @@
 // Requests are served on the VM's EventLoop thread, never on the vCPU that notified. Each
 // request gets at most kMaxRequestBytes, and one loop turn serves at most kChainsPerTurn
 // requests before yielding to the other work on the loop. A rate limiter (Firecracker's
-// /entropy rate_limiter: bytes and requests) may bound it further: a request is then served
-// with what the bandwidth bucket holds (a short read, which the driver takes), and none while
-// a bucket is empty; the queue waits for the refill.
+// /entropy rate_limiter: bytes and requests) may bound it further: a request waits in the ring
+// until the buckets hold enough for all of it (a request bigger than the bandwidth bucket gets
+// what the full bucket holds), then is served whole.
 #pragma once
 
 #include <atomic>
