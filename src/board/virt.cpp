@@ -361,7 +361,9 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
     chardev->set_input([raw](const uint8_t* data, size_t len) { raw->push_input(data, len); });
     TRY_VOID(add_virtio(std::move(console)));
   }
-  if (config.rng) TRY_VOID(add_virtio(std::make_unique<virtio::VirtioRng>(*io_)));
+  if (config.rng) {
+    TRY_VOID(add_virtio(std::make_unique<virtio::VirtioRng>(*io_, config.rng_rate_limiter)));
+  }
   if (config.balloon) {
     const virtio::BalloonConfig& b = *config.balloon;
     auto balloon = std::make_unique<virtio::VirtioBalloon>(

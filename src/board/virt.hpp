@@ -14,6 +14,7 @@
 #include "base/clock.hpp"
 #include "base/event_loop.hpp"
 #include "base/mapped_memory.hpp"
+#include "base/rate_limiter.hpp"
 #include "base/result.hpp"
 #include "board/htif.hpp"
 #include "board/loader.hpp"
@@ -89,6 +90,7 @@ struct VirtConfig {
   std::vector<std::string> nets;                 // --net user[,hostfwd=...] | tap=IFNAME
   std::optional<std::string> virtio_console;     // --virtio-console unix:PATH
   bool rng = true;                               // virtio-rng fed from getrandom
+  RateLimiterConfig rng_rate_limiter;            // the API's PUT /entropy rate_limiter
   std::optional<virtio::BalloonConfig> balloon;  // --balloon
   // The metadata service's store (--metadata, the API's /mmds), which a --net user,mmds=on
   // serves; an empty one is made when a net asks for it and none was given.

@@ -202,9 +202,9 @@ void RunCommand::add_host_options() {
                    "A virtio memory balloon: [amount=MIB][,deflate-on-oom][,stats=SECONDS] "
                    "(the target at boot, free pages back on guest OOM, statistics interval)");
   run_->add_option("--vsock", vsock,
-                   "A virtio-vsock device: cid=N,uds=PATH (the guest's CID, 3 or more; host "
-                   "programs connect to PATH and send \"CONNECT <port>\\n\"; the guest's "
-                   "connections to host port P go to PATH_P, as Firecracker's)");
+                   "A virtio-vsock device: cid=N,uds=PATH (the guest's CID, 3 or more; \",,\" in "
+                   "PATH is a comma; host programs connect to PATH and send \"CONNECT <port>\\n\"; "
+                   "the guest's connections to host port P go to PATH_P, as Firecracker's)");
   run_->add_option(
       "--api-sock", api_sock,
       "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
@@ -411,10 +411,17 @@ int RunCommand::serve_api(const VmOptions& options) {
   // The API may supply the kernel; the command line's options are its starting point.
   if (!dump_dtb.empty()) return fail("--dump-dtb: not with --api-sock");
   vessel::ApiVmOptions api;
-  if (!api_allow_dirs.empty()) {
+  // In a jail only the --api-allow-dir directories are there (bound at their host paths), so
+  // the API is confined to them even when none is given.
+  if (!api_allow_dirs.empty() || !jail_dir.empty()) {
     auto files = vessel::api::HostFilePolicy::confined_to(api_allow_dirs, "--api-allow-dir");
     if (!files) return fail(files.error().message);
     api.host_files = std::move(*files);
+    if (!jail_dir.empty()) {
+      api.host_files.set_missing_hint(
+          "under --jail, the API's files must be in an --api-allow-dir directory, bound into the "
+          "jail");
+    }
   }
   api.socket_path = api_sock;
   api.start_now = options.machine.kernel.has_value() || options.restore != nullptr;

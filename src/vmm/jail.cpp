@@ -153,6 +153,8 @@ Result<void> add_vm_files(Plan& p, const VmOptions& vm) {
   add_created(p, unix_path(vm.gdb));
   if (vm.gdb && vm.gdb->starts_with("tcp:")) p.new_net = false;  // the debugger is the host's
   if (vm.console.socket) add_created(p, *vm.console.socket);
+  // The vsock listener, and the <uds_path>_<port> sockets of the guest's connections beside it.
+  if (m.vsock) add_created(p, m.vsock->uds_path);
   if (vm.console.log)
     add_created(p, TRY(parse_log_ring_option("--console-log", *vm.console.log)).path);
   for (const std::string& f : p.options.created) add_created(p, f);

@@ -4,7 +4,9 @@
 // network namespace unless the VM uses user networking or a tap, which need the host's), in a
 // cgroup with the VM's CPU and memory limits, pivot_root'ed into a tmpfs holding only the files
 // its options name (bind-mounted, read-only unless the VM writes them), running as an
-// unprivileged uid and gid with no capabilities and no_new_privs.
+// unprivileged uid and gid with no capabilities and no_new_privs. Files the per-VM API names
+// later (a logger's or metrics' output, a vsock socket, a snapshot) must lie in an
+// --api-allow-dir directory: those are bound whole, at their host paths.
 #pragma once
 
 #include <sys/types.h>

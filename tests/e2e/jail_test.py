@@ -14,6 +14,12 @@ escape   Debian boots in the jail with a writable disk, user networking, the con
          syncs the disk and fetches from a host server through 10.0.2.2; the API and the GDB stub
          (on a TCP port: the host's network) answer;
          poweroff ends vessel with status 0 and leaves neither the jail's root nor its cgroup.
+         A --vsock socket in a directory of its own is created by the jailed process at its
+         host path, and a host program connects to it.
+api_files A jailed VM not started yet, with --api-sock and --api-allow-dir OUT: PUT /logger and
+         PUT /metrics name files in OUT, which the jailed process writes (the requests' log
+         lines, the metrics line FlushMetrics asks for); a log file outside OUT is refused with
+         400 naming --api-allow-dir; PUT /vsock takes a socket in OUT. No guest boots.
 netns    Without --net the VM process gets a network namespace of its own too; kill -9 of the
          parent that waits outside ends the jailed process as well.
 snapshot A jailed VM (OpenSBI) with --api-allow-dir SNAPS is paused and snapshotted through
@@ -28,6 +34,7 @@ Exits 1 on any failure, with what vessel printed.
 """
 
 import argparse
+import json
 import os
 import types
 import re
@@ -70,15 +77,18 @@ def ns(pid, kind):
     return os.readlink(f"/proc/{pid}/ns/{kind}")
 
 
-def expect_caged(g, pid, want_own_net):
+def expect_caged(g, pid, want_own_net, seccomp=True):
+    """seccomp: whether the thread group leader is filtered already (its filter comes with the
+    VM's start; a VM waiting for the API's InstanceStart has none yet)."""
     st = status_fields(pid)
     checks = {
         "Uid": st["Uid"].split() == [str(UID)] * 4,
         "Gid": st["Gid"].split() == [str(UID)] * 4,
         "CapEff": int(st["CapEff"], 16) == 0, "CapPrm": int(st["CapPrm"], 16) == 0,
         "CapBnd": int(st["CapBnd"], 16) == 0, "NoNewPrivs": st["NoNewPrivs"].strip() == "1",
-        "Seccomp": st["Seccomp"].strip() == "2",
     }
+    if seccomp:
+        checks["Seccomp"] = st["Seccomp"].strip() == "2"
     for kind in ("mnt", "pid", "ipc", "uts"):
         checks[f"ns/{kind}"] = ns(pid, kind) != ns(os.getpid(), kind)
     checks["ns/net"] = (ns(pid, "net") != ns(os.getpid(), "net")) == want_own_net
@@ -141,12 +151,15 @@ def case_escape(args, tmp):
     # root's, as under the daemon: the jail's idmapped mounts let its uid write them
     server, port = host_http_server(tmp)
     api = os.path.join(run, "api.sock")
+    vsock_dir = os.path.join(tmp, "vsock")
+    os.makedirs(vsock_dir)
+    uds = os.path.join(vsock_dir, "v.sock")
     gdb_port = free_port()
     os.environ["VESSEL_TEST_JAIL_ESCAPE"] = "1"
     try:
         g = Guest(args, ["--jail", jail, "--jail-uid", str(UID), "--disk", disk, "--net", "user",
                          "--console-log", os.path.join(run, "console.log"), "--api-sock", api,
-                         "--gdb", f"tcp:{gdb_port}"])
+                         "--gdb", f"tcp:{gdb_port}", "--vsock", f"cid=3,uds={uds}"])
     finally:
         del os.environ["VESSEL_TEST_JAIL_ESCAPE"]
     try:
@@ -174,6 +187,10 @@ def case_escape(args, tmp):
             if not gdb_packet(s, b"?").startswith((b"T", b"S")):
                 g.console.fail("the jailed GDB stub did not answer '?'")
             gdb_packet(s, b"D")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(uds)  # the jailed process's listener, at its host path
+            s.sendall(b"CONNECT 5000\n")
         g.poweroff()
     finally:
         g.close()
@@ -189,7 +206,60 @@ def case_escape(args, tmp):
                                    capture_output=True, text=True).stdout:
         raise RuntimeError("the jail's cgroup is left behind")
     return (f"{len(ESCAPES)} host paths out of reach; uid {UID}, no capabilities, own mnt/pid/"
-            f"ipc/uts namespaces, memory limit {limit >> 20} MiB; disk, network, API and GDB stub worked")
+            f"ipc/uts namespaces, memory limit {limit >> 20} MiB; disk, network, API, GDB stub and "
+            "vsock socket worked")
+
+
+def case_api_files(args, tmp):
+    jail, run, out = (os.path.join(tmp, d) for d in ("jail", "run", "out"))
+    for d in (jail, run, out):
+        os.makedirs(d)
+    log, metrics, outside = (os.path.join(out, "fc.log"), os.path.join(out, "metrics.json"),
+                             os.path.join(run, "outside.log"))
+    for f in (log, metrics, outside):
+        open(f, "w").close()  # root's, as the jail's idmapped mounts show them to its uid
+    api = os.path.join(run, "api.sock")
+    proc = subprocess.Popen([args.vessel, "run", "--jail", jail, "--jail-uid", str(UID),
+                             "--api-sock", api, "--api-allow-dir", out],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(100):
+            if os.path.exists(api) or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        def fail(message):
+            raise RuntimeError(message)
+        expect_caged(types.SimpleNamespace(console=types.SimpleNamespace(fail=fail)),
+                     jailed_pid(proc.pid), want_own_net=True, seccomp=False)
+        # (The logger and metrics take one PUT each: the refusal comes first.)
+        calls = [("PUT", "/logger", {"log_path": outside}, 400),
+                 ("PUT", "/logger", {"log_path": log, "level": "Info"}, 204),
+                 ("PUT", "/metrics", {"metrics_path": metrics}, 204),
+                 ("PUT", "/actions", {"action_type": "FlushMetrics"}, 204),
+                 ("PUT", "/vsock", {"guest_cid": 3, "uds_path": os.path.join(out, "v.sock")}, 204),
+                 ("PUT", "/vsock", {"guest_cid": 3, "uds_path": os.path.join(run, "v.sock")}, 400)]
+        for method, path, body, want in calls:
+            status, answer = api_call(api, method, path, body)
+            if status != want:
+                raise RuntimeError(f"{method} {path} {body}: {status} {answer}, wanted {want}")
+            if want == 400 and "--api-allow-dir" not in answer and "outside" not in answer:
+                raise RuntimeError(f"{method} {path}: the refusal does not say why: {answer}")
+        with open(log) as f:
+            lines = f.read().splitlines()
+        with open(metrics) as f:
+            flushed = [json.loads(line) for line in f.read().splitlines()]
+        if not any('request on "/metrics"' in line for line in lines):
+            raise RuntimeError(f"the jailed logger wrote {lines!r}")
+        if not flushed or "put_api_requests" not in flushed[-1]:
+            raise RuntimeError(f"the jailed metrics file holds {flushed!r}")
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    if proc.returncode != 128 + 15:
+        raise RuntimeError(f"SIGTERM: status {proc.returncode}, output {output[-2000:]!r}")
+    return (f"the jailed API wrote {len(lines)} log lines and {len(flushed)} metrics line(s) into "
+            "--api-allow-dir; files outside it refused")
 
 
 def case_netns(args, tmp):
@@ -313,7 +383,7 @@ def case_errors(args, tmp):
 
 
 CASES = {"escape": case_escape, "netns": case_netns, "snapshot": case_snapshot,
-         "errors": case_errors}
+         "errors": case_errors, "api_files": case_api_files}
 
 
 def main():

@@ -287,12 +287,16 @@ def case_net_isolated(args, tmp):
 
 def case_mmds(args, tmp):
     """The metadata service (--metadata, --net user,mmds=on) from the guest: a V2 session token
-    through PUT with nc, then IMDS and JSON reads with busybox wget; no token, no data."""
+    through PUT with nc, then IMDS and JSON reads with busybox wget; no token, no data. Then
+    the per-VM API's PATCH and PUT /mmds change what the guest reads at once, and GET /mmds
+    shows the document."""
+    from seccomp_test import api_call  # noqa: E402 - seccomp_test imports this module
     doc = {"latest": {"meta-data": {"instance-id": "i-vessel-1", "tags": {"role": "e2e"}}}}
     meta = os.path.join(tmp, "metadata.json")
     with open(meta, "w") as f:
         json.dump(doc, f)
-    g = Guest(args, ["--net", "user,restrict=on,mmds=on", "--metadata", meta])
+    api = os.path.join(tmp, "api.sock")
+    g = Guest(args, ["--net", "user,restrict=on,mmds=on", "--metadata", meta, "--api-sock", api])
     try:
         dhcp(g)
         # As Firecracker's guide has it: the metadata address on the link (restrict=on leaves
@@ -319,10 +323,36 @@ def case_mmds(args, tmp):
         out, rc = g.run(f"wget -T 10 -q -O - {url}/instance-id", "without a token", 60)
         if rc == 0 or "i-vessel-1" in out:
             g.console.fail(f"read without a token: {out!r}")
+        # The API's changes, seen by the guest's next request (RFC 7396: null deletes). The
+        # reads are short commands, so that their echo is not wrapped and their output is
+        # theirs alone.
+        g.check("md() { wget -T 10 -q -O - --header \"X-metadata-token: $(cat /tmp/token)\" "
+                "http://169.254.169.254/latest/$1; }", "a function for the reads")
+        patch = {"latest": {"meta-data": {"instance-id": "i-patched", "tags": None}}}
+        status, body = api_call(api, "PATCH", "/mmds", patch)
+        if status != 204:
+            g.console.fail(f"PATCH /mmds: {status} {body}")
+        out = g.check("md meta-data/", "the listing after PATCH", 60)
+        listing = out.strip().splitlines()[1:]  # after the rest of the echoed command line
+        if listing != ["instance-id"]:
+            g.console.fail(f"IMDS listing after PATCH {out!r}")
+        out = g.check("md meta-data/instance-id", "after PATCH", 60)
+        if "i-patched" not in out:
+            g.console.fail(f"instance-id after PATCH {out!r}")
+        status, body = api_call(api, "PUT", "/mmds", {"latest": {"user-data": "put by the API"}})
+        if status != 204:
+            g.console.fail(f"PUT /mmds: {status} {body}")
+        out = g.check("md user-data", "after PUT", 60)
+        if "put by the API" not in out:
+            g.console.fail(f"user-data after PUT {out!r}")
+        status, body = api_call(api, "GET", "/mmds")
+        if status != 200 or json.loads(body) != {"latest": {"user-data": "put by the API"}}:
+            g.console.fail(f"GET /mmds: {status} {body}")
         g.poweroff()
     finally:
         g.close()
-    return "token, IMDS listing, a value and JSON from 169.254.169.254 (restrict=on); 401 without"
+    return ("token, IMDS listing, a value and JSON from 169.254.169.254 (restrict=on); 401 "
+            "without; the API's PATCH and PUT seen by the guest at once")
 
 
 def case_rng(args, tmp):

@@ -39,6 +39,11 @@ constexpr Route kRoutes[] = {
     {Method::kGet, "/vm/config"},
     {Method::kGet, "/vessel/stats"},
     {Method::kDelete, "/drives/rootfs"},
+    {Method::kPut, "/mmds"},
+    {Method::kPatch, "/mmds"},
+    {Method::kGet, "/mmds"},
+    {Method::kPut, "/mmds/config"},
+    {Method::kPut, "/entropy"},
 };
 constexpr size_t kNumRoutes = sizeof kRoutes / sizeof kRoutes[0];
 

@@ -345,7 +345,8 @@ def virtio_net_seeds():
 API_ROUTES = ["GET /", "GET /version", "GET /machine-config", "PUT /machine-config",
               "PATCH /machine-config", "PUT /boot-source", "PUT /drives/rootfs", "PUT /drives/data",
               "PUT /network-interfaces/eth0", "PUT /network-interfaces/eth1", "PUT /actions",
-              "PATCH /vm", "GET /vm/config", "GET /vessel/stats", "DELETE /drives/rootfs"]
+              "PATCH /vm", "GET /vm/config", "GET /vessel/stats", "DELETE /drives/rootfs",
+              "PUT /mmds", "PATCH /mmds", "GET /mmds", "PUT /mmds/config", "PUT /entropy"]
 
 
 def api_requests(records):
@@ -397,6 +398,25 @@ def firecracker_api_seeds():
             ("PUT /drives/rootfs", "/drives/a%2Fb", True), ("GET /", "/vm/config/", True),
             ("PUT /drives/rootfs", "/drives/%zz", True), ("GET /", "//", True),
             ("PUT /network-interfaces/eth0", "/network-interfaces/" + "x" * 80, True)]),
+        # The metadata service: a document PUT, merge-patched (null deletes), over the size
+        # limit, the config's rules, then after the start; and the entropy device's limiter.
+        "firecracker_api/mmds": api_requests([
+            ("PATCH /mmds", '{"early": 1}'),
+            ("PUT /mmds", '{"latest": {"meta-data": {"ami-id": "ami-1", "tags": [1, 2]}}}'),
+            ("PATCH /mmds", '{"latest": {"meta-data": {"ami-id": null, "zone": "z"}}}'),
+            ("PUT /mmds", '{"blob": "' + "x" * 51200 + '"}'), ("PUT /mmds", '["no"]'),
+            ("PUT /network-interfaces/eth0", '{"iface_id": "eth0", "vessel_user_net": {}}'),
+            ("PUT /network-interfaces/eth1", '{"iface_id": "eth1", "host_dev_name": "tap0"}'),
+            ("PUT /mmds/config", '{"network_interfaces": []}'),
+            ("PUT /mmds/config", '{"network_interfaces": ["eth1"]}'),
+            ("PUT /mmds/config", '{"network_interfaces": ["eth0"], "ipv4_address": "169.254.0.1"}'),
+            ("PUT /mmds/config", '{"network_interfaces": ["eth0"], "version": "V2", '
+                                 '"ipv4_address": "169.254.170.2", "imds_compat": true}'),
+            ("PUT /entropy", '{"rate_limiter": {"bandwidth": {"size": 1024, "one_time_burst": 0, '
+                             '"refill_time": 100}, "ops": {"size": 0, "refill_time": 0}}}'),
+            ("PUT /entropy", '{"rate_limiter": {"bandwidth": {"size": -1, "refill_time": 1e99}}}'),
+            boot, start, ("GET /mmds", ""), ("PATCH /mmds", '{"latest": null}'),
+            ("PUT /mmds/config", '{"network_interfaces": ["eth0"]}'), ("GET /vm/config", "")]),
         "firecracker_api/nesting": api_requests([("PUT /actions", "[" * 40 + "]" * 40),
                                                  ("PUT /actions", '{"a": "[[[[\\"]]]"}')]),
     }

@@ -15,18 +15,8 @@ namespace {
 using http::Method;
 using nlohmann::json;
 
-class DevicesTest : public ::testing::Test {
+class DevicesTest : public ApiTestBase {
  protected:
-  ScratchDir dir;
-  ApiHarness h;
-
-  http::Response call(Method m, const std::string& path, std::optional<json> body = std::nullopt) {
-    return h.call(m, path, std::move(body));
-  }
-  void start() {
-    expect_done(call(Method::kPut, "/boot-source", json{{"kernel_image_path", dir.file("Image")}}));
-    expect_done(call(Method::kPut, "/actions", json{{"action_type", "InstanceStart"}}));
-  }
   std::vector<json> lines(const std::string& path) {
     std::ifstream f(path);
     std::vector<json> out;
@@ -114,10 +104,28 @@ TEST_F(DevicesTest, EntropyAddsTheRngDevice) {
             204);
   EXPECT_TRUE(other.vm.started_with->rng);
   expect_fault(other.call(Method::kPut, "/entropy", json::object()), "already started");
-  expect_fault(
-      call(Method::kPut, "/entropy",
-           json{{"rate_limiter", {{"bandwidth", {{"size", 1000}, {"refill_time", 100}}}}}}),
-      "rate_limiter:");
+  EXPECT_FALSE(other.vm.started_with->rng_rate_limiter.limits());
+}
+
+TEST_F(DevicesTest, EntropyRateLimiter) {
+  const auto put = [&](json limiter) {
+    return call(Method::kPut, "/entropy", json{{"rate_limiter", std::move(limiter)}});
+  };
+  expect_fault(put(json{{"bandwidth", {{"size", 1000}}}}), "rate_limiter.bandwidth.refill_time");
+  expect_fault(put(json{{"ops", {{"size", -1}, {"refill_time", 1}}}}), "rate_limiter.ops.size");
+  expect_fault(put(json{{"bandwidth", {{"size", 1}, {"refill_time", 1}, {"x", 1}}}}),
+               "unknown field 'rate_limiter.bandwidth.x'");
+  expect_fault(put(json{{"burst", json::object()}}), "unknown field 'rate_limiter.burst'");
+  expect_fault(put(json("fast")), "rate_limiter");
+  const json limiter = {
+      {"bandwidth", {{"size", 1000}, {"one_time_burst", 5000}, {"refill_time", 100}}},
+      {"ops", {{"size", 10}, {"one_time_burst", 0}, {"refill_time", 1000}}}};
+  expect_done(put(limiter));
+  EXPECT_EQ((*call(Method::kGet, "/vm/config").body)["entropy"]["rate_limiter"], limiter);
+  start();
+  const RateLimiterConfig& got = h.vm.started_with->rng_rate_limiter;
+  EXPECT_EQ(got.bandwidth, (TokenBucketConfig{1000, 5000, 100}));
+  EXPECT_EQ(got.ops, (TokenBucketConfig{10, 0, 1000}));
 }
 
 TEST_F(DevicesTest, ABootSourceWithoutInitrdKeepsTheCommandLinesInitrd) {

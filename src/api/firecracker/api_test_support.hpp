@@ -44,6 +44,20 @@ struct ApiHarness {
   http::Router router;
 };
 
+// A test over an API of its own, with scratch files for the paths its requests name.
+class ApiTestBase : public ::testing::Test {
+ protected:
+  http::Response call(http::Method m, const std::string& path,
+                      std::optional<nlohmann::json> body = std::nullopt) {
+    return h.call(m, path, std::move(body));
+  }
+  // A boot source, then InstanceStart (both must succeed).
+  void start();
+
+  ScratchDir dir;
+  ApiHarness h;
+};
+
 inline std::string fault(const http::Response& r) {
   if (!r.body || !r.body->contains("fault_message")) return "";
   return (*r.body)["fault_message"].get<std::string>();
@@ -60,6 +74,13 @@ inline void expect_fault(const http::Response& r, const std::string& part) {
 inline void expect_done(const http::Response& r) {
   EXPECT_EQ(r.status, 204) << fault(r);
   EXPECT_FALSE(r.body.has_value());
+}
+
+inline void ApiTestBase::start() {
+  expect_done(call(http::Method::kPut, "/boot-source",
+                   nlohmann::json{{"kernel_image_path", dir.file("Image")}}));
+  expect_done(
+      call(http::Method::kPut, "/actions", nlohmann::json{{"action_type", "InstanceStart"}}));
 }
 
 }  // namespace vessel::api

@@ -84,6 +84,11 @@ void FirecrackerApi::add_routes(http::Router& router) {
       [this](const Request& r) { return patch_balloon_statistics(r); });
   add(Method::kPut, "/entropy", nullptr, [this](const Request& r) { return put_entropy(r); });
   add(Method::kPut, "/vsock", "vsock", [this](const Request& r) { return put_vsock(r); });
+  add(Method::kPut, "/mmds", "mmds", [this](const Request& r) { return put_mmds(r); });
+  add(Method::kPatch, "/mmds", "mmds", [this](const Request& r) { return patch_mmds(r); });
+  add(Method::kGet, "/mmds", "mmds", [this](const Request&) { return get_mmds(); });
+  add(Method::kPut, "/mmds/config", "mmds",
+      [this](const Request& r) { return put_mmds_config(r); });
 }
 
 bool FirecrackerApi::started() const { return vm_.state() != VmState::kNotStarted; }

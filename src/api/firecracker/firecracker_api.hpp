@@ -81,6 +81,11 @@ class FirecrackerApi {
   http::Response patch_balloon_statistics(const http::Request& req);
   http::Response put_entropy(const http::Request& req);
   http::Response put_vsock(const http::Request& req);
+  // The metadata service (api_mmds.cpp).
+  http::Response put_mmds(const http::Request& req);
+  http::Response patch_mmds(const http::Request& req);
+  http::Response get_mmds();
+  http::Response put_mmds_config(const http::Request& req);
   // Counts and logs an answered request (`what`: its metrics name, or nullptr).
   void observe(const http::Request& req, const http::Response& res, const char* what);
 

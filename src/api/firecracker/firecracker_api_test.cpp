@@ -747,7 +747,8 @@ TEST_F(ApiTest, SnapshotLoadComesBeforeAnyConfiguration) {
 }
 
 TEST_F(ApiTest, UnknownPathsAndMethods) {
-  EXPECT_EQ(call(Method::kGet, "/mmds").status, 404);
+  EXPECT_EQ(call(Method::kGet, "/cpu-config").status, 404);
+  EXPECT_EQ(call(Method::kPut, "/mmds/unknown", json::object()).status, 404);
   EXPECT_EQ(call(Method::kPut, "/snapshot/unknown", json::object()).status, 404);
   EXPECT_EQ(call(Method::kDelete, "/drives/rootfs").status, 405);
   EXPECT_EQ(call(Method::kPatch, "/drives/rootfs", json::object()).status, 405);

@@ -114,7 +114,7 @@ Result<std::string> HostFilePolicy::check(std::string_view field, const std::str
   TRY_VOID(check_text(field, path));
   char buf[PATH_MAX];
   if (realpath(path.c_str(), buf) == nullptr) {
-    return make_error(fmt::format("{}: {}: {}", field, path, std::strerror(errno)));
+    return make_error(fmt::format("{}: {}: {}", field, path, missing(errno)));
   }
   const std::string resolved = buf;
   const std::string where = resolved == path ? path : fmt::format("{} ({})", path, resolved);
@@ -163,7 +163,8 @@ Result<std::string> HostFilePolicy::check_new_socket(std::string_view field,
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   char buf[PATH_MAX];
   if (name.empty() || name == "." || name == ".." || realpath(dir.c_str(), buf) == nullptr) {
-    return make_error(fmt::format("{}: {}: no such directory for the socket", field, path));
+    return make_error(fmt::format("{}: {}: no such directory for the socket{}", field, path,
+                                  missing_hint_.empty() ? "" : " (" + missing_hint_ + ")"));
   }
   const std::string resolved = std::string(buf) + (std::string_view(buf) == "/" ? "" : "/") + name;
   if (pseudo_file_system(buf)) {
@@ -188,7 +189,7 @@ Result<std::string> HostFilePolicy::check_new(std::string_view field,
   const std::string parent = named.has_parent_path() ? named.parent_path().string() : ".";
   char buf[PATH_MAX];
   if (realpath(parent.c_str(), buf) == nullptr) {
-    return make_error(fmt::format("{}: {}: {}", field, parent, std::strerror(errno)));
+    return make_error(fmt::format("{}: {}: {}", field, parent, missing(errno)));
   }
   const std::string resolved = std::string(buf) + (std::string_view(buf) == "/" ? "" : "/") + name;
   const std::string where = resolved == path ? path : fmt::format("{} ({})", path, resolved);
@@ -202,6 +203,12 @@ Result<std::string> HostFilePolicy::check_new(std::string_view field,
     return make_error(fmt::format("{}: {}: {}", field, buf, std::strerror(errno)));
   }
   return resolved;
+}
+
+std::string HostFilePolicy::missing(int err) const {
+  std::string text = std::strerror(err);
+  if (err == ENOENT && !missing_hint_.empty()) text += " (" + missing_hint_ + ")";
+  return text;
 }
 
 Result<void> HostFilePolicy::check_place(std::string_view field, const std::string& where,

@@ -57,6 +57,10 @@ class HostFilePolicy {
   // a place the client may use, and the name must be free or an old socket. The resolved path.
   Result<std::string> check_new_socket(std::string_view field, const std::string& path) const;
 
+  // Added to the error for a path that does not exist (`vessel run --jail`: a file outside the
+  // bound directories is not there at all, and the error should say why).
+  void set_missing_hint(std::string hint) { missing_hint_ = std::move(hint); }
+
   bool confines() const { return confined_; }
   // The allowed directories, resolved.
   const std::vector<std::string>& allowed() const { return allowed_; }
@@ -65,7 +69,11 @@ class HostFilePolicy {
   Result<void> check_place(std::string_view field, const std::string& named,
                            const std::string& resolved) const;
 
+  // An errno text, with the hint when the file is missing.
+  std::string missing(int err) const;
+
   bool confined_ = false;
+  std::string missing_hint_;
   std::vector<std::string> allowed_;
   std::vector<std::string> protected_;
 };

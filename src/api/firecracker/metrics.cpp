@@ -20,7 +20,7 @@ struct RequestGroup {
 const RequestGroup kRequestGroups[] = {
     {"get_api_requests",
      http::Method::kGet,
-     {"instance_info", "machine_cfg", "vmm_version"},
+     {"instance_info", "machine_cfg", "mmds", "vmm_version"},
      false},
     {"put_api_requests",
      http::Method::kPut,

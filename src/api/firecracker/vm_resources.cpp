@@ -115,7 +115,9 @@ VmResources::VmResources(VirtConfig base, HostFilePolicy files)
       engine_(base_.engine),
       balloon_(base_.balloon),
       vsock_(base_.vsock),
-      rng_(base_.rng) {
+      rng_(base_.rng),
+      rng_rate_limiter_(base_.rng_rate_limiter),
+      mmds_(base_.mmds ? base_.mmds : std::make_shared<net::MmdsStore>()) {
   // `vessel run --api-sock S --kernel K` starts with that boot source, as if it had been PUT.
   if (base_.kernel)
     boot_source_ = BootSource{*base_.kernel, base_.initrd, std::nullopt, std::nullopt, false};
@@ -363,15 +365,117 @@ Result<void> VmResources::put_vsock(const std::optional<nlohmann::json>& body) {
   return {};
 }
 
+namespace {
+
+// Firecracker's TokenBucket: size and refill_time (ms) required, one_time_burst optional.
+Result<TokenBucketConfig> parse_token_bucket(const nlohmann::json& value, std::string_view where) {
+  const auto fields =
+      TRY(JsonFields::read_object(value, where, {"size", "one_time_burst", "refill_time"}));
+  TokenBucketConfig b;
+  b.size = static_cast<uint64_t>(TRY(fields.integer("size", 0, INT64_MAX)));
+  b.one_time_burst = static_cast<uint64_t>(
+      TRY(fields.optional_integer("one_time_burst", 0, INT64_MAX)).value_or(0));
+  b.refill_time_ms = static_cast<uint64_t>(TRY(fields.integer("refill_time", 0, INT64_MAX)));
+  return b;
+}
+
+nlohmann::json token_bucket_json(const TokenBucketConfig& b) {
+  return {
+      {"size", b.size}, {"one_time_burst", b.one_time_burst}, {"refill_time", b.refill_time_ms}};
+}
+
+}  // namespace
+
+Result<RateLimiterConfig> parse_rate_limiter(const nlohmann::json& value, std::string_view where) {
+  const auto fields = TRY(JsonFields::read_object(value, where, {"bandwidth", "ops"}));
+  RateLimiterConfig config;
+  if (const nlohmann::json* b = TRY(fields.optional_object("bandwidth"))) {
+    config.bandwidth = TRY(parse_token_bucket(*b, fmt::format("{}.bandwidth", where)));
+  }
+  if (const nlohmann::json* o = TRY(fields.optional_object("ops"))) {
+    config.ops = TRY(parse_token_bucket(*o, fmt::format("{}.ops", where)));
+  }
+  return config;
+}
+
+nlohmann::json rate_limiter_json(const RateLimiterConfig& config) {
+  nlohmann::json j = nlohmann::json::object();
+  if (config.bandwidth) j["bandwidth"] = token_bucket_json(*config.bandwidth);
+  if (config.ops) j["ops"] = token_bucket_json(*config.ops);
+  return j;
+}
+
 Result<void> VmResources::put_entropy(const std::optional<nlohmann::json>& body) {
   const auto fields = TRY(JsonFields::read(body, {"rate_limiter"}));
-  if (TRY(fields.optional_object("rate_limiter")) != nullptr) {
-    return make_error(
-        "rate_limiter: Vessel's entropy device has no rate limiter (it serves at most 64 KiB a "
-        "request and 64 requests a turn of its I/O thread); leave it out");
+  RateLimiterConfig limiter;
+  if (const nlohmann::json* r = TRY(fields.optional_object("rate_limiter"))) {
+    limiter = TRY(parse_rate_limiter(*r, "rate_limiter"));
   }
   if (!rng_) TRY_VOID(check_slot_free());
   rng_ = true;
+  rng_rate_limiter_ = limiter;
+  return {};
+}
+
+nlohmann::json MmdsConfig::to_json() const {
+  return {{"version", version == net::MmdsVersion::kV1 ? "V1" : "V2"},
+          {"network_interfaces", network_interfaces},
+          {"ipv4_address", format_ipv4(ipv4_address)},
+          {"imds_compat", imds_compat}};
+}
+
+Result<void> VmResources::put_mmds_config(const std::optional<nlohmann::json>& body) {
+  const auto fields =
+      TRY(JsonFields::read(body, {"version", "network_interfaces", "ipv4_address", "imds_compat"}));
+  MmdsConfig config;
+  if (auto version = TRY(fields.optional_string("version"))) {
+    if (*version != "V1" && *version != "V2") {
+      return make_error(
+          fmt::format("version: unknown MMDS version '{}' (V1 or V2)", http::excerpt(*version)));
+    }
+    config.version = *version == "V1" ? net::MmdsVersion::kV1 : net::MmdsVersion::kV2;
+  }
+  auto ifaces = TRY(fields.optional_strings("network_interfaces"));
+  if (!ifaces) return JsonFields::missing("network_interfaces");
+  // Firecracker's words (MmdsConfigError) for the first three.
+  if (ifaces->empty()) {
+    return make_error(
+        "network_interfaces: The list of network interface IDs that allow forwarding MMDS "
+        "requests is empty.");
+  }
+  for (const std::string& id : *ifaces) {
+    const auto net = std::find_if(nets_.begin(), nets_.end(),
+                                  [&](const NetworkInterface& n) { return n.iface_id == id; });
+    if (net == nets_.end()) {
+      return make_error(fmt::format(
+          "network_interfaces: The list of network interface IDs provided contains at least one "
+          "ID that does not correspond to any existing network interface. ('{}')",
+          http::excerpt(id)));
+    }
+    if (net->host_dev_name) {
+      return make_error(
+          fmt::format("network_interfaces: '{}' is a tap device; Vessel serves MMDS on user-mode "
+                      "(vessel_user_net) interfaces only",
+                      id));
+    }
+  }
+  config.network_interfaces = std::move(*ifaces);
+  if (auto text = TRY(fields.optional_string("ipv4_address"))) {
+    const std::optional<uint32_t> address = parse_ipv4(*text);
+    if (!address) {
+      return make_error(
+          fmt::format("ipv4_address: '{}' is not an IPv4 address", http::excerpt(*text)));
+    }
+    if (!net::mmds_address_valid(*address)) {
+      return make_error("ipv4_address: The MMDS IPv4 address is not link local.");
+    }
+    config.ipv4_address = *address;
+  }
+  config.imds_compat = TRY(fields.optional_boolean("imds_compat")).value_or(false);
+  mmds_->set_version(config.version);
+  mmds_->set_address(config.ipv4_address);
+  mmds_->set_imds_compat(config.imds_compat);
+  mmds_config_ = std::move(config);
   return {};
 }
 
@@ -425,11 +529,26 @@ Result<VirtConfig> VmResources::virt_config() const {
   }
   config.disks.insert(config.disks.end(), base_.disks.begin(), base_.disks.end());
   config.nets.clear();
-  for (const NetworkInterface& n : nets_) config.nets.push_back(n.option);
+  for (const NetworkInterface& n : nets_) {
+    const bool mmds =
+        mmds_config_ &&
+        std::find(mmds_config_->network_interfaces.begin(), mmds_config_->network_interfaces.end(),
+                  n.iface_id) != mmds_config_->network_interfaces.end();
+    if (mmds && n.host_dev_name) {
+      // Re-PUT as a tap after PUT /mmds/config named it.
+      return make_error(fmt::format(
+          "mmds-config: interface '{}' is now a tap device; Vessel serves MMDS on user-mode "
+          "interfaces only",
+          n.iface_id));
+    }
+    config.nets.push_back(mmds ? n.option + ",mmds=on" : n.option);
+  }
   config.nets.insert(config.nets.end(), base_.nets.begin(), base_.nets.end());
   config.balloon = balloon_;
   config.vsock = vsock_;
   config.rng = rng_;
+  config.rng_rate_limiter = rng_rate_limiter_;
+  config.mmds = mmds_;
   return config;
 }
 
@@ -454,7 +573,13 @@ nlohmann::json VmResources::full_config_json() const {
   for (const NetworkInterface& n : nets_) j["network-interfaces"].push_back(n.to_json());
   if (balloon_) j["balloon"] = balloon_json(*balloon_);
   if (vsock_) j["vsock"] = {{"guest_cid", vsock_->guest_cid}, {"uds_path", vsock_->uds_path}};
-  if (rng_) j["entropy"] = nlohmann::json::object();
+  if (rng_) {
+    j["entropy"] = nlohmann::json::object();
+    if (rng_rate_limiter_.bandwidth || rng_rate_limiter_.ops) {
+      j["entropy"]["rate_limiter"] = rate_limiter_json(rng_rate_limiter_);
+    }
+  }
+  if (mmds_config_) j["mmds-config"] = mmds_config_->to_json();
   return j;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "base/result.hpp"
 #include "board/virt.hpp"
 #include "cpu/riscv/engine.hpp"
+#include "host/net/mmds.hpp"
 #include "host/net/net_backend.hpp"
 
 namespace vessel::api {
@@ -51,6 +53,15 @@ struct NetworkInterface {
   nlohmann::json to_json() const;
 };
 
+// PUT /mmds/config: which of the API's network interfaces serve the metadata service, and how.
+struct MmdsConfig {
+  net::MmdsVersion version = net::MmdsVersion::kV1;  // Firecracker's default
+  std::vector<std::string> network_interfaces;
+  uint32_t ipv4_address = net::kMmdsAddress;
+  bool imds_compat = false;
+  nlohmann::json to_json() const;
+};
+
 class VmResources {
  public:
   // `base` supplies what the API does not set (firmware, RAM and harts until machine-config is
@@ -71,8 +82,17 @@ class VmResources {
   // PUT /vsock: guest_cid (3 or more) and uds_path (a socket Vessel creates); vsock_id, which
   // Firecracker no longer needs, is accepted and ignored.
   Result<void> put_vsock(const std::optional<nlohmann::json>& body);
-  // PUT /entropy: the virtio-rng device (Vessel's machine has one unless --no-rng).
+  // PUT /entropy: the virtio-rng device (Vessel's machine has one unless --no-rng), with
+  // Firecracker's rate_limiter (bandwidth in bytes, ops in requests).
   Result<void> put_entropy(const std::optional<nlohmann::json>& body);
+
+  // PUT /mmds/config: version (V1 or V2), network_interfaces (iface_ids already PUT, user-mode
+  // ones: only those reach Vessel's metadata service), ipv4_address (link-local), imds_compat.
+  // It sets the store's version, address and format at once.
+  Result<void> put_mmds_config(const std::optional<nlohmann::json>& body);
+  // The metadata store (`vessel run --metadata`'s, or an empty one): PUT, PATCH and GET /mmds
+  // reach it before and after the start, and the guest sees each change at once.
+  net::MmdsStore& mmds() const { return *mmds_; }
 
   // The balloon as PUT (or as --balloon gave it), or nullopt.
   const std::optional<virtio::BalloonConfig>& balloon() const { return balloon_; }
@@ -124,7 +144,15 @@ class VmResources {
   std::optional<virtio::BalloonConfig> balloon_;
   std::optional<virtio::VsockConfig> vsock_;
   bool rng_;
+  RateLimiterConfig rng_rate_limiter_;
+  std::shared_ptr<net::MmdsStore> mmds_;
+  std::optional<MmdsConfig> mmds_config_;
 };
+
+// Firecracker's RateLimiterConfig ({"bandwidth": TokenBucket, "ops": TokenBucket}, each
+// {"size", "one_time_burst", "refill_time"}), errors naming `where` and the field; and back.
+Result<RateLimiterConfig> parse_rate_limiter(const nlohmann::json& value, std::string_view where);
+nlohmann::json rate_limiter_json(const RateLimiterConfig& config);
 
 // Whether `s` holds a byte below 0x20 or DEL.
 bool has_control_char(std::string_view s);

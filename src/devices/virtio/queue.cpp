@@ -206,6 +206,11 @@ std::optional<DescriptorChain> Virtqueue::pop() {
   return chain;
 }
 
+void Virtqueue::undo_pop() {
+  --last_avail_;
+  if (event_idx_) publish_avail_event();
+}
+
 bool Virtqueue::walk(DescriptorChain& chain, uint16_t head) {
   const uint8_t* table = desc_host_;
   uint64_t entries = size_;

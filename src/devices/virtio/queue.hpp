@@ -97,6 +97,9 @@ class Virtqueue {
   // range, address outside RAM, loop, length overflow, writable before readable, nested
   // indirect) sets error() and returns nullopt; the queue stays stopped until reset.
   std::optional<DescriptorChain> pop();
+  // Puts the chain pop() returned last back at the head of the ring, untouched (a device that
+  // may not serve it yet: a rate limiter). Nothing may be popped in between.
+  void undo_pop();
   // Return a chain to the driver with the number of bytes written into it.
   void push_used(uint16_t head, uint32_t written);
   // Whether the driver wants an interrupt for what was pushed since the last call

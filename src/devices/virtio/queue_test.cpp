@@ -82,6 +82,26 @@ TEST_F(QueueTest, SingleDescriptor) {
   EXPECT_EQ(drv.used(0), std::make_pair(uint32_t{head}, 0U));
 }
 
+// A device that may not serve a chain yet (a rate limiter) puts it back; it comes again first.
+TEST_F(QueueTest, UndoPop) {
+  const uint64_t a = drv.alloc(16), b = drv.alloc(16);
+  const uint16_t first = drv.chain({}, {{a, 16}});
+  drv.publish(first);
+  const uint16_t second = drv.chain({}, {{b, 16}});
+  drv.publish(second);
+  auto chain = q.pop();
+  ASSERT_TRUE(chain.has_value());
+  q.undo_pop();
+  EXPECT_EQ(q.last_avail(), 0);
+  chain = q.pop();
+  ASSERT_TRUE(chain.has_value());
+  EXPECT_EQ(chain->head, first);
+  chain = q.pop();
+  ASSERT_TRUE(chain.has_value());
+  EXPECT_EQ(chain->head, second);
+  EXPECT_FALSE(q.pop().has_value());
+}
+
 TEST_F(QueueTest, ChainAcrossSegments) {
   // Three readable segments of odd sizes, then two writable.
   const auto data = pattern(7 + 1 + 13, 3);

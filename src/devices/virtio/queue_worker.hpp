@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +34,9 @@ namespace vessel::virtio {
 struct ServiceTurn {
   uint32_t used = 0;  // bit i: queue i got used buffers
   bool more = false;  // work is left for another turn
+  // Without `more`: work is left that may not be done yet (a rate limiter's wait); another
+  // turn comes after this long, or sooner on a kick.
+  std::chrono::steady_clock::duration retry_after{};
 };
 
 // The next available chain of q. When the ring is empty, notifications are re-armed
@@ -97,15 +101,15 @@ class QueueWorker {
     Core(std::string name, std::vector<std::string> names, Service s)
         : device_name(std::move(name)), queue_names(std::move(names)), service(std::move(s)) {}
 
-    // One turn; true when another is wanted.
-    bool run() {
+    // One turn; what the service wants next.
+    ServiceTurn run() {
       ServiceTurn turn;
       std::function<void(unsigned)> signal_used;
       std::function<void(std::string_view)> needs_reset;
       std::string failure;
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (!active) return false;
+        if (!active) return {};
         std::vector<Virtqueue>& queues = *ctx.queues;
         turn = service(*ctx.memory, queues);
         for (size_t i = 0; i < queue_names.size() && !failure_reported; ++i) {
@@ -120,7 +124,7 @@ class QueueWorker {
         if ((turn.used & (1U << i)) != 0) signal_used(i);
       }
       if (needs_reset) needs_reset(failure);
-      return turn.more;
+      return turn;
     }
 
     const std::string device_name;
@@ -131,15 +135,26 @@ class QueueWorker {
     bool active = false;
     bool failure_reported = false;
     DeviceContext ctx;
-    // A turn is queued on the loop.
+    // A turn is queued on the loop; a retry timer is armed (one at most).
     std::atomic<bool> scheduled{false};
+    std::atomic<bool> retry_armed{false};
   };
 
   static void schedule(EventLoop& loop, const std::shared_ptr<Core>& core) {
     if (core->scheduled.exchange(true)) return;
     loop.post([&loop, core] {
       core->scheduled.store(false);
-      if (core->run()) schedule(loop, core);
+      const ServiceTurn turn = core->run();
+      if (turn.more) {
+        schedule(loop, core);
+      } else if (turn.retry_after > std::chrono::steady_clock::duration::zero() &&
+                 !core->retry_armed.exchange(true)) {
+        // The timer lives on the loop, which outlives the devices it serves.
+        loop.add_timer(turn.retry_after, [&loop, core] {
+          core->retry_armed.store(false);
+          schedule(loop, core);
+        });
+      }
     });
   }
 

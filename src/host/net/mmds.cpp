@@ -19,8 +19,9 @@ Result<void> check_size(const nlohmann::json& data) {
   if (!data.is_object()) return make_error("the MMDS data store must be a JSON object");
   const size_t bytes = data.dump().size();
   if (bytes > kMmdsMaxStoreBytes) {
-    return make_error(fmt::format("the MMDS data store would be {} bytes, over its limit of {}",
-                                  bytes, kMmdsMaxStoreBytes));
+    return make_error(
+        fmt::format("{} (the data store would be {} bytes of JSON, over its limit of {})",
+                    kMmdsDoesNotFit, bytes, kMmdsMaxStoreBytes));
   }
   return {};
 }
@@ -122,11 +123,13 @@ Result<void> MmdsStore::put(nlohmann::json data) {
   TRY_VOID(check_size(data));
   std::lock_guard<std::mutex> lock(mu_);
   data_ = std::move(data);
+  initialized_ = true;
   return {};
 }
 
 Result<void> MmdsStore::patch(const nlohmann::json& patch) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!initialized_) return make_error(kMmdsNotInitialized);
   nlohmann::json next = data_;
   next.merge_patch(patch);
   TRY_VOID(check_size(next));
@@ -147,6 +150,31 @@ void MmdsStore::set_version(MmdsVersion v) {
 MmdsVersion MmdsStore::version() const {
   std::lock_guard<std::mutex> lock(mu_);
   return version_;
+}
+
+void MmdsStore::set_imds_compat(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  imds_compat_ = on;
+}
+
+bool MmdsStore::imds_compat() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return imds_compat_;
+}
+
+void MmdsStore::set_address(uint32_t address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  address_ = address;
+}
+
+uint32_t MmdsStore::address() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return address_;
+}
+
+bool mmds_address_valid(uint32_t address) {
+  const uint32_t third = (address >> 8) & 0xff;
+  return (address >> 16) == 0xa9fe && third != 0 && third != 0xff;
 }
 
 std::string MmdsStore::new_token(unsigned ttl_seconds, Clock::time_point now) {
@@ -219,7 +247,8 @@ std::string MmdsSession::feed(std::string_view bytes, MmdsStore::Clock::time_poi
       from = 0;
       const std::string head = pending_.substr(0, end + 2);
       pending_.erase(0, end + 4);
-      out += answer(head, now);
+      // Past the budget, a request is read (its body skipped) but not answered.
+      out += answer(head, now, out.size() < kMmdsMaxReplyBytes);
       if (body_left_ > 0) {  // the body started inside what is pending
         const size_t skip = std::min(body_left_, pending_.size());
         body_left_ -= skip;
@@ -234,17 +263,19 @@ std::string MmdsSession::feed(std::string_view bytes, MmdsStore::Clock::time_poi
   return out;
 }
 
-std::string MmdsSession::answer(std::string_view head, MmdsStore::Clock::time_point now) {
+std::string MmdsSession::answer(std::string_view head, MmdsStore::Clock::time_point now,
+                                bool reply) {
   const std::optional<Request> req = parse_head(head);
-  if (!req) return error(400, "Bad Request", "Malformed HTTP request.");
+  if (!req) return reply ? error(400, "Bad Request", "Malformed HTTP request.") : std::string();
   if (auto length = req->header("Content-Length")) {
     size_t n = 0;
     const auto [p, ec] = std::from_chars(length->data(), length->data() + length->size(), n);
     if (ec != std::errc() || p != length->data() + length->size()) {
-      return error(400, "Bad Request", "Invalid Content-Length.");
+      return reply ? error(400, "Bad Request", "Invalid Content-Length.") : std::string();
     }
     body_left_ = n;
   }
+  if (!reply) return {};
   if (req->method == "PUT" && req->path == "/latest/api/token") {
     if (req->header("X-Forwarded-For")) {
       return error(400, "Bad Request",
@@ -286,7 +317,8 @@ std::string MmdsSession::answer(std::string_view head, MmdsStore::Clock::time_po
   const std::optional<nlohmann::json> value = store_.lookup(req->path);
   if (!value) return error(404, "Not Found", fmt::format("Resource not found: {}.", req->path));
   const auto accept = req->header("Accept");
-  const bool json = accept && accept->find("application/json") != std::string_view::npos;
+  const bool json =
+      accept && accept->find("application/json") != std::string_view::npos && !store_.imds_compat();
   const std::optional<std::string> body = mmds_render(*value, json);
   if (!body) {
     return error(501, "Not Implemented",
@@ -348,16 +380,16 @@ bool rewrite_ipv4_address(std::span<uint8_t> frame, bool source, uint32_t from, 
   return true;
 }
 
-std::optional<std::vector<uint8_t>> mmds_arp_reply(std::span<const uint8_t> frame) {
+std::optional<std::vector<uint8_t>> mmds_arp_reply(std::span<const uint8_t> frame,
+                                                   uint32_t address) {
   constexpr size_t kEth = 14, kArp = 28;
   if (frame.size() < kEth + kArp || frame[12] != 0x08 || frame[13] != 0x06) return std::nullopt;
   const uint8_t* arp = frame.data() + kEth;
   // Ethernet/IPv4, a request, for the metadata service's address.
   const uint8_t head[8] = {0, 1, 0x08, 0x00, 6, 4, 0, 1};
-  if (!std::equal(head, head + 8, arp) || load_be32(arp + 24) != kMmdsAddress) {
-    return std::nullopt;
-  }
-  const uint8_t mac[6] = {0x52, 0x55, 0xa9, 0xfe, 0xa9, 0xfe};
+  if (!std::equal(head, head + 8, arp) || load_be32(arp + 24) != address) return std::nullopt;
+  uint8_t mac[6] = {0x52, 0x55, 0, 0, 0, 0};
+  store_be32(mac + 2, address);
   std::vector<uint8_t> r(60, 0);            // the minimum Ethernet frame, padded
   std::copy(arp + 8, arp + 14, r.begin());  // to the asker's hardware address
   std::copy(mac, mac + 6, r.begin() + 6);
@@ -367,7 +399,7 @@ std::optional<std::vector<uint8_t>> mmds_arp_reply(std::span<const uint8_t> fram
   std::copy(head, head + 7, out);
   out[7] = 2;  // a reply
   std::copy(mac, mac + 6, out + 8);
-  store_be32(out + 14, kMmdsAddress);
+  store_be32(out + 14, address);
   std::copy(arp + 8, arp + 18, out + 18);  // the asker's hardware and protocol addresses
   return r;
 }

@@ -29,8 +29,16 @@ inline constexpr size_t kMmdsMaxStoreBytes = 51200;   // Firecracker's default d
 inline constexpr size_t kMmdsMaxRequestBytes = 4096;  // one request line and its headers
 inline constexpr size_t kMmdsMaxTokens = 1024;
 inline constexpr unsigned kMmdsMaxTtlSeconds = 21600;
+// What one guest write may add to the replies waiting for it: a request head is a few bytes
+// and a reply up to the whole store, so pipelined requests are answered up to this much and
+// the rest dropped (the guest asked for more than it reads).
+inline constexpr size_t kMmdsMaxReplyBytes = 128 * 1024;
 
 enum class MmdsVersion { kV1, kV2 };
+
+// Firecracker's words for the data store's errors (MmdsDatastoreError).
+inline constexpr const char* kMmdsDoesNotFit = "The MMDS patch request doesn't fit.";
+inline constexpr const char* kMmdsNotInitialized = "The MMDS data store is not initialized.";
 
 class MmdsStore {
  public:
@@ -38,11 +46,20 @@ class MmdsStore {
 
   // PUT /mmds: the whole document (an object), within kMmdsMaxStoreBytes once serialised.
   Result<void> put(nlohmann::json data);
-  // PATCH /mmds: an RFC 7396 merge patch onto the document.
+  // PATCH /mmds: an RFC 7396 merge patch onto the document; only after a put (Firecracker's
+  // rule: kMmdsNotInitialized), and the result must fit as put's does.
   Result<void> patch(const nlohmann::json& patch);
+  // The document ({} until the first put).
   nlohmann::json get() const;
   void set_version(MmdsVersion v);
   MmdsVersion version() const;
+  // imds_compat: IMDS text whatever the guest's Accept header asks for (as EC2's IMDS).
+  void set_imds_compat(bool on);
+  bool imds_compat() const;
+  // The guest-side address (169.254.x.y, host order). A user network reads it when it is
+  // built, so it is set before the machine is (PUT /mmds/config is pre-boot).
+  void set_address(uint32_t address);
+  uint32_t address() const;
 
   // The guest's side. A token for `ttl` seconds (1..kMmdsMaxTtlSeconds; the caller checked).
   std::string new_token(unsigned ttl_seconds, Clock::time_point now);
@@ -53,7 +70,10 @@ class MmdsStore {
  private:
   mutable std::mutex mu_;
   nlohmann::json data_ = nlohmann::json::object();
+  bool initialized_ = false;
   MmdsVersion version_ = MmdsVersion::kV2;
+  bool imds_compat_ = false;
+  uint32_t address_ = kMmdsAddress;
   std::map<std::string, Clock::time_point> tokens_;  // token -> expiry
 };
 
@@ -61,7 +81,8 @@ class MmdsStore {
 Result<std::shared_ptr<MmdsStore>> load_mmds_file(const std::string& path);
 
 // One HTTP/1.1 byte stream from the guest. feed() takes what arrived and returns the bytes to
-// send back (whole responses); a request that breaks the rules gets an error response and the
+// send back: whole responses, and no more once they pass kMmdsMaxReplyBytes (requests beyond
+// are read and dropped). A request that breaks the rules gets an error response and the
 // stream starts over.
 class MmdsSession {
  public:
@@ -69,7 +90,8 @@ class MmdsSession {
   std::string feed(std::string_view bytes, MmdsStore::Clock::time_point now);
 
  private:
-  std::string answer(std::string_view head, MmdsStore::Clock::time_point now);
+  // The reply to one request head; with `reply` false only its body is arranged to be skipped.
+  std::string answer(std::string_view head, MmdsStore::Clock::time_point now, bool reply);
 
   MmdsStore& store_;
   std::string pending_;   // an incomplete request head
@@ -95,6 +117,10 @@ bool ipv4_address_is(std::span<const uint8_t> frame, bool source, uint32_t addr)
 // add 169.254.169.254 dev eth0`) asks for its hardware address, which slirp does not answer
 // outside its network: the reply to an ARP request for kMmdsAddress, or nullopt for any
 // other frame. The address given is 52:55 and the IPv4 address, as slirp makes its own.
-std::optional<std::vector<uint8_t>> mmds_arp_reply(std::span<const uint8_t> frame);
+std::optional<std::vector<uint8_t>> mmds_arp_reply(std::span<const uint8_t> frame,
+                                                   uint32_t address = kMmdsAddress);
+// Whether `address` (host order) may be the metadata service's: link-local 169.254.0.0/16 but
+// not its first or last 256 addresses (RFC 3927's reserved ones), as Firecracker checks.
+bool mmds_address_valid(uint32_t address);
 
 }  // namespace vessel::net

@@ -141,6 +141,45 @@ TEST_F(MmdsTest, TokensAreBounded) {
   EXPECT_EQ(get("/latest", newest).code, 200);
 }
 
+// Pipelined requests whose replies would pass the budget are read and dropped, not answered: a
+// guest sending "GET /" in a loop cannot make one write cost the host the store many times over.
+TEST_F(MmdsTest, RepliesToOneWriteAreBounded) {
+  ASSERT_TRUE(store_.put(json{{"blob", std::string(kMmdsMaxStoreBytes - 64, 'x')}}).ok());
+  store_.set_version(MmdsVersion::kV1);
+  std::string flood;
+  while (flood.size() < 64 * 1024) flood += "GET /blob HTTP/1.1\r\nContent-Length: 2\r\n\r\nab";
+  const std::string out = session_.feed(flood, now_);
+  EXPECT_LE(out.size(), kMmdsMaxReplyBytes + kMmdsMaxStoreBytes + 512);
+  EXPECT_GE(replies(out).size(), 2u);
+  // The dropped requests' bodies were skipped: the stream is still in step.
+  EXPECT_EQ(ask("GET / HTTP/1.1\r\n\r\n").code, 200);
+}
+
+TEST_F(MmdsTest, ImdsCompatIgnoresAccept) {
+  store_.set_imds_compat(true);
+  const Reply r = get("/latest/meta-data", token(), "Accept: application/json\r\n");
+  EXPECT_EQ(r.code, 200);
+  EXPECT_EQ(r.body.find('{'), std::string::npos) << r.body;
+}
+
+TEST(MmdsStoreTest, PatchNeedsAPutFirst) {
+  MmdsStore store;
+  EXPECT_EQ(store.get(), json::object());
+  auto r = store.patch(json{{"a", 1}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, kMmdsNotInitialized);
+  ASSERT_TRUE(store.put(json::object()).ok());
+  EXPECT_TRUE(store.patch(json{{"a", 1}}).ok());
+}
+
+TEST(MmdsStoreTest, AddressRules) {
+  EXPECT_TRUE(mmds_address_valid(kMmdsAddress));
+  EXPECT_TRUE(mmds_address_valid(0xa9fe0101));   // 169.254.1.1
+  EXPECT_FALSE(mmds_address_valid(0xa9fe0001));  // 169.254.0.1: reserved
+  EXPECT_FALSE(mmds_address_valid(0xa9feff01));  // 169.254.255.1: reserved
+  EXPECT_FALSE(mmds_address_valid(0x0a000202));  // 10.0.2.2: not link-local
+}
+
 TEST(MmdsStoreTest, PutPatchAndLimits) {
   MmdsStore store;
   EXPECT_FALSE(store.put(json::array()).ok()) << "the document is an object";
@@ -150,7 +189,7 @@ TEST(MmdsStoreTest, PutPatchAndLimits) {
   const json big = json{{"blob", std::string(kMmdsMaxStoreBytes, 'x')}};
   auto r = store.put(big);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("limit"), std::string::npos);
+  EXPECT_NE(r.error().message.find(kMmdsDoesNotFit), std::string::npos);
   EXPECT_FALSE(store.patch(big).ok());
   EXPECT_EQ(store.get()["e"], true) << "a refused patch changes nothing";
 }
@@ -233,6 +272,10 @@ TEST(MmdsArp, AnswersWhoHas169254169254Only) {
   EXPECT_EQ(std::vector<uint8_t>(r + 18, r + 28), std::vector<uint8_t>(arp + 8, arp + 18));
   req[14 + 27] = 253;  // another address
   EXPECT_FALSE(mmds_arp_reply(req).has_value());
+  // ... unless it is the one configured (PUT /mmds/config's ipv4_address).
+  auto other = mmds_arp_reply(req, 0xa9fea9fd);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ((*other)[14 + 8 + 5], 0xfd);
   req[14 + 27] = 254;
   req[14 + 7] = 2;  // a reply is not a question
   EXPECT_FALSE(mmds_arp_reply(req).has_value());

@@ -13,6 +13,18 @@
 
 namespace vessel {
 
+std::string format_ipv4(uint32_t addr) {
+  return fmt::format("{}.{}.{}.{}", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
+                     addr & 0xff);
+}
+
+std::optional<uint32_t> parse_ipv4(std::string_view s) {
+  const std::string text(s);
+  in_addr a{};
+  if (inet_pton(AF_INET, text.c_str(), &a) != 1) return std::nullopt;
+  return ntohl(a.s_addr);
+}
+
 namespace {
 
 constexpr std::string_view kRuleForm =
@@ -26,19 +38,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     if (at == std::string_view::npos) return parts;
     s.remove_prefix(at + 1);
   }
-}
-
-std::string format_ipv4(uint32_t addr) {
-  return fmt::format("{}.{}.{}.{}", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
-                     addr & 0xff);
-}
-
-// Dotted quad only (inet_pton's strict form: no octal, no short forms).
-std::optional<uint32_t> parse_ipv4(std::string_view s) {
-  const std::string text(s);
-  in_addr a{};
-  if (inet_pton(AF_INET, text.c_str(), &a) != 1) return std::nullopt;
-  return ntohl(a.s_addr);
 }
 
 // Decimal digits only; nullopt if malformed, 0 or > 65535 reported by the caller as range.

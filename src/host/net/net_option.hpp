@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/event_loop.hpp"
@@ -50,6 +51,11 @@ struct NetSpec {
   std::string ifname;                // tap only
   std::optional<MacAddress> mac;     // none: the board picks default_mac(index)
 };
+
+// IPv4 addresses in host order, as dotted quads (parse: inet_pton's strict form, no octal or
+// short forms).
+std::string format_ipv4(uint32_t addr);
+std::optional<uint32_t> parse_ipv4(std::string_view s);
 
 // One-line errors name the option and the problem ("--net: hostfwd 'tcp::99999-:80': host
 // port 99999 out of range (1-65535)").

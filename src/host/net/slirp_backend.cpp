@@ -118,6 +118,7 @@ struct SlirpBackend::Impl : std::enable_shared_from_this<Impl> {
   // mmds=on: the store, the HTTP stream of the guest's connections to it, and the replies
   // slirp has not taken yet (bounded: a guest that never reads loses them).
   std::shared_ptr<net::MmdsStore> mmds;
+  uint32_t mmds_address = net::kMmdsAddress;  // the store's, when the network was built
   std::unique_ptr<net::MmdsSession> mmds_session;
   std::string mmds_out;
   std::chrono::steady_clock::time_point mmds_out_since;
@@ -247,7 +248,7 @@ struct SlirpBackend::Impl : std::enable_shared_from_this<Impl> {
     std::span<const uint8_t> frame(static_cast<const uint8_t*>(buf), len);
     if (self.mmds && net::ipv4_address_is(frame, true, net::kMmdsSlirpAlias)) {
       std::vector<uint8_t> copy(frame.begin(), frame.end());
-      net::rewrite_ipv4_address(copy, true, net::kMmdsSlirpAlias, net::kMmdsAddress);
+      net::rewrite_ipv4_address(copy, true, net::kMmdsSlirpAlias, self.mmds_address);
       self.receiver(copy);
     } else {
       self.receiver(frame);
@@ -418,6 +419,7 @@ Result<std::unique_ptr<SlirpBackend>> SlirpBackend::create(EventLoop& loop, cons
   if (spec.mmds) {
     if (!mmds) return make_error("--net user,mmds=on: the VM has no metadata store");
     impl.mmds = std::move(mmds);
+    impl.mmds_address = impl.mmds->address();
     impl.mmds_session = std::make_unique<net::MmdsSession>(*impl.mmds);
     in_addr alias = ipv4(net::kMmdsSlirpAlias);
     if (slirp_add_guestfwd(impl.slirp, &Impl::mmds_write, &impl, &alias, 80) != 0) {
@@ -462,14 +464,14 @@ void SlirpBackend::start(Receiver receiver) {
 void SlirpBackend::send(std::span<const uint8_t> frame) {
   if (impl_->torn_down || frame.size() < kMinFrameSize || frame.size() > kMaxFrameSize) return;
   if (impl_->mmds && impl_->receiver) {
-    if (auto reply = net::mmds_arp_reply(frame)) {
+    if (auto reply = net::mmds_arp_reply(frame, impl_->mmds_address)) {
       impl_->receiver(*reply);
       return;
     }
   }
-  if (impl_->mmds && net::ipv4_address_is(frame, false, net::kMmdsAddress)) {
+  if (impl_->mmds && net::ipv4_address_is(frame, false, impl_->mmds_address)) {
     std::vector<uint8_t> copy(frame.begin(), frame.end());
-    net::rewrite_ipv4_address(copy, false, net::kMmdsAddress, net::kMmdsSlirpAlias);
+    net::rewrite_ipv4_address(copy, false, impl_->mmds_address, net::kMmdsSlirpAlias);
     slirp_input(impl_->slirp, copy.data(), static_cast<int>(copy.size()));
   } else {
     slirp_input(impl_->slirp, frame.data(), static_cast<int>(frame.size()));

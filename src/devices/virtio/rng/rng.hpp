@@ -4,7 +4,10 @@
 //
 // Requests are served on the VM's EventLoop thread, never on the vCPU that notified. Each
 // request gets at most kMaxRequestBytes, and one loop turn serves at most kChainsPerTurn
-// requests before yielding to the other work on the loop.
+// requests before yielding to the other work on the loop. A rate limiter (Firecracker's
+// /entropy rate_limiter: bytes and requests) may bound it further: a request waits in the ring
+// until the buckets hold enough for all of it (a request bigger than the bandwidth bucket gets
+// what the full bucket holds), then is served whole.
 #pragma once
 
 #include <atomic>
@@ -13,6 +16,7 @@
 #include <string_view>
 
 #include "base/event_loop.hpp"
+#include "base/rate_limiter.hpp"
 #include "devices/virtio/device.hpp"
 #include "devices/virtio/queue_worker.hpp"
 
@@ -24,7 +28,7 @@ class VirtioRng final : public VirtioDevice {
   static constexpr uint32_t kMaxRequestBytes = 64 * 1024;
   static constexpr unsigned kChainsPerTurn = 64;
 
-  explicit VirtioRng(EventLoop& loop);
+  explicit VirtioRng(EventLoop& loop, const RateLimiterConfig& limiter = {});
 
   std::string_view name() const override { return "virtio-rng"; }
   DeviceId device_id() const override { return DeviceId::kEntropy; }

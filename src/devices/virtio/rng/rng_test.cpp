@@ -102,6 +102,45 @@ TEST_F(RngTest, CapsOneRequest) {
   EXPECT_TRUE(all_equal(ram.bytes(a + cap, cap), 0xaa));
 }
 
+// /entropy's rate limiter: a request waits in the ring until the bandwidth bucket holds all of
+// it, then is served whole; one bigger than the bucket gets a full bucket's worth; the guest
+// gets its entropy, slower.
+TEST_F(RngTest, RateLimiterBoundsBytesAndRequests) {
+  RateLimiterConfig limits;
+  // 100 bytes, refilled at one every 10 ms.
+  limits.bandwidth = TokenBucketConfig{.size = 100, .one_time_burst = 0, .refill_time_ms = 1000};
+  rng = std::make_unique<VirtioRng>(loop, limits);
+  activate();
+  for (int i = 0; i < 3; ++i) request(64);
+  request(200);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(served(1));
+  EXPECT_EQ(q.used(0).second, 64U);
+  // 28 more bytes for the second, 64 for the third, a full 100 for the last: about 1.9 s.
+  ASSERT_TRUE(settle(
+      loop, [&] { return q.used_idx() == 4; }, 5000));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1200));
+  EXPECT_EQ(q.used(1).second, 64U);
+  EXPECT_EQ(q.used(2).second, 64U);
+  EXPECT_EQ(q.used(3).second, 100U) << "bigger than the bucket: what a full bucket holds";
+  EXPECT_EQ(rng->bytes_provided(), 292U);
+
+  // Requests: two at once, then one every 300 ms.
+  limits = {};
+  limits.ops = TokenBucketConfig{.size = 2, .one_time_burst = 0, .refill_time_ms = 600};
+  rng->reset();
+  rng = std::make_unique<VirtioRng>(loop, limits);
+  activate();
+  const uint16_t before = q.used_idx();
+  for (int i = 0; i < 3; ++i) request(8);
+  const auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(served(static_cast<uint16_t>(before + 2)));
+  ASSERT_TRUE(settle(
+      loop, [&] { return q.used_idx() == before + 3; }, 3000));
+  EXPECT_GE(std::chrono::steady_clock::now() - t1, std::chrono::milliseconds(250));
+  EXPECT_EQ(q.used(static_cast<uint16_t>(before + 2)).second, 8U);
+}
+
 TEST_F(RngTest, ReadableBuffersAreNotWritten) {
   activate();
   const uint64_t r = buffer(q, 32, 0x11);

@@ -8,6 +8,7 @@
 #include <future>
 
 #include "base/log.hpp"
+#include "base/option_fields.hpp"
 
 namespace vessel::virtio {
 
@@ -76,12 +77,8 @@ bool serve_rx(const GuestMemory& mem, Virtqueue& q, vsock::Muxer& mux, Scratch& 
 Result<VsockConfig> parse_vsock_option(const std::string& text) {
   VsockConfig config;
   bool cid = false;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = text.find(',', start);
-    const std::string field =
-        text.substr(start, comma == std::string::npos ? comma : comma - start);
-    start = comma == std::string::npos ? text.size() + 1 : comma + 1;
+  // Split as --disk and --balloon are: ",," is a comma inside a field (a uds path may hold one).
+  for (const std::string& field : split_option_fields(text)) {
     if (field.starts_with("cid=")) {
       uint64_t v = 0;
       const std::string num = field.substr(4);

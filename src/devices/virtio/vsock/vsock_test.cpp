@@ -267,6 +267,21 @@ TEST_F(VsockTest, ConnectionsAreBounded) {
   ::close(extra);
 }
 
+// A guest flooding requests while it posts no rx buffers: the resets waiting for it stop at
+// kMaxControl (the rest are dropped and counted), so the host's memory does not grow with it.
+TEST_F(VsockTest, ControlPacketsForTheGuestAreBounded) {
+  const size_t extra = 40;
+  for (size_t i = 0; i < vsock::kMaxControl + extra; ++i) {
+    send(guest_header(Op::kRequest, static_cast<uint32_t>(7000 + i), 999));  // nobody listens
+  }
+  const auto c = vsock->counters();
+  EXPECT_EQ(c.resets_sent, vsock::kMaxControl);
+  EXPECT_EQ(c.dropped_packets, extra);
+  EXPECT_EQ(vsock->connection_count(), 0U);
+  post_rx(4);
+  EXPECT_EQ(receive().first.op, Op::kRst) << "the queued resets still reach the guest";
+}
+
 TEST_F(VsockTest, MalformedPacketsAreDropped) {
   post_rx(2);
   const uint8_t shortpkt[10] = {};
@@ -287,6 +302,12 @@ TEST(VsockOption, Parse) {
   EXPECT_FALSE(parse_vsock_option("cid=2,uds=/tmp/v").ok());
   EXPECT_FALSE(parse_vsock_option("cid=3").ok());
   EXPECT_FALSE(parse_vsock_option("uds=/x,port=1,cid=4").ok());
+  // ",," is a comma inside the path, as --disk and --balloon split their fields.
+  auto comma = parse_vsock_option("uds=/tmp/a,,b.sock,cid=5");
+  ASSERT_TRUE(comma.ok()) << comma.error().message;
+  EXPECT_EQ(comma->uds_path, "/tmp/a,b.sock");
+  EXPECT_EQ(comma->guest_cid, 5u);
+  EXPECT_FALSE(parse_vsock_option("cid=3,uds=/tmp/v,").ok()) << "an empty field";
 }
 
 TEST(VsockHeader, RoundTripAndChecks) {
