@@ -37,8 +37,11 @@ constexpr uint64_t kStopReset = 1 << 0;
 // Counter index = the counter's CSR offset from cycle (0xc00), as the spec's examples have it;
 // index 1 would be time, which is no performance counter.
 constexpr unsigned kCounters = rv::Hpm::kFirst + rv::Hpm::kCount;
-bool counts(uint64_t idx) { return idx == 0 || idx == 2 || rv::Hpm::has(static_cast<unsigned>(idx)); }
-bool programmable(uint64_t idx) { return rv::Hpm::has(static_cast<unsigned>(idx)); }
+// (idx is the guest's: range-checked before it is narrowed)
+bool programmable(uint64_t idx) {
+  return idx < kCounters && rv::Hpm::has(static_cast<unsigned>(idx));
+}
+bool counts(uint64_t idx) { return idx == 0 || idx == 2 || programmable(idx); }
 
 // Hardware general events (event_idx type 0): the codes are also the mhpmevent selectors.
 constexpr uint64_t kEventCpuCycles = 1, kEventInstructions = 2;

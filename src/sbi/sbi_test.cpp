@@ -167,6 +167,8 @@ TEST_F(SbiTest, PmuCountersCyclesAndInstructions) {
   EXPECT_TRUE(returns(call(kPmu, kInfo, 1), kErrInvalidParam)) << "time is no counter";
   EXPECT_TRUE(returns(call(kPmu, kInfo, 3), kSuccess, 0xc03 | (63ULL << 12)));
   EXPECT_TRUE(returns(call(kPmu, kInfo, 11), kErrInvalidParam));
+  EXPECT_TRUE(returns(call(kPmu, kInfo, (1ULL << 32) | 3), kErrInvalidParam)) << "not 3";
+  EXPECT_TRUE(returns(call(kPmu, kStart, (1ULL << 32) | 3, 1), kErrInvalidParam));
   // Linux stops everything first.
   EXPECT_TRUE(returns(call(kPmu, kStop, 0, 0b101), kSuccess));
   EXPECT_EQ(m.csr(rv::kMcountinhibit) & 0b101, 0b101u);

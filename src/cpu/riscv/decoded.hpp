@@ -49,7 +49,7 @@ enum class Ext : uint8_t {
   Zacas,
   Zfhmin,
   Zihpm,
-  H,  // the hypervisor extension: its instructions here, its CSRs and modes in the hart
+  H,         // the hypervisor extension: its instructions here, its CSRs and modes in the hart
   Sscofpmf,  // counter overflow and mode filtering: mhpmevent's bits, scountovf, LCOFI
 };
 

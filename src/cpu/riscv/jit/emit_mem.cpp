@@ -203,8 +203,8 @@ void Emitter::cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& f
   });
 }
 
-// flw, fld, fsw, fsd: inline while FS is Dirty (at V=1 vsstatus.FS too; as it stays once a program uses the FPU) and
-// the soft TLB hits; otherwise their semantics, which also make FS Dirty or trap.
+// flw, fld, fsw, fsd: inline while FS is Dirty (at V=1 vsstatus.FS too; as it stays once a program
+// uses the FPU) and the soft TLB hits; otherwise their semantics, which also make FS Dirty or trap.
 bool Emitter::emit_fp_memory(const DecodedInsn& d) {
   const unsigned width = mem_width(d.op);
   const bool load = is_load(d.op);
