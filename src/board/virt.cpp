@@ -72,6 +72,7 @@ std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool s
     if (!e.optional || (extensions & rv::ext_bit(*e.optional)) != 0) out.emplace_back(e.name);
   }
   if (sdtrig) out.emplace_back("sdtrig");
+  if ((extensions & rv::ext_bit(rv::Ext::Sscofpmf)) != 0) out.emplace_back("sscofpmf");
   if (sstc) out.emplace_back("sstc");
   for (const Entry& e : kS) {
     if ((extensions & rv::ext_bit(*e.optional)) != 0) out.emplace_back(e.name);
@@ -520,6 +521,17 @@ Result<std::vector<uint8_t>> VirtMachine::make_fdt(const VirtConfig& config, uin
     fdt.end_node();
   }
   fdt.end_node();
+
+  // Which counters count which SBI PMU event (as QEMU's virt says it): OpenSBI hands out the
+  // programmable ones only for the events named here. Cycles on mcycle or mhpmcounter3..,
+  // instructions on minstret or mhpmcounter3..; the selectors are the event numbers.
+  if (config.extensions & rv::ext_bit(rv::Ext::Zihpm)) {
+    const uint32_t hpm = ((1U << rv::Hpm::kCount) - 1) << rv::Hpm::kFirst;
+    fdt.begin_node("pmu");
+    fdt.prop_string("compatible", "riscv,pmu");
+    fdt.prop_cells("riscv,event-to-mhpmcounters", {1, 1, hpm | 1U, 2, 2, hpm | 4U});
+    fdt.end_node();
+  }
 
   std::vector<FdtContext> contexts;
   for (const MmioMapping& m : bus_.mmio()) {

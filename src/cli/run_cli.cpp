@@ -63,6 +63,7 @@ struct CpuFeature {
 constexpr CpuFeature kCpuFeatures[] = {
     {"h", vessel::rv::ext_bit(vessel::rv::Ext::H)},
     {"sdtrig", 0, &vessel::VirtConfig::sdtrig},
+    {"sscofpmf", vessel::rv::ext_bit(vessel::rv::Ext::Sscofpmf)},
     {"sstc", 0, &vessel::VirtConfig::sstc},
     {"zba", vessel::rv::ext_bit(vessel::rv::Ext::Zba)},
     {"zbb", vessel::rv::ext_bit(vessel::rv::Ext::Zbb)},

@@ -161,11 +161,14 @@ TEST_F(SbiTest, UnknownExtensionsAndFunctionsAreNotSupported) {
 // stopped through mcountinhibit, as Linux's riscv_pmu_sbi drives them.
 TEST_F(SbiTest, PmuCountersCyclesAndInstructions) {
   enum : uint64_t { kNum = 0, kInfo, kMatch, kStart, kStop };
-  EXPECT_TRUE(returns(call(kPmu, kNum), kSuccess, 3));
+  EXPECT_TRUE(returns(call(kPmu, kNum), kSuccess, 11));
   EXPECT_TRUE(returns(call(kPmu, kInfo, 0), kSuccess, 0xc00 | (63ULL << 12)));
   EXPECT_TRUE(returns(call(kPmu, kInfo, 2), kSuccess, 0xc02 | (63ULL << 12)));
   EXPECT_TRUE(returns(call(kPmu, kInfo, 1), kErrInvalidParam)) << "time is no counter";
-  EXPECT_TRUE(returns(call(kPmu, kInfo, 3), kErrInvalidParam));
+  EXPECT_TRUE(returns(call(kPmu, kInfo, 3), kSuccess, 0xc03 | (63ULL << 12)));
+  EXPECT_TRUE(returns(call(kPmu, kInfo, 11), kErrInvalidParam));
+  EXPECT_TRUE(returns(call(kPmu, kInfo, (1ULL << 32) | 3), kErrInvalidParam)) << "not 3";
+  EXPECT_TRUE(returns(call(kPmu, kStart, (1ULL << 32) | 3, 1), kErrInvalidParam));
   // Linux stops everything first.
   EXPECT_TRUE(returns(call(kPmu, kStop, 0, 0b101), kSuccess));
   EXPECT_EQ(m.csr(rv::kMcountinhibit) & 0b101, 0b101u);
@@ -183,7 +186,31 @@ TEST_F(SbiTest, PmuCountersCyclesAndInstructions) {
   EXPECT_TRUE(returns(call(kPmu, kStart, 0, 0b1, 1, 1000), kSuccess));
   EXPECT_EQ(m.csr(rv::kMcountinhibit) & 1, 0u);
   EXPECT_GE(m.csr(rv::kMcycle), 1000u);
-  EXPECT_TRUE(returns(call(kPmu, kStop, 0, ~0ULL), kErrInvalidParam)) << "a mask past counter 2";
+  EXPECT_TRUE(returns(call(kPmu, kStop, 0, ~0ULL), kErrInvalidParam)) << "time, and past 10";
+}
+
+// The programmable counters (3-10): with Sscofpmf they are what cycles and instructions get
+// first (they sample on overflow), each configured one is taken until a stop with reset, the
+// config's filters land in mhpmevent with M-mode inhibited, and counter_start clears OF.
+TEST_F(SbiTest, PmuProgrammableCounters) {
+  enum : uint64_t { kNum = 0, kInfo, kMatch, kStart, kStop };
+  constexpr uint64_t kAll = 0x7fd;  // 0, 2, 3-10
+  constexpr uint64_t kClear = 2, kSinh = 1 << 6, kReset = 1;
+  EXPECT_TRUE(returns(call(kPmu, kStop, 0, kAll), kSuccess));
+  EXPECT_TRUE(returns(call(kPmu, kMatch, 0, kAll, kClear | kSinh, 1), kSuccess, 3));
+  EXPECT_EQ(m.csr(rv::kMhpmevent3), 1 | rv::Hpm::kOF | rv::Hpm::kMINH | rv::Hpm::kSINH);
+  EXPECT_TRUE(returns(call(kPmu, kMatch, 0, kAll, kClear, 2), kSuccess, 4));
+  EXPECT_TRUE(returns(call(kPmu, kStart, 3, 0b1, 1, ~0ULL - 5), kSuccess));
+  EXPECT_EQ(m.csr(rv::kMhpmevent3) & rv::Hpm::kOF, 0u) << "started: overflow armed";
+  EXPECT_EQ((m.csr(rv::kMcountinhibit) >> 3) & 1, 0u);
+  EXPECT_EQ(m.csr(rv::kMhpmcounter3), ~0ULL - 5) << "S-mode inhibited, nothing ran";
+  // Stopping with reset frees it (an already-stopped one too, with the error Linux ignores).
+  EXPECT_TRUE(returns(call(kPmu, kStop, 3, 0b1, kReset), kSuccess));
+  EXPECT_TRUE(returns(call(kPmu, kStop, 4, 0b1, kReset), kErrAlreadyStopped));
+  EXPECT_EQ(m.csr(rv::kMhpmevent3), 0u);
+  EXPECT_TRUE(returns(call(kPmu, kMatch, 0, kAll, 0, 2), kSuccess, 3));
+  // Events these counters do not count.
+  EXPECT_TRUE(returns(call(kPmu, kMatch, 3, 0b1, 1, (1ULL << 16) | 3), kErrNotSupported));
 }
 
 TEST_F(SbiTest, SetTimerDrivesStip) {

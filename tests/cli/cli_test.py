@@ -585,13 +585,35 @@ class Tester:
                 problems.append(f"  riscv,isa with Sdtrig {isa_on!r}, without {isa_off!r}")
             ext_on = (self.fdtget(on, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
             ext_off = (self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
-            # Sdtrig is the first S extension, before Sstc; nothing else goes with it.
+            # Sdtrig is the first S extension, before Sscofpmf; nothing else goes with it.
             first_s = next((e for e in ext_on if e.startswith("s")), None)
-            if first_s != "sdtrig" or ext_on[ext_on.index("sdtrig") + 1] != "sstc" or \
+            if first_s != "sdtrig" or ext_on[ext_on.index("sdtrig") + 1] != "sscofpmf" or \
                     [e for e in ext_on if e != "sdtrig"] != ext_off:
                 problems.append(f"  -sdtrig: riscv,isa-extensions {ext_on!r} -> {ext_off!r}")
         self.case("dtb: --cpu-features -sdtrig drops Sdtrig from riscv,isa-extensions",
                   sdtrig_toggle)
+
+        def sscofpmf_toggle(problems):
+            # In both properties, between Sdtrig and Sstc (Linux's order), and the riscv,pmu
+            # node that tells OpenSBI which counters count what stays (it is Zihpm's).
+            on = self.dump("sscofpmf-on", ["--kernel", kernel], problems)
+            off = self.dump("sscofpmf-off", ["--kernel", kernel, "--cpu-features", "-sscofpmf"],
+                            problems)
+            if on is None or off is None:
+                return
+            isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
+            isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""
+            if "_sscofpmf_sstc" not in isa_on or "sscofpmf" in isa_off:
+                problems.append(f"  riscv,isa with Sscofpmf {isa_on!r}, without {isa_off!r}")
+            ext_on = (self.fdtget(on, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            ext_off = (self.fdtget(off, "/cpus/cpu@0", "riscv,isa-extensions") or "").split()
+            if "sscofpmf" not in ext_on or [e for e in ext_on if e != "sscofpmf"] != ext_off:
+                problems.append(f"  -sscofpmf: riscv,isa-extensions {ext_on!r} -> {ext_off!r}")
+            pmu = self.fdtget(on, "/pmu", "riscv,event-to-mhpmcounters")
+            if pmu is None or pmu.split()[:3] != ["1", "1", "2041"]:
+                problems.append(f"  /pmu riscv,event-to-mhpmcounters: {pmu!r}")
+        self.case("dtb: --cpu-features -sscofpmf drops Sscofpmf from the device tree",
+                  sscofpmf_toggle)
 
         def bitmanip_toggle(problems):
             # All on by default, in Linux's order; each one off drops only itself.
@@ -602,7 +624,8 @@ class Tester:
                 return
             isa_on = self.fdtget(on, "/cpus/cpu@0", "riscv,isa") or ""
             want = ("rv64imafdch_zicbom_zicbop_zicboz_zicntr_zicond_zicsr_zifencei_zihintntl"
-                    "_zihintpause_zihpm_zacas_zfhmin_zca_zcb_zcd_zba_zbb_zbs_zkt_sstc_svinval_svnapot_svpbmt")
+                    "_zihintpause_zihpm_zacas_zfhmin_zca_zcb_zcd_zba_zbb_zbs_zkt_sscofpmf_sstc"
+                    "_svinval_svnapot_svpbmt")
             if isa_on != want:
                 problems.append(f"  riscv,isa is {isa_on!r}, want {want!r}")
             isa_off = self.fdtget(off, "/cpus/cpu@0", "riscv,isa") or ""

@@ -196,19 +196,21 @@ TEST_F(CsrTest, MedelegCannotDelegateEcallFromM) {
 }
 
 TEST_F(CsrTest, MidelegHoldsOnlySupervisorInterrupts) {
-  // With H, the VS-level interrupts and SGEI are read-only ones.
+  // With H, the VS-level interrupts and SGEI are read-only ones; Sscofpmf's LCOFI is S-level.
   m.set_csr(kMideleg, ~0ULL);
-  EXPECT_EQ(m.csr(kMideleg), irq::kSSIP | irq::kSTIP | irq::kSEIP | irq::kHypervisor);
+  EXPECT_EQ(m.csr(kMideleg),
+            irq::kSSIP | irq::kSTIP | irq::kSEIP | irq::kLCOFIP | irq::kHypervisor);
   m.set_csr(kMideleg, 0);
   EXPECT_EQ(m.csr(kMideleg), irq::kHypervisor);
 }
 
 TEST_F(CsrTest, MieAndMipWritableBits) {
   m.set_csr(kMie, ~0ULL);
-  EXPECT_EQ(m.csr(kMie), irq::kAll | irq::kHypervisor);
-  // MSIP, MTIP, MEIP belong to the platform; of H's, VSSIP (hvip's) is writable here.
+  EXPECT_EQ(m.csr(kMie), irq::kAll | irq::kLCOFIP | irq::kHypervisor);
+  // MSIP, MTIP, MEIP belong to the platform; of H's, VSSIP (hvip's) is writable here, and
+  // Sscofpmf's LCOFIP.
   m.set_csr(kMip, ~0ULL);
-  EXPECT_EQ(m.csr(kMip), irq::kSSIP | irq::kSTIP | irq::kSEIP | irq::kVSSIP);
+  EXPECT_EQ(m.csr(kMip), irq::kSSIP | irq::kSTIP | irq::kSEIP | irq::kVSSIP | irq::kLCOFIP);
   m.set_csr(kMip, 0);
   EXPECT_EQ(m.csr(kMip), 0u);
 }

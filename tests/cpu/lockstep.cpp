@@ -432,7 +432,10 @@ BlockTrace Lockstep::run_reference_block() {
   t.turn = turns_;
   t.pc = h.pc;
   t.priv = h.priv;
-  HartTestAccess::csr_read_as_m(h, kSatp, t.satp);
+  t.virt = h.virt;
+  // At V=1 the guest's own translation (the G stage under it maps RAM as it is in the
+  // torture programs).
+  HartTestAccess::csr_read_as_m(h, h.virt ? kVsatp : kSatp, t.satp);
   t.code.resize(kMaxBlockBytes);
   t.code.resize(reference_.peek(t.pc, t.priv, t.satp, t.code.data(), t.code.size()));
   const uint64_t instret = h.instret, traps = h.stats.traps, interrupts = h.stats.interrupts;

@@ -85,6 +85,7 @@ struct BlockTrace {
   uint64_t turn = 0;
   uint64_t pc = 0;
   Priv priv = Priv::kM;
+  bool virt = false;  // V=1 (VS- or VU-mode); satp is then vsatp
   uint64_t satp = 0;
   std::vector<uint8_t> code;  // from pc on, up to the block's size limit
   uint64_t retired = 0;       // instructions retired by the block

@@ -134,6 +134,13 @@ TEST_F(TortureSeeds, EveryModeTrapAndInterruptKind) {
   for (unsigned cause : {1, 5, 9}) {
     EXPECT_GT(coverage_.interrupts(cause), 0u) << "interrupt " << cause;
   }
+  // A third of the programs run their S and U code at V=1, over a G stage: VS and VU blocks,
+  // and the guest-page faults of fetches, loads and stores outside it.
+  EXPECT_GT(coverage_.virt_blocks(Priv::kU), 0u);
+  EXPECT_GT(coverage_.virt_blocks(Priv::kS), 0u);
+  for (unsigned cause : {20, 21, 23}) {
+    EXPECT_GT(coverage_.exceptions(cause), 0u) << "exception " << cause;
+  }
 }
 
 // The same programs with each machine running free (Hart::run, so a translator chains its

@@ -192,6 +192,17 @@ def case_interactive(args, firmware):
         if args.expect_isa and isa != args.expect_isa:
             console.fail(f"/proc/cpuinfo isa is {isa!r}, expected {args.expect_isa!r}")
         console.expect(PROMPT, args.step_timeout, "prompt after cat /proc/cpuinfo")
+        if "_sscofpmf" in isa and args.emulator == "vessel":
+            # Sscofpmf listed: the perf driver (riscv_pmu_sbi) found mcycle, minstret and the
+            # eight programmable counters, through OpenSBI or the builtin SBI alike, and did
+            # not turn sampling off for want of overflow interrupts.
+            console.send("dmesg | grep riscv-pmu-sbi")
+            console.expect(r"riscv-pmu-sbi: \d+ firmware and 10 hardware counters", args.step_timeout,
+                           "the SBI PMU's 10 hardware counters in dmesg")
+            console.expect(PROMPT, args.step_timeout, "prompt after dmesg")
+            console.send("dmesg | grep -c 'sscof extension is not available'")
+            console.expect(r"(?m)^0\r?\n", args.step_timeout, "no 'sscof extension is not available'")
+            console.expect(PROMPT, args.step_timeout, "prompt after dmesg")
         console.send("poweroff -f")
         status = console.wait_exit(args.step_timeout, "poweroff -f")
         if status != 0:

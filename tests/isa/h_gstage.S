@@ -30,18 +30,7 @@
   sd t5, 0(t6)
 
 /* vsatp = Sv39 with root table `root`, and the guest's translations dropped. */
-#define VSATP_SV39(root)     \
-  la t0, root;               \
-  srli t0, t0, 12;           \
-  li t1, SATP_MODE_SV39;     \
-  or t0, t0, t1;             \
-  csrw vsatp, t0;            \
-  hfence.vvma
-
-/* The last M-mode trap's mtval2 (read right after the trap). */
-#define CHECK_MTVAL2(value) \
-  csrr t5, CSR_MTVAL2;      \
-  CHECK_EQ(t5, value)
+#define VSATP_SV39(root) ATP_FOR(vsatp, SATP_MODE_SV39, root, hfence.vvma)
 
 TEST_BEGIN
   H_VS_HANDLER_INSTALL

@@ -94,6 +94,21 @@
   li t5, -1;                 \
   sd t5, TR_CAUSE(t6)
 
+/* `csr` (vsatp or hgatp) = `mode` with its root table at label `root`, then
+ * `fence`. */
+#define ATP_FOR(csr, mode, root, fence) \
+  la t0, root;                          \
+  srli t0, t0, 12;                      \
+  li t1, mode;                          \
+  or t0, t0, t1;                        \
+  csrw csr, t0;                         \
+  fence
+
+/* The last M-mode trap's mtval2 (read right after the trap). */
+#define CHECK_MTVAL2(value) \
+  csrr t5, CSR_MTVAL2;      \
+  CHECK_EQ(t5, value)
+
 /* Reads `csr` into t5 and checks its bits under `mask`. */
 #define CHECK_CSR_BITS(csr, mask, value) \
   csrr t5, csr;                          \

@@ -144,8 +144,9 @@ Result<void> KvmVm::restrict_config(VirtConfig& config) const {
       config.extensions &= ~rv::ext_bit(e.ext);
     }
   }
-  // KVM runs no guest hypervisor, and gives a guest no debug triggers.
-  config.extensions &= ~rv::ext_bit(rv::Ext::H);
+  // KVM runs no guest hypervisor, and gives a guest no debug triggers; nor, here, counter
+  // overflow interrupts (Sscofpmf), which this backend does not ask KVM for.
+  config.extensions &= ~(rv::ext_bit(rv::Ext::H) | rv::ext_bit(rv::Ext::Sscofpmf));
   config.sdtrig = false;
   config.sstc = config.sstc && has_isa_ext(isa_ext_reg(IsaExt::kSstc));
   return {};

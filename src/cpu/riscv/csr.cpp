@@ -15,7 +15,7 @@ constexpr uint64_t kDelegableExceptionsH = kDelegableExceptions | (1ULL << 10) |
 constexpr uint64_t kMisaH = 1ULL << 7;
 constexpr uint64_t kMieWritable = irq::kAll;
 // In mip, software may write SSIP, STIP and SEIP; MSIP, MTIP and MEIP come from the platform.
-constexpr uint64_t kMipWritable = irq::kSupervisor;
+constexpr uint64_t kMipWritableOrLcof = irq::kSupervisor | irq::kLCOFIP;
 constexpr uint64_t kSatpModeBare = 0, kSatpModeSv39 = 8, kSatpModeSv48 = 9;
 constexpr uint32_t kCountinhibitWritable = 0xfffffffd;  // bit 1 (TM) is hardwired to 0
 }  // namespace
@@ -117,8 +117,13 @@ bool Hart::csr_write_ends_block(uint16_t csr, uint64_t mstatus_before) const {
     case kVsie:
     case kVsip:
     case kVsatp:
-    case kVstimecmp: return true;
-    default: return csr >= kPmpcfg0 && csr <= kPmpaddr63;  // pmpcfg0-15, then pmpaddr0-63
+    case kVstimecmp:
+    // the programmable counters: the next overflow may now be due sooner
+    case kMcountinhibit: return true;
+    default:
+      return (csr >= kPmpcfg0 && csr <= kPmpaddr63) ||  // pmpcfg0-15, then pmpaddr0-63
+             (csr >= kMhpmcounter3 && csr <= kMhpmcounter31) ||
+             (csr >= kMhpmevent3 && csr <= kMhpmevent31);
   }
 }
 
@@ -187,8 +192,8 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
       v = s;
       return true;
     }
-    case kSie: v = mie_ & mideleg_ & irq::kSupervisor; return true;
-    case kSip: v = read_mip() & mideleg_ & irq::kSupervisor; return true;
+    case kSie: v = mie_ & mideleg_ & supervisor_interrupts(); return true;
+    case kSip: v = read_mip() & mideleg_ & supervisor_interrupts(); return true;
     case kStvec: v = stvec_; return true;
     case kScounteren: v = scounteren_; return true;
     case kSenvcfg: v = senvcfg_; return true;
@@ -227,18 +232,7 @@ bool Hart::csr_read(uint16_t csr, uint64_t& v) {
     case kMinstret: v = counter_value(true); return true;
     default: break;
   }
-  if (csr >= kHpmcounter3 && csr <= kHpmcounter31) {
-    // Zihpm: the unprivileged views of mhpmcounter3..31. No events are counted: they read
-    // zero (the privileged spec allows counters and event selectors hardwired to zero).
-    if ((extensions_ & ext_bit(Ext::Zihpm)) == 0 || !counter_accessible(csr)) return false;
-    v = 0;
-    return true;
-  }
-  if ((csr >= kMhpmcounter3 && csr <= kMhpmcounter31) ||
-      (csr >= kMhpmevent3 && csr <= kMhpmevent31)) {
-    v = 0;
-    return true;
-  }
+  if (hpm_csr_read(csr, v)) return true;
   if (csr >= kPmpcfg0 && csr <= kPmpcfg15) {
     const unsigned index = csr - kPmpcfg0;
     if (index & 1) return false;  // odd pmpcfg registers do not exist on RV64
@@ -288,16 +282,19 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       return true;
     }
     case kSie: {
-      const uint64_t mask = mideleg_ & irq::kSupervisor;
+      const uint64_t mask = mideleg_ & supervisor_interrupts();
       mie_ = (mie_ & ~mask) | (v & mask);
       return true;
     }
-    case kSip:
-      // Only SSIP is writable through sip (STIP and SEIP belong to M-mode or the platform).
-      mip_sw_ = (mip_sw_ & ~(mideleg_ & irq::kSSIP)) | (v & mideleg_ & irq::kSSIP);
+    case kSip: {
+      // Only SSIP (and LCOFIP) is writable through sip (STIP and SEIP belong to M-mode or
+      // the platform).
+      const uint64_t mask = mideleg_ & supervisor_interrupts() & ~(irq::kSTIP | irq::kSEIP);
+      mip_sw_ = (mip_sw_ & ~mask) | (v & mask);
       // Clearing SSIP also takes back an IPI another hart (or the SBI) posted.
       if ((mideleg_ & irq::kSSIP) && !(v & irq::kSSIP)) irq_.set(InterruptBit::kSSIP, false);
       return true;
+    }
     case kStvec: stvec_ = v & ~2ULL; return true;  // modes 0 and 1 only
     case kScounteren: scounteren_ = static_cast<uint32_t>(v); return true;
     case kSenvcfg:
@@ -324,13 +321,16 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       return true;
     // With H the VS-level interrupts and SGEI are always delegated (read-only ones).
     case kMideleg:
-      mideleg_ = (v & irq::kSupervisor) | (has_h() ? irq::kHypervisor : 0);
+      mideleg_ = (v & supervisor_interrupts()) | (has_h() ? irq::kHypervisor : 0);
       return true;
-    case kMie: mie_ = v & (kMieWritable | (has_h() ? irq::kHypervisor : 0)); return true;
+    case kMie:
+      mie_ = v & (kMieWritable | supervisor_interrupts() | (has_h() ? irq::kHypervisor : 0));
+      return true;
     case kMip: {
       // While stimecmp drives STIP, mip.STIP is read-only: the write leaves the software bit
       // as it was, for clearing STCE hands STIP back to software with its last written value.
-      const uint64_t writable = stimecmp_drives_stip() ? kMipWritable & ~irq::kSTIP : kMipWritable;
+      const uint64_t writable = (supervisor_interrupts() & kMipWritableOrLcof) &
+                                ~(stimecmp_drives_stip() ? irq::kSTIP : 0);
       mip_sw_ = (mip_sw_ & ~writable) | (v & writable);
       if (!(v & irq::kSSIP)) irq_.set(InterruptBit::kSSIP, false);
       if (has_h()) hvip_ = (hvip_ & ~irq::kVSSIP) | (v & irq::kVSSIP);  // mip.VSSIP is hvip's
@@ -354,6 +354,7 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       if ((next & 4) && !(mcountinhibit_ & 4)) instret_frozen_ = counter_value(true);
       if (!(next & 4) && (mcountinhibit_ & 4)) instret_offset_ = instret_frozen_ - instret;
       mcountinhibit_ = next;
+      hpm_sync(instret);
       return true;
     }
     case kMscratch: mscratch_ = v; return true;
@@ -375,13 +376,76 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
       return true;
     default: break;
   }
-  if ((csr >= kMhpmcounter3 && csr <= kMhpmcounter31) ||
-      (csr >= kMhpmevent3 && csr <= kMhpmevent31)) {
-    return true;  // hardwired to zero
-  }
+  if (hpm_csr_write(csr, v)) return true;
   if (csr >= kPmpcfg0 && csr <= kPmpcfg15) return write_pmpcfg(csr - kPmpcfg0, v);
   if (csr >= kPmpaddr0 && csr <= kPmpaddr63) return write_pmpaddr(csr - kPmpaddr0, v);
   if (csr >= kTselect && csr <= kTinfo) return sdtrig_ && trigger_csr_write(csr, v);
+  return false;
+}
+
+}  // namespace vessel::rv
+
+namespace vessel::rv {
+
+void Hart::hpm_sync(uint64_t at) {
+  uint64_t inhibit = Hpm::kMINH;
+  if (priv != Priv::kM) {
+    if (virt) {
+      inhibit = priv == Priv::kS ? Hpm::kVSINH : Hpm::kVUINH;
+    } else {
+      inhibit = priv == Priv::kS ? Hpm::kSINH : Hpm::kUINH;
+    }
+  }
+  hpm_.sync(at, inhibit, mcountinhibit_);
+}
+
+// Zihpm's counters and event selectors, Sscofpmf's scountovf: true when csr is one of them and
+// the read is allowed (a refusal sets csr_virtual_ when it is a virtual instruction).
+bool Hart::hpm_csr_read(uint16_t csr, uint64_t& v) {
+  // Overflows already due show in OF and scountovf, as if the hart had looked after every
+  // instruction rather than at block boundaries.
+  if (instret >= hpm_.deadline()) hpm_overflow();
+  if (csr >= kHpmcounter3 && csr <= kHpmcounter31) {
+    // The unprivileged views of mhpmcounter3..31.
+    if ((extensions_ & ext_bit(Ext::Zihpm)) == 0 || !counter_accessible(csr)) return false;
+    const unsigned n = csr - kCycle;
+    v = Hpm::has(n) ? hpm_.counter(n, instret) : 0;
+    return true;
+  }
+  if (csr >= kMhpmcounter3 && csr <= kMhpmcounter31) {
+    const unsigned n = csr - kMcycle;
+    v = Hpm::has(n) ? hpm_.counter(n, instret) : 0;  // the others are hardwired to zero
+    return true;
+  }
+  if (csr >= kMhpmevent3 && csr <= kMhpmevent31) {
+    const unsigned n = csr - (kMhpmevent3 - 3);
+    v = Hpm::has(n) ? hpm_.event(n) : 0;
+    return true;
+  }
+  if (csr == kScountovf && has_sscofpmf()) {
+    // Below M, only the counters mcounteren (and at V=1 hcounteren) lets the mode see.
+    uint64_t visible = priv == Priv::kM ? ~0ULL : mcounteren_;
+    if (virt) visible &= hcounteren_;
+    v = hpm_.overflow_bits() & visible;
+    return true;
+  }
+  return false;
+}
+
+bool Hart::hpm_csr_write(uint16_t csr, uint64_t v) {
+  if (csr >= kMhpmcounter3 && csr <= kMhpmcounter31) {
+    const unsigned n = csr - kMcycle;
+    if (Hpm::has(n)) hpm_.write_counter(n, v, instret);
+    return true;
+  }
+  if (csr >= kMhpmevent3 && csr <= kMhpmevent31) {
+    const unsigned n = csr - (kMhpmevent3 - 3);
+    if (Hpm::has(n)) {
+      hpm_.write_event(n, v);
+      hpm_sync(instret);
+    }
+    return true;
+  }
   return false;
 }
 

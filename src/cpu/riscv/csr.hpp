@@ -13,7 +13,7 @@ enum Csr : uint16_t {
   // Supervisor
   kSstatus = 0x100, kSie = 0x104, kStvec = 0x105, kScounteren = 0x106, kSenvcfg = 0x10a,
   kSscratch = 0x140, kSepc = 0x141, kScause = 0x142, kStval = 0x143, kSip = 0x144,
-  kStimecmp = 0x14d, kSatp = 0x180,
+  kStimecmp = 0x14d, kSatp = 0x180, kScountovf = 0xda0,
   // Machine
   kMvendorid = 0xf11, kMarchid = 0xf12, kMimpid = 0xf13, kMhartid = 0xf14, kMconfigptr = 0xf15,
   kMstatus = 0x300, kMisa = 0x301, kMedeleg = 0x302, kMideleg = 0x303, kMie = 0x304,
@@ -108,6 +108,8 @@ inline constexpr uint64_t kVSEIP = 1ULL << 10;
 inline constexpr uint64_t kSGEIP = 1ULL << 12;
 inline constexpr uint64_t kVirtualSupervisor = kVSSIP | kVSTIP | kVSEIP;
 inline constexpr uint64_t kHypervisor = kVirtualSupervisor | kSGEIP;
+// Sscofpmf: the local counter-overflow interrupt, a supervisor-level one software may write.
+inline constexpr uint64_t kLCOFIP = 1ULL << 13;
 }  // namespace irq
 
 // Synchronous exception causes (mcause with the interrupt bit clear).

@@ -115,6 +115,7 @@ void Hart::debug_set_priv(Priv p) {
   account_m_mode(to, instret);
   priv = to;
   virt = false;
+  hpm_sync(instret);
   update_modes();
 }
 

@@ -22,7 +22,7 @@ enum class ImmKind : uint8_t { kNone, kI, kS, kB, kU, kJ, kShamt5, kShamt6, kCsr
 // Zicbop, Zihintntl and Zkt have no rows: their instructions are hints of RV64I (prefetches,
 // non-temporal hints) or a timing property, so their bits only say what the device tree
 // advertises. Svnapot and Svpbmt have none either: they are PTE bits the page walk reads; nor
-// Zihpm, whose hpmcounter3..31 CSRs a hart without it does not have.
+// Zihpm, whose hpmcounter3..31 CSRs a hart without it does not have, nor Sscofpmf (CSR bits).
 enum class Ext : uint8_t {
   RV64I,
   M,
@@ -49,7 +49,8 @@ enum class Ext : uint8_t {
   Zacas,
   Zfhmin,
   Zihpm,
-  H,  // the hypervisor extension: its instructions here, its CSRs and modes in the hart
+  H,         // the hypervisor extension: its instructions here, its CSRs and modes in the hart
+  Sscofpmf,  // counter overflow and mode filtering: mhpmevent's bits, scountovf, LCOFI
 };
 
 // A set of extensions, one bit per Ext. A hart decodes the rows of the extensions it has;
@@ -63,7 +64,7 @@ inline constexpr ExtSet kOptionalExtensions =
     ext_bit(Ext::Zicbom) | ext_bit(Ext::Zicboz) | ext_bit(Ext::Zicbop) | ext_bit(Ext::Zihintntl) |
     ext_bit(Ext::Zkt) | ext_bit(Ext::Svinval) | ext_bit(Ext::Svnapot) | ext_bit(Ext::Svpbmt) |
     ext_bit(Ext::Zcb) | ext_bit(Ext::Zacas) | ext_bit(Ext::Zfhmin) | ext_bit(Ext::Zihpm) |
-    ext_bit(Ext::H);
+    ext_bit(Ext::Sscofpmf) | ext_bit(Ext::H);
 // The cache-block size of Zicbom, Zicboz and Zicbop (riscv,cbo*-block-size in the device tree).
 inline constexpr uint64_t kCacheBlockSize = 64;
 

@@ -26,6 +26,7 @@
 #include "cpu/riscv/decoder.hpp"
 #include "cpu/riscv/engine.hpp"
 #include "cpu/riscv/hart_state.hpp"
+#include "cpu/riscv/hpm.hpp"
 #include "cpu/riscv/trigger.hpp"
 #include "devices/irq.hpp"
 
@@ -128,6 +129,10 @@ class Hart : public HartState {
   uint64_t mip_software_view(uint64_t read) const {
     return (read & ~irq::kSupervisor) | (mip_sw_ & irq::kSupervisor);
   }
+  // The supervisor-level interrupts this hart has: SSI, STI, SEI, and LCOFI with Sscofpmf.
+  uint64_t supervisor_interrupts() const {
+    return irq::kSupervisor | (has_sscofpmf() ? irq::kLCOFIP : 0);
+  }
 
   // --- CSRs (csr.cpp); false = illegal instruction ---
   bool csr_read(uint16_t csr, uint64_t& value);
@@ -151,6 +156,15 @@ class Hart : public HartState {
   ExecStatus do_hlv(const DecodedInsn& d, unsigned size, bool sign, bool hlvx);
   ExecStatus do_hsv(const DecodedInsn& d, unsigned size);
   bool has_h() const { return (extensions_ & ext_bit(Ext::H)) != 0; }
+  bool has_sscofpmf() const { return (extensions_ & ext_bit(Ext::Sscofpmf)) != 0; }
+
+  // --- programmable counters (hpm.cpp, csr.cpp) ---
+  // The instret at which the next counter overflow is due (~0: none): the run loops come
+  // back at the first block boundary from there, and hpm_overflow() raises LCOFI.
+  uint64_t hpm_deadline() const { return hpm_.deadline(); }
+  void hpm_overflow() {
+    if (hpm_.take_overflows(instret)) mip_sw_ |= irq::kLCOFIP;
+  }
 
   // --- memory (mmu.cpp for the slow paths) ---
   template <typename T>
@@ -242,7 +256,8 @@ class Hart : public HartState {
   void set_extensions(ExtSet extensions) {
     extensions_ = extensions;
     // Without H, misa.H is clear and mideleg's VS-level bits are not there to read as one.
-    mideleg_ = (mideleg_ & irq::kSupervisor) | (has_h() ? irq::kHypervisor : 0);
+    mideleg_ = (mideleg_ & supervisor_interrupts()) | (has_h() ? irq::kHypervisor : 0);
+    hpm_.set_sscofpmf(has_sscofpmf());
     code_.drop_all();
   }
   ExtSet extensions() const { return extensions_; }
@@ -409,6 +424,13 @@ class Hart : public HartState {
   // pmp_ranges_ and pmp_active_ from pmpcfg_ and pmpaddr_: after every write of either.
   void decode_pmp();
   uint64_t counter_value(bool instret_counter) const;
+  // The programmable counters (hpm.hpp). hpm_sync after every change of mode or of
+  // mcountinhibit, with `at` the instret from which it holds (an xRET's own retirement
+  // belongs to the mode it leaves).
+  Hpm hpm_;
+  void hpm_sync(uint64_t at);
+  bool hpm_csr_read(uint16_t csr, uint64_t& v);
+  bool hpm_csr_write(uint16_t csr, uint64_t v);
   bool counter_accessible(uint16_t csr);
   bool stimecmp_accessible() const;
   uint64_t envcfg_written(uint64_t old, uint64_t v, bool machine) const;

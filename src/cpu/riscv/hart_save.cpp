@@ -93,6 +93,11 @@ void Hart::save(StateWriter& out) {
   out.put(instret_offset_);
   out.put(cycle_frozen_);
   out.put(instret_frozen_);
+  // The programmable counters: each one's event selector and value.
+  for (unsigned n = Hpm::kFirst; n < Hpm::kFirst + Hpm::kCount; ++n) {
+    out.put(hpm_.event(n));
+    out.put(hpm_.counter(n, instret));
+  }
   std::lock_guard<std::mutex> lock(requests_mu_);
   out.put(static_cast<uint8_t>(run_state()));
   out.put(start_entry_);
@@ -148,10 +153,18 @@ Result<void> Hart::restore(StateReader& in) {
   instret_offset_ = TRY(in.get<uint64_t>());
   cycle_frozen_ = TRY(in.get<uint64_t>());
   instret_frozen_ = TRY(in.get<uint64_t>());
+  for (unsigned n = Hpm::kFirst; n < Hpm::kFirst + Hpm::kCount; ++n) {
+    const auto event = TRY(in.get<uint64_t>());
+    const auto value = TRY(in.get<uint64_t>());
+    hpm_.restore_counter(n, event, value);
+    if (hpm_.event(n) != event) {
+      return make_error(fmt::format("{}: mhpmevent{} has a value no write gives", who, n));
+    }
+  }
   const auto run_state = TRY(in.get<uint8_t>());
   const auto start_entry = TRY(in.get<uint64_t>());
   const auto start_opaque = TRY(in.get<uint64_t>());
-  if ((mip_sw & ~irq::kSupervisor) != 0 || ssip > 1 || sbi_timer > 1 ||
+  if ((mip_sw & ~supervisor_interrupts()) != 0 || ssip > 1 || sbi_timer > 1 ||
       !run_state_valid(run_state)) {
     return make_error(who + ": interrupt or run state out of range");
   }
@@ -167,6 +180,7 @@ Result<void> Hart::restore(StateReader& in) {
   run_state_.store(static_cast<RunState>(run_state), std::memory_order_release);
   debug_set_priv(static_cast<Priv>(p));
   virt = saved_virt != 0;
+  hpm_sync(instret);
   update_modes();
   // Nothing cached from before survives: no reservation, no translation, no decoded code.
   reservation_pa = ~0ULL;

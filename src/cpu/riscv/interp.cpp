@@ -183,6 +183,7 @@ void Hart::step_block() {
   // make translated code leave at every block entry.
   irq_.take_attention();
   if (code_.has_pending()) code_.apply_pending();
+  if (instret >= hpm_deadline()) hpm_overflow();
   if (take_interrupt()) return;
   if (triggers_.watches_execute()) {
     Block* none = nullptr;
@@ -232,7 +233,9 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
   bool check_interrupts = true;
   Block* b = nullptr;  // the next block, when the previous one's link already found it
   for (;;) {
-    if (instret >= next_poll || irq_.has_attention()) {
+    // A counter overflow is due (Sscofpmf): both engines come back here at the first block
+    // boundary from the instruction that made the counter wrap.
+    if (instret >= next_poll || instret >= hpm_deadline() || irq_.has_attention()) {
       // Taken first, so that a kick arriving while we look is not lost.
       irq_.take_attention();
       mtime = clock_.mtime();
@@ -248,6 +251,7 @@ StopReason Hart::run(const std::atomic<bool>& stop, const std::function<void()>&
       }
       code_.collect_garbage();  // safe point: no block is running
       next_poll = instret + kPollInterval;
+      if (instret >= hpm_deadline()) hpm_overflow();
       check_interrupts = true;
       b = nullptr;  // collect_garbage may have freed it
     }

@@ -12,7 +12,8 @@ constexpr uint64_t kInterruptBit = 1ULL << 63;
 
 // Highest priority first: MEI, MSI, MTI, SEI, SSI, STI, then the H extension's SGEI, VSEI,
 // VSSI, VSTI.
-constexpr unsigned kPriorityOrder[] = {11, 3, 7, 9, 1, 5, 12, 10, 2, 6};
+// Sscofpmf's LCOFI (13) comes after all the standard ones.
+constexpr unsigned kPriorityOrder[] = {11, 3, 7, 9, 1, 5, 12, 10, 2, 6, 13};
 
 // Causes whose tval is an address the access named: with V=1 (or for HLV/HSV) a guest
 // virtual address, which mstatus.GVA or hstatus.GVA tells the handler.
@@ -100,6 +101,7 @@ void Hart::reset(uint64_t reset_pc) {
   mtvec_ = stvec_ = mscratch_ = sscratch_ = mepc_ = sepc_ = 0;
   mcause_ = scause_ = mtval_ = stval_ = satp_ = 0;
   mcounteren_ = scounteren_ = mcountinhibit_ = 0;
+  hpm_.reset();
   menvcfg_ = senvcfg_ = 0;
   stimecmp_ = ~0ULL;
   sbi_timer_ = false;
@@ -145,6 +147,7 @@ void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
   decode_pmp();
   account_m_mode(Priv::kS, instret);
   priv = Priv::kS;
+  hpm_sync(instret);
   pc = entry;
   x[10] = hart_id_;
   x[11] = fdt_addr;
@@ -190,6 +193,7 @@ void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
   trap_gpa_shifted_ = 0;
   if (to_s && virt && trap_to_vs(cause, interrupt)) {
     enter_vs_trap(cause, tval, interrupt);
+    hpm_sync(instret);
     update_modes();
     return;
   }
@@ -235,6 +239,7 @@ void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
     const uint64_t base = mtvec_ & ~3ULL;
     pc = ((mtvec_ & 3) == 1 && interrupt) ? base + 4 * cause : base;
   }
+  hpm_sync(instret);  // the trapping instruction did not retire
   update_modes();
 }
 
@@ -305,6 +310,7 @@ ExecStatus Hart::do_mret(const DecodedInsn& d) {
   account_m_mode(mpp, instret + 1);  // mret itself retires in M, counted once it returns
   priv = mpp;
   virt = mpv;
+  hpm_sync(instret + 1);
   pc = mepc_;
   update_modes();
   return ExecStatus::kBreak;
@@ -319,6 +325,7 @@ ExecStatus Hart::do_sret(const DecodedInsn& d) {
     if (vsstatus_ & mstatus::kSPIE) s |= mstatus::kSIE;
     vsstatus_ = s | mstatus::kSPIE;
     priv = spp;
+    hpm_sync(instret + 1);
     pc = vsepc_;
     update_modes();
     return ExecStatus::kBreak;
@@ -335,6 +342,7 @@ ExecStatus Hart::do_sret(const DecodedInsn& d) {
     virt = (hstatus_ & hstatus::kSPV) != 0;
     hstatus_ &= ~hstatus::kSPV;
   }
+  hpm_sync(instret + 1);
   pc = sepc_;
   update_modes();
   return ExecStatus::kBreak;

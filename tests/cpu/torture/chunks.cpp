@@ -43,6 +43,7 @@ void Gen::to_mode(Priv target) {
     a_.word(enc::csrrci(zero, kSstatus, 2));  // SIE off: no S interrupt may take sepc
     a_.li(tmp, mstatus::kSPP);
     a_.word(target == Priv::kS ? enc::csrrs(zero, kSstatus, tmp) : enc::csrrc(zero, kSstatus, tmp));
+    virt_return(true, tmp);
   } else {
     a_.word(enc::csrrci(zero, kMstatus, 8));  // MIE off: no M interrupt may take mepc
     a_.li(tmp, mstatus::kMPP);
@@ -51,6 +52,7 @@ void Gen::to_mode(Priv target) {
       a_.li(tmp, kMppS);
       a_.word(enc::csrrs(zero, kMstatus, tmp));
     }
+    virt_return(false, tmp);
   }
   a_.la(tmp, next);
   if (target == Priv::kU && st_.satp != 0) {  // U runs in the alias mapping
@@ -83,6 +85,10 @@ void Gen::switch_satp() {
   const unsigned tmp = pick_tmp();
   a_.li(tmp, satp_value(mode));
   a_.word(enc::csrrw(zero, kSatp, tmp));
+  if (cfg_.virt && st_.priv == Priv::kM) {  // the guest's: what S-mode (VS) translates with
+    a_.word(enc::csrrw(zero, kVsatp, tmp));
+    a_.word(0x22000073);  // hfence.vvma
+  }
   a_.word(enc::sfence_vma(rng_.chance(70) ? zero : tmp, zero));
   if (!(st_.priv == Priv::kS && st_.tvm)) st_.satp = mode;  // TVM makes both trap in S
 }
@@ -96,7 +102,8 @@ void Gen::toggle_status() {
     a_.word(set ? enc::csrrs(zero, status, tmp) : enc::csrrc(zero, status, tmp));
   };
   bool set = rng_.chance(50);
-  switch (rng_.below(m ? 8 : 4)) {
+  // At V=1 TVM and TSR would not apply to VS-mode as the generator's state says: not those.
+  switch (rng_.below(m ? (cfg_.virt ? 6 : 8) : 4)) {
     case 0: set_or_clear(mstatus::kSUM, set); break;
     case 1: set_or_clear(mstatus::kMXR, set); break;
     case 2:  // FS off makes every FP instruction illegal; on again as Initial or Dirty
@@ -271,7 +278,7 @@ void Gen::lr_sc() {
 void Gen::fetch_fault() {
   uint64_t va = 0;
   if (!paged()) {  // physical: no memory there
-    const uint64_t bad[] = {0x1000, 0x90000000, kRamBase + kRamSize, 0};
+    const uint64_t bad[] = {0x1000, 0x90000000, kRamBase + ram_size(), 0};
     va = rng_.pick(bad);
   } else if (st_.priv == Priv::kS) {
     const uint64_t bad[] = {kUnmapped,   page(kFirstDataPage), kS0 + kAlias,    kGigaWindow,
@@ -304,6 +311,13 @@ void Gen::windows() {
   }
   const unsigned tmp = pick_tmp();
   a_.li(tmp, va);
+  // At V=1 stores too: outside the G stage (VS-mode bare) they are store guest-page faults.
+  if (cfg_.virt && rng_.chance(30)) {
+    const auto src = static_cast<unsigned>(rng_.below(32));
+    const auto off = static_cast<int32_t>(rng_.below(64));
+    a_.word(rng_.chance(50) ? enc::sd(src, tmp, off) : enc::sw(src, tmp, off));
+    return;
+  }
   const Op loads[] = {Op::lb, Op::lh, Op::lw, Op::ld, Op::lbu, Op::lhu, Op::lwu, Op::flw, Op::fld};
   const InsnInfo& row = insn_info(rng_.pick(loads));
   const auto imm = static_cast<uint32_t>(rng_.below(64)) << 20;
@@ -412,7 +426,7 @@ Program Gen::build() {
     p.error = "the body overflows its pages";
     return p;
   }
-  p.image.assign(kRamSize, 0);
+  p.image.assign(ram_size(), 0);
   std::copy(a_.bytes().begin(), a_.bytes().end(), p.image.begin());
   page_tables(p.image);
   data(p.image);

@@ -33,12 +33,13 @@ std::string Coverage::summary() const {
   text += fmt::format("blocks U bare/Sv39/Sv48 {}/{}/{}, S {}/{}/{}, M {}\n", blocks_[0][0],
                       blocks_[0][1], blocks_[0][2], blocks_[1][0], blocks_[1][1], blocks_[1][2],
                       blocks_[3][0]);
+  text += fmt::format("blocks at V=1: VU {}, VS {}\n", virt_blocks_[0], virt_blocks_[1]);
   text += "exceptions by cause:";
-  for (unsigned c = 0; c < 16; ++c) {
+  for (unsigned c = 0; c < kCauses; ++c) {
     if (exceptions_[c] != 0) text += fmt::format(" {}:{}", c, exceptions_[c]);
   }
   text += "\ninterrupts by cause:";
-  for (unsigned c = 0; c < 16; ++c) {
+  for (unsigned c = 0; c < kCauses; ++c) {
     if (interrupts_[c] != 0) text += fmt::format(" {}:{}", c, interrupts_[c]);
   }
   return text + "\n";
@@ -46,8 +47,11 @@ std::string Coverage::summary() const {
 
 void Coverage::add(const lockstep::BlockTrace& block) {
   ++blocks_[static_cast<unsigned>(block.priv)][satp_index(block.priv, block.satp)];
-  if (block.interrupt) ++interrupts_[block.cause & 15];
-  if (block.trapped) ++exceptions_[block.cause & 15];
+  if (block.virt && block.priv != Priv::kM) ++virt_blocks_[static_cast<unsigned>(block.priv)];
+  // (an interrupt's cause without mcause's interrupt bit)
+  const uint64_t cause = std::min<uint64_t>(block.cause & ~(1ULL << 63), kCauses - 1);
+  if (block.interrupt) ++interrupts_[cause];
+  if (block.trapped) ++exceptions_[cause];
   unsigned count = 0;
   const CompressedInfo* rows = compressed_table(count);
   for (const DecodedInsn& d : block.executed()) {

@@ -11,6 +11,7 @@
 #include "cpu/riscv/decoder.hpp"
 #include "torture/asm.hpp"
 #include "torture/generator.hpp"
+#include "torture/layout.hpp"
 
 namespace vessel::rv::torture {
 
@@ -43,6 +44,10 @@ struct Config {
   bool ad_preset = true;     // A and D already set in every leaf (else the hart sets them)
   // TSR makes the S handler's own sret trap: allowed only when nothing is delegated to S.
   bool tsr_allowed = false;
+  // V=1: S and U are VS and VU; hgatp Sv39x4 (39) or Sv48x4 (48); what hedeleg hands on.
+  bool virt = false;
+  unsigned hgatp = 39;
+  uint64_t hedeleg = 0;
 };
 
 // What the generator knows about the hart at the point it is emitting: it only emits control
@@ -119,6 +124,10 @@ class Gen {
   // mret (machine) or sret back to the mode the hart is in, at the next instruction.
   void same_mode_return(bool machine);
   bool paged() const { return st_.satp != 0 && st_.priv != Priv::kM; }
+  uint64_t ram_size() const { return cfg_.virt ? layout::kRamSizeVirt : layout::kRamSize; }
+  // Before an xRET from M down to S or U at V=1: MPV (mret) or hstatus.SPV (sret) set.
+  void virt_return(bool sret, unsigned tmp);
+  void virt_prologue();
 
   const Options& opt_;
   Rng rng_;

@@ -5,6 +5,10 @@
 // interrupts, satp switches, PMP and PTE changes, and self-modifying code, and always ends
 // (bounded, forward-only control flow but for counted loops) in a `j .` at end_pc in M-mode.
 //
+// A third of the seeds (Options::virt) run the body at V=1: what the program calls S- and
+// U-mode is VS- and VU-mode over a G stage that maps RAM where it is, the S handler is
+// HS-mode's, and VS-mode's too for the exceptions hedeleg hands on.
+//
 // Handlers record cause, epc and tval in the trap log, clear and disable an interrupt they
 // take, return to `ra` after a fetch fault (the generator only jumps to bad addresses with
 // jalr ra) and otherwise skip the trapping instruction, reading its length from memory.
@@ -27,6 +31,8 @@ struct Options {
   // usual handlers around them. With `raw_only` the body is nothing else.
   std::span<const uint8_t> raw;
   bool raw_only = false;
+  // V=1 (the H extension): -1 for a third of the seeds, 0 never, 1 always.
+  int virt = -1;
 };
 
 // What the generator expects of the hart where a chunk of the body starts: run_lockstep
@@ -39,7 +45,7 @@ struct Checkpoint {
 };
 
 struct Program {
-  std::vector<uint8_t> image;  // all of RAM, from layout::kRamBase
+  std::vector<uint8_t> image;  // all of RAM, from layout::kRamBase (its size)
   uint64_t entry = 0;          // physical, M-mode
   uint64_t end_pc = 0;         // the final `j .` (M-mode, physical)
   std::vector<Checkpoint> checkpoints;

@@ -10,6 +10,8 @@
 //   pages 16-23  data: s0, s1 and sp point into it; page 20 is the probe page, whose mapping
 //                (and PMP entry) the program changes to make loads and stores fault
 //   pages 24-30  page tables
+//   pages 32-35  with the H extension (Config::virt) only: the G stage's root (Sv39x4, or
+//                Sv48x4 through its own entry 0), in RAM of kRamSizeVirt
 //
 // Virtual memory (Sv39, and Sv48 whose root points at the Sv39 root twice):
 //   identity      VA = PA for pages 0-23 (not U): M, S and the handlers run here
@@ -48,6 +50,8 @@ inline constexpr uint64_t kL1Window = page(kFirstTablePage + 3);
 inline constexpr uint64_t kL0Identity = page(kFirstTablePage + 4);
 inline constexpr uint64_t kL0Alias = page(kFirstTablePage + 5);
 inline constexpr uint64_t kRoot48 = page(kFirstTablePage + 6);
+inline constexpr uint64_t kGRoot = page(32);  // 16 KiB aligned, as hgatp's root must be
+inline constexpr uint64_t kRamSizeVirt = kRamSize + 0x4000;
 
 // Trap log slots (byte offsets in the log page): M at 0, S at 64.
 inline constexpr unsigned kLogCause = 0, kLogEpc = 8, kLogTval = 16, kLogCount = 24;

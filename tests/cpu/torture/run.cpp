@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <unordered_map>
@@ -12,10 +13,11 @@ namespace vessel::rv::torture {
 
 namespace {
 
-lockstep::MachineConfig config() {
+// RAM as large as the program's image (V=1 programs have the G stage's root past the rest).
+lockstep::MachineConfig config(const Program& program) {
   lockstep::MachineConfig c;
   c.ram_base = layout::kRamBase;
-  c.ram_size = layout::kRamSize;
+  c.ram_size = std::max<uint64_t>(layout::kRamSize, program.image.size());
   return c;
 }
 
@@ -68,7 +70,7 @@ class Tracker {
 
 Outcome run_lockstep(const Program& program, const RunOptions& options) {
   Outcome out;
-  lockstep::Lockstep ls(config(), options.test_engine);
+  lockstep::Lockstep ls(config(program), options.test_engine);
   if (!prepare(ls, program, out)) return out;
   ls.set_realign(options.realign);
   const Tracker tracker(program.checkpoints);
@@ -91,7 +93,7 @@ Outcome run_lockstep(const Program& program, const RunOptions& options) {
 
 Outcome run_free(const Program& program, Engine test_engine, unsigned jit_threshold) {
   Outcome out;
-  lockstep::MachineConfig c = config();
+  lockstep::MachineConfig c = config(program);
   c.jit_threshold = jit_threshold;
   lockstep::Lockstep ls(c, test_engine);
   if (!prepare(ls, program, out)) return out;

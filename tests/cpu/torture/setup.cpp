@@ -66,6 +66,35 @@ void Gen::choose_config() {
   cfg_.tsr_allowed = cfg_.medeleg == 0 && cfg_.mideleg == 0;
   const unsigned satps[] = {0, 39, 48};
   st_.satp = rng_.pick(satps);
+  // From a stream of its own, so that the programs of the seeds that do not run at V=1 stay
+  // what they were.
+  Rng v(opt_.seed ^ 0x4879'0001ULL);
+  cfg_.virt = opt_.virt < 0 ? v.below(3) == 0 : opt_.virt > 0;
+  if (cfg_.virt) {
+    cfg_.hgatp = v.chance(50) ? 39 : 48;
+    cfg_.hedeleg = v.chance(40) ? 0 : v.next() & cfg_.medeleg;
+    cfg_.tsr_allowed = false;  // VS-mode's sret answers to VTSR, which stays clear
+  }
+}
+
+// The hypervisor's set-up: the G stage, what goes to VS-mode, the guest's own CSRs as the
+// program's S-mode ones are, and MPV and SPV, so that M's returns go to V=1.
+void Gen::virt_prologue() {
+  csr_write_imm(kHgatp, (cfg_.hgatp == 39 ? 8ULL : 9ULL) << 60 | kGRoot >> 12);
+  csr_write_imm(kHedeleg, cfg_.hedeleg);
+  csr_write_imm(kHcounteren, rng_.chance(70) ? 0xffffffff : rng_.u32());
+  csr_write_imm(kVstvec, kSHandler | (cfg_.vectored_s ? 1 : 0));
+  uint64_t vs = (1ULL << mstatus::kFSShift) | (2ULL << 32);
+  if (rng_.chance(50)) vs |= mstatus::kSIE;
+  csr_write_imm(kVsstatus, vs);
+  csr_write_imm(kVsatp, satp_value(st_.satp));
+  csr_write_imm(kHstatus, hstatus::kSPV);
+}
+
+void Gen::virt_return(bool sret, unsigned tmp) {
+  if (!cfg_.virt || st_.priv != Priv::kM) return;
+  a_.li(tmp, sret ? hstatus::kSPV : mstatus::kMPV);
+  a_.word(enc::csrrs(zero, sret ? kHstatus : kMstatus, tmp));
 }
 
 void Gen::csr_write_imm(uint16_t csr, uint64_t value) {
@@ -88,6 +117,10 @@ void Gen::prologue() {
   uint64_t status = 1ULL << mstatus::kFSShift;  // FS = Initial
   if (rng_.chance(50)) status |= mstatus::kMIE;
   if (rng_.chance(50)) status |= mstatus::kSIE;
+  if (cfg_.virt) {
+    virt_prologue();
+    status |= mstatus::kMPV;
+  }
   csr_write_imm(kMstatus, status | (2ULL << 32) | (2ULL << 34));
   csr_write_imm(kSatp, satp_value(st_.satp));
   csr_write_imm(kMie, rng_.next() & irq::kAll);
@@ -176,6 +209,10 @@ void Gen::handler(bool machine) {
   a_.branch(enc::beq(t6, t3, 0), fetch);
   a_.word(enc::addi(t3, zero, 12));  // instruction page fault
   a_.branch(enc::beq(t6, t3, 0), fetch);
+  if (cfg_.virt) {
+    a_.word(enc::addi(t3, zero, 20));  // instruction guest-page fault
+    a_.branch(enc::beq(t6, t3, 0), fetch);
+  }
   emit_skip(a_, epc, xret);
   // After a fetch fault: back to the jalr's link.
   a_.bind(fetch);
@@ -229,6 +266,12 @@ void Gen::page_tables(std::vector<uint8_t>& image) const {
   put(kL1Window, 0, pte::leaf(kRamBase, kR | ad() | (rng.chance(50) ? pte::kU : 0)));
   put(kRoot48, 0, pte::table(kRoot39));
   put(kRoot48, 1, pte::table(kRoot39));
+  if (cfg_.virt) {
+    // G stage: GPA = PA for RAM, a user gigapage (Sv48x4 reaches it through entry 0, which
+    // points back at the root as its level-2 table).
+    put(kGRoot, 2, pte::leaf(kRamBase, kRw | pte::kX | pte::kU | ad()));
+    put(kGRoot, 0, pte::table(kGRoot));
+  }
   for (unsigned p = 0; p < kEndDataPage; ++p) {
     const bool code = p >= kFirstCodePage && p < kEndCodePage;
     const bool data = p >= kFirstDataPage;

@@ -203,8 +203,8 @@ void Emitter::cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& f
   });
 }
 
-// flw, fld, fsw, fsd: inline while FS is Dirty (as it stays once a program uses the FPU) and
-// the soft TLB hits; otherwise their semantics, which also make FS Dirty or trap.
+// flw, fld, fsw, fsd: inline while FS is Dirty (at V=1 vsstatus.FS too; as it stays once a program
+// uses the FPU) and the soft TLB hits; otherwise their semantics, which also make FS Dirty or trap.
 bool Emitter::emit_fp_memory(const DecodedInsn& d) {
   const unsigned width = mem_width(d.op);
   const bool load = is_load(d.op);
@@ -212,10 +212,10 @@ bool Emitter::emit_fp_memory(const DecodedInsn& d) {
   Xbyak::Label& done = new_label();
   address(d);
   cold_helper(d, HelperKind::kFloat, slow, done);
-  mov(ecx, dword[rbx + off::kMstatus]);
-  and_(ecx, static_cast<uint32_t>(mstatus::kFS));
-  cmp(ecx, static_cast<uint32_t>(mstatus::kFS));
-  jne(slow, T_NEAR);
+  // HartState::fp_ready's Dirty: mstatus.FS and, at V=1, vsstatus.FS both Dirty (testing
+  // mstatus alone let a guest whose own FS was Off or Initial use the FPU unseen).
+  test(byte[rbx + off::kFpReady], HartState::kFpDirty);
+  jz(slow, T_NEAR);
   tlb_probe(!load, width, slow, rax);
   if (load) {
     if (width == 4) {

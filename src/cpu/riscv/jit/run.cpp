@@ -55,7 +55,7 @@ bool Hart::run_translated(bool& check_interrupts, uint64_t& next_poll) {
   }
   const void* code = native_code(b);
   if (code == nullptr) return run_interpreted(b, check_interrupts, next_poll);
-  irq_.arm_poll(next_poll);
+  irq_.arm_poll(std::min(next_poll, hpm_deadline()));
   // The FP ops translated code runs on the host leave their flags in MXCSR: start it clean
   // (the run loop's own host arithmetic may have raised some), and take them in after.
   (void)fp::host::take_flags();
