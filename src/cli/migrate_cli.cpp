@@ -110,7 +110,7 @@ int MigrateCommand::through_daemon() {
                                {"max_rounds", max_rounds},
                                {"downtime_ms", downtime_ms}};
   auto r = http::Client::unix_socket(*dir + "/daemon.sock", kMigrateTimeout)
-               .request(http::Method::kPost, fmt::format("/vms/{}/migrate", name), body);
+               .request(http::Method::kPost, fmt::format("/api/v1/vms/{}/migrate", name), body);
   if (!r) return fail(kExitFailed, r.error().message);
   if (r->status / 100 != 2) return fail(r->status == 400 ? kExitBadInput : kExitFailed, refusal(*r));
   print_figures(r->body, json);

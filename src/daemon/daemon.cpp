@@ -148,6 +148,12 @@ void add_routes(http::Router& router, VmManager& vms, const StaticFiles& files) 
                  return reply((m.*op)(name));
                }));
   }
+  router.add(Method::kPost, "/api/v1/vms/{name}/migrate",
+             named([](VmManager& m, const std::string& name, const Request& req) {
+               return reply(m.migrate(name, req.body));
+             }));
+  router.add(Method::kPost, "/api/v1/incoming",
+             [&vms](const Request& req) { return reply(vms.incoming(req.body)); });
   router.add(Method::kGet, "/api/v1/vms/{name}/stats",
              named([](VmManager& m, const std::string& name, const Request&) {
                return reply(m.stats(name));

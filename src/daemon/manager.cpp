@@ -510,7 +510,10 @@ Answer VmManager::begin_operation(Vm* vm, const std::string& name, const char* w
   return Answer::ok(200, nullptr);
 }
 
-Answer VmManager::start(const std::string& name) {
+Answer VmManager::start(const std::string& name) { return start_process(name, {}); }
+
+Answer VmManager::start_process(const std::string& name,
+                                const std::vector<std::string>& incoming) {
   std::unique_lock lock(mu_);
   Vm* vm = find_locked(name);
   if (auto refused = unavailable(vm, name)) return *refused;
@@ -525,7 +528,7 @@ Answer VmManager::start(const std::string& name) {
   vm->busy = true;
   lock.unlock();
   int status = 500;
-  Result<Launched> launched = launch(def, paths, &status);
+  Result<Launched> launched = launch(def, paths, &status, incoming);
   lock.lock();
   if (!launched) {
     vm->busy = false;
@@ -557,7 +560,7 @@ Answer VmManager::start(const std::string& name) {
   // error, not a surprise later; the lock is not held meanwhile.
   const uint64_t generation = vm->generation;
   const auto deadline = std::chrono::steady_clock::now() + kStartWait;
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (incoming.empty() && std::chrono::steady_clock::now() < deadline) {
     if (vm->generation != generation || !vm->live()) break;
     lock.unlock();
     auto described = call_vm(*vm, "GET", "/", std::nullopt, kVmCallTimeout);
@@ -575,7 +578,8 @@ Answer VmManager::start(const std::string& name) {
 }
 
 Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmPaths& paths,
-                                              int* status) {
+                                              int* status,
+                                              const std::vector<std::string>& incoming) {
   // Checked again, as the files and --allow-dir may have changed since the create, and
   // handed to the VM resolved.
   auto resolved = resolve_vm_files(def, files_);
@@ -585,6 +589,7 @@ Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmP
   }
   TRY_VOID(prepare_vm_state(paths));
   std::vector<std::string> args = vm_run_arguments(*resolved, paths);
+  if (!incoming.empty()) args = incoming_run_arguments(args, incoming);
   if (!options_.jail_dir.empty()) args.insert(args.begin() + 1, {"--jail", options_.jail_dir});
   args.insert(args.begin(), options_.vessel_binary);
   auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log());

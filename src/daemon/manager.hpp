@@ -83,6 +83,11 @@ class VmManager {
   Answer pause(const std::string& name);
   Answer resume(const std::string& name);
   Answer reboot(const std::string& name);
+  // Live migration (manager_migrate.cpp, docs/migration.md): the VM moved to the daemon at
+  // body.to with its token, and removed here once it runs there; and this daemon's side, a
+  // VM created from the source's definition and started waiting for the stream.
+  Answer migrate(const std::string& name, const std::optional<nlohmann::json>& body);
+  Answer incoming(const std::optional<nlohmann::json>& body);
   Answer stats(const std::string& name);
   std::vector<VmFigures> figures();
 
@@ -122,6 +127,9 @@ class VmManager {
                         VmState to, const char* method, const char* path,
                         const nlohmann::json& body, std::chrono::milliseconds timeout);
   void sampler();
+  // start(), or with `incoming` (vessel run's --incoming options) a VM that waits for a
+  // migration's stream: answered at once, without waiting for its machine.
+  Answer start_process(const std::string& name, const std::vector<std::string>& incoming);
   struct Launched {
     pid_t pid = 0;
     int pidfd = -1;
@@ -130,7 +138,8 @@ class VmManager {
   };
   // Starts the VM's process and records it in runtime.json (without the lock); on error
   // *status is the HTTP status to answer.
-  Result<Launched> launch(const VmDefinition& definition, const VmPaths& paths, int* status);
+  Result<Launched> launch(const VmDefinition& definition, const VmPaths& paths, int* status,
+                          const std::vector<std::string>& incoming = {});
 
   ManagerOptions options_;
   StateLock lock_;

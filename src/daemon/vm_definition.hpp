@@ -78,6 +78,12 @@ Result<void> prepare_vm_state(const VmPaths& paths);
 // `vessel run`'s arguments for the definition (what follows argv[0]).
 std::vector<std::string> vm_run_arguments(const VmDefinition& definition, const VmPaths& paths);
 
+// `vessel run --incoming`'s arguments from vm_run_arguments' (`run`): the machine comes with
+// the migration, so the options describing it go (but --memory and --cpus, which it must
+// match), and `incoming` (--incoming ADDR ...) is added.
+std::vector<std::string> incoming_run_arguments(const std::vector<std::string>& run,
+                                                const std::vector<std::string>& incoming);
+
 // Now as RFC 3339 in UTC ("2026-11-26T09:52:00Z").
 std::string utc_timestamp();
 

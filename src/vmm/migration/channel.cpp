@@ -165,6 +165,26 @@ Result<void> Channel::read_all(std::span<uint8_t> data) {
   return {};
 }
 
+bool Channel::readable() const {
+  pollfd p{fd_, POLLIN, 0};
+  return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+void Channel::close_gently(std::chrono::milliseconds linger) {
+  if (fd_ < 0) return;
+  shutdown(fd_, SHUT_WR);
+  const auto until = std::chrono::steady_clock::now() + linger;
+  std::array<uint8_t, 64 * 1024> sink{};
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = ::recv(fd_, sink.data(), sink.size(), 0);
+    if (n <= 0 && !(n < 0 && errno == EINTR)) break;
+  }
+  close(fd_);
+  fd_ = -1;
+}
+
 Result<void> Channel::send_preamble() {
   const auto p = encode_preamble();
   return write_all(p);

@@ -50,6 +50,12 @@ class Channel {
   Result<void> send(FrameType type, std::initializer_list<std::span<const uint8_t>> parts = {});
   // The next frame, its header and CRC checked.
   Result<Frame> receive();
+  // Whether the peer has sent something (an ERROR, say) that waits to be received.
+  bool readable() const;
+  // Ends a connection whose peer may still be sending: no more is sent, what arrives for up
+  // to `linger` is read and dropped, so that the peer reads what was sent last (an ERROR)
+  // instead of a reset.
+  void close_gently(std::chrono::milliseconds linger);
   uint64_t bytes_sent() const { return sent_; }
   uint64_t bytes_received() const { return received_; }
   const std::string& peer() const { return peer_; }

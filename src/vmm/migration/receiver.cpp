@@ -101,6 +101,7 @@ Result<Incoming> receive(Listener& listener, const ReceiveOptions& options) {
   if (!in) {
     // Best effort: the source may be gone already.
     (void)channel.send(FrameType::kError, {encode_error(in.error().message)});
+    channel.close_gently(std::chrono::seconds(2));
     return make_error(fmt::format("incoming migration refused: {}", in.error().message));
   }
   in->channel = std::move(channel);

@@ -68,6 +68,7 @@ class Sender {
   Channel channel_;
   SendStats stats_;
   bool held_ = false;
+  std::vector<uint8_t> copy_ = std::vector<uint8_t>(kMaxPagesPerFrame * kPageSize);
   double round_ms_ = 0;
   uint64_t round_bytes_ = 0;
 };
@@ -102,6 +103,20 @@ Result<std::vector<uint64_t>> Sender::take_dirty(bool hold) {
   return words;
 }
 
+// The destination said something while only the source should be talking: an ERROR (it
+// refused the stream and is going away). Looked at between frames, so that the source stops
+// at once with the destination's reason instead of a reset link.
+Result<void> destination_quiet(Channel& channel) {
+  if (!channel.readable()) return {};
+  auto frame = channel.receive();
+  if (!frame) return make_error(frame.error().message);
+  if (frame->header.type == FrameType::kError) {
+    return make_error(fmt::format("the destination refused it: {}", decode_error(frame->payload)));
+  }
+  return make_error(fmt::format("the destination sent {} during the transfer",
+                                frame_name(frame->header.type)));
+}
+
 Result<void> Sender::send_run(uint64_t first, uint64_t count, bool skip_zeros) {
   const uint8_t* ram = vm_.machine.ram().data();
   uint64_t p = first;
@@ -110,10 +125,14 @@ Result<void> Sender::send_run(uint64_t first, uint64_t count, bool skip_zeros) {
     const bool zero = is_zero(ram + p * kPageSize);
     uint64_t n = 1;
     while (p + n < end && n < kMaxPagesPerFrame && is_zero(ram + (p + n) * kPageSize) == zero) ++n;
+    TRY_VOID(destination_quiet(channel_));
     const auto header = encode_page_run({p, n});
     if (!zero) {
+      // A copy: the guest may write the pages meanwhile, and the checksum and the bytes sent
+      // must be of the same data (a page written since is in the dirty log, sent again).
+      std::memcpy(copy_.data(), ram + p * kPageSize, n * kPageSize);
       TRY_VOID(channel_.send(FrameType::kPages,
-                             {header, std::span<const uint8_t>(ram + p * kPageSize, n * kPageSize)}));
+                             {header, std::span<const uint8_t>(copy_.data(), n * kPageSize)}));
       stats_.pages_sent += n;
     } else if (!skip_zeros) {
       TRY_VOID(channel_.send(FrameType::kZeroPages, {header}));
