@@ -209,5 +209,41 @@ TEST_F(ReceiverTest, AMismatchedMachineOrTicketIsRefused) {
   EXPECT_FALSE(small.on_frame(FrameType::kHello, hello_bytes(config)).ok());
 }
 
+// A whole stream (the fuzz corpus's seed from tests/fuzz/make_corpus.py: a HELLO, two pages
+// of data, then every page zeroed, then a real snapshot state file as STATE), through the
+// frame parser and the receiver.
+TEST(MigrationReceive, AWholeStreamGivesASnapshotOnTheReceivedRam) {
+  std::FILE* f = std::fopen(VESSEL_MIGRATION_STREAM, "rb");
+  ASSERT_NE(f, nullptr);
+  std::vector<uint8_t> bytes(1 << 20);
+  bytes.resize(std::fread(bytes.data(), 1, bytes.size(), f));
+  std::fclose(f);
+  std::span<const uint8_t> in(bytes);
+  ASSERT_TRUE(check_preamble(in).ok());
+  in = in.subspan(kPreambleBytes);
+  Receiver receiver{ReceiveOptions{}};
+  std::vector<Receiver::Next> steps;
+  while (!in.empty()) {
+    auto h = decode_frame_header(in.first(kFrameHeaderBytes));
+    ASSERT_TRUE(h.ok()) << h.error().message;
+    const auto payload = in.subspan(kFrameHeaderBytes, h->length);
+    ASSERT_TRUE(check_payload(*h, payload).ok());
+    auto next = receiver.on_frame(h->type, payload);
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    steps.push_back(*next);
+    in = in.subspan(kFrameHeaderBytes + h->length);
+  }
+  ASSERT_EQ(steps.size(), 4U);
+  EXPECT_EQ(steps.front(), Receiver::Next::kHelloDone);
+  EXPECT_EQ(steps.back(), Receiver::Next::kStateDone);
+  EXPECT_EQ(receiver.pages_received(), 2U + 4096U);
+  snapshot::Loaded loaded = receiver.take_loaded();
+  ASSERT_NE(loaded.ram, nullptr);
+  EXPECT_EQ(loaded.ram->size(), loaded.config.ram_size);
+  EXPECT_FALSE(loaded.machine_state.empty());
+  // The ZERO_PAGES after the PAGES cleared them again.
+  EXPECT_EQ(loaded.ram->data()[4096 + 5], 0);
+}
+
 }  // namespace
 }  // namespace vessel::migration
