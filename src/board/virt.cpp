@@ -162,11 +162,10 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host,
       if (restore->ram->size() != config.ram_size) return make_error("the received RAM's size");
       ram_ = std::move(*restore->ram);
     } else {
-      ram_ = TRY(restore->memory_fd >= 0 ? MappedMemory::map_fd(restore->memory_fd,
-                                                                restore->memory_file,
-                                                                config.ram_size)
-                                         : MappedMemory::map_file(restore->memory_file,
-                                                                  config.ram_size));
+      ram_ =
+          TRY(restore->memory_fd >= 0
+                  ? MappedMemory::map_fd(restore->memory_fd, restore->memory_file, config.ram_size)
+                  : MappedMemory::map_file(restore->memory_file, config.ram_size));
     }
   } else {
     // Plan first: nothing is allocated or loaded for a configuration that cannot boot.

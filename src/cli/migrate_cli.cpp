@@ -39,8 +39,8 @@ void print_figures(const nlohmann::json& j, bool as_json) {
     return;
   }
   fmt::print("migrated: {} rounds, {:.1f} MiB sent, {:.1f} ms in all, {:.1f} ms down\n",
-             j.value("rounds", 0), j.value("bytes_sent", 0.0) / (1 << 20),
-             j.value("total_ms", 0.0), j.value("downtime_ms", 0.0));
+             j.value("rounds", 0), j.value("bytes_sent", 0.0) / (1 << 20), j.value("total_ms", 0.0),
+             j.value("downtime_ms", 0.0));
 }
 
 }  // namespace
@@ -105,14 +105,13 @@ int MigrateCommand::through_daemon() {
     return fail(kExitBadInput,
                 "--to-token: the destination daemon's token is needed (or $VESSEL_TO_TOKEN)");
   }
-  const nlohmann::json body = {{"to", to},
-                               {"token", token},
-                               {"max_rounds", max_rounds},
-                               {"downtime_ms", downtime_ms}};
+  const nlohmann::json body = {
+      {"to", to}, {"token", token}, {"max_rounds", max_rounds}, {"downtime_ms", downtime_ms}};
   auto r = http::Client::unix_socket(*dir + "/daemon.sock", kMigrateTimeout)
                .request(http::Method::kPost, fmt::format("/api/v1/vms/{}/migrate", name), body);
   if (!r) return fail(kExitFailed, r.error().message);
-  if (r->status / 100 != 2) return fail(r->status == 400 ? kExitBadInput : kExitFailed, refusal(*r));
+  if (r->status / 100 != 2)
+    return fail(r->status == 400 ? kExitBadInput : kExitFailed, refusal(*r));
   print_figures(r->body, json);
   return kExitOk;
 }

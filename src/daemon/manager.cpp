@@ -512,8 +512,7 @@ Answer VmManager::begin_operation(Vm* vm, const std::string& name, const char* w
 
 Answer VmManager::start(const std::string& name) { return start_process(name, {}); }
 
-Answer VmManager::start_process(const std::string& name,
-                                const std::vector<std::string>& incoming) {
+Answer VmManager::start_process(const std::string& name, const std::vector<std::string>& incoming) {
   std::unique_lock lock(mu_);
   Vm* vm = find_locked(name);
   if (auto refused = unavailable(vm, name)) return *refused;

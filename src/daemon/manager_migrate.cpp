@@ -6,10 +6,10 @@
 // runs at the destination. A failure leaves the VM running here and the destination's VM
 // removed.
 #include <fmt/format.h>
-#include <sys/random.h>
 
 #include "api/http/client.hpp"
 #include "base/log.hpp"
+#include "base/random_hex.hpp"
 #include "daemon/manager.hpp"
 #include "daemon/manager_vm.hpp"
 #include "daemon/migration_relay.hpp"
@@ -28,18 +28,6 @@ constexpr auto kIncomingTimeout = std::chrono::seconds(30);
 constexpr auto kMigrateTimeout = std::chrono::minutes(30);
 // Once the guest runs at the destination, the source's process ends at once.
 constexpr auto kSourceEndWait = std::chrono::seconds(10);
-
-std::string new_ticket() {
-  uint8_t bytes[16] = {};
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    const ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  std::string out;
-  for (uint8_t b : bytes) out += fmt::format("{:02x}", b);
-  return out;
-}
 
 struct MigrateRequest {
   migration::Address to;
@@ -79,8 +67,9 @@ std::string refusal(const http::ClientResponse& r) {
 
 Answer VmManager::incoming(const std::optional<json>& body) {
   if (!options_.jail_dir.empty()) {
-    return Answer::fail(409, "migration into a jailed VM is not supported yet (vessel daemon "
-                             "--jail off)");
+    return Answer::fail(409,
+                        "migration into a jailed VM is not supported yet (vessel daemon "
+                        "--jail off)");
   }
   if (!body || !body->is_object() || !body->contains("definition") || body->size() != 1) {
     return Answer::fail(400, "the body must be {\"definition\": {...}}");
@@ -89,7 +78,7 @@ Answer VmManager::incoming(const std::optional<json>& body) {
   if (!created.error.empty()) return created;
   const std::string name = created.body.value("name", "");
   const std::string socket = paths_of(name).dir + "/incoming.sock";
-  const std::string ticket = new_ticket();
+  const std::string ticket = random_hex(16);
   Answer started =
       start_process(name, {"--incoming", "unix:" + socket, "--incoming-ticket", ticket});
   auto port = started.error.empty() ? start_migration_relay(socket)
@@ -107,8 +96,9 @@ Answer VmManager::migrate(const std::string& name, const std::optional<json>& bo
   auto request = parse_migrate(body);
   if (!request) return Answer::fail(400, request.error().message);
   if (!options_.jail_dir.empty()) {
-    return Answer::fail(409, "migrating a jailed VM is not supported yet (vessel daemon "
-                             "--jail off)");
+    return Answer::fail(409,
+                        "migrating a jailed VM is not supported yet (vessel daemon "
+                        "--jail off)");
   }
   std::unique_lock lock(mu_);
   Vm* vm = find_locked(name);
@@ -123,7 +113,8 @@ Answer VmManager::migrate(const std::string& name, const std::optional<json>& bo
     vm->busy = false;
     return Answer::fail(status, fmt::format("VM '{}' stays here: {}", name, why));
   };
-  auto asked = dest.request(http::Method::kPost, "/api/v1/incoming", json{{"definition", def.to_json()}});
+  auto asked =
+      dest.request(http::Method::kPost, "/api/v1/incoming", json{{"definition", def.to_json()}});
   if (!asked) return fail(502, fmt::format("the destination daemon: {}", asked.error().message));
   if (asked->status / 100 != 2) {
     return fail(asked->status == 401 ? 401 : 409,

@@ -65,7 +65,8 @@ Result<uint16_t> start_migration_relay(const std::string& unix_path) {
   auto listener = TRY(migration::Listener::listen(at));
   const uint16_t port = listener.port();
   std::thread([listener = std::move(listener), unix_path]() mutable {
-    auto source = listener.accept(std::chrono::duration_cast<std::chrono::milliseconds>(kAcceptWait));
+    auto source =
+        listener.accept(std::chrono::duration_cast<std::chrono::milliseconds>(kAcceptWait));
     if (!source) {
       log(LogLevel::kWarn, "migration relay: {}", source.error().message);
       return;

@@ -257,8 +257,8 @@ std::vector<std::string> incoming_run_arguments(const std::vector<std::string>& 
   std::vector<std::string> out;
   for (size_t i = 0; i < run.size(); ++i) {
     // Every option of vm_run_arguments but `run` itself takes a value.
-    if (i + 1 < run.size() && std::find(std::begin(kMachine), std::end(kMachine), run[i]) !=
-                                  std::end(kMachine)) {
+    if (i + 1 < run.size() &&
+        std::find(std::begin(kMachine), std::end(kMachine), run[i]) != std::end(kMachine)) {
       ++i;
       continue;
     }

@@ -59,9 +59,9 @@ class ApiVm final : public api::VmControl {
     options.max_rounds = request.max_rounds;
     options.downtime_target = std::chrono::milliseconds(request.downtime_ms);
     const migration::SendStats s = TRY(handle_->migrate(options));
-    return nlohmann::json{{"rounds", s.rounds},           {"bytes_sent", s.bytes_sent},
-                          {"pages_sent", s.pages_sent},   {"final_pages", s.final_pages},
-                          {"total_ms", s.total_ms},       {"downtime_ms", s.downtime_ms}};
+    return nlohmann::json{{"rounds", s.rounds},         {"bytes_sent", s.bytes_sent},
+                          {"pages_sent", s.pages_sent}, {"final_pages", s.final_pages},
+                          {"total_ms", s.total_ms},     {"downtime_ms", s.downtime_ms}};
   }
   Result<void> launch(Launch what) {
     std::unique_lock<std::mutex> lock(mu_);

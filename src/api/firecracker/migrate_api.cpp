@@ -13,8 +13,7 @@ using http::Request;
 using http::Response;
 
 Response FirecrackerApi::migrate(const Request& req) {
-  auto fields =
-      JsonFields::read(req.body, {"destination", "ticket", "max_rounds", "downtime_ms"});
+  auto fields = JsonFields::read(req.body, {"destination", "ticket", "max_rounds", "downtime_ms"});
   if (!fields.ok()) return Response::error(400, fields.error().message);
   auto destination = fields->string("destination");
   if (!destination.ok()) return Response::error(400, destination.error().message);

@@ -109,7 +109,8 @@ Result<Channel> Channel::connect(const Address& to) {
     }
   }
   freeaddrinfo(found);
-  if (fd < 0) return make_error(fmt::format("cannot connect to {}: {}", to.text, std::strerror(err)));
+  if (fd < 0)
+    return make_error(fmt::format("cannot connect to {}: {}", to.text, std::strerror(err)));
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return Channel(fd, to.text);
@@ -257,9 +258,9 @@ Result<Listener> Listener::listen(const Address& at) {
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   if (getsockname(l.fd_, reinterpret_cast<sockaddr*>(&bound), &len) == 0) {
-    l.port_ = ntohs(bound.ss_family == AF_INET6
-                        ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
-                        : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+    l.port_ =
+        ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
+                                          : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
   }
   return l;
 }

@@ -187,9 +187,9 @@ TEST_F(ReceiverTest, PagesLandInRamAndZeroPagesClearThem) {
   const auto z = encode_page_run({4, 1});
   ASSERT_TRUE(frame(FrameType::kZeroPages, std::vector<uint8_t>(z.begin(), z.end())).ok());
   EXPECT_EQ(receiver.pages_received(), 4U);
-  EXPECT_FALSE(frame(FrameType::kPages, pages(4096, 1, 1)).ok());  // past the RAM
+  EXPECT_FALSE(frame(FrameType::kPages, pages(4096, 1, 1)).ok());    // past the RAM
   EXPECT_FALSE(frame(FrameType::kHello, hello_bytes(config)).ok());  // twice
-  EXPECT_FALSE(frame(FrameType::kState, {1, 2, 3}).ok());  // not a state file
+  EXPECT_FALSE(frame(FrameType::kState, {1, 2, 3}).ok());            // not a state file
 }
 
 TEST_F(ReceiverTest, AMismatchedMachineOrTicketIsRefused) {
@@ -198,9 +198,9 @@ TEST_F(ReceiverTest, AMismatchedMachineOrTicketIsRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("--memory"), std::string::npos);
   Receiver want_cpus(ReceiveOptions{{}, std::nullopt, 4U, 0});
-  EXPECT_NE(want_cpus.on_frame(FrameType::kHello, hello_bytes(config)).error().message.find(
-                "--cpus 4"),
-            std::string::npos);
+  EXPECT_NE(
+      want_cpus.on_frame(FrameType::kHello, hello_bytes(config)).error().message.find("--cpus 4"),
+      std::string::npos);
   Receiver ticket(ReceiveOptions{"secret", std::nullopt, std::nullopt, 0});
   EXPECT_FALSE(ticket.on_frame(FrameType::kHello, hello_bytes(config, "wrong")).ok());
   Receiver ticket_ok(ReceiveOptions{"secret", std::nullopt, std::nullopt, 0});

@@ -51,7 +51,8 @@ Result<Receiver::Next> Receiver::on_hello(std::span<const uint8_t> payload) {
                                   format_size(c.ram_size)));
   }
   auto ram = MappedMemory::allocate(c.ram_size);
-  if (!ram) return make_error(fmt::format("guest RAM for the incoming VM: {}", ram.error().message));
+  if (!ram)
+    return make_error(fmt::format("guest RAM for the incoming VM: {}", ram.error().message));
   ram_ = std::make_shared<MappedMemory>(std::move(*ram));
   phase_ = Phase::kMemory;
   return Next::kHelloDone;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "vmm/snapshot/snapshot.hpp"
+#include "vmm/snapshot/snapshot_codec.hpp"
 
 namespace vessel::migration {
 
@@ -19,16 +20,6 @@ constexpr uint64_t kMinFinalPages = 256;
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-
-bool is_zero(const uint8_t* page) {
-  uint64_t any = 0;
-  for (size_t i = 0; i < kPageSize; i += 8) {
-    uint64_t v;
-    std::memcpy(&v, page + i, sizeof v);
-    any |= v;
-  }
-  return any == 0;
 }
 
 uint64_t count_pages(const std::vector<uint64_t>& words) {
@@ -83,8 +74,8 @@ Result<void> Sender::handshake() {
     return make_error(fmt::format("the destination refused it: {}", decode_error(reply.payload)));
   }
   if (reply.header.type != FrameType::kReady) {
-    return make_error(fmt::format("the destination answered {} to HELLO",
-                                  frame_name(reply.header.type)));
+    return make_error(
+        fmt::format("the destination answered {} to HELLO", frame_name(reply.header.type)));
   }
   return {};
 }
@@ -113,8 +104,8 @@ Result<void> destination_quiet(Channel& channel) {
   if (frame->header.type == FrameType::kError) {
     return make_error(fmt::format("the destination refused it: {}", decode_error(frame->payload)));
   }
-  return make_error(fmt::format("the destination sent {} during the transfer",
-                                frame_name(frame->header.type)));
+  return make_error(
+      fmt::format("the destination sent {} during the transfer", frame_name(frame->header.type)));
 }
 
 Result<void> Sender::send_run(uint64_t first, uint64_t count, bool skip_zeros) {
@@ -122,9 +113,11 @@ Result<void> Sender::send_run(uint64_t first, uint64_t count, bool skip_zeros) {
   uint64_t p = first;
   const uint64_t end = first + count;
   while (p < end) {
-    const bool zero = is_zero(ram + p * kPageSize);
+    const bool zero = snapshot::is_zero_page(ram + p * kPageSize);
     uint64_t n = 1;
-    while (p + n < end && n < kMaxPagesPerFrame && is_zero(ram + (p + n) * kPageSize) == zero) ++n;
+    while (p + n < end && n < kMaxPagesPerFrame &&
+           snapshot::is_zero_page(ram + (p + n) * kPageSize) == zero)
+      ++n;
     TRY_VOID(destination_quiet(channel_));
     const auto header = encode_page_run({p, n});
     if (!zero) {
@@ -200,12 +193,12 @@ Result<void> Sender::stop_and_copy(std::vector<uint64_t> words) {
   TRY_VOID(channel_.send(FrameType::kState, {bytes}));
   const Frame reply = TRY(channel_.receive());
   if (reply.header.type == FrameType::kError) {
-    return make_error(fmt::format("the destination could not start the guest: {}",
-                                  decode_error(reply.payload)));
+    return make_error(
+        fmt::format("the destination could not start the guest: {}", decode_error(reply.payload)));
   }
   if (reply.header.type != FrameType::kRunning) {
-    return make_error(fmt::format("the destination answered {} to STATE",
-                                  frame_name(reply.header.type)));
+    return make_error(
+        fmt::format("the destination answered {} to STATE", frame_name(reply.header.type)));
   }
   return {};
 }

@@ -119,9 +119,8 @@ Result<FrameHeader> decode_frame_header(std::span<const uint8_t> bytes) {
 Result<void> check_payload(const FrameHeader& header, std::span<const uint8_t> payload) {
   if (payload.size() != header.length ||
       snapshot::crc32_of(payload.data(), payload.size()) != header.crc) {
-    return make_error(
-        fmt::format("migration stream is corrupt: a {} frame fails its checksum",
-                    frame_name(header.type)));
+    return make_error(fmt::format("migration stream is corrupt: a {} frame fails its checksum",
+                                  frame_name(header.type)));
   }
   return {};
 }
@@ -188,8 +187,8 @@ std::vector<uint8_t> encode_error(const std::string& message) {
 }
 
 std::string decode_error(std::span<const uint8_t> payload) {
-  std::string text(payload.begin(),
-                   payload.begin() + static_cast<ptrdiff_t>(std::min(payload.size(), kMaxErrorText)));
+  std::string text(payload.begin(), payload.begin() + static_cast<ptrdiff_t>(
+                                                          std::min(payload.size(), kMaxErrorText)));
   // One line of printable text, whatever the peer sent.
   for (char& c : text) {
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) == 0x7f) c = ' ';
