@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace vessel {
 
@@ -58,6 +59,17 @@ class DirtyPages {
         len = 0;
       }
     }
+  }
+  // Clears the log and returns what it held, 64 pages a word (page p is bit p % 64 of word
+  // p / 64). Each word is exchanged, so that a page marked meanwhile, from any thread, is in
+  // what is returned or still in the log: a live migration's rounds take the log this way.
+  std::vector<uint64_t> take() {
+    std::vector<uint64_t> out((pages_ + 63) / 64);
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (words_[i].load(std::memory_order_relaxed) != 0)
+        out[i] = words_[i].exchange(0, std::memory_order_relaxed);
+    }
+    return out;
   }
   void clear() {
     for (uint64_t i = 0; i < (pages_ + 63) / 64; ++i) words_[i].store(0, std::memory_order_relaxed);

@@ -159,9 +159,15 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host,
   if (restore != nullptr) {
     // The guest's RAM is the snapshot's memory file, mapped privately: nothing is read now,
     // and nothing is loaded into it. The boot ROM and the device tree come with the state.
-    ram_ = TRY(restore->memory_fd >= 0
-                   ? MappedMemory::map_fd(restore->memory_fd, restore->memory_file, config.ram_size)
-                   : MappedMemory::map_file(restore->memory_file, config.ram_size));
+    if (restore->ram != nullptr) {
+      if (restore->ram->size() != config.ram_size) return make_error("the received RAM's size");
+      ram_ = std::move(*restore->ram);
+    } else {
+      ram_ =
+          TRY(restore->memory_fd >= 0
+                  ? MappedMemory::map_fd(restore->memory_fd, restore->memory_file, config.ram_size)
+                  : MappedMemory::map_file(restore->memory_file, config.ram_size));
+    }
   } else {
     // Plan first: nothing is allocated or loaded for a configuration that cannot boot.
     BootConfig boot;
@@ -179,7 +185,8 @@ Result<void> VirtMachine::build(const VirtConfig& config, VirtHost host,
   TRY_VOID(bus_.add_memory({virt_map::kDram, config.ram_size, ram_.data(), true, "ram"}));
   dirty_ = std::make_unique<DirtyPages>(config.ram_size);
   bus_.track_writes(virt_map::kDram, dirty_.get());
-  dirty_base_ = restore != nullptr;  // the memory file is the base of the first Diff
+  // The memory file is the base of the first Diff (a migrated guest's RAM is no file).
+  dirty_base_ = restore != nullptr && restore->ram == nullptr;
 
   for (unsigned i = 0; i < config.num_harts; ++i) hart_irqs_.push_back(std::make_unique<HartIrq>());
   std::vector<HartIrq*> irq_ptrs;

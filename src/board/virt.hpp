@@ -103,6 +103,8 @@ struct VirtConfig {
 struct VirtRestore {
   std::string memory_file;
   int memory_fd = -1;  // the file opened already (by a snapshot's load), else opened by name
+  // RAM filled already (a live migration's pages): taken, instead of mapping a file.
+  MappedMemory* ram = nullptr;
 };
 
 // The memory and hart limits of the board: a one-line error naming the option.
@@ -135,6 +137,7 @@ class VirtMachine {
   // Diff snapshots: the RAM pages written since the last snapshot of this machine, or since
   // it was restored (has_dirty_base() false before either: everything is new then).
   const DirtyPages& dirty_pages() const { return *dirty_; }
+  DirtyPages& dirty_pages() { return *dirty_; }
   bool has_dirty_base() const { return dirty_base_; }
   // Call from quiesced(), with the memory saved: the log starts again, and every hart drops
   // its write mappings, so that its next store to any page logs that page.

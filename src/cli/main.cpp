@@ -14,6 +14,7 @@
 #include "board/virt.hpp"
 #include "cli/daemon_cli.hpp"
 #include "cli/image_cli.hpp"
+#include "cli/migrate_cli.hpp"
 #include "cli/run_cli.hpp"
 #include "cli/snapshot_cli.hpp"
 #include "cli/version.hpp"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
 
   vessel::cli::RunCommand run_command(app);
   vessel::cli::SnapshotCommand snapshot_command(app);
+  vessel::cli::MigrateCommand migrate_command(app);
   CLI::App* attach = app.add_subcommand(
       "attach",
       "Connect the terminal to a VM's console socket (--console-socket); Ctrl-A x detaches");
@@ -78,5 +80,6 @@ int main(int argc, char** argv) {
   if (auto status = image_commands.run()) return *status;
   if (auto status = run_command.run()) return *status;
   if (auto status = snapshot_command.run()) return *status;
+  if (auto status = migrate_command.run()) return *status;
   return fail("no subcommand given");
 }

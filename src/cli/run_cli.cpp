@@ -18,6 +18,7 @@
 #include "host/net/net_option.hpp"
 #include "vmm/api_vm.hpp"
 #include "vmm/jail.hpp"
+#include "vmm/migration/receiver.hpp"
 #include "vmm/seccomp.hpp"
 
 namespace {
@@ -141,6 +142,12 @@ void RunCommand::add_machine_options() {
   run_->add_option("--memory,-m", memory, "Guest RAM, e.g. 512M or 2G")->capture_default_str();
   run_->add_option("--cpus,--smp", cpus, "Number of harts (vCPUs), 1 to 32, each a host thread")
       ->capture_default_str();
+  run_->add_option("--incoming", incoming,
+                   "Wait for a live migration's source on tcp:HOST:PORT (or HOST:PORT, or "
+                   "unix:PATH) and run the guest it sends (`vessel migrate`, docs/migration.md)");
+  run_->add_option("--incoming-ticket", incoming_ticket,
+                   "With --incoming: refuse a source whose ticket is not this one")
+      ->envname("VESSEL_INCOMING_TICKET");
   run_->add_option("--restore", restore,
                    "Resume a snapshot instead of booting: DIR as `vessel snapshot` or PUT "
                    "/snapshot/create wrote it (vmstate and memory); the machine is the "
@@ -256,6 +263,9 @@ std::optional<int> RunCommand::run() {
   if (!restore.empty()) {
     if (auto status = apply_restore(options)) return *status;
   }
+  if (!incoming.empty()) {
+    if (auto status = apply_incoming(options)) return *status;
+  }
   if (auto status = enter_jail(options)) return *status;
   // Before any thread of the VM starts (the API's included): each installs its own filter.
   // --dump-dtb runs nothing and needs none.
@@ -355,13 +365,51 @@ std::optional<int> RunCommand::build(VmOptions& options) {
   return std::nullopt;
 }
 
-std::optional<int> RunCommand::apply_restore(VmOptions& options) {
-  // The machine is the snapshot's: options that would describe another one are refused.
+std::optional<int> RunCommand::refuse_machine_options(const char* with) {
   for (const char* option :
        {"--firmware", "--kernel", "--initrd", "--append", "--disk", "--net", "--virtio-console",
         "--no-rng", "--balloon", "--cpu-features", "--dump-dtb"}) {
-    if (run_->count(option) != 0) return fail(fmt::format("{}: not with --restore", option));
+    if (run_->count(option) != 0) return fail(fmt::format("{}: not with {}", option, with));
   }
+  return std::nullopt;
+}
+
+std::optional<int> RunCommand::apply_incoming(VmOptions& options) {
+  // The machine is the source's: options that would describe another one are refused.
+  if (auto status = refuse_machine_options("--incoming")) return status;
+  if (!restore.empty()) return fail("--incoming: not with --restore");
+  if (options.accel == vessel::Accel::kKvm) return fail("--incoming: not with --accel kvm");
+  auto at = migration::parse_address(incoming);
+  if (!at) return fail(fmt::format("--incoming: {}", at.error().message));
+  auto listener = migration::Listener::listen(*at);
+  if (!listener) return fail(fmt::format("--incoming: {}", listener.error().message));
+  migration::ReceiveOptions receive;
+  receive.ticket = incoming_ticket;
+  if (run_->count("--memory") != 0) receive.ram_size = options.machine.ram_size;
+  if (run_->count("--cpus") != 0) receive.harts = options.machine.num_harts;
+  auto in = migration::receive(*listener, receive);
+  if (!in) return fail(in.error().message);
+  options.restore_started = std::chrono::steady_clock::now();
+  auto shared = std::make_shared<const snapshot::Loaded>(std::move(in->loaded));
+  options.machine = snapshot::machine_config(*shared, options.machine);
+  options.restore = std::move(shared);
+  // The source waits, paused, until the guest runs here (or could not be built).
+  auto source = std::make_shared<migration::Channel>(std::move(in->channel));
+  options.on_start = [source](const Result<void>& started) {
+    if (started) {
+      (void)source->send(migration::FrameType::kRunning);
+    } else {
+      (void)source->send(migration::FrameType::kError,
+                         {migration::encode_error(started.error().message)});
+    }
+    *source = migration::Channel(-1, {});  // closed: the source may end now
+  };
+  return std::nullopt;
+}
+
+std::optional<int> RunCommand::apply_restore(VmOptions& options) {
+  // The machine is the snapshot's: options that would describe another one are refused.
+  if (auto status = refuse_machine_options("--restore")) return status;
   const std::string dir = restore;
   options.restore_started = std::chrono::steady_clock::now();
   auto loaded =

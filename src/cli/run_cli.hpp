@@ -28,6 +28,11 @@ class RunCommand {
   // --restore DIR: the snapshot loaded into `options`; an exit status when it is refused or
   // other options contradict it.
   std::optional<int> apply_restore(VmOptions& options);
+  // --incoming ADDR: waits for a migration's source there and takes its stream (docs/
+  // migration.md); the guest then restores from it and the source hears once it runs.
+  std::optional<int> apply_incoming(VmOptions& options);
+  // An option that would describe a machine, given with --restore or --incoming (`with`).
+  std::optional<int> refuse_machine_options(const char* with);
   // With --jail: the parent's exit status once the jailed child ended, or an error's; nullopt
   // in the child (and without --jail), which goes on to run the VM.
   std::optional<int> enter_jail(const VmOptions& options);
@@ -53,7 +58,7 @@ class RunCommand {
   std::string jit_threshold = std::to_string(vessel::rv::kDefaultJitThreshold);
   std::string console_socket, console_log;
   std::string api_sock;
-  std::string restore;
+  std::string restore, incoming, incoming_ticket;
   std::vector<std::string> api_allow_dirs;
   std::string exit_status_file;
   std::string log_file;

@@ -160,12 +160,16 @@ void add_routes(http::Router& router, VmManager& vms, const StaticFiles& files) 
     auto vm = http::query_param(req.query, "vm");
     return reply(vms.snapshots(vm ? std::optional<std::string>(*vm) : std::nullopt));
   });
-  router.add(Method::kGet, "/api/v1/snapshots/{snap}", [&vms](const Request& req) {
-    return reply(vms.snapshot_info(req.param("snap")));
-  });
-  router.add(Method::kPost, "/api/v1/snapshots/{snap}/clone", [&vms](const Request& req) {
-    return reply(vms.clone(req.param("snap"), req.body));
-  });
+  router.add(Method::kGet, "/api/v1/snapshots/{snap}",
+             [&vms](const Request& req) { return reply(vms.snapshot_info(req.param("snap"))); });
+  router.add(Method::kPost, "/api/v1/snapshots/{snap}/clone",
+             [&vms](const Request& req) { return reply(vms.clone(req.param("snap"), req.body)); });
+  router.add(Method::kPost, "/api/v1/vms/{name}/migrate",
+             named([](VmManager& m, const std::string& name, const Request& req) {
+               return reply(m.migrate(name, req.body));
+             }));
+  router.add(Method::kPost, "/api/v1/incoming",
+             [&vms](const Request& req) { return reply(vms.incoming(req.body)); });
   router.add(Method::kGet, "/api/v1/vms/{name}/stats",
              named([](VmManager& m, const std::string& name, const Request&) {
                return reply(m.stats(name));

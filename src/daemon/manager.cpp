@@ -504,7 +504,9 @@ Answer VmManager::begin_operation(Vm* vm, const std::string& name, const char* w
   return Answer::ok(200, nullptr);
 }
 
-Answer VmManager::start(const std::string& name) {
+Answer VmManager::start(const std::string& name) { return start_process(name, {}); }
+
+Answer VmManager::start_process(const std::string& name, const std::vector<std::string>& incoming) {
   std::unique_lock lock(mu_);
   Vm* vm = find_locked(name);
   if (auto refused = unavailable(vm, name)) return *refused;
@@ -512,11 +514,12 @@ Answer VmManager::start(const std::string& name) {
     return Answer::fail(409, fmt::format("VM '{}' is {} already", name, state_name(vm->state)));
   }
   if (!vm->broken.empty()) return Answer::fail(409, fmt::format("VM '{}': {}", name, vm->broken));
-  return start_locked(lock, *vm, std::nullopt);
+  return start_locked(lock, *vm, std::nullopt, incoming);
 }
 
 Answer VmManager::start_locked(std::unique_lock<std::mutex>& lock, Vm& vm_ref,
-                               const std::optional<std::string>& restore) {
+                               const std::optional<std::string>& restore,
+                               const std::vector<std::string>& incoming) {
   Vm* vm = &vm_ref;
   const std::string name = vm->name;
   const VmDefinition def = *vm->definition;
@@ -526,7 +529,7 @@ Answer VmManager::start_locked(std::unique_lock<std::mutex>& lock, Vm& vm_ref,
   vm->busy = true;
   lock.unlock();
   int status = 500;
-  Result<Launched> launched = launch(def, paths, restore, &status);
+  Result<Launched> launched = launch(def, paths, restore, &status, incoming);
   lock.lock();
   if (!launched) {
     vm->busy = false;
@@ -558,7 +561,7 @@ Answer VmManager::start_locked(std::unique_lock<std::mutex>& lock, Vm& vm_ref,
   // error, not a surprise later; the lock is not held meanwhile.
   const uint64_t generation = vm->generation;
   const auto deadline = std::chrono::steady_clock::now() + kStartWait;
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (incoming.empty() && std::chrono::steady_clock::now() < deadline) {
     if (vm->generation != generation || !vm->live()) break;
     lock.unlock();
     auto described = call_vm(*vm, "GET", "/", std::nullopt, kVmCallTimeout);
@@ -577,7 +580,8 @@ Answer VmManager::start_locked(std::unique_lock<std::mutex>& lock, Vm& vm_ref,
 
 Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmPaths& paths,
                                               const std::optional<std::string>& restore,
-                                              int* status) {
+                                              int* status,
+                                              const std::vector<std::string>& incoming) {
   // Checked again, as the files and --allow-dir may have changed since the create, and
   // handed to the VM resolved.
   auto resolved = resolve_vm_files(def, files_, options_.state_dir);
@@ -588,10 +592,11 @@ Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmP
   TRY_VOID(prepare_vm_state(paths));
   // Where the VM's API writes its snapshots (its one --api-allow-dir).
   if (mkdir(snapshot_staging(paths).c_str(), 0700) != 0 && errno != EEXIST) {
-    return make_error(fmt::format("{}: cannot create: {}", snapshot_staging(paths),
-                                  std::strerror(errno)));
+    return make_error(
+        fmt::format("{}: cannot create: {}", snapshot_staging(paths), std::strerror(errno)));
   }
   std::vector<std::string> args = vm_run_arguments(*resolved, paths, restore);
+  if (!incoming.empty()) args = incoming_run_arguments(args, incoming);
   if (!options_.jail_dir.empty()) args.insert(args.begin() + 1, {"--jail", options_.jail_dir});
   args.insert(args.begin(), options_.vessel_binary);
   auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log());

@@ -83,6 +83,11 @@ class VmManager {
   Answer pause(const std::string& name);
   Answer resume(const std::string& name);
   Answer reboot(const std::string& name);
+  // Live migration (manager_migrate.cpp, docs/migration.md): the VM moved to the daemon at
+  // body.to with its token, and removed here once it runs there; and this daemon's side, a
+  // VM created from the source's definition and started waiting for the stream.
+  Answer migrate(const std::string& name, const std::optional<nlohmann::json>& body);
+  Answer incoming(const std::optional<nlohmann::json>& body);
   Answer stats(const std::string& name);
   // Snapshots (manager_snapshot.cpp, snapshot_store.hpp): a Full snapshot of a live VM (body
   // {"snapshot": SNAP}, optional), the VM back at one of its snapshots, a new VM started from
@@ -124,10 +129,12 @@ class VmManager {
   // Marks a live VM busy for a slow operation (409 when it is not live, or busy already).
   Answer begin_operation(Vm* vm, const std::string& name, const char* what);
   Answer stop_locked(std::unique_lock<std::mutex>& lock, Vm& vm);
-  // Starts the VM's process (from a restore dir when given) and answers once it runs; called
+  // Starts the VM's process (from a restore dir when given) and answers once it runs, or at
+  // once with `incoming` (vessel run's --incoming options, a migration's destination); called
   // with the lock held, for a VM that is not live.
   Answer start_locked(std::unique_lock<std::mutex>& lock, Vm& vm,
-                      const std::optional<std::string>& restore);
+                      const std::optional<std::string>& restore,
+                      const std::vector<std::string>& incoming = {});
   // SIGKILL for a VM whose state is to be dropped (a restore); waits for its end.
   Result<void> kill_locked(std::unique_lock<std::mutex>& lock, Vm& vm);
   // Pauses (when running), snapshots into the staging dir, stores SNAP, resumes: no lock held.
@@ -140,6 +147,9 @@ class VmManager {
                         VmState to, const char* method, const char* path,
                         const nlohmann::json& body, std::chrono::milliseconds timeout);
   void sampler();
+  // start(), or with `incoming` (vessel run's --incoming options) a VM that waits for a
+  // migration's stream: answered at once, without waiting for its machine.
+  Answer start_process(const std::string& name, const std::vector<std::string>& incoming);
   struct Launched {
     pid_t pid = 0;
     int pidfd = -1;
@@ -149,7 +159,8 @@ class VmManager {
   // Starts the VM's process and records it in runtime.json (without the lock); on error
   // *status is the HTTP status to answer.
   Result<Launched> launch(const VmDefinition& definition, const VmPaths& paths,
-                          const std::optional<std::string>& restore, int* status);
+                          const std::optional<std::string>& restore, int* status,
+                          const std::vector<std::string>& incoming = {});
 
   ManagerOptions options_;
   StateLock lock_;

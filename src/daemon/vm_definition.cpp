@@ -290,6 +290,24 @@ std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& 
   return args;
 }
 
+std::vector<std::string> incoming_run_arguments(const std::vector<std::string>& run,
+                                                const std::vector<std::string>& incoming) {
+  static constexpr std::string_view kMachine[] = {"--firmware", "--kernel", "--initrd",
+                                                  "--append",   "--disk",   "--net"};
+  std::vector<std::string> out;
+  for (size_t i = 0; i < run.size(); ++i) {
+    // Every option of vm_run_arguments but `run` itself takes a value.
+    if (i + 1 < run.size() &&
+        std::find(std::begin(kMachine), std::end(kMachine), run[i]) != std::end(kMachine)) {
+      ++i;
+      continue;
+    }
+    out.push_back(run[i]);
+  }
+  out.insert(out.end(), incoming.begin(), incoming.end());
+  return out;
+}
+
 std::string utc_timestamp() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};

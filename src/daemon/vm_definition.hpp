@@ -88,6 +88,12 @@ std::vector<std::string> vm_run_arguments(const VmDefinition& definition, const 
 // The --net option a definition's network runs with (loopback=off unless it says).
 std::string run_net_option(const std::string& net);
 
+// `vessel run --incoming`'s arguments from vm_run_arguments' (`run`): the machine comes with
+// the migration, so the options describing it go (but --memory and --cpus, which it must
+// match), and `incoming` (--incoming ADDR ...) is added.
+std::vector<std::string> incoming_run_arguments(const std::vector<std::string>& run,
+                                                const std::vector<std::string>& incoming);
+
 // Now as RFC 3339 in UTC ("2026-11-26T09:52:00Z").
 std::string utc_timestamp();
 

@@ -50,6 +50,19 @@ class ApiVm final : public api::VmControl {
     auto shared = std::make_shared<const snapshot::Loaded>(std::move(*loaded));
     return launch({snapshot::machine_config(*shared, base_), shared, !resume, started});
   }
+  Result<nlohmann::json> migrate(const api::MigrateRequest& request) override {
+    migration::SendOptions options;
+    auto to = migration::parse_address(request.destination);
+    if (!to) return make_error(fmt::format("destination: {}", to.error().message));
+    options.to = *to;
+    options.ticket = request.ticket;
+    options.max_rounds = request.max_rounds;
+    options.downtime_target = std::chrono::milliseconds(request.downtime_ms);
+    const migration::SendStats s = TRY(handle_->migrate(options));
+    return nlohmann::json{{"rounds", s.rounds},         {"bytes_sent", s.bytes_sent},
+                          {"pages_sent", s.pages_sent}, {"final_pages", s.final_pages},
+                          {"total_ms", s.total_ms},     {"downtime_ms", s.downtime_ms}};
+  }
   Result<void> launch(Launch what) {
     std::unique_lock<std::mutex> lock(mu_);
     if (pending_ || handle_->state() != VmHandle::State::kNotStarted) {

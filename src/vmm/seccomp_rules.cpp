@@ -263,6 +263,9 @@ Result<void> add_rules(scmp_filter_ctx ctx, ThreadRole role) {
       TRY_VOID(allow_ioctls(r, kSocketIoctls));
       break;
     case ThreadRole::kApi:
+      // PUT /vessel/migrate connects to its destination.
+      TRY_VOID(allow_socket_families(r));
+      TRY_VOID(r.allow(std::initializer_list<const char*>{"connect"}));
       TRY_VOID(r.allow(kStatistics));
       TRY_VOID(r.allow(kDescriptorIo));
       TRY_VOID(r.allow(kWaiting));

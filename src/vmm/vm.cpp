@@ -315,7 +315,7 @@ Result<Boot> build_boot(const VmOptions& options, const VirtConfig& config, cons
 
 }  // namespace
 
-enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTrapLoop };
+enum class Ending { kNone, kPoweroff, kReset, kFail, kHtif, kQuit, kTimeout, kTrapLoop, kMigrated };
 
 // One run of run_vm, as its VmHandle reaches it.
 struct VmHandle::Run {
@@ -337,6 +337,8 @@ struct VmHandle::Run {
   rv::Hart::HoldControl hold;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
   PastMachines past;  // the counters of machines a reboot replaced
+  // Held by a live migration while it reads the machine: a reboot or the run's end waits.
+  std::mutex in_use;
 
   void end(Ending e, int status) {
     Ending expected = Ending::kNone;
@@ -413,6 +415,30 @@ Result<snapshot::Created> VmHandle::snapshot(const snapshot::CreateOptions& opti
         fmt::format("the VM must be paused to snapshot it (state: {})", state_name(state_)));
   }
   return snapshot::create(*run_->machine, run_->config, options);
+}
+
+Result<migration::SendStats> VmHandle::migrate(const migration::SendOptions& options) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if ((state_ != State::kRunning && state_ != State::kPaused) || run_ == nullptr ||
+      run_->machine == nullptr) {
+    return make_error(fmt::format("the VM is not running (state: {})", state_name(state_)));
+  }
+  if (run_->kvm != nullptr) return make_error("live migration is not supported under --accel kvm");
+  Run* run = run_;
+  // Never waited for under mu_ (run_vm takes in_use, then mu_).
+  std::unique_lock<std::mutex> use(run->in_use, std::try_to_lock);
+  if (!use.owns_lock() || run->stop.load()) return make_error("the VM is ending or rebooting");
+  migration::SourceVm vm{*run->machine,
+                         run->config,
+                         [this] { return pause(); },
+                         [this] { return resume(); },
+                         [run] { return run->stop.load(std::memory_order_acquire); },
+                         state_ == State::kRunning};
+  lock.unlock();
+  auto stats = migration::send(vm, options);
+  // The API's answer reports it (this thread may not look at the terminal to say it here).
+  if (stats) run->end(Ending::kMigrated, kExitOk);
+  return stats;
 }
 
 std::string VmHandle::stats_json() const {
@@ -532,6 +558,7 @@ int run_vm(const VmOptions& options) {
   auto boot_or = build_boot(options, state.config, host, options.restore.get());
   if (!boot_or) {
     fmt::print(stderr, "vessel: {}\n", boot_or.error().message);
+    if (options.on_start) options.on_start(make_error(boot_or.error().message));
     std::lock_guard<std::mutex> lock(handle->mu_);
     handle->start_error_ = boot_or.error().message;
     return kExitBadInput;
@@ -599,6 +626,7 @@ int run_vm(const VmOptions& options) {
   // threads it starts stack theirs on it.
   enter_thread_role(ThreadRole::kSupervisor);
   double restore_ms = -1;  // a restore's time to the harts' start, once known
+  bool start_reported = false;
   for (;;) {
     // One host thread per hart; this thread supervises: timeouts, statistics on SIGUSR1, and
     // devices that need time to pass when every hart sleeps.
@@ -640,6 +668,8 @@ int run_vm(const VmOptions& options) {
         });
       }
     }
+    if (options.on_start && !start_reported) options.on_start({});
+    start_reported = true;
     if (options.restore && restore_ms < 0) {
       restore_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                              options.restore_started)
@@ -665,6 +695,7 @@ int run_vm(const VmOptions& options) {
     if (kvm) kvm->kick_all();
     for (auto& t : threads) t.join();
 
+    { std::lock_guard<std::mutex> wait(state.in_use); }  // a migration reading the machine
     if (state.ending.load() != Ending::kReset) break;
     // Reboot: a fresh machine from the same configuration, as a power cycle would give.
     attach(nullptr);

@@ -14,6 +14,7 @@
 
 #include "board/virt.hpp"
 #include "vmm/console.hpp"
+#include "vmm/migration/sender.hpp"
 #include "vmm/snapshot/snapshot.hpp"
 
 namespace vessel {
@@ -37,6 +38,10 @@ class VmHandle {
   Result<void> resume();
   // Writes a snapshot of the paused VM (vmm/snapshot); an error when it is not paused.
   Result<snapshot::Created> snapshot(const snapshot::CreateOptions& options);
+  // Live migration (vmm/migration) to a destination waiting for it (`vessel run --incoming`):
+  // pre-copy while the guest runs, then a stop-and-copy. On success the guest runs there and
+  // this VM ends (status 0); on failure it runs on here and the error says what happened.
+  Result<migration::SendStats> migrate(const migration::SendOptions& options);
   // The statistics --stats prints (instructions, MIPS, RSS, ...), with "state" added; empty
   // before the VM starts.
   std::string stats_json() const;
@@ -80,6 +85,9 @@ struct VmOptions {
   std::string kvm_device = "/dev/kvm";
   // Another thread's view of the VM (e.g. the API server's), or none.
   std::shared_ptr<VmHandle> handle;
+  // Called once from the run's thread: with an error when the machine could not be built,
+  // else once its harts' threads have started (an incoming migration answers its source).
+  std::function<void(const Result<void>&)> on_start;
   ConsoleOptions console;               // the serial console: terminal or socket, and a log
   std::optional<std::string> dump_dtb;  // write the device tree there and exit
   double timeout_seconds = 0;           // 0: no limit

@@ -2,7 +2,7 @@
 // corpus stays a regression test: each file whole, every prefix of its first 1 KiB, and a
 // fixed set of byte mutations.
 //   fuzz_smoke htif=<dir> elf=<dir> virtqueue=<dir> sbi=<dir> ... jit=<dir> gdb=<dir>
-//   snapshot=<dir> mmds=<dir> vsock=<dir>
+//   snapshot=<dir> mmds=<dir> vsock=<dir> migration=<dir>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -21,6 +21,7 @@ extern "C" int vessel_fuzz_firecracker_api(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_jit(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_gdb(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_snapshot(const uint8_t* data, size_t size);
+extern "C" int vessel_fuzz_migration(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_mmds(const uint8_t* data, size_t size);
 extern "C" int vessel_fuzz_vsock(const uint8_t* data, size_t size);
 
@@ -72,13 +73,14 @@ int main(int argc, char** argv) {
                     : name == "snapshot"        ? vessel_fuzz_snapshot
                     : name == "mmds"            ? vessel_fuzz_mmds
                     : name == "vsock"           ? vessel_fuzz_vsock
+                    : name == "migration"       ? vessel_fuzz_migration
                                                 : nullptr;
     if (target == nullptr || eq == std::string::npos) {
       std::fprintf(
           stderr,
           "usage: fuzz_smoke "
           "{htif,elf,virtqueue,sbi,virtio_blk,virtio_net,firecracker_api,jit,gdb,snapshot,mmds,"
-          "vsock}=<corpus "
+          "vsock,migration}=<corpus "
           "dir> ...\n");
       return 2;
     }

@@ -5,6 +5,7 @@ the input formats change."""
 import gzip
 import os
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RAM = 0x80000000
@@ -481,6 +482,41 @@ def jit_seeds():
     }
 
 
+def migration_frame(kind, payload):
+    """A migration stream frame: type, CRC-32 of the payload, length, payload."""
+    return struct.pack("<IIQ", kind, zlib.crc32(payload), len(payload)) + payload
+
+
+def migration_seeds():
+    """Streams as a destination reads them (vmm/migration/stream.hpp), built around the
+    snapshot corpus's state file: its configuration is the HELLO's, its bytes the STATE."""
+    with open(os.path.join(HERE, "corpus", "snapshot", "state_file"), "rb") as f:
+        state = f.read()[1:]  # the snapshot target's selector byte
+    # The header section's payload: "header/1", the Vessel version, then the configuration.
+    header = state[16 + 32:16 + 32 + struct.unpack_from("<Q", state, 16 + 16)[0]]
+    tag_len = struct.unpack_from("<Q", header, 0)[0]
+    ver_len = struct.unpack_from("<Q", header, 8 + tag_len)[0]
+    version = header[16 + tag_len:16 + tag_len + ver_len]
+    config = header[16 + tag_len + ver_len:]
+    ram = 16 << 20  # the corpus state's guest
+
+    def field(b):
+        return struct.pack("<Q", len(b)) + b
+
+    hello = field(b"hello/1") + field(version) + field(b"") + config
+    preamble = b"VESSELMG" + struct.pack("<II", 1, 2)
+    page = bytes(range(256)) * 16
+    pages = migration_frame(2, struct.pack("<QQ", 1, 2) + page + page)
+    zero = migration_frame(3, struct.pack("<QQ", 0, ram // 4096))
+    return {
+        "migration/whole": preamble + migration_frame(1, hello) + pages + zero +
+                           migration_frame(4, state),
+        "migration/hello_only": preamble + migration_frame(1, hello),
+        "migration/pages_first": preamble + pages,
+        "migration/bad_crc": preamble + migration_frame(1, hello)[:-1] + b"\xff",
+    }
+
+
 def main():
     files = {
         "elf/two_segments.elf": elf([(RAM, RAM, b"\x13\x00\x00\x00" * 4, 0x40),
@@ -558,6 +594,7 @@ def main():
     files.update(virtio_net_seeds())
     files.update(firecracker_api_seeds())
     files.update(jit_seeds())
+    files.update(migration_seeds())
     for name, data in files.items():
         path = os.path.join(HERE, "corpus", name)
         os.makedirs(os.path.dirname(path), exist_ok=True)

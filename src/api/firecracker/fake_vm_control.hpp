@@ -60,6 +60,11 @@ class FakeVmControl : public VmControl {
     state_ = resume ? VmState::kRunning : VmState::kPaused;
     return {};
   }
+  Result<nlohmann::json> migrate(const MigrateRequest& request) override {
+    calls.push_back("migrate " + request.destination);
+    if (fail_start) return make_error(*fail_start);
+    return nlohmann::json{{"rounds", 1}};
+  }
   // The balloon the VM was started with, as a driver that gives at once what is asked.
   Result<void> set_balloon_target(uint32_t amount_mib) override {
     calls.push_back("balloon " + std::to_string(amount_mib));

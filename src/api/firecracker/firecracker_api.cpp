@@ -71,6 +71,7 @@ void FirecrackerApi::add_routes(http::Router& router) {
       [this](const Request& r) { return create_snapshot(r); });
   add(Method::kPut, "/snapshot/load", nullptr,
       [this](const Request& r) { return load_snapshot(r); });
+  add(Method::kPut, "/vessel/migrate", nullptr, [this](const Request& r) { return migrate(r); });
   add(Method::kGet, "/vm/config", nullptr, [this](const Request&) { return get_vm_config(); });
   add(Method::kGet, "/vessel/stats", nullptr, [this](const Request&) { return get_stats(); });
   add(Method::kPut, "/logger", "logger", [this](const Request& r) { return put_logger(r); });

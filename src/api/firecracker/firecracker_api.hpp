@@ -64,6 +64,7 @@ class FirecrackerApi {
   // PUT /snapshot/create and /snapshot/load (snapshot_api.cpp).
   http::Response create_snapshot(const http::Request& req);
   http::Response load_snapshot(const http::Request& req);
+  http::Response migrate(const http::Request& req);
   // A pre-boot setting's answer; a success counts as configuration, after which a snapshot
   // may no longer be loaded (Firecracker's rule).
   http::Response configured(const Result<void>& result);

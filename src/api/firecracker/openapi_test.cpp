@@ -204,9 +204,11 @@ TEST(OpenApi, RequiredFieldsAreWhatTheHandlersRequire) {
       EXPECT_EQ(props, fields) << where << ": the example should show every property";
       const json required = schema.value("required", json::array());
 
+      // 204, or 200 for an operation documented to answer with a body (PUT /vessel/migrate).
+      const int ok = op.spec["responses"].contains("200") ? 200 : 204;
       PhasedApi whole(op, false);
       const http::Response r = whole.call(op, schema, example);
-      EXPECT_EQ(r.status, 204) << where << " " << example.dump() << ": " << fault(r);
+      EXPECT_EQ(r.status, ok) << where << " " << example.dump() << ": " << fault(r);
 
       for (const auto& [field, _] : example.items()) {
         json body = example;
@@ -220,7 +222,7 @@ TEST(OpenApi, RequiredFieldsAreWhatTheHandlersRequire) {
           EXPECT_NE(fault(res).find(field), std::string::npos)
               << where << " without " << field << ": " << fault(res);
         } else {
-          EXPECT_EQ(res.status, 204)
+          EXPECT_EQ(res.status, ok)
               << where << " refuses a body without optional " << field << ": " << fault(res);
         }
         ++checked;

@@ -23,6 +23,14 @@ struct SnapshotFiles {
   bool diff = false;   // snapshot_type Diff: only the pages written since the last snapshot
 };
 
+// PUT /vessel/migrate: a live migration to a destination waiting for it.
+struct MigrateRequest {
+  std::string destination;  // tcp:HOST:PORT, HOST:PORT or unix:PATH
+  std::string ticket;       // sent to the destination (a daemon's), or empty
+  unsigned max_rounds = 30;
+  unsigned downtime_ms = 30;
+};
+
 class VmControl {
  public:
   virtual ~VmControl() = default;
@@ -45,6 +53,10 @@ class VmControl {
   // Instead of start(): builds the machine a snapshot describes and runs it from there (or
   // leaves it paused). A refused snapshot is one line; the VM is then still not started.
   virtual Result<void> load_snapshot(const SnapshotFiles& files, bool resume) = 0;
+
+  // Migrates the started VM live (vmm/migration); on success its figures (rounds, bytes_sent,
+  // downtime_ms, ...) and the VM ends here; on failure it runs on and the error says why.
+  virtual Result<nlohmann::json> migrate(const MigrateRequest& request) = 0;
 
   // The memory balloon of a started VM (VirtConfig::balloon). Each is an error for a person
   // when the VM has no balloon (or is not running). The target is the balloon's size: memory

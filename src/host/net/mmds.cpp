@@ -1,7 +1,6 @@
 #include "host/net/mmds.hpp"
 
 #include <fmt/format.h>
-#include <sys/random.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,6 +9,8 @@
 #include <fstream>
 #include <optional>
 #include <vector>
+
+#include "base/random_hex.hpp"
 
 namespace vessel::net {
 
@@ -89,17 +90,7 @@ std::string error(int code, std::string_view reason, std::string_view message) {
   return response(code, reason, "text/plain", message);
 }
 
-std::string hex_token() {
-  uint8_t raw[32] = {};
-  size_t got = 0;
-  while (got < sizeof raw) {
-    const ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  std::string out;
-  for (uint8_t b : raw) out += fmt::format("{:02x}", b);
-  return out;
-}
+std::string hex_token() { return random_hex(32); }
 
 }  // namespace
 

@@ -21,16 +21,6 @@ namespace {
 
 constexpr size_t kPage = 4096;
 
-bool is_zero(const uint8_t* p) {
-  uint64_t any = 0;
-  for (size_t i = 0; i < kPage; i += 8) {
-    uint64_t v;
-    std::memcpy(&v, p + i, sizeof v);
-    any |= v;
-  }
-  return any == 0;
-}
-
 Result<void> write_at(int fd, const uint8_t* data, size_t len, uint64_t offset) {
   while (len > 0) {
     const ssize_t n = pwrite(fd, data, len, static_cast<off_t>(offset));
@@ -56,7 +46,7 @@ Result<uint64_t> write_pages(int fd, const MappedMemory& ram) {
   size_t run_start = 0, run_len = 0;
   for (size_t i = 0; i <= pages; ++i) {
     const bool data = i < pages && (resident.empty() || (resident[i] & 1) != 0) &&
-                      !is_zero(ram.data() + i * kPage);
+                      !is_zero_page(ram.data() + i * kPage);
     if (data) {
       if (run_len == 0) run_start = i;
       ++run_len;
@@ -93,6 +83,16 @@ Result<uint64_t> write_file(const MappedMemory& ram, const std::string& tmp_path
 }
 
 }  // namespace
+
+bool is_zero_page(const uint8_t* p) {
+  uint64_t any = 0;
+  for (size_t i = 0; i < kPage; i += 8) {
+    uint64_t v;
+    std::memcpy(&v, p + i, sizeof v);
+    any |= v;
+  }
+  return any == 0;
+}
 
 Result<uint64_t> write_memory(const MappedMemory& ram, const std::string& tmp_path) {
   return write_file(ram, tmp_path, [&](int fd) { return write_pages(fd, ram); });

@@ -129,30 +129,23 @@ Result<Created> create(VirtMachine& machine, const VirtConfig& config,
   }
   // Written beside their final names and renamed only once both are whole.
   const std::string memory_tmp = options.memory_path + ".tmp";
-  Result<std::vector<DiskRef>> disks = std::vector<DiskRef>{};
+  Result<std::vector<uint8_t>> bytes = std::vector<uint8_t>{};
   Result<uint64_t> memory = uint64_t{0};
-  StateWriter state;
   machine.quiesced([&] {
-    // After the flush: the disks' files are as the guest's completed writes left them.
-    disks = describe_disks(config);
-    if (!disks) return;
-    machine.save_state(state);
+    bytes = capture_state(machine, config, options.diff);
+    if (!bytes) return;
     memory = options.diff ? write_memory_diff(machine.ram(), machine.dirty_pages(), memory_tmp)
                           : write_memory(machine.ram(), memory_tmp);
     // While the I/O thread is parked: no DMA lands between the copy and the log's reset.
     if (memory) machine.reset_dirty_pages();
   });
-  TRY_VOID(disks);
+  TRY_VOID(bytes);
   const uint64_t pages = TRY(std::move(memory));
   // From here a failure leaves no snapshot that the log's reset could be the base of.
   auto failed = [&](Error e) -> Result<Created> {
     machine.forget_dirty_base();
     return Result<Created>(std::move(e));
   };
-  VirtConfig saved = config;
-  saved.disks.clear();
-  for (const DiskRef& d : *disks) saved.disks.push_back(d.option);
-  const std::vector<uint8_t> bytes = encode(saved, *disks, options.diff, state.bytes());
   if (std::rename(memory_tmp.c_str(), options.memory_path.c_str()) != 0) {
     const int e = errno;
     std::remove(memory_tmp.c_str());
@@ -161,11 +154,23 @@ Result<Created> create(VirtMachine& machine, const VirtConfig& config,
   }
   if (auto w = write_file_atomically(
           options.state_path,
-          std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), 0600);
+          std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), 0600);
       !w) {
     return failed(w.take_error());
   }
-  return Created{pages, bytes.size()};
+  return Created{pages, bytes->size()};
+}
+
+Result<std::vector<uint8_t>> capture_state(VirtMachine& machine, const VirtConfig& config,
+                                           bool diff) {
+  // After quiesced()'s flush: the disks' files are as the guest's completed writes left them.
+  const std::vector<DiskRef> disks = TRY(describe_disks(config));
+  StateWriter state;
+  machine.save_state(state);
+  VirtConfig saved = config;
+  saved.disks.clear();
+  for (const DiskRef& d : disks) saved.disks.push_back(d.option);
+  return encode(saved, disks, diff, state.bytes());
 }
 
 Result<std::vector<uint8_t>> rebind(const uint8_t* data, size_t size,
@@ -203,13 +208,14 @@ VirtConfig machine_config(const Loaded& loaded, const VirtConfig& engine_from) {
 Result<std::unique_ptr<VirtMachine>> restore(const Loaded& loaded, const VirtConfig& engine_from,
                                              VirtHost host) {
   const VirtConfig config = machine_config(loaded, engine_from);
-  const VirtRestore from{loaded.memory_file, loaded.memory_fd ? *loaded.memory_fd : -1};
+  const VirtRestore from{loaded.memory_file, loaded.memory_fd ? *loaded.memory_fd : -1,
+                         loaded.ram.get()};
   std::unique_ptr<VirtMachine> machine = TRY(VirtMachine::create(config, std::move(host), &from));
   StateReader in(loaded.machine_state);
   if (auto ok = machine->restore_state(in); !ok) {
     return make_error(fmt::format("snapshot: {}", ok.error().message));
   }
-  machine->reset_dirty_pages();  // the memory file is the next Diff's base
+  if (!loaded.ram) machine->reset_dirty_pages();  // the memory file is the next Diff's base
   return machine;
 }
 

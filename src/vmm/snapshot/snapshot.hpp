@@ -41,6 +41,9 @@ struct Loaded {
   // load()'s descriptor of the memory file, opened with the loader's rights: a restore in a
   // jail maps it, though the jail's uid may not open the file by name.
   std::shared_ptr<const int> memory_fd;
+  // A live migration's guest RAM, received already (vmm/migration): the restored machine
+  // takes it instead of mapping a memory file (one restore only: it is moved out).
+  std::shared_ptr<MappedMemory> ram;
 };
 
 // Parses a state file's bytes: the container, the version (format and Vessel's), the
@@ -80,6 +83,12 @@ Result<Created> create(VirtMachine& machine, const VirtConfig& config,
 Result<std::vector<uint8_t>> rebind(const uint8_t* data, size_t size,
                                     const std::vector<std::string>& disks,
                                     const std::vector<std::string>& nets);
+
+// The state file's bytes for `machine`, which does not run and whose I/O thread is parked
+// (call from quiesced()): what create() writes, and what a
+// live migration sends at its stop-and-copy. The disks' identities are taken now.
+Result<std::vector<uint8_t>> capture_state(VirtMachine& machine, const VirtConfig& config,
+                                           bool diff);
 
 // Layers a Diff snapshot's memory file onto its base's (Firecracker's rebase-snap): every data
 // range of `diff_path` is copied to the same offset of `base_path`, which then is the memory

@@ -22,6 +22,9 @@ Result<std::vector<DiskRef>> describe_disks(const VirtConfig& config);
 // An error when a disk's base file is not the one the snapshot saw.
 Result<void> check_disk(const DiskRef& disk);
 
+// Whether the 4 KiB page at `page` is all zeros (such pages are holes, or are not sent).
+bool is_zero_page(const uint8_t* page);
+
 // Guest RAM into PATH.tmp (sparse: pages of zeros are holes); the caller renames it. The
 // number of pages written as data.
 Result<uint64_t> write_memory(const MappedMemory& ram, const std::string& tmp_path);

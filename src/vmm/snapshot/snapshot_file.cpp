@@ -14,18 +14,6 @@ constexpr size_t kHeaderBytes = sizeof kMagic + 4 + 4;          // magic, versio
 constexpr size_t kSectionHeaderBytes = kNameBytes + 8 + 4 + 4;  // name, length, crc, 0
 constexpr uint32_t kMaxSections = 16;
 
-uint32_t crc32_of(const uint8_t* data, size_t size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  // zlib takes uInt lengths: feed it in pieces that fit.
-  while (size > 0) {
-    const auto n = static_cast<uInt>(std::min<size_t>(size, 1U << 30));
-    crc = crc32(crc, data, n);
-    data += n;
-    size -= n;
-  }
-  return static_cast<uint32_t>(crc);
-}
-
 template <typename T>
 size_t put_at(std::vector<uint8_t>& out, size_t pos, T v) {
   std::memcpy(out.data() + pos, &v, sizeof v);
@@ -40,6 +28,18 @@ T get(const uint8_t* p) {
 }
 
 }  // namespace
+
+uint32_t crc32_of(const uint8_t* data, size_t size, uint32_t crc_so_far) {
+  uLong crc = crc_so_far;
+  // zlib takes uInt lengths: feed it in pieces that fit.
+  while (size > 0) {
+    const auto n = static_cast<uInt>(std::min<size_t>(size, 1U << 30));
+    crc = crc32(crc, data, n);
+    data += n;
+    size -= n;
+  }
+  return static_cast<uint32_t>(crc);
+}
 
 std::vector<uint8_t> encode_file(const std::vector<Section>& sections) {
   // Sized first and filled in place (growing a vector byte by byte trips GCC 12's

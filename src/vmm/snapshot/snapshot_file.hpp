@@ -27,6 +27,9 @@ struct Section {
   std::vector<uint8_t> data;
 };
 
+// zlib's CRC-32 (the IEEE polynomial) of `data`, going on from `crc_so_far` (0 to start).
+uint32_t crc32_of(const uint8_t* data, size_t size, uint32_t crc_so_far = 0);
+
 // The file's bytes for these sections, in this order.
 std::vector<uint8_t> encode_file(const std::vector<Section>& sections);
 // The sections of a file, checked; `expected` names them in the order they must come.

@@ -1,0 +1,2 @@
+#define LLVMFuzzerTestOneInput vessel_fuzz_migration
+#include "migration_fuzz.cpp"
