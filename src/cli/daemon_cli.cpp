@@ -244,7 +244,8 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   snapshots_->add_option("NAME", name_, "Only this VM's");
   snapshots_->add_flag("--json", json_, "The API's JSON instead of a table");
   clone_ = app.add_subcommand(
-      "clone", "Start a new VM from a snapshot, on an overlay of its own over the snapshot's disks");
+      "clone",
+      "Start a new VM from a snapshot, on an overlay of its own over the snapshot's disks");
   add_state_dir(clone_, state_dir_);
   clone_->add_option("SNAP", snap_, "The snapshot")->required();
   clone_->add_option("NEWNAME", name_, "The new VM: 1-32 of A-Z a-z 0-9 _ -")->required();
@@ -531,9 +532,8 @@ int DaemonCommands::restore() {
   if (auto ok = daemon::check_snapshot_name(snap_); !ok) {
     return fail(kExitBadInput, ok.error().message);
   }
-  auto r = DaemonClient{*dir}.request(http::Method::kPost,
-                                      fmt::format("/api/v1/vms/{}/restore", name_),
-                                      json{{"snapshot", snap_}});
+  auto r = DaemonClient{*dir}.request(
+      http::Method::kPost, fmt::format("/api/v1/vms/{}/restore", name_), json{{"snapshot", snap_}});
   auto body = expect_ok(r);
   if (!body) return fail_snapshot(r, body.error().message);
   print_summary(*body);
@@ -557,8 +557,7 @@ int DaemonCommands::list_snapshots() {
     fmt::print("{}\n", body->dump(2));
     return kExitOk;
   }
-  fmt::print("{:<24} {:<16} {:>10} {:>10}  {}\n", "SNAPSHOT", "VM", "MEMORY", "ON DISK",
-             "TAKEN");
+  fmt::print("{:<24} {:<16} {:>10} {:>10}  {}\n", "SNAPSHOT", "VM", "MEMORY", "ON DISK", "TAKEN");
   for (const json& s : *body) {
     fmt::print("{:<24} {:<16} {:>10} {:>10}  {}\n", s.value("name", "?"), s.value("vm", "?"),
                human_bytes(s.value("memory_bytes", 0.0)), human_bytes(s.value("size_bytes", 0.0)),

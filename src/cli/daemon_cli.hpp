@@ -1,6 +1,7 @@
 // The subcommands that run or talk to `vessel daemon`: daemon, create, start, stop, pause,
 // resume, reboot, rm, ls, stats, logs, console, restore, snapshots, clone (and `vessel
-// snapshot NAME [SNAP]`, whose command line is snapshot_cli's). They find the daemon through the state dir
+// snapshot NAME [SNAP]`, whose command line is snapshot_cli's). They find the daemon through the
+// state dir
 // (--state-dir, else VESSEL_STATE_DIR, ...) and its Unix socket; tables for people, --json for
 // scripts.
 #pragma once

@@ -1,7 +1,7 @@
 // `vessel snapshot --api-sock SOCKET [--diff] DIR`: a Full (or Diff) snapshot of a running VM
 // through its per-VM API (PATCH /vm Paused, PUT /snapshot/create, PATCH /vm Resumed), into DIR
-// as `vessel run --restore DIR` reads it; `vessel snapshot NAME [SNAP]` asks the daemon; `vessel rebase-snap` layers a Diff's memory file onto
-// its base's.
+// as `vessel run --restore DIR` reads it; `vessel snapshot NAME [SNAP]` asks the daemon; `vessel
+// rebase-snap` layers a Diff's memory file onto its base's.
 #pragma once
 
 #include <CLI/CLI.hpp>

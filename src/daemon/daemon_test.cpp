@@ -545,13 +545,13 @@ TEST(Snapshots, NamesAndHostForwards) {
   EXPECT_TRUE(check_snapshot_name(default_snapshot_name(std::string(32, 'v'))).ok());
 
   // The clone's rules replace every user network's; the first user network gets them.
-  auto nets = replace_hostfwd({"tap=t0", "user,hostfwd=tcp::80-:80,restrict=on",
-                               "user,hostfwd=udp::53-:53"},
-                              {"tcp::8081-:80", "tcp::2222-:22"});
+  auto nets = replace_hostfwd(
+      {"tap=t0", "user,hostfwd=tcp::80-:80,restrict=on", "user,hostfwd=udp::53-:53"},
+      {"tcp::8081-:80", "tcp::2222-:22"});
   ASSERT_TRUE(nets.ok());
-  EXPECT_EQ(*nets, (std::vector<std::string>{
-                       "tap=t0", "user,restrict=on,hostfwd=tcp::8081-:80,hostfwd=tcp::2222-:22",
-                       "user"}));
+  EXPECT_EQ(*nets,
+            (std::vector<std::string>{
+                "tap=t0", "user,restrict=on,hostfwd=tcp::8081-:80,hostfwd=tcp::2222-:22", "user"}));
   nets = replace_hostfwd({"user,hostfwd=tcp::80-:80"}, {});
   ASSERT_TRUE(nets.ok());
   EXPECT_EQ(*nets, std::vector<std::string>{"user"});
@@ -566,9 +566,7 @@ TEST(Snapshots, OnlyTheDaemonGivesADiskAnOverlay) {
   VmDefinition d;
   d.name = "c";
   d.kernel = dir.at("k");
-  {
-    std::ofstream(d.kernel) << "k";
-  }
+  { std::ofstream(d.kernel) << "k"; }
   d.disks = {{"/state/snapshots/s/disk0.img", false, false, "/state/vms/c/disk0.overlay"}};
   auto r = resolve_vm_files(d, *files, "/state");
   ASSERT_TRUE(r.ok()) << r.error().message;

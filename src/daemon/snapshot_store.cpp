@@ -272,9 +272,7 @@ json list_snapshots(const std::string& state_dir, const std::optional<std::strin
 Result<json> read_snapshot(const std::string& state_dir, const std::string& snap) {
   const std::string dir = snapshots_root(state_dir) + "/" + snap;
   auto text = read_small_file(dir + "/" + kInfoFile, kMaxInfo);
-  if (!text) {
-    return make_error(fmt::format("snapshot '{}': no such snapshot", snap));
-  }
+  if (!text) { return make_error(fmt::format("snapshot '{}': no such snapshot", snap)); }
   json info = json::parse(*text, nullptr, false);
   if (!info.is_object()) {
     return make_error(

@@ -45,9 +45,9 @@ Result<void> check_user_net(size_t index, const std::string& net) {
   if (spec) {
     for (const HostForward& fwd : spec->hostfwd) {
       if (fwd.host_addr != 0x7f000001) {
-        return make_error(fmt::format(
-            "nets[{}]: hostfwd {}: the daemon's VMs forward ports of 127.0.0.1 only", index,
-            fwd.name()));
+        return make_error(
+            fmt::format("nets[{}]: hostfwd {}: the daemon's VMs forward ports of 127.0.0.1 only",
+                        index, fwd.name()));
       }
     }
     return {};
@@ -98,8 +98,8 @@ Result<std::vector<DiskDefinition>> parse_disks(const nlohmann::json* disks) {
   }
   for (size_t i = 0; i < disks->size(); ++i) {
     const std::string where = fmt::format("disks[{}]", i);
-    auto fields = TRY(
-        JsonFields::read_object((*disks)[i], where, {"path", "readonly", "format", "overlay"}));
+    auto fields =
+        TRY(JsonFields::read_object((*disks)[i], where, {"path", "readonly", "format", "overlay"}));
     DiskDefinition disk;
     disk.path = TRY(fields.string("path"));
     disk.readonly = TRY(fields.optional_boolean("readonly")).value_or(false);
@@ -269,14 +269,8 @@ std::vector<std::string> vm_run_arguments(const VmDefinition& d, const VmPaths& 
     args.insert(args.end(), {"--restore", *restore});
     return args;
   }
-  args.insert(args.end(), {"--firmware",
-                                   d.firmware,
-                                   "--kernel",
-                                   d.kernel,
-                                   "--cpus",
-                                   std::to_string(d.cpus),
-                                   "--memory",
-                                   fmt::format("{}M", d.memory_mib)});
+  args.insert(args.end(), {"--firmware", d.firmware, "--kernel", d.kernel, "--cpus",
+                           std::to_string(d.cpus), "--memory", fmt::format("{}M", d.memory_mib)});
   if (d.initrd) args.insert(args.end(), {"--initrd", *d.initrd});
   if (d.append) args.insert(args.end(), {"--append", *d.append});
   for (const DiskDefinition& disk : d.disks) {
