@@ -54,6 +54,14 @@ ESCAPES = ["/etc/shadow", "/etc/passwd", "/root", "/../etc/shadow", "/proc/1/roo
            "/home"]
 
 
+def wait_gone(pid):
+    """Waits up to 10 s for a jailed child, which ends with its parent a moment later."""
+    for _ in range(100):
+        if not os.path.exists(f"/proc/{pid}"):
+            return
+        time.sleep(0.1)
+
+
 def jailed_pid(outer):
     """The jailed VM process: the child of the vessel that waits outside."""
     for _ in range(100):
@@ -230,8 +238,14 @@ def case_api_files(args, tmp):
             time.sleep(0.1)
         def fail(message):
             raise RuntimeError(message)
+        try:
+            caged = jailed_pid(proc.pid)
+        except RuntimeError:
+            proc.kill()
+            print(f"vessel's output: {proc.communicate()[0]!r}", flush=True)
+            raise
         expect_caged(types.SimpleNamespace(console=types.SimpleNamespace(fail=fail)),
-                     jailed_pid(proc.pid), want_own_net=True, seccomp=False)
+                     caged, want_own_net=True, seccomp=False)
         # (The logger and metrics take one PUT each: the refusal comes first.)
         calls = [("PUT", "/logger", {"log_path": outside}, 400),
                  ("PUT", "/logger", {"log_path": log, "level": "Info"}, 204),
@@ -310,24 +324,23 @@ def case_snapshot(args, tmp):
             g.console.fail(f"PUT /snapshot/create in the jail: {status} {body}")
     finally:
         g.close()
-    for _ in range(100):  # the jailed child ends with its parent, a moment later
-        if not os.path.exists(f"/proc/{first_pid}"):
-            break
-        time.sleep(0.1)
+    wait_gone(first_pid)
     restored = Console([args.vessel, "run", "--restore", snaps, "--jail", jails[1],
                         "--jail-uid", str(UID), "--timeout", "600"], stdin_eof=False)
     try:
         time.sleep(1)
         if restored.proc.poll() is not None:
             restored.fail(f"vessel --restore --jail exited with {restored.proc.returncode}")
-        expect_caged(types.SimpleNamespace(console=restored), jailed_pid(restored.proc.pid),
-                     want_own_net=True)
+        restored_pid = jailed_pid(restored.proc.pid)
+        expect_caged(types.SimpleNamespace(console=restored), restored_pid, want_own_net=True)
         restored.send("")
         restored.expect(PROMPT, 60, "the restored shell's prompt")
         restored.send("cat /tmp/mark")
         restored.expect("kept across the snapshot", 60, "the mark written before the snapshot")
     finally:
         restored.close()
+    # Its uid is free again only once the jailed child is gone (the next case takes it).
+    wait_gone(restored_pid)
     size = os.path.getsize(os.path.join(snaps, "vmstate"))
     return (f"snapshot through the jailed API into --api-allow-dir (state file {size} bytes), a "
             "path outside it refused; restored jailed with its filters, the guest's file kept")
