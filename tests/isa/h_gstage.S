@@ -23,12 +23,6 @@
   la t6, table + 8 * (index);                \
   sd t5, 0(t6)
 
-/* table[index] = a leaf for physical address `pa` with `flags`. */
-#define SET_LEAF_PA(table, index, pa, flags) \
-  li t5, PTE_LEAF(pa, flags);                \
-  la t6, table + 8 * (index);                \
-  sd t5, 0(t6)
-
 /* vsatp = Sv39 with root table `root`, and the guest's translations dropped. */
 #define VSATP_SV39(root) ATP_FOR(vsatp, SATP_MODE_SV39, root, hfence.vvma)
 

@@ -24,10 +24,7 @@
 
 /* table[2] = GPA 2 GiB identity, a user gigapage: the test's own code and
  * data, which the guest fetches at V=1. */
-#define MAP_CODE(table) \
-  li t5, PTE_LEAF(0x80000000, PTE_U_RWX); \
-  la t6, table + 16; \
-  sd t5, 0(t6)
+#define MAP_CODE(table) SET_LEAF_PA(table, 2, 0x80000000, PTE_U_RWX)
 
 /* hgatp = `mode` with root at label `root`, and the guest's translations dropped. */
 #define HGATP_FOR(mode, root) ATP_FOR(hgatp, mode, root, hfence.gvma)

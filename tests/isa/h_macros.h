@@ -94,6 +94,12 @@
   li t5, -1;                 \
   sd t5, TR_CAUSE(t6)
 
+/* table[index] = a leaf for physical address `pa` with `flags`. */
+#define SET_LEAF_PA(table, index, pa, flags) \
+  li t5, PTE_LEAF(pa, flags);                \
+  la t6, table + 8 * (index);                \
+  sd t5, 0(t6)
+
 /* `csr` (vsatp or hgatp) = `mode` with its root table at label `root`, then
  * `fence`. */
 #define ATP_FOR(csr, mode, root, fence) \
