@@ -118,6 +118,7 @@ Result<void> add_vm_files(Plan& p, const VmOptions& vm) {
   for (const std::string& text : m.disks) {
     const block::DiskSpec disk = TRY(block::parse_disk_option(text));
     if (block::is_nbd_uri(disk.path)) {
+      TRY_VOID(block::preload_nbd());  // the jail's root has no /usr/lib
       // The server is the host's: over TCP in its network, over a Unix socket in a directory.
       const size_t socket = disk.path.find("socket=");
       if (socket == std::string::npos) {

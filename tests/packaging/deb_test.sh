@@ -34,6 +34,7 @@ rm -f "$build"/vessel_*.deb
 (cd "$build" && cpack -G DEB >/dev/null)
 deb=$(ls "$build"/vessel_*_amd64.deb)
 dpkg-deb -f "$deb" Depends | grep -q libslirp0 || fail "the package does not declare libslirp0"
+dpkg-deb -f "$deb" Depends | grep -q libnbd0 || fail "the package does not declare libnbd0 (dlopen()ed by NBD disks)"
 
 # The host's own apt sources (the mirror is never named here).
 sources=()

@@ -1,7 +1,6 @@
 #include "host/block/nbd.hpp"
 
 #include <fmt/format.h>
-#include <libnbd.h>
 #include <poll.h>
 #include <sys/epoll.h>
 
@@ -12,6 +11,7 @@
 #include <unordered_map>
 
 #include "base/log.hpp"
+#include "host/block/libnbd_loader.hpp"
 
 namespace vessel::block {
 
@@ -19,8 +19,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// libnbd's functions. open_nbd loads the library before it makes the first handle, and every
+// other call here is on a handle, so the table is there (a failed load never gets this far).
+const LibNbd& lib() { return **load_libnbd(); }
+
 struct HandleCloser {
-  void operator()(nbd_handle* h) const { nbd_close(h); }
+  void operator()(nbd_handle* h) const { lib().nbd_close(h); }
 };
 using Handle = std::unique_ptr<nbd_handle, HandleCloser>;
 
@@ -32,7 +36,7 @@ constexpr auto kReconnectFirst = std::chrono::milliseconds(250);
 constexpr auto kReconnectMax = std::chrono::seconds(5);
 
 std::string nbd_error_text() {
-  const char* text = nbd_get_error();
+  const char* text = lib().nbd_get_error();
   return text != nullptr ? text : "the server closed the connection";
 }
 
@@ -179,13 +183,13 @@ void NbdBackend::detach() {
 // Keeps the epoll registration in step with the handle's fd and what libnbd waits for.
 void NbdBackend::watch_fd() {
   if (loop_ == nullptr) return;
-  const int fd = h_ ? nbd_aio_get_fd(h_.get()) : -1;
+  const int fd = h_ ? lib().nbd_aio_get_fd(h_.get()) : -1;
   if (fd != watched_fd_ && watched_fd_ >= 0) {
     loop_->remove_fd(watched_fd_);
     watched_fd_ = -1;
   }
   if (fd < 0) return;
-  const unsigned dir = nbd_aio_get_direction(h_.get());
+  const unsigned dir = lib().nbd_aio_get_direction(h_.get());
   const uint32_t events = ((dir & LIBNBD_AIO_DIRECTION_READ) ? EPOLLIN : 0u) |
                           ((dir & LIBNBD_AIO_DIRECTION_WRITE) ? EPOLLOUT : 0u);
   if (fd != watched_fd_) {
@@ -261,28 +265,28 @@ void NbdBackend::issue_commands(uint64_t id, Request& r) {
         auto* base = static_cast<uint8_t*>(v.iov_base);
         each_chunk(v.iov_len, max_command_, [&](uint64_t at, uint64_t n, uint64_t off) {
           run([&](nbd_completion_callback c) {
-            return r.kind == Kind::kRead ? nbd_aio_pread(h, base + at, n, off, c, 0)
-                                         : nbd_aio_pwrite(h, base + at, n, off, c, 0);
+            return r.kind == Kind::kRead ? lib().nbd_aio_pread(h, base + at, n, off, c, 0)
+                                         : lib().nbd_aio_pwrite(h, base + at, n, off, c, 0);
           });
         });
       }
       break;
     case Kind::kFlush:
-      if (caps_.flush) run([&](nbd_completion_callback c) { return nbd_aio_flush(h, c, 0); });
+      if (caps_.flush) run([&](nbd_completion_callback c) { return lib().nbd_aio_flush(h, c, 0); });
       break;
     case Kind::kTrim:  // advisory: a server that cannot trim keeps the data
       if (!caps_.trim) break;
       each_chunk(r.len, kMaxRangeCommand, [&](uint64_t, uint64_t n, uint64_t off) {
-        run([&](nbd_completion_callback c) { return nbd_aio_trim(h, n, off, c, 0); });
+        run([&](nbd_completion_callback c) { return lib().nbd_aio_trim(h, n, off, c, 0); });
       });
       break;
     case Kind::kZero:
       each_chunk(r.len, caps_.zero ? kMaxRangeCommand : max_command_,
                  [&](uint64_t, uint64_t n, uint64_t off) {
                    run([&](nbd_completion_callback c) {
-                     if (!caps_.zero) return nbd_aio_pwrite(h, zero_buffer(), n, off, c, 0);
+                     if (!caps_.zero) return lib().nbd_aio_pwrite(h, zero_buffer(), n, off, c, 0);
                      const uint32_t flags = r.may_unmap ? 0 : LIBNBD_CMD_FLAG_NO_HOLE;
-                     return nbd_aio_zero(h, n, off, c, flags);
+                     return lib().nbd_aio_zero(h, n, off, c, flags);
                    });
                  });
       break;
@@ -316,7 +320,7 @@ void NbdBackend::finish(uint64_t id) {
 // After every call into libnbd: follow the connection's state, then run completions, which
 // may submit more requests (the guard keeps that from recursing).
 void NbdBackend::settle() {
-  if (h_ && (nbd_aio_is_dead(h_.get()) != 0 || nbd_aio_is_closed(h_.get()) != 0)) {
+  if (h_ && (lib().nbd_aio_is_dead(h_.get()) != 0 || lib().nbd_aio_is_closed(h_.get()) != 0)) {
     connection_lost(nbd_error_text());
   }
   if (h_) watch_fd();
@@ -333,9 +337,9 @@ void NbdBackend::settle() {
 void NbdBackend::on_fd(uint32_t events) {
   if (!h_) return;
   nbd_handle* h = h_.get();
-  if ((events & EPOLLOUT) != 0) nbd_aio_notify_write(h);
-  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) nbd_aio_notify_read(h);
-  if (link_ == Link::kConnecting && nbd_aio_is_ready(h) != 0) connected();
+  if ((events & EPOLLOUT) != 0) lib().nbd_aio_notify_write(h);
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) lib().nbd_aio_notify_read(h);
+  if (link_ == Link::kConnecting && lib().nbd_aio_is_ready(h) != 0) connected();
   settle();
 }
 
@@ -376,23 +380,24 @@ void NbdBackend::schedule_reconnect() {
 }
 
 void NbdBackend::reconnect() {
-  Handle h(nbd_create());
-  if (!h || nbd_aio_connect_uri(h.get(), settings_.uri.c_str()) != 0) {
+  Handle h(lib().nbd_create());
+  if (!h || lib().nbd_aio_connect_uri(h.get(), settings_.uri.c_str()) != 0) {
     schedule_reconnect();
     return;
   }
   h_ = std::move(h);
   link_ = Link::kConnecting;
-  if (nbd_aio_is_ready(h_.get()) != 0) connected();
+  if (lib().nbd_aio_is_ready(h_.get()) != 0) connected();
 }
 
 // A new connection is only used if it serves the same disk.
 void NbdBackend::connected() {
   nbd_handle* h = h_.get();
-  const int64_t size = nbd_get_size(h);
-  if (size < 0 || static_cast<uint64_t>(size) != size_ || (!read_only_ && nbd_is_read_only(h))) {
+  const int64_t size = lib().nbd_get_size(h);
+  if (size < 0 || static_cast<uint64_t>(size) != size_ ||
+      (!read_only_ && lib().nbd_is_read_only(h))) {
     connection_lost(fmt::format("the export changed: {} bytes{}, was {}", size,
-                                nbd_is_read_only(h) ? " read-only" : "", size_));
+                                lib().nbd_is_read_only(h) ? " read-only" : "", size_));
     return;
   }
   static LogLimiter limiter;
@@ -424,8 +429,8 @@ void NbdBackend::watchdog() {
 void NbdBackend::drain() {
   while (in_flight() != 0 || !finished_.empty()) {
     if (h_ && link_ != Link::kDown) {
-      pollfd p{nbd_aio_get_fd(h_.get()), 0, 0};
-      const unsigned dir = nbd_aio_get_direction(h_.get());
+      pollfd p{lib().nbd_aio_get_fd(h_.get()), 0, 0};
+      const unsigned dir = lib().nbd_aio_get_direction(h_.get());
       p.events = static_cast<short>(((dir & LIBNBD_AIO_DIRECTION_READ) ? POLLIN : 0) |
                                     ((dir & LIBNBD_AIO_DIRECTION_WRITE) ? POLLOUT : 0));
       if (p.fd >= 0 && ::poll(&p, 1, static_cast<int>(kWatchdogTick.count())) > 0) {
@@ -443,25 +448,31 @@ void NbdBackend::drain() {
   }
 }
 
+Result<void> preload_nbd() {
+  TRY(load_libnbd());
+  return {};
+}
+
 Result<std::unique_ptr<BlockBackend>> open_nbd(const NbdSettings& settings) {
   const std::string& uri = settings.uri;
-  Handle h(nbd_create());
+  TRY(load_libnbd());
+  Handle h(lib().nbd_create());
   if (!h) return make_error(fmt::format("{}: {}", uri, nbd_error_text()));
-  if (nbd_connect_uri(h.get(), uri.c_str()) != 0) {
+  if (lib().nbd_connect_uri(h.get(), uri.c_str()) != 0) {
     return make_error(fmt::format("{}: cannot connect: {}", uri, nbd_error_text()));
   }
-  const int64_t size = nbd_get_size(h.get());
+  const int64_t size = lib().nbd_get_size(h.get());
   if (size <= 0) return make_error(fmt::format("{}: the export is empty", uri));
   if (static_cast<uint64_t>(size) % kSectorSize != 0) {
     return make_error(
         fmt::format("{}: size {} bytes is not a multiple of {}", uri, size, kSectorSize));
   }
-  const bool server_ro = nbd_is_read_only(h.get()) > 0;
+  const bool server_ro = lib().nbd_is_read_only(h.get()) > 0;
   if (server_ro && !settings.read_only) {
     return make_error(fmt::format("{}: the server exports it read-only; add ,readonly", uri));
   }
-  const int64_t preferred = nbd_get_block_size(h.get(), LIBNBD_SIZE_PREFERRED);
-  const int64_t maximum = nbd_get_block_size(h.get(), LIBNBD_SIZE_MAXIMUM);
+  const int64_t preferred = lib().nbd_get_block_size(h.get(), LIBNBD_SIZE_PREFERRED);
+  const int64_t maximum = lib().nbd_get_block_size(h.get(), LIBNBD_SIZE_MAXIMUM);
   const uint32_t granularity = preferred >= static_cast<int64_t>(kSectorSize) &&
                                        preferred <= (1 << 20) && preferred % kSectorSize == 0
                                    ? static_cast<uint32_t>(preferred)
@@ -469,8 +480,8 @@ Result<std::unique_ptr<BlockBackend>> open_nbd(const NbdSettings& settings) {
   const uint64_t max_command = maximum >= static_cast<int64_t>(kSectorSize)
                                    ? std::min<uint64_t>(static_cast<uint64_t>(maximum), kMaxCommand)
                                    : kMaxCommand;
-  const NbdBackend::Caps caps{nbd_can_flush(h.get()) > 0, nbd_can_trim(h.get()) > 0,
-                              nbd_can_zero(h.get()) > 0};
+  const NbdBackend::Caps caps{lib().nbd_can_flush(h.get()) > 0, lib().nbd_can_trim(h.get()) > 0,
+                              lib().nbd_can_zero(h.get()) > 0};
   return std::unique_ptr<BlockBackend>(
       std::make_unique<NbdBackend>(std::move(h), settings, static_cast<uint64_t>(size),
                                    settings.read_only, granularity, max_command, caps));

@@ -27,6 +27,10 @@ struct NbdSettings {
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
 };
 
+// Loads libnbd now (open_nbd does it on first use), for a process about to lose sight of the
+// host's libraries: a jailed VM, before its pivot_root. A one-line error when it cannot.
+Result<void> preload_nbd();
+
 // Connects (blocking, before the guest starts, so that a wrong URI is a one-line error) and
 // reads the export's size and capabilities.
 Result<std::unique_ptr<BlockBackend>> open_nbd(const NbdSettings& settings);

@@ -3,6 +3,8 @@
 
 namespace vessel::block {
 
+Result<void> preload_nbd() { return {}; }  // open_nbd gives the error
+
 Result<std::unique_ptr<BlockBackend>> open_nbd(const NbdSettings& settings) {
   return make_error(settings.uri + ": NBD disks are not in this build of vessel (VESSEL_NBD=OFF)");
 }
