@@ -9,7 +9,7 @@
 
 #include "api/http/client.hpp"
 #include "base/log.hpp"
-#include "base/random_hex.hpp"
+#include "base/random.hpp"
 #include "daemon/manager.hpp"
 #include "daemon/manager_vm.hpp"
 #include "daemon/migration_relay.hpp"
@@ -74,13 +74,15 @@ Answer VmManager::incoming(const std::optional<json>& body) {
   if (!body || !body->is_object() || !body->contains("definition") || body->size() != 1) {
     return Answer::fail(400, "the body must be {\"definition\": {...}}");
   }
+  // Before the VM exists, so that nothing is left behind when there is no ticket.
+  auto ticket = random_hex(16);
+  if (!ticket) return Answer::fail(500, "a migration ticket: " + ticket.error().message);
   Answer created = create((*body)["definition"]);
   if (!created.error.empty()) return created;
   const std::string name = created.body.value("name", "");
   const std::string socket = paths_of(name).dir + "/incoming.sock";
-  const std::string ticket = random_hex(16);
   Answer started =
-      start_process(name, {"--incoming", "unix:" + socket, "--incoming-ticket", ticket});
+      start_process(name, {"--incoming", "unix:" + socket, "--incoming-ticket", *ticket});
   auto port = started.error.empty() ? start_migration_relay(socket)
                                     : Result<uint16_t>(make_error(started.error));
   if (!port) {
@@ -89,7 +91,7 @@ Answer VmManager::incoming(const std::optional<json>& body) {
                         fmt::format("VM '{}': cannot take it in: {}", name, port.error().message));
   }
   log(LogLevel::kInfo, "VM '{}' waits for its migration (relay port {})", name, *port);
-  return Answer::ok(201, {{"name", name}, {"port", *port}, {"ticket", ticket}});
+  return Answer::ok(201, {{"name", name}, {"port", *port}, {"ticket", *ticket}});
 }
 
 Answer VmManager::migrate(const std::string& name, const std::optional<json>& body) {

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,8 @@
 #include <cstring>
 #include <filesystem>
 #include <thread>
+
+#include "base/random.hpp"
 
 namespace vessel::daemon {
 
@@ -160,12 +161,9 @@ Result<std::string> load_or_create_token(const std::string& dir) {
     if (token.size() < 16) return make_error(fmt::format("{}: shorter than 16 characters", path));
     return token;
   }
-  unsigned char random[16];
-  if (getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) {
-    return make_error(fmt::format("{}: no random bytes for a token: {}", path, errno_text()));
-  }
-  std::string token;
-  for (unsigned char b : random) token += fmt::format("{:02x}", b);
+  auto random = random_hex(16);
+  if (!random) return make_error(fmt::format("{}: a token: {}", path, random.error().message));
+  const std::string token = std::move(*random);
   TRY_VOID(write_file_atomically(path, token + "\n", 0600));
   return token;
 }

@@ -10,7 +10,7 @@
 #include <optional>
 #include <vector>
 
-#include "base/random_hex.hpp"
+#include "base/random.hpp"
 
 namespace vessel::net {
 
@@ -90,8 +90,6 @@ std::string error(int code, std::string_view reason, std::string_view message) {
   return response(code, reason, "text/plain", message);
 }
 
-std::string hex_token() { return random_hex(32); }
-
 }  // namespace
 
 Result<std::shared_ptr<MmdsStore>> load_mmds_file(const std::string& path) {
@@ -168,8 +166,8 @@ bool mmds_address_valid(uint32_t address) {
   return (address >> 16) == 0xa9fe && third != 0 && third != 0xff;
 }
 
-std::string MmdsStore::new_token(unsigned ttl_seconds, Clock::time_point now) {
-  std::string token = hex_token();
+Result<std::string> MmdsStore::new_token(unsigned ttl_seconds, Clock::time_point now) {
+  std::string token = TRY(random_hex(32));
   std::lock_guard<std::mutex> lock(mu_);
   std::erase_if(tokens_, [now](const auto& t) { return t.second <= now; });
   // A guest asking for tokens in a loop replaces its own oldest ones, never grows the map.
@@ -288,7 +286,9 @@ std::string MmdsSession::answer(std::string_view head, MmdsStore::Clock::time_po
                                "provide a value between 1 and {}.",
                                *ttl_text, kMmdsMaxTtlSeconds));
     }
-    return response(200, "OK", "text/plain", store_.new_token(ttl, now));
+    auto token = store_.new_token(ttl, now);
+    if (!token) return error(500, "Internal Server Error", token.error().message);
+    return response(200, "OK", "text/plain", *token);
   }
   if (req->method != "GET") {
     return response(405, "Method Not Allowed", "text/plain", "Not allowed HTTP method.",

@@ -62,7 +62,7 @@ class MmdsStore {
   uint32_t address() const;
 
   // The guest's side. A token for `ttl` seconds (1..kMmdsMaxTtlSeconds; the caller checked).
-  std::string new_token(unsigned ttl_seconds, Clock::time_point now);
+  Result<std::string> new_token(unsigned ttl_seconds, Clock::time_point now);
   bool token_valid(const std::string& token, Clock::time_point now);
   // The value at a path ("/a/b"), or nullopt when there is none.
   std::optional<nlohmann::json> lookup(std::string_view path) const;

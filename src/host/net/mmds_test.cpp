@@ -136,7 +136,7 @@ TEST_F(MmdsTest, StreamsSplitPipelinedAndHostile) {
 }
 
 TEST_F(MmdsTest, TokensAreBounded) {
-  for (size_t i = 0; i < kMmdsMaxTokens + 50; ++i) store_.new_token(60, now_);
+  for (size_t i = 0; i < kMmdsMaxTokens + 50; ++i) ASSERT_TRUE(store_.new_token(60, now_));
   const std::string newest = token();
   EXPECT_EQ(get("/latest", newest).code, 200);
 }

@@ -1,32 +1,16 @@
 #include "devices/virtio/rng/rng.hpp"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
 #include <vector>
 
+#include "base/random.hpp"
+
 namespace vessel::virtio {
 
 namespace {
-
-// Fills buf from the kernel's CSPRNG. getrandom(2) may return fewer bytes than asked for
-// requests over 256 bytes or when a signal arrives; it never blocks once the pool is seeded.
-// Returns how many bytes it produced (less than len only if the syscall failed outright).
-size_t fill_random(uint8_t* buf, size_t len) {
-  size_t done = 0;
-  while (done < len) {
-    const ssize_t n = getrandom(buf + done, len - done, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return done;
-}
 
 // What the service keeps between turns (loop thread): scratch space and the rate limiter.
 struct RngService {
