@@ -15,11 +15,19 @@ times with `vessel run --restore DIR --stats` and reports, as p50/p90/p99:
 Each restored guest then powers itself off (the same command line), and the process's wall
 time is reported for scale.
 
+QEMU beside it (unless --no-qemu): the same kernel and initramfs on qemu-system-riscv64 (-M
+virt, TCG, its default OpenSBI), booted to the same shell and saved with QMP's `migrate` to
+`exec:cat > FILE`, which stops the guest for its last pass (QEMU 7.2 has no file: URI; savevm would need a qcow2 disk),
+then restored --qemu-runs times with `-incoming exec:cat FILE`, its reply timed the same way:
+process start to the restored shell's answer. The command is written once QMP says the guest
+runs (QEMU's UART drops what arrives while the state loads; vessel's console holds it).
+
 Between the two, Diff snapshots (`vessel snapshot --diff`) of the same guest: one after it ran
 idle for 2 s at its shell, one after it wrote --dirty-mib MiB (dd from /dev/urandom into its
 tmpfs): their create times and memory files' data (pages written, not holes).
 
   bench/snapshot.py [--vessel build/vessel] [--runs 100] [--memory 512M] [--json FILE]
+                    [--qemu qemu-system-riscv64] [--qemu-runs 10] [--no-qemu]
 """
 
 import argparse
@@ -27,6 +35,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -69,13 +78,35 @@ REPLY_COMMAND = b"echo $((6*7))@@; poweroff -f\n"
 REPLY = b"42@@"
 
 
-def restore_once(args, snap):
-    """One restore: (restore_ms from --stats, ms to the guest's reply, ms of the whole run)."""
+def start_and_ask(argv, until_running=None):
+    """Starts a restoring emulator and writes the command: at once, or once until_running()
+    (which polls) returns. (process, start time)."""
     t0 = time.monotonic()
-    proc = subprocess.Popen([args.vessel, "run", "--restore", snap, "--stats", "--timeout", "20"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    if until_running:
+        until_running()
     proc.stdin.write(REPLY_COMMAND)
     proc.stdin.flush()
+    return proc, t0
+
+
+def qemu_running(path):
+    """Polls QEMU's QMP socket until its guest runs (the incoming state loaded): input that
+    reaches its UART before that is lost, where vessel's console holds it."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if qmp(path, {"execute": "query-status"})[0].get("status") == "running":
+                return
+        except OSError:
+            pass  # the socket is not there yet
+        time.sleep(0.001)
+    sys.exit("QEMU's restored guest did not run within 60 s")
+
+
+def await_reply(proc, t0):
+    """(ms from t0 to the guest's reply, or None, ms to the process's end, stderr)."""
     seen, reply_ms = b"", None
     fd = proc.stdout.fileno()
     while reply_ms is None:
@@ -90,8 +121,71 @@ def restore_once(args, snap):
     if reply_ms is None:
         sys.exit(f"restored guest gave no reply; console: {(seen + rest_out)[-400:]!r}, "
                  f"stderr: {err[-400:]!r}")
+    return reply_ms, wall_ms, err
+
+
+def restore_once(args, snap):
+    """One restore: (restore_ms from --stats, ms to the guest's reply, ms of the whole run)."""
+    proc, t0 = start_and_ask([args.vessel, "run", "--restore", snap, "--stats", "--timeout", "20"])
+    reply_ms, wall_ms, err = await_reply(proc, t0)
     stats = json.loads(err.decode().strip().splitlines()[-1])
     return stats["restore_ms"], reply_ms, wall_ms
+
+
+def qmp(path, *commands):
+    """Runs QMP commands ({"execute": ...} dicts) on QEMU's socket; their returns."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(path)
+        f = s.makefile("rwb")
+        f.readline()  # the greeting
+        out = []
+        for cmd in ({"execute": "qmp_capabilities"},) + commands:
+            f.write(json.dumps(cmd).encode() + b"\n")
+            f.flush()
+            while True:
+                reply = json.loads(f.readline())
+                if "return" in reply or "error" in reply:
+                    break  # others are events
+            if "error" in reply:
+                sys.exit(f"QMP {cmd['execute']}: {reply['error']}")
+            out.append(reply["return"])
+        return out[1:]
+
+
+def qemu_side(args, tmp):
+    """QEMU's save (stop + migrate to a file) and restores of the same guest, timed."""
+    qmp_sock, state = os.path.join(tmp, "qmp.sock"), os.path.join(tmp, "qemu-state")
+    argv = [args.qemu, "-M", "virt", "-m", args.memory, "-smp", "1", "-display", "none",
+            "-serial", "stdio", "-monitor", "none", "-kernel",
+            os.path.join(args.guest_dir, "Image"), "-initrd",
+            os.path.join(args.guest_dir, "initrd.cpio.gz"), "-append", "console=ttyS0"]
+    guest = Console(argv + ["-qmp", f"unix:{qmp_sock},server=on,wait=off"], stdin_eof=False)
+    try:
+        guest.expect(re.escape(USERSPACE_UP), 600, "QEMU boot")
+        guest.expect(PROMPT, 60, "QEMU shell")
+        t0 = time.monotonic()
+        # Not stopped first: QEMU carries the source's run state in the stream (a stopped source
+        # restores stopped), and stops the guest itself for the migration's last pass.
+        qmp(qmp_sock, {"execute": "migrate", "arguments": {"uri": f"exec:cat > {state}"}})
+        while qmp(qmp_sock, {"execute": "query-migrate"})[0].get("status") != "completed":
+            time.sleep(0.005)
+        create_ms = (time.monotonic() - t0) * 1000
+    finally:
+        guest.close()
+    replies, walls = [], []
+    for _ in range(args.qemu_runs):
+        if os.path.exists(qmp_sock):
+            os.unlink(qmp_sock)
+        proc, t0 = start_and_ask(
+            argv + ["-incoming", f"exec:cat {state}", "-qmp", f"unix:{qmp_sock},server=on,wait=off"],
+            lambda: qemu_running(qmp_sock))
+        reply_ms, wall_ms, _ = await_reply(proc, t0)
+        replies.append(reply_ms)
+        walls.append(wall_ms)
+    return {"create_ms": round(create_ms, 1), "state_file_mib": round(
+                os.path.getsize(state) / 2**20, 1),
+            "reply_ms": spread(replies), "restore_process_wall_ms_p50": round(
+                statistics.median(walls), 1)}
 
 
 def spread(values):
@@ -108,6 +202,9 @@ def main():
     ap.add_argument("--creates", type=int, default=5)
     ap.add_argument("--dirty-mib", type=int, default=16)
     ap.add_argument("--json")
+    ap.add_argument("--qemu", default="qemu-system-riscv64")
+    ap.add_argument("--qemu-runs", type=int, default=10)
+    ap.add_argument("--no-qemu", action="store_true")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vessel-bench-snap-")
     sock, snap = os.path.join(tmp, "api.sock"), os.path.join(tmp, "snap")
@@ -151,6 +248,10 @@ def main():
             "reply_ms": spread(replies),
             "restore_process_wall_ms_p50": round(statistics.median(walls), 1),
         }
+        if not args.no_qemu:
+            result["qemu"] = qemu_side(args, tmp)
+            result["reply_p50_qemu_over_vessel"] = round(
+                result["qemu"]["reply_ms"]["p50"] / result["reply_ms"]["p50"], 1)
         print(json.dumps(result, indent=2))
         if args.json:
             with open(args.json, "w") as f:
