@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -43,6 +44,7 @@ Arena& Arena::operator=(Arena&& other) noexcept {
     rx_ = std::exchange(other.rx_, nullptr);
     size_ = std::exchange(other.size_, 0);
     used_ = std::exchange(other.used_, 0);
+    populated_ = std::exchange(other.populated_, 0);
     epoch_ = other.epoch_;
   }
   return *this;
@@ -57,6 +59,19 @@ void Arena::release() {
   rx_ = nullptr;
 }
 
+void Arena::prepare(uint64_t bytes) {
+  // 256 KiB: some 250 blocks of a Debian boot's code, two system calls instead of 128 faults.
+  constexpr uint64_t kChunk = 256 << 10;
+  const uint64_t end = std::min(used_ + bytes, size_);
+  if (end <= populated_) return;
+  const uint64_t from = populated_ & ~4095ULL;
+  const uint64_t to = std::min((end + kChunk - 1) & ~(kChunk - 1), size_);
+  // Only a hint: on a kernel before 5.14 (EINVAL) the pages fault in as they are touched.
+  madvise(rw_ + from, to - from, MADV_POPULATE_WRITE);
+  madvise(const_cast<uint8_t*>(rx_) + from, to - from, MADV_POPULATE_READ);
+  populated_ = to;
+}
+
 void Arena::commit(uint64_t bytes) {
   used_ += (bytes + 15) & ~15ULL;
   if (used_ > size_) used_ = size_;
@@ -68,6 +83,7 @@ void Arena::reset(uint64_t keep) {
   const uint64_t first = (keep + 4095) & ~4095ULL;
   if (first < used_) madvise(rw_ + first, used_ - first, MADV_REMOVE);
   used_ = keep;
+  populated_ = std::min(populated_, first);
   ++epoch_;
 }
 

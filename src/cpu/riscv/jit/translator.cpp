@@ -191,6 +191,7 @@ bool Translator::emit_block(Hart& h, Block& b, uint64_t pc) {
   }
   const size_t size = emitter_->getSize();
   if (size > arena_.free_bytes()) return false;
+  arena_.prepare(size);
   std::memcpy(arena_.write_cursor(), emitter_->getCode(), size);
   b.native = arena_.exec_cursor();
   if (perf_map_ != nullptr) {  // perf's JIT symbol map: "start size name" per line
