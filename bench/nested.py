@@ -43,6 +43,16 @@ CPU_BENCHES = ("crc", "matrix", "state")
 USERSPACE_UP = "vessel-guest: userspace up"
 RESULT = re.compile(r"vessel-cpu-bench: name=(\w+) op=\w+ ops=(\d+) units=\d+ ns=(\d+)")
 STATS = re.compile(r"nested-kvm-stats: seconds=([\d.]+)((?: \w+=\d+)*)")
+CAUSES = re.compile(r"nested-kvm-causes: lost=(\d+)((?: 0x[0-9a-f]+=\d+)*)")
+# The traps that left the nested guest (scause), as the privileged manual names them.
+INTERRUPT = 1 << 63
+CAUSE_NAMES = {
+    INTERRUPT | 1: "IPI (supervisor software interrupt)", INTERRUPT | 5: "timer interrupt",
+    INTERRUPT | 9: "external interrupt", INTERRUPT | 12: "guest external interrupt",
+    INTERRUPT | 13: "counter overflow", 2: "illegal instruction", 8: "ecall from VU",
+    10: "ecall from VS (SBI call)", 20: "instruction guest-page fault",
+    21: "load guest-page fault", 22: "virtual instruction", 23: "store guest-page fault",
+}
 
 # Runs one nested guest (ACCEL: kvm or tcg under qemu, vessel for Vessel's --accel kvm, whose
 # --stats line comes out at its end) with the kernel command line's extra words after it; while
@@ -52,6 +62,17 @@ NESTED_RUN = r"""#!/bin/sh
 accel=$1
 shift
 kvm=/sys/kernel/debug/kvm
+# KVM's kvm_exit tracepoint gives each exit's scause, which the debugfs counters mostly leave
+# unnamed (interrupts, guest-page faults, SBI calls KVM answers itself).
+tr=/sys/kernel/debug/tracing
+ev=$tr/events/kvm/kvm_exit
+if [ -d "$ev" ]; then
+	echo 0 >"$tr/tracing_on"
+	echo 16384 >"$tr/buffer_size_kb"
+	echo >"$tr/trace"
+	echo 1 >"$ev/enable"
+	echo 1 >"$tr/tracing_on"
+fi
 start=$(cut -d' ' -f1 /proc/uptime)
 if [ "$accel" = vessel ]; then
 	/mnt/vessel run --accel kvm --memory 256M --cpus 1 --kernel /mnt/Image \
@@ -80,6 +101,17 @@ done
 wait "$pid"
 now=$(cut -d' ' -f1 /proc/uptime)
 echo "nested-kvm-stats: seconds=$(echo "$now $start" | awk '{print $1 - $2}')$last"
+if [ -d "$ev" ]; then
+	echo 0 >"$tr/tracing_on"
+	echo 0 >"$ev/enable"
+	lost=$(cat "$tr"/per_cpu/cpu*/stats | awk '/^overrun/ {n += $2} END {print n + 0}')
+	causes=$(sed -n 's/.*SCAUSE:\(0x[0-9a-f]*\).*/\1/p' "$tr/trace" | sort | uniq -c |
+		awk '{printf " %s=%s", $2, $1}')
+	echo "nested-kvm-causes: lost=$lost$causes"
+	echo >"$tr/trace"
+else
+	echo "nested-kvm-causes: lost=0"
+fi
 """
 
 
@@ -121,11 +153,16 @@ def run_nested(g, accel, seconds, timeout):
     stats = g.console.expect(STATS, timeout, f"the nested run's end ({accel})")
     text = g.console.text[start:stats.start()]
     counters = dict((k, int(v)) for k, v in (kv.split("=") for kv in stats.group(2).split()))
+    traced = g.console.expect(CAUSES, 120, f"the nested run's exit causes ({accel})")
+    causes = {"lost": int(traced.group(1))}
+    causes.update((int(k, 16), int(v)) for k, v in
+                  (kv.split("=") for kv in traced.group(2).split()))
     ns = parse_results(text)
     if not ns:
         # Nothing measured: what the nested guest printed says why.
         print(f"nested {accel}: no cpubench figures; its console:\n{text[-3000:]}", flush=True)
-    run = {"boot": boot, "ns": ns, "run_seconds": float(stats.group(1)), "kvm": counters}
+    run = {"boot": boot, "ns": ns, "run_seconds": float(stats.group(1)), "kvm": counters,
+           "causes": causes}
     if accel == "vessel":
         run["vessel"] = nested_stats(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text))
     return run
@@ -142,6 +179,18 @@ def exits_summary(run):
     top = sorted(kinds.items(), key=lambda kv: -kv[1])[:5]
     parts = ", ".join(f"{k} {v / seconds:,.0f}/s" for k, v in top)
     return f"{total / seconds:,.0f}/s ({parts})"
+
+
+def causes_summary(run):
+    """Exits per second by scause (KVM's kvm_exit tracepoint), the commonest first."""
+    causes, seconds = dict(run["causes"]), run["run_seconds"]
+    lost = causes.pop("lost", 0)
+    if not causes or seconds <= 0:
+        return "-"
+    total = sum(causes.values())
+    top = sorted(causes.items(), key=lambda kv: -kv[1])[:6]
+    parts = ", ".join(f"{CAUSE_NAMES.get(c, hex(c))} {n / seconds:,.0f}/s" for c, n in top)
+    return f"{total / seconds:,.0f}/s: {parts}" + (f" ({lost} lost)" if lost else "")
 
 
 def user_exits_summary(run):
@@ -174,6 +223,8 @@ def table(guest_ns, runs):
         rows.append(f"| {name}, ns/op | " +
                     " | ".join("-" if c is None else f"{c:,.1f}" for c in cells) + " |")
     rows.append("| KVM exits | - | " + " | ".join(exits_summary(r) for r in runs.values()) + " |")
+    rows.append("| KVM exits by scause | - | " +
+                " | ".join(causes_summary(r) for r in runs.values()) + " |")
     if "vessel" in runs:
         rows.append("| exits to user space (vessel --stats) | - | " +
                     " | ".join(user_exits_summary(r) if a == "vessel" else "-"
@@ -223,7 +274,8 @@ def main():
             for accel in accels:
                 runs[accel] = run_nested(g, accel, args.seconds, args.timeout)
                 print(f"nested {accel}: boot {runs[accel]['boot']:.1f} s, {runs[accel]['ns']}, "
-                      f"exits {exits_summary(runs[accel])}", flush=True)
+                      f"exits {exits_summary(runs[accel])}; by scause "
+                      f"{causes_summary(runs[accel])}", flush=True)
                 if accel == "vessel":
                     print(f"nested vessel --stats: {user_exits_summary(runs[accel])}", flush=True)
         except Failure as e:
