@@ -108,6 +108,10 @@ if [ -d "$ev" ]; then
 	causes=$(sed -n 's/.*SCAUSE:\(0x[0-9a-f]*\).*/\1/p' "$tr/trace" | sort | uniq -c |
 		awk '{printf " %s=%s", $2, $1}')
 	echo "nested-kvm-causes: lost=$lost$causes"
+	# A virtual-instruction exit's stval is the instruction: the commonest ones.
+	insns=$(sed -n 's/.*SCAUSE:0x16, STVAL:\(0x[0-9a-f]*\).*/\1/p' "$tr/trace" | sort |
+		uniq -c | sort -rn | head -4 | awk '{printf " %s=%s", $2, $1}')
+	echo "nested-kvm-virtual-insns:$insns"
 	echo >"$tr/trace"
 else
 	echo "nested-kvm-causes: lost=0"
