@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import cpu as cpubench_build  # noqa: E402
 import guestlib as gl  # noqa: E402
 from boot_test import Failure  # noqa: E402
-from full_test import FullGuest  # noqa: E402
+from full_test import SHELL, FullGuest  # noqa: E402
 from kvm_nested_test import guest_vessel, nested_stats  # noqa: E402
 
 CPU_BENCHES = ("crc", "matrix", "state")
@@ -44,6 +44,7 @@ USERSPACE_UP = "vessel-guest: userspace up"
 RESULT = re.compile(r"vessel-cpu-bench: name=(\w+) op=\w+ ops=(\d+) units=\d+ ns=(\d+)")
 STATS = re.compile(r"nested-kvm-stats: seconds=([\d.]+)((?: \w+=\d+)*)")
 CAUSES = re.compile(r"nested-kvm-causes: lost=(\d+)((?: 0x[0-9a-f]+=\d+)*)")
+VIRTUAL_INSNS = re.compile(r"nested-kvm-virtual-insns:((?: 0x[0-9a-f]+=\d+)*)")
 # The traps that left the nested guest (scause), as the privileged manual names them.
 INTERRUPT = 1 << 63
 CAUSE_NAMES = {
@@ -161,12 +162,15 @@ def run_nested(g, accel, seconds, timeout):
     causes = {"lost": int(traced.group(1))}
     causes.update((int(k, 16), int(v)) for k, v in
                   (kv.split("=") for kv in traced.group(2).split()))
+    virtual = g.console.expect(VIRTUAL_INSNS, 120, f"the nested run's virtual instructions ({accel})")
+    # The script's end: a command sent before the prompt would go to its sudo, not the shell.
+    g.console.expect(SHELL, 120, f"the shell after the nested run ({accel})")
     ns = parse_results(text)
     if not ns:
         # Nothing measured: what the nested guest printed says why.
         print(f"nested {accel}: no cpubench figures; its console:\n{text[-3000:]}", flush=True)
     run = {"boot": boot, "ns": ns, "run_seconds": float(stats.group(1)), "kvm": counters,
-           "causes": causes}
+           "causes": causes, "virtual_insns": virtual.group(1).split()}
     if accel == "vessel":
         run["vessel"] = nested_stats(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text))
     return run
@@ -279,7 +283,8 @@ def main():
                 runs[accel] = run_nested(g, accel, args.seconds, args.timeout)
                 print(f"nested {accel}: boot {runs[accel]['boot']:.1f} s, {runs[accel]['ns']}, "
                       f"exits {exits_summary(runs[accel])}; by scause "
-                      f"{causes_summary(runs[accel])}", flush=True)
+                      f"{causes_summary(runs[accel])}; virtual instructions "
+                      f"{runs[accel]['virtual_insns']}", flush=True)
                 if accel == "vessel":
                     print(f"nested vessel --stats: {user_exits_summary(runs[accel])}", flush=True)
         except Failure as e:

@@ -47,11 +47,7 @@
   li s11, 0
 
 TEST_BEGIN
-  H_VS_HANDLER_INSTALL
-  la t0, vs_irq_entry
-  csrw vstvec, t0
-  la t0, hs_irq_entry
-  csrw stvec, t0
+  H_IRQ_HANDLERS_INSTALL(vs_irq_entry, hs_irq_entry)
   csrw mcountinhibit, zero
   li a0, -1
   csrw mcounteren, a0
