@@ -42,9 +42,10 @@ from kvm_nested_test import guest_vessel, nested_stats  # noqa: E402
 CPU_BENCHES = ("crc", "matrix", "state")
 USERSPACE_UP = "vessel-guest: userspace up"
 RESULT = re.compile(r"vessel-cpu-bench: name=(\w+) op=\w+ ops=(\d+) units=\d+ ns=(\d+)")
-STATS = re.compile(r"nested-kvm-stats: seconds=([\d.]+)((?: \w+=\d+)*)")
-CAUSES = re.compile(r"nested-kvm-causes: lost=(\d+)((?: 0x[0-9a-f]+=\d+)*)")
-VIRTUAL_INSNS = re.compile(r"nested-kvm-virtual-insns:((?: 0x[0-9a-f]+=\d+)*)")
+# Each to its line's end: a match on the part of a line that has come in so far would cut it.
+STATS = re.compile(r"nested-kvm-stats: seconds=([\d.]+)((?: \w+=\d+)*)\r*\n")
+CAUSES = re.compile(r"nested-kvm-causes: lost=(\d+)((?: 0x[0-9a-f]+=\d+)*)\r*\n")
+VIRTUAL_INSNS = re.compile(r"nested-kvm-virtual-insns:((?: 0x[0-9a-f]+=\d+)*)\r*\n")
 # The traps that left the nested guest (scause), as the privileged manual names them.
 INTERRUPT = 1 << 63
 CAUSE_NAMES = {
