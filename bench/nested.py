@@ -250,10 +250,11 @@ def main():
                     help="kvm and tcg: qemu's; vessel: Vessel's --accel kvm")
     ap.add_argument("--guest-vessel", help="the static riscv64 vessel (default: "
                     "scripts/riscv64-build.sh builds it)")
-    # OpenSBI by default: with it Linux on Vessel has the SBI PMU extension, which KVM passes on
-    # to the nested guest, whose PMU driver then lets its user mode read `time` (scounteren.TM).
-    # The builtin SBI has no PMU extension, so there a nested guest's rdtime (the vDSO's
-    # clock_gettime) is an illegal instruction.
+    # OpenSBI by default (the full system as it boots on hardware). Either firmware gives Linux
+    # on Vessel the SBI PMU extension (src/sbi/pmu.cpp for the builtin SBI), which KVM passes on
+    # to the nested guest (the harts having Sscofpmf), whose PMU driver then lets its user mode
+    # read `time` (scounteren.TM): without it the nested vDSO's clock_gettime would be an
+    # illegal instruction.
     ap.add_argument("--firmware", choices=["builtin", "jump"], default="jump")
     ap.add_argument("--timeout", type=float, default=1800.0, help="per nested run")
     ap.add_argument("--markdown", metavar="FILE", help="also write the table here")

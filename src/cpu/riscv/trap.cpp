@@ -134,8 +134,8 @@ void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
     mideleg_ |= irq::kHypervisor;
   }
   mcounteren_ = 0xffffffff;
-  // time readable from U-mode (the vDSO's rdtime), as Linux's SBI PMU driver sets it under
-  // OpenSBI; the builtin SBI has no PMU extension, so nothing in the kernel would.
+  // time readable from U-mode (the vDSO's rdtime), as Linux's SBI PMU driver sets it (a
+  // kernel without that driver would leave it clear).
   scounteren_ = 0x2;
   // OpenSBI also lets S and U use the cache-block operations the hart has (cbo.inval as an
   // invalidation), and turns Svpbmt's PBMT bits on.
