@@ -163,7 +163,8 @@ def run_nested(g, accel, seconds, timeout):
     causes = {"lost": int(traced.group(1))}
     causes.update((int(k, 16), int(v)) for k, v in
                   (kv.split("=") for kv in traced.group(2).split()))
-    virtual = g.console.expect(VIRTUAL_INSNS, 120, f"the nested run's virtual instructions ({accel})")
+    virtual = g.console.expect(VIRTUAL_INSNS, 120,
+                               f"the nested run's virtual instructions ({accel})")
     # The script's end: a command sent before the prompt would go to its sudo, not the shell.
     g.console.expect(SHELL, 120, f"the shell after the nested run ({accel})")
     ns = parse_results(text)
