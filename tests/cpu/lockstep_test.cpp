@@ -439,9 +439,10 @@ TEST_F(Checker, FindsTheFirstDifferingByteOfMemory) {
 }  // namespace
 #ifdef VESSEL_ISA_ELF_DIR
 // The H extension's ISA tests (tests/isa/h_*.S) in lockstep: VS/VU modes, two-stage
-// translation, guest-page faults and HLV/HSV, with every CSR (the H ones included) and V
-// compared after each block. The ELF's loadable segments go into both machines' RAM; the test
-// reports through the tohost word (1 = pass) and then spins.
+// translation, guest-page faults and HLV/HSV, LCOFI through hideleg and hvip (h_lcofi: a
+// counter's overflow raises it at the same instruction in both), with every CSR (the H ones
+// included) and V compared after each block. The ELF's loadable segments go into both
+// machines' RAM; the test reports through the tohost word (1 = pass) and then spins.
 namespace {
 struct IsaElf {
   uint64_t entry = 0;
@@ -489,7 +490,7 @@ std::optional<IsaElf> read_isa_elf(const std::string& path) {
 }  // namespace
 
 TEST(Lockstep, HypervisorIsaTestsAgreeBlockByBlock) {
-  for (const char* name : {"h_csr", "h_gstage"}) {
+  for (const char* name : {"h_csr", "h_gstage", "h_lcofi"}) {
     SCOPED_TRACE(name);
     const std::optional<IsaElf> elf =
         read_isa_elf(std::string(VESSEL_ISA_ELF_DIR) + "/" + name + ".elf");

@@ -173,6 +173,15 @@ vs_trap_save: .skip 32;              \
   la t0, h_mtrap_entry;      \
   csrw mtvec, t0
 
+/* H_VS_HANDLER_INSTALL, then a test's own interrupt handlers in vstvec and
+ * stvec (the guest's and the hypervisor's). */
+#define H_IRQ_HANDLERS_INSTALL(vs_entry, hs_entry) \
+  H_VS_HANDLER_INSTALL;                            \
+  la t0, vs_entry;                                 \
+  csrw vstvec, t0;                                 \
+  la t0, hs_entry;                                 \
+  csrw stvec, t0
+
 /*
  * In front of the runtime's M-mode handler: keeps mstatus as the trap left
  * it (CHECK_MTRAP_MSTATUS), then clears MPV before an exception's resume in

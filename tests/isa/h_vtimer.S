@@ -28,11 +28,7 @@
   TEST_OK_IN_VMODE(num, PRV_S, code; rdtime t5; li t6, 20000000; add t5, t5, t6; 90030: bnez s11, 90031f; rdtime t6; bltu t6, t5, 90030b; 90031: nop)
 
 TEST_BEGIN
-  H_VS_HANDLER_INSTALL
-  la t0, vs_irq_entry
-  csrw vstvec, t0
-  la t0, hs_irq_entry
-  csrw stvec, t0
+  H_IRQ_HANDLERS_INSTALL(vs_irq_entry, hs_irq_entry)
   li a0, -1
   csrw mcounteren, a0
   csrw hcounteren, a0

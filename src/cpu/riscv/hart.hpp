@@ -133,6 +133,10 @@ class Hart : public HartState {
   uint64_t supervisor_interrupts() const {
     return irq::kSupervisor | (has_sscofpmf() ? irq::kLCOFIP : 0);
   }
+  // H: the writable bits of hideleg and hvip: the VS-level interrupts, and LCOFI with Sscofpmf.
+  uint64_t vs_interrupts() const {
+    return irq::kVirtualSupervisor | (has_sscofpmf() ? irq::kLCOFIP : 0);
+  }
 
   // --- CSRs (csr.cpp); false = illegal instruction ---
   bool csr_read(uint16_t csr, uint64_t& value);
@@ -257,6 +261,9 @@ class Hart : public HartState {
     extensions_ = extensions;
     // Without H, misa.H is clear and mideleg's VS-level bits are not there to read as one.
     mideleg_ = (mideleg_ & supervisor_interrupts()) | (has_h() ? irq::kHypervisor : 0);
+    hideleg_ &= vs_interrupts();
+    hvip_ &= vs_interrupts();
+    vsie_lcofie_ &= vs_interrupts();
     hpm_.set_sscofpmf(has_sscofpmf());
     code_.drop_all();
   }
@@ -411,7 +418,8 @@ class Hart : public HartState {
   Priv data_priv() const;
   void update_modes();  // recompute data_mode_/fetch_mode_ after priv or mstatus change
   void set_mstatus(uint64_t value);
-  void enter_trap(uint64_t cause, uint64_t tval, bool interrupt);
+  // `injected` is a VS-level interrupt only VS-mode takes (virtual_lcofi_pending).
+  void enter_trap(uint64_t cause, uint64_t tval, bool interrupt, bool injected = false);
   // The run loop samples the clock at its polls and checks interrupts against that sample
   // between polls: reading the host clock after every CSR write would cost more than the
   // few microseconds of timer latency this allows.
@@ -446,6 +454,18 @@ class Hart : public HartState {
   bool time_accessible(uint16_t csr);
   // The VS-level interrupts in mip (hvip, and vstimecmp's VSTIP) at mtime.
   uint64_t virtual_pending_at(uint64_t mtime) const;
+  // Interrupt 13 (LCOFI) for VS-mode, as the AIA defines interrupts 13-63 (with hvien.13
+  // taken as one; there is no hvien CSR here): hideleg.13 set makes the guest's sip and sie
+  // bit 13 the real ones (an overflow, delegated); clear, the guest's sip.13 is hvip.13, which
+  // the hypervisor sets to inject one, and its sie.13 a bit of its own (vsie_lcofie_). The
+  // vsie and vsip bits a guest sees under either rule:
+  uint64_t vsie_lcof() const;
+  uint64_t vsip_lcof() const;
+  // The injected one is pending for VS-mode: hvip.13 and that bit set, hideleg.13 clear. It
+  // never shows in mip (hip.13 is read-only zero, sie.13 being writable).
+  bool virtual_lcofi_pending() const { return (hvip_ & ~hideleg_ & vsie_lcofie_) != 0; }
+  // Takes it when VS-mode may (it ranks below every other interrupt); false if not.
+  bool take_virtual_lcofi();
   void set_vsstatus(uint64_t v);
   // Trap entry's H half: where a trap goes (V=1 guests first), and the state it saves.
   bool trap_to_vs(uint64_t cause, bool interrupt) const;
@@ -534,6 +554,7 @@ class Hart : public HartState {
   uint32_t hcounteren_ = 0;
   uint64_t vsstatus_ = 0, vstvec_ = 0, vsscratch_ = 0, vsepc_ = 0, vscause_ = 0, vstval_ = 0;
   uint64_t vsatp_ = 0, vstimecmp_ = ~0ULL;
+  uint64_t vsie_lcofie_ = 0;  // vsie.13 (LCOFIE) while hideleg.13 is clear (vsie_lcof)
   EcallHandler* ecall_handler_ = nullptr;
 
   // SMP state (remote.cpp). The run loop's stop flag is kept so that waits can give up.

@@ -13,21 +13,22 @@ namespace vessel::rv {
 
 namespace {
 
-constexpr std::string_view kTag = "hart/2";
+constexpr std::string_view kTag = "hart/3";
 
 // In restore order: mstatus first (its FS gates nothing for the debugger, but MPRV and SUM
 // decide the modes), the counter enables before the counters' raw state, menvcfg before
 // henvcfg (which it limits), and each pmpaddr before the pmpcfg that may lock it. The H
 // extension's CSRs are read and written as HS-mode's (the debugger's accesses run with V=0),
 // so the supervisor CSRs above are HS-mode's own and the vs* ones the guest's; a hart without
-// H has none of them (saved as absent). mie holds hie's bits, mip's VSSIP is hvip's.
+// H has none of them (saved as absent). mie holds hie's bits, mip's VSSIP is hvip's; vsie,
+// after hideleg, is saved for its bit 13 of its own (Hart::vsie_lcof), its other bits being mie's.
 constexpr uint16_t kSavedCsrs[] = {
     kMstatus,  kMedeleg,    kMideleg,    kMie,           kMtvec,      kStvec,      kMscratch,
     kSscratch, kMepc,       kSepc,       kMcause,        kScause,     kMtval,      kStval,
     kSatp,     kMcounteren, kScounteren, kMcountinhibit, kMenvcfg,    kSenvcfg,    kFcsr,
     kHstatus,  kHedeleg,    kHideleg,    kHvip,          kHtimedelta, kHcounteren, kHenvcfg,
-    kHtval,    kHtinst,     kHgatp,      kVsstatus,      kVstvec,     kVsscratch,  kVsepc,
-    kVscause,  kVstval,     kVsatp,      kVstimecmp,     kMtval2,     kMtinst,
+    kHtval,    kHtinst,     kHgatp,      kVsstatus,      kVsie,       kVstvec,     kVsscratch,
+    kVsepc,    kVscause,    kVstval,     kVsatp,         kVstimecmp,  kMtval2,     kMtinst,
 };
 
 bool run_state_valid(uint8_t v) { return v <= static_cast<uint8_t>(Hart::RunState::kStartPending); }

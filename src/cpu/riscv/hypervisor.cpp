@@ -40,6 +40,9 @@ uint16_t vs_copy(uint16_t csr) {
   }
 }
 
+// reg's bits under mask from v.
+void set_bits(uint64_t& reg, uint64_t v, uint64_t mask) { reg = (reg & ~mask) | (v & mask); }
+
 // The status field SD from FS (XS and VS are always 0 here).
 uint64_t with_sd(uint64_t status) {
   return (status & mstatus::kFS) == mstatus::kFS ? status | mstatus::kSD : status & ~mstatus::kSD;
@@ -47,13 +50,21 @@ uint64_t with_sd(uint64_t status) {
 }  // namespace
 
 uint64_t Hart::virtual_pending_at(uint64_t mtime) const {
-  uint64_t v = hvip_;
+  uint64_t v = hvip_ & irq::kVirtualSupervisor;  // hvip.13 is not mip's (vsip_lcof)
   // Sstc for the guest: vstimecmp against the guest's time, while both envcfgs enable it.
   if (sstc_ && (menvcfg_ & envcfg::kSTCE) && (henvcfg_ & envcfg::kSTCE) &&
       mtime + htimedelta_ >= vstimecmp_) {
     v |= irq::kVSTIP;
   }
   return v;
+}
+
+uint64_t Hart::vsie_lcof() const {
+  return (hideleg_ & irq::kLCOFIP) ? mie_ & mideleg_ & irq::kLCOFIP : vsie_lcofie_;
+}
+
+uint64_t Hart::vsip_lcof() const {
+  return (hideleg_ & irq::kLCOFIP) ? read_mip() & mideleg_ & irq::kLCOFIP : hvip_ & irq::kLCOFIP;
 }
 
 void Hart::set_vsstatus(uint64_t v) {
@@ -98,8 +109,10 @@ std::optional<bool> Hart::h_csr_read(uint16_t csr, uint64_t& v) {
       v = hgatp_;
       return true;
     case kVsstatus: v = vsstatus_; return true;
-    case kVsie: v = (mie_ & hideleg_ & irq::kVirtualSupervisor) >> 1; return true;
-    case kVsip: v = (read_mip() & hideleg_ & irq::kVirtualSupervisor) >> 1; return true;
+    case kVsie: v = ((mie_ & hideleg_ & irq::kVirtualSupervisor) >> 1) | vsie_lcof(); return true;
+    case kVsip:
+      v = ((read_mip() & hideleg_ & irq::kVirtualSupervisor) >> 1) | vsip_lcof();
+      return true;
     case kVstvec: v = vstvec_; return true;
     case kVsscratch: v = vsscratch_; return true;
     case kVsepc: v = vsepc_; return true;
@@ -125,10 +138,10 @@ std::optional<bool> Hart::h_csr_write(uint16_t csr, uint64_t v) {
   switch (csr) {
     case kHstatus: hstatus_ = v & hstatus::kWritable; return true;
     case kHedeleg: hedeleg_ = v & kHedelegWritable; return true;
-    case kHideleg: hideleg_ = v & irq::kVirtualSupervisor; return true;
+    case kHideleg: hideleg_ = v & vs_interrupts(); return true;
     case kHie: mie_ = (mie_ & ~irq::kHypervisor) | (v & irq::kHypervisor); return true;
     case kHip: hvip_ = (hvip_ & ~irq::kVSSIP) | (v & irq::kVSSIP); return true;
-    case kHvip: hvip_ = v & irq::kVirtualSupervisor; return true;
+    case kHvip: hvip_ = v & vs_interrupts(); return true;
     case kHtimedelta: htimedelta_ = v; return true;
     case kHcounteren: hcounteren_ = static_cast<uint32_t>(v); return true;
     case kHgeie: return true;  // GEILEN = 0
@@ -156,11 +169,21 @@ std::optional<bool> Hart::h_csr_write(uint16_t csr, uint64_t v) {
     case kVsie: {
       const uint64_t mask = hideleg_ & irq::kVirtualSupervisor;
       mie_ = (mie_ & ~mask) | ((v << 1) & mask);
+      if (hideleg_ & irq::kLCOFIP) {
+        set_bits(mie_, v, mideleg_ & irq::kLCOFIP);  // sie.13's
+      } else {
+        set_bits(vsie_lcofie_, v, vs_interrupts() & irq::kLCOFIP);
+      }
       return true;
     }
     case kVsip: {
       const uint64_t mask = hideleg_ & irq::kVSSIP;
       hvip_ = (hvip_ & ~mask) | ((v << 1) & mask);
+      if (hideleg_ & irq::kLCOFIP) {
+        set_bits(mip_sw_, v, mideleg_ & irq::kLCOFIP);  // sip.13's: the overflow's
+      } else {
+        set_bits(hvip_, v, vs_interrupts() & irq::kLCOFIP);  // the injected one's
+      }
       return true;
     }
     case kVstvec: vstvec_ = v & ~2ULL; return true;

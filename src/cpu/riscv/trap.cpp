@@ -92,6 +92,7 @@ void Hart::reset(uint64_t reset_pc) {
   vsstatus_ = 2ULL << 32;  // UXL = 2
   vstvec_ = vsscratch_ = vsepc_ = vscause_ = vstval_ = vsatp_ = 0;
   vstimecmp_ = ~0ULL;
+  vsie_lcofie_ = 0;
   trap_gpa_shifted_ = 0;
   hlv_active_ = csr_virtual_ = false;
   // UXL = SXL = 2 (64-bit), fixed.
@@ -133,8 +134,8 @@ void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
     mideleg_ |= irq::kHypervisor;
   }
   mcounteren_ = 0xffffffff;
-  // time readable from U-mode (the vDSO's rdtime), as Linux's SBI PMU driver sets it under
-  // OpenSBI; the builtin SBI has no PMU extension, so nothing in the kernel would.
+  // time readable from U-mode (the vDSO's rdtime), as Linux's SBI PMU driver sets it (a
+  // kernel without that driver would leave it clear).
   scounteren_ = 0x2;
   // OpenSBI also lets S and U use the cache-block operations the hart has (cbo.inval as an
   // invalidation), and turns Svpbmt's PBMT bits on.
@@ -155,7 +156,7 @@ void Hart::boot_supervisor(uint64_t entry, uint64_t fdt_addr) {
   flush_tlb();
 }
 
-void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
+void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt, bool injected) {
   ++stats.traps;
   // A trap loop: traps back to back with no instruction retired between them, always at the
   // same place for the same reason (e.g. mtvec points at unmapped memory).
@@ -191,7 +192,7 @@ void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt) {
   const bool gva = !interrupt && (virt || hlv_active_) && carries_address(cause);
   const uint64_t gpa_shifted = trap_gpa_shifted_;
   trap_gpa_shifted_ = 0;
-  if (to_s && virt && trap_to_vs(cause, interrupt)) {
+  if (injected || (to_s && virt && trap_to_vs(cause, interrupt))) {
     enter_vs_trap(cause, tval, interrupt);
     hpm_sync(instret);
     update_modes();
@@ -265,7 +266,7 @@ bool Hart::take_interrupt() { return take_interrupt_at(clock_.mtime()); }
 
 bool Hart::take_interrupt_at(uint64_t mtime) {
   const uint64_t pending = mip_at(mtime) & mie_;
-  if (pending == 0) return false;
+  if (pending == 0) return take_virtual_lcofi();
   // Machine-level interrupts are enabled below M always, in M when MIE is set; supervisor-level
   // (delegated) ones in U always, in S when SIE is set, never in M.
   // With H, HS-level ones are enabled always while V=1, and those hideleg hands to VS-mode
@@ -278,7 +279,7 @@ bool Hart::take_interrupt_at(uint64_t mtime) {
   if (m_on) enabled |= pending & ~mideleg_;
   if (s_on) enabled |= pending & mideleg_ & ~to_vs;
   if (vs_on) enabled |= pending & to_vs;
-  if (enabled == 0) return false;
+  if (enabled == 0) return take_virtual_lcofi();
   // Interrupts destined for M come before any destined for HS, and those before any for VS,
   // whatever their causes; the fixed order applies within one destination.
   if (enabled & ~mideleg_) {
@@ -295,6 +296,16 @@ bool Hart::take_interrupt_at(uint64_t mtime) {
     }
   }
   return false;
+}
+
+bool Hart::take_virtual_lcofi() {
+  if (!virtual_lcofi_pending() || !virt || (priv == Priv::kS && !(vsstatus_ & mstatus::kSIE))) {
+    return false;
+  }
+  ++stats.interrupts;
+  ++stats.interrupts_by_cause[13];
+  enter_trap(13, 0, true, true);
+  return true;
 }
 
 ExecStatus Hart::do_mret(const DecodedInsn& d) {
@@ -366,7 +377,7 @@ void Hart::sleep_until_interrupt() {
   // timer can fire; the platform, other harts and stop requests kick HartIrq when anything
   // changes. Attention already raised (a request, a device) means there is something to look
   // at first; the run loop takes it.
-  if ((read_mip() & mie_) != 0 || irq_.has_attention()) return;
+  if ((read_mip() & mie_) != 0 || virtual_lcofi_pending() || irq_.has_attention()) return;
   const uint64_t cmp = irq_.mtimecmp();
   // Bounded as a safety net; a spurious wake-up is allowed (WFI is a hint) and the guest's
   // idle loop simply executes WFI again.

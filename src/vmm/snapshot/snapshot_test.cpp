@@ -63,6 +63,9 @@ class SnapshotTest : public ::testing::Test {
     ASSERT_TRUE(h.debug_csr_write(rv::kVsscratch, 0x5151));
     ASSERT_TRUE(h.debug_csr_write(rv::kHedeleg, 1ULL << 8));
     ASSERT_TRUE(h.debug_csr_write(rv::kMtval2, 0x2000));
+    // LCOFI injected through hvip.13, with the guest's own vsie.13 (hideleg.13 clear).
+    ASSERT_TRUE(h.debug_csr_write(rv::kHvip, rv::irq::kLCOFIP));
+    ASSERT_TRUE(h.debug_csr_write(rv::kVsie, rv::irq::kLCOFIP));
     h.debug_set_priv(rv::Priv::kS);
     h.virt = true;
     ASSERT_TRUE(machine->bus().write_phys(kMark, "snapshot", 8));
@@ -173,6 +176,10 @@ TEST_F(SnapshotTest, RoundTripKeepsHartsMemoryAndDevices) {
   EXPECT_EQ(v, 1ULL << 8);
   ASSERT_TRUE(h.debug_csr_read(rv::kMtval2, v));
   EXPECT_EQ(v, 0x2000U);
+  ASSERT_TRUE(h.debug_csr_read(rv::kHvip, v));
+  EXPECT_EQ(v, rv::irq::kLCOFIP);
+  ASSERT_TRUE(h.debug_csr_read(rv::kVsie, v));
+  EXPECT_EQ(v, rv::irq::kLCOFIP);
   EXPECT_EQ(m.harts()[1]->run_state(), saved_run_state);
   // Guest time goes on from the snapshot's.
   EXPECT_GE(m.clock().mtime(), kFrozenMtime);
