@@ -12,11 +12,13 @@
 
 #include "base/log.hpp"
 #include "board/virt.hpp"
-#include "cli/daemon_cli.hpp"
 #include "cli/image_cli.hpp"
-#include "cli/migrate_cli.hpp"
 #include "cli/run_cli.hpp"
+#ifdef VESSEL_HAVE_API
+#include "cli/daemon_cli.hpp"
+#include "cli/migrate_cli.hpp"
 #include "cli/snapshot_cli.hpp"
+#endif
 #include "cli/version.hpp"
 #include "host/console_client.hpp"
 #include "vmm/vm.hpp"
@@ -46,16 +48,20 @@ int main(int argc, char** argv) {
       app.add_subcommand("version", "Print Vessel's version and its libraries' (as --version)");
 
   vessel::cli::RunCommand run_command(app);
+#ifdef VESSEL_HAVE_API
   vessel::cli::SnapshotCommand snapshot_command(app);
   vessel::cli::MigrateCommand migrate_command(app);
+#endif
   CLI::App* attach = app.add_subcommand(
       "attach",
       "Connect the terminal to a VM's console socket (--console-socket); Ctrl-A x detaches");
   std::string attach_path;
   attach->add_option("PATH", attach_path, "The console socket")->required();
 
+#ifdef VESSEL_HAVE_API
   // The daemon's subcommands; `logs --file PATH` (a --console-log ring) is among them.
   vessel::cli::DaemonCommands daemon_commands(app);
+#endif
   // Disk images in other formats, through qemu-img.
   vessel::cli::ImageCommands image_commands(app);
 
@@ -76,10 +82,12 @@ int main(int argc, char** argv) {
     auto end = vessel::attach_console(attach_options);
     return end ? vessel::kExitOk : fail("attach: " + end.error().message);
   }
-  if (auto status = daemon_commands.run()) return *status;
   if (auto status = image_commands.run()) return *status;
   if (auto status = run_command.run()) return *status;
+#ifdef VESSEL_HAVE_API
+  if (auto status = daemon_commands.run()) return *status;
   if (auto status = snapshot_command.run()) return *status;
   if (auto status = migrate_command.run()) return *status;
+#endif
   return fail("no subcommand given");
 }

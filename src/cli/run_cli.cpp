@@ -11,12 +11,14 @@
 
 #include "api/firecracker/host_files.hpp"
 #include "api/firecracker/vm_resources.hpp"
+#include "base/files.hpp"
 #include "base/log.hpp"
 #include "board/virt.hpp"
-#include "daemon/state_dir.hpp"
 #include "host/net/mmds.hpp"
 #include "host/net/net_option.hpp"
+#ifdef VESSEL_HAVE_API
 #include "vmm/api_vm.hpp"
+#endif
 #include "vmm/jail.hpp"
 #include "vmm/migration/receiver.hpp"
 #include "vmm/seccomp.hpp"
@@ -457,6 +459,10 @@ std::optional<int> RunCommand::enter_jail(const VmOptions& options) {
 }
 
 int RunCommand::serve_api(const VmOptions& options) {
+#ifndef VESSEL_HAVE_API
+  (void)options;
+  return fail("--api-sock: this vessel is built without the API (VESSEL_API=OFF)");
+#else
   // The API may supply the kernel; the command line's options are its starting point.
   if (!dump_dtb.empty()) return fail("--dump-dtb: not with --api-sock");
   vessel::ApiVmOptions api;
@@ -482,6 +488,7 @@ int RunCommand::serve_api(const VmOptions& options) {
     if (!written) fmt::print(stderr, "vessel: --exit-status-file: {}\n", written.error().message);
   }
   return status;
+#endif
 }
 
 }  // namespace vessel::cli
