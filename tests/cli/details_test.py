@@ -132,7 +132,7 @@ class Details(Tester):
                           "--disk", qcow2 + ",format=qcow2"])
             if r.status != 2:
                 problems.append(f"  status {r.status}, want 2\n" + r.describe())
-            self.one_line_error(r, ["--disk", "format=qcow2"], problems)
+            self.one_line_error(r, ["--disk", "format 'qcow2'"], problems)
         self.case("bad: vessel create --disk ,format=qcow2", create_refused)
 
     def session(self, guest, steps, timeout=15):
