@@ -24,6 +24,14 @@ VmDefinition definition(std::string kernel) {
   return d;
 }
 
+// A client confined to DIR/images, which is made.
+api::HostFilePolicy confined_to_images(http::ScratchDir& dir) {
+  std::filesystem::create_directories(dir.at("images"));
+  auto files = api::HostFilePolicy::confined_to({dir.at("images")}, "--allow-dir");
+  EXPECT_TRUE(files.ok());
+  return files.ok() ? *files : api::HostFilePolicy();
+}
+
 TEST(VmDefinition, DefaultsAndRoundTrip) {
   auto d = parse_vm_definition(json{{"name", "a"}, {"kernel", "/k"}});
   ASSERT_TRUE(d.ok()) << d.error().message;
@@ -260,13 +268,11 @@ TEST(VmDefinition, NonRawImagesNeedFormatRaw) {
 // handed to `vessel run` resolved.
 TEST(VmDefinition, FilesMustBeInTheAllowedDirectories) {
   http::ScratchDir dir;
-  std::filesystem::create_directories(dir.at("images"));
-  auto files = api::HostFilePolicy::confined_to({dir.at("images")}, "--allow-dir");
-  ASSERT_TRUE(files.ok());
+  const api::HostFilePolicy files = confined_to_images(dir);
   VmDefinition d = definition(dir.file("images/Image"));
   std::filesystem::create_symlink(dir.file("images/disk.img"), dir.at("images/link.img"));
   d.config.machine.disks.push_back(block::disk_of(dir.at("images/link.img"), false));
-  auto r = resolve_vm_files(d, *files);
+  auto r = resolve_vm_files(d, files);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->config.machine.disks[0].path, dir.at("images/disk.img"));
 
@@ -289,7 +295,7 @@ TEST(VmDefinition, FilesMustBeInTheAllowedDirectories) {
     } else if (access(path.c_str(), F_OK) != 0) {
       continue;  // a host without that file
     }
-    r = resolve_vm_files(bad, *files);
+    r = resolve_vm_files(bad, files);
     ASSERT_FALSE(r.ok()) << path;
     EXPECT_TRUE(r.error().message.starts_with(field + ": " + path)) << r.error().message;
     EXPECT_NE(r.error().message.find("outside the directories a client may use"), std::string::npos)
@@ -301,19 +307,17 @@ TEST(VmDefinition, FilesMustBeInTheAllowedDirectories) {
 // by the VM where the client may write; the base is only read.
 TEST(VmDefinition, AClientsOverlayIsAFileItMayCreate) {
   http::ScratchDir dir;
-  std::filesystem::create_directories(dir.at("images"));
-  auto files = api::HostFilePolicy::confined_to({dir.at("images")}, "--allow-dir");
-  ASSERT_TRUE(files.ok());
+  const api::HostFilePolicy files = confined_to_images(dir);
   VmDefinition d = definition(dir.file("images/Image"));
   block::DiskSpec disk = block::disk_of(dir.file("images/base.img"));
   disk.overlay = dir.at("images/vm,1.ovl");
   d.config.machine.disks.push_back(disk);
-  auto r = resolve_vm_files(d, *files, dir.at("state"));
+  auto r = resolve_vm_files(d, files, dir.at("state"));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->config.machine.disks[0].overlay, disk.overlay);
   // Not in the daemon's state directory, which only its restores and clones use.
   d.config.machine.disks[0].overlay = dir.at("state/vms/x/o.ovl");
-  r = resolve_vm_files(d, *files, dir.at("state"));
+  r = resolve_vm_files(d, files, dir.at("state"));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("disks[0].overlay: only the daemon's restores and clones"),
             std::string::npos)
