@@ -142,7 +142,11 @@ Result<VmConfig> MachineOptions::from_file() const {
   if (!text) return make_error(fmt::format("--config {}", text.error().message));
   const nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return make_error(fmt::format("--config {}: not JSON", config_file_));
-  auto config = vm_config_from_json(j);
+  // A field left out is the option's default: --firmware builtin, --memory's.
+  VmConfig defaults;
+  defaults.machine.builtin_sbi = true;
+  if (auto size = parse_size(memory_)) defaults.machine.ram_size = *size;
+  auto config = vm_config_from_json(j, defaults);
   if (!config)
     return make_error(fmt::format("--config {}: {}", config_file_, config.error().message));
   return config;
