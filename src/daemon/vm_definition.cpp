@@ -48,7 +48,8 @@ Result<json> daemon_nets(const json& nets) {
     json net = nets[i];
     if (net.is_string()) {
       net = TRY(legacy_net(i, net.get<std::string>()));
-    } else if (net.is_object() && net.value("type", "") == "user" && !net.contains("loopback")) {
+    } else if (net.is_object() && net.contains("type") && net["type"] == "user" &&
+               !net.contains("loopback")) {
       net["loopback"] = false;
     }
     out.push_back(std::move(net));

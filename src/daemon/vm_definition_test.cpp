@@ -161,6 +161,7 @@ TEST(VmDefinition, RefusesWhatIsOutOfBoundsNamingTheField) {
       {{{"nets", {{{"type", "tap"}, {"ifname", "tap0"}, {"hostfwd", json::array()}}}}},
        "nets[0].hostfwd: a user network's, not a tap's"},
       {{{"nets", {{{"type", "bridge"}}}}}, "nets[0].type: 'bridge' is not \"user\" or \"tap\""},
+      {{{"nets", {{{"type", 1}}}}}, "nets[0].type: expected a string"},
       {{{"nets", {{{"type", "user"}, {"dns", "1.1.1.1"}}}}}, "unknown field 'nets[0].dns'"},
       {{{"nets", {"tap=this-name-is-too-long"}}}, "nets[0]"},
       {{{"nets", json::array({user, user, user, user, user, user, user, user, user})}},
