@@ -582,7 +582,7 @@ class Planner {
   explicit Planner(const BootConfig& c) : cfg_(c), ram_end_(c.ram_base + c.ram_size) {}
 
   std::string too_small() const {
-    return fmt::format("--memory {} is too small", format_size(cfg_.ram_size));
+    return fmt::format("memory {} is too small", format_size(cfg_.ram_size));
   }
 
   Result<void> claim(Claim c) {
@@ -626,7 +626,7 @@ class Planner {
 Result<BootPlan> plan_boot(const BootConfig& cfg) {
   if (cfg.ram_size == 0 || cfg.ram_base + cfg.ram_size < cfg.ram_base) {
     return make_error(
-        fmt::format("--memory {} is not usable at {:#x}", format_size(cfg.ram_size), cfg.ram_base));
+        fmt::format("memory {} is not usable at {:#x}", format_size(cfg.ram_size), cfg.ram_base));
   }
   if (!cfg.firmware && !cfg.kernel) return make_error("nothing to boot: no firmware and no kernel");
   if (cfg.initrd && !cfg.kernel) return make_error("an initrd needs a kernel");

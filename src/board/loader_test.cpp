@@ -444,21 +444,20 @@ TEST(PlanBoot, InitrdHalfwayUpSmallRamAndBelowTheFdtWhenOnlyThatFits) {
 
 TEST(PlanBoot, RefusesRamTooSmallForWhatWasGiven) {
   PlanFiles f;
-  EXPECT_EQ(
-      error_of(plan_boot(config(f, 64 * MiB))),
-      "--memory 64M is too small: initrd needs 0x82200000-0x84a00000, RAM ends at 0x84000000");
+  EXPECT_EQ(error_of(plan_boot(config(f, 64 * MiB))),
+            "memory 64M is too small: initrd needs 0x82200000-0x84a00000, RAM ends at 0x84000000");
   BootConfig c = config(f, 32 * MiB);
   c.initrd.reset();
   EXPECT_EQ(error_of(plan_boot(c)),
-            "--memory 32M is too small: kernel Image needs 0x80200000-0x8206c000, RAM ends at "
+            "memory 32M is too small: kernel Image needs 0x80200000-0x8206c000, RAM ends at "
             "0x82000000");
   c.kernel = f.dir.write("31M-Image", make_image(0x200000, 0x1d00000, 0x1000));
   EXPECT_EQ(error_of(plan_boot(c)),
-            "--memory 32M is too small: kernel Image (0x80200000-0x81f00000) overlaps device tree "
+            "memory 32M is too small: kernel Image (0x80200000-0x81f00000) overlaps device tree "
             "(0x81e00000-0x81e10000)");
   c.ram_size = 1 * MiB;
   EXPECT_EQ(error_of(plan_boot(c)),
-            "--memory 1M is too small: firmware (0x80000000-0x8001c280) overlaps device tree "
+            "memory 1M is too small: firmware (0x80000000-0x8001c280) overlaps device tree "
             "(0x80000000-0x80010000)");
 }
 

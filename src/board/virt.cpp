@@ -15,7 +15,6 @@
 #include "devices/virtio/rng/rng.hpp"
 #include "host/block/block_backend.hpp"
 #include "host/net/mmds.hpp"
-#include "host/net/net_option.hpp"
 
 namespace vessel {
 
@@ -27,8 +26,6 @@ constexpr uint64_t kFdtReserve = 64 * 1024;
 // initrd properties to its own copy in place, and with no room (the builtin SBI handed over a
 // packed tree) the growth overwrote U-Boot's global data just before it started the kernel.
 constexpr size_t kFdtFreeSpace = 8 * 1024;
-constexpr uint64_t kMinRam = 16ULL << 20;
-constexpr uint64_t kMaxRam = 64ULL << 30;
 }  // namespace
 
 std::vector<std::string> isa_extensions(rv::ExtSet extensions, bool sstc, bool sdtrig) {
@@ -131,23 +128,23 @@ Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& confi
   return m;
 }
 
-Result<void> check_machine_size(const VirtConfig& config) {
+Result<void> check_machine_size(const VirtConfig& config, const MachineSizeNames& names) {
   if (config.ram_size < kMinRam) {
-    return make_error(fmt::format("--memory {} is too small (at least {})",
+    return make_error(fmt::format("{} {} is too small (at least {})", names.memory,
                                   format_size(config.ram_size), format_size(kMinRam)));
   }
   if (config.ram_size > kMaxRam || (config.ram_size & 0xfff) != 0) {
-    return make_error(fmt::format("--memory {}: must be a multiple of 4K and at most {}",
+    return make_error(fmt::format("{} {}: must be a multiple of 4K and at most {}", names.memory,
                                   format_size(config.ram_size), format_size(kMaxRam)));
   }
   if (config.num_harts == 0 || config.num_harts > kMaxHarts) {
     return make_error(
-        fmt::format("--cpus {}: must be between 1 and {}", config.num_harts, kMaxHarts));
+        fmt::format("{} {}: must be between 1 and {}", names.cpus, config.num_harts, kMaxHarts));
   }
   if (const uint64_t need = kMinRam + (config.num_harts - 1) * kRamPerHart;
       config.ram_size < need) {
-    return make_error(fmt::format("--cpus {} needs at least {} of --memory, not {}",
-                                  config.num_harts, format_size(need),
+    return make_error(fmt::format("{} {} needs at least {} of {}, not {}", names.cpus,
+                                  config.num_harts, format_size(need), names.memory,
                                   format_size(config.ram_size)));
   }
   return {};
@@ -320,23 +317,41 @@ Result<void> VirtMachine::add_virtio(std::unique_ptr<virtio::VirtioDevice> devic
   return {};
 }
 
+namespace {
+
+// "disk 1 (/images/a.img): not writable ...": which device, then the problem (its text without
+// the path, when it begins with it, so that the path is said once).
+Error device_error(std::string_view kind, size_t index, const std::string& name,
+                   const Error& error) {
+  std::string_view why = error.message;
+  if (!name.empty() && why.starts_with(name + ": ")) why.remove_prefix(name.size() + 2);
+  return Error{fmt::format("{} {} ({}): {}", kind, index, name, why)};
+}
+
+std::string net_name(const NetSpec& spec) {
+  return spec.kind == NetSpec::Kind::kTap ? "tap " + spec.ifname : "user";
+}
+
+}  // namespace
+
 Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
-  // Everything is parsed before anything is opened, and disks (which may create an overlay
-  // file) are opened last: a bad option anywhere leaves no file created or modified.
-  std::vector<block::DiskSpec> disks;
-  for (const std::string& text : config.disks) disks.push_back(TRY(block::parse_disk_option(text)));
-  std::vector<NetSpec> nets;
-  for (const std::string& text : config.nets) nets.push_back(TRY(parse_net_option(text)));
-  std::string hvc_path;
-  if (config.virtio_console) {
-    if (config.virtio_console->rfind("unix:", 0) != 0 || config.virtio_console->size() <= 5) {
-      return make_error(
-          fmt::format("--virtio-console '{}': expected unix:PATH", *config.virtio_console));
+  // Everything is checked before anything is opened, and disks (which may create an overlay
+  // file) are opened last: a bad setting anywhere leaves no file created or modified.
+  for (size_t i = 0; i < config.disks.size(); ++i) {
+    if (auto ok = block::check_disk_spec(config.disks[i]); !ok) {
+      return device_error("disk", i, config.disks[i].path, ok.error());
     }
-    hvc_path = config.virtio_console->substr(5);
   }
-  if (disks.size() + nets.size() + (config.virtio_console ? 1 : 0) + (config.rng ? 1 : 0) +
-          (config.balloon ? 1 : 0) + (config.vsock ? 1 : 0) >
+  for (size_t i = 0; i < config.nets.size(); ++i) {
+    if (auto ok = check_net_spec(config.nets[i]); !ok) {
+      return device_error("net", i, net_name(config.nets[i]), ok.error());
+    }
+  }
+  if (config.virtio_console_socket && config.virtio_console_socket->empty()) {
+    return make_error("virtio-console: the socket path is empty");
+  }
+  if (config.disks.size() + config.nets.size() + (config.virtio_console_socket ? 1 : 0) +
+          (config.rng ? 1 : 0) + (config.balloon ? 1 : 0) + (config.vsock ? 1 : 0) >
       virt_map::kVirtioCount) {
     return make_error(fmt::format("too many virtio devices: the virt board has {} slots",
                                   virt_map::kVirtioCount));
@@ -344,20 +359,34 @@ Result<void> VirtMachine::add_virtio_devices(const VirtConfig& config) {
 
   std::vector<std::unique_ptr<NetBackend>> net_backends;
   std::shared_ptr<net::MmdsStore> mmds = config.mmds;
-  for (const NetSpec& spec : nets) {
+  for (size_t i = 0; i < config.nets.size(); ++i) {
+    const NetSpec& spec = config.nets[i];
     if (spec.mmds && !mmds) mmds = std::make_shared<net::MmdsStore>();
-    net_backends.push_back(TRY(open_net_backend(spec, *io_, mmds)));
+    auto backend = open_net_backend(spec, *io_, mmds);
+    if (!backend) return device_error("net", i, net_name(spec), backend.error());
+    net_backends.push_back(std::move(*backend));
   }
-  if (config.virtio_console) hvc_chardev_ = TRY(SocketChardev::listen(hvc_path, *io_));
+  if (config.virtio_console_socket) {
+    auto chardev = SocketChardev::listen(*config.virtio_console_socket, *io_);
+    if (!chardev) {
+      return make_error(fmt::format("virtio-console ({}): {}", *config.virtio_console_socket,
+                                    chardev.error().message));
+    }
+    hvc_chardev_ = std::move(*chardev);
+  }
   std::vector<std::unique_ptr<block::BlockBackend>> disk_backends;
-  for (const block::DiskSpec& spec : disks) disk_backends.push_back(TRY(block::open_disk(spec)));
-
-  for (size_t i = 0; i < disks.size(); ++i) {
-    TRY_VOID(add_virtio(std::make_unique<virtio::VirtioBlk>(std::move(disk_backends[i]), *io_,
-                                                            disks[i].read_only)));
+  for (size_t i = 0; i < config.disks.size(); ++i) {
+    auto backend = block::open_disk(config.disks[i]);
+    if (!backend) return device_error("disk", i, config.disks[i].path, backend.error());
+    disk_backends.push_back(std::move(*backend));
   }
-  for (size_t i = 0; i < nets.size(); ++i) {
-    const MacAddress mac = nets[i].mac.value_or(default_mac(static_cast<unsigned>(i)));
+
+  for (size_t i = 0; i < config.disks.size(); ++i) {
+    TRY_VOID(add_virtio(std::make_unique<virtio::VirtioBlk>(std::move(disk_backends[i]), *io_,
+                                                            config.disks[i].read_only)));
+  }
+  for (size_t i = 0; i < config.nets.size(); ++i) {
+    const MacAddress mac = config.nets[i].mac.value_or(default_mac(static_cast<unsigned>(i)));
     TRY_VOID(
         add_virtio(std::make_unique<virtio::VirtioNet>(std::move(net_backends[i]), *io_, mac)));
   }
@@ -436,7 +465,7 @@ std::string VirtMachine::commit_disks() {
     out += done ? fmt::format("{}: {} written back\n", blk->describe(), format_size(*done))
                 : fmt::format("{}\n", done.error().message);
   }
-  if (out.empty()) return "no --snapshot disk to write back";
+  if (out.empty()) return "no snapshot=on disk to write back";
   out.pop_back();
   return out;
 }

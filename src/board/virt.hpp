@@ -30,6 +30,8 @@
 #include "devices/virtio/balloon/balloon.hpp"
 #include "devices/virtio/mmio.hpp"
 #include "devices/virtio/vsock/vsock.hpp"
+#include "host/block/block_backend.hpp"
+#include "host/net/net_option.hpp"
 #include "host/socket_chardev.hpp"
 #include "sbi/sbi.hpp"
 
@@ -67,6 +69,9 @@ inline constexpr unsigned kMaxHarts = 32;
 // Guest RAM each hart after the first needs beyond the minimum (per-CPU areas, stacks, run
 // queues).
 inline constexpr uint64_t kRamPerHart = 2ULL << 20;
+// Guest RAM a machine may have.
+inline constexpr uint64_t kMinRam = 16ULL << 20;
+inline constexpr uint64_t kMaxRam = 64ULL << 30;
 
 struct VirtConfig {
   uint64_t ram_size = 512ULL << 20;
@@ -84,14 +89,15 @@ struct VirtConfig {
   rv::Engine engine = rv::default_engine();              // --engine
   uint64_t jit_cache_bytes = rv::kDefaultJitCacheBytes;  // --jit-cache, per hart
   unsigned jit_threshold = rv::kDefaultJitThreshold;     // --jit-threshold
-  // Paravirtual devices, each in the next virtio-mmio window (disks first, so the first
-  // --disk is /dev/vda). The option strings are parsed when the machine is built.
-  std::vector<std::string> disks;                // --disk PATH[,readonly][,overlay=PATH]
-  std::vector<std::string> nets;                 // --net user[,hostfwd=...] | tap=IFNAME
-  std::optional<std::string> virtio_console;     // --virtio-console unix:PATH
-  bool rng = true;                               // virtio-rng fed from getrandom
-  RateLimiterConfig rng_rate_limiter;            // the API's PUT /entropy rate_limiter
-  std::optional<virtio::BalloonConfig> balloon;  // --balloon
+  // Paravirtual devices, each in the next virtio-mmio window (disks first, so the first disk
+  // is /dev/vda). Typed: whatever face they came from (the command line's --disk and --net,
+  // the API's JSON, a snapshot) parsed and checked them; the board opens them.
+  std::vector<block::DiskSpec> disks;
+  std::vector<NetSpec> nets;
+  std::optional<std::string> virtio_console_socket;  // hvc0 served on this Unix socket
+  bool rng = true;                                   // virtio-rng fed from getrandom
+  RateLimiterConfig rng_rate_limiter;                // the API's PUT /entropy rate_limiter
+  std::optional<virtio::BalloonConfig> balloon;      // --balloon
   // The metadata service's store (--metadata, the API's /mmds), which a --net user,mmds=on
   // serves; an empty one is made when a net asks for it and none was given.
   std::shared_ptr<net::MmdsStore> mmds;
@@ -107,8 +113,13 @@ struct VirtRestore {
   MappedMemory* ram = nullptr;
 };
 
-// The memory and hart limits of the board: a one-line error naming the option.
-Result<void> check_machine_size(const VirtConfig& config);
+// The memory and hart limits of the board: a one-line error naming the setting ("memory 8M is
+// too small (at least 16M)").
+struct MachineSizeNames {
+  const char* memory = "memory";
+  const char* cpus = "cpus";
+};
+Result<void> check_machine_size(const VirtConfig& config, const MachineSizeNames& names = {});
 
 // What the machine asks of its host side.
 struct VirtHost {

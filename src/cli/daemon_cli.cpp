@@ -10,11 +10,13 @@
 
 #include "api/firecracker/vm_resources.hpp"
 #include "api/http/client.hpp"
+#include "base/files.hpp"
 #include "board/virt.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/snapshot_store.hpp"
 #include "daemon/state_dir.hpp"
 #include "daemon/vm_definition.hpp"
+#include "host/block/nbd.hpp"
 #include "host/console_client.hpp"
 #include "host/console_log.hpp"
 #include "vmm/vm.hpp"
@@ -178,29 +180,16 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   create_ = app.add_subcommand("create", "Define a VM for the daemon to run");
   add_state_dir(create_, state_dir_);
   create_->add_option("NAME", name_, "1-32 of A-Z a-z 0-9 _ -")->required();
-  create_->add_option("--kernel", kernel_, "Kernel: Linux Image or ELF")->required();
-  create_->add_option("--initrd", initrd_, "Initial ramdisk");
-  create_->add_option("--append", append_, "Kernel command line");
-  create_
-      ->add_option("--disk", disks_,
-                   "virtio-blk disk: PATH[,readonly][,format=raw] (repeatable; format=raw "
-                   "lets an image that begins like a qcow2 or other format be a raw disk)")
-      ->allow_extra_args(false);
-  create_
-      ->add_option("--net", nets_,
-                   "virtio-net: user[,restrict=on|off][,loopback=on|off] (loopback=off unless "
-                   "given: the guest does not reach the host's 127.0.0.1) or tap=IFNAME "
-                   "(repeatable)")
-      ->allow_extra_args(false);
-  create_->add_option("--cpus", cpus_, "vCPUs, 1 to 32 (default 1)");
-  create_->add_option("--memory", memory_, "Guest RAM, e.g. 128M or 1G (default 128M)");
-  create_->add_option(
-      "--firmware", firmware_,
-      "builtin (default: Vessel answers the SBI), none, or an M-mode firmware file");
-  create_->add_option("--engine", engine_,
-                      fmt::format("What runs the guest's code: jit (blocks translated to host "
-                                  "code; x86-64 hosts only) or interp; default {}",
-                                  rv::engine_name(rv::default_engine())));
+  // Every option that describes a machine, as `vessel run` takes it (one declaration for
+  // both), but --memory's default: a daemon's VM has 128M unless it says.
+  create_machine_ =
+      std::make_unique<MachineOptions>(create_, fmt::format("{}M", daemon::kDefaultMemoryMib));
+  create_machine_->kernel_option()->description(
+      "Kernel: Linux Image, Image.gz or ELF (required but with --config)");
+  create_->footer(
+      "A --net user network runs with loopback=off unless it says (the guest does not reach the "
+      "host's 127.0.0.1), and forwards ports of 127.0.0.1 only. Relative paths are made "
+      "absolute here; a --config file's are sent as they are, with the file (docs/daemon.md).");
 
   // Subcommands on one VM: NAME and the state dir.
   auto on_vm = [&](const char* name, const char* help) {
@@ -279,28 +268,17 @@ Result<std::string> state_dir_of(const std::string& option) {
   return daemon::resolve_state_dir(option);
 }
 
-// create's --disk PATH[,readonly][,format=raw] as the definition's {"path", "readonly",
-// "format"}.
-Result<json> disk_entry(const std::string& disk) {
-  const size_t comma = disk.find(',');
-  json entry{{"path", fs::absolute(disk.substr(0, comma)).lexically_normal().string()},
-             {"readonly", false}};
-  std::string_view rest = comma == std::string::npos ? "" : std::string_view(disk).substr(comma);
-  while (!rest.empty()) {
-    rest.remove_prefix(1);  // the comma
-    const std::string_view option = rest.substr(0, rest.find(','));
-    rest.remove_prefix(option.size());
-    if (option == "readonly" && !entry["readonly"].get<bool>()) {
-      entry["readonly"] = true;
-    } else if (option == "format=raw" && !entry.contains("format")) {
-      entry["format"] = "raw";
-    } else {
-      return make_error(
-          fmt::format("--disk {}: unknown or repeated option '{}' (PATH[,readonly][,format=raw])",
-                      disk, option));
-    }
+// The daemon runs elsewhere: the files a machine names, made absolute here.
+void make_paths_absolute(VirtConfig& m) {
+  auto absolute = [](std::string& p) { p = fs::absolute(p).lexically_normal().string(); };
+  for (auto* file : {&m.kernel, &m.initrd, &m.firmware, &m.virtio_console_socket}) {
+    if (*file) absolute(**file);
   }
-  return entry;
+  for (block::DiskSpec& d : m.disks) {
+    if (!block::is_nbd_uri(d.path)) absolute(d.path);
+    if (!d.overlay.empty()) absolute(d.overlay);
+  }
+  if (m.vsock) absolute(m.vsock->uds_path);
 }
 
 }  // namespace
@@ -321,40 +299,40 @@ int DaemonCommands::run_daemon() {
   return daemon::run_daemon(options);
 }
 
+Result<json> DaemonCommands::definition_of_create() const {
+  const MachineOptions& machine = *create_machine_;
+  if (machine.given("--config")) {
+    // The file is the REST API's body but for the name: the daemon applies its rules to it.
+    const std::string& file = machine.config_file();
+    const std::string text = TRY(read_small_file(file, 1 << 20));
+    json def = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!def.is_object()) return make_error(fmt::format("--config {}: not a JSON object", file));
+    if (auto other = machine.given_machine_option()) {
+      return make_error(fmt::format("{}: not with --config", *other));
+    }
+    def["name"] = name_;
+    return def;
+  }
+  if (!machine.given("--kernel")) return make_error("--kernel is required (or --config FILE)");
+  VmConfig config = TRY(machine.config());
+  make_paths_absolute(config.machine);
+  // The daemon's VMs do not reach the host's loopback unless their --net says.
+  for (size_t i = 0; i < config.machine.nets.size(); ++i) {
+    if (machine.net_options()[i].find("loopback=") == std::string::npos) {
+      config.machine.nets[i].host_loopback = false;
+    }
+  }
+  json def = to_json(config);
+  def["name"] = name_;
+  return def;
+}
+
 int DaemonCommands::create() {
   auto dir = state_dir_of(state_dir_);
   if (!dir) return fail(kExitBadInput, dir.error().message);
-  // The daemon runs elsewhere: relative paths are made absolute here.
-  auto absolute = [](const std::string& p) { return fs::absolute(p).lexically_normal().string(); };
-  json def{{"name", name_}, {"kernel", absolute(kernel_)}};
-  if (!initrd_.empty()) def["initrd"] = absolute(initrd_);
-  if (!append_.empty()) def["append"] = append_;
-  if (!firmware_.empty()) {
-    def["firmware"] =
-        firmware_ == "builtin" || firmware_ == "none" ? firmware_ : absolute(firmware_);
-  }
-  if (cpus_ != 0) def["cpus"] = cpus_;
-  if (!engine_.empty()) {
-    auto engine = api::parse_engine_field("--engine", engine_);
-    if (!engine) return fail(kExitBadInput, engine.error().message);
-    def["engine"] = rv::engine_name(*engine);
-  }
-  if (!memory_.empty()) {
-    auto size = parse_size(memory_);
-    if (!size) return fail(kExitBadInput, "--memory: " + size.error().message);
-    if (*size % (1 << 20) != 0) {
-      return fail(kExitBadInput, fmt::format("--memory {}: not a whole number of MiB", memory_));
-    }
-    def["memory_mib"] = *size >> 20;
-  }
-  def["disks"] = json::array();
-  for (const std::string& disk : disks_) {
-    auto entry = disk_entry(disk);
-    if (!entry) return fail(kExitBadInput, entry.error().message);
-    def["disks"].push_back(std::move(*entry));
-  }
-  def["nets"] = nets_;
-  auto body = expect_ok(DaemonClient{*dir}.request(http::Method::kPost, "/api/v1/vms", def));
+  auto def = definition_of_create();
+  if (!def) return fail(kExitBadInput, def.error().message);
+  auto body = expect_ok(DaemonClient{*dir}.request(http::Method::kPost, "/api/v1/vms", *def));
   if (!body) return fail(kExitRefused, body.error().message);
   print_summary(*body);
   return kExitOk;

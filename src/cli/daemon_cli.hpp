@@ -7,9 +7,14 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "base/result.hpp"
+#include "cli/machine_options.hpp"
 
 namespace vessel::cli {
 
@@ -29,6 +34,8 @@ class DaemonCommands {
  private:
   int run_daemon();
   int create();
+  // The definition `vessel create` posts (the REST API's VmDefinition).
+  Result<nlohmann::json> definition_of_create() const;
   int action(const std::string& action);
   int remove();
   int list();
@@ -55,10 +62,8 @@ class DaemonCommands {
   std::vector<std::string> allow_dirs_;
   std::string jail_ = "auto";
   std::string name_;
-  // create
-  std::string kernel_, initrd_, append_, firmware_, memory_, engine_;
-  std::vector<std::string> disks_, nets_;
-  unsigned cpus_ = 0;
+  // create: the machine's options, as `vessel run`'s
+  std::unique_ptr<MachineOptions> create_machine_;
   bool force_ = false, json_ = false;
   uint64_t bytes_ = 0;
   std::string log_file_;

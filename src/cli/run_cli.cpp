@@ -30,120 +30,18 @@ int fail(const std::string& message) {
   return vessel::kExitBadInput;
 }
 
-// --engine, --jit-cache and --jit-threshold into the machine's configuration.
-vessel::Result<void> apply_engine_options(const std::string& engine, const std::string& jit_cache,
-                                          const std::string& threshold,
-                                          vessel::VirtConfig& machine) {
-  machine.engine = TRY(vessel::api::parse_engine_field("--engine", engine));
-  auto size = vessel::parse_size(jit_cache);
-  if (!size) return vessel::make_error("--jit-cache: " + size.error().message);
-  if (*size < vessel::rv::kMinJitCacheBytes || *size > vessel::rv::kMaxJitCacheBytes) {
-    return vessel::make_error(fmt::format("--jit-cache {}: must be between {} and {}", jit_cache,
-                                          vessel::format_size(vessel::rv::kMinJitCacheBytes),
-                                          vessel::format_size(vessel::rv::kMaxJitCacheBytes)));
-  }
-  machine.jit_cache_bytes = *size;
-  unsigned runs = 0;
-  const char* const end = threshold.data() + threshold.size();
-  const auto [at, ec] = std::from_chars(threshold.data(), end, runs);
-  if (threshold.empty() || ec != std::errc() || at != end || runs < 1 ||
-      runs > vessel::rv::kMaxJitThreshold) {
-    return vessel::make_error(
-        fmt::format("--jit-threshold '{}': must be a whole number from 1 to {}", threshold,
-                    vessel::rv::kMaxJitThreshold));
-  }
-  machine.jit_threshold = runs;
-  return {};
-}
-
-// --cpu-features: a comma list of +NAME/-NAME. The names are the ISA's, as riscv,isa spells
-// them.
-struct CpuFeature {
-  const char* name;
-  vessel::rv::ExtSet extension;  // an instruction extension, or 0 for one of the others:
-  bool vessel::VirtConfig::*flag = nullptr;  // Sdtrig and Sstc, which add CSRs
-};
-constexpr CpuFeature kCpuFeatures[] = {
-    {"h", vessel::rv::ext_bit(vessel::rv::Ext::H)},
-    {"sdtrig", 0, &vessel::VirtConfig::sdtrig},
-    {"sscofpmf", vessel::rv::ext_bit(vessel::rv::Ext::Sscofpmf)},
-    {"sstc", 0, &vessel::VirtConfig::sstc},
-    {"zba", vessel::rv::ext_bit(vessel::rv::Ext::Zba)},
-    {"zbb", vessel::rv::ext_bit(vessel::rv::Ext::Zbb)},
-    {"zbs", vessel::rv::ext_bit(vessel::rv::Ext::Zbs)},
-    {"zicond", vessel::rv::ext_bit(vessel::rv::Ext::Zicond)},
-    {"zacas", vessel::rv::ext_bit(vessel::rv::Ext::Zacas)},
-    {"zcb", vessel::rv::ext_bit(vessel::rv::Ext::Zcb)},
-    {"zfhmin", vessel::rv::ext_bit(vessel::rv::Ext::Zfhmin)},
-    {"zicbom", vessel::rv::ext_bit(vessel::rv::Ext::Zicbom)},
-    {"zicbop", vessel::rv::ext_bit(vessel::rv::Ext::Zicbop)},
-    {"zicboz", vessel::rv::ext_bit(vessel::rv::Ext::Zicboz)},
-    {"zihintntl", vessel::rv::ext_bit(vessel::rv::Ext::Zihintntl)},
-    {"zihpm", vessel::rv::ext_bit(vessel::rv::Ext::Zihpm)},
-    {"zkt", vessel::rv::ext_bit(vessel::rv::Ext::Zkt)},
-    {"svinval", vessel::rv::ext_bit(vessel::rv::Ext::Svinval)},
-    {"svnapot", vessel::rv::ext_bit(vessel::rv::Ext::Svnapot)},
-    {"svpbmt", vessel::rv::ext_bit(vessel::rv::Ext::Svpbmt)},
-};
-
-std::string known_cpu_features() {
-  std::string known;
-  for (const CpuFeature& f : kCpuFeatures)
-    known += (known.empty() ? "" : ", ") + std::string(f.name);
-  return known;
-}
-
-vessel::Result<void> apply_cpu_features(std::string_view features, vessel::VirtConfig& machine) {
-  std::string_view rest = features;
-  while (!rest.empty()) {
-    const size_t comma = rest.find(',');
-    const std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    if (item.size() < 2 || (item[0] != '+' && item[0] != '-')) {
-      return vessel::make_error(fmt::format("--cpu-features: '{}' is not +NAME or -NAME", item));
-    }
-    const bool on = item[0] == '+';
-    const std::string_view name = item.substr(1);
-    const auto* feature = std::find_if(std::begin(kCpuFeatures), std::end(kCpuFeatures),
-                                       [&](const CpuFeature& f) { return name == f.name; });
-    if (feature == std::end(kCpuFeatures)) {
-      return vessel::make_error(fmt::format("--cpu-features: unknown feature '{}' (known: {})",
-                                            name, known_cpu_features()));
-    }
-    if (feature->flag != nullptr) {
-      machine.*feature->flag = on;
-    } else if (on) {
-      machine.extensions |= feature->extension;
-    } else {
-      machine.extensions &= ~feature->extension;
-    }
-  }
-  return {};
-}
-
 }  // namespace
 
 namespace vessel::cli {
 
-RunCommand::RunCommand(CLI::App& app) {
-  run_ = app.add_subcommand("run", "Boot a virtual machine (QEMU riscv64 'virt' board)");
-  add_machine_options();
+RunCommand::RunCommand(CLI::App& app)
+    : run_(app.add_subcommand("run", "Boot a virtual machine (QEMU riscv64 'virt' board)")),
+      machine_(run_, "512M") {
+  add_run_options();
   add_host_options();
 }
 
-void RunCommand::add_machine_options() {
-  run_->add_option("--firmware,--bios", firmware,
-                   "M-mode firmware (OpenSBI fw_dynamic/fw_jump .bin or .elf); 'builtin' to start "
-                   "the kernel in S-mode with Vessel answering its SBI calls (paravirtual); 'none' "
-                   "to start --kernel in M-mode")
-      ->capture_default_str();
-  run_->add_option("--kernel", kernel,
-                   "Kernel: Linux Image, Image.gz or ELF; with --firmware none, a bare ELF");
-  run_->add_option("--initrd", initrd, "Initial ramdisk, placed high in RAM");
-  run_->add_option("--append", append, "Kernel command line");
-  run_->add_option("--memory,-m", memory, "Guest RAM, e.g. 512M or 2G")->capture_default_str();
-  run_->add_option("--cpus,--smp", cpus, "Number of harts (vCPUs), 1 to 32, each a host thread")
-      ->capture_default_str();
+void RunCommand::add_run_options() {
   run_->add_option("--incoming", incoming,
                    "Wait for a live migration's source on tcp:HOST:PORT (or HOST:PORT, or "
                    "unix:PATH) and run the guest it sends (`vessel migrate`, docs/migration.md)");
@@ -153,68 +51,22 @@ void RunCommand::add_machine_options() {
   run_->add_option("--restore", restore,
                    "Resume a snapshot instead of booting: DIR as `vessel snapshot` or PUT "
                    "/snapshot/create wrote it (vmstate and memory); the machine is the "
-                   "snapshot's, the engine options are this run's");
+                   "snapshot's, the engine options (or --config's) are this run's");
   run_->add_option("--timeout", timeout, "Stop the VM after this many seconds (exit status 124)");
   run_->add_option("--dump-dtb", dump_dtb, "Write the generated device tree blob to FILE and exit");
-  run_->add_option("--engine", engine,
-                   "What runs the guest's code: jit (blocks translated to host code; needs an "
-                   "x86-64 host) or interp (the interpreter)")
-      ->capture_default_str();
-  run_->add_option("--accel", accel,
-                   "tcg (Vessel's own engines, --engine) or kvm (the host's /dev/kvm runs the "
-                   "harts; a RISC-V host, --firmware builtin)")
-      ->capture_default_str();
-  run_->add_option("--jit-cache", jit_cache,
-                   "Each hart's translated-code arena under --engine jit, 1M to 2G (refilled when "
-                   "full)")
-      ->capture_default_str();
-  run_->add_option("--jit-threshold", jit_threshold,
-                   "Under --engine jit, the run on which a block is translated, 1 to 255 (the "
-                   "interpreter runs it until then; 1 translates every block at once)")
-      ->capture_default_str();
-  run_->add_option("--cpu-features", cpu_features,
-                   "Turn optional hart features on or off: a comma list of +NAME/-NAME (known: " +
-                       known_cpu_features() + "; all on by default)");
 }
 
 void RunCommand::add_host_options() {
-  run_->add_option("--disk", disks,
-                   "virtio-blk disk: PATH[,readonly][,overlay=OVERLAY][,format=raw][,snapshot=on] "
-                   "(repeatable; the first is /dev/vda; an image that begins like a qcow2, VMDK, "
-                   "VHD(X), VDI or QED one is refused unless format=raw says its bytes are the "
-                   "disk; snapshot=on: writes go to a temporary overlay, see --snapshot)")
-      ->take_all()
-      ->allow_extra_args(false);
-  run_->add_flag("--snapshot", snapshot,
-                 "As QEMU's -snapshot: every --disk gets snapshot=on, so the guest's writes go to "
-                 "a temporary overlay (in TMPDIR, else /var/tmp) that is gone when the VM ends; "
-                 "Ctrl-A s or the monitor's `commit all` writes them back to the image");
-  run_->add_option("--net", nets,
-                   "virtio-net: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...][,restrict=on]"
-                   "[,loopback=off] (libslirp; restrict=on: the guest reaches only what is "
-                   "forwarded to it; loopback=off: 10.0.2.2 does not lead to the host's "
-                   "127.0.0.1) or tap=IFNAME (repeatable)")
-      ->allow_extra_args(false);
-  run_->add_option("--virtio-console", virtio_console,
-                   "virtio-console (hvc0) on a Unix socket Vessel listens on: unix:PATH");
   run_->add_option("--console-socket", console_socket,
                    "Serve the serial console (ttyS0) on a Unix socket for any number of viewers "
                    "(`vessel attach PATH`) instead of the terminal");
   run_->add_option("--console-log", console_log,
                    "Keep the serial console's output on disk: PATH[,size=N], a ring of PATH and "
                    "PATH.1 of at most N bytes together (default 1M)");
-  run_->add_flag("--no-rng", no_rng, "Leave out the virtio-rng device");
   run_->add_option("--metadata", metadata,
                    "As Firecracker's: a JSON object file that fills the metadata service (MMDS "
                    "v2), which the guest reads at http://169.254.169.254/ through a --net user "
                    "with mmds=on");
-  run_->add_option("--balloon", balloon,
-                   "A virtio memory balloon: [amount=MIB][,deflate-on-oom][,stats=SECONDS] "
-                   "(the target at boot, free pages back on guest OOM, statistics interval)");
-  run_->add_option("--vsock", vsock,
-                   "A virtio-vsock device: cid=N,uds=PATH (the guest's CID, 3 or more; \",,\" in "
-                   "PATH is a comma; host programs connect to PATH and send \"CONNECT <port>\\n\"; "
-                   "the guest's connections to host port P go to PATH_P, as Firecracker's)");
   run_->add_option(
       "--api-sock", api_sock,
       "Serve the per-VM HTTP API (Firecracker-compatible) on this Unix socket; without "
@@ -284,7 +136,8 @@ std::optional<int> RunCommand::run() {
     return fail("--initrd: an initrd needs a --kernel to go with it");
   }
   if (!options.restore && !options.machine.kernel && !options.machine.firmware) {
-    return fail(fmt::format("nothing to run: give --kernel (--firmware {} starts one)", firmware));
+    return fail(fmt::format("nothing to run: give --kernel (--firmware {} starts one)",
+                            machine_.firmware()));
   }
   return vessel::run_vm(options);
 }
@@ -299,58 +152,20 @@ std::optional<int> RunCommand::build(VmOptions& options) {
     }
   }
 
-  auto size = vessel::parse_size(memory);
-  if (!size) return fail("--memory: " + size.error().message);
-  options.machine.ram_size = *size;
-  options.machine.num_harts = cpus;
-  if (firmware == "builtin") {
-    options.machine.builtin_sbi = true;
-  } else if (firmware != "none") {
-    options.machine.firmware = firmware;
-  }
-  if (!kernel.empty()) options.machine.kernel = kernel;
-  if (!initrd.empty()) options.machine.initrd = initrd;
-  options.machine.bootargs = append;
-  options.machine.disks = disks;
-  if (snapshot) {
-    for (std::string& disk : options.machine.disks) disk += ",snapshot=on";
-  }
-  options.machine.nets = nets;
-  if (!virtio_console.empty()) options.machine.virtio_console = virtio_console;
-  options.machine.rng = !no_rng;
-  if (run_->count("--balloon") != 0) {
-    auto b = vessel::virtio::parse_balloon_option(balloon);
-    if (!b) return fail(b.error().message);
-    options.machine.balloon = *b;
-  }
+  auto config = machine_.config();
+  if (!config) return fail(config.error().message);
+  static_cast<VmConfig&>(options) = std::move(*config);
   if (!metadata.empty()) {
-    const bool served = std::any_of(nets.begin(), nets.end(), [](const std::string& text) {
-      auto spec = parse_net_option(text);
-      return spec && spec->mmds;
-    });
-    if (!served) return fail("--metadata: no --net user,...,mmds=on serves it to the guest");
+    const auto& nets = options.machine.nets;
+    if (std::none_of(nets.begin(), nets.end(), [](const NetSpec& n) { return n.mmds; })) {
+      return fail("--metadata: no --net user,...,mmds=on serves it to the guest");
+    }
     auto store = net::load_mmds_file(metadata);
     if (!store) return fail(store.error().message);
     options.machine.mmds = *store;
   }
-  if (run_->count("--vsock") != 0) {
-    auto v = vessel::virtio::parse_vsock_option(vsock);
-    if (!v) return fail(v.error().message);
-    options.machine.vsock = *v;
-  }
   if (run_->count("--console-socket") != 0) options.console.socket = console_socket;
   if (run_->count("--console-log") != 0) options.console.log = console_log;
-  if (auto set = apply_cpu_features(cpu_features, options.machine); !set) {
-    return fail(set.error().message);
-  }
-  if (auto set = apply_engine_options(engine, jit_cache, jit_threshold, options.machine); !set) {
-    return fail(set.error().message);
-  }
-  if (accel == "kvm") {
-    options.accel = vessel::Accel::kKvm;
-  } else if (accel != "tcg") {
-    return fail(fmt::format("--accel: '{}' is not tcg or kvm", accel));
-  }
   if (!dump_dtb.empty()) options.dump_dtb = dump_dtb;
   if (timeout < 0) return fail("--timeout: must not be negative");
   options.timeout_seconds = timeout;
@@ -368,11 +183,10 @@ std::optional<int> RunCommand::build(VmOptions& options) {
 }
 
 std::optional<int> RunCommand::refuse_machine_options(const char* with) {
-  for (const char* option :
-       {"--firmware", "--kernel", "--initrd", "--append", "--disk", "--net", "--virtio-console",
-        "--no-rng", "--balloon", "--cpu-features", "--dump-dtb"}) {
-    if (run_->count(option) != 0) return fail(fmt::format("{}: not with {}", option, with));
+  if (auto option = machine_.given_machine_option()) {
+    return fail(fmt::format("{}: not with {}", *option, with));
   }
+  if (!dump_dtb.empty()) return fail(fmt::format("--dump-dtb: not with {}", with));
   return std::nullopt;
 }
 
@@ -387,8 +201,10 @@ std::optional<int> RunCommand::apply_incoming(VmOptions& options) {
   if (!listener) return fail(fmt::format("--incoming: {}", listener.error().message));
   migration::ReceiveOptions receive;
   receive.ticket = incoming_ticket;
-  if (run_->count("--memory") != 0) receive.ram_size = options.machine.ram_size;
-  if (run_->count("--cpus") != 0) receive.harts = options.machine.num_harts;
+  // The machine --memory, --cpus or --config says: the source's must be it.
+  const bool sized = machine_.given("--config");
+  if (sized || machine_.given("--memory")) receive.ram_size = options.machine.ram_size;
+  if (sized || machine_.given("--cpus")) receive.harts = options.machine.num_harts;
   auto in = migration::receive(*listener, receive);
   if (!in) return fail(in.error().message);
   options.restore_started = std::chrono::steady_clock::now();
@@ -418,13 +234,13 @@ std::optional<int> RunCommand::apply_restore(VmOptions& options) {
       snapshot::load(dir + "/" + snapshot::kStateFileName, dir + "/" + snapshot::kMemoryFileName);
   if (!loaded) return fail(loaded.error().message);
   // --memory and --cpus may be given, to say what the snapshot must be.
-  if (run_->count("--memory") != 0 && options.machine.ram_size != loaded->config.ram_size) {
-    return fail(fmt::format("--memory {}: the snapshot's guest has {}", memory,
+  if (machine_.given("--memory") && options.machine.ram_size != loaded->config.ram_size) {
+    return fail(fmt::format("--memory {}: the snapshot's guest has {}", machine_.memory(),
                             format_size(loaded->config.ram_size)));
   }
-  if (run_->count("--cpus") != 0 && options.machine.num_harts != loaded->config.num_harts) {
-    return fail(
-        fmt::format("--cpus {}: the snapshot's guest has {}", cpus, loaded->config.num_harts));
+  if (machine_.given("--cpus") && options.machine.num_harts != loaded->config.num_harts) {
+    return fail(fmt::format("--cpus {}: the snapshot's guest has {}", machine_.cpus(),
+                            loaded->config.num_harts));
   }
   auto shared = std::make_shared<const snapshot::Loaded>(std::move(*loaded));
   options.machine = snapshot::machine_config(*shared, options.machine);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/machine_options.hpp"
 #include "vmm/seccomp.hpp"
 #include "vmm/vm.hpp"
 
@@ -20,7 +21,7 @@ class RunCommand {
   std::optional<int> run();
 
  private:
-  void add_machine_options();
+  void add_run_options();
   void add_host_options();
   // The machine and how to run it from the options; an exit status when they are wrong.
   std::optional<int> build(VmOptions& options);
@@ -38,24 +39,11 @@ class RunCommand {
   std::optional<int> enter_jail(const VmOptions& options);
 
   CLI::App* run_ = nullptr;
-  // Paravirtual by default, as a hypervisor starts a kernel: Vessel answers the SBI itself.
-  std::string firmware = "builtin";
-  std::string kernel, initrd, append, memory = "512M", dump_dtb;
-  unsigned cpus = 1;
+  MachineOptions machine_;  // --memory, --disk, --net, ... (shared with `vessel create`)
+  std::string dump_dtb;
   double timeout = 0;
   bool stats = false, verbose = false;
-  std::vector<std::string> disks, nets;
-  std::string virtio_console;
-  std::string balloon;
   std::string metadata;  // --metadata FILE
-  std::string vsock;
-  bool no_rng = false;
-  bool snapshot = false;  // --snapshot
-  std::string cpu_features;
-  std::string engine = vessel::rv::engine_name(vessel::rv::default_engine());
-  std::string accel = "tcg";
-  std::string jit_cache = vessel::format_size(vessel::rv::kDefaultJitCacheBytes);
-  std::string jit_threshold = std::to_string(vessel::rv::kDefaultJitThreshold);
   std::string console_socket, console_log;
   std::string api_sock;
   std::string restore, incoming, incoming_ticket;

@@ -381,9 +381,9 @@ void VmManager::on_exit(const std::string& name, uint64_t generation) {
 json VmManager::summary(const Vm& vm) const {
   json s{{"name", vm.name}, {"state", state_name(vm.shown_state())}};
   if (vm.definition) {
-    s["cpus"] = vm.definition->cpus;
-    s["memory_mib"] = vm.definition->memory_mib;
-    s["engine"] = rv::engine_name(vm.definition->engine);
+    s["cpus"] = vm.definition->config.machine.num_harts;
+    s["memory_mib"] = vm.definition->config.machine.ram_size >> 20;
+    s["engine"] = rv::engine_name(vm.definition->config.machine.engine);
   }
   if (vm.live()) {
     s["pid"] = vm.pid;
@@ -595,8 +595,10 @@ Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmP
     return make_error(
         fmt::format("{}: cannot create: {}", snapshot_staging(paths), std::strerror(errno)));
   }
-  std::vector<std::string> args = vm_run_arguments(*resolved, paths, restore);
-  if (!incoming.empty()) args = incoming_run_arguments(args, incoming);
+  TRY_VOID(write_machine_file(*resolved, paths));
+  std::vector<std::string> args = vm_run_arguments(paths, restore);
+  // The machine comes with the migration (but for its engine settings, the definition's).
+  args.insert(args.end(), incoming.begin(), incoming.end());
   if (!options_.jail_dir.empty()) args.insert(args.begin() + 1, {"--jail", options_.jail_dir});
   args.insert(args.begin(), options_.vessel_binary);
   auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log());

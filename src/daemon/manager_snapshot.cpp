@@ -39,12 +39,6 @@ std::optional<Answer> snapshot_missing(const std::string& state_dir, const std::
   return std::nullopt;
 }
 
-std::vector<std::string> run_nets(const std::vector<std::string>& nets) {
-  std::vector<std::string> out;
-  for (const std::string& n : nets) out.push_back(run_net_option(n));
-  return out;
-}
-
 }  // namespace
 
 Result<json> VmManager::take_snapshot(const Vm& vm, const std::string& snap, bool running) {
@@ -158,13 +152,14 @@ Answer VmManager::restore(const std::string& name, const std::optional<json>& bo
   }
   VmDefinition def = *vm->definition;
   lock.unlock();
-  auto disks = prepare_restore(options_.state_dir, *snap, vm->paths, run_nets(def.nets));
+  VirtConfig& machine = def.config.machine;
+  auto disks = prepare_restore(options_.state_dir, *snap, vm->paths, machine.nets);
   lock.lock();
   vm->busy = false;
   if (!disks) return Answer::fail(400, disks.error().message);
-  def.disks = std::move(*disks);
-  def.cpus = info.value("cpus", def.cpus);
-  def.memory_mib = info.value("memory_mib", def.memory_mib);
+  machine.disks = std::move(*disks);
+  machine.num_harts = info.value("cpus", machine.num_harts);
+  machine.ram_size = info.value("memory_mib", machine.ram_size >> 20) << 20;
   if (auto w = write_definition(*vm, std::move(def)); !w)
     return Answer::fail(500, w.error().message);
   log(LogLevel::kInfo, "VM '{}': restoring snapshot '{}'", name, *snap);
@@ -189,9 +184,10 @@ Answer VmManager::clone(const std::string& snap, const std::optional<json>& body
   VmDefinition def = std::move(*source);
   def.name = *name;
   def.created_at = utc_timestamp();
-  auto nets = replace_hostfwd(def.nets, hostfwd->value_or(std::vector<std::string>{}));
+  auto nets =
+      replace_hostfwd(def.config.machine.nets, hostfwd->value_or(std::vector<std::string>{}));
   if (!nets) return Answer::fail(400, nets.error().message);
-  def.nets = std::move(*nets);
+  def.config.machine.nets = std::move(*nets);
   // The new rules are checked as any definition's are.
   if (auto checked = parse_vm_definition(def.to_json()); !checked) {
     return Answer::fail(400, checked.error().message);
@@ -207,14 +203,14 @@ Answer VmManager::clone(const std::string& snap, const std::optional<json>& body
   auto vm = std::make_unique<Vm>();
   vm->name = *name;
   vm->paths = paths_of(*name);
-  auto disks = prepare_restore(options_.state_dir, snap, vm->paths, run_nets(def.nets));
+  auto disks = prepare_restore(options_.state_dir, snap, vm->paths, def.config.machine.nets);
   if (!disks) {
     if (auto removed = remove_vm_dir(vms, *name); !removed) {
       log(LogLevel::kWarn, "{}", removed.error().message);
     }
     return Answer::fail(400, disks.error().message);
   }
-  def.disks = std::move(*disks);
+  def.config.machine.disks = std::move(*disks);
   if (auto w = write_definition(*vm, std::move(def)); !w)
     return Answer::fail(500, w.error().message);
   Vm& added = *vms_.emplace(*name, std::move(vm)).first->second;

@@ -62,8 +62,8 @@ std::vector<VmFigures> VmManager::figures() {
       f.name = name;
       f.state = vm->shown_state();
       if (vm->definition) {
-        f.cpus = vm->definition->cpus;
-        f.memory_mib = vm->definition->memory_mib;
+        f.cpus = vm->definition->config.machine.num_harts;
+        f.memory_mib = static_cast<int64_t>(vm->definition->config.machine.ram_size >> 20);
       }
       f.vm_stats = vm->vm_stats;
       out.push_back(std::move(f));

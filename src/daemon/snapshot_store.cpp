@@ -104,7 +104,7 @@ uint64_t allocated_bytes(const std::string& dir) {
 Result<json> freeze_disks(const snapshot::Loaded& loaded, const std::string& tmp) {
   json disks = json::array();
   for (size_t i = 0; i < loaded.disks.size(); ++i) {
-    const block::DiskSpec spec = TRY(block::parse_disk_option(loaded.disks[i].option));
+    const block::DiskSpec& spec = loaded.disks[i].spec;
     json d{{"readonly", spec.read_only}, {"format_raw", spec.format_stated}};
     if (!spec.overlay.empty()) {
       d["kind"] = "overlay";
@@ -145,14 +145,13 @@ json entry_of(const std::string& dir, json info) {
   return info;
 }
 
-// One disk of a VM about to run the snapshot at `snap_dir`: its --disk option and definition.
-Result<std::pair<std::string, DiskDefinition>> restore_disk(const json& d, size_t index,
-                                                            const std::string& snap_dir,
-                                                            const VmPaths& vm) {
+// One disk of a VM about to run the snapshot at `snap_dir`, as its definition names it.
+Result<block::DiskSpec> restore_disk(const json& d, size_t index, const std::string& snap_dir,
+                                     const VmPaths& vm) {
   const std::string kind = TRY(info_string(d, "kind"));
-  DiskDefinition def;
-  def.readonly = d.value("readonly", false);
-  def.format_raw = d.value("format_raw", false);
+  block::DiskSpec def;
+  def.read_only = d.value("readonly", false);
+  def.format_stated = d.value("format_raw", false);
   const std::string overlay = fmt::format("{}/disk{}.overlay", vm.dir, index);
   if (kind == "shared") {
     def.path = TRY(info_string(d, "base"));
@@ -179,11 +178,7 @@ Result<std::pair<std::string, DiskDefinition>> restore_disk(const json& d, size_
   } else {
     return make_error(fmt::format("info.json: unknown kind of disk '{}'", kind));
   }
-  std::string option = def.path;
-  if (def.overlay) option += ",overlay=" + *def.overlay;
-  if (def.readonly) option += ",readonly";
-  if (def.format_raw) option += ",format=raw";
-  return std::pair{option, def};
+  return def;
 }
 
 }  // namespace
@@ -281,9 +276,9 @@ Result<json> read_snapshot(const std::string& state_dir, const std::string& snap
   return entry_of(dir, std::move(info));
 }
 
-Result<std::vector<DiskDefinition>> prepare_restore(const std::string& state_dir,
-                                                    const std::string& snap, const VmPaths& vm,
-                                                    const std::vector<std::string>& run_nets) {
+Result<std::vector<block::DiskSpec>> prepare_restore(const std::string& state_dir,
+                                                     const std::string& snap, const VmPaths& vm,
+                                                     const std::vector<NetSpec>& nets) {
   const std::string snap_dir = snapshots_root(state_dir) + "/" + snap;
   const json info = TRY(read_snapshot(state_dir, snap));
   auto bytes =
@@ -291,15 +286,12 @@ Result<std::vector<DiskDefinition>> prepare_restore(const std::string& state_dir
   if (!info.contains("disks") || !info["disks"].is_array()) {
     return make_error(fmt::format("snapshot '{}': info.json has no disks", snap));
   }
-  std::vector<std::string> options;
-  std::vector<DiskDefinition> disks;
+  std::vector<block::DiskSpec> disks;
   for (size_t i = 0; i < info["disks"].size(); ++i) {
-    auto [option, def] = TRY(restore_disk(info["disks"][i], i, snap_dir, vm));
-    options.push_back(std::move(option));
-    disks.push_back(std::move(def));
+    disks.push_back(TRY(restore_disk(info["disks"][i], i, snap_dir, vm)));
   }
-  auto rebound = snapshot::rebind(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
-                                  options, run_nets);
+  auto rebound =
+      snapshot::rebind(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), disks, nets);
   if (!rebound) return make_error(fmt::format("snapshot '{}': {}", snap, rebound.error().message));
   const std::string dir = restore_dir(vm);
   std::error_code ec;
@@ -317,34 +309,23 @@ Result<std::vector<DiskDefinition>> prepare_restore(const std::string& state_dir
   return disks;
 }
 
-Result<std::vector<std::string>> replace_hostfwd(const std::vector<std::string>& nets,
-                                                 const std::vector<std::string>& hostfwd) {
-  std::vector<std::string> out;
-  bool placed = hostfwd.empty();
-  for (const std::string& net : nets) {
-    if (net != "user" && !net.starts_with("user,")) {
-      out.push_back(net);
-      continue;
-    }
-    std::string kept = "user";
-    std::string_view rest = std::string_view(net).substr(4);
-    while (!rest.empty()) {
-      rest.remove_prefix(1);  // the ','
-      const std::string_view item = rest.substr(0, rest.find(','));
-      rest.remove_prefix(item.size());
-      if (!item.starts_with("hostfwd=")) {
-        kept += ',';
-        kept.append(item);
-      }
-    }
+Result<std::vector<NetSpec>> replace_hostfwd(const std::vector<NetSpec>& nets,
+                                             const std::vector<std::string>& hostfwd) {
+  std::vector<HostForward> rules;
+  for (const std::string& rule : hostfwd) {
+    auto fwd = parse_hostfwd(rule);
+    if (!fwd) return make_error(fmt::format("hostfwd: {}", fwd.error().message));
+    rules.push_back(*fwd);
+  }
+  std::vector<NetSpec> out = nets;
+  bool placed = rules.empty();
+  for (NetSpec& net : out) {
+    if (net.kind != NetSpec::Kind::kUser) continue;
+    net.hostfwd.clear();
     if (!placed) {
-      for (const std::string& rule : hostfwd) {
-        kept += ",hostfwd=";
-        kept += rule;
-      }
+      net.hostfwd = rules;
       placed = true;
     }
-    out.push_back(std::move(kept));
   }
   if (!placed) return make_error("hostfwd: the VM has no user network to forward ports to");
   return out;

@@ -41,18 +41,19 @@ nlohmann::json list_snapshots(const std::string& state_dir, const std::optional<
 Result<nlohmann::json> read_snapshot(const std::string& state_dir, const std::string& snap);
 
 // A VM about to run snapshot SNAP: VM_DIR/restore/ gets the state file rebound to the VM's own
-// overlays (each created fresh, or copied from the snapshot's overlay) and `run_nets` (the
-// --net options the VM runs with), and the snapshot's memory file by a symbolic link. Answers
-// the VM's disks as its definition names them from now on.
-Result<std::vector<DiskDefinition>> prepare_restore(const std::string& state_dir,
-                                                    const std::string& snap, const VmPaths& vm,
-                                                    const std::vector<std::string>& run_nets);
+// overlays (each created fresh, or copied from the snapshot's overlay) and `nets` (the
+// networks the VM runs with), and the snapshot's memory file by a symbolic link. Answers the
+// VM's disks as its definition names them from now on.
+Result<std::vector<block::DiskSpec>> prepare_restore(const std::string& state_dir,
+                                                     const std::string& snap, const VmPaths& vm,
+                                                     const std::vector<NetSpec>& nets);
 inline std::string restore_dir(const VmPaths& paths) { return paths.dir + "/restore"; }
 
-// `nets` (a definition's) with every hostfwd= of the user networks dropped and `hostfwd` put
-// on the first one. An error when there are rules and no user network.
-Result<std::vector<std::string>> replace_hostfwd(const std::vector<std::string>& nets,
-                                                 const std::vector<std::string>& hostfwd);
+// `nets` (a definition's) with every forwarded port of the user networks dropped and the rules
+// `hostfwd` put on the first one. An error when a rule is wrong, or there are rules and no
+// user network.
+Result<std::vector<NetSpec>> replace_hostfwd(const std::vector<NetSpec>& nets,
+                                             const std::vector<std::string>& hostfwd);
 
 // .tmp-SNAP leftovers of a daemon killed during a snapshot: removed, one line each for the log.
 std::vector<std::string> clean_interrupted_snapshots(const std::string& state_dir);

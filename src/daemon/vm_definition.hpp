@@ -11,42 +11,25 @@
 
 #include "api/firecracker/host_files.hpp"
 #include "base/result.hpp"
-#include "cpu/riscv/engine.hpp"
+#include "vmm/config.hpp"
 
 namespace vessel::daemon {
 
-inline constexpr size_t kMaxDisks = 8, kMaxNets = 8;
 inline constexpr int64_t kDefaultMemoryMib = 128;
 
-struct DiskDefinition {
-  std::string path;
-  bool readonly = false;
-  // "format": "raw": the image's bytes are the disk even when they begin like a qcow2's or
-  // another format's, which is refused at create without it (block/image_format.hpp).
-  bool format_raw = false;
-  // Only in the definitions the daemon writes for its restores and clones: the VM's own
-  // copy-on-write overlay (VM_DIR/diskN.overlay) over a snapshot's frozen disk.
-  std::optional<std::string> overlay = std::nullopt;
-};
-
+// A VM the daemon runs: its name, when it was defined, and its machine, the same typed
+// configuration `vessel run` builds from its options (vmm/config.hpp). Its JSON is the
+// machine's fields with "name" and "created_at" beside them.
 struct VmDefinition {
   std::string name;
-  std::string kernel;
-  std::optional<std::string> initrd;
-  std::optional<std::string> append;
-  std::string firmware = "builtin";  // "builtin", "none" or a file
-  int64_t cpus = 1;
-  int64_t memory_mib = kDefaultMemoryMib;
-  rv::Engine engine = rv::default_engine();  // `vessel run --engine`
-  std::vector<DiskDefinition> disks;
-  // "user[,hostfwd=RULE]...[,restrict=on|off][,loopback=on|off]" or "tap=IFNAME"; a user
-  // network is run with loopback=off unless it says otherwise, and forwards host ports on
-  // 127.0.0.1 only.
-  std::vector<std::string> nets;
+  VmConfig config;
   std::string created_at;  // RFC 3339, UTC
 
   nlohmann::json to_json() const;
 };
+
+// A definition's machine before its fields apply: 128 MiB, the builtin SBI, one hart.
+VmConfig default_vm_config();
 
 // [A-Za-z0-9_-]{1,32}: a name is a directory name and part of socket paths.
 bool valid_vm_name(std::string_view name);
@@ -54,12 +37,17 @@ bool valid_vm_name(std::string_view name);
 Result<void> check_vm_name(std::string_view name);
 
 // A definition from JSON (a request body or config.json): every field typed and bounded,
-// unknown ones refused by name. The files are not looked at (see resolve_vm_files).
+// unknown ones refused by name. "kernel" is required. The daemon's own rules on top of the
+// machine's: a user network runs with loopback off unless it says, and forwards ports of
+// 127.0.0.1 only. A net may also be given as `vessel run --net`'s string ("user,hostfwd=..."),
+// as the daemon wrote them before the typed configuration. The files are not looked at (see
+// resolve_vm_files).
 Result<VmDefinition> parse_vm_definition(const std::optional<nlohmann::json>& json);
 // The definition with each file it names resolved, when they all pass `files` (a client may
-// name them, they are regular files Vessel can read, and disks: write, unless read-only).
-// Errors name the field and the file. A disk with an overlay is the daemon's own (a restore's
-// or a clone's): its files must be under `state_dir` (empty: no disk may have one).
+// name them, they are regular files Vessel can read, and disks: write, unless read-only or
+// under an overlay; an overlay and the sockets of virtio_console and vsock: files Vessel may
+// create there). Errors name the field and the file. A disk whose overlay is under
+// `state_dir` is the daemon's own (a restore's or a clone's): both files must be there.
 Result<VmDefinition> resolve_vm_files(const VmDefinition& definition,
                                       const api::HostFilePolicy& files,
                                       const std::string& state_dir = {});
@@ -70,6 +58,8 @@ struct VmPaths {
   std::string config() const { return dir + "/config.json"; }
   std::string runtime() const { return dir + "/runtime.json"; }
   std::string api_socket() const { return dir + "/api.sock"; }
+  // The machine as `vessel run --config` reads it, written at each start.
+  std::string machine() const { return dir + "/machine.json"; }
   std::string console_socket() const { return dir + "/console.sock"; }
   std::string console_log() const { return dir + "/console.log"; }
   std::string vmm_log() const { return dir + "/vmm.log"; }
@@ -81,18 +71,13 @@ struct VmPaths {
 // it (adopt_console_log), so that the run continues it instead of refusing it.
 Result<void> prepare_vm_state(const VmPaths& paths);
 
-// `vessel run`'s arguments for the definition (what follows argv[0]); with `restore`, those
-// of `vessel run --restore RESTORE`: the machine is the snapshot's.
-std::vector<std::string> vm_run_arguments(const VmDefinition& definition, const VmPaths& paths,
+// `vessel run`'s arguments for the definition (what follows argv[0]): its machine comes from
+// `paths.machine()` (write_machine_file); with `restore`, those of `vessel run --restore
+// RESTORE`: the machine is the snapshot's, the engine settings the definition's.
+std::vector<std::string> vm_run_arguments(const VmPaths& paths,
                                           const std::optional<std::string>& restore = {});
-// The --net option a definition's network runs with (loopback=off unless it says).
-std::string run_net_option(const std::string& net);
-
-// `vessel run --incoming`'s arguments from vm_run_arguments' (`run`): the machine comes with
-// the migration, so the options describing it go (but --memory and --cpus, which it must
-// match), and `incoming` (--incoming ADDR ...) is added.
-std::vector<std::string> incoming_run_arguments(const std::vector<std::string>& run,
-                                                const std::vector<std::string>& incoming);
+// Writes the definition's machine to paths.machine().
+Result<void> write_machine_file(const VmDefinition& definition, const VmPaths& paths);
 
 // Now as RFC 3339 in UTC ("2026-11-26T09:52:00Z").
 std::string utc_timestamp();

@@ -115,8 +115,7 @@ Result<void> add_vm_files(Plan& p, const VmOptions& vm) {
   for (const auto& f : {m.kernel, m.initrd, m.firmware}) {
     if (f) add_file(p, *f, false);
   }
-  for (const std::string& text : m.disks) {
-    const block::DiskSpec disk = TRY(block::parse_disk_option(text));
+  for (const block::DiskSpec& disk : m.disks) {
     if (block::is_nbd_uri(disk.path)) {
       TRY_VOID(block::preload_nbd());  // the jail's root has no /usr/lib
       // The server is the host's: over TCP in its network, over a Unix socket in a directory.
@@ -128,7 +127,10 @@ Result<void> add_vm_files(Plan& p, const VmOptions& vm) {
       }
       continue;
     }
+    // A snapshot=on disk's base is written back on request (unless read-only); its temporary
+    // overlay is made, and unlinked at once, in the overlay directory.
     add_file(p, disk.path, !disk.read_only && disk.overlay.empty());
+    if (disk.snapshot) add_created(p, block::snapshot_overlay_dir() + "/overlay");
     if (!disk.overlay.empty()) {
       if (access(disk.overlay.c_str(), F_OK) == 0) {
         add_file(p, disk.overlay, true);
@@ -138,10 +140,10 @@ Result<void> add_vm_files(Plan& p, const VmOptions& vm) {
     }
   }
   bool user_net = false, tap = false;
-  for (const std::string& net : m.nets) {
+  for (const NetSpec& net : m.nets) {
     p.new_net = false;  // slirp's sockets and a tap both live in the host's network
-    tap = tap || net.starts_with("tap");
-    user_net = user_net || net.starts_with("user");
+    tap = tap || net.kind == NetSpec::Kind::kTap;
+    user_net = user_net || net.kind == NetSpec::Kind::kUser;
   }
   // Each file once: a second bind would land on the first, read-only, mount.
   if (tap) add_file(p, "/dev/net/tun", true);
@@ -150,7 +152,7 @@ Result<void> add_vm_files(Plan& p, const VmOptions& vm) {
   auto unix_path = [](const std::optional<std::string>& spec) {
     return spec && spec->starts_with("unix:") ? spec->substr(5) : std::string();
   };
-  add_created(p, unix_path(m.virtio_console));
+  add_created(p, m.virtio_console_socket.value_or(""));
   add_created(p, unix_path(vm.gdb));
   if (vm.gdb && vm.gdb->starts_with("tcp:")) p.new_net = false;  // the debugger is the host's
   if (vm.console.socket) add_created(p, *vm.console.socket);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "board/virt.hpp"
+#include "vmm/config.hpp"
 #include "vmm/console.hpp"
 #include "vmm/migration/sender.hpp"
 #include "vmm/snapshot/snapshot.hpp"
@@ -67,12 +68,8 @@ class VmHandle {
   std::string start_error_;
 };
 
-// What runs the harts: Vessel's own engines (--engine: interpreter or translator), or the
-// host's KVM (src/accel/kvm).
-enum class Accel { kTcg, kKvm };
-
-struct VmOptions {
-  VirtConfig machine;
+// The VM's configuration (vmm/config.hpp: `machine` and `accel`) and how this run hosts it.
+struct VmOptions : VmConfig {
   // A snapshot to restore instead of booting (`vessel run --restore`, PUT /snapshot/load):
   // its configuration is the machine's, but for `machine`'s engine settings. With
   // restore_paused the VM starts paused, as Firecracker's resume_vm=false leaves it.
@@ -81,7 +78,6 @@ struct VmOptions {
   // When the restore began (before the state file was read): --stats then reports restore_ms,
   // from there to the harts' threads starting.
   std::chrono::steady_clock::time_point restore_started{};
-  Accel accel = Accel::kTcg;  // --accel
   std::string kvm_device = "/dev/kvm";
   // Another thread's view of the VM (e.g. the API server's), or none.
   std::shared_ptr<VmHandle> handle;

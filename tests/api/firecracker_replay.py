@@ -231,7 +231,9 @@ def main():
     guest = {
         "kernel": os.path.join(args.guest_dir, "Image"),
         "initrd": os.path.join(args.guest_dir, "initrd-modules.cpio.gz"),
-        "rootfs": os.path.join(tmp, "rootfs.ext4"),
+        # A comma in path_on_host is a character like another: the machine gets typed disks,
+        # not --disk option strings.
+        "rootfs": os.path.join(tmp, "root,fs.ext4"),
     }
     proc = None
     try:

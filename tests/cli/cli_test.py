@@ -219,7 +219,7 @@ class Tester:
             f.truncate(17 << 20)  # sparse: costs nothing
         self.bad("initrd larger than RAM",
                  none + ["--kernel", spin, "--memory", "16M", "--initrd", big],
-                 ["--memory 16M", "too small", "initrd"])
+                 ["memory 16M is too small", "initrd"])
         initrd = self.file("initrd-2M", b"\x5a" * (2 << 20))
         self.bad("initrd overlaps the kernel's .bss",
                  none + ["--kernel", self.guest("big_bss"), "--memory", "16M", "--initrd", initrd],

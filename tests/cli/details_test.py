@@ -15,6 +15,7 @@ keeps cli_test.py, already long, from growing. Exit status 0 when every case pas
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -132,8 +133,50 @@ class Details(Tester):
                           "--disk", qcow2 + ",format=qcow2"])
             if r.status != 2:
                 problems.append(f"  status {r.status}, want 2\n" + r.describe())
-            self.one_line_error(r, ["--disk", "format=qcow2"], problems)
+            self.one_line_error(r, ["--disk", "format 'qcow2'"], problems)
         self.case("bad: vessel create --disk ,format=qcow2", create_refused)
+
+    def config_file_cases(self):
+        """vessel run --config FILE: the machine as JSON (src/vmm/config.hpp), the same machine
+        the options give, and its wrong fields refused naming them."""
+        kernel = self.file("config-kernel.bin", bytes(range(256)) * 16)
+        disk = self.file("a,b.img", bytes(65536))
+
+        def write(name, machine):
+            path = self.path(name)
+            with open(path, "w") as f:
+                json.dump(machine, f)
+            return path
+
+        good = write("good.json", {"kernel": kernel, "memory_mib": 64, "cpus": 2, "append": "x",
+                                   "disks": [{"path": disk, "readonly": True}]})
+
+        def same_tree(problems):
+            # The file and the options describe one machine: the same device tree (but for the
+            # random rng-seed, which --dump-dtb's trees differ in anyway, so only the sizes).
+            dtbs = [self.path("config.dtb"), self.path("options.dtb")]
+            r1 = self.run(["run", "--dump-dtb", dtbs[0], "--config", good])
+            r2 = self.run(["run", "--dump-dtb", dtbs[1], "--kernel", kernel, "--memory", "64M",
+                           "--cpus", "2", "--append", "x", "--disk",
+                           disk.replace(",", ",,") + ",readonly"])
+            if r1.status != 0 or r2.status != 0:
+                problems.append("  want status 0 from both\n" + r1.describe() + r2.describe())
+            elif os.path.getsize(dtbs[0]) != os.path.getsize(dtbs[1]):
+                problems.append("  the trees differ in size")
+        self.case("config: --config FILE gives the machine its options give", same_tree)
+        self.bad("--config with a machine option", ["--config", good, "--cpus", "2"],
+                 ["--cpus: not with --config"])
+        self.bad("--config: unknown field", ["--config", write("u.json", {"colour": 1})],
+                 ["--config", "unknown field 'colour'"])
+        self.bad("--config: a field out of range",
+                 ["--config", write("r.json", {"kernel": kernel, "cpus": 33})],
+                 ["--config", "cpus: 33 is out of range (1-32)"])
+        self.bad("--config: a disk's overlay is its image",
+                 ["--config", write("o.json", {"kernel": kernel,
+                                               "disks": [{"path": disk, "overlay": disk}]})],
+                 ["disks[0]: the overlay cannot be the disk image itself"])
+        self.bad("--config: not JSON", ["--config", self.file("n.json", b"{")],
+                 ["--config", "not JSON"])
 
     def session(self, guest, steps, timeout=15):
         """Runs a guest with its console on a pipe, writing each step's bytes after its pause;
@@ -198,6 +241,7 @@ def main():
         t.version_cases()
         t.console_log_cases()
         t.disk_format_cases()
+        t.config_file_cases()
         t.console_key_cases()
     return report(t, t0)
 

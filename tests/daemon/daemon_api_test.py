@@ -116,6 +116,12 @@ def start(d, name):
     return r.json
 
 
+def machine_of(d, name):
+    """The machine a VM's `vessel run --config` was given (vms/NAME/machine.json)."""
+    with open(os.path.join(d.state_dir, "vms", name, "machine.json")) as f:
+        return json.load(f)
+
+
 def stats(d, name):
     r = d.get(f"/api/v1/vms/{name}/stats")
     expect(r.status == 200, f"stats {name}: {r}")
@@ -224,10 +230,10 @@ def files_are_confined_to_the_allowed_directories(env):
     expect_error(d.post("/api/v1/vms/moved/start"), 400, f"{moving} (/etc/passwd): outside")
     os.remove(moving)
     os.symlink(disk, moving)
-    pid = start(d, "moved")["pid"]
-    with open(f"/proc/{pid}/cmdline", "rb") as f:
-        argv = f.read().split(b"\0")
-    expect(disk.encode() in argv and moving.encode() not in argv, f"vessel run's argv: {argv}")
+    start(d, "moved")
+    machine = machine_of(d, "moved")
+    expect(machine["disks"][0]["path"] == os.path.realpath(disk),
+           f"vessel run's machine is not given the resolved disk: {machine['disks']}")
     d.post("/api/v1/vms/moved/stop")
     # Without --allow-dir, only STATE_DIR/images.
     sd = env.state_dir()
@@ -245,19 +251,19 @@ def user_networks_stay_off_the_hosts_loopback(env):
     expect_error(d.post("/api/v1/vms", env.definition("bad", nets=["user,restrict=maybe"])), 400,
                  "nets[0]: restrict 'maybe': expected on or off")
     expect_error(d.post("/api/v1/vms", env.definition("bad", nets=["user,mac=52:54:00:0:0:1"])),
-                 400, "nets[0]", "hostfwd=, restrict= and loopback= only")
+                 400, "nets[0]", "mac '52:54:00:0:0:1': expected six hex bytes")
     expect_error(d.post("/api/v1/vms", env.definition("bad",
                                                       nets=["user,hostfwd=tcp:0.0.0.0:1-:2"])),
                  400, "nets[0]", "127.0.0.1 only")
-    create(d, env, "n", nets=["user", "user,loopback=on", "user,restrict=on"])
-    pid = start(d, "n")["pid"]
-    with open(f"/proc/{pid}/cmdline", "rb") as f:
-        argv = f.read().decode().split("\0")
-    nets = [argv[i + 1] for i, a in enumerate(argv) if a == "--net"]
-    expect(nets == ["user,loopback=off", "user,loopback=on", "user,restrict=on,loopback=off"],
-           f"the VM's --net options: {nets}")
-    expect(d.get("/api/v1/vms/n").json["definition"]["nets"]
-           == ["user", "user,loopback=on", "user,restrict=on"], "the definition as given")
+    create(d, env, "n", nets=["user", "user,loopback=on", "user,restrict=on",
+                              {"type": "user", "mac": "52:54:00:00:00:09"}])
+    start(d, "n")
+    nets = [(n["loopback"], n["restrict"]) for n in machine_of(d, "n")["nets"]]
+    expect(nets == [(False, False), (True, False), (False, True), (False, False)],
+           f"the VM's networks (loopback, restrict): {nets}")
+    defined = d.get("/api/v1/vms/n").json["definition"]["nets"]
+    expect([n["loopback"] for n in defined] == [False, True, False, False]
+           and defined[3]["mac"] == "52:54:00:00:00:09", f"the definition's nets: {defined}")
     d.post("/api/v1/vms/n/stop")
 
 
@@ -277,8 +283,10 @@ def lifecycle_and_phase_rules(env):
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         argv = f.read().split(b"\0")
     expect(argv[1] == b"run" and b"--api-sock" in argv, f"the VM is not vessel run: {argv}")
-    expect(argv[argv.index(b"--engine") + 1] == DEFAULT_ENGINE.encode(),
-           f"the VM does not run the definition's engine: {argv}")
+    machine = os.path.join(d.state_dir, "vms", "a", "machine.json")
+    expect(argv[argv.index(b"--config") + 1] == machine.encode(), f"no --config: {argv}")
+    expect(machine_of(d, "a")["engine"] == DEFAULT_ENGINE,
+           f"the VM does not run the definition's engine: {machine_of(d, 'a')}")
     expect(os.getsid(pid) == pid, "the VM is not in a session of its own")
     expect_error(d.post("/api/v1/vms/a/start"), 409, "VM 'a' is running already")
     expect_error(d.post("/api/v1/vms/a/resume"), 409, "running")
@@ -725,6 +733,42 @@ def cli_commands(env):
     s3 = json.loads(p.stdout)
     expect(s3["engine"] == "interp" and "jit" not in s3, f"stats --json of c3: {s3}")
     env.cli(sd, "rm", "--force", "c3", check=0)
+    # Every option of `vessel run` that describes the machine works in create (one declaration
+    # for both): an overlay over a clean base (a comma in its name), snapshot=on, a forwarded
+    # port and a MAC, the balloon, no rng, the translator's settings, the hart's features.
+    base = os.path.join(env.tmp, "base,1.img")
+    scratch = os.path.join(env.tmp, "scratch.img")
+    for path in (base, scratch):
+        with open(path, "wb") as f:
+            f.write(b"\0" * 65536)
+    overlay = os.path.join(env.tmp, "c4.ovl")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env.cli(sd, "create", "c4", "--kernel", kernel, "--firmware", "none", "--memory", "16M",
+            "--disk", base.replace(",", ",,") + ",overlay=" + overlay,
+            "--disk", scratch + ",snapshot=on",
+            "--net", f"user,hostfwd=tcp::{port}-:7,mac=52:54:00:00:00:42",
+            "--balloon", "amount=1", "--no-rng", "--jit-threshold", "3", "--cpu-features", "-zbb",
+            check=0)
+    c4 = d.get("/api/v1/vms/c4").json["definition"]
+    expect(c4["disks"][0] == {"path": base, "readonly": False, "overlay": overlay}
+           and c4["disks"][1]["snapshot"] is True
+           and c4["nets"] == [{"type": "user", "hostfwd": [f"tcp:127.0.0.1:{port}-:7"],
+                               "restrict": False, "loopback": False, "mmds": False,
+                               "mac": "52:54:00:00:00:42"}]
+           and c4["balloon"]["amount_mib"] == 1 and c4["rng"] is False
+           and c4["jit_threshold"] == 3 and c4["cpu_features"]["zbb"] is False,
+           f"c4's definition: {c4}")
+    env.cli(sd, "start", "c4", check=0)
+    expect(os.path.exists(overlay), "the VM did not make its overlay")
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass  # the forwarded port listens
+    expect(machine_of(d, "c4")["disks"][0]["overlay"] == os.path.realpath(overlay),
+           f"c4's machine: {machine_of(d, 'c4')}")
+    env.cli(sd, "rm", "--force", "c4", check=0)
+    p = env.cli(sd, "create", "c5", "--kernel", kernel, "--disk", base + ",overlay=x", check=2)
+    expect(p.stderr.startswith("vessel: --disk: unknown option '1.img'"), f"{p.stderr!r}")
     p = env.cli(sd, "start", "c1", check=0)
     expect(p.stdout.startswith("c1: running (pid "), f"start: {p.stdout!r}")
     p = env.cli(sd, "ls", check=0)

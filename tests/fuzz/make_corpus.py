@@ -504,7 +504,7 @@ def migration_seeds():
         return struct.pack("<Q", len(b)) + b
 
     hello = field(b"hello/1") + field(version) + field(b"") + config
-    preamble = b"VESSELMG" + struct.pack("<II", 1, 2)
+    preamble = b"VESSELMG" + struct.pack("<II", 1, 3)  # stream 1, snapshot format 3
     page = bytes(range(256)) * 16
     pages = migration_frame(2, struct.pack("<QQ", 1, 2) + page + page)
     zero = migration_frame(3, struct.pack("<QQ", 0, ram // 4096))

@@ -96,8 +96,11 @@ TEST_F(MmdsApiTest, ConfigRules) {
   ASSERT_TRUE(h.vm.started_with);
   const VirtConfig& machine = *h.vm.started_with;
   ASSERT_EQ(machine.nets.size(), 2u);
-  EXPECT_EQ(machine.nets[0], "tap=vtap0");
-  EXPECT_EQ(machine.nets[1], "user,mmds=on");
+  EXPECT_EQ(machine.nets[0].kind, NetSpec::Kind::kTap);
+  EXPECT_EQ(machine.nets[0].ifname, "vtap0");
+  EXPECT_FALSE(machine.nets[0].mmds);
+  EXPECT_EQ(machine.nets[1].kind, NetSpec::Kind::kUser);
+  EXPECT_TRUE(machine.nets[1].mmds);
   EXPECT_EQ(machine.mmds->version(), net::MmdsVersion::kV2);
   EXPECT_EQ(machine.mmds->address(), 0xa9feaa02u);
   EXPECT_TRUE(machine.mmds->imds_compat());
@@ -117,7 +120,7 @@ TEST_F(MmdsApiTest, VersionDefaultsToFirecrackersAndTheFileStoreIsShared) {
   expect_done(call(Method::kPut, "/mmds/config", json{{"network_interfaces", {"eth0"}}}));
   start();
   EXPECT_EQ(h.vm.started_with->mmds->version(), net::MmdsVersion::kV1);
-  EXPECT_EQ(h.vm.started_with->nets[0], "user,mmds=on");
+  EXPECT_TRUE(h.vm.started_with->nets[0].mmds);
 }
 
 }  // namespace

@@ -124,10 +124,6 @@ Result<std::string> HostFilePolicy::check(std::string_view field, const std::str
     return make_error(fmt::format("{}: {}: {}", field, where, std::strerror(errno)));
   }
   const bool disk = use == HostFileUse::kDisk;
-  if (disk && resolved.find(',') != std::string::npos) {
-    // --disk PATH[,readonly][,overlay=...]: a comma would read as an option.
-    return make_error(fmt::format("{}: {}: a disk path cannot contain ','", field, where));
-  }
   const bool output = use == HostFileUse::kOutput;
   if (!S_ISREG(st.st_mode) && !(disk && S_ISBLK(st.st_mode)) && !(output && S_ISFIFO(st.st_mode))) {
     return make_error(fmt::format("{}: {}: not a regular file{}", field, where,

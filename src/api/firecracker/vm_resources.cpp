@@ -207,7 +207,7 @@ Result<VmResources::BootFiles> VmResources::boot_files(const BootSource& source)
 
 size_t VmResources::free_slots() const {
   // Eight virtio-mmio windows hold every paravirtual device the machine gets.
-  const size_t used = (rng_ ? 1 : 0) + (base_.virtio_console ? 1 : 0) + (balloon_ ? 1 : 0) +
+  const size_t used = (rng_ ? 1 : 0) + (base_.virtio_console_socket ? 1 : 0) + (balloon_ ? 1 : 0) +
                       (vsock_ ? 1 : 0) + base_.disks.size() + base_.nets.size() + drives_.size() +
                       nets_.size();
   return virt_map::kVirtioCount > used ? virt_map::kVirtioCount - used : 0;
@@ -233,9 +233,6 @@ Result<void> VmResources::put_drive(const std::string& drive_id,
   drive.path_on_host = TRY(fields.string("path_on_host"));
   drive.is_root_device = TRY(fields.boolean("is_root_device"));
   drive.is_read_only = TRY(fields.optional_boolean("is_read_only")).value_or(false);
-  if (drive.path_on_host.find(',') != std::string::npos) {
-    return make_error("path_on_host: Vessel's disk paths cannot contain ','");
-  }
   TRY(files_.check("path_on_host", drive.path_on_host, HostFileUse::kDisk, !drive.is_read_only));
 
   for (const Drive& other : drives_) {
@@ -279,37 +276,29 @@ Result<void> VmResources::put_network_interface(const std::string& iface_id,
     net.loopback = TRY(user_fields.optional_boolean("loopback"));
   }
 
-  // The option string Vessel's --net takes; its parser checks the name, the MAC and the rules.
-  std::string option = net.host_dev_name ? "tap=" + *net.host_dev_name : "user";
+  // The machine's typed network, checked as any other face's.
+  if (net.host_dev_name) {
+    net.spec.kind = NetSpec::Kind::kTap;
+    net.spec.ifname = *net.host_dev_name;
+  }
+  const auto in_field = [](std::string_view field, const Error& e) {
+    return make_error(fmt::format("{}: {}", field, e.message));
+  };
   for (const std::string& rule : net.hostfwd) {
-    if (rule.find_first_of(",=") != std::string::npos) {
-      return make_error(fmt::format("vessel_user_net.hostfwd '{}': no ',' or '=' in a rule", rule));
-    }
-    option += ",hostfwd=" + rule;
+    auto fwd = parse_hostfwd(rule);
+    if (!fwd) return in_field("vessel_user_net.hostfwd", fwd.error());
+    net.spec.hostfwd.push_back(*fwd);
   }
-  if (net.restricted) option += *net.restricted ? ",restrict=on" : ",restrict=off";
-  if (net.loopback) option += *net.loopback ? ",loopback=on" : ",loopback=off";
-  if (net.host_dev_name && net.host_dev_name->find_first_of(",=") != std::string::npos) {
-    return make_error(
-        fmt::format("host_dev_name '{}': not a valid interface name", *net.host_dev_name));
-  }
+  net.spec.restricted = net.restricted.value_or(false);
+  net.spec.host_loopback = net.loopback.value_or(true);
   if (net.guest_mac) {
-    if (net.guest_mac->find_first_of(",=") != std::string::npos) {
-      return make_error(
-          fmt::format("guest_mac '{}': expected six hex bytes like "
-                      "52:54:00:12:34:56",
-                      *net.guest_mac));
-    }
-    option += ",mac=" + *net.guest_mac;
+    auto mac = parse_mac(*net.guest_mac);
+    if (!mac) return in_field("guest_mac", mac.error());
+    net.spec.mac = *mac;
   }
-  auto spec = parse_net_option(option);
-  if (!spec.ok()) {
-    std::string message = spec.error().message;
-    if (message.starts_with("--net: ")) message.erase(0, 7);
-    return make_error(message);
+  if (auto ok = check_net_spec(net.spec); !ok) {
+    return in_field(net.host_dev_name ? "host_dev_name" : "vessel_user_net", ok.error());
   }
-  net.mac = spec->mac;
-  net.option = std::move(option);
 
   for (const NetworkInterface& other : nets_) {
     if (other.iface_id == iface_id) continue;
@@ -317,7 +306,7 @@ Result<void> VmResources::put_network_interface(const std::string& iface_id,
       return make_error(fmt::format("host_dev_name: {} is already used by interface '{}'",
                                     *net.host_dev_name, other.iface_id));
     }
-    if (net.mac && net.mac == other.mac) {
+    if (net.spec.mac && net.spec.mac == other.spec.mac) {
       return make_error(fmt::format("guest_mac: {} is already used by interface '{}'",
                                     *net.guest_mac, other.iface_id));
     }
@@ -525,7 +514,10 @@ Result<VirtConfig> VmResources::virt_config() const {
   for (const Drive* d : order) {
     const std::string path =
         TRY(files_.check("path_on_host", d->path_on_host, HostFileUse::kDisk, !d->is_read_only));
-    config.disks.push_back(path + (d->is_read_only ? ",readonly" : ""));
+    block::DiskSpec disk;
+    disk.path = path;
+    disk.read_only = d->is_read_only;
+    config.disks.push_back(std::move(disk));
   }
   config.disks.insert(config.disks.end(), base_.disks.begin(), base_.disks.end());
   config.nets.clear();
@@ -541,7 +533,8 @@ Result<VirtConfig> VmResources::virt_config() const {
           "interfaces only",
           n.iface_id));
     }
-    config.nets.push_back(mmds ? n.option + ",mmds=on" : n.option);
+    config.nets.push_back(n.spec);
+    config.nets.back().mmds = mmds;
   }
   config.nets.insert(config.nets.end(), base_.nets.begin(), base_.nets.end());
   config.balloon = balloon_;

@@ -17,6 +17,7 @@
 #include "cpu/riscv/engine.hpp"
 #include "host/net/mmds.hpp"
 #include "host/net/net_backend.hpp"
+#include "host/net/net_option.hpp"
 
 namespace vessel::api {
 
@@ -48,8 +49,7 @@ struct NetworkInterface {
   std::vector<std::string> hostfwd;  // vessel_user_net.hostfwd
   std::optional<bool> restricted;    // vessel_user_net.restrict
   std::optional<bool> loopback;      // vessel_user_net.loopback
-  std::optional<MacAddress> mac;     // guest_mac, parsed
-  std::string option;                // as --net takes it
+  NetSpec spec;                      // what the machine gets (but mmds, set at the start)
   nlohmann::json to_json() const;
 };
 

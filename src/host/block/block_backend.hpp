@@ -80,9 +80,27 @@ struct DiskSpec {
   // snapshot=on (or `vessel run --snapshot`), as QEMU's -snapshot: the guest's writes go to a
   // temporary overlay, gone at exit unless written back (commit()).
   bool snapshot = false;
+  bool operator==(const DiskSpec&) const = default;
 };
 
-// Parses the --disk option value. ",," stands for a comma inside the path or a value.
+// A disk of `path` with every other setting at its default but read-only-ness (the API's
+// drives have no more to say).
+inline DiskSpec disk_of(std::string path, bool read_only = false) {
+  DiskSpec d;
+  d.path = std::move(path);
+  d.read_only = read_only;
+  return d;
+}
+
+// What a disk's settings must agree on whatever they came from (the --disk option, the API,
+// the machine configuration's JSON): a path, NBD's settings only for an NBD URI, no overlay
+// with snapshot=on, an overlay that is not the image. One line without a prefix ("snapshot=on
+// makes its own temporary overlay; drop overlay="); the caller names the disk.
+Result<void> check_disk_spec(const DiskSpec& spec);
+inline constexpr unsigned kMaxDiskTimeoutSeconds = 3600;
+
+// Parses the --disk option value (the command line's form). ",," stands for a comma inside the
+// path or a value. Errors begin with "--disk: ".
 Result<DiskSpec> parse_disk_option(const std::string& text);
 
 enum class IoMode {
@@ -96,6 +114,9 @@ struct OpenOptions {
   unsigned uring_entries = 128;
   unsigned threads = 2;
 };
+
+// Where a snapshot=on disk's temporary overlay is made: TMPDIR, else /var/tmp (as QEMU).
+std::string snapshot_overlay_dir();
 
 // Opens (and, for a new overlay, creates) the disk. On any error nothing is created or
 // modified, and the error is one line naming the file and the problem.

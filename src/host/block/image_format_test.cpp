@@ -48,7 +48,7 @@ TEST(ImageFormat, OpenRefusesAQcow2UnlessFormatRawIsStated) {
   ASSERT_FALSE(refused.ok());
   const std::string& message = refused.error().message;
   EXPECT_EQ(message.rfind(path + ": a qcow2 image, not a raw one", 0), 0U) << message;
-  EXPECT_NE(message.find(",format=raw"), std::string::npos) << message;
+  EXPECT_NE(message.find("add format=raw"), std::string::npos) << message;
   EXPECT_EQ(message.find('\n'), std::string::npos);
 
   auto spec = parse_disk_option(path + ",readonly,format=raw");

@@ -72,11 +72,9 @@ Result<std::unique_ptr<BlockBackend>> open_snapshot_overlay(UniqueFd base, const
                                                             uint64_t size,
                                                             std::unique_ptr<IoEngine> engine) {
   const overlay::BaseIdentity base_id = TRY(overlay::identify_base(base.get(), path, size));
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string dir = fmt::format("{}/vessel-snapshot-XXXXXX",
-                                tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/var/tmp");
+  std::string dir = snapshot_overlay_dir() + "/vessel-snapshot-XXXXXX";
   if (mkdtemp(dir.data()) == nullptr) {
-    return make_error(fmt::format("{}: cannot make its --snapshot overlay in {}: {}", path,
+    return make_error(fmt::format("{}: cannot make its snapshot=on overlay in {}: {}", path,
                                   dir.substr(0, dir.rfind('/')), sys_error()));
   }
   const std::string ovl_path = dir + "/overlay";
@@ -92,6 +90,35 @@ Result<std::unique_ptr<BlockBackend>> open_snapshot_overlay(UniqueFd base, const
 }
 
 }  // namespace
+
+std::string snapshot_overlay_dir() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/var/tmp";
+}
+
+Result<void> check_disk_spec(const DiskSpec& spec) {
+  if (spec.path.empty()) return make_error("empty path");
+  if (is_nbd_uri(spec.path)) {
+    if (!spec.overlay.empty() || spec.format_stated) {
+      return make_error(fmt::format(
+          "{} is for image files; an NBD export is already the disk's bytes (serve a qcow2 with "
+          "qemu-nbd -f qcow2)",
+          spec.overlay.empty() ? "format=" : "overlay="));
+    }
+    if (spec.snapshot) return make_error("snapshot=on is for image files, not an NBD export");
+  }
+  if (spec.timeout_seconds == 0 || spec.timeout_seconds > kMaxDiskTimeoutSeconds) {
+    return make_error(fmt::format("timeout {} is not a number of seconds from 1 to {}",
+                                  spec.timeout_seconds, kMaxDiskTimeoutSeconds));
+  }
+  if (spec.snapshot && !spec.overlay.empty()) {
+    return make_error("snapshot=on makes its own temporary overlay; drop overlay=");
+  }
+  if (!spec.overlay.empty() && spec.overlay == spec.path) {
+    return make_error("the overlay cannot be the disk image itself");
+  }
+  return {};
+}
 
 Result<DiskSpec> parse_disk_option(const std::string& text) {
   const std::vector<std::string> fields = split_option_fields(text);
@@ -143,24 +170,13 @@ Result<DiskSpec> parse_disk_option(const std::string& text) {
           nbd ? "readonly, timeout=SECONDS" : "readonly, overlay=FILE, format=raw, snapshot=on"));
     }
   }
-  if (nbd && (seen_overlay || seen_format)) {
-    return make_error(fmt::format(
-        "--disk: {} is for image files; an NBD export is already the disk's bytes (serve a qcow2 "
-        "with qemu-nbd -f qcow2)",
-        seen_overlay ? "overlay=" : "format="));
-  }
-  if (spec.snapshot && !spec.overlay.empty()) {
-    return make_error("--disk: snapshot=on makes its own temporary overlay; drop overlay=");
-  }
-  if (!spec.overlay.empty() && spec.overlay == spec.path) {
-    return make_error("--disk: the overlay cannot be the disk image itself");
-  }
+  if (auto ok = check_disk_spec(spec); !ok) return make_error("--disk: " + ok.error().message);
   return spec;
 }
 
 Result<std::unique_ptr<BlockBackend>> open_disk(const DiskSpec& spec, const OpenOptions& options) {
   const std::string& path = spec.path;
-  if (path.empty()) return make_error("--disk: empty path");
+  TRY_VOID(check_disk_spec(spec));
   if (is_nbd_uri(path)) {
     return open_nbd(NbdSettings{path, spec.read_only, std::chrono::seconds(spec.timeout_seconds)});
   }
@@ -191,7 +207,7 @@ Result<std::unique_ptr<BlockBackend>> open_disk(const DiskSpec& spec, const Open
     return make_error(fmt::format("{}: cannot get the device size: {}", path, sys_error()));
   }
   // Before the size checks: a qcow2 of an odd size is better called a qcow2.
-  if (!spec.format_stated) TRY_VOID(check_raw_image(fd.get(), path, ",format=raw"));
+  if (!spec.format_stated) TRY_VOID(check_raw_image(fd.get(), path, "format=raw"));
   if (size == 0) return make_error(path + ": disk image is empty");
   if (size % kSectorSize != 0) {
     return make_error(

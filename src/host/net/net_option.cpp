@@ -5,6 +5,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <string_view>
 
@@ -51,9 +52,11 @@ std::optional<uint32_t> parse_number(std::string_view s) {
   return v;
 }
 
+}  // namespace
+
 Result<HostForward> parse_hostfwd(std::string_view rule) {
   const auto malformed = [&] {
-    return make_error(fmt::format("--net: malformed hostfwd '{}' ({})", rule, kRuleForm));
+    return make_error(fmt::format("malformed hostfwd '{}' ({})", rule, kRuleForm));
   };
   const size_t dash = rule.find('-');
   if (dash == std::string_view::npos) return malformed();
@@ -66,14 +69,14 @@ Result<HostForward> parse_hostfwd(std::string_view rule) {
     fwd.protocol = HostForward::Protocol::kUdp;
   } else if (host[0] != "tcp" && !host[0].empty()) {
     return make_error(
-        fmt::format("--net: hostfwd '{}': unknown protocol '{}' (tcp or udp)", rule, host[0]));
+        fmt::format("hostfwd '{}': unknown protocol '{}' (tcp or udp)", rule, host[0]));
   }
 
   fwd.host_addr = 0x7f000001;  // 127.0.0.1
   if (!host[1].empty()) {
     const auto addr = parse_ipv4(host[1]);
     if (!addr) {
-      return make_error(fmt::format("--net: hostfwd '{}': bad host address '{}'", rule, host[1]));
+      return make_error(fmt::format("hostfwd '{}': bad host address '{}'", rule, host[1]));
     }
     fwd.host_addr = *addr;
   }
@@ -83,9 +86,9 @@ Result<HostForward> parse_hostfwd(std::string_view rule) {
     // and broadcast addresses are slirp's own.
     if (!addr || (*addr & 0xffffff00) != 0x0a000200 || (*addr & 0xff) <= 3 ||
         (*addr & 0xff) == 0xff) {
-      return make_error(fmt::format(
-          "--net: hostfwd '{}': guest address '{}' is not a guest address in 10.0.2.0/24", rule,
-          guest[0]));
+      return make_error(
+          fmt::format("hostfwd '{}': guest address '{}' is not a guest address in 10.0.2.0/24",
+                      rule, guest[0]));
     }
     fwd.guest_addr = *addr;
   }
@@ -95,7 +98,7 @@ Result<HostForward> parse_hostfwd(std::string_view rule) {
     if (!v) return malformed();
     if (*v < 1 || *v > 65535) {
       return make_error(
-          fmt::format("--net: hostfwd '{}': {} port {} out of range (1-65535)", rule, which, text));
+          fmt::format("hostfwd '{}': {} port {} out of range (1-65535)", rule, which, text));
     }
     out = static_cast<uint16_t>(*v);
     return {};
@@ -107,7 +110,7 @@ Result<HostForward> parse_hostfwd(std::string_view rule) {
 
 Result<MacAddress> parse_mac(std::string_view text) {
   const auto bad = [&](std::string_view why) {
-    return make_error(fmt::format("--net: mac '{}': {}", text, why));
+    return make_error(fmt::format("mac '{}': {}", text, why));
   };
   const auto parts = split(text, ':');
   if (parts.size() != 6) return bad("expected six hex bytes like 52:54:00:12:34:56");
@@ -126,6 +129,8 @@ Result<MacAddress> parse_mac(std::string_view text) {
   return mac;
 }
 
+namespace {
+
 // QEMU's forms of a yes or a no.
 Result<bool> parse_switch(std::string_view key, std::string_view value) {
   for (std::string_view yes : {"on", "yes", "y", "true"}) {
@@ -134,26 +139,19 @@ Result<bool> parse_switch(std::string_view key, std::string_view value) {
   for (std::string_view no : {"off", "no", "n", "false"}) {
     if (value == no) return false;
   }
-  return make_error(fmt::format("--net: {} '{}': expected on or off", key, value));
+  return make_error(fmt::format("{} '{}': expected on or off", key, value));
 }
 
 // One KEY=VALUE item of --net, its key known to the backend.
 Result<void> apply_item(NetSpec& spec, std::string_view key, std::string_view value,
                         std::vector<std::string_view>& given) {
   if (key == "hostfwd") {
-    const HostForward fwd = TRY(parse_hostfwd(value));
-    if (std::find_if(spec.hostfwd.begin(), spec.hostfwd.end(), [&](const HostForward& f) {
-          return f.protocol == fwd.protocol && f.host_addr == fwd.host_addr &&
-                 f.host_port == fwd.host_port;
-        }) != spec.hostfwd.end()) {
-      return make_error(fmt::format("--net: hostfwd {} given twice", fwd.name()));
-    }
-    spec.hostfwd.push_back(fwd);
+    spec.hostfwd.push_back(TRY(parse_hostfwd(value)));
     return {};
   }
   if (std::find(given.begin(), given.end(), key) != given.end()) {
-    if (key == "ifname") return make_error("--net: tap interface named twice");
-    return make_error(fmt::format("--net: {} given twice", key));
+    if (key == "ifname") return make_error("tap interface named twice");
+    return make_error(fmt::format("{} given twice", key));
   }
   given.push_back(key);
   if (key == "mac") {
@@ -170,14 +168,51 @@ Result<void> apply_item(NetSpec& spec, std::string_view key, std::string_view va
   return {};
 }
 
-bool valid_ifname(std::string_view name) {
-  return !name.empty() && name.size() < IFNAMSIZ && name != "." && name != ".." &&
-         std::none_of(name.begin(), name.end(), [](char c) {
-           return c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\0';
-         });
-}
-
 }  // namespace
+
+Result<void> check_net_spec(const NetSpec& spec) {
+  if (spec.kind == NetSpec::Kind::kTap) {
+    const std::string_view name = spec.ifname;
+    const bool valid = !name.empty() && name.size() < IFNAMSIZ && name != "." && name != ".." &&
+                       std::none_of(name.begin(), name.end(), [](char c) {
+                         return c == '/' || c == ':' || c == ' ' || c == ',' || c == '=' ||
+                                std::iscntrl(static_cast<unsigned char>(c));
+                       });
+    if (!valid) {
+      if (name.empty()) return make_error("tap needs an interface name (tap=IFNAME)");
+      return make_error(fmt::format(
+          "tap interface name '{}' is not valid (1-{} characters, no '/', ':', ',', '=' or "
+          "spaces)",
+          name, IFNAMSIZ - 1));
+    }
+    if (!spec.hostfwd.empty() || spec.restricted || !spec.host_loopback || spec.mmds) {
+      return make_error("hostfwd, restrict, loopback and mmds are for a user network, not a tap");
+    }
+  } else if (!spec.ifname.empty()) {
+    return make_error("an interface name is for a tap, not a user network");
+  }
+  for (size_t i = 0; i < spec.hostfwd.size(); ++i) {
+    const HostForward& fwd = spec.hostfwd[i];
+    if (fwd.host_port == 0 || fwd.guest_port == 0) {
+      return make_error(fmt::format("hostfwd {}: port 0 out of range (1-65535)", fwd.name()));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      const HostForward& f = spec.hostfwd[j];
+      if (f.protocol == fwd.protocol && f.host_addr == fwd.host_addr &&
+          f.host_port == fwd.host_port) {
+        return make_error(fmt::format("hostfwd {} given twice", fwd.name()));
+      }
+    }
+  }
+  if (spec.mac && ((*spec.mac)[0] & 1) != 0) {
+    return make_error(
+        fmt::format("mac '{}': a multicast address cannot name one card", format_mac(*spec.mac)));
+  }
+  if (spec.mac && *spec.mac == MacAddress{}) {
+    return make_error("mac '00:00:00:00:00:00': the all-zero address cannot name a card");
+  }
+  return {};
+}
 
 MacAddress default_mac(unsigned index) {
   MacAddress mac{0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
@@ -190,12 +225,20 @@ std::string format_mac(const MacAddress& mac) {
                      mac[4], mac[5]);
 }
 
+std::string HostForward::rule() const {
+  return fmt::format("{}:{}:{}-{}:{}", protocol == Protocol::kUdp ? "udp" : "tcp",
+                     format_ipv4(host_addr), host_port,
+                     guest_addr == 0 ? std::string() : format_ipv4(guest_addr), guest_port);
+}
+
 std::string HostForward::name() const {
   return fmt::format("{}:{}:{}", protocol == Protocol::kUdp ? "udp" : "tcp", format_ipv4(host_addr),
                      host_port);
 }
 
-Result<NetSpec> parse_net_option(const std::string& text) {
+namespace {
+
+Result<NetSpec> parse_net_items(const std::string& text) {
   const auto items = split(text, ',');
   NetSpec spec;
   std::string_view backend = items[0];
@@ -212,8 +255,7 @@ Result<NetSpec> parse_net_option(const std::string& text) {
     spec.kind = NetSpec::Kind::kTap;
     spec.ifname = std::string(backend_value);
   } else {
-    return make_error(
-        fmt::format("--net: unknown backend '{}' (expected user or tap=IFNAME)", items[0]));
+    return make_error(fmt::format("unknown backend '{}' (expected user or tap=IFNAME)", items[0]));
   }
 
   // The keys given so far, each allowed once but hostfwd; tap=IFNAME counts as ifname.
@@ -229,21 +271,23 @@ Result<NetSpec> parse_net_option(const std::string& text) {
                                              : key == "ifname");
     if (!known) {
       return make_error(
-          fmt::format("--net: unknown key '{}' for {} (expected {})", key, backend,
+          fmt::format("unknown key '{}' for {} (expected {})", key, backend,
                       user ? "hostfwd, restrict, loopback, mmds or mac" : "ifname or mac"));
     }
     if (eq == std::string_view::npos) {
-      return make_error(fmt::format("--net: '{}' needs a value ({}=...)", key, key));
+      return make_error(fmt::format("'{}' needs a value ({}=...)", key, key));
     }
     TRY_VOID(apply_item(spec, key, item.substr(eq + 1), given));
   }
+  TRY_VOID(check_net_spec(spec));
+  return spec;
+}
 
-  if (spec.kind == NetSpec::Kind::kTap && !valid_ifname(spec.ifname)) {
-    if (spec.ifname.empty()) return make_error("--net: tap needs an interface name (tap=IFNAME)");
-    return make_error(fmt::format(
-        "--net: tap interface name '{}' is not valid (1-{} characters, no '/', ':' or spaces)",
-        spec.ifname, IFNAMSIZ - 1));
-  }
+}  // namespace
+
+Result<NetSpec> parse_net_option(const std::string& text) {
+  auto spec = parse_net_items(text);
+  if (!spec) return make_error("--net: " + spec.error().message);
   return spec;
 }
 

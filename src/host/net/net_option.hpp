@@ -38,6 +38,8 @@ struct HostForward {
 
   // "tcp:127.0.0.1:8080": how errors name the rule.
   std::string name() const;
+  // The whole rule as parse_hostfwd takes it ("tcp:127.0.0.1:8080-:80").
+  std::string rule() const;
   bool operator==(const HostForward&) const = default;
 };
 
@@ -50,7 +52,19 @@ struct NetSpec {
   bool mmds = false;                 // user only: mmds=on, the metadata service (mmds.hpp)
   std::string ifname;                // tap only
   std::optional<MacAddress> mac;     // none: the board picks default_mac(index)
+  bool operator==(const NetSpec&) const = default;
 };
+
+// What a network's settings must agree on whatever they came from (--net, the API, the machine
+// configuration's JSON): a valid tap name, the user-only settings only on a user network, each
+// forwarded host port once, a MAC that can name one card. One line without a prefix.
+Result<void> check_net_spec(const NetSpec& spec);
+
+// One forwarding rule, [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT ("hostfwd 'RULE':
+// host port 99999 out of range (1-65535)").
+Result<HostForward> parse_hostfwd(std::string_view rule);
+// Six hex bytes, 52:54:00:12:34:56, that can name one card.
+Result<MacAddress> parse_mac(std::string_view text);
 
 // IPv4 addresses in host order, as dotted quads (parse: inet_pton's strict form, no octal or
 // short forms).

@@ -207,7 +207,7 @@ TEST(NetOption, BadTap) {
   EXPECT_EQ(parse_error("tap="), "--net: tap needs an interface name (tap=IFNAME)");
   EXPECT_EQ(parse_error("tap=1234567890123456"),
             "--net: tap interface name '1234567890123456' is not valid (1-15 characters, no "
-            "'/', ':' or spaces)");
+            "'/', ':', ',', '=' or spaces)");
   EXPECT_NE(parse_error("tap=a/b").find("is not valid"), std::string::npos);
   EXPECT_NE(parse_error("tap=eth0:1").find("is not valid"), std::string::npos);
   EXPECT_EQ(parse_error("tap=t0,ifname=t1"), "--net: tap interface named twice");

@@ -88,7 +88,8 @@ TEST(MigrationStream, HelloRoundTrips) {
   VirtConfig c = small_config();
   c.ram_size = 32ULL << 20;
   c.num_harts = 2;
-  c.disks = {"/srv/disk.img,overlay=/srv/o.qcow"};
+  c.disks = {block::disk_of("/srv/disk.img")};
+  c.disks[0].overlay = "/srv/o,1.qcow";  // a comma is a character like another
   auto h = decode_hello(hello_bytes(c, "t1"));
   ASSERT_TRUE(h.ok()) << h.error().message;
   EXPECT_EQ(h->ticket, "t1");

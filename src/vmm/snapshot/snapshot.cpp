@@ -76,7 +76,8 @@ Result<Loaded> parse(const uint8_t* data, size_t size) {
     return make_error("snapshot: the disks do not match the configuration");
   }
   for (size_t i = 0; i < out.disks.size(); ++i) {
-    if (out.disks[i].option != out.config.disks[i]) {
+    out.disks[i].spec = out.config.disks[i];
+    if (out.disks[i].base != out.config.disks[i].path) {
       return make_error("snapshot: the disks do not match the configuration");
     }
   }
@@ -169,13 +170,13 @@ Result<std::vector<uint8_t>> capture_state(VirtMachine& machine, const VirtConfi
   machine.save_state(state);
   VirtConfig saved = config;
   saved.disks.clear();
-  for (const DiskRef& d : disks) saved.disks.push_back(d.option);
+  for (const DiskRef& d : disks) saved.disks.push_back(d.spec);
   return encode(saved, disks, diff, state.bytes());
 }
 
 Result<std::vector<uint8_t>> rebind(const uint8_t* data, size_t size,
-                                    const std::vector<std::string>& disks,
-                                    const std::vector<std::string>& nets) {
+                                    const std::vector<block::DiskSpec>& disks,
+                                    const std::vector<NetSpec>& nets) {
   const Loaded loaded = TRY(parse(data, size));
   if (disks.size() != loaded.disks.size() || nets.size() != loaded.config.nets.size()) {
     return make_error(fmt::format("snapshot has {} disks and {} networks, not {} and {}",
@@ -192,7 +193,7 @@ Result<std::vector<uint8_t>> rebind(const uint8_t* data, size_t size,
       return make_error(fmt::format("disk {}: {} bytes, the snapshot's disk {} has {}",
                                     refs[i].base, refs[i].size, i, loaded.disks[i].size));
     }
-    config.disks[i] = refs[i].option;
+    config.disks[i] = refs[i].spec;
   }
   return encode(config, refs, loaded.diff, loaded.machine_state);
 }

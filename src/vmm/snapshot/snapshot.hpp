@@ -18,11 +18,11 @@ namespace vessel::snapshot {
 inline constexpr const char* kStateFileName = "vmstate";
 inline constexpr const char* kMemoryFileName = "memory";
 
-// A disk as the snapshot refers to it: the option it was opened with (paths made absolute),
-// and what its base file was when the snapshot was taken.
+// A disk as the snapshot refers to it: its settings (paths made absolute), and what its base
+// file was when the snapshot was taken.
 struct DiskRef {
-  std::string option;  // PATH[,readonly][,overlay=FILE][,format=raw], as --disk takes it
-  std::string base;    // the file whose identity is checked
+  block::DiskSpec spec;  // as the configuration holds it
+  std::string base;      // the file whose identity is checked (spec.path)
   uint64_t size = 0, mtime_ns = 0, inode = 0, device = 0;
 };
 
@@ -76,13 +76,13 @@ Result<Created> create(VirtMachine& machine, const VirtConfig& config,
                        const CreateOptions& options);
 
 // The state file `data` with the host side of its machine changed: its disks replaced by
-// `disks` (--disk options, each base identified now, as create does) and its networks by
-// `nets` (hostfwd rules of their own, say). The guest's machine stays what it was: as many
+// `disks` (each base identified now, as create does) and its networks by `nets` (hostfwd rules
+// of their own, say). The guest's machine stays what it was: as many
 // disks, each of the same size, and as many networks. The daemon's restores and clones run
 // one snapshot over disks and forwarded ports of their own this way.
 Result<std::vector<uint8_t>> rebind(const uint8_t* data, size_t size,
-                                    const std::vector<std::string>& disks,
-                                    const std::vector<std::string>& nets);
+                                    const std::vector<block::DiskSpec>& disks,
+                                    const std::vector<NetSpec>& nets);
 
 // The state file's bytes for `machine`, which does not run and whose I/O thread is parked
 // (call from quiesced()): what create() writes, and what a

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace vessel::snapshot {
@@ -83,7 +84,9 @@ Result<std::vector<Section>> decode_file(const uint8_t* data, size_t size,
     }
     const char* name = reinterpret_cast<const char*>(data + pos);
     const size_t name_len = strnlen(name, kNameBytes);
-    if (std::string_view(name, name_len) != want || name_len == kNameBytes) {
+    // The name's padding is zeros too: no byte of the file goes unchecked.
+    if (std::string_view(name, name_len) != want || name_len == kNameBytes ||
+        std::any_of(name + name_len, name + kNameBytes, [](char c) { return c != 0; })) {
       return make_error(fmt::format("snapshot: expected section '{}'", want));
     }
     const auto len = get<uint64_t>(data + pos + kNameBytes);

@@ -17,7 +17,7 @@ namespace vessel::snapshot {
 
 // Bumped whenever anything a snapshot holds changes its layout: a file of another version is
 // refused, not guessed at.
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;  // 3: the configuration as JSON (vmm/config)
 inline constexpr char kMagic[8] = {'V', 'E', 'S', 'S', 'E', 'L', 'S', 'N'};
 // The state file holds registers and device state, never guest RAM: a few hundred KiB at most.
 inline constexpr size_t kMaxStateFile = 64ULL << 20;

@@ -44,7 +44,7 @@ class SnapshotTest : public ::testing::Test {
     config.builtin_sbi = true;
     config.kernel = VESSEL_TEST_SPIN_ELF;
     config.rng = false;
-    config.disks = {disk};
+    config.disks = {block::disk_of(disk)};
     config.balloon = virtio::BalloonConfig{8, true, 5};
     auto m = VirtMachine::create(config, {[](uint8_t) {}, [](PowerRequest) {}});
     ASSERT_TRUE(m.ok()) << m.error().message;
@@ -111,13 +111,14 @@ TEST_F(SnapshotTest, RebindRunsTheSnapshotOverAnotherDisk) {
     ASSERT_TRUE(id.ok()) << id.error().message;
     ASSERT_TRUE(block::overlay::create(overlay, *id).ok());
   }
-  const std::string overlay_option = copy + ",overlay=" + overlay;
-  auto rebound = rebind(bytes.data(), bytes.size(), {overlay_option}, {});
+  block::DiskSpec overlaid = block::disk_of(copy);
+  overlaid.overlay = overlay;
+  auto rebound = rebind(bytes.data(), bytes.size(), {overlaid}, {});
   ASSERT_TRUE(rebound.ok()) << rebound.error().message;
   write_all(files.state_path, *rebound);
   auto loaded = load(files.state_path, files.memory_path);
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-  EXPECT_EQ(loaded->config.disks, std::vector<std::string>{overlay_option});
+  EXPECT_EQ(loaded->config.disks, std::vector<block::DiskSpec>{overlaid});
   EXPECT_EQ(loaded->disks[0].base, copy);
   auto restored = restore(*loaded, config, {[](uint8_t) {}, [](PowerRequest) {}});
   ASSERT_TRUE(restored.ok()) << restored.error().message;
@@ -128,16 +129,16 @@ TEST_F(SnapshotTest, RebindRunsTheSnapshotOverAnotherDisk) {
 
   const std::string small = dir.file("small.img");
   write_all(small, std::vector<uint8_t>(4096, 0));
-  auto r = rebind(bytes.data(), bytes.size(), {small}, {});
+  auto r = rebind(bytes.data(), bytes.size(), {block::disk_of(small)}, {});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("4096 bytes, the snapshot's disk 0 has 1048576"),
             std::string::npos)
       << r.error().message;
-  r = rebind(bytes.data(), bytes.size(), {copy}, {"user"});
+  r = rebind(bytes.data(), bytes.size(), {block::disk_of(copy)}, {NetSpec{}});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("1 disks and 0 networks, not 1 and 1"), std::string::npos)
       << r.error().message;
-  r = rebind(bytes.data(), bytes.size() - 1, {copy}, {});
+  r = rebind(bytes.data(), bytes.size() - 1, {block::disk_of(copy)}, {});
   EXPECT_FALSE(r.ok());
 }
 
