@@ -177,6 +177,21 @@ TEST(Proc, SpawnedProcessHasItsOwnSessionAndLog) {
   EXPECT_FALSE(bad.ok());
 }
 
+// A migration's ticket reaches the destination's vessel through its environment, beside the
+// daemon's own, and not on its command line.
+TEST(Proc, SpawnedProcessGetsTheAddedEnvironment) {
+  http::ScratchDir dir;
+  const std::string log = dir.at("env.log");
+  auto pid =
+      spawn_in_session("/bin/sh", {"sh", "-c", "echo ticket=$VESSEL_TEST_T path=${PATH:+set}"}, log,
+                       {"VESSEL_TEST_T=0123abcd"});
+  ASSERT_TRUE(pid.ok()) << pid.error().message;
+  int status = 0;
+  ASSERT_EQ(waitpid(*pid, &status, 0), *pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(read(log).find("ticket=0123abcd path=set\n"), std::string::npos) << read(log);
+}
+
 TEST(Metrics, TextFormatWithHelpTypeAndOneStateSet) {
   VmFigures running;
   running.name = "web";

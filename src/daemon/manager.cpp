@@ -506,7 +506,7 @@ Answer VmManager::begin_operation(Vm* vm, const std::string& name, const char* w
 
 Answer VmManager::start(const std::string& name) { return start_process(name, {}); }
 
-Answer VmManager::start_process(const std::string& name, const std::vector<std::string>& incoming) {
+Answer VmManager::start_process(const std::string& name, const Incoming& incoming) {
   std::unique_lock lock(mu_);
   Vm* vm = find_locked(name);
   if (auto refused = unavailable(vm, name)) return *refused;
@@ -519,7 +519,7 @@ Answer VmManager::start_process(const std::string& name, const std::vector<std::
 
 Answer VmManager::start_locked(std::unique_lock<std::mutex>& lock, Vm& vm_ref,
                                const std::optional<std::string>& restore,
-                               const std::vector<std::string>& incoming) {
+                               const Incoming& incoming) {
   Vm* vm = &vm_ref;
   const std::string name = vm->name;
   const VmDefinition def = *vm->definition;
@@ -561,7 +561,7 @@ Answer VmManager::start_locked(std::unique_lock<std::mutex>& lock, Vm& vm_ref,
   // error, not a surprise later; the lock is not held meanwhile.
   const uint64_t generation = vm->generation;
   const auto deadline = std::chrono::steady_clock::now() + kStartWait;
-  while (incoming.empty() && std::chrono::steady_clock::now() < deadline) {
+  while (incoming.args.empty() && std::chrono::steady_clock::now() < deadline) {
     if (vm->generation != generation || !vm->live()) break;
     lock.unlock();
     auto described = call_vm(*vm, "GET", "/", std::nullopt, kVmCallTimeout);
@@ -580,8 +580,7 @@ Answer VmManager::start_locked(std::unique_lock<std::mutex>& lock, Vm& vm_ref,
 
 Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmPaths& paths,
                                               const std::optional<std::string>& restore,
-                                              int* status,
-                                              const std::vector<std::string>& incoming) {
+                                              int* status, const Incoming& incoming) {
   // Checked again, as the files and --allow-dir may have changed since the create, and
   // handed to the VM resolved.
   auto resolved = resolve_vm_files(def, files_, options_.state_dir);
@@ -598,10 +597,12 @@ Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmP
   TRY_VOID(write_machine_file(*resolved, paths));
   std::vector<std::string> args = vm_run_arguments(paths, restore);
   // The machine comes with the migration (but for its engine settings, the definition's).
-  args.insert(args.end(), incoming.begin(), incoming.end());
+  args.insert(args.end(), incoming.args.begin(), incoming.args.end());
   if (!options_.jail_dir.empty()) args.insert(args.begin() + 1, {"--jail", options_.jail_dir});
   args.insert(args.begin(), options_.vessel_binary);
-  auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log());
+  std::vector<std::string> env;
+  if (!incoming.ticket.empty()) env.push_back("VESSEL_INCOMING_TICKET=" + incoming.ticket);
+  auto pid = spawn_in_session(options_.vessel_binary, args, paths.vmm_log(), env);
   if (!pid) return pid.take_error();
   crash_point("start", std::chrono::milliseconds(500));  // once the VM is up, before runtime.json
   auto kill_it = [&](const std::string& why, int fd) {

@@ -129,12 +129,18 @@ class VmManager {
   // Marks a live VM busy for a slow operation (409 when it is not live, or busy already).
   Answer begin_operation(Vm* vm, const std::string& name, const char* what);
   Answer stop_locked(std::unique_lock<std::mutex>& lock, Vm& vm);
+  // What a migration's destination adds to its `vessel run`: the --incoming options, and the
+  // stream's ticket, which goes in the environment (VESSEL_INCOMING_TICKET), where ps and
+  // /proc/PID/cmdline do not show it to other users.
+  struct Incoming {
+    std::vector<std::string> args;
+    std::string ticket;
+  };
   // Starts the VM's process (from a restore dir when given) and answers once it runs, or at
-  // once with `incoming` (vessel run's --incoming options, a migration's destination); called
+  // once with `incoming` (a migration's destination); called
   // with the lock held, for a VM that is not live.
   Answer start_locked(std::unique_lock<std::mutex>& lock, Vm& vm,
-                      const std::optional<std::string>& restore,
-                      const std::vector<std::string>& incoming = {});
+                      const std::optional<std::string>& restore, const Incoming& incoming = {});
   // SIGKILL for a VM whose state is to be dropped (a restore); waits for its end.
   Result<void> kill_locked(std::unique_lock<std::mutex>& lock, Vm& vm);
   // Pauses (when running), snapshots into the staging dir, stores SNAP, resumes: no lock held.
@@ -147,9 +153,9 @@ class VmManager {
                         VmState to, const char* method, const char* path,
                         const nlohmann::json& body, std::chrono::milliseconds timeout);
   void sampler();
-  // start(), or with `incoming` (vessel run's --incoming options) a VM that waits for a
-  // migration's stream: answered at once, without waiting for its machine.
-  Answer start_process(const std::string& name, const std::vector<std::string>& incoming);
+  // start(), or with `incoming` a VM that waits for a migration's stream: answered at once,
+  // without waiting for its machine.
+  Answer start_process(const std::string& name, const Incoming& incoming);
   struct Launched {
     pid_t pid = 0;
     int pidfd = -1;
@@ -160,7 +166,7 @@ class VmManager {
   // *status is the HTTP status to answer.
   Result<Launched> launch(const VmDefinition& definition, const VmPaths& paths,
                           const std::optional<std::string>& restore, int* status,
-                          const std::vector<std::string>& incoming = {});
+                          const Incoming& incoming = {});
 
   ManagerOptions options_;
   StateLock lock_;

@@ -81,8 +81,7 @@ Answer VmManager::incoming(const std::optional<json>& body) {
   if (!created.error.empty()) return created;
   const std::string name = created.body.value("name", "");
   const std::string socket = paths_of(name).dir + "/incoming.sock";
-  Answer started =
-      start_process(name, {"--incoming", "unix:" + socket, "--incoming-ticket", *ticket});
+  Answer started = start_process(name, {{"--incoming", "unix:" + socket}, *ticket});
   auto port = started.error.empty() ? start_migration_relay(socket)
                                     : Result<uint16_t>(make_error(started.error));
   if (!port) {

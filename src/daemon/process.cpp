@@ -36,7 +36,7 @@ struct Fd {
 }  // namespace
 
 Result<pid_t> spawn_in_session(const std::string& program, const std::vector<std::string>& args,
-                               const std::string& log_path) {
+                               const std::string& log_path, const std::vector<std::string>& env) {
   Fd log{open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)};
   if (log.fd < 0) return make_error(fmt::format("{}: cannot open: {}", log_path, strerror(errno)));
   Fd null{open("/dev/null", O_RDONLY | O_CLOEXEC)};
@@ -45,6 +45,10 @@ Result<pid_t> spawn_in_session(const std::string& program, const std::vector<std
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
@@ -64,7 +68,7 @@ Result<pid_t> spawn_in_session(const std::string& program, const std::vector<std
   posix_spawnattr_setflags(&attr, static_cast<short>(POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
                                                      POSIX_SPAWN_SETSIGMASK));
   pid_t pid = 0;
-  const int err = posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), environ);
+  const int err = posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (err != 0) return make_error(fmt::format("{}: cannot start: {}", program, strerror(err)));

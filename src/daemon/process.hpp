@@ -17,9 +17,11 @@ namespace vessel::daemon {
 
 // Starts `program` with `args` (argv[0] included) in a new session (setsid), with stdin from
 // /dev/null, stdout and stderr appended to `log_path`, default signal dispositions, an empty
-// signal mask and no descriptor of ours but those three. Errors name the program or the log.
+// signal mask and no descriptor of ours but those three, and the daemon's environment with
+// `env` ("NAME=VALUE") added. Errors name the program or the log.
 Result<pid_t> spawn_in_session(const std::string& program, const std::vector<std::string>& args,
-                               const std::string& log_path);
+                               const std::string& log_path,
+                               const std::vector<std::string>& env = {});
 
 // A pidfd for `pid` (close-on-exec); readable once the process has ended.
 Result<int> open_pidfd(pid_t pid);
