@@ -590,9 +590,8 @@ Result<VmManager::Launched> VmManager::launch(const VmDefinition& def, const VmP
   }
   TRY_VOID(prepare_vm_state(paths));
   // Where the VM's API writes its snapshots (its one --api-allow-dir).
-  if (mkdir(snapshot_staging(paths).c_str(), 0700) != 0 && errno != EEXIST) {
-    return make_error(
-        fmt::format("{}: cannot create: {}", snapshot_staging(paths), std::strerror(errno)));
+  if (mkdir(paths.staging().c_str(), 0700) != 0 && errno != EEXIST) {
+    return make_error(fmt::format("{}: cannot create: {}", paths.staging(), std::strerror(errno)));
   }
   TRY_VOID(write_machine_file(*resolved, paths));
   std::vector<std::string> args = vm_run_arguments(paths, restore);

@@ -42,7 +42,7 @@ std::optional<Answer> snapshot_missing(const std::string& state_dir, const std::
 }  // namespace
 
 Result<json> VmManager::take_snapshot(const Vm& vm, const std::string& snap, bool running) {
-  const std::string staging = snapshot_staging(vm.paths);
+  const std::string staging = vm.paths.staging();
   for (const char* f : {snapshot::kStateFileName, snapshot::kMemoryFileName}) {
     unlink((staging + "/" + f).c_str());  // an earlier attempt's
   }

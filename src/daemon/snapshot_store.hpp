@@ -23,9 +23,6 @@ std::string default_snapshot_name(const std::string& vm);
 
 // STATE/snapshots
 std::string snapshots_root(const std::string& state_dir);
-// Where a VM's process writes the state and memory files before they are moved into a
-// snapshot: the one directory its API may write (--api-allow-dir).
-inline std::string snapshot_staging(const VmPaths& paths) { return paths.dir + "/staging"; }
 
 // Moves `staging`'s state and memory files into a new snapshot SNAP, freezes the VM's
 // writable disks into it (an overlay's file, else the whole disk, reflinked where the file

@@ -213,7 +213,7 @@ std::vector<std::string> vm_run_arguments(const VmPaths& paths,
                                    "--log-file",
                                    paths.vmm_log(),
                                    "--api-allow-dir",
-                                   paths.dir + "/staging",
+                                   paths.staging(),
                                    "--config",
                                    paths.machine()};
   if (restore) args.insert(args.end(), {"--restore", *restore});

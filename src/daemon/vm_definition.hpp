@@ -64,6 +64,9 @@ struct VmPaths {
   std::string console_log() const { return dir + "/console.log"; }
   std::string vmm_log() const { return dir + "/vmm.log"; }
   std::string exit_status() const { return dir + "/exit_status"; }
+  // Where the VM's process writes a snapshot's state and memory files before the daemon moves
+  // them into its store: the one directory its API may write (--api-allow-dir).
+  std::string staging() const { return dir + "/staging"; }
 };
 
 // Before a VM starts: the exit status an earlier run left is removed (it would be read as

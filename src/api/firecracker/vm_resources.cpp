@@ -514,10 +514,7 @@ Result<VirtConfig> VmResources::virt_config() const {
   for (const Drive* d : order) {
     const std::string path =
         TRY(files_.check("path_on_host", d->path_on_host, HostFileUse::kDisk, !d->is_read_only));
-    block::DiskSpec disk;
-    disk.path = path;
-    disk.read_only = d->is_read_only;
-    config.disks.push_back(std::move(disk));
+    config.disks.push_back(block::disk_of(path, d->is_read_only));
   }
   config.disks.insert(config.disks.end(), base_.disks.begin(), base_.disks.end());
   config.nets.clear();
