@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Everything CI checks: dependencies, the reference guest (built beside the
-# Release build), a Release build with all tests (build/), an ASan+UBSan build with the unit tests but the
-# style checks, which do not depend on the build (build-asan/), then short
-# libFuzzer runs of every fuzz target (build-fuzz/).
+# Release build), a Release build with all tests (build/), an ASan+UBSan build
+# by clang with the unit tests but the style checks, which do not depend on the
+# build (build-asan/), then short libFuzzer runs of every fuzz target, built in
+# that same build-asan/ (one build of the libraries with the sanitizers, not two).
 # Exits nonzero if any stage fails.
 # shellcheck disable=SC2317  # the stage functions run through stage()
 set -uo pipefail
@@ -78,23 +79,25 @@ guest_wait() {
 	return "$rc"
 }
 
+# clang, so that the same build holds the libFuzzer targets (VESSEL_FUZZ); scripts/deps.sh installs
+# it with its fuzzer runtime.
 sanitized() {
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVESSEL_SANITIZE=ON &&
+	cmake -S . -B build-asan -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+		-DCMAKE_BUILD_TYPE=Debug -DVESSEL_SANITIZE=ON -DVESSEL_FUZZ=ON &&
 		timed_build build-asan &&
 		counted_ctest --test-dir build-asan --output-on-failure --timeout 300 -j"$jobs" -L unit -LE style
 }
 
-# Each libFuzzer target (tests/fuzz/<name>_fuzz.cpp with a corpus/<name>/) for
-# fuzz_seconds over a scratch copy of its corpus (new inputs land there, not in
-# the tree), fewer seconds each if the targets would exceed fuzz_budget; a
-# crash, leak or timeout fails the stage and leaves the reproducer in
-# build-fuzz/artifacts/. Skipped, not failed, where clang's libFuzzer runtime
-# is missing. Warnings are the gcc builds' business: clang's extra ones do not
-# fail this stage.
+# Each libFuzzer target (tests/fuzz/<name>_fuzz.cpp with a corpus/<name>/), as
+# built by the sanitized stage, for fuzz_seconds over a scratch copy of its
+# corpus (new inputs land there, not in the tree), fewer seconds each if the
+# targets would exceed fuzz_budget; a crash, leak or timeout fails the stage and
+# leaves the reproducer in build-asan/artifacts/. A target the build did not
+# make fails the stage.
 fuzz_seconds=20
 fuzz_budget=120
 fuzz() {
-	local probe src name fuzz_targets=()
+	local src name fuzz_targets=()
 	for src in tests/fuzz/*_fuzz.cpp; do
 		name=$(basename "$src" _fuzz.cpp)
 		[[ -d tests/fuzz/corpus/$name ]] && fuzz_targets+=("$name")
@@ -102,29 +105,20 @@ fuzz() {
 	((${#fuzz_targets[@]} > 0)) || { echo "fuzz: no targets found"; return 1; }
 	local seconds=$((fuzz_budget / ${#fuzz_targets[@]}))
 	((seconds > fuzz_seconds)) && seconds=$fuzz_seconds
-	probe=$(mktemp -d)
-	if ! command -v clang++ >/dev/null ||
-		! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
-		clang++ -fsanitize=fuzzer -x c++ - -o "$probe/probe" 2>/dev/null; then
-		rm -rf "$probe"
-		echo "fuzz: clang++ with libFuzzer not available, skipped"
-		return 0
-	fi
-	rm -rf "$probe"
-	cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DVESSEL_FUZZ=ON -DVESSEL_WERROR=OFF >/dev/null &&
-		cmake --build build-fuzz -j"$jobs" --target "${fuzz_targets[@]/%/_fuzz}" || return 1
 	local target work rc=0
 	for target in "${fuzz_targets[@]}"; do
 		work=$(mktemp -d)
 		cp -r "tests/fuzz/corpus/$target/." "$work/"
-		mkdir -p "build-fuzz/artifacts/$target"
+		mkdir -p "build-asan/artifacts/$target"
 		echo "fuzz: $target for ${seconds}s"
-		if ! "build-fuzz/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" \
+		if [[ ! -x build-asan/tests/fuzz/${target}_fuzz ]]; then
+			echo "fuzz: build-asan/tests/fuzz/${target}_fuzz was not built"
+			rc=1
+		elif ! "build-asan/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" \
 			-max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-			-artifact_prefix="build-fuzz/artifacts/$target/" "$work" 2>"$work.log"; then
+			-artifact_prefix="build-asan/artifacts/$target/" "$work" 2>"$work.log"; then
 			tail -n 40 "$work.log"
-			echo "fuzz: $target FAILED (reproducer in build-fuzz/artifacts/$target/)"
+			echo "fuzz: $target FAILED (reproducer in build-asan/artifacts/$target/)"
 			rc=1
 		else
 			grep -E '^stat::number_of_executed_units' "$work.log" || true
@@ -142,8 +136,8 @@ if stage "dependencies (scripts/deps.sh)" scripts/deps.sh; then
 	stage "Release build (build/)" release_build && built=1
 	stage "reference guest (guests/debian/build.sh --full --efi)" guest_wait || true
 	((built)) && { stage "Release ctest (build/)" release_tests || true; }
-	stage "ASan+UBSan build + ctest -L unit (build-asan/)" sanitized || true
-	stage "libFuzzer, up to ${fuzz_seconds}s per target (build-fuzz/)" fuzz || true
+	stage "ASan+UBSan build with the fuzz targets + ctest -L unit (build-asan/)" sanitized || true
+	stage "libFuzzer, up to ${fuzz_seconds}s per target (build-asan/)" fuzz || true
 fi
 
 printf '\n==> Summary\n'

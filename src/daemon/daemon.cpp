@@ -142,8 +142,9 @@ void add_routes(http::Router& router, VmManager& vms, const StaticFiles& files) 
       {"start", &VmManager::start},   {"stop", &VmManager::stop},     {"pause", &VmManager::pause},
       {"resume", &VmManager::resume}, {"reboot", &VmManager::reboot},
   };
-  for (auto [action, op] : kActions) {
-    router.add(Method::kPost, fmt::format("/api/v1/vms/{{name}}/{}", action),
+  for (const auto& entry : kActions) {
+    const Op op = entry.second;  // a variable of its own: clang 14 cannot capture a binding
+    router.add(Method::kPost, fmt::format("/api/v1/vms/{{name}}/{}", entry.first),
                named([op](VmManager& m, const std::string& name, const Request&) {
                  return reply((m.*op)(name));
                }));

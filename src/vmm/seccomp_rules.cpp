@@ -141,18 +141,19 @@ Result<void> allow_data_memory(Rules& r) {
 }
 
 // Signals: raise() and abort() (to this process only), and handlers for anything but SIGSYS,
-// whose handler reports forbidden calls and must stay.
+// whose handler reports forbidden calls and must stay. (The comparisons that ignore datum_b
+// still give it, 0: clang warns of a struct left partly initialised.)
 Result<void> allow_own_signals(Rules& r) {
   const auto self = static_cast<scmp_datum_t>(getpid());
-  TRY_VOID(r.allow_if("tgkill", {SCMP_A0(SCMP_CMP_EQ, self)}));
-  TRY_VOID(r.allow_if("kill", {SCMP_A0(SCMP_CMP_EQ, self)}));
-  TRY_VOID(r.allow_if("rt_sigaction", {SCMP_A0(SCMP_CMP_NE, SIGSYS)}));
+  TRY_VOID(r.allow_if("tgkill", {SCMP_A0(SCMP_CMP_EQ, self, 0)}));
+  TRY_VOID(r.allow_if("kill", {SCMP_A0(SCMP_CMP_EQ, self, 0)}));
+  TRY_VOID(r.allow_if("rt_sigaction", {SCMP_A0(SCMP_CMP_NE, SIGSYS, 0)}));
   return {};
 }
 
 Result<void> allow_ioctls(Rules& r, std::span<const unsigned long> requests) {
   for (unsigned long req : requests) {
-    TRY_VOID(r.allow_if("ioctl", {SCMP_A1(SCMP_CMP_EQ, static_cast<scmp_datum_t>(req))}));
+    TRY_VOID(r.allow_if("ioctl", {SCMP_A1(SCMP_CMP_EQ, static_cast<scmp_datum_t>(req), 0)}));
   }
   return {};
 }
@@ -161,7 +162,7 @@ Result<void> allow_ioctls(Rules& r, std::span<const unsigned long> requests) {
 // networking); never raw or netlink ones.
 Result<void> allow_socket_families(Rules& r) {
   for (int family : {AF_UNIX, AF_INET, AF_INET6}) {
-    TRY_VOID(r.allow_if("socket", {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))}));
+    TRY_VOID(r.allow_if("socket", {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family), 0)}));
   }
   return {};
 }
@@ -212,7 +213,7 @@ Result<void> add_supervisor(Rules& r) {
   TRY_VOID(r.allow(std::initializer_list<const char*>{"seccomp"}));
   for (int option : {PR_SET_NAME, PR_GET_NAME, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS,
                      PR_SET_SECCOMP, PR_GET_SECCOMP}) {
-    TRY_VOID(r.allow_if("prctl", {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(option))}));
+    TRY_VOID(r.allow_if("prctl", {SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(option), 0)}));
   }
   return {};
 }

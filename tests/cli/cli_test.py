@@ -112,6 +112,7 @@ class Tester:
         if self.only and self.only not in name:
             return
         problems = []
+        started = time.monotonic()
         try:
             fn(problems)
         except Exception as e:  # a broken case is a failure, not a crash of the whole test
@@ -131,7 +132,7 @@ class Tester:
             print(f"FAIL {name}\n" + "\n".join(problems), flush=True)
         else:
             self.passed += 1
-            print(f"PASS {name}", flush=True)
+            print(f"PASS {name} ({time.monotonic() - started:.1f} s)", flush=True)
 
     @staticmethod
     def one_line_error(r, needles, problems):

@@ -50,6 +50,8 @@ TEST(Rva22Extensions, ARowOfAnExtensionTurnedOffDecodesAsIllegal) {
                               "sinval.vma, sfence.w.inval, sfence.inval.ir (Svinval)";
   EXPECT_EQ(decode(cbo(kZero, a0)).op, Op::cbo_zero);
   EXPECT_EQ(decode(cbo(kInval, a0)).op, Op::cbo_inval);
+  EXPECT_EQ(decode(cbo(kClean, a0)).op, Op::cbo_clean);
+  EXPECT_EQ(decode(cbo(kFlush, a0)).op, Op::cbo_flush);
   EXPECT_EQ(decode(cbo(3, a0)).op, Op::kIllegal) << "function 3 is reserved";
 }
 
