@@ -8,18 +8,22 @@ written; the memory file's apparent and allocated sizes). Then restores the snap
 times with `vessel run --restore DIR --stats` and reports, as p50/p90/p99:
   restore_ms  from the start of the restore, before the state file is read, to the harts'
               threads starting, i.e. the first guest instruction (the VM's own --stats);
-  reply_ms    from starting the `vessel run` process to the guest's answer on its console: a
-              shell command (`echo $((6*7))@@`) written to the console as the process starts,
-              read by the restored guest's UART driver and shell, and its output read back, so
-              it counts the process's start (exec, dynamic linking) and the guest's own work.
-Each restored guest then powers itself off (the same command line), and the process's wall
-time is reported for scale.
+  reply_*_ms  from starting the `vessel run` process to the guest's answer on its console, so
+              it counts the process's start (exec, dynamic linking) and the guest's own work,
+              for two probes, each from a snapshot of its own:
+              cat    the guest saved while busybox cat reads its console: a line written as
+                     the process starts comes back from cat (the UART driver, the tty, a
+                     read and a write in user space);
+              shell  the guest saved at its shell prompt: a command (`echo $((6*7))@@`)
+                     computed by busybox ash, whose line editor sleeps some 20 ms after each
+                     Enter, on QEMU as here.
+Each restored guest then powers itself off, and the process's wall time is reported for scale.
 
 QEMU beside it (unless --no-qemu): the same kernel and initramfs on qemu-system-riscv64 (-M
 virt, TCG, its default OpenSBI), booted to the same shell and saved with QMP's `migrate` to
 `exec:cat > FILE`, which stops the guest for its last pass (QEMU 7.2 has no file: URI; savevm would need a qcow2 disk),
-then restored --qemu-runs times with `-incoming exec:cat FILE`, its reply timed the same way:
-process start to the restored shell's answer. The command is written once QMP says the guest
+then restored --qemu-runs times with `-incoming exec:cat FILE`, its replies timed the same way
+(one saved guest per probe). The command is written once QMP says the guest
 runs (QEMU's UART drops what arrives while the state loads; vessel's console holds it).
 
 Between the two, Diff snapshots (`vessel snapshot --diff`) of the same guest: one after it ran
@@ -72,21 +76,36 @@ def diff_snapshot(args, guest, sock, tmp, name, command):
             "memory_apparent_mib": st.st_size >> 20}
 
 
-# The restored guest's shell computes the answer, so neither the typed line's echo nor a
-# buffered old screen can match it.
-REPLY_COMMAND = b"echo $((6*7))@@; poweroff -f\n"
-REPLY = b"42@@"
+class Probe:
+    """A guest-visible reply to time after a restore: what the guest runs when it is saved,
+    what is written to its console as the restoring process starts, the bytes whose
+    `count`-th appearance on the console is the reply, and what then powers the guest off."""
+
+    def __init__(self, name, running, ask, reply, count, end):
+        self.name, self.running, self.ask = name, running, ask
+        self.reply, self.count, self.end = reply, count, end
 
 
-def start_and_ask(argv, until_running=None):
-    """Starts a restoring emulator and writes the command: at once, or once until_running()
-    (which polls) returns. (process, start time)."""
+PROBES = [
+    # A program blocked in read() on the console (busybox cat, the tty in canonical mode):
+    # the line comes back twice, the tty's echo and then cat's own write.
+    Probe("cat", "cat", b"42@@\n", b"42@@", 2, b"\x04poweroff -f\n"),
+    # The shell computes the answer, so neither the typed line's echo nor a buffered old screen
+    # can match it. busybox ash's line editor sleeps some 20 ms after each Enter, on QEMU too
+    # (docs/snapshot.md), so this one cannot come in under 20 ms.
+    Probe("shell", None, b"echo $((6*7))@@; poweroff -f\n", b"42@@", 1, b""),
+]
+
+
+def start_and_ask(argv, probe, until_running=None):
+    """Starts a restoring emulator and writes the probe's line: at once, or once
+    until_running() (which polls) returns. (process, start time)."""
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     if until_running:
         until_running()
-    proc.stdin.write(REPLY_COMMAND)
+    proc.stdin.write(probe.ask)
     proc.stdin.flush()
     return proc, t0
 
@@ -105,8 +124,9 @@ def qemu_running(path):
     sys.exit("QEMU's restored guest did not run within 60 s")
 
 
-def await_reply(proc, t0):
-    """(ms from t0 to the guest's reply, or None, ms to the process's end, stderr)."""
+def await_reply(proc, t0, probe):
+    """(ms from t0 to the guest's reply, ms to the process's end, stderr); the probe's end
+    command is written once the reply is in."""
     seen, reply_ms = b"", None
     fd = proc.stdout.fileno()
     while reply_ms is None:
@@ -114,20 +134,21 @@ def await_reply(proc, t0):
         if not chunk:
             break
         seen += chunk
-        if REPLY in seen:
+        if seen.count(probe.reply) >= probe.count:
             reply_ms = (time.monotonic() - t0) * 1000
-    rest_out, err = proc.communicate(timeout=60)
+    rest_out, err = proc.communicate(probe.end or None, timeout=60)
     wall_ms = (time.monotonic() - t0) * 1000
     if reply_ms is None:
-        sys.exit(f"restored guest gave no reply; console: {(seen + rest_out)[-400:]!r}, "
-                 f"stderr: {err[-400:]!r}")
+        sys.exit(f"restored guest gave no reply to {probe.name}; console: "
+                 f"{(seen + rest_out)[-400:]!r}, stderr: {err[-400:]!r}")
     return reply_ms, wall_ms, err
 
 
-def restore_once(args, snap):
+def restore_once(args, snap, probe):
     """One restore: (restore_ms from --stats, ms to the guest's reply, ms of the whole run)."""
-    proc, t0 = start_and_ask([args.vessel, "run", "--restore", snap, "--stats", "--timeout", "20"])
-    reply_ms, wall_ms, err = await_reply(proc, t0)
+    proc, t0 = start_and_ask([args.vessel, "run", "--restore", snap, "--stats", "--timeout", "20"],
+                             probe)
+    reply_ms, wall_ms, err = await_reply(proc, t0, probe)
     stats = json.loads(err.decode().strip().splitlines()[-1])
     return stats["restore_ms"], reply_ms, wall_ms
 
@@ -152,40 +173,51 @@ def qmp(path, *commands):
         return out[1:]
 
 
-def qemu_side(args, tmp):
-    """QEMU's save (stop + migrate to a file) and restores of the same guest, timed."""
-    qmp_sock, state = os.path.join(tmp, "qmp.sock"), os.path.join(tmp, "qemu-state")
-    argv = [args.qemu, "-M", "virt", "-m", args.memory, "-smp", "1", "-display", "none",
-            "-serial", "stdio", "-monitor", "none", "-kernel",
-            os.path.join(args.guest_dir, "Image"), "-initrd",
-            os.path.join(args.guest_dir, "initrd.cpio.gz"), "-append", "console=ttyS0"]
+def qemu_save(args, argv, qmp_sock, state, probe):
+    """Boots QEMU's guest to its shell, starts the probe's program, and saves the guest to
+    `state` with QMP's migrate; the save's ms."""
     guest = Console(argv + ["-qmp", f"unix:{qmp_sock},server=on,wait=off"], stdin_eof=False)
     try:
         guest.expect(re.escape(USERSPACE_UP), 600, "QEMU boot")
         guest.expect(PROMPT, 60, "QEMU shell")
+        if probe.running:
+            guest.send(probe.running)
+            time.sleep(0.5)
         t0 = time.monotonic()
         # Not stopped first: QEMU carries the source's run state in the stream (a stopped source
         # restores stopped), and stops the guest itself for the migration's last pass.
         qmp(qmp_sock, {"execute": "migrate", "arguments": {"uri": f"exec:cat > {state}"}})
         while qmp(qmp_sock, {"execute": "query-migrate"})[0].get("status") != "completed":
             time.sleep(0.005)
-        create_ms = (time.monotonic() - t0) * 1000
+        return (time.monotonic() - t0) * 1000
     finally:
         guest.close()
-    replies, walls = [], []
-    for _ in range(args.qemu_runs):
-        if os.path.exists(qmp_sock):
-            os.unlink(qmp_sock)
-        proc, t0 = start_and_ask(
-            argv + ["-incoming", f"exec:cat {state}", "-qmp", f"unix:{qmp_sock},server=on,wait=off"],
-            lambda: qemu_running(qmp_sock))
-        reply_ms, wall_ms, _ = await_reply(proc, t0)
-        replies.append(reply_ms)
-        walls.append(wall_ms)
-    return {"create_ms": round(create_ms, 1), "state_file_mib": round(
-                os.path.getsize(state) / 2**20, 1),
-            "reply_ms": spread(replies), "restore_process_wall_ms_p50": round(
-                statistics.median(walls), 1)}
+
+
+def qemu_side(args, tmp):
+    """QEMU's save (stop + migrate to a file) and restores of the same guest, timed, for
+    each probe."""
+    qmp_sock = os.path.join(tmp, "qmp.sock")
+    argv = [args.qemu, "-M", "virt", "-m", args.memory, "-smp", "1", "-display", "none",
+            "-serial", "stdio", "-monitor", "none", "-kernel",
+            os.path.join(args.guest_dir, "Image"), "-initrd",
+            os.path.join(args.guest_dir, "initrd.cpio.gz"), "-append", "console=ttyS0"]
+    result = {}
+    for probe in PROBES:
+        state = os.path.join(tmp, "qemu-state-" + probe.name)
+        create_ms = qemu_save(args, argv, qmp_sock, state, probe)
+        replies = []
+        for _ in range(args.qemu_runs):
+            if os.path.exists(qmp_sock):
+                os.unlink(qmp_sock)
+            proc, t0 = start_and_ask(argv + ["-incoming", f"exec:cat {state}", "-qmp",
+                                             f"unix:{qmp_sock},server=on,wait=off"],
+                                     probe, lambda: qemu_running(qmp_sock))
+            replies.append(await_reply(proc, t0, probe)[0])
+        result.setdefault("create_ms", round(create_ms, 1))
+        result.setdefault("state_file_mib", round(os.path.getsize(state) / 2**20, 1))
+        result[f"reply_{probe.name}_ms"] = spread(replies)
+    return result
 
 
 def spread(values):
@@ -228,14 +260,22 @@ def main():
                  f"after_writing_{args.dirty_mib}_mib": diff_snapshot(
                      args, guest, sock, tmp, "dirty",
                      f"dd if=/dev/urandom of=/tmp/d bs=1M count={args.dirty_mib} 2>/dev/null")}
+        # The cat probe's snapshot: the same guest, resumed, with cat reading its console.
+        snaps = {"shell": snap, "cat": os.path.join(tmp, "snap-cat")}
+        api(sock, "PATCH", "/vm", {"state": "Resumed"})
+        guest.send("cat")
+        time.sleep(0.5)
+        subprocess.run([args.vessel, "snapshot", "--api-sock", sock, "--stay-paused",
+                        snaps["cat"]], check=True, timeout=120)
         guest.close()
         guest = None
-        restores, replies, walls = [], [], []
+        restores, walls, replies = [], [], {probe.name: [] for probe in PROBES}
         for _ in range(args.runs):
-            restore_ms, reply_ms, wall_ms = restore_once(args, snap)
-            restores.append(restore_ms)
-            replies.append(reply_ms)
-            walls.append(wall_ms)
+            for probe in PROBES:
+                restore_ms, reply_ms, wall_ms = restore_once(args, snaps[probe.name], probe)
+                restores.append(restore_ms)
+                replies[probe.name].append(reply_ms)
+                walls.append(wall_ms)
         result = {
             "memory": args.memory,
             "create_ms": {"p50": round(statistics.median(creates), 1),
@@ -245,13 +285,16 @@ def main():
             "state_file_bytes": os.path.getsize(os.path.join(snap, "vmstate")),
             "diff": diffs,
             "restore_ms": spread(restores),
-            "reply_ms": spread(replies),
             "restore_process_wall_ms_p50": round(statistics.median(walls), 1),
         }
+        for probe in PROBES:
+            result[f"reply_{probe.name}_ms"] = spread(replies[probe.name])
         if not args.no_qemu:
             result["qemu"] = qemu_side(args, tmp)
-            result["reply_p50_qemu_over_vessel"] = round(
-                result["qemu"]["reply_ms"]["p50"] / result["reply_ms"]["p50"], 1)
+            for probe in PROBES:
+                key = f"reply_{probe.name}_ms"
+                result[f"reply_{probe.name}_p50_qemu_over_vessel"] = round(
+                    result["qemu"][key]["p50"] / result[key]["p50"], 1)
         print(json.dumps(result, indent=2))
         if args.json:
             with open(args.json, "w") as f:
