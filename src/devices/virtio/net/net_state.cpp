@@ -1,7 +1,6 @@
 // What the card itself holds across save/restore: its MAC address (the guest has seen it)
 // and the features the driver accepted. Queue positions are the transport's; frames waiting
-// for receive buffers are not kept, as a network may drop frames at any time. The backend's
-// own state (libslirp's) goes through here to a snapshot section of its own.
+// for receive buffers are not kept, as a network may drop frames at any time.
 #include <mutex>
 
 #include "devices/virtio/net/net.hpp"
@@ -35,12 +34,6 @@ Result<void> VirtioNet::restore(StateReader& in) {
   mac_ = m;
   features_ = features;
   return {};
-}
-
-std::vector<uint8_t> VirtioNet::save_backend_state() { return core_->backend->save_state(); }
-
-Result<void> VirtioNet::load_backend_state(std::span<const uint8_t> state) {
-  return core_->backend->load_state(state);
 }
 
 }  // namespace vessel::virtio
