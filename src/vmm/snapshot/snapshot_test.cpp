@@ -17,6 +17,9 @@
 #include "base/files.hpp"
 #include "base/test_temp_dir.hpp"
 #include "host/block/overlay.hpp"
+#include "host/net/mmds.hpp"
+#include "host/net/slirp_backend.hpp"
+#include "host/net/slirp_state.hpp"
 #include "vmm/snapshot/snapshot_file.hpp"
 
 namespace vessel::snapshot {
@@ -301,6 +304,33 @@ TEST_F(SnapshotTest, RefusesCorruptMachineStateWithoutCrashing) {
     loaded->machine_state.assign(good.begin(), good.begin() + static_cast<long>(keep));
     EXPECT_FALSE(restore(*loaded, config, {[](uint8_t) {}, [](PowerRequest) {}}).ok());
   }
+}
+
+// The fuzz corpus's user network seeds (tests/fuzz/make_corpus.py) are what they say: a real
+// snapshot with --net user,mmds=on, the same with a connection to the metadata service, and
+// that connection alone, which libslirp loads.
+TEST(SnapshotCorpus, UserNetworkSeedsLoad) {
+  const std::string corpus = VESSEL_SNAPSHOT_CORPUS;
+  for (const auto& [name, connections] :
+       {std::pair{"/state_file_user_net", 0U}, std::pair{"/state_file_mmds_connection", 1U}}) {
+    const std::vector<uint8_t> file = read_all(corpus + name);
+    ASSERT_GT(file.size(), 1U) << name;
+    auto loaded = parse(file.data() + 1, file.size() - 1);  // after the target's selector
+    ASSERT_TRUE(loaded.ok()) << name << ": " << loaded.error().message;
+    ASSERT_EQ(loaded->net_state.size(), 1U);
+    auto state = net::parse_slirp_state(loaded->net_state[0], true);
+    ASSERT_TRUE(state.ok()) << state.error().message;
+    EXPECT_EQ(state->connections, connections) << name;
+  }
+  const std::vector<uint8_t> seed = read_all(corpus + "/slirp_connection");
+  ASSERT_GT(seed.size(), 1U);
+  EventLoop loop;
+  NetSpec spec;
+  spec.mmds = true;
+  auto backend = SlirpBackend::create(loop, spec, std::make_shared<net::MmdsStore>());
+  ASSERT_TRUE(backend.ok()) << backend.error().message;
+  auto ok = (*backend)->load_state({seed.data() + 1, seed.size() - 1});
+  EXPECT_TRUE(ok.ok()) << ok.error().message;
 }
 
 }  // namespace
