@@ -82,6 +82,12 @@ class SnapshotTest : public ::testing::Test {
     machine.reset();  // its disk is locked while it lives, as a running VM's is
   }
 
+  // The state file's sections, as a test changes them and encode_file puts them back.
+  Result<std::vector<Section>> state_file_sections() {
+    const auto bytes = read_all(files.state_path);
+    return decode_file(bytes.data(), bytes.size(), {"header", "disks", "memory", "machine", "net"});
+  }
+
   // The error of loading `bytes` as the state file.
   std::string load_error(const std::vector<uint8_t>& bytes) {
     const std::string path = dir.file("bad");
@@ -217,9 +223,7 @@ TEST_F(SnapshotTest, RefusesAnotherFormatVersion) {
 }
 
 TEST_F(SnapshotTest, RefusesAnotherVesselVersion) {
-  const auto bytes = read_all(files.state_path);
-  auto sections =
-      decode_file(bytes.data(), bytes.size(), {"header", "disks", "memory", "machine", "net"});
+  auto sections = state_file_sections();
   ASSERT_TRUE(sections.ok());
   std::vector<uint8_t>& header = (*sections)[0].data;
   const std::string version = vessel_version();
@@ -231,9 +235,7 @@ TEST_F(SnapshotTest, RefusesAnotherVesselVersion) {
 
 // A network's state that kept its checksum is still checked before libslirp reads it.
 TEST_F(SnapshotTest, RefusesABadNetworkState) {
-  const auto bytes = read_all(files.state_path);
-  auto sections =
-      decode_file(bytes.data(), bytes.size(), {"header", "disks", "memory", "machine", "net"});
+  auto sections = state_file_sections();
   ASSERT_TRUE(sections.ok());
   std::vector<uint8_t>& net = (*sections)[4].data;
   // "net/1", the count, the entry's length, then slirp_state.hpp's frame (27 bytes): the
