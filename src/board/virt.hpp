@@ -144,6 +144,12 @@ class VirtMachine {
   // Into a machine made with a VirtRestore from the same configuration, before its harts run.
   // Errors are one line; the machine is then to be thrown away.
   Result<void> restore_state(StateReader& in);
+  // The network backends' own state (NetBackend::save_state: libslirp's), one entry per
+  // network in the configuration's order. Call from quiesced().
+  std::vector<std::vector<uint8_t>> save_net_state();
+  // Into a machine made with a VirtRestore, before restore_state(): the backends have their
+  // state before the guest's queued frames reach them. Errors name the network.
+  Result<void> restore_net_state(const std::vector<std::vector<uint8_t>>& states);
   const MappedMemory& ram() const { return ram_; }
   // Diff snapshots: the RAM pages written since the last snapshot of this machine, or since
   // it was restored (has_dirty_base() false before either: everything is new then).

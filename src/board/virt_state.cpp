@@ -7,6 +7,7 @@
 
 #include "board/boot_rom.hpp"
 #include "board/virt.hpp"
+#include "devices/virtio/net/net.hpp"
 
 namespace vessel {
 
@@ -93,6 +94,38 @@ Result<void> VirtMachine::restore_state(StateReader& in) {
   }
   if (sbi_) TRY_VOID(sbi_->restore(in));
   if (!in.at_end()) return make_error("machine state: trailing bytes");
+  return {};
+}
+
+namespace {
+// The network cards in the order they were added: the configuration's.
+std::vector<virtio::VirtioNet*> net_devices(
+    std::vector<std::unique_ptr<virtio::VirtioMmio>>& slots) {
+  std::vector<virtio::VirtioNet*> out;
+  for (auto& slot : slots) {
+    if (auto* net = dynamic_cast<virtio::VirtioNet*>(&slot->device())) out.push_back(net);
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<std::vector<uint8_t>> VirtMachine::save_net_state() {
+  std::vector<std::vector<uint8_t>> out;
+  for (virtio::VirtioNet* net : net_devices(virtio_)) out.push_back(net->save_backend_state());
+  return out;
+}
+
+Result<void> VirtMachine::restore_net_state(const std::vector<std::vector<uint8_t>>& states) {
+  const std::vector<virtio::VirtioNet*> nets = net_devices(virtio_);
+  if (states.size() != nets.size()) {
+    return make_error(fmt::format("network state: {} networks saved, the machine has {}",
+                                  states.size(), nets.size()));
+  }
+  for (size_t i = 0; i < nets.size(); ++i) {
+    if (auto ok = nets[i]->load_backend_state(states[i]); !ok) {
+      return make_error(fmt::format("network {}: {}", i, ok.error().message));
+    }
+  }
   return {};
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for the fuzz targets (corpus/elf, corpus/htif, corpus/virtqueue,
-corpus/sbi, corpus/virtio_blk, corpus/virtio_net, corpus/firecracker_api, corpus/jit). Run from anywhere; the files are checked in, so this only needs rerunning when
-the input formats change."""
+corpus/sbi, corpus/virtio_blk, corpus/virtio_net, corpus/firecracker_api, corpus/jit, and the
+snapshot and migration seeds made from the real snapshots in corpus/snapshot). Run from
+anywhere; the files are checked in, so this only needs rerunning when the input formats
+change."""
 import gzip
 import os
 import struct
@@ -487,6 +489,67 @@ def migration_frame(kind, payload):
     return struct.pack("<IIQ", kind, zlib.crc32(payload), len(payload)) + payload
 
 
+def state_field(b):
+    """A StateWriter byte string: its 64-bit length, then the bytes."""
+    return struct.pack("<Q", len(b)) + b
+
+
+def slirp_stream(connection):
+    """libslirp's state stream (version 4; src/host/net/slirp_state.hpp): with `connection`,
+    the guest's connection to mmds=on's guest forward, 10.0.2.254:80, established, with socket
+    buffers of 16 bytes; then the IP id and the 16 DHCP leases, the first in use."""
+    out = b""
+    if connection:
+        # Addresses are a socket's s_addr as a little-endian host holds it, written big-endian.
+        def address(ip, port):
+            return struct.pack(">H", 2) + struct.pack("<IH", ip, port)
+
+        def buffer(data):
+            return struct.pack(">IIII", len(data), 16, len(data), 0) + data.ljust(16, b"\0")
+
+        tcp = struct.pack(">8hHBH", 4, 0, 0, 14, 0, 0, 6, 0, 1460, 0, 0)
+        tcp += struct.pack(">15I", *range(1000, 1015))
+        tcp += struct.pack(">hhIhhHIBBh4B3I", 0, 0, 0, 0, 24, 2, 65535, 0, 0, 0, 0, 0, 0, 0,
+                           0, 0, 0)
+        out += bytes([42]) + struct.pack(">I", 0) + address(0x0A0002FE, 80)
+        out += address(0x0A00020F, 40000) + bytes([0, 0, 6]) + struct.pack(">i", 0x84)
+        out += buffer(b"") + buffer(b"HTTP/1.1 200 OK") + tcp
+    out += bytes([0]) + struct.pack(">H", 7)
+    out += struct.pack(">H", 1) + bytes([0x52, 0x54, 0, 0x12, 0x34, 0x56]) + bytes(8 * 15)
+    return out
+
+
+def slirp_state(connection):
+    """A user network's saved state as SlirpBackend::save_state frames it."""
+    return state_field(b"slirp/1") + struct.pack("<I", 4) + state_field(slirp_stream(connection))
+
+
+def snapshot_seeds():
+    """state_file, rebind_state_file (0 and 2: a whole state file) and machine_state (1: its
+    `machine` section) are a real snapshot of `vessel run --memory 16M --firmware builtin
+    --kernel build/tests/cli/guests/spin.elf`, and state_file_user_net one of the same with
+    --net user,mmds=on (each the target's selector byte, then the file; made by hand, see
+    docs/snapshot.md). From that one: its `net` section with a connection to the metadata
+    service (CRC redone), and user network states alone (3: SlirpBackend::load_state)."""
+    with open(os.path.join(HERE, "corpus", "snapshot", "state_file_user_net"), "rb") as f:
+        state = bytearray(f.read()[1:])
+    pos = 16
+    for _ in range(struct.unpack_from("<I", state, 12)[0]):
+        name = bytes(state[pos:pos + 16]).rstrip(b"\0")
+        length = struct.unpack_from("<Q", state, pos + 16)[0]
+        if name == b"net":
+            net = state_field(b"net/1") + struct.pack("<I", 1) + state_field(slirp_state(True))
+            header = state[pos:pos + 16] + struct.pack("<QII", len(net), zlib.crc32(net), 0)
+            state[pos:pos + 32 + length] = header + net
+            break
+        pos += 32 + length
+    return {
+        "snapshot/state_file_mmds_connection": b"\0" + bytes(state),
+        "snapshot/slirp_state": b"\3" + slirp_state(False),
+        "snapshot/slirp_connection": b"\3" + slirp_state(True),
+    }
+
+
 def migration_seeds():
     """Streams as a destination reads them (vmm/migration/stream.hpp), built around the
     snapshot corpus's state file: its configuration is the HELLO's, its bytes the STATE."""
@@ -504,7 +567,7 @@ def migration_seeds():
         return struct.pack("<Q", len(b)) + b
 
     hello = field(b"hello/1") + field(version) + field(b"") + config
-    preamble = b"VESSELMG" + struct.pack("<II", 1, 3)  # stream 1, snapshot format 3
+    preamble = b"VESSELMG" + struct.pack("<II", 1, 4)  # stream 1, snapshot format 4
     page = bytes(range(256)) * 16
     pages = migration_frame(2, struct.pack("<QQ", 1, 2) + page + page)
     zero = migration_frame(3, struct.pack("<QQ", 0, ram // 4096))
@@ -594,6 +657,7 @@ def main():
     files.update(virtio_net_seeds())
     files.update(firecracker_api_seeds())
     files.update(jit_seeds())
+    files.update(snapshot_seeds())
     files.update(migration_seeds())
     for name, data in files.items():
         path = os.path.join(HERE, "corpus", name)

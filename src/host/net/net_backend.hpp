@@ -10,6 +10,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
 
 namespace vessel {
 
@@ -41,6 +44,17 @@ class NetBackend {
   // outside (tap) stops reading; one that cannot (slirp) keeps delivering and the receiver
   // drops. Loop thread only.
   virtual void set_receive_paused(bool paused) { (void)paused; }
+
+  // Snapshots (docs/snapshot.md): the backend's own state, as bytes that load_state() of a
+  // backend made from the same settings takes back. None by default (a tap's is the host's).
+  // save_state: on the loop thread, or while the loop waits parked (VirtMachine::quiesced).
+  virtual std::vector<uint8_t> save_state() { return {}; }
+  // From any thread (the loop running, not parked) or the loop thread, before the guest's
+  // frames flow. An error is one line without a prefix; the backend is then to be thrown away.
+  virtual Result<void> load_state(std::span<const uint8_t> state) {
+    if (!state.empty()) return make_error(std::string(name()) + " network: it saves no state");
+    return {};
+  }
 };
 
 }  // namespace vessel

@@ -10,9 +10,11 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <future>
 #include <unordered_map>
 
 #include "base/log.hpp"
+#include "host/net/slirp_state.hpp"
 
 // How slirp is driven without a poll() loop of our own.
 //
@@ -373,6 +375,55 @@ struct SlirpBackend::Impl : std::enable_shared_from_this<Impl> {
   }
 
   static void notify(void* opaque) { from(opaque).schedule_cycle(); }
+
+  // --- state save and load (the loop thread's, or the loop parked) ---
+
+  static ssize_t append_state(const void* buf, size_t len, void* opaque) {
+    auto& out = *static_cast<std::vector<uint8_t>*>(opaque);
+    const auto* p = static_cast<const uint8_t*>(buf);
+    out.insert(out.end(), p, p + len);
+    return static_cast<ssize_t>(len);
+  }
+
+  // libslirp reads through this; a read past the end is short (libslirp then carries on with
+  // zeros), and noticed after.
+  struct StateSource {
+    std::span<const uint8_t> rest;
+    bool short_read = false;
+  };
+  static ssize_t read_state(void* buf, size_t len, void* opaque) {
+    auto& src = *static_cast<StateSource*>(opaque);
+    const size_t n = std::min(len, src.rest.size());
+    if (n < len) src.short_read = true;
+    if (n != 0) std::memcpy(buf, src.rest.data(), n);
+    src.rest = src.rest.subspan(n);
+    return static_cast<ssize_t>(n);
+  }
+
+  std::vector<uint8_t> save() {
+    std::vector<uint8_t> stream;
+    if (!torn_down) slirp_state_save(slirp, &Impl::append_state, &stream);
+    return net::frame_slirp_state(static_cast<uint32_t>(slirp_state_version()), stream);
+  }
+
+  Result<void> load(const net::SlirpState& state) {
+    if (torn_down) return make_error("user network state: the network is closed");
+    StateSource src{state.stream};
+    const int rc =
+        slirp_state_load(slirp, static_cast<int>(state.version), &Impl::read_state, &src);
+    if (rc < 0) {
+      return make_error(
+          fmt::format("user network state: libslirp refused it ({})", std::strerror(-rc)));
+    }
+    // check_slirp_stream walked the same bytes: libslirp reading otherwise is a layout this
+    // Vessel does not know.
+    if (src.short_read || !src.rest.empty()) {
+      return make_error("user network state: libslirp read it otherwise than it was checked");
+    }
+    // The poll set and timers of what was loaded; before start(), its first cycle does that.
+    if (receiver) schedule_cycle();
+    return {};
+  }
 };
 
 namespace {
@@ -459,6 +510,21 @@ void SlirpBackend::start(Receiver receiver) {
     impl->receiver = std::move(rx);
     impl->cycle();
   });
+}
+
+std::vector<uint8_t> SlirpBackend::save_state() { return impl_->save(); }
+
+Result<void> SlirpBackend::load_state(std::span<const uint8_t> state) {
+  const net::SlirpState checked = TRY(net::parse_slirp_state(state, impl_->mmds != nullptr));
+  if (slirp_state_version() != static_cast<int>(net::kSlirpStateVersion)) {
+    return make_error(fmt::format(
+        "user network state: this libslirp's state version is {}, Vessel checks version {}",
+        slirp_state_version(), net::kSlirpStateVersion));
+  }
+  if (!started_ || loop_.on_loop_thread()) return impl_->load(checked);
+  std::promise<Result<void>> done;
+  loop_.post([impl = impl_, &checked, &done] { done.set_value(impl->load(checked)); });
+  return done.get_future().get();
 }
 
 void SlirpBackend::send(std::span<const uint8_t> frame) {

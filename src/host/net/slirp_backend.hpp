@@ -40,6 +40,13 @@ class SlirpBackend final : public NetBackend {
   std::string_view name() const override { return "user"; }
   void start(Receiver receiver) override;
   void send(std::span<const uint8_t> frame) override;
+  // libslirp's own state (slirp_state_save; slirp_state.hpp): the IP id counter, the DHCP
+  // leases and mmds=on's connection to the metadata service, framed with its state version.
+  std::vector<uint8_t> save_state() override;
+  // Checked (slirp_state.hpp) and loaded on the loop thread (posted there, and waited for,
+  // once the backend has started). Forwarded ports and other connections are this process's
+  // own and stay as they are.
+  Result<void> load_state(std::span<const uint8_t> state) override;
 
   struct Impl;  // public so that the C callbacks in the .cpp can name it
 

@@ -15,5 +15,7 @@ Result<std::unique_ptr<SlirpBackend>> SlirpBackend::create(EventLoop&, const Net
 SlirpBackend::~SlirpBackend() = default;
 void SlirpBackend::start(Receiver) {}
 void SlirpBackend::send(std::span<const uint8_t>) {}
+std::vector<uint8_t> SlirpBackend::save_state() { return {}; }
+Result<void> SlirpBackend::load_state(std::span<const uint8_t>) { return {}; }
 
 }  // namespace vessel

@@ -25,7 +25,7 @@ constexpr std::string_view kHeaderTag = "header/1";
 constexpr std::string_view kMemoryTag = "memory/1";
 constexpr uint8_t kMemoryFull = 0;
 constexpr uint8_t kMemoryDiff = 1;
-const std::vector<std::string_view> kSections = {"header", "disks", "memory", "machine"};
+const std::vector<std::string_view> kSections = {"header", "disks", "memory", "machine", "net"};
 
 Result<void> at_end(const StateReader& in, std::string_view section) {
   if (!in.at_end())
@@ -34,7 +34,8 @@ Result<void> at_end(const StateReader& in, std::string_view section) {
 }
 
 std::vector<uint8_t> encode(const VirtConfig& config, const std::vector<DiskRef>& disks, bool diff,
-                            std::vector<uint8_t> machine_state) {
+                            std::vector<uint8_t> machine_state,
+                            const std::vector<std::vector<uint8_t>>& net_state) {
   StateWriter header;
   header.begin(kHeaderTag);
   header.put_bytes(VESSEL_VERSION, std::strlen(VESSEL_VERSION));
@@ -45,10 +46,13 @@ std::vector<uint8_t> encode(const VirtConfig& config, const std::vector<DiskRef>
   memory.begin(kMemoryTag);
   memory.put<uint64_t>(config.ram_size);
   memory.put<uint8_t>(diff ? kMemoryDiff : kMemoryFull);
+  StateWriter nets;
+  encode_nets(nets, net_state);
   return encode_file({{"header", header.bytes()},
                       {"disks", disk_refs.bytes()},
                       {"memory", memory.bytes()},
-                      {"machine", std::move(machine_state)}});
+                      {"machine", std::move(machine_state)},
+                      {"net", nets.bytes()}});
 }
 
 }  // namespace
@@ -95,6 +99,10 @@ Result<Loaded> parse(const uint8_t* data, size_t size) {
     return make_error("snapshot: the memory file's size is not the guest's RAM");
   }
   out.machine_state = sections[3].data;
+
+  StateReader nets(sections[4].data);
+  out.net_state = TRY(decode_nets(nets, out.config.nets));
+  TRY_VOID(at_end(nets, "net"));
   return out;
 }
 
@@ -171,7 +179,7 @@ Result<std::vector<uint8_t>> capture_state(VirtMachine& machine, const VirtConfi
   VirtConfig saved = config;
   saved.disks.clear();
   for (const DiskRef& d : disks) saved.disks.push_back(d.spec);
-  return encode(saved, disks, diff, state.bytes());
+  return encode(saved, disks, diff, state.bytes(), machine.save_net_state());
 }
 
 Result<std::vector<uint8_t>> rebind(const uint8_t* data, size_t size,
@@ -183,6 +191,10 @@ Result<std::vector<uint8_t>> rebind(const uint8_t* data, size_t size,
                                   loaded.disks.size(), loaded.config.nets.size(), disks.size(),
                                   nets.size()));
   }
+  // The networks' own state goes along (a clone keeps its guest's DHCP lease): it must suit
+  // the new settings (a user network still, with the metadata service if it had a connection
+  // to it).
+  TRY_VOID(check_nets(loaded.net_state, nets));
   VirtConfig config = loaded.config;
   config.disks = disks;
   config.nets = nets;
@@ -195,7 +207,7 @@ Result<std::vector<uint8_t>> rebind(const uint8_t* data, size_t size,
     }
     config.disks[i] = refs[i].spec;
   }
-  return encode(config, refs, loaded.diff, loaded.machine_state);
+  return encode(config, refs, loaded.diff, loaded.machine_state, loaded.net_state);
 }
 
 VirtConfig machine_config(const Loaded& loaded, const VirtConfig& engine_from) {
@@ -212,6 +224,9 @@ Result<std::unique_ptr<VirtMachine>> restore(const Loaded& loaded, const VirtCon
   const VirtRestore from{loaded.memory_file, loaded.memory_fd ? *loaded.memory_fd : -1,
                          loaded.ram.get()};
   std::unique_ptr<VirtMachine> machine = TRY(VirtMachine::create(config, std::move(host), &from));
+  if (auto ok = machine->restore_net_state(loaded.net_state); !ok) {
+    return make_error(fmt::format("snapshot: {}", ok.error().message));
+  }
   StateReader in(loaded.machine_state);
   if (auto ok = machine->restore_state(in); !ok) {
     return make_error(fmt::format("snapshot: {}", ok.error().message));

@@ -37,7 +37,10 @@ struct Loaded {
   // (sparse, each at its offset) and must be layered onto that one's (apply_diff) first.
   bool diff = false;
   std::vector<uint8_t> machine_state;  // VirtMachine::restore_state's input
-  std::string memory_file;             // set by load()
+  // Each network's own state (VirtMachine::restore_net_state's input), checked against its
+  // configuration: a user network's libslirp state, nothing for a tap.
+  std::vector<std::vector<uint8_t>> net_state;
+  std::string memory_file;  // set by load()
   // load()'s descriptor of the memory file, opened with the loader's rights: a restore in a
   // jail maps it, though the jail's uid may not open the file by name.
   std::shared_ptr<const int> memory_fd;
@@ -100,7 +103,8 @@ Result<void> apply_diff(const std::string& base_path, const std::string& diff_pa
 VirtConfig machine_config(const Loaded& loaded, const VirtConfig& engine_from);
 
 // Builds the machine `loaded` describes (with `engine_from`'s engine settings) on its memory
-// file and gives it the saved state: ready to run from where the snapshot was taken.
+// file and gives it the saved state, its networks' first: ready to run from where the snapshot
+// was taken.
 Result<std::unique_ptr<VirtMachine>> restore(const Loaded& loaded, const VirtConfig& engine_from,
                                              VirtHost host);
 

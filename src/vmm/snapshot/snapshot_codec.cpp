@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/block/block_backend.hpp"
+#include "host/net/slirp_state.hpp"
 #include "vmm/config.hpp"
 
 namespace vessel::snapshot {
@@ -22,6 +23,7 @@ namespace {
 // The machine configuration is its JSON form (vmm/config.hpp), whose reader checks every field.
 constexpr std::string_view kConfigTag = "config/3";
 constexpr std::string_view kDisksTag = "disks/2";
+constexpr std::string_view kNetsTag = "net/1";
 constexpr size_t kMaxConfigText = 64 * 1024;  // eight devices' paths and the command line
 constexpr size_t kMaxPathText = 8192;
 constexpr uint32_t kMaxDevices = 8;  // the virt board's virtio slots
@@ -91,6 +93,37 @@ Result<std::vector<DiskRef>> decode_disks(StateReader& in) {
     d.device = TRY(in.get<uint64_t>());
   }
   return out;
+}
+
+void encode_nets(StateWriter& out, const std::vector<std::vector<uint8_t>>& states) {
+  out.begin(kNetsTag);
+  out.put<uint32_t>(static_cast<uint32_t>(states.size()));
+  for (const std::vector<uint8_t>& s : states) out.put_bytes(s.data(), s.size());
+}
+
+Result<std::vector<std::vector<uint8_t>>> decode_nets(StateReader& in,
+                                                      const std::vector<NetSpec>& nets) {
+  TRY_VOID(in.expect(kNetsTag));
+  const auto n = TRY(in.get<uint32_t>());
+  if (n > kMaxDevices) return make_error("snapshot networks: too many");
+  std::vector<std::vector<uint8_t>> out(n);
+  for (std::vector<uint8_t>& s : out) s = TRY(in.get_bytes(net::kMaxNetState));
+  TRY_VOID(check_nets(out, nets));
+  return out;
+}
+
+Result<void> check_nets(const std::vector<std::vector<uint8_t>>& states,
+                        const std::vector<NetSpec>& nets) {
+  if (states.size() != nets.size()) {
+    return make_error(
+        fmt::format("snapshot: {} networks' state for {} networks", states.size(), nets.size()));
+  }
+  for (size_t i = 0; i < nets.size(); ++i) {
+    if (auto ok = net::check_net_state(nets[i], states[i]); !ok) {
+      return make_error(fmt::format("snapshot network {}: {}", i, ok.error().message));
+    }
+  }
+  return {};
 }
 
 Result<std::vector<DiskRef>> describe_disks(const VirtConfig& config) {

@@ -17,6 +17,14 @@ Result<VirtConfig> decode_config(StateReader& in);
 void encode_disks(StateWriter& out, const std::vector<DiskRef>& disks);
 Result<std::vector<DiskRef>> decode_disks(StateReader& in);
 
+// The networks' own state (VirtMachine::save_net_state), one entry per network.
+void encode_nets(StateWriter& out, const std::vector<std::vector<uint8_t>>& states);
+// Each entry checked against the network it belongs to (net::check_net_state).
+Result<std::vector<std::vector<uint8_t>>> decode_nets(StateReader& in,
+                                                      const std::vector<NetSpec>& nets);
+Result<void> check_nets(const std::vector<std::vector<uint8_t>>& states,
+                        const std::vector<NetSpec>& nets);
+
 // The disks of `config` by reference: absolute paths, and each base file's identity now.
 Result<std::vector<DiskRef>> describe_disks(const VirtConfig& config);
 // An error when a disk's base file is not the one the snapshot saw.

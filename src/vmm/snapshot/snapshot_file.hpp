@@ -17,7 +17,8 @@ namespace vessel::snapshot {
 
 // Bumped whenever anything a snapshot holds changes its layout: a file of another version is
 // refused, not guessed at.
-inline constexpr uint32_t kFormatVersion = 3;  // 3: the configuration as JSON (vmm/config)
+// 3: the configuration as JSON (vmm/config); 4: the `net` section (the networks' own state).
+inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr char kMagic[8] = {'V', 'E', 'S', 'S', 'E', 'L', 'S', 'N'};
 // The state file holds registers and device state, never guest RAM: a few hundred KiB at most.
 inline constexpr size_t kMaxStateFile = 64ULL << 20;

@@ -1,8 +1,9 @@
 // Snapshots against a real machine (the cli tests' spin guest, two harts, the builtin SBI, a
-// disk): a round trip keeps every hart's registers and CSRs, guest RAM and every device's
-// state (the restored machine saves the same bytes), and each kind of bad file is refused with
-// one line: another format or Vessel version, a truncated file, a flipped byte, trailing
-// bytes, a memory file of the wrong size, a disk changed since, a machine of another shape.
+// disk, a user network): a round trip keeps every hart's registers and CSRs, guest RAM, every
+// device's state and libslirp's (the restored machine saves the same bytes), and each kind of
+// bad file is refused with one line: another format or Vessel version, a truncated file, a
+// flipped byte, trailing bytes, a memory file of the wrong size, a disk changed since, a
+// machine of another shape, a network state that kept its checksum but not its form.
 #include "vmm/snapshot/snapshot.hpp"
 
 #include <fcntl.h>
@@ -16,6 +17,9 @@
 #include "base/files.hpp"
 #include "base/test_temp_dir.hpp"
 #include "host/block/overlay.hpp"
+#include "host/net/mmds.hpp"
+#include "host/net/slirp_backend.hpp"
+#include "host/net/slirp_state.hpp"
 #include "vmm/snapshot/snapshot_file.hpp"
 
 namespace vessel::snapshot {
@@ -46,6 +50,7 @@ class SnapshotTest : public ::testing::Test {
     config.rng = false;
     config.disks = {block::disk_of(disk)};
     config.balloon = virtio::BalloonConfig{8, true, 5};
+    config.nets = {NetSpec{}};  // user networking: libslirp's state goes along
     auto m = VirtMachine::create(config, {[](uint8_t) {}, [](PowerRequest) {}});
     ASSERT_TRUE(m.ok()) << m.error().message;
     machine = std::move(*m);
@@ -75,6 +80,12 @@ class SnapshotTest : public ::testing::Test {
     machine->save_state(saved);
     saved_run_state = machine->harts()[1]->run_state();
     machine.reset();  // its disk is locked while it lives, as a running VM's is
+  }
+
+  // The state file's sections, as a test changes them and encode_file puts them back.
+  Result<std::vector<Section>> state_file_sections() {
+    const auto bytes = read_all(files.state_path);
+    return decode_file(bytes.data(), bytes.size(), {"header", "disks", "memory", "machine", "net"});
   }
 
   // The error of loading `bytes` as the state file.
@@ -113,7 +124,7 @@ TEST_F(SnapshotTest, RebindRunsTheSnapshotOverAnotherDisk) {
   }
   block::DiskSpec overlaid = block::disk_of(copy);
   overlaid.overlay = overlay;
-  auto rebound = rebind(bytes.data(), bytes.size(), {overlaid}, {});
+  auto rebound = rebind(bytes.data(), bytes.size(), {overlaid}, config.nets);
   ASSERT_TRUE(rebound.ok()) << rebound.error().message;
   write_all(files.state_path, *rebound);
   auto loaded = load(files.state_path, files.memory_path);
@@ -129,16 +140,23 @@ TEST_F(SnapshotTest, RebindRunsTheSnapshotOverAnotherDisk) {
 
   const std::string small = dir.file("small.img");
   write_all(small, std::vector<uint8_t>(4096, 0));
-  auto r = rebind(bytes.data(), bytes.size(), {block::disk_of(small)}, {});
+  auto r = rebind(bytes.data(), bytes.size(), {block::disk_of(small)}, config.nets);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("4096 bytes, the snapshot's disk 0 has 1048576"),
             std::string::npos)
       << r.error().message;
-  r = rebind(bytes.data(), bytes.size(), {block::disk_of(copy)}, {NetSpec{}});
+  r = rebind(bytes.data(), bytes.size(), {block::disk_of(copy)}, {});
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("1 disks and 0 networks, not 1 and 1"), std::string::npos)
+  EXPECT_NE(r.error().message.find("1 disks and 1 networks, not 1 and 0"), std::string::npos)
       << r.error().message;
-  r = rebind(bytes.data(), bytes.size() - 1, {block::disk_of(copy)}, {});
+  // The user network's libslirp state does not go to a tap.
+  NetSpec tap;
+  tap.kind = NetSpec::Kind::kTap;
+  tap.ifname = "tap0";
+  r = rebind(bytes.data(), bytes.size(), {block::disk_of(copy)}, {tap});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "snapshot network 0: a tap network with saved state");
+  r = rebind(bytes.data(), bytes.size() - 1, {block::disk_of(copy)}, config.nets);
   EXPECT_FALSE(r.ok());
 }
 
@@ -190,6 +208,11 @@ TEST_F(SnapshotTest, RoundTripKeepsHartsMemoryAndDevices) {
   StateWriter after;
   m.save_state(after);
   EXPECT_EQ(saved.bytes(), after.bytes());
+  // The user network's state went to its backend, which saves it again.
+  ASSERT_EQ(loaded->net_state.size(), 1U);
+  std::vector<std::vector<uint8_t>> net_after;
+  m.quiesced([&] { net_after = m.save_net_state(); });
+  EXPECT_EQ(net_after, loaded->net_state);
 }
 
 TEST_F(SnapshotTest, RefusesAnotherFormatVersion) {
@@ -200,8 +223,7 @@ TEST_F(SnapshotTest, RefusesAnotherFormatVersion) {
 }
 
 TEST_F(SnapshotTest, RefusesAnotherVesselVersion) {
-  const auto bytes = read_all(files.state_path);
-  auto sections = decode_file(bytes.data(), bytes.size(), {"header", "disks", "memory", "machine"});
+  auto sections = state_file_sections();
   ASSERT_TRUE(sections.ok());
   std::vector<uint8_t>& header = (*sections)[0].data;
   const std::string version = vessel_version();
@@ -209,6 +231,20 @@ TEST_F(SnapshotTest, RefusesAnotherVesselVersion) {
   ASSERT_NE(at, header.end());
   *at = '9';
   EXPECT_NE(load_error(encode_file(*sections)).find("taken by Vessel 9"), std::string::npos);
+}
+
+// A network's state that kept its checksum is still checked before libslirp reads it.
+TEST_F(SnapshotTest, RefusesABadNetworkState) {
+  auto sections = state_file_sections();
+  ASSERT_TRUE(sections.ok());
+  std::vector<uint8_t>& net = (*sections)[4].data;
+  // "net/1", the count, the entry's length, then slirp_state.hpp's frame (27 bytes): the
+  // stream's first byte says whether a connection follows.
+  const size_t stream = 8 + 5 + 4 + 8 + 27;
+  ASSERT_GT(net.size(), stream);
+  net[stream] = 7;
+  EXPECT_EQ(load_error(encode_file(*sections)),
+            dir.file("bad") + ": snapshot network 0: user network state: a socket marker of 7");
 }
 
 TEST_F(SnapshotTest, RefusesTruncatedFlippedTrailingAndForeignFiles) {
@@ -270,6 +306,33 @@ TEST_F(SnapshotTest, RefusesCorruptMachineStateWithoutCrashing) {
     loaded->machine_state.assign(good.begin(), good.begin() + static_cast<long>(keep));
     EXPECT_FALSE(restore(*loaded, config, {[](uint8_t) {}, [](PowerRequest) {}}).ok());
   }
+}
+
+// The fuzz corpus's user network seeds (tests/fuzz/make_corpus.py) are what they say: a real
+// snapshot with --net user,mmds=on, the same with a connection to the metadata service, and
+// that connection alone, which libslirp loads.
+TEST(SnapshotCorpus, UserNetworkSeedsLoad) {
+  const std::string corpus = VESSEL_SNAPSHOT_CORPUS;
+  for (const auto& [name, connections] :
+       {std::pair{"/state_file_user_net", 0U}, std::pair{"/state_file_mmds_connection", 1U}}) {
+    const std::vector<uint8_t> file = read_all(corpus + name);
+    ASSERT_GT(file.size(), 1U) << name;
+    auto loaded = parse(file.data() + 1, file.size() - 1);  // after the target's selector
+    ASSERT_TRUE(loaded.ok()) << name << ": " << loaded.error().message;
+    ASSERT_EQ(loaded->net_state.size(), 1U);
+    auto state = net::parse_slirp_state(loaded->net_state[0], true);
+    ASSERT_TRUE(state.ok()) << state.error().message;
+    EXPECT_EQ(state->connections, connections) << name;
+  }
+  const std::vector<uint8_t> seed = read_all(corpus + "/slirp_connection");
+  ASSERT_GT(seed.size(), 1U);
+  EventLoop loop;
+  NetSpec spec;
+  spec.mmds = true;
+  auto backend = SlirpBackend::create(loop, spec, std::make_shared<net::MmdsStore>());
+  ASSERT_TRUE(backend.ok()) << backend.error().message;
+  auto ok = (*backend)->load_state({seed.data() + 1, seed.size() - 1});
+  EXPECT_TRUE(ok.ok()) << ok.error().message;
 }
 
 }  // namespace

@@ -280,4 +280,11 @@ VirtioNet::Stats VirtioNet::stats() const {
   return s;
 }
 
+// The backend lives as long as the card (it is reset only in the destructor).
+std::vector<uint8_t> VirtioNet::save_backend_state() { return core_->backend->save_state(); }
+
+Result<void> VirtioNet::load_backend_state(std::span<const uint8_t> state) {
+  return core_->backend->load_state(state);
+}
+
 }  // namespace vessel::virtio

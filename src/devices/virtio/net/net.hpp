@@ -19,7 +19,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "base/event_loop.hpp"
 #include "devices/virtio/device.hpp"
@@ -78,6 +80,10 @@ class VirtioNet final : public VirtioDevice {
   Result<void> restore(StateReader& in) override;
 
   MacAddress mac() const;
+  // The backend's own state, apart from the card's (NetBackend::save_state, load_state and
+  // their threads): a snapshot keeps it in a section of its own.
+  std::vector<uint8_t> save_backend_state();
+  Result<void> load_backend_state(std::span<const uint8_t> state);
 
   struct Stats {
     uint64_t tx_frames = 0, tx_dropped = 0;  // guest to backend
