@@ -21,7 +21,6 @@ bool Hart::debug_wait(const std::atomic<bool>& stop) {
     handle_requests();  // a hart the debugger steps may be waiting for a remote fence here
     irq_.wait_until(std::chrono::steady_clock::now() + kHaltedWake);
   }
-  debug_skip_pc_ = pc;
   debug_->set_halted(hart_id_, false);
   return !stop.load(std::memory_order_acquire);
 }
@@ -29,9 +28,12 @@ bool Hart::debug_wait(const std::atomic<bool>& stop) {
 bool Hart::run_debugged(bool& check_interrupts, uint64_t& next_poll) {
   const DebugControl::Action action = debug_->action(hart_id_);
   if (action == DebugControl::Action::kHalt) return true;  // the run loop's next look halts
-  const bool resumed_here = pc == debug_skip_pc_;
-  debug_skip_pc_ = ~0ULL;
-  if (action == DebugControl::Action::kRun && !resumed_here && debug_->breakpoint_at(pc)) {
+  // A breakpoint at the pc a hart resumes at stops it at once, as a breakpoint instruction
+  // would: GDB steps a thread it knows is on one over it itself. Skipping it here lost stops:
+  // a hart halted by another's stop one instruction past where GDB last saw it can resume on
+  // the breakpoint of GDB's software single-step, which it then ran past (e2e_gdb's stepi
+  // of hart 0 hung while both harts booted).
+  if (action == DebugControl::Action::kRun && debug_->breakpoint_at(pc)) {
     debug_->report({hart_id_, DebugControl::Why::kBreakpoint, 0});
     return true;
   }

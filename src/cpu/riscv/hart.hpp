@@ -582,8 +582,6 @@ class Hart : public HartState {
   bool sdtrig_ = true;
   TriggerModule triggers_;
   DebugControl* debug_ = nullptr;
-  // Where the hart resumed after a debugger halt: a breakpoint there does not stop it again.
-  uint64_t debug_skip_pc_ = ~0ULL;
   bool sbi_timer_ = false;
   uint64_t cycle_offset_ = 0, instret_offset_ = 0;
   uint64_t cycle_frozen_ = 0, instret_frozen_ = 0;
