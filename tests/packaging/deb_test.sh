@@ -22,6 +22,7 @@ done
 
 root=$(mktemp -d /tmp/vessel-deb.XXXXXX)
 cleanup() {
+	[[ -n ${daemon:-} ]] && kill "$daemon" 2>/dev/null
 	for m in "$root/sys" "$root/proc" "$root/dev"; do
 		mountpoint -q "$m" 2>/dev/null && umount -l "$m"
 	done
@@ -83,8 +84,11 @@ step "the system unit's command line, in the root"
 exec_start=$(sed -n 's/^ExecStart=//p' "$root/lib/systemd/system/vessel.service")
 mount --rbind /sys "$root/sys"  # the host's cgroup tree, for the jail's cgroup
 mkdir -p "$root/var/lib/vessel" && chmod 700 "$root/var/lib/vessel"
+# A simple command, not in_root: run in the background, the function would be a subshell whose
+# kill leaves chroot's child, the daemon, running on. chroot and env exec, so $! is the daemon.
 # shellcheck disable=SC2086  # the unit's words, split as systemd splits them
-in_root $exec_start >"$root/tmp/daemon.out" 2>"$root/tmp/daemon.err" &
+chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root $exec_start \
+	>"$root/tmp/daemon.out" 2>"$root/tmp/daemon.err" &
 daemon=$!
 for _ in $(seq 100); do
 	grep -q serving "$root/tmp/daemon.out" 2>/dev/null && break
@@ -94,6 +98,7 @@ grep -q serving "$root/tmp/daemon.out" || fail "the daemon did not start: $(cat 
 in_root vessel ls --state-dir /var/lib/vessel >/dev/null || fail "vessel ls against the daemon failed"
 kill "$daemon"
 wait "$daemon" || true
+daemon=
 
 step "dpkg -r vessel"
 in_root dpkg -r vessel >/dev/null || fail "dpkg -r failed"
