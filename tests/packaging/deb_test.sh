@@ -22,7 +22,7 @@ done
 
 root=$(mktemp -d /tmp/vessel-deb.XXXXXX)
 cleanup() {
-	[[ -n ${daemon:-} ]] && kill "$daemon" 2>/dev/null
+	if [[ -n ${daemon:-} ]]; then kill "$daemon" 2>/dev/null || true; fi
 	for m in "$root/sys" "$root/proc" "$root/dev"; do
 		mountpoint -q "$m" 2>/dev/null && umount -l "$m"
 	done
