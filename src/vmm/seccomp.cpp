@@ -1,8 +1,11 @@
 #include "vmm/seccomp.hpp"
 
 #include <fmt/format.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -11,8 +14,13 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "vmm/seccomp_rules.hpp"
 
@@ -107,23 +115,89 @@ void make_forbidden_call() {
   [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, line.data(), line.size());
 }
 
+// Each role's filter as BPF, compiled once. libseccomp takes 0.3-0.8 ms to gather a role's
+// rules and as long again to turn them into BPF, and a restore waited for that on its way to
+// the guest's first instruction: the I/O thread's, the supervisor's and each hart's filter in
+// turn (docs/snapshot.md). enable() starts a thread that compiles every role's while the
+// machine is built; a role needed before that thread reached it is compiled by the thread
+// that needs it.
+struct Program {
+  enum class State { kPending, kCompiling, kReady } state = State::kPending;
+  std::vector<sock_filter> code;
+  std::string error;  // why it could not be compiled, when it could not
+};
+struct Programs {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::array<Program, kThreadRoleCount> of_role;
+};
+// Never destroyed: the compiling thread may still be at work when the process exits.
+Programs& g_programs = *new Programs();
+
+// libseccomp 2.5 exports BPF only to a descriptor: a memory file, read back.
+Result<std::vector<sock_filter>> export_bpf(scmp_filter_ctx ctx) {
+  const int fd = memfd_create("vessel-seccomp-bpf", MFD_CLOEXEC);
+  if (fd < 0) return make_error(fmt::format("memfd_create: {}", std::strerror(errno)));
+  std::vector<sock_filter> code;
+  const int rc = seccomp_export_bpf(ctx, fd);
+  const off_t size = lseek(fd, 0, SEEK_END);
+  if (rc == 0 && size > 0 && size % static_cast<off_t>(sizeof(sock_filter)) == 0) {
+    code.resize(static_cast<size_t>(size) / sizeof(sock_filter));
+    if (pread(fd, code.data(), static_cast<size_t>(size), 0) != size) code.clear();
+  }
+  close(fd);
+  if (code.empty()) {
+    return make_error(rc != 0 ? std::strerror(-rc) : "libseccomp exported no program");
+  }
+  return code;
+}
+
+Result<std::vector<sock_filter>> compile(ThreadRole role) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+  if (ctx == nullptr) return make_error("libseccomp cannot make a filter");
+  // The filter is per thread: no TSYNC. no_new_privs was set by enable().
+  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+  auto code = [&]() -> Result<std::vector<sock_filter>> {
+    TRY_VOID(add_rules(ctx, role));
+    return export_bpf(ctx);
+  }();
+  seccomp_release(ctx);
+  return code;
+}
+
+// The role's program: compiled here if nobody has started on it, else awaited.
+const Program& program(ThreadRole role) {
+  Program& p = g_programs.of_role[static_cast<size_t>(role)];
+  std::unique_lock<std::mutex> lock(g_programs.mu);
+  if (p.state == Program::State::kPending) {
+    p.state = Program::State::kCompiling;
+    lock.unlock();
+    auto code = compile(role);
+    lock.lock();
+    if (code) {
+      p.code = std::move(code.value());
+    } else {
+      p.error = code.error().message;
+    }
+    p.state = Program::State::kReady;
+    g_programs.cv.notify_all();
+  }
+  g_programs.cv.wait(lock, [&] { return p.state == Program::State::kReady; });
+  return p;
+}
+
 // The thread-role hook: the calling thread's filter, before it does anything else.
 void install(ThreadRole role) {
   t_role = role;
   if (t_filtered) return;
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
-  if (ctx == nullptr) die(fmt::format("cannot make the {} filter", thread_role_name(role)));
-  // The filter is per thread: no TSYNC. no_new_privs was set by enable().
-  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-  if (auto added = add_rules(ctx, role); !added) {
-    seccomp_release(ctx);
-    die(fmt::format("the {} filter: {}", thread_role_name(role), added.error().message));
-  }
-  const int rc = seccomp_load(ctx);
-  seccomp_release(ctx);
-  if (rc != 0) {
+  const Program& p = program(role);
+  if (!p.error.empty()) die(fmt::format("the {} filter: {}", thread_role_name(role), p.error));
+  // What seccomp_load would do with this filter's attributes: no flags.
+  sock_fprog prog{static_cast<unsigned short>(p.code.size()),
+                  const_cast<sock_filter*>(p.code.data())};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
     die(fmt::format("cannot install the {} filter: {}", thread_role_name(role),
-                    std::strerror(-rc)));
+                    std::strerror(errno)));
   }
   t_filtered = true;
   if (g_test_role == static_cast<int>(role) && !g_test_done.exchange(true)) make_forbidden_call();
@@ -187,6 +261,15 @@ Result<void> enable(Mode mode) {
   }
   g_mode.store(mode, std::memory_order_relaxed);
   set_thread_role_hook(install);
+  // Unfiltered, like every thread started before the first filter; it only compiles. The roles
+  // a VM process needs first come first.
+  std::thread([] {
+    for (ThreadRole role :
+         {ThreadRole::kIo, ThreadRole::kConsole, ThreadRole::kSupervisor, ThreadRole::kVcpu,
+          ThreadRole::kApi, ThreadRole::kBlockWorker, ThreadRole::kGdb}) {
+      program(role);
+    }
+  }).detach();
   return {};
 }
 

@@ -6,10 +6,9 @@
 
 namespace vessel::rv {
 
-Block::Owner Block::make(uint64_t host, std::span<const DecodedInsn> insns) {
-  void* memory = ::operator new (sizeof(Block) + insns.size() * sizeof(DecodedInsn),
-                                 std::align_val_t{alignof(Block)});
-  Owner block(new (memory) Block());
+Block::Owner Block::make(BlockArena& arena, uint64_t host, std::span<const DecodedInsn> insns) {
+  void* memory = arena.allocate(sizeof(Block) + insns.size() * sizeof(DecodedInsn));
+  Owner block(new (memory) Block(), Free{&arena});
   block->host = host;
   block->count = static_cast<uint32_t>(insns.size());
   std::uninitialized_copy(insns.begin(), insns.end(),
@@ -18,12 +17,13 @@ Block::Owner Block::make(uint64_t host, std::span<const DecodedInsn> insns) {
 }
 
 void Block::Free::operator()(Block* b) const {
+  const size_t bytes = b->bytes();
   b->~Block();  // the instructions after it are trivially destructible
-  ::operator delete (b, std::align_val_t{alignof(Block)});
+  arena->deallocate(b, bytes);
 }
 
 Block* CodeCache::insert(uint64_t host, std::span<const DecodedInsn> insns) {
-  Block::Owner block = Block::make(host, insns);
+  Block::Owner block = Block::make(arena_, host, insns);
   Block* raw = block.get();
   const uint64_t page = host / kPageSize;
   auto [it, fresh] = pages_.try_emplace(page);

@@ -27,7 +27,9 @@
 #include <vector>
 
 #include "base/mapped_memory.hpp"
+#include "base/prefaulted.hpp"
 #include "base/result.hpp"
+#include "cpu/riscv/block_arena.hpp"
 #include "cpu/riscv/decoded.hpp"
 
 namespace vessel::rv {
@@ -45,12 +47,15 @@ struct alignas(64) Block {
     Block* block = nullptr;
   };
   struct Free {
+    BlockArena* arena = nullptr;
     void operator()(Block* b) const;
   };
   using Owner = std::unique_ptr<Block, Free>;
 
-  // A block of `insns` (at least one) decoded from the bytes at host address `host`.
-  static Owner make(uint64_t host, std::span<const DecodedInsn> insns);
+  // A block of `insns` (at least one) decoded from the bytes at host address `host`, in
+  // `arena`'s memory.
+  static Owner make(BlockArena& arena, uint64_t host, std::span<const DecodedInsn> insns);
+  size_t bytes() const { return sizeof(Block) + count * sizeof(DecodedInsn); }
 
   const DecodedInsn* begin() const { return reinterpret_cast<const DecodedInsn*>(this + 1); }
   const DecodedInsn* end() const { return begin() + count; }
@@ -75,7 +80,8 @@ static_assert(std::is_trivially_destructible_v<DecodedInsn>);
 
 class CodeSharing;
 
-class CodeCache {
+// Prefaulted: built with its hart, and its front cache alone is 128 KiB.
+class CodeCache : public Prefaulted {
  public:
   static constexpr uint64_t kPageSize = 4096;
 
@@ -132,6 +138,7 @@ class CodeCache {
  private:
   void drop_page(uint64_t page);
 
+  BlockArena arena_;  // first, so that it outlives every block below
   std::unordered_map<uint64_t, Block::Owner> blocks_;
   // A direct-mapped cache in front of blocks_ (whose lookups divide by a prime and chase list
   // nodes): every jump-cache miss comes here, and after each address-space switch flushes the

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "base/prefaulted.hpp"
 #include "base/result.hpp"
 #include "base/state.hpp"
 #include "bus/bus.hpp"
@@ -62,7 +63,8 @@ class EcallHandler {
   virtual ExecStatus ecall(Hart& hart, const DecodedInsn& insn) = 0;
 };
 
-class Hart : public HartState {
+// Prefaulted: its 250 KiB of TLBs and jump cache are built while a restored guest waits.
+class Hart : public HartState, public Prefaulted {
  public:
   static constexpr unsigned kNumPmp = 16;
 

@@ -1,6 +1,8 @@
 // The execution loop: decode once into blocks, find blocks through a per-hart jump cache,
 // run them with one indirect call per instruction, and look at interrupts between blocks.
 #include <algorithm>
+#include <array>
+#include <span>
 
 #include "base/bits.hpp"
 #include "cpu/riscv/decoder.hpp"
@@ -36,23 +38,26 @@ const DecodedInsn* forward_in_block(const DecodedInsn* from, const DecodedInsn* 
 }  // namespace
 
 Block* Hart::build_block(uint64_t va, const uint8_t* host) {
-  std::vector<DecodedInsn> insns;
+  // On the stack: a block is built for every run of code seen for the first time, and a
+  // heap vector's allocation and growth cost more than the decoding.
+  std::array<DecodedInsn, kMaxBlockInsns> insns;
+  size_t count = 0;
   unsigned offset = static_cast<unsigned>(va & 0xfff);
   unsigned branches = 0;
   unsigned reach = 0;  // the furthest offset a forward jump of the block lands on
   bool straddles = false;
-  while (offset + 2 <= 0x1000 && insns.size() < kMaxBlockInsns) {
+  while (offset + 2 <= 0x1000 && count < kMaxBlockInsns) {
     const uint16_t low = load_le<uint16_t>(host + (offset - (va & 0xfff)));
     uint32_t raw = low;
     if (insn_length(low) == 4) {
       if (offset + 4 > 0x1000) {  // straddles the page end: run on its own after the block
-        straddles = !insns.empty();
+        straddles = count != 0;
         break;
       }
       raw = load_le<uint32_t>(host + (offset - (va & 0xfff)));
     }
     DecodedInsn d = decode(raw, extensions_);
-    insns.push_back(d);
+    insns[count++] = d;
     const unsigned at = offset;
     offset += d.len;
     if (is_local_jump(d) && d.imm > 0 && at + d.imm < 0x1000) {
@@ -63,9 +68,9 @@ Block* Hart::build_block(uint64_t va, const uint8_t* host) {
     // after it is then reached from within the block (an if/else, a loop's exit).
     if (ends_block(d.op) && !(is_local_jump(d) && reach >= offset)) break;
   }
-  if (insns.empty()) return nullptr;
+  if (count == 0) return nullptr;
   ++stats.blocks_built;
-  Block* b = code_.insert(reinterpret_cast<uint64_t>(host), insns);
+  Block* b = code_.insert(reinterpret_cast<uint64_t>(host), std::span(insns.data(), count));
   b->straddles_on = straddles;
   return b;
 }

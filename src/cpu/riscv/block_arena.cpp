@@ -1,0 +1,91 @@
+#include "cpu/riscv/block_arena.hpp"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <fstream>
+#include <new>
+#include <string>
+
+namespace vessel::rv {
+
+namespace {
+
+// Transparent huge pages for memory that asks (madvise) or for all of it (always); the
+// bracketed word of the sysfs file is the mode in force.
+bool huge_pages_on_request() {
+  static const bool on = [] {
+    std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string modes;
+    std::getline(in, modes);
+    return modes.find("[always]") != std::string::npos ||
+           modes.find("[madvise]") != std::string::npos;
+  }();
+  return on;
+}
+
+// A huge chunk: reserve twice its size and keep the aligned half, as a huge page must be.
+void* map_huge_chunk() {
+  const size_t reserve = 2 * BlockArena::kHugeChunk;
+  void* p = mmap(nullptr, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  const auto start = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t aligned = (start + BlockArena::kHugeChunk - 1) & ~(BlockArena::kHugeChunk - 1);
+  if (aligned > start) munmap(p, aligned - start);
+  const uintptr_t end = aligned + BlockArena::kHugeChunk;
+  if (start + reserve > end) munmap(reinterpret_cast<void*>(end), start + reserve - end);
+  // Advice only: refused or not granted, the chunk is ordinary memory.
+  madvise(reinterpret_cast<void*>(aligned), BlockArena::kHugeChunk, MADV_HUGEPAGE);
+  return reinterpret_cast<void*>(aligned);
+}
+
+}  // namespace
+
+BlockArena::BlockArena() : chunk_bytes_(huge_pages_on_request() ? kHugeChunk : kSmallChunk) {}
+
+BlockArena::~BlockArena() {
+  for (void* chunk : chunks_) munmap(chunk, chunk_bytes_);
+}
+
+void BlockArena::new_chunk() {
+  void* chunk = nullptr;
+  if (chunk_bytes_ == kHugeChunk) {
+    chunk = map_huge_chunk();
+  } else {
+    // MAP_POPULATE backs the chunk now, in one call, instead of a fault per page later.
+    chunk = mmap(nullptr, chunk_bytes_, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (chunk == MAP_FAILED) chunk = nullptr;
+  }
+  if (chunk == nullptr) throw std::bad_alloc();
+  chunks_.push_back(chunk);
+  bump_ = static_cast<uint8_t*>(chunk);
+  bump_end_ = bump_ + chunk_bytes_;
+}
+
+void* BlockArena::allocate(size_t bytes) {
+  if (bytes > kMaxBytes) return ::operator new (bytes, std::align_val_t{kGranule});
+  const size_t cls = class_of(bytes);
+  if (FreeNode* node = free_[cls]) {
+    free_[cls] = node->next;
+    return node;
+  }
+  const size_t size = cls * kGranule;
+  // The rest of a chunk too small for this request is left unused: less than kMaxBytes.
+  if (bump_ == nullptr || static_cast<size_t>(bump_end_ - bump_) < size) new_chunk();
+  void* p = bump_;
+  bump_ += size;
+  return p;
+}
+
+void BlockArena::deallocate(void* p, size_t bytes) {
+  if (p == nullptr) return;
+  if (bytes > kMaxBytes) {
+    ::operator delete (p, std::align_val_t{kGranule});
+    return;
+  }
+  const size_t cls = class_of(bytes);
+  free_[cls] = new (p) FreeNode{free_[cls]};
+}
+
+}  // namespace vessel::rv

@@ -1,0 +1,73 @@
+// The code cache's block arena: alignment, no overlap between live blocks, reuse of freed
+// blocks by size class, and requests beyond the classes.
+#include "cpu/riscv/block_arena.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <vector>
+
+namespace vessel::rv {
+namespace {
+
+TEST(BlockArenaTest, BlocksAreAlignedAndDoNotOverlap) {
+  BlockArena arena;
+  struct Live {
+    uint8_t* p;
+    size_t bytes;
+    uint8_t fill;
+  };
+  std::vector<Live> live;
+  // More than one chunk's worth, of every size a block can have (header + 1..64 instructions)
+  // and some odd ones.
+  size_t total = 0;
+  for (unsigned i = 0; total < 3 * arena.chunk_bytes(); ++i) {
+    const size_t bytes = 64 + (i % 64 + 1) * 32 + (i % 7);
+    auto* p = static_cast<uint8_t*>(arena.allocate(bytes));
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(p) % BlockArena::kGranule, 0u) << bytes;
+    const auto fill = static_cast<uint8_t>(i);
+    std::memset(p, fill, bytes);
+    live.push_back({p, bytes, fill});
+    total += bytes;
+  }
+  EXPECT_GE(arena.chunks(), 3u);
+  for (const Live& l : live) {
+    for (size_t k = 0; k < l.bytes; ++k) ASSERT_EQ(l.p[k], l.fill) << "a later block overwrote one";
+  }
+  for (const Live& l : live) arena.deallocate(l.p, l.bytes);
+}
+
+TEST(BlockArenaTest, AFreedBlockIsReusedForItsSizeClassOnly) {
+  BlockArena arena;
+  void* a = arena.allocate(64 + 10 * 32);
+  void* b = arena.allocate(64 + 10 * 32);
+  EXPECT_NE(a, b);
+  arena.deallocate(a, 64 + 10 * 32);
+  // Another size class does not get it...
+  void* c = arena.allocate(64 + 40 * 32);
+  EXPECT_NE(c, a);
+  // ...a request rounding to the same 64-byte class does, without a new chunk.
+  const size_t chunks = arena.chunks();
+  void* d = arena.allocate(64 + 10 * 32 - 20);
+  EXPECT_EQ(d, a);
+  EXPECT_EQ(arena.chunks(), chunks);
+  arena.deallocate(b, 64 + 10 * 32);
+  arena.deallocate(c, 64 + 40 * 32);
+  arena.deallocate(d, 64 + 10 * 32 - 20);
+}
+
+TEST(BlockArenaTest, RequestsBeyondTheClassesComeFromTheHeap) {
+  BlockArena arena;
+  const size_t big = BlockArena::kMaxBytes + 1;
+  auto* p = static_cast<uint8_t*>(arena.allocate(big));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % BlockArena::kGranule, 0u);
+  std::memset(p, 0xa5, big);
+  EXPECT_EQ(arena.chunks(), 0u) << "a large block took a chunk";
+  arena.deallocate(p, big);
+  arena.deallocate(nullptr, 100);  // as operator delete would, nothing
+}
+
+}  // namespace
+}  // namespace vessel::rv
