@@ -58,6 +58,46 @@ const OpcodeBuckets& buckets() {
   return b;
 }
 
+// Compressed rows grouped by quadrant (bits 1:0) and funct3 (bits 15:13), each group in table
+// order, so that decoding scans a handful of rows instead of the whole table (cold code, a
+// boot's or a restore's, is half compressed instructions and decoded once per block). A row
+// whose mask leaves some of those bits open sits in every group it can match, and the table's
+// order decides between overlapping rows as before.
+constexpr unsigned kCompressedKeys = 32;
+constexpr uint16_t compressed_key_bits(unsigned key) {
+  return static_cast<uint16_t>((key & 3) | ((key >> 2) << 13));
+}
+constexpr bool in_compressed_group(const CompressedInfo& row, unsigned key) {
+  return ((compressed_key_bits(key) ^ row.match) & row.mask & 0xe003) == 0;
+}
+constexpr unsigned largest_compressed_group() {
+  unsigned largest = 0;
+  for (unsigned key = 0; key < kCompressedKeys; ++key) {
+    unsigned n = 0;
+    for (const CompressedInfo& row : kCompressed) n += in_compressed_group(row, key);
+    largest = n > largest ? n : largest;
+  }
+  return largest;
+}
+struct CompressedGroups {
+  static constexpr unsigned kGroupSize = largest_compressed_group();
+  std::array<std::array<uint8_t, kGroupSize>, kCompressedKeys> rows{};
+  std::array<uint8_t, kCompressedKeys> count{};
+  CompressedGroups() {
+    static_assert(kNumCompressed < 256);
+    for (unsigned key = 0; key < kCompressedKeys; ++key) {
+      for (unsigned i = 0; i < kNumCompressed; ++i) {
+        if (in_compressed_group(kCompressed[i], key))
+          rows[key][count[key]++] = static_cast<uint8_t>(i);
+      }
+    }
+  }
+};
+const CompressedGroups& compressed_groups() {
+  static const CompressedGroups g;
+  return g;
+}
+
 int64_t extract_imm(ImmKind kind, uint32_t raw) {
   switch (kind) {
     case ImmKind::kNone: return 0;
@@ -98,8 +138,10 @@ DecodedInsn finish(DecodedInsn d) {
 }
 
 DecodedInsn decode_compressed(uint16_t raw, ExtSet extensions) {
-  for (unsigned i = 0; i < kNumCompressed; ++i) {
-    const CompressedInfo& c = kCompressed[i];
+  const CompressedGroups& g = compressed_groups();
+  const unsigned key = (raw & 3u) | ((raw >> 13) << 2);
+  for (unsigned k = 0; k < g.count[key]; ++k) {
+    const CompressedInfo& c = kCompressed[g.rows[key][k]];
     if ((raw & c.mask) != c.match) continue;
     if ((extensions & ext_bit(c.ext)) == 0) return illegal(raw, 2);
     DecodedInsn d;
