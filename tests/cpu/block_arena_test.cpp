@@ -69,5 +69,25 @@ TEST(BlockArenaTest, RequestsBeyondTheClassesComeFromTheHeap) {
   arena.deallocate(nullptr, 100);  // as operator delete would, nothing
 }
 
+// In a sanitized build the arena's memory is poisoned but for the blocks handed out: a read
+// past a block's end, or of a freed block, is an error as it would be from the heap.
+#if defined(__SANITIZE_ADDRESS__)
+#define VESSEL_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VESSEL_TEST_ASAN 1
+#endif
+#endif
+#ifdef VESSEL_TEST_ASAN
+TEST(BlockArenaDeathTest, ReadsPastABlockOrOfAFreedOneAreReported) {
+  BlockArena arena;
+  auto* p = static_cast<volatile uint8_t*>(arena.allocate(100));
+  p[99] = 1;
+  EXPECT_DEATH(static_cast<void>(p[100]), "use-after-poison");
+  arena.deallocate(const_cast<uint8_t*>(p), 100);
+  EXPECT_DEATH(static_cast<void>(p[50]), "use-after-poison");
+}
+#endif
+
 }  // namespace
 }  // namespace vessel::rv

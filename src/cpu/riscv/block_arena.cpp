@@ -7,6 +7,24 @@
 #include <new>
 #include <string>
 
+// Under AddressSanitizer the arena tells it which bytes are handed out, so that a read past a
+// block's end, or of a freed block, is reported as it would be from the heap.
+#if defined(__SANITIZE_ADDRESS__)
+#define VESSEL_ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VESSEL_ARENA_ASAN 1
+#endif
+#endif
+#ifdef VESSEL_ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define VESSEL_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define VESSEL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define VESSEL_POISON(p, n) static_cast<void>(0)
+#define VESSEL_UNPOISON(p, n) static_cast<void>(0)
+#endif
+
 namespace vessel::rv {
 
 namespace {
@@ -44,7 +62,10 @@ void* map_huge_chunk() {
 BlockArena::BlockArena() : chunk_bytes_(huge_pages_on_request() ? kHugeChunk : kSmallChunk) {}
 
 BlockArena::~BlockArena() {
-  for (void* chunk : chunks_) munmap(chunk, chunk_bytes_);
+  for (void* chunk : chunks_) {
+    VESSEL_UNPOISON(chunk, chunk_bytes_);
+    munmap(chunk, chunk_bytes_);
+  }
 }
 
 void BlockArena::new_chunk() {
@@ -59,6 +80,7 @@ void BlockArena::new_chunk() {
   }
   if (chunk == nullptr) throw std::bad_alloc();
   chunks_.push_back(chunk);
+  VESSEL_POISON(chunk, chunk_bytes_);
   bump_ = static_cast<uint8_t*>(chunk);
   bump_end_ = bump_ + chunk_bytes_;
 }
@@ -67,7 +89,10 @@ void* BlockArena::allocate(size_t bytes) {
   if (bytes > kMaxBytes) return ::operator new (bytes, std::align_val_t{kGranule});
   const size_t cls = class_of(bytes);
   if (FreeNode* node = free_[cls]) {
+    VESSEL_UNPOISON(node, sizeof(FreeNode));
     free_[cls] = node->next;
+    VESSEL_POISON(node, cls * kGranule);
+    VESSEL_UNPOISON(node, bytes);
     return node;
   }
   const size_t size = cls * kGranule;
@@ -75,6 +100,7 @@ void* BlockArena::allocate(size_t bytes) {
   if (bump_ == nullptr || static_cast<size_t>(bump_end_ - bump_) < size) new_chunk();
   void* p = bump_;
   bump_ += size;
+  VESSEL_UNPOISON(p, bytes);
   return p;
 }
 
@@ -85,7 +111,10 @@ void BlockArena::deallocate(void* p, size_t bytes) {
     return;
   }
   const size_t cls = class_of(bytes);
+  VESSEL_UNPOISON(p, sizeof(FreeNode));
   free_[cls] = new (p) FreeNode{free_[cls]};
+  // The link stays readable to the arena only: poisoned again, it is unpoisoned around use.
+  VESSEL_POISON(p, cls * kGranule);
 }
 
 }  // namespace vessel::rv
