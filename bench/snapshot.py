@@ -18,6 +18,11 @@ times with `vessel run --restore DIR --stats` and reports, as p50/p90/p99:
                      computed by busybox ash, whose line editor sleeps some 20 ms after each
                      Enter, on QEMU as here.
 Each restored guest then powers itself off, and the process's wall time is reported for scale.
+The same restores are also timed as Firecracker times its own: in a `vessel run --api-sock`
+process started beforehand and waiting (a warm pool's), from sending PUT /snapshot/load with
+resume_vm to
+  load_restore_ms     the first guest instruction (--stats' restore_ms, from the request);
+  load_reply_*_ms     the guest's reply to each probe.
 
 QEMU beside it (unless --no-qemu): the same kernel and initramfs on qemu-system-riscv64 (-M
 virt, TCG, its default OpenSBI), booted to the same shell and saved with QMP's `migrate` to
@@ -38,6 +43,7 @@ import argparse
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import statistics
@@ -124,12 +130,24 @@ def qemu_running(path):
     sys.exit("QEMU's restored guest did not run within 60 s")
 
 
-def await_reply(proc, t0, probe):
+def await_reply(proc, t0, probe, response=None):
     """(ms from t0 to the guest's reply, ms to the process's end, stderr); the probe's end
-    command is written once the reply is in."""
+    command is written once the reply is in. `response`: a socket on which an HTTP response
+    comes meanwhile, which must be a 2xx (a refused load never gives a reply)."""
     seen, reply_ms = b"", None
     fd = proc.stdout.fileno()
+    watched = [fd] + ([response] if response is not None else [])
     while reply_ms is None:
+        ready, _, _ = select.select(watched, [], [], 30)
+        if not ready:
+            break
+        if response is not None and response in ready:
+            status = response.recv(4096).split(b" ", 2)
+            if len(status) < 2 or not status[1].startswith(b"2"):
+                proc.kill()
+                sys.exit(f"PUT /snapshot/load: {b' '.join(status)[:300]!r}")
+            watched.remove(response)
+            continue
         chunk = os.read(fd, 4096)
         if not chunk:
             break
@@ -151,6 +169,38 @@ def restore_once(args, snap, probe):
     reply_ms, wall_ms, err = await_reply(proc, t0, probe)
     stats = json.loads(err.decode().strip().splitlines()[-1])
     return stats["restore_ms"], reply_ms, wall_ms
+
+
+def restore_via_api(args, snap, probe, tmp):
+    """One restore the way Firecracker's are timed: a `vessel run --api-sock` process already
+    started and waiting, then PUT /snapshot/load with resume_vm. (ms from sending the request
+    to the guest's reply, restore_ms from --stats: from the request to the first instruction)."""
+    sock = os.path.join(tmp, "load.sock")
+    if os.path.exists(sock):
+        os.unlink(sock)
+    proc = subprocess.Popen([args.vessel, "run", "--api-sock", sock, "--stats", "--timeout", "20"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(sock):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            sys.exit(f"vessel run --api-sock did not open {sock}")
+        time.sleep(0.002)
+    time.sleep(0.2)  # its threads settled, as a warm pool's would be
+    proc.stdin.write(probe.ask)  # held by the console until a guest reads it
+    proc.stdin.flush()
+    body = json.dumps({"snapshot_path": os.path.join(snap, "vmstate"),
+                       "mem_backend": {"backend_type": "File",
+                                       "backend_path": os.path.join(snap, "memory")},
+                       "resume_vm": True}).encode()
+    request = (b"PUT /snapshot/load HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+               b"\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(sock)
+        t0 = time.monotonic()
+        s.sendall(request)
+        reply_ms, wall_ms, err = await_reply(proc, t0, probe, response=s)
+    stats = json.loads(err.decode().strip().splitlines()[-1])
+    return reply_ms, stats["restore_ms"]
 
 
 def qmp(path, *commands):
@@ -270,12 +320,16 @@ def main():
         guest.close()
         guest = None
         restores, walls, replies = [], [], {probe.name: [] for probe in PROBES}
+        load_restores, load_replies = [], {probe.name: [] for probe in PROBES}
         for _ in range(args.runs):
             for probe in PROBES:
                 restore_ms, reply_ms, wall_ms = restore_once(args, snaps[probe.name], probe)
                 restores.append(restore_ms)
                 replies[probe.name].append(reply_ms)
                 walls.append(wall_ms)
+                reply_ms, restore_ms = restore_via_api(args, snaps[probe.name], probe, tmp)
+                load_restores.append(restore_ms)
+                load_replies[probe.name].append(reply_ms)
         result = {
             "memory": args.memory,
             "create_ms": {"p50": round(statistics.median(creates), 1),
@@ -285,10 +339,12 @@ def main():
             "state_file_bytes": os.path.getsize(os.path.join(snap, "vmstate")),
             "diff": diffs,
             "restore_ms": spread(restores),
+            "load_restore_ms": spread(load_restores),
             "restore_process_wall_ms_p50": round(statistics.median(walls), 1),
         }
         for probe in PROBES:
             result[f"reply_{probe.name}_ms"] = spread(replies[probe.name])
+            result[f"load_reply_{probe.name}_ms"] = spread(load_replies[probe.name])
         if not args.no_qemu:
             result["qemu"] = qemu_side(args, tmp)
             for probe in PROBES:
