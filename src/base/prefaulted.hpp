@@ -12,11 +12,9 @@ namespace vessel {
 
 struct Prefaulted {
   static void* operator new(std::size_t bytes);
-  static void* operator new(std::size_t bytes, std::align_val_t) { return operator new(bytes); }
+  static void* operator new(std::size_t bytes, std::align_val_t align);
   static void operator delete(void* p, std::size_t bytes) noexcept;
-  static void operator delete(void* p, std::size_t bytes, std::align_val_t) noexcept {
-    operator delete(p, bytes);
-  }
+  static void operator delete(void* p, std::size_t bytes, std::align_val_t align) noexcept;
 };
 
 }  // namespace vessel

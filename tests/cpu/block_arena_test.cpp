@@ -2,6 +2,8 @@
 // blocks by size class, and requests beyond the classes.
 #include "cpu/riscv/block_arena.hpp"
 
+#include "base/sanitizer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -71,14 +73,7 @@ TEST(BlockArenaTest, RequestsBeyondTheClassesComeFromTheHeap) {
 
 // In a sanitized build the arena's memory is poisoned but for the blocks handed out: a read
 // past a block's end, or of a freed block, is an error as it would be from the heap.
-#if defined(__SANITIZE_ADDRESS__)
-#define VESSEL_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define VESSEL_TEST_ASAN 1
-#endif
-#endif
-#ifdef VESSEL_TEST_ASAN
+#if VESSEL_ASAN
 TEST(BlockArenaDeathTest, ReadsPastABlockOrOfAFreedOneAreReported) {
   BlockArena arena;
   auto* p = static_cast<volatile uint8_t*>(arena.allocate(100));

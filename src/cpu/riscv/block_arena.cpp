@@ -7,16 +7,11 @@
 #include <new>
 #include <string>
 
+#include "base/sanitizer.hpp"
+
 // Under AddressSanitizer the arena tells it which bytes are handed out, so that a read past a
 // block's end, or of a freed block, is reported as it would be from the heap.
-#if defined(__SANITIZE_ADDRESS__)
-#define VESSEL_ARENA_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define VESSEL_ARENA_ASAN 1
-#endif
-#endif
-#ifdef VESSEL_ARENA_ASAN
+#if VESSEL_ASAN
 #include <sanitizer/asan_interface.h>
 #define VESSEL_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
 #define VESSEL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
