@@ -13,8 +13,14 @@
 namespace vessel::rv {
 namespace {
 
-TEST(BlockArenaTest, BlocksAreAlignedAndDoNotOverlap) {
-  BlockArena arena;
+// Both kinds of chunk: huge pages where the host offers them, populated small chunks where not
+// (the host running the tests decides only which the default is).
+class BlockArenaTest : public ::testing::TestWithParam<BlockArena::Chunks> {};
+INSTANTIATE_TEST_SUITE_P(Chunks, BlockArenaTest,
+                         ::testing::Values(BlockArena::Chunks::kHuge, BlockArena::Chunks::kSmall));
+
+TEST_P(BlockArenaTest, BlocksAreAlignedAndDoNotOverlap) {
+  BlockArena arena(GetParam());
   struct Live {
     uint8_t* p;
     size_t bytes;
@@ -34,14 +40,16 @@ TEST(BlockArenaTest, BlocksAreAlignedAndDoNotOverlap) {
     total += bytes;
   }
   EXPECT_GE(arena.chunks(), 3u);
+  EXPECT_EQ(arena.chunk_bytes(), GetParam() == BlockArena::Chunks::kHuge ? BlockArena::kHugeChunk
+                                                                         : BlockArena::kSmallChunk);
   for (const Live& l : live) {
     for (size_t k = 0; k < l.bytes; ++k) ASSERT_EQ(l.p[k], l.fill) << "a later block overwrote one";
   }
   for (const Live& l : live) arena.deallocate(l.p, l.bytes);
 }
 
-TEST(BlockArenaTest, AFreedBlockIsReusedForItsSizeClassOnly) {
-  BlockArena arena;
+TEST_P(BlockArenaTest, AFreedBlockIsReusedForItsSizeClassOnly) {
+  BlockArena arena(GetParam());
   void* a = arena.allocate(64 + 10 * 32);
   void* b = arena.allocate(64 + 10 * 32);
   EXPECT_NE(a, b);
@@ -59,8 +67,8 @@ TEST(BlockArenaTest, AFreedBlockIsReusedForItsSizeClassOnly) {
   arena.deallocate(d, 64 + 10 * 32 - 20);
 }
 
-TEST(BlockArenaTest, RequestsBeyondTheClassesComeFromTheHeap) {
-  BlockArena arena;
+TEST_P(BlockArenaTest, RequestsBeyondTheClassesComeFromTheHeap) {
+  BlockArena arena(GetParam());
   const size_t big = BlockArena::kMaxBytes + 1;
   auto* p = static_cast<uint8_t*>(arena.allocate(big));
   ASSERT_NE(p, nullptr);

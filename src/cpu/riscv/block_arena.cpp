@@ -54,7 +54,10 @@ void* map_huge_chunk() {
 
 }  // namespace
 
-BlockArena::BlockArena() : chunk_bytes_(huge_pages_on_request() ? kHugeChunk : kSmallChunk) {}
+BlockArena::BlockArena() : BlockArena(huge_pages_on_request() ? Chunks::kHuge : Chunks::kSmall) {}
+
+BlockArena::BlockArena(Chunks chunks)
+    : chunk_bytes_(chunks == Chunks::kHuge ? kHugeChunk : kSmallChunk) {}
 
 BlockArena::~BlockArena() {
   for (void* chunk : chunks_) {

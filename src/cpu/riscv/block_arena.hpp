@@ -27,9 +27,11 @@ class BlockArena {
   static constexpr size_t kHugeChunk = 2 << 20;
   static constexpr size_t kSmallChunk = 256 << 10;
 
+  enum class Chunks { kHuge, kSmall };
   // Whether chunks are huge pages is decided here, on the thread that builds the machine: the
   // answer is a file in /sys, which a hart's thread may not open.
   BlockArena();
+  explicit BlockArena(Chunks chunks);
   ~BlockArena();
   BlockArena(const BlockArena&) = delete;
   BlockArena& operator=(const BlockArena&) = delete;
