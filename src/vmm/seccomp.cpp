@@ -14,7 +14,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -119,85 +118,84 @@ void make_forbidden_call() {
 // rules and as long again to turn them into BPF, and a restore waited for that on its way to
 // the guest's first instruction: the I/O thread's, the supervisor's and each hart's filter in
 // turn (docs/snapshot.md). enable() starts a thread that compiles every role's while the
-// machine is built; a role needed before that thread reached it is compiled by the thread
-// that needs it.
-struct Program {
-  enum class State { kPending, kCompiling, kReady } state = State::kPending;
-  std::vector<sock_filter> code;
-  std::string error;  // why it could not be compiled, when it could not
-};
+// machine is built. A thread whose role it has not reached yet builds and loads its filter
+// through libseccomp itself, as every thread did before: it may already be under its parent's
+// filter, which allows what libseccomp's loading does but not the memory file that export
+// needs.
 struct Programs {
   std::mutex mu;
-  std::condition_variable cv;
-  std::array<Program, kThreadRoleCount> of_role;
+  std::array<std::vector<sock_filter>, kThreadRoleCount> of_role;  // empty: not compiled (yet)
 };
 // Never destroyed: the compiling thread may still be at work when the process exits.
 Programs& g_programs = *new Programs();
 
-// libseccomp 2.5 exports BPF only to a descriptor: a memory file, read back.
-Result<std::vector<sock_filter>> export_bpf(scmp_filter_ctx ctx) {
-  const int fd = memfd_create("vessel-seccomp-bpf", MFD_CLOEXEC);
-  if (fd < 0) return make_error(fmt::format("memfd_create: {}", std::strerror(errno)));
-  std::vector<sock_filter> code;
-  const int rc = seccomp_export_bpf(ctx, fd);
-  const off_t size = lseek(fd, 0, SEEK_END);
-  if (rc == 0 && size > 0 && size % static_cast<off_t>(sizeof(sock_filter)) == 0) {
-    code.resize(static_cast<size_t>(size) / sizeof(sock_filter));
-    if (pread(fd, code.data(), static_cast<size_t>(size), 0) != size) code.clear();
-  }
-  close(fd);
-  if (code.empty()) {
-    return make_error(rc != 0 ? std::strerror(-rc) : "libseccomp exported no program");
-  }
-  return code;
-}
-
-Result<std::vector<sock_filter>> compile(ThreadRole role) {
+// The role's rules in a new libseccomp filter (nullptr and a message if they cannot be).
+scmp_filter_ctx make_filter(ThreadRole role, std::string& error) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
-  if (ctx == nullptr) return make_error("libseccomp cannot make a filter");
+  if (ctx == nullptr) {
+    error = "libseccomp cannot make a filter";
+    return nullptr;
+  }
   // The filter is per thread: no TSYNC. no_new_privs was set by enable().
   seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-  auto code = [&]() -> Result<std::vector<sock_filter>> {
-    TRY_VOID(add_rules(ctx, role));
-    return export_bpf(ctx);
-  }();
+  if (auto added = add_rules(ctx, role); !added) {
+    seccomp_release(ctx);
+    error = added.error().message;
+    return nullptr;
+  }
+  return ctx;
+}
+
+// The role's filter as BPF (empty if it cannot be had: the role's thread then builds its own).
+// libseccomp 2.5 exports BPF only to a descriptor: a memory file, read back.
+std::vector<sock_filter> compile(ThreadRole role) {
+  std::string error;
+  scmp_filter_ctx ctx = make_filter(role, error);
+  if (ctx == nullptr) return {};
+  std::vector<sock_filter> code;
+  if (const int fd = memfd_create("vessel-seccomp-bpf", MFD_CLOEXEC); fd >= 0) {
+    const off_t size = seccomp_export_bpf(ctx, fd) == 0 ? lseek(fd, 0, SEEK_END) : -1;
+    if (size > 0 && size % static_cast<off_t>(sizeof(sock_filter)) == 0) {
+      code.resize(static_cast<size_t>(size) / sizeof(sock_filter));
+      if (pread(fd, code.data(), static_cast<size_t>(size), 0) != size) code.clear();
+    }
+    close(fd);
+  }
   seccomp_release(ctx);
   return code;
 }
 
-// The role's program: compiled here if nobody has started on it, else awaited.
-const Program& program(ThreadRole role) {
-  Program& p = g_programs.of_role[static_cast<size_t>(role)];
-  std::unique_lock<std::mutex> lock(g_programs.mu);
-  if (p.state == Program::State::kPending) {
-    p.state = Program::State::kCompiling;
-    lock.unlock();
-    auto code = compile(role);
-    lock.lock();
-    if (code) {
-      p.code = std::move(code.value());
-    } else {
-      p.error = code.error().message;
-    }
-    p.state = Program::State::kReady;
-    g_programs.cv.notify_all();
+// Installs the compiled program of the role if there is one; false if there is none yet.
+bool install_compiled(ThreadRole role) {
+  std::vector<sock_filter> code;
+  {
+    std::lock_guard<std::mutex> lock(g_programs.mu);
+    code = g_programs.of_role[static_cast<size_t>(role)];
   }
-  g_programs.cv.wait(lock, [&] { return p.state == Program::State::kReady; });
-  return p;
+  if (code.empty()) return false;
+  // What seccomp_load does with this filter's attributes: seccomp(2) with no flags.
+  sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+    die(fmt::format("cannot install the {} filter: {}", thread_role_name(role),
+                    std::strerror(errno)));
+  }
+  return true;
 }
 
 // The thread-role hook: the calling thread's filter, before it does anything else.
 void install(ThreadRole role) {
   t_role = role;
   if (t_filtered) return;
-  const Program& p = program(role);
-  if (!p.error.empty()) die(fmt::format("the {} filter: {}", thread_role_name(role), p.error));
-  // What seccomp_load would do with this filter's attributes: no flags.
-  sock_fprog prog{static_cast<unsigned short>(p.code.size()),
-                  const_cast<sock_filter*>(p.code.data())};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
-    die(fmt::format("cannot install the {} filter: {}", thread_role_name(role),
-                    std::strerror(errno)));
+  if (!install_compiled(role)) {
+    std::string error;
+    scmp_filter_ctx ctx = make_filter(role, error);
+    if (ctx == nullptr) die(fmt::format("the {} filter: {}", thread_role_name(role), error));
+    const int rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (rc != 0) {
+      die(fmt::format("cannot install the {} filter: {}", thread_role_name(role),
+                      std::strerror(-rc)));
+    }
   }
   t_filtered = true;
   if (g_test_role == static_cast<int>(role) && !g_test_done.exchange(true)) make_forbidden_call();
@@ -267,7 +265,9 @@ Result<void> enable(Mode mode) {
     for (ThreadRole role :
          {ThreadRole::kIo, ThreadRole::kConsole, ThreadRole::kSupervisor, ThreadRole::kVcpu,
           ThreadRole::kApi, ThreadRole::kBlockWorker, ThreadRole::kGdb}) {
-      program(role);
+      std::vector<sock_filter> code = compile(role);
+      std::lock_guard<std::mutex> lock(g_programs.mu);
+      g_programs.of_role[static_cast<size_t>(role)] = std::move(code);
     }
   }).detach();
   return {};
