@@ -61,9 +61,11 @@ const OpcodeBuckets& buckets() {
 // Compressed rows grouped by quadrant (bits 1:0) and funct3 (bits 15:13), each group in table
 // order, so that decoding scans a handful of rows instead of the whole table (cold code, a
 // boot's or a restore's, is half compressed instructions and decoded once per block). A row
-// whose mask leaves some of those bits open sits in every group it can match, and the table's
-// order decides between overlapping rows as before.
+// whose mask leaves some of those bits open sits in every group it can match; rows never
+// overlap (decoder_test), so a group's first match is the table's.
 constexpr unsigned kCompressedKeys = 32;
+// A halfword's group, and back: the group's quadrant and funct3 bits.
+constexpr unsigned compressed_key(uint16_t raw) { return (raw & 3u) | ((raw >> 13) << 2); }
 constexpr uint16_t compressed_key_bits(unsigned key) {
   return static_cast<uint16_t>((key & 3) | ((key >> 2) << 13));
 }
@@ -139,7 +141,7 @@ DecodedInsn finish(DecodedInsn d) {
 
 DecodedInsn decode_compressed(uint16_t raw, ExtSet extensions) {
   const CompressedGroups& g = compressed_groups();
-  const unsigned key = (raw & 3u) | ((raw >> 13) << 2);
+  const unsigned key = compressed_key(raw);
   for (unsigned k = 0; k < g.count[key]; ++k) {
     const CompressedInfo& c = kCompressed[g.rows[key][k]];
     if ((raw & c.mask) != c.match) continue;
