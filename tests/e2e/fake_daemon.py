@@ -67,6 +67,16 @@ class Vm:
             except OSError:
                 pass
 
+    def end_consoles(self):
+        """What the daemon's consoles see when the VM's process ends: a close frame, then EOF."""
+        for sock, lock in list(self.sockets):
+            try:
+                with lock:
+                    sock.sendall(ws_frame(0x8, struct.pack("!H", 1000) + b"VM stopped"))
+                    sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def boot(self):
         for line in (b"[    0.000000] Linux version 6.1.0-fake (fake_daemon.py)\r\n",
                      b"[    0.420000] Run /init as init process\r\n"):
@@ -211,6 +221,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             threading.Thread(target=vm.boot, daemon=True).start()
         elif verb == "stop":
             vm.state = "stopped"
+            vm.end_consoles()
         else:
             vm.state = "paused" if verb == "pause" else "running"
         return self.send_json(200, vm.summary())

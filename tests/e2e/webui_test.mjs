@@ -160,6 +160,16 @@ async function waitForLine(page, what, test, timeoutMs) {
   }
 }
 
+// Waits for the console's status line to contain `text`; a timeout names what it showed instead.
+async function consoleStatus(page, what, text) {
+  const status = page.locator('#console-status');
+  try {
+    await status.filter({ hasText: text }).waitFor({ timeout: kStepTimeoutMs });
+  } catch (e) {
+    throw new Error(`${what}: the console status is "${await status.innerText()}", not "${text}" after ${kStepTimeoutMs / 1000} s`);
+  }
+}
+
 // Without the token: the page loads (it holds no secret) but every API call it makes is
 // refused, and no VM appears.
 async function checkWithoutToken(browser, server) {
@@ -239,10 +249,11 @@ async function checkWithToken(browser, server) {
 
   await button('stop').click();
   await waitState('stopped');
-  console.log(`${vmName} stopped after Stop`);
+  await consoleStatus(page, 'the open console ended by Stop', 'disconnected');
+  console.log(`${vmName} stopped after Stop, its console closed`);
 
   await button('console').click();
-  await page.locator('#console-status', { hasText: 'refused' }).waitFor({ timeout: kStepTimeoutMs });
+  await consoleStatus(page, 'the console of the stopped VM refused', 'refused');
   console.log(`the console of the stopped VM: ${await page.locator('#console-status').innerText()}`);
   await context.close();
 }
