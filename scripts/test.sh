@@ -91,11 +91,36 @@ sanitized() {
 # Each libFuzzer target (tests/fuzz/<name>_fuzz.cpp with a corpus/<name>/), as
 # built by the sanitized stage, for fuzz_seconds over a scratch copy of its
 # corpus (new inputs land there, not in the tree), fewer seconds each if the
-# targets would exceed fuzz_budget; a crash, leak or timeout fails the stage and
-# leaves the reproducer in build-asan/artifacts/. A target the build did not
-# make fails the stage.
+# targets would exceed fuzz_budget (seconds of one core's time); $jobs targets run
+# at once, each on one core, and each one's report is printed whole when it ends.
+# A crash, leak or timeout fails the stage and leaves the reproducer in
+# build-asan/artifacts/. A target the build did not make fails the stage.
 fuzz_seconds=20
 fuzz_budget=120
+
+# One target's run, its report on stdout; nonzero if it failed.
+fuzz_one() {
+	local target=$1 seconds=$2 work rc=0
+	work=$(mktemp -d)
+	cp -r "tests/fuzz/corpus/$target/." "$work/"
+	mkdir -p "build-asan/artifacts/$target"
+	echo "fuzz: $target for ${seconds}s"
+	if [[ ! -x build-asan/tests/fuzz/${target}_fuzz ]]; then
+		echo "fuzz: build-asan/tests/fuzz/${target}_fuzz was not built"
+		rc=1
+	elif ! "build-asan/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" \
+		-max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="build-asan/artifacts/$target/" "$work" 2>"$work.log"; then
+		tail -n 40 "$work.log"
+		echo "fuzz: $target FAILED (reproducer in build-asan/artifacts/$target/)"
+		rc=1
+	else
+		grep -E '^stat::number_of_executed_units' "$work.log" || true
+	fi
+	rm -rf "$work" "$work.log"
+	return "$rc"
+}
+
 fuzz() {
 	local src name fuzz_targets=()
 	for src in tests/fuzz/*_fuzz.cpp; do
@@ -105,26 +130,22 @@ fuzz() {
 	((${#fuzz_targets[@]} > 0)) || { echo "fuzz: no targets found"; return 1; }
 	local seconds=$((fuzz_budget / ${#fuzz_targets[@]}))
 	((seconds > fuzz_seconds)) && seconds=$fuzz_seconds
-	local target work rc=0
+	local target reports rc=0 running=0
+	reports=$(mktemp -d)
 	for target in "${fuzz_targets[@]}"; do
-		work=$(mktemp -d)
-		cp -r "tests/fuzz/corpus/$target/." "$work/"
-		mkdir -p "build-asan/artifacts/$target"
-		echo "fuzz: $target for ${seconds}s"
-		if [[ ! -x build-asan/tests/fuzz/${target}_fuzz ]]; then
-			echo "fuzz: build-asan/tests/fuzz/${target}_fuzz was not built"
-			rc=1
-		elif ! "build-asan/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" \
-			-max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-			-artifact_prefix="build-asan/artifacts/$target/" "$work" 2>"$work.log"; then
-			tail -n 40 "$work.log"
-			echo "fuzz: $target FAILED (reproducer in build-asan/artifacts/$target/)"
-			rc=1
-		else
-			grep -E '^stat::number_of_executed_units' "$work.log" || true
+		if ((running == jobs)); then
+			wait -n || rc=1
+			running=$((running - 1))
 		fi
-		rm -rf "$work" "$work.log"
+		(fuzz_one "$target" "$seconds" >"$reports/$target" 2>&1) &
+		running=$((running + 1))
 	done
+	while ((running > 0)); do
+		wait -n || rc=1
+		running=$((running - 1))
+	done
+	for target in "${fuzz_targets[@]}"; do cat "$reports/$target"; done
+	rm -rf "$reports"
 	return "$rc"
 }
 
