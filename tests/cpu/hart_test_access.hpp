@@ -29,6 +29,12 @@ class HartTestAccess {
     h.csr_virtual_ = false;
     return ok;
   }
+  // Decodes the block at va (whose bytes are at host) into the hart's code cache, as the run
+  // loop does for code it meets the first time (bench/translate measures the translator on
+  // such blocks).
+  static Block* build_block(Hart& h, uint64_t va, const uint8_t* host) {
+    return h.build_block(va, host);
+  }
 };
 
 }  // namespace vessel::rv
