@@ -173,26 +173,34 @@ bool Emitter::emit_store(const DecodedInsn& d) {
 
 void Emitter::cold_call(Xbyak::Label& from, Xbyak::Label& back, const void* fn, HelperKind kind,
                         std::function<void()> args, std::function<void()> after) {
-  cold_.emplace_back([this, &from, &back, fn, kind, args = std::move(args),
-                      after = std::move(after), dirty = dirty_now(), reload = volatile_loaded(),
-                      pc_delta = off_ - synced_, n = retired_] {
-    L(from);
-    store_back(dirty);
-    if (pc_delta != 0) add(r14, static_cast<int32_t>(pc_delta));
-    if (n != 0) add(r15, static_cast<int32_t>(n));
-    spill_pc_instret();
-    args();
-    call(fn);
-    count_helper(kind);
-    test(al, al);
-    jnz(helper_exit(), T_NEAR);
-    if (pc_delta != 0) sub(r14, static_cast<int32_t>(pc_delta));
-    if (n != 0) sub(r15, static_cast<int32_t>(n));
-    reload_tlb();  // a helper's semantics may change the privilege, MPRV or SUM
-    for (const auto& [guest, slot] : reload) mov(host_of(static_cast<unsigned>(slot)), xreg(guest));
-    if (after) after();
-    jmp(back, T_NEAR);
+  cold_calls_.push_back(ColdCall{&from, &back, fn, kind, std::move(args), std::move(after),
+                                 dirty_now(), volatile_loaded(), off_ - synced_, retired_});
+  // Moved out before it is emitted: emitting could add to cold_calls_ and move its elements.
+  cold_.emplace_back([this, i = cold_calls_.size() - 1] {
+    const ColdCall c = std::move(cold_calls_[i]);
+    emit_cold_call(c);
   });
+}
+
+void Emitter::emit_cold_call(const ColdCall& c) {
+  L(*c.from);
+  store_back(c.dirty);
+  if (c.pc_delta != 0) add(r14, static_cast<int32_t>(c.pc_delta));
+  if (c.retired != 0) add(r15, static_cast<int32_t>(c.retired));
+  spill_pc_instret();
+  c.args();
+  call(c.fn);
+  count_helper(c.kind);
+  test(al, al);
+  jnz(helper_exit(), T_NEAR);
+  if (c.pc_delta != 0) sub(r14, static_cast<int32_t>(c.pc_delta));
+  if (c.retired != 0) sub(r15, static_cast<int32_t>(c.retired));
+  reload_tlb();  // a helper's semantics may change the privilege, MPRV or SUM
+  for (const auto& [guest, slot] : c.reload) {
+    mov(host_of(static_cast<unsigned>(slot)), xreg(guest));
+  }
+  if (c.after) c.after();
+  jmp(*c.back, T_NEAR);
 }
 
 void Emitter::cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& from,

@@ -294,22 +294,22 @@ Xbyak::Reg64 Emitter::dest(unsigned rd) const {
   return rax;
 }
 
-std::vector<std::pair<unsigned, int>> Emitter::dirty_now() const {
-  std::vector<std::pair<unsigned, int>> out;
+Emitter::SlotList Emitter::dirty_now() const {
+  SlotList out;
   for (unsigned k = 0; k < kCacheSlots; ++k) {
-    if (slots_[k].dirty) out.emplace_back(slots_[k].guest, static_cast<int>(k));
+    if (slots_[k].dirty) out.push(slots_[k].guest, static_cast<int>(k));
   }
   return out;
 }
 
-void Emitter::store_back(const std::vector<std::pair<unsigned, int>>& dirty) {
+void Emitter::store_back(const SlotList& dirty) {
   for (const auto& [guest, slot] : dirty) mov(xreg(guest), host_of(static_cast<unsigned>(slot)));
 }
 
-std::vector<std::pair<unsigned, int>> Emitter::volatile_loaded() const {
-  std::vector<std::pair<unsigned, int>> out;
+Emitter::SlotList Emitter::volatile_loaded() const {
+  SlotList out;
   for (unsigned k = kCalleeSaved; k < kCacheSlots; ++k) {
-    if (slots_[k].loaded) out.emplace_back(slots_[k].guest, static_cast<int>(k));
+    if (slots_[k].loaded) out.push(slots_[k].guest, static_cast<int>(k));
   }
   return out;
 }
@@ -362,6 +362,7 @@ Xbyak::Label& Emitter::helper_exit() { return *helper_exit_; }
 
 void Emitter::start() {
   cold_.clear();
+  cold_calls_.clear();
   labels_.clear();  // before reset(): a label unregisters itself from the label manager
   reset();
   off_ = synced_ = retired_ = 0;
@@ -431,8 +432,7 @@ void Emitter::exit_to(int64_t target, uint32_t extra) {
   for (Slot& s : slots_) s.dirty = false;
 }
 
-void Emitter::leave(const std::vector<std::pair<unsigned, int>>& dirty, uint32_t synced,
-                    uint32_t retired, int64_t target) {
+void Emitter::leave(const SlotList& dirty, uint32_t synced, uint32_t retired, int64_t target) {
   store_back(dirty);
   const int64_t delta = target - static_cast<int64_t>(synced);
   if (delta != 0) add(r14, static_cast<int32_t>(delta));

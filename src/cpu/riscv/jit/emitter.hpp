@@ -7,10 +7,12 @@
 #define XBYAK_NO_OP_NAMES  // and(), or(), xor() would clash with the alternative tokens
 #include <xbyak/xbyak.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "cpu/riscv/decoded.hpp"
@@ -158,6 +160,16 @@ class Emitter : public Xbyak::CodeGenerator {
     bool dirty = false;
   };
   Slot slots_[kCacheSlots];
+  // Some of the slots, as (guest register, slot) pairs: what a cold path must store back or
+  // load again. At most one pair a slot, so a fixed array: a block takes several of these
+  // (two for each memory access), and a heap vector each cost more than the emitting.
+  struct SlotList {
+    std::array<std::pair<unsigned, int>, kCacheSlots> items{};
+    unsigned size = 0;
+    void push(unsigned guest, int slot) { items[size++] = {guest, slot}; }
+    const std::pair<unsigned, int>* begin() const { return items.data(); }
+    const std::pair<unsigned, int>* end() const { return items.data() + size; }
+  };
   int slot_of_[33] = {};
   static Xbyak::Reg64 host_of(unsigned slot);
   void allocate(const DecodedInsn* begin, const DecodedInsn* end);
@@ -185,10 +197,10 @@ class Emitter : public Xbyak::CodeGenerator {
   // Store back every written cached register (state unchanged for later code: still cached).
   void flush();
   // What flush() would store now, for a cold path to store.
-  std::vector<std::pair<unsigned, int>> dirty_now() const;
-  void store_back(const std::vector<std::pair<unsigned, int>>& dirty);
+  SlotList dirty_now() const;
+  void store_back(const SlotList& dirty);
   // The caller-saved slots loaded now, to be loaded again after a cold path's call.
-  std::vector<std::pair<unsigned, int>> volatile_loaded() const;
+  SlotList volatile_loaded() const;
   // The state's pc and instret from r14/r15 around a call.
   void spill_pc_instret();
   void reload_pc_instret();
@@ -259,6 +271,21 @@ class Emitter : public Xbyak::CodeGenerator {
   // cache registers are put back, `after` runs, and the code goes on at `back`.
   void cold_call(Xbyak::Label& from, Xbyak::Label& back, const void* fn, HelperKind kind,
                  std::function<void()> args, std::function<void()> after = {});
+  // What cold_call emits later, kept here so that its entry in cold_ is a pointer and an
+  // index (which std::function holds without allocating), in a vector that keeps its
+  // capacity from block to block: a block has a cold call for each memory access, and a
+  // closure holding this whole record was a heap allocation each.
+  struct ColdCall {
+    Xbyak::Label* from;
+    Xbyak::Label* back;
+    const void* fn;
+    HelperKind kind;
+    std::function<void()> args, after;
+    SlotList dirty, reload;
+    uint32_t pc_delta, retired;
+  };
+  std::vector<ColdCall> cold_calls_;
+  void emit_cold_call(const ColdCall& c);
   // Calls d's semantics that way.
   void cold_helper(const DecodedInsn& d, HelperKind kind, Xbyak::Label& from, Xbyak::Label& back);
   // The inline soft-TLB probe, through rbp: on a hit, rdx = what to add to va (in rax) for
@@ -281,8 +308,7 @@ class Emitter : public Xbyak::CodeGenerator {
   void exit_to(int64_t target, uint32_t extra);
   // The same from a cold path, with the state its branch saw: the written registers stored,
   // pc = entry + target (r14 holding entry + synced), instret += retired, then on.
-  void leave(const std::vector<std::pair<unsigned, int>>& dirty, uint32_t synced, uint32_t retired,
-             int64_t target);
+  void leave(const SlotList& dirty, uint32_t synced, uint32_t retired, int64_t target);
   void chain_exit(int64_t target);
 };
 
