@@ -87,8 +87,8 @@ Blocks& blocks() {
     m->hart.reset(kRamBase);
     for (uint64_t page = 0; page < bytes.size(); page += kPage) {
       for (uint64_t at = 0; at < kPage;) {
-        Block* b = HartTestAccess::build_block(m->hart, kRamBase + page + at,
-                                               m->ram.data() + page + at);
+        Block* b =
+            HartTestAccess::build_block(m->hart, kRamBase + page + at, m->ram.data() + page + at);
         if (b == nullptr) break;
         out.blocks.push_back(b);
         out.insns += b->count;
@@ -120,8 +120,8 @@ void BM_EmitBlock(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["guest_insns_per_block"] =
       benchmark::Counter(static_cast<double>(insns) / static_cast<double>(state.iterations()));
-  state.counters["host_bytes_per_block"] = benchmark::Counter(
-      static_cast<double>(code_bytes) / static_cast<double>(state.iterations()));
+  state.counters["host_bytes_per_block"] =
+      benchmark::Counter(static_cast<double>(code_bytes) / static_cast<double>(state.iterations()));
   state.counters["blocks"] = benchmark::Counter(static_cast<double>(b.blocks.size()));
 }
 BENCHMARK(BM_EmitBlock);

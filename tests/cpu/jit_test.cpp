@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -38,6 +39,42 @@ TEST(JitTest, EveryOpHasAnEmitterOrItsSemanticsAsAHelper) {
     e.block(m.hart, &d, &d + 1, 0, 0x1000);
     EXPECT_EQ(e.helpers_emitted(), jit::has_emitter(op) ? 0U : 1U)
         << table[i].mnemonic << ": has_emitter says " << jit::has_emitter(op);
+  }
+}
+
+// One emitter serves every block, its labels used again from block to block: a block emitted
+// after others must come out byte for byte as from an emitter that never emitted anything.
+TEST(JitTest, AnEmitterUsedAgainEmitsWhatAFreshOneDoes) {
+  JitStats stats;
+  TestMachine m;
+  unsigned count = 0;
+  const InsnInfo* table = insn_table(count);
+  // Every op alone, then runs of six ops that do not end a block, each run ending in the next
+  // op of the table (a branch, a jump, a system op or another).
+  std::vector<std::vector<DecodedInsn>> blocks;
+  std::vector<DecodedInsn> run;
+  for (unsigned i = 0; i < count; ++i) {
+    const DecodedInsn d = decode(table[i].match);
+    blocks.push_back({d});
+    run.push_back(d);
+    if (run.size() == 7 || ends_block(d.op) || is_branch(d.op)) {
+      blocks.push_back(run);
+      run.clear();
+    }
+  }
+  std::vector<uint8_t> reused_buffer(64 * 1024), fresh_buffer(64 * 1024);
+  jit::Emitter reused(reused_buffer.data(), reused_buffer.size(), stats);
+  for (const auto& b : blocks) {
+    reused.start();
+    reused.block(m.hart, b.data(), b.data() + b.size(), 0x100, 0x1000);
+    jit::Emitter fresh(fresh_buffer.data(), fresh_buffer.size(), stats);
+    fresh.start();
+    fresh.block(m.hart, b.data(), b.data() + b.size(), 0x100, 0x1000);
+    ASSERT_EQ(reused.getSize(), fresh.getSize())
+        << table[static_cast<unsigned>(b.front().op)].mnemonic;
+    EXPECT_EQ(std::memcmp(reused.getCode(), fresh.getCode(), fresh.getSize()), 0)
+        << "a block of " << b.size() << " from "
+        << table[static_cast<unsigned>(b.front().op)].mnemonic;
   }
 }
 

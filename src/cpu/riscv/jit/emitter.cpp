@@ -363,8 +363,13 @@ Xbyak::Label& Emitter::helper_exit() { return *helper_exit_; }
 void Emitter::start() {
   cold_.clear();
   cold_calls_.clear();
-  labels_.clear();  // before reset(): a label unregisters itself from the label manager
+  // The block's labels are used again for the next one rather than destroyed and made anew.
+  // reset() detaches those the label manager knows (the defined ones); a label only jumped
+  // to (a cold call's `back` that is never reached) has an id but no manager, and is
+  // cleared here, or it would share its stale id with a label of the next block.
   reset();
+  for (size_t i = 0; i < labels_used_; ++i) labels_[i].clear();
+  labels_used_ = 0;
   off_ = synced_ = retired_ = 0;
   helpers_emitted_ = 0;
   unreachable_ = false;

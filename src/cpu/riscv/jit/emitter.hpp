@@ -102,7 +102,8 @@ class Emitter : public Xbyak::CodeGenerator {
   uint64_t page_offset_ = 0;
   uint64_t host_ = 0;
   JitStats& stats_;
-  std::deque<Xbyak::Label> labels_;
+  std::deque<Xbyak::Label> labels_;  // the first labels_used_ are this block's
+  size_t labels_used_ = 0;
   std::deque<std::function<void()>> cold_;  // out-of-line code, emitted after the block
   // No path reaches the current instruction: it follows a plain jump, or the block's end
   // has been emitted. Code is emitted again from the next join.
@@ -111,7 +112,10 @@ class Emitter : public Xbyak::CodeGenerator {
   unsigned helpers_emitted_ = 0;
   Xbyak::Label& helper_exit();
 
-  Xbyak::Label& new_label() { return labels_.emplace_back(); }
+  Xbyak::Label& new_label() {
+    if (labels_used_ == labels_.size()) labels_.emplace_back();
+    return labels_[labels_used_++];
+  }
 
   // --- jumps within the block ---
   // An instruction that a branch or plain jump of the block lands on is a join. Every path
