@@ -28,9 +28,10 @@ Block* CodeCache::insert(uint64_t host, std::span<const DecodedInsn> insns) {
   const uint64_t page = host / kPageSize;
   auto [it, fresh] = pages_.try_emplace(page);
   it->second.push_back(host);
-  auto old = blocks_.find(host);
-  if (old != blocks_.end()) retired_.push_back(std::move(old->second));
-  blocks_[host] = std::move(block);
+  // One lookup: in a cache of many blocks each is a cache miss.
+  auto [slot, fresh_start] = blocks_.try_emplace(host);
+  if (!fresh_start) retired_.push_back(std::move(slot->second));
+  slot->second = std::move(block);
   front_of(host) = Front{host, raw};
   if (fresh) {
     const bool first_anywhere = sharing_ == nullptr || sharing_->mark(index_, page);
