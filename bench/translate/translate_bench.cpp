@@ -1,13 +1,15 @@
-// The translator's own speed: how long jit::Emitter takes to emit a block (most of what
-// Translator::translate spends), over the blocks of real code. A boot translates some 19,000
-// blocks and a restored guest its first few dozen while a reply waits, so this is time the
-// guest waits for, not time it runs.
+// What code costs the first times it is met, before it runs as fast as it will: decoding a
+// block into the code cache (BM_BuildBlock, for every block) and emitting its host code
+// (BM_EmitBlock, jit::Emitter, most of what Translator::translate spends, for hot blocks), over
+// the blocks of real code. A boot builds some 45,000 blocks and translates 19,000, and a
+// restored guest builds 2,000 and translates a few dozen while its reply waits: time the guest
+// waits for, not time it runs.
 //
 // The blocks come from a riscv64 binary (by default the reference guest's kernel Image): its
 // first --bytes are copied into RAM and every page is cut into blocks from its start, the way
 // the run loop cuts code it meets (Hart::build_block: to a block-ending instruction, a branch
 // limit or the page's end). Bytes that are data decode as something too; the translator must
-// take them as it would take a guest's. Each benchmark iteration emits the next block.
+// take them as it would take a guest's.
 //
 //   build/bench/translate/translate_bench [--image PATH] [--bytes N] [Google Benchmark flags]
 #include <benchmark/benchmark.h>
