@@ -166,7 +166,8 @@ class Emitter : public Xbyak::CodeGenerator {
   Slot slots_[kCacheSlots];
   // Some of the slots, as (guest register, slot) pairs: what a cold path must store back or
   // load again. At most one pair a slot, so a fixed array: a block takes several of these
-  // (two for each memory access), and a heap vector each cost more than the emitting.
+  // (two for each memory access), and a heap vector for each was a good part of the emitting's
+  // allocations (bench/translate).
   struct SlotList {
     std::array<std::pair<unsigned, int>, kCacheSlots> items{};
     unsigned size = 0;
