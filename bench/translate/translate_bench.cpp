@@ -53,20 +53,19 @@ struct Machine {
 };
 
 // A machine of its own holding `bytes`, or an error.
-Result<Machine*> make_machine(const std::vector<uint8_t>& bytes) {
+Result<std::unique_ptr<Machine>> make_machine(const std::vector<uint8_t>& bytes) {
   auto m = std::make_unique<Machine>();
   m->ram = TRY(MappedMemory::allocate(bytes.size()));
   std::memcpy(m->ram.data(), bytes.data(), bytes.size());
   TRY_VOID(m->bus.add_memory({kRamBase, bytes.size(), m->ram.data(), true, "ram"}));
   m->hart.reset(kRamBase);
-  return m.release();  // lives as long as the benchmarks: blocks point into its cache
+  return m;
 }
 
 struct Blocks {
   std::vector<uint8_t> bytes;
   Machine* m = nullptr;
   std::vector<Block*> blocks;  // in m's code cache
-  uint64_t insns = 0;
   std::string error;
 };
 
@@ -85,19 +84,18 @@ Blocks& blocks() {
       out.error = g_image + ": less than a page";
       return out;
     }
-    Result<Machine*> m = make_machine(out.bytes);
+    Result<std::unique_ptr<Machine>> m = make_machine(out.bytes);
     if (!m.ok()) {
       out.error = m.error().message;
       return out;
     }
-    out.m = *m;
+    out.m = m->release();  // lives as long as the benchmarks: blocks point into its cache
     for (uint64_t page = 0; page < out.bytes.size(); page += kPage) {
       for (uint64_t at = 0; at < kPage;) {
         Block* b = HartTestAccess::build_block(out.m->hart, kRamBase + page + at,
                                                out.m->ram.data() + page + at);
         if (b == nullptr) break;
         out.blocks.push_back(b);
-        out.insns += b->count;
         for (const DecodedInsn* d = b->begin(); d != b->end(); ++d) at += d->len;
       }
     }
@@ -112,12 +110,12 @@ Blocks& blocks() {
 // whose cache is emptied between iterations (untimed).
 void BM_BuildBlock(benchmark::State& state) {
   Blocks& b = blocks();
-  Result<Machine*> made = make_machine(b.bytes);
+  Result<std::unique_ptr<Machine>> made = make_machine(b.bytes);
   if (!made.ok()) {
     state.SkipWithError(made.error().message.c_str());
     return;
   }
-  Machine& m = **made;
+  Machine& m = **made;  // freed, with its blocks, when this run ends
   const auto base = reinterpret_cast<uint64_t>(b.m->ram.data());
   for (auto _ : state) {
     for (const Block* block : b.blocks) {

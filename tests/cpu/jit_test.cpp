@@ -49,8 +49,8 @@ TEST(JitTest, AnEmitterUsedAgainEmitsWhatAFreshOneDoes) {
   TestMachine m;
   unsigned count = 0;
   const InsnInfo* table = insn_table(count);
-  // Every op alone, then runs of six ops that do not end a block, each run ending in the next
-  // op of the table (a branch, a jump, a system op or another).
+  // Every op alone, and the table cut into runs of up to seven ops, a run ending early at an
+  // op that ends a block or branches.
   std::vector<std::vector<DecodedInsn>> blocks;
   std::vector<DecodedInsn> run;
   for (unsigned i = 0; i < count; ++i) {

@@ -364,9 +364,9 @@ void Emitter::start() {
   cold_.clear();
   cold_calls_.clear();
   // The block's labels are used again for the next one rather than destroyed and made anew.
-  // reset() detaches those the label manager knows (the defined ones); a label only jumped
-  // to (a cold call's `back` that is never reached) has an id but no manager, and is
-  // cleared here, or it would share its stale id with a label of the next block.
+  // reset() detaches those the label manager knows (the placed ones); a label jumped to but
+  // never placed would keep an id without a manager, which the next block could give another
+  // label: each is cleared here.
   reset();
   for (size_t i = 0; i < labels_used_; ++i) labels_[i].clear();
   labels_used_ = 0;
