@@ -89,12 +89,15 @@ def case_eio(args, tmp):
         f.write(os.urandom(1 << 20) * 8)
     trigger = os.path.join(tmp, "fail-now")
     sock = os.path.join(tmp, "nbd.sock")
-    server = subprocess.Popen(["nbdkit", "--foreground", "--unix", sock, "--filter=error", "file",
+    # nbdkit writes its pidfile once it accepts connections; the socket's file exists earlier.
+    pidfile = os.path.join(tmp, "nbd.pid")
+    server = subprocess.Popen(["nbdkit", "--foreground", "--pidfile", pidfile, "--unix", sock,
+                               "--filter=error", "file",
                                img, "error=EIO", "error-pread-rate=100%",
                                f"error-file={trigger}"])
     try:
         deadline = time.monotonic() + 10
-        while not os.path.exists(sock):
+        while not os.path.exists(pidfile) or os.path.getsize(pidfile) == 0:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise Failure("nbdkit did not start")
             time.sleep(0.05)

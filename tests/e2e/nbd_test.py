@@ -25,12 +25,15 @@ class QemuNbd:
 
     def __init__(self, image, socket_path, extra=()):
         self.socket = socket_path
-        if os.path.exists(socket_path):
-            os.unlink(socket_path)
+        # The pidfile is written once the server listens; the socket's file exists before.
+        pidfile = socket_path + ".pid"
+        for path in (socket_path, pidfile):
+            if os.path.exists(path):
+                os.unlink(path)
         self.proc = subprocess.Popen(["qemu-nbd", "-t", "-f", "qcow2", "-k", socket_path,
-                                      *extra, image])
+                                      f"--pid-file={pidfile}", *extra, image])
         deadline = time.monotonic() + 10
-        while not os.path.exists(socket_path):
+        while not os.path.exists(pidfile) or os.path.getsize(pidfile) == 0:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise Failure(f"qemu-nbd did not start serving {image}")
             time.sleep(0.05)

@@ -24,13 +24,17 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Bytes;
 
-// One nbdkit process serving on a Unix socket, killed at the end.
+// One nbdkit process serving on a Unix socket, killed at the end. Ready means its pidfile
+// exists: nbdkit writes it once it accepts connections, whereas the socket's file appears at
+// bind(), before listen(), and a connect() between the two is refused.
 class Nbdkit {
  public:
-  Nbdkit(const std::string& socket, std::vector<std::string> args) : socket_(socket) {
+  Nbdkit(const std::string& socket, std::vector<std::string> args)
+      : socket_(socket), pidfile_(socket + ".pid") {
     ::unlink(socket.c_str());
-    std::vector<std::string> argv = {"nbdkit", "--foreground", "--exit-with-parent", "--unix",
-                                     socket};
+    ::unlink(pidfile_.c_str());
+    std::vector<std::string> argv = {
+        "nbdkit", "--foreground", "--exit-with-parent", "--pidfile", pidfile_, "--unix", socket};
     argv.insert(argv.end(), args.begin(), args.end());
     pid_ = fork();
     if (pid_ == 0) {
@@ -40,12 +44,12 @@ class Nbdkit {
       execvp("nbdkit", c.data());
       _exit(127);
     }
-    for (int i = 0; i < 500; ++i) {  // up to 5 s for the socket to appear
+    for (int i = 0; i < 500; ++i) {  // up to 5 s for the server to be ready
       struct stat st {};
-      if (stat(socket.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return;
+      if (stat(pidfile_.c_str(), &st) == 0 && st.st_size > 0) return;
       std::this_thread::sleep_for(10ms);
     }
-    ADD_FAILURE() << "nbdkit did not create " << socket;
+    ADD_FAILURE() << "nbdkit did not become ready on " << socket;
   }
   ~Nbdkit() { stop(); }
   void stop() {
@@ -54,11 +58,13 @@ class Nbdkit {
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
     ::unlink(socket_.c_str());
+    ::unlink(pidfile_.c_str());
   }
   std::string uri() const { return "nbd+unix:///?socket=" + socket_; }
 
  private:
   std::string socket_;
+  std::string pidfile_;
   pid_t pid_ = -1;
 };
 
@@ -122,7 +128,7 @@ TEST(NbdDiskOption, ParsesTimeoutAndRefusesFileOptions) {
 
 TEST_F(NbdTest, ReadWriteFlushTrimZero) {
   Nbdkit server(dir_.file("s"), {"memory", "size=8M"});
-  use(server.uri());
+  ASSERT_NO_FATAL_FAILURE(use(server.uri()));
   EXPECT_EQ(disk_->size(), 8u << 20);
   Bytes data(8192);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7);
@@ -148,7 +154,7 @@ TEST_F(NbdTest, ReadWriteFlushTrimZero) {
 TEST_F(NbdTest, ServerErrorsReachTheGuest) {
   Nbdkit server(dir_.file("s"),
                 {"--filter=error", "memory", "size=1M", "error=EIO", "error-pread-rate=100%"});
-  use(server.uri());
+  ASSERT_NO_FATAL_FAILURE(use(server.uri()));
   Bytes buf(512);
   EXPECT_EQ(read(0, buf), -EIO);
   EXPECT_EQ(write(0, Bytes(512, 1)), 0);  // only reads fail
@@ -157,13 +163,13 @@ TEST_F(NbdTest, ServerErrorsReachTheGuest) {
 
 TEST_F(NbdTest, FullDiskIsNoSpace) {
   Nbdkit server(dir_.file("s"), {"full", "size=1M"});
-  use(server.uri());
+  ASSERT_NO_FATAL_FAILURE(use(server.uri()));
   EXPECT_EQ(write(0, Bytes(512, 1)), -ENOSPC);
 }
 
 TEST_F(NbdTest, StalledServerTimesOutAndTheBackendReconnects) {
   Nbdkit server(dir_.file("s"), {"--filter=delay", "memory", "size=1M", "rdelay=10"});
-  use(server.uri(), false, 500ms);
+  ASSERT_NO_FATAL_FAILURE(use(server.uri(), false, 500ms));
   Bytes buf(512);
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(read(0, buf), -EIO);
@@ -182,7 +188,7 @@ TEST_F(NbdTest, ServerRestartFailsThenReconnects) {
   const std::string image = dir_.file("disk.img");
   { std::ofstream(image).seekp((1 << 20) - 1).put('\0'); }
   auto server = std::make_unique<Nbdkit>(dir_.file("s"), std::vector<std::string>{"file", image});
-  use(server->uri());
+  ASSERT_NO_FATAL_FAILURE(use(server->uri()));
   ASSERT_EQ(write(512, Bytes(512, 0x5a)), 0);
   ASSERT_EQ(run([&](Completion d) { disk_->flush(std::move(d)); }), 0);
   server->stop();
@@ -199,7 +205,7 @@ TEST_F(NbdTest, ServerRestartFailsThenReconnects) {
 // only covers the refused-command path next to it.)
 TEST_F(NbdTest, ManyBufferRequestToADeadServerFailsOnce) {
   auto server = std::make_unique<Nbdkit>(dir_.file("s"), std::vector<std::string>{"memory", "1M"});
-  use(server->uri());
+  ASSERT_NO_FATAL_FAILURE(use(server->uri()));
   server->stop();
   for (int round = 0; round < 20; ++round) {
     std::vector<Bytes> bufs(8, Bytes(4096));
