@@ -200,8 +200,15 @@ SbiRet Sbi::rfence(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
     // space must not wrap the loop variable.
     pages = size == 0 ? 0 : ((start + size - 1) / kPageSize) - (start / kPageSize) + 1;
     first = start & ~(kPageSize - 1);
-    // ASIDs are not implemented, so the ASID forms flush what the plain ones do.
-    request = everything ? rv::Hart::kRequestFlushTlb : rv::Hart::kRequestFlushPages;
+    // The ASID form of everything keeps the global translations (the harts hold one address
+    // space's others at a time); of a range, it drops the range's global ones too, which is
+    // more than asked and never less.
+    if (everything) {
+      request =
+          fid == kRemoteSfenceVmaAsid ? rv::Hart::kRequestFlushAsid : rv::Hart::kRequestFlushTlb;
+    } else {
+      request = rv::Hart::kRequestFlushPages;
+    }
     if (!everything && pages == 0) return {};
   }
   // Post to every other target first and wait afterwards, so that they fence in parallel; the
@@ -218,6 +225,8 @@ SbiRet Sbi::rfence(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
   if (self) {
     if (request == rv::Hart::kRequestFlushTlb) {
       caller.flush_tlb();
+    } else if (request == rv::Hart::kRequestFlushAsid) {
+      caller.flush_tlb_non_global();
     } else if (request == rv::Hart::kRequestFlushPages) {
       for (uint64_t i = 0; i < pages; ++i) caller.flush_tlb_page(first + i * kPageSize);
     }

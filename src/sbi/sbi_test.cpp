@@ -351,6 +351,25 @@ TEST_F(SbiSfenceTest, AsidVariantFlushesToo) {
   EXPECT_EQ(load(1), 0x2223u);
 }
 
+// One address space's fence of everything keeps the global translations (PTE.G), as the
+// sfence.vma with rs2 != x0 it stands for does; the plain form drops them too.
+TEST_F(SbiSfenceTest, AsidVariantOfEverythingKeepsGlobalTranslations) {
+  using rv::test::pte::kRwad;
+  const uint64_t global = kRwad | rv::test::pte::kG;
+  m.put64(ptes[0], rv::test::pte::leaf(kOld, kRwad));
+  m.put64(ptes[1], rv::test::pte::leaf(kOld + 0x1000, global));
+  ASSERT_TRUE(returns(call(kRfence, kFidSfenceVma, 0b1, 0, 0, 0), kSuccess));
+  EXPECT_EQ(load(0), 0x1111u);
+  EXPECT_EQ(load(1), 0x1112u);
+  m.put64(ptes[0], rv::test::pte::leaf(kNew, kRwad));
+  m.put64(ptes[1], rv::test::pte::leaf(kNew + 0x1000, global));
+  EXPECT_TRUE(returns(call(kRfence, kFidSfenceVmaAsid, 0b1, 0, 0, 0, 5), kSuccess));
+  EXPECT_EQ(load(0), 0x2222u);
+  EXPECT_EQ(load(1), 0x1112u) << "a global translation outlives one address space's fence";
+  EXPECT_TRUE(returns(call(kRfence, kFidSfenceVma, 0b1, 0, 0, 0), kSuccess));
+  EXPECT_EQ(load(1), 0x2223u);
+}
+
 TEST_F(SbiSfenceTest, ZeroStartAndSizeFlushEverything) {
   EXPECT_TRUE(returns(call(kRfence, kFidSfenceVma, 0b1, 0, 0, 0), kSuccess));
   EXPECT_EQ(load(0), 0x2222u);

@@ -227,10 +227,11 @@ TEST_F(CsrTest, SieAndSipSeeOnlyDelegatedBits) {
   EXPECT_EQ(m.csr(kSip), irq::kSSIP);
 }
 
-TEST_F(CsrTest, SatpIgnoresUnsupportedModesAndHasNoAsid) {
+TEST_F(CsrTest, SatpIgnoresUnsupportedModesAndHasSixteenAsidBits) {
   const uint64_t ppn = 0x80123;
   m.set_csr(kSatp, kSatpSv39 | 0xffffULL << 44 | ppn);
-  EXPECT_EQ(m.csr(kSatp), kSatpSv39 | ppn) << "ASID bits read zero";
+  EXPECT_EQ(m.csr(kSatp), kSatpSv39 | 0xffffULL << 44 | ppn) << "ASIDLEN is 16";
+  m.set_csr(kSatp, kSatpSv39 | ppn);
   for (uint64_t mode : {1ULL, 7ULL, 10ULL, 11ULL, 15ULL}) {  // reserved, Sv57, Sv64
     m.set_csr(kSatp, mode << 60 | 0x1234);
     EXPECT_EQ(m.csr(kSatp), kSatpSv39 | ppn) << "mode " << mode;

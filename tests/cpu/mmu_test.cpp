@@ -277,6 +277,66 @@ TEST_P(MmuTest, StaleTranslationsLastUntilSfenceOrSatpWrite) {
   expect_fault(Exception::kLoadPageFault, va);
 }
 
+// satp names an address space (its root and ASID): writing it drops the translations of the
+// one before except the global ones (PTE.G on the leaf or on a pointer above it), which every
+// address space maps alike. sfence.vma with rs2 != x0 drops one address space's translations,
+// the global ones staying too; with rs2 = x0 everything goes. The test breaks the rule that
+// global mappings agree, so that the cached translation shows.
+TEST_P(MmuTest, GlobalTranslationsOutliveAnAddressSpaceSwitch) {
+  const uint64_t leaf_global = 0x10060000, own = 0x10070000;
+  // In a top-level entry of its own (the 6th GiB; the 2nd 512 GiB under Sv48).
+  const uint64_t under_global = GetParam() == 3 ? 0x140000000 : 0x8000000000;
+  const uint64_t leaf_slot = pt->map(leaf_global, kData, kRwad | pte::kG);
+  const uint64_t own_slot = pt->map(own, kData, kRwad);
+  const uint64_t under_slot = pt->map(under_global, kData, kRwad);
+  const unsigned top = GetParam() - 1;
+  const uint64_t top_slot = pt->root() + ((under_global >> (12 + 9 * top)) & 0x1ff) * 8;
+  m.put64(top_slot, m.get64(top_slot) | pte::kG);
+  m.put64(kData, 111);
+  m.put64(kData + 0x1000, 222);
+  for (uint64_t va : {leaf_global, own, under_global}) {
+    ASSERT_TRUE(load64(va));
+    EXPECT_EQ(m.hart.x[a0], 111u);
+  }
+  for (uint64_t slot : {leaf_slot, own_slot, under_slot}) {
+    m.put64(slot, (m.get64(slot) & 0x3ff) | pte::leaf(kData + 0x1000, 0));
+  }
+  // A new ASID, no sfence.
+  const uint64_t asid5 = pt->satp() | 5ULL << 44;
+  m.hart.x[a1] = asid5;
+  exec(enc::csrrw(zero, kSatp, a1));
+  EXPECT_EQ(m.csr(kSatp), asid5) << "16 ASID bits";
+  ASSERT_TRUE(load64(own));
+  EXPECT_EQ(m.hart.x[a0], 222u) << "the old address space's translation went";
+  for (uint64_t va : {leaf_global, under_global}) {
+    ASSERT_TRUE(load64(va));
+    EXPECT_EQ(m.hart.x[a0], 111u) << std::hex << va << ": a global translation stays";
+  }
+  // sfence.vma x0, asid: that address space's translations only.
+  m.put64(own_slot, (m.get64(own_slot) & 0x3ff) | pte::leaf(kData, 0));
+  m.hart.x[a2] = 5;
+  exec(enc::sfence_vma(zero, a2));
+  EXPECT_EQ(m.hart.pc, kCode + 4);
+  ASSERT_TRUE(load64(own));
+  EXPECT_EQ(m.hart.x[a0], 111u);
+  ASSERT_TRUE(load64(leaf_global));
+  EXPECT_EQ(m.hart.x[a0], 111u) << "sfence.vma of one ASID keeps the global translations";
+  // sfence.vma x0, x0: all of them.
+  exec(enc::sfence_vma(zero, zero));
+  for (uint64_t va : {leaf_global, under_global}) {
+    ASSERT_TRUE(load64(va));
+    EXPECT_EQ(m.hart.x[a0], 222u) << std::hex << va;
+  }
+  // A change of mode drops the global ones too.
+  m.put64(leaf_slot, (m.get64(leaf_slot) & 0x3ff) | pte::leaf(kData, 0));
+  ASSERT_TRUE(load64(leaf_global));
+  EXPECT_EQ(m.hart.x[a0], 222u) << "still cached";
+  m.set_csr(kSatp, 0);
+  m.set_csr(kSatp, asid5);
+  ASSERT_TRUE(load64(leaf_global));
+  EXPECT_EQ(m.hart.x[a0], 111u);
+}
+
 TEST_P(MmuTest, SfenceOfOneAddressDropsTheSuperpageHoldingIt) {
   const uint64_t va = 0x10600000;  // 2 MiB page
   const uint64_t slot = pt->map(va, kData, kRwad, 1);

@@ -213,17 +213,22 @@ class Hart : public HartState, public Prefaulted {
   // Translate va for access `acc` in the effective mode; false = trap entered. `page_bits` is
   // log2 of the size of the page that maps it: 12 (4 KiB, and bare), 16 (a Svnapot 64 KiB
   // range), 21, 30 or 39 (superpages).
-  bool translate(uint64_t va, Access acc, uint64_t& pa, unsigned& page_bits);
+  // `global`: the mapping is global (PTE.G), the same in every address space.
+  bool translate(uint64_t va, Access acc, uint64_t& pa, unsigned& page_bits, bool& global);
   // Fetch-side lookup used by the interpreter: host address of the instruction bytes at va
   // (through the fetch TLB); nullptr = trap entered.
   const uint8_t* fetch_host(uint64_t va);
   bool pmp_allows(uint64_t pa, uint64_t len, Access acc, Priv p) const;
 
-  // Drop every cached translation (PMP, MXR changes; satp and sfence.vma outside V=1 leave
-  // the guest's sets alone when they were never filled).
+  // Drop every cached translation (PMP, MXR, satp's mode, sfence.vma x0, x0; outside V=1 they
+  // leave the guest's sets alone when those were never filled).
   void flush_tlb();
   // H: drop the guest's (V=1) translations only: vsatp, hgatp, hfence, sfence.vma in VS-mode.
   void flush_tlb_virtual();
+  // A new address space (satp's root or ASID changed) or sfence.vma of one ASID: drop the
+  // satp-translated entries except the global ones (PTE.G), which every address space shares.
+  // The TLB holds one ASID's entries at a time, so a switch back finds none of them.
+  void flush_tlb_non_global();
   // sfence.vma with an address: drop the translations of that page, including every 4 KiB
   // slice cached from a superpage or a NAPOT range that contains it.
   void flush_tlb_page(uint64_t va);
@@ -337,6 +342,7 @@ class Hart : public HartState, public Prefaulted {
     kRequestFlushTlb = 2,    // remote sfence.vma of everything
     kRequestFlushPages = 4,  // remote sfence.vma of a range of pages
     kRequestApplyCode = 8,   // remote fence.i: apply pending code invalidations now
+    kRequestFlushAsid = 16,  // remote sfence.vma of one address space: all but global entries
   };
   // Returns a ticket; requests_done() reaches it once the hart has applied the request.
   uint64_t post_request(uint32_t request, uint64_t va = 0, uint64_t pages = 0);
@@ -388,11 +394,13 @@ class Hart : public HartState, public Prefaulted {
   bool load_slow(uint64_t va, void* out, unsigned size);
   bool store_slow(uint64_t va, const void* in, unsigned size);
   bool access_page(uint64_t va, Access acc, uint64_t& pa);
-  void fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned page_bits);
+  void fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned page_bits,
+                bool global);
   bool pte_high_bits_valid(uint64_t e, int level, bool pbmte) const;
   // `report` is the access whose fault a failed walk raises (cache-block operations check
   // `acc` = kRead and fault as stores).
-  bool walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, unsigned& page_bits);
+  bool walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, unsigned& page_bits,
+            bool& global);
   // H (mmu_guest.cpp): a guest virtual address through the VS stage (vsatp) and the G stage
   // (hgatp) for privilege p with V=1; `sum` is vsstatus.SUM for p = S, `hlvx` asks execute
   // permission for a read. False = trap entered (page, guest-page or access fault).
@@ -540,6 +548,9 @@ class Hart : public HartState, public Prefaulted {
   static constexpr size_t kMaxSuperpages = 64;
   std::vector<std::pair<uint64_t, uint64_t>> superpages_;
   bool superpages_overflow_ = false;
+  // Which entries of the sets satp translates for (U, S, S with SUM) hold a global mapping:
+  // flush_tlb_non_global keeps them. Meaningless for an invalid entry.
+  std::array<std::array<std::array<bool, kTlbSize>, kModeM>, 3> tlb_global_{};
 
   // CSR state (privileged manual names).
   uint64_t medeleg_ = 0, mideleg_ = 0, mie_ = 0, mip_sw_ = 0;

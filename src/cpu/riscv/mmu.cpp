@@ -86,6 +86,19 @@ void Hart::flush_tlb_virtual() {
   ++stats.tlb_flushes;
 }
 
+void Hart::flush_tlb_non_global() {
+  for (unsigned acc = 0; acc < tlb.size(); ++acc) {
+    for (unsigned m = 0; m < kModeM; ++m) {
+      auto& set = tlb[acc][m];
+      const auto& global = tlb_global_[acc][m];
+      for (unsigned i = 0; i < kTlbSize; ++i) {
+        if (!global[i]) set[i] = TlbEntry{};
+      }
+    }
+  }
+  ++stats.tlb_flushes;
+}
+
 void Hart::flush_tlb_page(uint64_t va) {
   const uint64_t page = va & ~0xfffULL;
   for (auto& per_access : tlb) {
@@ -266,7 +279,8 @@ bool Hart::pte_high_bits_valid(uint64_t e, int level, bool pbmte) const {
   return pbmt == 0 || (leaf && pbmte && pbmt != pte::kPbmt);
 }
 
-bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, unsigned& page_bits) {
+bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, unsigned& page_bits,
+                bool& global) {
   const uint64_t mode = satp_ >> 60;
   const unsigned levels = mode == kSatpModeSv39 ? 3 : 4;
   const unsigned va_bits = 12 + 9 * levels;
@@ -274,6 +288,7 @@ bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, un
 
   for (;;) {  // restarts only when another hart changed a PTE under us
     uint64_t table = (satp_ & pte::kPpnMask) << 12;
+    global = false;
     for (int level = static_cast<int>(levels) - 1; level >= 0; --level) {
       const uint64_t pte_addr = table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
       uint8_t* host = bus_.host_ptr(pte_addr, 8);
@@ -287,6 +302,8 @@ bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, un
         return raise(page_fault(report), va), false;
       }
       const uint64_t ppn = (e >> 10) & pte::kPpnMask;
+      // G in a pointer makes everything below it global too (the privileged manual's rule).
+      global = global || (e & pte::kG) != 0;
       if (!(e & (pte::kR | pte::kX))) {  // pointer to the next level
         if (level == 0) return raise(page_fault(report), va), false;
         table = ppn << 12;
@@ -373,8 +390,9 @@ bool Hart::debug_translate(uint64_t va, uint64_t& pa) const {
   return false;  // a pointer at level 0
 }
 
-bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, unsigned& page_bits) {
+bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, unsigned& page_bits, bool& global) {
   page_bits = 12;
+  global = false;
   const Priv p = acc == Access::kFetch ? priv : data_priv();
   if (p != Priv::kM && (acc == Access::kFetch ? virt : data_virt())) {
     return translate_guest(va, {acc, acc, p, false}, pa, page_bits);
@@ -383,24 +401,26 @@ bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, unsigned& page_bits)
     pa = va;
     return true;
   }
-  return walk(va, acc, acc, p, pa, page_bits);
+  return walk(va, acc, acc, p, pa, page_bits, global);
 }
 
 bool Hart::access_page(uint64_t va, Access acc, uint64_t& pa) {
   ++stats.tlb_misses;
   unsigned page_bits = 12;
-  if (!translate(va, acc, pa, page_bits)) return false;
+  bool global = false;
+  if (!translate(va, acc, pa, page_bits, global)) return false;
   const Priv p = acc == Access::kFetch ? priv : data_priv();
   if (!pmp_allows(pa, 1, acc, p)) return raise(access_fault(acc), va), false;
   // Every store reaches memory through here (its slow path) or through a writable TLB entry
   // made here: logging the page now covers both engines until the log is cleared, which drops
   // the harts' write mappings (VirtMachine::reset_dirty_pages).
   if (acc == Access::kWrite) bus_.mark_written_phys(pa, 1);
-  fill_tlb(acc, acc == Access::kFetch ? fetch_mode : data_mode, va, pa, page_bits);
+  fill_tlb(acc, acc == Access::kFetch ? fetch_mode : data_mode, va, pa, page_bits, global);
   return true;
 }
 
-void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned page_bits) {
+void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned page_bits,
+                    bool global) {
   const uint64_t page_pa = pa & ~0xfffULL;
   const MemoryRegion* region = bus_.find_memory(page_pa, CodeCache::kPageSize);
   if (region == nullptr) return;
@@ -415,8 +435,10 @@ void Hart::fill_tlb(Access acc, uint8_t mode, uint64_t va, uint64_t pa, unsigned
   if (acc != Access::kFetch && triggers_.watches_data() && triggers_.watches_page(va & ~0xfffULL)) {
     return;
   }
-  TlbEntry& e = tlb[static_cast<unsigned>(acc)][mode][(va >> 12) % kTlbSize];
+  const unsigned index = (va >> 12) % kTlbSize;
+  TlbEntry& e = tlb[static_cast<unsigned>(acc)][mode][index];
   if (mode >= kFirstVirtualMode) virt_tlb_filled_ = true;
+  if (mode < kModeM) tlb_global_[static_cast<unsigned>(acc)][mode][index] = global;
   e.vpage = va & ~0xfffULL;
   e.addend = reinterpret_cast<uint64_t>(host_page) - e.vpage;
   // A superpage or a NAPOT range is cached one 4 KiB slice at a time, each from its own walk;
@@ -542,8 +564,9 @@ bool Hart::cbo_access(uint64_t va) {
     if (!translate_guest(block, {Access::kRead, Access::kWrite, p, false}, pa, page_bits)) {
       return false;
     }
-  } else if (p != Priv::kM && (satp_ >> 60) != kSatpModeBare &&
-             !walk(block, Access::kRead, Access::kWrite, p, pa, page_bits)) {
+  } else if (bool global = false;
+             p != Priv::kM && (satp_ >> 60) != kSatpModeBare &&
+             !walk(block, Access::kRead, Access::kWrite, p, pa, page_bits, global)) {
     return false;
   }
   if (!pmp_allows(pa, kCacheBlockSize, Access::kRead, p)) {

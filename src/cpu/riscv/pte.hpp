@@ -5,7 +5,7 @@
 
 namespace vessel::rv::pte {
 inline constexpr uint64_t kV = 1 << 0, kR = 1 << 1, kW = 1 << 2, kX = 1 << 3, kU = 1 << 4;
-inline constexpr uint64_t kA = 1 << 6, kD = 1 << 7;
+inline constexpr uint64_t kG = 1 << 5, kA = 1 << 6, kD = 1 << 7;
 inline constexpr uint64_t kN = 1ULL << 63;     // Svnapot: a 64 KiB NAPOT leaf
 inline constexpr uint64_t kPbmt = 3ULL << 61;  // Svpbmt: PMA (0), NC (1), IO (2), reserved (3)
 inline constexpr uint64_t kReservedHigh = 0x7fULL << 54;  // bits 60:54

@@ -50,6 +50,7 @@ void Hart::handle_requests() {
   if (request & kRequestFlushTlb) {
     flush_tlb();
   } else {
+    if (request & kRequestFlushAsid) flush_tlb_non_global();
     if (request & kRequestFlushPages) {
       for (const auto& [va, pages] : ranges) {
         for (uint64_t i = 0; i < pages; ++i) flush_tlb_page(va + i * CodeCache::kPageSize);

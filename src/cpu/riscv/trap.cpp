@@ -403,9 +403,13 @@ ExecStatus Hart::do_sfence_vma(const DecodedInsn& d) {
     return ExecStatus::kBreak;
   }
   if (priv == Priv::kU || (priv == Priv::kS && (mstatus_ & mstatus::kTVM))) return illegal(d);
-  // ASIDs are not implemented, so rs2 does not narrow anything; rs1 names one page.
+  // rs1 names one page (whose global mapping goes too, more than rs2 != x0 asks: never less);
+  // rs2 != x0 names one address space, whose translations the TLB holds only if it is the
+  // current one, and never its global ones.
   if (d.rs1 != 0) {
     flush_tlb_page(x[d.rs1]);
+  } else if (d.rs2 != 0) {
+    flush_tlb_non_global();
   } else {
     flush_tlb();
   }

@@ -51,8 +51,8 @@ VESSEL_INSN(mret) { return h.do_mret(d); }
 VESSEL_INSN(sret) { return h.do_sret(d); }
 VESSEL_INSN(wfi) { return h.do_wfi(d); }
 VESSEL_INSN(sfence_vma) { return h.do_sfence_vma(d); }
-// Svinval: sinval.vma invalidates as sfence.vma does (this hart has no ASIDs nor a TLB that
-// could still hold what it drops), and the two fences order nothing more than that.
+// Svinval: sinval.vma invalidates as sfence.vma does (this hart's TLB cannot still hold what it
+// drops), and the two fences order nothing more than that.
 VESSEL_INSN(sinval_vma) { return h.do_sfence_vma(d); }
 VESSEL_INSN(sfence_w_inval) { return h.do_sfence_inval(d); }
 VESSEL_INSN(sfence_inval_ir) { return h.do_sfence_inval(d); }
