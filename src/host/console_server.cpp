@@ -18,6 +18,7 @@
 
 #include "base/log.hpp"
 #include "base/thread_role.hpp"
+#include "base/unix_listen.hpp"
 
 namespace vessel {
 
@@ -85,20 +86,10 @@ Result<void> ConsoleServer::check_path(const std::string& path) {
 Result<std::unique_ptr<ConsoleServer>> ConsoleServer::listen(const std::string& path, InputFn input,
                                                              ReadyFn ready, Limits limits) {
   TRY_VOID(check_path(path));
-  const sockaddr_un addr = TRY(socket_address(path));
   unlink(path.c_str());  // a stale socket from a run that ended without removing it
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(fmt::format("{}: socket: {}", path, errno_text(errno)));
-  // Nobody can connect before listen(), so setting the mode between bind and listen leaves no
-  // moment in which another user could get in.
+  const int fd = TRY(listen_unix(path, static_cast<int>(limits.max_clients) + 1, SOCK_NONBLOCK));
   struct stat st {};
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    const int err = errno;
-    close(fd);
-    return make_error(fmt::format("{}: cannot create the socket: {}", path, errno_text(err)));
-  }
-  if (chmod(path.c_str(), 0600) != 0 || lstat(path.c_str(), &st) != 0 ||
-      ::listen(fd, static_cast<int>(limits.max_clients) + 1) != 0) {
+  if (lstat(path.c_str(), &st) != 0) {
     const int err = errno;
     close(fd);
     unlink(path.c_str());

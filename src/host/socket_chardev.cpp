@@ -12,6 +12,8 @@
 #include <cstring>
 #include <vector>
 
+#include "base/unix_listen.hpp"
+
 namespace vessel {
 
 Result<std::unique_ptr<SocketChardev>> SocketChardev::listen(const std::string& path,
@@ -28,15 +30,7 @@ Result<std::unique_ptr<SocketChardev>> SocketChardev::listen(const std::string& 
     }
     unlink(path.c_str());  // a stale socket from an earlier run
   }
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(fmt::format("{}: socket: {}", path, std::strerror(errno)));
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 1) != 0) {
-    const int err = errno;
-    close(fd);
-    return make_error(fmt::format("{}: cannot listen: {}", path, std::strerror(err)));
-  }
+  const int fd = TRY(listen_unix(path, 1, SOCK_NONBLOCK));
   std::unique_ptr<SocketChardev> dev(new SocketChardev(path, fd, loop));
   SocketChardev* raw = dev.get();
   TRY_VOID(loop.add_fd(fd, EPOLLIN, [raw](uint32_t) { raw->on_accept(); }));

@@ -18,6 +18,7 @@
 #include "api/http/websocket_session.hpp"
 #include "base/log.hpp"
 #include "base/thread_role.hpp"
+#include "base/unix_listen.hpp"
 
 namespace vessel::http {
 
@@ -148,21 +149,11 @@ Result<void> Server::Impl::listen_unix(const std::string& path) {
   }
   using Local = net::local::stream_protocol;
   net::basic_socket_acceptor<Local, net::any_io_executor> acceptor(net::make_strand(ioc));
-  error_code ec;
-  const auto fail = [&](const char* what) {
-    return make_error(fmt::format("{}: {}: {}", path, what, sys_error(ec)));
-  };
-  if (acceptor.open(Local(), ec); ec) return fail("socket");
-  if (acceptor.bind(Local::endpoint(path), ec); ec) return fail("cannot bind");
-  // Before listen(): until then nobody can connect, so there is no moment with a wider mode.
-  if (chmod(path.c_str(), 0600) != 0) {
-    ec = error_code(errno, boost::system::system_category());
+  const int fd = TRY(vessel::listen_unix(path, net::socket_base::max_listen_connections));
+  if (error_code ec; acceptor.assign(Local(), fd, ec), ec) {
+    close(fd);
     unlink(path.c_str());
-    return fail("chmod");
-  }
-  if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) {
-    unlink(path.c_str());
-    return fail("cannot listen");
+    return make_error(fmt::format("{}: cannot listen: {}", path, sys_error(ec)));
   }
   if (lstat(path.c_str(), &st) == 0) unix_inode = st.st_ino;
   unix_path = path;

@@ -1,0 +1,21 @@
+// A listening Unix socket whose path appears only once it accepts connections.
+//
+// bind() creates a socket's file and listen() comes after it: a client that waits for the file
+// to exist and connects in between is refused (CI's tests met that gap in nbdkit's). So the
+// socket is bound under a temporary name beside its path, given mode 0600 (before listen()
+// nobody can connect, so there is no moment with a wider mode), made to listen, and only then
+// renamed to its path, atomically.
+#pragma once
+
+#include <string>
+
+#include "base/result.hpp"
+
+namespace vessel {
+
+// Listens on `path`, which the caller has checked (nothing there, or a stale socket it
+// removed). `flags` adds to SOCK_STREAM | SOCK_CLOEXEC (SOCK_NONBLOCK). Returns the
+// descriptor; an error names `path`, the step that failed and why, in one line.
+Result<int> listen_unix(const std::string& path, int backlog, int flags = 0);
+
+}  // namespace vessel
