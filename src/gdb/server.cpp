@@ -18,6 +18,7 @@
 
 #include "base/log.hpp"
 #include "base/thread_role.hpp"
+#include "base/unix_listen.hpp"
 #include "gdb/packet.hpp"
 
 namespace vessel::gdb {
@@ -75,17 +76,9 @@ Result<int> listen_unix(const std::string& spec, const std::string& path) {
     }
     unlink(path.c_str());
   }
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(fmt::format("--gdb {}: socket: {}", spec, std::strerror(errno)));
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::listen(fd, 1) != 0) {
-    const int err = errno;
-    close(fd);
-    return make_error(fmt::format("--gdb {}: cannot listen: {}", spec, std::strerror(err)));
-  }
-  return fd;
+  auto fd = vessel::listen_unix(path, 1);
+  if (!fd.ok()) return make_error(fmt::format("--gdb {}: {}", spec, fd.error().message));
+  return *fd;
 }
 
 // Everything, or false when the client went away or stopped reading.

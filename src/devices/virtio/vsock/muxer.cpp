@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "base/log.hpp"
+#include "base/unix_listen.hpp"
 
 namespace vessel::virtio::vsock {
 
@@ -55,7 +56,7 @@ Muxer::~Muxer() {
 }
 
 Result<void> Muxer::listen() {
-  const sockaddr_un addr = TRY(unix_address(uds_path_));
+  TRY_VOID(unix_address(uds_path_));  // a path a socket can have
   struct stat st {};
   if (lstat(uds_path_.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
@@ -63,17 +64,11 @@ Result<void> Muxer::listen() {
     }
     ::unlink(uds_path_.c_str());  // a stale socket of an earlier run
   }
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(fmt::format("vsock: socket: {}", std::strerror(errno)));
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(fd, 16) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return make_error(fmt::format("vsock: {}: {}", uds_path_, std::strerror(err)));
-  }
-  listen_fd_ = fd;
+  auto fd = listen_unix(uds_path_, 16, SOCK_NONBLOCK);
+  if (!fd.ok()) return make_error("vsock: " + fd.error().message);
+  listen_fd_ = *fd;
   std::weak_ptr<Muxer> weak = weak_from_this();
-  return loop_.add_fd(fd, EPOLLIN, [weak](uint32_t) {
+  return loop_.add_fd(listen_fd_, EPOLLIN, [weak](uint32_t) {
     if (auto self = weak.lock()) self->on_listener();
   });
 }
