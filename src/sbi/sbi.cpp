@@ -1,6 +1,8 @@
 #include "sbi/sbi.hpp"
 
 #include <algorithm>
+#include <span>
+#include <utility>
 
 namespace vessel::sbi {
 
@@ -223,13 +225,8 @@ SbiRet Sbi::rfence(rv::Hart& caller, uint64_t fid, const uint64_t (&a)[6]) {
     tickets.emplace_back(h, h->post_request(request, first, pages));
   }
   if (self) {
-    if (request == rv::Hart::kRequestFlushTlb) {
-      caller.flush_tlb();
-    } else if (request == rv::Hart::kRequestFlushAsid) {
-      caller.flush_tlb_non_global();
-    } else if (request == rv::Hart::kRequestFlushPages) {
-      for (uint64_t i = 0; i < pages; ++i) caller.flush_tlb_page(first + i * kPageSize);
-    }
+    const std::pair<uint64_t, uint64_t> range{first, pages};
+    caller.apply_tlb_request(request, std::span(&range, 1));
   }
   for (const auto& [h, ticket] : tickets) caller.wait_for(*h, ticket);
   return {};

@@ -12,7 +12,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/clock.hpp"
@@ -352,6 +354,10 @@ class Hart : public HartState, public Prefaulted {
   // run is being stopped.
   void wait_for(const Hart& target, uint64_t ticket);
   void handle_requests();
+  // The TLB part of `request` (flush all, one address space, the pages of `ranges` as (va,
+  // page count), drop write mappings), on this hart's thread: what handle_requests applies,
+  // and what the SBI's remote fence applies at once when the caller is among its targets.
+  void apply_tlb_request(uint32_t request, std::span<const std::pair<uint64_t, uint64_t>> ranges);
   // Sleep as WFI does: until an interrupt is pending and enabled in mie, a timer deadline
   // passes, or another thread kicks this hart.
   void sleep_until_interrupt();

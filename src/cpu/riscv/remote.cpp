@@ -47,19 +47,24 @@ void Hart::handle_requests() {
     ticket = requests_posted_.load(std::memory_order_acquire);
     requests_pending_.store(false, std::memory_order_release);
   }
-  if (request & kRequestFlushTlb) {
-    flush_tlb();
-  } else {
-    if (request & kRequestFlushAsid) flush_tlb_non_global();
-    if (request & kRequestFlushPages) {
-      for (const auto& [va, pages] : ranges) {
-        for (uint64_t i = 0; i < pages; ++i) flush_tlb_page(va + i * CodeCache::kPageSize);
-      }
-    }
-    if (request & kRequestDropWrites) drop_write_mappings();
-  }
+  apply_tlb_request(request, ranges);
   if ((request & kRequestApplyCode) && code_.has_pending()) code_.apply_pending();
   requests_done_.store(ticket, std::memory_order_release);
+}
+
+void Hart::apply_tlb_request(uint32_t request,
+                             std::span<const std::pair<uint64_t, uint64_t>> ranges) {
+  if (request & kRequestFlushTlb) {
+    flush_tlb();
+    return;
+  }
+  if (request & kRequestFlushAsid) flush_tlb_non_global();
+  if (request & kRequestFlushPages) {
+    for (const auto& [va, pages] : ranges) {
+      for (uint64_t i = 0; i < pages; ++i) flush_tlb_page(va + i * CodeCache::kPageSize);
+    }
+  }
+  if (request & kRequestDropWrites) drop_write_mappings();
 }
 
 void Hart::wait_for(const Hart& target, uint64_t ticket) {
