@@ -53,8 +53,9 @@ timed_build() {
 	echo "build of $1 took $((SECONDS - started)) s"
 }
 
+# Both builds are unity builds (VESSEL_UNITY_BUILD in CMakeLists.txt): half the compile time.
 release_build() {
-	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && timed_build build
+	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVESSEL_UNITY_BUILD=ON && timed_build build
 }
 
 release_tests() {
@@ -83,7 +84,7 @@ guest_wait() {
 # it with its fuzzer runtime.
 sanitized() {
 	cmake -S . -B build-asan -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-		-DCMAKE_BUILD_TYPE=Debug -DVESSEL_SANITIZE=ON -DVESSEL_FUZZ=ON &&
+		-DCMAKE_BUILD_TYPE=Debug -DVESSEL_SANITIZE=ON -DVESSEL_FUZZ=ON -DVESSEL_UNITY_BUILD=ON &&
 		timed_build build-asan &&
 		counted_ctest --test-dir build-asan --output-on-failure --timeout 300 -j"$jobs" -L unit -LE style
 }

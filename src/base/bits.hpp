@@ -12,6 +12,8 @@ constexpr uint64_t bits(uint64_t x, unsigned hi, unsigned lo) {
   return (x >> lo) & ((hi - lo + 1 >= 64) ? ~0ULL : ((1ULL << (hi - lo + 1)) - 1));
 }
 constexpr uint64_t bit(uint64_t x, unsigned n) { return (x >> n) & 1; }
+// The low half of a 64-bit register that 32-bit accesses reach in two halves.
+inline constexpr uint64_t kLow32 = 0xffff'ffffULL;
 
 // Sign-extend the low `width` bits of x.
 constexpr int64_t sext(uint64_t x, unsigned width) {

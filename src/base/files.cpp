@@ -12,8 +12,6 @@ namespace vessel {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
-
 Result<void> write_all(int fd, std::string_view text, const std::string& path) {
   while (!text.empty()) {
     const ssize_t n = write(fd, text.data(), text.size());

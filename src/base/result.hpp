@@ -3,6 +3,8 @@
 // because they are on the hot path and must be able to cross JIT frames later.
 #pragma once
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <variant>
@@ -52,6 +54,10 @@ class [[nodiscard]] Result<void> {
 };
 
 inline Error make_error(std::string message) { return Error{std::move(message)}; }
+
+// What an errno value says (errno's own by default), for the end of such a line:
+// "disk.img: No such file or directory".
+inline std::string errno_text(int err = errno) { return std::strerror(err); }
 
 }  // namespace vessel
 

@@ -11,12 +11,12 @@
 namespace vessel {
 namespace {
 
-constexpr uint64_t kRamBase = 0x80000000;
+constexpr uint64_t kHtifRamBase = 0x80000000;
 constexpr uint64_t kRamSize = 2 << 20;
-constexpr uint64_t kToHost = kRamBase + 0x1000;
-constexpr uint64_t kFromHost = kRamBase + 0x1008;
-constexpr uint64_t kMagicMem = kRamBase + 0x2000;
-constexpr uint64_t kBuf = kRamBase + 0x3000;
+constexpr uint64_t kToHost = kHtifRamBase + 0x1000;
+constexpr uint64_t kFromHost = kHtifRamBase + 0x1008;
+constexpr uint64_t kMagicMem = kHtifRamBase + 0x2000;
+constexpr uint64_t kBuf = kHtifRamBase + 0x3000;
 
 uint64_t command(uint64_t device, uint64_t cmd, uint64_t payload) {
   return device << 56 | cmd << 48 | payload;
@@ -28,7 +28,7 @@ class HtifTest : public ::testing::Test {
     auto mem = MappedMemory::allocate(kRamSize);
     EXPECT_TRUE(mem.ok());
     ram_ = std::move(mem.value());
-    EXPECT_TRUE(bus_.add_memory({kRamBase, kRamSize, ram_.data(), true, "ram"}).ok());
+    EXPECT_TRUE(bus_.add_memory({kHtifRamBase, kRamSize, ram_.data(), true, "ram"}).ok());
     EXPECT_TRUE(bus_.add_memory({0x1000, rom_.size(), rom_.data(), false, "rom"}).ok());
   }
   uint64_t read64(uint64_t addr) const {
@@ -122,14 +122,15 @@ TEST_F(HtifTest, BadBuffersGiveErrorsNotCrashes) {
     EXPECT_EQ(h.poll(), std::nullopt);
     return static_cast<int64_t>(read64(kMagicMem));
   };
-  EXPECT_EQ(result({Htif::kSysWrite, 1, 0x10, 4}), -Htif::kEfault);                     // unmapped
-  EXPECT_EQ(result({Htif::kSysWrite, 1, kRamBase + kRamSize - 2, 4}), -Htif::kEfault);  // straddles
-  EXPECT_EQ(result({Htif::kSysWrite, 1, ~uint64_t{0} - 1, 4}), -Htif::kEfault);         // wraps
+  EXPECT_EQ(result({Htif::kSysWrite, 1, 0x10, 4}), -Htif::kEfault);  // unmapped
+  EXPECT_EQ(result({Htif::kSysWrite, 1, kHtifRamBase + kRamSize - 2, 4}),
+            -Htif::kEfault);                                                     // straddles
+  EXPECT_EQ(result({Htif::kSysWrite, 1, ~uint64_t{0} - 1, 4}), -Htif::kEfault);  // wraps
   EXPECT_EQ(result({Htif::kSysWrite, 3, kBuf, 4}), -Htif::kEbadf);
   EXPECT_EQ(result({Htif::kSysWrite, 2, kBuf, 0}), 0);
   EXPECT_TRUE(out_.empty());
   // A huge length is cut to kMaxWrite: the guest sees a short write.
-  EXPECT_EQ(result({Htif::kSysWrite, 1, kRamBase, ~uint64_t{0}}),
+  EXPECT_EQ(result({Htif::kSysWrite, 1, kHtifRamBase, ~uint64_t{0}}),
             static_cast<int64_t>(Htif::kMaxWrite));
   EXPECT_EQ(out_.size(), Htif::kMaxWrite);
 }
@@ -140,7 +141,7 @@ TEST_F(HtifTest, BadSyscallBlockStillAnswers) {
   EXPECT_EQ(h.poll(), std::nullopt);
   EXPECT_EQ(read64(kFromHost), command(0, 0, 1));
   write64(kFromHost, 0);
-  write64(kToHost, command(0, 0, kRamBase + kRamSize - 32));  // straddles the end
+  write64(kToHost, command(0, 0, kHtifRamBase + kRamSize - 32));  // straddles the end
   EXPECT_EQ(h.poll(), std::nullopt);
   EXPECT_EQ(read64(kFromHost), command(0, 0, 1));
   write64(kFromHost, 0);
@@ -175,7 +176,7 @@ TEST_F(HtifTest, UnusableTohostOrFromhostAddresses) {
     syscall({Htif::kSysWrite, 1, kBuf, 0});
     EXPECT_EQ(rom_fromhost.poll(), std::nullopt);
   }
-  Htif straddling = make(kRamBase + kRamSize - 4, kFromHost);
+  Htif straddling = make(kHtifRamBase + kRamSize - 4, kFromHost);
   EXPECT_EQ(straddling.poll(), std::nullopt);
   write64(kToHost, command(0x42, 0x17, 0));  // unknown device: ignored, but consumed
   Htif h = make();

@@ -12,7 +12,7 @@
 namespace vessel {
 
 namespace {
-constexpr std::string_view kTag = "virt/1";
+constexpr std::string_view kVirtTag = "virt/1";
 // A generated device tree is a few KiB; OpenSBI and Linux add to it in RAM, not here.
 constexpr size_t kMaxDtb = 1 << 20;
 }  // namespace
@@ -41,7 +41,7 @@ void VirtMachine::reset_dirty_pages() {
 }
 
 void VirtMachine::save_state(StateWriter& out) {
-  out.begin(kTag);
+  out.begin(kVirtTag);
   // The boot ROM is a few dozen bytes of code and data and zeros to its end: the zeros stay out.
   const uint8_t* rom = rom_.data() + kBootRomBase;
   size_t rom_used = kBootRomSize;
@@ -60,7 +60,7 @@ void VirtMachine::save_state(StateWriter& out) {
 }
 
 Result<void> VirtMachine::restore_state(StateReader& in) {
-  TRY_VOID(in.expect(kTag));
+  TRY_VOID(in.expect(kVirtTag));
   const auto rom = TRY(in.get_bytes(kBootRomSize));
   dtb_ = TRY(in.get_bytes(kMaxDtb));
   std::memset(rom_.data() + kBootRomBase, 0, kBootRomSize);

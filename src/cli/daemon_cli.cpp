@@ -12,6 +12,7 @@
 #include "api/http/client.hpp"
 #include "base/files.hpp"
 #include "board/virt.hpp"
+#include "cli/fail.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/snapshot_store.hpp"
 #include "daemon/state_dir.hpp"
@@ -33,11 +34,6 @@ constexpr int kExitRefused = 1;
 // Long enough for a stop (the daemon's grace period, then SIGKILL) or a start that waits for
 // the machine to be built.
 constexpr auto kRequestTimeout = std::chrono::seconds(60);
-
-int fail(int status, const std::string& message) {
-  fmt::print(stderr, "vessel: {}\n", message);
-  return status;
-}
 
 void add_state_dir(CLI::App* app, std::string& dir) {
   app->add_option("--state-dir", dir,

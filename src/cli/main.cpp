@@ -12,6 +12,7 @@
 
 #include "base/log.hpp"
 #include "board/virt.hpp"
+#include "cli/fail.hpp"
 #include "cli/image_cli.hpp"
 #include "cli/run_cli.hpp"
 #ifdef VESSEL_HAVE_API
@@ -23,14 +24,7 @@
 #include "host/console_client.hpp"
 #include "vmm/vm.hpp"
 
-namespace {
-
-int fail(const std::string& message) {
-  fmt::print(stderr, "vessel: {}\n", message);
-  return vessel::kExitBadInput;
-}
-
-}  // namespace
+using vessel::cli::fail;
 
 int main(int argc, char** argv) {
   CLI::App app{"Vessel: a hypervisor for RISC-V virtual machines"};

@@ -18,7 +18,7 @@ constexpr auto kMigrateTimeout = std::chrono::minutes(30);
 // The migration failed (the VM runs on where it was), as opposed to wrong input (2).
 constexpr int kExitFailed = 1;
 
-int fail(int status, const std::string& message) {
+int migrate_fail(int status, const std::string& message) {
   fmt::print(stderr, "vessel: migrate: {}\n", message);
   return status;
 }
@@ -75,43 +75,45 @@ MigrateCommand::MigrateCommand(CLI::App& app) {
 std::optional<int> MigrateCommand::run() {
   if (!cmd_->parsed()) return std::nullopt;
   if (api_sock.empty() == name.empty()) {
-    return fail(kExitBadInput, "give either NAME (a daemon's VM) or --api-sock SOCK");
+    return migrate_fail(kExitBadInput, "give either NAME (a daemon's VM) or --api-sock SOCK");
   }
-  if (max_rounds > 1000) return fail(kExitBadInput, "--max-rounds: at most 1000");
+  if (max_rounds > 1000) return migrate_fail(kExitBadInput, "--max-rounds: at most 1000");
   if (downtime_ms == 0 || downtime_ms > 60'000) {
-    return fail(kExitBadInput, "--downtime-ms: from 1 to 60000");
+    return migrate_fail(kExitBadInput, "--downtime-ms: from 1 to 60000");
   }
   return api_sock.empty() ? through_daemon() : through_api_socket();
 }
 
 int MigrateCommand::through_api_socket() {
   if (!token.empty() || !state_dir.empty()) {
-    return fail(kExitBadInput, "--to-token and --state-dir are for a daemon's VM, not --api-sock");
+    return migrate_fail(kExitBadInput,
+                        "--to-token and --state-dir are for a daemon's VM, not --api-sock");
   }
   const nlohmann::json body = {
       {"destination", to}, {"max_rounds", max_rounds}, {"downtime_ms", downtime_ms}};
   auto r = http::Client::unix_socket(api_sock, kMigrateTimeout)
                .request(http::Method::kPut, "/vessel/migrate", body);
-  if (!r) return fail(kExitFailed, r.error().message);
-  if (r->status / 100 != 2) return fail(kExitFailed, refusal(*r));
+  if (!r) return migrate_fail(kExitFailed, r.error().message);
+  if (r->status / 100 != 2) return migrate_fail(kExitFailed, refusal(*r));
   print_figures(r->body, json);
   return kExitOk;
 }
 
 int MigrateCommand::through_daemon() {
   auto dir = daemon::resolve_state_dir(state_dir);
-  if (!dir) return fail(kExitBadInput, dir.error().message);
+  if (!dir) return migrate_fail(kExitBadInput, dir.error().message);
   if (token.empty()) {
-    return fail(kExitBadInput,
-                "--to-token: the destination daemon's token is needed (or $VESSEL_TO_TOKEN)");
+    return migrate_fail(
+        kExitBadInput,
+        "--to-token: the destination daemon's token is needed (or $VESSEL_TO_TOKEN)");
   }
   const nlohmann::json body = {
       {"to", to}, {"token", token}, {"max_rounds", max_rounds}, {"downtime_ms", downtime_ms}};
   auto r = http::Client::unix_socket(*dir + "/daemon.sock", kMigrateTimeout)
                .request(http::Method::kPost, fmt::format("/api/v1/vms/{}/migrate", name), body);
-  if (!r) return fail(kExitFailed, r.error().message);
+  if (!r) return migrate_fail(kExitFailed, r.error().message);
   if (r->status / 100 != 2)
-    return fail(r->status == 400 ? kExitBadInput : kExitFailed, refusal(*r));
+    return migrate_fail(r->status == 400 ? kExitBadInput : kExitFailed, refusal(*r));
   print_figures(r->body, json);
   return kExitOk;
 }

@@ -14,6 +14,7 @@
 #include "base/files.hpp"
 #include "base/log.hpp"
 #include "board/virt.hpp"
+#include "cli/fail.hpp"
 #include "host/net/mmds.hpp"
 #include "host/net/net_option.hpp"
 #ifdef VESSEL_HAVE_API
@@ -22,15 +23,6 @@
 #include "vmm/jail.hpp"
 #include "vmm/migration/receiver.hpp"
 #include "vmm/seccomp.hpp"
-
-namespace {
-
-int fail(const std::string& message) {
-  fmt::print(stderr, "vessel: {}\n", message);
-  return vessel::kExitBadInput;
-}
-
-}  // namespace
 
 namespace vessel::cli {
 

@@ -20,7 +20,7 @@ namespace {
 // Writing a large guest's memory file takes longer than an ordinary request.
 constexpr auto kSnapshotTimeout = std::chrono::minutes(5);
 
-int fail(const std::string& message) {
+int snapshot_fail(const std::string& message) {
   fmt::print(stderr, "vessel: snapshot: {}\n", message);
   return kExitBadInput;
 }
@@ -80,24 +80,24 @@ std::optional<int> SnapshotCommand::run() {
 std::optional<int> SnapshotCommand::snapshot() {
   if (!cmd_->parsed()) return std::nullopt;
   if (api_sock.empty()) {
-    if (stay_paused || diff) return fail("--stay-paused and --diff: only with --api-sock");
+    if (stay_paused || diff) return snapshot_fail("--stay-paused and --diff: only with --api-sock");
     return daemon_snapshot(state_dir, args[0],
                            args.size() > 1 ? std::optional<std::string>(args[1]) : std::nullopt);
   }
-  if (args.size() != 1) return fail("with --api-sock, give one DIR");
-  if (!state_dir.empty()) return fail("--state-dir: not with --api-sock");
+  if (args.size() != 1) return snapshot_fail("with --api-sock, give one DIR");
+  if (!state_dir.empty()) return snapshot_fail("--state-dir: not with --api-sock");
   const std::string& dir = args[0];
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(fmt::format("{}: {}", dir, ec.message()));
+  if (ec) return snapshot_fail(fmt::format("{}: {}", dir, ec.message()));
   const std::string absolute = std::filesystem::absolute(dir, ec).lexically_normal().string();
   const http::Client client = http::Client::unix_socket(api_sock, kSnapshotTimeout);
   auto info = call(client, http::Method::kGet, "/", nullptr);
-  if (!info) return fail(info.error().message);
+  if (!info) return snapshot_fail(info.error().message);
   const bool was_running = info->body.value("state", "") == "Running";
   if (was_running) {
     if (auto r = call(client, http::Method::kPatch, "/vm", {{"state", "Paused"}}); !r) {
-      return fail(r.error().message);
+      return snapshot_fail(r.error().message);
     }
   }
   const nlohmann::json request = {{"snapshot_type", diff ? "Diff" : "Full"},
@@ -107,10 +107,10 @@ std::optional<int> SnapshotCommand::snapshot() {
   // The VM goes on whether or not the snapshot was written.
   if (was_running && !stay_paused) {
     if (auto r = call(client, http::Method::kPatch, "/vm", {{"state", "Resumed"}}); !r) {
-      return fail(r.error().message);
+      return snapshot_fail(r.error().message);
     }
   }
-  if (!created) return fail(created.error().message);
+  if (!created) return snapshot_fail(created.error().message);
   return kExitOk;
 }
 

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "base/unique_fd.hpp"
 #include "daemon/state_dir.hpp"
 
 namespace vessel::daemon {
@@ -25,22 +26,15 @@ namespace {
 // The stat and cmdline files are small; this is far beyond them.
 constexpr size_t kProcFileMax = 64 * 1024;
 
-// Closes the descriptor when it goes out of scope.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
-
 }  // namespace
 
 Result<pid_t> spawn_in_session(const std::string& program, const std::vector<std::string>& args,
                                const std::string& log_path, const std::vector<std::string>& env) {
-  Fd log{open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)};
-  if (log.fd < 0) return make_error(fmt::format("{}: cannot open: {}", log_path, strerror(errno)));
-  Fd null{open("/dev/null", O_RDONLY | O_CLOEXEC)};
-  if (null.fd < 0) return make_error(fmt::format("/dev/null: cannot open: {}", strerror(errno)));
+  UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (log.get() < 0)
+    return make_error(fmt::format("{}: cannot open: {}", log_path, strerror(errno)));
+  UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (null.get() < 0) return make_error(fmt::format("/dev/null: cannot open: {}", strerror(errno)));
 
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -54,9 +48,9 @@ Result<pid_t> spawn_in_session(const std::string& program, const std::vector<std
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_adddup2(&actions, null.fd, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, log.fd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, log.fd, STDERR_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, null.get(), STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, log.get(), STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, log.get(), STDERR_FILENO);
   // The daemon's sockets and its state lock must not live on in a VM: a VM that outlives the
   // daemon would keep the lock and keep a second daemon out.
   posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);

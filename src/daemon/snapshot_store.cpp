@@ -15,6 +15,7 @@
 
 #include "api/http/json_fields.hpp"
 #include "base/files.hpp"
+#include "base/unique_fd.hpp"
 #include "daemon/state_dir.hpp"
 #include "host/block/block_backend.hpp"
 #include "host/block/overlay.hpp"
@@ -32,22 +33,6 @@ namespace {
 constexpr std::string_view kTmpPrefix = ".tmp-";
 constexpr const char* kInfoFile = "info.json";
 constexpr size_t kMaxInfo = 1 << 20;
-
-std::string errno_text() { return std::strerror(errno); }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // The data ranges of `in` into `out` (both at the same offsets; holes stay holes).
 Result<void> copy_data(int in, int out, uint64_t size, const std::string& from) {
@@ -69,13 +54,13 @@ Result<void> copy_data(int in, int out, uint64_t size, const std::string& from) 
 // A copy of `from` at `to` (which must not exist), shared extents where the file system can
 // (FICLONE), else its data ranges; synced.
 Result<void> copy_file(const std::string& from, const std::string& to, mode_t mode = 0600) {
-  Fd in(open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd in(open(from.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return make_error(fmt::format("{}: {}", from, errno_text()));
   struct stat st {};
   if (fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return make_error(fmt::format("{}: not a regular file (a snapshot copies disk files)", from));
   }
-  Fd out(open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  UniqueFd out(open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (out.get() >= 0) fchmod(out.get(), mode);  // whatever the umask
   if (out.get() < 0) return make_error(fmt::format("{}: {}", to, errno_text()));
   if (ioctl(out.get(), FICLONE, in.get()) != 0) {
@@ -166,7 +151,7 @@ Result<block::DiskSpec> restore_disk(const json& d, size_t index, const std::str
       TRY_VOID(copy_file(snap_dir + "/" + file, overlay));
     } else {
       def.path = snap_dir + "/" + file;
-      Fd base(open(def.path.c_str(), O_RDONLY | O_CLOEXEC));
+      UniqueFd base(open(def.path.c_str(), O_RDONLY | O_CLOEXEC));
       struct stat st {};
       if (base.get() < 0 || fstat(base.get(), &st) != 0) {
         return make_error(fmt::format("{}: {}", def.path, errno_text()));

@@ -20,12 +20,6 @@ namespace vessel::daemon {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
-
-}  // namespace
-
-namespace {
-
 constexpr std::string_view kCreating = ".creating-";
 constexpr std::string_view kRemoving = ".removing-";
 

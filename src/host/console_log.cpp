@@ -19,7 +19,6 @@ namespace vessel {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
 std::string older(const std::string& path) { return path + ".1"; }
 
 // Writes all of it; returns how much was written before an error.

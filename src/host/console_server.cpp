@@ -28,8 +28,6 @@ namespace {
 constexpr auto kResumePoll = std::chrono::milliseconds(10);
 constexpr size_t kReadChunk = 4096;
 
-std::string errno_text(int err) { return std::strerror(err); }
-
 bool hung_up_now(int fd) {
   pollfd p{fd, 0, 0};
   return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;

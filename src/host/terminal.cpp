@@ -101,8 +101,6 @@ termios make_raw(termios t) {
   return t;
 }
 
-std::string errno_text() { return std::strerror(errno); }
-
 }  // namespace
 
 Terminal::Terminal(int in_fd, int out_fd, int err_fd)

@@ -35,8 +35,6 @@ namespace fs = std::filesystem;
 // Vessel's own memory beyond the guest's RAM: the translator's arenas are counted apart.
 constexpr uint64_t kOverheadBytes = 256ULL << 20;
 
-std::string errno_text() { return std::strerror(errno); }
-
 // A process (other than this one) that runs as `uid`, or 0.
 pid_t process_with_uid(uid_t uid) {
   DIR* proc = opendir("/proc");

@@ -10,20 +10,20 @@
 namespace vessel::http {
 namespace {
 
-constexpr const char* kToken = "0123456789abcdef0123";
+constexpr const char* kGuardToken = "0123456789abcdef0123";
 
 ServerOptions options() {
   ServerOptions o;
   o.tcp_port = 8080;
-  o.token = kToken;
+  o.token = kGuardToken;
   o.token_cookie = "vessel_token";
   o.public_paths = {"/", "/ui/"};
   return o;
 }
 
 // RequestHead holds views: what they look at lives as long as the test.
-const std::string kCookie = std::string("vessel_token=") + kToken;
-const std::string kBearer = std::string("Bearer ") + kToken;
+const std::string kCookie = std::string("vessel_token=") + kGuardToken;
+const std::string kBearer = std::string("Bearer ") + kGuardToken;
 
 // What the web console's page sends from http://127.0.0.1:8080.
 RequestHead from_page(std::string_view method, std::string_view target) {
@@ -58,7 +58,7 @@ TEST(TcpGuard, TheConsoleFromAnotherOriginIsRefused) {
   r.authorization = kBearer;
   EXPECT_EQ(check(r).status, 403);
   r.authorization = "";
-  const std::string with_token = std::string("/api/v1/vms/web/console?token=") + kToken;
+  const std::string with_token = std::string("/api/v1/vms/web/console?token=") + kGuardToken;
   r.target = with_token;
   EXPECT_EQ(check(r).status, 403);
 }
@@ -128,7 +128,7 @@ TEST(TcpGuard, BearerClientsAreUnaffected) {
 TEST(TcpGuard, TheTokenInTheUrlSetsTheCookie) {
   RequestHead r;
   r.method = "GET";
-  const std::string with_token = std::string("/?token=") + kToken;
+  const std::string with_token = std::string("/?token=") + kGuardToken;
   r.target = with_token;
   r.host = "127.0.0.1:8080";
   GuardVerdict v = check(r, true);

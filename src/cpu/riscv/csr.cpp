@@ -17,8 +17,6 @@ constexpr uint64_t kMisaH = 1ULL << 7;
 constexpr uint64_t kMieWritable = irq::kAll;
 // In mip, software may write SSIP, STIP and SEIP; MSIP, MTIP and MEIP come from the platform.
 constexpr uint64_t kMipWritableOrLcof = irq::kSupervisor | irq::kLCOFIP;
-constexpr uint64_t kSatpModeBare = 0, kSatpModeSv39 = 8, kSatpModeSv48 = 9;
-constexpr uint64_t kSatpModeMask = 0xfULL << 60, kSatpAsidMask = 0xffffULL << 44;
 constexpr uint32_t kCountinhibitWritable = 0xfffffffd;  // bit 1 (TM) is hardwired to 0
 }  // namespace
 
@@ -309,17 +307,17 @@ bool Hart::csr_write(uint16_t csr, uint64_t v) {
     case kStval: stval_ = v; return true;
     case kSatp: {
       if (priv == Priv::kS && (mstatus_ & mstatus::kTVM)) return false;
-      const uint64_t mode = v >> 60;
-      if (mode != kSatpModeBare && mode != kSatpModeSv39 && mode != kSatpModeSv48) return true;
+      const uint64_t mode = v >> atp::kModeShift;
+      if (mode != atp::kModeBare && mode != atp::kModeSv39 && mode != atp::kModeSv48) return true;
       // ASIDLEN is 16. Under Bare the other fields have no effect and read as zero.
       const uint64_t next =
-          mode == kSatpModeBare ? 0 : (v & (kSatpModeMask | kSatpAsidMask | pte::kPpnMask));
+          mode == atp::kModeBare ? 0 : (v & (atp::kModeMask | atp::kAsidMask | atp::kPpnMask));
       // Another mode drops every translation. Otherwise this is a new address space (or the
       // same one again): its predecessor's translations go, but not the global ones, which
       // every address space maps alike (a kernel's). So a context switch of an OS that uses
       // ASIDs, as Linux does, keeps its kernel's mappings, as an ASID-tagged TLB would; one
       // that does not use them flushes with sfence.vma anyway.
-      if ((next ^ satp_) & kSatpModeMask) {
+      if ((next ^ satp_) & atp::kModeMask) {
         flush_tlb();
       } else {
         flush_tlb_non_global();

@@ -112,6 +112,9 @@ inline constexpr uint64_t kHypervisor = kVirtualSupervisor | kSGEIP;
 inline constexpr uint64_t kLCOFIP = 1ULL << 13;
 }  // namespace irq
 
+// mcause, scause, vscause: set for an interrupt, clear for an exception.
+inline constexpr uint64_t kCauseInterrupt = 1ULL << 63;
+
 // Synchronous exception causes (mcause with the interrupt bit clear).
 enum class Exception : uint8_t {
   kInstructionAddressMisaligned = 0,

@@ -13,7 +13,7 @@ namespace vessel::rv {
 
 namespace {
 
-constexpr std::string_view kTag = "hart/3";
+constexpr std::string_view kHartTag = "hart/3";
 
 // In restore order: mstatus first (its FS gates nothing for the debugger, but MPRV and SUM
 // decide the modes), the counter enables before the counters' raw state, menvcfg before
@@ -68,7 +68,7 @@ Result<void> TriggerModule::restore(StateReader& in) {
 }
 
 void Hart::save(StateWriter& out) {
-  out.begin(kTag);
+  out.begin(kHartTag);
   for (unsigned i = 0; i < 32; ++i) out.put(x[i]);
   for (uint64_t v : f) out.put(v);
   out.put(pc);
@@ -106,7 +106,7 @@ void Hart::save(StateWriter& out) {
 }
 
 Result<void> Hart::restore(StateReader& in) {
-  TRY_VOID(in.expect(kTag));
+  TRY_VOID(in.expect(kHartTag));
   const std::string who = fmt::format("hart {} state", hart_id_);
   for (unsigned i = 0; i < 32; ++i) x[i] = TRY(in.get<uint64_t>());
   x[0] = 0;

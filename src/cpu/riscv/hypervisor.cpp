@@ -4,21 +4,19 @@
 // Two-stage address translation is in mmu_guest.cpp.
 #include "base/bits.hpp"
 #include "cpu/riscv/hart.hpp"
+#include "cpu/riscv/pte.hpp"
 
 namespace vessel::rv {
 
 namespace {
-constexpr uint64_t kInterruptBit = 1ULL << 63;
 // hedeleg: what HS-mode may hand on to VS-mode. Ecalls from HS, VS and M and the guest-page
 // faults and virtual instructions (a guest's own exceptions concern its hypervisor) are
 // read-only zero.
 constexpr uint64_t kHedelegWritable = 0xb1ff;
 constexpr uint64_t kVsstatusWritable =
     mstatus::kSIE | mstatus::kSPIE | mstatus::kSPP | mstatus::kFS | mstatus::kSUM | mstatus::kMXR;
-constexpr uint64_t kVsstatusFixed = 2ULL << 32;  // UXL: VU-mode is 64-bit
-constexpr uint64_t kHstatusFixed = 2ULL << 32;   // VSXL: VS-mode is 64-bit
-constexpr uint64_t kAtpModeBare = 0, kAtpModeSv39 = 8, kAtpModeSv48 = 9;
-constexpr uint64_t kAtpPpn = (1ULL << 44) - 1;
+constexpr uint64_t kVsstatusFixed = 2ULL << 32;            // UXL: VU-mode is 64-bit
+constexpr uint64_t kHstatusFixed = 2ULL << 32;             // VSXL: VS-mode is 64-bit
 constexpr uint64_t kHgatpVmid = ((1ULL << 14) - 1) << 44;  // VMIDLEN = 14 (stored, not used)
 
 // V=1: the supervisor CSR a guest names is its VS copy (the same number plus 0x100). sstatus,
@@ -158,9 +156,10 @@ std::optional<bool> Hart::h_csr_write(uint16_t csr, uint64_t v) {
       if (priv == Priv::kS && (mstatus_ & mstatus::kTVM)) return false;
       // WARL field by field (unlike satp, a bad mode does not void the write): a mode other
       // than Sv39x4 and Sv48x4 reads as Bare; the root is 16 KiB aligned.
-      uint64_t mode = v >> 60;
-      if (mode != kAtpModeSv39 && mode != kAtpModeSv48) mode = kAtpModeBare;
-      const uint64_t next = (mode << 60) | (v & kHgatpVmid) | (v & kAtpPpn & ~3ULL);
+      uint64_t mode = v >> atp::kModeShift;
+      if (mode != atp::kModeSv39 && mode != atp::kModeSv48) mode = atp::kModeBare;
+      const uint64_t next =
+          (mode << atp::kModeShift) | (v & kHgatpVmid) | (v & atp::kPpnMask & ~3ULL);
       if (next != hgatp_) flush_tlb_virtual();
       hgatp_ = next;
       return true;
@@ -192,9 +191,9 @@ std::optional<bool> Hart::h_csr_write(uint16_t csr, uint64_t v) {
     case kVscause: vscause_ = v; return true;
     case kVstval: vstval_ = v; return true;
     case kVsatp: {
-      const uint64_t mode = v >> 60;
-      if (mode != kAtpModeBare && mode != kAtpModeSv39 && mode != kAtpModeSv48) return true;
-      vsatp_ = mode == kAtpModeBare ? 0 : (v & ((0xfULL << 60) | kAtpPpn));
+      const uint64_t mode = v >> atp::kModeShift;
+      if (mode != atp::kModeBare && mode != atp::kModeSv39 && mode != atp::kModeSv48) return true;
+      vsatp_ = mode == atp::kModeBare ? 0 : (v & (atp::kModeMask | atp::kPpnMask));
       flush_tlb_virtual();
       return true;
     }
@@ -216,7 +215,7 @@ void Hart::enter_vs_trap(uint64_t cause, uint64_t tval, bool interrupt) {
   // VS-mode sees its interrupts under the supervisor's numbers (VSSI 2 as SSI 1, and so on).
   uint64_t vcause = cause;
   if (interrupt && (cause == 2 || cause == 6 || cause == 10)) vcause = cause - 1;
-  vscause_ = vcause | (interrupt ? kInterruptBit : 0);
+  vscause_ = vcause | (interrupt ? kCauseInterrupt : 0);
   vsepc_ = pc;
   vstval_ = tval;
   uint64_t s = vsstatus_ & ~(mstatus::kSPP | mstatus::kSPIE | mstatus::kSIE);

@@ -17,7 +17,6 @@ enum : uint8_t { kOff = 0, kTor = 1, kNa4 = 2, kNapot = 3 };
 }  // namespace pmpcfg
 
 constexpr uint64_t kPmpAddrMask = (1ULL << 54) - 1;
-constexpr uint64_t kSatpModeBare = 0, kSatpModeSv39 = 8;  // satp writes admit only Sv48 (9) too
 }  // namespace
 
 Priv Hart::data_priv() const {
@@ -281,8 +280,8 @@ bool Hart::pte_high_bits_valid(uint64_t e, int level, bool pbmte) const {
 
 bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, unsigned& page_bits,
                 bool& global) {
-  const uint64_t mode = satp_ >> 60;
-  const unsigned levels = mode == kSatpModeSv39 ? 3 : 4;
+  const uint64_t mode = satp_ >> atp::kModeShift;
+  const unsigned levels = mode == atp::kModeSv39 ? 3 : 4;
   const unsigned va_bits = 12 + 9 * levels;
   if (static_cast<uint64_t>(sext(va, va_bits)) != va) return raise(page_fault(report), va), false;
 
@@ -359,11 +358,11 @@ bool Hart::walk(uint64_t va, Access acc, Access report, Priv p, uint64_t& pa, un
 bool Hart::debug_translate(uint64_t va, uint64_t& pa) const {
   // What the hart's fetches see (priv, not MPRV's mode); permissions are not checked, as a
   // debugger reads what the kernel maps for its user too. Nothing is written: no A/D bits.
-  if (priv == Priv::kM || (satp_ >> 60) == kSatpModeBare) {
+  if (priv == Priv::kM || (satp_ >> atp::kModeShift) == atp::kModeBare) {
     pa = va;
     return true;
   }
-  const unsigned levels = (satp_ >> 60) == kSatpModeSv39 ? 3 : 4;
+  const unsigned levels = (satp_ >> atp::kModeShift) == atp::kModeSv39 ? 3 : 4;
   if (static_cast<uint64_t>(sext(va, 12 + 9 * levels)) != va) return false;
   uint64_t table = (satp_ & pte::kPpnMask) << 12;
   for (int level = static_cast<int>(levels) - 1; level >= 0; --level) {
@@ -397,7 +396,7 @@ bool Hart::translate(uint64_t va, Access acc, uint64_t& pa, unsigned& page_bits,
   if (p != Priv::kM && (acc == Access::kFetch ? virt : data_virt())) {
     return translate_guest(va, {acc, acc, p, false}, pa, page_bits);
   }
-  if (p == Priv::kM || (satp_ >> 60) == kSatpModeBare) {
+  if (p == Priv::kM || (satp_ >> atp::kModeShift) == atp::kModeBare) {
     pa = va;
     return true;
   }
@@ -565,7 +564,7 @@ bool Hart::cbo_access(uint64_t va) {
       return false;
     }
   } else if (bool global = false;
-             p != Priv::kM && (satp_ >> 60) != kSatpModeBare &&
+             p != Priv::kM && (satp_ >> atp::kModeShift) != atp::kModeBare &&
              !walk(block, Access::kRead, Access::kWrite, p, pa, page_bits, global)) {
     return false;
   }

@@ -11,7 +11,6 @@
 namespace vessel::rv {
 
 namespace {
-constexpr uint64_t kAtpModeBare = 0, kAtpModeSv39 = 8;
 
 // Whether a leaf's R/W/X allow the access; `mxr` makes executable pages readable, `hlvx`
 // reads need execute permission instead.
@@ -34,12 +33,12 @@ bool Hart::guest_page_fault(Access report, uint64_t va, uint64_t gpa) {
 }
 
 bool Hart::g_stage(uint64_t gpa, uint64_t va, Access need, Access report, bool hlvx, uint64_t& pa) {
-  const uint64_t mode = hgatp_ >> 60;
-  if (mode == kAtpModeBare) {
+  const uint64_t mode = hgatp_ >> atp::kModeShift;
+  if (mode == atp::kModeBare) {
     pa = gpa;
     return true;
   }
-  const unsigned levels = mode == kAtpModeSv39 ? 3 : 4;
+  const unsigned levels = mode == atp::kModeSv39 ? 3 : 4;
   // x4: two more bits of guest physical address, indexing a 16 KiB root table.
   const unsigned gpa_bits = 12 + 9 * levels + 2;
   if ((gpa >> gpa_bits) != 0) return guest_page_fault(report, va, gpa);
@@ -121,9 +120,9 @@ bool Hart::vs_leaf_allows(uint64_t e, const GuestAccess& g) const {
 
 bool Hart::translate_guest(uint64_t va, const GuestAccess& g, uint64_t& pa, unsigned& page_bits) {
   page_bits = 12;
-  const uint64_t mode = vsatp_ >> 60;
-  if (mode == kAtpModeBare) return g_stage(va, va, g.acc, g.report, g.hlvx, pa);
-  const unsigned levels = mode == kAtpModeSv39 ? 3 : 4;
+  const uint64_t mode = vsatp_ >> atp::kModeShift;
+  if (mode == atp::kModeBare) return g_stage(va, va, g.acc, g.report, g.hlvx, pa);
+  const unsigned levels = mode == atp::kModeSv39 ? 3 : 4;
   if (static_cast<uint64_t>(sext(va, 12 + 9 * levels)) != va) {
     return raise(page_fault(g.report), va), false;
   }

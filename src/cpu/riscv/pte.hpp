@@ -16,3 +16,12 @@ inline constexpr uint64_t kPpnMask = (1ULL << 44) - 1;
 constexpr bool invalid(uint64_t e) { return !(e & kV) || (!(e & kR) && (e & kW)); }
 constexpr bool leaf(uint64_t e) { return (e & (kR | kX)) != 0; }
 }  // namespace vessel::rv::pte
+
+// satp, vsatp and hgatp: MODE in bits 63:60, the ASID (VMID for hgatp) in 59:44, the root's PPN.
+namespace vessel::rv::atp {
+inline constexpr unsigned kModeShift = 60;
+inline constexpr uint64_t kModeBare = 0, kModeSv39 = 8, kModeSv48 = 9;
+inline constexpr uint64_t kModeMask = 0xfULL << kModeShift;
+inline constexpr uint64_t kAsidMask = 0xffffULL << 44;
+inline constexpr uint64_t kPpnMask = (1ULL << 44) - 1;
+}  // namespace vessel::rv::atp

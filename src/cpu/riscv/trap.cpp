@@ -8,7 +8,6 @@
 namespace vessel::rv {
 
 namespace {
-constexpr uint64_t kInterruptBit = 1ULL << 63;
 
 // Highest priority first: MEI, MSI, MTI, SEI, SSI, STI, then the H extension's SGEI, VSEI,
 // VSSI, VSTI.
@@ -188,7 +187,7 @@ void Hart::enter_trap(uint64_t cause, uint64_t tval, bool interrupt, bool inject
 
   const uint64_t deleg = interrupt ? mideleg_ : medeleg_;
   const bool to_s = priv != Priv::kM && ((deleg >> cause) & 1);
-  const uint64_t xcause = cause | (interrupt ? kInterruptBit : 0);
+  const uint64_t xcause = cause | (interrupt ? kCauseInterrupt : 0);
   const bool gva = !interrupt && (virt || hlv_active_) && carries_address(cause);
   const uint64_t gpa_shifted = trap_gpa_shifted_;
   trap_gpa_shifted_ = 0;
@@ -449,12 +448,12 @@ std::string Hart::describe_trap_loop() const {
         hart_id_, last_fault_cause_, exception_name(last_fault_cause_), priv_name(last_fault_priv_),
         last_fault_epc_, last_fault_tval_, firmware_trap_streak_, mtvec_, stvec_);
   }
-  const bool intr = last_trap_cause_ & kInterruptBit;
+  const bool intr = last_trap_cause_ & kCauseInterrupt;
   return fmt::format(
       "hart {}: stuck in a trap loop: {} {} at pc {:#x} repeats with no handler "
       "making progress (mtvec={:#x}, stvec={:#x})",
-      hart_id_, intr ? "interrupt" : "exception", last_trap_cause_ & ~kInterruptBit, last_trap_epc_,
-      mtvec_, stvec_);
+      hart_id_, intr ? "interrupt" : "exception", last_trap_cause_ & ~kCauseInterrupt,
+      last_trap_epc_, mtvec_, stvec_);
 }
 
 }  // namespace vessel::rv

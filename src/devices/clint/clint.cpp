@@ -1,11 +1,11 @@
 #include "devices/clint/clint.hpp"
 
+#include "base/bits.hpp"
 #include "bus/fdt.hpp"
 
 namespace vessel {
 
 namespace {
-constexpr uint64_t kLow32 = 0xffff'ffffULL;
 
 // Replace the 4- or 8-byte part of `reg` that an access at byte `offset` within it covers.
 uint64_t merge(uint64_t reg, uint64_t offset, unsigned size, uint64_t value) {

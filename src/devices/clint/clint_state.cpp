@@ -7,13 +7,13 @@
 namespace vessel {
 
 namespace {
-constexpr std::string_view kTag = "clint/1";
+constexpr std::string_view kClintTag = "clint/1";
 }
 
 // The CLINT's registers live in HartIrq and MachineClock; saving them here keeps the CLINT
 // the one owner of what the guest programmed through it.
 void Clint::save(StateWriter& out) const {
-  out.begin(kTag);
+  out.begin(kClintTag);
   out.put<uint64_t>(clock_.mtime());
   out.put<uint32_t>(static_cast<uint32_t>(harts_.size()));
   for (const HartIrq* h : harts_) {
@@ -25,7 +25,7 @@ void Clint::save(StateWriter& out) const {
 }
 
 Result<void> Clint::restore(StateReader& in) {
-  TRY_VOID(in.expect(kTag));
+  TRY_VOID(in.expect(kClintTag));
   const auto mtime = TRY(in.get<uint64_t>());
   const auto count = TRY(in.get<uint32_t>());
   if (count != harts_.size()) {

@@ -3,12 +3,12 @@
 #include <chrono>
 #include <utility>
 
+#include "base/bits.hpp"
 #include "bus/fdt.hpp"
 
 namespace vessel {
 
 namespace {
-constexpr uint64_t kLow32 = 0xffff'ffffULL;
 uint64_t with_low(uint64_t x, uint64_t v) { return (x & ~kLow32) | (v & kLow32); }
 uint64_t with_high(uint64_t x, uint64_t v) { return (x & kLow32) | ((v & kLow32) << 32); }
 }  // namespace

@@ -3,14 +3,14 @@
 namespace vessel {
 
 namespace {
-constexpr std::string_view kTag = "goldfish_rtc/1";
+constexpr std::string_view kGoldfishRtcTag = "goldfish_rtc/1";
 }
 
 // The offset from host time is saved rather than the time itself, so that a restored guest's
 // clock keeps tracking wall time instead of resuming at the moment of the save.
 void GoldfishRtc::save(StateWriter& out) const {
   std::lock_guard<std::mutex> lock(mu_);
-  out.begin(kTag);
+  out.begin(kGoldfishRtcTag);
   out.put(offset_);
   out.put(alarm_next_);
   out.put(time_high_);
@@ -20,7 +20,7 @@ void GoldfishRtc::save(StateWriter& out) const {
 }
 
 Result<void> GoldfishRtc::restore(StateReader& in) {
-  TRY_VOID(in.expect(kTag));
+  TRY_VOID(in.expect(kGoldfishRtcTag));
   const auto offset = TRY(in.get<uint64_t>());
   const auto alarm_next = TRY(in.get<uint64_t>());
   const auto time_high = TRY(in.get<uint32_t>());

@@ -14,7 +14,7 @@ using testing::rd;
 using testing::wr;
 using R = GoldfishRtc;
 
-constexpr unsigned kIrq = 11;
+constexpr unsigned kRtcIrq = 11;
 
 uint64_t read_time(GoldfishRtc& rtc) {
   const uint64_t low = rd(rtc, R::kTimeLow);
@@ -23,7 +23,7 @@ uint64_t read_time(GoldfishRtc& rtc) {
 
 TEST(GoldfishRtcHostClock, TimeIsNearHostTimeAndMonotonic) {
   FakeController pic;
-  GoldfishRtc rtc(IrqLine(&pic, kIrq));
+  GoldfishRtc rtc(IrqLine(&pic, kRtcIrq));
   const uint64_t before = GoldfishRtc::host_realtime_ns();
   const uint64_t a = read_time(rtc);
   const uint64_t b = read_time(rtc);
@@ -40,11 +40,11 @@ class GoldfishRtcTest : public ::testing::Test {
     wr(rtc, R::kAlarmHigh, at >> 32);
     wr(rtc, R::kAlarmLow, at & 0xffffffff);
   }
-  bool irq() const { return pic.level(kIrq); }
+  bool irq() const { return pic.level(kRtcIrq); }
 
   std::atomic<uint64_t> host_now{0x1'ffff'fff0ULL};
   FakeController pic;
-  GoldfishRtc rtc{IrqLine(&pic, kIrq), [this] { return host_now.load(); }};
+  GoldfishRtc rtc{IrqLine(&pic, kRtcIrq), [this] { return host_now.load(); }};
 };
 
 TEST_F(GoldfishRtcTest, ReadingTimeLowLatchesTimeHigh) {
@@ -143,7 +143,7 @@ TEST_F(GoldfishRtcTest, SaveRestoreReproducesBehaviour) {
   const auto state = testing::saved(rtc);
 
   FakeController pic2;
-  GoldfishRtc copy(IrqLine(&pic2, kIrq), [this] { return host_now.load(); });
+  GoldfishRtc copy(IrqLine(&pic2, kRtcIrq), [this] { return host_now.load(); });
   StateReader in(state);
   ASSERT_TRUE(copy.restore(in).ok());
   EXPECT_TRUE(in.at_end());
@@ -154,7 +154,7 @@ TEST_F(GoldfishRtcTest, SaveRestoreReproducesBehaviour) {
   rtc.poll();
   copy.poll();
   EXPECT_TRUE(irq());
-  EXPECT_TRUE(pic2.level(kIrq));
+  EXPECT_TRUE(pic2.level(kRtcIrq));
 
   std::vector<uint8_t> bad = state;
   bad.back() = 7;  // irq_pending must be 0 or 1
@@ -166,14 +166,14 @@ TEST_F(GoldfishRtcTest, DeviceTreeNode) {
   FdtContext ctx;
   ctx.base = 0x101000;
   ctx.size = 0x1000;
-  ctx.irq = kIrq;
+  ctx.irq = kRtcIrq;
   ctx.plic_phandle = 3;
   const auto fdt = testing::build_fdt(rtc, ctx);
   const std::string path = "/soc/rtc@101000";
   EXPECT_EQ(testing::fdt_strings(fdt, path, "compatible"),
             std::vector<std::string>{"google,goldfish-rtc"});
   EXPECT_EQ(testing::fdt_reg(fdt, path), std::make_pair(uint64_t{0x101000}, uint64_t{0x1000}));
-  EXPECT_EQ(testing::fdt_cells(fdt, path, "interrupts"), std::vector<uint32_t>{kIrq});
+  EXPECT_EQ(testing::fdt_cells(fdt, path, "interrupts"), std::vector<uint32_t>{kRtcIrq});
   EXPECT_EQ(testing::fdt_cells(fdt, path, "interrupt-parent"), std::vector<uint32_t>{3});
 }
 

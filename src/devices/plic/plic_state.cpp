@@ -5,12 +5,12 @@
 namespace vessel {
 
 namespace {
-constexpr std::string_view kTag = "plic/1";
+constexpr std::string_view kPlicTag = "plic/1";
 }
 
 void Plic::save(StateWriter& out) const {
   std::lock_guard<std::mutex> lock(mu_);
-  out.begin(kTag);
+  out.begin(kPlicTag);
   for (uint32_t p : priority_) out.put(p);
   for (uint32_t w : pending_) out.put(w);
   for (uint32_t w : level_) out.put(w);
@@ -23,7 +23,7 @@ void Plic::save(StateWriter& out) const {
 }
 
 Result<void> Plic::restore(StateReader& in) {
-  TRY_VOID(in.expect(kTag));
+  TRY_VOID(in.expect(kPlicTag));
   std::array<uint32_t, kNumSources> priority{};
   std::array<uint32_t, kWords> pending{};
   std::array<uint32_t, kWords> level{};

@@ -5,12 +5,12 @@
 namespace vessel {
 
 namespace {
-constexpr std::string_view kTag = "uart16550/1";
+constexpr std::string_view kUart16550Tag = "uart16550/1";
 }
 
 void Uart16550::save(StateWriter& out) const {
   std::lock_guard<std::mutex> lock(mu_);
-  out.begin(kTag);
+  out.begin(kUart16550Tag);
   out.put(ier_);
   out.put(lcr_);
   out.put(mcr_);
@@ -30,7 +30,7 @@ void Uart16550::save(StateWriter& out) const {
 }
 
 Result<void> Uart16550::restore(StateReader& in) {
-  TRY_VOID(in.expect(kTag));
+  TRY_VOID(in.expect(kUart16550Tag));
   const auto ier = TRY(in.get<uint8_t>());
   const auto lcr = TRY(in.get<uint8_t>());
   const auto mcr = TRY(in.get<uint8_t>());

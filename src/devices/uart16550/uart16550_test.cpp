@@ -16,7 +16,7 @@ using testing::rd;
 using testing::wr;
 using U = Uart16550;
 
-constexpr unsigned kIrq = 10;
+constexpr unsigned kUartIrq = 10;
 
 class UartTest : public ::testing::Test {
  protected:
@@ -25,11 +25,12 @@ class UartTest : public ::testing::Test {
   void push(const std::string& s) {
     uart.push_input(reinterpret_cast<const uint8_t*>(s.data()), s.size());
   }
-  bool irq() const { return pic.level(kIrq); }
+  bool irq() const { return pic.level(kUartIrq); }
 
   FakeController pic;
   std::string out;
-  Uart16550 uart{IrqLine(&pic, kIrq), [this](uint8_t b) { out.push_back(static_cast<char>(b)); }};
+  Uart16550 uart{IrqLine(&pic, kUartIrq),
+                 [this](uint8_t b) { out.push_back(static_cast<char>(b)); }};
 };
 
 TEST_F(UartTest, ThrWriteReachesSink) {
@@ -280,11 +281,12 @@ TEST_F(UartTest, SaveRestoreReproducesBehaviour) {
 
   FakeController pic2;
   std::string out2;
-  Uart16550 copy(IrqLine(&pic2, kIrq), [&](uint8_t b) { out2.push_back(static_cast<char>(b)); });
+  Uart16550 copy(IrqLine(&pic2, kUartIrq),
+                 [&](uint8_t b) { out2.push_back(static_cast<char>(b)); });
   StateReader in(state);
   ASSERT_TRUE(copy.restore(in).ok());
   EXPECT_TRUE(in.at_end());
-  EXPECT_TRUE(pic2.level(kIrq));  // restore re-drives the line
+  EXPECT_TRUE(pic2.level(kUartIrq));  // restore re-drives the line
 
   for (uint64_t r : {U::kIER, U::kLCR, U::kMCR, U::kSCR, U::kMSR}) {
     EXPECT_EQ(rd(copy, r, 1), rd(uart, r, 1)) << "register " << r;
@@ -299,7 +301,7 @@ TEST_F(UartTest, SaveRestoreReproducesBehaviour) {
     ASSERT_EQ(rd(copy, U::kLSR, 1), rd(uart, U::kLSR, 1)) << i;
     ASSERT_EQ(rd(copy, U::kRBR, 1), rd(uart, U::kRBR, 1)) << i;
   }
-  EXPECT_FALSE(pic2.level(kIrq));
+  EXPECT_FALSE(pic2.level(kUartIrq));
   wr(copy, U::kTHR, '!', 1);
   EXPECT_EQ(out2, "!");
 }
@@ -326,14 +328,14 @@ TEST_F(UartTest, DeviceTreeNode) {
   FdtContext ctx;
   ctx.base = 0x10000000;
   ctx.size = 0x100;
-  ctx.irq = kIrq;
+  ctx.irq = kUartIrq;
   ctx.plic_phandle = 3;
   const auto fdt = testing::build_fdt(uart, ctx);
   const std::string path = "/soc/serial@10000000";
   EXPECT_EQ(testing::fdt_strings(fdt, path, "compatible"), std::vector<std::string>{"ns16550a"});
   EXPECT_EQ(testing::fdt_reg(fdt, path), std::make_pair(uint64_t{0x10000000}, uint64_t{0x100}));
   EXPECT_EQ(testing::fdt_cells(fdt, path, "clock-frequency"), std::vector<uint32_t>{3686400});
-  EXPECT_EQ(testing::fdt_cells(fdt, path, "interrupts"), std::vector<uint32_t>{kIrq});
+  EXPECT_EQ(testing::fdt_cells(fdt, path, "interrupts"), std::vector<uint32_t>{kUartIrq});
   EXPECT_EQ(testing::fdt_cells(fdt, path, "interrupt-parent"), std::vector<uint32_t>{3});
 }
 

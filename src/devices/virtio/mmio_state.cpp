@@ -6,7 +6,7 @@
 namespace vessel::virtio {
 
 namespace {
-constexpr std::string_view kTag = "virtio_mmio/1";
+constexpr std::string_view kVirtioMmioTag = "virtio_mmio/1";
 constexpr size_t kMaxErrorLen = 4096;
 constexpr uint32_t kKnownStatus = VirtioMmio::kAcknowledge | VirtioMmio::kDriver |
                                   VirtioMmio::kDriverOk | VirtioMmio::kFeaturesOk |
@@ -26,7 +26,7 @@ void VirtioMmio::save(StateWriter& out) const {
   std::lock_guard<std::mutex> lock(s.reg_mu);
   {
     std::lock_guard<std::mutex> irq_lock(s.irq_mu);
-    out.begin(kTag);
+    out.begin(kVirtioMmioTag);
     out.put(static_cast<uint32_t>(device_->device_id()));
     out.put(s.status);
     out.put(s.device_features_sel);
@@ -58,7 +58,7 @@ void VirtioMmio::save(StateWriter& out) const {
 
 Result<void> VirtioMmio::restore(StateReader& in) {
   State& s = *state_;
-  TRY_VOID(in.expect(kTag));
+  TRY_VOID(in.expect(kVirtioMmioTag));
   const auto device_id = TRY(in.get<uint32_t>());
   const auto status = TRY(in.get<uint32_t>());
   const auto device_features_sel = TRY(in.get<uint32_t>());

@@ -2,8 +2,12 @@
 // that submit there and wait for the completion.
 #pragma once
 
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "base/event_loop.hpp"
@@ -12,6 +16,24 @@
 namespace vessel::block::testing {
 
 using Bytes = std::vector<uint8_t>;
+
+// `len` bytes that differ with `seed`.
+inline Bytes pattern(size_t len, uint32_t seed) {
+  Bytes b(len);
+  std::mt19937 rng(seed);
+  for (auto& x : b) x = static_cast<uint8_t>(rng());
+  return b;
+}
+
+inline void write_file(const std::string& path, const Bytes& data) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+inline Bytes read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return Bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
 
 class LoopDisk {
  public:

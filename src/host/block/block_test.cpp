@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/event_loop.hpp"
+#include "base/test_temp_dir.hpp"
 #include "host/block/backend_test_support.hpp"
 #include "host/block/block_backend.hpp"
 #include "host/block/io_engine.hpp"
@@ -27,24 +28,11 @@ namespace vessel::block {
 namespace {
 
 namespace fs = std::filesystem;
-using Bytes = std::vector<uint8_t>;
-
-Bytes pattern(size_t len, uint32_t seed) {
-  Bytes b(len);
-  std::mt19937 rng(seed);
-  for (auto& x : b) x = static_cast<uint8_t>(rng());
-  return b;
-}
-
-void write_file(const std::string& path, const Bytes& data) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
-
-Bytes read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
+using testing::Bytes;
+using testing::pattern;
+using testing::read_file;
+using testing::write_file;
+using vessel::testing::TempDir;
 
 // Sets or clears the immutable attribute (root's way to make a file unwritable).
 bool set_immutable(const std::string& path, bool on) {
@@ -59,29 +47,6 @@ bool set_immutable(const std::string& path, bool on) {
   close(fd);
   return ok;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "vessel-block-XXXXXX").string();
-    EXPECT_NE(mkdtemp(t.data()), nullptr);
-    path_ = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (fs::path(path_) / name).string(); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path().filename());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  std::string path_;
-};
 
 // Runs backends on a real EventLoop thread, as the VM does.
 class BlockTest : public ::testing::TestWithParam<IoMode> {
@@ -195,7 +160,7 @@ TEST(DiskOption, OneLineErrors) {
 
 TEST(IoEngines, AutoFallsBackToThreadsWhenIoUringIsRefused) {
   TempDir dir;
-  const std::string img = dir / "f.img";
+  const std::string img = dir.file("f.img");
   write_file(img, Bytes(64 * 1024, 1));
   setenv("VESSEL_NO_IO_URING", "1", 1);
   auto threads = open_disk(DiskSpec{img, true, ""});
@@ -215,7 +180,7 @@ TEST(IoEngines, AutoFallsBackToThreadsWhenIoUringIsRefused) {
 }
 
 TEST_P(BlockTest, RawReadWriteFlush) {
-  const std::string img = dir_ / "disk.img";
+  const std::string img = dir_.file("disk.img");
   Bytes content = pattern(1 << 20, 1);
   write_file(img, content);
   use(img);
@@ -241,7 +206,7 @@ TEST_P(BlockTest, RawReadWriteFlush) {
 }
 
 TEST_P(BlockTest, RawRangeChecks) {
-  const std::string img = dir_ / "disk.img";
+  const std::string img = dir_.file("disk.img");
   write_file(img, pattern(64 * 1024, 3));
   use(img);
   Bytes buf(1024);
@@ -255,7 +220,7 @@ TEST_P(BlockTest, RawRangeChecks) {
 }
 
 TEST_P(BlockTest, ManyRequestsInFlightAndLongIovecLists) {
-  const std::string img = dir_ / "disk.img";
+  const std::string img = dir_.file("disk.img");
   write_file(img, Bytes(2 << 20, 0));
   use(img);
   // More requests at once than the ring has entries: the backlog takes the rest.
@@ -290,7 +255,7 @@ TEST_P(BlockTest, ManyRequestsInFlightAndLongIovecLists) {
 }
 
 TEST_P(BlockTest, RawDiscardAndWriteZeroes) {
-  const std::string img = dir_ / "disk.img";
+  const std::string img = dir_.file("disk.img");
   write_file(img, pattern(1 << 20, 4));
   use(img);
   EXPECT_EQ(zeroes(4096, 8192, false), 0);
@@ -311,7 +276,7 @@ TEST_P(BlockTest, RawDiscardAndWriteZeroes) {
 
 TEST(ZeroFallback, WriteZeroBytesWhenFallocateIsUnsupported) {
   TempDir dir;
-  const std::string img = dir / "z.img";
+  const std::string img = dir.file("z.img");
   write_file(img, pattern(3 << 20, 9));
   EventLoop loop;
   ASSERT_TRUE(loop.start().ok());
@@ -341,7 +306,7 @@ TEST(ZeroFallback, WriteZeroBytesWhenFallocateIsUnsupported) {
 }
 
 TEST_P(BlockTest, ReadOnlyOpensReadOnlyAndRefusesWrites) {
-  const std::string img = dir_ / "ro.img";
+  const std::string img = dir_.file("ro.img");
   const Bytes content = pattern(128 * 1024, 5);
   write_file(img, content);
   const bool immutable = set_immutable(img, true);
@@ -359,9 +324,9 @@ TEST_P(BlockTest, ReadOnlyOpensReadOnlyAndRefusesWrites) {
 }
 
 TEST_P(BlockTest, OpenErrorsAreOneLineAndNameTheFile) {
-  const std::string missing = dir_ / "missing.img";
-  const std::string odd = dir_ / "odd.img";
-  const std::string empty = dir_ / "empty.img";
+  const std::string missing = dir_.file("missing.img");
+  const std::string odd = dir_.file("odd.img");
+  const std::string empty = dir_.file("empty.img");
   write_file(odd, Bytes(1000));
   write_file(empty, Bytes());
   auto expect_error = [&](const std::string& spec, const std::string& name,
@@ -377,13 +342,13 @@ TEST_P(BlockTest, OpenErrorsAreOneLineAndNameTheFile) {
   expect_error(missing + ",readonly", missing, "No such file");
   expect_error(odd, odd, "size 1000 bytes is not a multiple of 512");
   expect_error(empty, empty, "empty");
-  expect_error(dir_ / "", "", "not a regular file");
+  expect_error(dir_.file(""), "", "not a regular file");
   // Nothing was created along the way.
   EXPECT_EQ(dir_.entries(), (std::vector<std::string>{"empty.img", "odd.img"}));
 }
 
 TEST_P(BlockTest, UnwritableImageNeedsReadonlyOrOverlay) {
-  const std::string img = dir_ / "locked.img";
+  const std::string img = dir_.file("locked.img");
   write_file(img, pattern(64 * 1024, 6));
   bool made_unwritable = false;
   if (geteuid() == 0) {
@@ -398,14 +363,14 @@ TEST_P(BlockTest, UnwritableImageNeedsReadonlyOrOverlay) {
   EXPECT_NE(r.error().message.find(img), std::string::npos);
   EXPECT_TRUE(open(img + ",readonly").ok());
   {
-    auto o = open(img + ",overlay=" + (dir_ / "o.ovl"));
+    auto o = open(img + ",overlay=" + (dir_.file("o.ovl")));
     EXPECT_TRUE(o.ok()) << o.error().message;
   }
   if (geteuid() == 0) set_immutable(img, false);
 }
 
 TEST_P(BlockTest, ImageInUseIsRefused) {
-  const std::string img = dir_ / "shared.img";
+  const std::string img = dir_.file("shared.img");
   write_file(img, Bytes(64 * 1024));
   auto first = open(img);
   ASSERT_TRUE(first.ok());
@@ -428,8 +393,8 @@ constexpr uint64_t kCluster = 64 * 1024;
 constexpr uint64_t kBaseSize = 4 * kCluster + 9 * 512;
 
 TEST_P(BlockTest, OverlayCopyOnWriteLeavesTheBaseAlone) {
-  const std::string base = dir_ / "base.img";
-  const std::string ovl = dir_ / "disk.ovl";
+  const std::string base = dir_.file("base.img");
+  const std::string ovl = dir_.file("disk.ovl");
   const Bytes orig = pattern(kBaseSize, 10);
   write_file(base, orig);
   struct stat before {};
@@ -488,8 +453,8 @@ TEST_P(BlockTest, OverlayCopyOnWriteLeavesTheBaseAlone) {
 }
 
 TEST_P(BlockTest, OverlayConcurrentWritesIntoOneNewCluster) {
-  const std::string base = dir_ / "base.img";
-  const std::string ovl = dir_ / "c.ovl";
+  const std::string base = dir_.file("base.img");
+  const std::string ovl = dir_.file("c.ovl");
   const Bytes orig = pattern(kBaseSize, 20);
   write_file(base, orig);
   use(base + ",overlay=" + ovl);
@@ -540,10 +505,10 @@ TEST_P(BlockTest, OverlayConcurrentWritesIntoOneNewCluster) {
 }
 
 TEST_P(BlockTest, OverlayOfAnotherBaseIsRefused) {
-  const std::string base = dir_ / "base.img";
-  const std::string other = dir_ / "other.img";
-  const std::string bigger = dir_ / "bigger.img";
-  const std::string ovl = dir_ / "b.ovl";
+  const std::string base = dir_.file("base.img");
+  const std::string other = dir_.file("other.img");
+  const std::string bigger = dir_.file("bigger.img");
+  const std::string ovl = dir_.file("b.ovl");
   write_file(base, pattern(kBaseSize, 30));
   write_file(other, pattern(kBaseSize, 31));  // same size, other contents
   write_file(bigger, pattern(kBaseSize + 512, 30));
@@ -561,18 +526,18 @@ TEST_P(BlockTest, OverlayOfAnotherBaseIsRefused) {
   }
   EXPECT_EQ(read_file(ovl), ovl_bytes);
   // The same contents under another name (a copy or a move) is the same base.
-  const std::string copy = dir_ / "copy.img";
+  const std::string copy = dir_.file("copy.img");
   fs::copy_file(base, copy);
   use(copy + ",overlay=" + ovl);
   EXPECT_EQ(read(0, 512), Bytes(512, 7));
 }
 
 TEST_P(BlockTest, OverlayOpenErrorsCreateNothing) {
-  const std::string base = dir_ / "base.img";
+  const std::string base = dir_.file("base.img");
   write_file(base, pattern(kBaseSize, 40));
-  const std::string odd = dir_ / "odd.img";
+  const std::string odd = dir_.file("odd.img");
   write_file(odd, Bytes(1000));
-  const std::string junk = dir_ / "junk.ovl";
+  const std::string junk = dir_.file("junk.ovl");
   const Bytes junk_bytes = pattern(8192, 41);
   write_file(junk, junk_bytes);
   auto expect_error = [&](const std::string& spec, const std::string& what) {
@@ -581,20 +546,20 @@ TEST_P(BlockTest, OverlayOpenErrorsCreateNothing) {
     EXPECT_NE(r.error().message.find(what), std::string::npos) << r.error().message;
     EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
   };
-  expect_error(odd + ",overlay=" + (dir_ / "n1.ovl"), "not a multiple of 512");
-  expect_error((dir_ / "nobase.img") + ",overlay=" + (dir_ / "n2.ovl"), "No such file");
-  expect_error(base + ",readonly,overlay=" + (dir_ / "n3.ovl"), "no such overlay");
-  expect_error(base + ",overlay=" + (dir_ / "nodir/n4.ovl"), "cannot create overlay");
+  expect_error(odd + ",overlay=" + (dir_.file("n1.ovl")), "not a multiple of 512");
+  expect_error((dir_.file("nobase.img")) + ",overlay=" + (dir_.file("n2.ovl")), "No such file");
+  expect_error(base + ",readonly,overlay=" + (dir_.file("n3.ovl")), "no such overlay");
+  expect_error(base + ",overlay=" + (dir_.file("nodir/n4.ovl")), "cannot create overlay");
   expect_error(base + ",overlay=" + junk, "not a vessel overlay");
   expect_error(base + ",overlay=" + base, "cannot be the disk image itself");
-  expect_error(base + ",overlay=" + (dir_ / "./base.img"), "the overlay is the disk image");
+  expect_error(base + ",overlay=" + (dir_.file("./base.img")), "the overlay is the disk image");
   EXPECT_EQ(read_file(junk), junk_bytes);
   EXPECT_EQ(dir_.entries(), (std::vector<std::string>{"base.img", "junk.ovl", "odd.img"}));
 }
 
 TEST_P(BlockTest, OverlayCorruptionIsDetected) {
-  const std::string base = dir_ / "base.img";
-  const std::string ovl = dir_ / "x.ovl";
+  const std::string base = dir_.file("base.img");
+  const std::string ovl = dir_.file("x.ovl");
   write_file(base, pattern(kBaseSize, 50));
   use(base + ",overlay=" + ovl);
   ASSERT_EQ(write(kCluster, Bytes(kCluster, 3)), 0);
@@ -644,8 +609,8 @@ TEST(OverlayCrash, Victim) {
 
 TEST(OverlayCrash, OverlaySurvivesKill9) {
   TempDir dir;
-  const std::string base = dir / "base.img";
-  const std::string ovl = dir / "crash.ovl";
+  const std::string base = dir.file("base.img");
+  const std::string ovl = dir.file("crash.ovl");
   const Bytes orig = pattern(kBaseSize, 60);
   write_file(base, orig);
   const pid_t pid = fork();

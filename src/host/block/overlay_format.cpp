@@ -33,8 +33,6 @@ constexpr uint64_t kSampleEdge = 1 << 20;    // first and last MiB
 constexpr uint64_t kSampleChunk = 64 << 10;  // and 16 chunks of 64 KiB spread in between
 constexpr unsigned kSampleCount = 16;
 
-std::string errno_text(int err) { return std::strerror(err); }
-
 Result<void> pread_all(int fd, uint8_t* buf, uint64_t len, uint64_t offset,
                        const std::string& path) {
   while (len != 0) {

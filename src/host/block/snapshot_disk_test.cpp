@@ -24,24 +24,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::Bytes;
+using testing::pattern;
+using testing::read_file;
+using testing::write_file;
 
 constexpr uint64_t kSize = 1 << 20;  // 16 of the overlay's 64 KiB clusters
-
-Bytes pattern(size_t len, uint8_t seed) {
-  Bytes b(len);
-  for (size_t i = 0; i < len; ++i) b[i] = static_cast<uint8_t>(seed + i * 7);
-  return b;
-}
-
-Bytes read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const std::string& path, const Bytes& data) {
-  std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
 
 class SnapshotDisk : public ::testing::Test {
  protected:

@@ -12,7 +12,7 @@ namespace vessel::net {
 
 namespace {
 
-constexpr std::string_view kTag = "slirp/1";
+constexpr std::string_view kSlirpTag = "slirp/1";
 
 // libslirp's values (slirp's socket.h, tcp.h, tcp_fsm.h, bootp.h; unchanged since 4.0).
 constexpr uint8_t kSocketMarker = 42;      // slirp_state_save's "a socket follows"
@@ -142,7 +142,7 @@ Result<void> check_socket(Cursor& in) {
 
 std::vector<uint8_t> frame_slirp_state(uint32_t version, std::span<const uint8_t> stream) {
   StateWriter out;
-  out.begin(kTag);
+  out.begin(kSlirpTag);
   out.put(version);
   out.put_bytes(stream.data(), stream.size());
   return out.bytes();
@@ -176,7 +176,7 @@ Result<SlirpState> parse_slirp_state(std::span<const uint8_t> state, bool mmds) 
   StateReader in(state.data(), state.size());
   SlirpState out;
   auto framed = [&]() -> Result<void> {
-    TRY_VOID(in.expect(kTag));
+    TRY_VOID(in.expect(kSlirpTag));
     out.version = TRY(in.get<uint32_t>());
     out.stream = TRY(in.get_bytes(kMaxNetState));
     return {};

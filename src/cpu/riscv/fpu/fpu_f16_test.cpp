@@ -20,8 +20,8 @@
 namespace vessel::rv::fp {
 namespace {
 
-constexpr RoundingMode kAllModes[] = {RoundingMode::kRNE, RoundingMode::kRTZ, RoundingMode::kRDN,
-                                      RoundingMode::kRUP, RoundingMode::kRMM};
+constexpr RoundingMode kAllModesF16[] = {RoundingMode::kRNE, RoundingMode::kRTZ, RoundingMode::kRDN,
+                                         RoundingMode::kRUP, RoundingMode::kRMM};
 constexpr double kMaxHalf = 65504.0;
 constexpr double kMinNormalHalf = 0x1p-14;
 
@@ -110,7 +110,7 @@ Outcome from_f64(double x, RoundingMode rm) {
 
 int failures = 0;
 void check_f64(double x) {
-  for (RoundingMode rm : kAllModes) {
+  for (RoundingMode rm : kAllModesF16) {
     const Outcome want = model(x, rm);
     const Outcome got = from_f64(x, rm);
     if (got != want && ++failures <= 10) {
@@ -120,7 +120,7 @@ void check_f64(double x) {
   }
 }
 void check_f32(float x) {
-  for (RoundingMode rm : kAllModes) {
+  for (RoundingMode rm : kAllModesF16) {
     const Outcome want = model(static_cast<double>(x), rm);
     const Outcome got = from_f32(x, rm);
     if (got != want && ++failures <= 10) {
@@ -164,7 +164,7 @@ TEST(Binary16, WideningIsExactForEveryHalf) {
         << std::hex << h;
     EXPECT_EQ(flags32 | flags64, 0) << std::hex << h;
     // And back, exactly, in every mode.
-    for (RoundingMode rm : kAllModes) {
+    for (RoundingMode rm : kAllModesF16) {
       uint8_t f = 0;
       EXPECT_EQ(f32_to_f16(s, rm, f), h) << std::hex << h;
       EXPECT_EQ(f64_to_f16(d, rm, f), h) << std::hex << h;

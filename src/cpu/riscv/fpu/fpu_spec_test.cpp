@@ -17,7 +17,7 @@ constexpr RM kRTZ = RM::kRTZ;
 constexpr RM kRDN = RM::kRDN;
 constexpr RM kRUP = RM::kRUP;
 constexpr RM kRMM = RM::kRMM;
-constexpr RM kAllModes[] = {kRNE, kRTZ, kRDN, kRUP, kRMM};
+constexpr RM kSpecModes[] = {kRNE, kRTZ, kRDN, kRUP, kRMM};
 
 // Binary64 encodings used below.
 constexpr uint64_t kD1 = 0x3ff0000000000000;  // 1.0
@@ -313,7 +313,7 @@ TEST(SpecRoundingTest, OverflowResultDependsOnMode) {
 // ---- special operands ----
 
 TEST(SpecSpecialTest, ExactZeroSigns) {
-  for (RM rm : kAllModes) {
+  for (RM rm : kSpecModes) {
     const uint32_t zero = rm == kRDN ? kSNegZero : 0;
     uint8_t f = 0;
     EXPECT_EQ(f32_sub(kS1, kS1, rm, f), zero);

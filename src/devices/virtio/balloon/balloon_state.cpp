@@ -3,13 +3,13 @@
 namespace vessel::virtio {
 
 namespace {
-constexpr std::string_view kTag = "virtio-balloon/1";
+constexpr std::string_view kVirtioBalloonTag = "virtio-balloon/1";
 }
 
 // The target, what the driver reported holding, the stats interval, and the driver's stats
 // buffer if the device is keeping it (so that the driver's next report is asked for, not lost).
 void VirtioBalloon::save(StateWriter& out) const {
-  out.begin(kTag);
+  out.begin(kVirtioBalloonTag);
   out.put<uint32_t>(target_.load());
   out.put<uint32_t>(actual_.load());
   out.put<int64_t>(interval_s_.load());
@@ -18,7 +18,7 @@ void VirtioBalloon::save(StateWriter& out) const {
 }
 
 Result<void> VirtioBalloon::restore(StateReader& in) {
-  TRY_VOID(in.expect(kTag));
+  TRY_VOID(in.expect(kVirtioBalloonTag));
   const uint32_t target = TRY(in.get<uint32_t>());
   const uint32_t actual = TRY(in.get<uint32_t>());
   const int64_t interval = TRY(in.get<int64_t>());

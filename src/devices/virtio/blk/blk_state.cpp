@@ -8,13 +8,13 @@
 namespace vessel::virtio {
 
 namespace {
-constexpr std::string_view kTag = "virtio-blk/1";
+constexpr std::string_view kVirtioBlkTag = "virtio-blk/1";
 // Device-specific feature bits are 0..23; the rest belong to the transport.
 constexpr uint64_t kDeviceFeatureMask = (1ULL << 24) - 1;
 }  // namespace
 
 void VirtioBlk::save(StateWriter& out) const {
-  out.begin(kTag);
+  out.begin(kVirtioBlkTag);
   out.put<uint64_t>(capacity_);
   out.put<uint8_t>(read_only_ ? 1 : 0);
   out.put<uint64_t>(negotiated_.load());
@@ -22,7 +22,7 @@ void VirtioBlk::save(StateWriter& out) const {
 }
 
 Result<void> VirtioBlk::restore(StateReader& in) {
-  TRY_VOID(in.expect(kTag));
+  TRY_VOID(in.expect(kVirtioBlkTag));
   const auto capacity = TRY(in.get<uint64_t>());
   const auto read_only = TRY(in.get<uint8_t>());
   const auto features = TRY(in.get<uint64_t>());

@@ -8,18 +8,18 @@
 namespace vessel::virtio {
 
 namespace {
-constexpr std::string_view kTag = "virtio-net/1";
+constexpr std::string_view kVirtioNetTag = "virtio-net/1";
 }
 
 void VirtioNet::save(StateWriter& out) const {
   std::lock_guard<std::mutex> lock(mu_);
-  out.begin(kTag);
+  out.begin(kVirtioNetTag);
   out.put_bytes(mac_.data(), mac_.size());
   out.put(features_);
 }
 
 Result<void> VirtioNet::restore(StateReader& in) {
-  TRY_VOID(in.expect(kTag));
+  TRY_VOID(in.expect(kVirtioNetTag));
   const auto mac_bytes = TRY(in.get_bytes(6));
   const auto features = TRY(in.get<uint64_t>());
   if (mac_bytes.size() != 6 || (mac_bytes[0] & 1) != 0) {
