@@ -40,4 +40,17 @@ Result<int> listen_unix(const std::string& path, int backlog, int flags) {
   return fd;
 }
 
+bool unix_socket_live(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.empty() || path.size() >= sizeof(addr.sun_path)) return false;
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;  // cannot tell: not stale
+  const bool live = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 ||
+                    (errno != ECONNREFUSED && errno != ENOENT);
+  close(fd);
+  return live;
+}
+
 }  // namespace vessel

@@ -18,4 +18,10 @@ namespace vessel {
 // descriptor; an error names `path`, the step that failed and why, in one line.
 Result<int> listen_unix(const std::string& path, int backlog, int flags = 0);
 
+// Whether a server accepts connections on the socket at `path`, which tells a live socket from
+// a stale one that a process left behind. A connection that fails for any other reason than
+// nobody listening (ECONNREFUSED) or no such file (ENOENT) counts as live: a socket that
+// cannot be probed is not to be removed.
+bool unix_socket_live(const std::string& path);
+
 }  // namespace vessel

@@ -68,5 +68,25 @@ TEST(UnixListen, UnusablePathsAreOneLineErrors) {
   }
 }
 
+TEST(UnixListen, ALiveSocketIsToldFromAStaleOne) {
+  testing::TempDir dir;
+  const std::string live = dir.file("live.sock");
+  auto fd = listen_unix(live, 1);
+  ASSERT_TRUE(fd.ok()) << fd.error().message;
+  EXPECT_TRUE(unix_socket_live(live));
+  // A socket file that nobody listens on any more: the one a process that died left.
+  const std::string stale = dir.file("stale.sock");
+  const int bound = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, stale.c_str(), stale.size() + 1);
+  ASSERT_EQ(bind(bound, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  close(bound);
+  EXPECT_FALSE(unix_socket_live(stale));
+  EXPECT_FALSE(unix_socket_live(dir.file("missing.sock")));
+  close(*fd);
+  EXPECT_FALSE(unix_socket_live(live)) << "a closed listener's file is stale";
+}
+
 }  // namespace
 }  // namespace vessel

@@ -33,32 +33,20 @@ bool hung_up_now(int fd) {
   return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
 }
 
-Result<sockaddr_un> socket_address(const std::string& path) {
-  sockaddr_un addr{};
+// A path that fits in a Unix socket address (sun_path, with its terminating zero).
+Result<void> check_socket_path(const std::string& path) {
   if (path.empty()) return make_error("'': an empty path");
-  if (path.size() >= sizeof(addr.sun_path)) {
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
     return make_error(fmt::format("{}: too long for a Unix socket path ({} bytes, at most {})",
-                                  path, path.size(), sizeof(addr.sun_path) - 1));
+                                  path, path.size(), sizeof(sockaddr_un::sun_path) - 1));
   }
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return addr;
-}
-
-// Whether something accepts connections on the socket at `addr`.
-bool listening(const sockaddr_un& addr) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  const bool live = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 ||
-                    (errno != ECONNREFUSED && errno != ENOENT);
-  close(fd);
-  return live;
+  return {};
 }
 
 }  // namespace
 
 Result<void> ConsoleServer::check_path(const std::string& path) {
-  const sockaddr_un addr = TRY(socket_address(path));
+  TRY_VOID(check_socket_path(path));
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   if (dir.empty()) dir = ".";
   struct stat st {};
@@ -73,7 +61,7 @@ Result<void> ConsoleServer::check_path(const std::string& path) {
       return make_error(
           fmt::format("{}: exists and is not a socket; refusing to replace it", path));
     }
-    if (listening(addr)) {
+    if (unix_socket_live(path)) {
       return make_error(fmt::format(
           "{}: another program (a running VM?) listens there; refusing to replace it", path));
     }

@@ -114,22 +114,6 @@ struct Server::Impl {
   Result<void> listen_tcp(uint16_t want);
 };
 
-namespace {
-
-// Whether something answers on the Unix socket at `path`.
-bool socket_is_live(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const bool live = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return live;
-}
-
-}  // namespace
-
 Result<void> Server::Impl::listen_unix(const std::string& path) {
   sockaddr_un probe{};
   if (path.empty() || path.size() >= sizeof(probe.sun_path)) {
@@ -142,7 +126,7 @@ Result<void> Server::Impl::listen_unix(const std::string& path) {
       return make_error(
           fmt::format("{}: exists and is not a socket; refusing to replace it", path));
     }
-    if (socket_is_live(path)) {
+    if (unix_socket_live(path)) {
       return make_error(fmt::format("{}: another server is listening on this socket", path));
     }
     unlink(path.c_str());  // stale: left by a process that is gone
