@@ -18,6 +18,10 @@ namespace vessel {
 // descriptor; an error names `path`, the step that failed and why, in one line.
 Result<int> listen_unix(const std::string& path, int backlog, int flags = 0);
 
+// Whether `path` fits a Unix socket address (1 to 107 bytes): listen_unix's first check, for a
+// caller that looks at the path before it listens. The error names `path`, in one line.
+Result<void> check_unix_socket_path(const std::string& path);
+
 // Whether a server accepts connections on the socket at `path`, which tells a live socket from
 // a stale one that a process left behind. A connection that fails for any other reason than
 // nobody listening (ECONNREFUSED) or no such file (ENOENT) counts as live: a socket that

@@ -31,10 +31,9 @@ constexpr size_t kProcFileMax = 64 * 1024;
 Result<pid_t> spawn_in_session(const std::string& program, const std::vector<std::string>& args,
                                const std::string& log_path, const std::vector<std::string>& env) {
   UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (log.get() < 0)
-    return make_error(fmt::format("{}: cannot open: {}", log_path, strerror(errno)));
+  if (!log.valid()) return make_error(fmt::format("{}: cannot open: {}", log_path, errno_text()));
   UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (null.get() < 0) return make_error(fmt::format("/dev/null: cannot open: {}", strerror(errno)));
+  if (!null.valid()) return make_error(fmt::format("/dev/null: cannot open: {}", errno_text()));
 
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -4,12 +4,10 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <cerrno>
-#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -115,11 +113,7 @@ struct Server::Impl {
 };
 
 Result<void> Server::Impl::listen_unix(const std::string& path) {
-  sockaddr_un probe{};
-  if (path.empty() || path.size() >= sizeof(probe.sun_path)) {
-    return make_error(fmt::format("{}: not a usable Unix socket path (empty or over {} bytes)",
-                                  path, sizeof(probe.sun_path) - 1));
-  }
+  TRY_VOID(check_unix_socket_path(path));
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {

@@ -363,7 +363,7 @@ TEST_P(BlockTest, UnwritableImageNeedsReadonlyOrOverlay) {
   EXPECT_NE(r.error().message.find(img), std::string::npos);
   EXPECT_TRUE(open(img + ",readonly").ok());
   {
-    auto o = open(img + ",overlay=" + (dir_.file("o.ovl")));
+    auto o = open(img + ",overlay=" + dir_.file("o.ovl"));
     EXPECT_TRUE(o.ok()) << o.error().message;
   }
   if (geteuid() == 0) set_immutable(img, false);
@@ -546,13 +546,13 @@ TEST_P(BlockTest, OverlayOpenErrorsCreateNothing) {
     EXPECT_NE(r.error().message.find(what), std::string::npos) << r.error().message;
     EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
   };
-  expect_error(odd + ",overlay=" + (dir_.file("n1.ovl")), "not a multiple of 512");
-  expect_error((dir_.file("nobase.img")) + ",overlay=" + (dir_.file("n2.ovl")), "No such file");
-  expect_error(base + ",readonly,overlay=" + (dir_.file("n3.ovl")), "no such overlay");
-  expect_error(base + ",overlay=" + (dir_.file("nodir/n4.ovl")), "cannot create overlay");
+  expect_error(odd + ",overlay=" + dir_.file("n1.ovl"), "not a multiple of 512");
+  expect_error(dir_.file("nobase.img") + ",overlay=" + dir_.file("n2.ovl"), "No such file");
+  expect_error(base + ",readonly,overlay=" + dir_.file("n3.ovl"), "no such overlay");
+  expect_error(base + ",overlay=" + dir_.file("nodir/n4.ovl"), "cannot create overlay");
   expect_error(base + ",overlay=" + junk, "not a vessel overlay");
   expect_error(base + ",overlay=" + base, "cannot be the disk image itself");
-  expect_error(base + ",overlay=" + (dir_.file("./base.img")), "the overlay is the disk image");
+  expect_error(base + ",overlay=" + dir_.file("./base.img"), "the overlay is the disk image");
   EXPECT_EQ(read_file(junk), junk_bytes);
   EXPECT_EQ(dir_.entries(), (std::vector<std::string>{"base.img", "junk.ovl", "odd.img"}));
 }
