@@ -2,6 +2,11 @@
 
 #include <sys/mman.h>
 
+#include <array>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
 #include "base/sanitizer.hpp"
 
 namespace vessel {
@@ -18,22 +23,88 @@ void Prefaulted::operator delete(void* p, std::size_t) noexcept { ::operator del
 void Prefaulted::operator delete(void* p, std::size_t, std::align_val_t align) noexcept {
   ::operator delete(p, align);
 }
+void* Prefaulted::allocate(std::size_t bytes) {
+  void* p = ::operator new (bytes, std::align_val_t{4096});
+  std::memset(p, 0, bytes);
+  return p;
+}
+void Prefaulted::release(void* p, std::size_t) noexcept {
+  ::operator delete (p, std::align_val_t{4096});
+}
+void Prefaulted::warm(std::size_t) {}
 #else
-// Page-aligned, so any alignment a class asks for (at most a page) holds.
-void* Prefaulted::operator new(std::size_t bytes) {
+namespace {
+
+// The blocks kept for reuse: a few machines' worth of harts (each keeps about 400 KiB), so
+// that what a process keeps stays small beside its guest's RAM.
+constexpr size_t kKeptBlocks = 16;
+constexpr size_t kKeptBytes = 32 << 20;
+
+struct Kept {
+  std::mutex mu;
+  std::array<std::pair<void*, size_t>, kKeptBlocks> blocks{};
+  size_t bytes = 0;
+
+  void* take(size_t size) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto& [p, n] : blocks) {
+      if (p != nullptr && n == size) {
+        bytes -= n;
+        return std::exchange(p, nullptr);
+      }
+    }
+    return nullptr;
+  }
+  bool keep(void* block, size_t size) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (bytes + size > kKeptBytes) return false;
+    for (auto& [p, n] : blocks) {
+      if (p == nullptr) {
+        p = block;
+        n = size;
+        bytes += size;
+        return true;
+      }
+    }
+    return false;
+  }
+};
+// Never destroyed: objects may be freed by static destructors at exit.
+Kept& g_kept = *new Kept();
+
+void* map_block(size_t bytes) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
                  -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   return p;
 }
 
-void* Prefaulted::operator new(std::size_t bytes, std::align_val_t) { return operator new(bytes); }
+}  // namespace
 
-void Prefaulted::operator delete(void* p, std::size_t bytes) noexcept {
-  if (p != nullptr) munmap(p, bytes);
-}
+// Page-aligned, so any alignment a class asks for (at most a page) holds.
+void* Prefaulted::operator new(std::size_t bytes) { return allocate(bytes); }
+void* Prefaulted::operator new(std::size_t bytes, std::align_val_t) { return allocate(bytes); }
+void Prefaulted::operator delete(void* p, std::size_t bytes) noexcept { release(p, bytes); }
 void Prefaulted::operator delete(void* p, std::size_t bytes, std::align_val_t) noexcept {
-  operator delete(p, bytes);
+  release(p, bytes);
+}
+
+void* Prefaulted::allocate(std::size_t bytes) {
+  if (void* p = g_kept.take(bytes)) {
+    std::memset(p, 0, bytes);  // as a fresh mapping would be
+    return p;
+  }
+  return map_block(bytes);
+}
+
+void Prefaulted::release(void* p, std::size_t bytes) noexcept {
+  if (p != nullptr && !g_kept.keep(p, bytes)) munmap(p, bytes);
+}
+
+void Prefaulted::warm(std::size_t bytes) {
+  void* p = map_block(bytes);
+  std::memset(p, 0, bytes);
+  release(p, bytes);
 }
 #endif
 

@@ -128,6 +128,11 @@ Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& confi
   return m;
 }
 
+void VirtMachine::warm_up(const VirtConfig& config) {
+  for (unsigned i = 0; i < config.num_harts && i < kMaxHarts; ++i)
+    rv::Hart::warm_memory(config.engine);
+}
+
 Result<void> check_machine_size(const VirtConfig& config, const MachineSizeNames& names) {
   if (config.ram_size < kMinRam) {
     return make_error(fmt::format("{} {} is too small (at least {})", names.memory,

@@ -132,6 +132,9 @@ class VirtMachine {
   // Builds the machine and loads the images; errors are one line for a person.
   static Result<std::unique_ptr<VirtMachine>> create(const VirtConfig& config, VirtHost host,
                                                      const VirtRestore* restore = nullptr);
+  // Readies what building a machine like `config` (its harts' large objects) would meet for
+  // the first time, for a process that waits for the request that builds one.
+  static void warm_up(const VirtConfig& config);
 
   // Snapshots (virt_state.cpp). Only while no hart runs (a paused VM, or one not started).
   // quiesced() waits for every disk request in flight to complete and flushes the disks, then

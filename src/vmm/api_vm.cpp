@@ -207,7 +207,12 @@ int serve_vm(const ApiVmOptions& options) {
     }
   });
 
-  if (options.start_now) vm.give(options.vm);
+  if (options.start_now) {
+    vm.give(options.vm);
+  } else {
+    // A load or a start request is to come: its harts' memory is met now, not then.
+    VirtMachine::warm_up(options.vm.machine);
+  }
   int status = kExitOk;
   for (;;) {
     std::optional<Launch> launch = vm.wait_for_start();

@@ -622,9 +622,6 @@ int run_vm(const VmOptions& options) {
   if (gdb_server)
     gdb_server->start(options.gdb_wait, [&state] { state.end(Ending::kQuit, kExitOk); });
 
-  // This thread builds the machines of later reboots: its filter is the widest, and the vCPU
-  // threads it starts stack theirs on it.
-  enter_thread_role(ThreadRole::kSupervisor);
   double restore_ms = -1;  // a restore's time to the harts' start, once known
   bool start_reported = false;
   for (;;) {
@@ -675,6 +672,12 @@ int run_vm(const VmOptions& options) {
                                                              options.restore_started)
                        .count();
     }
+    // This thread builds the machines of later reboots: its filter is the widest. It takes it
+    // once the first machine's harts run (they take theirs first thing), so that loading it
+    // does not hold up a restored guest's first instruction; this thread touches nothing of
+    // the guest's before it has it. A vCPU thread started after a reboot stacks its filter on
+    // this one, which allows all its own does.
+    enter_thread_role(ThreadRole::kSupervisor);
     {
       std::unique_lock<std::mutex> lock(state.mu);
       while (!state.stop.load(std::memory_order_acquire)) {

@@ -2,10 +2,13 @@
 
 #include <sys/mman.h>
 
+#include <array>
 #include <cstdint>
 #include <fstream>
+#include <mutex>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "base/sanitizer.hpp"
 
@@ -52,7 +55,57 @@ void* map_huge_chunk() {
   return reinterpret_cast<void*>(aligned);
 }
 
+// Chunks of arenas that went, touched already, for the next arena of either chunk size.
+class KeptChunks {
+ public:
+  void* take(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [p, n] : kept_) {
+      if (p != nullptr && n == bytes) return std::exchange(p, nullptr);
+    }
+    return nullptr;
+  }
+  bool keep(void* chunk, size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [p, n] : kept_) {
+      if (p == nullptr) {
+        p = chunk;
+        n = bytes;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::array<std::pair<void*, size_t>, 4> kept_{};  // at most 8 MiB
+};
+// Never destroyed: a code cache may go with a static destructor at exit.
+KeptChunks& g_kept = *new KeptChunks();
+
+void* map_chunk(size_t bytes) {
+  if (void* kept = g_kept.take(bytes)) return kept;
+  if (bytes == BlockArena::kHugeChunk) return map_huge_chunk();
+  // MAP_POPULATE backs the chunk now, in one call, instead of a fault per page later.
+  void* chunk = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  return chunk == MAP_FAILED ? nullptr : chunk;
+}
+
+void unmap_chunk(void* chunk, size_t bytes) {
+  if (!g_kept.keep(chunk, bytes)) munmap(chunk, bytes);
+}
+
 }  // namespace
+
+void BlockArena::warm() {
+  const size_t bytes = huge_pages_on_request() ? kHugeChunk : kSmallChunk;
+  auto* chunk = static_cast<volatile uint8_t*>(map_chunk(bytes));
+  if (chunk == nullptr) return;
+  for (size_t i = 0; i < bytes; i += 4096) chunk[i] = 0;
+  unmap_chunk(const_cast<uint8_t*>(chunk), bytes);
+}
 
 BlockArena::BlockArena() : BlockArena(huge_pages_on_request() ? Chunks::kHuge : Chunks::kSmall) {}
 
@@ -62,20 +115,12 @@ BlockArena::BlockArena(Chunks chunks)
 BlockArena::~BlockArena() {
   for (void* chunk : chunks_) {
     VESSEL_UNPOISON(chunk, chunk_bytes_);
-    munmap(chunk, chunk_bytes_);
+    unmap_chunk(chunk, chunk_bytes_);
   }
 }
 
 void BlockArena::new_chunk() {
-  void* chunk = nullptr;
-  if (chunk_bytes_ == kHugeChunk) {
-    chunk = map_huge_chunk();
-  } else {
-    // MAP_POPULATE backs the chunk now, in one call, instead of a fault per page later.
-    chunk = mmap(nullptr, chunk_bytes_, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (chunk == MAP_FAILED) chunk = nullptr;
-  }
+  void* chunk = map_chunk(chunk_bytes_);
   if (chunk == nullptr) throw std::bad_alloc();
   chunks_.push_back(chunk);
   VESSEL_POISON(chunk, chunk_bytes_);

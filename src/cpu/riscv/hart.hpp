@@ -102,6 +102,9 @@ class Hart : public HartState, public Prefaulted {
   // Which engine run() and step_block() use; kJit needs an x86-64 host (falls back to kInterp
   // elsewhere). `jit_cache_bytes` sizes this hart's code arena.
   Result<void> set_engine(Engine engine, uint64_t jit_cache_bytes = kDefaultJitCacheBytes);
+  // Readies the memory a hart of `engine` is built with (Prefaulted::warm), for a process that
+  // waits to build a machine (vessel run --api-sock before its request).
+  static void warm_memory(Engine engine);
   Engine engine() const { return engine_; }
   // On which run a block is translated (kJit; the interpreter runs it before): 1 translates
   // every block before its first run (--jit-threshold).

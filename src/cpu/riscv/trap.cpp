@@ -70,6 +70,13 @@ const char* priv_name(Priv p) {
 }
 }  // namespace
 
+void Hart::warm_memory(Engine engine) {
+  Prefaulted::warm(sizeof(Hart));
+  Prefaulted::warm(sizeof(CodeCache));
+  BlockArena::warm();
+  if (jit_supported() && engine == Engine::kJit) Prefaulted::warm(jit::Translator::kScratchBytes);
+}
+
 Hart::Hart(unsigned hart_id, Bus& bus, HartIrq& irq, MachineClock& clock, CodeCache& code)
     : hart_id_(hart_id), bus_(bus), irq_(irq), clock_(clock), code_(code) {
   poll_limit = irq.poll_limit();

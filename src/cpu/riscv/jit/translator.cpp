@@ -19,9 +19,7 @@
 namespace vessel::rv::jit {
 
 namespace {
-// The most host code one block can need: 64 instructions of at most ~200 bytes each, plus
-// their cold paths. A block that still does not fit makes the arena refill.
-constexpr uint64_t kMaxBlockBytes = 64 * 1024;
+constexpr uint64_t kMaxBlockBytes = Translator::kScratchBytes;
 constexpr uint64_t kStubsBytes = 4096;
 
 // The shared stubs, in the order HartState::JitStubs lists them after `enter`.
@@ -138,7 +136,6 @@ void StubEmitter::emit(size_t offsets[6]) {
 Result<std::unique_ptr<Translator>> Translator::create(uint64_t arena_bytes, JitStats& stats) {
   std::unique_ptr<Translator> t(new Translator(TRY(Arena::create(arena_bytes)), stats));
   t->emit_stubs();
-  t->scratch_.resize(kMaxBlockBytes);
   t->emitter_ = std::make_unique<Emitter>(t->scratch_.data(), t->scratch_.size(), stats);
   // VESSEL_PERF_MAP=1 names each block by its guest pc for `perf report` (docs/jit.md).
   if (const char* env = std::getenv("VESSEL_PERF_MAP"); env != nullptr && env[0] == '1') {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/prefaulted.hpp"
 #include "base/result.hpp"
 #include "cpu/riscv/decoded.hpp"
 #include "cpu/riscv/engine.hpp"
@@ -48,6 +49,10 @@ struct Straddler {
 
 class Translator {
  public:
+  // The most host code one block can need: 64 instructions of at most ~200 bytes each, plus
+  // their cold paths. A block that still does not fit makes the arena refill.
+  static constexpr uint64_t kScratchBytes = 64 * 1024;
+
   static Result<std::unique_ptr<Translator>> create(uint64_t arena_bytes, JitStats& stats);
 
   // Translates `b` (entered at `pc`), setting b.native. False when the arena is full: the
@@ -88,7 +93,7 @@ class Translator {
   std::FILE* perf_map_ = nullptr;   // VESSEL_PERF_MAP=1: /tmp/perf-PID.map
   const char* dump_dir_ = nullptr;  // VESSEL_JIT_DUMP=DIR
   void dump(uint64_t pc, uint32_t count, size_t size) const;
-  std::vector<uint8_t> scratch_;  // where blocks are emitted before they go to the arena
+  PrefaultedBuffer scratch_{kScratchBytes};  // where blocks are emitted before the arena
   std::unique_ptr<Emitter> emitter_;
   // The straddlers translated blocks run inline: their code points at them (helper calls), so
   // they stay until the arena is refilled.
