@@ -2,14 +2,51 @@
 
 #include <sys/mman.h>
 
-#include <array>
 #include <cstring>
-#include <mutex>
-#include <utility>
 
 #include "base/sanitizer.hpp"
 
 namespace vessel {
+
+void* map_populated(std::size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                 -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+void* KeptMappings::take(std::size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [p, n] : kept_) {
+    if (p != nullptr && n == bytes) {
+      bytes_ -= n;
+      return std::exchange(p, nullptr);
+    }
+  }
+  return nullptr;
+}
+
+bool KeptMappings::keep(void* block, std::size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (bytes_ + bytes > max_bytes_) return false;
+  for (auto& [p, n] : kept_) {
+    if (p == nullptr) {
+      p = block;
+      n = bytes;
+      bytes_ += bytes;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool KeptMappings::has_room(std::size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (bytes_ + bytes > max_bytes_) return false;
+  for (const auto& slot : kept_) {
+    if (slot.first == nullptr) return true;
+  }
+  return false;
+}
 
 // Under AddressSanitizer these objects stay on the heap: ASan then checks every access to them,
 // and LeakSanitizer, which does not look into memory mapped by hand, still sees the pointers
@@ -35,47 +72,14 @@ void Prefaulted::warm(std::size_t) {}
 #else
 namespace {
 
-// The blocks kept for reuse: a few machines' worth of harts (each keeps about 400 KiB), so
-// that what a process keeps stays small beside its guest's RAM.
-constexpr size_t kKeptBlocks = 16;
-constexpr size_t kKeptBytes = 32 << 20;
-
-struct Kept {
-  std::mutex mu;
-  std::array<std::pair<void*, size_t>, kKeptBlocks> blocks{};
-  size_t bytes = 0;
-
-  void* take(size_t size) {
-    std::lock_guard<std::mutex> lock(mu);
-    for (auto& [p, n] : blocks) {
-      if (p != nullptr && n == size) {
-        bytes -= n;
-        return std::exchange(p, nullptr);
-      }
-    }
-    return nullptr;
-  }
-  bool keep(void* block, size_t size) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (bytes + size > kKeptBytes) return false;
-    for (auto& [p, n] : blocks) {
-      if (p == nullptr) {
-        p = block;
-        n = size;
-        bytes += size;
-        return true;
-      }
-    }
-    return false;
-  }
-};
+// A few machines' worth of harts (each keeps about 400 KiB), so that what a process keeps stays
+// small beside its guest's RAM.
 // Never destroyed: objects may be freed by static destructors at exit.
-Kept& g_kept = *new Kept();
+KeptMappings& g_kept = *new KeptMappings(32 << 20);
 
 void* map_block(size_t bytes) {
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                 -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
+  void* p = map_populated(bytes);
+  if (p == nullptr) throw std::bad_alloc();
   return p;
 }
 
@@ -102,6 +106,7 @@ void Prefaulted::release(void* p, std::size_t bytes) noexcept {
 }
 
 void Prefaulted::warm(std::size_t bytes) {
+  if (!g_kept.has_room(bytes)) return;
   void* p = map_block(bytes);
   std::memset(p, 0, bytes);
   release(p, bytes);

@@ -10,9 +10,12 @@
 // VM (vessel run --api-sock) meets the harts' pages before the request that builds them.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <new>
+#include <utility>
 
 namespace vessel {
 
@@ -29,6 +32,30 @@ struct Prefaulted {
   // Maps a block of `bytes`, touches every page and keeps it for the next allocation of that
   // size. Does nothing under AddressSanitizer, where these objects live on the heap.
   static void warm(std::size_t bytes);
+};
+
+// Anonymous memory of `bytes`, backed now in one call (MAP_POPULATE) instead of a fault per
+// page later; nullptr if it cannot be mapped.
+void* map_populated(std::size_t bytes);
+
+// Mappings given back, their pages touched already, kept for the next request of the same
+// size: at most kSlots of them and `max_bytes` together. Safe from any thread.
+class KeptMappings {
+ public:
+  explicit KeptMappings(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+  // A kept mapping of exactly `bytes`, or nullptr.
+  void* take(std::size_t bytes);
+  // Keeps `p`; false when there is no room (the caller unmaps it).
+  bool keep(void* p, std::size_t bytes);
+  // Whether keep(bytes) would find room now: warming what could not be kept is wasted.
+  bool has_room(std::size_t bytes);
+
+ private:
+  static constexpr std::size_t kSlots = 16;
+  std::mutex mu_;
+  std::array<std::pair<void*, std::size_t>, kSlots> kept_{};
+  std::size_t bytes_ = 0;
+  const std::size_t max_bytes_;
 };
 
 // A buffer in Prefaulted memory, owned.

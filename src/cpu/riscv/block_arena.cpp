@@ -2,14 +2,12 @@
 
 #include <sys/mman.h>
 
-#include <array>
 #include <cstdint>
 #include <fstream>
-#include <mutex>
 #include <new>
 #include <string>
-#include <utility>
 
+#include "base/prefaulted.hpp"
 #include "base/sanitizer.hpp"
 
 // Under AddressSanitizer the arena tells it which bytes are handed out, so that a read past a
@@ -55,42 +53,13 @@ void* map_huge_chunk() {
   return reinterpret_cast<void*>(aligned);
 }
 
-// Chunks of arenas that went, touched already, for the next arena of either chunk size.
-class KeptChunks {
- public:
-  void* take(size_t bytes) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [p, n] : kept_) {
-      if (p != nullptr && n == bytes) return std::exchange(p, nullptr);
-    }
-    return nullptr;
-  }
-  bool keep(void* chunk, size_t bytes) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [p, n] : kept_) {
-      if (p == nullptr) {
-        p = chunk;
-        n = bytes;
-        return true;
-      }
-    }
-    return false;
-  }
-
- private:
-  std::mutex mu_;
-  std::array<std::pair<void*, size_t>, 4> kept_{};  // at most 8 MiB
-};
+// Chunks of arenas that went, touched already, for the next arena: four huge chunks' worth.
 // Never destroyed: a code cache may go with a static destructor at exit.
-KeptChunks& g_kept = *new KeptChunks();
+KeptMappings& g_kept = *new KeptMappings(4 * BlockArena::kHugeChunk);
 
 void* map_chunk(size_t bytes) {
   if (void* kept = g_kept.take(bytes)) return kept;
-  if (bytes == BlockArena::kHugeChunk) return map_huge_chunk();
-  // MAP_POPULATE backs the chunk now, in one call, instead of a fault per page later.
-  void* chunk = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-  return chunk == MAP_FAILED ? nullptr : chunk;
+  return bytes == BlockArena::kHugeChunk ? map_huge_chunk() : map_populated(bytes);
 }
 
 void unmap_chunk(void* chunk, size_t bytes) {
@@ -101,6 +70,7 @@ void unmap_chunk(void* chunk, size_t bytes) {
 
 void BlockArena::warm() {
   const size_t bytes = huge_pages_on_request() ? kHugeChunk : kSmallChunk;
+  if (!g_kept.has_room(bytes)) return;
   auto* chunk = static_cast<volatile uint8_t*>(map_chunk(bytes));
   if (chunk == nullptr) return;
   for (size_t i = 0; i < bytes; i += 4096) chunk[i] = 0;

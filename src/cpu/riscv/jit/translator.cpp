@@ -19,7 +19,6 @@
 namespace vessel::rv::jit {
 
 namespace {
-constexpr uint64_t kMaxBlockBytes = Translator::kScratchBytes;
 constexpr uint64_t kStubsBytes = 4096;
 
 // The shared stubs, in the order HartState::JitStubs lists them after `enter`.
@@ -182,8 +181,7 @@ bool Translator::emit_block(Hart& h, Block& b, uint64_t pc) {
     emitter_->start();
     emitter_->block(h, b.begin(), b.end(), pc & 0xfff, b.host, b.straddles_on,
                     b.straddles_on ? straddler_of(h, b, pc) : nullptr);
-  } catch (
-      const Xbyak::Error&) {  // over kMaxBlockBytes: translation time only, never in guest code
+  } catch (const Xbyak::Error&) {  // over kScratchBytes: translation time only, never in guest code
     return false;
   }
   const size_t size = emitter_->getSize();
